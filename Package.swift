@@ -1,0 +1,125 @@
+// swift-tools-version: 6.1
+// ParkFederation: a hub and node agents that clear signed ticket assertions between parks.
+import PackageDescription
+
+let package = Package(
+    name: "ParkFederation",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "parkfed", targets: ["parkfed"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-certificates.git", exact: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", exact: "1.7.4"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", exact: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
+    ],
+    targets: [
+        // Pure domain core: identifiers, money, principals. No I/O.
+        .target(name: "ParkFedDomain"),
+        // Signatures and encodings: JWS (EdDSA), base64url, hashing.
+        .target(
+            name: "ParkFedCrypto",
+            dependencies: [
+                "ParkFedDomain",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // What flows over the wire: request and response bodies, the trust list, problem details. Pure Codable.
+        .target(name: "ParkFedProtocol", dependencies: ["ParkFedDomain", "ParkFedCrypto"]),
+        // Federation PKI: root CA, CSR checks, certificate issuing, principals from certificates.
+        .target(
+            name: "ParkFedPKI",
+            dependencies: [
+                "ParkFedDomain",
+                "ParkFedCrypto",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        // Durable state of the hub and of a node agent on SQLite (GRDB, WAL, migrations).
+        .target(
+            name: "ParkFedStore",
+            dependencies: [
+                "ParkFedDomain",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // The federation hub: HTTP API over mutual TLS.
+        .target(
+            name: "ParkFedHub",
+            dependencies: [
+                "ParkFedDomain", "ParkFedCrypto", "ParkFedProtocol", "ParkFedPKI", "ParkFedStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdHTTP2", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The node agent each park runs: hub client, trust-list cache, local API.
+        .target(
+            name: "ParkFedNode",
+            dependencies: [
+                "ParkFedDomain", "ParkFedCrypto", "ParkFedProtocol", "ParkFedPKI", "ParkFedStore", "ParkFedHub",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Test support: temporary federations with a real hub and real node agents on loopback.
+        .target(
+            name: "ParkFedTesting",
+            dependencies: [
+                "ParkFedDomain", "ParkFedCrypto", "ParkFedProtocol", "ParkFedPKI", "ParkFedStore", "ParkFedHub", "ParkFedNode",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "parkfed",
+            dependencies: [
+                "ParkFedDomain", "ParkFedCrypto", "ParkFedProtocol", "ParkFedPKI", "ParkFedStore", "ParkFedHub", "ParkFedNode", "ParkFedTesting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(name: "ParkFedDomainTests", dependencies: ["ParkFedDomain"]),
+        .testTarget(name: "ParkFedCryptoTests", dependencies: ["ParkFedCrypto"]),
+        .testTarget(name: "ParkFedProtocolTests", dependencies: ["ParkFedProtocol", "ParkFedTesting"]),
+        .testTarget(name: "ParkFedPKITests", dependencies: ["ParkFedPKI", "ParkFedTesting"]),
+        .testTarget(
+            name: "ParkFedHubTests",
+            dependencies: [
+                "ParkFedHub", "ParkFedNode", "ParkFedTesting", "ParkFedStore", "ParkFedPKI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .testTarget(
+            name: "ParkFedNodeTests",
+            dependencies: ["ParkFedNode", "ParkFedHub", "ParkFedTesting", "ParkFedStore"]
+        ),
+    ]
+)

@@ -1,0 +1,29 @@
+/// An error of the domain core: a machine-readable code and a human message.
+///
+/// Errors are structs with codes, as in swift-certificates, so that callers can branch on ``code`` and show
+/// ``message`` to a person.
+public struct DomainError: Error, Hashable, Sendable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, RawRepresentable, CustomStringConvertible {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        public static let invalidParkID = Code(rawValue: "invalid_park_id")
+        public static let invalidPrincipal = Code(rawValue: "invalid_principal")
+        public static let invalidAmount = Code(rawValue: "invalid_amount")
+        public static let currencyMismatch = Code(rawValue: "currency_mismatch")
+        public static let invalidCurrency = Code(rawValue: "invalid_currency")
+        public static let invalidSplit = Code(rawValue: "invalid_split")
+        public static let overflow = Code(rawValue: "overflow")
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code): \(message)" }
+}

@@ -1,0 +1,239 @@
+import Crypto
+import Foundation
+import Logging
+import ParkFedCrypto
+import ParkFedDomain
+import ParkFedPKI
+import ParkFedProtocol
+import ParkFedStore
+import X509
+
+/// A loaded hub: its configuration, CA, keys and store. The HTTP server and the `parkfed hub` commands both work
+/// through this type, so every rule is enforced in one place.
+public final class Hub: Sendable {
+    public let directory: HubDirectory
+    public let configuration: HubConfiguration
+    public let ca: FederationCA
+    public let signingKey: SigningKey
+    public let store: HubStore
+    let logger: Logger
+
+    public init(directory: HubDirectory, logger: Logger = Logger(label: "parkfed.hub")) throws {
+        self.directory = directory
+        self.logger = logger
+        configuration = try HubConfiguration.load(path: directory.configuration)
+        ca = try FederationCA.load(
+            certificatePEM: try SecretFile.read(directory.caCertificate), keyPEM: try SecretFile.read(directory.caKey))
+        signingKey = try Ed25519PEM.parsePrivateKey(pem: try SecretFile.read(directory.signingKey))
+        store = try HubStore(path: directory.database)
+    }
+
+    // MARK: Enrollment tokens
+
+    /// Makes a one-time enrollment token for `park`. Only its SHA-256 is stored; the token is returned once.
+    public func createEnrollmentToken(park: ParkID, name: String, now: Date = Date(), validity: TimeInterval? = nil) throws -> String {
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty, trimmed.count <= 200 else {
+            throw ProblemDetails(status: 400, code: "invalid_name", title: "Invalid park name", detail: "a park name is 1-200 characters")
+        }
+        var random = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &random) }
+        let token = "pfe_" + Base64URL.encode(bytes)
+        let lifetime = validity ?? TimeInterval(configuration.enrollmentTokenHours * 3600)
+        try store.addEnrollmentToken(hash: Self.tokenHash(token), park: park, name: trimmed, now: now, expiresAt: now.addingTimeInterval(lifetime))
+        logger.info("enrollment token created", metadata: ["park": "\(park)"])
+        return token
+    }
+
+    static func tokenHash(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    // MARK: Enrollment
+
+    /// Enrolls a park: checks the token and the CSR, issues the certificate bound to the token's park, registers
+    /// the park's signing key. Every refusal is a ``ProblemDetails`` and changes nothing.
+    public func enroll(_ request: EnrollmentRequest, now: Date = Date()) throws(ProblemDetails) -> CertificateResponse {
+        let csr: SigningRequest
+        do { csr = try SigningRequest(pem: request.csr) } catch {
+            throw ProblemDetails(status: 400, code: error.code.rawValue, title: "Unacceptable certificate signing request", detail: error.message)
+        }
+        let signingKey: VerifyingKey
+        do { signingKey = try VerifyingKey(base64URL: request.signingKey) } catch {
+            throw ProblemDetails(status: 400, code: "invalid_signing_key", title: "Invalid signing key",
+                                 detail: "signing_key must be a raw 32-byte Ed25519 public key in base64url")
+        }
+        var requested = csr.namedParkIDs
+        if let park = request.park {
+            guard ParkID.isValid(park) else {
+                throw ProblemDetails(status: 400, code: "invalid_park_id", title: "Invalid park id", detail: "park \(park.debugDescription) is not a park id")
+            }
+            requested.insert(park)
+        }
+        let ca = self.ca
+        let validity = TimeInterval(configuration.parkCertificateDays * 86_400)
+        let csrKey = csr.publicKey
+        let result: (park: ParkRecord, certificate: IssuedCertificateRecord)
+        do {
+            result = try store.enroll(
+                tokenHash: Self.tokenHash(request.token), requestedParks: requested,
+                signingKey: (signingKey.thumbprint, signingKey.base64URL), now: now
+            ) { park, name in
+                let certificate = try ca.issueClientCertificate(for: .park(park), displayName: name, publicKey: csrKey, now: now, validity: validity)
+                return try Self.record(certificate, principal: .park(park), now: now)
+            }
+        } catch let error as StoreError {
+            throw Self.problem(error)
+        } catch {
+            logger.error("enrollment failed", metadata: ["error": "\(error)"])
+            throw ProblemDetails(status: 500, code: "internal_error", title: "Enrollment failed", detail: "the hub could not complete the enrollment")
+        }
+        logger.info("park enrolled", metadata: ["park": "\(result.park.id)", "serial": "\(result.certificate.serial)"])
+        return certificateResponse(result.certificate, signingKid: signingKey.thumbprint)
+    }
+
+    /// Renews the certificate of an authenticated peer: same principal, new key from the CSR, fresh lifetime.
+    public func renew(peer: AuthenticatedPeer, request: RenewalRequest, now: Date = Date()) throws(ProblemDetails) -> CertificateResponse {
+        let csr: SigningRequest
+        do { csr = try SigningRequest(pem: request.csr) } catch {
+            throw ProblemDetails(status: 400, code: error.code.rawValue, title: "Unacceptable certificate signing request", detail: error.message)
+        }
+        if case .park(let park) = peer.principal, let other = csr.namedParkIDs.first(where: { $0 != park.rawValue }) {
+            throw ProblemDetails(status: 403, code: "csr_names_other_principal", title: "CSR names another park",
+                                 detail: "a park can only renew its own certificate, not \(other)'s")
+        }
+        let ca = self.ca
+        let principal = peer.principal
+        let days = principal.role == .park ? configuration.parkCertificateDays : configuration.staffCertificateDays
+        let csrKey = csr.publicKey
+        let record: IssuedCertificateRecord
+        do {
+            record = try store.renew(oldSerial: peer.serial) {
+                let certificate = try ca.issueClientCertificate(for: principal, publicKey: csrKey, now: now, validity: TimeInterval(days * 86_400))
+                return try Self.record(certificate, principal: principal, now: now)
+            }
+        } catch let error as StoreError {
+            throw Self.problem(error)
+        } catch {
+            throw ProblemDetails(status: 500, code: "internal_error", title: "Renewal failed", detail: "the hub could not renew the certificate")
+        }
+        logger.info("certificate renewed", metadata: ["principal": "\(principal)", "serial": "\(record.serial)"])
+        return certificateResponse(record, signingKid: nil)
+    }
+
+    /// Issues a certificate for a regulator or clearing principal (or a park, for tests and manual set-up)
+    /// from a public key, and records it.
+    public func issueCertificate(for principal: Principal, publicKey: Certificate.PublicKey, now: Date = Date(),
+                                 validity: TimeInterval? = nil, notValidBefore: Date? = nil) throws -> (Certificate, String) {
+        let days = principal.role == .park ? configuration.parkCertificateDays : configuration.staffCertificateDays
+        let certificate = try ca.issueClientCertificate(
+            for: principal, publicKey: publicKey, now: now, validity: validity ?? TimeInterval(days * 86_400), notValidBefore: notValidBefore)
+        let record = try Self.record(certificate, principal: principal, now: now)
+        try store.recordCertificate(record)
+        logger.info("certificate issued", metadata: ["principal": "\(principal)", "serial": "\(record.serial)"])
+        return (certificate, record.pem)
+    }
+
+    static func record(_ certificate: Certificate, principal: Principal, now: Date) throws -> IssuedCertificateRecord {
+        IssuedCertificateRecord(
+            serial: certificate.serialHex, principal: principal, notBefore: certificate.notValidBefore,
+            notAfter: certificate.notValidAfter, pem: try certificate.pemString(), issuedAt: now)
+    }
+
+    func certificateResponse(_ record: IssuedCertificateRecord, signingKid: String?) -> CertificateResponse {
+        let caPEM = (try? ca.certificate.pemString()) ?? ""
+        return CertificateResponse(
+            principal: record.principal.description, certificateChain: record.pem + caPEM, serial: record.serial,
+            notBefore: record.notBefore, notAfter: record.notAfter, signingKid: signingKid,
+            hubSigningKey: signingKey.publicKey.base64URL, hubSigningKid: signingKey.kid)
+    }
+
+    static func problem(_ error: StoreError) -> ProblemDetails {
+        switch error.code {
+        case .tokenUnknown: ProblemDetails(status: 401, code: error.code.rawValue, title: "Unknown enrollment token", detail: error.message)
+        case .tokenUsed: ProblemDetails(status: 409, code: error.code.rawValue, title: "Enrollment token already used", detail: error.message)
+        case .tokenExpired: ProblemDetails(status: 401, code: error.code.rawValue, title: "Enrollment token expired", detail: error.message)
+        case .tokenForOtherPark: ProblemDetails(status: 403, code: error.code.rawValue, title: "Token is for another park", detail: error.message)
+        case .keyInUse: ProblemDetails(status: 409, code: error.code.rawValue, title: "Signing key already registered", detail: error.message)
+        case .parkRevoked: ProblemDetails(status: 403, code: error.code.rawValue, title: "Park revoked", detail: error.message)
+        case .notFound: ProblemDetails(status: 404, code: error.code.rawValue, title: "Not found", detail: error.message)
+        default: ProblemDetails(status: 500, code: error.code.rawValue, title: "Store error", detail: error.message)
+        }
+    }
+
+    // MARK: Revocation
+
+    /// Revokes a park at once: its certificates are refused on the next request, its keys leave the trust list.
+    public func revoke(park: ParkID, now: Date = Date()) throws -> Int {
+        let count = try store.revokePark(park, now: now)
+        logger.notice("park revoked", metadata: ["park": "\(park)", "certificates": "\(count)"])
+        return count
+    }
+
+    public func revoke(principal: Principal, now: Date = Date()) throws -> Int {
+        if case .park(let park) = principal { return try revoke(park: park, now: now) }
+        let count = try store.revokeCertificates(of: principal, now: now)
+        logger.notice("certificates revoked", metadata: ["principal": "\(principal)", "certificates": "\(count)"])
+        return count
+    }
+
+    // MARK: Trust list
+
+    /// The current signed trust list; a new one (next sequence) is signed only when parks or keys changed.
+    public func currentTrustList(now: Date = Date()) throws -> TrustListRecord {
+        let parks = try store.parks()
+        let keys = Dictionary(grouping: try store.signingKeys(), by: \.park)
+        let entries = parks.map { park in
+            TrustList.Park(
+                park: park.id.rawValue, name: park.name, status: park.status.rawValue,
+                keys: (keys[park.id] ?? []).map { key in
+                    TrustList.Key(kid: key.kid, publicKey: key.publicKey, notBefore: key.notBefore,
+                                  notAfter: key.revokedAt ?? key.notAfter, status: key.revokedAt == nil ? "active" : "revoked")
+                })
+        }
+        let federation = configuration.federation
+        let content = try StrictJSON.encoder.encode(TrustList(federation: federation, sequence: 0, issuedAt: Date(timeIntervalSince1970: 0), parks: entries))
+        let contentHash = SHA256.hash(data: content).map { String(format: "%02x", $0) }.joined()
+        let key = signingKey
+        return try store.publishTrustList(contentHash: contentHash, now: now) { sequence in
+            let list = TrustList(federation: federation, sequence: sequence, issuedAt: now, parks: entries)
+            return try JWS.sign(payload: try StrictJSON.encoder.encode(list), kid: key.kid, type: TrustList.jwsType, with: key).compact
+        }
+    }
+
+    // MARK: Authentication
+
+    /// Decides whether a verified client certificate may speak: the hub must have issued it, and neither it nor
+    /// its park may be revoked or expired. TLS has already checked the chain to the federation root.
+    public func authenticate(certificateDER: [UInt8], now: Date = Date()) throws(ProblemDetails) -> AuthenticatedPeer {
+        let certificate: Certificate
+        do { certificate = try Certificate(derEncoded: certificateDER) } catch {
+            throw ProblemDetails(status: 401, code: "bad_client_certificate", title: "Unreadable client certificate")
+        }
+        guard let principal = certificate.federationPrincipal else {
+            throw ProblemDetails(status: 403, code: "no_principal", title: "Certificate names no federation principal")
+        }
+        guard certificate.notValidAfter > now, certificate.notValidBefore <= now else {
+            throw ProblemDetails(status: 401, code: "certificate_expired", title: "Client certificate expired or not yet valid")
+        }
+        let standing: CertificateStanding
+        do { standing = try store.standing(ofSerial: certificate.serialHex) } catch {
+            throw ProblemDetails(status: 503, code: "store_unavailable", title: "The hub cannot check certificates right now")
+        }
+        guard standing.known else {
+            throw ProblemDetails(status: 403, code: "unknown_certificate", title: "Certificate not issued by this hub")
+        }
+        guard !standing.revoked, !standing.parkRevoked else {
+            throw ProblemDetails(status: 403, code: "certificate_revoked", title: "Client certificate revoked",
+                                 detail: "\(principal) has been revoked from the federation")
+        }
+        return AuthenticatedPeer(principal: principal, serial: certificate.serialHex, notAfter: certificate.notValidAfter)
+    }
+}
+
+/// A caller whose certificate the hub has checked.
+public struct AuthenticatedPeer: Sendable, Hashable {
+    public let principal: Principal
+    public let serial: String
+    public let notAfter: Date
+}

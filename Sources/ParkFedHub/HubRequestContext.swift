@@ -1,0 +1,33 @@
+import Hummingbird
+import HummingbirdCore
+import NIOCore
+import NIOSSL
+
+/// The hub's request context: keeps the channel so the peer certificate can be read, and carries the
+/// authenticated peer once ``AuthenticationMiddleware`` has checked it.
+public struct HubRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let channel: any Channel
+    public var peer: AuthenticatedPeer?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+        peer = nil
+    }
+
+    /// 1 MiB: enough for a batch of 1,000 assertions; larger bodies get 413.
+    public var maxUploadSize: Int { 4 * 1024 * 1024 }
+
+    /// The verified client certificate, DER. Under HTTP/2 the request runs on a stream channel whose parent is
+    /// the TLS connection, so look on the channel first and then on its parent (on HTTP/1.1 the parent is the
+    /// listening socket, which has no TLS handler).
+    func peerCertificateDER() async -> [UInt8]? {
+        do {
+            return try await channel.nioSSL_peerCertificate().get().map { try $0.toDERBytes() }
+        } catch {
+            guard let parent = channel.parent else { return nil }
+            return try? await parent.nioSSL_peerCertificate().get().map { try $0.toDERBytes() }
+        }
+    }
+}

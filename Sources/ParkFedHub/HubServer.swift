@@ -1,0 +1,106 @@
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import HummingbirdHTTP2
+import HummingbirdTLS
+import Logging
+import NIOCore
+import NIOSSL
+import ParkFedDomain
+import ParkFedPKI
+import ParkFedProtocol
+
+/// Builds the hub's HTTPS server: TLS 1.3 (1.2 allowed), ALPN `h2` and `http/1.1`, client certificates verified
+/// against the federation root. Only `POST /v1/enrollments` answers without a client certificate.
+public enum HubServer {
+    /// The TLS configuration of the hub's listener.
+    public static func tlsConfiguration(directory: HubDirectory) throws -> TLSConfiguration {
+        let chain = try NIOSSLCertificate.fromPEMFile(directory.tlsCertificate)
+        let key = try NIOSSLPrivateKey(file: directory.tlsKey, format: .pem)
+        let roots = try NIOSSLCertificate.fromPEMFile(directory.caCertificate)
+        var tls = TLSConfiguration.makeServerConfigurationWithMTLS(
+            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key), trustRoots: .certificates(roots))
+        // Enrollment has no client certificate yet: verify a certificate when one is presented, and let the
+        // authentication middleware require one on every other route.
+        tls.certificateVerification = .optionalVerification
+        tls.minimumTLSVersion = .tlsv12
+        return tls
+    }
+
+    /// The router with every hub endpoint.
+    public static func router(hub: Hub) -> Router<HubRequestContext> {
+        let router = Router(context: HubRequestContext.self)
+        router.add(middleware: ProblemMiddleware())
+
+        router.post("/v1/enrollments") { request, _ -> Response in
+            let body = try await request.decodeStrict(EnrollmentRequest.self, limit: 64 * 1024)
+            let response = try hub.enroll(body)
+            return try JSONResponse.make(response, status: .created)
+        }
+
+        let authenticated = router.group().add(middleware: AuthenticationMiddleware(hub: hub))
+        authenticated.get("/v1/whoami") { _, context -> Response in
+            try JSONResponse.make(WhoAmIResponse(principal: context.peer!.principal.description))
+        }
+        authenticated.get("/healthz") { _, _ -> Response in
+            try JSONResponse.make(HealthResponse(status: "ok"))
+        }
+        authenticated.get("/readyz") { _, _ -> Response in
+            do {
+                try hub.store.ping()
+                return try JSONResponse.make(HealthResponse(status: "ready", checks: ["database": "ok"]))
+            } catch {
+                return try JSONResponse.make(HealthResponse(status: "not_ready", checks: ["database": "\(error)"]), status: .serviceUnavailable)
+            }
+        }
+        authenticated.get("/v1/trust-list") { request, _ -> Response in
+            let list = try hub.currentTrustList()
+            let etag = "\"tl-\(list.sequence)\""
+            if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag || $0 == "*" }) {
+                return Response(status: .notModified, headers: [.eTag: etag])
+            }
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/jose", .eTag: etag, .cacheControl: "no-cache"],
+                body: .init(byteBuffer: ByteBuffer(string: list.jws)))
+        }
+        authenticated.post("/v1/certificates/renewals") { request, context -> Response in
+            let body = try await request.decodeStrict(RenewalRequest.self, limit: 64 * 1024)
+            return try JSONResponse.make(try hub.renew(peer: context.peer!, request: body), status: .created)
+        }
+        return router
+    }
+
+    /// The hub application, listening on `host:port` (port 0 picks a free port; `onServerRunning` learns it).
+    public static func application(
+        hub: Hub,
+        host: String,
+        port: Int,
+        logger: Logger,
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
+        Application(
+            router: router(hub: hub),
+            server: try .http2Upgrade(tlsConfiguration: tlsConfiguration(directory: hub.directory)),
+            configuration: .init(address: .hostname(host, port: port), serverName: "parkfed-hub"),
+            onServerRunning: onServerRunning,
+            logger: logger)
+    }
+}
+
+/// Requires a verified client certificate the hub issued and has not revoked; puts the principal in the context.
+struct AuthenticationMiddleware: RouterMiddleware {
+    typealias Context = HubRequestContext
+    let hub: Hub
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let der = await context.peerCertificateDER() else {
+            throw ProblemDetails(status: 401, code: "client_certificate_required", title: "Client certificate required",
+                                 detail: "this endpoint needs mutual TLS with a certificate issued by the federation")
+        }
+        var context = context
+        context.peer = try hub.authenticate(certificateDER: der)
+        context.logger[metadataKey: "principal"] = "\(context.peer!.principal)"
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import ParkFedProtocol
+
+extension ProblemDetails {
+    /// The `application/problem+json` response for this problem.
+    public func response() -> Response {
+        var body = self
+        if body.detail == nil { body.detail = title }
+        let data = (try? StrictJSON.encoder.encode(body)) ?? Data()
+        return Response(
+            status: HTTPResponse.Status(code: status),
+            headers: [.contentType: ProblemDetails.mediaType, .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// Turns every error a handler throws into RFC 9457 problem details, so that no client ever sees an empty 500 or
+/// a framework-specific error body.
+struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let problem as ProblemDetails {
+            return problem.response()
+        } catch let error as HTTPError {
+            let code = error.status == .notFound ? "not_found" : error.status == .methodNotAllowed ? "method_not_allowed"
+                : error.status == .contentTooLarge ? "body_too_large" : "http_\(error.status.code)"
+            return ProblemDetails(status: error.status.code, code: code, title: error.status.reasonPhrase, detail: error.body)
+                .response()
+        } catch let error as WireError {
+            return ProblemDetails(status: 400, code: "invalid_body", title: "Invalid request body", detail: error.message)
+                .response()
+        } catch {
+            context.logger.error("unhandled error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            return ProblemDetails(status: 500, code: "internal_error", title: "Internal server error")
+                .response()
+        }
+    }
+}
+
+/// JSON responses with the federation's encoder (ISO 8601 dates, sorted keys).
+enum JSONResponse {
+    static func make<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
+        var fields = headers
+        fields[.contentType] = "application/json"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: try StrictJSON.encoder.encode(value))))
+    }
+}
+
+extension Request {
+    /// Collects the body (up to `limit` bytes) and decodes it strictly.
+    func decodeStrict<T: StrictlyDecodable>(_ type: T.Type, limit: Int = 1 << 20) async throws -> T {
+        let buffer: ByteBuffer
+        do { buffer = try await body.collect(upTo: limit) } catch {
+            throw ProblemDetails(status: 413, code: "body_too_large", title: "Request body too large", detail: "the limit is \(limit) bytes")
+        }
+        return try StrictJSON.decode(T.self, from: Data(buffer.readableBytesView))
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+
+/// Strict decoding of request bodies: the body must be one JSON object whose members are all known.
+///
+/// Swift's `JSONDecoder` ignores unknown members; the federation's JSON Schemas say `additionalProperties: false`,
+/// so a member we do not know is an error (a misspelt field must not be silently dropped).
+public protocol StrictlyDecodable: Decodable {
+    /// Every member name the type accepts.
+    static var memberNames: Set<String> { get }
+}
+
+public struct WireError: Error, Hashable, Sendable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+public enum StrictJSON {
+    public static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+
+    public static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    /// Decodes `T` from `data`, refusing anything but a JSON object with only known members.
+    public static func decode<T: StrictlyDecodable>(_ type: T.Type, from data: Data) throws(WireError) -> T {
+        guard let object = try? JSONSerialization.jsonObject(with: data, options: []) as? [String: Any] else {
+            throw WireError("the body must be a JSON object")
+        }
+        let unknown = Set(object.keys).subtracting(T.memberNames)
+        guard unknown.isEmpty else {
+            throw WireError("unknown member(s): \(unknown.sorted().joined(separator: ", "))")
+        }
+        do {
+            return try decoder.decode(T.self, from: data)
+        } catch let error as DecodingError {
+            throw WireError(describe(error))
+        } catch {
+            throw WireError("the body does not decode: \(error)")
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            let text = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            return text.isEmpty ? "body" : text
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            let prefix = path(context)
+            return "missing member \(prefix == "body" ? key.stringValue : prefix + "." + key.stringValue)"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return "\(path(context)) has the wrong type"
+        case .dataCorrupted(let context):
+            return "\(path(context)): \(context.debugDescription)"
+        @unknown default:
+            return "the body does not decode"
+        }
+    }
+}

@@ -1,0 +1,289 @@
+import Foundation
+import GRDB
+import ParkFedDomain
+
+/// The hub's durable state in one SQLite file (WAL): parks, enrollment tokens, issued certificates, signing keys
+/// and published trust lists.
+///
+/// Every method is one transaction. Methods that decide (enrollment, revocation) check and write in the same
+/// transaction, so two concurrent callers cannot both use one token.
+public final class HubStore: Sendable {
+    public let path: String
+    let pool: DatabasePool
+
+    public init(path: String) throws {
+        self.path = path
+        pool = try SQLiteFile.openPool(path: path)
+        try Self.migrator.migrate(pool)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-fabric") { db in
+            try db.execute(sql: """
+                CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                CREATE TABLE parks (
+                    id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
+                    created_at INTEGER NOT NULL,
+                    revoked_at INTEGER
+                );
+                CREATE TABLE enrollment_tokens (
+                    token_hash TEXT PRIMARY KEY,
+                    park_id TEXT NOT NULL,
+                    park_name TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL,
+                    used_at INTEGER
+                );
+                CREATE TABLE certificates (
+                    serial TEXT PRIMARY KEY,
+                    principal TEXT NOT NULL,
+                    not_before INTEGER NOT NULL,
+                    not_after INTEGER NOT NULL,
+                    pem TEXT NOT NULL,
+                    issued_at INTEGER NOT NULL,
+                    revoked_at INTEGER
+                );
+                CREATE INDEX certificates_by_principal ON certificates(principal);
+                CREATE TABLE signing_keys (
+                    kid TEXT PRIMARY KEY,
+                    park_id TEXT NOT NULL REFERENCES parks(id),
+                    public_key TEXT NOT NULL UNIQUE,
+                    not_before INTEGER NOT NULL,
+                    not_after INTEGER,
+                    revoked_at INTEGER
+                );
+                CREATE TABLE trust_lists (
+                    sequence INTEGER PRIMARY KEY,
+                    issued_at INTEGER NOT NULL,
+                    content_hash TEXT NOT NULL,
+                    jws TEXT NOT NULL
+                );
+                """)
+        }
+        return migrator
+    }
+
+    // MARK: Enrollment tokens
+
+    /// Stores a token by its hash only; the token itself is never written.
+    public func addEnrollmentToken(hash: String, park: ParkID, name: String, now: Date, expiresAt: Date) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO enrollment_tokens (token_hash, park_id, park_name, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [hash, park.rawValue, name, StoredTime.millis(now), StoredTime.millis(expiresAt)])
+        }
+    }
+
+    /// Enrolls a park in one transaction: checks and spends the token, makes the park active, records the issued
+    /// certificate and the park's signing key. `issue` runs inside the transaction, after the token checks,
+    /// and builds the certificate for the token's park.
+    ///
+    /// - Parameter requestedPark: the park the request says it is (body field or CSR names); must match the token's.
+    public func enroll(
+        tokenHash: String,
+        requestedParks: Set<String>,
+        signingKey: (kid: String, publicKey: String),
+        now: Date,
+        issue: @Sendable (ParkID, String) throws -> IssuedCertificateRecord
+    ) throws -> (park: ParkRecord, certificate: IssuedCertificateRecord) {
+        try pool.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM enrollment_tokens WHERE token_hash = ?", arguments: [tokenHash]) else {
+                throw StoreError(.tokenUnknown, "the enrollment token is not known to this hub")
+            }
+            let parkID = try ParkID(row["park_id"] as String)
+            let parkName: String = row["park_name"]
+            if row["used_at"] as Int64? != nil {
+                throw StoreError(.tokenUsed, "the enrollment token has already been used")
+            }
+            if StoredTime.millis(now) >= row["expires_at"] as Int64 {
+                throw StoreError(.tokenExpired, "the enrollment token has expired")
+            }
+            if let other = requestedParks.first(where: { $0 != parkID.rawValue }) {
+                throw StoreError(.tokenForOtherPark, "the token is for park \(parkID), not \(other)")
+            }
+            if let status = try String.fetchOne(db, sql: "SELECT status FROM parks WHERE id = ?", arguments: [parkID.rawValue]),
+               status == ParkRecord.Status.revoked.rawValue {
+                throw StoreError(.parkRevoked, "park \(parkID) has been revoked from the federation")
+            }
+            if let owner = try String.fetchOne(db, sql: "SELECT park_id FROM signing_keys WHERE kid = ? OR public_key = ?", arguments: [signingKey.kid, signingKey.publicKey]) {
+                throw StoreError(.keyInUse, "that signing key is already registered (to \(owner))")
+            }
+            try db.execute(sql: "UPDATE enrollment_tokens SET used_at = ? WHERE token_hash = ?", arguments: [StoredTime.millis(now), tokenHash])
+            try db.execute(
+                sql: """
+                    INSERT INTO parks (id, name, status, created_at) VALUES (?, ?, 'active', ?)
+                    ON CONFLICT(id) DO UPDATE SET name = excluded.name
+                    """,
+                arguments: [parkID.rawValue, parkName, StoredTime.millis(now)])
+            let certificate = try issue(parkID, parkName)
+            try Self.insert(certificate, db)
+            try db.execute(
+                sql: "INSERT INTO signing_keys (kid, park_id, public_key, not_before, not_after) VALUES (?, ?, ?, ?, NULL)",
+                arguments: [signingKey.kid, parkID.rawValue, signingKey.publicKey, StoredTime.millis(now)])
+            let park = try Self.park(parkID, db)!
+            return (park, certificate)
+        }
+    }
+
+    // MARK: Certificates
+
+    public func recordCertificate(_ certificate: IssuedCertificateRecord) throws {
+        try pool.write { db in try Self.insert(certificate, db) }
+    }
+
+    static func insert(_ certificate: IssuedCertificateRecord, _ db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO certificates (serial, principal, not_before, not_after, pem, issued_at) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [certificate.serial, certificate.principal.description, StoredTime.millis(certificate.notBefore),
+                        StoredTime.millis(certificate.notAfter), certificate.pem, StoredTime.millis(certificate.issuedAt)])
+    }
+
+    /// Whether a presented certificate is one the hub issued, and whether it or its park has been revoked.
+    public func standing(ofSerial serial: String) throws -> CertificateStanding {
+        try pool.read { db in
+            guard let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT c.revoked_at AS cert_revoked, p.status AS park_status
+                    FROM certificates c LEFT JOIN parks p ON c.principal = 'park:' || p.id
+                    WHERE c.serial = ?
+                    """,
+                arguments: [serial])
+            else { return CertificateStanding(known: false, revoked: false, parkRevoked: false) }
+            return CertificateStanding(
+                known: true,
+                revoked: (row["cert_revoked"] as Int64?) != nil,
+                parkRevoked: (row["park_status"] as String?) == ParkRecord.Status.revoked.rawValue)
+        }
+    }
+
+    /// Renews: records the new certificate for the same principal, only while the old one stands.
+    public func renew(oldSerial: String, issue: @Sendable () throws -> IssuedCertificateRecord) throws -> IssuedCertificateRecord {
+        try pool.write { db in
+            let standing = try Row.fetchOne(db, sql: "SELECT revoked_at FROM certificates WHERE serial = ?", arguments: [oldSerial])
+            guard let standing, (standing["revoked_at"] as Int64?) == nil else {
+                throw StoreError(.notFound, "the presented certificate is not current")
+            }
+            let certificate = try issue()
+            try Self.insert(certificate, db)
+            return certificate
+        }
+    }
+
+    public func certificates(of principal: Principal) throws -> [IssuedCertificateRecord] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM certificates WHERE principal = ? ORDER BY issued_at", arguments: [principal.description]).map { row in
+                IssuedCertificateRecord(
+                    serial: row["serial"], principal: principal,
+                    notBefore: StoredTime.date(row["not_before"] as Int64), notAfter: StoredTime.date(row["not_after"] as Int64),
+                    pem: row["pem"], issuedAt: StoredTime.date(row["issued_at"] as Int64),
+                    revokedAt: StoredTime.date(row["revoked_at"] as Int64?))
+            }
+        }
+    }
+
+    // MARK: Revocation
+
+    /// Revokes a park: its status, every certificate it holds and every signing key. Returns how many
+    /// certificates were revoked. Takes effect on the next request the park makes.
+    @discardableResult
+    public func revokePark(_ park: ParkID, now: Date) throws -> Int {
+        try pool.write { db in
+            guard try Self.park(park, db) != nil else { throw StoreError(.notFound, "no park \(park) in this federation") }
+            let at = StoredTime.millis(now)
+            try db.execute(sql: "UPDATE parks SET status = 'revoked', revoked_at = COALESCE(revoked_at, ?) WHERE id = ?", arguments: [at, park.rawValue])
+            try db.execute(sql: "UPDATE signing_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE park_id = ?", arguments: [at, park.rawValue])
+            try db.execute(sql: "UPDATE certificates SET revoked_at = ? WHERE principal = ? AND revoked_at IS NULL", arguments: [at, Principal.park(park).description])
+            return db.changesCount
+        }
+    }
+
+    /// Revokes every certificate of a principal (regulator or clearing staff). Returns how many.
+    @discardableResult
+    public func revokeCertificates(of principal: Principal, now: Date) throws -> Int {
+        try pool.write { db in
+            try db.execute(sql: "UPDATE certificates SET revoked_at = ? WHERE principal = ? AND revoked_at IS NULL",
+                           arguments: [StoredTime.millis(now), principal.description])
+            return db.changesCount
+        }
+    }
+
+    // MARK: Parks and keys
+
+    public func parks() throws -> [ParkRecord] {
+        try pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM parks ORDER BY id").map(Self.parkRecord) }
+    }
+
+    public func signingKeys() throws -> [SigningKeyRecord] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM signing_keys ORDER BY park_id, not_before, kid").map { row in
+                SigningKeyRecord(
+                    kid: row["kid"], park: try ParkID(row["park_id"] as String), publicKey: row["public_key"],
+                    notBefore: StoredTime.date(row["not_before"] as Int64), notAfter: StoredTime.date(row["not_after"] as Int64?),
+                    revokedAt: StoredTime.date(row["revoked_at"] as Int64?))
+            }
+        }
+    }
+
+    static func park(_ id: ParkID, _ db: Database) throws -> ParkRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM parks WHERE id = ?", arguments: [id.rawValue]).map(parkRecord)
+    }
+
+    static func parkRecord(_ row: Row) throws -> ParkRecord {
+        guard let status = ParkRecord.Status(rawValue: row["status"]) else { throw StoreError(.corrupt, "bad park status") }
+        return ParkRecord(
+            id: try ParkID(row["id"] as String), name: row["name"], status: status,
+            createdAt: StoredTime.date(row["created_at"] as Int64), revokedAt: StoredTime.date(row["revoked_at"] as Int64?))
+    }
+
+    // MARK: Trust lists
+
+    public func latestTrustList() throws -> TrustListRecord? {
+        try pool.read { db in try Self.latestTrustList(db) }
+    }
+
+    static func latestTrustList(_ db: Database) throws -> TrustListRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM trust_lists ORDER BY sequence DESC LIMIT 1").map { row in
+            TrustListRecord(sequence: row["sequence"], issuedAt: StoredTime.date(row["issued_at"] as Int64),
+                            contentHash: row["content_hash"], jws: row["jws"])
+        }
+    }
+
+    /// Publishes a new trust list when its content changed: returns the latest one if its `contentHash` equals
+    /// the given one, else signs (via `sign`, with the next sequence number) and stores a new one.
+    public func publishTrustList(
+        contentHash: String,
+        now: Date,
+        sign: @Sendable (_ sequence: Int64) throws -> String
+    ) throws -> TrustListRecord {
+        try pool.write { db in
+            let latest = try Self.latestTrustList(db)
+            if let latest, latest.contentHash == contentHash { return latest }
+            let sequence = (latest?.sequence ?? 0) + 1
+            let jws = try sign(sequence)
+            try db.execute(sql: "INSERT INTO trust_lists (sequence, issued_at, content_hash, jws) VALUES (?, ?, ?, ?)",
+                           arguments: [sequence, StoredTime.millis(now), contentHash, jws])
+            return TrustListRecord(sequence: sequence, issuedAt: now, contentHash: contentHash, jws: jws)
+        }
+    }
+
+    // MARK: Meta
+
+    public func setMeta(_ key: String, _ value: String) throws {
+        try pool.write { db in
+            try db.execute(sql: "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", arguments: [key, value])
+        }
+    }
+
+    public func meta(_ key: String) throws -> String? {
+        try pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) }
+    }
+
+    /// `SELECT 1`, for readiness probes.
+    public func ping() throws {
+        _ = try pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+}

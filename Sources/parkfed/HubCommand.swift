@@ -1,0 +1,134 @@
+import ArgumentParser
+import Crypto
+import Foundation
+import Hummingbird
+import Logging
+import ParkFedDomain
+import ParkFedHub
+import ParkFedPKI
+import X509
+
+struct HubCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hub",
+        abstract: "Run and administer the federation hub.",
+        subcommands: [Init.self, Serve.self, EnrollToken.self, IssueCert.self, Revoke.self])
+
+    struct DataOption: ParsableArguments {
+        @Option(name: .long, help: "The hub's data directory.")
+        var data: String
+    }
+
+    struct Init: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a federation: root CA, hub TLS certificate, hub signing key, database.")
+        @OptionGroup var data: DataOption
+        @Option(help: "The federation's name.") var federation = "ParkFederation"
+        @Option(name: .customLong("dns-name"), help: "A DNS name for the hub's TLS certificate (repeatable).") var dnsNames: [String] = ["localhost"]
+        @Option(name: .customLong("ip"), help: "An IP address for the hub's TLS certificate (repeatable).") var ips: [String] = ["127.0.0.1", "::1"]
+        @Option(help: "Park certificate lifetime in days.") var parkCertificateDays = 90
+        @Option(help: "Enrollment token lifetime in hours.") var tokenHours = 24
+
+        func run() throws {
+            let configuration = HubConfiguration(
+                federation: federation, hubDNSNames: dnsNames, hubIPAddresses: ips,
+                parkCertificateDays: parkCertificateDays, enrollmentTokenHours: tokenHours)
+            let directory = try HubDirectory.initialize(at: data.data, configuration: configuration)
+            print("hub initialised in \(directory.path)")
+            print("  federation root certificate (give it to parks): \(directory.caCertificate)")
+            print("  hub signing public key: \(directory.signingPublicKey)")
+        }
+    }
+
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run the hub's HTTPS server (mutual TLS, HTTP/2).")
+        @OptionGroup var data: DataOption
+        @Option(help: "Address to listen on, HOST:PORT.") var listen = ListenAddress(argument: "127.0.0.1:8443")!
+        @Option(help: "Log level (trace, debug, info, notice, warning, error).") var logLevel = "info"
+
+        func run() async throws {
+            let logger = CLILogging.logger("parkfed.hub", level: logLevel)
+            let hub = try Hub(directory: HubDirectory(data.data), logger: logger)
+            let app = try HubServer.application(hub: hub, host: listen.host, port: listen.port, logger: logger) { channel in
+                logger.notice("hub listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+            }
+            try await app.runService()
+        }
+    }
+
+    struct EnrollToken: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "enroll-token", abstract: "Make a one-time enrollment token for a park; prints the token alone on stdout.")
+        @OptionGroup var data: DataOption
+        @Option(help: "The park id, e.g. P001.") var park: String
+        @Option(help: "The park's display name.") var name: String
+        @Option(help: "Token lifetime in hours (default: the hub's setting, 24).") var hours: Int?
+
+        func validate() throws {
+            guard ParkID.isValid(park) else { throw ValidationError("--park must be 2-32 characters of A-Z, 0-9, '-' or '_', starting with a letter") }
+            if let hours, !(1...720).contains(hours) { throw ValidationError("--hours must be 1-720") }
+        }
+
+        func run() throws {
+            let hub = try Hub(directory: HubDirectory(data.data), logger: CLILogging.quiet)
+            let token = try hub.createEnrollmentToken(park: try ParkID(park), name: name, validity: hours.map { TimeInterval($0 * 3600) })
+            print(token)
+        }
+    }
+
+    struct IssueCert: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "issue-cert",
+            abstract: "Issue a certificate for a regulator or clearing principal.",
+            discussion: "With --csr the certificate is issued for the CSR's key; otherwise a P-256 key is made and written next to it (mode 0600).")
+        @OptionGroup var data: DataOption
+        @Option(help: "regulator or clearing.") var role: String
+        @Option(help: "The principal's id, e.g. R01.") var id: String
+        @Option(help: "A PEM CSR to sign (openssl req). Without it a key pair is generated.") var csr: String?
+        @Option(help: "Directory to write ID-cert.pem (and ID-key.pem).") var out: String = "."
+
+        func validate() throws {
+            guard role == "regulator" || role == "clearing" else { throw ValidationError("--role must be regulator or clearing") }
+            guard ParkID.isValid(id) else { throw ValidationError("--id must be 2-32 characters of A-Z, 0-9, '-' or '_', starting with a letter") }
+        }
+
+        func run() throws {
+            let hub = try Hub(directory: HubDirectory(data.data), logger: CLILogging.quiet)
+            let principal = try Principal(role: Principal.Role(rawValue: role)!, id: id)
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            let certificatePath = (out as NSString).appendingPathComponent("\(id)-cert.pem")
+            let publicKey: Certificate.PublicKey
+            if let csr {
+                publicKey = try SigningRequest(pem: try SecretFile.read(csr)).publicKey
+            } else {
+                let key = P256.Signing.PrivateKey()
+                let keyPath = (out as NSString).appendingPathComponent("\(id)-key.pem")
+                try SecretFile.write(key.pemRepresentation, to: keyPath)
+                print("key: \(keyPath)")
+                publicKey = .init(key.publicKey)
+            }
+            let (_, pem) = try hub.issueCertificate(for: principal, publicKey: publicKey)
+            try SecretFile.writePublic(pem + (try hub.ca.certificate.pemString()), to: certificatePath)
+            print("certificate for \(principal): \(certificatePath)")
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke a park (or a regulator/clearing principal) at once; takes effect on its next request.")
+        @OptionGroup var data: DataOption
+        @Option(help: "The park to revoke.") var park: String?
+        @Option(help: "A principal to revoke, e.g. regulator:R01.") var principal: String?
+
+        func validate() throws {
+            guard (park == nil) != (principal == nil) else { throw ValidationError("give exactly one of --park or --principal") }
+            if let park, !ParkID.isValid(park) { throw ValidationError("--park is not a park id") }
+        }
+
+        func run() throws {
+            let hub = try Hub(directory: HubDirectory(data.data), logger: CLILogging.quiet)
+            let target = try park.map { Principal.park(try ParkID($0)) } ?? Principal(parsing: principal!)
+            let count = try hub.revoke(principal: target)
+            print("revoked \(target): \(count) certificate(s)")
+        }
+    }
+}
