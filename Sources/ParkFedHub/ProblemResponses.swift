@@ -20,8 +20,10 @@ extension ProblemDetails {
 
 /// Turns every error a handler throws into RFC 9457 problem details, so that no client ever sees an empty 500 or
 /// a framework-specific error body.
-struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    public init() {}
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let problem as ProblemDetails {
@@ -43,8 +45,8 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
 }
 
 /// JSON responses with the federation's encoder (ISO 8601 dates, sorted keys).
-enum JSONResponse {
-    static func make<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
+public enum JSONResponse {
+    public static func make<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
         var fields = headers
         fields[.contentType] = "application/json"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: try StrictJSON.encoder.encode(value))))

@@ -38,6 +38,14 @@ public final class NodeStore: Sendable {
         public var fetchedAt: Date
         public var etag: String?
         public var jws: String
+
+        public init(sequence: Int64, issuedAt: Date, fetchedAt: Date, etag: String?, jws: String) {
+            self.sequence = sequence
+            self.issuedAt = issuedAt
+            self.fetchedAt = fetchedAt
+            self.etag = etag
+            self.jws = jws
+        }
     }
 
     public func cachedTrustList() throws -> CachedTrustList? {

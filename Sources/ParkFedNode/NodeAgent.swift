@@ -1,0 +1,191 @@
+import Crypto
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import ParkFedCrypto
+import ParkFedDomain
+import ParkFedPKI
+import ParkFedProtocol
+import ParkFedStore
+import ServiceLifecycle
+import X509
+
+/// A park's node agent: holds the park's certificate and keys, keeps a pooled mutual-TLS connection to the hub,
+/// caches the trust list, renews its certificate after two thirds of its lifetime, and serves the park's local
+/// API (gates, windows) on the park network.
+public final class NodeAgent: Sendable {
+    public let directory: NodeDirectory
+    public let park: ParkID
+    public let store: NodeStore
+    public let trustList: TrustListCache
+    public let signingKey: SigningKey
+    let configuration: LockedBox<NodeConfiguration>
+    let client: LockedBox<HubClient>
+    let hubState = LockedBox(HubContact())
+    let logger: Logger
+    /// How often the agent refreshes the trust list and checks its certificate.
+    public let refreshInterval: Duration
+
+    struct HubContact: Sendable {
+        var reachable: Bool?
+        var lastContact: Date?
+        var lastError: String?
+    }
+
+    public init(directory: NodeDirectory, hubURL: String? = nil, refreshInterval: Duration = .seconds(60),
+                logger: Logger = Logger(label: "parkfed.node")) throws {
+        self.directory = directory
+        self.refreshInterval = refreshInterval
+        var configuration = try NodeConfiguration.load(directory)
+        if let hubURL { configuration.hubURL = hubURL }
+        park = try ParkID(configuration.park)
+        var logger = logger
+        logger[metadataKey: "park"] = "\(configuration.park)"
+        self.logger = logger
+        self.configuration = LockedBox(configuration)
+        store = try NodeStore(path: directory.database)
+        signingKey = try Ed25519PEM.parsePrivateKey(pem: try SecretFile.read(directory.signingKey))
+        trustList = try TrustListCache(store: store, hubKey: try VerifyingKey(base64URL: configuration.hubSigningKey))
+        client = LockedBox(try HubClient(baseURL: configuration.hubURL, caFile: directory.caCertificate,
+                                         certificateFile: directory.tlsCertificate, keyFile: directory.tlsKey))
+    }
+
+    public var hub: HubClient { client.value }
+
+    public func shutdown() async {
+        await client.value.shutdown()
+    }
+
+    // MARK: Hub calls
+
+    /// Asks the hub who this connection is; proves the mutual-TLS link works.
+    public func whoami() async throws(NodeError) -> WhoAmIResponse {
+        try await tracked { (hub: HubClient) async throws(NodeError) in try await hub.whoami() }
+    }
+
+    /// Refreshes the trust list from the hub (conditional GET).
+    public func refreshTrustList() async throws(NodeError) {
+        try await tracked { (hub: HubClient) async throws(NodeError) in try await self.trustList.refresh(from: hub) }
+    }
+
+    func tracked<T>(_ call: (HubClient) async throws(NodeError) -> T) async throws(NodeError) -> T {
+        do {
+            let value = try await call(client.value)
+            hubState.value = HubContact(reachable: true, lastContact: Date(), lastError: nil)
+            return value
+        } catch {
+            var state = hubState.value
+            if error.code == .hubUnreachable { state.reachable = false } else { state.lastContact = Date() }
+            state.lastError = error.message
+            hubState.value = state
+            throw error
+        }
+    }
+
+    // MARK: Renewal
+
+    /// Renews the certificate now: new key, CSR under the current certificate, files replaced, client rebuilt.
+    public func renewCertificate() async throws {
+        let key = P256.Signing.PrivateKey()
+        let csr = try SigningRequest.make(for: .park(park), key: key)
+        let response = try await tracked { hub async throws(NodeError) in
+            try await hub.json(.POST, "/v1/certificates/renewals", body: RenewalRequest(csr: csr), as: CertificateResponse.self)
+        }
+        let chain = try Certificate.parseChain(pem: response.certificateChain)
+        guard chain[0].federationPrincipal == .park(park), chain[0].publicKey == .init(key.publicKey) else {
+            throw NodeError(.badResponse, "the renewed certificate is not for \(park) and the new key")
+        }
+        // Write both new files beside the old ones, then move them into place.
+        try SecretFile.write(key.pemRepresentation, to: directory.tlsKey + ".next")
+        try SecretFile.writePublic(response.certificateChain, to: directory.tlsCertificate + ".next")
+        guard rename(directory.tlsKey + ".next", directory.tlsKey) == 0,
+              rename(directory.tlsCertificate + ".next", directory.tlsCertificate) == 0
+        else { throw NodeError(.invalidConfiguration, "cannot install the renewed certificate in \(directory.path)") }
+        var configuration = self.configuration.value
+        configuration.certificateSerial = response.serial
+        configuration.certificateNotBefore = response.notBefore
+        configuration.certificateNotAfter = response.notAfter
+        try configuration.save(directory)
+        self.configuration.value = configuration
+        let old = client.value
+        client.value = try HubClient(baseURL: configuration.hubURL, caFile: directory.caCertificate,
+                                     certificateFile: directory.tlsCertificate, keyFile: directory.tlsKey)
+        await old.shutdown()
+        logger.notice("certificate renewed", metadata: ["serial": "\(response.serial)", "not_after": "\(response.notAfter)"])
+    }
+
+    /// One round of upkeep: refresh the trust list, renew the certificate when two thirds of it have passed.
+    public func maintain(now: Date = Date()) async {
+        do { try await refreshTrustList() } catch {
+            logger.warning("trust list refresh failed", metadata: ["error": "\(error)"])
+        }
+        if now >= configuration.value.renewalDue {
+            do { try await renewCertificate() } catch {
+                logger.warning("certificate renewal failed; will retry", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    // MARK: Status
+
+    public struct Status: Codable, Sendable {
+        public struct Hub: Codable, Sendable {
+            public var url: String
+            public var reachable: Bool?
+            public var lastContact: Date?
+            public var lastError: String?
+            enum CodingKeys: String, CodingKey {
+                case url, reachable
+                case lastContact = "last_contact"
+                case lastError = "last_error"
+            }
+        }
+        public struct CertificateInfo: Codable, Sendable {
+            public var serial: String
+            public var notAfter: Date
+            public var renewalDue: Date
+            enum CodingKeys: String, CodingKey {
+                case serial
+                case notAfter = "not_after"
+                case renewalDue = "renewal_due"
+            }
+        }
+        public var park: String
+        public var signingKid: String
+        public var hub: Hub
+        public var trustList: TrustListStatus
+        public var certificate: CertificateInfo
+        enum CodingKeys: String, CodingKey {
+            case park, hub, certificate
+            case signingKid = "signing_kid"
+            case trustList = "trust_list"
+        }
+    }
+
+    public func status(now: Date = Date()) -> Status {
+        let configuration = self.configuration.value
+        let contact = hubState.value
+        return Status(
+            park: park.rawValue, signingKid: configuration.signingKid,
+            hub: .init(url: configuration.hubURL, reachable: contact.reachable, lastContact: contact.lastContact, lastError: contact.lastError),
+            trustList: trustList.status(now: now),
+            certificate: .init(serial: configuration.certificateSerial, notAfter: configuration.certificateNotAfter, renewalDue: configuration.renewalDue))
+    }
+}
+
+/// The background upkeep loop as a service: stops at graceful shutdown.
+public struct NodeMaintenanceService: Service {
+    let agent: NodeAgent
+
+    public init(agent: NodeAgent) { self.agent = agent }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            await agent.maintain()
+            let interval = agent.refreshInterval
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+    }
+}

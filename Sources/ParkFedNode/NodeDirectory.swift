@@ -1,0 +1,78 @@
+import Foundation
+import ParkFedPKI
+
+/// The files of a node agent's data directory.
+///
+/// | file | what | mode |
+/// |---|---|---|
+/// | `ca.pem` | the federation root it trusts | 0644 |
+/// | `node-key.pem` | TLS client key (P-256) | 0600 |
+/// | `node-cert.pem` | TLS client certificate chain, `urn:parkfed:park:<id>` | 0644 |
+/// | `signing-key.pem` | Ed25519 assertion-signing key (PKCS#8) | 0600 |
+/// | `node.json` | park id, hub URL, hub signing key | 0644 |
+/// | `node.sqlite` | trust-list cache (and later outbox and gate state) | 0600 |
+public struct NodeDirectory: Sendable {
+    public let path: String
+
+    public init(_ path: String) {
+        self.path = (path as NSString).standardizingPath
+    }
+
+    public var caCertificate: String { file("ca.pem") }
+    public var tlsKey: String { file("node-key.pem") }
+    public var tlsCertificate: String { file("node-cert.pem") }
+    public var signingKey: String { file("signing-key.pem") }
+    public var configuration: String { file("node.json") }
+    public var database: String { file("node.sqlite") }
+
+    func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
+}
+
+/// What a node agent remembers about its enrollment, in `node.json`.
+public struct NodeConfiguration: Codable, Sendable, Hashable {
+    public var park: String
+    public var hubURL: String
+    /// The hub's Ed25519 public key (raw, base64url) that signs trust lists.
+    public var hubSigningKey: String
+    public var hubSigningKid: String
+    public var signingKid: String
+    public var certificateSerial: String
+    public var certificateNotBefore: Date
+    public var certificateNotAfter: Date
+
+    enum CodingKeys: String, CodingKey {
+        case park
+        case hubURL = "hub_url"
+        case hubSigningKey = "hub_signing_key"
+        case hubSigningKid = "hub_signing_kid"
+        case signingKid = "signing_kid"
+        case certificateSerial = "certificate_serial"
+        case certificateNotBefore = "certificate_not_before"
+        case certificateNotAfter = "certificate_not_after"
+    }
+
+    static func load(_ directory: NodeDirectory) throws(NodeError) -> NodeConfiguration {
+        guard let data = FileManager.default.contents(atPath: directory.configuration) else {
+            throw NodeError(.notEnrolled, "no node configuration in \(directory.path); run `parkfed node enroll` first")
+        }
+        do {
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .iso8601
+            return try decoder.decode(NodeConfiguration.self, from: data)
+        } catch {
+            throw NodeError(.invalidConfiguration, "\(directory.configuration) is not a valid node configuration: \(error)")
+        }
+    }
+
+    func save(_ directory: NodeDirectory) throws {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try SecretFile.writePublic(String(decoding: try encoder.encode(self), as: UTF8.self) + "\n", to: directory.configuration)
+    }
+
+    /// When the agent renews its certificate: after two thirds of its lifetime.
+    public var renewalDue: Date {
+        certificateNotBefore.addingTimeInterval(certificateNotAfter.timeIntervalSince(certificateNotBefore) * 2 / 3)
+    }
+}

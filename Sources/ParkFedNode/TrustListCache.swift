@@ -1,0 +1,103 @@
+import Foundation
+import Logging
+import ParkFedCrypto
+import ParkFedProtocol
+import ParkFedStore
+
+/// The node agent's copy of the hub's trust list: verified with the hub's key, kept on disk, refreshed, and
+/// never replaced by a list with a bad signature or a lower sequence (a rollback).
+public final class TrustListCache: Sendable {
+    let store: NodeStore
+    let hubKey: VerifyingKey
+    /// Past this age the list is reported stale (still used, but visibly).
+    public let staleAfter: TimeInterval
+    let current: LockedBox<TrustList?>
+
+    public init(store: NodeStore, hubKey: VerifyingKey, staleAfter: TimeInterval = 15 * 60) throws {
+        self.store = store
+        self.hubKey = hubKey
+        self.staleAfter = staleAfter
+        var loaded: TrustList?
+        if let cached = try store.cachedTrustList() {
+            loaded = try? TrustList.verify(jws: cached.jws, hubKey: hubKey).0
+        }
+        current = LockedBox(loaded)
+    }
+
+    public var trustList: TrustList? { current.value }
+
+    /// Accepts a JWS fetched from the hub: verifies it, refuses rollbacks, persists it. Returns the accepted list.
+    @discardableResult
+    public func accept(jws: String, etag: String?, now: Date = Date()) throws(NodeError) -> TrustList {
+        let list: TrustList
+        do { list = try TrustList.verify(jws: jws, hubKey: hubKey).0 } catch {
+            throw NodeError(.trustListRejected, "the trust list's signature does not verify with the hub key: \(error)")
+        }
+        if let cached = try? store.cachedTrustList(), list.sequence < cached.sequence {
+            throw NodeError(.trustListRejected, "the trust list's sequence \(list.sequence) is older than the cached \(cached.sequence)")
+        }
+        do {
+            try store.storeTrustList(.init(sequence: list.sequence, issuedAt: list.issuedAt, fetchedAt: now, etag: etag, jws: jws))
+        } catch {
+            throw NodeError(.trustListRejected, "cannot store the trust list: \(error)")
+        }
+        current.value = list
+        return list
+    }
+
+    /// Fetches the list from the hub (conditional on the cached ETag) and accepts it.
+    public func refresh(from hub: HubClient, now: Date = Date()) async throws(NodeError) {
+        let cached = try? store.cachedTrustList()
+        var headers: [(String, String)] = []
+        if let etag = cached?.etag, current.value != nil { headers.append(("if-none-match", etag)) }
+        let reply = try await hub.send(.GET, "/v1/trust-list", headers: headers)
+        switch reply.status {
+        case 304:
+            try? store.touchTrustList(now: now)
+        case 200:
+            try accept(jws: String(decoding: reply.body, as: UTF8.self), etag: reply.header("etag"), now: now)
+        default:
+            throw HubClient.refusal(reply)
+        }
+    }
+
+    /// What the status endpoint reports: sequence, issue time, last fetch, age and staleness.
+    public func status(now: Date = Date()) -> TrustListStatus {
+        guard let list = current.value, let cached = try? store.cachedTrustList() else {
+            return TrustListStatus(present: false, sequence: nil, issuedAt: nil, fetchedAt: nil, ageSeconds: nil, stale: true)
+        }
+        let age = now.timeIntervalSince(cached.fetchedAt)
+        return TrustListStatus(present: true, sequence: list.sequence, issuedAt: list.issuedAt, fetchedAt: cached.fetchedAt,
+                               ageSeconds: Int(age.rounded()), stale: age > staleAfter)
+    }
+}
+
+/// The trust list's freshness, as the node agent reports it.
+public struct TrustListStatus: Codable, Sendable, Hashable {
+    public var present: Bool
+    public var sequence: Int64?
+    public var issuedAt: Date?
+    public var fetchedAt: Date?
+    public var ageSeconds: Int?
+    public var stale: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case present, sequence, stale
+        case issuedAt = "issued_at"
+        case fetchedAt = "fetched_at"
+        case ageSeconds = "age_seconds"
+    }
+}
+
+/// A value behind a lock, for state shared between the agent's tasks.
+final class LockedBox<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value
+
+    init(_ value: Value) { stored = value }
+
+    var value: Value {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
+    }
+}
