@@ -96,7 +96,11 @@ let package = Package(
                 "ParkFedDomain", "ParkFedCrypto", "ParkFedProtocol", "ParkFedPKI", "ParkFedStore", "ParkFedHub", "ParkFedNode",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -115,8 +119,12 @@ let package = Package(
         .testTarget(
             name: "ParkFedHubTests",
             dependencies: [
-                "ParkFedHub", "ParkFedNode", "ParkFedTesting", "ParkFedStore", "ParkFedPKI",
+                "ParkFedHub", "ParkFedNode", "ParkFedTesting", "ParkFedStore", "ParkFedPKI", "ParkFedProtocol", "ParkFedCrypto",
+                "ParkFedDomain",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
         ),
         .testTarget(

@@ -1,0 +1,49 @@
+import Foundation
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// A server (any Hummingbird application) running in this process on a port the OS picked, until ``stop()``.
+public final class RunningServer: Sendable {
+    public let port: Int
+    let group: ServiceGroup
+    let task: Task<Void, any Error>
+
+    /// Starts the service `make` builds; `make` gets the callback that reports the bound port.
+    public static func start<S: Service>(
+        logger: Logger = Logger(label: "parkfed.test"),
+        _ make: (@escaping @Sendable (any Channel) async -> Void) throws -> S
+    ) async throws -> RunningServer {
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let service = try make { channel in
+            continuation.yield(channel.localAddress?.port ?? 0)
+            continuation.finish()
+        }
+        let group = ServiceGroup(services: [service], logger: logger)
+        let task = Task { try await group.run() }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next(), port > 0 else {
+            await group.triggerGracefulShutdown()
+            _ = try? await task.value
+            throw TestSupportError("server did not start")
+        }
+        return RunningServer(port: port, group: group, task: task)
+    }
+
+    init(port: Int, group: ServiceGroup, task: Task<Void, any Error>) {
+        self.port = port
+        self.group = group
+        self.task = task
+    }
+
+    /// Shuts the server down gracefully and waits until it has stopped.
+    public func stop() async {
+        await group.triggerGracefulShutdown()
+        _ = try? await task.value
+    }
+}
+
+public struct TestSupportError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

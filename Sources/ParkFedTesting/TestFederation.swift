@@ -1,0 +1,112 @@
+import Crypto
+import Foundation
+import Logging
+import ParkFedCrypto
+import ParkFedDomain
+import ParkFedHub
+import ParkFedNode
+import ParkFedPKI
+import X509
+
+/// A whole federation for tests: a hub initialised in a temporary directory and serving real mutual TLS on
+/// 127.0.0.1, and helpers to enroll parks and start their node agents. Nothing is mocked.
+public final class TestFederation: Sendable {
+    public let directory: TemporaryDirectory
+    public let hub: Hub
+    public let hubServer: RunningServer
+    public let logger: Logger
+
+    public var hubURL: String { "https://127.0.0.1:\(hubServer.port)" }
+    public var caFile: String { hub.directory.caCertificate }
+
+    public static func start(configuration: HubConfiguration = HubConfiguration(federation: "Test Federation")) async throws -> TestFederation {
+        var logger = Logger(label: "parkfed.test")
+        logger.logLevel = ProcessInfo.processInfo.environment["PARKFED_TEST_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .critical
+        let directory = try TemporaryDirectory()
+        let hubDirectory = try HubDirectory.initialize(at: directory.file("hub"), configuration: configuration)
+        let hub = try Hub(directory: hubDirectory, logger: logger)
+        let server = try await RunningServer.start(logger: logger) { onRunning in
+            try HubServer.application(hub: hub, host: "127.0.0.1", port: 0, logger: logger, onServerRunning: onRunning)
+        }
+        return TestFederation(directory: directory, hub: hub, hubServer: server, logger: logger)
+    }
+
+    init(directory: TemporaryDirectory, hub: Hub, hubServer: RunningServer, logger: Logger) {
+        self.directory = directory
+        self.hub = hub
+        self.hubServer = hubServer
+        self.logger = logger
+    }
+
+    /// Enrolls `park` through the real enrollment endpoint and returns its node agent (not yet serving).
+    public func enroll(_ park: String, name: String? = nil) async throws -> NodeAgent {
+        let id = try ParkID(park)
+        let token = try hub.createEnrollmentToken(park: id, name: name ?? "Park \(park)")
+        let nodeDirectory = NodeDirectory(directory.file("node-\(park)"))
+        try await NodeEnrollment.enroll(directory: nodeDirectory, hubURL: hubURL, park: id, token: token, caFile: caFile)
+        return try NodeAgent(directory: nodeDirectory, refreshInterval: .seconds(3600), logger: logger)
+    }
+
+    /// Starts a node agent's local API on 127.0.0.1.
+    public func serve(_ agent: NodeAgent) async throws -> RunningServer {
+        try await RunningServer.start(logger: logger) { onRunning in
+            NodeServer.application(agent: agent, host: "127.0.0.1", port: 0, logger: logger, onServerRunning: onRunning)
+        }
+    }
+
+    /// Makes a P-256 key and a certificate for `principal` signed by the federation CA and recorded by the hub;
+    /// writes `NAME-cert.pem` and `NAME-key.pem` into the test directory and returns their paths.
+    public func issueCertificate(
+        for principal: Principal, name: String, validity: TimeInterval? = nil, notValidBefore: Date? = nil, now: Date = Date()
+    ) throws -> (certificate: String, key: String) {
+        let key = P256.Signing.PrivateKey()
+        let (_, pem) = try hub.issueCertificate(for: principal, publicKey: .init(key.publicKey), now: now, validity: validity, notValidBefore: notValidBefore)
+        let certificatePath = directory.file("\(name)-cert.pem"), keyPath = directory.file("\(name)-key.pem")
+        try SecretFile.writePublic(pem, to: certificatePath)
+        try SecretFile.write(key.pemRepresentation, to: keyPath)
+        return (certificatePath, keyPath)
+    }
+
+    /// Runs `curl` against the hub with the given client certificate; returns status code and body.
+    public func curl(_ path: String, certificate: (certificate: String, key: String)? = nil, method: String = "GET",
+                     body: String? = nil, http2: Bool = true, extra: [String] = []) async throws -> CurlResult {
+        var arguments = ["-sS", "--max-time", "10", "--cacert", caFile, "-X", method, "-w", "\n%{http_code} %{http_version}"]
+        arguments.append(http2 ? "--http2" : "--http1.1")
+        if let certificate { arguments += ["--cert", certificate.certificate, "--key", certificate.key] }
+        if let body { arguments += ["-H", "content-type: application/json", "--data-binary", "@-"] }
+        arguments += extra
+        arguments.append(hubURL + path)
+        let result = try await ExternalTool.run("curl", arguments, input: body.map { Data($0.utf8) })
+        return CurlResult(result)
+    }
+
+    public func stop() async {
+        await hubServer.stop()
+        directory.remove()
+    }
+}
+
+/// What `curl` got: exit status, HTTP status, HTTP version and body.
+public struct CurlResult: Sendable {
+    public var exitStatus: Int32
+    public var httpStatus: Int
+    public var httpVersion: String
+    public var body: String
+    public var stderr: String
+
+    init(_ result: ExternalTool.Result) {
+        exitStatus = result.status
+        stderr = result.stderr
+        let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        let trailer = lines.last.map(String.init) ?? ""
+        let parts = trailer.split(separator: " ")
+        httpStatus = parts.first.flatMap { Int($0) } ?? 0
+        httpVersion = parts.count > 1 ? String(parts[1]) : ""
+        body = lines.dropLast().joined(separator: "\n")
+    }
+
+    /// The body as a JSON object.
+    public var json: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:]
+    }
+}
