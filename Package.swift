@@ -129,7 +129,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ParkFedNodeTests",
-            dependencies: ["ParkFedNode", "ParkFedHub", "ParkFedTesting", "ParkFedStore"]
+            dependencies: ["ParkFedNode", "ParkFedHub", "ParkFedTesting", "ParkFedStore", "ParkFedProtocol", "ParkFedCrypto", "ParkFedDomain", "ParkFedPKI", .product(name: "X509", package: "swift-certificates")]
         ),
     ]
 )

@@ -1,5 +1,162 @@
 import ArgumentParser
+import Foundation
+import Logging
+import ParkFedDomain
+import ParkFedHub
+import ParkFedNode
+import ParkFedProtocol
+import ParkFedTesting
 
+/// `parkfed demo`: a hub and the parks of `partners/` on loopback, with real mutual TLS and real SQLite files.
 struct DemoCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "demo", abstract: "Run a hub and several parks on loopback.")
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run a hub and the example parks on loopback and show them talking over mutual TLS.",
+        discussion: "Everything is written to a directory that is kept for inspection (--data to choose it).")
+
+    @Option(help: "Directory for the demo's hub and node data (must not exist yet). Default: a new directory under /tmp.")
+    var data: String?
+    @Option(help: "The example federation to load.") var partners = "partners"
+    @Option(help: "Port for the hub (0 picks a free one).") var hubPort = 0
+    @Flag(help: "Keep the hub and node agents running until Ctrl-C.") var keepRunning = false
+    @Option(help: "Log level for the servers.") var logLevel = "error"
+
+    func validate() throws {
+        guard (0...65535).contains(hubPort) else { throw ValidationError("--hub-port must be 0-65535") }
+        if let data, FileManager.default.fileExists(atPath: data) {
+            throw ValidationError("--data \(data) already exists; choose a new directory so no earlier demo is overwritten")
+        }
+    }
+
+    func run() async throws {
+        let started = Date()
+        let root = data ?? "/tmp/parkfed-demo-\(Self.stamp())"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let logger = CLILogging.logger("parkfed.demo", level: logLevel)
+        let catalog = try PartnerCatalog.load(directory: partners)
+        let say = Progress(total: 5)
+        print("ParkFederation demo: \(catalog.manifest.federation), \(catalog.parks.count) parks; data in \(root)\n")
+
+        say.step("hub: creating the federation (root CA, hub TLS certificate, Ed25519 signing key, SQLite database)")
+        let hubDirectory = try HubDirectory.initialize(
+            at: (root as NSString).appendingPathComponent("hub"), configuration: HubConfiguration(federation: catalog.manifest.federation))
+        let hub = try Hub(directory: hubDirectory, logger: logger)
+
+        let hubServer = try await RunningServer.start(logger: logger) { onRunning in
+            try HubServer.application(hub: hub, host: "127.0.0.1", port: hubPort, logger: logger, onServerRunning: onRunning)
+        }
+        let hubURL = "https://127.0.0.1:\(hubServer.port)"
+        say.step("hub: serving \(hubURL) (TLS 1.3, ALPN h2 + http/1.1, client certificates required)")
+
+        say.step("enrolling \(catalog.parks.count) parks with one-time tokens and CSRs")
+        var agents: [(ParkManifest, NodeAgent)] = []
+        var usedTokens: [String] = []
+        for park in catalog.parks {
+            let token = try hub.createEnrollmentToken(park: park.id, name: park.name)
+            usedTokens.append(token)
+            let directory = NodeDirectory((root as NSString).appendingPathComponent("nodes/\(park.id)"))
+            let configuration = try await NodeEnrollment.enroll(directory: directory, hubURL: hubURL, park: park.id, token: token, caFile: hubDirectory.caCertificate)
+            print("      \(park.id) \(park.name): certificate \(configuration.certificateSerial.prefix(12))… valid until \(Self.day(configuration.certificateNotAfter)), signing kid \(configuration.signingKid.prefix(10))…")
+            agents.append((park, try NodeAgent(directory: directory, refreshInterval: .seconds(30), logger: logger)))
+        }
+
+        say.step("node agents: starting local APIs, asking the hub who they are, fetching the signed trust list")
+        var nodeServers: [RunningServer] = []
+        var rows: [[String]] = []
+        for (park, agent) in agents {
+            let server = try await RunningServer.start(logger: logger) { onRunning in
+                NodeServer.application(agent: agent, host: "127.0.0.1", port: 0, logger: logger, onServerRunning: onRunning)
+            }
+            nodeServers.append(server)
+            let whoami = try await agent.whoami()
+            try await agent.refreshTrustList()
+            let trust = agent.trustList.status()
+            rows.append([park.id.rawValue, park.name, whoami.principal, "\(trust.sequence ?? 0)", "\(agent.trustList.trustList?.parks.count ?? 0)",
+                         "http://127.0.0.1:\(server.port)"])
+        }
+
+        say.step("refusals the federation must make")
+        let anonymous = try HubClient(baseURL: hubURL, caFile: hubDirectory.caCertificate, certificateFile: nil, keyFile: nil)
+        let noCertificate = try await anonymous.send(.GET, "/v1/whoami")
+        await anonymous.shutdown()
+        print("      whoami without a client certificate → HTTP \(noCertificate.status) \(Self.problemCode(noCertificate.body))")
+        let spare = NodeDirectory((root as NSString).appendingPathComponent("refused"))
+        for (label, park, token) in [
+            ("the same enrollment token used twice", catalog.parks[0].id, usedTokens[0]),
+            ("a token for \(catalog.parks[1].id) presented as \(catalog.parks[0].id)", catalog.parks[0].id,
+             try hub.createEnrollmentToken(park: catalog.parks[1].id, name: "spare")),
+        ] {
+            do {
+                try await NodeEnrollment.enroll(directory: spare, hubURL: hubURL, park: park, token: token, caFile: hubDirectory.caCertificate)
+                print("      \(label) → accepted (unexpected!)")
+            } catch let error as NodeError {
+                print("      \(label) → \(error.problemCode ?? error.code.rawValue)")
+            }
+        }
+
+        print("\n" + Table.render(header: ["park", "name", "hub says", "trust list seq", "parks listed", "local API"], rows: rows))
+        let p1 = agents[0].1.directory
+        print("""
+
+            Files (kept): \(root)
+              hub/      ca.pem (give to parks), hub-cert.pem, hub.sqlite, private keys 0600
+              nodes/*/  node-cert.pem, node-key.pem, signing-key.pem, node.sqlite
+
+            Ask the hub yourself (while it runs: `parkfed demo --keep-running`, or `parkfed hub serve --data \(hubDirectory.path) --listen 127.0.0.1:8443`):
+              curl --http2 --cert \(p1.tlsCertificate) --key \(p1.tlsKey) --cacert \(hubDirectory.caCertificate) \(hubURL)/v1/whoami
+
+            Done in \(String(format: "%.1f", Date().timeIntervalSince(started))) s.
+            """)
+
+        if keepRunning {
+            print("Running; press Ctrl-C to stop.")
+            let (stream, continuation) = AsyncStream<Void>.makeStream()
+            let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .main)
+            signal(SIGINT, SIG_IGN)
+            source.setEventHandler { continuation.finish() }
+            source.resume()
+            for await _ in stream {}
+        }
+        for server in nodeServers { await server.stop() }
+        for (_, agent) in agents { await agent.shutdown() }
+        await hubServer.stop()
+    }
+
+    static func stamp() -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        return formatter.string(from: Date())
+    }
+
+    static func day(_ date: Date) -> String {
+        String(ISO8601DateFormatter().string(from: date).prefix(10))
+    }
+
+    static func problemCode(_ body: Data) -> String {
+        (try? StrictJSON.decoder.decode(ProblemDetails.self, from: body)).map { "\($0.code)" } ?? ""
+    }
+}
+
+/// Numbered progress lines: `[2/5] …`.
+final class Progress: @unchecked Sendable {
+    let total: Int
+    var current = 0
+    init(total: Int) { self.total = total }
+    func step(_ text: String) {
+        current += 1
+        print("[\(current)/\(total)] \(text)")
+    }
+}
+
+/// A plain text table with aligned columns.
+enum Table {
+    static func render(header: [String], rows: [[String]]) -> String {
+        let all = [header] + rows
+        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+        }
+        return ([line(header), widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")] + rows.map(line)).joined(separator: "\n")
+    }
 }

@@ -1,0 +1,71 @@
+import Foundation
+import ParkFedDomain
+
+/// `partners/federation.json`: the example federation the demo and tests use.
+public struct FederationManifest: Codable, Sendable, Hashable, StrictlyDecodable {
+    public var federation: String
+    public var currency: String
+    public var timeZone: String
+    public var parks: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case federation, currency, parks
+        case timeZone = "time_zone"
+    }
+
+    public static let memberNames: Set<String> = ["federation", "currency", "time_zone", "parks"]
+}
+
+/// `partners/parks/<id>.json`: one park of the federation.
+public struct ParkManifest: Codable, Sendable, Hashable, StrictlyDecodable {
+    public enum Kind: String, Codable, Sendable { case scenicArea = "scenic_area", themePark = "theme_park", museum, exhibitionHall = "exhibition_hall" }
+    public struct Capacity: Codable, Sendable, Hashable {
+        public var daily: Int
+        public var hourly: Int
+    }
+
+    public var id: ParkID
+    public var name: String
+    public var kind: Kind
+    public var city: String
+    public var capacity: Capacity
+
+    public static let memberNames: Set<String> = ["id", "name", "kind", "city", "capacity"]
+}
+
+/// The example federation read from a `partners/` directory, validated.
+public struct PartnerCatalog: Sendable {
+    public var manifest: FederationManifest
+    public var parks: [ParkManifest]
+
+    public static func load(directory: String) throws -> PartnerCatalog {
+        func read(_ name: String) throws -> Data {
+            let path = (directory as NSString).appendingPathComponent(name)
+            guard let data = FileManager.default.contents(atPath: path) else { throw WireError("cannot read \(path)") }
+            return data
+        }
+        let manifest: FederationManifest
+        do { manifest = try StrictJSON.decode(FederationManifest.self, from: try read("federation.json")) } catch {
+            throw WireError("partners/federation.json: \(error)")
+        }
+        _ = try Currency(manifest.currency)
+        guard TimeZone(identifier: manifest.timeZone) != nil else { throw WireError("federation.json: unknown time zone \(manifest.timeZone)") }
+        guard !manifest.parks.isEmpty, Set(manifest.parks).count == manifest.parks.count else {
+            throw WireError("federation.json: parks must be a non-empty list without repeats")
+        }
+        var parks: [ParkManifest] = []
+        for id in manifest.parks {
+            guard ParkID.isValid(id) else { throw WireError("federation.json: \(id.debugDescription) is not a park id") }
+            let park: ParkManifest
+            do { park = try StrictJSON.decode(ParkManifest.self, from: try read("parks/\(id).json")) } catch {
+                throw WireError("partners/parks/\(id).json: \(error)")
+            }
+            guard park.id.rawValue == id else { throw WireError("partners/parks/\(id).json: id is \(park.id), not \(id)") }
+            guard park.capacity.daily > 0, park.capacity.hourly > 0, park.capacity.hourly <= park.capacity.daily else {
+                throw WireError("partners/parks/\(id).json: capacities must be positive and hourly <= daily")
+            }
+            parks.append(park)
+        }
+        return PartnerCatalog(manifest: manifest, parks: parks)
+    }
+}

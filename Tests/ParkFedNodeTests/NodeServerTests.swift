@@ -1,0 +1,49 @@
+import Foundation
+import ParkFedNode
+import ParkFedTesting
+import Testing
+
+@Suite struct NodeServerTests {
+    @Test func theLocalAPIReportsHealthReadinessAndTheHubLink() async throws {
+        let federation = try await TestFederation.start()
+        defer { Task { await federation.stop() } }
+        let agent = try await federation.enroll("P001")
+        defer { Task { await agent.shutdown() } }
+        let server = try await federation.serve(agent)
+        defer { Task { await server.stop() } }
+        let base = "http://127.0.0.1:\(server.port)"
+        func get(_ path: String) async throws -> (Int, [String: Any]) {
+            let result = try await ExternalTool.run("curl", ["-sS", "--max-time", "10", "-w", "\n%{http_code}", base + path])
+            let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+            let json = (try? JSONSerialization.jsonObject(with: Data(lines.dropLast().joined(separator: "\n").utf8))) as? [String: Any] ?? [:]
+            return (Int(lines.last ?? "") ?? 0, json)
+        }
+        #expect(try await get("/healthz").0 == 200)
+        // The upkeep loop fetches the trust list as the server starts; wait for it briefly.
+        var ready = try await get("/readyz")
+        for _ in 0..<50 where ready.0 != 200 {
+            try await Task.sleep(for: .milliseconds(100))
+            ready = try await get("/readyz")
+        }
+        #expect(ready.0 == 200)
+        let whoami = try await get("/v1/hub/whoami")
+        #expect(whoami.1["principal"] as? String == "park:P001")
+        let status = try await get("/v1/status")
+        #expect(status.1["park"] as? String == "P001")
+        #expect((status.1["hub"] as? [String: Any])?["reachable"] as? Bool == true)
+        #expect((status.1["trust_list"] as? [String: Any])?["present"] as? Bool == true)
+    }
+
+    @Test func anUnreachableHubIsReportedNotHidden() async throws {
+        let federation = try await TestFederation.start()
+        let agent = try await federation.enroll("P001")
+        defer { Task { await agent.shutdown() } }
+        await federation.hubServer.stop()
+        await #expect(throws: NodeError.self) { try await agent.refreshTrustList() }
+        let status = agent.status()
+        #expect(status.hub.reachable == false)
+        #expect(status.hub.lastError != nil)
+        #expect(status.trustList.present == false)
+        federation.directory.remove()
+    }
+}
