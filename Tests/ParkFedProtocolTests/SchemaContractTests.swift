@@ -1,0 +1,108 @@
+import Foundation
+import ParkFedCrypto
+import ParkFedDomain
+import ParkFedNode
+import ParkFedProtocol
+import ParkFedTesting
+import Testing
+
+/// The JSON Schemas in schemas/ are the contract: everything we send is checked against them by Python
+/// `jsonschema`, an implementation that is not ours, and our JWS by `jwcrypto`.
+@Suite struct SchemaContractTests {
+    static let root: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    static func schema(_ name: String) -> String { root + "/schemas/\(name).schema.json" }
+
+    static func validate(_ pairs: [(schema: String, instance: String)]) async throws -> ExternalTool.Result {
+        try await ExternalTool.run("python3", [root + "/Tests/verifiers/validate_schemas.py"] + pairs.map { "\($0.schema)=\($0.instance)" })
+    }
+
+    @Test func everyMessageTheHubAndNodeExchangeMatchesItsSchema() async throws {
+        let federation = try await TestFederation.start()
+        defer { Task { await federation.stop() } }
+        let directory = federation.directory
+        var pairs: [(String, String)] = []
+        func keep(_ name: String, _ json: String, schema: String) throws {
+            let path = directory.file("\(name).json")
+            try json.write(toFile: path, atomically: true, encoding: .utf8)
+            pairs.append((Self.schema(schema), path))
+        }
+        // Enrollment request and response, as a park sends them with curl.
+        let token = try federation.hub.createEnrollmentToken(park: try ParkID("P001"), name: "West Lake")
+        let keyPath = directory.file("p.key"), csrPath = directory.file("p.csr")
+        _ = try await ExternalTool.run("openssl", ["req", "-new", "-nodes", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                                                   "-keyout", keyPath, "-subj", "/CN=P001", "-out", csrPath])
+        let request = String(decoding: try StrictJSON.encoder.encode(EnrollmentRequest(
+            token: token, csr: try String(contentsOfFile: csrPath, encoding: .utf8), signingKey: SigningKey().publicKey.base64URL, park: "P001")), as: UTF8.self)
+        try keep("enrollment-request", request, schema: "enrollment-request")
+        let enrolled = try await federation.curl("/v1/enrollments", method: "POST", body: request)
+        #expect(enrolled.httpStatus == 201)
+        try keep("certificate-response", enrolled.body, schema: "certificate-response")
+        let again = try await federation.curl("/v1/enrollments", method: "POST", body: request)
+        try keep("problem-token-used", again.body, schema: "problem")
+        try keep("problem-no-cert", try await federation.curl("/v1/whoami").body, schema: "problem")
+
+        let agent = try await federation.enroll("P002")
+        defer { Task { await agent.shutdown() } }
+        let credentials = (agent.directory.tlsCertificate, agent.directory.tlsKey)
+        try keep("whoami", try await federation.curl("/v1/whoami", certificate: credentials).body, schema: "whoami")
+        try keep("readyz", try await federation.curl("/readyz", certificate: credentials).body, schema: "health")
+        try keep("problem-404", try await federation.curl("/v1/none", certificate: credentials).body, schema: "problem")
+        let renewal = String(decoding: try StrictJSON.encoder.encode(RenewalRequest(csr: try String(contentsOfFile: csrPath, encoding: .utf8))), as: UTF8.self)
+        try keep("renewal-request", renewal, schema: "renewal-request")
+        let jws = try await federation.curl("/v1/trust-list", certificate: credentials).body
+        let payload = try JWS(compact: jws).payload
+        try keep("trust-list", String(decoding: payload, as: UTF8.self), schema: "trust-list")
+        try await agent.refreshTrustList()
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        try keep("node-status", String(decoding: try encoder.encode(agent.status()), as: UTF8.self), schema: "node-status")
+        // The example federation.
+        pairs.append((Self.schema("federation-manifest"), Self.root + "/partners/federation.json"))
+        for park in try PartnerCatalog.load(directory: Self.root + "/partners").parks {
+            pairs.append((Self.schema("park-manifest"), Self.root + "/partners/parks/\(park.id).json"))
+        }
+
+        let result = try await Self.validate(pairs)
+        #expect(result.succeeded, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.split(separator: "\n").filter { $0.hasPrefix("valid ") }.count == pairs.count)
+    }
+
+    @Test func theSchemaCheckCanFail() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("bad.json")
+        try #"{"principal":"park:P001","extra":true}"#.write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try await Self.validate([(Self.schema("whoami"), path)])
+        #expect(!result.succeeded)
+        #expect(result.stdout.contains("INVALID"))
+    }
+
+    @Test func jwcryptoVerifiesTheHubsTrustListAndRefusesAForgery() async throws {
+        let federation = try await TestFederation.start()
+        defer { Task { await federation.stop() } }
+        let agent = try await federation.enroll("P001")
+        defer { Task { await agent.shutdown() } }
+        let jws = try await federation.curl("/v1/trust-list", certificate: (agent.directory.tlsCertificate, agent.directory.tlsKey)).body
+        let path = federation.directory.file("trust-list.jws")
+        try jws.write(toFile: path, atomically: true, encoding: .utf8)
+        let hubKey = federation.hub.signingKey.publicKey.base64URL
+        let verified = try await ExternalTool.run("python3", [Self.root + "/Tests/verifiers/verify_jws.py", path, hubKey])
+        #expect(verified.succeeded, "\(verified.stdout)\(verified.stderr)")
+        #expect(verified.stdout.contains("\"parks\""))
+        let wrongKey = try await ExternalTool.run("python3", [Self.root + "/Tests/verifiers/verify_jws.py", path, SigningKey().publicKey.base64URL])
+        #expect(!wrongKey.succeeded)
+    }
+
+    @Test func partnerManifestsDecodeStrictly() throws {
+        let catalog = try PartnerCatalog.load(directory: Self.root + "/partners")
+        #expect(catalog.parks.count >= 3)
+        #expect(throws: WireError.self) {
+            try StrictJSON.decode(ParkManifest.self, from: Data(#"{"id":"P1X","name":"x","kind":"museum","city":"c","capacity":{"daily":1,"hourly":1},"colour":"red"}"#.utf8))
+        }
+    }
+}
