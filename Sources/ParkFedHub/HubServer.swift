@@ -13,6 +13,8 @@ import ParkFedProtocol
 /// Builds the hub's HTTPS server: TLS 1.3 (1.2 allowed), ALPN `h2` and `http/1.1`, client certificates verified
 /// against the federation root. Only `POST /v1/enrollments` answers without a client certificate.
 public enum HubServer {
+    static let pemChainMediaType = "application/pem-certificate-chain"
+
     /// The TLS configuration of the hub's listener.
     public static func tlsConfiguration(directory: HubDirectory) throws -> TLSConfiguration {
         let chain = try NIOSSLCertificate.fromPEMFile(directory.tlsCertificate)
@@ -24,6 +26,12 @@ public enum HubServer {
         // authentication middleware require one on every other route.
         tls.certificateVerification = .optionalVerification
         tls.minimumTLSVersion = .tlsv12
+        // Parks may hold Ed25519 client keys (openssl req -newkey ed25519); BoringSSL does not offer Ed25519 in
+        // its default verify list, so name the accepted client signature algorithms explicitly.
+        tls.verifySignatureAlgorithms = [
+            .ecdsaSecp256R1Sha256, .ecdsaSecp384R1Sha384, .ecdsaSecp521R1Sha512, .ed25519,
+            .rsaPssRsaeSha256, .rsaPssRsaeSha384, .rsaPssRsaeSha512, .rsaPkcs1Sha256, .rsaPkcs1Sha384, .rsaPkcs1Sha512,
+        ]
         return tls
     }
 
@@ -35,6 +43,11 @@ public enum HubServer {
         router.post("/v1/enrollments") { request, _ -> Response in
             let body = try await request.decodeStrict(EnrollmentRequest.self, limit: 64 * 1024)
             let response = try hub.enroll(body)
+            // curl users can ask for the chain itself (RFC 8555's media type) instead of JSON.
+            if request.headers[.accept]?.contains(pemChainMediaType) == true {
+                return Response(status: .created, headers: [.contentType: pemChainMediaType],
+                                body: .init(byteBuffer: ByteBuffer(string: response.certificateChain)))
+            }
             return try JSONResponse.make(response, status: .created)
         }
 

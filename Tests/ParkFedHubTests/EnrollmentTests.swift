@@ -151,3 +151,32 @@ import X509
         #expect(!dump.stdout.contains(String(token.dropFirst(4))))
     }
 }
+
+/// The documented by-hand path (certs/park-enroll.sh: openssl + curl only) enrolls and then talks.
+@Suite struct ByHandEnrollmentTests {
+    static let root: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    @Test(arguments: ["p256", "ed25519"])
+    func theCertsScriptEnrollsWithOpensslAndCurl(keyType: String) async throws {
+        let federation = try await TestFederation.start()
+        defer { Task { await federation.stop() } }
+        let token = try federation.hub.createEnrollmentToken(park: try ParkID("P007"), name: "By Hand")
+        let out = federation.directory.file("byhand-\(keyType)")
+        let result = try await ExternalTool.run(
+            "bash", [Self.root + "/certs/park-enroll.sh", federation.hubURL, federation.caFile, "P007", token, out, keyType])
+        #expect(result.succeeded, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("URI:urn:parkfed:park:P007"))
+        let reply = try await federation.curl("/v1/whoami", certificate: (out + "/park-cert.pem", out + "/park-key.pem"))
+        #expect(reply.json["principal"] as? String == "park:P007", "\(reply.body) \(reply.stderr)")
+        let mode = try FileManager.default.attributesOfItem(atPath: out + "/park-key.pem")[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        // The signing key openssl made is the one on the trust list.
+        let list = try federation.hub.currentTrustList()
+        #expect(list.jws.count > 0)
+        #expect(try federation.hub.store.signingKeys().contains { $0.park.rawValue == "P007" })
+    }
+}

@@ -98,6 +98,14 @@ import Testing
         #expect(!wrongKey.succeeded)
     }
 
+    @Test func theOpenAPIDocumentIsValidAndNamesEveryEndpoint() async throws {
+        let result = try await ExternalTool.run("python3", [Self.root + "/Tests/verifiers/validate_openapi.py", Self.root + "/schemas/openapi.yaml"])
+        #expect(result.succeeded, "\(result.stdout)\(result.stderr)")
+        for path in ["/v1/enrollments", "/v1/certificates/renewals", "/v1/whoami", "/v1/trust-list", "/healthz", "/readyz", "/v1/status", "/v1/hub/whoami"] {
+            #expect(result.stdout.contains(" \(path)"), "\(path) is missing from openapi.yaml")
+        }
+    }
+
     @Test func partnerManifestsDecodeStrictly() throws {
         let catalog = try PartnerCatalog.load(directory: Self.root + "/partners")
         #expect(catalog.parks.count >= 3)
