@@ -16,6 +16,7 @@ public final class Hub: Sendable {
     public let ca: FederationCA
     public let signingKey: SigningKey
     public let store: HubStore
+    public let metrics = HubMetrics()
     let logger: Logger
 
     public init(directory: HubDirectory, logger: Logger = Logger(label: "parkfed.hub")) throws {
@@ -56,10 +57,12 @@ public final class Hub: Sendable {
     public func enroll(_ request: EnrollmentRequest, now: Date = Date()) throws(ProblemDetails) -> CertificateResponse {
         let csr: SigningRequest
         do { csr = try SigningRequest(pem: request.csr) } catch {
+            metrics.enrollment(outcome: error.code.rawValue)
             throw ProblemDetails(status: 400, code: error.code.rawValue, title: "Unacceptable certificate signing request", detail: error.message)
         }
         let signingKey: VerifyingKey
         do { signingKey = try VerifyingKey(base64URL: request.signingKey) } catch {
+            metrics.enrollment(outcome: "invalid_signing_key")
             throw ProblemDetails(status: 400, code: "invalid_signing_key", title: "Invalid signing key",
                                  detail: "signing_key must be a raw 32-byte Ed25519 public key in base64url")
         }
@@ -83,11 +86,14 @@ public final class Hub: Sendable {
                 return try Self.record(certificate, principal: .park(park), now: now)
             }
         } catch let error as StoreError {
+            metrics.enrollment(outcome: error.code.rawValue)
+            logger.notice("enrollment refused", metadata: ["code": "\(error.code)"])
             throw Self.problem(error)
         } catch {
             logger.error("enrollment failed", metadata: ["error": "\(error)"])
             throw ProblemDetails(status: 500, code: "internal_error", title: "Enrollment failed", detail: "the hub could not complete the enrollment")
         }
+        metrics.enrollment(outcome: "accepted")
         logger.info("park enrolled", metadata: ["park": "\(result.park.id)", "serial": "\(result.certificate.serial)"])
         return certificateResponse(result.certificate, signingKid: signingKey.thumbprint)
     }
@@ -195,10 +201,12 @@ public final class Hub: Sendable {
         let content = try StrictJSON.encoder.encode(TrustList(federation: federation, sequence: 0, issuedAt: Date(timeIntervalSince1970: 0), parks: entries))
         let contentHash = SHA256.hash(data: content).map { String(format: "%02x", $0) }.joined()
         let key = signingKey
-        return try store.publishTrustList(contentHash: contentHash, now: now) { sequence in
+        let record = try store.publishTrustList(contentHash: contentHash, now: now) { sequence in
             let list = TrustList(federation: federation, sequence: sequence, issuedAt: now, parks: entries)
             return try JWS.sign(payload: try StrictJSON.encoder.encode(list), kid: key.kid, type: TrustList.jwsType, with: key).compact
         }
+        metrics.trustListSequence(record.sequence)
+        return record
     }
 
     // MARK: Authentication
@@ -206,6 +214,14 @@ public final class Hub: Sendable {
     /// Decides whether a verified client certificate may speak: the hub must have issued it, and neither it nor
     /// its park may be revoked or expired. TLS has already checked the chain to the federation root.
     public func authenticate(certificateDER: [UInt8], now: Date = Date()) throws(ProblemDetails) -> AuthenticatedPeer {
+        do { return try checkCertificate(certificateDER: certificateDER, now: now) } catch {
+            metrics.authenticationRefused(code: error.code)
+            logger.notice("client certificate refused", metadata: ["code": "\(error.code)"])
+            throw error
+        }
+    }
+
+    func checkCertificate(certificateDER: [UInt8], now: Date) throws(ProblemDetails) -> AuthenticatedPeer {
         let certificate: Certificate
         do { certificate = try Certificate(derEncoded: certificateDER) } catch {
             throw ProblemDetails(status: 401, code: "bad_client_certificate", title: "Unreadable client certificate")

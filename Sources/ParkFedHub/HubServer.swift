@@ -38,6 +38,7 @@ public enum HubServer {
     /// The router with every hub endpoint.
     public static func router(hub: Hub) -> Router<HubRequestContext> {
         let router = Router(context: HubRequestContext.self)
+        router.add(middleware: MetricsMiddleware(metrics: hub.metrics))
         router.add(middleware: ProblemMiddleware())
 
         router.post("/v1/enrollments") { request, _ -> Response in
@@ -52,6 +53,14 @@ public enum HubServer {
         }
 
         let authenticated = router.group().add(middleware: AuthenticationMiddleware(hub: hub))
+        authenticated.get("/metrics") { _, context -> Response in
+            // Counts across every park: for the operator and clearing staff, not for parks.
+            guard let principal = context.peer?.principal, principal.role == .clearing || principal.role == .hub else {
+                throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "Not for this principal",
+                                     detail: "metrics are for clearing staff and the operator (or the ops listener)")
+            }
+            return metricsResponse(hub)
+        }
         authenticated.get("/v1/whoami") { _, context -> Response in
             try JSONResponse.make(WhoAmIResponse(principal: context.peer!.principal.description))
         }
@@ -82,6 +91,31 @@ public enum HubServer {
             return try JSONResponse.make(try hub.renew(peer: context.peer!, request: body), status: .created)
         }
         return router
+    }
+
+    static func metricsResponse(_ hub: Hub) -> Response {
+        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                 body: .init(byteBuffer: ByteBuffer(string: hub.metrics.exposition())))
+    }
+
+    /// The operator's plain-HTTP listener for probes and Prometheus: `/healthz`, `/readyz`, `/metrics`.
+    /// Bind it to loopback (or a management network) only: it has no client-certificate check.
+    public static func opsApplication(hub: Hub, host: String, port: Int, logger: Logger,
+                                      onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) -> some ApplicationProtocol {
+        let router = Router()
+        router.add(middleware: ProblemMiddleware())
+        router.get("/healthz") { _, _ -> Response in try JSONResponse.make(HealthResponse(status: "ok")) }
+        router.get("/readyz") { _, _ -> Response in
+            do {
+                try hub.store.ping()
+                return try JSONResponse.make(HealthResponse(status: "ready", checks: ["database": "ok"]))
+            } catch {
+                return try JSONResponse.make(HealthResponse(status: "not_ready", checks: ["database": "\(error)"]), status: .serviceUnavailable)
+            }
+        }
+        router.get("/metrics") { _, _ -> Response in metricsResponse(hub) }
+        return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "parkfed-hub-ops"),
+                           onServerRunning: onServerRunning, logger: logger)
     }
 
     /// The hub application, listening on `host:port` (port 0 picks a free port; `onServerRunning` learns it).

@@ -24,6 +24,10 @@ public enum NodeServer {
             return try JSONResponse.make(HealthResponse(status: ready ? "ready" : "not_ready", checks: checks),
                                          status: ready ? .ok : .serviceUnavailable)
         }
+        router.get("/metrics") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(string: NodeMetrics.exposition(agent.status()))))
+        }
         router.get("/v1/status") { _, _ -> Response in
             try JSONResponse.make(agent.status())
         }

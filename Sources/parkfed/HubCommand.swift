@@ -6,6 +6,7 @@ import Logging
 import ParkFedDomain
 import ParkFedHub
 import ParkFedPKI
+import ServiceLifecycle
 import X509
 
 struct HubCommand: AsyncParsableCommand {
@@ -43,6 +44,8 @@ struct HubCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Run the hub's HTTPS server (mutual TLS, HTTP/2).")
         @OptionGroup var data: DataOption
         @Option(help: "Address to listen on, HOST:PORT.") var listen = ListenAddress(argument: "127.0.0.1:8443")!
+        @Option(help: "Plain-HTTP ops listener for /healthz, /readyz and /metrics (loopback or a management network only).")
+        var opsListen: ListenAddress?
         @Option(help: "Log level (trace, debug, info, notice, warning, error).") var logLevel = "info"
 
         func run() async throws {
@@ -51,7 +54,14 @@ struct HubCommand: AsyncParsableCommand {
             let app = try HubServer.application(hub: hub, host: listen.host, port: listen.port, logger: logger) { channel in
                 logger.notice("hub listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
             }
-            try await app.runService()
+            var services: [any Service] = [app]
+            if let opsListen {
+                services.append(HubServer.opsApplication(hub: hub, host: opsListen.host, port: opsListen.port, logger: logger) { channel in
+                    logger.notice("ops listener", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+                })
+            }
+            let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            try await group.run()
         }
     }
 

@@ -47,3 +47,20 @@ import Testing
         federation.directory.remove()
     }
 }
+
+@Suite struct NodeMetricsTests {
+    @Test func theNodeExportsHubLinkTrustListAgeAndCertificateExpiry() async throws {
+        let federation = try await TestFederation.start()
+        defer { Task { await federation.stop() } }
+        let agent = try await federation.enroll("P001")
+        defer { Task { await agent.shutdown() } }
+        try await agent.refreshTrustList()
+        let server = try await federation.serve(agent)
+        defer { Task { await server.stop() } }
+        let scrape = try await ExternalTool.run("curl", ["-sS", "http://127.0.0.1:\(server.port)/metrics"])
+        #expect(scrape.stdout.contains(#"parkfed_node_hub_reachable{park="P001"} 1"#), "\(scrape.stdout)")
+        #expect(scrape.stdout.contains(#"parkfed_node_trust_list_present{park="P001"} 1"#))
+        #expect(scrape.stdout.contains(#"parkfed_node_trust_list_stale{park="P001"} 0"#))
+        #expect(scrape.stdout.contains("parkfed_node_certificate_expiry_seconds"))
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import Hummingbird
+import Prometheus
+
+/// The hub's Prometheus metrics. Each hub owns its registry (no global bootstrap), so several hubs in one test
+/// process keep separate counts; `GET /metrics` on the ops listener exports them.
+public final class HubMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+
+    static func descriptor(_ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "parkfed", subsystem: "hub", metricName: name, unitName: unit, helpText: help)
+    }
+
+    public init() {}
+
+    func request(method: String, route: String, status: Int, duration: Duration) {
+        registry.makeCounter(descriptor: Self.descriptor("http_requests", "total", "HTTP requests by method, route and status"),
+                             labels: [("method", method), ("route", route), ("status", "\(status)")]).increment()
+        registry.makeDurationHistogram(
+            descriptor: Self.descriptor("http_request_duration", "seconds", "HTTP request latency by route"),
+            labels: [("route", route)],
+            buckets: [.microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+                      .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1)]
+        ).record(duration)
+    }
+
+    func enrollment(outcome: String) {
+        registry.makeCounter(descriptor: Self.descriptor("enrollments", "total", "Enrollment attempts by outcome (accepted or the refusal code)"),
+                             labels: [("outcome", outcome)]).increment()
+    }
+
+    func authenticationRefused(code: String) {
+        registry.makeCounter(descriptor: Self.descriptor("authentication_refusals", "total", "Requests refused by client-certificate checks"),
+                             labels: [("code", code)]).increment()
+    }
+
+    func trustListSequence(_ sequence: Int64) {
+        registry.makeGauge(descriptor: Self.descriptor("trust_list_sequence", "number", "Sequence number of the latest signed trust list"))
+            .set(Double(sequence))
+    }
+
+    /// The Prometheus text exposition.
+    public func exposition() -> String { registry.emitToString() }
+}
+
+/// Counts and times every request by its route pattern (not the raw path, so ids do not explode the label set).
+struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
+    let metrics: HubMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let response = try await next(request, context)
+        let route = context.endpointPath ?? "unmatched"
+        metrics.request(method: request.method.rawValue, route: route, status: response.status.code, duration: ContinuousClock.now - start)
+        return response
+    }
+}
