@@ -67,14 +67,7 @@ public enum HubServer {
         authenticated.get("/healthz") { _, _ -> Response in
             try JSONResponse.make(HealthResponse(status: "ok"))
         }
-        authenticated.get("/readyz") { _, _ -> Response in
-            do {
-                try hub.store.ping()
-                return try JSONResponse.make(HealthResponse(status: "ready", checks: ["database": "ok"]))
-            } catch {
-                return try JSONResponse.make(HealthResponse(status: "not_ready", checks: ["database": "\(error)"]), status: .serviceUnavailable)
-            }
-        }
+        authenticated.get("/readyz") { _, _ -> Response in try readiness(hub) }
         authenticated.get("/v1/trust-list") { request, _ -> Response in
             let list = try hub.currentTrustList()
             let etag = "\"tl-\(list.sequence)\""
@@ -93,6 +86,16 @@ public enum HubServer {
         return router
     }
 
+    /// Ready when the database answers.
+    static func readiness(_ hub: Hub) throws -> Response {
+        do {
+            try hub.store.ping()
+            return try JSONResponse.make(HealthResponse(status: "ready", checks: ["database": "ok"]))
+        } catch {
+            return try JSONResponse.make(HealthResponse(status: "not_ready", checks: ["database": "\(error)"]), status: .serviceUnavailable)
+        }
+    }
+
     static func metricsResponse(_ hub: Hub) -> Response {
         Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                  body: .init(byteBuffer: ByteBuffer(string: hub.metrics.exposition())))
@@ -105,14 +108,7 @@ public enum HubServer {
         let router = Router()
         router.add(middleware: ProblemMiddleware())
         router.get("/healthz") { _, _ -> Response in try JSONResponse.make(HealthResponse(status: "ok")) }
-        router.get("/readyz") { _, _ -> Response in
-            do {
-                try hub.store.ping()
-                return try JSONResponse.make(HealthResponse(status: "ready", checks: ["database": "ok"]))
-            } catch {
-                return try JSONResponse.make(HealthResponse(status: "not_ready", checks: ["database": "\(error)"]), status: .serviceUnavailable)
-            }
-        }
+        router.get("/readyz") { _, _ -> Response in try readiness(hub) }
         router.get("/metrics") { _, _ -> Response in metricsResponse(hub) }
         return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "parkfed-hub-ops"),
                            onServerRunning: onServerRunning, logger: logger)
