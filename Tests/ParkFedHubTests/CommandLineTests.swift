@@ -1,0 +1,90 @@
+import Foundation
+import ParkFedTesting
+import Testing
+
+/// The `parkfed` command as an operator and a park use it: separate processes sharing only files and HTTPS.
+@Suite struct CommandLineTests {
+    static func parkfed(_ arguments: [String]) async throws -> ExternalTool.Result {
+        try await ExternalTool.run(try BackgroundProcess.parkfedExecutable(), arguments)
+    }
+
+    static func waitUntil(_ what: String, _ check: () async throws -> Bool) async throws {
+        for _ in 0..<100 {
+            if try await check() { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw TestSupportError("timed out waiting for \(what)")
+    }
+
+    @Test func operatorAndParkRunTheWholeFabricFromTheCommandLine() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let hubDir = directory.file("hub"), nodeDir = directory.file("node")
+        let initialised = try await Self.parkfed(["hub", "init", "--data", hubDir, "--federation", "CLI Federation"])
+        #expect(initialised.succeeded, "\(initialised.stderr)")
+        for key in ["ca-key.pem", "hub-key.pem", "hub-signing-key.pem", "hub.sqlite"] {
+            let mode = try FileManager.default.attributesOfItem(atPath: hubDir + "/" + key)[.posixPermissions] as? Int
+            #expect(mode == 0o600, "\(key) must be 0600")
+        }
+        #expect(try await Self.parkfed(["hub", "init", "--data", hubDir]).succeeded == false, "init must not overwrite a hub")
+
+        let tokenRun = try await Self.parkfed(["hub", "enroll-token", "--data", hubDir, "--park", "P001", "--name", "West Lake"])
+        #expect(tokenRun.succeeded)
+        let token = tokenRun.stdout.trimmingCharacters(in: .newlines)
+        #expect(!token.contains("\n") && token.hasPrefix("pfe_"), "the token alone on stdout: \(tokenRun.stdout)")
+        #expect(!tokenRun.stderr.contains(token))
+        #expect(try await Self.parkfed(["hub", "enroll-token", "--data", hubDir, "--park", "bad id", "--name", "x"]).succeeded == false)
+
+        let port = try BackgroundProcess.freePort()
+        let hub = try BackgroundProcess(try BackgroundProcess.parkfedExecutable(),
+                                        ["hub", "serve", "--data", hubDir, "--listen", "127.0.0.1:\(port)", "--log-level", "info"],
+                                        logPath: directory.file("hub.log"))
+        defer { Task { await hub.stop() } }
+        let hubURL = "https://127.0.0.1:\(port)"
+        try await Self.waitUntil("the hub") {
+            try await ExternalTool.run("curl", ["-s", "-o", "/dev/null", "--cacert", hubDir + "/ca.pem", hubURL + "/v1/whoami"]).succeeded
+        }
+
+        let enrolled = try await Self.parkfed(["node", "enroll", "--data", nodeDir, "--hub", hubURL, "--park", "P001", "--token", token, "--ca", hubDir + "/ca.pem"])
+        #expect(enrolled.succeeded, "\(enrolled.stderr)")
+        let reused = try await Self.parkfed(["node", "enroll", "--data", directory.file("node2"), "--hub", hubURL, "--park", "P001", "--token", token, "--ca", hubDir + "/ca.pem"])
+        #expect(!reused.succeeded)
+        #expect(reused.stderr.contains("token_used"))
+
+        let whoami = ["-sS", "--http2", "--cert", nodeDir + "/node-cert.pem", "--key", nodeDir + "/node-key.pem",
+                      "--cacert", hubDir + "/ca.pem", "-w", "\n%{http_code}", hubURL + "/v1/whoami"]
+        let before = try await ExternalTool.run("curl", whoami)
+        #expect(before.stdout.hasPrefix(#"{"principal":"park:P001"}"#))
+
+        let nodePort = try BackgroundProcess.freePort()
+        let node = try BackgroundProcess(try BackgroundProcess.parkfedExecutable(),
+                                         ["node", "serve", "--data", nodeDir, "--listen", "127.0.0.1:\(nodePort)"],
+                                         logPath: directory.file("node.log"))
+        defer { Task { await node.stop() } }
+        try await Self.waitUntil("the node agent to be ready") {
+            try await ExternalTool.run("curl", ["-sf", "-o", "/dev/null", "http://127.0.0.1:\(nodePort)/readyz"]).succeeded
+        }
+        let viaNode = try await ExternalTool.run("curl", ["-sS", "http://127.0.0.1:\(nodePort)/v1/hub/whoami"])
+        #expect(viaNode.stdout == #"{"principal":"park:P001"}"#)
+
+        // A regulator certificate from the CLI.
+        let issued = try await Self.parkfed(["hub", "issue-cert", "--data", hubDir, "--role", "regulator", "--id", "R01", "--out", directory.file("reg")])
+        #expect(issued.succeeded, "\(issued.stderr)")
+        let regulator = try await ExternalTool.run("curl", ["-sS", "--cert", directory.file("reg/R01-cert.pem"), "--key", directory.file("reg/R01-key.pem"),
+                                                           "--cacert", hubDir + "/ca.pem", hubURL + "/v1/whoami"])
+        #expect(regulator.stdout == #"{"principal":"regulator:R01"}"#)
+
+        // Revocation from another process takes effect on the next request, without restarting the hub.
+        let revoked = try await Self.parkfed(["hub", "revoke", "--data", hubDir, "--park", "P001"])
+        #expect(revoked.succeeded, "\(revoked.stderr)")
+        let after = try await ExternalTool.run("curl", whoami)
+        #expect(after.stdout.hasSuffix("\n403"), "\(after.stdout)")
+        #expect(after.stdout.contains("certificate_revoked"))
+        #expect(hub.isRunning)
+        // Private keys never reach the logs.
+        let key = try String(contentsOfFile: nodeDir + "/node-key.pem", encoding: .utf8)
+        let body = key.split(separator: "\n").dropFirst().first.map(String.init) ?? "x"
+        #expect(!hub.log.contains(body) && !node.log.contains(body))
+        #expect(!hub.log.contains(token))
+    }
+}
