@@ -115,7 +115,15 @@ let package = Package(
         .testTarget(name: "ParkFedDomainTests", dependencies: ["ParkFedDomain"]),
         .testTarget(name: "ParkFedCryptoTests", dependencies: ["ParkFedCrypto"]),
         .testTarget(name: "ParkFedProtocolTests", dependencies: ["ParkFedProtocol", "ParkFedTesting"]),
-        .testTarget(name: "ParkFedPKITests", dependencies: ["ParkFedPKI", "ParkFedTesting"]),
+        .testTarget(
+            name: "ParkFedPKITests",
+            dependencies: [
+                "ParkFedPKI", "ParkFedTesting", "ParkFedCrypto", "ParkFedDomain",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
         .testTarget(
             name: "ParkFedHubTests",
             dependencies: [
