@@ -17,6 +17,8 @@ public final class Hub: Sendable {
     public let signingKey: SigningKey
     public let store: HubStore
     public let metrics = HubMetrics()
+    /// The verifiable log of accepted assertions.
+    public let log: AssertionLog
     let logger: Logger
 
     public init(directory: HubDirectory, logger: Logger = Logger(label: "parkfed.hub")) throws {
@@ -27,6 +29,23 @@ public final class Hub: Sendable {
             certificatePEM: try SecretFile.read(directory.caCertificate), keyPEM: try SecretFile.read(directory.caKey))
         signingKey = try Ed25519PEM.parsePrivateKey(pem: try SecretFile.read(directory.signingKey))
         store = try HubStore(path: directory.database)
+        log = try AssertionLog(store: store, signingKey: signingKey, origin: AssertionLog.origin(federation: configuration.federation), logger: logger)
+    }
+
+    /// Ingests a batch of assertions sent by `peer` (a park speaks only for itself).
+    public func ingest(_ request: IngestRequest, from peer: AuthenticatedPeer, now: Date = Date()) async throws -> IngestResponse {
+        guard case .park = peer.principal else {
+            throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "Only parks submit assertions")
+        }
+        guard !request.assertions.isEmpty, request.assertions.count <= IngestRequest.maximumBatch else {
+            throw ProblemDetails(status: 400, code: "invalid_batch", title: "Invalid batch",
+                                 detail: "a batch holds 1 to \(IngestRequest.maximumBatch) assertions")
+        }
+        let response = try await log.ingest(request.assertions, from: peer.principal, now: now,
+                                         skew: TimeInterval(configuration.assertionSkewSeconds),
+                                         maxDelay: TimeInterval(configuration.assertionMaxDelaySeconds))
+        metrics.ingested(response.results)
+        return response
     }
 
     // MARK: Enrollment tokens

@@ -14,6 +14,11 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
     public var staffCertificateDays: Int
     /// How long an enrollment token is valid, in hours (24 by default).
     public var enrollmentTokenHours: Int
+    /// How far an assertion's `issued_at` may be from the hub's clock, in seconds (±300 by default).
+    public var assertionSkewSeconds: Int
+    /// How late an assertion may arrive (store-and-forward after an outage), in seconds (7 days by default).
+    /// Older ones are refused like clock skew; newer late ones are accepted and belong to the day they arrive.
+    public var assertionMaxDelaySeconds: Int
 
     public init(
         federation: String = "ParkFederation",
@@ -21,7 +26,9 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         hubIPAddresses: [String] = ["127.0.0.1", "::1"],
         parkCertificateDays: Int = 90,
         staffCertificateDays: Int = 365,
-        enrollmentTokenHours: Int = 24
+        enrollmentTokenHours: Int = 24,
+        assertionSkewSeconds: Int = 300,
+        assertionMaxDelaySeconds: Int = 7 * 86_400
     ) {
         self.federation = federation
         self.hubDNSNames = hubDNSNames
@@ -29,6 +36,21 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         self.parkCertificateDays = parkCertificateDays
         self.staffCertificateDays = staffCertificateDays
         self.enrollmentTokenHours = enrollmentTokenHours
+        self.assertionSkewSeconds = assertionSkewSeconds
+        self.assertionMaxDelaySeconds = assertionMaxDelaySeconds
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = HubConfiguration()
+        federation = try container.decode(String.self, forKey: .federation)
+        hubDNSNames = try container.decodeIfPresent([String].self, forKey: .hubDNSNames) ?? defaults.hubDNSNames
+        hubIPAddresses = try container.decodeIfPresent([String].self, forKey: .hubIPAddresses) ?? defaults.hubIPAddresses
+        parkCertificateDays = try container.decodeIfPresent(Int.self, forKey: .parkCertificateDays) ?? defaults.parkCertificateDays
+        staffCertificateDays = try container.decodeIfPresent(Int.self, forKey: .staffCertificateDays) ?? defaults.staffCertificateDays
+        enrollmentTokenHours = try container.decodeIfPresent(Int.self, forKey: .enrollmentTokenHours) ?? defaults.enrollmentTokenHours
+        assertionSkewSeconds = try container.decodeIfPresent(Int.self, forKey: .assertionSkewSeconds) ?? defaults.assertionSkewSeconds
+        assertionMaxDelaySeconds = try container.decodeIfPresent(Int.self, forKey: .assertionMaxDelaySeconds) ?? defaults.assertionMaxDelaySeconds
     }
 
     enum CodingKeys: String, CodingKey {
@@ -38,6 +60,8 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         case parkCertificateDays = "park_certificate_days"
         case staffCertificateDays = "staff_certificate_days"
         case enrollmentTokenHours = "enrollment_token_hours"
+        case assertionSkewSeconds = "assertion_skew_seconds"
+        case assertionMaxDelaySeconds = "assertion_max_delay_seconds"
     }
 
     public func validate() throws(HubError) {
@@ -49,6 +73,12 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         }
         guard (1...24 * 30).contains(enrollmentTokenHours) else {
             throw HubError(.invalidConfiguration, "enrollment token lifetime must be 1-720 hours")
+        }
+        guard (1...86_400).contains(assertionSkewSeconds) else {
+            throw HubError(.invalidConfiguration, "assertion skew must be 1-86400 seconds")
+        }
+        guard assertionMaxDelaySeconds >= assertionSkewSeconds else {
+            throw HubError(.invalidConfiguration, "assertion max delay must be at least the skew")
         }
         guard !hubDNSNames.isEmpty || !hubIPAddresses.isEmpty else {
             throw HubError(.invalidConfiguration, "the hub certificate needs at least one DNS name or IP address")

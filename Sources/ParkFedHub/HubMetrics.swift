@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import ParkFedProtocol
 import Prometheus
 
 /// The hub's Prometheus metrics. Each hub owns its registry (no global bootstrap), so several hubs in one test
@@ -37,6 +38,19 @@ public final class HubMetrics: Sendable {
     func trustListSequence(_ sequence: Int64) {
         registry.makeGauge(descriptor: Self.descriptor("trust_list_sequence", "number", "Sequence number of the latest signed trust list"))
             .set(Double(sequence))
+    }
+
+    func ingested(_ results: [IngestResult]) {
+        var counts: [String: Int64] = [:]
+        for result in results { counts[result.status == .rejected ? (result.reason ?? "rejected") : result.status.rawValue, default: 0] += 1 }
+        for (outcome, count) in counts {
+            registry.makeCounter(descriptor: Self.descriptor("assertions", "total", "Assertions submitted, by outcome (accepted, duplicate, or the rejection reason)"),
+                                 labels: [("outcome", outcome)]).increment(by: count)
+        }
+    }
+
+    func logSize(_ size: UInt64) {
+        registry.makeGauge(descriptor: Self.descriptor("log_size", "entries", "Entries in the assertion log")).set(Double(size))
     }
 
     /// The Prometheus text exposition.

@@ -79,6 +79,65 @@ public enum HubServer {
                 headers: [.contentType: "application/jose", .eTag: etag, .cacheControl: "no-cache"],
                 body: .init(byteBuffer: ByteBuffer(string: list.jws)))
         }
+        authenticated.post("/v1/assertions") { request, context -> Response in
+            let body = try await request.decodeStrict(IngestRequest.self, limit: 8 << 20)
+            let response = try await hub.ingest(body, from: context.peer!)
+            hub.metrics.logSize(response.treeSize)
+            return try JSONResponse.make(response)
+        }
+        authenticated.get("/v1/log/checkpoint") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-cache"],
+                     body: .init(byteBuffer: ByteBuffer(string: try hub.log.latestCheckpointNote())))
+        }
+        authenticated.get("/v1/log/proofs/inclusion") { request, _ -> Response in
+            let query = request.uri.queryParameters
+            let size = try LogQuery.number(query, "tree_size") ?? hub.log.size
+            let index: UInt64
+            if let hash = query["leaf_hash"].map(String.init) {
+                guard let leafHash = Data(base64Encoded: hash) ?? LogQuery.hex(hash), leafHash.count == 32 else {
+                    throw ProblemDetails(status: 400, code: "invalid_query", title: "Invalid leaf_hash", detail: "leaf_hash is 32 bytes in base64 or hex")
+                }
+                guard let found = try hub.store.logIndex(leafHash: leafHash) else {
+                    throw ProblemDetails(status: 404, code: "not_in_log", title: "No such leaf", detail: "no entry with that leaf hash")
+                }
+                index = found
+            } else {
+                guard let number = try LogQuery.number(query, "index") else {
+                    throw ProblemDetails(status: 400, code: "invalid_query", title: "index or leaf_hash required")
+                }
+                index = number
+            }
+            guard let proof = hub.log.inclusionProof(index: index, treeSize: size) else {
+                throw ProblemDetails(status: 400, code: "out_of_range", title: "No such proof",
+                                     detail: "need index < tree_size <= \(hub.log.size)")
+            }
+            return try JSONResponse.make(proof)
+        }
+        authenticated.get("/v1/log/proofs/consistency") { request, _ -> Response in
+            let query = request.uri.queryParameters
+            guard let first = try LogQuery.number(query, "first") else {
+                throw ProblemDetails(status: 400, code: "invalid_query", title: "first is required")
+            }
+            let second = try LogQuery.number(query, "second") ?? hub.log.size
+            guard let proof = hub.log.consistencyProof(first: first, second: second) else {
+                throw ProblemDetails(status: 400, code: "out_of_range", title: "No such proof",
+                                     detail: "need first <= second <= \(hub.log.size)")
+            }
+            return try JSONResponse.make(proof)
+        }
+        authenticated.get("/v1/log/entries/:index") { _, context -> Response in
+            guard let index = context.parameters.get("index", as: UInt64.self) else {
+                throw ProblemDetails(status: 400, code: "invalid_query", title: "index must be a number")
+            }
+            guard let entry = try hub.store.logEntry(index: index) else {
+                throw ProblemDetails(status: 404, code: "not_in_log", title: "No such entry")
+            }
+            // A park reads its own entries; regulators, clearing staff and the hub read all.
+            if case .park(let park) = context.peer!.principal, park.rawValue != entry.park {
+                throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "Another park's entry")
+            }
+            return Response(status: .ok, headers: [.contentType: "application/jose"], body: .init(byteBuffer: ByteBuffer(string: entry.jws)))
+        }
         authenticated.post("/v1/certificates/renewals") { request, context -> Response in
             let body = try await request.decodeStrict(RenewalRequest.self, limit: 64 * 1024)
             return try JSONResponse.make(try hub.renew(peer: context.peer!, request: body), status: .created)
@@ -128,6 +187,30 @@ public enum HubServer {
             configuration: .init(address: .hostname(host, port: port), serverName: "parkfed-hub"),
             onServerRunning: onServerRunning,
             logger: logger)
+    }
+}
+
+/// Query-string parsing for the log endpoints.
+enum LogQuery {
+    static func number(_ query: Parameters, _ name: String) throws -> UInt64? {
+        guard let text = query[Substring(name)] else { return nil }
+        guard let value = UInt64(text) else {
+            throw ProblemDetails(status: 400, code: "invalid_query", title: "Invalid \(name)", detail: "\(name) must be a non-negative integer")
+        }
+        return value
+    }
+
+    static func hex(_ text: String) -> Data? {
+        guard text.count == 64 else { return nil }
+        var data = Data()
+        var index = text.startIndex
+        while index < text.endIndex {
+            let next = text.index(index, offsetBy: 2)
+            guard let byte = UInt8(text[index..<next], radix: 16) else { return nil }
+            data.append(byte)
+            index = next
+        }
+        return data
     }
 }
 

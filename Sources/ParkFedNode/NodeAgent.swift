@@ -24,6 +24,8 @@ public final class NodeAgent: Sendable {
     let configuration: LockedBox<NodeConfiguration>
     let client: LockedBox<HubClient>
     let hubState = LockedBox(HubContact())
+    /// Wakes the outbox sender when a new assertion is recorded.
+    let outboxWakeUp = WakeSignal()
     let logger: Logger
     /// How often the agent refreshes the trust list and checks its certificate.
     public let refreshInterval: Duration
@@ -152,26 +154,118 @@ public final class NodeAgent: Sendable {
                 case renewalDue = "renewal_due"
             }
         }
+        public struct Outbox: Codable, Sendable {
+            public var pending: Int
+            public var accepted: Int
+            public var rejected: Int
+            /// Accepted assertions whose inclusion in the signed log this node has verified.
+            public var verified: Int
+            /// The size of the last signed checkpoint this node checked.
+            public var checkpointSize: UInt64?
+            enum CodingKeys: String, CodingKey {
+                case pending, accepted, rejected, verified
+                case checkpointSize = "checkpoint_size"
+            }
+        }
         public var park: String
         public var signingKid: String
         public var hub: Hub
         public var trustList: TrustListStatus
         public var certificate: CertificateInfo
+        public var outbox: Outbox
+        /// The latest alarms (newest first): rejected assertions, failed log checks.
+        public var alarms: [NodeStore.Alarm]
+        public var alarmCount: Int
         enum CodingKeys: String, CodingKey {
-            case park, hub, certificate
+            case park, hub, certificate, outbox, alarms
             case signingKid = "signing_kid"
             case trustList = "trust_list"
+            case alarmCount = "alarm_count"
         }
     }
 
     public func status(now: Date = Date()) -> Status {
         let configuration = self.configuration.value
         let contact = hubState.value
+        let counts = (try? store.outboxCounts()) ?? [:]
+        let outbox = Status.Outbox(
+            pending: counts["pending"] ?? 0, accepted: counts["accepted"] ?? 0, rejected: counts["rejected"] ?? 0,
+            verified: counts["verified"] ?? 0, checkpointSize: ((try? store.meta("log_checkpoint_size")) ?? nil).flatMap { UInt64($0) })
         return Status(
             park: park.rawValue, signingKid: configuration.signingKid,
             hub: .init(url: configuration.hubURL, reachable: contact.reachable, lastContact: contact.lastContact, lastError: contact.lastError),
             trustList: trustList.status(now: now),
-            certificate: .init(serial: configuration.certificateSerial, notAfter: configuration.certificateNotAfter, renewalDue: configuration.renewalDue))
+            certificate: .init(serial: configuration.certificateSerial, notAfter: configuration.certificateNotAfter, renewalDue: configuration.renewalDue),
+            outbox: outbox, alarms: (try? store.alarms(limit: 10)) ?? [], alarmCount: (try? store.alarmCount()) ?? 0)
+    }
+}
+
+/// Delivers the outbox as soon as something is recorded, retrying with exponential backoff (0.25 s to 30 s)
+/// while the hub is unreachable, and audits the hub's log after each delivery.
+public struct OutboxService: Service {
+    let agent: NodeAgent
+
+    public init(agent: NodeAgent) { self.agent = agent }
+
+    public func run() async throws {
+        var backoff = Duration.milliseconds(250)
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            var wait = Duration.seconds(5)
+            do {
+                let delivered = try await agent.deliverOutbox()
+                if delivered > 0 { _ = try await agent.auditLog() }
+                backoff = .milliseconds(250)
+            } catch {
+                agent.logger.warning("outbox delivery failed; retrying", metadata: ["error": "\(error)", "in": "\(backoff)"])
+                wait = backoff
+                backoff = min(backoff * 2, .seconds(30))
+            }
+            // Sleep until the wait is over, something new is recorded, or the service shuts down.
+            let signal = agent.outboxWakeUp
+            await withGracefulShutdownHandler {
+                await signal.wait(timeout: wait)
+            } onGracefulShutdown: {
+                signal.signal()
+            }
+        }
+    }
+}
+
+/// A one-slot wake-up: `signal()` wakes the waiter, or the next `wait` if nobody waits yet.
+final class WakeSignal: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pending = false
+    private var waiter: CheckedContinuation<Void, Never>?
+
+    func signal() {
+        let toResume: CheckedContinuation<Void, Never>? = lock.withLock {
+            if let waiter {
+                self.waiter = nil
+                return waiter
+            }
+            pending = true
+            return nil
+        }
+        toResume?.resume()
+    }
+
+    func wait(timeout: Duration) async {
+        let timer = Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            if !Task.isCancelled { self?.signal() }
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeNow: Bool = lock.withLock {
+                if pending {
+                    pending = false
+                    return true
+                }
+                waiter = continuation
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+        timer.cancel()
     }
 }
 

@@ -17,6 +17,10 @@ enum NodeMetrics {
         gauge("trust_list_age_seconds", "Seconds since the trust list was last confirmed with the hub", Double(status.trustList.ageSeconds ?? -1))
         gauge("trust_list_stale", "1 if the cached trust list is older than the staleness limit", status.trustList.stale ? 1 : 0)
         gauge("certificate_expiry_seconds", "Seconds until the park's client certificate expires", status.certificate.notAfter.timeIntervalSince(now).rounded())
+        gauge("outbox_pending", "Assertions waiting in the outbox", Double(status.outbox.pending))
+        gauge("outbox_rejected", "Assertions the hub rejected", Double(status.outbox.rejected))
+        gauge("outbox_unverified", "Accepted assertions whose log inclusion is not verified yet", Double(status.outbox.accepted - status.outbox.verified))
+        gauge("alarms", "Alarms raised (rejected assertions, failed log checks); any increase needs a person", Double(status.alarmCount))
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -52,7 +52,7 @@ public enum NodeServer {
         Application(
             router: router(agent: agent),
             configuration: .init(address: .hostname(host, port: port), serverName: "parkfed-node"),
-            services: [NodeMaintenanceService(agent: agent)],
+            services: [NodeMaintenanceService(agent: agent), OutboxService(agent: agent)],
             onServerRunning: onServerRunning,
             logger: logger)
     }

@@ -8,7 +8,7 @@ import ParkFedStore
 /// never replaced by a list with a bad signature or a lower sequence (a rollback).
 public final class TrustListCache: Sendable {
     let store: NodeStore
-    let hubKey: VerifyingKey
+    public let hubKey: VerifyingKey
     /// Past this age the list is reported stale (still used, but visibly).
     public let staleAfter: TimeInterval
     let current: LockedBox<TrustList?>

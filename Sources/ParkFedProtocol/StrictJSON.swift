@@ -47,6 +47,24 @@ public enum StrictJSON {
         }
     }
 
+    /// The first member name present in `original` but not in `canonical` (its re-encoding), as a path.
+    static func firstUnknownMember(_ original: Any, _ canonical: Any, path: String) -> String? {
+        if let object = original as? [String: Any] {
+            let known = canonical as? [String: Any] ?? [:]
+            for key in object.keys.sorted() {
+                let child = path.isEmpty ? key : path + "." + key
+                guard let counterpart = known[key] else { return child }
+                if let found = firstUnknownMember(object[key]!, counterpart, path: child) { return found }
+            }
+        } else if let array = original as? [Any] {
+            let known = canonical as? [Any] ?? []
+            for (index, element) in array.enumerated() where index < known.count {
+                if let found = firstUnknownMember(element, known[index], path: "\(path)[\(index)]") { return found }
+            }
+        }
+        return nil
+    }
+
     static func describe(_ error: DecodingError) -> String {
         func path(_ context: DecodingError.Context) -> String {
             let text = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")

@@ -63,6 +63,28 @@ public final class HubStore: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v2-log") { db in
+            try db.execute(sql: """
+                CREATE TABLE log_entries (
+                    idx INTEGER PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
+                    park_id TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    kid TEXT NOT NULL,
+                    issued_at INTEGER NOT NULL,
+                    accepted_at INTEGER NOT NULL,
+                    jws TEXT NOT NULL,
+                    leaf_hash BLOB NOT NULL
+                );
+                CREATE INDEX log_entries_by_park ON log_entries(park_id, idx);
+                CREATE TABLE checkpoints (
+                    tree_size INTEGER PRIMARY KEY,
+                    root_hash BLOB NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    note TEXT NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 

@@ -28,6 +28,29 @@ public final class NodeStore: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v2-outbox") { db in
+            try db.execute(sql: """
+                CREATE TABLE outbox (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id TEXT NOT NULL UNIQUE,
+                    type TEXT NOT NULL,
+                    jws TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('pending', 'accepted', 'rejected')),
+                    log_index INTEGER,
+                    reason TEXT,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    proof_verified INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE INDEX outbox_pending ON outbox(state, seq);
+                CREATE TABLE alarms (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at INTEGER NOT NULL,
+                    kind TEXT NOT NULL,
+                    detail TEXT NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 
@@ -78,5 +101,126 @@ public final class NodeStore: Sendable {
 
     public func ping() throws {
         _ = try pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    // MARK: Outbox
+
+    /// An assertion waiting in, or delivered from, the outbox.
+    public struct OutboxItem: Sendable, Hashable {
+        public var seq: Int64
+        public var id: String
+        public var type: String
+        public var jws: String
+        public var state: String
+        public var logIndex: UInt64?
+        public var reason: String?
+        public var proofVerified: Bool
+    }
+
+    /// Writes an assertion to the outbox (durably) before anything tries to send it.
+    public func enqueue(id: String, type: String, jws: String, now: Date) throws {
+        try pool.write { db in
+            try db.execute(sql: "INSERT INTO outbox (id, type, jws, created_at, state) VALUES (?, ?, ?, ?, 'pending')",
+                           arguments: [id, type, jws, StoredTime.millis(now)])
+        }
+    }
+
+    public func pending(limit: Int) throws -> [OutboxItem] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT ?", arguments: [limit]).map(Self.item)
+        }
+    }
+
+    /// What the hub answered for one delivered assertion.
+    public enum Delivery: Sendable {
+        case accepted(index: UInt64)
+        case rejected(reason: String)
+    }
+
+    /// Records the hub's answers for a delivered batch in one transaction.
+    public func recordDeliveries(_ deliveries: [(id: String, delivery: Delivery)]) throws {
+        try pool.write { db in
+            let accepted = try db.cachedStatement(sql: "UPDATE outbox SET state = 'accepted', log_index = ?, attempts = attempts + 1 WHERE id = ?")
+            let rejected = try db.cachedStatement(sql: "UPDATE outbox SET state = 'rejected', reason = ?, attempts = attempts + 1 WHERE id = ?")
+            for (id, delivery) in deliveries {
+                switch delivery {
+                case .accepted(let index): try accepted.execute(arguments: [Int64(index), id])
+                case .rejected(let reason): try rejected.execute(arguments: [reason, id])
+                }
+            }
+        }
+    }
+
+    /// Accepted entries whose inclusion in the log has not been verified yet, below `treeSize`.
+    public func unverified(below treeSize: UInt64, limit: Int) throws -> [OutboxItem] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM outbox WHERE state = 'accepted' AND proof_verified = 0 AND log_index < ? ORDER BY log_index LIMIT ?
+                """, arguments: [Int64(treeSize), limit]).map(Self.item)
+        }
+    }
+
+    public func markVerified(ids: [String]) throws {
+        try pool.write { db in
+            let statement = try db.cachedStatement(sql: "UPDATE outbox SET proof_verified = 1 WHERE id = ?")
+            for id in ids { try statement.execute(arguments: [id]) }
+        }
+    }
+
+    public func outboxItem(id: String) throws -> OutboxItem? {
+        try pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE id = ?", arguments: [id]).map(Self.item) }
+    }
+
+    /// Counts by state, and how many accepted entries have a verified inclusion proof.
+    public func outboxCounts() throws -> [String: Int] {
+        try pool.read { db in
+            var counts: [String: Int] = ["pending": 0, "accepted": 0, "rejected": 0]
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM outbox GROUP BY state") {
+                counts[row["state"] as String] = row["n"]
+            }
+            counts["verified"] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE proof_verified = 1") ?? 0
+            return counts
+        }
+    }
+
+    static func item(_ row: Row) -> OutboxItem {
+        OutboxItem(seq: row["seq"], id: row["id"], type: row["type"], jws: row["jws"], state: row["state"],
+                   logIndex: (row["log_index"] as Int64?).map(UInt64.init), reason: row["reason"], proofVerified: (row["proof_verified"] as Int64) != 0)
+    }
+
+    // MARK: Alarms and settings
+
+    public struct Alarm: Sendable, Hashable, Codable {
+        public var at: Date
+        public var kind: String
+        public var detail: String
+    }
+
+    public func raiseAlarm(kind: String, detail: String, now: Date) throws {
+        try pool.write { db in
+            try db.execute(sql: "INSERT INTO alarms (at, kind, detail) VALUES (?, ?, ?)", arguments: [StoredTime.millis(now), kind, detail])
+        }
+    }
+
+    public func alarms(limit: Int = 20) throws -> [Alarm] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM alarms ORDER BY seq DESC LIMIT ?", arguments: [limit]).map { row in
+                Alarm(at: StoredTime.date(row["at"] as Int64), kind: row["kind"], detail: row["detail"])
+            }
+        }
+    }
+
+    public func alarmCount() throws -> Int {
+        try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM alarms") ?? 0 }
+    }
+
+    public func setMeta(_ key: String, _ value: String) throws {
+        try pool.write { db in
+            try db.execute(sql: "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", arguments: [key, value])
+        }
+    }
+
+    public func meta(_ key: String) throws -> String? {
+        try pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) }
     }
 }

@@ -13,7 +13,7 @@ struct HubCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hub",
         abstract: "Run and administer the federation hub.",
-        subcommands: [Init.self, Serve.self, EnrollToken.self, IssueCert.self, Revoke.self])
+        subcommands: [Init.self, Serve.self, EnrollToken.self, IssueCert.self, Revoke.self, VerifyLog.self])
 
     struct DataOption: ParsableArguments {
         @Option(name: .long, help: "The hub's data directory.")
@@ -139,6 +139,29 @@ struct HubCommand: AsyncParsableCommand {
             let target = try park.map { Principal.park(try ParkID($0)) } ?? Principal(parsing: principal!)
             let count = try hub.revoke(principal: target)
             print("revoked \(target): \(count) certificate(s)")
+        }
+    }
+
+    struct VerifyLog: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "verify-log",
+            abstract: "Recompute the assertion log from the stored entries and check it against every signed checkpoint.",
+            discussion: "Exits 1 and names the first bad index when any stored byte was changed.")
+        @OptionGroup var data: DataOption
+
+        func run() throws {
+            let hub = try Hub(directory: HubDirectory(data.data), logger: CLILogging.quiet)
+            let report = try LogVerifier(hub: hub).verify { count in
+                FileHandle.standardError.write(Data("  verified \(count) entries…\n".utf8))
+            }
+            if report.ok {
+                print("log OK: \(report.entries) entries, \(report.checkpoints) checkpoints verified")
+                return
+            }
+            print("log FAILED: first bad index \(report.firstBadIndex.map(String.init) ?? "unknown")")
+            for problem in report.problems.prefix(20) { print("  \(problem)") }
+            if report.problems.count > 20 { print("  … \(report.problems.count - 20) more") }
+            throw ExitCode(1)
         }
     }
 }

@@ -1,0 +1,171 @@
+import Foundation
+import Logging
+import ParkFedCrypto
+import ParkFedDomain
+import ParkFedProtocol
+import ParkFedStore
+
+/// The hub's append-only, verifiable log of accepted assertions.
+///
+/// Stateless checks (JWS form, key, signature, schema, issuer, clock skew) run in parallel on every core; the
+/// append (dedup by id, insert, signed checkpoint) is one SQLite transaction at a time, and the in-memory Merkle tree
+/// moves forward only after that transaction has committed. Nothing is answered before it is durable.
+public final class AssertionLog: @unchecked Sendable {
+    let store: HubStore
+    let signingKey: SigningKey
+    public let origin: String
+    let logger: Logger
+    private let lock = NSLock()
+    private var tree: MerkleTree
+
+    public init(store: HubStore, signingKey: SigningKey, origin: String, logger: Logger) throws {
+        self.store = store
+        self.signingKey = signingKey
+        self.origin = origin
+        self.logger = logger
+        var tree = MerkleTree()
+        for hash in try store.leafHashes() { tree.append(leafHash: hash) }
+        self.tree = tree
+    }
+
+    public var size: UInt64 { lock.withLock { tree.size } }
+
+    /// The current root hash.
+    public func snapshotRoot() -> Data { snapshot().rootHash() }
+
+    /// A snapshot of the tree (copy-on-write: cheap until the next append).
+    func snapshot() -> MerkleTree { lock.withLock { tree } }
+
+    // MARK: Ingest
+
+    /// A verification key as the log sees it at the time of a batch.
+    struct KeyInfo: Sendable {
+        var park: ParkID
+        var key: VerifyingKey
+        var revoked: Bool
+    }
+
+    /// Checks and appends a batch from `principal`. Returns one result per input, in order.
+    public func ingest(_ compacts: [String], from principal: Principal, now: Date = Date(), skew: TimeInterval, maxDelay: TimeInterval) async throws -> IngestResponse {
+        let keys = try Dictionary(uniqueKeysWithValues: store.signingKeys().map { record in
+            (record.kid, KeyInfo(park: record.park, key: try VerifyingKey(base64URL: record.publicKey), revoked: record.revokedAt != nil))
+        })
+        let checked = await Self.checkInParallel(compacts, keys: keys, principal: principal, now: now, window: (skew, maxDelay))
+        var results = checked.map { $0.result }
+        let candidates = checked.compactMap(\.candidate)
+        guard !candidates.isEmpty else { return IngestResponse(results: results, treeSize: size) }
+
+        let (outcomes, newSize) = try lock.withLock { () throws -> ([LogOutcome], UInt64) in
+            let start = tree.size
+            let key = signingKey, origin = self.origin
+            let box = TreeBox()
+            box.tree = tree
+            let (outcomes, record) = try store.append(candidates, startIndex: start, now: now) { appended in
+                var next = box.tree!
+                for hash in appended { next.append(leafHash: hash) }
+                let checkpoint = Checkpoint(origin: origin, size: next.size, rootHash: next.rootHash(), timestamp: now)
+                box.tree = next
+                return CheckpointRecord(treeSize: next.size, rootHash: checkpoint.rootHash, createdAt: now, note: try checkpoint.signed(with: key))
+            }
+            if record != nil, let grown = box.tree { tree = grown }
+            return (outcomes, tree.size)
+        }
+        var outcomeIterator = outcomes.makeIterator()
+        for (position, item) in checked.enumerated() where item.candidate != nil {
+            let candidate = item.candidate!
+            switch outcomeIterator.next()! {
+            case .appended(let index):
+                results[position] = IngestResult(status: .accepted, id: candidate.id, index: index)
+            case .duplicate(let index):
+                results[position] = IngestResult(status: .duplicate, id: candidate.id, index: index)
+            case .conflict(let index):
+                results[position] = IngestResult(status: .rejected, id: candidate.id, reason: "id_conflict",
+                                                 detail: "id \(candidate.id) is already in the log at index \(index) with different bytes")
+            }
+        }
+        return IngestResponse(results: results, treeSize: newSize)
+    }
+
+    private final class TreeBox: @unchecked Sendable { var tree: MerkleTree? }
+
+    struct Checked: Sendable {
+        var result: IngestResult
+        var candidate: LogCandidate?
+    }
+
+    static func checkInParallel(_ compacts: [String], keys: [String: KeyInfo], principal: Principal, now: Date, window: (skew: TimeInterval, maxDelay: TimeInterval)) async -> [Checked] {
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, compacts.count / 16))
+        guard workers > 1 else { return compacts.map { check($0, keys: keys, principal: principal, now: now, window: window) } }
+        let chunk = (compacts.count + workers - 1) / workers
+        return await withTaskGroup(of: (Int, [Checked]).self) { group in
+            for worker in 0..<workers {
+                let range = (worker * chunk)..<min(compacts.count, (worker + 1) * chunk)
+                guard !range.isEmpty else { continue }
+                group.addTask {
+                    (worker, compacts[range].map { check($0, keys: keys, principal: principal, now: now, window: window) })
+                }
+            }
+            var parts = [[Checked]](repeating: [], count: workers)
+            for await (worker, part) in group { parts[worker] = part }
+            return parts.flatMap { $0 }
+        }
+    }
+
+    /// Every check that needs no log state, for one assertion.
+    static func check(_ compact: String, keys: [String: KeyInfo], principal: Principal, now: Date, window: (skew: TimeInterval, maxDelay: TimeInterval)) -> Checked {
+        func reject(_ reason: String, _ detail: String, id: String? = nil) -> Checked {
+            Checked(result: IngestResult(status: .rejected, id: id, reason: reason, detail: detail), candidate: nil)
+        }
+        let jws: JWS
+        do { jws = try JWS(compact: compact) } catch {
+            return reject(error.code == .unsupportedAlgorithm ? "unsupported_algorithm" : "malformed_jws", error.message)
+        }
+        guard let kid = jws.header.kid, let key = keys[kid] else { return reject("unknown_kid", "kid \(jws.header.kid ?? "(none)") is not on the trust list") }
+        guard !key.revoked else { return reject("revoked_kid", "key \(kid) of \(key.park) has been revoked") }
+        guard jws.isSigned(by: key.key) else { return reject("bad_signature", "the signature does not verify with key \(kid)") }
+        let payload: AssertionPayload
+        do { payload = try Assertions.decodePayload(jws) } catch {
+            return reject("schema_violation", error.message)
+        }
+        guard payload.park == key.park, principal == .park(payload.park) else {
+            return reject("issuer_mismatch", "signed by \(key.park) for \(payload.park), sent over the connection of \(principal)", id: payload.id)
+        }
+        let offset = payload.issuedAt.timeIntervalSince(now)
+        guard offset <= window.skew else {
+            return reject("clock_skew", "issued_at is \(Int(offset)) s ahead of the hub's clock (allowed \(Int(window.skew)) s)", id: payload.id)
+        }
+        guard -offset <= window.maxDelay else {
+            return reject("clock_skew", "issued_at is \(Int(-offset)) s behind the hub's clock (allowed \(Int(window.maxDelay)) s for late delivery)", id: payload.id)
+        }
+        let candidate = LogCandidate(
+            id: payload.id, park: payload.park.rawValue, type: payload.type.rawValue, kid: kid, issuedAt: payload.issuedAt,
+            jws: compact, leafHash: MerkleHash.leaf(Data(compact.utf8)))
+        return Checked(result: IngestResult(status: .rejected, id: payload.id, reason: "pending"), candidate: candidate)
+    }
+
+    // MARK: Checkpoints and proofs
+
+    /// The latest signed checkpoint; for an empty log, a freshly signed one of size 0.
+    public func latestCheckpointNote(now: Date = Date()) throws -> String {
+        if let record = try store.latestCheckpoint() { return record.note }
+        return try Checkpoint(origin: origin, size: 0, rootHash: MerkleHash.emptyRoot, timestamp: now).signed(with: signingKey)
+    }
+
+    public func inclusionProof(index: UInt64, treeSize: UInt64) -> InclusionProofResponse? {
+        let tree = snapshot()
+        guard let proof = tree.inclusionProof(index: index, size: treeSize) else { return nil }
+        return InclusionProofResponse(leafIndex: index, treeSize: treeSize, leafHash: tree.leafHash(at: index).base64EncodedString(),
+                                      proof: proof.map { $0.base64EncodedString() })
+    }
+
+    public func consistencyProof(first: UInt64, second: UInt64) -> ConsistencyProofResponse? {
+        guard let proof = snapshot().consistencyProof(first: first, second: second) else { return nil }
+        return ConsistencyProofResponse(first: first, second: second, proof: proof.map { $0.base64EncodedString() })
+    }
+
+    /// The origin line of this federation's checkpoints: `parkfed/<federation name as a slug>`.
+    public static func origin(federation: String) -> String {
+        let slug = federation.lowercased().unicodeScalars.map { CharacterSet.alphanumerics.contains($0) && $0.isASCII ? String($0) : "-" }.joined()
+        return "parkfed/" + slug.split(separator: "-").joined(separator: "-")
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import ParkFedCrypto
+import ParkFedProtocol
+import ParkFedStore
+
+/// Recomputes the hub's log from its stored entries and checks it against every stored checkpoint.
+///
+/// For each entry, in index order: the stored leaf hash must be the hash of the stored JWS, the JWS must verify
+/// with the key it names, and its payload id must be the row's id. Then every checkpoint's signature must verify
+/// and its root must equal the root recomputed at its size. The first bad index is reported.
+public struct LogVerifier {
+    public struct Report: Sendable {
+        public var entries: UInt64 = 0
+        public var checkpoints: Int = 0
+        /// The first index whose entry is not what was logged, if any.
+        public var firstBadIndex: UInt64?
+        public var problems: [String] = []
+        public var ok: Bool { problems.isEmpty }
+    }
+
+    let store: HubStore
+    let hubKey: VerifyingKey
+    let origin: String
+
+    public init(hub: Hub) {
+        store = hub.store
+        hubKey = hub.signingKey.publicKey
+        origin = hub.log.origin
+    }
+
+    public func verify(progress: (UInt64) -> Void = { _ in }) throws -> Report {
+        var report = Report()
+        var keys: [String: VerifyingKey] = [:]
+        for record in try store.signingKeys() { keys[record.kid] = try? VerifyingKey(base64URL: record.publicKey) }
+        let checkpoints = try store.checkpoints()
+        var pending = checkpoints.makeIterator()
+        var nextCheckpoint = pending.next()
+        var tree = MerkleTree()
+
+        func flag(_ index: UInt64, _ problem: String) {
+            if report.firstBadIndex == nil { report.firstBadIndex = index }
+            report.problems.append("index \(index): \(problem)")
+        }
+
+        func checkCheckpoints(upTo size: UInt64) {
+            while let checkpoint = nextCheckpoint, checkpoint.treeSize <= size {
+                report.checkpoints += 1
+                do {
+                    let parsed = try Checkpoint.verify(note: checkpoint.note, key: hubKey, origin: origin)
+                    if parsed.size != checkpoint.treeSize || parsed.rootHash != checkpoint.rootHash {
+                        report.problems.append("checkpoint \(checkpoint.treeSize): stored size/root differ from its signed note")
+                    }
+                } catch {
+                    report.problems.append("checkpoint \(checkpoint.treeSize): \(error)")
+                }
+                if checkpoint.treeSize <= tree.size, tree.rootHash(size: checkpoint.treeSize) != checkpoint.rootHash {
+                    report.problems.append("checkpoint \(checkpoint.treeSize): recomputed root differs from the signed root")
+                    if report.firstBadIndex == nil { report.firstBadIndex = checkpoint.treeSize - 1 }
+                }
+                nextCheckpoint = pending.next()
+            }
+        }
+
+        try store.forEachLogEntry { entry in
+            if entry.index != tree.size { flag(tree.size, "entry missing (found index \(entry.index) next)") }
+            let recomputed = MerkleHash.leaf(Data(entry.jws.utf8))
+            if recomputed != entry.leafHash { flag(entry.index, "stored leaf hash is not the hash of the stored assertion") }
+            if let jws = try? JWS(compact: entry.jws), let kid = jws.header.kid, let key = keys[kid] {
+                if !jws.isSigned(by: key) { flag(entry.index, "signature does not verify") }
+                if let payload = try? Assertions.decodePayload(jws), payload.id != entry.id { flag(entry.index, "payload id differs from the stored id") }
+            } else {
+                flag(entry.index, "not a JWS by a known key")
+            }
+            // The tree is rebuilt from the bytes, so any change to them shows at the next checkpoint.
+            tree.append(leafHash: recomputed)
+            report.entries += 1
+            if report.entries % 100_000 == 0 { progress(report.entries) }
+            checkCheckpoints(upTo: tree.size)
+        }
+        checkCheckpoints(upTo: UInt64.max)
+        if let last = checkpoints.last, last.treeSize > tree.size {
+            report.problems.append("checkpoint \(last.treeSize) covers more entries than the \(tree.size) stored")
+            if report.firstBadIndex == nil { report.firstBadIndex = tree.size }
+        }
+        return report
+    }
+}

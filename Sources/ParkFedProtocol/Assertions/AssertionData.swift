@@ -1,0 +1,387 @@
+import Foundation
+import ParkFedCrypto
+import ParkFedDomain
+
+/// A reference to a real-name holder as it may travel between parks: masked name, document type, and a keyed
+/// digest of the document number (never the number itself).
+public struct HolderRef: Codable, Sendable, Hashable {
+    public enum DocumentType: String, Codable, Sendable, CaseIterable {
+        case residentID = "resident_id", passport, hkMacauPermit = "hk_macau_permit", taiwanPermit = "taiwan_permit"
+        case foreignPermanentResident = "foreign_permanent_resident", other
+    }
+    public var nameMasked: String
+    public var idType: DocumentType
+    /// base64url HMAC-SHA256 of the document number (43 characters).
+    public var idDigest: String
+
+    public init(nameMasked: String, idType: DocumentType, idDigest: String) {
+        self.nameMasked = nameMasked
+        self.idType = idType
+        self.idDigest = idDigest
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case nameMasked = "name_masked"
+        case idType = "id_type"
+        case idDigest = "id_digest"
+    }
+
+    func validate(_ field: String) throws(WireError) {
+        try Check.text(nameMasked, "\(field).name_masked", max: 64)
+        try Check.digest(idDigest, "\(field).id_digest")
+    }
+}
+
+/// `pass.issued`: a combo pass sold by the issuing park, which collects the money.
+public struct PassIssued: Codable, Sendable, Hashable {
+    public enum Channel: String, Codable, Sendable { case window, kiosk, miniProgram = "mini_program", ota }
+    public var passID: String
+    public var product: String
+    public var channel: Channel
+    public var priceMinor: Int64
+    public var currency: String
+    public var holder: HolderRef
+    public var validFrom: String
+    public var validUntil: String
+
+    public init(passID: String, product: String, channel: Channel, priceMinor: Int64, currency: String = "CNY",
+                holder: HolderRef, validFrom: String, validUntil: String) {
+        self.passID = passID
+        self.product = product
+        self.channel = channel
+        self.priceMinor = priceMinor
+        self.currency = currency
+        self.holder = holder
+        self.validFrom = validFrom
+        self.validUntil = validUntil
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case product, channel, currency, holder
+        case passID = "pass_id"
+        case priceMinor = "price_minor"
+        case validFrom = "valid_from"
+        case validUntil = "valid_until"
+    }
+
+    func validate() throws(WireError) {
+        try Check.identifier(passID, "pass_id")
+        try Check.identifier(product, "product")
+        try Check.amount(priceMinor, "price_minor")
+        try Check.currency(currency)
+        try holder.validate("holder")
+        try Check.day(validFrom, "valid_from")
+        try Check.day(validUntil, "valid_until")
+        guard validFrom <= validUntil else { throw WireError("valid_from is after valid_until") }
+    }
+}
+
+/// `pass.redeemed`: an entry at a gate of the reporting park.
+public struct PassRedeemed: Codable, Sendable, Hashable {
+    public var passID: String
+    public var issuerPark: ParkID
+    public var gate: String
+    public var enteredAt: Date
+    public var offline: Bool
+
+    public init(passID: String, issuerPark: ParkID, gate: String, enteredAt: Date, offline: Bool) {
+        self.passID = passID
+        self.issuerPark = issuerPark
+        self.gate = gate
+        self.enteredAt = enteredAt
+        self.offline = offline
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case gate, offline
+        case passID = "pass_id"
+        case issuerPark = "issuer_park"
+        case enteredAt = "entered_at"
+    }
+
+    func validate() throws(WireError) {
+        try Check.identifier(passID, "pass_id")
+        try Check.identifier(gate, "gate")
+    }
+}
+
+/// `pass.refunded`: money returned for a pass by its issuing park.
+public struct PassRefunded: Codable, Sendable, Hashable {
+    public var passID: String
+    public var amountMinor: Int64
+    public var currency: String
+    public var reason: String
+
+    public init(passID: String, amountMinor: Int64, currency: String = "CNY", reason: String) {
+        self.passID = passID
+        self.amountMinor = amountMinor
+        self.currency = currency
+        self.reason = reason
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case currency, reason
+        case passID = "pass_id"
+        case amountMinor = "amount_minor"
+    }
+
+    func validate() throws(WireError) {
+        try Check.identifier(passID, "pass_id")
+        try Check.amount(amountMinor, "amount_minor")
+        try Check.currency(currency)
+        try Check.text(reason, "reason", max: 200)
+    }
+}
+
+/// `pass.transferred`: a pass re-issued to a new named holder.
+public struct PassTransferred: Codable, Sendable, Hashable {
+    public var passID: String
+    public var newHolder: HolderRef
+    public var feeMinor: Int64
+    public var currency: String
+
+    public init(passID: String, newHolder: HolderRef, feeMinor: Int64, currency: String = "CNY") {
+        self.passID = passID
+        self.newHolder = newHolder
+        self.feeMinor = feeMinor
+        self.currency = currency
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case currency
+        case passID = "pass_id"
+        case newHolder = "new_holder"
+        case feeMinor = "fee_minor"
+    }
+
+    func validate() throws(WireError) {
+        try Check.identifier(passID, "pass_id")
+        try newHolder.validate("new_holder")
+        try Check.amount(feeMinor, "fee_minor")
+        try Check.currency(currency)
+    }
+}
+
+/// `card.loaded`: stored value loaded at the reporting park, which holds the cash.
+public struct CardLoaded: Codable, Sendable, Hashable {
+    public var cardID: String
+    public var loadID: String
+    public var principalMinor: Int64
+    public var bonusMinor: Int64
+    public var currency: String
+    public var promotion: String?
+
+    public init(cardID: String, loadID: String, principalMinor: Int64, bonusMinor: Int64, currency: String = "CNY", promotion: String? = nil) {
+        self.cardID = cardID
+        self.loadID = loadID
+        self.principalMinor = principalMinor
+        self.bonusMinor = bonusMinor
+        self.currency = currency
+        self.promotion = promotion
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case currency, promotion
+        case cardID = "card_id"
+        case loadID = "load_id"
+        case principalMinor = "principal_minor"
+        case bonusMinor = "bonus_minor"
+    }
+
+    func validate() throws(WireError) {
+        try Check.identifier(cardID, "card_id")
+        try Check.identifier(loadID, "load_id")
+        try Check.amount(principalMinor, "principal_minor")
+        try Check.amount(bonusMinor, "bonus_minor")
+        try Check.currency(currency)
+        if let promotion { try Check.identifier(promotion, "promotion") }
+    }
+}
+
+/// `card.spent`: a captured spend at the reporting park; the parts add up to the amount.
+public struct CardSpent: Codable, Sendable, Hashable {
+    public var cardID: String
+    public var requestID: String
+    public var amountMinor: Int64
+    public var principalMinor: Int64
+    public var bonusMinor: Int64
+    public var currency: String
+
+    public init(cardID: String, requestID: String, amountMinor: Int64, principalMinor: Int64, bonusMinor: Int64, currency: String = "CNY") {
+        self.cardID = cardID
+        self.requestID = requestID
+        self.amountMinor = amountMinor
+        self.principalMinor = principalMinor
+        self.bonusMinor = bonusMinor
+        self.currency = currency
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case currency
+        case cardID = "card_id"
+        case requestID = "request_id"
+        case amountMinor = "amount_minor"
+        case principalMinor = "principal_minor"
+        case bonusMinor = "bonus_minor"
+    }
+
+    func validate() throws(WireError) {
+        try Check.identifier(cardID, "card_id")
+        try Check.identifier(requestID, "request_id")
+        try Check.amount(amountMinor, "amount_minor")
+        try Check.amount(principalMinor, "principal_minor")
+        try Check.amount(bonusMinor, "bonus_minor")
+        try Check.currency(currency)
+        guard principalMinor + bonusMinor == amountMinor else { throw WireError("principal_minor + bonus_minor must equal amount_minor") }
+    }
+}
+
+/// `card.refunded`: a captured spend given back to the card.
+public struct CardRefunded: Codable, Sendable, Hashable {
+    public var cardID: String
+    public var requestID: String
+    public var amountMinor: Int64
+    public var currency: String
+
+    public init(cardID: String, requestID: String, amountMinor: Int64, currency: String = "CNY") {
+        self.cardID = cardID
+        self.requestID = requestID
+        self.amountMinor = amountMinor
+        self.currency = currency
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case currency
+        case cardID = "card_id"
+        case requestID = "request_id"
+        case amountMinor = "amount_minor"
+    }
+
+    func validate() throws(WireError) {
+        try Check.identifier(cardID, "card_id")
+        try Check.identifier(requestID, "request_id")
+        try Check.amount(amountMinor, "amount_minor")
+        try Check.currency(currency)
+    }
+}
+
+/// `card.blocked`: a lost card blocked, optionally with the card its balance moves to.
+public struct CardBlocked: Codable, Sendable, Hashable {
+    public var cardID: String
+    public var reason: String
+    public var replacementCardID: String?
+
+    public init(cardID: String, reason: String, replacementCardID: String? = nil) {
+        self.cardID = cardID
+        self.reason = reason
+        self.replacementCardID = replacementCardID
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case reason
+        case cardID = "card_id"
+        case replacementCardID = "replacement_card_id"
+    }
+
+    func validate() throws(WireError) {
+        try Check.identifier(cardID, "card_id")
+        try Check.text(reason, "reason", max: 200)
+        if let replacementCardID { try Check.identifier(replacementCardID, "replacement_card_id") }
+    }
+}
+
+/// `member.enrolled`: a member enrolled once for the whole federation, with consent recorded.
+public struct MemberEnrolled: Codable, Sendable, Hashable {
+    public var memberID: String
+    public var holder: HolderRef
+    public var consentVersion: String
+    public var consentedAt: Date
+
+    public init(memberID: String, holder: HolderRef, consentVersion: String, consentedAt: Date) {
+        self.memberID = memberID
+        self.holder = holder
+        self.consentVersion = consentVersion
+        self.consentedAt = consentedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case holder
+        case memberID = "member_id"
+        case consentVersion = "consent_version"
+        case consentedAt = "consented_at"
+    }
+
+    func validate() throws(WireError) {
+        try Check.identifier(memberID, "member_id")
+        try holder.validate("holder")
+        try Check.identifier(consentVersion, "consent_version")
+    }
+}
+
+/// `member.linked`: a park's local member number linked to a federation member.
+public struct MemberLinked: Codable, Sendable, Hashable {
+    public var memberID: String
+    public var localMemberNumber: String
+
+    public init(memberID: String, localMemberNumber: String) {
+        self.memberID = memberID
+        self.localMemberNumber = localMemberNumber
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case memberID = "member_id"
+        case localMemberNumber = "local_member_number"
+    }
+
+    func validate() throws(WireError) {
+        try Check.identifier(memberID, "member_id")
+        try Check.identifier(localMemberNumber, "local_member_number")
+    }
+}
+
+/// Field checks shared by the assertion types; each matches a pattern in the JSON Schemas.
+enum Check {
+    static func identifier(_ value: String, _ field: String) throws(WireError) {
+        guard (1...64).contains(value.utf8.count), value.utf8.allSatisfy({ isIdentifierByte($0) }) else {
+            throw WireError("\(field) must be 1-64 characters of A-Z, a-z, 0-9, '.', '_', ':' or '-'")
+        }
+    }
+
+    static func isIdentifierByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "-"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    static let maxAmount: Int64 = 1_000_000_000_000
+
+    static func amount(_ value: Int64, _ field: String) throws(WireError) {
+        guard (0...maxAmount).contains(value) else { throw WireError("\(field) must be 0-\(maxAmount) minor units") }
+    }
+
+    static func currency(_ value: String) throws(WireError) {
+        guard (try? Currency(value)) != nil else { throw WireError("currency must be a three-letter ISO 4217 code") }
+    }
+
+    static func text(_ value: String, _ field: String, max: Int) throws(WireError) {
+        guard !value.isEmpty, value.count <= max else { throw WireError("\(field) must be 1-\(max) characters") }
+    }
+
+    static func digest(_ value: String, _ field: String) throws(WireError) {
+        guard value.utf8.count == 43, Base64URL.decode(value) != nil else { throw WireError("\(field) must be 43 base64url characters") }
+    }
+
+    /// `YYYY-MM-DD`, a real calendar day.
+    static func day(_ value: String, _ field: String) throws(WireError) {
+        let parts = value.split(separator: "-", omittingEmptySubsequences: false)
+        guard value.utf8.count == 10, parts.count == 3, let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+              parts[0].count == 4, (1...12).contains(month)
+        else { throw WireError("\(field) must be a date YYYY-MM-DD") }
+        let days = [31, (year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        guard (1...days[month - 1]).contains(day) else { throw WireError("\(field) must be a date YYYY-MM-DD") }
+    }
+}

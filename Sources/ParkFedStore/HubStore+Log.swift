@@ -1,0 +1,156 @@
+import Foundation
+import GRDB
+
+/// An assertion that passed every stateless check and is ready to be appended.
+public struct LogCandidate: Sendable {
+    public var id: String
+    public var park: String
+    public var type: String
+    public var kid: String
+    public var issuedAt: Date
+    public var jws: String
+    public var leafHash: Data
+
+    public init(id: String, park: String, type: String, kid: String, issuedAt: Date, jws: String, leafHash: Data) {
+        self.id = id
+        self.park = park
+        self.type = type
+        self.kid = kid
+        self.issuedAt = issuedAt
+        self.jws = jws
+        self.leafHash = leafHash
+    }
+}
+
+/// What the log made of a candidate.
+public enum LogOutcome: Sendable, Hashable {
+    case appended(index: UInt64)
+    /// Same id, same bytes: the first answer again.
+    case duplicate(index: UInt64)
+    /// Same id, different bytes.
+    case conflict(index: UInt64)
+}
+
+/// A stored checkpoint.
+public struct CheckpointRecord: Sendable, Hashable {
+    public var treeSize: UInt64
+    public var rootHash: Data
+    public var createdAt: Date
+    public var note: String
+
+    public init(treeSize: UInt64, rootHash: Data, createdAt: Date, note: String) {
+        self.treeSize = treeSize
+        self.rootHash = rootHash
+        self.createdAt = createdAt
+        self.note = note
+    }
+}
+
+/// A stored log entry.
+public struct LogEntryRecord: Sendable, Hashable {
+    public var index: UInt64
+    public var id: String
+    public var park: String
+    public var jws: String
+    public var leafHash: Data
+}
+
+extension HubStore {
+    /// Every leaf hash in index order (to rebuild the in-memory tree at start-up).
+    public func leafHashes() throws -> [Data] {
+        try pool.read { db in
+            try Data.fetchAll(db, sql: "SELECT leaf_hash FROM log_entries ORDER BY idx")
+        }
+    }
+
+    /// Appends candidates in one transaction, from index `startIndex` on: duplicates (same id and bytes) answer
+    /// with the first index; same id with other bytes is a conflict. `checkpoint` gets the leaf hashes actually
+    /// appended and returns the signed checkpoint for the new size, stored in the same transaction, so that the
+    /// entries and the checkpoint that covers them become durable together before anyone is answered.
+    public func append(
+        _ candidates: [LogCandidate],
+        startIndex: UInt64,
+        now: Date,
+        checkpoint: @Sendable ([Data]) throws -> CheckpointRecord
+    ) throws -> (outcomes: [LogOutcome], checkpoint: CheckpointRecord?) {
+        try pool.write { db in
+            var outcomes: [LogOutcome] = []
+            var appended: [Data] = []
+            var inBatch: [String: (index: UInt64, jws: String)] = [:]
+            let find = try db.cachedStatement(sql: "SELECT idx, jws FROM log_entries WHERE id = ?")
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO log_entries (idx, id, park_id, type, kid, issued_at, accepted_at, jws, leaf_hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            let acceptedAt = StoredTime.millis(now)
+            for candidate in candidates {
+                if let earlier = inBatch[candidate.id] {
+                    outcomes.append(earlier.jws == candidate.jws ? .duplicate(index: earlier.index) : .conflict(index: earlier.index))
+                    continue
+                }
+                if let row = try Row.fetchOne(find, arguments: [candidate.id]) {
+                    let index = UInt64(row["idx"] as Int64)
+                    outcomes.append((row["jws"] as String) == candidate.jws ? .duplicate(index: index) : .conflict(index: index))
+                    continue
+                }
+                let index = startIndex + UInt64(appended.count)
+                try insert.execute(arguments: [
+                    Int64(index), candidate.id, candidate.park, candidate.type, candidate.kid,
+                    StoredTime.millis(candidate.issuedAt), acceptedAt, candidate.jws, candidate.leafHash,
+                ])
+                appended.append(candidate.leafHash)
+                inBatch[candidate.id] = (index, candidate.jws)
+                outcomes.append(.appended(index: index))
+            }
+            guard !appended.isEmpty else { return (outcomes, nil) }
+            let record = try checkpoint(appended)
+            try db.execute(
+                sql: "INSERT INTO checkpoints (tree_size, root_hash, created_at, note) VALUES (?, ?, ?, ?)",
+                arguments: [Int64(record.treeSize), record.rootHash, StoredTime.millis(record.createdAt), record.note])
+            return (outcomes, record)
+        }
+    }
+
+    public func latestCheckpoint() throws -> CheckpointRecord? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM checkpoints ORDER BY tree_size DESC LIMIT 1").map(Self.checkpoint)
+        }
+    }
+
+    public func checkpoints() throws -> [CheckpointRecord] {
+        try pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM checkpoints ORDER BY tree_size").map(Self.checkpoint) }
+    }
+
+    static func checkpoint(_ row: Row) -> CheckpointRecord {
+        CheckpointRecord(treeSize: UInt64(row["tree_size"] as Int64), rootHash: row["root_hash"],
+                         createdAt: StoredTime.date(row["created_at"] as Int64), note: row["note"])
+    }
+
+    public func logEntry(index: UInt64) throws -> LogEntryRecord? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT idx, id, park_id, jws, leaf_hash FROM log_entries WHERE idx = ?", arguments: [Int64(index)]).map(Self.entry)
+        }
+    }
+
+    public func logIndex(leafHash: Data) throws -> UInt64? {
+        try pool.read { db in
+            try Int64.fetchOne(db, sql: "SELECT idx FROM log_entries WHERE leaf_hash = ? ORDER BY idx LIMIT 1", arguments: [leafHash]).map(UInt64.init)
+        }
+    }
+
+    /// Visits every entry in index order (for `verify-log`), without loading the whole log at once.
+    public func forEachLogEntry(_ body: (LogEntryRecord) throws -> Void) throws {
+        try pool.read { db in
+            let cursor = try Row.fetchCursor(db, sql: "SELECT idx, id, park_id, jws, leaf_hash FROM log_entries ORDER BY idx")
+            while let row = try cursor.next() { try body(Self.entry(row)) }
+        }
+    }
+
+    static func entry(_ row: Row) -> LogEntryRecord {
+        LogEntryRecord(index: UInt64(row["idx"] as Int64), id: row["id"], park: row["park_id"], jws: row["jws"], leafHash: row["leaf_hash"])
+    }
+
+    public func logSize() throws -> UInt64 {
+        try pool.read { db in UInt64(try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM log_entries") ?? 0) }
+    }
+}
