@@ -94,7 +94,7 @@ public enum HubServer {
             let size = try LogQuery.number(query, "tree_size") ?? hub.log.size
             let index: UInt64
             if let hash = query["leaf_hash"].map(String.init) {
-                guard let leafHash = Data(base64Encoded: hash) ?? LogQuery.hex(hash), leafHash.count == 32 else {
+                guard let leafHash = LogQuery.hex(hash) ?? Data(base64Encoded: hash), leafHash.count == 32 else {
                     throw ProblemDetails(status: 400, code: "invalid_query", title: "Invalid leaf_hash", detail: "leaf_hash is 32 bytes in base64 or hex")
                 }
                 guard let found = try hub.store.logIndex(leafHash: leafHash) else {

@@ -21,6 +21,11 @@ public final class RunningServer: Sendable {
         }
         let group = ServiceGroup(services: [service], logger: logger)
         let task = Task { try await group.run() }
+        // If the server fails before it listens (port taken), end the wait instead of hanging.
+        Task {
+            _ = try? await task.value
+            continuation.finish()
+        }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next(), port > 0 else {
             await group.triggerGracefulShutdown()

@@ -10,13 +10,16 @@ import X509
 
 /// A whole federation for tests: a hub initialised in a temporary directory and serving real mutual TLS on
 /// 127.0.0.1, and helpers to enroll parks and start their node agents. Nothing is mocked.
-public final class TestFederation: Sendable {
+public final class TestFederation: @unchecked Sendable {
     public let directory: TemporaryDirectory
-    public let hub: Hub
-    public let hubServer: RunningServer
+    public private(set) var hub: Hub
+    public private(set) var hubServer: RunningServer
     public let logger: Logger
+    /// The hub's port, kept across restarts so node agents find it again.
+    public let hubPort: Int
+    private var hubRunning = true
 
-    public var hubURL: String { "https://127.0.0.1:\(hubServer.port)" }
+    public var hubURL: String { "https://127.0.0.1:\(hubPort)" }
     public var caFile: String { hub.directory.caCertificate }
 
     public static func start(configuration: HubConfiguration = HubConfiguration(federation: "Test Federation")) async throws -> TestFederation {
@@ -36,6 +39,36 @@ public final class TestFederation: Sendable {
         self.hub = hub
         self.hubServer = hubServer
         self.logger = logger
+        hubPort = hubServer.port
+    }
+
+    /// Stops the hub's server (the data stays), as when the hub machine goes down.
+    public func stopHub() async {
+        guard hubRunning else { return }
+        await hubServer.stop()
+        hubRunning = false
+    }
+
+    /// Starts a new hub process-equivalent on the same data and the same port.
+    public func startHub() async throws {
+        guard !hubRunning else { return }
+        let hub = try Hub(directory: self.hub.directory, logger: logger)
+        let port = hubPort, logger = self.logger
+        var lastError: (any Error)?
+        for _ in 0..<50 {
+            do {
+                hubServer = try await RunningServer.start(logger: logger) { onRunning in
+                    try HubServer.application(hub: hub, host: "127.0.0.1", port: port, logger: logger, onServerRunning: onRunning)
+                }
+                self.hub = hub
+                hubRunning = true
+                return
+            } catch {
+                lastError = error
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        throw lastError ?? TestSupportError("hub did not restart")
     }
 
     /// Enrolls `park` through the real enrollment endpoint and returns its node agent (not yet serving).
@@ -81,7 +114,7 @@ public final class TestFederation: Sendable {
     }
 
     public func stop() async {
-        await hubServer.stop()
+        await stopHub()
         directory.remove()
     }
 }

@@ -1,0 +1,128 @@
+import Foundation
+import ParkFedCrypto
+import ParkFedDomain
+import ParkFedHub
+import ParkFedPKI
+import ParkFedNode
+import ParkFedProtocol
+import ParkFedTesting
+import Testing
+
+/// The verifiable log as outside parties see it: signed checkpoints, proofs, entries, and `verify-log`.
+@Suite struct LogTests {
+    static func fill(_ federation: TestFederation, _ agent: NodeAgent, count: Int) async throws {
+        let batch = try (0..<count).map { try Assertions.sign(SampleAssertions.data($0), park: agent.park, key: agent.signingKey).1.compact }
+        _ = try await IngestTests.submit(agent, batch)
+    }
+
+    @Test func checkpointsAndProofsVerifyWithOnlyTheHubsPublicKey() async throws {
+        let federation = try await TestFederation.start()
+        defer { Task { await federation.stop() } }
+        let agent = try await federation.enroll("P001")
+        defer { Task { await agent.shutdown() } }
+        let credentials = (agent.directory.tlsCertificate, agent.directory.tlsKey)
+        let hubKey = try Ed25519PEMReader.hubKey(federation)
+
+        let empty = try await federation.curl("/v1/log/checkpoint", certificate: credentials)
+        #expect(try Checkpoint.verify(note: empty.body, key: hubKey).size == 0)
+
+        try await Self.fill(federation, agent, count: 7)
+        let first = try Checkpoint.verify(note: try await federation.curl("/v1/log/checkpoint", certificate: credentials).body, key: hubKey)
+        #expect(first.size == 7)
+        #expect(first.origin == "parkfed/test-federation")
+        try await Self.fill(federation, agent, count: 13)
+        let second = try Checkpoint.verify(note: try await federation.curl("/v1/log/checkpoint", certificate: credentials).body, key: hubKey)
+        #expect(second.size == 20)
+
+        // Inclusion of every entry, by index, against the signed root.
+        for index in 0..<UInt64(20) {
+            let reply = try await federation.curl("/v1/log/proofs/inclusion?index=\(index)&tree_size=20", certificate: credentials)
+            let proof = try StrictJSON.decoder.decode(InclusionProofResponse.self, from: Data(reply.body.utf8))
+            let entry = try await federation.curl("/v1/log/entries/\(index)", certificate: credentials)
+            let leafHash = MerkleHash.leaf(Data(entry.body.utf8))
+            #expect(proof.leafHash == leafHash.base64EncodedString())
+            #expect(MerkleProofs.verifyInclusion(index: index, size: 20, leafHash: leafHash, proof: proof.proof.map { Data(base64Encoded: $0)! }, root: second.rootHash))
+        }
+        // By leaf hash, as a visitor's auditor would ask.
+        let entry5 = try await federation.curl("/v1/log/entries/5", certificate: credentials).body
+        let hex = MerkleHash.leaf(Data(entry5.utf8)).map { String(format: "%02x", $0) }.joined()
+        let byHash = try await federation.curl("/v1/log/proofs/inclusion?leaf_hash=\(hex)&tree_size=20", certificate: credentials)
+        #expect(byHash.json["leaf_index"] as? Int == 5)
+        // Consistency between the two checkpoints.
+        let consistency = try await federation.curl("/v1/log/proofs/consistency?first=7&second=20", certificate: credentials)
+        let proof = try StrictJSON.decoder.decode(ConsistencyProofResponse.self, from: Data(consistency.body.utf8))
+        #expect(MerkleProofs.verifyConsistency(first: 7, second: 20, proof: proof.proof.map { Data(base64Encoded: $0)! },
+                                               firstRoot: first.rootHash, secondRoot: second.rootHash))
+        // Out of range and malformed queries are problems, not crashes.
+        #expect(try await federation.curl("/v1/log/proofs/inclusion?index=20&tree_size=20", certificate: credentials).json["code"] as? String == "out_of_range")
+        #expect(try await federation.curl("/v1/log/proofs/consistency?first=3&second=99", certificate: credentials).json["code"] as? String == "out_of_range")
+        #expect(try await federation.curl("/v1/log/proofs/inclusion?index=x", certificate: credentials).json["code"] as? String == "invalid_query")
+    }
+
+    @Test func parksReadOnlyTheirOwnEntries() async throws {
+        let federation = try await TestFederation.start()
+        defer { Task { await federation.stop() } }
+        let p1 = try await federation.enroll("P001")
+        defer { Task { await p1.shutdown() } }
+        let p2 = try await federation.enroll("P002")
+        defer { Task { await p2.shutdown() } }
+        try await Self.fill(federation, p1, count: 1)
+        let own = try await federation.curl("/v1/log/entries/0", certificate: (p1.directory.tlsCertificate, p1.directory.tlsKey))
+        #expect(own.httpStatus == 200)
+        let other = try await federation.curl("/v1/log/entries/0", certificate: (p2.directory.tlsCertificate, p2.directory.tlsKey))
+        #expect(other.httpStatus == 403)
+        let regulator = try federation.issueCertificate(for: .regulator("R01"), name: "r")
+        #expect(try await federation.curl("/v1/log/entries/0", certificate: regulator).httpStatus == 200)
+        #expect(try await federation.curl("/v1/log/entries/9", certificate: regulator).httpStatus == 404)
+    }
+
+    @Test func verifyLogFindsTheFirstEntryChangedWithTheSqlite3Tool() async throws {
+        let federation = try await TestFederation.start()
+        defer { Task { await federation.stop() } }
+        let agent = try await federation.enroll("P001")
+        defer { Task { await agent.shutdown() } }
+        for _ in 0..<3 { try await Self.fill(federation, agent, count: 4) }
+        let parkfed = try BackgroundProcess.parkfedExecutable()
+        let data = federation.hub.directory.path
+        let clean = try await ExternalTool.run(parkfed, ["hub", "verify-log", "--data", data])
+        #expect(clean.succeeded, "\(clean.stdout)\(clean.stderr)")
+        #expect(clean.stdout.contains("12 entries, 3 checkpoints"))
+
+        // Change one byte of entry 6's stored assertion (its signature part), as an insider with sqlite3 would.
+        let database = federation.hub.directory.database
+        let edit = try await ExternalTool.run("sqlite3", [database,
+            "UPDATE log_entries SET jws = substr(jws, 1, length(jws) - 3) || CASE WHEN substr(jws, -3, 1) = 'A' THEN 'B' ELSE 'A' END || substr(jws, -2) WHERE idx = 6;"])
+        #expect(edit.succeeded, "\(edit.stderr)")
+        let tampered = try await ExternalTool.run(parkfed, ["hub", "verify-log", "--data", data])
+        #expect(tampered.status == 1)
+        #expect(tampered.stdout.contains("first bad index 6"), "\(tampered.stdout)")
+
+        // An insider who also rewrites the stored leaf hash is still caught: the signature and the signed roots.
+        let leaf = try await ExternalTool.run("sqlite3", [database, "SELECT jws FROM log_entries WHERE idx = 6;"])
+        let newHash = MerkleHash.leaf(Data(leaf.stdout.trimmingCharacters(in: .newlines).utf8)).map { String(format: "%02x", $0) }.joined()
+        _ = try await ExternalTool.run("sqlite3", [database, "UPDATE log_entries SET leaf_hash = X'\(newHash)' WHERE idx = 6;"])
+        let rewritten = try await ExternalTool.run(parkfed, ["hub", "verify-log", "--data", data])
+        #expect(rewritten.status == 1)
+        #expect(rewritten.stdout.contains("first bad index 6"), "\(rewritten.stdout)")
+        #expect(rewritten.stdout.contains("recomputed root differs"))
+    }
+
+    @Test func verifyLogNoticesADeletedEntry() async throws {
+        let federation = try await TestFederation.start()
+        defer { Task { await federation.stop() } }
+        let agent = try await federation.enroll("P001")
+        defer { Task { await agent.shutdown() } }
+        try await Self.fill(federation, agent, count: 5)
+        _ = try await ExternalTool.run("sqlite3", [federation.hub.directory.database, "DELETE FROM log_entries WHERE idx = 2;"])
+        let report = try LogVerifier(hub: try Hub(directory: federation.hub.directory)).verify()
+        #expect(!report.ok)
+        #expect(report.firstBadIndex == 2)
+    }
+}
+
+enum Ed25519PEMReader {
+    /// The hub's public key as a party outside the hub gets it: from `hub-signing-pub.pem`.
+    static func hubKey(_ federation: TestFederation) throws -> VerifyingKey {
+        try ParkFedPKI.Ed25519PEM.parsePublicKey(pem: try String(contentsOfFile: federation.hub.directory.signingPublicKey, encoding: .utf8))
+    }
+}
