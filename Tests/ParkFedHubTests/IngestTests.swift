@@ -140,3 +140,4 @@ import Testing
         #expect(checkpoint.size == 25 && checkpoint.rootHash == root)
     }
 }
+

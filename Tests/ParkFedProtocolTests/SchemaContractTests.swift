@@ -61,6 +61,23 @@ import Testing
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         try keep("node-status", String(decoding: try encoder.encode(agent.status()), as: UTF8.self), schema: "node-status")
+        // Ingest and the log.
+        let batch = try (0..<12).map { try Assertions.sign(SampleAssertions.data($0), park: agent.park, key: agent.signingKey).1.compact }
+        let ingestRequest = String(decoding: try StrictJSON.encoder.encode(IngestRequest(assertions: batch + ["garbage"])), as: UTF8.self)
+        try keep("ingest-request", ingestRequest, schema: "ingest-request")
+        let ingest = try await federation.curl("/v1/assertions", certificate: credentials, method: "POST", body: ingestRequest)
+        #expect(ingest.httpStatus == 200)
+        try keep("ingest-response", ingest.body, schema: "ingest-response")
+        try keep("inclusion-proof", try await federation.curl("/v1/log/proofs/inclusion?index=3&tree_size=12", certificate: credentials).body, schema: "inclusion-proof")
+        try keep("consistency-proof", try await federation.curl("/v1/log/proofs/consistency?first=5&second=12", certificate: credentials).body, schema: "consistency-proof")
+        // Every assertion type's payload against its own schema.
+        for (i, compact) in batch.prefix(10).enumerated() {
+            let jws = try JWS(compact: compact)
+            let payload = try Assertions.decodePayload(jws)
+            let path = directory.file("assertion-\(i).json")
+            try jws.payload.write(to: URL(fileURLWithPath: path))
+            pairs.append((Self.root + "/schemas/assertions/\(payload.type.rawValue).schema.json", path))
+        }
         // The example federation.
         pairs.append((Self.schema("federation-manifest"), Self.root + "/partners/federation.json"))
         for park in try PartnerCatalog.load(directory: Self.root + "/partners").parks {
@@ -70,6 +87,42 @@ import Testing
         let result = try await Self.validate(pairs)
         #expect(result.succeeded, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.split(separator: "\n").filter { $0.hasPrefix("valid ") }.count == pairs.count)
+    }
+
+    @Test func swiftAndTheSchemasRefuseTheSameUnknownMembers() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let key = SigningKey()
+        for type in AssertionType.allCases {
+            let index = AssertionType.allCases.firstIndex(of: type)!
+            let (_, jws) = try Assertions.sign(SampleAssertions.data(index), park: try ParkID("P001"), key: key)
+            #expect(try Assertions.decodePayload(jws).type == type)
+            var object = try JSONSerialization.jsonObject(with: jws.payload) as! [String: Any]
+            var data = object["data"] as! [String: Any]
+            data["surprise"] = 1
+            object["data"] = data
+            let bad = try JSONSerialization.data(withJSONObject: object)
+            let path = directory.file("\(type.rawValue).json")
+            try bad.write(to: URL(fileURLWithPath: path))
+            let result = try await Self.validate([(Self.root + "/schemas/assertions/\(type.rawValue).schema.json", path)])
+            #expect(!result.succeeded, "the schema of \(type.rawValue) accepted an unknown member")
+            let forged = try JWS.sign(payload: bad, kid: key.kid, type: type.jwsType, with: key)
+            #expect(throws: WireError.self) { try Assertions.decodePayload(forged) }
+        }
+    }
+
+    @Test func jwcryptoVerifiesEveryAssertionType() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let key = SigningKey()
+        for i in 0..<AssertionType.allCases.count {
+            let (_, jws) = try Assertions.sign(SampleAssertions.data(i), park: try ParkID("P001"), key: key)
+            let path = directory.file("a\(i).jws")
+            try jws.compact.write(toFile: path, atomically: true, encoding: .utf8)
+            let verified = try await ExternalTool.run("python3", [Self.root + "/Tests/verifiers/verify_jws.py", path, key.publicKey.base64URL])
+            #expect(verified.succeeded, "\(verified.stdout)\(verified.stderr)")
+            #expect(verified.stdout.contains("\"park\":\"P001\""))
+        }
     }
 
     @Test func theSchemaCheckCanFail() async throws {
@@ -101,7 +154,8 @@ import Testing
     @Test func theOpenAPIDocumentIsValidAndNamesEveryEndpoint() async throws {
         let result = try await ExternalTool.run("python3", [Self.root + "/Tests/verifiers/validate_openapi.py", Self.root + "/schemas/openapi.yaml"])
         #expect(result.succeeded, "\(result.stdout)\(result.stderr)")
-        for path in ["/v1/enrollments", "/v1/certificates/renewals", "/v1/whoami", "/v1/trust-list", "/healthz", "/readyz", "/v1/status", "/v1/hub/whoami"] {
+        for path in ["/v1/enrollments", "/v1/certificates/renewals", "/v1/whoami", "/v1/trust-list", "/healthz", "/readyz", "/v1/status", "/v1/hub/whoami",
+                     "/v1/assertions", "/v1/log/checkpoint", "/v1/log/proofs/inclusion", "/v1/log/proofs/consistency", "/v1/log/entries/{index}", "/metrics"] {
             #expect(result.stdout.contains(" \(path)"), "\(path) is missing from openapi.yaml")
         }
     }
