@@ -1,0 +1,175 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NIOCore
+import ParkFedCrypto
+import ParkFedDomain
+import ParkFedHub
+import ParkFedNode
+import ParkFedProtocol
+import ParkFedTesting
+
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Benchmarks, with the raw limits of this machine measured in the same run.",
+        subcommands: [Ingest.self])
+
+    struct Ingest: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Accepted assertions per second over mutual TLS and HTTP/2 with durable commits, against raw Ed25519 verifications.",
+            discussion: "Build with `swift build -c release` and run .build/release/parkfed bench ingest for meaningful figures.")
+        @Option(help: "Assertions to ingest.") var assertions = 100_000
+        @Option(help: "Assertions per batch (at most 1000).") var batch = 1000
+        @Option(help: "Batches in flight at once (HTTP/2 streams on the pooled connection).") var concurrency = 4
+        @Option(help: "Parks sending (each its own key and connection).") var parks = 2
+        @Flag(help: "A short bounded run (5,000 assertions), for CI.") var quick = false
+
+        func validate() throws {
+            guard (1...IngestRequest.maximumBatch).contains(batch) else { throw ValidationError("--batch must be 1-1000") }
+            guard assertions > 0, concurrency > 0, (1...16).contains(parks) else { throw ValidationError("--assertions, --concurrency and --parks must be positive (parks ≤ 16)") }
+        }
+
+        func run() async throws {
+            let total = quick ? 5_000 : assertions
+            let cores = ProcessInfo.processInfo.activeProcessorCount
+            #if DEBUG
+            print("note: this is a debug build; figures are only meaningful from `swift build -c release`\n")
+            #endif
+            print("parkfed bench ingest: \(total) assertions, batches of \(batch), \(concurrency) in flight per park, \(parks) park(s), \(cores) cores")
+
+            // 1. The raw limit: Ed25519 verifications per second, one core and all cores.
+            let sampleKey = SigningKey()
+            let messages = (0..<256).map { Data("message \($0) of the benchmark, about as long as a small assertion payload".utf8) }
+            let signatures = try messages.map { try sampleKey.signature(for: $0) }
+            let verifyCount = quick ? 5_000 : 40_000
+            let oneCore = Self.rate(count: verifyCount) {
+                for i in 0..<verifyCount { precondition(sampleKey.publicKey.isValidSignature(signatures[i & 255], for: messages[i & 255])) }
+            }
+            let allCores = await Self.parallelRate(count: verifyCount, workers: cores) { range in
+                for i in range { precondition(sampleKey.publicKey.isValidSignature(signatures[i & 255], for: messages[i & 255])) }
+            }
+            print(String(format: "  raw Ed25519 verify: %.0f /s on 1 core, %.0f /s on %d cores", oneCore, allCores, cores))
+
+            // 2. A real hub on loopback, real parks, real mutual TLS.
+            let federation = try await TestFederation.start()
+            var agents: [NodeAgent] = []
+            for index in 0..<parks { agents.append(try await federation.enroll(String(format: "P%03d", index + 1))) }
+            print("  hub on \(federation.hubURL), \(parks) park(s) enrolled; signing \(total) assertions…")
+            let perPark = (total + parks - 1) / parks
+            var bodies: [[Data]] = []
+            for (p, agent) in agents.enumerated() {
+                let count = min(perPark, total - p * perPark)
+                let now = Date()
+                let compacts = try (0..<count).map { try Assertions.sign(SampleAssertions.data($0, issuer: agent.park), park: agent.park, key: agent.signingKey, now: now).1.compact }
+                bodies.append(try stride(from: 0, to: compacts.count, by: batch).map {
+                    try StrictJSON.encoder.encode(IngestRequest(assertions: Array(compacts[$0..<min($0 + batch, compacts.count)])))
+                })
+            }
+
+            // 3. Ingest: every park sends its batches, `concurrency` at a time.
+            let progress = ProgressCounter(total: total)
+            let started = ContinuousClock.now
+            let latencies = try await withThrowingTaskGroup(of: [Duration].self) { group in
+                for (agent, parkBodies) in zip(agents, bodies) {
+                    group.addTask {
+                        try await Self.send(parkBodies, via: agent.hub, concurrency: concurrency, batch: batch, progress: progress)
+                    }
+                }
+                var all: [Duration] = []
+                for try await part in group { all += part }
+                return all
+            }
+            let elapsed = ContinuousClock.now - started
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let accepted = progress.accepted
+            let size = try federation.hub.store.logSize()
+            let report = try LogVerifier(hub: federation.hub).verify()
+            for agent in agents { await agent.shutdown() }
+            await federation.stop()
+
+            let rate = Double(accepted) / seconds
+            let sorted = latencies.sorted()
+            func ms(_ d: Duration) -> Double { Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
+            let p50 = sorted.isEmpty ? 0 : ms(sorted[sorted.count / 2])
+            let p99 = sorted.isEmpty ? 0 : ms(sorted[min(sorted.count - 1, sorted.count * 99 / 100)])
+            print("")
+            print(Table.render(header: ["figure", "value"], rows: [
+                ["assertions accepted", "\(accepted) of \(total) (log size \(size), verify-log \(report.ok ? "OK" : "FAILED"))"],
+                ["elapsed", String(format: "%.2f s", seconds)],
+                ["ingest (mTLS, HTTP/2, durable)", String(format: "%.0f assertions/s", rate)],
+                ["batch latency p50 / p99", String(format: "%.1f ms / %.1f ms", p50, p99)],
+                ["raw Ed25519 verify, 1 core", String(format: "%.0f /s", oneCore)],
+                ["raw Ed25519 verify, \(cores) cores", String(format: "%.0f /s", allCores)],
+                ["ingest ÷ raw verify (1 core)", String(format: "%.2f", rate / oneCore)],
+                ["ingest ÷ raw verify (\(cores) cores)", String(format: "%.2f  (target ≥ 0.50)", rate / allCores)],
+            ]))
+            guard accepted == total, report.ok else { throw ExitCode(1) }
+        }
+
+        static func send(_ bodies: [Data], via hub: HubClient, concurrency: Int, batch: Int, progress: ProgressCounter) async throws -> [Duration] {
+            try await withThrowingTaskGroup(of: Duration.self) { group in
+                var latencies: [Duration] = []
+                var next = 0
+                func launch() {
+                    let body = bodies[next]
+                    next += 1
+                    group.addTask {
+                        let start = ContinuousClock.now
+                        let reply = try await hub.send(.POST, "/v1/assertions", body: body, timeout: .seconds(120))
+                        guard reply.status == 200 else { throw ValidationError("hub answered \(reply.status): \(String(decoding: reply.body, as: UTF8.self))") }
+                        let response = try StrictJSON.decoder.decode(IngestResponse.self, from: reply.body)
+                        progress.add(response.results.filter { $0.status == .accepted }.count)
+                        return ContinuousClock.now - start
+                    }
+                }
+                while next < min(concurrency, bodies.count) { launch() }
+                while let latency = try await group.next() {
+                    latencies.append(latency)
+                    if next < bodies.count { launch() }
+                }
+                return latencies
+            }
+        }
+
+        static func rate(count: Int, _ body: () -> Void) -> Double {
+            let start = ContinuousClock.now
+            body()
+            let elapsed = ContinuousClock.now - start
+            return Double(count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        }
+
+        static func parallelRate(count: Int, workers: Int, _ body: @escaping @Sendable (Range<Int>) -> Void) async -> Double {
+            let start = ContinuousClock.now
+            await withTaskGroup(of: Void.self) { group in
+                for worker in 0..<workers {
+                    group.addTask { body((worker * count)..<((worker + 1) * count)) }
+                }
+            }
+            let elapsed = ContinuousClock.now - start
+            return Double(count * workers) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        }
+    }
+}
+
+/// Counts accepted assertions and prints progress every 10%.
+final class ProgressCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = 0
+    private var lastTenth = 0
+    let total: Int
+
+    init(total: Int) { self.total = total }
+
+    func add(_ count: Int) {
+        let line: String? = lock.withLock {
+            done += count
+            let tenth = done * 10 / max(total, 1)
+            guard tenth > lastTenth else { return nil }
+            lastTenth = tenth
+            return "  … \(done) accepted (\(tenth * 10)%)"
+        }
+        if let line { print(line) }
+    }
+
+    var accepted: Int { lock.withLock { done } }
+}
