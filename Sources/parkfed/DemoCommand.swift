@@ -34,7 +34,7 @@ struct DemoCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let logger = CLILogging.logger("parkfed.demo", level: logLevel)
         let catalog = try PartnerCatalog.load(directory: partners)
-        let say = Progress(total: 5)
+        let say = Progress(total: 6)
         print("ParkFederation demo: \(catalog.manifest.federation), \(catalog.parks.count) parks; data in \(root)\n")
 
         say.step("hub: creating the federation (root CA, hub TLS certificate, Ed25519 signing key, SQLite database)")
@@ -94,7 +94,21 @@ struct DemoCommand: AsyncParsableCommand {
             }
         }
 
+        say.step("assertions: each park signs sample facts into its outbox; they reach the hub's log; each park checks its inclusion")
+        var logRows: [[String]] = []
+        for (index, (park, agent)) in agents.enumerated() {
+            let recorded = 8 + index * 4
+            for i in 0..<recorded { try agent.record(SampleAssertions.data(i, issuer: park.id)) }
+            try await agent.deliverOutbox()
+            let audit = try await agent.auditLog()
+            let status = agent.status()
+            logRows.append([park.id.rawValue, "\(recorded)", "\(status.outbox.accepted)", "\(status.outbox.verified)", "\(audit.checkpointSize)", "\(status.alarmCount)"])
+        }
+        let verification = try LogVerifier(hub: hub).verify()
+        print("      hub log: \(verification.entries) entries, \(verification.checkpoints) signed checkpoints, verify-log \(verification.ok ? "OK" : "FAILED")")
+
         print("\n" + Table.render(header: ["park", "name", "hub says", "trust list seq", "parks listed", "local API"], rows: rows))
+        print("\n" + Table.render(header: ["park", "recorded", "accepted", "inclusion verified", "checkpoint size", "alarms"], rows: logRows))
         let p1 = agents[0].1.directory
         print("""
 
@@ -104,6 +118,8 @@ struct DemoCommand: AsyncParsableCommand {
 
             Ask the hub yourself (while it runs: `parkfed demo --keep-running`, or `parkfed hub serve --data \(hubDirectory.path) --listen 127.0.0.1:8443`):
               curl --http2 --cert \(p1.tlsCertificate) --key \(p1.tlsKey) --cacert \(hubDirectory.caCertificate) \(hubURL)/v1/whoami
+              curl --http2 --cert \(p1.tlsCertificate) --key \(p1.tlsKey) --cacert \(hubDirectory.caCertificate) \(hubURL)/v1/log/checkpoint
+            Check the whole log offline: parkfed hub verify-log --data \(hubDirectory.path)
 
             Done in \(String(format: "%.1f", Date().timeIntervalSince(started))) s.
             """)
