@@ -28,21 +28,49 @@ public struct JWS: Sendable, Hashable {
 
     /// Parses the compact form without verifying it.
     public init(compact: String) throws(CryptoError) {
-        let parts = compact.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3 else { throw CryptoError(.malformedJWS, "a compact JWS has three parts separated by '.'") }
-        guard let headerBytes = Base64URL.decode(parts[0]) else { throw CryptoError(.malformedJWS, "JWS header is not base64url") }
-        guard let payload = Base64URL.decode(parts[1]) else { throw CryptoError(.malformedJWS, "JWS payload is not base64url") }
-        guard let signature = Base64URL.decode(parts[2]) else { throw CryptoError(.malformedJWS, "JWS signature is not base64url") }
-        let header: Header
-        do { header = try JSONDecoder().decode(Header.self, from: headerBytes) } catch {
-            throw CryptoError(.malformedJWS, "JWS header is not the expected JSON object")
-        }
-        guard header.alg == "EdDSA" else { throw CryptoError(.unsupportedAlgorithm, "only alg EdDSA is accepted, not \(header.alg)") }
+        var text = compact
+        typealias Parts = (header: Header, payload: Data, signature: Data, signingInput: Data)
+        let result: Result<Parts, CryptoError> = text.withUTF8 { bytes in Result { () throws(CryptoError) -> Parts in
+            guard let firstDot = bytes.firstIndex(of: UInt8(ascii: ".")),
+                  let secondDot = bytes[(firstDot + 1)...].firstIndex(of: UInt8(ascii: ".")),
+                  bytes[(secondDot + 1)...].firstIndex(of: UInt8(ascii: ".")) == nil
+            else { throw CryptoError(.malformedJWS, "a compact JWS has three parts separated by '.'") }
+            let headerPart = UnsafeBufferPointer(rebasing: bytes[..<firstDot])
+            let payloadPart = UnsafeBufferPointer(rebasing: bytes[(firstDot + 1)..<secondDot])
+            let signaturePart = UnsafeBufferPointer(rebasing: bytes[(secondDot + 1)...])
+            guard let headerBytes = Base64URL.decode(utf8: headerPart) else { throw CryptoError(.malformedJWS, "JWS header is not base64url") }
+            guard let payload = Base64URL.decode(utf8: payloadPart) else { throw CryptoError(.malformedJWS, "JWS payload is not base64url") }
+            guard let signature = Base64URL.decode(utf8: signaturePart) else { throw CryptoError(.malformedJWS, "JWS signature is not base64url") }
+            let header = try HeaderCache.shared.header(for: String(decoding: headerPart, as: UTF8.self), bytes: headerBytes)
+            return (header, payload, signature, Data(UnsafeBufferPointer(rebasing: bytes[..<secondDot])))
+        } }
+        let parsed = try result.get()
+        guard parsed.header.alg == "EdDSA" else { throw CryptoError(.unsupportedAlgorithm, "only alg EdDSA is accepted, not \(parsed.header.alg)") }
         self.compact = compact
-        self.header = header
-        self.payload = payload
-        self.signature = signature
-        self.signingInput = Data(parts[0].utf8) + Data(".".utf8) + Data(parts[1].utf8)
+        self.header = parsed.header
+        self.payload = parsed.payload
+        self.signature = parsed.signature
+        self.signingInput = parsed.signingInput
+    }
+
+    /// Many assertions share one header (same key, same type): decode each distinct header once.
+    final class HeaderCache: @unchecked Sendable {
+        static let shared = HeaderCache()
+        private let lock = NSLock()
+        private var headers: [String: Header] = [:]
+
+        func header(for segment: String, bytes: Data) throws(CryptoError) -> Header {
+            if let cached = lock.withLock({ headers[segment] }) { return cached }
+            let header: Header
+            do { header = try JSONDecoder().decode(Header.self, from: bytes) } catch {
+                throw CryptoError(.malformedJWS, "JWS header is not the expected JSON object")
+            }
+            lock.withLock {
+                if headers.count > 10_000 { headers.removeAll() }
+                headers[segment] = header
+            }
+            return header
+        }
     }
 
     /// Signs `payload` as a compact JWS with header `{"alg":"EdDSA","kid":…,"typ":…}`.

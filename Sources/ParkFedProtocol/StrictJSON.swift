@@ -47,6 +47,33 @@ public enum StrictJSON {
         }
     }
 
+    /// The structure of a JSON value without its scalar values: member names (sorted), nesting, and where a null is.
+    static func shape(of value: Any) -> String {
+        var out = ""
+        func walk(_ value: Any) {
+            if let object = value as? [String: Any] {
+                out += "{"
+                for key in object.keys.sorted() {
+                    out += key
+                    out += ":"
+                    walk(object[key]!)
+                    out += ","
+                }
+                out += "}"
+            } else if let array = value as? [Any] {
+                out += "["
+                for element in array { walk(element); out += "," }
+                out += "]"
+            } else if value is NSNull {
+                out += "null"
+            } else {
+                out += "v"
+            }
+        }
+        walk(value)
+        return out
+    }
+
     /// The first member name present in `original` but not in `canonical` (its re-encoding), as a path.
     static func firstUnknownMember(_ original: Any, _ canonical: Any, path: String) -> String? {
         if let object = original as? [String: Any] {

@@ -7,12 +7,13 @@ import ParkFedDomain
 import ParkFedHub
 import ParkFedNode
 import ParkFedProtocol
+import ParkFedStore
 import ParkFedTesting
 
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks, with the raw limits of this machine measured in the same run.",
-        subcommands: [Ingest.self])
+        subcommands: [Ingest.self, Stages.self])
 
     struct Ingest: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -60,7 +61,7 @@ struct BenchCommand: AsyncParsableCommand {
             for (p, agent) in agents.enumerated() {
                 let count = min(perPark, total - p * perPark)
                 let now = Date()
-                let compacts = try (0..<count).map { try Assertions.sign(SampleAssertions.data($0, issuer: agent.park), park: agent.park, key: agent.signingKey, now: now).1.compact }
+                let compacts = try await Self.signInParallel(count: count, agent: agent, now: now, workers: cores)
                 bodies.append(try stride(from: 0, to: compacts.count, by: batch).map {
                     try StrictJSON.encoder.encode(IngestRequest(assertions: Array(compacts[$0..<min($0 + batch, compacts.count)])))
                 })
@@ -131,6 +132,24 @@ struct BenchCommand: AsyncParsableCommand {
             }
         }
 
+        /// Signs `count` sample assertions for `agent` on every core (set-up, not timed).
+        static func signInParallel(count: Int, agent: NodeAgent, now: Date, workers: Int) async throws -> [String] {
+            let chunk = (count + workers - 1) / workers
+            let park = agent.park, key = agent.signingKey
+            return try await withThrowingTaskGroup(of: (Int, [String]).self) { group in
+                for worker in 0..<workers {
+                    let range = (worker * chunk)..<min(count, (worker + 1) * chunk)
+                    guard !range.isEmpty else { continue }
+                    group.addTask {
+                        (worker, try range.map { try Assertions.sign(SampleAssertions.data($0, issuer: park), park: park, key: key, now: now).1.compact })
+                    }
+                }
+                var parts = [[String]](repeating: [], count: workers)
+                for try await (worker, part) in group { parts[worker] = part }
+                return parts.flatMap { $0 }
+            }
+        }
+
         static func rate(count: Int, _ body: () -> Void) -> Double {
             let start = ContinuousClock.now
             body()
@@ -147,6 +166,59 @@ struct BenchCommand: AsyncParsableCommand {
             }
             let elapsed = ContinuousClock.now - start
             return Double(count * workers) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        }
+    }
+}
+
+extension BenchCommand {
+    struct Stages: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Per-assertion cost of each ingest stage on one core (where the hub's time goes).")
+        @Option(help: "Assertions per stage.") var count = 20_000
+
+        func run() async throws {
+            let key = SigningKey()
+            let park = try ParkID("P001")
+            let compacts = try (0..<count).map { try Assertions.sign(SampleAssertions.data($0, issuer: park), park: park, key: key).1.compact }
+            let verifying = key.publicKey
+            var rows: [[String]] = []
+            func stage(_ name: String, _ body: () throws -> Void) rethrows {
+                let start = ContinuousClock.now
+                try body()
+                let elapsed = ContinuousClock.now - start
+                let micros = (Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) / 1e12) / Double(count)
+                rows.append([name, String(format: "%.2f µs", micros), String(format: "%.0f /s", 1e6 / micros)])
+            }
+            var parsed: [JWS] = []
+            try stage("JWS parse (base64url, header JSON)") { parsed = try compacts.map { try JWS(compact: $0) } }
+            stage("Ed25519 verify") { for jws in parsed { precondition(jws.isSigned(by: verifying)) } }
+            try stage("payload decode + strict checks") { for jws in parsed { _ = try Assertions.decodePayload(jws) } }
+            var payloads: [AssertionPayload] = []
+            try stage("  of which JSONDecoder") { payloads = try parsed.map { try Assertions.decoder.decode(AssertionPayload.self, from: $0.payload) } }
+            try stage("  of which JSONEncoder (re-encode)") { for payload in payloads { _ = try Assertions.encoder.encode(payload) } }
+            try stage("  of which JSONSerialization parse") { for jws in parsed { _ = try JSONSerialization.jsonObject(with: jws.payload) } }
+            stage("leaf hash (SHA-256)") { for compact in compacts { _ = MerkleHash.leaf(Data(compact.utf8)) } }
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let hubDirectory = try HubDirectory.initialize(at: directory.file("hub"), configuration: HubConfiguration())
+            let hub = try Hub(directory: hubDirectory, logger: Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() })
+            let candidates = zip(compacts, parsed).map { compact, jws in
+                LogCandidate(id: UUIDv7.make(), park: "P001", type: "card.spent", kid: jws.header.kid ?? "", issuedAt: Date(), jws: compact,
+                             leafHash: MerkleHash.leaf(Data(compact.utf8)))
+            }
+            try stage("SQLite append, 1,000-row transactions (FULL sync)") {
+                for start in stride(from: 0, to: candidates.count, by: 1000) {
+                    let slice = Array(candidates[start..<min(start + 1000, candidates.count)])
+                    _ = try hub.store.append(slice, startIndex: UInt64(start), now: Date()) { _ in
+                        CheckpointRecord(treeSize: UInt64(start + slice.count), rootHash: Data(count: 32), createdAt: Date(), note: "bench")
+                    }
+                }
+            }
+            try stage("JSON request body decode (1,000 a batch)") {
+                let body = try StrictJSON.encoder.encode(IngestRequest(assertions: Array(compacts.prefix(1000))))
+                for _ in 0..<(count / 1000) { _ = try StrictJSON.decode(IngestRequest.self, from: body) }
+            }
+            print(Table.render(header: ["stage (one core)", "per assertion", "rate"], rows: rows))
         }
     }
 }

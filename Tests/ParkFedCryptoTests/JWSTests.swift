@@ -50,6 +50,20 @@ enum RFC8037 {
         #expect(throws: CryptoError.self) { try JWS(compact: compact) }
     }
 
+    @Test func base64URLAgreesWithFoundationOnRandomBytes() {
+        var generator = SystemRandomNumberGenerator()
+        for length in 0..<200 {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let reference = Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            #expect(Base64URL.encode(bytes) == reference)
+            #expect(Base64URL.decode(reference) == Data(bytes))
+        }
+        #expect(Base64URL.decode("ab+c") == nil)
+        #expect(Base64URL.decode("ab c") == nil)
+        #expect(Base64URL.decode("é") == nil)
+    }
+
     @Test func base64URLIsCanonicalAndUnpadded() {
         #expect(Base64URL.encode([0xfb, 0xff]) == "-_8")
         #expect(Base64URL.decode("-_8") == Data([0xfb, 0xff]))

@@ -154,12 +154,17 @@ public enum Assertions {
         } catch {
             throw WireError("the payload does not decode")
         }
-        // No member the schema does not name: re-encode and compare the member names at every level.
+        // No member the schema does not name: re-encode and compare the member names at every level. The verdict
+        // depends only on the payload's shape (member names, and which are null), so each shape is checked once.
         do {
             let original = try JSONSerialization.jsonObject(with: jws.payload)
-            let canonical = try JSONSerialization.jsonObject(with: try encoder.encode(payload))
-            if let unknown = StrictJSON.firstUnknownMember(original, canonical, path: "") {
-                throw WireError("unknown member \(unknown)")
+            let shape = payload.type.rawValue + "|" + StrictJSON.shape(of: original)
+            if !ShapeCache.shared.isKnownGood(shape) {
+                let canonical = try JSONSerialization.jsonObject(with: try encoder.encode(payload))
+                if let unknown = StrictJSON.firstUnknownMember(original, canonical, path: "") {
+                    throw WireError("unknown member \(unknown)")
+                }
+                ShapeCache.shared.remember(shape)
             }
         } catch let error as WireError {
             throw error
@@ -172,6 +177,22 @@ public enum Assertions {
         }
         try payload.data.validate()
         return payload
+    }
+}
+
+/// Payload shapes that passed the strict member check.
+final class ShapeCache: @unchecked Sendable {
+    static let shared = ShapeCache()
+    private let lock = NSLock()
+    private var good: Set<String> = []
+
+    func isKnownGood(_ shape: String) -> Bool { lock.withLock { good.contains(shape) } }
+
+    func remember(_ shape: String) {
+        lock.withLock {
+            if good.count > 4096 { good.removeAll() }
+            good.insert(shape)
+        }
     }
 }
 
