@@ -15,6 +15,7 @@ public struct DomainError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let invalidCurrency = Code(rawValue: "invalid_currency")
         public static let invalidSplit = Code(rawValue: "invalid_split")
         public static let overflow = Code(rawValue: "overflow")
+        public static let insufficientBalance = Code(rawValue: "insufficient_balance")
     }
 
     public let code: Code

@@ -16,8 +16,9 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
     public var enrollmentTokenHours: Int
     /// How far an assertion's `issued_at` may be from the hub's clock, in seconds (±300 by default).
     public var assertionSkewSeconds: Int
-    /// How late an assertion may arrive (store-and-forward after an outage), in seconds (7 days by default).
-    /// Older ones are refused like clock skew; newer late ones are accepted and belong to the day they arrive.
+    /// How far in the past an assertion's `issued_at` may be, in seconds (300 by default, so the window is ±5 minutes).
+    /// A federation whose gates work offline for longer raises it (e.g. 7 days), so that store-and-forward after an
+    /// outage is not refused as clock skew; late assertions belong to the business day they are accepted on.
     public var assertionMaxDelaySeconds: Int
 
     public init(
@@ -28,7 +29,7 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         staffCertificateDays: Int = 365,
         enrollmentTokenHours: Int = 24,
         assertionSkewSeconds: Int = 300,
-        assertionMaxDelaySeconds: Int = 7 * 86_400
+        assertionMaxDelaySeconds: Int = 300
     ) {
         self.federation = federation
         self.hubDNSNames = hubDNSNames
@@ -77,8 +78,8 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         guard (1...86_400).contains(assertionSkewSeconds) else {
             throw HubError(.invalidConfiguration, "assertion skew must be 1-86400 seconds")
         }
-        guard assertionMaxDelaySeconds >= assertionSkewSeconds else {
-            throw HubError(.invalidConfiguration, "assertion max delay must be at least the skew")
+        guard (1...30 * 86_400).contains(assertionMaxDelaySeconds) else {
+            throw HubError(.invalidConfiguration, "assertion max delay must be 1 second to 30 days")
         }
         guard !hubDNSNames.isEmpty || !hubIPAddresses.isEmpty else {
             throw HubError(.invalidConfiguration, "the hub certificate needs at least one DNS name or IP address")

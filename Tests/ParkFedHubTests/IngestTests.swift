@@ -67,7 +67,7 @@ import Testing
         let badSum = try signRaw(#"{"id":"\#(UUIDv7.make())","type":"card.spent","park":"P001","issued_at":"\#(stamp)","data":{"card_id":"C1","request_id":"R1","amount_minor":100,"principal_minor":80,"bonus_minor":10,"currency":"CNY"}}"#, typ: "parkfed-card.spent+jwt")
         let badID = try signRaw(#"{"id":"not-a-uuid","type":"member.linked","park":"P001","issued_at":"\#(stamp)","data":{"member_id":"M1","local_member_number":"L1"}}"#, typ: "parkfed-member.linked+jwt")
         let future = try Self.sign(p1, 4, now: Date().addingTimeInterval(600))
-        let ancient = try Self.sign(p1, 5, now: Date().addingTimeInterval(-8 * 86_400))
+        let ancient = try Self.sign(p1, 5, now: Date().addingTimeInterval(-600))
         let noneAlg = "eyJhbGciOiJub25lIn0." + parts[1] + "."
         let garbage = "this is not a jws"
         // The same id with different bytes.
@@ -88,6 +88,19 @@ import Testing
         let later = try await Self.submit(p1, [conflicting])
         #expect(later.results[0].reason == "id_conflict")
         #expect(try federation.hub.store.logEntry(index: 1)?.jws == original)
+    }
+
+    @Test func aLongerDelayWindowAcceptsStoreAndForwardedAssertions() async throws {
+        let federation = try await TestFederation.start(configuration: HubConfiguration(federation: "Offline", assertionMaxDelaySeconds: 7 * 86_400))
+        defer { Task { await federation.stop() } }
+        let agent = try await federation.enroll("P001")
+        defer { Task { await agent.shutdown() } }
+        let response = try await Self.submit(agent, [
+            try Self.sign(agent, 1, now: Date().addingTimeInterval(-6 * 86_400)),
+            try Self.sign(agent, 2, now: Date().addingTimeInterval(-8 * 86_400)),
+            try Self.sign(agent, 3, now: Date().addingTimeInterval(600)),
+        ])
+        #expect(response.results.map { $0.reason ?? $0.status.rawValue } == ["accepted", "clock_skew", "clock_skew"])
     }
 
     @Test func aRevokedParksKeyIsRefused() async throws {
