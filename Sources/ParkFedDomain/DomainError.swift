@@ -16,6 +16,11 @@ public struct DomainError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let invalidSplit = Code(rawValue: "invalid_split")
         public static let overflow = Code(rawValue: "overflow")
         public static let insufficientBalance = Code(rawValue: "insufficient_balance")
+        public static let unbalanced = Code(rawValue: "unbalanced")
+        public static let cardBlocked = Code(rawValue: "card_blocked")
+        public static let unknownRequest = Code(rawValue: "unknown_request")
+        public static let requestConflict = Code(rawValue: "request_conflict")
+        public static let invalidState = Code(rawValue: "invalid_state")
     }
 
     public let code: Code
