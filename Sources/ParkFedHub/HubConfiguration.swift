@@ -20,6 +20,8 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
     /// A federation whose gates work offline for longer raises it (e.g. 7 days), so that store-and-forward after an
     /// outage is not refused as clock skew; late assertions belong to the business day they are accepted on.
     public var assertionMaxDelaySeconds: Int
+    /// How long a card spend may stay held before it voids itself, in seconds (300 by default).
+    public var cardHoldSeconds: Int
 
     public init(
         federation: String = "ParkFederation",
@@ -29,7 +31,8 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         staffCertificateDays: Int = 365,
         enrollmentTokenHours: Int = 24,
         assertionSkewSeconds: Int = 300,
-        assertionMaxDelaySeconds: Int = 300
+        assertionMaxDelaySeconds: Int = 300,
+        cardHoldSeconds: Int = 300
     ) {
         self.federation = federation
         self.hubDNSNames = hubDNSNames
@@ -39,6 +42,7 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         self.enrollmentTokenHours = enrollmentTokenHours
         self.assertionSkewSeconds = assertionSkewSeconds
         self.assertionMaxDelaySeconds = assertionMaxDelaySeconds
+        self.cardHoldSeconds = cardHoldSeconds
     }
 
     public init(from decoder: any Decoder) throws {
@@ -52,6 +56,7 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         enrollmentTokenHours = try container.decodeIfPresent(Int.self, forKey: .enrollmentTokenHours) ?? defaults.enrollmentTokenHours
         assertionSkewSeconds = try container.decodeIfPresent(Int.self, forKey: .assertionSkewSeconds) ?? defaults.assertionSkewSeconds
         assertionMaxDelaySeconds = try container.decodeIfPresent(Int.self, forKey: .assertionMaxDelaySeconds) ?? defaults.assertionMaxDelaySeconds
+        cardHoldSeconds = try container.decodeIfPresent(Int.self, forKey: .cardHoldSeconds) ?? defaults.cardHoldSeconds
     }
 
     enum CodingKeys: String, CodingKey {
@@ -63,6 +68,7 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         case enrollmentTokenHours = "enrollment_token_hours"
         case assertionSkewSeconds = "assertion_skew_seconds"
         case assertionMaxDelaySeconds = "assertion_max_delay_seconds"
+        case cardHoldSeconds = "card_hold_seconds"
     }
 
     public func validate() throws(HubError) {
@@ -77,6 +83,9 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         }
         guard (1...86_400).contains(assertionSkewSeconds) else {
             throw HubError(.invalidConfiguration, "assertion skew must be 1-86400 seconds")
+        }
+        guard (1...86_400).contains(cardHoldSeconds) else {
+            throw HubError(.invalidConfiguration, "card hold lifetime must be 1-86400 seconds")
         }
         guard (1...30 * 86_400).contains(assertionMaxDelaySeconds) else {
             throw HubError(.invalidConfiguration, "assertion max delay must be 1 second to 30 days")

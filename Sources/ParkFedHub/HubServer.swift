@@ -138,6 +138,39 @@ public enum HubServer {
             }
             return Response(status: .ok, headers: [.contentType: "application/jose"], body: .init(byteBuffer: ByteBuffer(string: entry.jws)))
         }
+        // One-card stored value.
+        authenticated.post("/v1/cards") { request, context -> Response in
+            let body = try await request.decodeStrict(RegisterCardRequest.self, limit: 16 * 1024)
+            return try JSONResponse.make(try hub.registerCard(body, peer: context.peer!), status: .created)
+        }
+        authenticated.get("/v1/cards/:card") { _, context -> Response in
+            try JSONResponse.make(try hub.cardStatement(try cardParameter(context), peer: context.peer!).card)
+        }
+        authenticated.get("/v1/cards/:card/statement") { _, context -> Response in
+            try JSONResponse.make(try hub.cardStatement(try cardParameter(context), peer: context.peer!))
+        }
+        authenticated.post("/v1/cards/:card/loads") { request, context -> Response in
+            let body = try await request.decodeStrict(LoadRequest.self, limit: 16 * 1024)
+            return try JSONResponse.make(try hub.loadCard(try cardParameter(context), body, peer: context.peer!))
+        }
+        authenticated.post("/v1/cards/:card/holds") { request, context -> Response in
+            let body = try await request.decodeStrict(HoldRequest.self, limit: 16 * 1024)
+            return try JSONResponse.make(try hub.holdCard(try cardParameter(context), body, peer: context.peer!))
+        }
+        authenticated.post("/v1/cards/:card/holds/:request/capture") { _, context -> Response in
+            try JSONResponse.make(try hub.settleHold(try cardParameter(context), requestID: try requestParameter(context), .capture, peer: context.peer!))
+        }
+        authenticated.post("/v1/cards/:card/holds/:request/void") { _, context -> Response in
+            try JSONResponse.make(try hub.settleHold(try cardParameter(context), requestID: try requestParameter(context), .void, peer: context.peer!))
+        }
+        authenticated.post("/v1/cards/:card/holds/:request/refunds") { request, context -> Response in
+            let body = try await request.decodeStrict(CardRefundRequest.self, limit: 16 * 1024)
+            return try JSONResponse.make(try hub.refundCard(try cardParameter(context), requestID: try requestParameter(context), body, peer: context.peer!))
+        }
+        authenticated.post("/v1/cards/:card/block") { request, context -> Response in
+            let body = try await request.decodeStrict(BlockCardRequest.self, limit: 16 * 1024)
+            return try JSONResponse.make(try hub.blockCard(try cardParameter(context), body, peer: context.peer!))
+        }
         authenticated.post("/v1/certificates/renewals") { request, context -> Response in
             let body = try await request.decodeStrict(RenewalRequest.self, limit: 64 * 1024)
             return try JSONResponse.make(try hub.renew(peer: context.peer!, request: body), status: .created)
@@ -188,6 +221,18 @@ public enum HubServer {
             onServerRunning: onServerRunning,
             logger: logger)
     }
+}
+
+func cardParameter(_ context: HubRequestContext) throws -> String {
+    guard let card = context.parameters.get("card") else { throw ProblemDetails(status: 400, code: "invalid_query", title: "card id missing") }
+    try Hub.checkIdentifier(card, "card id")
+    return card
+}
+
+func requestParameter(_ context: HubRequestContext) throws -> String {
+    guard let request = context.parameters.get("request") else { throw ProblemDetails(status: 400, code: "invalid_query", title: "request id missing") }
+    try Hub.checkIdentifier(request, "request id")
+    return request
 }
 
 /// Query-string parsing for the log endpoints.

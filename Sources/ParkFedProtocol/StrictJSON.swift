@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Swift's `JSONDecoder` ignores unknown members; the federation's JSON Schemas say `additionalProperties: false`,
 /// so a member we do not know is an error (a misspelt field must not be silently dropped).
-public protocol StrictlyDecodable: Decodable {
+public protocol StrictlyDecodable: Codable {
     /// Every member name the type accepts.
     static var memberNames: Set<String> { get }
 }
@@ -39,7 +39,15 @@ public enum StrictJSON {
             throw WireError("unknown member(s): \(unknown.sorted().joined(separator: ", "))")
         }
         do {
-            return try decoder.decode(T.self, from: data)
+            let value = try decoder.decode(T.self, from: data)
+            // Nested objects too: re-encode and compare member names at every level.
+            let canonical = try JSONSerialization.jsonObject(with: try encoder.encode(value))
+            if let unknown = firstUnknownMember(object, canonical, path: "") {
+                throw WireError("unknown or null member: \(unknown)")
+            }
+            return value
+        } catch let error as WireError {
+            throw error
         } catch let error as DecodingError {
             throw WireError(describe(error))
         } catch {

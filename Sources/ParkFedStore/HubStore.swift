@@ -85,6 +85,47 @@ public final class HubStore: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v3-cards") { db in
+            try db.execute(sql: """
+                CREATE TABLE promotions (
+                    id TEXT PRIMARY KEY,
+                    park_id TEXT NOT NULL,
+                    pay_minor INTEGER NOT NULL CHECK (pay_minor > 0),
+                    bonus_minor INTEGER NOT NULL CHECK (bonus_minor >= 0),
+                    ratio_principal INTEGER,
+                    ratio_bonus INTEGER,
+                    bonus_owed_by_loader INTEGER NOT NULL,
+                    currency TEXT NOT NULL
+                );
+                CREATE TABLE cards (
+                    id TEXT PRIMARY KEY,
+                    kind TEXT NOT NULL CHECK (kind IN ('ic', 'wristband', 'virtual')),
+                    registered_by TEXT NOT NULL,
+                    member_id TEXT,
+                    state TEXT NOT NULL,
+                    updated_at INTEGER NOT NULL
+                );
+                CREATE TABLE ledger_postings (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    txn TEXT NOT NULL,
+                    account TEXT NOT NULL,
+                    debit INTEGER NOT NULL CHECK (debit >= 0),
+                    credit INTEGER NOT NULL CHECK (credit >= 0),
+                    at INTEGER NOT NULL
+                );
+                CREATE INDEX ledger_by_account ON ledger_postings(account, seq);
+                CREATE TABLE obligations (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    from_park TEXT NOT NULL,
+                    to_park TEXT NOT NULL,
+                    amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+                    reason TEXT NOT NULL,
+                    reference TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    settled_batch TEXT
+                );
+                """)
+        }
         return migrator
     }
 

@@ -13,6 +13,7 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let parkRevoked = Code(rawValue: "park_revoked")
         public static let notFound = Code(rawValue: "not_found")
         public static let corrupt = Code(rawValue: "store_corrupt")
+        public static let cardConflict = Code(rawValue: "card_conflict")
     }
 
     public let code: Code

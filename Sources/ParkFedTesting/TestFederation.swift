@@ -22,12 +22,20 @@ public final class TestFederation: @unchecked Sendable {
     public var hubURL: String { "https://127.0.0.1:\(hubPort)" }
     public var caFile: String { hub.directory.caCertificate }
 
+    /// The example federation's `partners/` directory in this checkout.
+    public static let partnersDirectory: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.appendingPathComponent("partners").path
+    }()
+
     public static func start(configuration: HubConfiguration = HubConfiguration(federation: "Test Federation")) async throws -> TestFederation {
         var logger = Logger(label: "parkfed.test")
         logger.logLevel = ProcessInfo.processInfo.environment["PARKFED_TEST_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .critical
         let directory = try TemporaryDirectory()
         let hubDirectory = try HubDirectory.initialize(at: directory.file("hub"), configuration: configuration)
         let hub = try Hub(directory: hubDirectory, logger: logger)
+        _ = try hub.importPromotions(file: partnersDirectory + "/promotions.json")
         let server = try await RunningServer.start(logger: logger) { onRunning in
             try HubServer.application(hub: hub, host: "127.0.0.1", port: 0, logger: logger, onServerRunning: onRunning)
         }

@@ -13,7 +13,7 @@ struct HubCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hub",
         abstract: "Run and administer the federation hub.",
-        subcommands: [Init.self, Serve.self, EnrollToken.self, IssueCert.self, Revoke.self, VerifyLog.self])
+        subcommands: [Init.self, Serve.self, EnrollToken.self, IssueCert.self, Revoke.self, VerifyLog.self, ImportPartners.self])
 
     struct DataOption: ParsableArguments {
         @Option(name: .long, help: "The hub's data directory.")
@@ -162,6 +162,19 @@ struct HubCommand: AsyncParsableCommand {
             for problem in report.problems.prefix(20) { print("  \(problem)") }
             if report.problems.count > 20 { print("  … \(report.problems.count - 20) more") }
             throw ExitCode(1)
+        }
+    }
+
+    struct ImportPartners: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "import-partners", abstract: "Load the federation's promotions (partners/promotions.json) into the hub.")
+        @OptionGroup var data: DataOption
+        @Option(help: "The partners directory.") var partners = "partners"
+
+        func run() throws {
+            let hub = try Hub(directory: HubDirectory(data.data), logger: CLILogging.quiet)
+            let count = try hub.importPromotions(file: (partners as NSString).appendingPathComponent("promotions.json"))
+            print("imported \(count) promotion(s)")
         }
     }
 }

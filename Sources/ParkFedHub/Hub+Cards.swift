@@ -1,0 +1,193 @@
+import Foundation
+import ParkFedDomain
+import ParkFedProtocol
+import ParkFedStore
+
+/// One-card stored value: the hub keeps every card's balances and authorises every spend online (hold, then
+/// capture or void), so that two parks spending one card at once can never overdraw it. Every movement is a
+/// balanced ledger transaction; spends away from the loading park create obligations for settlement.
+extension Hub {
+    /// Imports `partners/promotions.json` (validated) into the hub.
+    public func importPromotions(file: String) throws -> Int {
+        guard let data = FileManager.default.contents(atPath: file) else { throw WireError("cannot read \(file)") }
+        let manifest = try StrictJSON.decode(PromotionsManifest.self, from: data)
+        for promotion in manifest.promotions {
+            guard (1...64).contains(promotion.id.count), promotion.payMinor > 0, promotion.bonusMinor >= 0 else {
+                throw WireError("promotion \(promotion.id): pay must be positive and bonus non-negative")
+            }
+            _ = try Currency(promotion.currency)
+            let ratio = try promotion.deductionRatio.map { try StoredValueSplit.Ratio(principal: $0.principal, bonus: $0.bonus) }
+            try store.upsertPromotion(PromotionRecord(
+                id: promotion.id, park: try ParkID(promotion.park), payMinor: promotion.payMinor, bonusMinor: promotion.bonusMinor,
+                ratio: ratio, bonusOwedByLoader: promotion.bonusOwedByLoader, currency: promotion.currency))
+        }
+        return manifest.promotions.count
+    }
+
+    static func park(of peer: AuthenticatedPeer) throws -> ParkID {
+        guard case .park(let park) = peer.principal else {
+            throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "Only parks operate cards")
+        }
+        return park
+    }
+
+    static func checkIdentifier(_ value: String, _ field: String) throws {
+        guard (1...64).contains(value.utf8.count), value.utf8.allSatisfy({ Check.isIdentifierByte($0) }) else {
+            throw ProblemDetails(status: 400, code: "invalid_body", title: "Invalid \(field)",
+                                 detail: "\(field) must be 1-64 characters of A-Z, a-z, 0-9, '.', '_', ':' or '-'")
+        }
+    }
+
+    /// Maps the domain's and the store's refusals to problem details.
+    static func cardProblem(_ error: any Error) -> any Error {
+        switch error {
+        case let error as DomainError:
+            let status: Int = switch error.code {
+            case .insufficientBalance: 422
+            case .cardBlocked, .requestConflict, .invalidState: 409
+            case .unknownRequest: 404
+            default: 400
+            }
+            return ProblemDetails(status: status, code: error.code.rawValue, title: "Card operation refused", detail: error.message)
+        case let error as StoreError:
+            return ProblemDetails(status: error.code == .notFound ? 404 : 409, code: error.code == .notFound ? "unknown_card" : error.code.rawValue,
+                                  title: "Card operation refused", detail: error.message)
+        default:
+            return error
+        }
+    }
+
+    public func registerCard(_ request: RegisterCardRequest, peer: AuthenticatedPeer, now: Date = Date()) throws -> CardView {
+        let park = try Self.park(of: peer)
+        try Self.checkIdentifier(request.cardID, "card_id")
+        if let member = request.memberID { try Self.checkIdentifier(member, "member_id") }
+        do {
+            let record = try store.registerCard(id: request.cardID, kind: request.kind.rawValue, park: park, memberID: request.memberID, now: now)
+            return Self.view(record)
+        } catch { throw Self.cardProblem(error) }
+    }
+
+    public func loadCard(_ cardID: String, _ request: LoadRequest, peer: AuthenticatedPeer, now: Date = Date()) throws -> CardView {
+        let park = try Self.park(of: peer)
+        try Self.checkIdentifier(request.loadID, "load_id")
+        let principal: Int64, bonus: Int64, ratio: StoredValueSplit.Ratio?, bonusOwed: Bool
+        switch (request.promotion, request.amountMinor) {
+        case (let id?, nil):
+            guard let promotion = try store.promotion(id) else {
+                throw ProblemDetails(status: 404, code: "unknown_promotion", title: "Unknown promotion", detail: "no promotion \(id)")
+            }
+            guard promotion.park == park else {
+                throw ProblemDetails(status: 403, code: "promotion_of_other_park", title: "Another park's promotion",
+                                     detail: "promotion \(id) belongs to \(promotion.park)")
+            }
+            (principal, bonus, ratio, bonusOwed) = (promotion.payMinor, promotion.bonusMinor, promotion.ratio, promotion.bonusOwedByLoader)
+        case (nil, let amount?):
+            (principal, bonus, ratio, bonusOwed) = (amount, 0, nil, true)
+        default:
+            throw ProblemDetails(status: 400, code: "invalid_body", title: "Invalid load", detail: "give either promotion or amount_minor")
+        }
+        do {
+            let (record, _, _) = try store.updateCard(cardID, now: now) { account, _ in
+                (try account.load(loadID: request.loadID, park: park, principal: principal, bonus: bonus, ratio: ratio, bonusOwedByLoader: bonusOwed), ())
+            }
+            return Self.view(record)
+        } catch { throw Self.cardProblem(error) }
+    }
+
+    public func holdCard(_ cardID: String, _ request: HoldRequest, peer: AuthenticatedPeer, now: Date = Date()) throws -> AuthorisationView {
+        let park = try Self.park(of: peer)
+        try Self.checkIdentifier(request.requestID, "request_id")
+        guard request.amountMinor > 0, request.amountMinor <= 100_000_000 else {
+            throw ProblemDetails(status: 400, code: "invalid_amount", title: "Invalid amount", detail: "amount_minor must be 1-100000000")
+        }
+        let lifetime = TimeInterval(configuration.cardHoldSeconds)
+        do {
+            let (_, _, authorisation) = try store.updateCard(cardID, now: now) { account, _ in
+                (CardEffect(), try account.hold(requestID: request.requestID, park: park, amount: request.amountMinor, now: now, lifetime: lifetime))
+            }
+            return Self.view(cardID, authorisation)
+        } catch { throw Self.cardProblem(error) }
+    }
+
+    public enum Settle: String, Sendable { case capture, void }
+
+    public func settleHold(_ cardID: String, requestID: String, _ action: Settle, peer: AuthenticatedPeer, now: Date = Date()) throws -> AuthorisationView {
+        let park = try Self.park(of: peer)
+        do {
+            let (record, _, _) = try store.updateCard(cardID, now: now) { account, _ in
+                switch action {
+                case .capture: (try account.capture(requestID: requestID, park: park, now: now), ())
+                case .void: (try account.void(requestID: requestID, park: park, now: now), ())
+                }
+            }
+            return Self.view(cardID, record.account.authorisations[requestID]!)
+        } catch { throw Self.cardProblem(error) }
+    }
+
+    public func refundCard(_ cardID: String, requestID: String, _ request: CardRefundRequest, peer: AuthenticatedPeer, now: Date = Date()) throws -> AuthorisationView {
+        let park = try Self.park(of: peer)
+        try Self.checkIdentifier(request.refundID, "refund_id")
+        do {
+            let (record, _, _) = try store.updateCard(cardID, now: now) { account, _ in
+                (try account.refund(requestID: requestID, refundID: request.refundID, park: park, amount: request.amountMinor), ())
+            }
+            return Self.view(cardID, record.account.authorisations[requestID]!)
+        } catch { throw Self.cardProblem(error) }
+    }
+
+    /// Blocks a lost card (the registering park or a loading park may), and moves its balance to a replacement.
+    public func blockCard(_ cardID: String, _ request: BlockCardRequest, peer: AuthenticatedPeer, now: Date = Date()) throws -> CardView {
+        let park = try Self.park(of: peer)
+        guard let record = try store.card(cardID) else { throw ProblemDetails(status: 404, code: "unknown_card", title: "No such card") }
+        try Self.requireCustodian(park, of: record)
+        guard !request.reason.isEmpty, request.reason.count <= 200 else {
+            throw ProblemDetails(status: 400, code: "invalid_body", title: "Invalid reason", detail: "reason is 1-200 characters")
+        }
+        do {
+            if let replacement = request.replacementCardID {
+                _ = try store.updateCards(cardID, replacement, now: now) { lost, new in
+                    lost.block()
+                    return try lost.moveBalance(to: &new)
+                }
+            } else {
+                _ = try store.updateCard(cardID, now: now) { account, _ in
+                    account.block()
+                    return (CardEffect(), ())
+                }
+            }
+            return Self.view(try store.card(cardID)!)
+        } catch { throw Self.cardProblem(error) }
+    }
+
+    /// Balance and statement: for the park that registered the card (the holder's park) and the parks that loaded it.
+    public func cardStatement(_ cardID: String, peer: AuthenticatedPeer, now: Date = Date()) throws -> StatementView {
+        let park = try Self.park(of: peer)
+        guard var record = try store.card(cardID) else { throw ProblemDetails(status: 404, code: "unknown_card", title: "No such card") }
+        try Self.requireCustodian(park, of: record)
+        record.account.expireHolds(now: now)
+        let lines = try store.statement(card: cardID).map {
+            StatementView.Line(transaction: $0.transaction, account: $0.account, debitMinor: $0.debit, creditMinor: $0.credit, at: $0.at)
+        }
+        return StatementView(card: Self.view(record), lines: lines)
+    }
+
+    static func requireCustodian(_ park: ParkID, of record: CardRecord) throws {
+        guard record.registeredBy == park || record.account.lots.contains(where: { $0.park == park }) else {
+            throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "Not this park's card",
+                                 detail: "balances are for the park that registered the card and the parks that loaded it")
+        }
+    }
+
+    static func view(_ record: CardRecord) -> CardView {
+        let account = record.account
+        return CardView(cardID: account.id, kind: record.kind, status: account.status.rawValue, currency: "CNY",
+                        principalMinor: account.principalBalance, bonusMinor: account.bonusBalance,
+                        heldMinor: account.heldPrincipal + account.heldBonus, availableMinor: account.available)
+    }
+
+    static func view(_ cardID: String, _ authorisation: CardAccount.Authorisation) -> AuthorisationView {
+        AuthorisationView(cardID: cardID, requestID: authorisation.requestID, park: authorisation.park.rawValue, state: authorisation.state.rawValue,
+                          amountMinor: authorisation.amount, principalMinor: authorisation.principal, bonusMinor: authorisation.bonus,
+                          refundedMinor: authorisation.refunded, expiresAt: authorisation.expiresAt)
+    }
+}

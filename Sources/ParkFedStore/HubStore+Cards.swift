@@ -1,0 +1,191 @@
+import Foundation
+import GRDB
+import ParkFedDomain
+
+/// A promotion a park offers on loads: pay X, get Y bonus, optionally its own deduction ratio.
+public struct PromotionRecord: Sendable, Hashable, Codable {
+    public var id: String
+    public var park: ParkID
+    public var payMinor: Int64
+    public var bonusMinor: Int64
+    public var ratio: StoredValueSplit.Ratio?
+    public var bonusOwedByLoader: Bool
+    public var currency: String
+
+    public init(id: String, park: ParkID, payMinor: Int64, bonusMinor: Int64, ratio: StoredValueSplit.Ratio?, bonusOwedByLoader: Bool, currency: String) {
+        self.id = id
+        self.park = park
+        self.payMinor = payMinor
+        self.bonusMinor = bonusMinor
+        self.ratio = ratio
+        self.bonusOwedByLoader = bonusOwedByLoader
+        self.currency = currency
+    }
+}
+
+/// A card as stored: who registered it, and its domain state.
+public struct CardRecord: Sendable, Hashable {
+    public var account: CardAccount
+    public var kind: String
+    public var registeredBy: ParkID
+    public var memberID: String?
+}
+
+/// One line of a card statement.
+public struct StatementLine: Sendable, Hashable, Codable {
+    public var transaction: String
+    public var account: String
+    public var debit: Int64
+    public var credit: Int64
+    public var at: Date
+}
+
+extension HubStore {
+    public func upsertPromotion(_ promotion: PromotionRecord) throws {
+        try pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO promotions (id, park_id, pay_minor, bonus_minor, ratio_principal, ratio_bonus, bonus_owed_by_loader, currency)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET park_id = excluded.park_id, pay_minor = excluded.pay_minor, bonus_minor = excluded.bonus_minor,
+                    ratio_principal = excluded.ratio_principal, ratio_bonus = excluded.ratio_bonus,
+                    bonus_owed_by_loader = excluded.bonus_owed_by_loader, currency = excluded.currency
+                """, arguments: [promotion.id, promotion.park.rawValue, promotion.payMinor, promotion.bonusMinor, promotion.ratio?.principal,
+                                 promotion.ratio?.bonus, promotion.bonusOwedByLoader, promotion.currency])
+        }
+    }
+
+    public func promotion(_ id: String) throws -> PromotionRecord? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM promotions WHERE id = ?", arguments: [id]).map { row in
+                let ratio: StoredValueSplit.Ratio? = if let principal = row["ratio_principal"] as Int64?, let bonus = row["ratio_bonus"] as Int64? {
+                    try StoredValueSplit.Ratio(principal: principal, bonus: bonus)
+                } else { nil }
+                return PromotionRecord(id: row["id"], park: try ParkID(row["park_id"] as String), payMinor: row["pay_minor"], bonusMinor: row["bonus_minor"],
+                                       ratio: ratio, bonusOwedByLoader: row["bonus_owed_by_loader"], currency: row["currency"])
+            }
+        }
+    }
+
+    /// Registers a card; registering the same card again by the same park is a no-op. Returns the stored card.
+    public func registerCard(id: String, kind: String, park: ParkID, memberID: String?, now: Date) throws -> CardRecord {
+        try pool.write { db in
+            if let existing = try Self.card(id, db) {
+                guard existing.registeredBy == park, existing.kind == kind else {
+                    throw StoreError(.cardConflict, "card \(id) is already registered")
+                }
+                return existing
+            }
+            let account = CardAccount(id: id)
+            try db.execute(sql: "INSERT INTO cards (id, kind, registered_by, member_id, state, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [id, kind, park.rawValue, memberID, try Self.encode(account), StoredTime.millis(now)])
+            return CardRecord(account: account, kind: kind, registeredBy: park, memberID: memberID)
+        }
+    }
+
+    public func card(_ id: String) throws -> CardRecord? {
+        try pool.read { db in try Self.card(id, db) }
+    }
+
+    /// Runs one operation on a card in one write transaction: reads its state, applies `operation`, checks the
+    /// card's invariants, stores the new state, and records the ledger postings and obligations the operation made.
+    /// SQLite serialises writers, so two parks spending one card can never both take the last of it.
+    /// A thrown error rolls everything back.
+    public func updateCard<T: Sendable>(
+        _ id: String, now: Date,
+        _ operation: @Sendable (inout CardAccount, CardRecord) throws -> (CardEffect, T)
+    ) throws -> (CardRecord, CardEffect, T) {
+        try pool.write { db in
+            guard var record = try Self.card(id, db) else { throw StoreError(.notFound, "no card \(id)") }
+            var account = record.account
+            let (effect, value) = try operation(&account, record)
+            try account.checkInvariants()
+            record.account = account
+            try db.execute(sql: "UPDATE cards SET state = ?, updated_at = ? WHERE id = ?",
+                           arguments: [try Self.encode(account), StoredTime.millis(now), id])
+            try Self.record(effect, now: now, db)
+            return (record, effect, value)
+        }
+    }
+
+    /// Runs an operation on two cards at once (moving a lost card's balance).
+    public func updateCards(
+        _ first: String, _ second: String, now: Date,
+        _ operation: @Sendable (inout CardAccount, inout CardAccount) throws -> CardEffect
+    ) throws -> CardEffect {
+        try pool.write { db in
+            guard let a = try Self.card(first, db), let b = try Self.card(second, db) else { throw StoreError(.notFound, "no such card") }
+            var one = a.account, two = b.account
+            let effect = try operation(&one, &two)
+            try one.checkInvariants()
+            try two.checkInvariants()
+            for account in [one, two] {
+                try db.execute(sql: "UPDATE cards SET state = ?, updated_at = ? WHERE id = ?",
+                               arguments: [try Self.encode(account), StoredTime.millis(now), account.id])
+            }
+            try Self.record(effect, now: now, db)
+            return effect
+        }
+    }
+
+    static func record(_ effect: CardEffect, now: Date, _ db: Database) throws {
+        let at = StoredTime.millis(now)
+        let posting = try db.cachedStatement(sql: "INSERT INTO ledger_postings (txn, account, debit, credit, at) VALUES (?, ?, ?, ?, ?)")
+        for transaction in effect.transactions {
+            for line in transaction.postings { try posting.execute(arguments: [transaction.reference, line.account, line.debit, line.credit, at]) }
+        }
+        let obligation = try db.cachedStatement(sql: """
+            INSERT INTO obligations (from_park, to_park, amount_minor, reason, reference, created_at) VALUES (?, ?, ?, ?, ?, ?)
+            """)
+        for item in effect.obligations {
+            try obligation.execute(arguments: [item.from.rawValue, item.to.rawValue, item.amountMinor, item.reason, item.reference, at])
+        }
+    }
+
+    /// The ledger lines of a card's accounts, oldest first.
+    public func statement(card id: String) throws -> [StatementLine] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM ledger_postings WHERE account IN (?, ?) ORDER BY seq",
+                             arguments: [LedgerAccount.cardPrincipal(id), LedgerAccount.cardBonus(id)]).map { row in
+                StatementLine(transaction: row["txn"], account: row["account"], debit: row["debit"], credit: row["credit"],
+                              at: StoredTime.date(row["at"] as Int64))
+            }
+        }
+    }
+
+    /// Total debits and credits of the whole ledger, and each account's balance (credits − debits).
+    public func ledgerTotals() throws -> (debits: Int64, credits: Int64, balances: [String: Int64]) {
+        try pool.read { db in
+            var balances: [String: Int64] = [:]
+            var debits: Int64 = 0, credits: Int64 = 0
+            for row in try Row.fetchAll(db, sql: "SELECT account, SUM(debit) AS d, SUM(credit) AS c FROM ledger_postings GROUP BY account") {
+                let d: Int64 = row["d"], c: Int64 = row["c"]
+                debits += d
+                credits += c
+                balances[row["account"]] = c - d
+            }
+            return (debits, credits, balances)
+        }
+    }
+
+    /// Every obligation not yet in a settlement batch.
+    public func unsettledObligations() throws -> [Obligation] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM obligations WHERE settled_batch IS NULL ORDER BY seq").map { row in
+                Obligation(from: try ParkID(row["from_park"] as String), to: try ParkID(row["to_park"] as String),
+                           amountMinor: row["amount_minor"], reason: row["reason"], reference: row["reference"])
+            }
+        }
+    }
+
+    static func card(_ id: String, _ db: Database) throws -> CardRecord? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM cards WHERE id = ?", arguments: [id]) else { return nil }
+        let account = try JSONDecoder().decode(CardAccount.self, from: Data((row["state"] as String).utf8))
+        return CardRecord(account: account, kind: row["kind"], registeredBy: try ParkID(row["registered_by"] as String), memberID: row["member_id"])
+    }
+
+    static func encode(_ account: CardAccount) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(account), as: UTF8.self)
+    }
+}
