@@ -271,4 +271,11 @@ public struct AuthenticatedPeer: Sendable, Hashable {
     public let principal: Principal
     public let serial: String
     public let notAfter: Date
+
+    /// For in-process callers (tests, benchmarks, the CLI) that act as a principal without a TLS connection.
+    public init(principal: Principal, serial: String, notAfter: Date) {
+        self.principal = principal
+        self.serial = serial
+        self.notAfter = notAfter
+    }
 }

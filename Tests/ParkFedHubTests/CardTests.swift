@@ -161,3 +161,77 @@ import Testing
         #expect(totals.debits == 0 && totals.credits == 0)
     }
 }
+
+/// Property: random loads, holds, captures, voids and refunds from several parks at once, through the hub's real
+/// store; afterwards and throughout, the ledger balances and every card's balance is what its history says.
+@Suite struct CardLedgerPropertyTests {
+    @Test func concurrentRandomOperationsKeepTheLedgerBalanced() async throws {
+        let federation = try await TestFederation.start()
+        defer { Task { await federation.stop() } }
+        let hub = federation.hub
+        let parks = try ["P001", "P002", "P003"].map { try ParkID($0) }
+        let peers = parks.map { AuthenticatedPeer(principal: .park($0), serial: "test", notAfter: .distantFuture) }
+        let cards = (0..<5).map { "C\($0)" }
+        for card in cards { _ = try hub.registerCard(RegisterCardRequest(cardID: card, kind: .ic), peer: peers[0]) }
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<6 {
+                group.addTask {
+                    var generator = SystemRandomNumberGenerator()
+                    var mine: [(card: String, request: String)] = []
+                    for step in 0..<80 {
+                        let peer = peers[worker % 3]
+                        let card = cards.randomElement(using: &generator)!
+                        do {
+                            switch Int.random(in: 0..<10, using: &generator) {
+                            case 0, 1:
+                                let promotion = ["LOAD1000GET200", "LOAD1000GET200-OWN", "LOAD500GET50"][worker % 3]
+                                let load = Bool.random(using: &generator)
+                                    ? LoadRequest(loadID: "L\(worker)-\(step)", promotion: promotion)
+                                    : LoadRequest(loadID: "L\(worker)-\(step)", amountMinor: Int64.random(in: 1...50_000, using: &generator))
+                                _ = try hub.loadCard(card, load, peer: peer)
+                            case 2, 3, 4:
+                                let request = "R\(worker)-\(step)"
+                                _ = try hub.holdCard(card, HoldRequest(requestID: request, amountMinor: Int64.random(in: 1...30_000, using: &generator)), peer: peer)
+                                mine.append((card, request))
+                            case 5, 6:
+                                if let pick = mine.randomElement(using: &generator) { _ = try hub.settleHold(pick.card, requestID: pick.request, .capture, peer: peer) }
+                            case 7:
+                                if let pick = mine.randomElement(using: &generator) { _ = try hub.settleHold(pick.card, requestID: pick.request, .void, peer: peer) }
+                            default:
+                                if let pick = mine.randomElement(using: &generator) {
+                                    _ = try hub.refundCard(pick.card, requestID: pick.request,
+                                                           CardRefundRequest(refundID: "F\(worker)-\(step)", amountMinor: Int64.random(in: 1...5_000, using: &generator)), peer: peer)
+                                }
+                            }
+                        } catch is ProblemDetails {
+                            // Refusals (overdraft, conflicts, wrong state) are expected and change nothing.
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+
+        let totals = try hub.store.ledgerTotals()
+        #expect(totals.debits == totals.credits)
+        var spentAway: Int64 = 0
+        for card in cards {
+            let record = try #require(try hub.store.card(card))
+            try record.account.checkInvariants()
+            #expect(record.account.principalBalance >= 0 && record.account.bonusBalance >= 0)
+            #expect(totals.balances[LedgerAccount.cardPrincipal(card), default: 0] == record.account.principalBalance)
+            #expect(totals.balances[LedgerAccount.cardBonus(card), default: 0] == record.account.bonusBalance)
+            // Balance = loads − spends + refunds, from the card's own history.
+            let loaded = record.account.lots.reduce(Int64(0)) { $0 + $1.loadedPrincipal + $1.loadedBonus }
+            let captured = record.account.authorisations.values.filter { $0.state == .captured }
+            let spent = captured.reduce(Int64(0)) { $0 + $1.amount }
+            let refunded = captured.reduce(Int64(0)) { $0 + $1.refunded }
+            #expect(record.account.principalBalance + record.account.bonusBalance == loaded - spent + refunded)
+            spentAway += spent - refunded
+        }
+        // Sales recorded by the parks equal what the cards lost to spends.
+        let sales = parks.reduce(Int64(0)) { $0 + totals.balances[LedgerAccount.parkSales($1), default: 0] }
+        #expect(sales == spentAway)
+    }
+}
