@@ -13,7 +13,7 @@ import ParkFedTesting
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks, with the raw limits of this machine measured in the same run.",
-        subcommands: [Ingest.self, Stages.self])
+        subcommands: [Ingest.self, Stages.self, Card.self])
 
     struct Ingest: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -244,4 +244,104 @@ final class ProgressCounter: @unchecked Sendable {
     }
 
     var accepted: Int { lock.withLock { done } }
+}
+
+extension BenchCommand {
+    struct Card: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Card authorisations (hold + capture) per second under concurrency over mutual TLS, against raw durable SQLite write transactions.",
+            discussion: "Build with `swift build -c release` for meaningful figures.")
+        @Option(help: "Authorisations (hold + capture pairs).") var authorisations = 4_000
+        @Option(help: "Cards spent on at once.") var cards = 50
+        @Option(help: "Requests in flight per park.") var concurrency = 16
+        @Flag(help: "A short bounded run (400 authorisations), for CI.") var quick = false
+
+        func run() async throws {
+            let total = quick ? 400 : authorisations
+            #if DEBUG
+            print("note: this is a debug build; figures are only meaningful from `swift build -c release`\n")
+            #endif
+            print("parkfed bench card: \(total) authorisations on \(cards) cards from 3 parks, \(concurrency) in flight per park")
+
+            // The raw limit: durable (synchronous FULL, WAL) single-row write transactions on this machine.
+            let scratch = try TemporaryDirectory()
+            defer { scratch.remove() }
+            let rawCount = quick ? 300 : 3_000
+            let rawRate = try Self.rawWriteRate(path: scratch.file("raw.sqlite"), count: rawCount)
+            print(String(format: "  raw durable SQLite write transactions: %.0f /s", rawRate))
+
+            let federation = try await TestFederation.start()
+            var agents: [NodeAgent] = []
+            for id in ["P001", "P002", "P003"] { agents.append(try await federation.enroll(id)) }
+            let loader = AuthenticatedPeer(principal: .park(try ParkID("P001")), serial: "bench", notAfter: .distantFuture)
+            for card in 0..<cards {
+                _ = try federation.hub.registerCard(RegisterCardRequest(cardID: "B\(card)", kind: .virtual), peer: loader)
+                _ = try federation.hub.loadCard("B\(card)", LoadRequest(loadID: "L\(card)", amountMinor: 10_000_000), peer: loader)
+            }
+            let perPark = total / agents.count
+            let started = ContinuousClock.now
+            let latencies = try await withThrowingTaskGroup(of: [Duration].self) { group in
+                for (p, agent) in agents.enumerated() {
+                    group.addTask {
+                        try await withThrowingTaskGroup(of: Duration.self) { inner in
+                            var results: [Duration] = []
+                            var next = 0
+                            func launch() {
+                                let i = next
+                                next += 1
+                                inner.addTask {
+                                    let start = ContinuousClock.now
+                                    let card = "B\((i * 7 + p) % cards)", request = "P\(p)-\(i)"
+                                    let hold = try await agent.hub.send(.POST, "/v1/cards/\(card)/holds",
+                                                                        body: try StrictJSON.encoder.encode(HoldRequest(requestID: request, amountMinor: 100)))
+                                    guard hold.status == 200 else { throw ValidationError("hold refused: \(String(decoding: hold.body, as: UTF8.self))") }
+                                    let capture = try await agent.hub.send(.POST, "/v1/cards/\(card)/holds/\(request)/capture")
+                                    guard capture.status == 200 else { throw ValidationError("capture refused: \(capture.status)") }
+                                    return ContinuousClock.now - start
+                                }
+                            }
+                            while next < min(concurrency, perPark) { launch() }
+                            while let latency = try await inner.next() {
+                                results.append(latency)
+                                if next < perPark { launch() }
+                            }
+                            return results
+                        }
+                    }
+                }
+                var all: [Duration] = []
+                for try await part in group { all += part }
+                return all
+            }
+            let elapsed = ContinuousClock.now - started
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let totals = try federation.hub.store.ledgerTotals()
+            for agent in agents { await agent.shutdown() }
+            await federation.stop()
+
+            let rate = Double(latencies.count) / seconds
+            let sorted = latencies.sorted()
+            func ms(_ d: Duration) -> Double { Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
+            print("")
+            print(Table.render(header: ["figure", "value"], rows: [
+                ["authorisations (hold + capture)", "\(latencies.count), ledger \(totals.debits == totals.credits ? "balanced" : "UNBALANCED")"],
+                ["elapsed", String(format: "%.2f s", seconds)],
+                ["authorisations per second", String(format: "%.0f /s", rate)],
+                ["latency p50 / p99 (both calls)", String(format: "%.1f ms / %.1f ms", ms(sorted[sorted.count / 2]), ms(sorted[min(sorted.count - 1, sorted.count * 99 / 100)]))],
+                ["raw durable SQLite write transactions", String(format: "%.0f /s", rawRate)],
+                ["authorisations ÷ raw transactions", String(format: "%.2f  (each authorisation is two durable transactions: ceiling 0.50)", rate / rawRate)],
+            ]))
+            guard totals.debits == totals.credits else { throw ExitCode(1) }
+        }
+
+        /// Single-row INSERT transactions with synchronous FULL in WAL mode: one fsync each, the floor of any
+        /// durable acknowledgement on this disk.
+        static func rawWriteRate(path: String, count: Int) throws -> Double {
+            let store = try NodeStore(path: path)
+            let start = ContinuousClock.now
+            for i in 0..<count { try store.raiseAlarm(kind: "bench", detail: "row \(i)", now: Date()) }
+            let elapsed = ContinuousClock.now - start
+            return Double(count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        }
+    }
 }

@@ -78,6 +78,28 @@ import Testing
             try jws.payload.write(to: URL(fileURLWithPath: path))
             pairs.append((Self.root + "/schemas/assertions/\(payload.type.rawValue).schema.json", path))
         }
+        // One-card stored value.
+        func cardCall(_ path: String, _ body: (some Encodable)?, request: String, response: String) async throws {
+            var text: String?
+            if let body {
+                text = String(decoding: try StrictJSON.encoder.encode(body), as: UTF8.self)
+                try keep(request + "-" + String(pairs.count), text!, schema: request)
+            }
+            let reply = try await federation.curl(path, certificate: credentials, method: body == nil && !path.hasSuffix("capture") ? "GET" : "POST", body: text)
+            #expect((200..<300).contains(reply.httpStatus), "\(path): \(reply.body)")
+            try keep(response + "-" + String(pairs.count), reply.body, schema: response)
+        }
+        try await cardCall("/v1/cards", RegisterCardRequest(cardID: "IC-9", kind: .ic), request: "card-register-request", response: "card")
+        try await cardCall("/v1/cards/IC-9/loads", LoadRequest(loadID: "L1", promotion: "LOAD1000GET200-OWN"), request: "card-load-request", response: "card")
+        try await cardCall("/v1/cards/IC-9/holds", HoldRequest(requestID: "R1", amountMinor: 12_000), request: "card-hold-request", response: "card-authorisation")
+        try await cardCall("/v1/cards/IC-9/holds/R1/capture", Optional<String>.none, request: "", response: "card-authorisation")
+        try await cardCall("/v1/cards/IC-9/holds/R1/refunds", CardRefundRequest(refundID: "F1", amountMinor: 100), request: "card-refund-request", response: "card-authorisation")
+        try await cardCall("/v1/cards/IC-9/statement", Optional<String>.none, request: "", response: "card-statement")
+        try await cardCall("/v1/cards", RegisterCardRequest(cardID: "IC-10", kind: .ic), request: "card-register-request", response: "card")
+        try await cardCall("/v1/cards/IC-9/block", BlockCardRequest(reason: "lost", replacementCardID: "IC-10"), request: "card-block-request", response: "card")
+        let refused = try await federation.curl("/v1/cards/IC-9/holds", certificate: credentials, method: "POST", body: #"{"request_id":"R2","amount_minor":1}"#)
+        try keep("problem-card", refused.body, schema: "problem")
+        pairs.append((Self.schema("promotions"), Self.root + "/partners/promotions.json"))
         // The example federation.
         pairs.append((Self.schema("federation-manifest"), Self.root + "/partners/federation.json"))
         for park in try PartnerCatalog.load(directory: Self.root + "/partners").parks {
@@ -155,7 +177,10 @@ import Testing
         let result = try await ExternalTool.run("python3", [Self.root + "/Tests/verifiers/validate_openapi.py", Self.root + "/schemas/openapi.yaml"])
         #expect(result.succeeded, "\(result.stdout)\(result.stderr)")
         for path in ["/v1/enrollments", "/v1/certificates/renewals", "/v1/whoami", "/v1/trust-list", "/healthz", "/readyz", "/v1/status", "/v1/hub/whoami",
-                     "/v1/assertions", "/v1/log/checkpoint", "/v1/log/proofs/inclusion", "/v1/log/proofs/consistency", "/v1/log/entries/{index}", "/metrics"] {
+                     "/v1/assertions", "/v1/log/checkpoint", "/v1/log/proofs/inclusion", "/v1/log/proofs/consistency", "/v1/log/entries/{index}", "/metrics",
+                     "/v1/cards", "/v1/cards/{card}", "/v1/cards/{card}/statement", "/v1/cards/{card}/loads", "/v1/cards/{card}/holds",
+                     "/v1/cards/{card}/holds/{request}/capture", "/v1/cards/{card}/holds/{request}/void", "/v1/cards/{card}/holds/{request}/refunds",
+                     "/v1/cards/{card}/block"] {
             #expect(result.stdout.contains(" \(path)"), "\(path) is missing from openapi.yaml")
         }
     }
