@@ -102,7 +102,7 @@ extension Hub {
         }
         let lifetime = TimeInterval(configuration.cardHoldSeconds)
         do {
-            let (_, _, authorisation) = try store.updateCard(cardID, now: now) { account, _ in
+            let (_, _, authorisation) = try store.updateCard(cardID, request: request.requestID, now: now) { account, _ in
                 (CardEffect(), try account.hold(requestID: request.requestID, park: park, amount: request.amountMinor, now: now, lifetime: lifetime))
             }
             return Self.view(cardID, authorisation)
@@ -114,7 +114,7 @@ extension Hub {
     public func settleHold(_ cardID: String, requestID: String, _ action: Settle, peer: AuthenticatedPeer, now: Date = Date()) throws -> AuthorisationView {
         let park = try Self.park(of: peer)
         do {
-            let (record, _, _) = try store.updateCard(cardID, now: now) { account, _ in
+            let (record, _, _) = try store.updateCard(cardID, request: requestID, now: now) { account, _ in
                 switch action {
                 case .capture: (try account.capture(requestID: requestID, park: park, now: now), ())
                 case .void: (try account.void(requestID: requestID, park: park, now: now), ())
@@ -128,7 +128,7 @@ extension Hub {
         let park = try Self.park(of: peer)
         try Self.checkIdentifier(request.refundID, "refund_id")
         do {
-            let (record, _, _) = try store.updateCard(cardID, now: now) { account, _ in
+            let (record, _, _) = try store.updateCard(cardID, request: requestID, now: now) { account, _ in
                 (try account.refund(requestID: requestID, refundID: request.refundID, park: park, amount: request.amountMinor), ())
             }
             return Self.view(cardID, record.account.authorisations[requestID]!)

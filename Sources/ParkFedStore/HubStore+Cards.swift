@@ -82,8 +82,18 @@ extension HubStore {
         }
     }
 
-    public func card(_ id: String) throws -> CardRecord? {
-        try pool.read { db in try Self.card(id, db) }
+    /// A card with its lots and open holds (and `request`'s authorisation, when given).
+    public func card(_ id: String, request: String? = nil) throws -> CardRecord? {
+        try pool.read { db in try Self.card(id, request: request, db) }
+    }
+
+    /// Every authorisation of a card, open or not (for audits and tests; operations never need them all).
+    public func authorisations(card id: String) throws -> [CardAccount.Authorisation] {
+        try pool.read { db in
+            try String.fetchAll(db, sql: "SELECT body FROM card_authorisations WHERE card_id = ? ORDER BY request_id", arguments: [id]).map {
+                try JSONDecoder().decode(CardAccount.Authorisation.self, from: Data($0.utf8))
+            }
+        }
     }
 
     /// Runs one operation on a card in one write transaction: reads its state, applies `operation`, checks the
@@ -91,17 +101,16 @@ extension HubStore {
     /// SQLite serialises writers, so two parks spending one card can never both take the last of it.
     /// A thrown error rolls everything back.
     public func updateCard<T: Sendable>(
-        _ id: String, now: Date,
+        _ id: String, request: String? = nil, now: Date,
         _ operation: @Sendable (inout CardAccount, CardRecord) throws -> (CardEffect, T)
     ) throws -> (CardRecord, CardEffect, T) {
         try pool.write { db in
-            guard var record = try Self.card(id, db) else { throw StoreError(.notFound, "no card \(id)") }
+            guard var record = try Self.card(id, request: request, db) else { throw StoreError(.notFound, "no card \(id)") }
             var account = record.account
             let (effect, value) = try operation(&account, record)
             try account.checkInvariants()
             record.account = account
-            try db.execute(sql: "UPDATE cards SET state = ?, updated_at = ? WHERE id = ?",
-                           arguments: [try Self.encode(account), StoredTime.millis(now), id])
+            try Self.save(account, now: now, db)
             try Self.record(effect, now: now, db)
             return (record, effect, value)
         }
@@ -113,15 +122,14 @@ extension HubStore {
         _ operation: @Sendable (inout CardAccount, inout CardAccount) throws -> CardEffect
     ) throws -> CardEffect {
         try pool.write { db in
-            guard let a = try Self.card(first, db), let b = try Self.card(second, db) else { throw StoreError(.notFound, "no such card") }
+            guard let a = try Self.card(first, request: nil, db), let b = try Self.card(second, request: nil, db) else {
+                throw StoreError(.notFound, "no such card")
+            }
             var one = a.account, two = b.account
             let effect = try operation(&one, &two)
             try one.checkInvariants()
             try two.checkInvariants()
-            for account in [one, two] {
-                try db.execute(sql: "UPDATE cards SET state = ?, updated_at = ? WHERE id = ?",
-                               arguments: [try Self.encode(account), StoredTime.millis(now), account.id])
-            }
+            for account in [one, two] { try Self.save(account, now: now, db) }
             try Self.record(effect, now: now, db)
             return effect
         }
@@ -178,14 +186,46 @@ extension HubStore {
     }
 
     static func card(_ id: String, _ db: Database) throws -> CardRecord? {
+        try card(id, request: nil, db)
+    }
+
+    static func card(_ id: String, request: String?, _ db: Database) throws -> CardRecord? {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM cards WHERE id = ?", arguments: [id]) else { return nil }
-        let account = try JSONDecoder().decode(CardAccount.self, from: Data((row["state"] as String).utf8))
+        var account = try JSONDecoder().decode(CardAccount.self, from: Data((row["state"] as String).utf8))
+        let bodies = try String.fetchAll(db, sql: """
+            SELECT body FROM card_authorisations WHERE card_id = ? AND (state = 'held' OR request_id = ?)
+            """, arguments: [id, request])
+        for body in bodies {
+            let authorisation = try JSONDecoder().decode(CardAccount.Authorisation.self, from: Data(body.utf8))
+            account.authorisations[authorisation.requestID] = authorisation
+        }
         return CardRecord(account: account, kind: row["kind"], registeredBy: try ParkID(row["registered_by"] as String), memberID: row["member_id"])
     }
 
-    static func encode(_ account: CardAccount) throws -> String {
+    /// Writes the card's lots and status, and every authorisation it holds in memory (its open holds and the one
+    /// the operation was about), each in its own row.
+    static func save(_ account: CardAccount, now: Date, _ db: Database) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(account), as: UTF8.self)
+        var core = account
+        core.authorisations = [:]
+        try db.execute(sql: "UPDATE cards SET state = ?, updated_at = ? WHERE id = ?",
+                       arguments: [String(decoding: try encoder.encode(core), as: UTF8.self), StoredTime.millis(now), account.id])
+        let upsert = try db.cachedStatement(sql: """
+            INSERT INTO card_authorisations (card_id, request_id, state, body) VALUES (?, ?, ?, ?)
+            ON CONFLICT(card_id, request_id) DO UPDATE SET state = excluded.state, body = excluded.body
+            """)
+        for authorisation in account.authorisations.values {
+            try upsert.execute(arguments: [account.id, authorisation.requestID, authorisation.state.rawValue,
+                                           String(decoding: try encoder.encode(authorisation), as: UTF8.self)])
+        }
+    }
+
+    static func encode(_ account: CardAccount) throws -> String {
+        var core = account
+        core.authorisations = [:]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(core), as: UTF8.self)
     }
 }

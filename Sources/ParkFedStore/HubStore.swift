@@ -126,6 +126,20 @@ public final class HubStore: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v4-card-authorisations") { db in
+            // Authorisations live in their own rows so that a card's state stays small however long it is used:
+            // an operation loads the card's lots, its open holds, and the one request it is about.
+            try db.execute(sql: """
+                CREATE TABLE card_authorisations (
+                    card_id TEXT NOT NULL REFERENCES cards(id),
+                    request_id TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    PRIMARY KEY (card_id, request_id)
+                );
+                CREATE INDEX card_authorisations_open ON card_authorisations(card_id, state);
+                """)
+        }
         return migrator
     }
 

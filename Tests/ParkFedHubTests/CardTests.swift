@@ -224,7 +224,7 @@ import Testing
             #expect(totals.balances[LedgerAccount.cardBonus(card), default: 0] == record.account.bonusBalance)
             // Balance = loads − spends + refunds, from the card's own history.
             let loaded = record.account.lots.reduce(Int64(0)) { $0 + $1.loadedPrincipal + $1.loadedBonus }
-            let captured = record.account.authorisations.values.filter { $0.state == .captured }
+            let captured = try hub.store.authorisations(card: card).filter { $0.state == .captured }
             let spent = captured.reduce(Int64(0)) { $0 + $1.amount }
             let refunded = captured.reduce(Int64(0)) { $0 + $1.refunded }
             #expect(record.account.principalBalance + record.account.bonusBalance == loaded - spent + refunded)
