@@ -67,7 +67,7 @@ extension Hub {
         } catch { throw Self.cardProblem(error) }
     }
 
-    public func loadCard(_ cardID: String, _ request: LoadRequest, peer: AuthenticatedPeer, now: Date = Date()) throws -> CardView {
+    public func loadCard(_ cardID: String, _ request: LoadRequest, peer: AuthenticatedPeer, now: Date = Date()) throws -> LoadView {
         let park = try Self.park(of: peer)
         try Self.checkIdentifier(request.loadID, "load_id")
         let principal: Int64, bonus: Int64, ratio: StoredValueSplit.Ratio?, bonusOwed: Bool
@@ -90,7 +90,7 @@ extension Hub {
             let (record, _, _) = try store.updateCard(cardID, now: now) { account, _ in
                 (try account.load(loadID: request.loadID, park: park, principal: principal, bonus: bonus, ratio: ratio, bonusOwedByLoader: bonusOwed), ())
             }
-            return Self.view(record)
+            return LoadView(loadID: request.loadID, principalMinor: principal, bonusMinor: bonus, card: Self.view(record))
         } catch { throw Self.cardProblem(error) }
     }
 

@@ -129,6 +129,28 @@ public struct CardView: Codable, Sendable, Hashable {
     }
 }
 
+/// The answer to a load: what this load added, and the card's balances after it.
+public struct LoadView: Codable, Sendable, Hashable {
+    public var loadID: String
+    public var principalMinor: Int64
+    public var bonusMinor: Int64
+    public var card: CardView
+
+    public init(loadID: String, principalMinor: Int64, bonusMinor: Int64, card: CardView) {
+        self.loadID = loadID
+        self.principalMinor = principalMinor
+        self.bonusMinor = bonusMinor
+        self.card = card
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case card
+        case loadID = "load_id"
+        case principalMinor = "principal_minor"
+        case bonusMinor = "bonus_minor"
+    }
+}
+
 /// A spend authorisation (hold, and what became of it).
 public struct AuthorisationView: Codable, Sendable, Hashable {
     public var cardID: String

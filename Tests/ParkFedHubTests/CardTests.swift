@@ -1,4 +1,5 @@
 import Foundation
+import ParkFedCrypto
 import ParkFedDomain
 import ParkFedHub
 import ParkFedNode
@@ -27,8 +28,9 @@ import Testing
         let p1 = try await federation.enroll("P001"), p2 = try await federation.enroll("P002")
         defer { Task { await p1.shutdown(); await p2.shutdown() } }
         _ = try await Self.post(p1, "/v1/cards", RegisterCardRequest(cardID: "IC-0001", kind: .ic), as: CardView.self)
-        let loaded = try await Self.post(p1, "/v1/cards/IC-0001/loads", LoadRequest(loadID: "L1", promotion: "LOAD1000GET200"), as: CardView.self)
+        let loaded = try await Self.post(p1, "/v1/cards/IC-0001/loads", LoadRequest(loadID: "L1", promotion: "LOAD1000GET200"), as: LoadView.self)
         #expect(loaded.principalMinor == 100_000 && loaded.bonusMinor == 20_000)
+        #expect(loaded.card.principalMinor == 100_000 && loaded.card.bonusMinor == 20_000)
         // Deduct 8:2: spending 100 yuan takes 80 principal and 20 bonus.
         let hold = try await Self.post(p2, "/v1/cards/IC-0001/holds", HoldRequest(requestID: "R1", amountMinor: 10_000), as: AuthorisationView.self)
         #expect(hold.principalMinor == 8_000 && hold.bonusMinor == 2_000 && hold.state == "held")
@@ -49,7 +51,7 @@ import Testing
         let p2 = try await federation.enroll("P002")
         defer { Task { await p2.shutdown() } }
         _ = try await Self.post(p2, "/v1/cards", RegisterCardRequest(cardID: "WB-7", kind: .wristband), as: CardView.self)
-        _ = try await Self.post(p2, "/v1/cards/WB-7/loads", LoadRequest(loadID: "L1", promotion: "LOAD1000GET200-OWN"), as: CardView.self)
+        _ = try await Self.post(p2, "/v1/cards/WB-7/loads", LoadRequest(loadID: "L1", promotion: "LOAD1000GET200-OWN"), as: LoadView.self)
         let hold = try await Self.post(p2, "/v1/cards/WB-7/holds", HoldRequest(requestID: "R1", amountMinor: 12_000), as: AuthorisationView.self)
         #expect(hold.principalMinor == 10_000 && hold.bonusMinor == 2_000)
     }
@@ -60,7 +62,7 @@ import Testing
         let p1 = try await federation.enroll("P001")
         defer { Task { await p1.shutdown() } }
         _ = try await Self.post(p1, "/v1/cards", RegisterCardRequest(cardID: "V-1", kind: .virtual), as: CardView.self)
-        _ = try await Self.post(p1, "/v1/cards/V-1/loads", LoadRequest(loadID: "L1", amountMinor: 5_000), as: CardView.self)
+        _ = try await Self.post(p1, "/v1/cards/V-1/loads", LoadRequest(loadID: "L1", amountMinor: 5_000), as: LoadView.self)
         let first = try await Self.post(p1, "/v1/cards/V-1/holds", HoldRequest(requestID: "R1", amountMinor: 3_000), as: AuthorisationView.self)
         let again = try await Self.post(p1, "/v1/cards/V-1/holds", HoldRequest(requestID: "R1", amountMinor: 3_000), as: AuthorisationView.self)
         #expect(first == again)
@@ -92,7 +94,7 @@ import Testing
         let parks = enrolled
         defer { Task { for park in parks { await park.shutdown() } } }
         _ = try await Self.post(parks[0], "/v1/cards", RegisterCardRequest(cardID: "IC-RACE", kind: .ic), as: CardView.self)
-        _ = try await Self.post(parks[0], "/v1/cards/IC-RACE/loads", LoadRequest(loadID: "L1", amountMinor: 10_000), as: CardView.self)
+        _ = try await Self.post(parks[0], "/v1/cards/IC-RACE/loads", LoadRequest(loadID: "L1", amountMinor: 10_000), as: LoadView.self)
         // 60 concurrent spends of 500 from three parks on a card holding 10,000: exactly 20 can succeed.
         let outcomes = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
             for i in 0..<60 {
@@ -130,7 +132,7 @@ import Testing
         defer { Task { await p1.shutdown(); await p2.shutdown() } }
         _ = try await Self.post(p1, "/v1/cards", RegisterCardRequest(cardID: "OLD", kind: .ic), as: CardView.self)
         _ = try await Self.post(p1, "/v1/cards", RegisterCardRequest(cardID: "NEW", kind: .ic), as: CardView.self)
-        _ = try await Self.post(p1, "/v1/cards/OLD/loads", LoadRequest(loadID: "L1", promotion: "LOAD1000GET200"), as: CardView.self)
+        _ = try await Self.post(p1, "/v1/cards/OLD/loads", LoadRequest(loadID: "L1", promotion: "LOAD1000GET200"), as: LoadView.self)
         // Another park may not block or read it.
         #expect(try await Self.problem(p2, "/v1/cards/OLD/block", BlockCardRequest(reason: "lost")) == "forbidden_for_principal")
         let blocked = try await Self.post(p1, "/v1/cards/OLD/block", BlockCardRequest(reason: "lost", replacementCardID: "NEW"), as: CardView.self)
@@ -141,6 +143,24 @@ import Testing
         // The bonus ratio and the loading park travel with the balance.
         let hold = try await Self.post(p2, "/v1/cards/NEW/holds", HoldRequest(requestID: "R2", amountMinor: 10_000), as: AuthorisationView.self)
         #expect(hold.principalMinor == 8_000 && hold.bonusMinor == 2_000)
+    }
+
+    @Test func theNodeAgentRecordsLoadsAndSpendsInTheLog() async throws {
+        let federation = try await TestFederation.start()
+        defer { Task { await federation.stop() } }
+        let p1 = try await federation.enroll("P001"), p2 = try await federation.enroll("P002")
+        defer { Task { await p1.shutdown(); await p2.shutdown() } }
+        _ = try await p1.registerCard("IC-LOG", kind: .ic)
+        let load = try await p1.loadCard("IC-LOG", loadID: "L1", promotion: "LOAD1000GET200")
+        #expect(load.bonusMinor == 20_000)
+        let spend = try await p2.spendCard("IC-LOG", requestID: "R1", amountMinor: 10_000)
+        #expect(spend.state == "captured" && spend.principalMinor == 8_000)
+        try await p1.deliverOutbox()
+        try await p2.deliverOutbox()
+        let types = try (0..<federation.hub.log.size).map { try federation.hub.store.logEntry(index: $0)!.jws }.map {
+            try Assertions.decodePayload(try ParkFedCrypto.JWS(compact: $0)).type
+        }
+        #expect(types == [.cardLoaded, .cardSpent])
     }
 
     @Test func badCardRequestsAreRefusedAndChangeNothing() async throws {

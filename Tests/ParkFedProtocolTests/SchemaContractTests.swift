@@ -90,7 +90,7 @@ import Testing
             try keep(response + "-" + String(pairs.count), reply.body, schema: response)
         }
         try await cardCall("/v1/cards", RegisterCardRequest(cardID: "IC-9", kind: .ic), request: "card-register-request", response: "card")
-        try await cardCall("/v1/cards/IC-9/loads", LoadRequest(loadID: "L1", promotion: "LOAD1000GET200-OWN"), request: "card-load-request", response: "card")
+        try await cardCall("/v1/cards/IC-9/loads", LoadRequest(loadID: "L1", promotion: "LOAD1000GET200-OWN"), request: "card-load-request", response: "card-load")
         try await cardCall("/v1/cards/IC-9/holds", HoldRequest(requestID: "R1", amountMinor: 12_000), request: "card-hold-request", response: "card-authorisation")
         try await cardCall("/v1/cards/IC-9/holds/R1/capture", Optional<String>.none, request: "", response: "card-authorisation")
         try await cardCall("/v1/cards/IC-9/holds/R1/refunds", CardRefundRequest(refundID: "F1", amountMinor: 100), request: "card-refund-request", response: "card-authorisation")
