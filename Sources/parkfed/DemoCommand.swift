@@ -34,7 +34,7 @@ struct DemoCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let logger = CLILogging.logger("parkfed.demo", level: logLevel)
         let catalog = try PartnerCatalog.load(directory: partners)
-        let say = Progress(total: 6)
+        let say = Progress(total: 7)
         print("ParkFederation demo: \(catalog.manifest.federation), \(catalog.parks.count) parks; data in \(root)\n")
 
         say.step("hub: creating the federation (root CA, hub TLS certificate, Ed25519 signing key, SQLite database)")
@@ -108,8 +108,30 @@ struct DemoCommand: AsyncParsableCommand {
         let verification = try LogVerifier(hub: hub).verify()
         print("      hub log: \(verification.entries) entries, \(verification.checkpoints) signed checkpoints, verify-log \(verification.ok ? "OK" : "FAILED")")
 
+        say.step("one-card: a card loaded at \(agents[0].0.id) under a promotion, spent at the other parks, authorised by the hub")
+        let (_, loader) = agents[0]
+        _ = try await loader.registerCard("IC-DEMO-0001", kind: .ic)
+        let loaded = try await loader.loadCard("IC-DEMO-0001", loadID: "DEMO-LOAD-1", promotion: "LOAD1000GET200")
+        print("      loaded \(Money(minorUnits: loaded.principalMinor)) + \(Money(minorUnits: loaded.bonusMinor)) bonus (promotion LOAD1000GET200, deduct 8:2)")
+        var spendRows: [[String]] = []
+        for (index, (park, agent)) in agents.enumerated().dropFirst() {
+            let amount = Int64(10_000 * index)
+            let spend = try await agent.spendCard("IC-DEMO-0001", requestID: "DEMO-SPEND-\(index)", amountMinor: amount)
+            spendRows.append([park.id.rawValue, "\(Money(minorUnits: amount))", "\(Money(minorUnits: spend.principalMinor))",
+                              "\(Money(minorUnits: spend.bonusMinor))", spend.state])
+        }
+        let overdraft = try await agents[1].1.hub.send(.POST, "/v1/cards/IC-DEMO-0001/holds",
+                                                       body: try StrictJSON.encoder.encode(HoldRequest(requestID: "DEMO-TOO-MUCH", amountMinor: 10_000_000)))
+        print("      a spend of 100,000.00 CNY → HTTP \(overdraft.status) \(Self.problemCode(overdraft.body))")
+        let balance = try await loader.card("IC-DEMO-0001")
+        for (_, agent) in agents { try await agent.deliverOutbox() }
+
         print("\n" + Table.render(header: ["park", "name", "hub says", "trust list seq", "parks listed", "local API"], rows: rows))
         print("\n" + Table.render(header: ["park", "recorded", "accepted", "inclusion verified", "checkpoint size", "alarms"], rows: logRows))
+        print("\n" + Table.render(header: ["spent at", "amount", "from principal", "from bonus", "state"], rows: spendRows))
+        print("card IC-DEMO-0001 now: \(Money(minorUnits: balance.principalMinor)) principal + \(Money(minorUnits: balance.bonusMinor)) bonus")
+        let obligations = try hub.store.unsettledObligations()
+        print("obligations for settlement: " + obligations.map { "\($0.from) owes \($0.to) \(Money(minorUnits: $0.amountMinor))" }.joined(separator: "; "))
         let p1 = agents[0].1.directory
         print("""
 

@@ -88,3 +88,18 @@ import Testing
         #expect(!hub.log.contains(token))
     }
 }
+
+extension CommandLineTests {
+    @Test func theDemoRunsEndToEnd() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let result = try await Self.parkfed(["demo", "--data", directory.file("demo"), "--partners", TestFederation.partnersDirectory])
+        #expect(result.succeeded, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("verify-log OK"))
+        #expect(result.stdout.contains("P001 owes P002 100.00 CNY"))
+        #expect(result.stdout.contains("token_used"))
+        #expect(FileManager.default.fileExists(atPath: directory.file("demo/hub/hub.sqlite")))
+        // The main command refuses to overwrite an earlier demo.
+        #expect(!(try await Self.parkfed(["demo", "--data", directory.file("demo"), "--partners", TestFederation.partnersDirectory])).succeeded)
+    }
+}
