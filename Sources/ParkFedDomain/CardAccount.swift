@@ -183,7 +183,7 @@ public struct CardAccount: Hashable, Sendable, Codable {
         let obligations = Self.owed(draws, to: park).map { loader, amount in
             Obligation(from: loader, to: park, amountMinor: amount, reason: "card_spend", reference: "capture:\(requestID)")
         }
-        return CardEffect(transactions: [transaction], obligations: obligations)
+        return CardEffect(transactions: [transaction] + (try Self.clearing(obligations)), obligations: obligations)
     }
 
     /// Releases a held spend. Idempotent for a voided one; a captured spend is refunded instead.
@@ -245,7 +245,19 @@ public struct CardAccount: Hashable, Sendable, Codable {
         let obligations = Self.owed(returned, to: park).map { loader, owed in
             Obligation(from: park, to: loader, amountMinor: owed, reason: "card_refund", reference: "refund:\(requestID):\(refundID)")
         }
-        return CardEffect(transactions: [transaction], obligations: obligations)
+        return CardEffect(transactions: [transaction] + (try Self.clearing(obligations)), obligations: obligations)
+    }
+
+    /// The federation's side of each obligation: the debtor owes the federation, the federation owes the creditor.
+    static func clearing(_ obligations: [Obligation]) throws(DomainError) -> [LedgerTransaction] {
+        var transactions: [LedgerTransaction] = []
+        for obligation in obligations {
+            transactions.append(try LedgerTransaction(reference: "obligation:\(obligation.reference):\(obligation.from)>\(obligation.to)", postings: [
+                .debit(LedgerAccount.parkOwes(obligation.from), obligation.amountMinor),
+                .credit(LedgerAccount.parkOwed(obligation.to), obligation.amountMinor),
+            ]))
+        }
+        return transactions
     }
 
     /// What each loading park (other than the spending park) owes for these draws.

@@ -46,4 +46,8 @@ public enum LedgerAccount {
     public static func parkPromotion(_ park: ParkID) -> String { "park:\(park):promotion" }
     /// What a park earned from spends captured there.
     public static func parkSales(_ park: ParkID) -> String { "park:\(park):sales" }
+    /// What a park owes the federation (to pass on to other parks at settlement). A debit balance.
+    public static func parkOwes(_ park: ParkID) -> String { "park:\(park):owes_federation" }
+    /// What the federation owes a park (collected from other parks at settlement). A credit balance.
+    public static func parkOwed(_ park: ParkID) -> String { "park:\(park):owed_by_federation" }
 }

@@ -253,5 +253,10 @@ import Testing
         // Sales recorded by the parks equal what the cards lost to spends.
         let sales = parks.reduce(Int64(0)) { $0 + totals.balances[LedgerAccount.parkSales($1), default: 0] }
         #expect(sales == spentAway)
+        // What parks owe the federation equals what it owes parks, and both match the obligations recorded.
+        let owes = parks.reduce(Int64(0)) { $0 - totals.balances[LedgerAccount.parkOwes($1), default: 0] }
+        let owed = parks.reduce(Int64(0)) { $0 + totals.balances[LedgerAccount.parkOwed($1), default: 0] }
+        #expect(owes == owed)
+        #expect(owed == (try hub.store.unsettledObligations()).reduce(Int64(0)) { $0 + $1.amountMinor })
     }
 }
