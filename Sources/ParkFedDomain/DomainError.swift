@@ -21,6 +21,7 @@ public struct DomainError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let unknownRequest = Code(rawValue: "unknown_request")
         public static let requestConflict = Code(rawValue: "request_conflict")
         public static let invalidState = Code(rawValue: "invalid_state")
+        public static let invalidDocument = Code(rawValue: "invalid_document")
     }
 
     public let code: Code
