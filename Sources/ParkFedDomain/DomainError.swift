@@ -22,6 +22,8 @@ public struct DomainError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let requestConflict = Code(rawValue: "request_conflict")
         public static let invalidState = Code(rawValue: "invalid_state")
         public static let invalidDocument = Code(rawValue: "invalid_document")
+        public static let invalidProduct = Code(rawValue: "invalid_product")
+        public static let notValidHere = Code(rawValue: "not_valid_here")
     }
 
     public let code: Code
