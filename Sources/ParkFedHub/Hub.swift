@@ -66,7 +66,7 @@ public final class Hub: Sendable {
     }
 
     static func tokenHash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: Data(token.utf8)))
     }
 
     // MARK: Enrollment
@@ -218,7 +218,7 @@ public final class Hub: Sendable {
         }
         let federation = configuration.federation
         let content = try StrictJSON.encoder.encode(TrustList(federation: federation, sequence: 0, issuedAt: Date(timeIntervalSince1970: 0), parks: entries))
-        let contentHash = SHA256.hash(data: content).map { String(format: "%02x", $0) }.joined()
+        let contentHash = Hex.encode(SHA256.hash(data: content))
         let key = signingKey
         let record = try store.publishTrustList(contentHash: contentHash, now: now) { sequence in
             let list = TrustList(federation: federation, sequence: sequence, issuedAt: now, parks: entries)

@@ -6,6 +6,7 @@ import HummingbirdTLS
 import Logging
 import NIOCore
 import NIOSSL
+import ParkFedCrypto
 import ParkFedDomain
 import ParkFedPKI
 import ParkFedProtocol
@@ -94,7 +95,7 @@ public enum HubServer {
             let size = try LogQuery.number(query, "tree_size") ?? hub.log.size
             let index: UInt64
             if let hash = query["leaf_hash"].map(String.init) {
-                guard let leafHash = LogQuery.hex(hash) ?? Data(base64Encoded: hash), leafHash.count == 32 else {
+                guard let leafHash = (hash.count == 64 ? Hex.decode(hash) : nil) ?? Data(base64Encoded: hash), leafHash.count == 32 else {
                     throw ProblemDetails(status: 400, code: "invalid_query", title: "Invalid leaf_hash", detail: "leaf_hash is 32 bytes in base64 or hex")
                 }
                 guard let found = try hub.store.logIndex(leafHash: leafHash) else {
@@ -243,19 +244,6 @@ enum LogQuery {
             throw ProblemDetails(status: 400, code: "invalid_query", title: "Invalid \(name)", detail: "\(name) must be a non-negative integer")
         }
         return value
-    }
-
-    static func hex(_ text: String) -> Data? {
-        guard text.count == 64 else { return nil }
-        var data = Data()
-        var index = text.startIndex
-        while index < text.endIndex {
-            let next = text.index(index, offsetBy: 2)
-            guard let byte = UInt8(text[index..<next], radix: 16) else { return nil }
-            data.append(byte)
-            index = next
-        }
-        return data
     }
 }
 

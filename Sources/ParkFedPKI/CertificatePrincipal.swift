@@ -1,4 +1,5 @@
 import Foundation
+import ParkFedCrypto
 import ParkFedDomain
 import SwiftASN1
 import X509
@@ -19,7 +20,7 @@ extension Certificate {
 
     /// The serial number as lower-case hex, the form the hub stores.
     public var serialHex: String {
-        serialNumber.bytes.map { String(format: "%02x", $0) }.joined()
+        Hex.encode(serialNumber.bytes)
     }
 
     /// PEM text of this certificate, ending with a newline so that PEM files can be concatenated into chains.

@@ -81,7 +81,7 @@ struct BenchCommand: AsyncParsableCommand {
                 return all
             }
             let elapsed = ContinuousClock.now - started
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = elapsed.seconds
             let accepted = progress.accepted
             let size = try federation.hub.store.logSize()
             let report = try LogVerifier(hub: federation.hub).verify()
@@ -90,7 +90,7 @@ struct BenchCommand: AsyncParsableCommand {
 
             let rate = Double(accepted) / seconds
             let sorted = latencies.sorted()
-            func ms(_ d: Duration) -> Double { Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
+            func ms(_ d: Duration) -> Double { d.seconds * 1000 }
             let p50 = sorted.isEmpty ? 0 : ms(sorted[sorted.count / 2])
             let p99 = sorted.isEmpty ? 0 : ms(sorted[min(sorted.count - 1, sorted.count * 99 / 100)])
             print("")
@@ -154,7 +154,7 @@ struct BenchCommand: AsyncParsableCommand {
             let start = ContinuousClock.now
             body()
             let elapsed = ContinuousClock.now - start
-            return Double(count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            return Double(count) / elapsed.seconds
         }
 
         static func parallelRate(count: Int, workers: Int, _ body: @escaping @Sendable (Range<Int>) -> Void) async -> Double {
@@ -165,7 +165,7 @@ struct BenchCommand: AsyncParsableCommand {
                 }
             }
             let elapsed = ContinuousClock.now - start
-            return Double(count * workers) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            return Double(count * workers) / elapsed.seconds
         }
     }
 }
@@ -186,7 +186,7 @@ extension BenchCommand {
                 let start = ContinuousClock.now
                 try body()
                 let elapsed = ContinuousClock.now - start
-                let micros = (Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) / 1e12) / Double(count)
+                let micros = elapsed.seconds * 1e6 / Double(count)
                 rows.append([name, String(format: "%.2f µs", micros), String(format: "%.0f /s", 1e6 / micros)])
             }
             var parsed: [JWS] = []
@@ -221,6 +221,11 @@ extension BenchCommand {
             print(Table.render(header: ["stage (one core)", "per assertion", "rate"], rows: rows))
         }
     }
+}
+
+extension Duration {
+    /// The duration in seconds, as a floating-point figure for rates and latencies.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
 /// Counts accepted assertions and prints progress every 10%.
@@ -314,14 +319,14 @@ extension BenchCommand {
                 return all
             }
             let elapsed = ContinuousClock.now - started
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = elapsed.seconds
             let totals = try federation.hub.store.ledgerTotals()
             for agent in agents { await agent.shutdown() }
             await federation.stop()
 
             let rate = Double(latencies.count) / seconds
             let sorted = latencies.sorted()
-            func ms(_ d: Duration) -> Double { Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
+            func ms(_ d: Duration) -> Double { d.seconds * 1000 }
             print("")
             print(Table.render(header: ["figure", "value"], rows: [
                 ["authorisations (hold + capture)", "\(latencies.count), ledger \(totals.debits == totals.credits ? "balanced" : "UNBALANCED")"],
@@ -341,7 +346,7 @@ extension BenchCommand {
             let start = ContinuousClock.now
             for i in 0..<count { try store.raiseAlarm(kind: "bench", detail: "row \(i)", now: Date()) }
             let elapsed = ContinuousClock.now - start
-            return Double(count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            return Double(count) / elapsed.seconds
         }
     }
 }

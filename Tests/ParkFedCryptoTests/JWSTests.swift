@@ -72,3 +72,12 @@ enum RFC8037 {
         #expect(Base64URL.decode("A") == nil)
     }
 }
+
+@Suite struct HexTests {
+    @Test func hexRoundTripsAndRefusesBadDigits() {
+        #expect(Hex.encode([0x00, 0xab, 0xff]) == "00abff")
+        #expect(Hex.decode("00ABff") == Data([0x00, 0xab, 0xff]))
+        #expect(Hex.decode("abc") == nil)
+        #expect(Hex.decode("zz") == nil)
+    }
+}

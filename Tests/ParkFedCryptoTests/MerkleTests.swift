@@ -5,16 +5,7 @@ import Testing
 /// RFC 6962/9162 known answers from the transparency-dev/merkle reference test data (leaf inputs, roots for every
 /// size 0–8, inclusion and consistency proofs), then properties over larger random trees.
 enum MerkleVectors {
-    static func hex(_ text: String) -> Data {
-        var data = Data()
-        var index = text.startIndex
-        while index < text.endIndex {
-            let next = text.index(index, offsetBy: 2)
-            data.append(UInt8(text[index..<next], radix: 16)!)
-            index = next
-        }
-        return data
-    }
+    static func hex(_ text: String) -> Data { Hex.decode(text)! }
 
     static let leaves: [Data] = ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"].map(hex)
 

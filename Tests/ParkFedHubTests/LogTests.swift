@@ -45,7 +45,7 @@ import Testing
         }
         // By leaf hash, as a visitor's auditor would ask.
         let entry5 = try await federation.curl("/v1/log/entries/5", certificate: credentials).body
-        let hex = MerkleHash.leaf(Data(entry5.utf8)).map { String(format: "%02x", $0) }.joined()
+        let hex = Hex.encode(MerkleHash.leaf(Data(entry5.utf8)))
         let byHash = try await federation.curl("/v1/log/proofs/inclusion?leaf_hash=\(hex)&tree_size=20", certificate: credentials)
         #expect(byHash.json["leaf_index"] as? Int == 5)
         // Consistency between the two checkpoints.
@@ -99,7 +99,7 @@ import Testing
 
         // An insider who also rewrites the stored leaf hash is still caught: the signature and the signed roots.
         let leaf = try await ExternalTool.run("sqlite3", [database, "SELECT jws FROM log_entries WHERE idx = 6;"])
-        let newHash = MerkleHash.leaf(Data(leaf.stdout.trimmingCharacters(in: .newlines).utf8)).map { String(format: "%02x", $0) }.joined()
+        let newHash = Hex.encode(MerkleHash.leaf(Data(leaf.stdout.trimmingCharacters(in: .newlines).utf8)))
         _ = try await ExternalTool.run("sqlite3", [database, "UPDATE log_entries SET leaf_hash = X'\(newHash)' WHERE idx = 6;"])
         let rewritten = try await ExternalTool.run(parkfed, ["hub", "verify-log", "--data", data])
         #expect(rewritten.status == 1)
