@@ -1,7 +1,7 @@
 import Foundation
 
 /// `POST /v1/cards`: a park registers an IC card, wristband or virtual card.
-public struct RegisterCardRequest: Codable, Sendable, StrictlyDecodable {
+public struct RegisterCardRequest: Codable, Sendable {
     public enum Kind: String, Codable, Sendable { case ic, wristband, virtual }
     public var cardID: String
     public var kind: Kind
@@ -18,12 +18,10 @@ public struct RegisterCardRequest: Codable, Sendable, StrictlyDecodable {
         case cardID = "card_id"
         case memberID = "member_id"
     }
-
-    public static let memberNames: Set<String> = ["card_id", "kind", "member_id"]
 }
 
 /// `POST /v1/cards/{card}/loads`: under a promotion (pay and bonus from the promotion) or a plain amount.
-public struct LoadRequest: Codable, Sendable, StrictlyDecodable {
+public struct LoadRequest: Codable, Sendable {
     public var loadID: String
     public var promotion: String?
     public var amountMinor: Int64?
@@ -39,12 +37,10 @@ public struct LoadRequest: Codable, Sendable, StrictlyDecodable {
         case loadID = "load_id"
         case amountMinor = "amount_minor"
     }
-
-    public static let memberNames: Set<String> = ["load_id", "promotion", "amount_minor"]
 }
 
 /// `POST /v1/cards/{card}/holds`: reserve a spend at the calling park.
-public struct HoldRequest: Codable, Sendable, StrictlyDecodable {
+public struct HoldRequest: Codable, Sendable {
     public var requestID: String
     public var amountMinor: Int64
 
@@ -57,12 +53,10 @@ public struct HoldRequest: Codable, Sendable, StrictlyDecodable {
         case requestID = "request_id"
         case amountMinor = "amount_minor"
     }
-
-    public static let memberNames: Set<String> = ["request_id", "amount_minor"]
 }
 
 /// `POST /v1/cards/{card}/holds/{request}/refunds`.
-public struct CardRefundRequest: Codable, Sendable, StrictlyDecodable {
+public struct CardRefundRequest: Codable, Sendable {
     public var refundID: String
     public var amountMinor: Int64
 
@@ -75,12 +69,10 @@ public struct CardRefundRequest: Codable, Sendable, StrictlyDecodable {
         case refundID = "refund_id"
         case amountMinor = "amount_minor"
     }
-
-    public static let memberNames: Set<String> = ["refund_id", "amount_minor"]
 }
 
 /// `POST /v1/cards/{card}/block`: a lost card; with a replacement, its balance moves there.
-public struct BlockCardRequest: Codable, Sendable, StrictlyDecodable {
+public struct BlockCardRequest: Codable, Sendable {
     public var reason: String
     public var replacementCardID: String?
 
@@ -93,8 +85,6 @@ public struct BlockCardRequest: Codable, Sendable, StrictlyDecodable {
         case reason
         case replacementCardID = "replacement_card_id"
     }
-
-    public static let memberNames: Set<String> = ["reason", "replacement_card_id"]
 }
 
 /// A card's balances.
@@ -221,7 +211,7 @@ public struct StatementView: Codable, Sendable {
 }
 
 /// `partners/promotions.json`.
-public struct PromotionsManifest: Codable, Sendable, StrictlyDecodable {
+public struct PromotionsManifest: Codable, Sendable {
     public struct Promotion: Codable, Sendable, Hashable {
         public struct Ratio: Codable, Sendable, Hashable {
             public var principal: Int64
@@ -244,5 +234,4 @@ public struct PromotionsManifest: Codable, Sendable, StrictlyDecodable {
         }
     }
     public var promotions: [Promotion]
-    public static let memberNames: Set<String> = ["promotions"]
 }

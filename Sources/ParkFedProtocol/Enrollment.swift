@@ -2,7 +2,7 @@ import Foundation
 import ParkFedDomain
 
 /// `POST /v1/enrollments`: a park trades a one-time token and a CSR for its certificate.
-public struct EnrollmentRequest: Codable, Sendable, StrictlyDecodable {
+public struct EnrollmentRequest: Codable, Sendable {
     public var token: String
     /// PEM of a PKCS#10 certificate signing request (P-256, P-384 or Ed25519 key).
     public var csr: String
@@ -22,8 +22,6 @@ public struct EnrollmentRequest: Codable, Sendable, StrictlyDecodable {
         case token, csr, park
         case signingKey = "signing_key"
     }
-
-    public static let memberNames: Set<String> = ["token", "csr", "signing_key", "park"]
 }
 
 /// The hub's answer to an enrollment or a renewal.
@@ -64,10 +62,9 @@ public struct CertificateResponse: Codable, Sendable {
 }
 
 /// `POST /v1/certificates/renewals`, under the current certificate.
-public struct RenewalRequest: Codable, Sendable, StrictlyDecodable {
+public struct RenewalRequest: Codable, Sendable {
     public var csr: String
     public init(csr: String) { self.csr = csr }
-    public static let memberNames: Set<String> = ["csr"]
 }
 
 /// `GET /v1/whoami`.

@@ -1,10 +1,9 @@
 import Foundation
 
 /// `POST /v1/assertions`: up to 1,000 assertions (JWS compact serialisations) in one batch.
-public struct IngestRequest: Codable, Sendable, StrictlyDecodable {
+public struct IngestRequest: Codable, Sendable {
     public var assertions: [String]
     public init(assertions: [String]) { self.assertions = assertions }
-    public static let memberNames: Set<String> = ["assertions"]
     public static let maximumBatch = 1000
 }
 

@@ -2,7 +2,7 @@ import Foundation
 import ParkFedDomain
 
 /// `partners/federation.json`: the example federation the demo and tests use.
-public struct FederationManifest: Codable, Sendable, Hashable, StrictlyDecodable {
+public struct FederationManifest: Codable, Sendable, Hashable {
     public var federation: String
     public var currency: String
     public var timeZone: String
@@ -12,12 +12,10 @@ public struct FederationManifest: Codable, Sendable, Hashable, StrictlyDecodable
         case federation, currency, parks
         case timeZone = "time_zone"
     }
-
-    public static let memberNames: Set<String> = ["federation", "currency", "time_zone", "parks"]
 }
 
 /// `partners/parks/<id>.json`: one park of the federation.
-public struct ParkManifest: Codable, Sendable, Hashable, StrictlyDecodable {
+public struct ParkManifest: Codable, Sendable, Hashable {
     public enum Kind: String, Codable, Sendable { case scenicArea = "scenic_area", themePark = "theme_park", museum, exhibitionHall = "exhibition_hall" }
     public struct Capacity: Codable, Sendable, Hashable {
         public var daily: Int
@@ -29,8 +27,6 @@ public struct ParkManifest: Codable, Sendable, Hashable, StrictlyDecodable {
     public var kind: Kind
     public var city: String
     public var capacity: Capacity
-
-    public static let memberNames: Set<String> = ["id", "name", "kind", "city", "capacity"]
 }
 
 /// The example federation read from a `partners/` directory, validated.

@@ -1,14 +1,5 @@
 import Foundation
 
-/// Strict decoding of request bodies: the body must be one JSON object whose members are all known.
-///
-/// Swift's `JSONDecoder` ignores unknown members; the federation's JSON Schemas say `additionalProperties: false`,
-/// so a member we do not know is an error (a misspelt field must not be silently dropped).
-public protocol StrictlyDecodable: Codable {
-    /// Every member name the type accepts.
-    static var memberNames: Set<String> { get }
-}
-
 public struct WireError: Error, Hashable, Sendable, CustomStringConvertible {
     public let message: String
     public init(_ message: String) { self.message = message }
@@ -29,21 +20,29 @@ public enum StrictJSON {
         return encoder
     }()
 
-    /// Decodes `T` from `data`, refusing anything but a JSON object with only known members.
-    public static func decode<T: StrictlyDecodable>(_ type: T.Type, from data: Data) throws(WireError) -> T {
+    /// Decodes `T` from `data`, refusing anything but a JSON object whose members, at every level, are all known.
+    ///
+    /// Swift's `JSONDecoder` ignores unknown members; the federation's JSON Schemas say `additionalProperties:
+    /// false`, so a member we do not know is an error (a misspelt field must not be silently dropped). The known
+    /// members are derived from `T` itself: the value is re-encoded and the member names compared. That verdict
+    /// depends only on the input's shape (member names, where a null is, and `variant`, e.g. an assertion's type),
+    /// so each shape is checked once and remembered.
+    public static func decode<T: Codable>(
+        _ type: T.Type, from data: Data, decoder: JSONDecoder = decoder, encoder: JSONEncoder = encoder,
+        variant: (T) -> String = { _ in "" }
+    ) throws(WireError) -> T {
         guard let object = try? JSONSerialization.jsonObject(with: data, options: []) as? [String: Any] else {
             throw WireError("the body must be a JSON object")
         }
-        let unknown = Set(object.keys).subtracting(T.memberNames)
-        guard unknown.isEmpty else {
-            throw WireError("unknown member(s): \(unknown.sorted().joined(separator: ", "))")
-        }
         do {
             let value = try decoder.decode(T.self, from: data)
-            // Nested objects too: re-encode and compare member names at every level.
-            let canonical = try JSONSerialization.jsonObject(with: try encoder.encode(value))
-            if let unknown = firstUnknownMember(object, canonical, path: "") {
-                throw WireError("unknown or null member: \(unknown)")
+            let shape = "\(T.self)|\(variant(value))|" + Self.shape(of: object)
+            if !ShapeCache.shared.isKnownGood(shape) {
+                let canonical = try JSONSerialization.jsonObject(with: try encoder.encode(value))
+                if let unknown = firstUnknownMember(object, canonical, path: "") {
+                    throw WireError("unknown or null member: \(unknown)")
+                }
+                ShapeCache.shared.remember(shape)
             }
             return value
         } catch let error as WireError {
@@ -115,6 +114,22 @@ public enum StrictJSON {
             return "\(path(context)): \(context.debugDescription)"
         @unknown default:
             return "the body does not decode"
+        }
+    }
+}
+
+/// JSON shapes that passed the strict member check.
+final class ShapeCache: @unchecked Sendable {
+    static let shared = ShapeCache()
+    private let lock = NSLock()
+    private var good: Set<String> = []
+
+    func isKnownGood(_ shape: String) -> Bool { lock.withLock { good.contains(shape) } }
+
+    func remember(_ shape: String) {
+        lock.withLock {
+            if good.count > 4096 { good.removeAll() }
+            good.insert(shape)
         }
     }
 }

@@ -148,51 +148,13 @@ public enum Assertions {
     /// Decodes and checks a payload: the JSON must be exactly what the schema of its type allows (no unknown or
     /// missing members, right types, field rules), the id a UUIDv7, and the JWS `typ` must name the same type.
     public static func decodePayload(_ jws: JWS) throws(WireError) -> AssertionPayload {
-        let payload: AssertionPayload
-        do { payload = try decoder.decode(AssertionPayload.self, from: jws.payload) } catch let error as DecodingError {
-            throw WireError(StrictJSON.describe(error))
-        } catch {
-            throw WireError("the payload does not decode")
-        }
-        // No member the schema does not name: re-encode and compare the member names at every level. The verdict
-        // depends only on the payload's shape (member names, and which are null), so each shape is checked once.
-        do {
-            let original = try JSONSerialization.jsonObject(with: jws.payload)
-            let shape = payload.type.rawValue + "|" + StrictJSON.shape(of: original)
-            if !ShapeCache.shared.isKnownGood(shape) {
-                let canonical = try JSONSerialization.jsonObject(with: try encoder.encode(payload))
-                if let unknown = StrictJSON.firstUnknownMember(original, canonical, path: "") {
-                    throw WireError("unknown member \(unknown)")
-                }
-                ShapeCache.shared.remember(shape)
-            }
-        } catch let error as WireError {
-            throw error
-        } catch {
-            throw WireError("the payload is not JSON")
-        }
+        let payload = try StrictJSON.decode(AssertionPayload.self, from: jws.payload, decoder: decoder, encoder: encoder) { $0.type.rawValue }
         guard UUIDv7.isValid(payload.id) else { throw WireError("id must be a lower-case UUIDv7") }
         guard jws.header.typ == payload.type.jwsType else {
             throw WireError("JWS typ \(jws.header.typ ?? "none") does not match payload type \(payload.type.rawValue)")
         }
         try payload.data.validate()
         return payload
-    }
-}
-
-/// Payload shapes that passed the strict member check.
-final class ShapeCache: @unchecked Sendable {
-    static let shared = ShapeCache()
-    private let lock = NSLock()
-    private var good: Set<String> = []
-
-    func isKnownGood(_ shape: String) -> Bool { lock.withLock { good.contains(shape) } }
-
-    func remember(_ shape: String) {
-        lock.withLock {
-            if good.count > 4096 { good.removeAll() }
-            good.insert(shape)
-        }
     }
 }
 
