@@ -14,12 +14,7 @@ public enum MerkleProofs {
             if sn == 0 { return false }
             if fn & 1 == 1 || fn == sn {
                 r = MerkleHash.node(p, r)
-                if fn & 1 == 0 {
-                    repeat {
-                        fn >>= 1
-                        sn >>= 1
-                    } while fn & 1 == 0 && fn != 0
-                }
+                if fn & 1 == 0 { climbRightEdge(&fn, &sn) }
             } else {
                 r = MerkleHash.node(r, p)
             }
@@ -50,12 +45,7 @@ public enum MerkleProofs {
             if fn & 1 == 1 || fn == sn {
                 fr = MerkleHash.node(c, fr)
                 sr = MerkleHash.node(c, sr)
-                if fn & 1 == 0 {
-                    repeat {
-                        fn >>= 1
-                        sn >>= 1
-                    } while fn & 1 == 0 && fn != 0
-                }
+                if fn & 1 == 0 { climbRightEdge(&fn, &sn) }
             } else {
                 sr = MerkleHash.node(sr, c)
             }
@@ -63,5 +53,13 @@ public enum MerkleProofs {
             sn >>= 1
         }
         return sn == 0 && fr == firstRoot && sr == secondRoot
+    }
+
+    /// RFC 9162's "right-shift fn and sn until LSB(fn) is set or fn is 0", run when a node is the last of its level.
+    private static func climbRightEdge(_ fn: inout UInt64, _ sn: inout UInt64) {
+        repeat {
+            fn >>= 1
+            sn >>= 1
+        } while fn & 1 == 0 && fn != 0
     }
 }

@@ -31,10 +31,10 @@ extension Hub {
         return park
     }
 
+    /// The identifier rule of the assertion schemas, refused as a 400 problem.
     static func checkIdentifier(_ value: String, _ field: String) throws {
-        guard (1...64).contains(value.utf8.count), value.utf8.allSatisfy({ Check.isIdentifierByte($0) }) else {
-            throw ProblemDetails(status: 400, code: "invalid_body", title: "Invalid \(field)",
-                                 detail: "\(field) must be 1-64 characters of A-Z, a-z, 0-9, '.', '_', ':' or '-'")
+        do { try Check.identifier(value, field) } catch {
+            throw ProblemDetails(status: 400, code: "invalid_body", title: "Invalid \(field)", detail: error.message)
         }
     }
 
@@ -159,16 +159,22 @@ extension Hub {
         } catch { throw Self.cardProblem(error) }
     }
 
-    /// Balance and statement: for the park that registered the card (the holder's park) and the parks that loaded it.
-    public func cardStatement(_ cardID: String, peer: AuthenticatedPeer, now: Date = Date()) throws -> StatementView {
+    /// A card's balances: for the park that registered the card (the holder's park) and the parks that loaded it.
+    public func cardBalance(_ cardID: String, peer: AuthenticatedPeer, now: Date = Date()) throws -> CardView {
         let park = try Self.park(of: peer)
         guard var record = try store.card(cardID) else { throw ProblemDetails(status: 404, code: "unknown_card", title: "No such card") }
         try Self.requireCustodian(park, of: record)
         record.account.expireHolds(now: now)
+        return Self.view(record)
+    }
+
+    /// Balances and every ledger line of the card, for the same parks as ``cardBalance(_:peer:now:)``.
+    public func cardStatement(_ cardID: String, peer: AuthenticatedPeer, now: Date = Date()) throws -> StatementView {
+        let card = try cardBalance(cardID, peer: peer, now: now)
         let lines = try store.statement(card: cardID).map {
             StatementView.Line(transaction: $0.transaction, account: $0.account, debitMinor: $0.debit, creditMinor: $0.credit, at: $0.at)
         }
-        return StatementView(card: Self.view(record), lines: lines)
+        return StatementView(card: card, lines: lines)
     }
 
     static func requireCustodian(_ park: ParkID, of record: CardRecord) throws {

@@ -75,9 +75,9 @@ public final class Hub: Sendable {
     /// the park's signing key. Every refusal is a ``ProblemDetails`` and changes nothing.
     public func enroll(_ request: EnrollmentRequest, now: Date = Date()) throws(ProblemDetails) -> CertificateResponse {
         let csr: SigningRequest
-        do { csr = try SigningRequest(pem: request.csr) } catch {
-            metrics.enrollment(outcome: error.code.rawValue)
-            throw ProblemDetails(status: 400, code: error.code.rawValue, title: "Unacceptable certificate signing request", detail: error.message)
+        do { csr = try Self.signingRequest(request.csr) } catch {
+            metrics.enrollment(outcome: error.code)
+            throw error
         }
         let signingKey: VerifyingKey
         do { signingKey = try VerifyingKey(base64URL: request.signingKey) } catch {
@@ -119,10 +119,7 @@ public final class Hub: Sendable {
 
     /// Renews the certificate of an authenticated peer: same principal, new key from the CSR, fresh lifetime.
     public func renew(peer: AuthenticatedPeer, request: RenewalRequest, now: Date = Date()) throws(ProblemDetails) -> CertificateResponse {
-        let csr: SigningRequest
-        do { csr = try SigningRequest(pem: request.csr) } catch {
-            throw ProblemDetails(status: 400, code: error.code.rawValue, title: "Unacceptable certificate signing request", detail: error.message)
-        }
+        let csr = try Self.signingRequest(request.csr)
         if case .park(let park) = peer.principal, let other = csr.namedParkIDs.first(where: { $0 != park.rawValue }) {
             throw ProblemDetails(status: 403, code: "csr_names_other_principal", title: "CSR names another park",
                                  detail: "a park can only renew its own certificate, not \(other)'s")
@@ -157,6 +154,13 @@ public final class Hub: Sendable {
         try store.recordCertificate(record)
         logger.info("certificate issued", metadata: ["principal": "\(principal)", "serial": "\(record.serial)"])
         return (certificate, record.pem)
+    }
+
+    /// Parses and checks a CSR; a refusal is a 400 problem named by the PKI's reason.
+    static func signingRequest(_ pem: String) throws(ProblemDetails) -> SigningRequest {
+        do { return try SigningRequest(pem: pem) } catch {
+            throw ProblemDetails(status: 400, code: error.code.rawValue, title: "Unacceptable certificate signing request", detail: error.message)
+        }
     }
 
     static func record(_ certificate: Certificate, principal: Principal, now: Date) throws -> IssuedCertificateRecord {

@@ -145,7 +145,7 @@ public enum HubServer {
             return try JSONResponse.make(try hub.registerCard(body, peer: context.peer!), status: .created)
         }
         authenticated.get("/v1/cards/:card") { _, context -> Response in
-            try JSONResponse.make(try hub.cardStatement(try cardParameter(context), peer: context.peer!).card)
+            try JSONResponse.make(try hub.cardBalance(try cardParameter(context), peer: context.peer!))
         }
         authenticated.get("/v1/cards/:card/statement") { _, context -> Response in
             try JSONResponse.make(try hub.cardStatement(try cardParameter(context), peer: context.peer!))

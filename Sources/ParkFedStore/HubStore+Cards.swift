@@ -205,27 +205,28 @@ extension HubStore {
     /// Writes the card's lots and status, and every authorisation it holds in memory (its open holds and the one
     /// the operation was about), each in its own row.
     static func save(_ account: CardAccount, now: Date, _ db: Database) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        var core = account
-        core.authorisations = [:]
         try db.execute(sql: "UPDATE cards SET state = ?, updated_at = ? WHERE id = ?",
-                       arguments: [String(decoding: try encoder.encode(core), as: UTF8.self), StoredTime.millis(now), account.id])
+                       arguments: [try encode(account), StoredTime.millis(now), account.id])
         let upsert = try db.cachedStatement(sql: """
             INSERT INTO card_authorisations (card_id, request_id, state, body) VALUES (?, ?, ?, ?)
             ON CONFLICT(card_id, request_id) DO UPDATE SET state = excluded.state, body = excluded.body
             """)
         for authorisation in account.authorisations.values {
             try upsert.execute(arguments: [account.id, authorisation.requestID, authorisation.state.rawValue,
-                                           String(decoding: try encoder.encode(authorisation), as: UTF8.self)])
+                                           String(decoding: try stateEncoder.encode(authorisation), as: UTF8.self)])
         }
     }
 
+    /// The card row: lots and status; authorisations are stored in rows of their own.
     static func encode(_ account: CardAccount) throws -> String {
         var core = account
         core.authorisations = [:]
+        return String(decoding: try stateEncoder.encode(core), as: UTF8.self)
+    }
+
+    static var stateEncoder: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(core), as: UTF8.self)
+        return encoder
     }
 }

@@ -36,9 +36,7 @@ public final class TestFederation: @unchecked Sendable {
         let hubDirectory = try HubDirectory.initialize(at: directory.file("hub"), configuration: configuration)
         let hub = try Hub(directory: hubDirectory, logger: logger)
         _ = try hub.importPromotions(file: partnersDirectory + "/promotions.json")
-        let server = try await RunningServer.start(logger: logger) { onRunning in
-            try HubServer.application(hub: hub, host: "127.0.0.1", port: 0, logger: logger, onServerRunning: onRunning)
-        }
+        let server = try await serve(hub, port: 0, logger: logger)
         return TestFederation(directory: directory, hub: hub, hubServer: server, logger: logger)
     }
 
@@ -58,6 +56,13 @@ public final class TestFederation: @unchecked Sendable {
     }
 
     /// Starts a new hub process-equivalent on the same data and the same port.
+    /// The hub's HTTPS server on 127.0.0.1.
+    static func serve(_ hub: Hub, port: Int, logger: Logger) async throws -> RunningServer {
+        try await RunningServer.start(logger: logger) { onRunning in
+            try HubServer.application(hub: hub, host: "127.0.0.1", port: port, logger: logger, onServerRunning: onRunning)
+        }
+    }
+
     public func startHub() async throws {
         guard !hubRunning else { return }
         let hub = try Hub(directory: self.hub.directory, logger: logger)
@@ -65,9 +70,7 @@ public final class TestFederation: @unchecked Sendable {
         var lastError: (any Error)?
         for _ in 0..<50 {
             do {
-                hubServer = try await RunningServer.start(logger: logger) { onRunning in
-                    try HubServer.application(hub: hub, host: "127.0.0.1", port: port, logger: logger, onServerRunning: onRunning)
-                }
+                hubServer = try await Self.serve(hub, port: port, logger: logger)
                 self.hub = hub
                 hubRunning = true
                 return

@@ -341,13 +341,13 @@ public struct MemberLinked: Codable, Sendable, Hashable {
 
 /// Field checks shared by the assertion types; each matches a pattern in the JSON Schemas.
 public enum Check {
-    static func identifier(_ value: String, _ field: String) throws(WireError) {
+    public static func identifier(_ value: String, _ field: String) throws(WireError) {
         guard (1...64).contains(value.utf8.count), value.utf8.allSatisfy({ isIdentifierByte($0) }) else {
             throw WireError("\(field) must be 1-64 characters of A-Z, a-z, 0-9, '.', '_', ':' or '-'")
         }
     }
 
-    public static func isIdentifierByte(_ byte: UInt8) -> Bool {
+    static func isIdentifierByte(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
              UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "-"):
