@@ -73,7 +73,7 @@ struct BenchCommand: AsyncParsableCommand {
             let latencies = try await withThrowingTaskGroup(of: [Duration].self) { group in
                 for (agent, parkBodies) in zip(agents, bodies) {
                     group.addTask {
-                        try await Self.send(parkBodies, via: agent.hub, concurrency: concurrency, batch: batch, progress: progress)
+                        try await Self.send(parkBodies, via: agent.hub, concurrency: concurrency, progress: progress)
                     }
                 }
                 var all: [Duration] = []
@@ -107,28 +107,12 @@ struct BenchCommand: AsyncParsableCommand {
             guard accepted == total, report.ok else { throw ExitCode(1) }
         }
 
-        static func send(_ bodies: [Data], via hub: HubClient, concurrency: Int, batch: Int, progress: ProgressCounter) async throws -> [Duration] {
-            try await withThrowingTaskGroup(of: Duration.self) { group in
-                var latencies: [Duration] = []
-                var next = 0
-                func launch() {
-                    let body = bodies[next]
-                    next += 1
-                    group.addTask {
-                        let start = ContinuousClock.now
-                        let reply = try await hub.send(.POST, "/v1/assertions", body: body, timeout: .seconds(120))
-                        guard reply.status == 200 else { throw ValidationError("hub answered \(reply.status): \(String(decoding: reply.body, as: UTF8.self))") }
-                        let response = try StrictJSON.decoder.decode(IngestResponse.self, from: reply.body)
-                        progress.add(response.results.filter { $0.status == .accepted }.count)
-                        return ContinuousClock.now - start
-                    }
-                }
-                while next < min(concurrency, bodies.count) { launch() }
-                while let latency = try await group.next() {
-                    latencies.append(latency)
-                    if next < bodies.count { launch() }
-                }
-                return latencies
+        static func send(_ bodies: [Data], via hub: HubClient, concurrency: Int, progress: ProgressCounter) async throws -> [Duration] {
+            try await timedConcurrently(count: bodies.count, limit: concurrency) { index in
+                let reply = try await hub.send(.POST, "/v1/assertions", body: bodies[index], timeout: .seconds(120))
+                guard reply.status == 200 else { throw ValidationError("hub answered \(reply.status): \(String(decoding: reply.body, as: UTF8.self))") }
+                let response = try StrictJSON.decoder.decode(IngestResponse.self, from: reply.body)
+                progress.add(response.results.filter { $0.status == .accepted }.count)
             }
         }
 
@@ -223,6 +207,29 @@ extension BenchCommand {
     }
 }
 
+/// Runs `work(0..<count)` with at most `limit` at once and returns how long each took.
+func timedConcurrently(count: Int, limit: Int, _ work: @escaping @Sendable (Int) async throws -> Void) async throws -> [Duration] {
+    try await withThrowingTaskGroup(of: Duration.self) { group in
+        var latencies: [Duration] = []
+        var next = 0
+        func launch() {
+            let index = next
+            next += 1
+            group.addTask {
+                let start = ContinuousClock.now
+                try await work(index)
+                return ContinuousClock.now - start
+            }
+        }
+        while next < min(limit, count) { launch() }
+        while let latency = try await group.next() {
+            latencies.append(latency)
+            if next < count { launch() }
+        }
+        return latencies
+    }
+}
+
 extension Duration {
     /// The duration in seconds, as a floating-point figure for rates and latencies.
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
@@ -288,29 +295,13 @@ extension BenchCommand {
             let latencies = try await withThrowingTaskGroup(of: [Duration].self) { group in
                 for (p, agent) in agents.enumerated() {
                     group.addTask {
-                        try await withThrowingTaskGroup(of: Duration.self) { inner in
-                            var results: [Duration] = []
-                            var next = 0
-                            func launch() {
-                                let i = next
-                                next += 1
-                                inner.addTask {
-                                    let start = ContinuousClock.now
-                                    let card = "B\((i * 7 + p) % cards)", request = "P\(p)-\(i)"
-                                    let hold = try await agent.hub.send(.POST, "/v1/cards/\(card)/holds",
-                                                                        body: try StrictJSON.encoder.encode(HoldRequest(requestID: request, amountMinor: 100)))
-                                    guard hold.status == 200 else { throw ValidationError("hold refused: \(String(decoding: hold.body, as: UTF8.self))") }
-                                    let capture = try await agent.hub.send(.POST, "/v1/cards/\(card)/holds/\(request)/capture")
-                                    guard capture.status == 200 else { throw ValidationError("capture refused: \(capture.status)") }
-                                    return ContinuousClock.now - start
-                                }
-                            }
-                            while next < min(concurrency, perPark) { launch() }
-                            while let latency = try await inner.next() {
-                                results.append(latency)
-                                if next < perPark { launch() }
-                            }
-                            return results
+                        try await timedConcurrently(count: perPark, limit: concurrency) { i in
+                            let card = "B\((i * 7 + p) % cards)", request = "P\(p)-\(i)"
+                            let hold = try await agent.hub.send(.POST, "/v1/cards/\(card)/holds",
+                                                                body: try StrictJSON.encoder.encode(HoldRequest(requestID: request, amountMinor: 100)))
+                            guard hold.status == 200 else { throw ValidationError("hold refused: \(String(decoding: hold.body, as: UTF8.self))") }
+                            let capture = try await agent.hub.send(.POST, "/v1/cards/\(card)/holds/\(request)/capture")
+                            guard capture.status == 200 else { throw ValidationError("capture refused: \(capture.status)") }
                         }
                     }
                 }
