@@ -26,6 +26,8 @@ let package = Package(
     targets: [
         // Pure domain core: identifiers, money, principals. No I/O.
         .target(name: "ParkFedDomain"),
+        // QR symbols (byte mode, level M, versions 1-15) as SVG and PNG: no listed package draws them.
+        .target(name: "ParkFedQR"),
         // Signatures and encodings: JWS (EdDSA), base64url, hashing.
         .target(
             name: "ParkFedCrypto",
@@ -77,7 +79,7 @@ let package = Package(
         .target(
             name: "ParkFedNode",
             dependencies: [
-                "ParkFedDomain", "ParkFedCrypto", "ParkFedProtocol", "ParkFedPKI", "ParkFedStore", "ParkFedHub",
+                "ParkFedDomain", "ParkFedCrypto", "ParkFedProtocol", "ParkFedPKI", "ParkFedStore", "ParkFedHub", "ParkFedQR",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -114,6 +116,7 @@ let package = Package(
         ),
         .testTarget(name: "ParkFedDomainTests", dependencies: ["ParkFedDomain"]),
         .testTarget(name: "ParkFedCryptoTests", dependencies: ["ParkFedCrypto"]),
+        .testTarget(name: "ParkFedQRTests", dependencies: ["ParkFedQR", "ParkFedTesting"]),
         .testTarget(name: "ParkFedProtocolTests", dependencies: ["ParkFedProtocol", "ParkFedTesting"]),
         .testTarget(
             name: "ParkFedPKITests",

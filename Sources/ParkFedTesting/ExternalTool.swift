@@ -63,3 +63,15 @@ final class LockedData: @unchecked Sendable {
     var data: Data { lock.withLock { stored } }
     var done: Bool { lock.withLock { finished } }
 }
+
+/// The Python verifiers in `Tests/verifiers/` (independent checkers: jsonschema, jwcrypto, zxing-cpp).
+public enum Verifiers {
+    /// The repository root, found from this file's path.
+    public static let repositoryRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    public static func path(_ script: String) -> String { repositoryRoot + "/Tests/verifiers/" + script }
+}
