@@ -1,8 +1,12 @@
-/// A combo pass product (联票) defined by the federation: member parks, price, entries allowed per park, and each
-/// park's allocation (its share of the price, per entry).
+/// A combo pass product (联票) defined by the federation: member parks, price, validity, entries allowed per park
+/// (and optionally in total), each park's allocation (its share of the price, per entry), and the transfer and
+/// refund terms.
 ///
-/// Invariant: the allocations times the entries add up to exactly the price, so that a fully used pass pays out
-/// the whole price and nothing is left unassigned.
+/// Invariants, checked at construction:
+/// - per-park entries: the allocations times the entries add up to exactly the price, so a fully used pass pays out
+///   the whole price and nothing is left unassigned;
+/// - a pooled pass (`entriesTotal`, "any N entries at the member parks"): every allocation is the same and
+///   `entriesTotal × allocation == price`, for the same reason.
 public struct ComboProduct: Hashable, Sendable {
     public struct Member: Hashable, Sendable {
         public let park: ParkID
@@ -18,24 +22,89 @@ public struct ComboProduct: Hashable, Sendable {
         }
     }
 
+    /// When a pass of the product may be used.
+    public enum Validity: Hashable, Sendable {
+        /// Between two dates, inclusive.
+        case fixed(from: CivilDay, until: CivilDay)
+        /// `days` calendar days from the first entry anywhere (inclusive of that day); the pass must be activated
+        /// within `activateWithinDays` of its sale date.
+        case fromFirstUse(days: Int, activateWithinDays: Int)
+    }
+
+    /// What a refund gives back.
+    public enum RefundRule: String, Hashable, Sendable {
+        /// An unused pass in full; a partly used pass the allocations of the entries not used (the default).
+        case unusedAllocations = "unused_allocations"
+        /// An unused pass in full; nothing once used.
+        case unusedPassOnly = "unused_pass_only"
+    }
+
+    /// Transfer to another named holder: allowed or not, the resale price cap and the fee the issuer keeps.
+    public struct TransferTerms: Hashable, Sendable {
+        public let allowed: Bool
+        public let resaleCapMinor: Int64?
+        public let feeMinor: Int64
+
+        public init(allowed: Bool, resaleCapMinor: Int64? = nil, feeMinor: Int64 = 0) {
+            self.allowed = allowed
+            self.resaleCapMinor = resaleCapMinor
+            self.feeMinor = feeMinor
+        }
+
+        public static let notAllowed = TransferTerms(allowed: false)
+    }
+
     public let id: String
+    public let name: String
     public let price: Money
     public let members: [Member]
+    public let validity: Validity
+    public let entriesTotal: Int?
+    public let transfer: TransferTerms
+    public let refundRule: RefundRule
 
-    public init(id: String, price: Money, members: [Member]) throws(DomainError) {
+    public init(id: String, name: String? = nil, price: Money, members: [Member],
+                validity: Validity = .fromFirstUse(days: 1, activateWithinDays: 365), entriesTotal: Int? = nil,
+                transfer: TransferTerms = .notAllowed, refundRule: RefundRule = .unusedAllocations) throws(DomainError) {
         guard !members.isEmpty, Set(members.map(\.park)).count == members.count else {
             throw DomainError(.invalidProduct, "a combo product lists each member park once, at least one")
         }
         guard members.allSatisfy({ (1...1000).contains($0.entries) && $0.allocationPerEntry >= 0 }) else {
             throw DomainError(.invalidProduct, "entries are 1-1000 and allocations non-negative")
         }
-        let total = members.reduce(Int64(0)) { $0 + Int64($1.entries) * $1.allocationPerEntry }
-        guard total == price.minorUnits else {
-            throw DomainError(.invalidProduct, "allocations × entries add up to \(total), not the price \(price.minorUnits)")
+        if let entriesTotal {
+            guard (1...1000).contains(entriesTotal) else { throw DomainError(.invalidProduct, "entries_total is 1-1000") }
+            let allocation = members[0].allocationPerEntry
+            guard members.allSatisfy({ $0.allocationPerEntry == allocation }), Int64(entriesTotal) * allocation == price.minorUnits else {
+                throw DomainError(.invalidProduct, "a pooled pass has one allocation per entry, and entries_total × allocation is the price \(price.minorUnits)")
+            }
+        } else {
+            let total = members.reduce(Int64(0)) { $0 + Int64($1.entries) * $1.allocationPerEntry }
+            guard total == price.minorUnits else {
+                throw DomainError(.invalidProduct, "allocations × entries add up to \(total), not the price \(price.minorUnits)")
+            }
+        }
+        switch validity {
+        case .fixed(let from, let until):
+            guard from <= until else { throw DomainError(.invalidProduct, "valid_from is after valid_until") }
+        case .fromFirstUse(let days, let window):
+            guard (1...3660).contains(days), (1...3660).contains(window) else {
+                throw DomainError(.invalidProduct, "days and activate_within_days are 1-3660")
+            }
+        }
+        if transfer.allowed {
+            guard transfer.feeMinor >= 0, (transfer.resaleCapMinor ?? 0) >= 0 else {
+                throw DomainError(.invalidProduct, "the transfer fee and resale cap are non-negative")
+            }
         }
         self.id = id
+        self.name = name ?? id
         self.price = price
         self.members = members
+        self.validity = validity
+        self.entriesTotal = entriesTotal
+        self.transfer = transfer
+        self.refundRule = refundRule
     }
 
     /// Allocations from a price split by weights (largest remainder), for products defined by shares.
@@ -46,6 +115,18 @@ public struct ComboProduct: Hashable, Sendable {
 
     public func member(_ park: ParkID) -> Member? { members.first { $0.park == park } }
 
+    /// The validity window of a pass sold for `date`: fixed products from `date` (or their first day) to their last;
+    /// first-use products from `date` to the last day it may be activated.
+    public func saleWindow(date: CivilDay) throws(DomainError) -> (from: CivilDay, until: CivilDay) {
+        switch validity {
+        case .fixed(let from, let until):
+            guard date <= until else { throw DomainError(.invalidProduct, "product \(id) is valid only until \(until)") }
+            return (max(from, date), until)
+        case .fromFirstUse(_, let window):
+            return (date, date.adding(days: window - 1))
+        }
+    }
+
     /// What a redemption at `park` moves: the issuing park owes the redeeming park its allocation (nothing when
     /// they are the same park).
     public func redemptionObligation(issuer: ParkID, at park: ParkID, reference: String) throws(DomainError) -> Obligation? {
@@ -55,17 +136,22 @@ public struct ComboProduct: Hashable, Sendable {
     }
 
     /// The refund of a pass given the entries already used per park: an unused pass gets the full price; a partly
-    /// used one gets the allocations of the entries not used.
+    /// used one the price less the allocations of the entries used (under the default rule), or nothing.
     public func refund(used: [ParkID: Int]) throws(DomainError) -> Money {
-        var amount: Int64 = 0
-        for member in members {
-            let taken = used[member.park] ?? 0
+        var spent: Int64 = 0
+        var usedTotal = 0
+        for (park, taken) in used {
+            guard let member = member(park) else { throw DomainError(.notValidHere, "entries recorded at \(park), outside the product") }
             guard (0...member.entries).contains(taken) else {
-                throw DomainError(.invalidState, "\(taken) entries used at \(member.park), only \(member.entries) allowed")
+                throw DomainError(.invalidState, "\(taken) entries used at \(park), only \(member.entries) allowed")
             }
-            amount += Int64(member.entries - taken) * member.allocationPerEntry
+            spent += Int64(taken) * member.allocationPerEntry
+            usedTotal += taken
         }
-        guard used.keys.allSatisfy({ member($0) != nil }) else { throw DomainError(.notValidHere, "entries recorded at a park outside the product") }
-        return Money(minorUnits: amount, currency: price.currency)
+        if let entriesTotal, usedTotal > entriesTotal {
+            throw DomainError(.invalidState, "\(usedTotal) entries used, only \(entriesTotal) allowed in total")
+        }
+        if usedTotal > 0, refundRule == .unusedPassOnly { return Money(minorUnits: 0, currency: price.currency) }
+        return Money(minorUnits: price.minorUnits - spent, currency: price.currency)
     }
 }

@@ -24,6 +24,7 @@ public struct DomainError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let invalidDocument = Code(rawValue: "invalid_document")
         public static let invalidProduct = Code(rawValue: "invalid_product")
         public static let notValidHere = Code(rawValue: "not_valid_here")
+        public static let invalidDate = Code(rawValue: "invalid_date")
     }
 
     public let code: Code
