@@ -15,10 +15,13 @@ public final class AssertionLog: @unchecked Sendable {
     let signingKey: SigningKey
     public let origin: String
     let logger: Logger
+    /// Turns pass assertions into their effect on pass state.
+    let rules: PassRules
     private let lock = NSLock()
     private var tree: MerkleTree
 
-    public init(store: HubStore, signingKey: SigningKey, origin: String, logger: Logger) throws {
+    public init(store: HubStore, signingKey: SigningKey, origin: String, rules: PassRules, logger: Logger) throws {
+        self.rules = rules
         self.store = store
         self.signingKey = signingKey
         self.origin = origin
@@ -45,22 +48,78 @@ public final class AssertionLog: @unchecked Sendable {
         var revoked: Bool
     }
 
-    /// Checks and appends a batch from `principal`. Returns one result per input, in order.
+    /// Checks and appends a batch from `principal`. Returns one result per input, in order. Pass assertions apply
+    /// to pass state as facts already happened (`record`): a rule they break is kept as a conflict, never dropped.
     public func ingest(_ compacts: [String], from principal: Principal, now: Date = Date(), skew: TimeInterval, maxDelay: TimeInterval) async throws -> IngestResponse {
-        let keys = try Dictionary(uniqueKeysWithValues: store.signingKeys().map { record in
-            (record.kid, KeyInfo(park: record.park, key: try VerifyingKey(base64URL: record.publicKey), revoked: record.revokedAt != nil))
-        })
-        let checked = await Self.checkInParallel(compacts, keys: keys, principal: principal, now: now, window: (skew, maxDelay))
+        let keys = try keyInfo()
+        var checked = await Self.checkInParallel(compacts, keys: keys, principal: principal, now: now, window: (skew, maxDelay))
         var results = checked.map { $0.result }
+        for position in checked.indices {
+            if let payload = checked[position].payload { checked[position].candidate?.effect = rules.effect(of: payload, mode: .record, keys: keys) }
+        }
         let candidates = checked.compactMap(\.candidate)
         guard !candidates.isEmpty else { return IngestResponse(results: results, treeSize: size) }
+        let (outcomes, _, newSize) = try append(candidates, now: now)
+        var outcomeIterator = outcomes.makeIterator()
+        for (position, item) in checked.enumerated() where item.candidate != nil {
+            results[position] = Self.result(for: item.candidate!, outcomeIterator.next()!)
+        }
+        return IngestResponse(results: results, treeSize: newSize)
+    }
 
-        let (outcomes, newSize) = try lock.withLock { () throws -> ([LogOutcome], UInt64) in
+    /// Checks and appends one assertion whose effect on pass state decides the answer (a gate entry, a refund, a
+    /// transfer): a refusal throws ``PassDenied`` and nothing is logged. A retried request (same id and bytes)
+    /// answers `duplicate` without applying anything twice.
+    public func decide(_ compact: String, from principal: Principal, now: Date = Date(), skew: TimeInterval, maxDelay: TimeInterval,
+                       expecting type: AssertionType) throws -> (result: IngestResult, payload: AssertionPayload, effect: PassEffectResult?) {
+        let keys = try keyInfo()
+        var item = Self.check(compact, keys: keys, principal: principal, now: now, window: (skew, maxDelay))
+        guard var candidate = item.candidate, let payload = item.payload else {
+            throw ProblemDetails(status: 422, code: item.result.reason ?? "rejected", title: "Assertion refused", detail: item.result.detail)
+        }
+        guard payload.type == type else {
+            throw ProblemDetails(status: 422, code: "wrong_assertion_type", title: "Assertion refused", detail: "expected \(type.rawValue), got \(payload.type.rawValue)")
+        }
+        candidate.effect = rules.effect(of: payload, mode: .decide, keys: keys)
+        guard candidate.effect != nil else {
+            throw ProblemDetails(status: 404, code: "unknown_pass", title: "Unknown pass", detail: "the hub knows no pass (or product) this assertion is about")
+        }
+        item.candidate = candidate
+        let (outcomes, effects, _) = try append([candidate], now: now)
+        let result = Self.result(for: candidate, outcomes[0])
+        if result.status == .rejected {
+            throw ProblemDetails(status: 409, code: result.reason ?? "rejected", title: "Assertion refused", detail: result.detail)
+        }
+        return (result, payload, effects[candidate.id])
+    }
+
+    func keyInfo() throws -> [String: KeyInfo] {
+        try Dictionary(uniqueKeysWithValues: store.signingKeys().map { record in
+            (record.kid, KeyInfo(park: record.park, key: try VerifyingKey(base64URL: record.publicKey), revoked: record.revokedAt != nil))
+        })
+    }
+
+    static func result(for candidate: LogCandidate, _ outcome: LogOutcome) -> IngestResult {
+        switch outcome {
+        case .appended(let index):
+            IngestResult(status: .accepted, id: candidate.id, index: index)
+        case .duplicate(let index):
+            IngestResult(status: .duplicate, id: candidate.id, index: index)
+        case .conflict(let index):
+            IngestResult(status: .rejected, id: candidate.id, reason: "id_conflict",
+                         detail: "id \(candidate.id) is already in the log at index \(index) with different bytes")
+        }
+    }
+
+    /// The append itself: one transaction (entries, their pass effects, the signed checkpoint); the in-memory tree
+    /// moves only after it committed.
+    func append(_ candidates: [LogCandidate], now: Date) throws -> ([LogOutcome], [String: PassEffectResult], UInt64) {
+        try lock.withLock { () throws -> ([LogOutcome], [String: PassEffectResult], UInt64) in
             let start = tree.size
             let key = signingKey, origin = self.origin
             let box = TreeBox()
             box.tree = tree
-            let (outcomes, record) = try store.append(candidates, startIndex: start, now: now) { appended in
+            let (outcomes, record, effects) = try store.append(candidates, startIndex: start, now: now) { appended in
                 var next = box.tree!
                 for hash in appended { next.append(leafHash: hash) }
                 let checkpoint = Checkpoint(origin: origin, size: next.size, rootHash: next.rootHash(), timestamp: now)
@@ -68,22 +127,8 @@ public final class AssertionLog: @unchecked Sendable {
                 return CheckpointRecord(treeSize: next.size, rootHash: checkpoint.rootHash, createdAt: now, note: try checkpoint.signed(with: key))
             }
             if record != nil, let grown = box.tree { tree = grown }
-            return (outcomes, tree.size)
+            return (outcomes, effects, tree.size)
         }
-        var outcomeIterator = outcomes.makeIterator()
-        for (position, item) in checked.enumerated() where item.candidate != nil {
-            let candidate = item.candidate!
-            switch outcomeIterator.next()! {
-            case .appended(let index):
-                results[position] = IngestResult(status: .accepted, id: candidate.id, index: index)
-            case .duplicate(let index):
-                results[position] = IngestResult(status: .duplicate, id: candidate.id, index: index)
-            case .conflict(let index):
-                results[position] = IngestResult(status: .rejected, id: candidate.id, reason: "id_conflict",
-                                                 detail: "id \(candidate.id) is already in the log at index \(index) with different bytes")
-            }
-        }
-        return IngestResponse(results: results, treeSize: newSize)
     }
 
     private final class TreeBox: @unchecked Sendable { var tree: MerkleTree? }
@@ -91,6 +136,7 @@ public final class AssertionLog: @unchecked Sendable {
     struct Checked: Sendable {
         var result: IngestResult
         var candidate: LogCandidate?
+        var payload: AssertionPayload?
     }
 
     static func checkInParallel(_ compacts: [String], keys: [String: KeyInfo], principal: Principal, now: Date, window: (skew: TimeInterval, maxDelay: TimeInterval)) async -> [Checked] {
@@ -140,7 +186,7 @@ public final class AssertionLog: @unchecked Sendable {
         let candidate = LogCandidate(
             id: payload.id, park: payload.park.rawValue, type: payload.type.rawValue, kid: kid, issuedAt: payload.issuedAt,
             jws: compact, leafHash: MerkleHash.leaf(Data(compact.utf8)))
-        return Checked(result: IngestResult(status: .rejected, id: payload.id, reason: "pending"), candidate: candidate)
+        return Checked(result: IngestResult(status: .rejected, id: payload.id, reason: "pending"), candidate: candidate, payload: payload)
     }
 
     // MARK: Checkpoints and proofs

@@ -19,6 +19,8 @@ public final class Hub: Sendable {
     public let metrics = HubMetrics()
     /// The verifiable log of accepted assertions.
     public let log: AssertionLog
+    /// Combo pass products and the effect of pass assertions on pass state.
+    public let passes: PassRules
     let logger: Logger
 
     public init(directory: HubDirectory, logger: Logger = Logger(label: "parkfed.hub")) throws {
@@ -29,7 +31,9 @@ public final class Hub: Sendable {
             certificatePEM: try SecretFile.read(directory.caCertificate), keyPEM: try SecretFile.read(directory.caKey))
         signingKey = try Ed25519PEM.parsePrivateKey(pem: try SecretFile.read(directory.signingKey))
         store = try HubStore(path: directory.database)
-        log = try AssertionLog(store: store, signingKey: signingKey, origin: AssertionLog.origin(federation: configuration.federation), logger: logger)
+        passes = try PassRules(store: store, calendar: try BusinessCalendar(timeZone: configuration.timeZone))
+        log = try AssertionLog(store: store, signingKey: signingKey, origin: AssertionLog.origin(federation: configuration.federation),
+                               rules: passes, logger: logger)
     }
 
     /// Ingests a batch of assertions sent by `peer` (a park speaks only for itself).

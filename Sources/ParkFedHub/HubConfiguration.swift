@@ -16,12 +16,14 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
     public var enrollmentTokenHours: Int
     /// How far an assertion's `issued_at` may be from the hub's clock, in seconds (±300 by default).
     public var assertionSkewSeconds: Int
-    /// How far in the past an assertion's `issued_at` may be, in seconds (300 by default, so the window is ±5 minutes).
-    /// A federation whose gates work offline for longer raises it (e.g. 7 days), so that store-and-forward after an
-    /// outage is not refused as clock skew; late assertions belong to the business day they are accepted on.
+    /// How far in the past an assertion's `issued_at` may be, in seconds (7 days by default): gates and windows keep
+    /// working while the hub is unreachable and deliver what they recorded when the link returns, so a late
+    /// assertion is normal; it belongs to the business day it is accepted on.
     public var assertionMaxDelaySeconds: Int
     /// How long a card spend may stay held before it voids itself, in seconds (300 by default).
     public var cardHoldSeconds: Int
+    /// The federation's time zone: pass validity, capacity and business days are counted in it.
+    public var timeZone: String
 
     public init(
         federation: String = "ParkFederation",
@@ -31,9 +33,11 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         staffCertificateDays: Int = 365,
         enrollmentTokenHours: Int = 24,
         assertionSkewSeconds: Int = 300,
-        assertionMaxDelaySeconds: Int = 300,
-        cardHoldSeconds: Int = 300
+        assertionMaxDelaySeconds: Int = 7 * 86_400,
+        cardHoldSeconds: Int = 300,
+        timeZone: String = "Asia/Shanghai"
     ) {
+        self.timeZone = timeZone
         self.federation = federation
         self.hubDNSNames = hubDNSNames
         self.hubIPAddresses = hubIPAddresses
@@ -57,6 +61,7 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         assertionSkewSeconds = try container.decodeIfPresent(Int.self, forKey: .assertionSkewSeconds) ?? defaults.assertionSkewSeconds
         assertionMaxDelaySeconds = try container.decodeIfPresent(Int.self, forKey: .assertionMaxDelaySeconds) ?? defaults.assertionMaxDelaySeconds
         cardHoldSeconds = try container.decodeIfPresent(Int.self, forKey: .cardHoldSeconds) ?? defaults.cardHoldSeconds
+        timeZone = try container.decodeIfPresent(String.self, forKey: .timeZone) ?? defaults.timeZone
     }
 
     enum CodingKeys: String, CodingKey {
@@ -69,6 +74,7 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         case assertionSkewSeconds = "assertion_skew_seconds"
         case assertionMaxDelaySeconds = "assertion_max_delay_seconds"
         case cardHoldSeconds = "card_hold_seconds"
+        case timeZone = "time_zone"
     }
 
     public func validate() throws(HubError) {
@@ -89,6 +95,9 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         }
         guard (1...30 * 86_400).contains(assertionMaxDelaySeconds) else {
             throw HubError(.invalidConfiguration, "assertion max delay must be 1 second to 30 days")
+        }
+        guard TimeZone(identifier: timeZone) != nil else {
+            throw HubError(.invalidConfiguration, "unknown time zone \(timeZone)")
         }
         guard !hubDNSNames.isEmpty || !hubIPAddresses.isEmpty else {
             throw HubError(.invalidConfiguration, "the hub certificate needs at least one DNS name or IP address")

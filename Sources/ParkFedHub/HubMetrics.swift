@@ -49,6 +49,11 @@ public final class HubMetrics: Sendable {
         }
     }
 
+    func gateDecision(reason: String) {
+        registry.makeCounter(descriptor: Self.descriptor("pass_entries", "total", "Gate entries decided by the hub, by outcome (allow or the refusal reason)"),
+                             labels: [("outcome", reason)]).increment()
+    }
+
     func logSize(_ size: UInt64) {
         registry.makeGauge(descriptor: Self.descriptor("log_size", "entries", "Entries in the assertion log")).set(Double(size))
     }

@@ -172,6 +172,32 @@ public enum HubServer {
             let body = try await request.decodeStrict(BlockCardRequest.self, limit: 16 * 1024)
             return try JSONResponse.make(try hub.blockCard(try cardParameter(context), body, peer: context.peer!))
         }
+        // Combo passes.
+        authenticated.get("/v1/products") { _, _ -> Response in try JSONResponse.make(hub.passes.catalog) }
+        authenticated.post("/v1/passes/entries") { request, context -> Response in
+            let body = try await request.decodeStrict(RedeemRequest.self, limit: 16 * 1024)
+            let response = try hub.redeem(body, peer: context.peer!)
+            hub.metrics.logSize(hub.log.size)
+            return try JSONResponse.make(response)
+        }
+        authenticated.get("/v1/passes/revocations") { request, context -> Response in
+            let after = try LogQuery.number(request.uri.queryParameters, "after") ?? 0
+            return try JSONResponse.make(try hub.passRevocations(after: Int64(clamping: after), peer: context.peer!))
+        }
+        authenticated.get("/v1/passes/conflicts") { _, context -> Response in
+            try JSONResponse.make(try hub.passConflicts(peer: context.peer!))
+        }
+        authenticated.get("/v1/passes/:pass") { _, context -> Response in
+            try JSONResponse.make(try hub.passView(try passParameter(context), peer: context.peer!))
+        }
+        authenticated.post("/v1/passes/:pass/refund") { request, context -> Response in
+            let body = try await request.decodeStrict(PassChangeRequest.self, limit: 16 * 1024)
+            return try JSONResponse.make(try hub.refundPass(try passParameter(context), body, peer: context.peer!))
+        }
+        authenticated.post("/v1/passes/:pass/transfer") { request, context -> Response in
+            let body = try await request.decodeStrict(PassChangeRequest.self, limit: 16 * 1024)
+            return try JSONResponse.make(try hub.transferPass(try passParameter(context), body, peer: context.peer!))
+        }
         authenticated.post("/v1/certificates/renewals") { request, context -> Response in
             let body = try await request.decodeStrict(RenewalRequest.self, limit: 64 * 1024)
             return try JSONResponse.make(try hub.renew(peer: context.peer!, request: body), status: .created)
@@ -228,6 +254,12 @@ func cardParameter(_ context: HubRequestContext) throws -> String {
     guard let card = context.parameters.get("card") else { throw ProblemDetails(status: 400, code: "invalid_query", title: "card id missing") }
     try Hub.checkIdentifier(card, "card id")
     return card
+}
+
+func passParameter(_ context: HubRequestContext) throws -> String {
+    guard let pass = context.parameters.get("pass") else { throw ProblemDetails(status: 400, code: "invalid_query", title: "pass id missing") }
+    try Hub.checkIdentifier(pass, "pass id")
+    return pass
 }
 
 func requestParameter(_ context: HubRequestContext) throws -> String {

@@ -88,16 +88,3 @@ public struct TrustListStatus: Codable, Sendable, Hashable {
         case ageSeconds = "age_seconds"
     }
 }
-
-/// A value behind a lock, for state shared between the agent's tasks.
-final class LockedBox<Value: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Value
-
-    init(_ value: Value) { stored = value }
-
-    var value: Value {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
-    }
-}

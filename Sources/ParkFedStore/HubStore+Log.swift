@@ -10,8 +10,11 @@ public struct LogCandidate: Sendable {
     public var issuedAt: Date
     public var jws: String
     public var leafHash: Data
+    /// What the assertion does to pass state, applied in the transaction that appends it.
+    public var effect: PassEffect?
 
-    public init(id: String, park: String, type: String, kid: String, issuedAt: Date, jws: String, leafHash: Data) {
+    public init(id: String, park: String, type: String, kid: String, issuedAt: Date, jws: String, leafHash: Data, effect: PassEffect? = nil) {
+        self.effect = effect
         self.id = id
         self.park = park
         self.type = type
@@ -72,8 +75,9 @@ extension HubStore {
         startIndex: UInt64,
         now: Date,
         checkpoint: @Sendable ([Data]) throws -> CheckpointRecord
-    ) throws -> (outcomes: [LogOutcome], checkpoint: CheckpointRecord?) {
+    ) throws -> (outcomes: [LogOutcome], checkpoint: CheckpointRecord?, effects: [String: PassEffectResult]) {
         try pool.write { db in
+            var effects: [String: PassEffectResult] = [:]
             var outcomes: [LogOutcome] = []
             var appended: [Data] = []
             var inBatch: [String: (index: UInt64, jws: String)] = [:]
@@ -101,13 +105,16 @@ extension HubStore {
                 appended.append(candidate.leafHash)
                 inBatch[candidate.id] = (index, candidate.jws)
                 outcomes.append(.appended(index: index))
+                if let effect = candidate.effect {
+                    effects[candidate.id] = try Self.apply(effect, entryID: candidate.id, logIndex: index, now: now, db)
+                }
             }
-            guard !appended.isEmpty else { return (outcomes, nil) }
+            guard !appended.isEmpty else { return (outcomes, nil, effects) }
             let record = try checkpoint(appended)
             try db.execute(
                 sql: "INSERT INTO checkpoints (tree_size, root_hash, created_at, note) VALUES (?, ?, ?, ?)",
                 arguments: [Int64(record.treeSize), record.rootHash, StoredTime.millis(record.createdAt), record.note])
-            return (outcomes, record)
+            return (outcomes, record, effects)
         }
     }
 

@@ -140,6 +140,7 @@ public final class HubStore: Sendable {
                 CREATE INDEX card_authorisations_open ON card_authorisations(card_id, state);
                 """)
         }
+        registerPassMigrations(&migrator)
         return migrator
     }
 

@@ -67,7 +67,7 @@ import Testing
         let badSum = try signRaw(#"{"id":"\#(UUIDv7.make())","type":"card.spent","park":"P001","issued_at":"\#(stamp)","data":{"card_id":"C1","request_id":"R1","amount_minor":100,"principal_minor":80,"bonus_minor":10,"currency":"CNY"}}"#, typ: "parkfed-card.spent+jwt")
         let badID = try signRaw(#"{"id":"not-a-uuid","type":"member.linked","park":"P001","issued_at":"\#(stamp)","data":{"member_id":"M1","local_member_number":"L1"}}"#, typ: "parkfed-member.linked+jwt")
         let future = try Self.sign(p1, 4, now: Date().addingTimeInterval(600))
-        let ancient = try Self.sign(p1, 5, now: Date().addingTimeInterval(-600))
+        let ancient = try Self.sign(p1, 5, now: Date().addingTimeInterval(-8 * 86_400))
         let noneAlg = "eyJhbGciOiJub25lIn0." + parts[1] + "."
         let garbage = "this is not a jws"
         // The same id with different bytes.

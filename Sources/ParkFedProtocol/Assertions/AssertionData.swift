@@ -83,17 +83,20 @@ public struct PassRedeemed: Codable, Sendable, Hashable {
     public var gate: String
     public var enteredAt: Date
     public var offline: Bool
+    /// The scanned pass code (the issuer's signed JWS), so that the entry is evidence on its own.
+    public var code: String
 
-    public init(passID: String, issuerPark: ParkID, gate: String, enteredAt: Date, offline: Bool) {
+    public init(passID: String, issuerPark: ParkID, gate: String, enteredAt: Date, offline: Bool, code: String) {
         self.passID = passID
         self.issuerPark = issuerPark
         self.gate = gate
         self.enteredAt = enteredAt
         self.offline = offline
+        self.code = code
     }
 
     enum CodingKeys: String, CodingKey {
-        case gate, offline
+        case gate, offline, code
         case passID = "pass_id"
         case issuerPark = "issuer_park"
         case enteredAt = "entered_at"
@@ -102,6 +105,7 @@ public struct PassRedeemed: Codable, Sendable, Hashable {
     func validate() throws(WireError) {
         try Check.identifier(passID, "pass_id")
         try Check.identifier(gate, "gate")
+        guard (1...PassCode.maximumLength).contains(code.utf8.count) else { throw WireError("code must be 1-\(PassCode.maximumLength) bytes") }
     }
 }
 
@@ -137,26 +141,34 @@ public struct PassRefunded: Codable, Sendable, Hashable {
 public struct PassTransferred: Codable, Sendable, Hashable {
     public var passID: String
     public var newHolder: HolderRef
+    /// The generation of the new code; every older code stops working.
+    public var generation: Int
+    public var resalePriceMinor: Int64
     public var feeMinor: Int64
     public var currency: String
 
-    public init(passID: String, newHolder: HolderRef, feeMinor: Int64, currency: String = "CNY") {
+    public init(passID: String, newHolder: HolderRef, generation: Int, resalePriceMinor: Int64, feeMinor: Int64, currency: String = "CNY") {
         self.passID = passID
         self.newHolder = newHolder
+        self.generation = generation
+        self.resalePriceMinor = resalePriceMinor
         self.feeMinor = feeMinor
         self.currency = currency
     }
 
     enum CodingKeys: String, CodingKey {
-        case currency
+        case currency, generation
         case passID = "pass_id"
         case newHolder = "new_holder"
+        case resalePriceMinor = "resale_price_minor"
         case feeMinor = "fee_minor"
     }
 
     func validate() throws(WireError) {
         try Check.identifier(passID, "pass_id")
         try newHolder.validate("new_holder")
+        guard (1...1_000_000).contains(generation) else { throw WireError("generation must be 1-1000000") }
+        try Check.amount(resalePriceMinor, "resale_price_minor")
         try Check.amount(feeMinor, "fee_minor")
         try Check.currency(currency)
     }
@@ -367,7 +379,7 @@ public enum Check {
         guard (try? Currency(value)) != nil else { throw WireError("currency must be a three-letter ISO 4217 code") }
     }
 
-    static func text(_ value: String, _ field: String, max: Int) throws(WireError) {
+    public static func text(_ value: String, _ field: String, max: Int) throws(WireError) {
         guard !value.isEmpty, value.count <= max else { throw WireError("\(field) must be 1-\(max) characters") }
     }
 
@@ -377,11 +389,6 @@ public enum Check {
 
     /// `YYYY-MM-DD`, a real calendar day.
     static func day(_ value: String, _ field: String) throws(WireError) {
-        let parts = value.split(separator: "-", omittingEmptySubsequences: false)
-        guard value.utf8.count == 10, parts.count == 3, let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
-              parts[0].count == 4, (1...12).contains(month)
-        else { throw WireError("\(field) must be a date YYYY-MM-DD") }
-        let days = [31, (year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-        guard (1...days[month - 1]).contains(day) else { throw WireError("\(field) must be a date YYYY-MM-DD") }
+        guard (try? CivilDay(value)) != nil else { throw WireError("\(field) must be a date YYYY-MM-DD") }
     }
 }

@@ -1,0 +1,128 @@
+import Foundation
+import ParkFedCrypto
+import ParkFedDomain
+import ParkFedProtocol
+import ParkFedStore
+
+/// Combo passes at the hub: the product catalogue, exactly-once entries (a gate's `pass.redeemed` is decided and
+/// logged in one transaction, so two gates can never both take the last entry), refunds and transfers by the
+/// issuing park, the revocation list gates fetch, and the conflicts offline entries caused.
+extension Hub {
+    /// Imports `partners/products.json` (validated: allocations add up, parks and dates are real).
+    public func importProducts(file: String, now: Date = Date()) throws -> Int {
+        guard let data = FileManager.default.contents(atPath: file) else { throw WireError("cannot read \(file)") }
+        let products = try ProductCatalog.load(data)
+        try passes.install(products, now: now)
+        return products.count
+    }
+
+    /// A gate's entry: decided against the pass's state and logged in the same transaction when admitted.
+    public func redeem(_ request: RedeemRequest, peer: AuthenticatedPeer, now: Date = Date()) throws -> RedeemResponse {
+        _ = try Self.park(of: peer)
+        let outcome: (result: IngestResult, payload: AssertionPayload, effect: PassEffectResult?)
+        do {
+            outcome = try log.decide(request.assertion, from: peer.principal, now: now, skew: TimeInterval(configuration.assertionSkewSeconds),
+                                     maxDelay: TimeInterval(configuration.assertionMaxDelaySeconds), expecting: .passRedeemed)
+        } catch let denied as PassDenied {
+            metrics.gateDecision(reason: denied.reason)
+            let passID = (try? JWS(compact: request.assertion)).flatMap { try? Assertions.decodePayload($0) }.flatMap { payload -> String? in
+                if case .passRedeemed(let data) = payload.data { return data.passID } else { return nil }
+            } ?? ""
+            return RedeemResponse(decision: .deny, reason: denied.reason, detail: denied.detail, passID: passID)
+        }
+        guard case .passRedeemed(let data) = outcome.payload.data else { throw ProblemDetails(status: 500, code: "internal_error", title: "Unexpected payload") }
+        let record = try store.pass(data.passID)
+        switch outcome.effect {
+        case .admitted(let admission):
+            metrics.gateDecision(reason: "allow")
+            return RedeemResponse(decision: .allow, passID: data.passID, entriesLeft: admission.entriesLeft,
+                                  activatedOn: record?.activatedOn?.description, usableUntil: admission.usableUntil?.description,
+                                  logIndex: outcome.result.index)
+        case .conflict(let refusal):
+            return RedeemResponse(decision: .deny, reason: refusal.rawValue, passID: data.passID)
+        case .applied, nil:
+            // A retried request: answer as the entry was first decided.
+            guard let entry = try store.passEntry(outcome.payload.id) else {
+                throw ProblemDetails(status: 500, code: "internal_error", title: "Entry not recorded")
+            }
+            if entry.counted {
+                return RedeemResponse(decision: .allow, passID: data.passID, activatedOn: record?.activatedOn?.description, logIndex: outcome.result.index)
+            }
+            return RedeemResponse(decision: .deny, reason: entry.conflict, passID: data.passID)
+        }
+    }
+
+    /// A pass as the hub knows it: for its issuing park, clearing staff and the operator.
+    public func passView(_ id: String, peer: AuthenticatedPeer) throws -> PassView {
+        try Self.checkIdentifier(id, "pass id")
+        guard let record = try store.pass(id) else { throw ProblemDetails(status: 404, code: "unknown_pass", title: "Unknown pass", detail: "no pass \(id)") }
+        switch peer.principal {
+        case .park(let park) where park == record.issuer: break
+        case .clearing, .hub: break
+        default: throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "Only the issuing park and clearing staff see a pass")
+        }
+        guard let product = passes.product(record.product) else {
+            throw ProblemDetails(status: 409, code: "unknown_product", title: "Unknown product", detail: "product \(record.product) is not in the catalogue")
+        }
+        let state = ComboPass(id: id, product: product, issuer: record.issuer, validFrom: record.validFrom, validUntil: record.validUntil,
+                              generation: record.generation, refunded: record.refundedMinor != nil, activatedOn: record.activatedOn, entries: record.entries)
+        return PassView(
+            passID: id, product: record.product, issuer: record.issuer.rawValue, generation: record.generation,
+            state: record.refundedMinor == nil ? "active" : "refunded", validFrom: record.validFrom.description, validUntil: record.validUntil.description,
+            activatedOn: record.activatedOn?.description, usableUntil: state.usableUntil.description,
+            entries: record.entries.sorted { $0.key.rawValue < $1.key.rawValue }.map { PassView.Entries(park: $0.key.rawValue, count: $0.value) },
+            entriesUsed: state.usedTotal, refundDueMinor: record.refundedMinor == nil ? ((try? state.refundDue().minorUnits) ?? 0) : 0,
+            refundedMinor: record.refundedMinor, currency: product.price.currency.code)
+    }
+
+    /// The issuing park refunds a pass: its signed `pass.refunded` must name exactly the refund due now.
+    public func refundPass(_ id: String, _ request: PassChangeRequest, peer: AuthenticatedPeer, now: Date = Date()) throws -> PassView {
+        try change(id, request, peer: peer, type: .passRefunded, now: now)
+    }
+
+    /// The issuing park transfers a pass to a new holder: next generation, within the product's cap and fee.
+    public func transferPass(_ id: String, _ request: PassChangeRequest, peer: AuthenticatedPeer, now: Date = Date()) throws -> PassView {
+        try change(id, request, peer: peer, type: .passTransferred, now: now)
+    }
+
+    func change(_ id: String, _ request: PassChangeRequest, peer: AuthenticatedPeer, type: AssertionType, now: Date) throws -> PassView {
+        _ = try Self.park(of: peer)
+        try Self.checkIdentifier(id, "pass id")
+        do {
+            let outcome = try log.decide(request.assertion, from: peer.principal, now: now, skew: TimeInterval(configuration.assertionSkewSeconds),
+                                         maxDelay: TimeInterval(configuration.assertionMaxDelaySeconds), expecting: type)
+            let named: String? = switch outcome.payload.data {
+            case .passRefunded(let data): data.passID
+            case .passTransferred(let data): data.passID
+            default: nil
+            }
+            guard named == id else {
+                throw ProblemDetails(status: 400, code: "pass_mismatch", title: "The assertion is about another pass")
+            }
+        } catch let denied as PassDenied {
+            let status = denied.reason == "unknown_pass" ? 404 : 409
+            throw ProblemDetails(status: status, code: denied.reason, title: "Pass change refused", detail: denied.detail)
+        }
+        return try passView(id, peer: peer)
+    }
+
+    public func passRevocations(after: Int64, peer: AuthenticatedPeer) throws -> PassRevocations {
+        let rows = try store.passRevocations(after: after, limit: 10_000)
+        return PassRevocations(revocations: rows.map { .init(seq: $0.seq, passID: $0.passID, minimumGeneration: $0.minimumGeneration, refunded: $0.refunded) },
+                               last: rows.last?.seq ?? after)
+    }
+
+    /// Conflicting offline entries: a park sees those at its gates or of its passes; clearing staff see all.
+    public func passConflicts(peer: AuthenticatedPeer) throws -> PassConflicts {
+        let park: ParkID?
+        switch peer.principal {
+        case .park(let id): park = id
+        case .clearing, .hub: park = nil
+        default: throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "Not for this principal")
+        }
+        let rows = try store.passConflicts(park: park, limit: 1000)
+        return PassConflicts(conflicts: rows.map {
+            .init(entryID: $0.entryID, passID: $0.passID, park: $0.park, issuer: $0.issuer, reason: $0.reason, enteredAt: $0.enteredAt, logIndex: $0.logIndex)
+        })
+    }
+}

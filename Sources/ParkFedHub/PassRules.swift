@@ -1,0 +1,82 @@
+import Foundation
+import ParkFedCrypto
+import ParkFedDomain
+import ParkFedProtocol
+import ParkFedStore
+
+/// The hub's view of the combo pass products and of what each pass assertion does to pass state. Products are
+/// loaded from the store at start and replaced when the operator imports a new catalogue.
+public final class PassRules: Sendable {
+    let products: LockedBox<[String: ComboProduct]>
+    let store: HubStore
+    public let calendar: BusinessCalendar
+
+    public init(store: HubStore, calendar: BusinessCalendar) throws {
+        self.store = store
+        self.calendar = calendar
+        var loaded: [String: ComboProduct] = [:]
+        for body in try store.productBodies() {
+            let product = try StrictJSON.decode(ProductCatalog.Product.self, from: Data(body.utf8)).domain()
+            loaded[product.id] = product
+        }
+        products = LockedBox(loaded)
+    }
+
+    public func product(_ id: String) -> ComboProduct? { products.value[id] }
+
+    public var catalog: ProductCatalog {
+        ProductCatalog(products: products.value.values.sorted { $0.id < $1.id }.map { ProductCatalog.Product($0) })
+    }
+
+    /// Stores and activates products (a catalogue import).
+    func install(_ list: [ComboProduct], now: Date) throws {
+        for product in list {
+            let body = String(decoding: try StrictJSON.encoder.encode(ProductCatalog.Product(product)), as: UTF8.self)
+            try store.upsertProduct(id: product.id, body: body, now: now)
+        }
+        products.withLock { current in for product in list { current[product.id] = product } }
+    }
+
+    /// Verifies a scanned code against the keys the hub knows: signature, key status, issuer.
+    func verify(code text: String, keys: [String: AssertionLog.KeyInfo]) -> Result<(PassCode, ComboProduct), PassRefusal> {
+        let code: PassCode
+        do { code = try PassCode(parsing: text) } catch { return .failure(error) }
+        guard let key = keys[code.kid] else { return .failure(.unknownKey) }
+        guard key.park == code.issuer, code.jws.isSigned(by: key.key) else { return .failure(.forged) }
+        guard !key.revoked else { return .failure(.revoked) }
+        guard let product = product(code.payload.product) else { return .failure(.unknownProduct) }
+        return .success((code, product))
+    }
+
+    /// The effect of an assertion on pass state, or nil for assertions that have none.
+    func effect(of payload: AssertionPayload, mode: PassEffectMode, keys: [String: AssertionLog.KeyInfo]) -> PassEffect? {
+        switch payload.data {
+        case .passIssued(let data):
+            guard let product = product(data.product), let from = try? CivilDay(data.validFrom), let until = try? CivilDay(data.validUntil) else { return nil }
+            let facts = PassCodeFacts(passID: data.passID, issuer: payload.park, validFrom: from, validUntil: until, generation: 0)
+            return .issued(facts: facts, product: product, priceMinor: data.priceMinor, holderMasked: data.holder.nameMasked)
+        case .passRedeemed(let data):
+            let day = calendar.day(of: data.enteredAt)
+            switch verify(code: data.code, keys: keys) {
+            case .failure(let refusal):
+                return .entry(park: payload.park, enteredAt: data.enteredAt, day: day, facts: nil, codeProblem: refusal, product: nil, mode: mode)
+            case .success(let (code, product)):
+                guard code.passID == data.passID, code.issuer == data.issuerPark else {
+                    return .entry(park: payload.park, enteredAt: data.enteredAt, day: day, facts: nil, codeProblem: .forged, product: nil, mode: mode)
+                }
+                let facts = PassCodeFacts(passID: code.passID, issuer: code.issuer, validFrom: code.validFrom, validUntil: code.validUntil,
+                                          generation: code.generation)
+                return .entry(park: payload.park, enteredAt: data.enteredAt, day: day, facts: facts, codeProblem: nil, product: product, mode: mode)
+            }
+        case .passRefunded(let data):
+            guard let record = try? store.pass(data.passID), let product = product(record.product) else { return nil }
+            return .refund(passID: data.passID, issuer: payload.park, amountMinor: data.amountMinor, product: product, mode: mode)
+        case .passTransferred(let data):
+            guard let record = try? store.pass(data.passID), let product = product(record.product) else { return nil }
+            return .transfer(passID: data.passID, issuer: payload.park, generation: data.generation, resalePriceMinor: data.resalePriceMinor,
+                             feeMinor: data.feeMinor, product: product, mode: mode)
+        default:
+            return nil
+        }
+    }
+}

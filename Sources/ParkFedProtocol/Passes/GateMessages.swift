@@ -1,0 +1,169 @@
+import Foundation
+
+/// `POST /v1/gate/scans` (node agent, gate devices): a scanned code at a named gate.
+public struct GateScanRequest: Codable, Sendable {
+    public var code: String
+    public var gate: String
+
+    public init(code: String, gate: String) {
+        self.code = code
+        self.gate = gate
+    }
+}
+
+/// The gate's answer: allow or deny, a machine reason, a human message, the masked holder name, entries left.
+public struct GateDecision: Codable, Sendable, Hashable {
+    public enum Decision: String, Codable, Sendable { case allow, deny }
+    /// How the entry was decided: by the hub (`online`) or against the node's own state (`offline`).
+    public enum Mode: String, Codable, Sendable { case online, offline }
+    public var decision: Decision
+    public var reason: String?
+    public var message: String
+    public var passID: String?
+    public var product: String?
+    public var holderNameMasked: String?
+    public var entriesLeft: Int?
+    public var usableUntil: String?
+    public var mode: Mode
+    public var entryID: String?
+
+    public init(decision: Decision, reason: String? = nil, message: String, passID: String? = nil, product: String? = nil,
+                holderNameMasked: String? = nil, entriesLeft: Int? = nil, usableUntil: String? = nil, mode: Mode, entryID: String? = nil) {
+        self.decision = decision
+        self.reason = reason
+        self.message = message
+        self.passID = passID
+        self.product = product
+        self.holderNameMasked = holderNameMasked
+        self.entriesLeft = entriesLeft
+        self.usableUntil = usableUntil
+        self.mode = mode
+        self.entryID = entryID
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case decision, reason, message, product, mode
+        case passID = "pass_id"
+        case holderNameMasked = "holder_name_masked"
+        case entriesLeft = "entries_left"
+        case usableUntil = "usable_until"
+        case entryID = "entry_id"
+    }
+}
+
+/// A real-name holder as a window or kiosk enters it: full name and ID document (kept out of QR codes and logs).
+public struct HolderInput: Codable, Sendable, Hashable {
+    public var name: String
+    public var idType: String
+    public var idNumber: String
+
+    public init(name: String, idType: String, idNumber: String) {
+        self.name = name
+        self.idType = idType
+        self.idNumber = idNumber
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name
+        case idType = "id_type"
+        case idNumber = "id_number"
+    }
+}
+
+/// `POST /v1/passes` (node agent, window and kiosk devices): sell a combo pass.
+public struct PassSaleRequest: Codable, Sendable {
+    public var product: String
+    public var channel: String
+    public var holder: HolderInput
+    /// The visit date (default: today in the federation's time zone).
+    public var date: String?
+
+    public init(product: String, channel: String, holder: HolderInput, date: String? = nil) {
+        self.product = product
+        self.channel = channel
+        self.holder = holder
+        self.date = date
+    }
+}
+
+/// The sold pass: its code (for the QR), where to fetch the QR image, and what the visitor is told.
+public struct PassSaleResponse: Codable, Sendable, Hashable {
+    public var passID: String
+    public var code: String
+    public var qrVersion: Int
+    public var product: String
+    public var holderNameMasked: String
+    public var idNumberMasked: String
+    public var validFrom: String
+    public var validUntil: String
+    public var priceMinor: Int64
+    public var currency: String
+    public var generation: Int
+
+    public init(passID: String, code: String, qrVersion: Int, product: String, holderNameMasked: String, idNumberMasked: String,
+                validFrom: String, validUntil: String, priceMinor: Int64, currency: String, generation: Int) {
+        self.passID = passID
+        self.code = code
+        self.qrVersion = qrVersion
+        self.product = product
+        self.holderNameMasked = holderNameMasked
+        self.idNumberMasked = idNumberMasked
+        self.validFrom = validFrom
+        self.validUntil = validUntil
+        self.priceMinor = priceMinor
+        self.currency = currency
+        self.generation = generation
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case code, product, currency, generation
+        case passID = "pass_id"
+        case qrVersion = "qr_version"
+        case holderNameMasked = "holder_name_masked"
+        case idNumberMasked = "id_number_masked"
+        case validFrom = "valid_from"
+        case validUntil = "valid_until"
+        case priceMinor = "price_minor"
+    }
+}
+
+/// `POST /v1/passes/{id}/refund` (node agent, window devices).
+public struct PassRefundOrder: Codable, Sendable {
+    public var reason: String
+    public init(reason: String) { self.reason = reason }
+}
+
+/// The refund made: the amount returned to the visitor.
+public struct PassRefundResult: Codable, Sendable, Hashable {
+    public var passID: String
+    public var refundedMinor: Int64
+    public var currency: String
+
+    public init(passID: String, refundedMinor: Int64, currency: String) {
+        self.passID = passID
+        self.refundedMinor = refundedMinor
+        self.currency = currency
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case currency
+        case passID = "pass_id"
+        case refundedMinor = "refunded_minor"
+    }
+}
+
+/// `POST /v1/passes/{id}/transfer` (node agent, window devices): to a new named holder at a resale price.
+public struct PassTransferOrder: Codable, Sendable {
+    public var newHolder: HolderInput
+    public var resalePriceMinor: Int64
+
+    public init(newHolder: HolderInput, resalePriceMinor: Int64) {
+        self.newHolder = newHolder
+        self.resalePriceMinor = resalePriceMinor
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case newHolder = "new_holder"
+        case resalePriceMinor = "resale_price_minor"
+    }
+}

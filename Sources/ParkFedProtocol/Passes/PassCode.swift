@@ -1,0 +1,78 @@
+import Foundation
+import ParkFedCrypto
+import ParkFedDomain
+
+/// The string a visitor's QR code carries: a compact JWS (EdDSA) signed by the selling park, so any JOSE library
+/// can verify it, with a deliberately short payload so that it fits a QR code of version 15 at level M (412 bytes).
+/// It names the pass, product, validity, generation and the masked holder name; never the ID document number.
+public struct PassCode: Sendable, Hashable {
+    public struct Payload: Codable, Sendable, Hashable {
+        /// Format version (1).
+        public var version: Int
+        public var issuer: String
+        public var passID: String
+        public var product: String
+        public var validFrom: String
+        public var validUntil: String
+        /// Bumped by a transfer or re-issue; older generations are refused.
+        public var generation: Int
+        /// The masked holder name (at most 16 characters).
+        public var name: String
+
+        public init(issuer: ParkID, passID: String, product: String, validFrom: CivilDay, validUntil: CivilDay, generation: Int, name: String) {
+            version = 1
+            self.issuer = issuer.rawValue
+            self.passID = passID
+            self.product = product
+            self.validFrom = validFrom.description
+            self.validUntil = validUntil.description
+            self.generation = generation
+            self.name = String(name.prefix(16))
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case version = "v", issuer = "p", passID = "id", product = "pr", validFrom = "f", validUntil = "u", generation = "g", name = "n"
+        }
+    }
+
+    /// The JWS `typ` of pass codes.
+    public static let jwsType = "pf-pass"
+    public static let maximumLength = 412
+
+    public let text: String
+    public let jws: JWS
+    public let payload: Payload
+    public let issuer: ParkID
+    public let validFrom: CivilDay
+    public let validUntil: CivilDay
+
+    /// Signs a pass code with the issuing park's key.
+    public static func make(_ payload: Payload, key: SigningKey) throws -> PassCode {
+        let body = try StrictJSON.encoder.encode(payload)
+        let jws = try JWS.sign(payload: body, kid: key.kid, type: jwsType, with: key)
+        guard jws.compact.utf8.count <= maximumLength else {
+            throw WireError("the pass code is \(jws.compact.utf8.count) bytes; a QR code of version 15-M holds \(maximumLength)")
+        }
+        return try PassCode(parsing: jws.compact)
+    }
+
+    /// Parses a scanned string (signature not yet checked). Anything malformed is `forged`.
+    public init(parsing text: String) throws(PassRefusal) {
+        guard text.utf8.count <= Self.maximumLength, let jws = try? JWS(compact: text), jws.header.typ == Self.jwsType, jws.header.kid != nil,
+              let payload = try? StrictJSON.decode(Payload.self, from: jws.payload), payload.version == 1,
+              let issuer = try? ParkID(payload.issuer), (try? Check.identifier(payload.passID, "id")) != nil,
+              (try? Check.identifier(payload.product, "pr")) != nil, (0...1_000_000).contains(payload.generation),
+              let from = try? CivilDay(payload.validFrom), let until = try? CivilDay(payload.validUntil), from <= until
+        else { throw .forged }
+        self.text = text
+        self.jws = jws
+        self.payload = payload
+        self.issuer = issuer
+        validFrom = from
+        validUntil = until
+    }
+
+    public var kid: String { jws.header.kid ?? "" }
+    public var passID: String { payload.passID }
+    public var generation: Int { payload.generation }
+}

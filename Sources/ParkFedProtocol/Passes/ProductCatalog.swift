@@ -1,0 +1,145 @@
+import Foundation
+import ParkFedDomain
+
+/// `partners/products.json` and `GET /v1/products`: the federation's combo pass products.
+public struct ProductCatalog: Codable, Sendable, Hashable {
+    public struct Product: Codable, Sendable, Hashable {
+        public struct Validity: Codable, Sendable, Hashable {
+            public enum Kind: String, Codable, Sendable { case fixed, fromFirstUse = "from_first_use" }
+            public var kind: Kind
+            public var from: String?
+            public var until: String?
+            public var days: Int?
+            public var activateWithinDays: Int?
+
+            public init(kind: Kind, from: String? = nil, until: String? = nil, days: Int? = nil, activateWithinDays: Int? = nil) {
+                self.kind = kind
+                self.from = from
+                self.until = until
+                self.days = days
+                self.activateWithinDays = activateWithinDays
+            }
+
+            enum CodingKeys: String, CodingKey {
+                case kind, from, until, days
+                case activateWithinDays = "activate_within_days"
+            }
+        }
+
+        public struct Member: Codable, Sendable, Hashable {
+            public var park: String
+            public var entries: Int?
+            public var allocationMinor: Int64
+
+            public init(park: String, entries: Int? = nil, allocationMinor: Int64) {
+                self.park = park
+                self.entries = entries
+                self.allocationMinor = allocationMinor
+            }
+
+            enum CodingKeys: String, CodingKey {
+                case park, entries
+                case allocationMinor = "allocation_minor"
+            }
+        }
+
+        public var id: String
+        public var name: String
+        public var currency: String
+        public var priceMinor: Int64
+        public var validity: Validity
+        public var members: [Member]
+        public var entriesTotal: Int?
+        public var transferable: Bool?
+        public var resaleCapMinor: Int64?
+        public var transferFeeMinor: Int64?
+        public var refundRule: String?
+
+        public init(id: String, name: String, currency: String = "CNY", priceMinor: Int64, validity: Validity, members: [Member],
+                    entriesTotal: Int? = nil, transferable: Bool? = nil, resaleCapMinor: Int64? = nil, transferFeeMinor: Int64? = nil,
+                    refundRule: String? = nil) {
+            self.id = id
+            self.name = name
+            self.currency = currency
+            self.priceMinor = priceMinor
+            self.validity = validity
+            self.members = members
+            self.entriesTotal = entriesTotal
+            self.transferable = transferable
+            self.resaleCapMinor = resaleCapMinor
+            self.transferFeeMinor = transferFeeMinor
+            self.refundRule = refundRule
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id, name, currency, validity, members, transferable
+            case priceMinor = "price_minor"
+            case entriesTotal = "entries_total"
+            case resaleCapMinor = "resale_cap_minor"
+            case transferFeeMinor = "transfer_fee_minor"
+            case refundRule = "refund_rule"
+        }
+
+        /// The domain product, with every rule checked (ids, dates, allocations adding up to the price).
+        public func domain() throws(WireError) -> ComboProduct {
+            do {
+                try Check.identifier(id, "id")
+                try Check.text(name, "name", max: 200)
+                let validity: ComboProduct.Validity
+                switch self.validity.kind {
+                case .fixed:
+                    guard let from = self.validity.from, let until = self.validity.until, self.validity.days == nil else {
+                        throw WireError("a fixed validity has from and until")
+                    }
+                    validity = .fixed(from: try CivilDay(from), until: try CivilDay(until))
+                case .fromFirstUse:
+                    guard let days = self.validity.days, self.validity.from == nil, self.validity.until == nil else {
+                        throw WireError("a from_first_use validity has days (and activate_within_days)")
+                    }
+                    validity = .fromFirstUse(days: days, activateWithinDays: self.validity.activateWithinDays ?? 90)
+                }
+                let members = try self.members.map { member throws -> ComboProduct.Member in
+                    ComboProduct.Member(park: try ParkID(member.park), entries: member.entries ?? 1, allocationPerEntry: member.allocationMinor)
+                }
+                guard let rule = ComboProduct.RefundRule(rawValue: refundRule ?? "unused_allocations") else {
+                    throw WireError("refund_rule is unused_allocations or unused_pass_only")
+                }
+                let transfer = ComboProduct.TransferTerms(allowed: transferable ?? false, resaleCapMinor: resaleCapMinor, feeMinor: transferFeeMinor ?? 0)
+                return try ComboProduct(id: id, name: name, price: Money(minorUnits: priceMinor, currency: try Currency(currency)),
+                                        members: members, validity: validity, entriesTotal: entriesTotal, transfer: transfer, refundRule: rule)
+            } catch let error as WireError {
+                throw WireError("product \(id): \(error.message)")
+            } catch {
+                throw WireError("product \(id): \(error)")
+            }
+        }
+
+        /// The wire form of a domain product.
+        public init(_ product: ComboProduct) {
+            let validity: Validity = switch product.validity {
+            case .fixed(let from, let until): Validity(kind: .fixed, from: from.description, until: until.description)
+            case .fromFirstUse(let days, let window): Validity(kind: .fromFirstUse, days: days, activateWithinDays: window)
+            }
+            self.init(id: product.id, name: product.name, currency: product.price.currency.code, priceMinor: product.price.minorUnits, validity: validity,
+                      members: product.members.map { Member(park: $0.park.rawValue, entries: $0.entries, allocationMinor: $0.allocationPerEntry) },
+                      entriesTotal: product.entriesTotal, transferable: product.transfer.allowed, resaleCapMinor: product.transfer.resaleCapMinor,
+                      transferFeeMinor: product.transfer.feeMinor, refundRule: product.refundRule.rawValue)
+        }
+    }
+
+    public var products: [Product]
+
+    public init(products: [Product]) { self.products = products }
+
+    /// Decodes and checks a catalogue: strict JSON, every product valid, no id twice.
+    public static func load(_ data: Data) throws(WireError) -> [ComboProduct] {
+        let catalog = try StrictJSON.decode(ProductCatalog.self, from: data)
+        var seen = Set<String>()
+        var products: [ComboProduct] = []
+        for product in catalog.products {
+            guard seen.insert(product.id).inserted else { throw WireError("product \(product.id) is listed twice") }
+            products.append(try product.domain())
+        }
+        return products
+    }
+}

@@ -1,0 +1,303 @@
+import Foundation
+import GRDB
+import ParkFedDomain
+
+/// What the facts of a verified pass code say (the issuer's signature has been checked by the hub).
+public struct PassCodeFacts: Sendable, Hashable {
+    public var passID: String
+    public var issuer: ParkID
+    public var validFrom: CivilDay
+    public var validUntil: CivilDay
+    public var generation: Int
+
+    public init(passID: String, issuer: ParkID, validFrom: CivilDay, validUntil: CivilDay, generation: Int) {
+        self.passID = passID
+        self.issuer = issuer
+        self.validFrom = validFrom
+        self.validUntil = validUntil
+        self.generation = generation
+    }
+}
+
+/// How strictly a pass effect applies. `decide`: the request waits for the answer (gate, refund, transfer) and a
+/// refusal rolls the whole transaction back, so nothing is logged. `record`: the assertion is a fact that already
+/// happened (an offline entry delivered later), so it is logged whatever the pass state, and a rule it breaks is
+/// kept as a conflict.
+public enum PassEffectMode: Sendable, Hashable { case decide, record }
+
+/// What an accepted assertion does to the hub's pass state, applied in the transaction that logs it.
+public enum PassEffect: Sendable, Hashable {
+    case issued(facts: PassCodeFacts, product: ComboProduct, priceMinor: Int64, holderMasked: String)
+    /// `facts` is nil when the scanned code itself did not verify (`codeProblem` says why).
+    case entry(park: ParkID, enteredAt: Date, day: CivilDay, facts: PassCodeFacts?, codeProblem: PassRefusal?, product: ComboProduct?, mode: PassEffectMode)
+    case refund(passID: String, issuer: ParkID, amountMinor: Int64, product: ComboProduct, mode: PassEffectMode)
+    case transfer(passID: String, issuer: ParkID, generation: Int, resalePriceMinor: Int64, feeMinor: Int64, product: ComboProduct, mode: PassEffectMode)
+}
+
+/// The outcome of a pass effect.
+public enum PassEffectResult: Sendable, Hashable {
+    case admitted(ComboPass.Admission)
+    case conflict(PassRefusal)
+    case applied
+}
+
+/// A refusal of a `decide` effect: the transaction is rolled back and the caller answers with `reason`.
+public struct PassDenied: Error, Sendable, Hashable {
+    public let reason: String
+    public let detail: String
+    public init(_ reason: String, _ detail: String) {
+        self.reason = reason
+        self.detail = detail
+    }
+}
+
+/// A pass as the hub stores it.
+public struct PassRecord: Sendable, Hashable {
+    public var id: String
+    public var issuer: ParkID
+    public var product: String
+    public var validFrom: CivilDay
+    public var validUntil: CivilDay
+    public var generation: Int
+    public var refundedMinor: Int64?
+    public var activatedOn: CivilDay?
+    public var entries: [ParkID: Int]
+}
+
+/// A conflicting entry as stored.
+public struct PassConflictRecord: Sendable, Hashable {
+    public var entryID: String
+    public var passID: String
+    public var park: String
+    public var issuer: String
+    public var reason: String
+    public var enteredAt: Date
+    public var logIndex: UInt64
+}
+
+extension HubStore {
+    static func registerPassMigrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v5-passes") { db in
+            try db.execute(sql: """
+                CREATE TABLE products (id TEXT PRIMARY KEY, body TEXT NOT NULL, updated_at INTEGER NOT NULL);
+                CREATE TABLE passes (
+                    id TEXT PRIMARY KEY,
+                    issuer TEXT NOT NULL,
+                    product TEXT NOT NULL,
+                    valid_from TEXT NOT NULL,
+                    valid_until TEXT NOT NULL,
+                    generation INTEGER NOT NULL DEFAULT 0,
+                    refunded_minor INTEGER,
+                    activated_on TEXT,
+                    price_minor INTEGER,
+                    holder_masked TEXT,
+                    created_at INTEGER NOT NULL
+                );
+                CREATE TABLE pass_entries (
+                    entry_id TEXT PRIMARY KEY,
+                    pass_id TEXT NOT NULL,
+                    park TEXT NOT NULL,
+                    issuer TEXT NOT NULL,
+                    day TEXT NOT NULL,
+                    entered_at INTEGER NOT NULL,
+                    mode TEXT NOT NULL CHECK (mode IN ('decide', 'record')),
+                    counted INTEGER NOT NULL,
+                    conflict TEXT,
+                    log_index INTEGER NOT NULL
+                );
+                CREATE INDEX pass_entries_by_pass ON pass_entries(pass_id, counted);
+                CREATE INDEX pass_entries_conflicts ON pass_entries(log_index) WHERE conflict IS NOT NULL;
+                CREATE TABLE pass_revocations (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    pass_id TEXT NOT NULL,
+                    minimum_generation INTEGER NOT NULL,
+                    refunded INTEGER NOT NULL,
+                    at INTEGER NOT NULL
+                );
+                ALTER TABLE obligations ADD COLUMN assertion_id TEXT;
+                """)
+        }
+    }
+
+    // MARK: Products
+
+    public func upsertProduct(id: String, body: String, now: Date) throws {
+        try pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO products (id, body, updated_at) VALUES (?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at
+                """, arguments: [id, body, StoredTime.millis(now)])
+        }
+    }
+
+    /// Every product's stored JSON, by id.
+    public func productBodies() throws -> [String] {
+        try pool.read { db in try String.fetchAll(db, sql: "SELECT body FROM products ORDER BY id") }
+    }
+
+    // MARK: Reading passes
+
+    public func pass(_ id: String) throws -> PassRecord? {
+        try pool.read { db in try Self.pass(id, db) }
+    }
+
+    static func pass(_ id: String, _ db: Database) throws -> PassRecord? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM passes WHERE id = ?", arguments: [id]) else { return nil }
+        var entries: [ParkID: Int] = [:]
+        for entry in try Row.fetchAll(db, sql: "SELECT park, COUNT(*) AS n FROM pass_entries WHERE pass_id = ? AND counted = 1 GROUP BY park", arguments: [id]) {
+            entries[try ParkID(entry["park"] as String)] = entry["n"]
+        }
+        return PassRecord(
+            id: id, issuer: try ParkID(row["issuer"] as String), product: row["product"], validFrom: try CivilDay(row["valid_from"] as String),
+            validUntil: try CivilDay(row["valid_until"] as String), generation: row["generation"], refundedMinor: row["refunded_minor"],
+            activatedOn: try (row["activated_on"] as String?).map { try CivilDay($0) }, entries: entries)
+    }
+
+    /// How an entry already recorded was decided (for an idempotent answer to a retried gate request).
+    public func passEntry(_ entryID: String) throws -> (passID: String, counted: Bool, conflict: String?)? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT pass_id, counted, conflict FROM pass_entries WHERE entry_id = ?", arguments: [entryID]).map {
+                ($0["pass_id"], ($0["counted"] as Int64) == 1, $0["conflict"])
+            }
+        }
+    }
+
+    /// Revocations after `seq`, oldest first.
+    public func passRevocations(after seq: Int64, limit: Int) throws -> [(seq: Int64, passID: String, minimumGeneration: Int, refunded: Bool)] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM pass_revocations WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit]).map {
+                ($0["seq"], $0["pass_id"], $0["minimum_generation"], ($0["refunded"] as Int64) == 1)
+            }
+        }
+    }
+
+    /// Conflicting entries, newest first; for one park, those at its gates or of passes it issued.
+    public func passConflicts(park: ParkID?, limit: Int) throws -> [PassConflictRecord] {
+        try pool.read { db in
+            let rows: [Row]
+            if let park {
+                rows = try Row.fetchAll(db, sql: """
+                    SELECT * FROM pass_entries WHERE conflict IS NOT NULL AND (park = ? OR issuer = ?) ORDER BY log_index DESC LIMIT ?
+                    """, arguments: [park.rawValue, park.rawValue, limit])
+            } else {
+                rows = try Row.fetchAll(db, sql: "SELECT * FROM pass_entries WHERE conflict IS NOT NULL ORDER BY log_index DESC LIMIT ?", arguments: [limit])
+            }
+            return rows.map {
+                PassConflictRecord(entryID: $0["entry_id"], passID: $0["pass_id"], park: $0["park"], issuer: $0["issuer"], reason: $0["conflict"],
+                                   enteredAt: StoredTime.date($0["entered_at"] as Int64), logIndex: UInt64($0["log_index"] as Int64))
+            }
+        }
+    }
+
+    // MARK: Applying effects (inside the log's append transaction)
+
+    static func apply(_ effect: PassEffect, entryID: String, logIndex: UInt64, now: Date, _ db: Database) throws -> PassEffectResult {
+        switch effect {
+        case .issued(let facts, let product, let price, let holder):
+            try db.execute(sql: """
+                INSERT INTO passes (id, issuer, product, valid_from, valid_until, generation, price_minor, holder_masked, created_at)
+                VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET price_minor = excluded.price_minor, holder_masked = excluded.holder_masked
+                """, arguments: [facts.passID, facts.issuer.rawValue, product.id, facts.validFrom.description, facts.validUntil.description,
+                                 price, holder, StoredTime.millis(now)])
+            return .applied
+
+        case .entry(let park, let enteredAt, let day, let facts, let codeProblem, let product, let mode):
+            func keep(_ refusal: PassRefusal, passID: String, issuer: String) throws -> PassEffectResult {
+                if mode == .decide { throw PassDenied(refusal.rawValue, "the hub refuses the entry: \(refusal.rawValue)") }
+                try insertEntry(entryID, passID: passID, park: park.rawValue, issuer: issuer, day: day, at: enteredAt, mode: mode,
+                                counted: false, conflict: refusal.rawValue, logIndex: logIndex, db)
+                return .conflict(refusal)
+            }
+            guard let facts, let product else {
+                return try keep(codeProblem ?? .forged, passID: "unknown", issuer: "unknown")
+            }
+            if try Self.pass(facts.passID, db) == nil {
+                try db.execute(sql: """
+                    INSERT INTO passes (id, issuer, product, valid_from, valid_until, generation, created_at) VALUES (?, ?, ?, ?, ?, 0, ?)
+                    """, arguments: [facts.passID, facts.issuer.rawValue, product.id, facts.validFrom.description, facts.validUntil.description,
+                                     StoredTime.millis(now)])
+            }
+            let record = try Self.pass(facts.passID, db)!
+            guard record.issuer == facts.issuer, record.product == product.id else {
+                return try keep(.forged, passID: facts.passID, issuer: facts.issuer.rawValue)
+            }
+            let state = ComboPass(id: record.id, product: product, issuer: record.issuer, validFrom: record.validFrom, validUntil: record.validUntil,
+                                  generation: record.generation, refunded: record.refundedMinor != nil, activatedOn: record.activatedOn, entries: record.entries)
+            switch state.admission(at: park, on: day, generation: facts.generation) {
+            case .failure(let refusal):
+                return try keep(refusal, passID: record.id, issuer: record.issuer.rawValue)
+            case .success(let admission):
+                try insertEntry(entryID, passID: record.id, park: park.rawValue, issuer: record.issuer.rawValue, day: day, at: enteredAt, mode: mode,
+                                counted: true, conflict: nil, logIndex: logIndex, db)
+                if let activates = admission.activates {
+                    try db.execute(sql: "UPDATE passes SET activated_on = ? WHERE id = ? AND activated_on IS NULL", arguments: [activates.description, record.id])
+                }
+                if let obligation = try product.redemptionObligation(issuer: record.issuer, at: park, reference: entryID) {
+                    try insertObligation(obligation, assertionID: entryID, at: now, db)
+                }
+                return .admitted(admission)
+            }
+
+        case .refund(let passID, let issuer, let amount, let product, let mode):
+            guard let record = try Self.pass(passID, db), record.issuer == issuer, record.product == product.id else {
+                throw PassDenied("unknown_pass", "no pass \(passID) issued by \(issuer) is known to the hub")
+            }
+            let state = ComboPass(id: record.id, product: product, issuer: record.issuer, validFrom: record.validFrom, validUntil: record.validUntil,
+                                  generation: record.generation, refunded: record.refundedMinor != nil, activatedOn: record.activatedOn, entries: record.entries)
+            if mode == .decide {
+                let due: Money
+                do { due = try state.refundDue() } catch { throw PassDenied("already_refunded", error.message) }
+                guard due.minorUnits == amount else {
+                    throw PassDenied("refund_mismatch", "the refund due for \(passID) is \(due.minorUnits), not \(amount)")
+                }
+            } else if record.refundedMinor != nil {
+                return .applied
+            }
+            try db.execute(sql: "UPDATE passes SET refunded_minor = ? WHERE id = ?", arguments: [amount, passID])
+            try db.execute(sql: "INSERT INTO pass_revocations (pass_id, minimum_generation, refunded, at) VALUES (?, ?, 1, ?)",
+                           arguments: [passID, record.generation, StoredTime.millis(now)])
+            return .applied
+
+        case .transfer(let passID, let issuer, let generation, let resale, let fee, let product, let mode):
+            guard let record = try Self.pass(passID, db), record.issuer == issuer, record.product == product.id else {
+                throw PassDenied("unknown_pass", "no pass \(passID) issued by \(issuer) is known to the hub")
+            }
+            if mode == .decide {
+                guard product.transfer.allowed else { throw PassDenied("not_transferable", "product \(product.id) does not allow transfers") }
+                guard record.refundedMinor == nil else { throw PassDenied("already_refunded", "pass \(passID) has been refunded") }
+                guard generation == record.generation + 1 else {
+                    throw PassDenied("generation_mismatch", "the next generation of \(passID) is \(record.generation + 1), not \(generation)")
+                }
+                if let cap = product.transfer.resaleCapMinor, resale > cap {
+                    throw PassDenied("resale_above_cap", "the resale price \(resale) is above the cap \(cap)")
+                }
+                guard fee == product.transfer.feeMinor else {
+                    throw PassDenied("fee_mismatch", "the transfer fee of \(product.id) is \(product.transfer.feeMinor), not \(fee)")
+                }
+            } else if generation <= record.generation {
+                return .applied
+            }
+            try db.execute(sql: "UPDATE passes SET generation = ? WHERE id = ?", arguments: [generation, passID])
+            try db.execute(sql: "INSERT INTO pass_revocations (pass_id, minimum_generation, refunded, at) VALUES (?, ?, 0, ?)",
+                           arguments: [passID, generation, StoredTime.millis(now)])
+            return .applied
+        }
+    }
+
+    static func insertEntry(_ entryID: String, passID: String, park: String, issuer: String, day: CivilDay, at: Date, mode: PassEffectMode,
+                            counted: Bool, conflict: String?, logIndex: UInt64, _ db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO pass_entries (entry_id, pass_id, park, issuer, day, entered_at, mode, counted, conflict, log_index)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [entryID, passID, park, issuer, day.description, StoredTime.millis(at), mode == .decide ? "decide" : "record",
+                             counted ? 1 : 0, conflict, Int64(logIndex)])
+    }
+
+    static func insertObligation(_ obligation: Obligation, assertionID: String?, at: Date, _ db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO obligations (from_park, to_park, amount_minor, reason, reference, created_at, assertion_id) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [obligation.from.rawValue, obligation.to.rawValue, obligation.amountMinor, obligation.reason, obligation.reference,
+                             StoredTime.millis(at), assertionID])
+    }
+}
