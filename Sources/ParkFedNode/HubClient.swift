@@ -65,12 +65,13 @@ public final class HubClient: Sendable {
     }
 
     /// Sends a JSON body and decodes a JSON answer; a problem-details answer becomes `hub_refused`.
-    public func json<Response: Decodable>(_ method: HTTPMethod, _ path: String, body: (some Encodable)?, as type: Response.Type) async throws(NodeError) -> Response {
+    public func json<Response: Decodable>(_ method: HTTPMethod, _ path: String, body: (some Encodable)?, as type: Response.Type,
+                                          timeout: TimeAmount = .seconds(30)) async throws(NodeError) -> Response {
         var data: Data?
         if let body {
             do { data = try StrictJSON.encoder.encode(body) } catch { throw NodeError(.badResponse, "cannot encode request: \(error)") }
         }
-        let reply = try await send(method, path, body: data)
+        let reply = try await send(method, path, body: data, timeout: timeout)
         guard (200..<300).contains(reply.status) else { throw Self.refusal(reply) }
         do { return try StrictJSON.decoder.decode(Response.self, from: reply.body) } catch {
             throw NodeError(.badResponse, "the hub's answer to \(path) does not decode: \(error)")

@@ -27,6 +27,16 @@ public final class NodeAgent: Sendable {
     /// Wakes the outbox sender when a new assertion is recorded.
     let outboxWakeUp = WakeSignal()
     let logger: Logger
+    /// Gate and sale counters for the metrics endpoint.
+    let metrics = NodeCounters()
+    /// The federation's combo pass products, from the hub.
+    let products = LockedBox<[String: ComboProduct]>([:])
+    /// When the hub was last found unreachable by a gate call (gates then decide offline for a few seconds).
+    let hubDownSince = LockedBox<Date?>(nil)
+    /// Local days and hours for validity and capacity.
+    public let calendar: BusinessCalendar
+    /// The park's secret for keyed digests of holders' ID numbers.
+    let holderKey: Data
     /// How often the agent refreshes the trust list and checks its certificate.
     public let refreshInterval: Duration
 
@@ -52,6 +62,15 @@ public final class NodeAgent: Sendable {
         trustList = try TrustListCache(store: store, hubKey: try VerifyingKey(base64URL: configuration.hubSigningKey))
         client = LockedBox(try HubClient(baseURL: configuration.hubURL, caFile: directory.caCertificate,
                                          certificateFile: directory.tlsCertificate, keyFile: directory.tlsKey))
+        calendar = try BusinessCalendar(timeZone: configuration.timeZone ?? "Asia/Shanghai")
+        if !FileManager.default.fileExists(atPath: directory.holderKey) {
+            try SecretFile.write(Data(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }), to: directory.holderKey)
+        }
+        guard let key = FileManager.default.contents(atPath: directory.holderKey), key.count == 32 else {
+            throw NodeError(.invalidConfiguration, "\(directory.holderKey) must hold a 32-byte key")
+        }
+        holderKey = key
+        loadKeptProducts()
     }
 
     public var hub: HubClient { client.value }
@@ -122,6 +141,12 @@ public final class NodeAgent: Sendable {
     public func maintain(now: Date = Date()) async {
         do { try await refreshTrustList() } catch {
             logger.warning("trust list refresh failed", metadata: ["error": "\(error)"])
+        }
+        do {
+            try await refreshProducts()
+            try await refreshRevocations()
+        } catch {
+            logger.warning("pass catalogue or revocation refresh failed", metadata: ["error": "\(error)"])
         }
         if now >= configuration.value.renewalDue {
             do { try await renewCertificate() } catch {

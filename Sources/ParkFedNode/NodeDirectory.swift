@@ -10,7 +10,8 @@ import ParkFedPKI
 /// | `node-cert.pem` | TLS client certificate chain, `urn:parkfed:park:<id>` | 0644 |
 /// | `signing-key.pem` | Ed25519 assertion-signing key (PKCS#8) | 0600 |
 /// | `node.json` | park id, hub URL, hub signing key | 0644 |
-/// | `node.sqlite` | trust-list cache (and later outbox and gate state) | 0600 |
+/// | `node.sqlite` | trust-list cache, outbox, devices, sales and gate entries | 0600 |
+/// | `holder-key` | HMAC key for digests of holders' ID numbers | 0600 |
 public struct NodeDirectory: Sendable {
     public let path: String
 
@@ -24,6 +25,8 @@ public struct NodeDirectory: Sendable {
     public var signingKey: String { file("signing-key.pem") }
     public var configuration: String { file("node.json") }
     public var database: String { file("node.sqlite") }
+    /// The park's secret for keyed digests of holders' ID numbers (made on first use).
+    public var holderKey: String { file("holder-key") }
 
     func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
 }
@@ -39,6 +42,11 @@ public struct NodeConfiguration: Codable, Sendable, Hashable {
     public var certificateSerial: String
     public var certificateNotBefore: Date
     public var certificateNotAfter: Date
+    /// The park's capacity: entries per local day and per local hour (none when unset).
+    public var capacityDaily: Int?
+    public var capacityHourly: Int?
+    /// The federation's time zone (Asia/Shanghai when unset).
+    public var timeZone: String?
 
     enum CodingKeys: String, CodingKey {
         case park
@@ -49,9 +57,12 @@ public struct NodeConfiguration: Codable, Sendable, Hashable {
         case certificateSerial = "certificate_serial"
         case certificateNotBefore = "certificate_not_before"
         case certificateNotAfter = "certificate_not_after"
+        case capacityDaily = "capacity_daily"
+        case capacityHourly = "capacity_hourly"
+        case timeZone = "time_zone"
     }
 
-    static func load(_ directory: NodeDirectory) throws(NodeError) -> NodeConfiguration {
+    public static func load(_ directory: NodeDirectory) throws(NodeError) -> NodeConfiguration {
         guard let data = FileManager.default.contents(atPath: directory.configuration) else {
             throw NodeError(.notEnrolled, "no node configuration in \(directory.path); run `parkfed node enroll` first")
         }
@@ -64,7 +75,7 @@ public struct NodeConfiguration: Codable, Sendable, Hashable {
         }
     }
 
-    func save(_ directory: NodeDirectory) throws {
+    public func save(_ directory: NodeDirectory) throws {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -1,9 +1,10 @@
 import Foundation
+import ParkFedProtocol
 
 /// The node agent's Prometheus exposition: the state an operator alerts on (hub link, trust-list age,
 /// certificate expiry), computed from the agent's status at scrape time.
 enum NodeMetrics {
-    static func exposition(_ status: NodeAgent.Status, now: Date = Date()) -> String {
+    static func exposition(_ status: NodeAgent.Status, counters: NodeCounters, now: Date = Date()) -> String {
         var lines: [String] = []
         func gauge(_ name: String, _ help: String, _ value: Double) {
             lines.append("# HELP parkfed_node_\(name) \(help)")
@@ -21,6 +22,54 @@ enum NodeMetrics {
         gauge("outbox_rejected", "Assertions the hub rejected", Double(status.outbox.rejected))
         gauge("outbox_unverified", "Accepted assertions whose log inclusion is not verified yet", Double(status.outbox.accepted - status.outbox.verified))
         gauge("alarms", "Alarms raised (rejected assertions, failed log checks); any increase needs a person", Double(status.alarmCount))
+        let snapshot = counters.snapshot()
+        lines.append("# HELP parkfed_node_gate_decisions_total Gate decisions by outcome (allow or the refusal reason) and mode (online or offline)")
+        lines.append("# TYPE parkfed_node_gate_decisions_total counter")
+        for (key, count) in snapshot.decisions.sorted(by: { $0.key < $1.key }) {
+            let parts = key.split(separator: "|")
+            lines.append("parkfed_node_gate_decisions_total{park=\"\(status.park)\",outcome=\"\(parts[0])\",mode=\"\(parts[1])\"} \(count)")
+        }
+        lines.append("# HELP parkfed_node_gate_decision_seconds Time to decide at the gate (verification, local state, and the hub when online)")
+        lines.append("# TYPE parkfed_node_gate_decision_seconds histogram")
+        var cumulative = 0
+        for (bound, count) in zip(NodeCounters.bounds, snapshot.buckets) {
+            cumulative += count
+            lines.append("parkfed_node_gate_decision_seconds_bucket{park=\"\(status.park)\",le=\"\(bound)\"} \(cumulative)")
+        }
+        lines.append("parkfed_node_gate_decision_seconds_bucket{park=\"\(status.park)\",le=\"+Inf\"} \(snapshot.count)")
+        lines.append("parkfed_node_gate_decision_seconds_sum{park=\"\(status.park)\"} \(snapshot.sum)")
+        lines.append("parkfed_node_gate_decision_seconds_count{park=\"\(status.park)\"} \(snapshot.count)")
+        lines.append("# HELP parkfed_node_passes_sold_total Combo passes sold at this park")
+        lines.append("# TYPE parkfed_node_passes_sold_total counter")
+        lines.append("parkfed_node_passes_sold_total{park=\"\(status.park)\"} \(snapshot.sales)")
         return lines.joined(separator: "\n") + "\n"
     }
+}
+
+/// Counters the node agent keeps in memory since it started: gate decisions and their latency, sales.
+final class NodeCounters: @unchecked Sendable {
+    static let bounds: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
+    struct Snapshot {
+        var decisions: [String: Int] = [:]
+        var buckets = [Int](repeating: 0, count: NodeCounters.bounds.count)
+        var count = 0
+        var sum = 0.0
+        var sales = 0
+    }
+    private let lock = NSLock()
+    private var state = Snapshot()
+
+    func gate(_ decision: GateDecision, duration: Duration) {
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        lock.withLock {
+            state.decisions["\(decision.decision == .allow ? "allow" : (decision.reason ?? "deny"))|\(decision.mode.rawValue)", default: 0] += 1
+            if let bucket = Self.bounds.firstIndex(where: { seconds <= $0 }) { state.buckets[bucket] += 1 }
+            state.count += 1
+            state.sum += seconds
+        }
+    }
+
+    func sale() { lock.withLock { state.sales += 1 } }
+
+    func snapshot() -> Snapshot { lock.withLock { state } }
 }

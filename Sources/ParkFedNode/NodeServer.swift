@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import ParkFedHub
 import ParkFedProtocol
+import ParkFedQR
 
 /// The node agent's local API on the park network: health, readiness, status, and a check of the hub link.
 public enum NodeServer {
@@ -26,10 +27,45 @@ public enum NodeServer {
         }
         router.get("/metrics") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(string: NodeMetrics.exposition(agent.status()))))
+                     body: .init(byteBuffer: ByteBuffer(string: NodeMetrics.exposition(agent.status(), counters: agent.metrics))))
         }
         router.get("/v1/status") { _, _ -> Response in
             try JSONResponse.make(agent.status())
+        }
+        // Combo passes: every route needs a device credential of the right role.
+        router.get("/v1/products") { request, _ -> Response in
+            _ = try agent.device(authorization: request.headers[.authorization], roles: [.window, .kiosk, .gate])
+            return try JSONResponse.make(ProductCatalog(products: agent.products.value.values.sorted { $0.id < $1.id }.map { ProductCatalog.Product($0) }))
+        }
+        router.post("/v1/passes") { request, _ -> Response in
+            _ = try agent.device(authorization: request.headers[.authorization], roles: [.window, .kiosk])
+            let body = try await request.decodeStrict(PassSaleRequest.self, limit: 16 * 1024)
+            return try JSONResponse.make(try agent.sellPass(body), status: .created)
+        }
+        router.get("/v1/passes/:pass/qr.svg") { request, context -> Response in
+            _ = try agent.device(authorization: request.headers[.authorization], roles: [.window, .kiosk])
+            let code = try agent.passQR(try Self.localPassParameter(context))
+            return Response(status: .ok, headers: [.contentType: "image/svg+xml"], body: .init(byteBuffer: ByteBuffer(string: QRImage.svg(code))))
+        }
+        router.get("/v1/passes/:pass/qr.png") { request, context -> Response in
+            _ = try agent.device(authorization: request.headers[.authorization], roles: [.window, .kiosk])
+            let code = try agent.passQR(try Self.localPassParameter(context))
+            return Response(status: .ok, headers: [.contentType: "image/png"], body: .init(byteBuffer: ByteBuffer(bytes: QRImage.png(code))))
+        }
+        router.post("/v1/passes/:pass/refund") { request, context -> Response in
+            _ = try agent.device(authorization: request.headers[.authorization], roles: [.window])
+            let body = try await request.decodeStrict(PassRefundOrder.self, limit: 16 * 1024)
+            return try JSONResponse.make(try await agent.refundPass(try Self.localPassParameter(context), reason: body.reason))
+        }
+        router.post("/v1/passes/:pass/transfer") { request, context -> Response in
+            _ = try agent.device(authorization: request.headers[.authorization], roles: [.window])
+            let body = try await request.decodeStrict(PassTransferOrder.self, limit: 16 * 1024)
+            return try JSONResponse.make(try await agent.transferPass(try Self.localPassParameter(context), body))
+        }
+        router.post("/v1/gate/scans") { request, _ -> Response in
+            _ = try agent.device(authorization: request.headers[.authorization], roles: [.gate])
+            let body = try await request.decodeStrict(GateScanRequest.self, limit: 16 * 1024)
+            return try JSONResponse.make(try await agent.scan(body))
         }
         router.get("/v1/hub/whoami") { _, _ -> Response in
             let answer: WhoAmIResponse
@@ -39,6 +75,13 @@ public enum NodeServer {
             return try JSONResponse.make(answer)
         }
         return router
+    }
+
+    static func localPassParameter(_ context: BasicRequestContext) throws -> String {
+        guard let pass = context.parameters.get("pass"), (try? Check.identifier(pass, "pass")) != nil else {
+            throw ProblemDetails(status: 400, code: "invalid_query", title: "Invalid pass id")
+        }
+        return pass
     }
 
     /// The node agent's application: the local API plus the upkeep loop.

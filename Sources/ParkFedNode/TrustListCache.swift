@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ParkFedCrypto
+import ParkFedDomain
 import ParkFedProtocol
 import ParkFedStore
 
@@ -25,6 +26,36 @@ public final class TrustListCache: Sendable {
     }
 
     public var trustList: TrustList? { current.value }
+
+    /// A park signing key as the trust list names it, parsed once per list.
+    public struct TrustedKey: Sendable {
+        public let park: ParkID
+        public let key: VerifyingKey
+        /// Active key of an active park, inside its validity at `now`.
+        public let revoked: Bool
+        public let notBefore: Date
+        public let notAfter: Date?
+    }
+
+    let keyIndex = LockedBox<(sequence: Int64, keys: [String: TrustedKey])>((-1, [:]))
+
+    /// The key `kid` from the current list (parsed keys are cached until the list changes).
+    public func key(_ kid: String) -> TrustedKey? {
+        guard let list = current.value else { return nil }
+        let index = keyIndex.value
+        if index.sequence == list.sequence { return index.keys[kid] }
+        var keys: [String: TrustedKey] = [:]
+        for park in list.parks {
+            guard let parkID = try? ParkID(park.park) else { continue }
+            for key in park.keys {
+                guard let verifying = try? VerifyingKey(base64URL: key.publicKey) else { continue }
+                keys[key.kid] = TrustedKey(park: parkID, key: verifying, revoked: key.status != "active" || park.status != "active",
+                                           notBefore: key.notBefore, notAfter: key.notAfter)
+            }
+        }
+        keyIndex.value = (list.sequence, keys)
+        return keys[kid]
+    }
 
     /// Accepts a JWS fetched from the hub: verifies it, refuses rollbacks, persists it. Returns the accepted list.
     @discardableResult

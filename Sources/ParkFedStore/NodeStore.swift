@@ -51,6 +51,7 @@ public final class NodeStore: Sendable {
                 );
                 """)
         }
+        registerPassMigrations(&migrator)
         return migrator
     }
 
@@ -119,10 +120,16 @@ public final class NodeStore: Sendable {
 
     /// Writes an assertion to the outbox (durably) before anything tries to send it.
     public func enqueue(id: String, type: String, jws: String, now: Date) throws {
-        try pool.write { db in
-            try db.execute(sql: "INSERT INTO outbox (id, type, jws, created_at, state) VALUES (?, ?, ?, ?, 'pending')",
-                           arguments: [id, type, jws, StoredTime.millis(now)])
-        }
+        try pool.write { db in try Self.enqueue(id: id, type: type, jws: jws, state: "pending", logIndex: nil, now: now, db) }
+    }
+
+    /// An outbox row: `pending` to be sent, or `accepted` at `logIndex` when the hub already logged it (a decision
+    /// it took online), kept so that the audit checks its inclusion like any other.
+    static func enqueue(id: String, type: String, jws: String, state: String, logIndex: UInt64?, now: Date, _ db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO outbox (id, type, jws, created_at, state, log_index) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO NOTHING
+            """, arguments: [id, type, jws, StoredTime.millis(now), state, logIndex.map { Int64($0) }])
     }
 
     public func pending(limit: Int) throws -> [OutboxItem] {

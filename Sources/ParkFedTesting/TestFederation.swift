@@ -36,6 +36,7 @@ public final class TestFederation: @unchecked Sendable {
         let hubDirectory = try HubDirectory.initialize(at: directory.file("hub"), configuration: configuration)
         let hub = try Hub(directory: hubDirectory, logger: logger)
         _ = try hub.importPromotions(file: partnersDirectory + "/promotions.json")
+        _ = try hub.importProducts(file: partnersDirectory + "/products.json")
         let server = try await serve(hub, port: 0, logger: logger)
         return TestFederation(directory: directory, hub: hub, hubServer: server, logger: logger)
     }

@@ -42,6 +42,7 @@ struct DemoCommand: AsyncParsableCommand {
             at: (root as NSString).appendingPathComponent("hub"), configuration: HubConfiguration(federation: catalog.manifest.federation))
         let hub = try Hub(directory: hubDirectory, logger: logger)
         _ = try hub.importPromotions(file: (partners as NSString).appendingPathComponent("promotions.json"))
+        _ = try hub.importProducts(file: (partners as NSString).appendingPathComponent("products.json"))
 
         let hubServer = try await RunningServer.start(logger: logger) { onRunning in
             try HubServer.application(hub: hub, host: "127.0.0.1", port: hubPort, logger: logger, onServerRunning: onRunning)

@@ -167,14 +167,15 @@ struct HubCommand: AsyncParsableCommand {
 
     struct ImportPartners: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "import-partners", abstract: "Load the federation's promotions (partners/promotions.json) into the hub.")
+            commandName: "import-partners", abstract: "Load the federation's promotions and combo pass products (partners/promotions.json, partners/products.json) into the hub.")
         @OptionGroup var data: DataOption
         @Option(help: "The partners directory.") var partners = "partners"
 
         func run() throws {
             let hub = try Hub(directory: HubDirectory(data.data), logger: CLILogging.quiet)
             let count = try hub.importPromotions(file: (partners as NSString).appendingPathComponent("promotions.json"))
-            print("imported \(count) promotion(s)")
+            let products = try hub.importProducts(file: (partners as NSString).appendingPathComponent("products.json"))
+            print("imported \(count) promotion(s), \(products) product(s)")
         }
     }
 }

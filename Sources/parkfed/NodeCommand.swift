@@ -4,10 +4,11 @@ import Hummingbird
 import Logging
 import ParkFedDomain
 import ParkFedNode
+import ParkFedStore
 
 struct NodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "node", abstract: "Enroll and run a park's node agent.", subcommands: [Enroll.self, Serve.self, Status.self])
+        commandName: "node", abstract: "Enroll and run a park's node agent.", subcommands: [Enroll.self, Serve.self, Status.self, Device.self, Capacity.self])
 
     struct Enroll: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -68,6 +69,79 @@ struct NodeCommand: AsyncParsableCommand {
             encoder.dateEncodingStrategy = .iso8601
             print(String(decoding: try encoder.encode(agent.status()), as: UTF8.self))
             await agent.shutdown()
+        }
+    }
+
+    struct Device: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Issue, list and revoke the credentials of the park's gates, windows, kiosks and operator consoles.",
+            subcommands: [Add.self, List.self, Revoke.self])
+
+        struct Add: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Issue a credential for a device; the token is printed once.")
+            @Option(help: "The node agent's data directory.") var data: String
+            @Option(help: "A name for the device, e.g. gate-north-1.") var name: String
+            @Option(help: "gate (scans), window (sells, refunds, transfers), kiosk (sells), operator (everything).") var role: String
+
+            func validate() throws {
+                guard DeviceRecord.Role(rawValue: role) != nil else { throw ValidationError("--role must be gate, window, kiosk or operator") }
+            }
+
+            func run() async throws {
+                let agent = try NodeAgent(directory: NodeDirectory(data), logger: CLILogging.quiet)
+                let device = try agent.addDevice(name: name, role: DeviceRecord.Role(rawValue: role)!)
+                await agent.shutdown()
+                print("device \(name) (\(role)) id \(device.id)")
+                print("token (shown once; send it as `Authorization: Bearer <token>`):")
+                print(device.token)
+            }
+        }
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List the devices and whether they are revoked.")
+            @Option(help: "The node agent's data directory.") var data: String
+
+            func run() async throws {
+                let agent = try NodeAgent(directory: NodeDirectory(data), logger: CLILogging.quiet)
+                for device in try agent.store.devices() {
+                    print("\(device.id)  \(device.name)  \(device.role.rawValue)\(device.revoked ? "  REVOKED" : "")")
+                }
+                await agent.shutdown()
+            }
+        }
+
+        struct Revoke: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Revoke a device's credential at once (by id or name).")
+            @Option(help: "The node agent's data directory.") var data: String
+            @Argument(help: "The device's id or name.") var device: String
+
+            func run() async throws {
+                let agent = try NodeAgent(directory: NodeDirectory(data), logger: CLILogging.quiet)
+                let found = try agent.store.revokeDevice(device, now: Date())
+                await agent.shutdown()
+                guard found else { throw ValidationError("no active device \(device)") }
+                print("revoked \(device)")
+            }
+        }
+    }
+
+    struct Capacity: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set the park's daily and hourly capacity (entries beyond it are refused as capacity_full).")
+        @Option(help: "The node agent's data directory.") var data: String
+        @Option(help: "Entries per local day.") var daily: Int
+        @Option(help: "Entries per local hour.") var hourly: Int
+
+        func validate() throws {
+            guard daily > 0, hourly > 0, hourly <= daily else { throw ValidationError("capacities must be positive and --hourly <= --daily") }
+        }
+
+        func run() throws {
+            let directory = NodeDirectory(data)
+            var configuration = try NodeConfiguration.load(directory)
+            configuration.capacityDaily = daily
+            configuration.capacityHourly = hourly
+            try configuration.save(directory)
+            print("capacity of \(configuration.park): \(daily) a day, \(hourly) an hour (takes effect when the node agent starts)")
         }
     }
 }

@@ -1,0 +1,358 @@
+import Crypto
+import Foundation
+import ParkFedCrypto
+import ParkFedDomain
+import ParkFedPKI
+import ParkFedProtocol
+import ParkFedQR
+import ParkFedStore
+
+/// Combo passes at a park: sales at windows and kiosks, gate decisions, refunds and transfers.
+///
+/// A gate decision verifies the code offline (trust list, signature, validity, revocations the hub published),
+/// reserves the entry in the node's own database (so this park never admits a pass twice, even offline), then asks
+/// the hub to count it (so two parks can never both take the last entry). When the hub cannot be reached, the
+/// entry stands on local state and its signed `pass.redeemed` waits in the outbox; the hub reports a conflict if
+/// it would have refused it.
+extension NodeAgent {
+    /// Errors of the local API, as problem details.
+    static func problem(_ status: Int, _ code: String, _ title: String, _ detail: String? = nil) -> ProblemDetails {
+        ProblemDetails(status: status, code: code, title: title, detail: detail)
+    }
+
+    // MARK: Catalogue and revocations
+
+    /// Fetches the product catalogue from the hub and keeps it (memory and database).
+    public func refreshProducts() async throws(NodeError) {
+        let catalog = try await tracked { (hub: HubClient) async throws(NodeError) in
+            try await hub.json(.GET, "/v1/products", body: Optional<String>.none, as: ProductCatalog.self)
+        }
+        try installProducts(catalog)
+        if let data = try? StrictJSON.encoder.encode(catalog) { try? store.setMeta("products", String(decoding: data, as: UTF8.self)) }
+    }
+
+    func installProducts(_ catalog: ProductCatalog) throws(NodeError) {
+        var products: [String: ComboProduct] = [:]
+        for product in catalog.products {
+            do { products[product.id] = try product.domain() } catch {
+                throw NodeError(.badResponse, "the hub's product catalogue does not check: \(error)")
+            }
+        }
+        self.products.value = products
+    }
+
+    /// Loads the catalogue kept from the last refresh (at start, before the hub is reachable).
+    func loadKeptProducts() {
+        guard let text = try? store.meta("products"), let catalog = try? StrictJSON.decode(ProductCatalog.self, from: Data(text.utf8)) else { return }
+        try? installProducts(catalog)
+    }
+
+    public func product(_ id: String) -> ComboProduct? { products.value[id] }
+
+    /// Fetches the pass revocations published since the last fetch.
+    public func refreshRevocations() async throws(NodeError) {
+        let after = (try? store.meta("pass_revocations_seq")).flatMap { $0.flatMap { Int64($0) } } ?? 0
+        let list = try await tracked { (hub: HubClient) async throws(NodeError) in
+            try await hub.json(.GET, "/v1/passes/revocations?after=\(after)", body: Optional<String>.none, as: PassRevocations.self)
+        }
+        guard !list.revocations.isEmpty else { return }
+        do {
+            try store.learn(list.revocations.map { ($0.passID, PassKnowledge(minimumGeneration: $0.minimumGeneration, refunded: $0.refunded)) })
+            try store.setMeta("pass_revocations_seq", String(list.last))
+        } catch {
+            throw NodeError(.invalidConfiguration, "cannot store revocations: \(error)")
+        }
+    }
+
+    // MARK: Sale
+
+    /// Sells a pass: validates the holder and the product, signs the code and the `pass.issued` assertion, and
+    /// records both (one transaction) before answering.
+    public func sellPass(_ request: PassSaleRequest, now: Date = Date()) throws -> PassSaleResponse {
+        guard let product = product(request.product) else {
+            throw Self.problem(404, "unknown_product", "Unknown product", "product \(request.product.debugDescription) is not in the federation's catalogue")
+        }
+        guard let channel = PassIssued.Channel(rawValue: request.channel) else {
+            throw Self.problem(400, "invalid_body", "Invalid channel", "channel is window, kiosk, mini_program or ota")
+        }
+        let holder = try Self.holder(request.holder)
+        let date: CivilDay
+        if let text = request.date {
+            do { date = try CivilDay(text) } catch { throw Self.problem(400, "invalid_body", "Invalid date", error.message) }
+        } else {
+            date = calendar.day(of: now)
+        }
+        guard date >= calendar.day(of: now) else { throw Self.problem(400, "invalid_body", "Invalid date", "a pass cannot be sold for a past date") }
+        let window: (from: CivilDay, until: CivilDay)
+        do { window = try product.saleWindow(date: date) } catch { throw Self.problem(409, "not_on_sale", "Not on sale", error.message) }
+        let passID = UUIDv7.make(now: now)
+        let nameMasked = Masking.name(request.holder.name)
+        let code = try PassCode.make(.init(issuer: park, passID: passID, product: product.id, validFrom: window.from, validUntil: window.until,
+                                           generation: 0, name: nameMasked), key: signingKey)
+        let qr = try QRCode(text: code.text)
+        let issued = PassIssued(passID: passID, product: product.id, channel: channel, priceMinor: product.price.minorUnits,
+                                currency: product.price.currency.code, holder: holderRef(holder, nameMasked: nameMasked),
+                                validFrom: window.from.description, validUntil: window.until.description)
+        let (payload, jws) = try Assertions.sign(.passIssued(issued), park: park, key: signingKey, now: now)
+        try store.recordSale(
+            SoldPassRecord(passID: passID, product: product.id, channel: channel.rawValue, holderMasked: nameMasked, idType: holder.kind.rawValue,
+                           idDigest: issued.holder.idDigest, idMasked: holder.maskedNumber, priceMinor: product.price.minorUnits,
+                           currency: product.price.currency.code, validFrom: window.from, validUntil: window.until, generation: 0, code: code.text, state: "sold"),
+            assertion: (payload.id, payload.type.rawValue, jws.compact), now: now)
+        outboxWakeUp.signal()
+        metrics.sale()
+        return PassSaleResponse(passID: passID, code: code.text, qrVersion: qr.version, product: product.id, holderNameMasked: nameMasked,
+                                idNumberMasked: holder.maskedNumber, validFrom: window.from.description, validUntil: window.until.description,
+                                priceMinor: product.price.minorUnits, currency: product.price.currency.code, generation: 0)
+    }
+
+    static func holder(_ input: HolderInput) throws -> IdentityDocument {
+        let name = input.name.trimmingCharacters(in: .whitespaces)
+        guard (1...64).contains(name.count) else { throw problem(400, "invalid_holder", "Invalid holder", "the holder's name is 1-64 characters") }
+        guard let kind = IdentityDocument.Kind(rawValue: input.idType) else {
+            throw problem(400, "invalid_document", "Invalid document", "id_type is one of \(IdentityDocument.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        do { return try IdentityDocument(kind: kind, number: input.idNumber) } catch {
+            throw problem(400, "invalid_document", "Invalid document", error.message)
+        }
+    }
+
+    /// The holder as it travels: masked name, document type, and this park's keyed digest of the number.
+    func holderRef(_ document: IdentityDocument, nameMasked: String) -> HolderRef {
+        var mac = HMAC<SHA256>(key: SymmetricKey(data: holderKey))
+        mac.update(data: Data("\(document.kind.rawValue):\(document.number)".utf8))
+        return HolderRef(nameMasked: nameMasked, idType: HolderRef.DocumentType(rawValue: document.kind.rawValue) ?? .other,
+                         idDigest: Base64URL.encode(Data(mac.finalize())))
+    }
+
+    /// The QR image of a pass sold here.
+    public func passQR(_ passID: String) throws -> QRCode {
+        guard let sold = try store.soldPass(passID) else { throw Self.problem(404, "unknown_pass", "Unknown pass", "no pass \(passID) was sold at \(park)") }
+        return try QRCode(text: sold.code)
+    }
+
+    // MARK: Gate
+
+    /// Verifies a scanned code without touching any state: parse, trust list, signature, product.
+    public func verifyCode(_ text: String) -> Result<(PassCode, ComboProduct), PassRefusal> {
+        let code: PassCode
+        do { code = try PassCode(parsing: text) } catch { return .failure(error) }
+        guard let key = trustList.key(code.kid) else { return .failure(.unknownKey) }
+        guard key.park == code.issuer, code.jws.isSigned(by: key.key) else { return .failure(.forged) }
+        guard !key.revoked else { return .failure(.revoked) }
+        guard let product = product(code.payload.product) else { return .failure(.unknownProduct) }
+        return .success((code, product))
+    }
+
+    /// Decides an entry at `gate`. See the type's documentation for the online and offline paths.
+    public func scan(_ request: GateScanRequest, now: Date = Date()) async throws -> GateDecision {
+        let started = ContinuousClock.now
+        let decision = try await decide(request, now: now)
+        metrics.gate(decision, duration: ContinuousClock.now - started)
+        return decision
+    }
+
+    func decide(_ request: GateScanRequest, now: Date) async throws -> GateDecision {
+        do { try Check.identifier(request.gate, "gate") } catch { throw Self.problem(400, "invalid_body", "Invalid gate", error.message) }
+        let (code, product): (PassCode, ComboProduct)
+        switch verifyCode(request.code) {
+        case .failure(let refusal): return deny(refusal, code: nil, mode: .offline)
+        case .success(let verified): (code, product) = verified
+        }
+        let day = calendar.day(of: now), hour = calendar.hour(of: now)
+        let online = hubLinkUp(now: now)
+        let entryID = UUIDv7.make(now: now)
+        let redeemed = PassRedeemed(passID: code.passID, issuerPark: code.issuer, gate: request.gate, enteredAt: now, offline: !online, code: code.text)
+        let (_, jws) = try Assertions.sign(.passRedeemed(redeemed), park: park, key: signingKey, now: now, id: entryID)
+        let capacity = configuration.value
+        var admission: ComboPass.Admission?
+        let reserved = try store.reserveEntry(passID: code.passID, day: day, hour: hour) { facts -> Result<GateEntryRecord, PassRefusal> in
+            guard !facts.knowledge.refunded, code.generation >= facts.knowledge.minimumGeneration else { return .failure(.revoked) }
+            let state = ComboPass(id: code.passID, product: product, issuer: code.issuer, validFrom: code.validFrom, validUntil: code.validUntil,
+                                  generation: facts.knowledge.minimumGeneration, activatedOn: facts.knowledge.activatedOn,
+                                  entries: facts.entriesHere > 0 ? [park: facts.entriesHere] : [:])
+            switch state.admission(at: park, on: day, generation: code.generation) {
+            case .failure(let refusal): return .failure(refusal)
+            case .success(let admitted):
+                if let daily = capacity.capacityDaily, facts.today >= daily { return .failure(.capacityFull) }
+                if let hourly = capacity.capacityHourly, facts.thisHour >= hourly { return .failure(.capacityFull) }
+                admission = admitted
+                return .success(GateEntryRecord(entryID: entryID, passID: code.passID, gate: request.gate, day: day, hour: hour, enteredAt: now, jws: jws.compact))
+            }
+        }
+        guard case .success = reserved, let admission else {
+            if case .failure(let refusal) = reserved { return deny(refusal, code: code, mode: online ? .online : .offline) }
+            return deny(.forged, code: code, mode: .offline)
+        }
+        let type = AssertionType.passRedeemed.rawValue
+        if online {
+            do {
+                let answer = try await tracked { (hub: HubClient) async throws(NodeError) in
+                    try await hub.json(.POST, "/v1/passes/entries", body: RedeemRequest(assertion: jws.compact), as: RedeemResponse.self, timeout: .seconds(3))
+                }
+                if answer.decision == .allow {
+                    try store.admitOnline(entryID, type: type, jws: jws.compact, logIndex: answer.logIndex, passID: code.passID,
+                                          activatedOn: answer.activatedOn.flatMap { try? CivilDay($0) }, now: now)
+                    return allow(code: code, product: product, entriesLeft: answer.entriesLeft ?? admission.entriesLeft,
+                                 usableUntil: answer.usableUntil ?? admission.usableUntil?.description, mode: .online, entryID: entryID)
+                }
+                let refusal = answer.reason.flatMap(PassRefusal.init(rawValue:)) ?? .forged
+                let learned: PassKnowledge? = refusal == .revoked ? PassKnowledge(minimumGeneration: code.generation + 1) : nil
+                try store.releaseEntry(entryID, passID: code.passID, learned: learned)
+                return deny(refusal, code: code, mode: .online)
+            } catch let error as NodeError where error.code == .hubUnreachable {
+                hubDown(now: now)
+                // Fall through: the entry stands offline; this assertion goes to the outbox as signed.
+            } catch let error as NodeError {
+                try store.releaseEntry(entryID, passID: code.passID, learned: nil)
+                throw Self.problem(502, "hub_error", "The hub could not decide", error.message)
+            }
+        }
+        try store.admitOffline(entryID, type: type, jws: jws.compact, passID: code.passID, activatedOn: admission.activates, now: now)
+        outboxWakeUp.signal()
+        return allow(code: code, product: product, entriesLeft: admission.entriesLeft, usableUntil: admission.usableUntil?.description,
+                     mode: .offline, entryID: entryID)
+    }
+
+    func allow(code: PassCode, product: ComboProduct, entriesLeft: Int, usableUntil: String?, mode: GateDecision.Mode, entryID: String) -> GateDecision {
+        GateDecision(decision: .allow, message: "Welcome, \(code.payload.name). \(entriesLeft) entr\(entriesLeft == 1 ? "y" : "ies") left here.",
+                     passID: code.passID, product: product.id, holderNameMasked: code.payload.name, entriesLeft: entriesLeft,
+                     usableUntil: usableUntil, mode: mode, entryID: entryID)
+    }
+
+    func deny(_ refusal: PassRefusal, code: PassCode?, mode: GateDecision.Mode) -> GateDecision {
+        GateDecision(decision: .deny, reason: refusal.rawValue, message: Self.message(refusal), passID: code?.passID, product: code?.payload.product,
+                     holderNameMasked: code?.payload.name, mode: mode)
+    }
+
+    static func message(_ refusal: PassRefusal) -> String {
+        switch refusal {
+        case .forged: "This code is not a valid federation pass."
+        case .unknownKey: "This pass was signed by a key the federation does not know."
+        case .revoked: "This pass is no longer valid (refunded, transferred or re-issued)."
+        case .notYetValid: "This pass is not valid yet."
+        case .expired: "This pass has expired."
+        case .notValidHere: "This pass is not valid at this park."
+        case .alreadyUsed: "This pass has no entries left here."
+        case .capacityFull: "The park is full; please try again later."
+        case .unknownProduct: "This pass's product is not known here yet."
+        }
+    }
+
+    /// Whether to ask the hub: yes, unless it was unreachable in the last few seconds (then gates decide offline
+    /// at once instead of waiting for a timeout on every scan).
+    func hubLinkUp(now: Date) -> Bool {
+        guard let down = hubDownSince.value else { return true }
+        return now.timeIntervalSince(down) > 5
+    }
+
+    func hubDown(now: Date) { hubDownSince.value = now }
+
+    // MARK: Refund and transfer
+
+    /// Refunds a pass sold here: the hub says what is due (unused allocations), and the signed `pass.refunded`
+    /// must name exactly that; the hub revokes the pass in the same transaction.
+    public func refundPass(_ passID: String, reason: String, now: Date = Date()) async throws -> PassRefundResult {
+        guard var sold = try store.soldPass(passID) else { throw Self.problem(404, "unknown_pass", "Unknown pass", "no pass \(passID) was sold at \(park)") }
+        guard sold.state != "refunded" else { throw Self.problem(409, "already_refunded", "Already refunded") }
+        do { try Check.text(reason, "reason", max: 200) } catch { throw Self.problem(400, "invalid_body", "Invalid reason", error.message) }
+        try await deliverBeforeChange()
+        for attempt in 0..<2 {
+            let view = try await hubPass(passID)
+            let refunded = PassRefunded(passID: passID, amountMinor: view.refundDueMinor, currency: view.currency, reason: reason)
+            let (payload, jws) = try Assertions.sign(.passRefunded(refunded), park: park, key: signingKey, now: now)
+            let answer = await submitChange(passID, "refund", jws.compact)
+            if case .failure(let error) = answer {
+                // An entry counted meanwhile changes what is due: ask again once.
+                if error.problemCode == "refund_mismatch", attempt == 0 { continue }
+                throw Self.changeProblem(error)
+            }
+            sold.state = "refunded"
+            let index = try await logIndex(of: jws.compact)
+            try store.recordPassChange(sold, knowledge: PassKnowledge(refunded: true), assertion: (payload.id, payload.type.rawValue, jws.compact),
+                                       logIndex: index, now: now)
+            return PassRefundResult(passID: passID, refundedMinor: view.refundDueMinor, currency: view.currency)
+        }
+        throw Self.problem(409, "refund_mismatch", "The pass keeps changing; try again")
+    }
+
+    /// Transfers a pass sold here to a new named holder at a resale price within the product's cap; the new code
+    /// has the next generation, and every older code is refused from then on.
+    public func transferPass(_ passID: String, _ order: PassTransferOrder, now: Date = Date()) async throws -> PassSaleResponse {
+        guard var sold = try store.soldPass(passID) else { throw Self.problem(404, "unknown_pass", "Unknown pass", "no pass \(passID) was sold at \(park)") }
+        guard let product = product(sold.product) else { throw Self.problem(409, "unknown_product", "Unknown product") }
+        guard product.transfer.allowed else { throw Self.problem(409, "not_transferable", "Not transferable", "product \(product.id) does not allow transfers") }
+        guard sold.state != "refunded" else { throw Self.problem(409, "already_refunded", "Already refunded") }
+        if let cap = product.transfer.resaleCapMinor, order.resalePriceMinor > cap {
+            throw Self.problem(422, "resale_above_cap", "Resale price above the cap", "the resale price may be at most \(cap)")
+        }
+        guard order.resalePriceMinor >= 0 else { throw Self.problem(400, "invalid_body", "Invalid resale price") }
+        let holder = try Self.holder(order.newHolder)
+        try await deliverBeforeChange()
+        let view = try await hubPass(passID)
+        let generation = view.generation + 1
+        let nameMasked = Masking.name(order.newHolder.name)
+        let code = try PassCode.make(.init(issuer: park, passID: passID, product: product.id, validFrom: sold.validFrom, validUntil: sold.validUntil,
+                                           generation: generation, name: nameMasked), key: signingKey)
+        let reference = holderRef(holder, nameMasked: nameMasked)
+        let transferred = PassTransferred(passID: passID, newHolder: reference, generation: generation, resalePriceMinor: order.resalePriceMinor,
+                                          feeMinor: product.transfer.feeMinor, currency: product.price.currency.code)
+        let (payload, jws) = try Assertions.sign(.passTransferred(transferred), park: park, key: signingKey, now: now)
+        if case .failure(let error) = await submitChange(passID, "transfer", jws.compact) { throw Self.changeProblem(error) }
+        sold.holderMasked = nameMasked
+        sold.idType = holder.kind.rawValue
+        sold.idDigest = reference.idDigest
+        sold.idMasked = holder.maskedNumber
+        sold.generation = generation
+        sold.code = code.text
+        let index = try await logIndex(of: jws.compact)
+        try store.recordPassChange(sold, knowledge: PassKnowledge(minimumGeneration: generation), assertion: (payload.id, payload.type.rawValue, jws.compact),
+                                   logIndex: index, now: now)
+        return PassSaleResponse(passID: passID, code: code.text, qrVersion: try QRCode(text: code.text).version, product: product.id,
+                                holderNameMasked: nameMasked, idNumberMasked: holder.maskedNumber, validFrom: sold.validFrom.description,
+                                validUntil: sold.validUntil.description, priceMinor: order.resalePriceMinor, currency: product.price.currency.code,
+                                generation: generation)
+    }
+
+    func submitChange(_ passID: String, _ action: String, _ compact: String) async -> Result<PassView, NodeError> {
+        do {
+            return .success(try await tracked { (hub: HubClient) async throws(NodeError) in
+                try await hub.json(.POST, "/v1/passes/\(passID)/\(action)", body: PassChangeRequest(assertion: compact), as: PassView.self)
+            })
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    static func changeProblem(_ error: NodeError) -> ProblemDetails {
+        if error.code == .hubUnreachable { return problem(503, "hub_unreachable", "The hub is unreachable", error.message) }
+        return problem(409, error.problemCode ?? "hub_refused", "The hub refused the change", error.message)
+    }
+
+    /// Refunds and transfers need the hub to know the pass: deliver what waits in the outbox first.
+    func deliverBeforeChange() async throws {
+        do { try await deliverOutbox() } catch {
+            throw Self.problem(503, "hub_unreachable", "The hub is unreachable", "refunds and transfers are decided by the hub; try again when the link is back")
+        }
+    }
+
+    func hubPass(_ passID: String) async throws -> PassView {
+        do {
+            return try await tracked { (hub: HubClient) async throws(NodeError) in
+                try await hub.json(.GET, "/v1/passes/\(passID)", body: Optional<String>.none, as: PassView.self)
+            }
+        } catch {
+            if error.code == .hubUnreachable { throw Self.problem(503, "hub_unreachable", "The hub is unreachable", error.message) }
+            throw Self.problem(502, error.problemCode ?? "hub_error", "The hub refused", error.message)
+        }
+    }
+
+    /// The log index of an assertion the hub has just logged (by its leaf hash).
+    func logIndex(of compact: String) async throws -> UInt64 {
+        let hash = Hex.encode(MerkleHash.leaf(Data(compact.utf8)))
+        let proof = try await tracked { (hub: HubClient) async throws(NodeError) in
+            try await hub.json(.GET, "/v1/log/proofs/inclusion?leaf_hash=\(hash)", body: Optional<String>.none, as: InclusionProofResponse.self)
+        }
+        return proof.leafIndex
+    }
+}
