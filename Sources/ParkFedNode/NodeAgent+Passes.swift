@@ -181,7 +181,8 @@ extension NodeAgent {
             }
         }
         guard case .success = reserved, let admission else {
-            if case .failure(let refusal) = reserved { return deny(refusal, code: code, mode: online ? .online : .offline) }
+            // Refused on local facts alone: the hub was not asked.
+            if case .failure(let refusal) = reserved { return deny(refusal, code: code, mode: .offline) }
             return deny(.forged, code: code, mode: .offline)
         }
         let type = AssertionType.passRedeemed.rawValue

@@ -6,6 +6,7 @@ import ParkFedDomain
 import ParkFedHub
 import ParkFedNode
 import ParkFedPKI
+import ParkFedProtocol
 import X509
 
 /// A whole federation for tests: a hub initialised in a temporary directory and serving real mutual TLS on
@@ -18,6 +19,8 @@ public final class TestFederation: @unchecked Sendable {
     /// The hub's port, kept across restarts so node agents find it again.
     public let hubPort: Int
     private var hubRunning = true
+    /// Node agents made by ``enroll(_:name:)``, kept alive and shut down by ``stop()``.
+    private let agents = LockedBox<[NodeAgent]>([])
 
     public var hubURL: String { "https://127.0.0.1:\(hubPort)" }
     public var caFile: String { hub.directory.caCertificate }
@@ -89,7 +92,21 @@ public final class TestFederation: @unchecked Sendable {
         let token = try hub.createEnrollmentToken(park: id, name: name ?? "Park \(park)")
         let nodeDirectory = NodeDirectory(directory.file("node-\(park)"))
         try await NodeEnrollment.enroll(directory: nodeDirectory, hubURL: hubURL, park: id, token: token, caFile: caFile)
-        return try NodeAgent(directory: nodeDirectory, refreshInterval: .seconds(3600), logger: logger)
+        let agent = try NodeAgent(directory: nodeDirectory, refreshInterval: .seconds(3600), logger: logger)
+        agents.withLock { $0.append(agent) }
+        return agent
+    }
+
+    /// Enrolls several parks, then gives each the trust list naming all of them and the product catalogue: the
+    /// state in which gates of every park can verify every park's passes.
+    public func enrollParks(_ parks: [String]) async throws -> [NodeAgent] {
+        var agents: [NodeAgent] = []
+        for park in parks { agents.append(try await enroll(park)) }
+        for agent in agents {
+            try await agent.refreshTrustList()
+            try await agent.refreshProducts()
+        }
+        return agents
     }
 
     /// Starts a node agent's local API on 127.0.0.1.
@@ -126,6 +143,7 @@ public final class TestFederation: @unchecked Sendable {
     }
 
     public func stop() async {
+        for agent in agents.value { await agent.shutdown() }
         await stopHub()
         directory.remove()
     }

@@ -14,7 +14,8 @@ public struct GateScanRequest: Codable, Sendable {
 /// The gate's answer: allow or deny, a machine reason, a human message, the masked holder name, entries left.
 public struct GateDecision: Codable, Sendable, Hashable {
     public enum Decision: String, Codable, Sendable { case allow, deny }
-    /// How the entry was decided: by the hub (`online`) or against the node's own state (`offline`).
+    /// How the entry was decided: with the hub's answer (`online`) or on the node's own state alone (`offline`: the
+    /// hub was unreachable, or local facts already refused).
     public enum Mode: String, Codable, Sendable { case online, offline }
     public var decision: Decision
     public var reason: String?
