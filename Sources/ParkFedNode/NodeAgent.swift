@@ -95,6 +95,7 @@ public final class NodeAgent: Sendable {
         do {
             let value = try await call(client.value)
             hubState.value = HubContact(reachable: true, lastContact: Date(), lastError: nil)
+            hubDownSince.value = nil
             return value
         } catch {
             var state = hubState.value
