@@ -166,7 +166,8 @@ extension NodeAgent {
         let (_, jws) = try Assertions.sign(.passRedeemed(redeemed), park: park, key: signingKey, now: now, id: entryID)
         let capacity = configuration.value
         var admission: ComboPass.Admission?
-        let reserved = try store.reserveEntry(passID: code.passID, day: day, hour: hour) { facts -> Result<GateEntryRecord, PassRefusal> in
+        let type = AssertionType.passRedeemed.rawValue
+        let reserved = try store.reserveEntry(passID: code.passID, day: day, hour: hour, offlineType: online ? nil : type) { facts -> Result<GateEntryRecord, PassRefusal> in
             guard !facts.knowledge.refunded, code.generation >= facts.knowledge.minimumGeneration else { return .failure(.revoked) }
             let state = ComboPass(id: code.passID, product: product, issuer: code.issuer, validFrom: code.validFrom, validUntil: code.validUntil,
                                   generation: facts.knowledge.minimumGeneration, activatedOn: facts.knowledge.activatedOn,
@@ -177,7 +178,8 @@ extension NodeAgent {
                 if let daily = capacity.capacityDaily, facts.today >= daily { return .failure(.capacityFull) }
                 if let hourly = capacity.capacityHourly, facts.thisHour >= hourly { return .failure(.capacityFull) }
                 admission = admitted
-                return .success(GateEntryRecord(entryID: entryID, passID: code.passID, gate: request.gate, day: day, hour: hour, enteredAt: now, jws: jws.compact))
+                return .success(GateEntryRecord(entryID: entryID, passID: code.passID, gate: request.gate, day: day, hour: hour, enteredAt: now,
+                                                jws: jws.compact, activates: admitted.activates))
             }
         }
         guard case .success = reserved, let admission else {
@@ -185,11 +187,10 @@ extension NodeAgent {
             if case .failure(let refusal) = reserved { return deny(refusal, code: code, mode: .offline) }
             return deny(.forged, code: code, mode: .offline)
         }
-        let type = AssertionType.passRedeemed.rawValue
         if online {
             do {
                 let answer = try await tracked { (hub: HubClient) async throws(NodeError) in
-                    try await hub.json(.POST, "/v1/passes/entries", body: RedeemRequest(assertion: jws.compact), as: RedeemResponse.self, timeout: .seconds(3))
+                    try await hub.json(.POST, "/v1/passes/entries", body: RedeemRequest(assertion: jws.compact), as: RedeemResponse.self, timeout: .seconds(2))
                 }
                 if answer.decision == .allow {
                     try store.admitOnline(entryID, type: type, jws: jws.compact, logIndex: answer.logIndex, passID: code.passID,
@@ -209,7 +210,10 @@ extension NodeAgent {
                 throw Self.problem(502, "hub_error", "The hub could not decide", error.message)
             }
         }
-        try store.admitOffline(entryID, type: type, jws: jws.compact, passID: code.passID, activatedOn: admission.activates, now: now)
+        if online {
+            // The hub did not answer: the reserved entry stands offline, its assertion goes to the outbox as signed.
+            try store.admitOffline(entryID, type: type, jws: jws.compact, passID: code.passID, activatedOn: admission.activates, now: now)
+        }
         outboxWakeUp.signal()
         return allow(code: code, product: product, entriesLeft: admission.entriesLeft, usableUntil: admission.usableUntil?.description,
                      mode: .offline, entryID: entryID)
@@ -240,12 +244,10 @@ extension NodeAgent {
         }
     }
 
-    /// Whether to ask the hub: yes, unless it was unreachable in the last few seconds (then gates decide offline
-    /// at once instead of waiting for a timeout on every scan).
-    func hubLinkUp(now: Date) -> Bool {
-        guard let down = hubDownSince.value else { return true }
-        return now.timeIntervalSince(down) > 5
-    }
+    /// Whether to ask the hub: yes, unless a gate call found it unreachable. Then every gate decides offline at
+    /// once (no visitor waits for a timeout) until any later call to the hub succeeds: the outbox sender retries
+    /// with backoff, and its first success closes the circuit again.
+    func hubLinkUp(now: Date) -> Bool { hubDownSince.value == nil }
 
     func hubDown(now: Date) { hubDownSince.value = now }
 

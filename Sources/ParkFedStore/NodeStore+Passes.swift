@@ -88,8 +88,11 @@ public struct GateEntryRecord: Sendable {
     public var hour: Int
     public var enteredAt: Date
     public var jws: String
+    /// The day this entry activates a first-use pass, if it does.
+    public var activates: CivilDay?
 
-    public init(entryID: String, passID: String, gate: String, day: CivilDay, hour: Int, enteredAt: Date, jws: String) {
+    public init(entryID: String, passID: String, gate: String, day: CivilDay, hour: Int, enteredAt: Date, jws: String, activates: CivilDay? = nil) {
+        self.activates = activates
         self.entryID = entryID
         self.passID = passID
         self.gate = gate
@@ -253,8 +256,9 @@ extension NodeStore {
 
     /// Decides and reserves an entry in one write transaction: `decide` sees the local facts and either refuses
     /// (nothing is written) or returns the entry to reserve. SQLite serialises writers, so two gates of this park
-    /// can never both take the last local entry of a pass.
-    public func reserveEntry<Refusal: Error>(passID: String, day: CivilDay, hour: Int,
+    /// can never both take the last local entry of a pass. With `offlineType` (the hub is known to be down) the
+    /// entry is admitted at once and its assertion queued in the outbox, in the same transaction.
+    public func reserveEntry<Refusal: Error>(passID: String, day: CivilDay, hour: Int, offlineType: String? = nil,
                                              decide: (GateFacts) -> Result<GateEntryRecord, Refusal>) throws -> Result<GateEntryRecord, Refusal> {
         try pool.write { db in
             let facts = GateFacts(
@@ -265,8 +269,13 @@ extension NodeStore {
             let result = decide(facts)
             if case .success(let entry) = result {
                 try db.execute(sql: """
-                    INSERT INTO gate_entries (entry_id, pass_id, gate, day, hour, entered_at, state, jws) VALUES (?, ?, ?, ?, ?, ?, 'reserved', ?)
-                    """, arguments: [entry.entryID, entry.passID, entry.gate, entry.day.description, entry.hour, StoredTime.millis(entry.enteredAt), entry.jws])
+                    INSERT INTO gate_entries (entry_id, pass_id, gate, day, hour, entered_at, state, mode, jws) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [entry.entryID, entry.passID, entry.gate, entry.day.description, entry.hour, StoredTime.millis(entry.enteredAt),
+                                     offlineType == nil ? "reserved" : "admitted", offlineType == nil ? nil : "offline", entry.jws])
+                if let offlineType {
+                    try Self.enqueue(id: entry.entryID, type: offlineType, jws: entry.jws, state: "pending", logIndex: nil, now: entry.enteredAt, db)
+                    if let activates = entry.activates { try Self.saveKnowledge(passID, PassKnowledge(activatedOn: activates), db) }
+                }
             }
             return result
         }

@@ -13,7 +13,7 @@ import ParkFedTesting
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks, with the raw limits of this machine measured in the same run.",
-        subcommands: [Ingest.self, Stages.self, Card.self])
+        subcommands: [Ingest.self, Stages.self, Card.self, Gate.self])
 
     struct Ingest: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -39,16 +39,7 @@ struct BenchCommand: AsyncParsableCommand {
             print("parkfed bench ingest: \(total) assertions, batches of \(batch), \(concurrency) in flight per park, \(parks) park(s), \(cores) cores")
 
             // 1. The raw limit: Ed25519 verifications per second, one core and all cores.
-            let sampleKey = SigningKey()
-            let messages = (0..<256).map { Data("message \($0) of the benchmark, about as long as a small assertion payload".utf8) }
-            let signatures = try messages.map { try sampleKey.signature(for: $0) }
-            let verifyCount = quick ? 5_000 : 40_000
-            let oneCore = Self.rate(count: verifyCount) {
-                for i in 0..<verifyCount { precondition(sampleKey.publicKey.isValidSignature(signatures[i & 255], for: messages[i & 255])) }
-            }
-            let allCores = await Self.parallelRate(count: verifyCount, workers: cores) { range in
-                for i in range { precondition(sampleKey.publicKey.isValidSignature(signatures[i & 255], for: messages[i & 255])) }
-            }
+            let (oneCore, allCores) = try await RawVerify.rates(count: quick ? 5_000 : 40_000, workers: cores)
             print(String(format: "  raw Ed25519 verify: %.0f /s on 1 core, %.0f /s on %d cores", oneCore, allCores, cores))
 
             // 2. A real hub on loopback, real parks, real mutual TLS.
@@ -258,6 +249,24 @@ final class ProgressCounter: @unchecked Sendable {
     var accepted: Int { lock.withLock { done } }
 }
 
+/// The raw limit most benchmarks compare against: Ed25519 verifications of small messages per second, on one core
+/// and on `workers` cores, measured in the same run.
+enum RawVerify {
+    static func rates(count: Int, workers: Int) async throws -> (oneCore: Double, allCores: Double) {
+        let key = SigningKey()
+        let messages = (0..<256).map { Data("message \($0) of the benchmark, about as long as a small assertion payload".utf8) }
+        let signatures = try messages.map { try key.signature(for: $0) }
+        let oneCore = BenchCommand.Ingest.rate(count: count) {
+            for i in 0..<count { precondition(key.publicKey.isValidSignature(signatures[i & 255], for: messages[i & 255])) }
+        }
+        guard workers > 1 else { return (oneCore, oneCore) }
+        let allCores = await BenchCommand.Ingest.parallelRate(count: count, workers: workers) { range in
+            for i in range { precondition(key.publicKey.isValidSignature(signatures[i & 255], for: messages[i & 255])) }
+        }
+        return (oneCore, allCores)
+    }
+}
+
 extension BenchCommand {
     struct Card: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -338,6 +347,91 @@ extension BenchCommand {
             for i in 0..<count { try store.raiseAlarm(kind: "bench", detail: "row \(i)", now: Date()) }
             let elapsed = ContinuousClock.now - start
             return Double(count) / elapsed.seconds
+        }
+    }
+
+    struct Gate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Gate decisions per second and latency: the offline verification path, whole offline decisions, and online decisions through the hub, against raw Ed25519 verifications.",
+            discussion: "Build with `swift build -c release` for meaningful figures.")
+        @Option(help: "Passes scanned in each phase.") var passes = 4_000
+        @Option(help: "Gates scanning at once in the online phase.") var concurrency = 8
+        @Flag(help: "A short bounded run (300 passes), for CI.") var quick = false
+
+        func run() async throws {
+            let total = quick ? 300 : passes
+            #if DEBUG
+            print("note: this is a debug build; figures are only meaningful from `swift build -c release`\n")
+            #endif
+            print("parkfed bench gate: \(total) passes per phase, sold at P001 and scanned at P002")
+            let (raw, _) = try await RawVerify.rates(count: quick ? 5_000 : 40_000, workers: 1)
+            print(String(format: "  raw Ed25519 verify: %.0f /s on 1 core", raw))
+            let scratch = try TemporaryDirectory()
+            defer { scratch.remove() }
+            let rawWrites = try Card.rawWriteRate(path: scratch.file("raw.sqlite"), count: quick ? 300 : 2_000)
+            print(String(format: "  raw durable SQLite write transactions: %.0f /s", rawWrites))
+
+            let federation = try await TestFederation.start()
+            let agents = try await federation.enrollParks(["P001", "P002"])
+            let (seller, gate) = (agents[0], agents[1])
+            let holder = HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X")
+            func sell(_ count: Int) throws -> [String] {
+                try (0..<count).map { _ in try seller.sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "ota", holder: holder)).code }
+            }
+            // 1. The offline verification path alone: parse, trust list, signature, product (no state).
+            let codes = try sell(total)
+            var verifyLatencies: [Duration] = []
+            verifyLatencies.reserveCapacity(total * 4)
+            let verifyStart = ContinuousClock.now
+            for round in 0..<4 {
+                for code in codes {
+                    let t = ContinuousClock.now
+                    guard case .success = gate.verifyCode(code) else { throw ValidationError("a sold code did not verify (round \(round))") }
+                    verifyLatencies.append(ContinuousClock.now - t)
+                }
+            }
+            let verifyRate = Double(verifyLatencies.count) / (ContinuousClock.now - verifyStart).seconds
+
+            // 2. Online decisions: the hub counts each entry and logs it, `concurrency` gates at once.
+            let onlineCodes = try sell(total)
+            let onlineStart = ContinuousClock.now
+            let onlineLatencies = try await timedConcurrently(count: total, limit: concurrency) { i in
+                let decision = try await gate.scan(GateScanRequest(code: onlineCodes[i], gate: "G\(i % concurrency)"))
+                guard decision.decision == .allow, decision.mode == .online else { throw ValidationError("online scan \(i): \(decision.reason ?? "?")") }
+            }
+            let onlineRate = Double(total) / (ContinuousClock.now - onlineStart).seconds
+
+            // 3. Whole offline decisions with the hub stopped: verify, reserve in SQLite (durable), outbox.
+            await federation.stopHub()
+            _ = try await gate.scan(GateScanRequest(code: codes[0], gate: "G0"))  // finds the hub down
+            let offlineStart = ContinuousClock.now
+            let offlineLatencies = try await timedConcurrently(count: total - 1, limit: 1) { i in
+                let decision = try await gate.scan(GateScanRequest(code: codes[i + 1], gate: "G1"))
+                guard decision.decision == .allow else { throw ValidationError("offline scan \(i): \(decision.reason ?? "?")") }
+            }
+            let offlineRate = Double(total - 1) / (ContinuousClock.now - offlineStart).seconds
+            let pending = gate.status().outbox.pending
+            await federation.stop()
+
+            func percentiles(_ values: [Duration]) -> String {
+                let sorted = values.sorted()
+                func us(_ d: Duration) -> Double { d.seconds * 1_000_000 }
+                return String(format: "%.0f µs / %.0f µs", us(sorted[sorted.count / 2]), us(sorted[min(sorted.count - 1, sorted.count * 99 / 100)]))
+            }
+            print("")
+            print(Table.render(header: ["figure", "value"], rows: [
+                ["offline verification (parse, trust list, signature, product)", String(format: "%.0f /s", verifyRate)],
+                ["  latency p50 / p99", percentiles(verifyLatencies)],
+                ["offline decisions (verification + durable local reservation + outbox)", String(format: "%.0f /s", offlineRate)],
+                ["  latency p50 / p99", percentiles(offlineLatencies)],
+                ["online decisions (hub counts and logs each entry), \(concurrency) gates", String(format: "%.0f /s", onlineRate)],
+                ["  latency p50 / p99", percentiles(onlineLatencies)],
+                ["raw Ed25519 verify, 1 core", String(format: "%.0f /s", raw)],
+                ["raw durable SQLite write transactions", String(format: "%.0f /s", rawWrites)],
+                ["offline verification ÷ raw verify", String(format: "%.2f", verifyRate / raw)],
+                ["offline decisions ÷ raw durable transactions", String(format: "%.2f  (one durable transaction per decision: ceiling 1.0)", offlineRate / rawWrites)],
+                ["entries waiting in the outbox after the offline phase", "\(pending)"],
+            ]))
         }
     }
 }
