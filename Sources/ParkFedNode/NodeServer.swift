@@ -37,27 +37,27 @@ public enum NodeServer {
             _ = try agent.device(authorization: request.headers[.authorization], roles: [.window, .kiosk, .gate])
             return try JSONResponse.make(ProductCatalog(products: agent.products.value.values.sorted { $0.id < $1.id }.map { ProductCatalog.Product($0) }))
         }
-        router.post("/v1/passes") { request, _ -> Response in
+        router.post("/v1/sales") { request, _ -> Response in
             _ = try agent.device(authorization: request.headers[.authorization], roles: [.window, .kiosk])
             let body = try await request.decodeStrict(PassSaleRequest.self, limit: 16 * 1024)
             return try JSONResponse.make(try agent.sellPass(body), status: .created)
         }
-        router.get("/v1/passes/:pass/qr.svg") { request, context -> Response in
+        router.get("/v1/sales/:pass/qr.svg") { request, context -> Response in
             _ = try agent.device(authorization: request.headers[.authorization], roles: [.window, .kiosk])
             let code = try agent.passQR(try Self.localPassParameter(context))
             return Response(status: .ok, headers: [.contentType: "image/svg+xml"], body: .init(byteBuffer: ByteBuffer(string: QRImage.svg(code))))
         }
-        router.get("/v1/passes/:pass/qr.png") { request, context -> Response in
+        router.get("/v1/sales/:pass/qr.png") { request, context -> Response in
             _ = try agent.device(authorization: request.headers[.authorization], roles: [.window, .kiosk])
             let code = try agent.passQR(try Self.localPassParameter(context))
             return Response(status: .ok, headers: [.contentType: "image/png"], body: .init(byteBuffer: ByteBuffer(bytes: QRImage.png(code))))
         }
-        router.post("/v1/passes/:pass/refund") { request, context -> Response in
+        router.post("/v1/sales/:pass/refund") { request, context -> Response in
             _ = try agent.device(authorization: request.headers[.authorization], roles: [.window])
             let body = try await request.decodeStrict(PassRefundOrder.self, limit: 16 * 1024)
             return try JSONResponse.make(try await agent.refundPass(try Self.localPassParameter(context), reason: body.reason))
         }
-        router.post("/v1/passes/:pass/transfer") { request, context -> Response in
+        router.post("/v1/sales/:pass/transfer") { request, context -> Response in
             _ = try agent.device(authorization: request.headers[.authorization], roles: [.window])
             let body = try await request.decodeStrict(PassTransferOrder.self, limit: 16 * 1024)
             return try JSONResponse.make(try await agent.transferPass(try Self.localPassParameter(context), body))

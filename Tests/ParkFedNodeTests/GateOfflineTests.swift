@@ -87,25 +87,25 @@ import Testing
         defer { Task { await node1.stop(); await node2.stop() } }
 
         let saleBody = #"{"product":"JIANGNAN-3P","channel":"kiosk","holder":{"name":"王五","id_type":"resident_id","id_number":"430102199003071234"}}"#
-        #expect(try await Self.curl(node1.port, "/v1/passes", token: nil, method: "POST", body: saleBody).status == 401)
-        #expect(try await Self.curl(node1.port, "/v1/passes", token: "pfd_forged", method: "POST", body: saleBody).status == 401)
-        let sold = try await Self.curl(node1.port, "/v1/passes", token: window.token, method: "POST", body: saleBody)
+        #expect(try await Self.curl(node1.port, "/v1/sales", token: nil, method: "POST", body: saleBody).status == 401)
+        #expect(try await Self.curl(node1.port, "/v1/sales", token: "pfd_forged", method: "POST", body: saleBody).status == 401)
+        let sold = try await Self.curl(node1.port, "/v1/sales", token: window.token, method: "POST", body: saleBody)
         #expect(sold.status == 201)
         let sale = try StrictJSON.decode(PassSaleResponse.self, from: Data(sold.body.utf8))
         #expect(sale.holderNameMasked == "王*" && sale.idNumberMasked == "4301**********1234")
         // A bad ID number is refused with a problem, and nothing is sold.
-        let bad = try await Self.curl(node1.port, "/v1/passes", token: window.token, method: "POST",
+        let bad = try await Self.curl(node1.port, "/v1/sales", token: window.token, method: "POST",
                                       body: saleBody.replacingOccurrences(of: "1234\"", with: "1235\""))
         #expect(bad.status == 400 && bad.body.contains("invalid_document") && bad.contentType.hasPrefix("application/problem+json"))
 
         let directory = try TemporaryDirectory()
         let png = directory.path + "/pass.png"
-        let image = try await Self.curl(node1.port, "/v1/passes/\(sale.passID)/qr.png", token: window.token, output: png)
+        let image = try await Self.curl(node1.port, "/v1/sales/\(sale.passID)/qr.png", token: window.token, output: png)
         #expect(image.status == 200 && image.contentType == "image/png")
         let decoded = try await ExternalTool.run("python3", [Verifiers.path("decode_qr.py"), png])
         #expect(decoded.succeeded, "\(decoded.stderr)")
         #expect(decoded.stdout.trimmingCharacters(in: .newlines) == sale.code)
-        let svg = try await Self.curl(node1.port, "/v1/passes/\(sale.passID)/qr.svg", token: window.token)
+        let svg = try await Self.curl(node1.port, "/v1/sales/\(sale.passID)/qr.svg", token: window.token)
         #expect(svg.status == 200 && svg.contentType == "image/svg+xml" && svg.body.contains("<svg"))
 
         let scanBody = try String(decoding: StrictJSON.encoder.encode(GateScanRequest(code: decoded.stdout.trimmingCharacters(in: .newlines), gate: "north-1")), as: UTF8.self)

@@ -71,7 +71,7 @@ public struct HolderInput: Codable, Sendable, Hashable {
     }
 }
 
-/// `POST /v1/passes` (node agent, window and kiosk devices): sell a combo pass.
+/// `POST /v1/sales` (node agent, window and kiosk devices): sell a combo pass.
 public struct PassSaleRequest: Codable, Sendable {
     public var product: String
     public var channel: String
@@ -128,7 +128,7 @@ public struct PassSaleResponse: Codable, Sendable, Hashable {
     }
 }
 
-/// `POST /v1/passes/{id}/refund` (node agent, window devices).
+/// `POST /v1/sales/{id}/refund` (node agent, window devices).
 public struct PassRefundOrder: Codable, Sendable {
     public var reason: String
     public init(reason: String) { self.reason = reason }
@@ -153,7 +153,7 @@ public struct PassRefundResult: Codable, Sendable, Hashable {
     }
 }
 
-/// `POST /v1/passes/{id}/transfer` (node agent, window devices): to a new named holder at a resale price.
+/// `POST /v1/sales/{id}/transfer` (node agent, window devices): to a new named holder at a resale price.
 public struct PassTransferOrder: Codable, Sendable {
     public var newHolder: HolderInput
     public var resalePriceMinor: Int64
