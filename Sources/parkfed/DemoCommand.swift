@@ -34,7 +34,7 @@ struct DemoCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let logger = CLILogging.logger("parkfed.demo", level: logLevel)
         let catalog = try PartnerCatalog.load(directory: partners)
-        let say = Progress(total: 7)
+        let say = Progress(total: 8)
         print("ParkFederation demo: \(catalog.manifest.federation), \(catalog.parks.count) parks; data in \(root)\n")
 
         say.step("hub: creating the federation (root CA, hub TLS certificate, Ed25519 signing key, SQLite database)")
@@ -127,9 +127,14 @@ struct DemoCommand: AsyncParsableCommand {
         let balance = try await loader.card("IC-DEMO-0001")
         for (_, agent) in agents { try await agent.deliverOutbox() }
 
+        say.step("combo passes: sold at \(agents[0].0.id) with a QR code, entries at every park's gates through the hub, a refund")
+        let passRows = try await Self.playPasses(agents)
+        for (_, agent) in agents { try await agent.deliverOutbox() }
+
         print("\n" + Table.render(header: ["park", "name", "hub says", "trust list seq", "parks listed", "local API"], rows: rows))
         print("\n" + Table.render(header: ["park", "recorded", "accepted", "inclusion verified", "checkpoint size", "alarms"], rows: logRows))
         print("\n" + Table.render(header: ["spent at", "amount", "from principal", "from bonus", "state"], rows: spendRows))
+        print("\n" + Table.render(header: ["pass", "scanned at", "gate", "decision", "reason / entries left"], rows: passRows))
         print("card IC-DEMO-0001 now: \(Money(minorUnits: balance.principalMinor)) principal + \(Money(minorUnits: balance.bonusMinor)) bonus")
         let obligations = try hub.store.unsettledObligations()
         print("obligations for settlement: " + obligations.map { "\($0.from) owes \($0.to) \(Money(minorUnits: $0.amountMinor))" }.joined(separator: "; "))
@@ -160,6 +165,46 @@ struct DemoCommand: AsyncParsableCommand {
         for server in nodeServers { await server.stop() }
         for (_, agent) in agents { await agent.shutdown() }
         await hubServer.stop()
+    }
+
+    /// Passes: three sold at the first park, scanned at every park (online through the hub), one refused twice, one
+    /// partly used and refunded.
+    static func playPasses(_ agents: [(ParkManifest, NodeAgent)]) async throws -> [[String]] {
+        for (park, agent) in agents {
+            try await agent.refreshTrustList()
+            try await agent.refreshProducts()
+            try agent.setCapacity(daily: park.capacity.daily, hourly: park.capacity.hourly)
+        }
+        let seller = agents[0].1
+        let holders = [("张小三", "11010519491231002X"), ("李四", "430102199003071234"), ("王五", "44030419851111801X")]
+        var sales: [PassSaleResponse] = []
+        for (index, holder) in holders.enumerated() {
+            let product = index == 2 ? "LAKE-AND-MUSEUM-2026" : "JIANGNAN-3P"
+            sales.append(try seller.sellPass(PassSaleRequest(product: product, channel: index == 1 ? "ota" : "window",
+                                                             holder: HolderInput(name: holder.0, idType: "resident_id", idNumber: holder.1))))
+        }
+        for sale in sales {
+            print("      sold \(sale.product) to \(sale.holderNameMasked) (\(sale.idNumberMasked)) for \(Money(minorUnits: sale.priceMinor)): QR version \(sale.qrVersion), \(sale.code.utf8.count) bytes")
+        }
+        var rows: [[String]] = []
+        func scan(_ sale: PassSaleResponse, _ index: Int, gate: String) async throws {
+            let decision = try await agents[index].1.scan(GateScanRequest(code: sale.code, gate: gate))
+            rows.append([String(sale.passID.suffix(8)), agents[index].0.id.rawValue, gate, "\(decision.decision.rawValue) (\(decision.mode.rawValue))",
+                         decision.reason ?? "\(decision.entriesLeft ?? 0) left"])
+        }
+        for index in agents.indices { try await scan(sales[0], index, gate: "G1") }
+        if agents.count > 1 {
+            try await scan(sales[0], 1, gate: "G2")
+            try await scan(sales[0], 1, gate: "G3")
+            try await scan(sales[1], 1, gate: "G1")
+            try await scan(sales[2], 1, gate: "G1")
+        }
+        try await scan(sales[2], 0, gate: "G1")
+        try await seller.deliverOutbox()
+        let refund = try await seller.refundPass(sales[1].passID, reason: "visitor changed plans")
+        print("      refund of \(String(sales[1].passID.suffix(8))) after one entry: \(Money(minorUnits: refund.refundedMinor)) of \(Money(minorUnits: sales[1].priceMinor))")
+        try await scan(sales[1], 0, gate: "G1")
+        return rows
     }
 
     static func stamp() -> String {
