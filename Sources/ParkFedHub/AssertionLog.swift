@@ -71,7 +71,7 @@ public final class AssertionLog: @unchecked Sendable {
     /// transfer): a refusal throws ``PassDenied`` and nothing is logged. A retried request (same id and bytes)
     /// answers `duplicate` without applying anything twice.
     public func decide(_ compact: String, from principal: Principal, now: Date = Date(), skew: TimeInterval, maxDelay: TimeInterval,
-                       expecting type: AssertionType) throws -> (result: IngestResult, payload: AssertionPayload, effect: PassEffectResult?) {
+                       expecting type: AssertionType) throws -> (result: IngestResult, payload: AssertionPayload, effect: AssertionEffectResult?) {
         let keys = try keyInfo()
         var item = Self.check(compact, keys: keys, principal: principal, now: now, window: (skew, maxDelay))
         guard var candidate = item.candidate, let payload = item.payload else {
@@ -113,8 +113,8 @@ public final class AssertionLog: @unchecked Sendable {
 
     /// The append itself: one transaction (entries, their pass effects, the signed checkpoint); the in-memory tree
     /// moves only after it committed.
-    func append(_ candidates: [LogCandidate], now: Date) throws -> ([LogOutcome], [String: PassEffectResult], UInt64) {
-        try lock.withLock { () throws -> ([LogOutcome], [String: PassEffectResult], UInt64) in
+    func append(_ candidates: [LogCandidate], now: Date) throws -> ([LogOutcome], [String: AssertionEffectResult], UInt64) {
+        try lock.withLock { () throws -> ([LogOutcome], [String: AssertionEffectResult], UInt64) in
             let start = tree.size
             let key = signingKey, origin = self.origin
             let box = TreeBox()

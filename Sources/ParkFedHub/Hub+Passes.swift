@@ -19,7 +19,7 @@ extension Hub {
     /// A gate's entry: decided against the pass's state and logged in the same transaction when admitted.
     public func redeem(_ request: RedeemRequest, peer: AuthenticatedPeer, now: Date = Date()) throws -> RedeemResponse {
         _ = try Self.park(of: peer)
-        let outcome: (result: IngestResult, payload: AssertionPayload, effect: PassEffectResult?)
+        let outcome: (result: IngestResult, payload: AssertionPayload, effect: AssertionEffectResult?)
         do {
             outcome = try log.decide(request.assertion, from: peer.principal, now: now, skew: TimeInterval(configuration.assertionSkewSeconds),
                                      maxDelay: TimeInterval(configuration.assertionMaxDelaySeconds), expecting: .passRedeemed)

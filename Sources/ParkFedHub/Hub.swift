@@ -30,8 +30,10 @@ public final class Hub: Sendable {
         ca = try FederationCA.load(
             certificatePEM: try SecretFile.read(directory.caCertificate), keyPEM: try SecretFile.read(directory.caKey))
         signingKey = try Ed25519PEM.parsePrivateKey(pem: try SecretFile.read(directory.signingKey))
-        store = try HubStore(path: directory.database)
-        passes = try PassRules(store: store, calendar: try BusinessCalendar(timeZone: configuration.timeZone))
+        let calendar = try BusinessCalendar(timeZone: configuration.timeZone)
+        store = try HubStore(path: directory.database, businessDay: { calendar.day(of: $0) },
+                             feeBasisPoints: Int64(configuration.settlementFeeBasisPoints))
+        passes = try PassRules(store: store, calendar: calendar)
         log = try AssertionLog(store: store, signingKey: signingKey, origin: AssertionLog.origin(federation: configuration.federation),
                                rules: passes, logger: logger)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import ParkFedDomain
 import ParkFedProtocol
 
 /// A hub's settings, kept in `hub.json` in its data directory.
@@ -24,6 +25,12 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
     public var cardHoldSeconds: Int
     /// The federation's time zone: pass validity, capacity and business days are counted in it.
     public var timeZone: String
+    /// The federation's settlement currency.
+    public var currency: String
+    /// Hub fee on each obligation, in basis points of its amount, rounded down; paid by the receiving park (0: none).
+    public var settlementFeeBasisPoints: Int
+    /// Local time (`HH:MM`) at which the running hub closes the previous business day by itself (nil: only by hand).
+    public var settlementTime: String?
 
     public init(
         federation: String = "ParkFederation",
@@ -35,9 +42,15 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         assertionSkewSeconds: Int = 300,
         assertionMaxDelaySeconds: Int = 7 * 86_400,
         cardHoldSeconds: Int = 300,
-        timeZone: String = "Asia/Shanghai"
+        timeZone: String = "Asia/Shanghai",
+        currency: String = "CNY",
+        settlementFeeBasisPoints: Int = 0,
+        settlementTime: String? = "02:00"
     ) {
         self.timeZone = timeZone
+        self.currency = currency
+        self.settlementFeeBasisPoints = settlementFeeBasisPoints
+        self.settlementTime = settlementTime
         self.federation = federation
         self.hubDNSNames = hubDNSNames
         self.hubIPAddresses = hubIPAddresses
@@ -62,6 +75,9 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         assertionMaxDelaySeconds = try container.decodeIfPresent(Int.self, forKey: .assertionMaxDelaySeconds) ?? defaults.assertionMaxDelaySeconds
         cardHoldSeconds = try container.decodeIfPresent(Int.self, forKey: .cardHoldSeconds) ?? defaults.cardHoldSeconds
         timeZone = try container.decodeIfPresent(String.self, forKey: .timeZone) ?? defaults.timeZone
+        currency = try container.decodeIfPresent(String.self, forKey: .currency) ?? defaults.currency
+        settlementFeeBasisPoints = try container.decodeIfPresent(Int.self, forKey: .settlementFeeBasisPoints) ?? defaults.settlementFeeBasisPoints
+        settlementTime = container.contains(.settlementTime) ? try container.decodeIfPresent(String.self, forKey: .settlementTime) : defaults.settlementTime
     }
 
     enum CodingKeys: String, CodingKey {
@@ -75,6 +91,9 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         case assertionMaxDelaySeconds = "assertion_max_delay_seconds"
         case cardHoldSeconds = "card_hold_seconds"
         case timeZone = "time_zone"
+        case currency
+        case settlementFeeBasisPoints = "settlement_fee_bps"
+        case settlementTime = "settlement_time"
     }
 
     public func validate() throws(HubError) {
@@ -99,9 +118,24 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         guard TimeZone(identifier: timeZone) != nil else {
             throw HubError(.invalidConfiguration, "unknown time zone \(timeZone)")
         }
+        guard (try? Currency(currency)) != nil else { throw HubError(.invalidConfiguration, "currency must be an ISO 4217 code") }
+        guard (0...10_000).contains(settlementFeeBasisPoints) else {
+            throw HubError(.invalidConfiguration, "settlement_fee_bps must be 0-10000")
+        }
+        if let settlementTime, Self.minutes(settlementTime) == nil {
+            throw HubError(.invalidConfiguration, "settlement_time must be HH:MM (00:00-23:59)")
+        }
         guard !hubDNSNames.isEmpty || !hubIPAddresses.isEmpty else {
             throw HubError(.invalidConfiguration, "the hub certificate needs at least one DNS name or IP address")
         }
+    }
+
+    /// Minutes after midnight of `HH:MM`.
+    static func minutes(_ text: String) -> Int? {
+        let parts = text.split(separator: ":")
+        guard text.count == 5, parts.count == 2, let hours = Int(parts[0]), let minutes = Int(parts[1]),
+              (0...23).contains(hours), (0...59).contains(minutes) else { return nil }
+        return hours * 60 + minutes
     }
 
     func encoded() throws -> Data {

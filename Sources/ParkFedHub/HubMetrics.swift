@@ -54,6 +54,12 @@ public final class HubMetrics: Sendable {
                              labels: [("outcome", reason)]).increment()
     }
 
+    func settlementRun(day: String, obligations: Int) {
+        registry.makeCounter(descriptor: Self.descriptor("settlement_runs", "total", "Business days closed into settlement batches")).increment()
+        registry.makeGauge(descriptor: Self.descriptor("settlement_last_obligations", "count", "Obligations in the last settlement batch"))
+            .set(Double(obligations))
+    }
+
     func logSize(_ size: UInt64) {
         registry.makeGauge(descriptor: Self.descriptor("log_size", "entries", "Entries in the assertion log")).set(Double(size))
     }

@@ -198,6 +198,54 @@ public enum HubServer {
             let body = try await request.decodeStrict(PassChangeRequest.self, limit: 16 * 1024)
             return try JSONResponse.make(try hub.transferPass(try passParameter(context), body, peer: context.peer!))
         }
+        // Settlement: clearing staff run, approve and mark paid; parks read their own lines.
+        authenticated.post("/v1/settlement/batches") { request, context -> Response in
+            try requireClearing(context)
+            let body = try await request.decodeStrict(SettlementRunRequest.self, limit: 4096)
+            let day: CivilDay
+            do { day = try CivilDay(body.day) } catch { throw ProblemDetails(status: 400, code: "invalid_body", title: "Invalid day", detail: "\(error)") }
+            let record = try hub.runSettlement(day: day)
+            return try JSONResponse.make(try hub.settlementExport(record), status: .created)
+        }
+        authenticated.get("/v1/settlement/batches") { _, _ -> Response in
+            let list = try hub.store.batches().map { record -> SettlementSummary in
+                let batch = try StrictJSON.decode(SettlementBatch.self, from: Data(record.body.utf8))
+                return SettlementSummary(id: record.id, day: batch.day, state: record.state, obligationCount: batch.obligationCount,
+                                         grossMinor: batch.grossMinor, netMinor: batch.netMinor, currency: batch.currency)
+            }
+            return try JSONResponse.make(SettlementList(batches: list))
+        }
+        authenticated.get("/v1/settlement/batches/:batch") { request, context -> Response in
+            let record = try hub.settlementBatch(context.parameters.get("batch") ?? "")
+            let party: String?
+            switch context.peer!.principal {
+            case .park(let park): party = park.rawValue
+            case .clearing, .hub: party = nil
+            default: throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "Settlement is for clearing staff and parks")
+            }
+            let export = try hub.settlementExport(record, party: party)
+            switch request.uri.queryParameters["format"].map(String.init) {
+            case "positions.csv":
+                return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: SettlementCSV.positions(export))))
+            case "obligations.csv":
+                return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: SettlementCSV.obligations(export))))
+            case nil, "json":
+                return try JSONResponse.make(export)
+            case let other?:
+                throw ProblemDetails(status: 400, code: "invalid_query", title: "Unknown format", detail: "\(other): use json, positions.csv or obligations.csv")
+            }
+        }
+        authenticated.post("/v1/settlement/batches/:batch/approve") { _, context -> Response in
+            try requireClearing(context)
+            let record = try hub.approveSettlement(context.parameters.get("batch") ?? "", by: context.peer!.principal)
+            return try JSONResponse.make(try hub.settlementExport(record))
+        }
+        authenticated.post("/v1/settlement/batches/:batch/payments") { request, context -> Response in
+            try requireClearing(context)
+            let body = try await request.decodeStrict(SettlementPaymentsRequest.self, limit: 64 * 1024)
+            let record = try hub.recordSettlementPayments(context.parameters.get("batch") ?? "", body.payments, by: context.peer!.principal)
+            return try JSONResponse.make(try hub.settlementExport(record))
+        }
         authenticated.post("/v1/certificates/renewals") { request, context -> Response in
             let body = try await request.decodeStrict(RenewalRequest.self, limit: 64 * 1024)
             return try JSONResponse.make(try hub.renew(peer: context.peer!, request: body), status: .created)
@@ -254,6 +302,12 @@ func cardParameter(_ context: HubRequestContext) throws -> String {
     guard let card = context.parameters.get("card") else { throw ProblemDetails(status: 400, code: "invalid_query", title: "card id missing") }
     try Hub.checkIdentifier(card, "card id")
     return card
+}
+
+func requireClearing(_ context: HubRequestContext) throws {
+    guard let role = context.peer?.principal.role, role == .clearing || role == .hub else {
+        throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "Only clearing staff run settlement")
+    }
 }
 
 func passParameter(_ context: HubRequestContext) throws -> String {

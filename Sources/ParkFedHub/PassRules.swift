@@ -49,7 +49,7 @@ public final class PassRules: Sendable {
     }
 
     /// The effect of an assertion on pass state, or nil for assertions that have none.
-    func effect(of payload: AssertionPayload, mode: PassEffectMode, keys: [String: AssertionLog.KeyInfo]) -> PassEffect? {
+    func effect(of payload: AssertionPayload, mode: AssertionEffectMode, keys: [String: AssertionLog.KeyInfo]) -> AssertionEffect? {
         switch payload.data {
         case .passIssued(let data):
             guard let product = product(data.product), let from = try? CivilDay(data.validFrom), let until = try? CivilDay(data.validUntil) else { return nil }
@@ -75,6 +75,8 @@ public final class PassRules: Sendable {
             guard let record = try? store.pass(data.passID), let product = product(record.product) else { return nil }
             return .transfer(passID: data.passID, issuer: payload.park, generation: data.generation, resalePriceMinor: data.resalePriceMinor,
                              feeMinor: data.feeMinor, product: product, mode: mode)
+        case .cardSpent(let data):
+            return .linkObligation(reason: "card_spend", toPark: payload.park, reference: "capture:\(data.requestID)")
         default:
             return nil
         }

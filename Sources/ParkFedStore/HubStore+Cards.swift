@@ -104,14 +104,15 @@ extension HubStore {
         _ id: String, request: String? = nil, now: Date,
         _ operation: @Sendable (inout CardAccount, CardRecord) throws -> (CardEffect, T)
     ) throws -> (CardRecord, CardEffect, T) {
-        try pool.write { db in
+        let day = businessDay(now)
+        return try pool.write { db in
             guard var record = try Self.card(id, request: request, db) else { throw StoreError(.notFound, "no card \(id)") }
             var account = record.account
             let (effect, value) = try operation(&account, record)
             try account.checkInvariants()
             record.account = account
             try Self.save(account, now: now, db)
-            try Self.record(effect, now: now, db)
+            try Self.record(effect, now: now, day: day, fees: feeBasisPoints, db)
             return (record, effect, value)
         }
     }
@@ -121,7 +122,8 @@ extension HubStore {
         _ first: String, _ second: String, now: Date,
         _ operation: @Sendable (inout CardAccount, inout CardAccount) throws -> CardEffect
     ) throws -> CardEffect {
-        try pool.write { db in
+        let day = businessDay(now)
+        return try pool.write { db in
             guard let a = try Self.card(first, request: nil, db), let b = try Self.card(second, request: nil, db) else {
                 throw StoreError(.notFound, "no such card")
             }
@@ -130,23 +132,18 @@ extension HubStore {
             try one.checkInvariants()
             try two.checkInvariants()
             for account in [one, two] { try Self.save(account, now: now, db) }
-            try Self.record(effect, now: now, db)
+            try Self.record(effect, now: now, day: day, fees: feeBasisPoints, db)
             return effect
         }
     }
 
-    static func record(_ effect: CardEffect, now: Date, _ db: Database) throws {
+    static func record(_ effect: CardEffect, now: Date, day: CivilDay, fees: Int64, _ db: Database) throws {
         let at = StoredTime.millis(now)
         let posting = try db.cachedStatement(sql: "INSERT INTO ledger_postings (txn, account, debit, credit, at) VALUES (?, ?, ?, ?, ?)")
         for transaction in effect.transactions {
             for line in transaction.postings { try posting.execute(arguments: [transaction.reference, line.account, line.debit, line.credit, at]) }
         }
-        let obligation = try db.cachedStatement(sql: """
-            INSERT INTO obligations (from_park, to_park, amount_minor, reason, reference, created_at) VALUES (?, ?, ?, ?, ?, ?)
-            """)
-        for item in effect.obligations {
-            try obligation.execute(arguments: [item.from.rawValue, item.to.rawValue, item.amountMinor, item.reason, item.reference, at])
-        }
+        for item in effect.obligations { try Self.recordObligation(item, assertionID: nil, at: now, day: day, feeBasisPoints: fees, db) }
     }
 
     /// The ledger lines of a card's accounts, oldest first.

@@ -11,9 +11,9 @@ public struct LogCandidate: Sendable {
     public var jws: String
     public var leafHash: Data
     /// What the assertion does to pass state, applied in the transaction that appends it.
-    public var effect: PassEffect?
+    public var effect: AssertionEffect?
 
-    public init(id: String, park: String, type: String, kid: String, issuedAt: Date, jws: String, leafHash: Data, effect: PassEffect? = nil) {
+    public init(id: String, park: String, type: String, kid: String, issuedAt: Date, jws: String, leafHash: Data, effect: AssertionEffect? = nil) {
         self.effect = effect
         self.id = id
         self.park = park
@@ -75,9 +75,10 @@ extension HubStore {
         startIndex: UInt64,
         now: Date,
         checkpoint: @Sendable ([Data]) throws -> CheckpointRecord
-    ) throws -> (outcomes: [LogOutcome], checkpoint: CheckpointRecord?, effects: [String: PassEffectResult]) {
-        try pool.write { db in
-            var effects: [String: PassEffectResult] = [:]
+    ) throws -> (outcomes: [LogOutcome], checkpoint: CheckpointRecord?, effects: [String: AssertionEffectResult]) {
+        let day = businessDay(now), fees = feeBasisPoints
+        return try pool.write { db in
+            var effects: [String: AssertionEffectResult] = [:]
             var outcomes: [LogOutcome] = []
             var appended: [Data] = []
             var inBatch: [String: (index: UInt64, jws: String)] = [:]
@@ -106,7 +107,7 @@ extension HubStore {
                 inBatch[candidate.id] = (index, candidate.jws)
                 outcomes.append(.appended(index: index))
                 if let effect = candidate.effect {
-                    effects[candidate.id] = try Self.apply(effect, entryID: candidate.id, logIndex: index, now: now, db)
+                    effects[candidate.id] = try Self.apply(effect, entryID: candidate.id, logIndex: index, now: now, day: day, feeBasisPoints: fees, db)
                 }
             }
             guard !appended.isEmpty else { return (outcomes, nil, effects) }

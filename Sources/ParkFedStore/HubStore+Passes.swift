@@ -23,19 +23,22 @@ public struct PassCodeFacts: Sendable, Hashable {
 /// refusal rolls the whole transaction back, so nothing is logged. `record`: the assertion is a fact that already
 /// happened (an offline entry delivered later), so it is logged whatever the pass state, and a rule it breaks is
 /// kept as a conflict.
-public enum PassEffectMode: Sendable, Hashable { case decide, record }
+public enum AssertionEffectMode: Sendable, Hashable { case decide, record }
 
 /// What an accepted assertion does to the hub's pass state, applied in the transaction that logs it.
-public enum PassEffect: Sendable, Hashable {
+public enum AssertionEffect: Sendable, Hashable {
     case issued(facts: PassCodeFacts, product: ComboProduct, priceMinor: Int64, holderMasked: String)
     /// `facts` is nil when the scanned code itself did not verify (`codeProblem` says why).
-    case entry(park: ParkID, enteredAt: Date, day: CivilDay, facts: PassCodeFacts?, codeProblem: PassRefusal?, product: ComboProduct?, mode: PassEffectMode)
-    case refund(passID: String, issuer: ParkID, amountMinor: Int64, product: ComboProduct, mode: PassEffectMode)
-    case transfer(passID: String, issuer: ParkID, generation: Int, resalePriceMinor: Int64, feeMinor: Int64, product: ComboProduct, mode: PassEffectMode)
+    case entry(park: ParkID, enteredAt: Date, day: CivilDay, facts: PassCodeFacts?, codeProblem: PassRefusal?, product: ComboProduct?, mode: AssertionEffectMode)
+    case refund(passID: String, issuer: ParkID, amountMinor: Int64, product: ComboProduct, mode: AssertionEffectMode)
+    case transfer(passID: String, issuer: ParkID, generation: Int, resalePriceMinor: Int64, feeMinor: Int64, product: ComboProduct, mode: AssertionEffectMode)
+    /// A park's signed claim of an obligation the hub already recorded (a card spend it authorised): the
+    /// obligation now names the assertion it came from.
+    case linkObligation(reason: String, toPark: ParkID, reference: String)
 }
 
 /// The outcome of a pass effect.
-public enum PassEffectResult: Sendable, Hashable {
+public enum AssertionEffectResult: Sendable, Hashable {
     case admitted(ComboPass.Admission)
     case conflict(PassRefusal)
     case applied
@@ -191,7 +194,7 @@ extension HubStore {
 
     // MARK: Applying effects (inside the log's append transaction)
 
-    static func apply(_ effect: PassEffect, entryID: String, logIndex: UInt64, now: Date, _ db: Database) throws -> PassEffectResult {
+    static func apply(_ effect: AssertionEffect, entryID: String, logIndex: UInt64, now: Date, day: CivilDay, feeBasisPoints: Int64, _ db: Database) throws -> AssertionEffectResult {
         switch effect {
         case .issued(let facts, let product, let price, let holder):
             try db.execute(sql: """
@@ -203,7 +206,7 @@ extension HubStore {
             return .applied
 
         case .entry(let park, let enteredAt, let day, let facts, let codeProblem, let product, let mode):
-            func keep(_ refusal: PassRefusal, passID: String, issuer: String) throws -> PassEffectResult {
+            func keep(_ refusal: PassRefusal, passID: String, issuer: String) throws -> AssertionEffectResult {
                 if mode == .decide { throw PassDenied(refusal.rawValue, "the hub refuses the entry: \(refusal.rawValue)") }
                 try insertEntry(entryID, passID: passID, park: park.rawValue, issuer: issuer, day: day, at: enteredAt, mode: mode,
                                 counted: false, conflict: refusal.rawValue, logIndex: logIndex, db)
@@ -234,7 +237,7 @@ extension HubStore {
                     try db.execute(sql: "UPDATE passes SET activated_on = ? WHERE id = ? AND activated_on IS NULL", arguments: [activates.description, record.id])
                 }
                 if let obligation = try product.redemptionObligation(issuer: record.issuer, at: park, reference: entryID) {
-                    try insertObligation(obligation, assertionID: entryID, at: now, db)
+                    try recordObligation(obligation, assertionID: entryID, at: now, day: day, feeBasisPoints: feeBasisPoints, db)
                 }
                 return .admitted(admission)
             }
@@ -257,6 +260,12 @@ extension HubStore {
             try db.execute(sql: "UPDATE passes SET refunded_minor = ? WHERE id = ?", arguments: [amount, passID])
             try db.execute(sql: "INSERT INTO pass_revocations (pass_id, minimum_generation, refunded, at) VALUES (?, ?, 1, ?)",
                            arguments: [passID, record.generation, StoredTime.millis(now)])
+            return .applied
+
+        case .linkObligation(let reason, let park, let reference):
+            try db.execute(sql: """
+                UPDATE obligations SET assertion_id = ? WHERE reason = ? AND to_park = ? AND reference = ? AND assertion_id IS NULL
+                """, arguments: [entryID, reason, park.rawValue, reference])
             return .applied
 
         case .transfer(let passID, let issuer, let generation, let resale, let fee, let product, let mode):
@@ -285,7 +294,7 @@ extension HubStore {
         }
     }
 
-    static func insertEntry(_ entryID: String, passID: String, park: String, issuer: String, day: CivilDay, at: Date, mode: PassEffectMode,
+    static func insertEntry(_ entryID: String, passID: String, park: String, issuer: String, day: CivilDay, at: Date, mode: AssertionEffectMode,
                             counted: Bool, conflict: String?, logIndex: UInt64, _ db: Database) throws {
         try db.execute(sql: """
             INSERT INTO pass_entries (entry_id, pass_id, park, issuer, day, entered_at, mode, counted, conflict, log_index)
@@ -294,10 +303,4 @@ extension HubStore {
                              counted ? 1 : 0, conflict, Int64(logIndex)])
     }
 
-    static func insertObligation(_ obligation: Obligation, assertionID: String?, at: Date, _ db: Database) throws {
-        try db.execute(sql: """
-            INSERT INTO obligations (from_park, to_park, amount_minor, reason, reference, created_at, assertion_id) VALUES (?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [obligation.from.rawValue, obligation.to.rawValue, obligation.amountMinor, obligation.reason, obligation.reference,
-                             StoredTime.millis(at), assertionID])
-    }
 }

@@ -10,8 +10,15 @@ import ParkFedDomain
 public final class HubStore: Sendable {
     public let path: String
     let pool: DatabasePool
+    /// The business day (federation time zone) a moment belongs to: obligations are settled by these.
+    let businessDay: @Sendable (Date) -> CivilDay
+    /// Hub fee on each obligation, in basis points, rounded down (0: no fees).
+    public let feeBasisPoints: Int64
 
-    public init(path: String) throws {
+    public init(path: String, businessDay: @escaping @Sendable (Date) -> CivilDay = { CivilDay(dayNumber: Int(($0.timeIntervalSince1970 / 86_400).rounded(.down))) },
+                feeBasisPoints: Int64 = 0) throws {
+        self.businessDay = businessDay
+        self.feeBasisPoints = feeBasisPoints
         self.path = path
         pool = try SQLiteFile.openPool(path: path)
         try Self.migrator.migrate(pool)
@@ -141,6 +148,7 @@ public final class HubStore: Sendable {
                 """)
         }
         registerPassMigrations(&migrator)
+        registerSettlementMigrations(&migrator)
         return migrator
     }
 

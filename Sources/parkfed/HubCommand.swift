@@ -54,7 +54,7 @@ struct HubCommand: AsyncParsableCommand {
             let app = try HubServer.application(hub: hub, host: listen.host, port: listen.port, logger: logger) { channel in
                 logger.notice("hub listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
             }
-            var services: [any Service] = [app]
+            var services: [any Service] = [app, SettlementService(hub: hub)]
             if let opsListen {
                 services.append(HubServer.opsApplication(hub: hub, host: opsListen.host, port: opsListen.port, logger: logger) { channel in
                     logger.notice("ops listener", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])

@@ -17,6 +17,12 @@ public struct BusinessCalendar: Sendable, Hashable {
         return CivilDay(dayNumber: Int((Double(seconds) / 86_400).rounded(.down)))
     }
 
+    /// Minutes since local midnight of `date`.
+    public func minuteOfDay(_ date: Date) -> Int {
+        let seconds = Int((date.timeIntervalSince1970 + Double(timeZone.secondsFromGMT(for: date))).rounded(.down))
+        return ((seconds % 86_400) + 86_400) % 86_400 / 60
+    }
+
     /// The local hour (0-23) of `date`.
     public func hour(of date: Date) -> Int {
         let seconds = Int((date.timeIntervalSince1970 + Double(timeZone.secondsFromGMT(for: date))).rounded(.down))

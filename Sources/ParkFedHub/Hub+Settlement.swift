@@ -1,0 +1,172 @@
+import Foundation
+import Logging
+import ParkFedCrypto
+import ParkFedDomain
+import ParkFedProtocol
+import ParkFedStore
+import ServiceLifecycle
+
+/// The nightly settlement batcher: a closed business day becomes one signed batch that nets every obligation of the
+/// open days up to it into one position per park (summing to zero). Closing is one transaction (the batch row, and
+/// the obligations it takes marked), so a crash leaves no batch or a whole one; running a closed day again returns
+/// the stored batch byte for byte.
+extension Hub {
+    /// The first moment after `day` in the federation's time zone (its cut-off, local midnight).
+    public func endOfDay(_ day: CivilDay) -> Date {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = passes.calendar.timeZone
+        let next = day.adding(days: 1)
+        return calendar.date(from: DateComponents(year: next.year, month: next.month, day: next.day))!
+    }
+
+    public static func settlementID(_ day: CivilDay) -> String { "S-\(day)" }
+
+    /// Closes `day`: nets the obligations of every open day up to it and stores the signed batch. Refused while the
+    /// day is not over, and for a day already folded into a later batch; idempotent for a day already closed.
+    public func runSettlement(day: CivilDay, now: Date = Date(), progress: (@Sendable (String) -> Void)? = nil) throws -> SettlementBatchRecord {
+        if let existing = try store.batch(day: day) { return existing }
+        let cutOff = endOfDay(day)
+        guard cutOff <= now else {
+            throw ProblemDetails(status: 409, code: "day_not_over", title: "The business day is not over",
+                                 detail: "\(day) ends at \(ISO8601DateFormatter().string(from: cutOff)) (\(configuration.timeZone) midnight)")
+        }
+        let totals = try store.openTotals(through: day)
+        if let closed = totals.after, closed >= day {
+            throw ProblemDetails(status: 409, code: "day_closed", title: "Day already closed",
+                                 detail: "\(day) is before the last closed day \(closed); its obligations went into a later batch")
+        }
+        progress?("netting \(totals.rows.count) pair totals of the days after \(totals.after?.description ?? "the start") through \(day)")
+        var netting = Netting(feeBasisPoints: Int64(configuration.settlementFeeBasisPoints))
+        for row in totals.rows { try netting.add(from: row.from, to: row.to, grossMinor: row.grossMinor, count: row.count, feeMinor: row.feeMinor) }
+        let result = netting.result()
+        let checkpoint = try store.checkpoint(before: cutOff)
+        let id = Self.settlementID(day)
+        let batch = SettlementBatch(
+            id: id, federation: configuration.federation, day: day.description, after: totals.after?.description, currency: configuration.currency,
+            timeZone: configuration.timeZone,
+            checkpoint: .init(treeSize: checkpoint?.treeSize ?? 0, rootHash: (checkpoint?.rootHash ?? MerkleHash.emptyRoot).base64EncodedString()),
+            feeBasisPoints: configuration.settlementFeeBasisPoints, obligationCount: result.obligationCount, grossMinor: result.grossMinor,
+            netMinor: result.netMinor, feeMinor: result.feeMinor,
+            reductionBasisPoints: result.grossMinor == 0 ? 0 : Int((Int64(10_000) * (result.grossMinor - result.netMinor)) / result.grossMinor),
+            positions: result.positions.map { .init(park: $0.party, netMinor: $0.netMinor) },
+            pairs: result.pairs.map { .init(from: $0.from, to: $0.to, grossMinor: $0.grossMinor, count: $0.count, feeMinor: $0.feeMinor) },
+            bilateral: result.bilateral.map { .init(from: $0.from, to: $0.to, netMinor: $0.netMinor) })
+        let body = try StrictJSON.encoder.encode(batch)
+        let signature = try JWS.sign(payload: body, kid: signingKey.kid, type: SettlementBatch.jwsType, with: signingKey).compact
+        let record: SettlementBatchRecord
+        do {
+            record = try store.closeDay(day, expectedAfter: totals.after, id: id, body: String(decoding: body, as: UTF8.self), signature: signature, now: now)
+        } catch let error as StoreError {
+            throw ProblemDetails(status: 409, code: error.code.rawValue, title: "Settlement refused", detail: error.message)
+        }
+        metrics.settlementRun(day: day.description, obligations: result.obligationCount)
+        logger.notice("business day closed", metadata: ["day": "\(day)", "batch": "\(id)", "obligations": "\(result.obligationCount)",
+                                                        "gross_minor": "\(result.grossMinor)", "net_minor": "\(result.netMinor)"])
+        progress?("batch \(id): \(result.obligationCount) obligations, gross \(result.grossMinor), net \(result.netMinor)")
+        return record
+    }
+
+    /// The batch's export: the signed batch, state, payments, and the obligations (for a park, only its lines).
+    public func settlementExport(_ record: SettlementBatchRecord, party: String? = nil) throws -> SettlementExport {
+        let batch = try StrictJSON.decode(SettlementBatch.self, from: Data(record.body.utf8))
+        var lines: [SettlementObligation] = []
+        try store.forEachObligation(after: batch.after.map { try CivilDay($0) }, through: record.day, party: party) { row in
+            lines.append(SettlementObligation(seq: row.seq, from: row.from, to: row.to, amountMinor: row.amountMinor, feeMinor: row.feeMinor,
+                                              reason: row.reason, reference: row.reference, assertionIDs: row.assertionID.map { [$0] } ?? [],
+                                              period: row.period.description))
+        }
+        return SettlementExport(batch: batch, state: record.state, approvedBy: record.approvedBy, signature: record.signature,
+                                payments: record.payments.sorted { $0.key < $1.key }.map { .init(park: $0.key, reference: $0.value) },
+                                obligations: lines)
+    }
+
+    public func settlementBatch(_ id: String) throws -> SettlementBatchRecord {
+        guard id.hasPrefix("S-"), let day = try? CivilDay(String(id.dropFirst(2))), let record = try store.batch(day: day) else {
+            throw ProblemDetails(status: 404, code: "unknown_batch", title: "Unknown batch", detail: "no settlement batch \(id)")
+        }
+        return record
+    }
+
+    /// draft → approved by a clearing principal (or the operator); an approved batch never changes.
+    public func approveSettlement(_ id: String, by principal: Principal, now: Date = Date()) throws -> SettlementBatchRecord {
+        guard principal.role == .clearing || principal.role == .hub else {
+            throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "Only clearing staff approve batches")
+        }
+        _ = try settlementBatch(id)
+        return try store.approveBatch(id, by: principal.description, now: now)
+    }
+
+    /// Records payment references; the batch is `paid` when every party with a position has one.
+    public func recordSettlementPayments(_ id: String, _ payments: [SettlementExport.Payment], by principal: Principal, now: Date = Date()) throws -> SettlementBatchRecord {
+        guard principal.role == .clearing || principal.role == .hub else {
+            throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "Only clearing staff mark batches paid")
+        }
+        let record = try settlementBatch(id)
+        let batch = try StrictJSON.decode(SettlementBatch.self, from: Data(record.body.utf8))
+        for payment in payments {
+            do { try Check.text(payment.reference, "reference", max: 128) } catch {
+                throw ProblemDetails(status: 400, code: "invalid_body", title: "Invalid payment reference", detail: error.message)
+            }
+        }
+        do {
+            return try store.recordPayments(id, Dictionary(payments.map { ($0.park, $0.reference) }, uniquingKeysWith: { first, _ in first }),
+                                            parties: Set(batch.positions.filter { $0.netMinor != 0 }.map(\.park)), now: now)
+        } catch let error as StoreError {
+            throw ProblemDetails(status: error.code == .notFound ? 404 : 409, code: error.code.rawValue, title: "Payment refused", detail: error.message)
+        }
+    }
+
+    /// Closes the previous business day once the configured local time has passed (the running hub's own batcher).
+    public func settleIfDue(now: Date = Date()) {
+        guard let time = configuration.settlementTime, let minutes = HubConfiguration.minutes(time) else { return }
+        let today = passes.calendar.day(of: now)
+        guard passes.calendar.minuteOfDay(now) >= minutes else { return }
+        let yesterday = today.adding(days: -1)
+        guard let closed = try? store.lastClosedDay(), closed >= yesterday else {
+            do { _ = try runSettlement(day: yesterday, now: now) } catch {
+                logger.error("scheduled settlement failed", metadata: ["day": "\(yesterday)", "error": "\(error)"])
+            }
+            return
+        }
+    }
+}
+
+/// The hub's own nightly batcher: checks every minute whether the previous business day is due.
+public struct SettlementService: Service {
+    let hub: Hub
+    public init(hub: Hub) { self.hub = hub }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            hub.settleIfDue()
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(60)) }
+        }
+    }
+}
+
+/// Settlement reports as CSV: one row per park, or one per obligation.
+public enum SettlementCSV {
+    public static func positions(_ export: SettlementExport) -> String {
+        var lines = ["day,park,net_minor,currency,payment_reference"]
+        let payments = Dictionary(export.payments.map { ($0.park, $0.reference) }, uniquingKeysWith: { a, _ in a })
+        for position in export.batch.positions {
+            lines.append([export.batch.day, position.park, String(position.netMinor), export.batch.currency, payments[position.park] ?? ""].map(field).joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    public static func obligations(_ export: SettlementExport) -> String {
+        var lines = ["day,seq,from,to,amount_minor,fee_minor,reason,reference,assertion_ids,period"]
+        for line in export.obligations {
+            lines.append([export.batch.day, String(line.seq), line.from, line.to, String(line.amountMinor), String(line.feeMinor), line.reason,
+                          line.reference, line.assertionIDs.joined(separator: " "), line.period].map(field).joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// RFC 4180 quoting when needed.
+    static func field(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

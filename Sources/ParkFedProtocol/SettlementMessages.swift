@@ -1,0 +1,264 @@
+import Foundation
+
+/// A settlement batch as the hub signs it: the business day, the log checkpoint it covers, the gross per ordered
+/// pair, the bilateral and multilateral nets, and the range of obligations it takes (every obligation of the open
+/// days up to `day`; the export lists each with the assertion ids it came from).
+public struct SettlementBatch: Codable, Sendable, Hashable {
+    public struct Checkpoint: Codable, Sendable, Hashable {
+        public var treeSize: UInt64
+        public var rootHash: String
+        public init(treeSize: UInt64, rootHash: String) {
+            self.treeSize = treeSize
+            self.rootHash = rootHash
+        }
+        enum CodingKeys: String, CodingKey {
+            case treeSize = "tree_size"
+            case rootHash = "root_hash"
+        }
+    }
+    public struct Position: Codable, Sendable, Hashable {
+        public var park: String
+        /// Receivers positive, payers negative; `hub` receives the fees.
+        public var netMinor: Int64
+        public init(park: String, netMinor: Int64) {
+            self.park = park
+            self.netMinor = netMinor
+        }
+        enum CodingKeys: String, CodingKey {
+            case park
+            case netMinor = "net_minor"
+        }
+    }
+    public struct Pair: Codable, Sendable, Hashable {
+        public var from: String
+        public var to: String
+        public var grossMinor: Int64
+        public var count: Int
+        public var feeMinor: Int64
+        public init(from: String, to: String, grossMinor: Int64, count: Int, feeMinor: Int64) {
+            self.from = from
+            self.to = to
+            self.grossMinor = grossMinor
+            self.count = count
+            self.feeMinor = feeMinor
+        }
+        enum CodingKeys: String, CodingKey {
+            case from, to, count
+            case grossMinor = "gross_minor"
+            case feeMinor = "fee_minor"
+        }
+    }
+    public struct Bilateral: Codable, Sendable, Hashable {
+        public var from: String
+        public var to: String
+        public var netMinor: Int64
+        public init(from: String, to: String, netMinor: Int64) {
+            self.from = from
+            self.to = to
+            self.netMinor = netMinor
+        }
+        enum CodingKeys: String, CodingKey {
+            case from, to
+            case netMinor = "net_minor"
+        }
+    }
+
+    public var id: String
+    public var federation: String
+    public var day: String
+    /// Obligations of the days after this one (the last closed day) up to `day` are in the batch.
+    public var after: String?
+    public var currency: String
+    public var timeZone: String
+    public var checkpoint: Checkpoint
+    public var feeBasisPoints: Int
+    public var obligationCount: Int
+    public var grossMinor: Int64
+    public var netMinor: Int64
+    public var feeMinor: Int64
+    /// 1 − net ÷ gross, in basis points (an integer, so the signed bytes never depend on float formatting).
+    public var reductionBasisPoints: Int
+    public var positions: [Position]
+    public var pairs: [Pair]
+    public var bilateral: [Bilateral]
+
+    public init(id: String, federation: String, day: String, after: String?, currency: String, timeZone: String, checkpoint: Checkpoint,
+                feeBasisPoints: Int, obligationCount: Int, grossMinor: Int64, netMinor: Int64, feeMinor: Int64, reductionBasisPoints: Int,
+                positions: [Position], pairs: [Pair], bilateral: [Bilateral]) {
+        self.id = id
+        self.federation = federation
+        self.day = day
+        self.after = after
+        self.currency = currency
+        self.timeZone = timeZone
+        self.checkpoint = checkpoint
+        self.feeBasisPoints = feeBasisPoints
+        self.obligationCount = obligationCount
+        self.grossMinor = grossMinor
+        self.netMinor = netMinor
+        self.feeMinor = feeMinor
+        self.reductionBasisPoints = reductionBasisPoints
+        self.positions = positions
+        self.pairs = pairs
+        self.bilateral = bilateral
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, federation, day, after, currency, checkpoint, positions, pairs, bilateral
+        case timeZone = "time_zone"
+        case feeBasisPoints = "fee_bps"
+        case obligationCount = "obligation_count"
+        case grossMinor = "gross_minor"
+        case netMinor = "net_minor"
+        case feeMinor = "fee_minor"
+        case reductionBasisPoints = "reduction_bps"
+    }
+
+    /// The JWS `typ` of signed batches.
+    public static let jwsType = "parkfed-settlement+jwt"
+}
+
+/// One obligation line of a batch export: `from` owes `to`.
+public struct SettlementObligation: Codable, Sendable, Hashable {
+    public var seq: Int64
+    public var from: String
+    public var to: String
+    public var amountMinor: Int64
+    public var feeMinor: Int64
+    public var reason: String
+    public var reference: String
+    public var assertionIDs: [String]
+    public var period: String
+
+    public init(seq: Int64, from: String, to: String, amountMinor: Int64, feeMinor: Int64, reason: String, reference: String, assertionIDs: [String], period: String) {
+        self.seq = seq
+        self.from = from
+        self.to = to
+        self.amountMinor = amountMinor
+        self.feeMinor = feeMinor
+        self.reason = reason
+        self.reference = reference
+        self.assertionIDs = assertionIDs
+        self.period = period
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case seq, from, to, reason, reference, period
+        case amountMinor = "amount_minor"
+        case feeMinor = "fee_minor"
+        case assertionIDs = "assertion_ids"
+    }
+}
+
+/// The settlement export (`settlement-YYYY-MM-DD.json`, `GET /v1/settlement/batches/{id}`): the signed batch, its
+/// state, the hub's JWS over the batch, payments, and every obligation (for a park: only the lines about it).
+public struct SettlementExport: Codable, Sendable, Hashable {
+    public struct Payment: Codable, Sendable, Hashable {
+        public var park: String
+        public var reference: String
+        public init(park: String, reference: String) {
+            self.park = park
+            self.reference = reference
+        }
+    }
+    public var batch: SettlementBatch
+    public var state: String
+    public var approvedBy: String?
+    public var signature: String
+    public var payments: [Payment]
+    public var obligations: [SettlementObligation]
+
+    public init(batch: SettlementBatch, state: String, approvedBy: String?, signature: String, payments: [Payment], obligations: [SettlementObligation]) {
+        self.batch = batch
+        self.state = state
+        self.approvedBy = approvedBy
+        self.signature = signature
+        self.payments = payments
+        self.obligations = obligations
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case batch, state, signature, payments, obligations
+        case approvedBy = "approved_by"
+    }
+
+    // The flat view: day, currency, gross_minor, net_minor, positions at the top level too.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: FlatKeys.self)
+        try container.encode(batch.id, forKey: .id)
+        try container.encode(batch.day, forKey: .day)
+        try container.encode(batch.currency, forKey: .currency)
+        try container.encode(batch.grossMinor, forKey: .grossMinor)
+        try container.encode(batch.netMinor, forKey: .netMinor)
+        try container.encode(batch.positions, forKey: .positions)
+        try container.encode(batch, forKey: .batch)
+        try container.encode(state, forKey: .state)
+        try container.encodeIfPresent(approvedBy, forKey: .approvedBy)
+        try container.encode(signature, forKey: .signature)
+        try container.encode(payments, forKey: .payments)
+        try container.encode(obligations, forKey: .obligations)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: FlatKeys.self)
+        batch = try container.decode(SettlementBatch.self, forKey: .batch)
+        state = try container.decode(String.self, forKey: .state)
+        approvedBy = try container.decodeIfPresent(String.self, forKey: .approvedBy)
+        signature = try container.decode(String.self, forKey: .signature)
+        payments = try container.decode([Payment].self, forKey: .payments)
+        obligations = try container.decode([SettlementObligation].self, forKey: .obligations)
+        _ = try container.decode(String.self, forKey: .day)
+    }
+
+    enum FlatKeys: String, CodingKey {
+        case id, day, currency, positions, batch, state, signature, payments, obligations
+        case grossMinor = "gross_minor"
+        case netMinor = "net_minor"
+        case approvedBy = "approved_by"
+    }
+}
+
+/// `POST /v1/settlement/batches` (clearing): close a business day.
+public struct SettlementRunRequest: Codable, Sendable {
+    public var day: String
+    public init(day: String) { self.day = day }
+}
+
+/// `POST /v1/settlement/batches/{id}/payments` (clearing): payment references per park.
+public struct SettlementPaymentsRequest: Codable, Sendable {
+    public var payments: [SettlementExport.Payment]
+    public init(payments: [SettlementExport.Payment]) { self.payments = payments }
+}
+
+/// What a settlement batch says in a short list.
+public struct SettlementSummary: Codable, Sendable, Hashable {
+    public var id: String
+    public var day: String
+    public var state: String
+    public var obligationCount: Int
+    public var grossMinor: Int64
+    public var netMinor: Int64
+    public var currency: String
+
+    public init(id: String, day: String, state: String, obligationCount: Int, grossMinor: Int64, netMinor: Int64, currency: String) {
+        self.id = id
+        self.day = day
+        self.state = state
+        self.obligationCount = obligationCount
+        self.grossMinor = grossMinor
+        self.netMinor = netMinor
+        self.currency = currency
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, day, state, currency
+        case obligationCount = "obligation_count"
+        case grossMinor = "gross_minor"
+        case netMinor = "net_minor"
+    }
+}
+
+public struct SettlementList: Codable, Sendable, Hashable {
+    public var batches: [SettlementSummary]
+    public init(batches: [SettlementSummary]) { self.batches = batches }
+}

@@ -1,0 +1,256 @@
+import Foundation
+import GRDB
+import ParkFedDomain
+
+/// An obligation as stored, with the business day it belongs to and the assertion it came from.
+public struct ObligationRecord: Sendable, Hashable {
+    public var seq: Int64
+    public var from: String
+    public var to: String
+    public var amountMinor: Int64
+    public var reason: String
+    public var reference: String
+    public var assertionID: String?
+    public var period: CivilDay
+    public var feeMinor: Int64
+}
+
+/// A stored settlement batch.
+public struct SettlementBatchRecord: Sendable, Hashable {
+    public var id: String
+    public var day: CivilDay
+    public var body: String
+    public var signature: String
+    public var state: String
+    public var approvedBy: String?
+    public var approvedAt: Date?
+    public var payments: [String: String]
+}
+
+/// Settlement periods: each obligation is filed, in the transaction that records it, under the business day it was
+/// accepted on, or, when that day is already closed (a late arrival), under the next open day. Running totals per
+/// (period, from, to) are kept in the same transaction, so netting a day reads at most one row per pair of parks
+/// instead of every obligation, and a closed day can never change.
+extension HubStore {
+    static func registerSettlementMigrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v6-settlement") { db in
+            try db.execute(sql: """
+                ALTER TABLE obligations ADD COLUMN period TEXT;
+                ALTER TABLE obligations ADD COLUMN fee_minor INTEGER NOT NULL DEFAULT 0;
+                CREATE INDEX obligations_by_period ON obligations(period, seq);
+                CREATE TABLE obligation_totals (
+                    period TEXT NOT NULL,
+                    from_park TEXT NOT NULL,
+                    to_park TEXT NOT NULL,
+                    gross_minor INTEGER NOT NULL,
+                    count INTEGER NOT NULL,
+                    fee_minor INTEGER NOT NULL,
+                    PRIMARY KEY (period, from_park, to_park)
+                ) WITHOUT ROWID;
+                CREATE TABLE settlement_batches (
+                    id TEXT PRIMARY KEY,
+                    day TEXT NOT NULL UNIQUE,
+                    body TEXT NOT NULL,
+                    signature TEXT NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('draft', 'approved', 'paid')),
+                    created_at INTEGER NOT NULL,
+                    approved_by TEXT,
+                    approved_at INTEGER
+                );
+                CREATE TABLE settlement_payments (
+                    batch_id TEXT NOT NULL REFERENCES settlement_batches(id),
+                    party TEXT NOT NULL,
+                    reference TEXT NOT NULL,
+                    paid_at INTEGER NOT NULL,
+                    PRIMARY KEY (batch_id, party)
+                );
+                """)
+        }
+    }
+
+    /// The last closed business day, if any.
+    static func lastClosedDay(_ db: Database) throws -> CivilDay? {
+        try String.fetchOne(db, sql: "SELECT MAX(day) FROM settlement_batches").map { try CivilDay($0) }
+    }
+
+    /// Records an obligation under its settlement period and adds it to the period's running totals.
+    static func recordObligation(_ obligation: Obligation, assertionID: String?, at: Date, day: CivilDay, feeBasisPoints: Int64, _ db: Database) throws {
+        var period = day
+        let fee = obligation.amountMinor * feeBasisPoints / 10_000
+        if let closed = try lastClosedDay(db), period <= closed { period = closed.adding(days: 1) }
+        try db.cachedStatement(sql: """
+            INSERT INTO obligations (from_park, to_park, amount_minor, reason, reference, created_at, assertion_id, period, fee_minor)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [obligation.from.rawValue, obligation.to.rawValue, obligation.amountMinor, obligation.reason, obligation.reference,
+                                     StoredTime.millis(at), assertionID, period.description, fee])
+        try db.cachedStatement(sql: """
+            INSERT INTO obligation_totals (period, from_park, to_park, gross_minor, count, fee_minor) VALUES (?, ?, ?, ?, 1, ?)
+            ON CONFLICT(period, from_park, to_park) DO UPDATE SET gross_minor = gross_minor + excluded.gross_minor, count = count + 1,
+                fee_minor = fee_minor + excluded.fee_minor
+            """).execute(arguments: [period.description, obligation.from.rawValue, obligation.to.rawValue, obligation.amountMinor, fee])
+    }
+
+    /// Bulk-loads obligations (benchmarks): one transaction, the same filing and totals as live traffic.
+    public func loadObligations(_ obligations: [(Obligation, CivilDay)], at: Date) throws {
+        try pool.write { db in
+            for (obligation, period) in obligations { try Self.recordObligation(obligation, assertionID: nil, at: at, day: period, feeBasisPoints: feeBasisPoints, db) }
+        }
+    }
+
+    // MARK: Reading what a batch covers
+
+    /// The days after the last closed one whose obligations a batch for `day` takes.
+    public struct PeriodTotals: Sendable {
+        public var rows: [(from: String, to: String, grossMinor: Int64, count: Int, feeMinor: Int64)]
+        public var after: CivilDay?
+    }
+
+    /// Running totals per ordered pair for every open period up to `day`.
+    public func openTotals(through day: CivilDay) throws -> PeriodTotals {
+        try pool.read { db in
+            let after = try Self.lastClosedDay(db)
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT from_park, to_park, SUM(gross_minor) AS gross, SUM(count) AS n, SUM(fee_minor) AS fee FROM obligation_totals
+                WHERE period > ? AND period <= ? GROUP BY from_park, to_park ORDER BY from_park, to_park
+                """, arguments: [after?.description ?? "", day.description])
+            return PeriodTotals(rows: rows.map { ($0["from_park"], $0["to_park"], $0["gross"], $0["n"], $0["fee"]) }, after: after)
+        }
+    }
+
+    /// The obligations of the periods in (`after`, `through`], in order, visited without loading them all.
+    public func forEachObligation(after: CivilDay?, through: CivilDay, party: String? = nil, _ body: (ObligationRecord) throws -> Void) throws {
+        try pool.read { db in
+            var sql = """
+                SELECT seq, from_park, to_park, amount_minor, reason, reference, assertion_id, period, fee_minor FROM obligations
+                WHERE period > ? AND period <= ?
+                """
+            var arguments: StatementArguments = [after?.description ?? "", through.description]
+            if let party {
+                sql += " AND (from_park = ? OR to_park = ?)"
+                _ = arguments.append(contentsOf: [party, party])
+            }
+            let cursor = try Row.fetchCursor(db, sql: sql + " ORDER BY period, seq", arguments: arguments)
+            while let row = try cursor.next() {
+                try body(ObligationRecord(seq: row[0], from: row[1], to: row[2], amountMinor: row[3], reason: row[4], reference: row[5],
+                                          assertionID: row[6], period: try CivilDay(row[7] as String), feeMinor: row[8]))
+            }
+        }
+    }
+
+    /// Per-pair sums computed from the obligation rows themselves (a cross-check of the running totals).
+    public func scanTotals(after: CivilDay?, through: CivilDay) throws -> [String: Int64] {
+        try pool.read { db in
+            var totals: [String: Int64] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT from_park, to_park, SUM(amount_minor) AS gross FROM obligations WHERE period > ? AND period <= ? GROUP BY from_park, to_park
+                """, arguments: [after?.description ?? "", through.description]) {
+                totals["\(row["from_park"] as String)>\(row["to_park"] as String)"] = row["gross"]
+            }
+            return totals
+        }
+    }
+
+    /// A plain aggregate scan of the same rows (the benchmark's raw limit).
+    public func plainScan(after: CivilDay?, through: CivilDay) throws -> (count: Int, sum: Int64) {
+        try pool.read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS n, TOTAL(amount_minor) AS s FROM obligations WHERE period > ? AND period <= ?",
+                                       arguments: [after?.description ?? "", through.description])!
+            return (row["n"], Int64(row["s"] as Double))
+        }
+    }
+
+    /// The latest checkpoint made before `moment`.
+    public func checkpoint(before moment: Date) throws -> CheckpointRecord? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM checkpoints WHERE created_at < ? ORDER BY tree_size DESC LIMIT 1",
+                             arguments: [StoredTime.millis(moment)]).map(Self.checkpoint)
+        }
+    }
+
+    // MARK: Batches
+
+    /// Stores a new batch for `day`, closing it; in one transaction, and only if `day` is after the last closed day
+    /// (otherwise the existing batch for `day` is returned unchanged, or the call is refused).
+    public func closeDay(_ day: CivilDay, expectedAfter: CivilDay?, id: String, body: String, signature: String, now: Date) throws -> SettlementBatchRecord {
+        try pool.write { db in
+            if let existing = try Self.batch(day: day, db) { return existing }
+            let closed = try Self.lastClosedDay(db)
+            guard closed == expectedAfter else {
+                throw StoreError(.settlementConflict, "the closed days changed while the batch for \(day) was computed; run it again")
+            }
+            try db.execute(sql: "INSERT INTO settlement_batches (id, day, body, signature, state, created_at) VALUES (?, ?, ?, ?, 'draft', ?)",
+                           arguments: [id, day.description, body, signature, StoredTime.millis(now)])
+            try db.execute(sql: "UPDATE obligations SET settled_batch = ? WHERE period > ? AND period <= ?",
+                           arguments: [id, closed?.description ?? "", day.description])
+            return try Self.batch(day: day, db)!
+        }
+    }
+
+    public func batch(day: CivilDay) throws -> SettlementBatchRecord? {
+        try pool.read { db in try Self.batch(day: day, db) }
+    }
+
+    public func batch(id: String) throws -> SettlementBatchRecord? {
+        try pool.read { db in
+            guard let day = try String.fetchOne(db, sql: "SELECT day FROM settlement_batches WHERE id = ?", arguments: [id]) else { return nil }
+            return try Self.batch(day: try CivilDay(day), db)
+        }
+    }
+
+    public func batches() throws -> [SettlementBatchRecord] {
+        try pool.read { db in
+            try String.fetchAll(db, sql: "SELECT day FROM settlement_batches ORDER BY day").compactMap { try Self.batch(day: try CivilDay($0), db) }
+        }
+    }
+
+    public func lastClosedDay() throws -> CivilDay? { try pool.read { db in try Self.lastClosedDay(db) } }
+
+    static func batch(day: CivilDay, _ db: Database) throws -> SettlementBatchRecord? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM settlement_batches WHERE day = ?", arguments: [day.description]) else { return nil }
+        let id: String = row["id"]
+        var payments: [String: String] = [:]
+        for payment in try Row.fetchAll(db, sql: "SELECT party, reference FROM settlement_payments WHERE batch_id = ?", arguments: [id]) {
+            payments[payment["party"]] = payment["reference"]
+        }
+        return SettlementBatchRecord(id: id, day: day, body: row["body"], signature: row["signature"], state: row["state"], approvedBy: row["approved_by"],
+                                     approvedAt: (row["approved_at"] as Int64?).map(StoredTime.date), payments: payments)
+    }
+
+    /// draft → approved, by a clearing principal. Approving twice is a no-op; nothing else changes the batch.
+    public func approveBatch(_ id: String, by principal: String, now: Date) throws -> SettlementBatchRecord {
+        try pool.write { db in
+            guard let state = try String.fetchOne(db, sql: "SELECT state FROM settlement_batches WHERE id = ?", arguments: [id]) else {
+                throw StoreError(.notFound, "no batch \(id)")
+            }
+            if state == "draft" {
+                try db.execute(sql: "UPDATE settlement_batches SET state = 'approved', approved_by = ?, approved_at = ? WHERE id = ?",
+                               arguments: [principal, StoredTime.millis(now), id])
+            }
+            let day = try String.fetchOne(db, sql: "SELECT day FROM settlement_batches WHERE id = ?", arguments: [id])!
+            return try Self.batch(day: try CivilDay(day), db)!
+        }
+    }
+
+    /// Records payment references of an approved batch; it becomes `paid` once every party with a position has one.
+    public func recordPayments(_ id: String, _ references: [String: String], parties: Set<String>, now: Date) throws -> SettlementBatchRecord {
+        try pool.write { db in
+            guard let state = try String.fetchOne(db, sql: "SELECT state FROM settlement_batches WHERE id = ?", arguments: [id]) else {
+                throw StoreError(.notFound, "no batch \(id)")
+            }
+            guard state != "draft" else { throw StoreError(.settlementConflict, "batch \(id) must be approved before it is paid") }
+            for (party, reference) in references {
+                guard parties.contains(party) else { throw StoreError(.settlementConflict, "\(party) has no position in batch \(id)") }
+                try db.execute(sql: """
+                    INSERT INTO settlement_payments (batch_id, party, reference, paid_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(batch_id, party) DO NOTHING
+                    """, arguments: [id, party, reference, StoredTime.millis(now)])
+            }
+            let paid = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM settlement_payments WHERE batch_id = ?", arguments: [id]) ?? 0
+            if paid >= parties.count {
+                try db.execute(sql: "UPDATE settlement_batches SET state = 'paid' WHERE id = ?", arguments: [id])
+            }
+            let day = try String.fetchOne(db, sql: "SELECT day FROM settlement_batches WHERE id = ?", arguments: [id])!
+            return try Self.batch(day: try CivilDay(day), db)!
+        }
+    }
+}
