@@ -236,7 +236,7 @@ extension HubStore {
                 if let activates = admission.activates {
                     try db.execute(sql: "UPDATE passes SET activated_on = ? WHERE id = ? AND activated_on IS NULL", arguments: [activates.description, record.id])
                 }
-                if let obligation = try product.redemptionObligation(issuer: record.issuer, at: park, reference: entryID) {
+                if let obligation = try product.redemptionObligation(issuer: record.issuer, at: park, reference: record.id) {
                     try recordObligation(obligation, assertionID: entryID, at: now, day: day, feeBasisPoints: feeBasisPoints, db)
                 }
                 return .admitted(admission)

@@ -1,0 +1,71 @@
+import Foundation
+import ParkFedCrypto
+import ParkFedDomain
+import ParkFedProtocol
+import ParkFedStore
+
+/// A park checks its settlement lines against what it holds itself.
+extension NodeAgent {
+    /// What a park's check of a batch found.
+    public struct SettlementCheck: Sendable {
+        public var batchID: String
+        public var position: Int64
+        public var linesChecked: Int
+        /// Empty when every line about this park is backed by what the park holds.
+        public var problems: [String]
+    }
+
+    /// Fetches this park's lines of a batch and checks them: the hub's signature over the batch; every entry at this
+    /// park's gates that it is paid for is an assertion this park signed and the hub logged, at the product's
+    /// allocation; every entry it pays for is of a pass it sold; card spends it is paid for are its own; and its
+    /// position is what its lines add up to.
+    public func verifySettlement(_ batchID: String) async throws -> SettlementCheck {
+        let export = try await tracked { (hub: HubClient) async throws(NodeError) in
+            try await hub.json(.GET, "/v1/settlement/batches/\(batchID)", body: Optional<String>.none, as: SettlementExport.self)
+        }
+        var problems: [String] = []
+        if let jws = try? JWS(compact: export.signature), jws.isSigned(by: trustList.hubKey),
+           let signed = try? StrictJSON.decode(SettlementBatch.self, from: jws.payload), signed == export.batch {
+        } else {
+            problems.append("the batch's signature does not verify with the hub key, or does not cover the batch shown")
+        }
+        let me = park.rawValue
+        var sum: Int64 = 0
+        for line in export.obligations {
+            guard line.from == me || line.to == me else {
+                problems.append("line \(line.seq) is about \(line.from) and \(line.to), not \(me)")
+                continue
+            }
+            sum += line.to == me ? line.amountMinor - line.feeMinor : -line.amountMinor
+            switch line.reason {
+            case "pass_redemption" where line.to == me:
+                guard let id = line.assertionIDs.first, let item = try? store.outboxItem(id: id), item.state == "accepted",
+                      item.type == AssertionType.passRedeemed.rawValue, let jws = try? JWS(compact: item.jws),
+                      case .passRedeemed(let entry)? = try? Assertions.decodePayload(jws).data,
+                      let code = try? PassCode(parsing: entry.code), let product = product(code.payload.product)
+                else {
+                    problems.append("line \(line.seq): no entry of ours (\(line.assertionIDs.first ?? "no assertion")) backs it")
+                    continue
+                }
+                let allocation = product.member(park)?.allocationPerEntry ?? 0
+                if allocation != line.amountMinor || code.issuer.rawValue != line.from {
+                    problems.append("line \(line.seq): \(line.amountMinor) from \(line.from), but our entry says \(allocation) from \(code.issuer)")
+                }
+            case "pass_redemption":
+                // The reference of an entry line is the pass id.
+                if (try? store.soldPass(line.reference)) ?? nil == nil {
+                    problems.append("line \(line.seq): we pay for an entry of a pass we did not sell")
+                }
+            case "card_spend" where line.to == me:
+                if let id = line.assertionIDs.first, (try? store.outboxItem(id: id))?.type != AssertionType.cardSpent.rawValue {
+                    problems.append("line \(line.seq): card spend \(id) is not one of ours")
+                }
+            default:
+                break
+            }
+        }
+        let position = export.batch.positions.first { $0.park == me }?.netMinor ?? 0
+        if position != sum { problems.append("our position is \(position) but our lines add up to \(sum)") }
+        return SettlementCheck(batchID: batchID, position: position, linesChecked: export.obligations.count, problems: problems)
+    }
+}
