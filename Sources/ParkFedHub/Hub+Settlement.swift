@@ -55,7 +55,8 @@ extension Hub {
         let signature = try JWS.sign(payload: body, kid: signingKey.kid, type: SettlementBatch.jwsType, with: signingKey).compact
         let record: SettlementBatchRecord
         do {
-            record = try store.closeDay(day, expectedAfter: totals.after, id: id, body: String(decoding: body, as: UTF8.self), signature: signature, now: now)
+            record = try store.closeDay(day, expectedAfter: totals.after, id: id, body: String(decoding: body, as: UTF8.self), signature: signature,
+                                    positions: result.positions.map { ($0.party, $0.netMinor) }, now: now)
         } catch let error as StoreError {
             throw ProblemDetails(status: 409, code: error.code.rawValue, title: "Settlement refused", detail: error.message)
         }

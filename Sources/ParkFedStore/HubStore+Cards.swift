@@ -173,9 +173,11 @@ extension HubStore {
     }
 
     /// Every obligation not yet in a settlement batch.
+    /// Obligations of the days not closed yet (the next batch's), in order.
     public func unsettledObligations() throws -> [Obligation] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM obligations WHERE settled_batch IS NULL ORDER BY seq").map { row in
+            let closed = try Self.lastClosedDay(db)?.description ?? ""
+            return try Row.fetchAll(db, sql: "SELECT * FROM obligations WHERE period > ? ORDER BY seq", arguments: [closed]).map { row in
                 Obligation(from: try ParkID(row["from_park"] as String), to: try ParkID(row["to_park"] as String),
                            amountMinor: row["amount_minor"], reason: row["reason"], reference: row["reference"])
             }

@@ -57,6 +57,12 @@ extension HubStore {
                     approved_by TEXT,
                     approved_at INTEGER
                 );
+                CREATE TABLE settlement_positions (
+                    batch_id TEXT NOT NULL REFERENCES settlement_batches(id),
+                    party TEXT NOT NULL,
+                    net_minor INTEGER NOT NULL,
+                    PRIMARY KEY (batch_id, party)
+                );
                 CREATE TABLE settlement_payments (
                     batch_id TEXT NOT NULL REFERENCES settlement_batches(id),
                     party TEXT NOT NULL,
@@ -171,7 +177,11 @@ extension HubStore {
 
     /// Stores a new batch for `day`, closing it; in one transaction, and only if `day` is after the last closed day
     /// (otherwise the existing batch for `day` is returned unchanged, or the call is refused).
-    public func closeDay(_ day: CivilDay, expectedAfter: CivilDay?, id: String, body: String, signature: String, now: Date) throws -> SettlementBatchRecord {
+    ///
+    /// The batch takes the obligations of the periods in (`expectedAfter`, `day`] by that range alone: no obligation
+    /// row is rewritten, so closing a day of ten million obligations writes one row per party, not ten million.
+    public func closeDay(_ day: CivilDay, expectedAfter: CivilDay?, id: String, body: String, signature: String,
+                         positions: [(party: String, netMinor: Int64)], now: Date) throws -> SettlementBatchRecord {
         try pool.write { db in
             if let existing = try Self.batch(day: day, db) { return existing }
             let closed = try Self.lastClosedDay(db)
@@ -180,8 +190,8 @@ extension HubStore {
             }
             try db.execute(sql: "INSERT INTO settlement_batches (id, day, body, signature, state, created_at) VALUES (?, ?, ?, ?, 'draft', ?)",
                            arguments: [id, day.description, body, signature, StoredTime.millis(now)])
-            try db.execute(sql: "UPDATE obligations SET settled_batch = ? WHERE period > ? AND period <= ?",
-                           arguments: [id, closed?.description ?? "", day.description])
+            let position = try db.cachedStatement(sql: "INSERT INTO settlement_positions (batch_id, party, net_minor) VALUES (?, ?, ?)")
+            for item in positions { try position.execute(arguments: [id, item.party, item.netMinor]) }
             return try Self.batch(day: day, db)!
         }
     }

@@ -123,10 +123,10 @@ import Testing
         _ = try await Self.playDay(federation)
         let hub = federation.hub
         let today = hub.passes.calendar.day(of: Date())
-        // A failure in the middle of the closing transaction (after the batch row is written, while the obligations
-        // are being marked), made by an outside tool on the real database file.
+        // A failure in the middle of the closing transaction (after the batch row is written, while the parties'
+        // positions are), made by an outside tool on the real database file.
         let trigger = try await ExternalTool.run("sqlite3", [hub.store.path,
-            "CREATE TRIGGER fail_close BEFORE UPDATE OF settled_batch ON obligations BEGIN SELECT RAISE(ABORT, 'disk gone'); END;"])
+            "CREATE TRIGGER fail_close BEFORE INSERT ON settlement_positions WHEN NEW.party = 'P002' BEGIN SELECT RAISE(ABORT, 'disk gone'); END;"])
         #expect(trigger.succeeded, "\(trigger.stderr)")
         #expect(throws: (any Error).self) { try hub.runSettlement(day: today, now: hub.endOfDay(today).addingTimeInterval(1)) }
         #expect(try hub.store.batch(day: today) == nil)
@@ -135,6 +135,8 @@ import Testing
         let record = try hub.runSettlement(day: today, now: hub.endOfDay(today).addingTimeInterval(1))
         #expect(try hub.settlementExport(record).obligations.count == 5)
         #expect(try hub.store.unsettledObligations().isEmpty)
+        let rows = try await ExternalTool.run("sqlite3", [hub.store.path, "SELECT COUNT(*) FROM settlement_positions;"])
+        #expect(rows.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "3")
     }
 
     @Test func clearingStaffRunTheDayOverMutualTLSAndParksReadOnlyTheirLines() async throws {
