@@ -114,7 +114,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "ParkFedDomainTests", dependencies: ["ParkFedDomain"]),
+        .testTarget(name: "ParkFedDomainTests", dependencies: ["ParkFedDomain", "ParkFedTesting"]),
         .testTarget(name: "ParkFedCryptoTests", dependencies: ["ParkFedCrypto"]),
         .testTarget(name: "ParkFedQRTests", dependencies: ["ParkFedQR", "ParkFedTesting"]),
         .testTarget(name: "ParkFedProtocolTests", dependencies: ["ParkFedProtocol", "ParkFedTesting"]),

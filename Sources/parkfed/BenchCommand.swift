@@ -13,7 +13,7 @@ import ParkFedTesting
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks, with the raw limits of this machine measured in the same run.",
-        subcommands: [Ingest.self, Stages.self, Card.self, Gate.self])
+        subcommands: [Ingest.self, Stages.self, Card.self, Gate.self, Settle.self])
 
     struct Ingest: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -241,7 +241,7 @@ final class ProgressCounter: @unchecked Sendable {
             let tenth = done * 10 / max(total, 1)
             guard tenth > lastTenth else { return nil }
             lastTenth = tenth
-            return "  … \(done) accepted (\(tenth * 10)%)"
+            return "  … \(done) done (\(tenth * 10)%)"
         }
         if let line { print(line) }
     }
@@ -432,6 +432,77 @@ extension BenchCommand {
                 ["offline decisions ÷ raw durable transactions", String(format: "%.2f  (one durable transaction per decision: ceiling 1.0)", offlineRate / rawWrites)],
                 ["entries waiting in the outbox after the offline phase", "\(pending)"],
             ]))
+        }
+    }
+
+    struct Settle: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Net N obligations among P parks (generated into a real hub database) and compare with a plain aggregate scan of the same rows.",
+            discussion: "Build with `swift build -c release`. The default (10 million among 500 parks) writes a multi-gigabyte database and takes minutes to generate.")
+        @Option(help: "Obligations to generate.") var obligations = 10_000_000
+        @Option(help: "Parks they are spread over.") var parks = 500
+        @Option(help: "Where to put the database (default: a temporary directory, removed afterwards).") var data: String?
+        @Flag(help: "A short bounded run (200,000 obligations among 50 parks), for CI.") var quick = false
+
+        func validate() throws {
+            guard obligations > 0, (2...10_000).contains(parks) else { throw ValidationError("--obligations must be positive and --parks 2-10000") }
+        }
+
+        func run() async throws {
+            let total = quick ? 200_000 : obligations, parkCount = quick ? 50 : parks
+            #if DEBUG
+            print("note: this is a debug build; figures are only meaningful from `swift build -c release`\n")
+            #endif
+            let scratch = try TemporaryDirectory()
+            defer { scratch.remove() }
+            let root = data ?? scratch.path
+            let hubDirectory = try HubDirectory.initialize(at: (root as NSString).appendingPathComponent("hub-\(UUIDv7.make())"),
+                                                           configuration: HubConfiguration(federation: "Bench", settlementTime: nil))
+            let hub = try Hub(directory: hubDirectory, logger: CLILogging.quiet)
+            print("parkfed bench settle: \(total) obligations among \(parkCount) parks into \(hubDirectory.database)")
+            let ids = try (0..<parkCount).map { try ParkID(String(format: "P%04d", $0)) }
+            let day = try CivilDay("2026-11-24")
+            var random = SystemRandomNumberGenerator()
+            let progress = ProgressCounter(total: total)
+            let generated = ContinuousClock.now
+            var made = 0
+            while made < total {
+                let chunk = min(100_000, total - made)
+                let rows = (0..<chunk).map { i -> (Obligation, CivilDay) in
+                    let from = Int.random(in: 0..<parkCount, using: &random)
+                    let to = (from + Int.random(in: 1..<parkCount, using: &random)) % parkCount
+                    return (Obligation(from: ids[from], to: ids[to], amountMinor: Int64.random(in: 100...50_000, using: &random),
+                                       reason: "pass_redemption", reference: "B\(made + i)"), day)
+                }
+                try hub.store.loadObligations(rows, at: Date(timeIntervalSince1970: 1_795_000_000))
+                made += chunk
+                progress.add(chunk)
+            }
+            print(String(format: "  generated in %.1f s (each row filed with its running pair total, as live traffic is)", (ContinuousClock.now - generated).seconds))
+
+            // The raw limit: SQLite's own aggregate over the same rows.
+            let scanStart = ContinuousClock.now
+            let scan = try hub.store.plainScan(after: nil, through: day)
+            let scanTime = (ContinuousClock.now - scanStart).seconds
+            // Netting: the whole close of the day (totals, netting, signed batch, one transaction).
+            let netStart = ContinuousClock.now
+            let record = try hub.runSettlement(day: day, now: hub.endOfDay(day).addingTimeInterval(1)) { print("  … \($0)") }
+            let netTime = (ContinuousClock.now - netStart).seconds
+            let batch = try StrictJSON.decode(SettlementBatch.self, from: Data(record.body.utf8))
+            guard batch.obligationCount == scan.count, batch.grossMinor == scan.sum, batch.positions.reduce(0, { $0 + $1.netMinor }) == 0 else {
+                print("MISMATCH: batch \(batch.obligationCount) obligations, gross \(batch.grossMinor); scan \(scan.count), \(scan.sum)")
+                throw ExitCode(1)
+            }
+            print("")
+            print(Table.render(header: ["figure", "value"], rows: [
+                ["obligations", "\(scan.count) among \(parkCount) parks, gross \(batch.grossMinor), \(batch.pairs.count) pairs"],
+                ["netting (close the day: totals, netting, signed batch)", String(format: "%.3f s", netTime)],
+                ["plain SQLite aggregate scan of the same rows", String(format: "%.3f s", scanTime)],
+                ["netting ÷ plain scan", String(format: "%.2f  (target well under 2)", netTime / scanTime)],
+                ["net total", "\(batch.netMinor) (reduction \(String(format: "%.2f", Double(batch.reductionBasisPoints) / 100)) %)"],
+                ["positions sum", "\(batch.positions.reduce(0) { $0 + $1.netMinor })"],
+            ]))
+            if data == nil { try? FileManager.default.removeItem(atPath: hubDirectory.path) }
         }
     }
 }

@@ -1,4 +1,5 @@
 import ParkFedDomain
+import ParkFedTesting
 import Testing
 
 @Suite struct NettingTests {
@@ -34,7 +35,7 @@ import Testing
     /// Property: for random days, positions sum to zero, net ≤ gross, and each position is what the party receives
     /// minus what it pays, whatever the order the obligations come in.
     @Test(arguments: 0..<200) func randomDaysConserveMoneyAndDoNotDependOnOrder(seed: Int) throws {
-        var random = SplitMix(seed: UInt64(seed))
+        var random = SeededRandom(seed: UInt64(seed))
         let parks = (0..<Int(random.next() % 8 + 2)).map { "P\(100 + $0)" }
         let bps = Int64(random.next() % 3 == 0 ? random.next() % 200 : 0)
         var obligations: [(String, String, Int64)] = []
@@ -56,18 +57,5 @@ import Testing
             let paid = obligations.filter { $0.0 == park }.reduce(Int64(0)) { $0 + $1.2 }
             #expect(result.position(park) == received - paid)
         }
-    }
-}
-
-/// A small seeded generator so that a failing seed replays.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state = state &+ 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
