@@ -161,6 +161,19 @@ import Testing
                  schema: "pass-revocations")
         try keep("conflicts", try await p2.hub.json(.GET, "/v1/passes/conflicts", body: Optional<String>.none, as: PassConflicts.self),
                  schema: "pass-conflicts")
+        // Settlement: the run request, the export (clearing and park views), payments, the list.
+        let today = federation.hub.passes.calendar.day(of: Date())
+        try keep("run", SettlementRunRequest(day: today.description), schema: "settlement-run-request")
+        let record = try federation.hub.runSettlement(day: today, now: federation.hub.endOfDay(today).addingTimeInterval(1))
+        try keep("export", try federation.hub.settlementExport(record), schema: "settlement-export")
+        try keep("export-park", try await p2.hub.json(.GET, "/v1/settlement/batches/\(record.id)", body: Optional<String>.none, as: SettlementExport.self),
+                 schema: "settlement-export")
+        _ = try federation.hub.approveSettlement(record.id, by: .clearing("C01"))
+        let payments = SettlementPaymentsRequest(payments: [.init(park: "P001", reference: "BANK-1"), .init(park: "P002", reference: "BANK-2")])
+        try keep("payments", payments, schema: "settlement-payments-request")
+        try keep("paid", try federation.hub.settlementExport(try federation.hub.recordSettlementPayments(record.id, payments.payments, by: .clearing("C01"))),
+                 schema: "settlement-export")
+        try keep("list", try await p2.hub.json(.GET, "/v1/settlement/batches", body: Optional<String>.none, as: SettlementList.self), schema: "settlement-list")
         let result = try await Self.validate(pairs)
         #expect(result.succeeded, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.split(separator: "\n").filter { $0.hasPrefix("valid ") }.count == pairs.count)
@@ -237,7 +250,9 @@ import Testing
                      "/v1/cards/{card}/holds/{request}/capture", "/v1/cards/{card}/holds/{request}/void", "/v1/cards/{card}/holds/{request}/refunds",
                      "/v1/cards/{card}/block", "/v1/products", "/v1/passes/entries", "/v1/passes/revocations", "/v1/passes/conflicts",
                      "/v1/passes/{pass}", "/v1/passes/{pass}/refund", "/v1/passes/{pass}/transfer", "/v1/sales", "/v1/sales/{pass}/qr.svg",
-                     "/v1/sales/{pass}/qr.png", "/v1/sales/{pass}/refund", "/v1/sales/{pass}/transfer", "/v1/gate/scans"] {
+                     "/v1/sales/{pass}/qr.png", "/v1/sales/{pass}/refund", "/v1/sales/{pass}/transfer", "/v1/gate/scans",
+                     "/v1/settlement/batches", "/v1/settlement/batches/{batch}", "/v1/settlement/batches/{batch}/approve",
+                     "/v1/settlement/batches/{batch}/payments"] {
             #expect(result.stdout.contains(" \(path)"), "\(path) is missing from openapi.yaml")
         }
     }
