@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 import ParkFedCrypto
@@ -49,8 +50,7 @@ extension Hub {
             netMinor: result.netMinor, feeMinor: result.feeMinor,
             reductionBasisPoints: result.grossMinor == 0 ? 0 : Int((Int64(10_000) * (result.grossMinor - result.netMinor)) / result.grossMinor),
             positions: result.positions.map { .init(park: $0.party, netMinor: $0.netMinor) },
-            pairs: result.pairs.map { .init(from: $0.from, to: $0.to, grossMinor: $0.grossMinor, count: $0.count, feeMinor: $0.feeMinor) },
-            bilateral: result.bilateral.map { .init(from: $0.from, to: $0.to, netMinor: $0.netMinor) })
+            pairCount: result.pairs.count, pairsDigest: Self.pairsDigest(result))
         let body = try StrictJSON.encoder.encode(batch)
         let signature = try JWS.sign(payload: body, kid: signingKey.kid, type: SettlementBatch.jwsType, with: signingKey).compact
         let record: SettlementBatchRecord
@@ -67,9 +67,23 @@ extension Hub {
         return record
     }
 
-    /// The batch's export: the signed batch, state, payments, and the obligations (for a park, only its lines).
+    static func pairsDigest(_ result: NettingResult) -> String {
+        Hex.encode(SHA256.hash(data: Data(SettlementBatch.pairsListing(Self.pairs(result)).utf8)))
+    }
+
+    static func pairs(_ result: NettingResult) -> [SettlementBatch.Pair] {
+        result.pairs.map { .init(from: $0.from, to: $0.to, grossMinor: $0.grossMinor, count: $0.count, feeMinor: $0.feeMinor) }
+    }
+
+    /// The batch's export: the signed batch, state, payments, pairs and bilateral nets (recomputed from the running
+    /// totals; their digest is the signed one), and the obligations (for a park, only its lines).
     public func settlementExport(_ record: SettlementBatchRecord, party: String? = nil) throws -> SettlementExport {
         let batch = try StrictJSON.decode(SettlementBatch.self, from: Data(record.body.utf8))
+        var netting = Netting(feeBasisPoints: Int64(batch.feeBasisPoints))
+        for row in try store.pairTotals(after: batch.after.map { try CivilDay($0) }, through: record.day) where party == nil || row.from == party || row.to == party {
+            try netting.add(from: row.from, to: row.to, grossMinor: row.grossMinor, count: row.count, feeMinor: row.feeMinor)
+        }
+        let result = netting.result()
         var lines: [SettlementObligation] = []
         try store.forEachObligation(after: batch.after.map { try CivilDay($0) }, through: record.day, party: party) { row in
             lines.append(SettlementObligation(seq: row.seq, from: row.from, to: row.to, amountMinor: row.amountMinor, feeMinor: row.feeMinor,
@@ -78,6 +92,7 @@ extension Hub {
         }
         return SettlementExport(batch: batch, state: record.state, approvedBy: record.approvedBy, signature: record.signature,
                                 payments: record.payments.sorted { $0.key < $1.key }.map { .init(park: $0.key, reference: $0.value) },
+                                pairs: Self.pairs(result), bilateral: result.bilateral.map { .init(from: $0.from, to: $0.to, netMinor: $0.netMinor) },
                                 obligations: lines)
     }
 

@@ -79,12 +79,14 @@ public struct SettlementBatch: Codable, Sendable, Hashable {
     /// 1 − net ÷ gross, in basis points (an integer, so the signed bytes never depend on float formatting).
     public var reductionBasisPoints: Int
     public var positions: [Position]
-    public var pairs: [Pair]
-    public var bilateral: [Bilateral]
+    /// How many ordered pairs of parks owed each other, and the SHA-256 (hex) of their canonical listing
+    /// (``pairsDigest(_:)``): the export lists the pairs, and anyone can check them against this signed digest.
+    public var pairCount: Int
+    public var pairsDigest: String
 
     public init(id: String, federation: String, day: String, after: String?, currency: String, timeZone: String, checkpoint: Checkpoint,
                 feeBasisPoints: Int, obligationCount: Int, grossMinor: Int64, netMinor: Int64, feeMinor: Int64, reductionBasisPoints: Int,
-                positions: [Position], pairs: [Pair], bilateral: [Bilateral]) {
+                positions: [Position], pairCount: Int, pairsDigest: String) {
         self.id = id
         self.federation = federation
         self.day = day
@@ -99,12 +101,26 @@ public struct SettlementBatch: Codable, Sendable, Hashable {
         self.feeMinor = feeMinor
         self.reductionBasisPoints = reductionBasisPoints
         self.positions = positions
-        self.pairs = pairs
-        self.bilateral = bilateral
+        self.pairCount = pairCount
+        self.pairsDigest = pairsDigest
+    }
+
+    /// The canonical listing of pairs the batch signs a digest of: `from,to,gross_minor,count,fee_minor\n` per pair,
+    /// in (from, to) order.
+    public static func pairsListing(_ pairs: [Pair]) -> String {
+        var text = ""
+        text.reserveCapacity(pairs.count * 40)
+        for pair in pairs {
+            text += pair.from; text += ","; text += pair.to; text += ","; text += String(pair.grossMinor); text += ","
+            text += String(pair.count); text += ","; text += String(pair.feeMinor); text += "\n"
+        }
+        return text
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, federation, day, after, currency, checkpoint, positions, pairs, bilateral
+        case id, federation, day, after, currency, checkpoint, positions
+        case pairCount = "pair_count"
+        case pairsDigest = "pairs_digest"
         case timeZone = "time_zone"
         case feeBasisPoints = "fee_bps"
         case obligationCount = "obligation_count"
@@ -166,9 +182,15 @@ public struct SettlementExport: Codable, Sendable, Hashable {
     public var approvedBy: String?
     public var signature: String
     public var payments: [Payment]
+    /// Gross per ordered pair (their digest is signed in the batch) and the bilateral nets.
+    public var pairs: [SettlementBatch.Pair]
+    public var bilateral: [SettlementBatch.Bilateral]
     public var obligations: [SettlementObligation]
 
-    public init(batch: SettlementBatch, state: String, approvedBy: String?, signature: String, payments: [Payment], obligations: [SettlementObligation]) {
+    public init(batch: SettlementBatch, state: String, approvedBy: String?, signature: String, payments: [Payment],
+                pairs: [SettlementBatch.Pair], bilateral: [SettlementBatch.Bilateral], obligations: [SettlementObligation]) {
+        self.pairs = pairs
+        self.bilateral = bilateral
         self.batch = batch
         self.state = state
         self.approvedBy = approvedBy
@@ -196,6 +218,8 @@ public struct SettlementExport: Codable, Sendable, Hashable {
         try container.encodeIfPresent(approvedBy, forKey: .approvedBy)
         try container.encode(signature, forKey: .signature)
         try container.encode(payments, forKey: .payments)
+        try container.encode(pairs, forKey: .pairs)
+        try container.encode(bilateral, forKey: .bilateral)
         try container.encode(obligations, forKey: .obligations)
     }
 
@@ -206,12 +230,14 @@ public struct SettlementExport: Codable, Sendable, Hashable {
         approvedBy = try container.decodeIfPresent(String.self, forKey: .approvedBy)
         signature = try container.decode(String.self, forKey: .signature)
         payments = try container.decode([Payment].self, forKey: .payments)
+        pairs = try container.decode([SettlementBatch.Pair].self, forKey: .pairs)
+        bilateral = try container.decode([SettlementBatch.Bilateral].self, forKey: .bilateral)
         obligations = try container.decode([SettlementObligation].self, forKey: .obligations)
         _ = try container.decode(String.self, forKey: .day)
     }
 
     enum FlatKeys: String, CodingKey {
-        case id, day, currency, positions, batch, state, signature, payments, obligations
+        case id, day, currency, positions, batch, state, signature, payments, obligations, pairs, bilateral
         case grossMinor = "gross_minor"
         case netMinor = "net_minor"
         case approvedBy = "approved_by"

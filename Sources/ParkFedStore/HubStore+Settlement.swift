@@ -115,12 +115,23 @@ extension HubStore {
     public func openTotals(through day: CivilDay) throws -> PeriodTotals {
         try pool.read { db in
             let after = try Self.lastClosedDay(db)
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT from_park, to_park, SUM(gross_minor) AS gross, SUM(count) AS n, SUM(fee_minor) AS fee FROM obligation_totals
-                WHERE period > ? AND period <= ? GROUP BY from_park, to_park ORDER BY from_park, to_park
-                """, arguments: [after?.description ?? "", day.description])
-            return PeriodTotals(rows: rows.map { ($0["from_park"], $0["to_park"], $0["gross"], $0["n"], $0["fee"]) }, after: after)
+            return PeriodTotals(rows: try Self.pairTotals(after: after, through: day, db), after: after)
         }
+    }
+
+    /// Running totals of the periods in (`after`, `through`]: one row per (period, pair), in key order (no sort);
+    /// the same pair in several periods appears once per period and is summed by the caller.
+    public func pairTotals(after: CivilDay?, through: CivilDay) throws -> [(from: String, to: String, grossMinor: Int64, count: Int, feeMinor: Int64)] {
+        try pool.read { db in try Self.pairTotals(after: after, through: through, db) }
+    }
+
+    static func pairTotals(after: CivilDay?, through: CivilDay, _ db: Database) throws -> [(from: String, to: String, grossMinor: Int64, count: Int, feeMinor: Int64)] {
+        var rows: [(from: String, to: String, grossMinor: Int64, count: Int, feeMinor: Int64)] = []
+        let cursor = try Row.fetchCursor(db, sql: """
+            SELECT from_park, to_park, gross_minor, count, fee_minor FROM obligation_totals WHERE period > ? AND period <= ?
+            """, arguments: [after?.description ?? "", through.description])
+        while let row = try cursor.next() { rows.append((row[0], row[1], row[2], row[3], row[4])) }
+        return rows
     }
 
     /// The obligations of the periods in (`after`, `through`], in order, visited without loading them all.

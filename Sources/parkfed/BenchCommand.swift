@@ -495,7 +495,7 @@ extension BenchCommand {
             }
             print("")
             print(Table.render(header: ["figure", "value"], rows: [
-                ["obligations", "\(scan.count) among \(parkCount) parks, gross \(batch.grossMinor), \(batch.pairs.count) pairs"],
+                ["obligations", "\(scan.count) among \(parkCount) parks, gross \(batch.grossMinor), \(batch.pairCount) pairs"],
                 ["netting (close the day: totals, netting, signed batch)", String(format: "%.3f s", netTime)],
                 ["plain SQLite aggregate scan of the same rows", String(format: "%.3f s", scanTime)],
                 ["netting ÷ plain scan", String(format: "%.2f  (target well under 2)", netTime / scanTime)],

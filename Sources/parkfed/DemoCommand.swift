@@ -34,7 +34,7 @@ struct DemoCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let logger = CLILogging.logger("parkfed.demo", level: logLevel)
         let catalog = try PartnerCatalog.load(directory: partners)
-        let say = Progress(total: 8)
+        let say = Progress(total: 9)
         print("ParkFederation demo: \(catalog.manifest.federation), \(catalog.parks.count) parks; data in \(root)\n")
 
         say.step("hub: creating the federation (root CA, hub TLS certificate, Ed25519 signing key, SQLite database)")
@@ -136,8 +136,23 @@ struct DemoCommand: AsyncParsableCommand {
         print("\n" + Table.render(header: ["spent at", "amount", "from principal", "from bonus", "state"], rows: spendRows))
         print("\n" + Table.render(header: ["pass", "scanned at", "gate", "decision", "reason / entries left"], rows: passRows))
         print("card IC-DEMO-0001 now: \(Money(minorUnits: balance.principalMinor)) principal + \(Money(minorUnits: balance.bonusMinor)) bonus")
-        let obligations = try hub.store.unsettledObligations()
-        print("obligations for settlement: " + obligations.map { "\($0.from) owes \($0.to) \(Money(minorUnits: $0.amountMinor))" }.joined(separator: "; "))
+
+        say.step("nightly settlement: the business day is closed (as at local midnight) into one signed batch")
+        let today = hub.passes.calendar.day(of: Date())
+        let record = try hub.runSettlement(day: today, now: hub.endOfDay(today).addingTimeInterval(1))
+        let export = try hub.settlementExport(record)
+        let settlementFile = (root as NSString).appendingPathComponent("settlement-\(today).json")
+        try SettlementReport.json(export).write(toFile: settlementFile, atomically: true, encoding: .utf8)
+        try SettlementCSV.positions(export).write(toFile: (root as NSString).appendingPathComponent("settlement-\(today)-positions.csv"), atomically: true, encoding: .utf8)
+        try SettlementCSV.obligations(export).write(toFile: (root as NSString).appendingPathComponent("settlement-\(today)-obligations.csv"), atomically: true, encoding: .utf8)
+        var checks: [String] = []
+        for (park, agent) in agents {
+            let check = try await agent.verifySettlement(record.id)
+            checks.append("\(park.id) \(check.problems.isEmpty ? "✓ \(check.linesChecked) lines" : "✗ \(check.problems.joined(separator: "; "))")")
+        }
+        print("\n" + SettlementReport.table(export))
+        print("each park checked its own lines against what it holds: " + checks.joined(separator: ", "))
+        print("settlement files: \(settlementFile) (+ -positions.csv, -obligations.csv)")
         let p1 = agents[0].1.directory
         print("""
 
@@ -148,6 +163,8 @@ struct DemoCommand: AsyncParsableCommand {
             Ask the hub yourself (while it runs: `parkfed demo --keep-running`, or `parkfed hub serve --data \(hubDirectory.path) --listen 127.0.0.1:8443`):
               curl --http2 --cert \(p1.tlsCertificate) --key \(p1.tlsKey) --cacert \(hubDirectory.caCertificate) \(hubURL)/v1/whoami
               curl --http2 --cert \(p1.tlsCertificate) --key \(p1.tlsKey) --cacert \(hubDirectory.caCertificate) \(hubURL)/v1/log/checkpoint
+              curl --http2 --cert \(p1.tlsCertificate) --key \(p1.tlsKey) --cacert \(hubDirectory.caCertificate) \(hubURL)/v1/settlement/batches/\(record.id)
+            Settlement by hand: parkfed settle show --data \(hubDirectory.path) --day \(today); then approve --by C01, mark-paid, export
             Check the whole log offline: parkfed hub verify-log --data \(hubDirectory.path)
 
             Done in \(String(format: "%.1f", Date().timeIntervalSince(started))) s.

@@ -1,4 +1,6 @@
+import Crypto
 import Foundation
+import ParkFedCrypto
 import ParkFedDomain
 import ParkFedHub
 import ParkFedNode
@@ -65,8 +67,10 @@ import Testing
         #expect(batch.positions.map { "\($0.park) \($0.netMinor)" } == ["P001 -9150", "P002 10840", "P003 -2080", "hub 390"])
         #expect(batch.positions.reduce(0) { $0 + $1.netMinor } == 0)
         #expect(batch.netMinor == 11_230 && batch.reductionBasisPoints == 7_120)
-        #expect(batch.pairs.map { "\($0.from)→\($0.to) \($0.grossMinor)×\($0.count)" } == ["P001→P002 16000×2", "P001→P003 8000×1", "P002→P001 5000×1", "P003→P001 10000×1"])
-        #expect(batch.bilateral.map { "\($0.from)→\($0.to) \($0.netMinor)" } == ["P001→P002 11000", "P003→P001 2000"])
+        #expect(export.pairs.map { "\($0.from)→\($0.to) \($0.grossMinor)×\($0.count)" } == ["P001→P002 16000×2", "P001→P003 8000×1", "P002→P001 5000×1", "P003→P001 10000×1"])
+        #expect(export.bilateral.map { "\($0.from)→\($0.to) \($0.netMinor)" } == ["P001→P002 11000", "P003→P001 2000"])
+        // The pairs the export lists are the ones whose digest the hub signed.
+        #expect(batch.pairCount == 4 && Hex.encode(SHA256.hash(data: Data(SettlementBatch.pairsListing(export.pairs).utf8))) == batch.pairsDigest)
         // Each line names the assertion it came from: the gate's pass.redeemed, the spending park's card.spent.
         #expect(export.obligations.filter { $0.reason != "card_refund" }.allSatisfy { $0.assertionIDs.count == 1 })
         #expect(batch.checkpoint.treeSize == hub.log.size)
