@@ -442,14 +442,14 @@ extension BenchCommand {
         @Option(help: "Obligations to generate.") var obligations = 10_000_000
         @Option(help: "Parks they are spread over.") var parks = 500
         @Option(help: "Where to put the database (default: a temporary directory, removed afterwards).") var data: String?
-        @Flag(help: "A short bounded run (200,000 obligations among 50 parks), for CI.") var quick = false
+        @Flag(help: "A short bounded run (50,000 obligations among 30 parks), for CI.") var quick = false
 
         func validate() throws {
             guard obligations > 0, (2...10_000).contains(parks) else { throw ValidationError("--obligations must be positive and --parks 2-10000") }
         }
 
         func run() async throws {
-            let total = quick ? 200_000 : obligations, parkCount = quick ? 50 : parks
+            let total = quick ? 50_000 : obligations, parkCount = quick ? 30 : parks
             #if DEBUG
             print("note: this is a debug build; figures are only meaningful from `swift build -c release`\n")
             #endif

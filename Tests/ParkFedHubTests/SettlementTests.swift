@@ -143,6 +143,21 @@ import Testing
         #expect(rows.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "3")
     }
 
+    @Test func theRunningHubClosesThePreviousDayByItselfAfterTheConfiguredLocalTime() async throws {
+        let federation = try await TestFederation.start(configuration: HubConfiguration(federation: "Nightly", settlementTime: "02:00"))
+        defer { Task { await federation.stop() } }
+        _ = try await Self.playDay(federation)
+        let hub = federation.hub
+        let today = hub.passes.calendar.day(of: Date())
+        hub.settleIfDue(now: hub.endOfDay(today).addingTimeInterval(3600))  // 01:00 the next day: not yet
+        #expect(try hub.store.batch(day: today) == nil)
+        hub.settleIfDue(now: hub.endOfDay(today).addingTimeInterval(2 * 3600 + 60))  // 02:01
+        let batch = try #require(try hub.store.batch(day: today))
+        #expect(try hub.settlementExport(batch).obligations.count == 5)
+        hub.settleIfDue(now: hub.endOfDay(today).addingTimeInterval(3 * 3600))  // nothing more to do
+        #expect(try hub.store.batches().count == 1)
+    }
+
     @Test func clearingStaffRunTheDayOverMutualTLSAndParksReadOnlyTheirLines() async throws {
         let federation = try await TestFederation.start(configuration: HubConfiguration(federation: "Wire", settlementTime: nil))
         defer { Task { await federation.stop() } }
