@@ -1,4 +1,5 @@
 import Foundation
+import ParkFedProtocol
 import ParkFedTesting
 import Testing
 
@@ -96,7 +97,13 @@ extension CommandLineTests {
         let result = try await Self.parkfed(["demo", "--data", directory.file("demo"), "--partners", TestFederation.partnersDirectory])
         #expect(result.succeeded, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("verify-log OK"))
-        #expect(result.stdout.contains("P001 owes P002 100.00 CNY"))
+        // The day ends in one settlement: P001 sold the passes and loaded the card, so it pays; the positions sum to zero.
+        #expect(result.stdout.contains("P001  pays      -560.00 CNY"))
+        #expect(result.stdout.contains("sum             0.00 CNY"))
+        #expect(!result.stdout.contains("✗"))
+        let day = String(result.stdout.split(separator: "settlement S-")[1].prefix(10))
+        let export = try StrictJSON.decode(SettlementExport.self, from: try Data(contentsOf: URL(fileURLWithPath: directory.file("demo/settlement-\(day).json"))))
+        #expect(export.batch.positions.reduce(0) { $0 + $1.netMinor } == 0 && export.obligations.count == export.batch.obligationCount)
         #expect(result.stdout.contains("token_used"))
         #expect(FileManager.default.fileExists(atPath: directory.file("demo/hub/hub.sqlite")))
         // The main command refuses to overwrite an earlier demo.
