@@ -10,6 +10,7 @@ public struct CryptoError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let badSignature = Code(rawValue: "bad_signature")
         public static let unknownKey = Code(rawValue: "unknown_key")
         public static let malformedKey = Code(rawValue: "malformed_key")
+        public static let malformedSealed = Code(rawValue: "malformed_sealed_value")
     }
 
     public let code: Code

@@ -21,6 +21,8 @@ public final class Hub: Sendable {
     public let log: AssertionLog
     /// Combo pass products and the effect of pass assertions on pass state.
     public let passes: PassRules
+    /// Keys for real-name data (sealing, encryption at rest, blind index), outside the database.
+    public let secrets: HubSecrets
     let logger: Logger
 
     public init(directory: HubDirectory, logger: Logger = Logger(label: "parkfed.hub")) throws {
@@ -30,10 +32,11 @@ public final class Hub: Sendable {
         ca = try FederationCA.load(
             certificatePEM: try SecretFile.read(directory.caCertificate), keyPEM: try SecretFile.read(directory.caKey))
         signingKey = try Ed25519PEM.parsePrivateKey(pem: try SecretFile.read(directory.signingKey))
+        secrets = try HubSecrets.loadOrCreate(directory)
         let calendar = try BusinessCalendar(timeZone: configuration.timeZone)
         store = try HubStore(path: directory.database, businessDay: { calendar.day(of: $0) },
                              feeBasisPoints: Int64(configuration.settlementFeeBasisPoints))
-        passes = try PassRules(store: store, calendar: calendar)
+        passes = try PassRules(store: store, calendar: calendar, secrets: secrets)
         log = try AssertionLog(store: store, signingKey: signingKey, origin: AssertionLog.origin(federation: configuration.federation),
                                rules: passes, logger: logger)
     }
@@ -227,11 +230,13 @@ public final class Hub: Sendable {
                 })
         }
         let federation = configuration.federation
-        let content = try StrictJSON.encoder.encode(TrustList(federation: federation, sequence: 0, issuedAt: Date(timeIntervalSince1970: 0), parks: entries))
+        let sealKey = secrets.holderSealPublicKey
+        let content = try StrictJSON.encoder.encode(TrustList(federation: federation, sequence: 0, issuedAt: Date(timeIntervalSince1970: 0), parks: entries,
+                                                              holderSealKey: sealKey))
         let contentHash = Hex.encode(SHA256.hash(data: content))
         let key = signingKey
         let record = try store.publishTrustList(contentHash: contentHash, now: now) { sequence in
-            let list = TrustList(federation: federation, sequence: sequence, issuedAt: now, parks: entries)
+            let list = TrustList(federation: federation, sequence: sequence, issuedAt: now, parks: entries, holderSealKey: sealKey)
             return try JWS.sign(payload: try StrictJSON.encoder.encode(list), kid: key.kid, type: TrustList.jwsType, with: key).compact
         }
         metrics.trustListSequence(record.sequence)

@@ -17,6 +17,8 @@ import Crypto
 /// | `hub-signing-pub.pem` | its public key | 0644 |
 /// | `hub.json` | hub configuration | 0644 |
 /// | `hub.sqlite` | the hub database (WAL) | 0600 |
+/// | `holder-seal-key` | X25519 private key parks seal real-name data to (HPKE) | 0600 |
+/// | `field-keys.json` | AES-256-GCM keys (by id) for personal fields at rest, and the blind-index key | 0600 |
 public struct HubDirectory: Sendable {
     public let path: String
 
@@ -32,6 +34,8 @@ public struct HubDirectory: Sendable {
     public var signingPublicKey: String { file("hub-signing-pub.pem") }
     public var configuration: String { file("hub.json") }
     public var database: String { file("hub.sqlite") }
+    public var holderSealKey: String { file("holder-seal-key") }
+    public var fieldKeys: String { file("field-keys.json") }
 
     func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
 

@@ -10,8 +10,10 @@ public final class PassRules: Sendable {
     let products: LockedBox<[String: ComboProduct]>
     let store: HubStore
     public let calendar: BusinessCalendar
+    let secrets: HubSecrets
 
-    public init(store: HubStore, calendar: BusinessCalendar) throws {
+    public init(store: HubStore, calendar: BusinessCalendar, secrets: HubSecrets) throws {
+        self.secrets = secrets
         self.store = store
         self.calendar = calendar
         var loaded: [String: ComboProduct] = [:]
@@ -37,6 +39,26 @@ public final class PassRules: Sendable {
         products.withLock { current in for product in list { current[product.id] = product } }
     }
 
+    /// Opens the holder data a park sealed to the hub, validates the document, and re-seals it for rest with the
+    /// field key ring, with a blind index for lookups. Nothing sealed (or unreadable) yields nil: the assertion is
+    /// still logged, without real-name data at the hub.
+    func protect(_ holder: HolderRef) -> ProtectedHolder? {
+        guard let sealed = holder.sealed,
+              let plain = try? HolderSealing.open(sealed, with: secrets.holderKey, purpose: HolderRef.Sealed.purpose),
+              let data = try? StrictJSON.decode(HolderRef.Sealed.self, from: plain),
+              let kind = IdentityDocument.Kind(rawValue: data.idType), let document = try? IdentityDocument(kind: kind, number: data.idNumber),
+              let idSealed = try? secrets.fields.seal(document.number, purpose: "holder.id_number"),
+              let nameSealed = try? secrets.fields.seal(data.name, purpose: "holder.name")
+        else { return nil }
+        return ProtectedHolder(idType: kind.rawValue, idIndex: Self.documentIndex(secrets.fields, kind: kind, number: document.number),
+                               idSealed: idSealed, nameSealed: nameSealed, idMasked: document.maskedNumber, nameMasked: Masking.name(data.name))
+    }
+
+    /// The blind index of a document (type and normalised number), for exact lookups without decrypting.
+    static func documentIndex(_ fields: FieldKeyRing, kind: IdentityDocument.Kind, number: String) -> String {
+        fields.blindIndex("\(kind.rawValue):\(number)", purpose: "holder.document")
+    }
+
     /// Verifies a scanned code against the keys the hub knows: signature, key status, issuer.
     func verify(code text: String, keys: [String: AssertionLog.KeyInfo]) -> Result<(PassCode, ComboProduct), PassRefusal> {
         let code: PassCode
@@ -54,7 +76,8 @@ public final class PassRules: Sendable {
         case .passIssued(let data):
             guard let product = product(data.product), let from = try? CivilDay(data.validFrom), let until = try? CivilDay(data.validUntil) else { return nil }
             let facts = PassCodeFacts(passID: data.passID, issuer: payload.park, validFrom: from, validUntil: until, generation: 0)
-            return .issued(facts: facts, product: product, priceMinor: data.priceMinor, holderMasked: data.holder.nameMasked)
+            return .issued(facts: facts, product: product, priceMinor: data.priceMinor, holderMasked: data.holder.nameMasked,
+                           holder: protect(data.holder))
         case .passRedeemed(let data):
             let day = calendar.day(of: data.enteredAt)
             switch verify(code: data.code, keys: keys) {
@@ -74,11 +97,19 @@ public final class PassRules: Sendable {
         case .passTransferred(let data):
             guard let record = try? store.pass(data.passID), let product = product(record.product) else { return nil }
             return .transfer(passID: data.passID, issuer: payload.park, generation: data.generation, resalePriceMinor: data.resalePriceMinor,
-                             feeMinor: data.feeMinor, product: product, mode: mode)
+                             feeMinor: data.feeMinor, product: product, holder: protect(data.newHolder), mode: mode)
         case .cardSpent(let data):
             return .linkObligation(reason: "card_spend", toPark: payload.park, reference: "capture:\(data.requestID)")
         default:
             return nil
         }
+    }
+}
+
+extension Hub {
+    /// The passes held by a document (any generation), found by its blind index: groundwork for regulator queries.
+    public func passes(heldBy kind: IdentityDocument.Kind, number: String) throws -> [(passID: String, generation: Int, issuer: String, holder: ProtectedHolder, recordedAt: Date)] {
+        let document = try IdentityDocument(kind: kind, number: number)
+        return try store.passes(holderIndex: PassRules.documentIndex(secrets.fields, kind: kind, number: document.number))
     }
 }

@@ -91,7 +91,7 @@ extension NodeAgent {
                                            generation: 0, name: nameMasked), key: signingKey)
         let qr = try QRCode(text: code.text)
         let issued = PassIssued(passID: passID, product: product.id, channel: channel, priceMinor: product.price.minorUnits,
-                                currency: product.price.currency.code, holder: holderRef(holder, nameMasked: nameMasked),
+                                currency: product.price.currency.code, holder: try holderRef(holder, name: request.holder.name.trimmingCharacters(in: .whitespaces), nameMasked: nameMasked),
                                 validFrom: window.from.description, validUntil: window.until.description)
         let (payload, jws) = try Assertions.sign(.passIssued(issued), park: park, key: signingKey, now: now)
         try store.recordSale(
@@ -117,12 +117,18 @@ extension NodeAgent {
         }
     }
 
-    /// The holder as it travels: masked name, document type, and this park's keyed digest of the number.
-    func holderRef(_ document: IdentityDocument, nameMasked: String) -> HolderRef {
+    /// The holder as it travels: masked name, document type, this park's keyed digest of the number, and the full
+    /// name and number sealed to the hub (HPKE to the key in the trust list), so that only the hub can read them.
+    func holderRef(_ document: IdentityDocument, name: String, nameMasked: String) throws -> HolderRef {
         var mac = HMAC<SHA256>(key: SymmetricKey(data: holderKey))
         mac.update(data: Data("\(document.kind.rawValue):\(document.number)".utf8))
+        var sealed: String?
+        if let hubKey = trustList.trustList?.holderSealKey {
+            let plain = try StrictJSON.encoder.encode(HolderRef.Sealed(name: name, idType: document.kind.rawValue, idNumber: document.number))
+            sealed = try HolderSealing.seal(plain, to: hubKey, purpose: HolderRef.Sealed.purpose)
+        }
         return HolderRef(nameMasked: nameMasked, idType: HolderRef.DocumentType(rawValue: document.kind.rawValue) ?? .other,
-                         idDigest: Base64URL.encode(Data(mac.finalize())))
+                         idDigest: Base64URL.encode(Data(mac.finalize())), sealed: sealed)
     }
 
     /// The QR image of a pass sold here.
@@ -297,7 +303,7 @@ extension NodeAgent {
         let nameMasked = Masking.name(order.newHolder.name)
         let code = try PassCode.make(.init(issuer: park, passID: passID, product: product.id, validFrom: sold.validFrom, validUntil: sold.validUntil,
                                            generation: generation, name: nameMasked), key: signingKey)
-        let reference = holderRef(holder, nameMasked: nameMasked)
+        let reference = try holderRef(holder, name: order.newHolder.name.trimmingCharacters(in: .whitespaces), nameMasked: nameMasked)
         let transferred = PassTransferred(passID: passID, newHolder: reference, generation: generation, resalePriceMinor: order.resalePriceMinor,
                                           feeMinor: product.transfer.feeMinor, currency: product.price.currency.code)
         let (payload, jws) = try Assertions.sign(.passTransferred(transferred), park: park, key: signingKey, now: now)

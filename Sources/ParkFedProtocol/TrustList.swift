@@ -51,8 +51,11 @@ public struct TrustList: Codable, Sendable, Hashable {
     public var sequence: Int64
     public var issuedAt: Date
     public var parks: [Park]
+    /// The hub's X25519 public key (raw, base64url) to which parks seal holders' real-name data (HPKE).
+    public var holderSealKey: String?
 
-    public init(federation: String, sequence: Int64, issuedAt: Date, parks: [Park]) {
+    public init(federation: String, sequence: Int64, issuedAt: Date, parks: [Park], holderSealKey: String? = nil) {
+        self.holderSealKey = holderSealKey
         self.federation = federation
         self.sequence = sequence
         self.issuedAt = issuedAt
@@ -62,6 +65,7 @@ public struct TrustList: Codable, Sendable, Hashable {
     enum CodingKeys: String, CodingKey {
         case federation, sequence, parks
         case issuedAt = "issued_at"
+        case holderSealKey = "holder_seal_key"
     }
 
     public static let jwsType = "parkfed-trust-list+jwt"

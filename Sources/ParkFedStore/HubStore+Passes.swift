@@ -19,6 +19,26 @@ public struct PassCodeFacts: Sendable, Hashable {
     }
 }
 
+/// A pass holder's real-name data as the hub keeps it: name and document number encrypted with the field key ring
+/// (key id inside each value), a keyed blind index of the document for exact lookups, and the masked forms.
+public struct ProtectedHolder: Sendable, Hashable {
+    public var idType: String
+    public var idIndex: String
+    public var idSealed: String
+    public var nameSealed: String
+    public var idMasked: String
+    public var nameMasked: String
+
+    public init(idType: String, idIndex: String, idSealed: String, nameSealed: String, idMasked: String, nameMasked: String) {
+        self.idType = idType
+        self.idIndex = idIndex
+        self.idSealed = idSealed
+        self.nameSealed = nameSealed
+        self.idMasked = idMasked
+        self.nameMasked = nameMasked
+    }
+}
+
 /// How strictly a pass effect applies. `decide`: the request waits for the answer (gate, refund, transfer) and a
 /// refusal rolls the whole transaction back, so nothing is logged. `record`: the assertion is a fact that already
 /// happened (an offline entry delivered later), so it is logged whatever the pass state, and a rule it breaks is
@@ -27,11 +47,12 @@ public enum AssertionEffectMode: Sendable, Hashable { case decide, record }
 
 /// What an accepted assertion does to the hub's pass state, applied in the transaction that logs it.
 public enum AssertionEffect: Sendable, Hashable {
-    case issued(facts: PassCodeFacts, product: ComboProduct, priceMinor: Int64, holderMasked: String)
+    case issued(facts: PassCodeFacts, product: ComboProduct, priceMinor: Int64, holderMasked: String, holder: ProtectedHolder?)
     /// `facts` is nil when the scanned code itself did not verify (`codeProblem` says why).
     case entry(park: ParkID, enteredAt: Date, day: CivilDay, facts: PassCodeFacts?, codeProblem: PassRefusal?, product: ComboProduct?, mode: AssertionEffectMode)
     case refund(passID: String, issuer: ParkID, amountMinor: Int64, product: ComboProduct, mode: AssertionEffectMode)
-    case transfer(passID: String, issuer: ParkID, generation: Int, resalePriceMinor: Int64, feeMinor: Int64, product: ComboProduct, mode: AssertionEffectMode)
+    case transfer(passID: String, issuer: ParkID, generation: Int, resalePriceMinor: Int64, feeMinor: Int64, product: ComboProduct,
+                  holder: ProtectedHolder?, mode: AssertionEffectMode)
     /// A park's signed claim of an obligation the hub already recorded (a card spend it authorised): the
     /// obligation now names the assertion it came from.
     case linkObligation(reason: String, toPark: ParkID, reference: String)
@@ -120,6 +141,24 @@ extension HubStore {
                 ALTER TABLE obligations ADD COLUMN assertion_id TEXT;
                 """)
         }
+        migrator.registerMigration("v6-pass-holders") { db in
+            try db.execute(sql: """
+                CREATE TABLE pass_holders (
+                    pass_id TEXT NOT NULL,
+                    generation INTEGER NOT NULL,
+                    issuer TEXT NOT NULL,
+                    id_type TEXT NOT NULL,
+                    id_index TEXT NOT NULL,
+                    id_sealed TEXT NOT NULL,
+                    name_sealed TEXT NOT NULL,
+                    id_masked TEXT NOT NULL,
+                    name_masked TEXT NOT NULL,
+                    recorded_at INTEGER NOT NULL,
+                    PRIMARY KEY (pass_id, generation)
+                );
+                CREATE INDEX pass_holders_by_document ON pass_holders(id_index);
+                """)
+        }
     }
 
     // MARK: Products
@@ -196,7 +235,8 @@ extension HubStore {
 
     static func apply(_ effect: AssertionEffect, entryID: String, logIndex: UInt64, now: Date, day: CivilDay, feeBasisPoints: Int64, _ db: Database) throws -> AssertionEffectResult {
         switch effect {
-        case .issued(let facts, let product, let price, let holder):
+        case .issued(let facts, let product, let price, let holder, let protected):
+            if let protected { try insertHolder(protected, passID: facts.passID, generation: 0, issuer: facts.issuer, at: now, db) }
             try db.execute(sql: """
                 INSERT INTO passes (id, issuer, product, valid_from, valid_until, generation, price_minor, holder_masked, created_at)
                 VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)
@@ -268,7 +308,7 @@ extension HubStore {
                 """, arguments: [entryID, reason, park.rawValue, reference])
             return .applied
 
-        case .transfer(let passID, let issuer, let generation, let resale, let fee, let product, let mode):
+        case .transfer(let passID, let issuer, let generation, let resale, let fee, let product, let protected, let mode):
             guard let record = try Self.pass(passID, db), record.issuer == issuer, record.product == product.id else {
                 throw PassDenied("unknown_pass", "no pass \(passID) issued by \(issuer) is known to the hub")
             }
@@ -288,9 +328,30 @@ extension HubStore {
                 return .applied
             }
             try db.execute(sql: "UPDATE passes SET generation = ? WHERE id = ?", arguments: [generation, passID])
+            if let protected { try insertHolder(protected, passID: passID, generation: generation, issuer: issuer, at: now, db) }
             try db.execute(sql: "INSERT INTO pass_revocations (pass_id, minimum_generation, refunded, at) VALUES (?, ?, 0, ?)",
                            arguments: [passID, generation, StoredTime.millis(now)])
             return .applied
+        }
+    }
+
+    static func insertHolder(_ holder: ProtectedHolder, passID: String, generation: Int, issuer: ParkID, at: Date, _ db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO pass_holders (pass_id, generation, issuer, id_type, id_index, id_sealed, name_sealed, id_masked, name_masked, recorded_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(pass_id, generation) DO NOTHING
+            """, arguments: [passID, generation, issuer.rawValue, holder.idType, holder.idIndex, holder.idSealed, holder.nameSealed,
+                             holder.idMasked, holder.nameMasked, StoredTime.millis(at)])
+    }
+
+    /// The passes held (at any generation) by the document with this blind index, with their holders' sealed data.
+    public func passes(holderIndex: String) throws -> [(passID: String, generation: Int, issuer: String, holder: ProtectedHolder, recordedAt: Date)] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM pass_holders WHERE id_index = ? ORDER BY recorded_at", arguments: [holderIndex]).map { row in
+                (row["pass_id"], row["generation"], row["issuer"],
+                 ProtectedHolder(idType: row["id_type"], idIndex: row["id_index"], idSealed: row["id_sealed"], nameSealed: row["name_sealed"],
+                                 idMasked: row["id_masked"], nameMasked: row["name_masked"]),
+                 StoredTime.date(row["recorded_at"] as Int64))
+            }
         }
     }
 

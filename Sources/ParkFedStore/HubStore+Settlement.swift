@@ -33,7 +33,7 @@ public struct SettlementBatchRecord: Sendable, Hashable {
 /// instead of every obligation, and a closed day can never change.
 extension HubStore {
     static func registerSettlementMigrations(_ migrator: inout DatabaseMigrator) {
-        migrator.registerMigration("v6-settlement") { db in
+        migrator.registerMigration("v7-settlement") { db in
             try db.execute(sql: """
                 ALTER TABLE obligations ADD COLUMN period TEXT;
                 ALTER TABLE obligations ADD COLUMN fee_minor INTEGER NOT NULL DEFAULT 0;

@@ -11,16 +11,20 @@ public struct HolderRef: Codable, Sendable, Hashable {
     }
     public var nameMasked: String
     public var idType: DocumentType
-    /// base64url HMAC-SHA256 of the document number (43 characters).
+    /// base64url HMAC-SHA256 of the document number under the selling park's key (43 characters).
     public var idDigest: String
+    /// The full name and document, sealed to the hub (``HolderSealing``, `h1.…`): only the hub can read it.
+    public var sealed: String?
 
-    public init(nameMasked: String, idType: DocumentType, idDigest: String) {
+    public init(nameMasked: String, idType: DocumentType, idDigest: String, sealed: String? = nil) {
         self.nameMasked = nameMasked
         self.idType = idType
         self.idDigest = idDigest
+        self.sealed = sealed
     }
 
     enum CodingKeys: String, CodingKey {
+        case sealed
         case nameMasked = "name_masked"
         case idType = "id_type"
         case idDigest = "id_digest"
@@ -29,6 +33,28 @@ public struct HolderRef: Codable, Sendable, Hashable {
     func validate(_ field: String) throws(WireError) {
         try Check.text(nameMasked, "\(field).name_masked", max: 64)
         try Check.digest(idDigest, "\(field).id_digest")
+        if let sealed {
+            guard sealed.hasPrefix("h1."), (1...2048).contains(sealed.utf8.count) else { throw WireError("\(field).sealed must be an h1. sealed value") }
+        }
+    }
+
+    /// What a park seals to the hub about a holder.
+    public struct Sealed: Codable, Sendable, Hashable {
+        public var name: String
+        public var idType: String
+        public var idNumber: String
+        public init(name: String, idType: String, idNumber: String) {
+            self.name = name
+            self.idType = idType
+            self.idNumber = idNumber
+        }
+        enum CodingKeys: String, CodingKey {
+            case name
+            case idType = "id_type"
+            case idNumber = "id_number"
+        }
+        /// The HPKE purpose string sealed holders are bound to.
+        public static let purpose = "parkfed.holder"
     }
 }
 
