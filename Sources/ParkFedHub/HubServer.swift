@@ -198,6 +198,21 @@ public enum HubServer {
             let body = try await request.decodeStrict(PassChangeRequest.self, limit: 16 * 1024)
             return try JSONResponse.make(try hub.transferPass(try passParameter(context), body, peer: context.peer!))
         }
+        // Regulators: real-name records, read-only and audited.
+        authenticated.get("/v1/regulator/holders") { request, context -> Response in
+            guard context.peer!.principal.role == .regulator else {
+                throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "Only regulators query real-name records")
+            }
+            let query = request.uri.queryParameters
+            func text(_ name: String) throws -> String {
+                guard let value = query[Substring(name)].map(String.init), !value.isEmpty else {
+                    throw ProblemDetails(status: 400, code: "invalid_query", title: "\(name) is required")
+                }
+                return value
+            }
+            return try JSONResponse.make(try hub.regulatorHolderReport(kind: try text("id_type"), number: try text("id_number"),
+                                                                       from: try text("from"), to: try text("to"), peer: context.peer!))
+        }
         // Settlement: clearing staff run, approve and mark paid; parks read their own lines.
         authenticated.post("/v1/settlement/batches") { request, context -> Response in
             try requireClearing(context)

@@ -149,6 +149,7 @@ public final class HubStore: Sendable {
         }
         registerPassMigrations(&migrator)
         registerSettlementMigrations(&migrator)
+        registerRegulatorMigrations(&migrator)
         return migrator
     }
 

@@ -60,4 +60,45 @@ import Testing
         let attributes = try FileManager.default.attributesOfItem(atPath: federation.hub.directory.fieldKeys)
         #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
     }
+
+    @Test func aRegulatorFindsADocumentsPurchasesAndEntriesAndEveryQueryIsRecorded() async throws {
+        let federation = try await TestFederation.start()
+        defer { Task { await federation.stop() } }
+        let agents = try await federation.enrollParks(["P001", "P002", "P003"])
+        let sale = try agents[0].sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window",
+                                                         holder: HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X")))
+        _ = try agents[0].sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window",
+                                                  holder: HolderInput(name: "王五", idType: "resident_id", idNumber: "430102199003071234")))
+        #expect(try await agents[1].scan(GateScanRequest(code: sale.code, gate: "G1")).decision == .allow)
+        #expect(try await agents[2].scan(GateScanRequest(code: sale.code, gate: "G1")).decision == .allow)
+        try await agents[0].deliverOutbox()
+        let regulator = try federation.issueCertificate(for: .regulator("R01"), name: "regulator")
+        let clearing = try federation.issueCertificate(for: .clearing("C01"), name: "clearing")
+        let park = (agents[0].directory.tlsCertificate, agents[0].directory.tlsKey)
+        let today = federation.hub.passes.calendar.day(of: Date())
+        let path = "/v1/regulator/holders?id_type=resident_id&id_number=11010519491231002X&from=\(today.adding(days: -7))&to=\(today)"
+        let answer = try await federation.curl(path, certificate: regulator)
+        #expect(answer.httpStatus == 200, "\(answer.body)")
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        let report = try decoder.decode(RegulatorHolderReport.self, from: Data(answer.body.utf8))
+        let file = federation.directory.file("regulator-report.json")
+        try answer.body.write(toFile: file, atomically: true, encoding: .utf8)
+        let valid = try await ExternalTool.run("python3", [Verifiers.path("validate_schemas.py"),
+                                                          Verifiers.repositoryRoot + "/schemas/regulator-holder-report.schema.json=" + file])
+        #expect(valid.succeeded, "\(valid.stdout)\(valid.stderr)")
+        #expect(report.idNumberMasked == "1101**********002X" && !answer.body.contains("11010519491231002X"))
+        #expect(report.purchases.map { "\($0.park) \($0.passID)" } == ["P001 \(sale.passID)"])
+        #expect(report.entries.map(\.park) == ["P002", "P003"] && report.entries.allSatisfy(\.counted))
+        // Parks and clearing staff cannot ask; a bad check digit is refused; none of these is an answered query.
+        #expect(try await federation.curl(path, certificate: park).httpStatus == 403)
+        #expect(try await federation.curl(path, certificate: clearing).httpStatus == 403)
+        let bad = try await federation.curl(path.replacingOccurrences(of: "002X", with: "0021"), certificate: regulator)
+        #expect(bad.httpStatus == 400 && bad.body.contains("invalid_document"))
+        // The audit: who, what (masked), how many records.
+        let audit = try federation.hub.store.regulatorQueries()
+        #expect(audit.count == 1)
+        #expect(audit[0].principal == "regulator:R01" && audit[0].records == 3 && audit[0].query.contains("1101**********002X"))
+        #expect(!audit[0].query.contains("11010519491231002X"))
+    }
 }

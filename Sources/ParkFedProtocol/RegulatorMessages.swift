@@ -1,0 +1,65 @@
+import Foundation
+
+/// `GET /v1/regulator/holders?id_type=&id_number=&from=&to=` (regulators only): every purchase and entry of one
+/// identity document in a date range, with park and time. The document number is answered masked.
+public struct RegulatorHolderReport: Codable, Sendable, Hashable {
+    public struct Purchase: Codable, Sendable, Hashable {
+        public var passID: String
+        public var park: String
+        public var generation: Int
+        public var recordedAt: Date
+        public var holderNameMasked: String
+        public init(passID: String, park: String, generation: Int, recordedAt: Date, holderNameMasked: String) {
+            self.passID = passID
+            self.park = park
+            self.generation = generation
+            self.recordedAt = recordedAt
+            self.holderNameMasked = holderNameMasked
+        }
+        enum CodingKeys: String, CodingKey {
+            case park, generation
+            case passID = "pass_id"
+            case recordedAt = "recorded_at"
+            case holderNameMasked = "holder_name_masked"
+        }
+    }
+    public struct Entry: Codable, Sendable, Hashable {
+        public var passID: String
+        public var park: String
+        public var enteredAt: Date
+        /// False for an offline entry the hub reported as a conflict.
+        public var counted: Bool
+        public init(passID: String, park: String, enteredAt: Date, counted: Bool) {
+            self.passID = passID
+            self.park = park
+            self.enteredAt = enteredAt
+            self.counted = counted
+        }
+        enum CodingKeys: String, CodingKey {
+            case park, counted
+            case passID = "pass_id"
+            case enteredAt = "entered_at"
+        }
+    }
+    public var idType: String
+    public var idNumberMasked: String
+    public var from: String
+    public var to: String
+    public var purchases: [Purchase]
+    public var entries: [Entry]
+
+    public init(idType: String, idNumberMasked: String, from: String, to: String, purchases: [Purchase], entries: [Entry]) {
+        self.idType = idType
+        self.idNumberMasked = idNumberMasked
+        self.from = from
+        self.to = to
+        self.purchases = purchases
+        self.entries = entries
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case from, to, purchases, entries
+        case idType = "id_type"
+        case idNumberMasked = "id_number_masked"
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import GRDB
+import ParkFedDomain
+
+/// One recorded regulator query: who asked what, when, and how many records the answer held.
+public struct RegulatorQueryRecord: Sendable, Hashable {
+    public var seq: Int64
+    public var principal: String
+    public var query: String
+    public var records: Int
+    public var at: Date
+}
+
+/// Reads for the regulator's view, and the audit of every query.
+extension HubStore {
+    static func registerRegulatorMigrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v8-regulator") { db in
+            try db.execute(sql: """
+                CREATE TABLE regulator_queries (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    principal TEXT NOT NULL,
+                    query TEXT NOT NULL,
+                    records INTEGER NOT NULL,
+                    at INTEGER NOT NULL
+                );
+                CREATE INDEX pass_entries_by_time ON pass_entries(entered_at);
+                """)
+        }
+    }
+
+    /// Entries of these passes between two moments: park, time, whether counted (a conflict is not).
+    public func entries(ofPasses ids: [String], from: Date, until: Date) throws -> [(passID: String, park: String, at: Date, counted: Bool)] {
+        guard !ids.isEmpty else { return [] }
+        return try pool.read { db in
+            let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
+            var arguments = StatementArguments(ids)
+            _ = arguments.append(contentsOf: [StoredTime.millis(from), StoredTime.millis(until)])
+            return try Row.fetchAll(db, sql: """
+                SELECT pass_id, park, entered_at, counted FROM pass_entries WHERE pass_id IN (\(marks)) AND entered_at >= ? AND entered_at < ?
+                ORDER BY entered_at
+                """, arguments: arguments).map { ($0["pass_id"], $0["park"], StoredTime.date($0["entered_at"] as Int64), ($0["counted"] as Int64) == 1) }
+        }
+    }
+
+    /// Records a regulator query (before its answer is sent).
+    public func recordRegulatorQuery(principal: String, query: String, records: Int, at: Date) throws {
+        try pool.write { db in
+            try db.execute(sql: "INSERT INTO regulator_queries (principal, query, records, at) VALUES (?, ?, ?, ?)",
+                           arguments: [principal, query, records, StoredTime.millis(at)])
+        }
+    }
+
+    public func regulatorQueries(limit: Int = 1000) throws -> [RegulatorQueryRecord] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM regulator_queries ORDER BY seq DESC LIMIT ?", arguments: [limit]).map {
+                RegulatorQueryRecord(seq: $0["seq"], principal: $0["principal"], query: $0["query"], records: $0["records"], at: StoredTime.date($0["at"] as Int64))
+            }
+        }
+    }
+}
