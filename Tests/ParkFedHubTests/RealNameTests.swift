@@ -95,9 +95,15 @@ import Testing
         #expect(try await federation.curl(path, certificate: clearing).httpStatus == 403)
         let bad = try await federation.curl(path.replacingOccurrences(of: "002X", with: "0021"), certificate: regulator)
         #expect(bad.httpStatus == 400 && bad.body.contains("invalid_document"))
+        // The same from the command line with the regulator's certificate.
+        let cli = try await ExternalTool.run(try BackgroundProcess.parkfedExecutable(), [
+            "regulator", "query", "--hub", federation.hubURL, "--cert", regulator.certificate, "--key", regulator.key, "--ca", federation.caFile,
+            "--id-number", "11010519491231002X", "--from", today.adding(days: -7).description, "--to", today.description])
+        #expect(cli.succeeded, "\(cli.stdout)\(cli.stderr)")
+        #expect(cli.stdout.contains("1101**********002X") && cli.stdout.contains(sale.passID))
         // The audit: who, what (masked), how many records.
-        let audit = try federation.hub.store.regulatorQueries()
-        #expect(audit.count == 1)
+        let audit = try federation.hub.store.regulatorQueries().reversed().map { $0 }
+        #expect(audit.count == 2)
         #expect(audit[0].principal == "regulator:R01" && audit[0].records == 3 && audit[0].query.contains("1101**********002X"))
         #expect(!audit[0].query.contains("11010519491231002X"))
     }
