@@ -8,9 +8,7 @@ import ParkFedStore
 extension Hub {
     public func regulatorHolderReport(kind: String, number: String, from: String, to: String, peer: AuthenticatedPeer,
                                       now: Date = Date()) throws -> RegulatorHolderReport {
-        guard peer.principal.role == .regulator else {
-            throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "Only regulators query real-name records")
-        }
+        try Self.requireRegulator(peer)
         guard let documentKind = IdentityDocument.Kind(rawValue: kind) else {
             throw ProblemDetails(status: 400, code: "invalid_query", title: "Invalid id_type",
                                  detail: "id_type is one of \(IdentityDocument.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -19,14 +17,7 @@ extension Hub {
         do { document = try IdentityDocument(kind: documentKind, number: number) } catch {
             throw ProblemDetails(status: 400, code: "invalid_document", title: "Invalid document number", detail: error.message)
         }
-        let first: CivilDay, last: CivilDay
-        do { (first, last) = (try CivilDay(from), try CivilDay(to)) } catch {
-            throw ProblemDetails(status: 400, code: "invalid_query", title: "Invalid date range", detail: "from and to are YYYY-MM-DD")
-        }
-        guard first <= last, last.dayNumber - first.dayNumber <= 366 else {
-            throw ProblemDetails(status: 400, code: "invalid_query", title: "Invalid date range", detail: "from ≤ to, at most 366 days")
-        }
-        let start = endOfDay(first.adding(days: -1)), end = endOfDay(last)
+        let (first, last, start, end) = try dateRange(from, to)
         let held = try passes(heldBy: documentKind, number: document.number)
         let purchases = held.filter { $0.recordedAt >= start && $0.recordedAt < end }.map {
             RegulatorHolderReport.Purchase(passID: $0.passID, park: $0.issuer, generation: $0.generation, recordedAt: $0.recordedAt,
@@ -41,5 +32,67 @@ extension Hub {
         logger.notice("regulator query", metadata: ["principal": "\(peer.principal)", "records": "\(purchases.count + entries.count)"])
         return RegulatorHolderReport(idType: documentKind.rawValue, idNumberMasked: document.maskedNumber, from: first.description, to: last.description,
                                      purchases: purchases, entries: entries)
+    }
+
+    /// Parses a regulator's date range (at most 366 days) into local days and the moments that bound them.
+    func dateRange(_ from: String, _ to: String) throws -> (CivilDay, CivilDay, Date, Date) {
+        let first: CivilDay, last: CivilDay
+        do { (first, last) = (try CivilDay(from), try CivilDay(to)) } catch {
+            throw ProblemDetails(status: 400, code: "invalid_query", title: "Invalid date range", detail: "from and to are YYYY-MM-DD")
+        }
+        guard first <= last, last.dayNumber - first.dayNumber <= 366 else {
+            throw ProblemDetails(status: 400, code: "invalid_query", title: "Invalid date range", detail: "from ≤ to, at most 366 days")
+        }
+        return (first, last, endOfDay(first.adding(days: -1)), endOfDay(last))
+    }
+
+    static func requireRegulator(_ peer: AuthenticatedPeer) throws {
+        guard peer.principal.role == .regulator else {
+            throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "Only regulators query real-name records and reports")
+        }
+    }
+
+    /// Entries per park per local day and hour against capacity (audited like every regulator query).
+    public func regulatorTraffic(from: String, to: String, peer: AuthenticatedPeer, now: Date = Date()) throws -> RegulatorTrafficReport {
+        try Self.requireRegulator(peer)
+        let (first, last, start, end) = try dateRange(from, to)
+        let capacities = try store.capacities()
+        var buckets: [String: [Int]] = [:]
+        for entry in try store.countedEntries(from: start, until: end) {
+            let key = entry.park + "|" + passes.calendar.day(of: entry.at).description
+            buckets[key, default: Array(repeating: 0, count: 24)][passes.calendar.hour(of: entry.at)] += 1
+        }
+        let days = buckets.sorted { $0.key < $1.key }.map { key, hours -> RegulatorTrafficReport.Day in
+            let parts = key.split(separator: "|").map(String.init)
+            return .init(park: parts[0], day: parts[1], entries: hours.reduce(0, +), capacityDaily: capacities[parts[0]]?.daily, hourly: hours,
+                         capacityHourly: capacities[parts[0]]?.hourly)
+        }
+        try store.recordRegulatorQuery(principal: peer.principal.description, query: "traffic \(first)..\(last)", records: days.count, at: now)
+        return RegulatorTrafficReport(from: first.description, to: last.description, days: days)
+    }
+
+    /// Passes sold per park per local day (audited).
+    public func regulatorSales(from: String, to: String, peer: AuthenticatedPeer, now: Date = Date()) throws -> RegulatorSalesReport {
+        try Self.requireRegulator(peer)
+        let (first, last, start, end) = try dateRange(from, to)
+        var totals: [String: (Int, Int64)] = [:]
+        for sale in try store.sales(from: start, until: end) {
+            let key = sale.park + "|" + passes.calendar.day(of: sale.at).description
+            let current = totals[key] ?? (0, 0)
+            totals[key] = (current.0 + 1, current.1 + sale.priceMinor)
+        }
+        let days = totals.sorted { $0.key < $1.key }.map { key, value -> RegulatorSalesReport.Day in
+            let parts = key.split(separator: "|").map(String.init)
+            return .init(park: parts[0], day: parts[1], passes: value.0, amountMinor: value.1)
+        }
+        try store.recordRegulatorQuery(principal: peer.principal.description, query: "sales \(first)..\(last)", records: days.count, at: now)
+        return RegulatorSalesReport(from: first.description, to: last.description, currency: configuration.currency, days: days)
+    }
+
+    /// Imports the parks' capacities from `partners/parks/*.json` (for the regulator's traffic report).
+    public func importParks(directory: String) throws -> Int {
+        let catalog = try PartnerCatalog.load(directory: directory)
+        for park in catalog.parks { try store.setCapacity(park: park.id.rawValue, daily: park.capacity.daily, hourly: park.capacity.hourly) }
+        return catalog.parks.count
     }
 }

@@ -213,6 +213,14 @@ public enum HubServer {
             return try JSONResponse.make(try hub.regulatorHolderReport(kind: try text("id_type"), number: try text("id_number"),
                                                                        from: try text("from"), to: try text("to"), peer: context.peer!))
         }
+        authenticated.get("/v1/regulator/traffic") { request, context -> Response in
+            let query = request.uri.queryParameters
+            return try JSONResponse.make(try hub.regulatorTraffic(from: String(query["from"] ?? ""), to: String(query["to"] ?? ""), peer: context.peer!))
+        }
+        authenticated.get("/v1/regulator/sales") { request, context -> Response in
+            let query = request.uri.queryParameters
+            return try JSONResponse.make(try hub.regulatorSales(from: String(query["from"] ?? ""), to: String(query["to"] ?? ""), peer: context.peer!))
+        }
         // Settlement: clearing staff run, approve and mark paid; parks read their own lines.
         authenticated.post("/v1/settlement/batches") { request, context -> Response in
             try requireClearing(context)

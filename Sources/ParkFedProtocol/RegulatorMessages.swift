@@ -63,3 +63,68 @@ public struct RegulatorHolderReport: Codable, Sendable, Hashable {
         case idNumberMasked = "id_number_masked"
     }
 }
+
+/// `GET /v1/regulator/traffic?from=&to=` (regulators): counted entries per park per local day and hour, against the
+/// park's capacity.
+public struct RegulatorTrafficReport: Codable, Sendable, Hashable {
+    public struct Day: Codable, Sendable, Hashable {
+        public var park: String
+        public var day: String
+        public var entries: Int
+        public var capacityDaily: Int?
+        /// Entries per local hour (24 numbers, hour 0 first).
+        public var hourly: [Int]
+        public var capacityHourly: Int?
+        public init(park: String, day: String, entries: Int, capacityDaily: Int?, hourly: [Int], capacityHourly: Int?) {
+            self.park = park
+            self.day = day
+            self.entries = entries
+            self.capacityDaily = capacityDaily
+            self.hourly = hourly
+            self.capacityHourly = capacityHourly
+        }
+        enum CodingKeys: String, CodingKey {
+            case park, day, entries, hourly
+            case capacityDaily = "capacity_daily"
+            case capacityHourly = "capacity_hourly"
+        }
+    }
+    public var from: String
+    public var to: String
+    public var days: [Day]
+    public init(from: String, to: String, days: [Day]) {
+        self.from = from
+        self.to = to
+        self.days = days
+    }
+}
+
+/// `GET /v1/regulator/sales?from=&to=` (regulators): passes sold per park per local day, count and amount.
+public struct RegulatorSalesReport: Codable, Sendable, Hashable {
+    public struct Day: Codable, Sendable, Hashable {
+        public var park: String
+        public var day: String
+        public var passes: Int
+        public var amountMinor: Int64
+        public init(park: String, day: String, passes: Int, amountMinor: Int64) {
+            self.park = park
+            self.day = day
+            self.passes = passes
+            self.amountMinor = amountMinor
+        }
+        enum CodingKeys: String, CodingKey {
+            case park, day, passes
+            case amountMinor = "amount_minor"
+        }
+    }
+    public var from: String
+    public var to: String
+    public var currency: String
+    public var days: [Day]
+    public init(from: String, to: String, currency: String, days: [Day]) {
+        self.from = from
+        self.to = to
+        self.currency = currency
+        self.days = days
+    }
+}

@@ -24,6 +24,7 @@ extension HubStore {
                     at INTEGER NOT NULL
                 );
                 CREATE INDEX pass_entries_by_time ON pass_entries(entered_at);
+                CREATE TABLE park_capacity (park TEXT PRIMARY KEY, daily INTEGER NOT NULL, hourly INTEGER NOT NULL);
                 """)
         }
     }
@@ -39,6 +40,40 @@ extension HubStore {
                 SELECT pass_id, park, entered_at, counted FROM pass_entries WHERE pass_id IN (\(marks)) AND entered_at >= ? AND entered_at < ?
                 ORDER BY entered_at
                 """, arguments: arguments).map { ($0["pass_id"], $0["park"], StoredTime.date($0["entered_at"] as Int64), ($0["counted"] as Int64) == 1) }
+        }
+    }
+
+    public func setCapacity(park: String, daily: Int, hourly: Int) throws {
+        try pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO park_capacity (park, daily, hourly) VALUES (?, ?, ?)
+                ON CONFLICT(park) DO UPDATE SET daily = excluded.daily, hourly = excluded.hourly
+                """, arguments: [park, daily, hourly])
+        }
+    }
+
+    public func capacities() throws -> [String: (daily: Int, hourly: Int)] {
+        try pool.read { db in
+            var result: [String: (daily: Int, hourly: Int)] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM park_capacity") { result[row["park"]] = (row["daily"], row["hourly"]) }
+            return result
+        }
+    }
+
+    /// Counted entries between two moments: park and entry time of each (the caller buckets them by local day/hour).
+    public func countedEntries(from: Date, until: Date) throws -> [(park: String, at: Date)] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT park, entered_at FROM pass_entries WHERE counted = 1 AND entered_at >= ? AND entered_at < ?",
+                             arguments: [StoredTime.millis(from), StoredTime.millis(until)]).map { ($0["park"], StoredTime.date($0["entered_at"] as Int64)) }
+        }
+    }
+
+    /// Passes sold (as the hub learned of them) between two moments: issuing park, time, price.
+    public func sales(from: Date, until: Date) throws -> [(park: String, at: Date, priceMinor: Int64)] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT issuer, created_at, price_minor FROM passes WHERE price_minor IS NOT NULL AND created_at >= ? AND created_at < ?
+                """, arguments: [StoredTime.millis(from), StoredTime.millis(until)]).map { ($0["issuer"], StoredTime.date($0["created_at"] as Int64), $0["price_minor"]) }
         }
     }
 

@@ -40,6 +40,7 @@ public final class TestFederation: @unchecked Sendable {
         let hub = try Hub(directory: hubDirectory, logger: logger)
         _ = try hub.importPromotions(file: partnersDirectory + "/promotions.json")
         _ = try hub.importProducts(file: partnersDirectory + "/products.json")
+        _ = try hub.importParks(directory: partnersDirectory)
         let server = try await serve(hub, port: 0, logger: logger)
         return TestFederation(directory: directory, hub: hub, hubServer: server, logger: logger)
     }

@@ -43,6 +43,7 @@ struct DemoCommand: AsyncParsableCommand {
         let hub = try Hub(directory: hubDirectory, logger: logger)
         _ = try hub.importPromotions(file: (partners as NSString).appendingPathComponent("promotions.json"))
         _ = try hub.importProducts(file: (partners as NSString).appendingPathComponent("products.json"))
+        _ = try hub.importParks(directory: partners)
 
         let hubServer = try await RunningServer.start(logger: logger) { onRunning in
             try HubServer.application(hub: hub, host: "127.0.0.1", port: hubPort, logger: logger, onServerRunning: onRunning)

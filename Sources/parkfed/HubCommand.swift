@@ -175,7 +175,8 @@ struct HubCommand: AsyncParsableCommand {
             let hub = try Hub(directory: HubDirectory(data.data), logger: CLILogging.quiet)
             let count = try hub.importPromotions(file: (partners as NSString).appendingPathComponent("promotions.json"))
             let products = try hub.importProducts(file: (partners as NSString).appendingPathComponent("products.json"))
-            print("imported \(count) promotion(s), \(products) product(s)")
+            let parks = try hub.importParks(directory: partners)
+            print("imported \(count) promotion(s), \(products) product(s), \(parks) park capacities")
         }
     }
 }
