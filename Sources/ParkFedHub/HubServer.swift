@@ -198,6 +198,19 @@ public enum HubServer {
             let body = try await request.decodeStrict(PassChangeRequest.self, limit: 16 * 1024)
             return try JSONResponse.make(try hub.transferPass(try passParameter(context), body, peer: context.peer!))
         }
+        // Members: enrolled once, linked by parks, seen masked by the parks that enrolled or linked them.
+        authenticated.post("/v1/members") { request, context -> Response in
+            let body = try await request.decodeStrict(MemberEnrollRequest.self, limit: 16 * 1024)
+            let view = try hub.enrollMember(body, peer: context.peer!)
+            return try JSONResponse.make(view, status: view.existing ? .ok : .created)
+        }
+        authenticated.get("/v1/members/:member") { _, context -> Response in
+            try JSONResponse.make(try hub.memberView(context.parameters.get("member") ?? "", peer: context.peer!))
+        }
+        authenticated.post("/v1/members/:member/links") { request, context -> Response in
+            let body = try await request.decodeStrict(MemberLinkRequest.self, limit: 4096)
+            return try JSONResponse.make(try hub.linkMember(context.parameters.get("member") ?? "", body, peer: context.peer!))
+        }
         // Regulators: real-name records, read-only and audited.
         authenticated.get("/v1/regulator/holders") { request, context -> Response in
             guard context.peer!.principal.role == .regulator else {

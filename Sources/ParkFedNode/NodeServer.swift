@@ -62,6 +62,12 @@ public enum NodeServer {
             let body = try await request.decodeStrict(PassTransferOrder.self, limit: 16 * 1024)
             return try JSONResponse.make(try await agent.transferPass(try Self.localPassParameter(context), body))
         }
+        router.post("/v1/members") { request, _ -> Response in
+            _ = try agent.device(authorization: request.headers[.authorization], roles: [.window])
+            let body = try await request.decodeStrict(NodeAgent.MemberEnrollment.self, limit: 16 * 1024)
+            let view = try await agent.enrollMember(body)
+            return try JSONResponse.make(view, status: view.existing ? .ok : .created)
+        }
         router.post("/v1/gate/scans") { request, _ -> Response in
             _ = try agent.device(authorization: request.headers[.authorization], roles: [.gate])
             let body = try await request.decodeStrict(GateScanRequest.self, limit: 16 * 1024)

@@ -150,6 +150,7 @@ public final class HubStore: Sendable {
         registerPassMigrations(&migrator)
         registerSettlementMigrations(&migrator)
         registerRegulatorMigrations(&migrator)
+        registerMemberMigrations(&migrator)
         return migrator
     }
 

@@ -14,6 +14,7 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let notFound = Code(rawValue: "not_found")
         public static let corrupt = Code(rawValue: "store_corrupt")
         public static let cardConflict = Code(rawValue: "card_conflict")
+        public static let memberConflict = Code(rawValue: "member_conflict")
         public static let settlementConflict = Code(rawValue: "settlement_conflict")
     }
 

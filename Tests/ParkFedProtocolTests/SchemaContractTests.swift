@@ -161,6 +161,12 @@ import Testing
                  schema: "pass-revocations")
         try keep("conflicts", try await p2.hub.json(.GET, "/v1/passes/conflicts", body: Optional<String>.none, as: PassConflicts.self),
                  schema: "pass-conflicts")
+        // Members.
+        let member = try await p1.enrollMember(NodeAgent.MemberEnrollment(holder: HolderInput(name: "王五", idType: "resident_id", idNumber: "430102199003071234"),
+                                                                          phone: "13900000000", consentVersion: "2026-01"))
+        try keep("member", member, schema: "member")
+        try keep("member-link", MemberLinkRequest(localMemberNumber: "L-1"), schema: "member-link-request")
+        try keep("member-enroll", MemberEnrollRequest(sealed: "h1.abc.def", consentVersion: "2026-01", consentedAt: Date()), schema: "member-enroll-request")
         // Settlement: the run request, the export (clearing and park views), payments, the list.
         let today = federation.hub.passes.calendar.day(of: Date())
         try keep("run", SettlementRunRequest(day: today.description), schema: "settlement-run-request")
@@ -252,7 +258,8 @@ import Testing
                      "/v1/passes/{pass}", "/v1/passes/{pass}/refund", "/v1/passes/{pass}/transfer", "/v1/sales", "/v1/sales/{pass}/qr.svg",
                      "/v1/sales/{pass}/qr.png", "/v1/sales/{pass}/refund", "/v1/sales/{pass}/transfer", "/v1/gate/scans",
                      "/v1/settlement/batches", "/v1/settlement/batches/{batch}", "/v1/settlement/batches/{batch}/approve",
-                     "/v1/settlement/batches/{batch}/payments", "/v1/regulator/holders", "/v1/regulator/traffic", "/v1/regulator/sales"] {
+                     "/v1/settlement/batches/{batch}/payments", "/v1/regulator/holders", "/v1/regulator/traffic", "/v1/regulator/sales",
+                     "/v1/members", "/v1/members/{member}", "/v1/members/{member}/links"] {
             #expect(result.stdout.contains(" \(path)"), "\(path) is missing from openapi.yaml")
         }
     }

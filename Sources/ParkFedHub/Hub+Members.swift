@@ -1,0 +1,80 @@
+import Foundation
+import ParkFedCrypto
+import ParkFedDomain
+import ParkFedProtocol
+import ParkFedStore
+
+/// Shared member identity: a member enrolls once, at any park, and gets a federation member id; parks link their
+/// local numbers. The hub keeps name, document and phone encrypted (field key ring) with a blind index of the
+/// document, so a second enrollment of the same document finds the same member; parks see masked forms only, and only
+/// for members they enrolled or linked.
+extension Hub {
+    public func enrollMember(_ request: MemberEnrollRequest, peer: AuthenticatedPeer, now: Date = Date()) throws -> MemberView {
+        let park = try Self.park(of: peer)
+        do { try Check.identifier(request.consentVersion, "consent_version") } catch {
+            throw ProblemDetails(status: 400, code: "invalid_body", title: "Invalid consent version", detail: error.message)
+        }
+        guard request.consentedAt <= now.addingTimeInterval(TimeInterval(configuration.assertionSkewSeconds)) else {
+            throw ProblemDetails(status: 400, code: "invalid_body", title: "Consent in the future")
+        }
+        let data: MemberEnrollRequest.Sealed
+        do {
+            let plain = try HolderSealing.open(request.sealed, with: secrets.holderKey, purpose: MemberEnrollRequest.Sealed.purpose)
+            data = try StrictJSON.decode(MemberEnrollRequest.Sealed.self, from: plain)
+        } catch {
+            throw ProblemDetails(status: 400, code: "unreadable_sealed_data", title: "The sealed member data cannot be opened",
+                                 detail: "seal name, document and phone to the hub's holder_seal_key (trust list)")
+        }
+        let name = data.name.trimmingCharacters(in: .whitespaces)
+        guard (1...64).contains(name.count) else { throw ProblemDetails(status: 400, code: "invalid_holder", title: "The name is 1-64 characters") }
+        guard let kind = IdentityDocument.Kind(rawValue: data.idType) else {
+            throw ProblemDetails(status: 400, code: "invalid_document", title: "Unknown document type")
+        }
+        let document: IdentityDocument
+        do { document = try IdentityDocument(kind: kind, number: data.idNumber) } catch {
+            throw ProblemDetails(status: 400, code: "invalid_document", title: "Invalid document number", detail: error.message)
+        }
+        let phone = data.phone.filter { $0 != " " && $0 != "-" }
+        guard (6...20).contains(phone.count), phone.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "+") }) else {
+            throw ProblemDetails(status: 400, code: "invalid_phone", title: "Invalid phone number", detail: "6-20 digits, optionally with +")
+        }
+        let fields = secrets.fields
+        let record = MemberRecord(
+            id: "M-" + UUIDv7.make(now: now), idType: kind.rawValue, idIndex: PassRules.documentIndex(fields, kind: kind, number: document.number),
+            idSealed: try fields.seal(document.number, purpose: "member.id_number"), nameSealed: try fields.seal(name, purpose: "member.name"),
+            phoneSealed: try fields.seal(phone, purpose: "member.phone"), idMasked: document.maskedNumber, nameMasked: Masking.name(name),
+            phoneMasked: Masking.phone(phone), consentVersion: request.consentVersion, consentedAt: request.consentedAt, enrolledBy: park.rawValue)
+        let (member, existing) = try store.enrollMember(record, now: now)
+        logger.info("member enrolled", metadata: ["member": "\(member.id)", "park": "\(park)", "existing": "\(existing)"])
+        return try view(member, park: park, existing: existing)
+    }
+
+    public func linkMember(_ id: String, _ request: MemberLinkRequest, peer: AuthenticatedPeer, now: Date = Date()) throws -> MemberView {
+        let park = try Self.park(of: peer)
+        try Self.checkIdentifier(id, "member id")
+        try Self.checkIdentifier(request.localMemberNumber, "local_member_number")
+        do { try store.linkMember(id, park: park.rawValue, localNumber: request.localMemberNumber, now: now) } catch let error as StoreError {
+            throw ProblemDetails(status: error.code == .notFound ? 404 : 409, code: error.code == .notFound ? "unknown_member" : error.code.rawValue,
+                                 title: "Link refused", detail: error.message)
+        }
+        guard let member = try store.member(id) else { throw ProblemDetails(status: 404, code: "unknown_member", title: "Unknown member") }
+        return try view(member, park: park, existing: true)
+    }
+
+    /// A member for a park that enrolled or linked them (others: 404, as if unknown).
+    public func memberView(_ id: String, peer: AuthenticatedPeer) throws -> MemberView {
+        let park = try Self.park(of: peer)
+        try Self.checkIdentifier(id, "member id")
+        let links = try store.memberLinks(id, park: park.rawValue)
+        guard let member = try store.member(id), member.enrolledBy == park.rawValue || !links.isEmpty else {
+            throw ProblemDetails(status: 404, code: "unknown_member", title: "Unknown member", detail: "no member \(id) enrolled or linked by \(park)")
+        }
+        return try view(member, park: park, existing: true)
+    }
+
+    func view(_ member: MemberRecord, park: ParkID, existing: Bool) throws -> MemberView {
+        MemberView(memberID: member.id, nameMasked: member.nameMasked, idType: member.idType, idNumberMasked: member.idMasked,
+                   phoneMasked: member.phoneMasked, enrolledBy: member.enrolledBy, consentVersion: member.consentVersion, existing: existing,
+                   localNumbers: try store.memberLinks(member.id, park: park.rawValue))
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import ParkFedCrypto
+import ParkFedDomain
+import ParkFedProtocol
+
+/// Members at a park: enrolled once for the federation through the hub (name, document and phone sealed to it),
+/// recorded as `member.enrolled` / `member.linked` assertions of this park.
+extension NodeAgent {
+    /// `POST /v1/members` of the local API (window devices).
+    public struct MemberEnrollment: Codable, Sendable {
+        public var holder: HolderInput
+        public var phone: String
+        public var consentVersion: String
+        public var localMemberNumber: String?
+
+        public init(holder: HolderInput, phone: String, consentVersion: String, localMemberNumber: String? = nil) {
+            self.holder = holder
+            self.phone = phone
+            self.consentVersion = consentVersion
+            self.localMemberNumber = localMemberNumber
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case holder, phone
+            case consentVersion = "consent_version"
+            case localMemberNumber = "local_member_number"
+        }
+    }
+
+    public func enrollMember(_ enrollment: MemberEnrollment, now: Date = Date()) async throws -> MemberView {
+        let document = try Self.holder(enrollment.holder)
+        guard let hubKey = trustList.trustList?.holderSealKey else {
+            throw Self.problem(503, "no_trust_list", "No trust list yet", "the hub's sealing key comes with the trust list")
+        }
+        let name = enrollment.holder.name.trimmingCharacters(in: .whitespaces)
+        let plain = try StrictJSON.encoder.encode(MemberEnrollRequest.Sealed(name: name, idType: document.kind.rawValue, idNumber: document.number,
+                                                                             phone: enrollment.phone))
+        let request = MemberEnrollRequest(sealed: try HolderSealing.seal(plain, to: hubKey, purpose: MemberEnrollRequest.Sealed.purpose),
+                                          consentVersion: enrollment.consentVersion, consentedAt: now)
+        var view: MemberView
+        do {
+            view = try await tracked { (hub: HubClient) async throws(NodeError) in
+                try await hub.json(.POST, "/v1/members", body: request, as: MemberView.self)
+            }
+        } catch {
+            throw Self.changeProblem(error)
+        }
+        if !view.existing {
+            let holder = try holderRef(document, name: name, nameMasked: Masking.name(name))
+            try record(.memberEnrolled(MemberEnrolled(memberID: view.memberID, holder: holder, consentVersion: enrollment.consentVersion, consentedAt: now)),
+                       now: now)
+        }
+        if let local = enrollment.localMemberNumber {
+            let existing = view.existing
+            view = try await linkMember(view.memberID, localNumber: local, now: now)
+            view.existing = existing
+        }
+        return view
+    }
+
+    public func linkMember(_ memberID: String, localNumber: String, now: Date = Date()) async throws -> MemberView {
+        let view: MemberView
+        do {
+            view = try await tracked { (hub: HubClient) async throws(NodeError) in
+                try await hub.json(.POST, "/v1/members/\(memberID)/links", body: MemberLinkRequest(localMemberNumber: localNumber), as: MemberView.self)
+            }
+        } catch {
+            throw Self.changeProblem(error)
+        }
+        try record(.memberLinked(MemberLinked(memberID: memberID, localMemberNumber: localNumber)), now: now)
+        return view
+    }
+}

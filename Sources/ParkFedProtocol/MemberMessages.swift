@@ -1,0 +1,89 @@
+import Foundation
+
+/// `POST /v1/members` (hub, parks): enroll a member once for the whole federation. The park seals the real name,
+/// document and phone to the hub (``HolderSealing``); the hub answers with the federation member id, the existing one
+/// when the document is already a member.
+public struct MemberEnrollRequest: Codable, Sendable {
+    public var sealed: String
+    public var consentVersion: String
+    public var consentedAt: Date
+
+    public init(sealed: String, consentVersion: String, consentedAt: Date) {
+        self.sealed = sealed
+        self.consentVersion = consentVersion
+        self.consentedAt = consentedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case sealed
+        case consentVersion = "consent_version"
+        case consentedAt = "consented_at"
+    }
+
+    /// What a park seals about a member.
+    public struct Sealed: Codable, Sendable, Hashable {
+        public var name: String
+        public var idType: String
+        public var idNumber: String
+        public var phone: String
+        public init(name: String, idType: String, idNumber: String, phone: String) {
+            self.name = name
+            self.idType = idType
+            self.idNumber = idNumber
+            self.phone = phone
+        }
+        enum CodingKeys: String, CodingKey {
+            case name, phone
+            case idType = "id_type"
+            case idNumber = "id_number"
+        }
+        public static let purpose = "parkfed.member"
+    }
+}
+
+/// `POST /v1/members/{id}/links` (hub, parks): link this park's local member number to a federation member.
+public struct MemberLinkRequest: Codable, Sendable {
+    public var localMemberNumber: String
+    public init(localMemberNumber: String) { self.localMemberNumber = localMemberNumber }
+    enum CodingKeys: String, CodingKey { case localMemberNumber = "local_member_number" }
+}
+
+/// A member as a park may see it: masked forms only, and only for a member it enrolled or linked.
+public struct MemberView: Codable, Sendable, Hashable {
+    public var memberID: String
+    public var nameMasked: String
+    public var idType: String
+    public var idNumberMasked: String
+    public var phoneMasked: String
+    public var enrolledBy: String
+    public var consentVersion: String
+    /// True when this enrollment found an existing member (a member enrolls once).
+    public var existing: Bool
+    /// This park's local member numbers for the member.
+    public var localNumbers: [String]
+
+    public init(memberID: String, nameMasked: String, idType: String, idNumberMasked: String, phoneMasked: String, enrolledBy: String,
+                consentVersion: String, existing: Bool, localNumbers: [String]) {
+        self.memberID = memberID
+        self.nameMasked = nameMasked
+        self.idType = idType
+        self.idNumberMasked = idNumberMasked
+        self.phoneMasked = phoneMasked
+        self.enrolledBy = enrolledBy
+        self.consentVersion = consentVersion
+        self.existing = existing
+        self.localNumbers = localNumbers
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case existing
+        case memberID = "member_id"
+        case nameMasked = "name_masked"
+        case idType = "id_type"
+        case idNumberMasked = "id_number_masked"
+        case phoneMasked = "phone_masked"
+        case enrolledBy = "enrolled_by"
+        case consentVersion = "consent_version"
+        case localNumbers = "local_numbers"
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import GRDB
+import ParkFedDomain
+
+/// A federation member as stored: personal fields sealed (field key ring), a blind index of the document, masked forms.
+public struct MemberRecord: Sendable, Hashable {
+    public var id: String
+    public var idType: String
+    public var idIndex: String
+    public var idSealed: String
+    public var nameSealed: String
+    public var phoneSealed: String
+    public var idMasked: String
+    public var nameMasked: String
+    public var phoneMasked: String
+    public var consentVersion: String
+    public var consentedAt: Date
+    public var enrolledBy: String
+
+    public init(id: String, idType: String, idIndex: String, idSealed: String, nameSealed: String, phoneSealed: String, idMasked: String,
+                nameMasked: String, phoneMasked: String, consentVersion: String, consentedAt: Date, enrolledBy: String) {
+        self.id = id
+        self.idType = idType
+        self.idIndex = idIndex
+        self.idSealed = idSealed
+        self.nameSealed = nameSealed
+        self.phoneSealed = phoneSealed
+        self.idMasked = idMasked
+        self.nameMasked = nameMasked
+        self.phoneMasked = phoneMasked
+        self.consentVersion = consentVersion
+        self.consentedAt = consentedAt
+        self.enrolledBy = enrolledBy
+    }
+}
+
+extension HubStore {
+    static func registerMemberMigrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v9-members") { db in
+            try db.execute(sql: """
+                CREATE TABLE members (
+                    id TEXT PRIMARY KEY,
+                    id_type TEXT NOT NULL,
+                    id_index TEXT NOT NULL UNIQUE,
+                    id_sealed TEXT NOT NULL,
+                    name_sealed TEXT NOT NULL,
+                    phone_sealed TEXT NOT NULL,
+                    id_masked TEXT NOT NULL,
+                    name_masked TEXT NOT NULL,
+                    phone_masked TEXT NOT NULL,
+                    consent_version TEXT NOT NULL,
+                    consented_at INTEGER NOT NULL,
+                    enrolled_by TEXT NOT NULL,
+                    created_at INTEGER NOT NULL
+                );
+                CREATE TABLE member_links (
+                    member_id TEXT NOT NULL REFERENCES members(id),
+                    park TEXT NOT NULL,
+                    local_number TEXT NOT NULL,
+                    linked_at INTEGER NOT NULL,
+                    PRIMARY KEY (park, local_number)
+                );
+                CREATE INDEX member_links_by_member ON member_links(member_id, park);
+                """)
+        }
+    }
+
+    /// Enrolls a member once: an existing member with the same document index is returned instead (`existing`).
+    public func enrollMember(_ member: MemberRecord, now: Date) throws -> (MemberRecord, existing: Bool) {
+        try pool.write { db in
+            if let row = try Row.fetchOne(db, sql: "SELECT * FROM members WHERE id_index = ?", arguments: [member.idIndex]) {
+                return (Self.member(row), true)
+            }
+            try db.execute(sql: """
+                INSERT INTO members (id, id_type, id_index, id_sealed, name_sealed, phone_sealed, id_masked, name_masked, phone_masked,
+                    consent_version, consented_at, enrolled_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [member.id, member.idType, member.idIndex, member.idSealed, member.nameSealed, member.phoneSealed, member.idMasked,
+                                 member.nameMasked, member.phoneMasked, member.consentVersion, StoredTime.millis(member.consentedAt),
+                                 member.enrolledBy, StoredTime.millis(now)])
+            return (member, false)
+        }
+    }
+
+    public func member(_ id: String) throws -> MemberRecord? {
+        try pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM members WHERE id = ?", arguments: [id]).map(Self.member) }
+    }
+
+    /// Links a park's local member number; a number already linked to another member is refused.
+    public func linkMember(_ id: String, park: String, localNumber: String, now: Date) throws {
+        try pool.write { db in
+            guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM members WHERE id = ?", arguments: [id]) == 1 else {
+                throw StoreError(.notFound, "no member \(id)")
+            }
+            if let other = try String.fetchOne(db, sql: "SELECT member_id FROM member_links WHERE park = ? AND local_number = ?", arguments: [park, localNumber]) {
+                guard other == id else { throw StoreError(.memberConflict, "\(park)'s number \(localNumber) is linked to another member") }
+                return
+            }
+            try db.execute(sql: "INSERT INTO member_links (member_id, park, local_number, linked_at) VALUES (?, ?, ?, ?)",
+                           arguments: [id, park, localNumber, StoredTime.millis(now)])
+        }
+    }
+
+    public func memberLinks(_ id: String, park: String) throws -> [String] {
+        try pool.read { db in
+            try String.fetchAll(db, sql: "SELECT local_number FROM member_links WHERE member_id = ? AND park = ? ORDER BY local_number", arguments: [id, park])
+        }
+    }
+
+    static func member(_ row: Row) -> MemberRecord {
+        MemberRecord(id: row["id"], idType: row["id_type"], idIndex: row["id_index"], idSealed: row["id_sealed"], nameSealed: row["name_sealed"],
+                     phoneSealed: row["phone_sealed"], idMasked: row["id_masked"], nameMasked: row["name_masked"], phoneMasked: row["phone_masked"],
+                     consentVersion: row["consent_version"], consentedAt: StoredTime.date(row["consented_at"] as Int64), enrolledBy: row["enrolled_by"])
+    }
+}

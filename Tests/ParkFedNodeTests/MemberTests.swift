@@ -1,0 +1,58 @@
+import Foundation
+import ParkFedDomain
+import ParkFedHub
+import ParkFedNode
+import ParkFedProtocol
+import ParkFedTesting
+import Testing
+
+/// A member enrolls once for the federation, at any park; parks link their numbers and see masked forms only, and
+/// only for members they enrolled or linked.
+@Suite struct MemberTests {
+    @Test func aMemberEnrollsOnceAndOnlyTheParksThatKnowThemSeeThemMasked() async throws {
+        let federation = try await TestFederation.start()
+        defer { Task { await federation.stop() } }
+        let agents = try await federation.enrollParks(["P001", "P002", "P003"])
+        let (p1, p2, p3) = (agents[0], agents[1], agents[2])
+        let enrollment = NodeAgent.MemberEnrollment(holder: HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X"),
+                                                    phone: "13812345678", consentVersion: "2026-01", localMemberNumber: "WL-0001")
+        let first = try await p1.enrollMember(enrollment)
+        #expect(!first.existing && first.memberID.hasPrefix("M-"))
+        #expect(first.nameMasked == "张*三" && first.idNumberMasked == "1101**********002X" && first.phoneMasked == "138****5678")
+        #expect(first.localNumbers == ["WL-0001"] && first.enrolledBy == "P001")
+        // The same person at another park (document typed differently) is the same member.
+        let again = try await p2.enrollMember(NodeAgent.MemberEnrollment(
+            holder: HolderInput(name: "张小三", idType: "resident_id", idNumber: "110105 19491231002x"), phone: "138 1234 5678", consentVersion: "2026-01"))
+        #expect(again.existing && again.memberID == first.memberID)
+        // P003 neither enrolled nor linked the member: it cannot see them, until it links its own number.
+        let hidden = try await p3.hub.send(.GET, "/v1/members/\(first.memberID)")
+        #expect(hidden.status == 404)
+        let linked = try await p3.linkMember(first.memberID, localNumber: "MUS-77")
+        #expect(linked.localNumbers == ["MUS-77"] && linked.idNumberMasked == "1101**********002X")
+        // A local number already linked to someone else is refused; a bad document or phone is refused.
+        let other = try await p1.enrollMember(NodeAgent.MemberEnrollment(holder: HolderInput(name: "王五", idType: "resident_id", idNumber: "430102199003071234"),
+                                                                         phone: "13900000000", consentVersion: "2026-01"))
+        await #expect(throws: ProblemDetails.self) { try await p3.linkMember(other.memberID, localNumber: "MUS-77") }
+        await #expect(throws: ProblemDetails.self) {
+            try await p1.enrollMember(NodeAgent.MemberEnrollment(holder: HolderInput(name: "李四", idType: "resident_id", idNumber: "110105194912310021"),
+                                                                 phone: "13900000001", consentVersion: "2026-01"))
+        }
+        await #expect(throws: ProblemDetails.self) {
+            try await p1.enrollMember(NodeAgent.MemberEnrollment(holder: HolderInput(name: "李四", idType: "passport", idNumber: "E7654321"),
+                                                                 phone: "call me", consentVersion: "2026-01"))
+        }
+        // The enrollment and the links are this park's signed assertions in the log.
+        try await p1.deliverOutbox()
+        try await p3.deliverOutbox()
+        #expect(p1.status().outbox.accepted == 3 && p3.status().outbox.accepted == 1)
+        // Nothing personal is in clear in the hub's database.
+        for file in [federation.hub.store.path, federation.hub.store.path + "-wal"] where FileManager.default.fileExists(atPath: file) {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+            for secret in ["11010519491231002X", "13812345678", "张小三", "430102199003071234"] {
+                #expect(bytes.range(of: Data(secret.utf8)) == nil, "\(secret) in clear in \(file)")
+            }
+        }
+        let stored = try #require(try federation.hub.store.member(first.memberID))
+        #expect(try federation.hub.secrets.fields.open(stored.phoneSealed, purpose: "member.phone") == "13812345678")
+    }
+}
