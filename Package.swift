@@ -117,7 +117,7 @@ let package = Package(
         .testTarget(name: "ParkFedDomainTests", dependencies: ["ParkFedDomain", "ParkFedTesting"]),
         .testTarget(name: "ParkFedCryptoTests", dependencies: ["ParkFedCrypto"]),
         .testTarget(name: "ParkFedQRTests", dependencies: ["ParkFedQR", "ParkFedTesting"]),
-        .testTarget(name: "ParkFedProtocolTests", dependencies: ["ParkFedProtocol", "ParkFedTesting"]),
+        .testTarget(name: "ParkFedProtocolTests", dependencies: ["ParkFedProtocol", "ParkFedTesting", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(
             name: "ParkFedPKITests",
             dependencies: [
@@ -140,7 +140,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ParkFedNodeTests",
-            dependencies: ["ParkFedNode", "ParkFedHub", "ParkFedTesting", "ParkFedStore", "ParkFedProtocol", "ParkFedCrypto", "ParkFedDomain", "ParkFedPKI", .product(name: "X509", package: "swift-certificates")]
+            dependencies: ["ParkFedNode", "ParkFedHub", "ParkFedTesting", "ParkFedStore", "ParkFedProtocol", "ParkFedCrypto", "ParkFedDomain", "ParkFedPKI", .product(name: "X509", package: "swift-certificates"), .product(name: "Crypto", package: "swift-crypto")]
         ),
     ]
 )

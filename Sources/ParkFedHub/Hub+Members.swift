@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import ParkFedCrypto
 import ParkFedDomain
@@ -46,7 +47,29 @@ extension Hub {
             phoneMasked: Masking.phone(phone), consentVersion: request.consentVersion, consentedAt: request.consentedAt, enrolledBy: park.rawValue)
         let (member, existing) = try store.enrollMember(record, now: now)
         logger.info("member enrolled", metadata: ["member": "\(member.id)", "park": "\(park)", "existing": "\(existing)"])
-        return try view(member, park: park, existing: existing)
+        var answer = try view(member, park: park, existing: existing)
+        answer.codeSecret = memberCodeSecret(member.id).withUnsafeBytes { Base64URL.encode(Data($0)) }
+        return answer
+    }
+
+    func memberCodeSecret(_ id: String) -> SymmetricKey { secrets.fields.derivedKey("member-code|\(id)") }
+
+    /// Recognises a member from the rolling code they show: valid for its minute (and the one before), once.
+    public func recognizeMember(_ request: MemberRecognitionRequest, peer: AuthenticatedPeer, now: Date = Date()) throws -> MemberView {
+        let park = try Self.park(of: peer)
+        guard let id = MemberCode.memberID(of: request.code), (try? Check.identifier(id, "member")) != nil, let member = try store.member(id) else {
+            throw ProblemDetails(status: 404, code: "unknown_member", title: "Not a member code of this federation")
+        }
+        switch MemberCode.check(request.code, secret: memberCodeSecret(id), now: now) {
+        case .failure(let refusal):
+            throw ProblemDetails(status: refusal == .expired ? 410 : 400, code: refusal.rawValue, title: "Member code refused",
+                                 detail: refusal == .expired ? "the code is older than a minute: ask for a fresh one" : "the code does not verify")
+        case .success(let step):
+            guard try store.useMemberCode(id, step: step, park: park.rawValue, now: now) else {
+                throw ProblemDetails(status: 409, code: "code_used", title: "Member code already used", detail: "each code works once")
+            }
+        }
+        return try view(member, park: park, existing: true)
     }
 
     public func linkMember(_ id: String, _ request: MemberLinkRequest, peer: AuthenticatedPeer, now: Date = Date()) throws -> MemberView {

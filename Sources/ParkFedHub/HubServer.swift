@@ -204,6 +204,10 @@ public enum HubServer {
             let view = try hub.enrollMember(body, peer: context.peer!)
             return try JSONResponse.make(view, status: view.existing ? .ok : .created)
         }
+        authenticated.post("/v1/members/recognitions") { request, context -> Response in
+            let body = try await request.decodeStrict(MemberRecognitionRequest.self, limit: 4096)
+            return try JSONResponse.make(try hub.recognizeMember(body, peer: context.peer!))
+        }
         authenticated.get("/v1/members/:member") { _, context -> Response in
             try JSONResponse.make(try hub.memberView(context.parameters.get("member") ?? "", peer: context.peer!))
         }

@@ -70,4 +70,15 @@ extension NodeAgent {
         try record(.memberLinked(MemberLinked(memberID: memberID, localMemberNumber: localNumber)), now: now)
         return view
     }
+
+    /// Recognises a member from the rolling code on their phone (online: the hub checks it and accepts it once).
+    public func recognizeMember(code: String) async throws -> MemberView {
+        do {
+            return try await tracked { (hub: HubClient) async throws(NodeError) in
+                try await hub.json(.POST, "/v1/members/recognitions", body: MemberRecognitionRequest(code: code), as: MemberView.self)
+            }
+        } catch {
+            throw Self.changeProblem(error)
+        }
+    }
 }

@@ -68,6 +68,11 @@ public enum NodeServer {
             let view = try await agent.enrollMember(body)
             return try JSONResponse.make(view, status: view.existing ? .ok : .created)
         }
+        router.post("/v1/members/recognitions") { request, _ -> Response in
+            _ = try agent.device(authorization: request.headers[.authorization], roles: [.gate, .window])
+            let body = try await request.decodeStrict(MemberRecognitionRequest.self, limit: 4096)
+            return try JSONResponse.make(try await agent.recognizeMember(code: body.code))
+        }
         router.post("/v1/gate/scans") { request, _ -> Response in
             _ = try agent.device(authorization: request.headers[.authorization], roles: [.gate])
             let body = try await request.decodeStrict(GateScanRequest.self, limit: 16 * 1024)

@@ -61,6 +61,9 @@ public struct MemberView: Codable, Sendable, Hashable {
     public var existing: Bool
     /// This park's local member numbers for the member.
     public var localNumbers: [String]
+    /// The secret (base64url) of the member's rolling QR code, answered to the enrolling window only, for the
+    /// member's app (see `MemberCode`).
+    public var codeSecret: String?
 
     public init(memberID: String, nameMasked: String, idType: String, idNumberMasked: String, phoneMasked: String, enrolledBy: String,
                 consentVersion: String, existing: Bool, localNumbers: [String]) {
@@ -85,5 +88,12 @@ public struct MemberView: Codable, Sendable, Hashable {
         case enrolledBy = "enrolled_by"
         case consentVersion = "consent_version"
         case localNumbers = "local_numbers"
+        case codeSecret = "code_secret"
     }
+}
+
+/// `POST /v1/members/recognitions` (hub, parks): a member shows their rolling QR code at another park.
+public struct MemberRecognitionRequest: Codable, Sendable {
+    public var code: String
+    public init(code: String) { self.code = code }
 }

@@ -61,6 +61,13 @@ extension HubStore {
                     PRIMARY KEY (park, local_number)
                 );
                 CREATE INDEX member_links_by_member ON member_links(member_id, park);
+                CREATE TABLE member_code_uses (
+                    member_id TEXT NOT NULL,
+                    step INTEGER NOT NULL,
+                    park TEXT NOT NULL,
+                    used_at INTEGER NOT NULL,
+                    PRIMARY KEY (member_id, step)
+                );
                 """)
         }
     }
@@ -97,6 +104,15 @@ extension HubStore {
             }
             try db.execute(sql: "INSERT INTO member_links (member_id, park, local_number, linked_at) VALUES (?, ?, ?, ?)",
                            arguments: [id, park, localNumber, StoredTime.millis(now)])
+        }
+    }
+
+    /// Records the use of a member code step; false when that step was already used (a replayed screenshot).
+    public func useMemberCode(_ id: String, step: Int64, park: String, now: Date) throws -> Bool {
+        try pool.write { db in
+            try db.execute(sql: "INSERT INTO member_code_uses (member_id, step, park, used_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                           arguments: [id, step, park, StoredTime.millis(now)])
+            return db.changesCount == 1
         }
     }
 

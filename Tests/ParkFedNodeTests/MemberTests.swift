@@ -1,4 +1,6 @@
+import Crypto
 import Foundation
+import ParkFedCrypto
 import ParkFedDomain
 import ParkFedHub
 import ParkFedNode
@@ -54,5 +56,26 @@ import Testing
         }
         let stored = try #require(try federation.hub.store.member(first.memberID))
         #expect(try federation.hub.secrets.fields.open(stored.phoneSealed, purpose: "member.phone") == "13812345678")
+    }
+
+    @Test func anotherParkRecognisesAMembersRollingCodeOnceWithinItsMinute() async throws {
+        let federation = try await TestFederation.start()
+        defer { Task { await federation.stop() } }
+        let agents = try await federation.enrollParks(["P001", "P002"])
+        let enrolled = try await agents[0].enrollMember(NodeAgent.MemberEnrollment(
+            holder: HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X"), phone: "13812345678", consentVersion: "2026-01"))
+        let secret = SymmetricKey(data: try #require(enrolled.codeSecret.flatMap { Base64URL.decode($0) }))
+        // The member's app shows a fresh code; another park recognises the member, masked.
+        let code = MemberCode.make(memberID: enrolled.memberID, secret: secret, at: Date())
+        let seen = try await agents[1].recognizeMember(code: code)
+        #expect(seen.memberID == enrolled.memberID && seen.nameMasked == "张*三" && seen.codeSecret == nil)
+        // A screenshot of the same code is refused, as are a code two minutes old and a forged one.
+        await #expect(throws: ProblemDetails.self) { try await agents[1].recognizeMember(code: code) }
+        let old = MemberCode.make(memberID: enrolled.memberID, secret: secret, at: Date().addingTimeInterval(-150))
+        let stale = try await agents[1].hub.send(.POST, "/v1/members/recognitions", body: try StrictJSON.encoder.encode(MemberRecognitionRequest(code: old)))
+        #expect(stale.status == 410)
+        let forged = MemberCode.make(memberID: enrolled.memberID, secret: SymmetricKey(size: .bits256), at: Date())
+        let refused = try await agents[1].hub.send(.POST, "/v1/members/recognitions", body: try StrictJSON.encoder.encode(MemberRecognitionRequest(code: forged)))
+        #expect(refused.status == 400 && String(decoding: refused.body, as: UTF8.self).contains("invalid_code"))
     }
 }

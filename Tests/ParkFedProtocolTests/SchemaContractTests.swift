@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import ParkFedCrypto
 import ParkFedDomain
@@ -166,6 +167,10 @@ import Testing
                                                                           phone: "13900000000", consentVersion: "2026-01"))
         try keep("member", member, schema: "member")
         try keep("member-link", MemberLinkRequest(localMemberNumber: "L-1"), schema: "member-link-request")
+        let secret = SymmetricKey(data: try #require(member.codeSecret.flatMap { Base64URL.decode($0) }))
+        let recognition = MemberRecognitionRequest(code: MemberCode.make(memberID: member.memberID, secret: secret, at: Date()))
+        try keep("member-recognition", recognition, schema: "member-recognition-request")
+        try keep("member-recognised", try await p2.recognizeMember(code: recognition.code), schema: "member")
         try keep("member-enroll", MemberEnrollRequest(sealed: "h1.abc.def", consentVersion: "2026-01", consentedAt: Date()), schema: "member-enroll-request")
         // Settlement: the run request, the export (clearing and park views), payments, the list.
         let today = federation.hub.passes.calendar.day(of: Date())
@@ -259,7 +264,7 @@ import Testing
                      "/v1/sales/{pass}/qr.png", "/v1/sales/{pass}/refund", "/v1/sales/{pass}/transfer", "/v1/gate/scans",
                      "/v1/settlement/batches", "/v1/settlement/batches/{batch}", "/v1/settlement/batches/{batch}/approve",
                      "/v1/settlement/batches/{batch}/payments", "/v1/regulator/holders", "/v1/regulator/traffic", "/v1/regulator/sales",
-                     "/v1/members", "/v1/members/{member}", "/v1/members/{member}/links"] {
+                     "/v1/members", "/v1/members/{member}", "/v1/members/{member}/links", "/v1/members/recognitions"] {
             #expect(result.stdout.contains(" \(path)"), "\(path) is missing from openapi.yaml")
         }
     }
