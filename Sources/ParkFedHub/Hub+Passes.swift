@@ -64,8 +64,7 @@ extension Hub {
         guard let product = passes.product(record.product) else {
             throw ProblemDetails(status: 409, code: "unknown_product", title: "Unknown product", detail: "product \(record.product) is not in the catalogue")
         }
-        let state = ComboPass(id: id, product: product, issuer: record.issuer, validFrom: record.validFrom, validUntil: record.validUntil,
-                              generation: record.generation, refunded: record.refundedMinor != nil, activatedOn: record.activatedOn, entries: record.entries)
+        let state = record.state(product)
         return PassView(
             passID: id, product: record.product, issuer: record.issuer.rawValue, generation: record.generation,
             state: record.refundedMinor == nil ? "active" : "refunded", validFrom: record.validFrom.description, validUntil: record.validUntil.description,

@@ -61,13 +61,7 @@ public final class PassRules: Sendable {
 
     /// Verifies a scanned code against the keys the hub knows: signature, key status, issuer.
     func verify(code text: String, keys: [String: AssertionLog.KeyInfo]) -> Result<(PassCode, ComboProduct), PassRefusal> {
-        let code: PassCode
-        do { code = try PassCode(parsing: text) } catch { return .failure(error) }
-        guard let key = keys[code.kid] else { return .failure(.unknownKey) }
-        guard key.park == code.issuer, code.jws.isSigned(by: key.key) else { return .failure(.forged) }
-        guard !key.revoked else { return .failure(.revoked) }
-        guard let product = product(code.payload.product) else { return .failure(.unknownProduct) }
-        return .success((code, product))
+        PassCode.verify(text, key: { keys[$0].map { ($0.park, $0.key, $0.revoked) } }, product: product)
     }
 
     /// The effect of an assertion on pass state, or nil for assertions that have none.

@@ -141,13 +141,7 @@ extension NodeAgent {
 
     /// Verifies a scanned code without touching any state: parse, trust list, signature, product.
     public func verifyCode(_ text: String) -> Result<(PassCode, ComboProduct), PassRefusal> {
-        let code: PassCode
-        do { code = try PassCode(parsing: text) } catch { return .failure(error) }
-        guard let key = trustList.key(code.kid) else { return .failure(.unknownKey) }
-        guard key.park == code.issuer, code.jws.isSigned(by: key.key) else { return .failure(.forged) }
-        guard !key.revoked else { return .failure(.revoked) }
-        guard let product = product(code.payload.product) else { return .failure(.unknownProduct) }
-        return .success((code, product))
+        PassCode.verify(text, key: { self.trustList.key($0).map { ($0.park, $0.key, $0.revoked) } }, product: product)
     }
 
     /// Decides an entry at `gate`. See the type's documentation for the online and offline paths.

@@ -86,6 +86,12 @@ public struct PassRecord: Sendable, Hashable {
     public var refundedMinor: Int64?
     public var activatedOn: CivilDay?
     public var entries: [ParkID: Int]
+
+    /// The pass's state under its product, for the admission and refund rules.
+    public func state(_ product: ComboProduct) -> ComboPass {
+        ComboPass(id: id, product: product, issuer: issuer, validFrom: validFrom, validUntil: validUntil, generation: generation,
+                  refunded: refundedMinor != nil, activatedOn: activatedOn, entries: entries)
+    }
 }
 
 /// A conflicting entry as stored.
@@ -265,8 +271,7 @@ extension HubStore {
             guard record.issuer == facts.issuer, record.product == product.id else {
                 return try keep(.forged, passID: facts.passID, issuer: facts.issuer.rawValue)
             }
-            let state = ComboPass(id: record.id, product: product, issuer: record.issuer, validFrom: record.validFrom, validUntil: record.validUntil,
-                                  generation: record.generation, refunded: record.refundedMinor != nil, activatedOn: record.activatedOn, entries: record.entries)
+            let state = record.state(product)
             switch state.admission(at: park, on: day, generation: facts.generation) {
             case .failure(let refusal):
                 return try keep(refusal, passID: record.id, issuer: record.issuer.rawValue)
@@ -286,8 +291,7 @@ extension HubStore {
             guard let record = try Self.pass(passID, db), record.issuer == issuer, record.product == product.id else {
                 throw PassDenied("unknown_pass", "no pass \(passID) issued by \(issuer) is known to the hub")
             }
-            let state = ComboPass(id: record.id, product: product, issuer: record.issuer, validFrom: record.validFrom, validUntil: record.validUntil,
-                                  generation: record.generation, refunded: record.refundedMinor != nil, activatedOn: record.activatedOn, entries: record.entries)
+            let state = record.state(product)
             if mode == .decide {
                 let due: Money
                 do { due = try state.refundDue() } catch { throw PassDenied("already_refunded", error.message) }

@@ -72,6 +72,20 @@ public struct PassCode: Sendable, Hashable {
         validUntil = until
     }
 
+    /// The one check of a scanned code, for the hub and for gates alike: parse, signing key known (`key` answers the
+    /// park, public key and whether it is revoked for a kid), signed by that park's key, key not revoked, product
+    /// known.
+    public static func verify(_ text: String, key: (String) -> (park: ParkID, key: VerifyingKey, revoked: Bool)?,
+                              product: (String) -> ComboProduct?) -> Result<(PassCode, ComboProduct), PassRefusal> {
+        let code: PassCode
+        do { code = try PassCode(parsing: text) } catch { return .failure(error) }
+        guard let signer = key(code.kid) else { return .failure(.unknownKey) }
+        guard signer.park == code.issuer, code.jws.isSigned(by: signer.key) else { return .failure(.forged) }
+        guard !signer.revoked else { return .failure(.revoked) }
+        guard let product = product(code.payload.product) else { return .failure(.unknownProduct) }
+        return .success((code, product))
+    }
+
     public var kid: String { jws.header.kid ?? "" }
     public var passID: String { payload.passID }
     public var generation: Int { payload.generation }
