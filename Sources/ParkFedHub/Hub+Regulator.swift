@@ -46,12 +46,6 @@ extension Hub {
         return (first, last, endOfDay(first.adding(days: -1)), endOfDay(last))
     }
 
-    static func requireRegulator(_ peer: AuthenticatedPeer) throws {
-        guard peer.principal.role == .regulator else {
-            throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "Only regulators query real-name records and reports")
-        }
-    }
-
     /// Entries per park per local day and hour against capacity (audited like every regulator query).
     public func regulatorTraffic(from: String, to: String, peer: AuthenticatedPeer, now: Date = Date()) throws -> RegulatorTrafficReport {
         try Self.requireRegulator(peer)

@@ -105,18 +105,14 @@ extension Hub {
 
     /// draft → approved by a clearing principal (or the operator); an approved batch never changes.
     public func approveSettlement(_ id: String, by principal: Principal, now: Date = Date()) throws -> SettlementBatchRecord {
-        guard principal.role == .clearing || principal.role == .hub else {
-            throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "Only clearing staff approve batches")
-        }
+        try Self.require(principal, Self.clearingRoles, "Only clearing staff approve batches")
         _ = try settlementBatch(id)
         return try store.approveBatch(id, by: principal.description, now: now)
     }
 
     /// Records payment references; the batch is `paid` when every party with a position has one.
     public func recordSettlementPayments(_ id: String, _ payments: [SettlementExport.Payment], by principal: Principal, now: Date = Date()) throws -> SettlementBatchRecord {
-        guard principal.role == .clearing || principal.role == .hub else {
-            throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "Only clearing staff mark batches paid")
-        }
+        try Self.require(principal, Self.clearingRoles, "Only clearing staff mark batches paid")
         let record = try settlementBatch(id)
         let batch = try StrictJSON.decode(SettlementBatch.self, from: Data(record.body.utf8))
         for payment in payments {

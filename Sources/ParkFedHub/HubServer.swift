@@ -217,9 +217,7 @@ public enum HubServer {
         }
         // Regulators: real-name records, read-only and audited.
         authenticated.get("/v1/regulator/holders") { request, context -> Response in
-            guard context.peer!.principal.role == .regulator else {
-                throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "Only regulators query real-name records")
-            }
+            try Hub.requireRegulator(context.peer!)
             let query = request.uri.queryParameters
             func text(_ name: String) throws -> String {
                 guard let value = query[Substring(name)].map(String.init), !value.isEmpty else {
@@ -345,9 +343,7 @@ func cardParameter(_ context: HubRequestContext) throws -> String {
 }
 
 func requireClearing(_ context: HubRequestContext) throws {
-    guard let role = context.peer?.principal.role, role == .clearing || role == .hub else {
-        throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "Only clearing staff run settlement")
-    }
+    try Hub.require(context.peer!.principal, Hub.clearingRoles, "Only clearing staff run settlement")
 }
 
 func passParameter(_ context: HubRequestContext) throws -> String {
