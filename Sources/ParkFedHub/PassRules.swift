@@ -44,7 +44,7 @@ public final class PassRules: Sendable {
     /// still logged, without real-name data at the hub.
     func protect(_ holder: HolderRef) -> ProtectedHolder? {
         guard let sealed = holder.sealed,
-              let plain = try? HolderSealing.open(sealed, with: secrets.holderKey, purpose: HolderRef.Sealed.purpose),
+              let plain = try? HolderSealing.open(sealed, with: secrets.holderKey, purpose: HolderRef.sealPurpose),
               let data = try? StrictJSON.decode(HolderRef.Sealed.self, from: plain),
               let kind = IdentityDocument.Kind(rawValue: data.idType), let document = try? IdentityDocument(kind: kind, number: data.idNumber),
               let idSealed = try? secrets.fields.seal(document.number, purpose: "holder.id_number"),

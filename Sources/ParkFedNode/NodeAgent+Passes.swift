@@ -125,7 +125,7 @@ extension NodeAgent {
         var sealed: String?
         if let hubKey = trustList.trustList?.holderSealKey {
             let plain = try StrictJSON.encoder.encode(HolderRef.Sealed(name: name, idType: document.kind.rawValue, idNumber: document.number))
-            sealed = try HolderSealing.seal(plain, to: hubKey, purpose: HolderRef.Sealed.purpose)
+            sealed = try HolderSealing.seal(plain, to: hubKey, purpose: HolderRef.sealPurpose)
         }
         return HolderRef(nameMasked: nameMasked, idType: HolderRef.DocumentType(rawValue: document.kind.rawValue) ?? .other,
                          idDigest: Base64URL.encode(Data(mac.finalize())), sealed: sealed)

@@ -38,24 +38,10 @@ public struct HolderRef: Codable, Sendable, Hashable {
         }
     }
 
-    /// What a park seals to the hub about a holder.
-    public struct Sealed: Codable, Sendable, Hashable {
-        public var name: String
-        public var idType: String
-        public var idNumber: String
-        public init(name: String, idType: String, idNumber: String) {
-            self.name = name
-            self.idType = idType
-            self.idNumber = idNumber
-        }
-        enum CodingKeys: String, CodingKey {
-            case name
-            case idType = "id_type"
-            case idNumber = "id_number"
-        }
-        /// The HPKE purpose string sealed holders are bound to.
-        public static let purpose = "parkfed.holder"
-    }
+    /// What a park seals to the hub about a holder: the holder exactly as the window entered it.
+    public typealias Sealed = HolderInput
+    /// The HPKE purpose string sealed holders are bound to.
+    public static let sealPurpose = "parkfed.holder"
 }
 
 /// `pass.issued`: a combo pass sold by the issuing park, which collects the money.
