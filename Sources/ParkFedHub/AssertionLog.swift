@@ -93,6 +93,20 @@ public final class AssertionLog: @unchecked Sendable {
         return (result, payload, effects[candidate.id])
     }
 
+    /// Appends a hub statement of an answered regulator query, with its audit row, in one transaction; returns
+    /// the log index. Called before the answer is sent, so no answered query is missing from the log.
+    @discardableResult
+    public func record(_ statement: RegulatorQueryStatement, now: Date = Date()) throws -> UInt64 {
+        let jws = try statement.signed(with: signingKey)
+        let candidate = LogCandidate(
+            id: statement.id, park: RegulatorQueryStatement.logParty, type: RegulatorQueryStatement.type, kid: signingKey.kid,
+            issuedAt: statement.issuedAt, jws: jws, leafHash: MerkleHash.leaf(Data(jws.utf8)),
+            effect: .regulatorQuery(principal: statement.principal, query: statement.query, records: statement.records))
+        let (outcomes, _, _) = try append([candidate], now: now)
+        guard case .appended(let index) = outcomes[0] else { throw ProblemDetails(status: 500, code: "audit_not_recorded", title: "The query's audit record was not appended") }
+        return index
+    }
+
     func keyInfo() throws -> [String: KeyInfo] {
         try Dictionary(uniqueKeysWithValues: store.signingKeys().map { record in
             (record.kid, KeyInfo(park: record.park, key: try VerifyingKey(base64URL: record.publicKey), revoked: record.revokedAt != nil))

@@ -26,12 +26,17 @@ extension Hub {
         let entries = try store.entries(ofPasses: Array(Set(held.map(\.passID))).sorted(), from: start, until: end).map {
             RegulatorHolderReport.Entry(passID: $0.passID, park: $0.park, enteredAt: $0.at, counted: $0.counted)
         }
-        try store.recordRegulatorQuery(principal: peer.principal.description,
-                                       query: "holder \(documentKind.rawValue) \(document.maskedNumber) \(first)..\(last)",
-                                       records: purchases.count + entries.count, at: now)
-        logger.notice("regulator query", metadata: ["principal": "\(peer.principal)", "records": "\(purchases.count + entries.count)"])
+        try audit(peer, "holder \(documentKind.rawValue) \(document.maskedNumber) \(first)..\(last)", records: purchases.count + entries.count, now: now)
         return RegulatorHolderReport(idType: documentKind.rawValue, idNumberMasked: document.maskedNumber, from: first.description, to: last.description,
                                      purchases: purchases, entries: entries)
+    }
+
+    /// Records an answered query as a hub-signed statement in the log (and its audit row), before the answer goes out.
+    func audit(_ peer: AuthenticatedPeer, _ query: String, records: Int, now: Date) throws {
+        let statement = RegulatorQueryStatement(id: "RQ-" + UUIDv7.make(now: now), issuedAt: now, principal: peer.principal.description,
+                                                query: query, records: records)
+        let index = try log.record(statement, now: now)
+        logger.notice("regulator query", metadata: ["principal": "\(peer.principal)", "records": "\(records)", "log_index": "\(index)"])
     }
 
     /// Parses a regulator's date range (at most 366 days) into local days and the moments that bound them.
@@ -61,7 +66,7 @@ extension Hub {
             return .init(park: parts[0], day: parts[1], entries: hours.reduce(0, +), capacityDaily: capacities[parts[0]]?.daily, hourly: hours,
                          capacityHourly: capacities[parts[0]]?.hourly)
         }
-        try store.recordRegulatorQuery(principal: peer.principal.description, query: "traffic \(first)..\(last)", records: days.count, at: now)
+        try audit(peer, "traffic \(first)..\(last)", records: days.count, now: now)
         return RegulatorTrafficReport(from: first.description, to: last.description, days: days)
     }
 
@@ -79,7 +84,7 @@ extension Hub {
             let parts = key.split(separator: "|").map(String.init)
             return .init(park: parts[0], day: parts[1], passes: value.0, amountMinor: value.1)
         }
-        try store.recordRegulatorQuery(principal: peer.principal.description, query: "sales \(first)..\(last)", records: days.count, at: now)
+        try audit(peer, "sales \(first)..\(last)", records: days.count, now: now)
         return RegulatorSalesReport(from: first.description, to: last.description, currency: configuration.currency, days: days)
     }
 

@@ -133,9 +133,14 @@ public enum HubServer {
             guard let entry = try hub.store.logEntry(index: index) else {
                 throw ProblemDetails(status: 404, code: "not_in_log", title: "No such entry")
             }
-            // A park reads its own entries; regulators, clearing staff and the hub read all.
-            if case .park(let park) = context.peer!.principal, park.rawValue != entry.park {
+            // A park reads its own entries; clearing staff read parks' entries; regulators and the hub read all
+            // (the hub's regulator-query statements are not the clearing's business).
+            switch context.peer!.principal {
+            case .park(let park) where park.rawValue != entry.park:
                 throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "Another park's entry")
+            case .clearing where entry.park == RegulatorQueryStatement.logParty:
+                throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "A regulator query record")
+            default: break
             }
             return Response(status: .ok, headers: [.contentType: "application/jose"], body: .init(byteBuffer: ByteBuffer(string: entry.jws)))
         }

@@ -6,7 +6,8 @@ import ParkFedStore
 /// Recomputes the hub's log from its stored entries and checks it against every stored checkpoint.
 ///
 /// For each entry, in index order: the stored leaf hash must be the hash of the stored JWS, the JWS must verify
-/// with the key it names, and its payload id must be the row's id. Then every checkpoint's signature must verify
+/// with the key it names (the hub's own key for hub statements such as regulator queries), and its payload id must
+/// be the row's id. Then every checkpoint's signature must verify
 /// and its root must equal the root recomputed at its size. The first bad index is reported.
 public struct LogVerifier {
     public struct Report: Sendable {
@@ -65,7 +66,15 @@ public struct LogVerifier {
             if entry.index != tree.size { flag(tree.size, "entry missing (found index \(entry.index) next)") }
             let recomputed = MerkleHash.leaf(Data(entry.jws.utf8))
             if recomputed != entry.leafHash { flag(entry.index, "stored leaf hash is not the hash of the stored assertion") }
-            if let jws = try? JWS(compact: entry.jws), let kid = jws.header.kid, let key = keys[kid] {
+            if entry.park == RegulatorQueryStatement.logParty {
+                // The hub's own statements verify with the hub's key.
+                if let jws = try? JWS(compact: entry.jws), jws.header.kid == hubKey.thumbprint,
+                   let statement = try? RegulatorQueryStatement.verify(jws, hubKey: hubKey) {
+                    if statement.id != entry.id { flag(entry.index, "statement id differs from the stored id") }
+                } else {
+                    flag(entry.index, "not a hub statement signed by the hub's key")
+                }
+            } else if let jws = try? JWS(compact: entry.jws), let kid = jws.header.kid, let key = keys[kid] {
                 if !jws.isSigned(by: key) { flag(entry.index, "signature does not verify") }
                 if let payload = try? Assertions.decodePayload(jws), payload.id != entry.id { flag(entry.index, "payload id differs from the stored id") }
             } else {

@@ -56,6 +56,8 @@ public enum AssertionEffect: Sendable, Hashable {
     /// A park's signed claim of an obligation the hub already recorded (a card spend it authorised): the
     /// obligation now names the assertion it came from.
     case linkObligation(reason: String, toPark: ParkID, reference: String)
+    /// A hub statement of an answered regulator query: the audit row that names its log index.
+    case regulatorQuery(principal: String, query: String, records: Int)
 }
 
 /// The outcome of a pass effect.
@@ -304,6 +306,11 @@ extension HubStore {
             try db.execute(sql: "UPDATE passes SET refunded_minor = ? WHERE id = ?", arguments: [amount, passID])
             try db.execute(sql: "INSERT INTO pass_revocations (pass_id, minimum_generation, refunded, at) VALUES (?, ?, 1, ?)",
                            arguments: [passID, record.generation, StoredTime.millis(now)])
+            return .applied
+
+        case .regulatorQuery(let principal, let query, let records):
+            try db.execute(sql: "INSERT INTO regulator_queries (principal, query, records, at, entry_id, log_index) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [principal, query, records, StoredTime.millis(now), entryID, Int64(logIndex)])
             return .applied
 
         case .linkObligation(let reason, let park, let reference):

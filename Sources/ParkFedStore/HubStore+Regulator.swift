@@ -9,6 +9,9 @@ public struct RegulatorQueryRecord: Sendable, Hashable {
     public var query: String
     public var records: Int
     public var at: Date
+    /// The hub statement in the log that records this query (nil for queries answered before v10).
+    public var entryID: String?
+    public var logIndex: UInt64?
 }
 
 /// Reads for the regulator's view, and the audit of every query.
@@ -25,6 +28,16 @@ extension HubStore {
                 );
                 CREATE INDEX pass_entries_by_time ON pass_entries(entered_at);
                 CREATE TABLE park_capacity (park TEXT PRIMARY KEY, daily INTEGER NOT NULL, hourly INTEGER NOT NULL);
+                """)
+        }
+    }
+
+    /// Each query is also a hub-signed statement in the Merkle log; the row names it.
+    static func registerRegulatorLogMigration(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v10-regulator-log") { db in
+            try db.execute(sql: """
+                ALTER TABLE regulator_queries ADD COLUMN entry_id TEXT;
+                ALTER TABLE regulator_queries ADD COLUMN log_index INTEGER;
                 """)
         }
     }
@@ -77,18 +90,11 @@ extension HubStore {
         }
     }
 
-    /// Records a regulator query (before its answer is sent).
-    public func recordRegulatorQuery(principal: String, query: String, records: Int, at: Date) throws {
-        try pool.write { db in
-            try db.execute(sql: "INSERT INTO regulator_queries (principal, query, records, at) VALUES (?, ?, ?, ?)",
-                           arguments: [principal, query, records, StoredTime.millis(at)])
-        }
-    }
-
     public func regulatorQueries(limit: Int = 1000) throws -> [RegulatorQueryRecord] {
         try pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM regulator_queries ORDER BY seq DESC LIMIT ?", arguments: [limit]).map {
-                RegulatorQueryRecord(seq: $0["seq"], principal: $0["principal"], query: $0["query"], records: $0["records"], at: StoredTime.date($0["at"] as Int64))
+                RegulatorQueryRecord(seq: $0["seq"], principal: $0["principal"], query: $0["query"], records: $0["records"], at: StoredTime.date($0["at"] as Int64),
+                                     entryID: $0["entry_id"], logIndex: ($0["log_index"] as Int64?).map(UInt64.init))
             }
         }
     }

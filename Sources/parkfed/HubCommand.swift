@@ -13,7 +13,7 @@ struct HubCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hub",
         abstract: "Run and administer the federation hub.",
-        subcommands: [Init.self, Serve.self, EnrollToken.self, IssueCert.self, Revoke.self, VerifyLog.self, ImportPartners.self])
+        subcommands: [Init.self, Serve.self, EnrollToken.self, IssueCert.self, Revoke.self, VerifyLog.self, ImportPartners.self, RegulatorQueries.self])
 
     struct DataOption: ParsableArguments {
         @Option(name: .long, help: "The hub's data directory.")
@@ -179,4 +179,25 @@ struct HubCommand: AsyncParsableCommand {
             print("imported \(count) promotion(s), \(products) product(s), \(parks) park capacities")
         }
     }
+
+    struct RegulatorQueries: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "regulator-queries",
+            abstract: "List the regulator queries the hub answered: who, what (documents masked), how many records, when, and the log index of each.",
+            discussion: "Each query is a hub-signed statement in the Merkle log; `parkfed hub verify-log` checks them with everything else.")
+        @OptionGroup var data: DataOption
+        @Option(help: "At most this many, newest first.") var limit = 100
+
+        func run() throws {
+            guard (1...100_000).contains(limit) else { throw ValidationError("--limit is 1-100000") }
+            let hub = try Hub(directory: HubDirectory(data.data), logger: CLILogging.quiet)
+            let queries = try hub.store.regulatorQueries(limit: limit)
+            let formatter = ISO8601DateFormatter()
+            print(Table.render(header: ["time", "principal", "records", "log index", "query"], rows: queries.map {
+                [formatter.string(from: $0.at), $0.principal, String($0.records), $0.logIndex.map(String.init) ?? "-", $0.query]
+            }))
+            print("\(queries.count) quer\(queries.count == 1 ? "y" : "ies")")
+        }
+    }
 }
+

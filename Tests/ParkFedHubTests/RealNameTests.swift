@@ -106,5 +106,33 @@ import Testing
         #expect(audit.count == 2)
         #expect(audit[0].principal == "regulator:R01" && audit[0].records == 3 && audit[0].query.contains("1101**********002X"))
         #expect(!audit[0].query.contains("11010519491231002X"))
+
+        // Each query is a hub-signed statement in the Merkle log: jwcrypto verifies it with the hub's key, it matches
+        // its schema, and the whole log (park assertions and hub statements) still verifies.
+        for record in audit {
+            let index = try #require(record.logIndex)
+            let entry = try #require(try federation.hub.store.logEntry(index: index))
+            #expect(entry.id == record.entryID && entry.park == "hub" && !entry.jws.contains("11010519491231002X"))
+            let jwsFile = federation.directory.file("statement-\(index).jws")
+            try entry.jws.write(toFile: jwsFile, atomically: true, encoding: .utf8)
+            let verified = try await ExternalTool.run("python3", [Verifiers.path("verify_jws.py"), jwsFile, federation.hub.signingKey.publicKey.base64URL])
+            #expect(verified.succeeded, "\(verified.stdout)")
+            let payloadFile = federation.directory.file("statement-\(index).json")
+            try verified.stdout.write(toFile: payloadFile, atomically: true, encoding: .utf8)
+            let schema = Verifiers.repositoryRoot + "/schemas/regulator-query-statement.schema.json"
+            let conforms = try await ExternalTool.run("python3", [Verifiers.path("validate_schemas.py"), schema + "=" + payloadFile])
+            #expect(conforms.succeeded, "\(conforms.stdout)\(conforms.stderr)")
+            #expect(verified.stdout.contains("\"principal\":\"regulator:R01\"") && verified.stdout.contains("\"records\":\(record.records)"))
+            // Regulators read it; parks and clearing staff do not.
+            #expect(try await federation.curl("/v1/log/entries/\(index)", certificate: regulator).httpStatus == 200)
+            #expect(try await federation.curl("/v1/log/entries/\(index)", certificate: clearing).httpStatus == 403)
+            #expect(try await federation.curl("/v1/log/entries/\(index)", certificate: park).httpStatus == 403)
+        }
+        #expect(try LogVerifier(hub: federation.hub).verify().ok)
+        // The hub operator lists them from the command line.
+        let listing = try await ExternalTool.run(try BackgroundProcess.parkfedExecutable(), [
+            "hub", "regulator-queries", "--data", federation.hub.directory.path])
+        #expect(listing.succeeded && listing.stdout.contains("regulator:R01") && listing.stdout.contains("2 queries"), "\(listing.stdout)\(listing.stderr)")
+        #expect(listing.stdout.contains("1101**********002X") && listing.stdout.contains(String(audit[0].logIndex ?? 0)))
     }
 }
