@@ -60,7 +60,12 @@ extension Hub {
     public func registerCard(_ request: RegisterCardRequest, peer: AuthenticatedPeer, now: Date = Date()) throws -> CardView {
         let park = try Self.park(of: peer)
         try Self.checkIdentifier(request.cardID, "card_id")
-        if let member = request.memberID { try Self.checkIdentifier(member, "member_id") }
+        if let member = request.memberID {
+            try Self.checkIdentifier(member, "member_id")
+            guard try store.member(member) != nil else {
+                throw ProblemDetails(status: 404, code: "unknown_member", title: "Unknown member", detail: "no member \(member): enroll the member first")
+            }
+        }
         do {
             let record = try store.registerCard(id: request.cardID, kind: request.kind.rawValue, park: park, memberID: request.memberID, now: now)
             return Self.view(record)

@@ -54,13 +54,36 @@ extension Hub {
 
     func memberCodeSecret(_ id: String) -> SymmetricKey { secrets.fields.derivedKey("member-code|\(id)") }
 
-    /// Recognises a member from the rolling code they show: valid for its minute (and the one before), once.
+    /// Recognises a member from the rolling code they show (valid for its minute and the one before, once), or from
+    /// the one-card registered to them (a blocked card is refused: it may be lost or stolen).
     public func recognizeMember(_ request: MemberRecognitionRequest, peer: AuthenticatedPeer, now: Date = Date()) throws -> MemberView {
         let park = try Self.park(of: peer)
-        guard let id = MemberCode.memberID(of: request.code), (try? Check.identifier(id, "member")) != nil, let member = try store.member(id) else {
+        switch (request.code, request.cardID) {
+        case (let code?, nil): return try recognizeMember(code: code, park: park, now: now)
+        case (nil, let card?): return try recognizeMember(card: card, park: park)
+        default: throw ProblemDetails(status: 400, code: "invalid_body", title: "Give either code or card_id")
+        }
+    }
+
+    func recognizeMember(card cardID: String, park: ParkID) throws -> MemberView {
+        try Self.checkIdentifier(cardID, "card_id")
+        guard let card = try store.card(cardID) else {
+            throw ProblemDetails(status: 404, code: "unknown_card", title: "Not a card of this federation")
+        }
+        guard card.account.status == .active else {
+            throw ProblemDetails(status: 409, code: "card_blocked", title: "The card is blocked", detail: "a blocked card does not identify its member")
+        }
+        guard let id = card.memberID, let member = try store.member(id) else {
+            throw ProblemDetails(status: 404, code: "not_a_member_card", title: "The card is not registered to a member")
+        }
+        return try view(member, park: park, existing: true)
+    }
+
+    func recognizeMember(code: String, park: ParkID, now: Date) throws -> MemberView {
+        guard let id = MemberCode.memberID(of: code), (try? Check.identifier(id, "member")) != nil, let member = try store.member(id) else {
             throw ProblemDetails(status: 404, code: "unknown_member", title: "Not a member code of this federation")
         }
-        switch MemberCode.check(request.code, secret: memberCodeSecret(id), now: now) {
+        switch MemberCode.check(code, secret: memberCodeSecret(id), now: now) {
         case .failure(let refusal):
             throw ProblemDetails(status: refusal == .expired ? 410 : 400, code: refusal.rawValue, title: "Member code refused",
                                  detail: refusal == .expired ? "the code is older than a minute: ask for a fresh one" : "the code does not verify")

@@ -72,10 +72,13 @@ extension NodeAgent {
     }
 
     /// Recognises a member from the rolling code on their phone (online: the hub checks it and accepts it once).
-    public func recognizeMember(code: String) async throws -> MemberView {
+    public func recognizeMember(code: String) async throws -> MemberView { try await recognizeMember(MemberRecognitionRequest(code: code)) }
+
+    /// Recognises a member from their rolling code or their one-card (online).
+    public func recognizeMember(_ request: MemberRecognitionRequest) async throws -> MemberView {
         do {
             return try await tracked { (hub: HubClient) async throws(NodeError) in
-                try await hub.json(.POST, "/v1/members/recognitions", body: MemberRecognitionRequest(code: code), as: MemberView.self)
+                try await hub.json(.POST, "/v1/members/recognitions", body: request, as: MemberView.self)
             }
         } catch {
             throw Self.changeProblem(error)

@@ -71,7 +71,7 @@ public enum NodeServer {
         router.post("/v1/members/recognitions") { request, _ -> Response in
             _ = try agent.device(authorization: request.headers[.authorization], roles: [.gate, .window])
             let body = try await request.decodeStrict(MemberRecognitionRequest.self, limit: 4096)
-            return try JSONResponse.make(try await agent.recognizeMember(code: body.code))
+            return try JSONResponse.make(try await agent.recognizeMember(body))
         }
         router.post("/v1/gate/scans") { request, _ -> Response in
             _ = try agent.device(authorization: request.headers[.authorization], roles: [.gate])

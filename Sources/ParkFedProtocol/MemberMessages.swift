@@ -92,8 +92,16 @@ public struct MemberView: Codable, Sendable, Hashable {
     }
 }
 
-/// `POST /v1/members/recognitions` (hub, parks): a member shows their rolling QR code at another park.
+/// `POST /v1/members/recognitions` (hub, parks): a member shows their rolling QR code, or presents their one-card
+/// (IC card, wristband) at a reader, at another park. Exactly one of the two.
 public struct MemberRecognitionRequest: Codable, Sendable {
-    public var code: String
+    public var code: String?
+    public var cardID: String?
     public init(code: String) { self.code = code }
+    public init(cardID: String) { self.cardID = cardID }
+
+    enum CodingKeys: String, CodingKey {
+        case code
+        case cardID = "card_id"
+    }
 }

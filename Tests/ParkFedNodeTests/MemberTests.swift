@@ -78,4 +78,36 @@ import Testing
         let refused = try await agents[1].hub.send(.POST, "/v1/members/recognitions", body: try StrictJSON.encoder.encode(MemberRecognitionRequest(code: forged)))
         #expect(refused.status == 400 && String(decoding: refused.body, as: UTF8.self).contains("invalid_code"))
     }
+
+    @Test func anotherParkRecognisesAMemberFromTheirCardButNotFromABlockedOrAnonymousOne() async throws {
+        let federation = try await TestFederation.start()
+        defer { Task { await federation.stop() } }
+        let agents = try await federation.enrollParks(["P001", "P002"])
+        let enrolled = try await agents[0].enrollMember(NodeAgent.MemberEnrollment(
+            holder: HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X"), phone: "13812345678", consentVersion: "2026-01"))
+        _ = try await agents[0].registerCard("IC-M1", kind: .ic, memberID: enrolled.memberID)
+        _ = try await agents[0].registerCard("IC-ANON", kind: .wristband)
+        // A card can only be registered to a member the hub knows.
+        await #expect(throws: NodeError.self) { try await agents[0].registerCard("IC-X", kind: .ic, memberID: "M-NOBODY") }
+
+        let seen = try await agents[1].recognizeMember(MemberRecognitionRequest(cardID: "IC-M1"))
+        #expect(seen.memberID == enrolled.memberID && seen.nameMasked == "张*三" && seen.idNumberMasked == "1101**********002X")
+        // The same card works again (a card is not a one-time code); a card without a member does not identify anyone.
+        #expect(try await agents[1].recognizeMember(MemberRecognitionRequest(cardID: "IC-M1")).memberID == enrolled.memberID)
+        func problem(_ body: String) async throws -> (Int, String) {
+            let answer = try await agents[1].hub.send(.POST, "/v1/members/recognitions", body: Data(body.utf8))
+            return (answer.status, String(decoding: answer.body, as: UTF8.self))
+        }
+        var (status, text) = try await problem(#"{"card_id":"IC-ANON"}"#)
+        #expect(status == 404 && text.contains("not_a_member_card"))
+        (status, text) = try await problem(#"{"card_id":"NO-SUCH"}"#)
+        #expect(status == 404 && text.contains("unknown_card"))
+        (status, text) = try await problem(#"{"card_id":"IC-M1","code":"M1.x.1.aaaaaaaaaaaaaaaaaaaaaa"}"#)
+        #expect(status == 400)
+        // Once the member reports the card lost, it no longer identifies them.
+        let blocked = try await agents[0].hub.send(.POST, "/v1/cards/IC-M1/block", body: try StrictJSON.encoder.encode(BlockCardRequest(reason: "lost")))
+        #expect(blocked.status == 200)
+        (status, text) = try await problem(#"{"card_id":"IC-M1"}"#)
+        #expect(status == 409 && text.contains("card_blocked"))
+    }
 }

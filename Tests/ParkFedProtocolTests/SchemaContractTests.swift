@@ -170,7 +170,8 @@ import Testing
         let secret = SymmetricKey(data: try #require(member.codeSecret.flatMap { Base64URL.decode($0) }))
         let recognition = MemberRecognitionRequest(code: MemberCode.make(memberID: member.memberID, secret: secret, at: Date()))
         try keep("member-recognition", recognition, schema: "member-recognition-request")
-        try keep("member-recognised", try await p2.recognizeMember(code: recognition.code), schema: "member")
+        try keep("member-recognised", try await p2.recognizeMember(recognition), schema: "member")
+        try keep("member-recognition-card", MemberRecognitionRequest(cardID: "IC-0001"), schema: "member-recognition-request")
         try keep("member-enroll", MemberEnrollRequest(sealed: "h1.abc.def", consentVersion: "2026-01", consentedAt: Date()), schema: "member-enroll-request")
         // Settlement: the run request, the export (clearing and park views), payments, the list.
         let today = federation.hub.passes.calendar.day(of: Date())
