@@ -6,7 +6,10 @@
 /// - per-park entries: the allocations times the entries add up to exactly the price, so a fully used pass pays out
 ///   the whole price and nothing is left unassigned;
 /// - a pooled pass (`entriesTotal`, "any N entries at the member parks"): every allocation is the same and
-///   `entriesTotal × allocation == price`, for the same reason.
+///   `entriesTotal × allocation == price`, for the same reason;
+/// - a membership pass (annual, season, month: ``AllocationRule/byEntries(issuerRetainedBasisPoints:)``): entries earn
+///   nothing when they happen (every allocation is 0); the price is split by entries once the pass has ended, and
+///   only an unused pass is refunded.
 public struct ComboProduct: Hashable, Sendable {
     public struct Member: Hashable, Sendable {
         public let park: ParkID
@@ -54,6 +57,16 @@ public struct ComboProduct: Hashable, Sendable {
         public static let notAllowed = TransferTerms(allowed: false)
     }
 
+    /// How the price reaches the parks.
+    public enum AllocationRule: Hashable, Sendable {
+        /// Each entry earns its park the park's allocation when it happens (combo passes; the default).
+        case perEntry
+        /// Membership passes: when the pass has ended, the issuer keeps `issuerRetainedBasisPoints` of the price
+        /// (rounded down) and the rest is split among the parks by their counted entries (largest remainder). A pass
+        /// never used leaves the whole price with its issuer.
+        case byEntries(issuerRetainedBasisPoints: Int)
+    }
+
     public let id: String
     public let name: String
     public let price: Money
@@ -62,17 +75,28 @@ public struct ComboProduct: Hashable, Sendable {
     public let entriesTotal: Int?
     public let transfer: TransferTerms
     public let refundRule: RefundRule
+    public let allocation: AllocationRule
 
     public init(id: String, name: String? = nil, price: Money, members: [Member],
                 validity: Validity = .fromFirstUse(days: 1, activateWithinDays: 365), entriesTotal: Int? = nil,
-                transfer: TransferTerms = .notAllowed, refundRule: RefundRule = .unusedAllocations) throws(DomainError) {
+                transfer: TransferTerms = .notAllowed, refundRule: RefundRule = .unusedAllocations,
+                allocation: AllocationRule = .perEntry) throws(DomainError) {
         guard !members.isEmpty, Set(members.map(\.park)).count == members.count else {
             throw DomainError(.invalidProduct, "a combo product lists each member park once, at least one")
         }
-        guard members.allSatisfy({ (1...1000).contains($0.entries) && $0.allocationPerEntry >= 0 }) else {
-            throw DomainError(.invalidProduct, "entries are 1-1000 and allocations non-negative")
+        guard members.allSatisfy({ (1...10_000).contains($0.entries) && $0.allocationPerEntry >= 0 }) else {
+            throw DomainError(.invalidProduct, "entries are 1-10000 and allocations non-negative")
         }
-        if let entriesTotal {
+        if case .byEntries(let retained) = allocation {
+            guard (0...10_000).contains(retained) else { throw DomainError(.invalidProduct, "the issuer's retained share is 0-10000 basis points") }
+            guard members.allSatisfy({ $0.allocationPerEntry == 0 }) else {
+                throw DomainError(.invalidProduct, "a pass allocated by entries has no per-entry allocations (they are 0)")
+            }
+            guard refundRule == .unusedPassOnly else {
+                throw DomainError(.invalidProduct, "a pass allocated by entries is refunded only unused (refund_rule unused_pass_only)")
+            }
+            if let entriesTotal, !(1...10_000).contains(entriesTotal) { throw DomainError(.invalidProduct, "entries_total is 1-10000") }
+        } else if let entriesTotal {
             guard (1...1000).contains(entriesTotal) else { throw DomainError(.invalidProduct, "entries_total is 1-1000") }
             let allocation = members[0].allocationPerEntry
             guard members.allSatisfy({ $0.allocationPerEntry == allocation }), Int64(entriesTotal) * allocation == price.minorUnits else {
@@ -105,6 +129,7 @@ public struct ComboProduct: Hashable, Sendable {
         self.entriesTotal = entriesTotal
         self.transfer = transfer
         self.refundRule = refundRule
+        self.allocation = allocation
     }
 
     /// Allocations from a price split by weights (largest remainder), for products defined by shares.
@@ -154,4 +179,30 @@ public struct ComboProduct: Hashable, Sendable {
         if usedTotal > 0, refundRule == .unusedPassOnly { return Money(minorUnits: 0, currency: price.currency) }
         return Money(minorUnits: price.minorUnits - spent, currency: price.currency)
     }
+
+    /// What a membership pass's price comes to once the pass has ended, given the entries counted per park: the
+    /// issuer owes each other park its share (nothing for a `perEntry` product, which paid at each entry).
+    ///
+    /// The issuer keeps its retained share (rounded down); the rest is split by entries with the largest remainder,
+    /// so the parts add up to exactly the price; a pass with no entries leaves everything with the issuer.
+    public func entryAllocation(issuer: ParkID, entries: [ParkID: Int], reference: String) throws(DomainError) -> [Obligation] {
+        guard case .byEntries(let retainedBasisPoints) = allocation else { return [] }
+        let counted = entries.filter { $0.value > 0 }.sorted { $0.key.rawValue < $1.key.rawValue }
+        guard !counted.isEmpty else { return [] }
+        for (park, _) in counted where member(park) == nil {
+            throw DomainError(.notValidHere, "entries recorded at \(park), outside the product")
+        }
+        let retained = price.minorUnits * Int64(retainedBasisPoints) / 10_000
+        let shared = Money(minorUnits: price.minorUnits - retained, currency: price.currency)
+        let parts = try shared.split(weights: counted.map { Int64($0.value) })
+        var obligations: [Obligation] = []
+        for ((park, _), part) in zip(counted, parts) where park != issuer && part.minorUnits > 0 {
+            obligations.append(Obligation(from: issuer, to: park, amountMinor: part.minorUnits, reason: Self.entryAllocationReason, reference: reference))
+        }
+        assert(parts.reduce(0) { $0 + $1.minorUnits } + retained == price.minorUnits, "a membership pass's split adds up to its price")
+        return obligations
+    }
+
+    /// The obligation reason of a membership pass's allocation.
+    public static let entryAllocationReason = "member_pass_allocation"
 }

@@ -31,11 +31,17 @@ extension Hub {
             throw ProblemDetails(status: 409, code: "day_not_over", title: "The business day is not over",
                                  detail: "\(day) ends at \(ISO8601DateFormatter().string(from: cutOff)) (\(configuration.timeZone) midnight)")
         }
-        let totals = try store.openTotals(through: day)
-        if let closed = totals.after, closed >= day {
-            throw ProblemDetails(status: 409, code: "day_closed", title: "Day already closed",
-                                 detail: "\(day) is before the last closed day \(closed); its obligations went into a later batch")
+        func refuseClosed(_ closed: CivilDay?) throws {
+            if let closed, closed >= day {
+                throw ProblemDetails(status: 409, code: "day_closed", title: "Day already closed",
+                                     detail: "\(day) is before the last closed day \(closed); its obligations went into a later batch")
+            }
         }
+        try refuseClosed(try store.lastClosedDay())
+        let allocated = try allocateEndedPasses(through: day, now: now)
+        if allocated > 0 { progress?("allocated \(allocated) ended membership pass(es) by their entries") }
+        let totals = try store.openTotals(through: day)
+        try refuseClosed(totals.after)
         progress?("netting \(totals.rows.count) pair totals of the days after \(totals.after?.description ?? "the start") through \(day)")
         var netting = Netting(feeBasisPoints: Int64(configuration.settlementFeeBasisPoints))
         for row in totals.rows { try netting.add(from: row.from, to: row.to, grossMinor: row.grossMinor, count: row.count, feeMinor: row.feeMinor) }
@@ -67,6 +73,26 @@ extension Hub {
         return record
     }
 
+    /// Days after a pass's last day before its allocation is filed: by then no entry of it can still arrive (the log
+    /// refuses assertions older than `assertion_max_delay_seconds`), so the split is final.
+    var allocationGraceDays: Int { (configuration.assertionMaxDelaySeconds + 86_399) / 86_400 }
+
+    /// Files the price split of every membership pass (allocated by entries) whose last day is at least the grace
+    /// period before `day`, under `day`. Idempotent: each pass is allocated once.
+    func allocateEndedPasses(through day: CivilDay, now: Date) throws -> Int {
+        let products = passes.products.value.values.filter { $0.allocation != .perEntry }
+        guard !products.isEmpty else { return 0 }
+        let lastEnded = day.adding(days: -allocationGraceDays)
+        var allocations: [(passID: String, obligations: [Obligation])] = []
+        for record in try store.passesAwaitingAllocation(products: products.map(\.id)) {
+            guard let product = passes.product(record.product) else { continue }
+            let state = record.state(product)
+            guard state.usableUntil <= lastEnded else { continue }
+            allocations.append((record.id, try state.product.entryAllocation(issuer: record.issuer, entries: record.entries, reference: record.id)))
+        }
+        return try store.recordAllocations(allocations, period: day, at: now)
+    }
+
     static func pairsDigest(_ result: NettingResult) -> String {
         Hex.encode(SHA256.hash(data: Data(SettlementBatch.pairsListing(Self.pairs(result)).utf8)))
     }
@@ -89,6 +115,10 @@ extension Hub {
             lines.append(SettlementObligation(seq: row.seq, from: row.from, to: row.to, amountMinor: row.amountMinor, feeMinor: row.feeMinor,
                                               reason: row.reason, reference: row.reference, assertionIDs: row.assertionID.map { [$0] } ?? [],
                                               period: row.period.description))
+        }
+        // A membership pass's allocation came from the park's entries of the pass: its usage records.
+        for index in lines.indices where lines[index].reason == ComboProduct.entryAllocationReason {
+            lines[index].assertionIDs = try store.countedEntryIDs(pass: lines[index].reference, park: lines[index].to)
         }
         return SettlementExport(batch: batch, state: record.state, approvedBy: record.approvedBy, signature: record.signature,
                                 payments: record.payments.sorted { $0.key < $1.key }.map { .init(park: $0.key, reference: $0.value) },

@@ -56,6 +56,18 @@ extension NodeAgent {
                 if (try? store.soldPass(line.reference)) ?? nil == nil {
                     problems.append("line \(line.seq): we pay for an entry of a pass we did not sell")
                 }
+            case ComboProduct.entryAllocationReason where line.to == me:
+                // Our share of a membership pass: every entry it names is one we signed and the hub accepted.
+                let ours = line.assertionIDs.allSatisfy { id in
+                    (try? store.outboxItem(id: id)).map { $0.state == "accepted" && $0.type == AssertionType.passRedeemed.rawValue } ?? false
+                }
+                if line.assertionIDs.isEmpty || !ours {
+                    problems.append("line \(line.seq): the entries behind our share of pass \(line.reference) are not all ours")
+                }
+            case ComboProduct.entryAllocationReason:
+                if (try? store.soldPass(line.reference)) ?? nil == nil {
+                    problems.append("line \(line.seq): we pay a share of a pass we did not sell")
+                }
             case "card_spend" where line.to == me:
                 if let id = line.assertionIDs.first, (try? store.outboxItem(id: id))?.type != AssertionType.cardSpent.rawValue {
                     problems.append("line \(line.seq): card spend \(id) is not one of ours")

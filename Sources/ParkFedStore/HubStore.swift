@@ -152,6 +152,7 @@ public final class HubStore: Sendable {
         registerRegulatorMigrations(&migrator)
         registerMemberMigrations(&migrator)
         registerRegulatorLogMigration(&migrator)
+        registerPassAllocationMigration(&migrator)
         return migrator
     }
 

@@ -54,10 +54,17 @@ public struct ProductCatalog: Codable, Sendable, Hashable {
         public var resaleCapMinor: Int64?
         public var transferFeeMinor: Int64?
         public var refundRule: String?
+        /// `per_entry` (default: each entry earns its allocation) or `by_entries` (membership passes: the price is
+        /// split by entries once the pass has ended).
+        public var allocationRule: String?
+        /// For `by_entries`: the issuer's retained share of the price, in basis points (default 0).
+        public var issuerRetainedBps: Int?
 
         public init(id: String, name: String, currency: String = "CNY", priceMinor: Int64, validity: Validity, members: [Member],
                     entriesTotal: Int? = nil, transferable: Bool? = nil, resaleCapMinor: Int64? = nil, transferFeeMinor: Int64? = nil,
-                    refundRule: String? = nil) {
+                    refundRule: String? = nil, allocationRule: String? = nil, issuerRetainedBps: Int? = nil) {
+            self.allocationRule = allocationRule
+            self.issuerRetainedBps = issuerRetainedBps
             self.id = id
             self.name = name
             self.currency = currency
@@ -78,6 +85,8 @@ public struct ProductCatalog: Codable, Sendable, Hashable {
             case resaleCapMinor = "resale_cap_minor"
             case transferFeeMinor = "transfer_fee_minor"
             case refundRule = "refund_rule"
+            case allocationRule = "allocation_rule"
+            case issuerRetainedBps = "issuer_retained_bps"
         }
 
         /// The domain product, with every rule checked (ids, dates, allocations adding up to the price).
@@ -101,12 +110,22 @@ public struct ProductCatalog: Codable, Sendable, Hashable {
                 let members = try self.members.map { member throws -> ComboProduct.Member in
                     ComboProduct.Member(park: try ParkID(member.park), entries: member.entries ?? 1, allocationPerEntry: member.allocationMinor)
                 }
-                guard let rule = ComboProduct.RefundRule(rawValue: refundRule ?? "unused_allocations") else {
+                let allocation: ComboProduct.AllocationRule
+                switch allocationRule ?? "per_entry" {
+                case "per_entry":
+                    guard issuerRetainedBps == nil else { throw WireError("issuer_retained_bps goes with allocation_rule by_entries") }
+                    allocation = .perEntry
+                case "by_entries": allocation = .byEntries(issuerRetainedBasisPoints: issuerRetainedBps ?? 0)
+                default: throw WireError("allocation_rule is per_entry or by_entries")
+                }
+                let defaultRefund = allocation == .perEntry ? "unused_allocations" : "unused_pass_only"
+                guard let rule = ComboProduct.RefundRule(rawValue: refundRule ?? defaultRefund) else {
                     throw WireError("refund_rule is unused_allocations or unused_pass_only")
                 }
                 let transfer = ComboProduct.TransferTerms(allowed: transferable ?? false, resaleCapMinor: resaleCapMinor, feeMinor: transferFeeMinor ?? 0)
                 return try ComboProduct(id: id, name: name, price: Money(minorUnits: priceMinor, currency: try Currency(currency)),
-                                        members: members, validity: validity, entriesTotal: entriesTotal, transfer: transfer, refundRule: rule)
+                                        members: members, validity: validity, entriesTotal: entriesTotal, transfer: transfer, refundRule: rule,
+                                        allocation: allocation)
             } catch let error as WireError {
                 throw WireError("product \(id): \(error.message)")
             } catch {
@@ -120,10 +139,15 @@ public struct ProductCatalog: Codable, Sendable, Hashable {
             case .fixed(let from, let until): Validity(kind: .fixed, from: from.description, until: until.description)
             case .fromFirstUse(let days, let window): Validity(kind: .fromFirstUse, days: days, activateWithinDays: window)
             }
+            let (rule, retained): (String?, Int?) = switch product.allocation {
+            case .perEntry: (nil, nil)
+            case .byEntries(let basisPoints): ("by_entries", basisPoints)
+            }
             self.init(id: product.id, name: product.name, currency: product.price.currency.code, priceMinor: product.price.minorUnits, validity: validity,
                       members: product.members.map { Member(park: $0.park.rawValue, entries: $0.entries, allocationMinor: $0.allocationPerEntry) },
                       entriesTotal: product.entriesTotal, transferable: product.transfer.allowed, resaleCapMinor: product.transfer.resaleCapMinor,
-                      transferFeeMinor: product.transfer.feeMinor, refundRule: product.refundRule.rawValue)
+                      transferFeeMinor: product.transfer.feeMinor, refundRule: product.refundRule.rawValue, allocationRule: rule,
+                      issuerRetainedBps: retained)
         }
     }
 
