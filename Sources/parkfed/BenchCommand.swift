@@ -13,7 +13,7 @@ import ParkFedTesting
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks, with the raw limits of this machine measured in the same run.",
-        subcommands: [Ingest.self, Stages.self, Card.self, Gate.self, Settle.self])
+        subcommands: [All.self, Ingest.self, Stages.self, Card.self, Gate.self, Settle.self], defaultSubcommand: All.self)
 
     struct Ingest: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -30,23 +30,25 @@ struct BenchCommand: AsyncParsableCommand {
             guard assertions > 0, concurrency > 0, (1...16).contains(parks) else { throw ValidationError("--assertions, --concurrency and --parks must be positive (parks ≤ 16)") }
         }
 
-        func run() async throws {
+        func run() async throws { _ = try await measure() }
+
+        func measure() async throws -> BenchResult {
             let total = quick ? 5_000 : assertions
             let cores = ProcessInfo.processInfo.activeProcessorCount
             #if DEBUG
-            print("note: this is a debug build; figures are only meaningful from `swift build -c release`\n")
+            say("note: this is a debug build; figures are only meaningful from `swift build -c release`\n")
             #endif
-            print("parkfed bench ingest: \(total) assertions, batches of \(batch), \(concurrency) in flight per park, \(parks) park(s), \(cores) cores")
+            say("parkfed bench ingest: \(total) assertions, batches of \(batch), \(concurrency) in flight per park, \(parks) park(s), \(cores) cores")
 
             // 1. The raw limit: Ed25519 verifications per second, one core and all cores.
             let (oneCore, allCores) = try await RawVerify.rates(count: quick ? 5_000 : 40_000, workers: cores)
-            print(String(format: "  raw Ed25519 verify: %.0f /s on 1 core, %.0f /s on %d cores", oneCore, allCores, cores))
+            say(String(format: "  raw Ed25519 verify: %.0f /s on 1 core, %.0f /s on %d cores", oneCore, allCores, cores))
 
             // 2. A real hub on loopback, real parks, real mutual TLS.
             let federation = try await TestFederation.start()
             var agents: [NodeAgent] = []
             for index in 0..<parks { agents.append(try await federation.enroll(String(format: "P%03d", index + 1))) }
-            print("  hub on \(federation.hubURL), \(parks) park(s) enrolled; signing \(total) assertions…")
+            say("  hub on \(federation.hubURL), \(parks) park(s) enrolled; signing \(total) assertions…")
             let perPark = (total + parks - 1) / parks
             var bodies: [[Data]] = []
             for (p, agent) in agents.enumerated() {
@@ -84,8 +86,8 @@ struct BenchCommand: AsyncParsableCommand {
             func ms(_ d: Duration) -> Double { d.seconds * 1000 }
             let p50 = sorted.isEmpty ? 0 : ms(sorted[sorted.count / 2])
             let p99 = sorted.isEmpty ? 0 : ms(sorted[min(sorted.count - 1, sorted.count * 99 / 100)])
-            print("")
-            print(Table.render(header: ["figure", "value"], rows: [
+            say("")
+            say(Table.render(header: ["figure", "value"], rows: [
                 ["assertions accepted", "\(accepted) of \(total) (log size \(size), verify-log \(report.ok ? "OK" : "FAILED"))"],
                 ["elapsed", String(format: "%.2f s", seconds)],
                 ["ingest (mTLS, HTTP/2, durable)", String(format: "%.0f assertions/s", rate)],
@@ -96,6 +98,7 @@ struct BenchCommand: AsyncParsableCommand {
                 ["ingest ÷ raw verify (\(cores) cores)", String(format: "%.2f  (target ≥ 0.50)", rate / allCores)],
             ]))
             guard accepted == total, report.ok else { throw ExitCode(1) }
+            return BenchResult(name: "ingest", value: rate, unit: "assertions/s", limit: allCores, limitName: "raw Ed25519 verify, \(cores) cores")
         }
 
         static func send(_ bodies: [Data], via hub: HubClient, concurrency: Int, progress: ProgressCounter) async throws -> [Duration] {
@@ -193,7 +196,7 @@ extension BenchCommand {
                 let body = try StrictJSON.encoder.encode(IngestRequest(assertions: Array(compacts.prefix(1000))))
                 for _ in 0..<(count / 1000) { _ = try StrictJSON.decode(IngestRequest.self, from: body) }
             }
-            print(Table.render(header: ["stage (one core)", "per assertion", "rate"], rows: rows))
+            say(Table.render(header: ["stage (one core)", "per assertion", "rate"], rows: rows))
         }
     }
 }
@@ -243,7 +246,7 @@ final class ProgressCounter: @unchecked Sendable {
             lastTenth = tenth
             return "  … \(done) done (\(tenth * 10)%)"
         }
-        if let line { print(line) }
+        if let line { say(line) }
     }
 
     var accepted: Int { lock.withLock { done } }
@@ -277,19 +280,21 @@ extension BenchCommand {
         @Option(help: "Requests in flight per park.") var concurrency = 16
         @Flag(help: "A short bounded run (400 authorisations), for CI.") var quick = false
 
-        func run() async throws {
+        func run() async throws { _ = try await measure() }
+
+        func measure() async throws -> BenchResult {
             let total = quick ? 400 : authorisations
             #if DEBUG
-            print("note: this is a debug build; figures are only meaningful from `swift build -c release`\n")
+            say("note: this is a debug build; figures are only meaningful from `swift build -c release`\n")
             #endif
-            print("parkfed bench card: \(total) authorisations on \(cards) cards from 3 parks, \(concurrency) in flight per park")
+            say("parkfed bench card: \(total) authorisations on \(cards) cards from 3 parks, \(concurrency) in flight per park")
 
             // The raw limit: durable (synchronous FULL, WAL) single-row write transactions on this machine.
             let scratch = try TemporaryDirectory()
             defer { scratch.remove() }
             let rawCount = quick ? 300 : 3_000
             let rawRate = try Self.rawWriteRate(path: scratch.file("raw.sqlite"), count: rawCount)
-            print(String(format: "  raw durable SQLite write transactions: %.0f /s", rawRate))
+            say(String(format: "  raw durable SQLite write transactions: %.0f /s", rawRate))
 
             let federation = try await TestFederation.start()
             var agents: [NodeAgent] = []
@@ -327,8 +332,8 @@ extension BenchCommand {
             let rate = Double(latencies.count) / seconds
             let sorted = latencies.sorted()
             func ms(_ d: Duration) -> Double { d.seconds * 1000 }
-            print("")
-            print(Table.render(header: ["figure", "value"], rows: [
+            say("")
+            say(Table.render(header: ["figure", "value"], rows: [
                 ["authorisations (hold + capture)", "\(latencies.count), ledger \(totals.debits == totals.credits ? "balanced" : "UNBALANCED")"],
                 ["elapsed", String(format: "%.2f s", seconds)],
                 ["authorisations per second", String(format: "%.0f /s", rate)],
@@ -337,6 +342,7 @@ extension BenchCommand {
                 ["authorisations ÷ raw transactions", String(format: "%.2f  (each authorisation is two durable transactions: ceiling 0.50)", rate / rawRate)],
             ]))
             guard totals.debits == totals.credits else { throw ExitCode(1) }
+            return BenchResult(name: "card", value: rate, unit: "authorisations/s", limit: rawRate, limitName: "raw durable SQLite write transactions")
         }
 
         /// Single-row INSERT transactions with synchronous FULL in WAL mode: one fsync each, the floor of any
@@ -358,18 +364,20 @@ extension BenchCommand {
         @Option(help: "Gates scanning at once in the online phase.") var concurrency = 8
         @Flag(help: "A short bounded run (300 passes), for CI.") var quick = false
 
-        func run() async throws {
+        func run() async throws { _ = try await measure() }
+
+        func measure() async throws -> BenchResult {
             let total = quick ? 300 : passes
             #if DEBUG
-            print("note: this is a debug build; figures are only meaningful from `swift build -c release`\n")
+            say("note: this is a debug build; figures are only meaningful from `swift build -c release`\n")
             #endif
-            print("parkfed bench gate: \(total) passes per phase, sold at P001 and scanned at P002")
+            say("parkfed bench gate: \(total) passes per phase, sold at P001 and scanned at P002")
             let (raw, _) = try await RawVerify.rates(count: quick ? 5_000 : 40_000, workers: 1)
-            print(String(format: "  raw Ed25519 verify: %.0f /s on 1 core", raw))
+            say(String(format: "  raw Ed25519 verify: %.0f /s on 1 core", raw))
             let scratch = try TemporaryDirectory()
             defer { scratch.remove() }
             let rawWrites = try Card.rawWriteRate(path: scratch.file("raw.sqlite"), count: quick ? 300 : 2_000)
-            print(String(format: "  raw durable SQLite write transactions: %.0f /s", rawWrites))
+            say(String(format: "  raw durable SQLite write transactions: %.0f /s", rawWrites))
 
             let federation = try await TestFederation.start()
             let agents = try await federation.enrollParks(["P001", "P002"])
@@ -418,8 +426,8 @@ extension BenchCommand {
                 func us(_ d: Duration) -> Double { d.seconds * 1_000_000 }
                 return String(format: "%.0f µs / %.0f µs", us(sorted[sorted.count / 2]), us(sorted[min(sorted.count - 1, sorted.count * 99 / 100)]))
             }
-            print("")
-            print(Table.render(header: ["figure", "value"], rows: [
+            say("")
+            say(Table.render(header: ["figure", "value"], rows: [
                 ["offline verification (parse, trust list, signature, product)", String(format: "%.0f /s", verifyRate)],
                 ["  latency p50 / p99", percentiles(verifyLatencies)],
                 ["offline decisions (verification + durable local reservation + outbox)", String(format: "%.0f /s", offlineRate)],
@@ -432,6 +440,7 @@ extension BenchCommand {
                 ["offline decisions ÷ raw durable transactions", String(format: "%.2f  (one durable transaction per decision: ceiling 1.0)", offlineRate / rawWrites)],
                 ["entries waiting in the outbox after the offline phase", "\(pending)"],
             ]))
+            return BenchResult(name: "gate", value: verifyRate, unit: "offline verifications/s", limit: raw, limitName: "raw Ed25519 verify, 1 core")
         }
     }
 
@@ -448,10 +457,12 @@ extension BenchCommand {
             guard obligations > 0, (2...10_000).contains(parks) else { throw ValidationError("--obligations must be positive and --parks 2-10000") }
         }
 
-        func run() async throws {
+        func run() async throws { _ = try await measure() }
+
+        func measure() async throws -> BenchResult {
             let total = quick ? 50_000 : obligations, parkCount = quick ? 30 : parks
             #if DEBUG
-            print("note: this is a debug build; figures are only meaningful from `swift build -c release`\n")
+            say("note: this is a debug build; figures are only meaningful from `swift build -c release`\n")
             #endif
             let scratch = try TemporaryDirectory()
             defer { scratch.remove() }
@@ -459,7 +470,7 @@ extension BenchCommand {
             let hubDirectory = try HubDirectory.initialize(at: (root as NSString).appendingPathComponent("hub-\(UUIDv7.make())"),
                                                            configuration: HubConfiguration(federation: "Bench", settlementTime: nil))
             let hub = try Hub(directory: hubDirectory, logger: CLILogging.quiet)
-            print("parkfed bench settle: \(total) obligations among \(parkCount) parks into \(hubDirectory.database)")
+            say("parkfed bench settle: \(total) obligations among \(parkCount) parks into \(hubDirectory.database)")
             let ids = try (0..<parkCount).map { try ParkID(String(format: "P%04d", $0)) }
             let day = try CivilDay("2026-11-24")
             var random = SystemRandomNumberGenerator()
@@ -478,7 +489,7 @@ extension BenchCommand {
                 made += chunk
                 progress.add(chunk)
             }
-            print(String(format: "  generated in %.1f s (each row filed with its running pair total, as live traffic is)", (ContinuousClock.now - generated).seconds))
+            say(String(format: "  generated in %.1f s (each row filed with its running pair total, as live traffic is)", (ContinuousClock.now - generated).seconds))
 
             // The raw limit: SQLite's own aggregate over the same rows.
             let scanStart = ContinuousClock.now
@@ -486,15 +497,15 @@ extension BenchCommand {
             let scanTime = (ContinuousClock.now - scanStart).seconds
             // Netting: the whole close of the day (totals, netting, signed batch, one transaction).
             let netStart = ContinuousClock.now
-            let record = try hub.runSettlement(day: day, now: hub.endOfDay(day).addingTimeInterval(1)) { print("  … \($0)") }
+            let record = try hub.runSettlement(day: day, now: hub.endOfDay(day).addingTimeInterval(1)) { say("  … \($0)") }
             let netTime = (ContinuousClock.now - netStart).seconds
             let batch = try StrictJSON.decode(SettlementBatch.self, from: Data(record.body.utf8))
             guard batch.obligationCount == scan.count, batch.grossMinor == scan.sum, batch.positions.reduce(0, { $0 + $1.netMinor }) == 0 else {
-                print("MISMATCH: batch \(batch.obligationCount) obligations, gross \(batch.grossMinor); scan \(scan.count), \(scan.sum)")
+                say("MISMATCH: batch \(batch.obligationCount) obligations, gross \(batch.grossMinor); scan \(scan.count), \(scan.sum)")
                 throw ExitCode(1)
             }
-            print("")
-            print(Table.render(header: ["figure", "value"], rows: [
+            say("")
+            say(Table.render(header: ["figure", "value"], rows: [
                 ["obligations", "\(scan.count) among \(parkCount) parks, gross \(batch.grossMinor), \(batch.pairCount) pairs"],
                 ["netting (close the day: totals, netting, signed batch)", String(format: "%.3f s", netTime)],
                 ["plain SQLite aggregate scan of the same rows", String(format: "%.3f s", scanTime)],
@@ -503,6 +514,102 @@ extension BenchCommand {
                 ["positions sum", "\(batch.positions.reduce(0) { $0 + $1.netMinor })"],
             ]))
             if data == nil { try? FileManager.default.removeItem(atPath: hubDirectory.path) }
+            // As rates over the same rows: obligations settled per second against obligations a plain scan reads per second.
+            return BenchResult(name: "settle", value: Double(scan.count) / netTime, unit: "obligations netted/s", limit: Double(scan.count) / scanTime,
+                               limitName: "plain SQLite aggregate scan, rows/s")
         }
     }
 }
+
+/// One benchmark's headline: its figure, the raw limit measured in the same run, and their ratio.
+struct BenchResult: Encodable, Sendable {
+    var name: String
+    var value: Double
+    var unit: String
+    var limit: Double
+    var ratio: Double
+    /// What the limit is (printed in the table, not in the JSON).
+    var limitName: String
+
+    init(name: String, value: Double, unit: String, limit: Double, limitName: String) {
+        self.name = name
+        self.value = value
+        self.unit = unit
+        self.limit = limit
+        self.ratio = limit > 0 ? value / limit : 0
+        self.limitName = limitName
+    }
+
+    enum CodingKeys: String, CodingKey { case name, value, unit, limit, ratio }
+}
+
+/// Where the benchmarks write their progress and tables: standard output, or standard error when the summary is
+/// JSON (so that standard output holds only the JSON document).
+enum BenchOutput {
+    nonisolated(unsafe) static var toStandardError = false
+}
+
+func say(_ line: String = "") {
+    if BenchOutput.toStandardError {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    } else {
+        print(line)
+    }
+}
+
+extension BenchCommand {
+    struct All: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "all",
+            abstract: "Run every benchmark (gate, ingest, card, settle) and print one table: figure, raw limit measured in the same run, ratio.",
+            discussion: """
+                `parkfed bench` alone runs this. Build with `swift build -c release` for meaningful figures. Each benchmark also runs alone
+                (`parkfed bench gate|ingest|card|settle --help`) with more detail and options. With --json, standard output holds only
+                {"results": [{"name", "value", "unit", "limit", "ratio"}]}, and the detail goes to standard error.
+                """)
+        @Flag(help: "Short bounded runs (as in CI).") var quick = false
+        @Flag(help: "Print the summary as JSON on standard output.") var json = false
+        @Option(help: "Obligations for the settle benchmark (its own default, 10 million, takes many minutes to generate).")
+        var settleObligations = 1_000_000
+        @Option(help: "Parks for the settle benchmark.") var settleParks = 200
+
+        func validate() throws {
+            guard settleObligations > 0, (2...10_000).contains(settleParks) else { throw ValidationError("--settle-obligations must be positive and --settle-parks 2-10000") }
+        }
+
+        func run() async throws {
+            BenchOutput.toStandardError = json
+            let quickFlag = quick ? ["--quick"] : []
+            var results: [BenchResult] = []
+            say("== gate ==")
+            results.append(try await Gate.parse(quickFlag).measure())
+            say("\n== ingest ==")
+            results.append(try await Ingest.parse(quickFlag).measure())
+            say("\n== card ==")
+            results.append(try await Card.parse(quickFlag).measure())
+            say("\n== settle ==")
+            results.append(try await Settle.parse(quickFlag + ["--obligations", "\(settleObligations)", "--parks", "\(settleParks)"]).measure())
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                struct Summary: Encodable { var results: [BenchResult] }
+                print(String(decoding: try encoder.encode(Summary(results: results)), as: UTF8.self))
+            } else {
+                #if DEBUG
+                print("\nnote: debug build; build with `swift build -c release` for figures that mean something")
+                #endif
+                print("\nparkfed bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(Self.machine())")
+                print(Table.render(header: ["benchmark", "figure", "raw limit (same run)", "ratio"], rows: results.map {
+                    [$0.name, String(format: "%.0f %@", $0.value, $0.unit), String(format: "%.0f /s  %@", $0.limit, $0.limitName), String(format: "%.2f", $0.ratio)]
+                }))
+            }
+        }
+
+        static func machine() -> String {
+            let model = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+                .split(separator: "\n").first { $0.hasPrefix("model name") }?.split(separator: ":").last?.trimmingCharacters(in: .whitespaces)
+            return model ?? "unknown CPU"
+        }
+    }
+}
+
