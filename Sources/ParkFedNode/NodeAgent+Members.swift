@@ -51,9 +51,9 @@ extension NodeAgent {
                        now: now)
         }
         if let local = enrollment.localMemberNumber {
-            let existing = view.existing
+            let (existing, secret) = (view.existing, view.codeSecret)
             view = try await linkMember(view.memberID, localNumber: local, now: now)
-            view.existing = existing
+            (view.existing, view.codeSecret) = (existing, secret)
         }
         return view
     }

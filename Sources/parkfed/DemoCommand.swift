@@ -1,9 +1,12 @@
 import ArgumentParser
+import Crypto
 import Foundation
 import Logging
+import ParkFedCrypto
 import ParkFedDomain
 import ParkFedHub
 import ParkFedNode
+import ParkFedPKI
 import ParkFedProtocol
 import ParkFedTesting
 
@@ -34,7 +37,7 @@ struct DemoCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let logger = CLILogging.logger("parkfed.demo", level: logLevel)
         let catalog = try PartnerCatalog.load(directory: partners)
-        let say = Progress(total: 9)
+        let say = Progress(total: 12)
         print("ParkFederation demo: \(catalog.manifest.federation), \(catalog.parks.count) parks; data in \(root)\n")
 
         say.step("hub: creating the federation (root CA, hub TLS certificate, Ed25519 signing key, SQLite database)")
@@ -51,6 +54,11 @@ struct DemoCommand: AsyncParsableCommand {
         let hubURL = "https://127.0.0.1:\(hubServer.port)"
         say.step("hub: serving \(hubURL) (TLS 1.3, ALPN h2 + http/1.1, client certificates required)")
 
+        // The last park reaches the hub through a link the demo can cut (a loopback TCP relay), to show a park
+        // going offline and syncing back while the others carry on.
+        let relay = try await LinkRelay.start(targetPort: hubServer.port)
+        let offlinePark = catalog.parks.last!.id
+
         say.step("enrolling \(catalog.parks.count) parks with one-time tokens and CSRs")
         var agents: [(ParkManifest, NodeAgent)] = []
         var usedTokens: [String] = []
@@ -58,7 +66,8 @@ struct DemoCommand: AsyncParsableCommand {
             let token = try hub.createEnrollmentToken(park: park.id, name: park.name)
             usedTokens.append(token)
             let directory = NodeDirectory((root as NSString).appendingPathComponent("nodes/\(park.id)"))
-            let configuration = try await NodeEnrollment.enroll(directory: directory, hubURL: hubURL, park: park.id, token: token, caFile: hubDirectory.caCertificate)
+            let parkHubURL = park.id == offlinePark ? "https://127.0.0.1:\(relay.port)" : hubURL
+            let configuration = try await NodeEnrollment.enroll(directory: directory, hubURL: parkHubURL, park: park.id, token: token, caFile: hubDirectory.caCertificate)
             print("      \(park.id) \(park.name): certificate \(configuration.certificateSerial.prefix(12))… valid until \(Self.day(configuration.certificateNotAfter)), signing kid \(configuration.signingKid.prefix(10))…")
             agents.append((park, try NodeAgent(directory: directory, refreshInterval: .seconds(30), logger: logger)))
         }
@@ -132,10 +141,19 @@ struct DemoCommand: AsyncParsableCommand {
         let passRows = try await Self.playPasses(agents)
         for (_, agent) in agents { try await agent.deliverOutbox() }
 
+        say.step("members: enrolled once at \(agents[0].0.id) (sealed to the hub), recognised elsewhere by app code and by card")
+        try await Self.playMembers(agents)
+
+        say.step("regulator: a certificate from the operator, real-name and traffic queries over mutual TLS, each recorded in the log")
+        try await Self.playRegulator(hub: hub, hubURL: hubURL, caFile: hubDirectory.caCertificate, root: root)
+
+        say.step("\(offlinePark) loses its link to the hub: its gates decide alone; the link returns and everything syncs")
+        let offlineRows = try await Self.playOffline(agents, relay: relay, hub: hub)
+
         print("\n" + Table.render(header: ["park", "name", "hub says", "trust list seq", "parks listed", "local API"], rows: rows))
         print("\n" + Table.render(header: ["park", "recorded", "accepted", "inclusion verified", "checkpoint size", "alarms"], rows: logRows))
         print("\n" + Table.render(header: ["spent at", "amount", "from principal", "from bonus", "state"], rows: spendRows))
-        print("\n" + Table.render(header: ["pass", "scanned at", "gate", "decision", "reason / entries left"], rows: passRows))
+        print("\n" + Table.render(header: ["pass", "scanned at", "gate", "decision", "reason / entries left"], rows: passRows + offlineRows))
         print("card IC-DEMO-0001 now: \(Money(minorUnits: balance.principalMinor)) principal + \(Money(minorUnits: balance.bonusMinor)) bonus")
 
         say.step("nightly settlement: the business day is closed (as at local midnight) into one signed batch")
@@ -165,6 +183,7 @@ struct DemoCommand: AsyncParsableCommand {
               curl --http2 --cert \(p1.tlsCertificate) --key \(p1.tlsKey) --cacert \(hubDirectory.caCertificate) \(hubURL)/v1/whoami
               curl --http2 --cert \(p1.tlsCertificate) --key \(p1.tlsKey) --cacert \(hubDirectory.caCertificate) \(hubURL)/v1/log/checkpoint
               curl --http2 --cert \(p1.tlsCertificate) --key \(p1.tlsKey) --cacert \(hubDirectory.caCertificate) \(hubURL)/v1/settlement/batches/\(record.id)
+              curl --http2 --cert \(root)/regulator/R01-cert.pem --key \(root)/regulator/R01-key.pem --cacert \(hubDirectory.caCertificate) '\(hubURL)/v1/regulator/traffic?from=\(today)&to=\(today)'
             Settlement by hand: parkfed settle show --data \(hubDirectory.path) --day \(today); then approve --by C01, mark-paid, export
             Check the whole log offline: parkfed hub verify-log --data \(hubDirectory.path)
 
@@ -182,6 +201,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
         for server in nodeServers { await server.stop() }
         for (_, agent) in agents { await agent.shutdown() }
+        await relay.stop()
         await hubServer.stop()
     }
 
@@ -222,6 +242,90 @@ struct DemoCommand: AsyncParsableCommand {
         let refund = try await seller.refundPass(sales[1].passID, reason: "visitor changed plans")
         print("      refund of \(String(sales[1].passID.suffix(8))) after one entry: \(Money(minorUnits: refund.refundedMinor)) of \(Money(minorUnits: sales[1].priceMinor))")
         try await scan(sales[1], 0, gate: "G1")
+        return rows
+    }
+
+    /// A member enrolls at the first park; the second recognises the rolling code of the member's app (once: the
+    /// same code again is refused), the last the member's card.
+    static func playMembers(_ agents: [(ParkManifest, NodeAgent)]) async throws {
+        let first = agents[0].1
+        let member = try await first.enrollMember(NodeAgent.MemberEnrollment(
+            holder: HolderInput(name: "赵六", idType: "resident_id", idNumber: "330106198506150038"), phone: "13812345678",
+            consentVersion: "2026-01", localMemberNumber: "\(agents[0].0.id)-M-0001"))
+        print("      enrolled \(member.memberID): \(member.nameMasked), \(member.idNumberMasked), \(member.phoneMasked) (the hub keeps them encrypted)")
+        let again = try await agents[1].1.enrollMember(NodeAgent.MemberEnrollment(
+            holder: HolderInput(name: "赵六", idType: "resident_id", idNumber: "330106198506150038"), phone: "13812345678", consentVersion: "2026-01"))
+        print("      the same document enrolled at \(agents[1].0.id) → the same member (\(again.existing ? "existing" : "new?!") \(again.memberID == member.memberID ? "✓" : "✗"))")
+        if let secret = member.codeSecret.flatMap({ Base64URL.decode($0) }) {
+            let code = MemberCode.make(memberID: member.memberID, secret: SymmetricKey(data: secret), at: Date())
+            let seen = try await agents[1].1.recognizeMember(code: code)
+            print("      \(agents[1].0.id) scans the app's 60-second code → \(seen.memberID) \(seen.nameMasked)")
+            do {
+                _ = try await agents[1].1.recognizeMember(code: code)
+                print("      the same code again → accepted (unexpected!)")
+            } catch let problem as ProblemDetails {
+                print("      the same code again (a screenshot) → \(problem.code)")
+            }
+        }
+        _ = try await first.registerCard("IC-MEMBER-0001", kind: .ic, memberID: member.memberID)
+        let byCard = try await agents[agents.count - 1].1.recognizeMember(MemberRecognitionRequest(cardID: "IC-MEMBER-0001"))
+        print("      \(agents[agents.count - 1].0.id) reads card IC-MEMBER-0001 → \(byCard.memberID) \(byCard.nameMasked)")
+        for (_, agent) in agents { try await agent.deliverOutbox() }
+    }
+
+    /// The operator issues a regulator certificate; the regulator asks for a document's records and the day's traffic.
+    static func playRegulator(hub: Hub, hubURL: String, caFile: String, root: String) async throws {
+        let directory = (root as NSString).appendingPathComponent("regulator")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let key = P256.Signing.PrivateKey()
+        let (_, pem) = try hub.issueCertificate(for: .regulator("R01"), publicKey: .init(key.publicKey))
+        let certificate = (directory as NSString).appendingPathComponent("R01-cert.pem"), keyFile = (directory as NSString).appendingPathComponent("R01-key.pem")
+        try SecretFile.writePublic(pem, to: certificate)
+        try SecretFile.write(key.pemRepresentation, to: keyFile)
+        let client = try HubClient(baseURL: hubURL, caFile: caFile, certificateFile: certificate, keyFile: keyFile)
+        defer { Task { await client.shutdown() } }
+        let today = hub.passes.calendar.day(of: Date())
+        let holder = try await client.json(.GET, "/v1/regulator/holders?id_type=resident_id&id_number=11010519491231002X&from=\(today)&to=\(today)",
+                                           body: Optional<String>.none, as: RegulatorHolderReport.self)
+        print("      regulator:R01 asks for \(holder.idNumberMasked): \(holder.purchases.count) purchase(s), \(holder.entries.count) entr\(holder.entries.count == 1 ? "y" : "ies") at " +
+              Set(holder.entries.map(\.park)).sorted().joined(separator: ", "))
+        let traffic = try await client.json(.GET, "/v1/regulator/traffic?from=\(today)&to=\(today)", body: Optional<String>.none, as: RegulatorTrafficReport.self)
+        print("      traffic today: " + traffic.days.map { "\($0.park) \($0.entries)/\($0.capacityDaily ?? 0)" }.joined(separator: ", "))
+        let audit = try hub.store.regulatorQueries(limit: 2)
+        print("      both queries are hub-signed statements in the log at index " + audit.compactMap { $0.logIndex.map(String.init) }.reversed().joined(separator: " and ")
+              + " (`parkfed hub regulator-queries`)")
+        print("      regulator certificate: \(certificate)")
+    }
+
+    /// Cuts the last park's link: a pass sold at the first park is admitted offline and refused the second time, a
+    /// pooled pass already used up online elsewhere is admitted offline (the gate cannot know), then the link returns,
+    /// the outbox drains, and the hub reports that entry as a conflict.
+    static func playOffline(_ agents: [(ParkManifest, NodeAgent)], relay: LinkRelay, hub: Hub) async throws -> [[String]] {
+        guard agents.count >= 3 else { return [] }
+        let (seller, offline) = (agents[0].1, agents[agents.count - 1])
+        let holder = HolderInput(name: "钱七", idType: "resident_id", idNumber: "430102199003071234")
+        let combo = try seller.sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window", holder: holder))
+        let pooled = try seller.sellPass(PassSaleRequest(product: "ANY2-OF-3", channel: "window", holder: holder))
+        var rows: [[String]] = []
+        func scan(_ sale: PassSaleResponse, _ agent: (ParkManifest, NodeAgent), gate: String) async throws {
+            let decision = try await agent.1.scan(GateScanRequest(code: sale.code, gate: gate))
+            rows.append([String(sale.passID.suffix(8)), agent.0.id.rawValue, gate, "\(decision.decision.rawValue) (\(decision.mode.rawValue))",
+                         decision.reason ?? "\(decision.entriesLeft ?? 0) left"])
+        }
+        let known = Set(try hub.store.passConflicts(park: nil, limit: 1000).map(\.entryID))
+        try await scan(pooled, agents[0], gate: "G1")
+        try await scan(pooled, agents[1], gate: "G1")
+        relay.cut()
+        try await scan(combo, offline, gate: "G1")
+        try await scan(combo, offline, gate: "G2")
+        try await scan(pooled, offline, gate: "G1")
+        let waiting = offline.1.status().outbox.pending
+        print("      link cut: \(offline.0.id) decided alone; \(waiting) assertion(s) wait in its outbox")
+        relay.restore()
+        try await offline.1.deliverOutbox()
+        let conflicts = try hub.store.passConflicts(park: nil, limit: 1000).filter { !known.contains($0.entryID) }
+        print("      link back: outbox delivered (\(offline.1.status().outbox.pending) pending); the hub reports \(conflicts.count) conflict(s): "
+              + conflicts.map { "\(String($0.passID.suffix(8))) at \($0.park): \($0.reason)" }.joined(separator: ", "))
         return rows
     }
 

@@ -98,7 +98,14 @@ extension CommandLineTests {
         #expect(result.succeeded, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("verify-log OK"))
         // The day ends in one settlement: P001 sold the passes and loaded the card, so it pays; the positions sum to zero.
-        #expect(result.stdout.contains("P001  pays      -560.00 CNY"))
+        // Passes at other parks 200 + 60 + 80 (pooled) + 80 (entered offline), card spends 300: P001 pays 720.00, P002 and P003 get 360.00 each.
+        #expect(result.stdout.contains("P001  pays      -720.00 CNY") && result.stdout.contains("P003  receives  360.00 CNY"))
+        // Members, the regulator, and the park that went offline and synced back, with the one conflict it caused.
+        #expect(result.stdout.contains("the same code again (a screenshot) → code_used"))
+        #expect(result.stdout.contains("reads card IC-MEMBER-0001 → M-"))
+        #expect(result.stdout.contains("regulator:R01 asks for 1101**********002X: 1 purchase(s), 4 entries"))
+        #expect(result.stdout.contains("hub-signed statements in the log"))
+        #expect(result.stdout.contains("outbox delivered (0 pending); the hub reports 1 conflict(s)") && result.stdout.contains("already_used"))
         #expect(result.stdout.contains("sum             0.00 CNY"))
         #expect(!result.stdout.contains("✗"))
         let day = String(result.stdout.split(separator: "settlement S-")[1].prefix(10))
