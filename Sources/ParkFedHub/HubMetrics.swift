@@ -67,16 +67,3 @@ public final class HubMetrics: Sendable {
     /// The Prometheus text exposition.
     public func exposition() -> String { registry.emitToString() }
 }
-
-/// Counts and times every request by its route pattern (not the raw path, so ids do not explode the label set).
-struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
-    let metrics: HubMetrics
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let start = ContinuousClock.now
-        let response = try await next(request, context)
-        let route = context.endpointPath ?? "unmatched"
-        metrics.request(method: request.method.rawValue, route: route, status: response.status.code, duration: ContinuousClock.now - start)
-        return response
-    }
-}

@@ -39,7 +39,8 @@ public enum HubServer {
     /// The router with every hub endpoint.
     public static func router(hub: Hub) -> Router<HubRequestContext> {
         let router = Router(context: HubRequestContext.self)
-        router.add(middleware: MetricsMiddleware(metrics: hub.metrics))
+        let metrics = hub.metrics
+        router.add(middleware: AccessLogMiddleware { metrics.request(method: $0, route: $1, status: $2, duration: $3) })
         router.add(middleware: ProblemMiddleware())
 
         router.post("/v1/enrollments") { request, _ -> Response in

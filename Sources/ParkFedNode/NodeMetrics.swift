@@ -42,6 +42,17 @@ enum NodeMetrics {
         lines.append("# HELP parkfed_node_passes_sold_total Combo passes sold at this park")
         lines.append("# TYPE parkfed_node_passes_sold_total counter")
         lines.append("parkfed_node_passes_sold_total{park=\"\(status.park)\"} \(snapshot.sales)")
+        lines.append("# HELP parkfed_node_http_requests_total Requests to the local API by route and status")
+        lines.append("# TYPE parkfed_node_http_requests_total counter")
+        for (key, count) in snapshot.requests.sorted(by: { $0.key < $1.key }) {
+            let parts = key.split(separator: "|")
+            lines.append("parkfed_node_http_requests_total{park=\"\(status.park)\",route=\"\(parts[0])\",status=\"\(parts[1])\"} \(count)")
+        }
+        lines.append("# HELP parkfed_node_http_request_seconds_total Time spent answering the local API, by route")
+        lines.append("# TYPE parkfed_node_http_request_seconds_total counter")
+        for (route, seconds) in snapshot.requestSeconds.sorted(by: { $0.key < $1.key }) {
+            lines.append("parkfed_node_http_request_seconds_total{park=\"\(status.park)\",route=\"\(route)\"} \(seconds)")
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 }
@@ -55,6 +66,9 @@ final class NodeCounters: @unchecked Sendable {
         var count = 0
         var sum = 0.0
         var sales = 0
+        /// Requests to the local API by "route|status", and their total time.
+        var requests: [String: Int] = [:]
+        var requestSeconds: [String: Double] = [:]
     }
     private let lock = NSLock()
     private var state = Snapshot()
@@ -70,6 +84,14 @@ final class NodeCounters: @unchecked Sendable {
     }
 
     func sale() { lock.withLock { state.sales += 1 } }
+
+    func request(route: String, status: Int, duration: Duration) {
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        lock.withLock {
+            state.requests["\(route)|\(status)", default: 0] += 1
+            state.requestSeconds[route, default: 0] += seconds
+        }
+    }
 
     func snapshot() -> Snapshot { lock.withLock { state } }
 }

@@ -11,6 +11,8 @@ import ParkFedQR
 public enum NodeServer {
     public static func router(agent: NodeAgent) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
+        let counters = agent.metrics
+        router.add(middleware: AccessLogMiddleware { counters.request(route: $1, status: $2, duration: $3) })
         router.add(middleware: ProblemMiddleware())
         router.get("/healthz") { _, _ -> Response in
             try JSONResponse.make(HealthResponse(status: "ok"))

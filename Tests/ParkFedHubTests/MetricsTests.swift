@@ -27,6 +27,21 @@ import Testing
         #expect(ready.stdout.contains("\"ready\""))
     }
 
+    @Test func everyAnswerCarriesItsOwnRequestIDEvenARefusal() async throws {
+        let federation = try await TestFederation.start()
+        defer { Task { await federation.stop() } }
+        var ids: Set<String> = []
+        for _ in 0..<3 {
+            let reply = try await federation.curl("/v1/whoami", extra: ["-D", "-"])
+            #expect(reply.httpStatus == 401)
+            let line = reply.body.split(separator: "\r\n").first { $0.lowercased().hasPrefix("x-request-id:") }
+            let id = try #require(line.map { String($0.dropFirst("x-request-id:".count)).trimmingCharacters(in: .whitespaces) })
+            #expect(!id.isEmpty)
+            ids.insert(id)
+        }
+        #expect(ids.count == 3)
+    }
+
     @Test func metricsOverMutualTLSAreForClearingStaffNotParks() async throws {
         let federation = try await TestFederation.start()
         defer { Task { await federation.stop() } }

@@ -32,6 +32,13 @@ import Testing
         #expect(status.1["park"] as? String == "P001")
         #expect((status.1["hub"] as? [String: Any])?["reachable"] as? Bool == true)
         #expect((status.1["trust_list"] as? [String: Any])?["present"] as? Bool == true)
+        // Every answer carries its request id, and the metrics count requests by route and status.
+        let headers = try await ExternalTool.run("curl", ["-sS", "-D", "-", "-o", "/dev/null", base + "/v1/no-such-thing"])
+        #expect(headers.stdout.lowercased().contains("x-request-id: "), "\(headers.stdout)")
+        let metrics = try await ExternalTool.run("curl", ["-sS", base + "/metrics"]).stdout
+        #expect(metrics.contains(#"parkfed_node_http_requests_total{park="P001",route="/v1/status",status="200"} 1"#), "\(metrics)")
+        #expect(metrics.contains(#",status="404"} 1"#))
+        #expect(metrics.contains("parkfed_node_outbox_pending") && metrics.contains("parkfed_node_trust_list_age_seconds"))
     }
 
     @Test func anUnreachableHubIsReportedNotHidden() async throws {
