@@ -18,9 +18,14 @@ public enum HubServer {
 
     /// The TLS configuration of the hub's listener.
     public static func tlsConfiguration(directory: HubDirectory) throws -> TLSConfiguration {
-        let chain = try NIOSSLCertificate.fromPEMFile(directory.tlsCertificate)
-        let key = try NIOSSLPrivateKey(file: directory.tlsKey, format: .pem)
-        let roots = try NIOSSLCertificate.fromPEMFile(directory.caCertificate)
+        func load<T>(_ what: String, _ path: String, _ body: () throws -> T) throws -> T {
+            do { return try body() } catch {
+                throw HubError(.invalidConfiguration, "cannot load the \(what) \(path) (\(error)): is it a PEM file, readable, and the one `parkfed hub init` made?")
+            }
+        }
+        let chain = try load("hub TLS certificate", directory.tlsCertificate) { try NIOSSLCertificate.fromPEMFile(directory.tlsCertificate) }
+        let key = try load("hub TLS key", directory.tlsKey) { try NIOSSLPrivateKey(file: directory.tlsKey, format: .pem) }
+        let roots = try load("federation root certificate", directory.caCertificate) { try NIOSSLCertificate.fromPEMFile(directory.caCertificate) }
         var tls = TLSConfiguration.makeServerConfigurationWithMTLS(
             certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key), trustRoots: .certificates(roots))
         // Enrollment has no client certificate yet: verify a certificate when one is presented, and let the

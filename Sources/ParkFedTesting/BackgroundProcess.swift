@@ -23,6 +23,9 @@ public final class BackgroundProcess: @unchecked Sendable {
 
     public var isRunning: Bool { process.isRunning }
 
+    /// The exit status, once the process has ended.
+    public var exitStatus: Int32? { process.isRunning ? nil : process.terminationStatus }
+
     /// Sends SIGTERM and waits (on a thread of its own) for the process to exit.
     public func stop() async {
         guard process.isRunning else { return }

@@ -562,11 +562,7 @@ extension BenchCommand {
         static let configuration = CommandConfiguration(
             commandName: "all",
             abstract: "Run every benchmark (gate, ingest, card, settle) and print one table: figure, raw limit measured in the same run, ratio.",
-            discussion: """
-                `parkfed bench` alone runs this. Build with `swift build -c release` for meaningful figures. Each benchmark also runs alone
-                (`parkfed bench gate|ingest|card|settle --help`) with more detail and options. With --json, standard output holds only
-                {"results": [{"name", "value", "unit", "limit", "ratio"}]}, and the detail goes to standard error.
-                """)
+            discussion: "`parkfed bench` alone runs this. Build with `swift build -c release` for meaningful figures. Each benchmark also runs alone (`parkfed bench gate|ingest|card|settle --help`) with more detail and options. With --json, standard output holds only {\"results\": [{\"name\", \"value\", \"unit\", \"limit\", \"ratio\"}]}, and the detail goes to standard error.")
         @Flag(help: "Short bounded runs (as in CI).") var quick = false
         @Flag(help: "Print the summary as JSON on standard output.") var json = false
         @Option(help: "Obligations for the settle benchmark (its own default, 10 million, takes many minutes to generate).")

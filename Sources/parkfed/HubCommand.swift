@@ -16,8 +16,17 @@ struct HubCommand: AsyncParsableCommand {
         subcommands: [Init.self, Serve.self, EnrollToken.self, IssueCert.self, Revoke.self, VerifyLog.self, ImportPartners.self, RegulatorQueries.self])
 
     struct DataOption: ParsableArguments {
-        @Option(name: .long, help: "The hub's data directory.")
-        var data: String
+        @Option(name: .customLong("data"), help: "The hub's data directory (hub.json, keys, hub.sqlite). Default: $PARKFED_HUB_DATA.")
+        var argument: String?
+
+        /// The directory from --data or PARKFED_HUB_DATA (validated to be one of them).
+        var data: String { argument ?? Startup.environment("PARKFED_HUB_DATA") ?? "" }
+
+        func validate() throws {
+            guard argument != nil || Startup.environment("PARKFED_HUB_DATA") != nil else {
+                throw ValidationError("give the hub's data directory with --data or PARKFED_HUB_DATA")
+            }
+        }
     }
 
     struct Init: AsyncParsableCommand {
@@ -41,15 +50,26 @@ struct HubCommand: AsyncParsableCommand {
     }
 
     struct Serve: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Run the hub's HTTPS server (mutual TLS, HTTP/2).")
+        static let configuration = CommandConfiguration(
+            abstract: "Run the hub's HTTPS server (mutual TLS, HTTP/2).",
+            discussion: "The federation's settings live in the data directory's hub.json (written by `parkfed hub init`: federation name, time zone, currency, clock-skew limits, settlement time and fee, certificate lifetimes); the options below say where and how this process serves, each also settable from the environment. SIGTERM or SIGINT stops accepting connections, lets requests in flight finish and commit, then exits.")
         @OptionGroup var data: DataOption
-        @Option(help: "Address to listen on, HOST:PORT.") var listen = ListenAddress(argument: "127.0.0.1:8443")!
-        @Option(help: "Plain-HTTP ops listener for /healthz, /readyz and /metrics (loopback or a management network only).")
+        @Option(help: "Address to listen on, HOST:PORT. Default: $PARKFED_HUB_LISTEN, else 127.0.0.1:8443.") var listen: ListenAddress?
+        @Option(help: "Plain-HTTP ops listener for /healthz, /readyz and /metrics (loopback or a management network only). Default: $PARKFED_HUB_OPS_LISTEN, else none.")
         var opsListen: ListenAddress?
-        @Option(help: "Log level (trace, debug, info, notice, warning, error).") var logLevel = "info"
+        @Option(help: "Log level (trace, debug, info, notice, warning, error). Default: $PARKFED_LOG_LEVEL, else info.") var logLevel: String?
+
+        func validate() throws {
+            if let level = logLevel ?? Startup.environment("PARKFED_LOG_LEVEL"), Logger.Level(rawValue: level) == nil {
+                throw ValidationError("log level is one of trace, debug, info, notice, warning, error, critical")
+            }
+        }
 
         func run() async throws {
-            let logger = CLILogging.logger("parkfed.hub", level: logLevel)
+            let logger = CLILogging.logger("parkfed.hub", level: logLevel ?? Startup.environment("PARKFED_LOG_LEVEL") ?? "info")
+            let listen = try Startup.listen(self.listen, env: "PARKFED_HUB_LISTEN", default: "127.0.0.1:8443")
+            let opsEnvironment = try Startup.environment("PARKFED_HUB_OPS_LISTEN").map { try Startup.listen(nil, env: "PARKFED_HUB_OPS_LISTEN", default: $0) }
+            let opsListen = self.opsListen ?? opsEnvironment
             let hub = try Hub(directory: HubDirectory(data.data), logger: logger)
             let app = try HubServer.application(hub: hub, host: listen.host, port: listen.port, logger: logger) { channel in
                 logger.notice("hub listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
@@ -61,7 +81,7 @@ struct HubCommand: AsyncParsableCommand {
                 })
             }
             let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-            try await group.run()
+            try await Startup.run(listening: [listen] + (opsListen.map { [$0] } ?? [])) { try await group.run() }
         }
     }
 

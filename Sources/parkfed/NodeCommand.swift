@@ -34,25 +34,40 @@ struct NodeCommand: AsyncParsableCommand {
     }
 
     struct Serve: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Run the node agent: hub link, trust-list cache, local API.")
-        @Option(help: "The node agent's data directory.") var data: String
-        @Option(help: "The hub's URL (default: the one used at enrollment).") var hub: String?
-        @Option(help: "Address of the local API on the park network, HOST:PORT.") var listen = ListenAddress(argument: "127.0.0.1:8080")!
+        static let configuration = CommandConfiguration(
+            abstract: "Run the node agent: hub link, trust-list cache, outbox delivery, the local API for gates, windows and kiosks.",
+            discussion: "The park's identity and hub link live in the data directory (node.json, certificate and keys, written by `parkfed node enroll`); the options below say where and how this process serves, each also settable from the environment. SIGTERM or SIGINT stops accepting requests, lets those in flight finish, then exits; undelivered assertions stay in the outbox.")
+        @Option(help: "The node agent's data directory. Default: $PARKFED_NODE_DATA.") var data: String?
+        @Option(help: "The hub's URL. Default: $PARKFED_HUB_URL, else the one used at enrollment.") var hub: String?
+        @Option(help: "Address of the local API on the park network, HOST:PORT. Default: $PARKFED_NODE_LISTEN, else 127.0.0.1:8080.") var listen: ListenAddress?
         @Option(help: "Seconds between trust-list refreshes and certificate checks.") var refreshSeconds = 60
-        @Option(help: "Log level.") var logLevel = "info"
+        @Option(help: "Log level (trace, debug, info, notice, warning, error). Default: $PARKFED_LOG_LEVEL, else info.") var logLevel: String?
+
+        var dataDirectory: String? { data ?? Startup.environment("PARKFED_NODE_DATA") }
+        var hubURL: String? { hub ?? Startup.environment("PARKFED_HUB_URL") }
 
         func validate() throws {
             guard (1...86_400).contains(refreshSeconds) else { throw ValidationError("--refresh-seconds must be 1-86400") }
-            if let hub, !hub.hasPrefix("https://") { throw ValidationError("--hub must be an https:// URL") }
+            guard dataDirectory != nil else { throw ValidationError("give the node's data directory with --data or PARKFED_NODE_DATA") }
+            if let hubURL, !hubURL.hasPrefix("https://") { throw ValidationError("the hub URL must be https:// (got \(hubURL))") }
+            if let level = logLevel ?? Startup.environment("PARKFED_LOG_LEVEL"), Logger.Level(rawValue: level) == nil {
+                throw ValidationError("log level is one of trace, debug, info, notice, warning, error, critical")
+            }
         }
 
         func run() async throws {
-            let logger = CLILogging.logger("parkfed.node", level: logLevel)
-            let agent = try NodeAgent(directory: NodeDirectory(data), hubURL: hub, refreshInterval: .seconds(refreshSeconds), logger: logger)
+            let logger = CLILogging.logger("parkfed.node", level: logLevel ?? Startup.environment("PARKFED_LOG_LEVEL") ?? "info")
+            let listen = try Startup.listen(self.listen, env: "PARKFED_NODE_LISTEN", default: "127.0.0.1:8080")
+            let agent = try NodeAgent(directory: NodeDirectory(dataDirectory!), hubURL: hubURL, refreshInterval: .seconds(refreshSeconds), logger: logger)
             let app = NodeServer.application(agent: agent, host: listen.host, port: listen.port, logger: logger) { channel in
                 logger.notice("node agent listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
             }
-            try await app.runService()
+            do {
+                try await Startup.run(listening: [listen]) { try await app.runService() }
+            } catch {
+                await agent.shutdown()
+                throw error
+            }
             await agent.shutdown()
         }
     }

@@ -116,4 +116,43 @@ extension CommandLineTests {
         // The main command refuses to overwrite an earlier demo.
         #expect(!(try await Self.parkfed(["demo", "--data", directory.file("demo"), "--partners", TestFederation.partnersDirectory])).succeeded)
     }
+
+    @Test func serversTakeSettingsFromTheEnvironmentExplainStartupFailuresAndStopCleanlyOnSIGTERM() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let parkfed = try BackgroundProcess.parkfedExecutable()
+        let hubDir = directory.file("hub")
+        #expect(try await Self.parkfed(["hub", "init", "--data", hubDir]).succeeded)
+        // No data directory anywhere: a clear refusal, nothing started.
+        let missing = try await Self.parkfed(["hub", "serve"])
+        #expect(!missing.succeeded && missing.stderr.contains("--data or PARKFED_HUB_DATA"))
+        let notInitialised = try await Self.parkfed(["hub", "serve", "--data", directory.file("nothing-here")])
+        #expect(!notInitialised.succeeded && notInitialised.stderr.contains("run `parkfed hub init` first"))
+        // Configured from the environment alone; a clean exit on SIGTERM.
+        let (port, opsPort) = (try BackgroundProcess.freePort(), try BackgroundProcess.freePort())
+        let hub = try BackgroundProcess("/usr/bin/env", [
+            "PARKFED_HUB_DATA=\(hubDir)", "PARKFED_HUB_LISTEN=127.0.0.1:\(port)", "PARKFED_HUB_OPS_LISTEN=127.0.0.1:\(opsPort)",
+            "PARKFED_LOG_LEVEL=info", parkfed, "hub", "serve",
+        ], logPath: directory.file("hub.log"))
+        try await Self.waitUntil("the hub's ops listener") {
+            (try await ExternalTool.run("curl", ["-sf", "http://127.0.0.1:\(opsPort)/healthz"])).succeeded
+        }
+        // A second hub on the same port says so in one line.
+        let clash = try await Self.parkfed(["hub", "serve", "--data", hubDir, "--listen", "127.0.0.1:\(port)"])
+        #expect(!clash.succeeded && clash.stderr.contains("cannot listen on 127.0.0.1:\(port): the address is already in use"), "\(clash.stderr)")
+        // Requests are logged with their request id.
+        let whoami = try await ExternalTool.run("curl", ["-s", "-D", "-", "-o", "/dev/null", "--cacert", hubDir + "/ca.pem", "https://127.0.0.1:\(port)/v1/whoami"])
+        let id = try #require(whoami.stdout.split(separator: "\r\n").first { $0.lowercased().hasPrefix("x-request-id:") }).split(separator: " ").last.map(String.init)
+        await hub.stop()
+        #expect(hub.exitStatus == 0, "\(hub.log)")
+        #expect(hub.log.contains("hb.request.id=\(id ?? "?")") && hub.log.contains("route=/v1/whoami"), "\(hub.log)")
+        // A certificate file that is not one: the file is named.
+        try "not a certificate".write(toFile: hubDir + "/hub-cert.pem", atomically: true, encoding: .utf8)
+        let broken = try await Self.parkfed(["hub", "serve", "--data", hubDir, "--listen", "127.0.0.1:\(port)"])
+        #expect(!broken.succeeded && broken.stderr.contains("cannot load the hub TLS certificate \(hubDir)/hub-cert.pem"), "\(broken.stderr)")
+        // The node agent likewise.
+        let node = try await ExternalTool.run("/usr/bin/env", ["PARKFED_NODE_DATA=\(directory.file("no-node"))", parkfed, "node", "serve"])
+        #expect(!node.succeeded && node.stderr.contains("run `parkfed node enroll` first"))
+    }
 }
+
