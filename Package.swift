@@ -118,6 +118,14 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // libFuzzer targets for every decoder that reads from outside (scripts/fuzz); a normal build replays files.
+        .executableTarget(
+            name: "parkfed-fuzz",
+            dependencies: [
+                "ParkFedDomain", "ParkFedCrypto", "ParkFedProtocol", "ParkFedPKI",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(name: "ParkFedDomainTests", dependencies: ["ParkFedDomain", "ParkFedTesting"]),
         .testTarget(name: "ParkFedCryptoTests", dependencies: ["ParkFedCrypto"]),
         .testTarget(name: "ParkFedQRTests", dependencies: ["ParkFedQR", "ParkFedTesting"]),

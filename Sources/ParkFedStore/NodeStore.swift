@@ -174,6 +174,11 @@ public final class NodeStore: Sendable {
         }
     }
 
+    /// The ids of the outbox entries in a state (`accepted`: the hub acknowledged them), in order.
+    public func outboxIDs(state: String) throws -> [String] {
+        try pool.read { db in try String.fetchAll(db, sql: "SELECT id FROM outbox WHERE state = ? ORDER BY seq", arguments: [state]) }
+    }
+
     public func outboxItem(id: String) throws -> OutboxItem? {
         try pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE id = ?", arguments: [id]).map(Self.item) }
     }

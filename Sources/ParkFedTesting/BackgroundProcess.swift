@@ -38,6 +38,18 @@ public final class BackgroundProcess: @unchecked Sendable {
         }
     }
 
+    /// Sends SIGKILL (no chance to clean up, as in a power cut) and waits for the process to be gone.
+    public func kill() async {
+        guard process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Thread {
+                self.process.waitUntilExit()
+                continuation.resume()
+            }.start()
+        }
+    }
+
     public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     /// A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0, read it, close).
