@@ -23,12 +23,15 @@ public final class Hub: Sendable {
     public let passes: PassRules
     /// Keys for real-name data (sealing, encryption at rest, blind index), outside the database.
     public let secrets: HubSecrets
+    /// Per-principal request limits (`rate_limit_per_second`, `rate_limit_burst`).
+    public let rateLimiter: RateLimiter
     let logger: Logger
 
     public init(directory: HubDirectory, logger: Logger = Logger(label: "parkfed.hub")) throws {
         self.directory = directory
         self.logger = logger
         configuration = try HubConfiguration.load(path: directory.configuration)
+        rateLimiter = RateLimiter(perSecond: configuration.rateLimitPerSecond, burst: configuration.rateLimitBurst)
         ca = try FederationCA.load(
             certificatePEM: try SecretFile.read(directory.caCertificate), keyPEM: try SecretFile.read(directory.caKey))
         signingKey = try Ed25519PEM.parsePrivateKey(pem: try SecretFile.read(directory.signingKey))

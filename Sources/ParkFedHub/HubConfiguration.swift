@@ -31,6 +31,13 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
     public var settlementFeeBasisPoints: Int
     /// Local time (`HH:MM`) at which the running hub closes the previous business day by itself (nil: only by hand).
     public var settlementTime: String?
+    /// Requests per second each principal may make on average (token bucket; 0: no limit). A park's gates, windows
+    /// and card readers share its limit; one noisy principal cannot starve the others.
+    public var rateLimitPerSecond: Int
+    /// Requests a principal may make at once above its rate.
+    public var rateLimitBurst: Int
+    /// Seconds an idle connection (no request in flight) stays open.
+    public var idleTimeoutSeconds: Int
 
     public init(
         federation: String = "ParkFederation",
@@ -45,8 +52,14 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         timeZone: String = "Asia/Shanghai",
         currency: String = "CNY",
         settlementFeeBasisPoints: Int = 0,
-        settlementTime: String? = "02:00"
+        settlementTime: String? = "02:00",
+        rateLimitPerSecond: Int = 2_000,
+        rateLimitBurst: Int = 4_000,
+        idleTimeoutSeconds: Int = 120
     ) {
+        self.rateLimitPerSecond = rateLimitPerSecond
+        self.rateLimitBurst = rateLimitBurst
+        self.idleTimeoutSeconds = idleTimeoutSeconds
         self.timeZone = timeZone
         self.currency = currency
         self.settlementFeeBasisPoints = settlementFeeBasisPoints
@@ -78,6 +91,9 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         currency = try container.decodeIfPresent(String.self, forKey: .currency) ?? defaults.currency
         settlementFeeBasisPoints = try container.decodeIfPresent(Int.self, forKey: .settlementFeeBasisPoints) ?? defaults.settlementFeeBasisPoints
         settlementTime = container.contains(.settlementTime) ? try container.decodeIfPresent(String.self, forKey: .settlementTime) : defaults.settlementTime
+        rateLimitPerSecond = try container.decodeIfPresent(Int.self, forKey: .rateLimitPerSecond) ?? defaults.rateLimitPerSecond
+        rateLimitBurst = try container.decodeIfPresent(Int.self, forKey: .rateLimitBurst) ?? defaults.rateLimitBurst
+        idleTimeoutSeconds = try container.decodeIfPresent(Int.self, forKey: .idleTimeoutSeconds) ?? defaults.idleTimeoutSeconds
     }
 
     enum CodingKeys: String, CodingKey {
@@ -94,6 +110,9 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         case currency
         case settlementFeeBasisPoints = "settlement_fee_bps"
         case settlementTime = "settlement_time"
+        case rateLimitPerSecond = "rate_limit_per_second"
+        case rateLimitBurst = "rate_limit_burst"
+        case idleTimeoutSeconds = "idle_timeout_seconds"
     }
 
     public func validate() throws(HubError) {
@@ -125,6 +144,10 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         if let settlementTime, Self.minutes(settlementTime) == nil {
             throw HubError(.invalidConfiguration, "settlement_time must be HH:MM (00:00-23:59)")
         }
+        guard (0...1_000_000).contains(rateLimitPerSecond), (1...1_000_000).contains(rateLimitBurst) else {
+            throw HubError(.invalidConfiguration, "rate_limit_per_second is 0-1000000 (0: none) and rate_limit_burst 1-1000000")
+        }
+        guard (1...86_400).contains(idleTimeoutSeconds) else { throw HubError(.invalidConfiguration, "idle_timeout_seconds is 1-86400") }
         guard !hubDNSNames.isEmpty || !hubIPAddresses.isEmpty else {
             throw HubError(.invalidConfiguration, "the hub certificate needs at least one DNS name or IP address")
         }

@@ -30,6 +30,11 @@ public final class HubMetrics: Sendable {
                              labels: [("outcome", outcome)]).increment()
     }
 
+    func rateLimited(principal: String) {
+        registry.makeCounter(descriptor: Self.descriptor("rate_limited", "total", "Requests refused with 429 because a principal was over its rate limit"),
+                             labels: [("principal", principal)]).increment()
+    }
+
     func authenticationRefused(code: String) {
         registry.makeCounter(descriptor: Self.descriptor("authentication_refusals", "total", "Requests refused by client-certificate checks"),
                              labels: [("code", code)]).increment()

@@ -60,6 +60,7 @@ public enum HubServer {
         }
 
         let authenticated = router.group().add(middleware: AuthenticationMiddleware(hub: hub))
+            .add(middleware: RateLimitMiddleware(limiter: hub.rateLimiter, metrics: hub.metrics))
         authenticated.get("/metrics") { _, context -> Response in
             // Counts across every park: for the operator and clearing staff, not for parks.
             guard let principal = context.peer?.principal, principal.role == .clearing || principal.role == .hub else {
@@ -340,7 +341,11 @@ public enum HubServer {
     ) throws -> some ApplicationProtocol {
         Application(
             router: router(hub: hub),
-            server: try .http2Upgrade(tlsConfiguration: tlsConfiguration(directory: hub.directory)),
+            server: try .http2Upgrade(
+                tlsConfiguration: tlsConfiguration(directory: hub.directory),
+                configuration: .init(
+                    idleTimeout: .seconds(hub.configuration.idleTimeoutSeconds), gracefulCloseTimeout: .seconds(10),
+                    streamConfiguration: .init(idleTimeout: .seconds(Int64(hub.configuration.idleTimeoutSeconds))))),
             configuration: .init(address: .hostname(host, port: port), serverName: "parkfed-hub"),
             onServerRunning: onServerRunning,
             logger: logger)

@@ -1,0 +1,89 @@
+import Foundation
+import ParkFedDomain
+import ParkFedHub
+import ParkFedNode
+import ParkFedProtocol
+import ParkFedTesting
+import Testing
+
+/// Attacks and abuse from outside, over the real listener: replays, floods, plain HTTP, malformed HTTP/2, idle and
+/// many connections. Each must be refused clearly and leave the hub serving and its state unchanged.
+@Suite struct AttackTests {
+    static func abuse(_ mode: String, port: Int, _ count: Int? = nil) async throws -> String {
+        let result = try await ExternalTool.run("python3", [Verifiers.path("tls_abuse.py"), mode, "127.0.0.1", "\(port)"] + (count.map { ["\($0)"] } ?? []))
+        return result.stdout + result.stderr
+    }
+
+    @Test func aPrincipalOverItsRateLimitGets429WithRetryAfterAndOthersAreUnaffected() async throws {
+        let federation = try await TestFederation.start(configuration: HubConfiguration(federation: "Limits", rateLimitPerSecond: 1, rateLimitBurst: 3))
+        defer { Task { await federation.stop() } }
+        let agents = try await federation.enrollParks(["P001", "P002"])
+        let p1 = (agents[0].directory.tlsCertificate, agents[0].directory.tlsKey), p2 = (agents[1].directory.tlsCertificate, agents[1].directory.tlsKey)
+        // Enrollment itself used a request or two of each park's bucket; drain P001's.
+        var statuses: [Int] = []
+        for _ in 0..<6 { statuses.append(try await federation.curl("/v1/whoami", certificate: p1).httpStatus) }
+        #expect(statuses.contains(429) && statuses.last == 429, "\(statuses)")
+        let refused = try await federation.curl("/v1/whoami", certificate: p1, extra: ["-D", "-"])
+        #expect(refused.body.lowercased().contains("retry-after: ") && refused.body.contains("rate_limited"), "\(refused.body)")
+        #expect(try await federation.curl("/v1/whoami", certificate: p2).httpStatus == 200)
+        #expect(federation.hub.metrics.exposition().contains(#"parkfed_hub_rate_limited_total{principal="park:P001"}"#))
+        // The bucket refills.
+        try await Task.sleep(for: .milliseconds(1100))
+        #expect(try await federation.curl("/v1/whoami", certificate: p1).httpStatus == 200)
+    }
+
+    @Test func aReplayedGateEntryIsAnsweredAgainButCountedOnce() async throws {
+        let federation = try await TestFederation.start()
+        defer { Task { await federation.stop() } }
+        let agents = try await federation.enrollParks(["P001", "P003"])  // JIANGNAN-3P: one entry at P003
+        let sale = try agents[0].sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window",
+                                                         holder: HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X")))
+        let first = try await agents[1].scan(GateScanRequest(code: sale.code, gate: "G1"))
+        #expect(first.decision == .allow && first.mode == .online)
+        let entryID = try #require(first.entryID)
+        let entry = try #require(try agents[1].store.outboxItem(id: entryID))
+        // The same signed entry sent again, twice: answered, never counted again.
+        for _ in 0..<2 {
+            let replay = try await agents[1].hub.send(.POST, "/v1/passes/entries", body: try StrictJSON.encoder.encode(RedeemRequest(assertion: entry.jws)))
+            #expect(replay.status == 200, "\(String(decoding: replay.body, as: UTF8.self))")
+        }
+        #expect(try federation.hub.store.pass(sale.passID)?.entries[agents[1].park] == 1)
+        // The same entry sent by another park is refused as not its own.
+        let stolen = try await agents[0].hub.send(.POST, "/v1/passes/entries", body: try StrictJSON.encoder.encode(RedeemRequest(assertion: entry.jws)))
+        #expect(stolen.status == 422 && String(decoding: stolen.body, as: UTF8.self).contains("issuer_mismatch"))
+        // A second scan of the same pass at the same park is a new entry: refused, the one entry at P003 stays one.
+        #expect(try await agents[1].scan(GateScanRequest(code: sale.code, gate: "G2")).reason == "already_used")
+        #expect(try federation.hub.store.pass(sale.passID)?.entries[agents[1].park] == 1)
+    }
+
+    @Test func plainHTTPMalformedHTTP2IdleAndManyConnectionsAreRefusedAndTheHubKeepsServing() async throws {
+        let federation = try await TestFederation.start(configuration: HubConfiguration(federation: "Abuse", idleTimeoutSeconds: 2))
+        defer { Task { await federation.stop() } }
+        let agent = try await federation.enroll("P001")
+        defer { Task { await agent.shutdown() } }
+        let park = (agent.directory.tlsCertificate, agent.directory.tlsKey)
+        let port = federation.hubPort
+        // Downgrade: plain HTTP to the TLS port gets no HTTP answer; curl's http:// fails; the node agent refuses
+        // an http:// hub outright.
+        let plain = try await Self.abuse("plain", port: port)
+        #expect(plain.contains("http=False"))
+        #expect(!(try await ExternalTool.run("curl", ["-sS", "--max-time", "3", "http://127.0.0.1:\(port)/v1/whoami"])).stdout.contains("principal"))
+        let downgraded = NodeDirectory(federation.directory.file("downgraded"))
+        await #expect(throws: (any Error).self) {
+            try await NodeEnrollment.enroll(directory: downgraded, hubURL: "http://127.0.0.1:\(port)", park: try ParkID("P009"),
+                                            token: "pfe_x", caFile: federation.caFile)
+        }
+        // Malformed HTTP/2 frames end that connection only.
+        let malformed = try await Self.abuse("malformed-h2", port: port)
+        #expect(malformed.contains("goaway=True"), "\(malformed)")
+        #expect(try await federation.curl("/v1/whoami", certificate: park).httpStatus == 200)
+        // An idle connection is closed after idle_timeout_seconds (2 here).
+        let idle = try await Self.abuse("idle", port: port)
+        #expect(idle.contains("closed after"), "\(idle)")
+        // Many connections at once: the hub still answers.
+        let many = try await Self.abuse("many", port: port, 300)
+        #expect(many.contains("300 connections open"), "\(many)")
+        #expect(try await federation.curl("/v1/whoami", certificate: park).httpStatus == 200)
+        #expect(try federation.hub.store.logSize() == 0)
+    }
+}
