@@ -251,6 +251,10 @@ extension NodeAgent {
 
     func hubDown(now: Date) { hubDownSince.value = now }
 
+    /// Treats the hub as unreachable from now until a call to it succeeds: gates go straight to their offline path
+    /// instead of first waiting for the hub (a known outage, or a simulation that carries the hub's traffic itself).
+    public func assumeHubDown(now: Date = Date()) { hubDown(now: now) }
+
     // MARK: Refund and transfer
 
     /// Refunds a pass sold here: the hub says what is due (unused allocations), and the signed `pass.refunded`
