@@ -16,6 +16,8 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let cardConflict = Code(rawValue: "card_conflict")
         public static let memberConflict = Code(rawValue: "member_conflict")
         public static let settlementConflict = Code(rawValue: "settlement_conflict")
+        public static let invalidState = Code(rawValue: "invalid_state")
+        public static let backupInvalid = Code(rawValue: "backup_invalid")
     }
 
     public let code: Code

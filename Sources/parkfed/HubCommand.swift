@@ -13,7 +13,7 @@ struct HubCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hub",
         abstract: "Run and administer the federation hub.",
-        subcommands: [Init.self, Serve.self, EnrollToken.self, IssueCert.self, Revoke.self, VerifyLog.self, ImportPartners.self, RegulatorQueries.self])
+        subcommands: [Init.self, Serve.self, EnrollToken.self, IssueCert.self, Revoke.self, VerifyLog.self, ImportPartners.self, RegulatorQueries.self, Backup.self, Restore.self])
 
     struct DataOption: ParsableArguments {
         @Option(name: .customLong("data"), help: "The hub's data directory (hub.json, keys, hub.sqlite). Default: $PARKFED_HUB_DATA.")
@@ -217,6 +217,33 @@ struct HubCommand: AsyncParsableCommand {
                 [formatter.string(from: $0.at), $0.principal, String($0.records), $0.logIndex.map(String.init) ?? "-", $0.query]
             }))
             print("\(queries.count) quer\(queries.count == 1 ? "y" : "ies")")
+        }
+    }
+
+    struct Backup: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Take a consistent online copy of the hub's data directory (SQLite backup API) while it serves.",
+            discussion: "The copy holds the database as of one moment, the configuration and every key (0600); keep it as safe as the hub itself.")
+        @OptionGroup var data: DataOption
+        @Option(help: "A new directory for the backup.") var out: String
+
+        func run() throws {
+            let hub = try Hub(directory: HubDirectory(data.data), logger: CLILogging.quiet)
+            let size = try hub.backup(to: out)
+            print("backup of \(data.data) in \(out): log of at least \(size) entries, database, configuration and keys")
+        }
+    }
+
+    struct Restore: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check a backup (SQLite integrity, the whole log against its signed checkpoints) and install it as a new data directory.",
+            discussion: "Nothing is installed when a check fails; serve the restored directory with `parkfed hub serve --data`.")
+        @Option(help: "The backup directory.") var from: String
+        @Option(help: "A new data directory to restore into.") var data: String
+
+        func run() throws {
+            let report = try Hub.restore(from: from, to: data, logger: CLILogging.quiet)
+            print("restored \(from) into \(data): integrity OK, log OK (\(report.entries) entries, \(report.checkpoints) checkpoints verified)")
         }
     }
 }

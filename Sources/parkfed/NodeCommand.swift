@@ -8,7 +8,7 @@ import ParkFedStore
 
 struct NodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "node", abstract: "Enroll and run a park's node agent.", subcommands: [Enroll.self, Serve.self, Status.self, Device.self, Capacity.self])
+        commandName: "node", abstract: "Enroll and run a park's node agent.", subcommands: [Enroll.self, Serve.self, Status.self, Device.self, Capacity.self, Backup.self, Restore.self])
 
     struct Enroll: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -159,4 +159,34 @@ struct NodeCommand: AsyncParsableCommand {
             print("capacity of \(configuration.park): \(daily) a day, \(hourly) an hour (takes effect when the node agent starts)")
         }
     }
+
+    struct Backup: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Take a consistent online copy of the node's data directory (SQLite backup API: outbox, sales, gate entries, devices) while it serves.")
+        @Option(help: "The node agent's data directory.") var data: String
+        @Option(help: "A new directory for the backup.") var out: String
+
+        func run() async throws {
+            let agent = try NodeAgent(directory: NodeDirectory(data), logger: CLILogging.quiet)
+            do { try agent.backup(to: out) } catch {
+                await agent.shutdown()
+                throw error
+            }
+            await agent.shutdown()
+            print("backup of \(data) in \(out)")
+        }
+    }
+
+    struct Restore: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check a node backup (SQLite integrity, configuration, outbox) and install it as a new data directory.")
+        @Option(help: "The backup directory.") var from: String
+        @Option(help: "A new data directory to restore into.") var data: String
+
+        func run() throws {
+            let counts = try NodeAgent.restore(from: from, to: data)
+            print("restored \(from) into \(data): integrity OK; outbox \(counts["pending"] ?? 0) pending, \(counts["accepted"] ?? 0) accepted")
+        }
+    }
 }
+

@@ -1,0 +1,32 @@
+import Foundation
+import Logging
+import ParkFedStore
+
+/// `parkfed hub backup` and `restore`: a consistent online copy of a serving hub, and a restore that installs a copy
+/// only after its database passes SQLite's integrity check and its whole log verifies against its signed checkpoints.
+extension Hub {
+    /// Backs the hub's data directory up into `target` (a new directory) while it keeps serving. Returns the log size
+    /// the copy holds at least (appends after the snapshot are not in it).
+    @discardableResult
+    public func backup(to target: String) throws -> UInt64 {
+        let size = log.size
+        try DirectoryBackup.copy(directory: directory.path, database: directory.database, to: target) { try store.backup(to: $0) }
+        logger.notice("backup written", metadata: ["target": "\(target)", "log_size_at_start": "\(size)"])
+        return size
+    }
+
+    /// Restores a backup into a new data directory, refusing one whose database is damaged or whose log does not
+    /// verify. Returns the log verification report of the restored copy.
+    @discardableResult
+    public static func restore(from backup: String, to target: String, logger: Logger = Logger(label: "parkfed.restore")) throws -> LogVerifier.Report {
+        var report = LogVerifier.Report()
+        try DirectoryBackup.restore(from: backup, database: "hub.sqlite", to: target) { staging in
+            let hub = try Hub(directory: HubDirectory(staging), logger: logger)
+            report = try LogVerifier(hub: hub).verify()
+            guard report.ok else {
+                throw StoreError(.backupInvalid, "the backup's log does not verify: \(report.problems.prefix(3).joined(separator: "; "))")
+            }
+        }
+        return report
+    }
+}
