@@ -29,7 +29,7 @@ public enum MemberCode {
     /// The member id a code names, before its check.
     public static func memberID(of text: String) -> String? {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4, parts[0] == "M1" else { return nil }
+        guard parts.count == 4, parts[0] == "M1", (1...64).contains(parts[1].utf8.count) else { return nil }
         return String(parts[1])
     }
 

@@ -154,6 +154,7 @@ extension NodeAgent {
 
     func decide(_ request: GateScanRequest, now: Date) async throws -> GateDecision {
         do { try Check.identifier(request.gate, "gate") } catch { throw Self.problem(400, "invalid_body", "Invalid gate", error.message) }
+        if let emergency = try emergencyDecision(request, now: now) { return emergency }
         let (code, product): (PassCode, ComboProduct)
         switch verifyCode(request.code) {
         case .failure(let refusal): return deny(refusal, code: nil, mode: .offline)

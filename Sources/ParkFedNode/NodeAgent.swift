@@ -33,6 +33,9 @@ public final class NodeAgent: Sendable {
     let products = LockedBox<[String: ComboProduct]>([:])
     /// When the hub was last found unreachable by a gate call (gates then decide offline for a few seconds).
     let hubDownSince = LockedBox<Date?>(nil)
+    /// The park's gate mode (normal, fast-check, evacuation), from the last logged change.
+    let gateMode = LockedBox(GateMode.normal)
+    let gateModeCheckedAt = LockedBox<ContinuousClock.Instant?>(nil)
     /// Local days and hours for validity and capacity.
     public let calendar: BusinessCalendar
     /// The park's secret for keyed digests of holders' ID numbers.
@@ -71,6 +74,7 @@ public final class NodeAgent: Sendable {
         }
         holderKey = key
         loadKeptProducts()
+        if let last = try store.modeChanges(limit: 1).first, let mode = GateMode(rawValue: last.mode) { gateMode.value = mode }
     }
 
     public var hub: HubClient { client.value }
@@ -202,8 +206,12 @@ public final class NodeAgent: Sendable {
         /// The latest alarms (newest first): rejected assertions, failed log checks.
         public var alarms: [NodeStore.Alarm]
         public var alarmCount: Int
+        /// The gate mode and its latest changes (who, why, when).
+        public var mode: GateMode
+        public var modeChanges: [NodeStore.ModeChange]
         enum CodingKeys: String, CodingKey {
-            case park, hub, certificate, outbox, alarms
+            case park, hub, certificate, outbox, alarms, mode
+            case modeChanges = "mode_changes"
             case signingKid = "signing_kid"
             case trustList = "trust_list"
             case alarmCount = "alarm_count"
@@ -222,7 +230,8 @@ public final class NodeAgent: Sendable {
             hub: .init(url: configuration.hubURL, reachable: contact.reachable, lastContact: contact.lastContact, lastError: contact.lastError),
             trustList: trustList.status(now: now),
             certificate: .init(serial: configuration.certificateSerial, notAfter: configuration.certificateNotAfter, renewalDue: configuration.renewalDue),
-            outbox: outbox, alarms: (try? store.alarms(limit: 10)) ?? [], alarmCount: (try? store.alarmCount()) ?? 0)
+            outbox: outbox, alarms: (try? store.alarms(limit: 10)) ?? [], alarmCount: (try? store.alarmCount()) ?? 0,
+            mode: currentMode(), modeChanges: (try? store.modeChanges(limit: 5)) ?? [])
     }
 }
 

@@ -22,6 +22,11 @@ enum NodeMetrics {
         gauge("outbox_rejected", "Assertions the hub rejected", Double(status.outbox.rejected))
         gauge("outbox_unverified", "Accepted assertions whose log inclusion is not verified yet", Double(status.outbox.accepted - status.outbox.verified))
         gauge("alarms", "Alarms raised (rejected assertions, failed log checks); any increase needs a person", Double(status.alarmCount))
+        lines.append("# HELP parkfed_node_gate_mode 1 for the park's current gate mode (normal, fast_check, evacuation)")
+        lines.append("# TYPE parkfed_node_gate_mode gauge")
+        for mode in GateMode.allCases {
+            lines.append("parkfed_node_gate_mode{park=\"\(status.park)\",mode=\"\(mode.rawValue)\"} \(mode == status.mode ? 1 : 0)")
+        }
         let snapshot = counters.snapshot()
         lines.append("# HELP parkfed_node_gate_decisions_total Gate decisions by outcome (allow or the refusal reason) and mode (online or offline)")
         lines.append("# TYPE parkfed_node_gate_decisions_total counter")

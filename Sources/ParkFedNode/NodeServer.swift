@@ -75,6 +75,12 @@ public enum NodeServer {
             let body = try await request.decodeStrict(MemberRecognitionRequest.self, limit: 4096)
             return try JSONResponse.make(try await agent.recognizeMember(body))
         }
+        router.put("/v1/mode") { request, _ -> Response in
+            let device = try agent.device(authorization: request.headers[.authorization], roles: [.operator])
+            let body = try await request.decodeStrict(GateModeRequest.self, limit: 4096)
+            try agent.setMode(body.mode, by: "device:\(device.name)", reason: body.reason)
+            return try JSONResponse.make(agent.status())
+        }
         router.post("/v1/gate/scans") { request, _ -> Response in
             _ = try agent.device(authorization: request.headers[.authorization], roles: [.gate])
             let body = try await request.decodeStrict(GateScanRequest.self, limit: 16 * 1024)

@@ -52,6 +52,7 @@ public final class NodeStore: Sendable {
                 """)
         }
         registerPassMigrations(&migrator)
+        registerModeMigrations(&migrator)
         return migrator
     }
 

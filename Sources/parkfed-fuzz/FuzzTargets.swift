@@ -110,7 +110,25 @@ public func fuzzOneInput(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     return 0
 }
 
-#if !FUZZING
+#if FUZZING
+/// SwiftPM links an executable's entry point as `<module>_main`; under libFuzzer that entry point hands over to
+/// libFuzzer's driver with our callback.
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+) -> CInt
+
+@_cdecl("parkfed_fuzz_main")
+func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var count = argc
+    var arguments = argv
+    return LLVMFuzzerRunDriver(&count, &arguments) { data, size in
+        guard let data else { return fuzzOneInput(UnsafeRawPointer(bitPattern: 1)!, 0) }
+        return fuzzOneInput(UnsafeRawPointer(data), size)
+    }
+}
+#else
 /// Without libFuzzer (a normal build): replays files through a target, e.g. a crash a fuzzer found, or the seed
 /// corpus: `parkfed-fuzz <target> <file>...`.
 @main

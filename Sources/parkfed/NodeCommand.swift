@@ -4,11 +4,12 @@ import Hummingbird
 import Logging
 import ParkFedDomain
 import ParkFedNode
+import ParkFedProtocol
 import ParkFedStore
 
 struct NodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "node", abstract: "Enroll and run a park's node agent.", subcommands: [Enroll.self, Serve.self, Status.self, Device.self, Capacity.self, Backup.self, Restore.self])
+        commandName: "node", abstract: "Enroll and run a park's node agent.", subcommands: [Enroll.self, Serve.self, Status.self, Device.self, Capacity.self, Mode.self, Backup.self, Restore.self])
 
     struct Enroll: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -186,6 +187,37 @@ struct NodeCommand: AsyncParsableCommand {
         func run() throws {
             let counts = try NodeAgent.restore(from: from, to: data)
             print("restored \(from) into \(data): integrity OK; outbox \(counts["pending"] ?? 0) pending, \(counts["accepted"] ?? 0) accepted")
+        }
+    }
+
+    struct Mode: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show or switch the park's gate mode: normal, fast_check (signature and validity only, reconciled later) or evacuation (all gates open, nothing counted).",
+            discussion: "Every change is logged with who and why; a running node agent picks it up within a second. Operator devices can do the same with PUT /v1/mode.")
+        @Option(help: "The node agent's data directory.") var data: String
+        @Option(help: "The mode to switch to (normal, fast_check, evacuation); without it, show the mode and its recent changes.") var set: String?
+        @Option(help: "Why (logged).") var reason: String?
+        @Option(help: "Who is switching (logged).") var by: String = "operator"
+
+        func validate() throws {
+            if let set {
+                guard GateMode(rawValue: set) != nil else { throw ValidationError("--set is normal, fast_check or evacuation") }
+                guard reason != nil else { throw ValidationError("--reason is required when switching modes") }
+            }
+        }
+
+        func run() async throws {
+            let agent = try NodeAgent(directory: NodeDirectory(data), logger: CLILogging.quiet)
+            defer { Task { await agent.shutdown() } }
+            if let set, let mode = GateMode(rawValue: set) {
+                try agent.setMode(mode, by: "cli:\(by)", reason: reason ?? "")
+            }
+            let status = agent.status()
+            print("mode: \(status.mode.rawValue)")
+            for change in status.modeChanges {
+                print("  \(ISO8601DateFormatter().string(from: change.at))  \(change.mode)  by \(change.by): \(change.reason)")
+            }
+            await agent.shutdown()
         }
     }
 }

@@ -40,4 +40,12 @@ import Testing
         #expect(index != ring.blindIndex("430102199003071234", purpose: "phone"))
         #expect(index != other.blindIndex("430102199003071234", purpose: "id_number"))
     }
+
+    /// Found by `scripts/fuzz member-code`: a code with an empty member id named "" as its member.
+    @Test func aMemberCodeWithAnEmptyOrOverlongMemberIDNamesNoOne() {
+        #expect(MemberCode.memberID(of: "M1..2x.abc") == nil)
+        #expect(MemberCode.memberID(of: "M1.\(String(repeating: "a", count: 65)).1.abc") == nil)
+        #expect(MemberCode.memberID(of: "M1.M-1.1.abc") == "M-1")
+    }
 }
+

@@ -16,7 +16,9 @@ public struct GateDecision: Codable, Sendable, Hashable {
     public enum Decision: String, Codable, Sendable { case allow, deny }
     /// How the entry was decided: with the hub's answer (`online`) or on the node's own state alone (`offline`: the
     /// hub was unreachable, or local facts already refused).
-    public enum Mode: String, Codable, Sendable { case online, offline }
+    /// How the gate decided: with the hub, on local state, in fast-check (signature and validity only, counted
+    /// later), or in evacuation (open, nothing checked or counted).
+    public enum Mode: String, Codable, Sendable { case online, offline, fastCheck = "fast_check", evacuation }
     public var decision: Decision
     public var reason: String?
     public var message: String
@@ -168,3 +170,23 @@ public struct PassTransferOrder: Codable, Sendable {
         case resalePriceMinor = "resale_price_minor"
     }
 }
+
+/// A park's gate mode. `fastCheck`: peak hours; gates check the signature and validity only, record every entry and
+/// reconcile later (the hub reports entries it would have refused as conflicts). `evacuation`: every gate opens,
+/// nothing is checked and entries stop being counted.
+public enum GateMode: String, Codable, Sendable, CaseIterable {
+    case normal
+    case fastCheck = "fast_check"
+    case evacuation
+}
+
+/// `PUT /v1/mode` (node; operator devices): switch the park's gate mode, with a reason that is logged.
+public struct GateModeRequest: Codable, Sendable {
+    public var mode: GateMode
+    public var reason: String
+    public init(mode: GateMode, reason: String) {
+        self.mode = mode
+        self.reason = reason
+    }
+}
+

@@ -1,0 +1,68 @@
+import Foundation
+import ParkFedCrypto
+import ParkFedDomain
+import ParkFedProtocol
+import ParkFedStore
+
+/// Emergency gate modes: fast-check for peak hours (signature and validity only; every entry recorded and sent to
+/// the hub, which reports the ones it would have refused as conflicts) and evacuation (every gate open, nothing
+/// checked or counted). Switched by an operator device or the park operator's command, each change logged with who
+/// and why; the current mode is in the status and the metrics and survives restarts.
+extension NodeAgent {
+    public var mode: GateMode { gateMode.value }
+
+    /// The mode as the store has it, re-read at most once a second, so that a change made by the operator's command
+    /// (another process) reaches the running gates within a second.
+    func currentMode(now: ContinuousClock.Instant = .now) -> GateMode {
+        if let checked = gateModeCheckedAt.value, now - checked < .seconds(1) { return gateMode.value }
+        gateModeCheckedAt.value = now
+        if let last = try? store.modeChanges(limit: 1).first, let mode = GateMode(rawValue: last.mode) { gateMode.value = mode }
+        return gateMode.value
+    }
+
+    /// Switches the park's gate mode and logs the change (who, why, when).
+    public func setMode(_ mode: GateMode, by: String, reason: String, now: Date = Date()) throws {
+        do { try Check.text(reason, "reason", max: 200) } catch { throw Self.problem(400, "invalid_body", "A reason is required", error.message) }
+        try store.recordModeChange(mode: mode.rawValue, by: by, reason: reason, now: now)
+        let previous = gateMode.value
+        gateMode.value = mode
+        logger.notice("gate mode changed", metadata: ["from": "\(previous.rawValue)", "to": "\(mode.rawValue)", "by": "\(by)", "reason": "\(reason)"])
+    }
+
+    /// The decision in an emergency mode, or nil in normal mode.
+    func emergencyDecision(_ request: GateScanRequest, now: Date) throws -> GateDecision? {
+        switch currentMode() {
+        case .normal:
+            return nil
+        case .evacuation:
+            return GateDecision(decision: .allow, message: "Evacuation: gates are open. Please proceed calmly.", mode: .evacuation)
+        case .fastCheck:
+            return try fastCheck(request, now: now)
+        }
+    }
+
+    /// Signature, trust list, product and the pass's dates only; the entry is recorded and goes to the hub as an
+    /// offline entry, where one the hub would have refused is kept as a conflict.
+    func fastCheck(_ request: GateScanRequest, now: Date) throws -> GateDecision {
+        let (code, product): (PassCode, ComboProduct)
+        switch verifyCode(request.code) {
+        case .failure(let refusal): return deny(refusal, code: nil, mode: .fastCheck)
+        case .success(let verified): (code, product) = verified
+        }
+        let day = calendar.day(of: now), hour = calendar.hour(of: now)
+        var lastDay = code.validUntil
+        if case .fromFirstUse(let days, _) = product.validity { lastDay = code.validUntil.adding(days: days - 1) }
+        if day < code.validFrom { return deny(.notYetValid, code: code, mode: .fastCheck) }
+        if day > lastDay { return deny(.expired, code: code, mode: .fastCheck) }
+        guard product.member(park) != nil else { return deny(.notValidHere, code: code, mode: .fastCheck) }
+        let entryID = UUIDv7.make(now: now)
+        let redeemed = PassRedeemed(passID: code.passID, issuerPark: code.issuer, gate: request.gate, enteredAt: now, offline: true, code: code.text)
+        let (_, jws) = try Assertions.sign(.passRedeemed(redeemed), park: park, key: signingKey, now: now, id: entryID)
+        _ = try store.reserveEntry(passID: code.passID, day: day, hour: hour, offlineType: AssertionType.passRedeemed.rawValue) { _ -> Result<GateEntryRecord, PassRefusal> in
+            .success(GateEntryRecord(entryID: entryID, passID: code.passID, gate: request.gate, day: day, hour: hour, enteredAt: now, jws: jws.compact))
+        }
+        outboxWakeUp.signal()
+        return GateDecision(decision: .allow, message: "Welcome, \(code.payload.name) (fast check).", passID: code.passID, product: product.id,
+                            holderNameMasked: code.payload.name, mode: .fastCheck, entryID: entryID)
+    }
+}
