@@ -91,7 +91,7 @@ public final class PassRules: Sendable {
         case .passTransferred(let data):
             guard let record = try? store.pass(data.passID), let product = product(record.product) else { return nil }
             return .transfer(passID: data.passID, issuer: payload.park, generation: data.generation, resalePriceMinor: data.resalePriceMinor,
-                             feeMinor: data.feeMinor, product: product, holder: protect(data.newHolder), mode: mode)
+                             feeMinor: data.feeMinor, product: product, holder: protect(data.newHolder), reissue: data.reissue == true, mode: mode)
         case .cardSpent(let data):
             return .linkObligation(reason: "card_spend", toPark: payload.park, reference: "capture:\(data.requestID)")
         default:

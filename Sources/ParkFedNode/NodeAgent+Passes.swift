@@ -322,6 +322,39 @@ extension NodeAgent {
                                 generation: generation)
     }
 
+    /// Re-issues a lost ticket to its real-name holder, who shows the document the pass was sold (or last
+    /// transferred) to: a new code of the next generation with the remaining entries; the hub revokes the old code
+    /// at once (gates learn it from the revocation list) and checks the holder again on its side.
+    public func reissuePass(_ passID: String, holder input: HolderInput, now: Date = Date()) async throws -> PassSaleResponse {
+        guard var sold = try store.soldPass(passID) else { throw Self.problem(404, "unknown_pass", "Unknown pass", "no pass \(passID) was sold at \(park)") }
+        guard let product = product(sold.product) else { throw Self.problem(409, "unknown_product", "Unknown product") }
+        guard sold.state != "refunded" else { throw Self.problem(409, "already_refunded", "Already refunded") }
+        let document = try Self.holder(input)
+        let name = input.name.trimmingCharacters(in: .whitespaces)
+        let reference = try holderRef(document, name: name, nameMasked: sold.holderMasked)
+        guard reference.idDigest == sold.idDigest, document.kind.rawValue == sold.idType else {
+            throw Self.problem(403, "holder_mismatch", "Not the pass's holder", "a lost ticket is re-issued only to the holder's own document")
+        }
+        try await deliverBeforeChange()
+        let view = try await hubPass(passID)
+        let generation = view.generation + 1
+        let code = try PassCode.make(.init(issuer: park, passID: passID, product: product.id, validFrom: sold.validFrom, validUntil: sold.validUntil,
+                                           generation: generation, name: sold.holderMasked), key: signingKey)
+        let reissued = PassTransferred(passID: passID, newHolder: reference, generation: generation, resalePriceMinor: 0, feeMinor: 0,
+                                       currency: product.price.currency.code, reissue: true)
+        let (payload, jws) = try Assertions.sign(.passTransferred(reissued), park: park, key: signingKey, now: now)
+        if case .failure(let error) = await submitChange(passID, "transfer", jws.compact) { throw Self.changeProblem(error) }
+        sold.generation = generation
+        sold.code = code.text
+        let index = try await logIndex(of: jws.compact)
+        try store.recordPassChange(sold, knowledge: PassKnowledge(minimumGeneration: generation), assertion: (payload.id, payload.type.rawValue, jws.compact),
+                                   logIndex: index, now: now)
+        logger.notice("pass re-issued", metadata: ["pass": "\(passID)", "generation": "\(generation)"])
+        return PassSaleResponse(passID: passID, code: code.text, qrVersion: try QRCode(text: code.text).version, product: product.id,
+                                holderNameMasked: sold.holderMasked, idNumberMasked: sold.idMasked, validFrom: sold.validFrom.description,
+                                validUntil: sold.validUntil.description, priceMinor: 0, currency: product.price.currency.code, generation: generation)
+    }
+
     func submitChange(_ passID: String, _ action: String, _ compact: String) async -> Result<PassView, NodeError> {
         do {
             return .success(try await tracked { (hub: HubClient) async throws(NodeError) in

@@ -64,6 +64,11 @@ public enum NodeServer {
             let body = try await request.decodeStrict(PassTransferOrder.self, limit: 16 * 1024)
             return try JSONResponse.make(try await agent.transferPass(try Self.localPassParameter(context), body))
         }
+        router.post("/v1/sales/:pass/reissue") { request, context -> Response in
+            _ = try agent.device(authorization: request.headers[.authorization], roles: [.window])
+            let body = try await request.decodeStrict(PassReissueOrder.self, limit: 16 * 1024)
+            return try JSONResponse.make(try await agent.reissuePass(try Self.localPassParameter(context), holder: body.holder))
+        }
         router.post("/v1/members") { request, _ -> Response in
             _ = try agent.device(authorization: request.headers[.authorization], roles: [.window])
             let body = try await request.decodeStrict(NodeAgent.MemberEnrollment.self, limit: 16 * 1024)

@@ -52,7 +52,7 @@ public enum AssertionEffect: Sendable, Hashable {
     case entry(park: ParkID, enteredAt: Date, day: CivilDay, facts: PassCodeFacts?, codeProblem: PassRefusal?, product: ComboProduct?, mode: AssertionEffectMode)
     case refund(passID: String, issuer: ParkID, amountMinor: Int64, product: ComboProduct, mode: AssertionEffectMode)
     case transfer(passID: String, issuer: ParkID, generation: Int, resalePriceMinor: Int64, feeMinor: Int64, product: ComboProduct,
-                  holder: ProtectedHolder?, mode: AssertionEffectMode)
+                  holder: ProtectedHolder?, reissue: Bool, mode: AssertionEffectMode)
     /// A park's signed claim of an obligation the hub already recorded (a card spend it authorised): the
     /// obligation now names the assertion it came from.
     case linkObligation(reason: String, toPark: ParkID, reference: String)
@@ -319,11 +319,23 @@ extension HubStore {
                 """, arguments: [entryID, reason, park.rawValue, reference])
             return .applied
 
-        case .transfer(let passID, let issuer, let generation, let resale, let fee, let product, let protected, let mode):
+        case .transfer(let passID, let issuer, let generation, let resale, let fee, let product, let protected, let reissue, let mode):
             guard let record = try Self.pass(passID, db), record.issuer == issuer, record.product == product.id else {
                 throw PassDenied("unknown_pass", "no pass \(passID) issued by \(issuer) is known to the hub")
             }
-            if mode == .decide {
+            if mode == .decide, reissue {
+                // A lost ticket re-issued to its holder: no money moves, and the holder must be the current one.
+                guard record.refundedMinor == nil else { throw PassDenied("already_refunded", "pass \(passID) has been refunded") }
+                guard generation == record.generation + 1 else {
+                    throw PassDenied("generation_mismatch", "the next generation of \(passID) is \(record.generation + 1), not \(generation)")
+                }
+                guard resale == 0, fee == 0 else { throw PassDenied("reissue_not_free", "a re-issue has no resale price and no fee") }
+                let current = try String.fetchOne(db, sql: "SELECT id_index FROM pass_holders WHERE pass_id = ? AND generation = ?",
+                                                  arguments: [passID, record.generation])
+                guard let protected, let current, protected.idIndex == current else {
+                    throw PassDenied("holder_mismatch", "a re-issue goes only to the pass's current real-name holder")
+                }
+            } else if mode == .decide {
                 guard product.transfer.allowed else { throw PassDenied("not_transferable", "product \(product.id) does not allow transfers") }
                 guard record.refundedMinor == nil else { throw PassDenied("already_refunded", "pass \(passID) has been refunded") }
                 guard generation == record.generation + 1 else {

@@ -69,3 +69,37 @@ import Testing
         #expect(agent.status().modeChanges.map(\.mode) == ["normal", "evacuation"])
     }
 }
+
+/// Lost tickets: re-issued to the verified real-name holder; the old code stops at once, the new one keeps the
+/// remaining entries.
+@Suite struct ReissueTests {
+    @Test func aLostTicketIsReissuedToItsHolderAndTheOldCodeIsRefused() async throws {
+        let federation = try await TestFederation.start()
+        defer { Task { await federation.stop() } }
+        let agents = try await federation.enrollParks(["P001", "P002", "P003"])
+        let holder = HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X")
+        // LAKE-AND-MUSEUM-2026 does not allow transfers; a re-issue is not a transfer.
+        let pass = try agents[0].sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window", holder: holder))
+        #expect(try await agents[1].scan(GateScanRequest(code: pass.code, gate: "G1")).decision == .allow)  // 1 of 2 at P002 used
+        let lake = try agents[0].sellPass(PassSaleRequest(product: "LAKE-AND-MUSEUM-2026", channel: "window", holder: holder))
+        // Someone else's document is refused, and nothing changes.
+        await #expect(throws: ProblemDetails.self) {
+            try await agents[0].reissuePass(pass.passID, holder: HolderInput(name: "张小三", idType: "resident_id", idNumber: "430102199003071234"))
+        }
+        let reissued = try await agents[0].reissuePass(pass.passID, holder: holder)
+        #expect(reissued.generation == 1 && reissued.code != pass.code && reissued.priceMinor == 0)
+        _ = try await agents[0].reissuePass(lake.passID, holder: holder)
+        // The old code is refused at once by the hub, and by gates once they fetch the revocation list.
+        let old = try await agents[1].scan(GateScanRequest(code: pass.code, gate: "G2"))
+        #expect(old.decision == .deny && old.reason == "revoked")
+        try await agents[2].refreshRevocations()
+        #expect(try await agents[2].scan(GateScanRequest(code: pass.code, gate: "G1")).reason == "revoked")
+        // The new code carries what was left: one more entry at P002, one at P003.
+        let second = try await agents[1].scan(GateScanRequest(code: reissued.code, gate: "G1"))
+        #expect(second.decision == .allow && second.entriesLeft == 0)
+        #expect(try await agents[2].scan(GateScanRequest(code: reissued.code, gate: "G1")).decision == .allow)
+        #expect(try await agents[1].scan(GateScanRequest(code: reissued.code, gate: "G3")).reason == "already_used")
+        // No money moved for the re-issue, and the holder is the same document at the hub.
+        #expect(try federation.hub.passes(heldBy: .residentID, number: "11010519491231002X").filter { $0.passID == pass.passID }.map(\.generation) == [0, 1])
+    }
+}

@@ -147,6 +147,8 @@ import Testing
         try keep("deny", try await p2.scan(scan), schema: "gate-decision")
         // Emergency modes: the request, a fast-check and an evacuation answer, the status naming the mode.
         try keep("mode-request", GateModeRequest(mode: .fastCheck, reason: "peak"), schema: "gate-mode-request")
+        try keep("reissue-order", PassReissueOrder(holder: HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X")),
+                 schema: "pass-reissue-order")
         try p2.setMode(.fastCheck, by: "test", reason: "peak")
         try keep("fast-check", try await p2.scan(scan), schema: "gate-decision")
         try p2.setMode(.evacuation, by: "test", reason: "drill")
@@ -270,7 +272,7 @@ import Testing
                      "/v1/cards/{card}/holds/{request}/capture", "/v1/cards/{card}/holds/{request}/void", "/v1/cards/{card}/holds/{request}/refunds",
                      "/v1/cards/{card}/block", "/v1/products", "/v1/passes/entries", "/v1/passes/revocations", "/v1/passes/conflicts",
                      "/v1/passes/{pass}", "/v1/passes/{pass}/refund", "/v1/passes/{pass}/transfer", "/v1/sales", "/v1/sales/{pass}/qr.svg",
-                     "/v1/sales/{pass}/qr.png", "/v1/sales/{pass}/refund", "/v1/sales/{pass}/transfer", "/v1/gate/scans", "/v1/mode",
+                     "/v1/sales/{pass}/qr.png", "/v1/sales/{pass}/refund", "/v1/sales/{pass}/transfer", "/v1/gate/scans", "/v1/mode", "/v1/sales/{pass}/reissue",
                      "/v1/settlement/batches", "/v1/settlement/batches/{batch}", "/v1/settlement/batches/{batch}/approve",
                      "/v1/settlement/batches/{batch}/payments", "/v1/regulator/holders", "/v1/regulator/traffic", "/v1/regulator/sales",
                      "/v1/members", "/v1/members/{member}", "/v1/members/{member}/links", "/v1/members/recognitions"] {

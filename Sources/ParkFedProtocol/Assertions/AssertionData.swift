@@ -158,8 +158,13 @@ public struct PassTransferred: Codable, Sendable, Hashable {
     public var resalePriceMinor: Int64
     public var feeMinor: Int64
     public var currency: String
+    /// A re-issue to the same verified holder (a lost ticket): no resale, no fee, whatever the product's transfer
+    /// terms; the hub checks that the holder's document is the one of the current generation.
+    public var reissue: Bool?
 
-    public init(passID: String, newHolder: HolderRef, generation: Int, resalePriceMinor: Int64, feeMinor: Int64, currency: String = "CNY") {
+    public init(passID: String, newHolder: HolderRef, generation: Int, resalePriceMinor: Int64, feeMinor: Int64, currency: String = "CNY",
+                reissue: Bool? = nil) {
+        self.reissue = reissue
         self.passID = passID
         self.newHolder = newHolder
         self.generation = generation
@@ -169,7 +174,7 @@ public struct PassTransferred: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case currency, generation
+        case currency, generation, reissue
         case passID = "pass_id"
         case newHolder = "new_holder"
         case resalePriceMinor = "resale_price_minor"

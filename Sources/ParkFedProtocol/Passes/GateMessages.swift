@@ -190,3 +190,10 @@ public struct GateModeRequest: Codable, Sendable {
     }
 }
 
+/// `POST /v1/sales/{pass}/reissue` (node; window devices): a lost ticket re-issued to its holder, who proves it with
+/// the document the pass was sold to. The old code is revoked at once; the new one carries the remaining entries.
+public struct PassReissueOrder: Codable, Sendable {
+    public var holder: HolderInput
+    public init(holder: HolderInput) { self.holder = holder }
+}
+
