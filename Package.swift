@@ -37,7 +37,7 @@ let package = Package(
             ]
         ),
         // What flows over the wire: request and response bodies, the trust list, problem details. Pure Codable.
-        .target(name: "ParkFedProtocol", dependencies: ["ParkFedDomain", "ParkFedCrypto"]),
+        .target(name: "ParkFedProtocol", dependencies: ["ParkFedDomain", "ParkFedCrypto"], resources: [.copy("Catalogs")]),
         // Federation PKI: root CA, CSR checks, certificate issuing, principals from certificates.
         .target(
             name: "ParkFedPKI",

@@ -24,18 +24,19 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     public init() {}
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let language = MessageCatalog.Language(acceptLanguage: request.headers[.acceptLanguage])
         do {
             return try await next(request, context)
         } catch let problem as ProblemDetails {
-            return problem.response()
+            return problem.localized(language).response()
         } catch let error as HTTPError {
             let code = error.status == .notFound ? "not_found" : error.status == .methodNotAllowed ? "method_not_allowed"
                 : error.status == .contentTooLarge ? "body_too_large" : "http_\(error.status.code)"
             return ProblemDetails(status: error.status.code, code: code, title: error.status.reasonPhrase, detail: error.body)
-                .response()
+                .localized(language).response()
         } catch let error as WireError {
             return ProblemDetails(status: 400, code: "invalid_body", title: "Invalid request body", detail: error.message)
-                .response()
+                .localized(language).response()
         } catch {
             context.logger.error("unhandled error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
             return ProblemDetails(status: 500, code: "internal_error", title: "Internal server error")

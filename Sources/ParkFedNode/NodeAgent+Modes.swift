@@ -35,7 +35,7 @@ extension NodeAgent {
         case .normal:
             return nil
         case .evacuation:
-            return GateDecision(decision: .allow, message: "Evacuation: gates are open. Please proceed calmly.", mode: .evacuation)
+            return GateDecision(decision: .allow, message: MessageCatalog.text("gate.evacuation", .en), mode: .evacuation)
         case .fastCheck:
             return try fastCheck(request, now: now)
         }
@@ -62,7 +62,7 @@ extension NodeAgent {
             .success(GateEntryRecord(entryID: entryID, passID: code.passID, gate: request.gate, day: day, hour: hour, enteredAt: now, jws: jws.compact))
         }
         outboxWakeUp.signal()
-        return GateDecision(decision: .allow, message: "Welcome, \(code.payload.name) (fast check).", passID: code.passID, product: product.id,
-                            holderNameMasked: code.payload.name, mode: .fastCheck, entryID: entryID)
+        return GateDecision(decision: .allow, message: "", passID: code.passID, product: product.id,
+                            holderNameMasked: code.payload.name, mode: .fastCheck, entryID: entryID).localized(.en)
     }
 }

@@ -221,28 +221,13 @@ extension NodeAgent {
     }
 
     func allow(code: PassCode, product: ComboProduct, entriesLeft: Int, usableUntil: String?, mode: GateDecision.Mode, entryID: String) -> GateDecision {
-        GateDecision(decision: .allow, message: "Welcome, \(code.payload.name). \(entriesLeft) entr\(entriesLeft == 1 ? "y" : "ies") left here.",
-                     passID: code.passID, product: product.id, holderNameMasked: code.payload.name, entriesLeft: entriesLeft,
-                     usableUntil: usableUntil, mode: mode, entryID: entryID)
+        GateDecision(decision: .allow, message: "", passID: code.passID, product: product.id, holderNameMasked: code.payload.name,
+                     entriesLeft: entriesLeft, usableUntil: usableUntil, mode: mode, entryID: entryID).localized(.en)
     }
 
     func deny(_ refusal: PassRefusal, code: PassCode?, mode: GateDecision.Mode) -> GateDecision {
-        GateDecision(decision: .deny, reason: refusal.rawValue, message: Self.message(refusal), passID: code?.passID, product: code?.payload.product,
-                     holderNameMasked: code?.payload.name, mode: mode)
-    }
-
-    static func message(_ refusal: PassRefusal) -> String {
-        switch refusal {
-        case .forged: "This code is not a valid federation pass."
-        case .unknownKey: "This pass was signed by a key the federation does not know."
-        case .revoked: "This pass is no longer valid (refunded, transferred or re-issued)."
-        case .notYetValid: "This pass is not valid yet."
-        case .expired: "This pass has expired."
-        case .notValidHere: "This pass is not valid at this park."
-        case .alreadyUsed: "This pass has no entries left here."
-        case .capacityFull: "The park is full; please try again later."
-        case .unknownProduct: "This pass's product is not known here yet."
-        }
+        GateDecision(decision: .deny, reason: refusal.rawValue, message: MessageCatalog.text("gate.deny.\(refusal.rawValue)", .en), passID: code?.passID,
+                     product: code?.payload.product, holderNameMasked: code?.payload.name, mode: mode)
     }
 
     /// Whether to ask the hub: yes, unless a gate call found it unreachable. Then every gate decides offline at

@@ -89,7 +89,9 @@ public enum NodeServer {
         router.post("/v1/gate/scans") { request, _ -> Response in
             _ = try agent.device(authorization: request.headers[.authorization], roles: [.gate])
             let body = try await request.decodeStrict(GateScanRequest.self, limit: 16 * 1024)
-            return try JSONResponse.make(try await agent.scan(body))
+            let language = MessageCatalog.Language(acceptLanguage: request.headers[.acceptLanguage])
+            return try JSONResponse.make(try await agent.scan(body).localized(language),
+                                         headers: [.contentLanguage: language.rawValue])
         }
         router.get("/v1/hub/whoami") { _, _ -> Response in
             let answer: WhoAmIResponse

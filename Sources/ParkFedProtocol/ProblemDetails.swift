@@ -20,3 +20,16 @@ public struct ProblemDetails: Codable, Sendable, Hashable, Error, CustomStringCo
 
     public var description: String { "\(status) \(code): \(detail ?? title)" }
 }
+
+extension ProblemDetails {
+    /// The title in `language` when the catalogue has one for this code (`problem.<code>`); the detail, which names
+    /// the particular values, stays as it is.
+    public func localized(_ language: MessageCatalog.Language) -> ProblemDetails {
+        guard language != .en, MessageCatalog.has("problem.\(code)") else { return self }
+        var copy = self
+        if copy.detail == nil { copy.detail = title }
+        copy.title = MessageCatalog.text("problem.\(code)", language)
+        return copy
+    }
+}
+

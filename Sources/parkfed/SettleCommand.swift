@@ -39,11 +39,16 @@ struct SettleCommand: AsyncParsableCommand {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a batch as a table (gross, net, reduction, each park's position).")
         @OptionGroup var options: DayOptions
+        @Option(help: "Language of the report: en or zh.") var lang = "en"
+
+        func validate() throws {
+            guard MessageCatalog.Language(rawValue: lang) != nil else { throw ValidationError("--lang is en or zh") }
+        }
 
         func run() throws {
             let (hub, day) = try options.open()
             guard let record = try hub.store.batch(day: day) else { throw ValidationError("no batch for \(day); run `parkfed settle run` first") }
-            print(SettlementReport.table(try hub.settlementExport(record)))
+            print(SettlementReport.table(try hub.settlementExport(record), language: MessageCatalog.Language(rawValue: lang) ?? .en))
         }
     }
 
@@ -103,18 +108,19 @@ struct SettleCommand: AsyncParsableCommand {
 
 /// The readable settlement report.
 enum SettlementReport {
-    static func table(_ export: SettlementExport) -> String {
+    static func table(_ export: SettlementExport, language: MessageCatalog.Language = .en) -> String {
         let batch = export.batch
         func money(_ minor: Int64) -> String { "\(Money(minorUnits: minor, currency: (try? Currency(batch.currency)) ?? .cny))" }
+        func text(_ key: String, _ values: [String: String] = [:]) -> String { MessageCatalog.text("report.\(key)", language, values) }
         var rows = batch.positions.map { position in
-            [position.park, position.netMinor > 0 ? "receives" : (position.netMinor < 0 ? "pays" : "—"), money(position.netMinor)]
+            [position.park, position.netMinor > 0 ? text("receives") : (position.netMinor < 0 ? text("pays") : "—"), money(position.netMinor)]
         }
-        rows.append(["sum", "", money(batch.positions.reduce(0) { $0 + $1.netMinor })])
-        return """
-            settlement \(batch.id) (\(export.state)) for \(batch.day), \(batch.timeZone); log checkpoint \(batch.checkpoint.treeSize)
-            obligations \(batch.obligationCount)   gross \(money(batch.grossMinor))   net \(money(batch.netMinor))   reduction \(String(format: "%.2f", Double(batch.reductionBasisPoints) / 100)) %\(batch.feeMinor > 0 ? "   hub fees \(money(batch.feeMinor))" : "")
-
-            """ + Table.render(header: ["park", "", "net position"], rows: rows)
+        rows.append([text("sum"), "", money(batch.positions.reduce(0) { $0 + $1.netMinor })])
+        let totals = text("totals", ["count": "\(batch.obligationCount)", "gross": money(batch.grossMinor), "net": money(batch.netMinor),
+                                     "reduction": String(format: "%.2f", Double(batch.reductionBasisPoints) / 100)])
+        return text("settlement", ["id": batch.id, "state": export.state, "day": batch.day, "zone": batch.timeZone, "checkpoint": "\(batch.checkpoint.treeSize)"])
+            + "\n" + totals + (batch.feeMinor > 0 ? "   " + text("fees", ["fees": money(batch.feeMinor)]) : "") + "\n\n"
+            + Table.render(header: [text("park"), "", text("position")], rows: rows)
     }
 
     static func json(_ export: SettlementExport) throws -> String {

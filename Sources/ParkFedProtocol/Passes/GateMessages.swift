@@ -197,3 +197,23 @@ public struct PassReissueOrder: Codable, Sendable {
     public init(holder: HolderInput) { self.holder = holder }
 }
 
+extension GateDecision {
+    /// The message in `language`, from the message catalogue: built from the decision itself (reason, holder,
+    /// entries left, mode), so every gate answer exists in every language.
+    public func localized(_ language: MessageCatalog.Language) -> GateDecision {
+        var copy = self
+        let name = holderNameMasked ?? ""
+        switch (decision, mode) {
+        case (.allow, .evacuation): copy.message = MessageCatalog.text("gate.evacuation", language)
+        case (.allow, .fastCheck): copy.message = MessageCatalog.text("gate.allow.fast_check", language, ["name": name])
+        case (.allow, _):
+            let left = entriesLeft ?? 0
+            copy.message = MessageCatalog.text(left == 1 ? "gate.allow.one" : "gate.allow", language, ["name": name, "left": "\(left)"])
+        case (.deny, _):
+            let key = "gate.deny.\(reason ?? "forged")"
+            copy.message = MessageCatalog.has(key) ? MessageCatalog.text(key, language) : message
+        }
+        return copy
+    }
+}
+

@@ -1,0 +1,49 @@
+import Foundation
+
+/// The texts people read (gate answers, error titles, reports) in Chinese and English. They live in catalogue files
+/// (`Catalogs/en.json`, `Catalogs/zh.json`, bundled with this module), not in code; a key missing from a language
+/// falls back to English, and a key missing from both to the key itself.
+public enum MessageCatalog {
+    public enum Language: String, Sendable, CaseIterable {
+        case en, zh
+
+        /// The best of our languages for an HTTP `Accept-Language` header (q-values honoured; English when none
+        /// matches).
+        public init(acceptLanguage header: String?) {
+            var best: (Language, Double)?
+            for item in (header ?? "").split(separator: ",") {
+                let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+                guard let tag = parts.first?.lowercased() else { continue }
+                let q = parts.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
+                let language: Language? = tag.hasPrefix("zh") ? .zh : tag.hasPrefix("en") ? .en : nil
+                if let language, q > 0, q > (best?.1 ?? 0) { best = (language, q) }
+            }
+            self = best?.0 ?? .en
+        }
+    }
+
+    static let catalogues: [Language: [String: String]] = {
+        var result: [Language: [String: String]] = [:]
+        for language in Language.allCases {
+            guard let url = Bundle.module.url(forResource: language.rawValue, withExtension: "json", subdirectory: "Catalogs"),
+                  let data = try? Data(contentsOf: url),
+                  let entries = try? JSONDecoder().decode([String: String].self, from: data)
+            else { continue }
+            result[language] = entries
+        }
+        return result
+    }()
+
+    /// The text for `key` in `language`, with `{name}` placeholders filled from `values`.
+    public static func text(_ key: String, _ language: Language, _ values: [String: String] = [:]) -> String {
+        var text = catalogues[language]?[key] ?? catalogues[.en]?[key] ?? key
+        for (name, value) in values { text = text.replacingOccurrences(of: "{\(name)}", with: value) }
+        return text
+    }
+
+    /// Whether `key` has a text (in English at least).
+    public static func has(_ key: String) -> Bool { catalogues[.en]?[key] != nil }
+
+    /// The keys of a language's catalogue (for the test that both languages say everything).
+    public static func keys(_ language: Language) -> Set<String> { Set(catalogues[language]?.keys.map { $0 } ?? []) }
+}
