@@ -185,6 +185,7 @@ public enum HubServer {
             return try JSONResponse.make(try hub.blockCard(try cardParameter(context), body, peer: context.peer!))
         }
         // Combo passes.
+        authenticated.get("/v1/revenue") { _, context -> Response in try JSONResponse.make(try hub.revenue(peer: context.peer!)) }
         authenticated.get("/v1/products") { _, _ -> Response in try JSONResponse.make(hub.passes.catalog) }
         authenticated.post("/v1/passes/entries") { request, context -> Response in
             let body = try await request.decodeStrict(RedeemRequest.self, limit: 16 * 1024)

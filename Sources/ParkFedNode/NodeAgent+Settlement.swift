@@ -80,4 +80,16 @@ extension NodeAgent {
         if position != sum { problems.append("our position is \(position) but our lines add up to \(sum)") }
         return SettlementCheck(batchID: batchID, position: position, linesChecked: export.obligations.count, problems: problems)
     }
+
+    /// This park's money right now, from the hub (sales today, open obligations both ways, next position).
+    public func revenue() async throws -> ParkRevenue {
+        do {
+            return try await tracked { (hub: HubClient) async throws(NodeError) in
+                try await hub.json(.GET, "/v1/revenue", body: Optional<String>.none, as: ParkRevenue.self)
+            }
+        } catch {
+            throw Self.changeProblem(error)
+        }
+    }
 }
+

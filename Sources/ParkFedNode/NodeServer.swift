@@ -80,6 +80,10 @@ public enum NodeServer {
             let body = try await request.decodeStrict(MemberRecognitionRequest.self, limit: 4096)
             return try JSONResponse.make(try await agent.recognizeMember(body))
         }
+        router.get("/v1/revenue") { request, _ -> Response in
+            _ = try agent.device(authorization: request.headers[.authorization], roles: [.operator])
+            return try JSONResponse.make(try await agent.revenue())
+        }
         router.put("/v1/mode") { request, _ -> Response in
             let device = try agent.device(authorization: request.headers[.authorization], roles: [.operator])
             let body = try await request.decodeStrict(GateModeRequest.self, limit: 4096)

@@ -98,6 +98,37 @@ import Testing
         #expect(SettlementCSV.obligations(paidExport).split(separator: "\n").count == 6)
     }
 
+    @Test func eachParkSeesItsRevenueNowAndItsNextPositionIsTheOneTheBatchGives() async throws {
+        let federation = try await TestFederation.start(configuration: HubConfiguration(federation: "Revenue", settlementFeeBasisPoints: 100, settlementTime: nil))
+        defer { Task { await federation.stop() } }
+        let agents = try await Self.playDay(federation)
+        let hub = federation.hub
+        // P001 over mutual TLS, before the day is closed (the hand-computed day above).
+        let answer = try await federation.curl("/v1/revenue", certificate: (agents[0].directory.tlsCertificate, agents[0].directory.tlsKey))
+        #expect(answer.httpStatus == 200, "\(answer.body)")
+        let file = federation.directory.file("revenue.json")
+        try answer.body.write(toFile: file, atomically: true, encoding: .utf8)
+        let valid = try await ExternalTool.run("python3", [Verifiers.path("validate_schemas.py"), Verifiers.repositoryRoot + "/schemas/park-revenue.schema.json=" + file])
+        #expect(valid.succeeded, "\(valid.stdout)")
+        let p1 = try StrictJSON.decode(ParkRevenue.self, from: Data(answer.body.utf8))
+        // Sold: two JIANGNAN-3P passes (one refunded later in full).
+        #expect(p1.salesToday.passes == 2 && p1.salesToday.amountMinor == 59_800)
+        #expect(p1.owedByUs.map { "\($0.reason) \($0.count) \($0.amountMinor)" } == ["card_spend 1 10000", "pass_redemption 2 14000"])
+        #expect(p1.owedToUs.map { "\($0.reason) \($0.count) \($0.amountMinor) \($0.feeMinor)" } == ["card_refund 1 5000 50", "pass_redemption 1 10000 100"])
+        #expect(p1.nextPositionMinor == -9_150)
+        // Every park's "next position" is exactly what the batch then gives it; afterwards nothing is open.
+        var before: [String: Int64] = [:]
+        for agent in agents { before[agent.park.rawValue] = try await agent.revenue().nextPositionMinor }
+        let today = hub.passes.calendar.day(of: Date())
+        let batch = try StrictJSON.decode(SettlementBatch.self, from: Data(try hub.runSettlement(day: today, now: hub.endOfDay(today).addingTimeInterval(1)).body.utf8))
+        for position in batch.positions where position.park != "hub" { #expect(before[position.park] == position.netMinor, "\(position.park)") }
+        let after = try await agents[0].revenue()
+        #expect(after.nextPositionMinor == 0 && after.owedByUs.isEmpty && after.settledThrough == today.description)
+        // Regulators and clearing staff do not get a park's revenue view.
+        let regulator = try federation.issueCertificate(for: .regulator("R01"), name: "r")
+        #expect(try await federation.curl("/v1/revenue", certificate: regulator).httpStatus == 403)
+    }
+
     @Test func aLateObligationGoesIntoTheNextOpenDayNeverIntoAClosedBatch() async throws {
         let federation = try await TestFederation.start(configuration: HubConfiguration(federation: "Late", settlementTime: nil))
         defer { Task { await federation.stop() } }
