@@ -224,6 +224,10 @@ public enum HubServer {
         authenticated.get("/v1/members/:member") { _, context -> Response in
             try JSONResponse.make(try hub.memberView(context.parameters.get("member") ?? "", peer: context.peer!))
         }
+        authenticated.post("/v1/members/:member/code") { request, context -> Response in
+            let body = try await request.decodeStrict(MemberCodeReissueRequest.self, limit: 16 * 1024)
+            return try JSONResponse.make(try hub.reissueMemberCode(context.parameters.get("member") ?? "", body, peer: context.peer!))
+        }
         authenticated.post("/v1/members/:member/links") { request, context -> Response in
             let body = try await request.decodeStrict(MemberLinkRequest.self, limit: 4096)
             return try JSONResponse.make(try hub.linkMember(context.parameters.get("member") ?? "", body, peer: context.peer!))

@@ -75,6 +75,11 @@ public enum NodeServer {
             let view = try await agent.enrollMember(body)
             return try JSONResponse.make(view, status: view.existing ? .ok : .created)
         }
+        router.post("/v1/members/:member/code") { request, context -> Response in
+            _ = try agent.device(authorization: request.headers[.authorization], roles: [.window])
+            let body = try await request.decodeStrict(PassReissueOrder.self, limit: 16 * 1024)
+            return try JSONResponse.make(try await agent.reissueMemberCode(context.parameters.get("member") ?? "", holder: body.holder))
+        }
         router.post("/v1/members/recognitions") { request, _ -> Response in
             _ = try agent.device(authorization: request.headers[.authorization], roles: [.gate, .window])
             let body = try await request.decodeStrict(MemberRecognitionRequest.self, limit: 4096)

@@ -105,3 +105,12 @@ public struct MemberRecognitionRequest: Codable, Sendable {
         case cardID = "card_id"
     }
 }
+
+/// `POST /v1/members/{id}/code` (hub, parks that enrolled or linked the member; node: window devices): a new code
+/// secret for a member who lost the phone, proven by the member's document sealed to the hub (`HolderRef.Sealed`,
+/// purpose `parkfed.holder`). Every code of the old secret stops working.
+public struct MemberCodeReissueRequest: Codable, Sendable {
+    public var sealed: String
+    public init(sealed: String) { self.sealed = sealed }
+}
+

@@ -127,4 +127,26 @@ extension HubStore {
                      phoneSealed: row["phone_sealed"], idMasked: row["id_masked"], nameMasked: row["name_masked"], phoneMasked: row["phone_masked"],
                      consentVersion: row["consent_version"], consentedAt: StoredTime.date(row["consented_at"] as Int64), enrolledBy: row["enrolled_by"])
     }
+
+    /// Member codes can be re-issued (a lost phone): each re-issue starts a new code generation, whose secret the
+    /// hub derives afresh, so every code of the older secret stops working.
+    static func registerMemberCodeMigration(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v12-member-code-generation") { db in
+            try db.execute(sql: "ALTER TABLE members ADD COLUMN code_generation INTEGER NOT NULL DEFAULT 0")
+        }
+    }
+
+    public func memberCodeGeneration(_ id: String) throws -> Int {
+        try pool.read { db in try Int.fetchOne(db, sql: "SELECT code_generation FROM members WHERE id = ?", arguments: [id]) ?? 0 }
+    }
+
+    /// Starts the member's next code generation; returns it.
+    public func nextMemberCodeGeneration(_ id: String) throws -> Int {
+        try pool.write { db in
+            try db.execute(sql: "UPDATE members SET code_generation = code_generation + 1 WHERE id = ?", arguments: [id])
+            guard db.changesCount == 1 else { throw StoreError(.notFound, "no member \(id)") }
+            return try Int.fetchOne(db, sql: "SELECT code_generation FROM members WHERE id = ?", arguments: [id]) ?? 0
+        }
+    }
 }
+

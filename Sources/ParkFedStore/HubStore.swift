@@ -153,6 +153,7 @@ public final class HubStore: Sendable {
         registerMemberMigrations(&migrator)
         registerRegulatorLogMigration(&migrator)
         registerPassAllocationMigration(&migrator)
+        registerMemberCodeMigration(&migrator)
         return migrator
     }
 

@@ -110,4 +110,27 @@ import Testing
         (status, text) = try await problem(#"{"card_id":"IC-M1"}"#)
         #expect(status == 409 && text.contains("card_blocked"))
     }
+
+    @Test func aLostPhoneGetsANewMemberCodeOnTheEnrolledDocumentAndOldCodesStopWorking() async throws {
+        let federation = try await TestFederation.start()
+        defer { Task { await federation.stop() } }
+        let agents = try await federation.enrollParks(["P001", "P002"])
+        let holder = HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X")
+        let enrolled = try await agents[0].enrollMember(NodeAgent.MemberEnrollment(holder: holder, phone: "13812345678", consentVersion: "2026-01"))
+        let oldSecret = SymmetricKey(data: try #require(enrolled.codeSecret.flatMap { Base64URL.decode($0) }))
+        #expect(try await agents[1].recognizeMember(code: MemberCode.make(memberID: enrolled.memberID, secret: oldSecret, at: Date())).memberID == enrolled.memberID)
+        // Another person's document gets nothing; a park that does not know the member gets 404.
+        await #expect(throws: ProblemDetails.self) {
+            try await agents[0].reissueMemberCode(enrolled.memberID, holder: HolderInput(name: "张小三", idType: "resident_id", idNumber: "430102199003071234"))
+        }
+        await #expect(throws: ProblemDetails.self) { try await agents[1].reissueMemberCode(enrolled.memberID, holder: holder) }
+        let reissued = try await agents[0].reissueMemberCode(enrolled.memberID, holder: holder)
+        let newSecret = SymmetricKey(data: try #require(reissued.codeSecret.flatMap { Base64URL.decode($0) }))
+        // A fresh code made with the old secret (the lost phone) is refused; the new phone's code works.
+        let stale = try await agents[1].hub.send(.POST, "/v1/members/recognitions", body: try StrictJSON.encoder.encode(
+            MemberRecognitionRequest(code: MemberCode.make(memberID: enrolled.memberID, secret: oldSecret, at: Date()))))
+        #expect(stale.status == 400 && String(decoding: stale.body, as: UTF8.self).contains("invalid_code"))
+        #expect(try await agents[1].recognizeMember(code: MemberCode.make(memberID: enrolled.memberID, secret: newSecret, at: Date())).memberID == enrolled.memberID)
+    }
 }
+

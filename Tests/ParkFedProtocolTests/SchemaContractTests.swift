@@ -272,7 +272,7 @@ import Testing
                      "/v1/cards/{card}/holds/{request}/capture", "/v1/cards/{card}/holds/{request}/void", "/v1/cards/{card}/holds/{request}/refunds",
                      "/v1/cards/{card}/block", "/v1/products", "/v1/passes/entries", "/v1/passes/revocations", "/v1/passes/conflicts",
                      "/v1/passes/{pass}", "/v1/passes/{pass}/refund", "/v1/passes/{pass}/transfer", "/v1/sales", "/v1/sales/{pass}/qr.svg",
-                     "/v1/sales/{pass}/qr.png", "/v1/sales/{pass}/refund", "/v1/sales/{pass}/transfer", "/v1/gate/scans", "/v1/mode", "/v1/sales/{pass}/reissue", "/v1/revenue",
+                     "/v1/sales/{pass}/qr.png", "/v1/sales/{pass}/refund", "/v1/sales/{pass}/transfer", "/v1/gate/scans", "/v1/mode", "/v1/sales/{pass}/reissue", "/v1/revenue", "/v1/members/{member}/code",
                      "/v1/settlement/batches", "/v1/settlement/batches/{batch}", "/v1/settlement/batches/{batch}/approve",
                      "/v1/settlement/batches/{batch}/payments", "/v1/regulator/holders", "/v1/regulator/traffic", "/v1/regulator/sales",
                      "/v1/members", "/v1/members/{member}", "/v1/members/{member}/links", "/v1/members/recognitions"] {
