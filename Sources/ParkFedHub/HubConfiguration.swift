@@ -33,7 +33,7 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
     public var settlementTime: String?
     /// Requests per second each principal may make on average (token bucket; 0: no limit). A park's gates, windows
     /// and card readers share its limit; one noisy principal cannot starve the others.
-    public var rateLimitPerSecond: Int
+    public var rateLimitPerSecond: Double
     /// Requests a principal may make at once above its rate.
     public var rateLimitBurst: Int
     /// Seconds an idle connection (no request in flight) stays open.
@@ -53,7 +53,7 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         currency: String = "CNY",
         settlementFeeBasisPoints: Int = 0,
         settlementTime: String? = "02:00",
-        rateLimitPerSecond: Int = 2_000,
+        rateLimitPerSecond: Double = 2_000,
         rateLimitBurst: Int = 4_000,
         idleTimeoutSeconds: Int = 120
     ) {
@@ -91,7 +91,7 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         currency = try container.decodeIfPresent(String.self, forKey: .currency) ?? defaults.currency
         settlementFeeBasisPoints = try container.decodeIfPresent(Int.self, forKey: .settlementFeeBasisPoints) ?? defaults.settlementFeeBasisPoints
         settlementTime = container.contains(.settlementTime) ? try container.decodeIfPresent(String.self, forKey: .settlementTime) : defaults.settlementTime
-        rateLimitPerSecond = try container.decodeIfPresent(Int.self, forKey: .rateLimitPerSecond) ?? defaults.rateLimitPerSecond
+        rateLimitPerSecond = try container.decodeIfPresent(Double.self, forKey: .rateLimitPerSecond) ?? defaults.rateLimitPerSecond
         rateLimitBurst = try container.decodeIfPresent(Int.self, forKey: .rateLimitBurst) ?? defaults.rateLimitBurst
         idleTimeoutSeconds = try container.decodeIfPresent(Int.self, forKey: .idleTimeoutSeconds) ?? defaults.idleTimeoutSeconds
     }
@@ -144,7 +144,7 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         if let settlementTime, Self.minutes(settlementTime) == nil {
             throw HubError(.invalidConfiguration, "settlement_time must be HH:MM (00:00-23:59)")
         }
-        guard (0...1_000_000).contains(rateLimitPerSecond), (1...1_000_000).contains(rateLimitBurst) else {
+        guard (0...1_000_000).contains(rateLimitPerSecond), rateLimitPerSecond.isFinite, (1...1_000_000).contains(rateLimitBurst) else {
             throw HubError(.invalidConfiguration, "rate_limit_per_second is 0-1000000 (0: none) and rate_limit_burst 1-1000000")
         }
         guard (1...86_400).contains(idleTimeoutSeconds) else { throw HubError(.invalidConfiguration, "idle_timeout_seconds is 1-86400") }

@@ -15,8 +15,8 @@ public final class RateLimiter: Sendable {
     let burst: Double
     private let buckets = NIOLockedValueBox<[String: Bucket]>([:])
 
-    public init(perSecond rate: Int, burst: Int) {
-        self.rate = Double(rate)
+    public init(perSecond rate: Double, burst: Int) {
+        self.rate = rate
         self.burst = Double(max(1, burst))
     }
 

@@ -191,7 +191,7 @@ extension NodeAgent {
         if online {
             do {
                 let answer = try await tracked { (hub: HubClient) async throws(NodeError) in
-                    try await hub.json(.POST, "/v1/passes/entries", body: RedeemRequest(assertion: jws.compact), as: RedeemResponse.self, timeout: .seconds(2))
+                    try await hub.json(.POST, "/v1/passes/entries", body: RedeemRequest(assertion: jws.compact), as: RedeemResponse.self, timeout: gateHubTimeout.value)
                 }
                 if answer.decision == .allow {
                     try store.admitOnline(entryID, type: type, jws: jws.compact, logIndex: answer.logIndex, passID: code.passID,

@@ -36,6 +36,8 @@ public final class NodeAgent: Sendable {
     /// The park's gate mode (normal, fast-check, evacuation), from the last logged change.
     let gateMode = LockedBox(GateMode.normal)
     let gateModeCheckedAt = LockedBox<ContinuousClock.Instant?>(nil)
+    /// How long a gate waits for the hub's decision before deciding offline (2 s: no visitor waits longer).
+    public let gateHubTimeout = LockedBox<TimeAmount>(.seconds(2))
     /// Local days and hours for validity and capacity.
     public let calendar: BusinessCalendar
     /// The park's secret for keyed digests of holders' ID numbers.

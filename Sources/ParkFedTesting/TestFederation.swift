@@ -94,6 +94,8 @@ public final class TestFederation: @unchecked Sendable {
         let nodeDirectory = NodeDirectory(directory.file("node-\(park)"))
         try await NodeEnrollment.enroll(directory: nodeDirectory, hubURL: hubURL, park: id, token: token, caFile: caFile)
         let agent = try NodeAgent(directory: nodeDirectory, refreshInterval: .seconds(3600), logger: logger)
+        // Tests that expect online decisions must not fall back to offline because a loaded CI machine answered late.
+        agent.gateHubTimeout.value = .seconds(20)
         agents.withLock { $0.append(agent) }
         return agent
     }

@@ -26,6 +26,7 @@ import Testing
         _ = try await agents[0].loadCard("IC-B1", loadID: "L1", promotion: "LOAD1000GET200")
         _ = try await agents[1].spendCard("IC-B1", requestID: "R1", amountMinor: 10_000)
         try await agents[0].deliverOutbox()
+        try await agents[1].deliverOutbox()
         let acknowledged = try federation.hub.store.logSize()
 
         // The backup runs while another park keeps writing.

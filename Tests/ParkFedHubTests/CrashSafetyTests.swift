@@ -99,7 +99,11 @@ import Testing
                 }
             }
         }
-        try await Task.sleep(for: .milliseconds(1500))
+        // Kill once each kind of traffic has been acknowledged at least once (a loaded machine may need longer).
+        try await CommandLineTests.waitUntil("traffic of every kind") {
+            (try p1.store.outboxIDs(state: "accepted").count) > 0 && !spends.withLockedValue { $0.isEmpty } && !entries.withLockedValue { $0.isEmpty }
+        }
+        try await Task.sleep(for: .milliseconds(300))
         await running.kill()
         try await Task.sleep(for: .milliseconds(300))
         traffic.cancel()
