@@ -4,7 +4,7 @@ import Testing
 
 /// The seeded federation simulator (below the sockets): random days of sales, entries, cards, partitions, restarts
 /// and clock drift, with every invariant checked after every step. `PARKFED_SIM_SEEDS` sets how many seeds (30 here,
-/// beside the other tests; CI also runs `parkfed simulate --seeds 300` on its own).
+/// beside the other tests; CI also runs `parkfed simulate --seeds 200` on its own).
 @Suite struct SimulatorTests {
     @Test func seededFederationDaysKeepEveryInvariant() async throws {
         let seeds = UInt64(ProcessInfo.processInfo.environment["PARKFED_SIM_SEEDS"].flatMap(Int.init) ?? 30)
