@@ -38,6 +38,8 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
     public var rateLimitBurst: Int
     /// Seconds an idle connection (no request in flight) stays open.
     public var idleTimeoutSeconds: Int
+    /// Connections open at once; one more is closed as soon as it is accepted.
+    public var maxConnections: Int
 
     public init(
         federation: String = "ParkFederation",
@@ -55,8 +57,10 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         settlementTime: String? = "02:00",
         rateLimitPerSecond: Double = 2_000,
         rateLimitBurst: Int = 4_000,
-        idleTimeoutSeconds: Int = 120
+        idleTimeoutSeconds: Int = 120,
+        maxConnections: Int = 10_000
     ) {
+        self.maxConnections = maxConnections
         self.rateLimitPerSecond = rateLimitPerSecond
         self.rateLimitBurst = rateLimitBurst
         self.idleTimeoutSeconds = idleTimeoutSeconds
@@ -94,6 +98,7 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         rateLimitPerSecond = try container.decodeIfPresent(Double.self, forKey: .rateLimitPerSecond) ?? defaults.rateLimitPerSecond
         rateLimitBurst = try container.decodeIfPresent(Int.self, forKey: .rateLimitBurst) ?? defaults.rateLimitBurst
         idleTimeoutSeconds = try container.decodeIfPresent(Int.self, forKey: .idleTimeoutSeconds) ?? defaults.idleTimeoutSeconds
+        maxConnections = try container.decodeIfPresent(Int.self, forKey: .maxConnections) ?? defaults.maxConnections
     }
 
     enum CodingKeys: String, CodingKey {
@@ -113,6 +118,7 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         case rateLimitPerSecond = "rate_limit_per_second"
         case rateLimitBurst = "rate_limit_burst"
         case idleTimeoutSeconds = "idle_timeout_seconds"
+        case maxConnections = "max_connections"
     }
 
     public func validate() throws(HubError) {
@@ -148,6 +154,7 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
             throw HubError(.invalidConfiguration, "rate_limit_per_second is 0-1000000 (0: none) and rate_limit_burst 1-1000000")
         }
         guard (1...86_400).contains(idleTimeoutSeconds) else { throw HubError(.invalidConfiguration, "idle_timeout_seconds is 1-86400") }
+        guard (1...1_000_000).contains(maxConnections) else { throw HubError(.invalidConfiguration, "max_connections is 1-1000000") }
         guard !hubDNSNames.isEmpty || !hubIPAddresses.isEmpty else {
             throw HubError(.invalidConfiguration, "the hub certificate needs at least one DNS name or IP address")
         }

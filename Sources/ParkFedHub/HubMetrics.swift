@@ -30,6 +30,10 @@ public final class HubMetrics: Sendable {
                              labels: [("outcome", outcome)]).increment()
     }
 
+    func connectionRefused() {
+        registry.makeCounter(descriptor: Self.descriptor("connections_refused", "total", "Connections closed at once because max_connections were open")).increment()
+    }
+
     func rateLimited(principal: String) {
         registry.makeCounter(descriptor: Self.descriptor("rate_limited", "total", "Requests refused with 429 because a principal was over its rate limit"),
                              labels: [("principal", principal)]).increment()

@@ -346,14 +346,26 @@ public enum HubServer {
     ) throws -> some ApplicationProtocol {
         Application(
             router: router(hub: hub),
-            server: try .http2Upgrade(
-                tlsConfiguration: tlsConfiguration(directory: hub.directory),
-                configuration: .init(
-                    idleTimeout: .seconds(hub.configuration.idleTimeoutSeconds), gracefulCloseTimeout: .seconds(10),
-                    streamConfiguration: .init(idleTimeout: .seconds(Int64(hub.configuration.idleTimeoutSeconds))))),
+            server: try limitedServer(hub: hub),
             configuration: .init(address: .hostname(host, port: port), serverName: "parkfed-hub"),
             onServerRunning: onServerRunning,
             logger: logger)
+    }
+}
+
+/// HTTP/2 (ALPN) and HTTP/1.1 over TLS, with the hub's idle timeout and connection cap.
+func limitedServer(hub: Hub) throws -> HTTPServerBuilder {
+    let tls = try HubServer.tlsConfiguration(directory: hub.directory)
+    let idle = hub.configuration.idleTimeoutSeconds
+    let limit = ConnectionLimit(maximum: hub.configuration.maxConnections, metrics: hub.metrics)
+    return HTTPServerBuilder { responder in
+        ConnectionLimitedChannel(
+            base: try HTTP2UpgradeChannel(
+                tlsConfiguration: tls,
+                configuration: .init(idleTimeout: .seconds(idle), gracefulCloseTimeout: .seconds(10),
+                                     streamConfiguration: .init(idleTimeout: .seconds(Int64(idle)))),
+                responder: responder),
+            limit: limit)
     }
 }
 
