@@ -11,6 +11,8 @@ struct ConnectionLimitedChannel<Base: ServerChildChannel>: ServerChildChannel {
     typealias Value = Base.Value
     let base: Base
     let limit: ConnectionLimit
+    /// A connection that sends nothing at all (not even the start of a TLS handshake) is closed after this.
+    let firstByteTimeout: TimeAmount
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         guard limit.open() else {
@@ -21,6 +23,12 @@ struct ConnectionLimitedChannel<Base: ServerChildChannel>: ServerChildChannel {
         }
         let limit = self.limit
         channel.closeFuture.whenComplete { _ in limit.closed() }
+        do {
+            try channel.pipeline.syncOperations.addHandler(FirstByteDeadline(timeout: firstByteTimeout), position: .first)
+        } catch {
+            channel.close(promise: nil)
+            return channel.eventLoop.makeFailedFuture(error)
+        }
         return base.setup(channel: channel, logger: logger)
     }
 
@@ -51,3 +59,32 @@ final class ConnectionLimit: Sendable {
 
     func closed() { count.withLockedValue { $0 -= 1 } }
 }
+
+/// Closes a connection on which nothing arrives within `timeout` of its opening (a client that never starts its TLS
+/// handshake would otherwise hold a slot forever; the idle timeout only starts after the handshake). Removes itself
+/// at the first byte.
+final class FirstByteDeadline: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
+    typealias InboundIn = NIOAny
+    let timeout: TimeAmount
+    private var deadline: Scheduled<Void>?
+
+    init(timeout: TimeAmount) { self.timeout = timeout }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let channel = context.channel
+        deadline = context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        deadline?.cancel()
+        deadline = nil
+        context.fireChannelRead(data)
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
+}
+

@@ -365,7 +365,7 @@ func limitedServer(hub: Hub) throws -> HTTPServerBuilder {
                 configuration: .init(idleTimeout: .seconds(idle), gracefulCloseTimeout: .seconds(10),
                                      streamConfiguration: .init(idleTimeout: .seconds(Int64(idle)))),
                 responder: responder),
-            limit: limit)
+            limit: limit, firstByteTimeout: .seconds(Int64(min(idle, 10))))
     }
 }
 

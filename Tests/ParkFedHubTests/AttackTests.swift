@@ -83,7 +83,10 @@ import Testing
         let malformed = try await Self.abuse("malformed-h2", port: port)
         #expect(malformed.contains("goaway=True"), "\(malformed)")
         #expect(try await federation.curl("/v1/whoami", certificate: park).httpStatus == 200)
-        // An idle connection is closed after idle_timeout_seconds (2 here).
+        // A client that connects and never starts TLS is closed too (slow-loris), as is an idle connection after
+        // idle_timeout_seconds (2 here).
+        let silent = try await Self.abuse("silent", port: port)
+        #expect(silent.contains("closed after"), "\(silent)")
         let idle = try await Self.abuse("idle", port: port)
         #expect(idle.contains("closed after"), "\(idle)")
         // Many connections at once: past max_connections (100 here) one more is closed on arrival and counted; the

@@ -6,6 +6,7 @@ Usage: tls_abuse.py MODE HOST PORT [N]
   idle          handshake, send nothing; print the seconds until the server closed (gives up after 30)
   many          open N TLS connections at once and keep them; print how many completed the handshake
   plain         send plain HTTP/1.1 to the TLS port; print what came back (nothing readable expected)
+  silent        open a TCP connection and never start TLS; print the seconds until the server closed it
 """
 import socket, ssl, sys, time
 
@@ -65,6 +66,18 @@ def main(mode, host, port, n=1):
                 print(f"refused: {error}")
                 break
         print(f"{len(sockets)} connections open")
+    elif mode == "silent":
+        # TCP only: never start the TLS handshake.
+        s = socket.create_connection((host, port), timeout=30)
+        start = time.time()
+        try:
+            data = s.recv(1024)
+            print(f"closed after {time.time() - start:.1f} s ({len(data)} bytes)")
+        except socket.timeout:
+            print("still open after 30 s")
+            return 1
+        except ConnectionResetError:
+            print(f"closed after {time.time() - start:.1f} s (reset)")
     elif mode == "plain":
         start = time.time()
         s = socket.create_connection((host, port), timeout=10)
