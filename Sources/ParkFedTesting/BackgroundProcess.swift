@@ -18,7 +18,7 @@ public final class BackgroundProcess: @unchecked Sendable {
         process.standardOutput = log
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        try ExternalTool.launch(process)
     }
 
     public var isRunning: Bool { process.isRunning }

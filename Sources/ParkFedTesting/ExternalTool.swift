@@ -26,6 +26,15 @@ public enum ExternalTool {
     }
 
     /// The blocking form, for callers outside Swift concurrency.
+    /// Starts a process. Foundation's `Process.run()` on Linux is not safe to call from several threads at once (it
+    /// copies the environment and arguments while another launch is doing the same; seen crashing in memmove under
+    /// parallel tests), so every launch in the test process goes through one lock.
+    public static func launch(_ process: Process) throws {
+        try launchLock.withLock { try process.run() }
+    }
+
+    static let launchLock = NSLock()
+
     public static func runBlocking(_ executable: String, _ arguments: [String], input: Data? = nil, directory: String? = nil) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -35,7 +44,7 @@ public enum ExternalTool {
         process.standardOutput = out
         process.standardError = err
         process.standardInput = inPipe
-        try process.run()
+        try ExternalTool.launch(process)
         if let input { inPipe.fileHandleForWriting.write(input) }
         try inPipe.fileHandleForWriting.close()
         // Read both pipes concurrently so a chatty child cannot block on a full pipe.
