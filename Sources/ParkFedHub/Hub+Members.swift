@@ -48,14 +48,13 @@ extension Hub {
         let (member, existing) = try store.enrollMember(record, now: now)
         logger.info("member enrolled", metadata: ["member": "\(member.id)", "park": "\(park)", "existing": "\(existing)"])
         var answer = try view(member, park: park, existing: existing)
-        answer.codeSecret = memberCodeSecret(member.id).withUnsafeBytes { Base64URL.encode(Data($0)) }
+        answer.codeSecret = memberCodeSecret(member.id, generation: member.codeGeneration).withUnsafeBytes { Base64URL.encode(Data($0)) }
         return answer
     }
 
-    /// The secret of a member's codes in their current generation (generation 0 keeps the original derivation).
-    func memberCodeSecret(_ id: String) -> SymmetricKey {
-        let generation = (try? store.memberCodeGeneration(id)) ?? 0
-        return secrets.fields.derivedKey(generation == 0 ? "member-code|\(id)" : "member-code|\(id)|\(generation)")
+    /// The secret of a member's codes in a generation (generation 0 keeps the original derivation).
+    func memberCodeSecret(_ id: String, generation: Int) -> SymmetricKey {
+        secrets.fields.derivedKey(generation == 0 ? "member-code|\(id)" : "member-code|\(id)|\(generation)")
     }
 
     /// Re-issues a member's code secret to a park that knows the member, once the member's document (sealed to the
@@ -63,21 +62,16 @@ extension Hub {
     public func reissueMemberCode(_ id: String, _ request: MemberCodeReissueRequest, peer: AuthenticatedPeer, now: Date = Date()) throws -> MemberView {
         var view = try memberView(id, peer: peer)
         guard let member = try store.member(id) else { throw ProblemDetails(status: 404, code: "unknown_member", title: "Unknown member") }
-        let data: HolderRef.Sealed
-        do {
-            data = try StrictJSON.decode(HolderRef.Sealed.self, from: try HolderSealing.open(request.sealed, with: secrets.holderKey, purpose: HolderRef.sealPurpose))
-        } catch {
+        guard let data = passes.openHolder(request.sealed) else {
             throw ProblemDetails(status: 400, code: "unreadable_sealed_data", title: "The sealed document cannot be opened")
         }
-        guard let kind = IdentityDocument.Kind(rawValue: data.idType), let document = try? IdentityDocument(kind: kind, number: data.idNumber),
-              PassRules.documentIndex(secrets.fields, kind: kind, number: document.number) == member.idIndex
-        else {
+        guard let document = PassRules.document(of: data), passes.documentIndex(document) == member.idIndex else {
             throw ProblemDetails(status: 403, code: "holder_mismatch", title: "Not the member's document",
                                  detail: "a member code is re-issued only to the member, on the document they enrolled with")
         }
         let generation = try store.nextMemberCodeGeneration(id)
         logger.notice("member code re-issued", metadata: ["member": "\(id)", "generation": "\(generation)", "park": "\(peer.principal)"])
-        view.codeSecret = memberCodeSecret(id).withUnsafeBytes { Base64URL.encode(Data($0)) }
+        view.codeSecret = memberCodeSecret(id, generation: generation).withUnsafeBytes { Base64URL.encode(Data($0)) }
         return view
     }
 
@@ -110,15 +104,14 @@ extension Hub {
         guard let id = MemberCode.memberID(of: code), (try? Check.identifier(id, "member")) != nil, let member = try store.member(id) else {
             throw ProblemDetails(status: 404, code: "unknown_member", title: "Not a member code of this federation")
         }
-        switch MemberCode.check(code, secret: memberCodeSecret(id), now: now) {
+        switch MemberCode.check(code, secret: memberCodeSecret(id, generation: member.codeGeneration), now: now) {
         case .failure(let refusal):
             throw ProblemDetails(status: refusal == .expired ? 410 : 400, code: refusal.rawValue, title: "Member code refused",
                                  detail: refusal == .expired ? "the code is older than a minute: ask for a fresh one" : "the code does not verify")
         case .success(let step):
             // A use is keyed by the code's generation and step (generation in the high bits), so the first code of a
             // re-issued secret is not mistaken for a replay of the lost phone's code of the same minute.
-            let generation = Int64(try store.memberCodeGeneration(id))
-            guard try store.useMemberCode(id, step: generation << 40 | step, park: park.rawValue, now: now) else {
+            guard try store.useMemberCode(id, step: Int64(member.codeGeneration) << 40 | step, park: park.rawValue, now: now) else {
                 throw ProblemDetails(status: 409, code: "code_used", title: "Member code already used", detail: "each code works once")
             }
         }

@@ -43,16 +43,27 @@ public final class PassRules: Sendable {
     /// field key ring, with a blind index for lookups. Nothing sealed (or unreadable) yields nil: the assertion is
     /// still logged, without real-name data at the hub.
     func protect(_ holder: HolderRef) -> ProtectedHolder? {
-        guard let sealed = holder.sealed,
-              let plain = try? HolderSealing.open(sealed, with: secrets.holderKey, purpose: HolderRef.sealPurpose),
-              let data = try? StrictJSON.decode(HolderRef.Sealed.self, from: plain),
-              let kind = IdentityDocument.Kind(rawValue: data.idType), let document = try? IdentityDocument(kind: kind, number: data.idNumber),
+        guard let sealed = holder.sealed, let data = openHolder(sealed), let document = Self.document(of: data),
               let idSealed = try? secrets.fields.seal(document.number, purpose: "holder.id_number"),
               let nameSealed = try? secrets.fields.seal(data.name, purpose: "holder.name")
         else { return nil }
-        return ProtectedHolder(idType: kind.rawValue, idIndex: Self.documentIndex(secrets.fields, kind: kind, number: document.number),
-                               idSealed: idSealed, nameSealed: nameSealed, idMasked: document.maskedNumber, nameMasked: Masking.name(data.name))
+        return ProtectedHolder(idType: document.kind.rawValue, idIndex: documentIndex(document), idSealed: idSealed, nameSealed: nameSealed,
+                               idMasked: document.maskedNumber, nameMasked: Masking.name(data.name))
     }
+
+    /// A holder a park sealed to the hub (`HolderRef.Sealed`), opened; nil when it does not open.
+    func openHolder(_ sealed: String) -> HolderRef.Sealed? {
+        guard let plain = try? HolderSealing.open(sealed, with: secrets.holderKey, purpose: HolderRef.sealPurpose) else { return nil }
+        return try? StrictJSON.decode(HolderRef.Sealed.self, from: plain)
+    }
+
+    /// The opened holder's document, if it is a valid one.
+    static func document(of holder: HolderRef.Sealed) -> IdentityDocument? {
+        IdentityDocument.Kind(rawValue: holder.idType).flatMap { try? IdentityDocument(kind: $0, number: holder.idNumber) }
+    }
+
+    /// The blind index of a valid document.
+    func documentIndex(_ document: IdentityDocument) -> String { Self.documentIndex(secrets.fields, kind: document.kind, number: document.number) }
 
     /// The blind index of a document (type and normalised number), for exact lookups without decrypting.
     static func documentIndex(_ fields: FieldKeyRing, kind: IdentityDocument.Kind, number: String) -> String {

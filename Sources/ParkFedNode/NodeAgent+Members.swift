@@ -89,12 +89,11 @@ extension NodeAgent {
     /// here to the hub, which compares it. The answer's `code_secret` goes to the member's new app.
     public func reissueMemberCode(_ memberID: String, holder: HolderInput) async throws -> MemberView {
         let document = try Self.holder(holder)
-        guard let hubKey = trustList.trustList?.holderSealKey else {
+        // The same sealed holder a sale carries (nil only before the trust list brought the hub's sealing key).
+        guard let sealed = try holderRef(document, name: holder.name.trimmingCharacters(in: .whitespaces), nameMasked: "").sealed else {
             throw Self.problem(503, "no_trust_list", "No trust list yet", "the hub's sealing key comes with the trust list")
         }
-        let plain = try StrictJSON.encoder.encode(HolderRef.Sealed(name: holder.name.trimmingCharacters(in: .whitespaces), idType: document.kind.rawValue,
-                                                                   idNumber: document.number))
-        let request = MemberCodeReissueRequest(sealed: try HolderSealing.seal(plain, to: hubKey, purpose: HolderRef.sealPurpose))
+        let request = MemberCodeReissueRequest(sealed: sealed)
         do {
             return try await tracked { (hub: HubClient) async throws(NodeError) in
                 try await hub.json(.POST, "/v1/members/\(memberID)/code", body: request, as: MemberView.self)

@@ -272,7 +272,7 @@ extension NodeAgent {
     /// Transfers a pass sold here to a new named holder at a resale price within the product's cap; the new code
     /// has the next generation, and every older code is refused from then on.
     public func transferPass(_ passID: String, _ order: PassTransferOrder, now: Date = Date()) async throws -> PassSaleResponse {
-        guard var sold = try store.soldPass(passID) else { throw Self.problem(404, "unknown_pass", "Unknown pass", "no pass \(passID) was sold at \(park)") }
+        guard let sold = try store.soldPass(passID) else { throw Self.problem(404, "unknown_pass", "Unknown pass", "no pass \(passID) was sold at \(park)") }
         guard let product = product(sold.product) else { throw Self.problem(409, "unknown_product", "Unknown product") }
         guard product.transfer.allowed else { throw Self.problem(409, "not_transferable", "Not transferable", "product \(product.id) does not allow transfers") }
         guard sold.state != "refunded" else { throw Self.problem(409, "already_refunded", "Already refunded") }
@@ -281,16 +281,45 @@ extension NodeAgent {
         }
         guard order.resalePriceMinor >= 0 else { throw Self.problem(400, "invalid_body", "Invalid resale price") }
         let holder = try Self.holder(order.newHolder)
-        try await deliverBeforeChange()
-        let view = try await hubPass(passID)
-        let generation = view.generation + 1
         let nameMasked = Masking.name(order.newHolder.name)
+        let reference = try holderRef(holder, name: order.newHolder.name.trimmingCharacters(in: .whitespaces), nameMasked: nameMasked)
+        return try await changeHolder(sold, product: product, to: holder, reference, nameMasked: nameMasked, resalePriceMinor: order.resalePriceMinor,
+                                      feeMinor: product.transfer.feeMinor, reissue: false, now: now)
+    }
+
+    /// Re-issues a lost ticket to its real-name holder, who shows the document the pass was sold (or last
+    /// transferred) to: a new code of the next generation with the remaining entries; the hub revokes the old code
+    /// at once (gates learn it from the revocation list) and checks the holder again on its side.
+    public func reissuePass(_ passID: String, holder input: HolderInput, now: Date = Date()) async throws -> PassSaleResponse {
+        guard let sold = try store.soldPass(passID) else { throw Self.problem(404, "unknown_pass", "Unknown pass", "no pass \(passID) was sold at \(park)") }
+        guard let product = product(sold.product) else { throw Self.problem(409, "unknown_product", "Unknown product") }
+        guard sold.state != "refunded" else { throw Self.problem(409, "already_refunded", "Already refunded") }
+        let document = try Self.holder(input)
+        let name = input.name.trimmingCharacters(in: .whitespaces)
+        let reference = try holderRef(document, name: name, nameMasked: sold.holderMasked)
+        guard reference.idDigest == sold.idDigest, document.kind.rawValue == sold.idType else {
+            throw Self.problem(403, "holder_mismatch", "Not the pass's holder", "a lost ticket is re-issued only to the holder's own document")
+        }
+        let response = try await changeHolder(sold, product: product, to: document, reference, nameMasked: sold.holderMasked, resalePriceMinor: 0,
+                                              feeMinor: 0, reissue: true, now: now)
+        logger.notice("pass re-issued", metadata: ["pass": "\(passID)", "generation": "\(response.generation)"])
+        return response
+    }
+
+    /// A pass's next generation for `holder` (a transfer to a new holder, or a re-issue to the same one): a new code,
+    /// the signed `pass.transferred` the hub decides on (it revokes every older code in the same transaction), and
+    /// the sale record updated with the assertion's log index.
+    func changeHolder(_ sold: SoldPassRecord, product: ComboProduct, to holder: IdentityDocument, _ reference: HolderRef, nameMasked: String,
+                      resalePriceMinor: Int64, feeMinor: Int64, reissue: Bool, now: Date) async throws -> PassSaleResponse {
+        var sold = sold
+        let passID = sold.passID
+        try await deliverBeforeChange()
+        let generation = try await hubPass(passID).generation + 1
         let code = try PassCode.make(.init(issuer: park, passID: passID, product: product.id, validFrom: sold.validFrom, validUntil: sold.validUntil,
                                            generation: generation, name: nameMasked), key: signingKey)
-        let reference = try holderRef(holder, name: order.newHolder.name.trimmingCharacters(in: .whitespaces), nameMasked: nameMasked)
-        let transferred = PassTransferred(passID: passID, newHolder: reference, generation: generation, resalePriceMinor: order.resalePriceMinor,
-                                          feeMinor: product.transfer.feeMinor, currency: product.price.currency.code)
-        let (payload, jws) = try Assertions.sign(.passTransferred(transferred), park: park, key: signingKey, now: now)
+        let change = PassTransferred(passID: passID, newHolder: reference, generation: generation, resalePriceMinor: resalePriceMinor,
+                                     feeMinor: feeMinor, currency: product.price.currency.code, reissue: reissue ? true : nil)
+        let (payload, jws) = try Assertions.sign(.passTransferred(change), park: park, key: signingKey, now: now)
         if case .failure(let error) = await submitChange(passID, "transfer", jws.compact) { throw Self.changeProblem(error) }
         sold.holderMasked = nameMasked
         sold.idType = holder.kind.rawValue
@@ -303,41 +332,8 @@ extension NodeAgent {
                                    logIndex: index, now: now)
         return PassSaleResponse(passID: passID, code: code.text, qrVersion: try QRCode(text: code.text).version, product: product.id,
                                 holderNameMasked: nameMasked, idNumberMasked: holder.maskedNumber, validFrom: sold.validFrom.description,
-                                validUntil: sold.validUntil.description, priceMinor: order.resalePriceMinor, currency: product.price.currency.code,
+                                validUntil: sold.validUntil.description, priceMinor: resalePriceMinor, currency: product.price.currency.code,
                                 generation: generation)
-    }
-
-    /// Re-issues a lost ticket to its real-name holder, who shows the document the pass was sold (or last
-    /// transferred) to: a new code of the next generation with the remaining entries; the hub revokes the old code
-    /// at once (gates learn it from the revocation list) and checks the holder again on its side.
-    public func reissuePass(_ passID: String, holder input: HolderInput, now: Date = Date()) async throws -> PassSaleResponse {
-        guard var sold = try store.soldPass(passID) else { throw Self.problem(404, "unknown_pass", "Unknown pass", "no pass \(passID) was sold at \(park)") }
-        guard let product = product(sold.product) else { throw Self.problem(409, "unknown_product", "Unknown product") }
-        guard sold.state != "refunded" else { throw Self.problem(409, "already_refunded", "Already refunded") }
-        let document = try Self.holder(input)
-        let name = input.name.trimmingCharacters(in: .whitespaces)
-        let reference = try holderRef(document, name: name, nameMasked: sold.holderMasked)
-        guard reference.idDigest == sold.idDigest, document.kind.rawValue == sold.idType else {
-            throw Self.problem(403, "holder_mismatch", "Not the pass's holder", "a lost ticket is re-issued only to the holder's own document")
-        }
-        try await deliverBeforeChange()
-        let view = try await hubPass(passID)
-        let generation = view.generation + 1
-        let code = try PassCode.make(.init(issuer: park, passID: passID, product: product.id, validFrom: sold.validFrom, validUntil: sold.validUntil,
-                                           generation: generation, name: sold.holderMasked), key: signingKey)
-        let reissued = PassTransferred(passID: passID, newHolder: reference, generation: generation, resalePriceMinor: 0, feeMinor: 0,
-                                       currency: product.price.currency.code, reissue: true)
-        let (payload, jws) = try Assertions.sign(.passTransferred(reissued), park: park, key: signingKey, now: now)
-        if case .failure(let error) = await submitChange(passID, "transfer", jws.compact) { throw Self.changeProblem(error) }
-        sold.generation = generation
-        sold.code = code.text
-        let index = try await logIndex(of: jws.compact)
-        try store.recordPassChange(sold, knowledge: PassKnowledge(minimumGeneration: generation), assertion: (payload.id, payload.type.rawValue, jws.compact),
-                                   logIndex: index, now: now)
-        logger.notice("pass re-issued", metadata: ["pass": "\(passID)", "generation": "\(generation)"])
-        return PassSaleResponse(passID: passID, code: code.text, qrVersion: try QRCode(text: code.text).version, product: product.id,
-                                holderNameMasked: sold.holderMasked, idNumberMasked: sold.idMasked, validFrom: sold.validFrom.description,
-                                validUntil: sold.validUntil.description, priceMinor: 0, currency: product.price.currency.code, generation: generation)
     }
 
     func submitChange(_ passID: String, _ action: String, _ compact: String) async -> Result<PassView, NodeError> {

@@ -16,9 +16,12 @@ public struct MemberRecord: Sendable, Hashable {
     public var consentVersion: String
     public var consentedAt: Date
     public var enrolledBy: String
+    /// Bumped by each re-issue of the member's code secret (a lost phone); 0 for a new member.
+    public var codeGeneration: Int
 
     public init(id: String, idType: String, idIndex: String, idSealed: String, nameSealed: String, phoneSealed: String, idMasked: String,
-                nameMasked: String, phoneMasked: String, consentVersion: String, consentedAt: Date, enrolledBy: String) {
+                nameMasked: String, phoneMasked: String, consentVersion: String, consentedAt: Date, enrolledBy: String, codeGeneration: Int = 0) {
+        self.codeGeneration = codeGeneration
         self.id = id
         self.idType = idType
         self.idIndex = idIndex
@@ -125,7 +128,8 @@ extension HubStore {
     static func member(_ row: Row) -> MemberRecord {
         MemberRecord(id: row["id"], idType: row["id_type"], idIndex: row["id_index"], idSealed: row["id_sealed"], nameSealed: row["name_sealed"],
                      phoneSealed: row["phone_sealed"], idMasked: row["id_masked"], nameMasked: row["name_masked"], phoneMasked: row["phone_masked"],
-                     consentVersion: row["consent_version"], consentedAt: StoredTime.date(row["consented_at"] as Int64), enrolledBy: row["enrolled_by"])
+                     consentVersion: row["consent_version"], consentedAt: StoredTime.date(row["consented_at"] as Int64), enrolledBy: row["enrolled_by"],
+                     codeGeneration: row["code_generation"])
     }
 
     /// Member codes can be re-issued (a lost phone): each re-issue starts a new code generation, whose secret the
@@ -134,10 +138,6 @@ extension HubStore {
         migrator.registerMigration("v12-member-code-generation") { db in
             try db.execute(sql: "ALTER TABLE members ADD COLUMN code_generation INTEGER NOT NULL DEFAULT 0")
         }
-    }
-
-    public func memberCodeGeneration(_ id: String) throws -> Int {
-        try pool.read { db in try Int.fetchOne(db, sql: "SELECT code_generation FROM members WHERE id = ?", arguments: [id]) ?? 0 }
     }
 
     /// Starts the member's next code generation; returns it.

@@ -323,29 +323,28 @@ extension HubStore {
             guard let record = try Self.pass(passID, db), record.issuer == issuer, record.product == product.id else {
                 throw PassDenied("unknown_pass", "no pass \(passID) issued by \(issuer) is known to the hub")
             }
-            if mode == .decide, reissue {
-                // A lost ticket re-issued to its holder: no money moves, and the holder must be the current one.
+            if mode == .decide {
+                // A re-issue (a lost ticket, to its holder) ignores the product's transfer terms; a transfer keeps them.
+                if !reissue, !product.transfer.allowed { throw PassDenied("not_transferable", "product \(product.id) does not allow transfers") }
                 guard record.refundedMinor == nil else { throw PassDenied("already_refunded", "pass \(passID) has been refunded") }
                 guard generation == record.generation + 1 else {
                     throw PassDenied("generation_mismatch", "the next generation of \(passID) is \(record.generation + 1), not \(generation)")
                 }
-                guard resale == 0, fee == 0 else { throw PassDenied("reissue_not_free", "a re-issue has no resale price and no fee") }
-                let current = try String.fetchOne(db, sql: "SELECT id_index FROM pass_holders WHERE pass_id = ? AND generation = ?",
-                                                  arguments: [passID, record.generation])
-                guard let protected, let current, protected.idIndex == current else {
-                    throw PassDenied("holder_mismatch", "a re-issue goes only to the pass's current real-name holder")
-                }
-            } else if mode == .decide {
-                guard product.transfer.allowed else { throw PassDenied("not_transferable", "product \(product.id) does not allow transfers") }
-                guard record.refundedMinor == nil else { throw PassDenied("already_refunded", "pass \(passID) has been refunded") }
-                guard generation == record.generation + 1 else {
-                    throw PassDenied("generation_mismatch", "the next generation of \(passID) is \(record.generation + 1), not \(generation)")
-                }
-                if let cap = product.transfer.resaleCapMinor, resale > cap {
-                    throw PassDenied("resale_above_cap", "the resale price \(resale) is above the cap \(cap)")
-                }
-                guard fee == product.transfer.feeMinor else {
-                    throw PassDenied("fee_mismatch", "the transfer fee of \(product.id) is \(product.transfer.feeMinor), not \(fee)")
+                if reissue {
+                    // No money moves, and the holder must be the current one.
+                    guard resale == 0, fee == 0 else { throw PassDenied("reissue_not_free", "a re-issue has no resale price and no fee") }
+                    let current = try String.fetchOne(db, sql: "SELECT id_index FROM pass_holders WHERE pass_id = ? AND generation = ?",
+                                                      arguments: [passID, record.generation])
+                    guard let protected, let current, protected.idIndex == current else {
+                        throw PassDenied("holder_mismatch", "a re-issue goes only to the pass's current real-name holder")
+                    }
+                } else {
+                    if let cap = product.transfer.resaleCapMinor, resale > cap {
+                        throw PassDenied("resale_above_cap", "the resale price \(resale) is above the cap \(cap)")
+                    }
+                    guard fee == product.transfer.feeMinor else {
+                        throw PassDenied("fee_mismatch", "the transfer fee of \(product.id) is \(product.transfer.feeMinor), not \(fee)")
+                    }
                 }
             } else if generation <= record.generation {
                 return .applied
