@@ -35,7 +35,7 @@ extension NodeAgent {
         case .normal:
             return nil
         case .evacuation:
-            return GateDecision(decision: .allow, message: MessageCatalog.text("gate.evacuation", .en), mode: .evacuation)
+            return GateDecision(decision: .allow, message: "", mode: .evacuation).localized(.en)
         case .fastCheck:
             return try fastCheck(request, now: now)
         }

@@ -30,26 +30,37 @@ extension NodeAgent {
             let response = try await tracked { (hub: HubClient) async throws(NodeError) in
                 try await hub.json(.POST, "/v1/assertions", body: IngestRequest(assertions: batch.map(\.jws)), as: IngestResponse.self)
             }
-            guard response.results.count == batch.count else {
-                throw NodeError(.badResponse, "the hub answered \(response.results.count) results for \(batch.count) assertions")
-            }
-            var deliveries: [(id: String, delivery: NodeStore.Delivery)] = []
-            for (item, result) in zip(batch, response.results) {
-                switch result.status {
-                case .accepted, .duplicate:
-                    guard let index = result.index else { throw NodeError(.badResponse, "an accepted result without a log index") }
-                    deliveries.append((item.id, .accepted(index: index)))
-                case .rejected:
-                    let reason = result.reason ?? "rejected"
-                    deliveries.append((item.id, .rejected(reason: reason)))
-                    alarm("assertion_rejected", "the hub rejected \(item.type) \(item.id): \(reason) \(result.detail ?? "")", now: now)
-                }
-            }
-            do { try store.recordDeliveries(deliveries) } catch {
-                throw NodeError(.invalidConfiguration, "cannot record deliveries: \(error)")
-            }
+            _ = try recordDeliveries(of: batch, response, now: now)
             delivered += batch.count
         }
+    }
+
+    /// Records the hub's answer to a delivered batch in the outbox: accepted (or duplicate) items with their log
+    /// index, rejected ones with their reason and an alarm each. Returns the rejected items with their reasons.
+    @discardableResult
+    public func recordDeliveries(of batch: [NodeStore.OutboxItem], _ response: IngestResponse, now: Date = Date()) throws(NodeError)
+        -> [(item: NodeStore.OutboxItem, reason: String)] {
+        guard response.results.count == batch.count else {
+            throw NodeError(.badResponse, "the hub answered \(response.results.count) results for \(batch.count) assertions")
+        }
+        var deliveries: [(id: String, delivery: NodeStore.Delivery)] = []
+        var rejected: [(item: NodeStore.OutboxItem, reason: String)] = []
+        for (item, result) in zip(batch, response.results) {
+            switch result.status {
+            case .accepted, .duplicate:
+                guard let index = result.index else { throw NodeError(.badResponse, "an accepted result without a log index") }
+                deliveries.append((item.id, .accepted(index: index)))
+            case .rejected:
+                let reason = result.reason ?? "rejected"
+                deliveries.append((item.id, .rejected(reason: reason)))
+                rejected.append((item, "\(reason) \(result.detail ?? "")"))
+                alarm("assertion_rejected", "the hub rejected \(item.type) \(item.id): \(reason) \(result.detail ?? "")", now: now)
+            }
+        }
+        do { try store.recordDeliveries(deliveries) } catch {
+            throw NodeError(.invalidConfiguration, "cannot record deliveries: \(error)")
+        }
+        return rejected
     }
 
     /// What one audit of the hub's log found.

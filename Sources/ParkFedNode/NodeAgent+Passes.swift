@@ -226,8 +226,8 @@ extension NodeAgent {
     }
 
     func deny(_ refusal: PassRefusal, code: PassCode?, mode: GateDecision.Mode) -> GateDecision {
-        GateDecision(decision: .deny, reason: refusal.rawValue, message: MessageCatalog.text("gate.deny.\(refusal.rawValue)", .en), passID: code?.passID,
-                     product: code?.payload.product, holderNameMasked: code?.payload.name, mode: mode)
+        GateDecision(decision: .deny, reason: refusal.rawValue, message: "", passID: code?.passID, product: code?.payload.product,
+                     holderNameMasked: code?.payload.name, mode: mode).localized(.en)
     }
 
     /// Whether to ask the hub: yes, unless a gate call found it unreachable. Then every gate decides offline at

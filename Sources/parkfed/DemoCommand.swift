@@ -225,11 +225,7 @@ struct DemoCommand: AsyncParsableCommand {
             print("      sold \(sale.product) to \(sale.holderNameMasked) (\(sale.idNumberMasked)) for \(Money(minorUnits: sale.priceMinor)): QR version \(sale.qrVersion), \(sale.code.utf8.count) bytes")
         }
         var rows: [[String]] = []
-        func scan(_ sale: PassSaleResponse, _ index: Int, gate: String) async throws {
-            let decision = try await agents[index].1.scan(GateScanRequest(code: sale.code, gate: gate))
-            rows.append([String(sale.passID.suffix(8)), agents[index].0.id.rawValue, gate, "\(decision.decision.rawValue) (\(decision.mode.rawValue))",
-                         decision.reason ?? "\(decision.entriesLeft ?? 0) left"])
-        }
+        func scan(_ sale: PassSaleResponse, _ index: Int, gate: String) async throws { rows.append(try await scanRow(sale, agents[index], gate: gate)) }
         for index in agents.indices { try await scan(sales[0], index, gate: "G1") }
         if agents.count > 1 {
             try await scan(sales[0], 1, gate: "G2")
@@ -307,11 +303,7 @@ struct DemoCommand: AsyncParsableCommand {
         let combo = try seller.sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window", holder: holder))
         let pooled = try seller.sellPass(PassSaleRequest(product: "ANY2-OF-3", channel: "window", holder: holder))
         var rows: [[String]] = []
-        func scan(_ sale: PassSaleResponse, _ agent: (ParkManifest, NodeAgent), gate: String) async throws {
-            let decision = try await agent.1.scan(GateScanRequest(code: sale.code, gate: gate))
-            rows.append([String(sale.passID.suffix(8)), agent.0.id.rawValue, gate, "\(decision.decision.rawValue) (\(decision.mode.rawValue))",
-                         decision.reason ?? "\(decision.entriesLeft ?? 0) left"])
-        }
+        func scan(_ sale: PassSaleResponse, _ agent: (ParkManifest, NodeAgent), gate: String) async throws { rows.append(try await scanRow(sale, agent, gate: gate)) }
         let known = Set(try hub.store.passConflicts(park: nil, limit: 1000).map(\.entryID))
         try await scan(pooled, agents[0], gate: "G1")
         try await scan(pooled, agents[1], gate: "G1")
@@ -327,6 +319,13 @@ struct DemoCommand: AsyncParsableCommand {
         print("      link back: outbox delivered (\(offline.1.status().outbox.pending) pending); the hub reports \(conflicts.count) conflict(s): "
               + conflicts.map { "\(String($0.passID.suffix(8))) at \($0.park): \($0.reason)" }.joined(separator: ", "))
         return rows
+    }
+
+    /// Scans a sold pass at a park's gate; the row of the demo's gate table.
+    static func scanRow(_ sale: PassSaleResponse, _ agent: (ParkManifest, NodeAgent), gate: String) async throws -> [String] {
+        let decision = try await agent.1.scan(GateScanRequest(code: sale.code, gate: gate))
+        return [String(sale.passID.suffix(8)), agent.0.id.rawValue, gate, "\(decision.decision.rawValue) (\(decision.mode.rawValue))",
+                decision.reason ?? "\(decision.entriesLeft ?? 0) left"]
     }
 
     static func stamp() -> String {

@@ -68,8 +68,7 @@ struct HubCommand: AsyncParsableCommand {
         func run() async throws {
             let logger = CLILogging.logger("parkfed.hub", level: logLevel ?? Startup.environment("PARKFED_LOG_LEVEL") ?? "info")
             let listen = try Startup.listen(self.listen, env: "PARKFED_HUB_LISTEN", default: "127.0.0.1:8443")
-            let opsEnvironment = try Startup.environment("PARKFED_HUB_OPS_LISTEN").map { try Startup.listen(nil, env: "PARKFED_HUB_OPS_LISTEN", default: $0) }
-            let opsListen = self.opsListen ?? opsEnvironment
+            let opsListen = try Startup.listen(self.opsListen, env: "PARKFED_HUB_OPS_LISTEN")
             let hub = try Hub(directory: HubDirectory(data.data), logger: logger)
             let app = try HubServer.application(hub: hub, host: listen.host, port: listen.port, logger: logger) { channel in
                 logger.notice("hub listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])

@@ -13,12 +13,15 @@ enum Startup {
 
     /// A listen address from the command line, else the environment variable, else the default.
     static func listen(_ argument: ListenAddress?, env name: String, default fallback: String) throws -> ListenAddress {
+        try listen(argument, env: name) ?? ListenAddress(argument: fallback)!
+    }
+
+    /// A listen address from the command line, else the environment variable, else none.
+    static func listen(_ argument: ListenAddress?, env name: String) throws -> ListenAddress? {
         if let argument { return argument }
-        if let value = environment(name) {
-            guard let address = ListenAddress(argument: value) else { throw StartupError("\(name)=\(value) is not HOST:PORT") }
-            return address
-        }
-        return ListenAddress(argument: fallback)!
+        guard let value = environment(name) else { return nil }
+        guard let address = ListenAddress(argument: value) else { throw StartupError("\(name)=\(value) is not HOST:PORT") }
+        return address
     }
 
     /// Runs a server, turning the usual ways a start fails into one clear line.
