@@ -21,7 +21,12 @@ extension Hub {
     public static func restore(from backup: String, to target: String, logger: Logger = Logger(label: "parkfed.restore")) throws -> LogVerifier.Report {
         var report = LogVerifier.Report()
         try DirectoryBackup.restore(from: backup, database: "hub.sqlite", to: target) { staging in
-            let hub = try Hub(directory: HubDirectory(staging), logger: logger)
+            // The hub makes its real-name keys when they are missing; a restore must not: new keys would open nothing.
+            let directory = HubDirectory(staging)
+            for file in [directory.fieldKeys, directory.holderSealKey] where !FileManager.default.fileExists(atPath: file) {
+                throw StoreError(.backupInvalid, "the backup holds no \((file as NSString).lastPathComponent): its real-name data could not be opened")
+            }
+            let hub = try Hub(directory: directory, logger: logger)
             report = try LogVerifier(hub: hub).verify()
             guard report.ok else {
                 throw StoreError(.backupInvalid, "the backup's log does not verify: \(report.problems.prefix(3).joined(separator: "; "))")

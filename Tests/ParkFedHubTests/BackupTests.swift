@@ -49,6 +49,12 @@ import Testing
         #expect(ledger.debits == ledger.credits)
         // Real-name data still opens with the copied keys.
         #expect(try restored.passes(heldBy: .residentID, number: "11010519491231002X").count == 5)
+        // A backup without the real-name keys is refused (a restored hub would otherwise make new ones that open nothing).
+        let keyless = federation.directory.file("keyless")
+        try FileManager.default.copyItem(atPath: backup, toPath: keyless)
+        try FileManager.default.removeItem(atPath: keyless + "/field-keys.json")
+        #expect(throws: StoreError.self) { try Hub.restore(from: keyless, to: federation.directory.file("restored-keyless")) }
+        #expect(!FileManager.default.fileExists(atPath: federation.directory.file("restored-keyless")))
         // A backup is never written over an existing directory, nor restored over one.
         #expect(throws: StoreError.self) { try federation.hub.backup(to: backup) }
         #expect(throws: StoreError.self) { try Hub.restore(from: backup, to: restoredPath) }
