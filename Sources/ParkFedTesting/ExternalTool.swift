@@ -25,15 +25,17 @@ public enum ExternalTool {
         }
     }
 
-    /// The blocking form, for callers outside Swift concurrency.
-    /// Starts a process. Foundation's `Process.run()` on Linux is not safe to call from several threads at once (it
-    /// copies the environment and arguments while another launch is doing the same; seen crashing in memmove under
-    /// parallel tests), so every launch in the test process goes through one lock.
+    /// Starts a process; every launch in the test process goes through here, one at a time. Foundation's
+    /// `Process.run()` on Linux has crashed in memmove under the parallel test run (twice); serialising launches did
+    /// not stop it (it crashed again inside this lock), so the cause lies elsewhere in `Process.run()` — see the
+    /// issue note. Replacing Foundation's Process here (e.g. with swift-subprocess) is the fix still to make.
     public static func launch(_ process: Process) throws {
         try launchLock.withLock { try process.run() }
     }
 
     static let launchLock = NSLock()
+
+    /// The blocking form, for callers outside Swift concurrency.
 
     public static func runBlocking(_ executable: String, _ arguments: [String], input: Data? = nil, directory: String? = nil) throws -> Result {
         let process = Process()
