@@ -36,7 +36,6 @@ public enum ExternalTool {
     static let launchLock = NSLock()
 
     /// The blocking form, for callers outside Swift concurrency.
-
     public static func runBlocking(_ executable: String, _ arguments: [String], input: Data? = nil, directory: String? = nil) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
