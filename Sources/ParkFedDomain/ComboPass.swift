@@ -16,6 +16,12 @@ public enum PassRefusal: String, Error, Hashable, Sendable, CaseIterable {
     case capacityFull = "capacity_full"
     /// The product is not known to this node (its catalogue is older than the pass).
     case unknownProduct = "unknown_product"
+    /// A timed pass scanned outside its entry window (its day is checked as validity).
+    case outsideTimeSlot = "outside_time_slot"
+    /// A pre-printed code that has not been sold (activated) yet, or whose sale this gate cannot know offline.
+    case notActivated = "not_activated"
+    /// A pre-printed code voided by its park.
+    case voided
 }
 
 /// The state of one combo pass, as the hub (authoritatively) or a node agent (for its own gates) knows it, and the
@@ -34,9 +40,12 @@ public struct ComboPass: Hashable, Sendable {
     public var activatedOn: CivilDay?
     /// Entries counted per park.
     public var entries: [ParkID: Int]
+    /// The entry window of a timed pass (one of its product's slots).
+    public var slot: String?
 
     public init(id: String, product: ComboProduct, issuer: ParkID, validFrom: CivilDay, validUntil: CivilDay, generation: Int = 0,
-                refunded: Bool = false, activatedOn: CivilDay? = nil, entries: [ParkID: Int] = [:]) {
+                refunded: Bool = false, activatedOn: CivilDay? = nil, entries: [ParkID: Int] = [:], slot: String? = nil) {
+        self.slot = slot
         self.id = id
         self.product = product
         self.issuer = issuer
@@ -66,10 +75,16 @@ public struct ComboPass: Hashable, Sendable {
         return validUntil
     }
 
-    /// Decides an entry at `park` on `day` by a code of `generation`, without changing anything.
-    public func admission(at park: ParkID, on day: CivilDay, generation codeGeneration: Int) -> Result<Admission, PassRefusal> {
+    /// Decides an entry at `park` on `day` (at `minute` after local midnight, for timed passes) by a code of
+    /// `generation`, without changing anything.
+    public func admission(at park: ParkID, on day: CivilDay, minute: Int? = nil, generation codeGeneration: Int) -> Result<Admission, PassRefusal> {
         guard !refunded, codeGeneration >= generation else { return .failure(.revoked) }
         guard let member = product.member(park) else { return .failure(.notValidHere) }
+        if !product.slots.isEmpty {
+            // A timed pass outside its window is refused for that reason, after its day is checked as validity below.
+            guard let slot, let window = product.slot(slot) else { return .failure(.outsideTimeSlot) }
+            if day >= validFrom, day <= validUntil, let minute, !window.admits(minute: minute) { return .failure(.outsideTimeSlot) }
+        }
         var activates: CivilDay?
         switch product.validity {
         case .fixed:

@@ -76,11 +76,18 @@ public struct ComboProduct: Hashable, Sendable {
     public let transfer: TransferTerms
     public let refundRule: RefundRule
     public let allocation: AllocationRule
+    /// Categories beside the implicit `full` one (its price and allocations are the product's own).
+    public let categories: [TicketCategory]
+    /// Entry windows; when there are any, every pass names one and is for a single day.
+    public let slots: [TimeSlot]
+    /// Set on a variant (``variant(category:heads:)``): the category it prices, and the heads one pass admits.
+    public private(set) var category: TicketCategory?
+    public private(set) var heads: Int = 1
 
     public init(id: String, name: String? = nil, price: Money, members: [Member],
                 validity: Validity = .fromFirstUse(days: 1, activateWithinDays: 365), entriesTotal: Int? = nil,
                 transfer: TransferTerms = .notAllowed, refundRule: RefundRule = .unusedAllocations,
-                allocation: AllocationRule = .perEntry) throws(DomainError) {
+                allocation: AllocationRule = .perEntry, categories: [TicketCategory] = [], slots: [TimeSlot] = []) throws(DomainError) {
         guard !members.isEmpty, Set(members.map(\.park)).count == members.count else {
             throw DomainError(.invalidProduct, "a combo product lists each member park once, at least one")
         }
@@ -130,7 +137,57 @@ public struct ComboProduct: Hashable, Sendable {
         self.transfer = transfer
         self.refundRule = refundRule
         self.allocation = allocation
+        self.categories = categories
+        self.slots = slots
+        guard Set(categories.map(\.id)).count == categories.count, !categories.contains(where: { $0.id == TicketCategory.fullID }) else {
+            throw DomainError(.invalidProduct, "category ids are listed once each, and `full` is the product's own price")
+        }
+        let parks = Set(members.map(\.park))
+        for category in categories {
+            guard Set(category.allocations.keys) == parks else {
+                throw DomainError(.invalidProduct, "category \(category.id) allocates to exactly the member parks")
+            }
+            // The category's own sums, by the same rules as the product's.
+            do { _ = try variant(category: category.id, heads: category.minimumHeads) } catch {
+                throw DomainError(.invalidProduct, "category \(category.id): \(error.message)")
+            }
+        }
+        guard Set(slots.map(\.id)).count == slots.count else { throw DomainError(.invalidProduct, "time slot ids are listed once each") }
+        if !slots.isEmpty {
+            switch validity {
+            case .fixed: break
+            case .fromFirstUse(let days, _):
+                guard days == 1 else { throw DomainError(.invalidProduct, "a timed product (time slots) is a day ticket: from_first_use days 1, or fixed") }
+            }
+        }
     }
+
+    /// The product as one pass of `category` (nil: `full`) for `heads` people prices and allocates it: the category's
+    /// per-head price and allocations times the heads, the same entries (one scan admits the whole group).
+    public func variant(category id: String?, heads: Int) throws(DomainError) -> ComboProduct {
+        guard self.category == nil else { throw DomainError(.invalidProduct, "a variant has no variants") }
+        guard let id, id != TicketCategory.fullID else {
+            guard heads == 1 else { throw DomainError(.invalidProduct, "a full ticket is for one head") }
+            return self
+        }
+        guard let category = categories.first(where: { $0.id == id }) else {
+            throw DomainError(.invalidProduct, "product \(self.id) has no category \(id)")
+        }
+        guard (category.minimumHeads...category.maximumHeads).contains(heads) else {
+            throw DomainError(.invalidProduct, "category \(id) is for \(category.minimumHeads)-\(category.maximumHeads) heads, not \(heads)")
+        }
+        let price = Money(minorUnits: category.priceMinor * Int64(heads), currency: self.price.currency)
+        let members = members.map { Member(park: $0.park, entries: $0.entries, allocationPerEntry: (category.allocations[$0.park] ?? 0) * Int64(heads)) }
+        let transfer = TransferTerms(allowed: transfer.allowed, resaleCapMinor: transfer.resaleCapMinor.map { min($0 * Int64(heads), price.minorUnits) },
+                                     feeMinor: transfer.feeMinor)
+        var variant = try ComboProduct(id: self.id, name: name, price: price, members: members, validity: validity, entriesTotal: entriesTotal,
+                                       transfer: transfer, refundRule: refundRule, allocation: allocation, slots: slots)
+        variant.category = category
+        variant.heads = heads
+        return variant
+    }
+
+    public func slot(_ id: String) -> TimeSlot? { slots.first { $0.id == id } }
 
     /// Allocations from a price split by weights (largest remainder), for products defined by shares.
     public static func allocations(price: Money, weights: [(ParkID, Int64)]) throws(DomainError) -> [Member] {
@@ -142,11 +199,18 @@ public struct ComboProduct: Hashable, Sendable {
 
     /// The validity window of a pass sold for `date`: fixed products from `date` (or their first day) to their last;
     /// first-use products from `date` to the last day it may be activated.
+    /// A timed product's pass is for `date` alone.
     public func saleWindow(date: CivilDay) throws(DomainError) -> (from: CivilDay, until: CivilDay) {
         switch validity {
         case .fixed(let from, let until):
             guard date <= until else { throw DomainError(.invalidProduct, "product \(id) is valid only until \(until)") }
+            if !slots.isEmpty {
+                guard date >= from else { throw DomainError(.invalidProduct, "product \(id) is valid only from \(from)") }
+                return (date, date)
+            }
             return (max(from, date), until)
+        case .fromFirstUse(_, _) where !slots.isEmpty:
+            return (date, date)
         case .fromFirstUse(_, let window):
             return (date, date.adding(days: window - 1))
         }

@@ -61,7 +61,7 @@ extension Hub {
         case .clearing, .hub: break
         default: throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "Only the issuing park and clearing staff see a pass")
         }
-        guard let product = passes.product(record.product) else {
+        guard let product = passes.product(for: record) else {
             throw ProblemDetails(status: 409, code: "unknown_product", title: "Unknown product", detail: "product \(record.product) is not in the catalogue")
         }
         let state = record.state(product)
@@ -72,6 +72,22 @@ extension Hub {
             entries: record.entries.sorted { $0.key.rawValue < $1.key.rawValue }.map { PassView.Entries(park: $0.key.rawValue, count: $0.value) },
             entriesUsed: state.usedTotal, refundDueMinor: record.refundedMinor == nil ? ((try? state.refundDue().minorUnits) ?? 0) : 0,
             refundedMinor: record.refundedMinor, currency: product.price.currency.code)
+    }
+
+    /// A sale the hub decides before the park answers its window (`POST /v1/passes`: timed passes, whose slot
+    /// capacity is federation-wide): the signed `pass.issued` is logged with its pass in one transaction, or refused
+    /// (`slot_full`) with nothing logged.
+    public func issuePass(_ request: PassChangeRequest, peer: AuthenticatedPeer, now: Date = Date()) throws -> PassView {
+        _ = try Self.park(of: peer)
+        let outcome: (result: IngestResult, payload: AssertionPayload, effect: AssertionEffectResult?)
+        do {
+            outcome = try log.decide(request.assertion, from: peer.principal, now: now, skew: TimeInterval(configuration.assertionSkewSeconds),
+                                     maxDelay: TimeInterval(configuration.assertionMaxDelaySeconds), expecting: .passIssued)
+        } catch let denied as PassDenied {
+            throw ProblemDetails(status: 409, code: denied.reason, title: "Sale refused", detail: denied.detail)
+        }
+        guard case .passIssued(let data) = outcome.payload.data else { throw ProblemDetails(status: 500, code: "internal_error", title: "Unexpected payload") }
+        return try passView(data.passID, peer: peer)
     }
 
     /// The issuing park refunds a pass: its signed `pass.refunded` must name exactly the refund due now.

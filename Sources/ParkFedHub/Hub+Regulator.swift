@@ -59,7 +59,7 @@ extension Hub {
         var buckets: [String: [Int]] = [:]
         for entry in try store.countedEntries(from: start, until: end) {
             let key = entry.park + "|" + passes.calendar.day(of: entry.at).description
-            buckets[key, default: Array(repeating: 0, count: 24)][passes.calendar.hour(of: entry.at)] += 1
+            buckets[key, default: Array(repeating: 0, count: 24)][passes.calendar.hour(of: entry.at)] += entry.heads
         }
         let days = buckets.sorted { $0.key < $1.key }.map { key, hours -> RegulatorTrafficReport.Day in
             let parts = key.split(separator: "|").map(String.init)

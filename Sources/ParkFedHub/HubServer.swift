@@ -187,6 +187,12 @@ public enum HubServer {
         // Combo passes.
         authenticated.get("/v1/revenue") { _, context -> Response in try JSONResponse.make(try hub.revenue(peer: context.peer!)) }
         authenticated.get("/v1/products") { _, _ -> Response in try JSONResponse.make(hub.passes.catalog) }
+        authenticated.post("/v1/passes") { request, context -> Response in
+            let body = try await request.decodeStrict(PassChangeRequest.self, limit: 16 * 1024)
+            let response = try hub.issuePass(body, peer: context.peer!)
+            hub.metrics.logSize(hub.log.size)
+            return try JSONResponse.make(response, status: .created)
+        }
         authenticated.post("/v1/passes/entries") { request, context -> Response in
             let body = try await request.decodeStrict(RedeemRequest.self, limit: 16 * 1024)
             let response = try hub.redeem(body, peer: context.peer!)

@@ -26,6 +26,11 @@ public final class PassRules: Sendable {
 
     public func product(_ id: String) -> ComboProduct? { products.value[id] }
 
+    /// A stored pass's product: its variant (category and heads), as its code priced it.
+    public func product(for record: PassRecord) -> ComboProduct? {
+        product(record.product).flatMap { try? $0.variant(category: record.category, heads: record.heads) }
+    }
+
     public var catalog: ProductCatalog {
         ProductCatalog(products: products.value.values.sorted { $0.id < $1.id }.map { ProductCatalog.Product($0) })
     }
@@ -79,28 +84,31 @@ public final class PassRules: Sendable {
     func effect(of payload: AssertionPayload, mode: AssertionEffectMode, keys: [String: AssertionLog.KeyInfo]) -> AssertionEffect? {
         switch payload.data {
         case .passIssued(let data):
-            guard let product = product(data.product), let from = try? CivilDay(data.validFrom), let until = try? CivilDay(data.validUntil) else { return nil }
-            let facts = PassCodeFacts(passID: data.passID, issuer: payload.park, validFrom: from, validUntil: until, generation: 0)
+            guard let base = product(data.product), let product = try? base.variant(category: data.category, heads: data.heads ?? 1),
+                  let from = try? CivilDay(data.validFrom), let until = try? CivilDay(data.validUntil) else { return nil }
+            let facts = PassCodeFacts(passID: data.passID, issuer: payload.park, validFrom: from, validUntil: until, generation: 0,
+                                      category: data.category, heads: data.heads ?? 1, slot: data.slot, stock: data.stockSerial != nil)
             return .issued(facts: facts, product: product, priceMinor: data.priceMinor, holderMasked: data.holder.nameMasked,
-                           holder: protect(data.holder))
+                           holder: protect(data.holder), mode: mode)
         case .passRedeemed(let data):
-            let day = calendar.day(of: data.enteredAt)
+            let day = calendar.day(of: data.enteredAt), minute = calendar.minuteOfDay(data.enteredAt)
             switch verify(code: data.code, keys: keys) {
             case .failure(let refusal):
-                return .entry(park: payload.park, enteredAt: data.enteredAt, day: day, facts: nil, codeProblem: refusal, product: nil, mode: mode)
+                return .entry(park: payload.park, enteredAt: data.enteredAt, day: day, minute: minute, facts: nil, codeProblem: refusal, product: nil, mode: mode)
             case .success(let (code, product)):
                 guard code.passID == data.passID, code.issuer == data.issuerPark else {
-                    return .entry(park: payload.park, enteredAt: data.enteredAt, day: day, facts: nil, codeProblem: .forged, product: nil, mode: mode)
+                    return .entry(park: payload.park, enteredAt: data.enteredAt, day: day, minute: minute, facts: nil, codeProblem: .forged, product: nil, mode: mode)
                 }
                 let facts = PassCodeFacts(passID: code.passID, issuer: code.issuer, validFrom: code.validFrom, validUntil: code.validUntil,
-                                          generation: code.generation)
-                return .entry(park: payload.park, enteredAt: data.enteredAt, day: day, facts: facts, codeProblem: nil, product: product, mode: mode)
+                                          generation: code.generation, category: code.payload.category, heads: code.heads, slot: code.payload.slot,
+                                          stock: code.isStock)
+                return .entry(park: payload.park, enteredAt: data.enteredAt, day: day, minute: minute, facts: facts, codeProblem: nil, product: product, mode: mode)
             }
         case .passRefunded(let data):
-            guard let record = try? store.pass(data.passID), let product = product(record.product) else { return nil }
+            guard let record = try? store.pass(data.passID), let product = product(for: record) else { return nil }
             return .refund(passID: data.passID, issuer: payload.park, amountMinor: data.amountMinor, product: product, mode: mode)
         case .passTransferred(let data):
-            guard let record = try? store.pass(data.passID), let product = product(record.product) else { return nil }
+            guard let record = try? store.pass(data.passID), let product = product(for: record) else { return nil }
             return .transfer(passID: data.passID, issuer: payload.park, generation: data.generation, resalePriceMinor: data.resalePriceMinor,
                              feeMinor: data.feeMinor, product: product, holder: protect(data.newHolder), reissue: data.reissue == true, mode: mode)
         case .cardSpent(let data):

@@ -59,10 +59,10 @@ extension NodeAgent {
         let redeemed = PassRedeemed(passID: code.passID, issuerPark: code.issuer, gate: request.gate, enteredAt: now, offline: true, code: code.text)
         let (_, jws) = try Assertions.sign(.passRedeemed(redeemed), park: park, key: signingKey, now: now, id: entryID)
         _ = try store.reserveEntry(passID: code.passID, day: day, hour: hour, offlineType: AssertionType.passRedeemed.rawValue) { _ -> Result<GateEntryRecord, PassRefusal> in
-            .success(GateEntryRecord(entryID: entryID, passID: code.passID, gate: request.gate, day: day, hour: hour, enteredAt: now, jws: jws.compact))
+            .success(GateEntryRecord(entryID: entryID, passID: code.passID, gate: request.gate, day: day, hour: hour, enteredAt: now, jws: jws.compact,
+                                     heads: code.heads))
         }
         outboxWakeUp.signal()
-        return GateDecision(decision: .allow, message: "", passID: code.passID, product: product.id,
-                            holderNameMasked: code.payload.name, mode: .fastCheck, entryID: entryID).localized(.en)
+        return allow(code: code, product: product, entriesLeft: nil, usableUntil: nil, mode: .fastCheck, entryID: entryID)
     }
 }

@@ -66,12 +66,15 @@ extension NodeAgent {
 
     // MARK: Sale
 
-    /// Sells a pass: validates the holder and the product, signs the code and the `pass.issued` assertion, and
-    /// records both (one transaction) before answering.
-    public func sellPass(_ request: PassSaleRequest, now: Date = Date()) throws -> PassSaleResponse {
-        guard let product = product(request.product) else {
+    /// Sells a pass: validates the holder, the product, its category, heads and time slot, signs the code and the
+    /// `pass.issued` assertion, and records both (one transaction) before answering. A timed product's sale is
+    /// decided by the hub first (slot capacity is federation-wide), so it needs the link; other sales go through
+    /// the outbox and work offline.
+    public func sellPass(_ request: PassSaleRequest, now: Date = Date()) async throws -> PassSaleResponse {
+        guard let base = product(request.product) else {
             throw Self.problem(404, "unknown_product", "Unknown product", "product \(request.product.debugDescription) is not in the federation's catalogue")
         }
+        let product = try Self.variant(of: base, category: request.category, heads: request.heads, slot: request.slot)
         guard let channel = PassIssued.Channel(rawValue: request.channel) else {
             throw Self.problem(400, "invalid_body", "Invalid channel", "channel is window, kiosk, mini_program or ota")
         }
@@ -88,22 +91,63 @@ extension NodeAgent {
         let passID = UUIDv7.make(now: now)
         let nameMasked = Masking.name(request.holder.name)
         let code = try PassCode.make(.init(issuer: park, passID: passID, product: product.id, validFrom: window.from, validUntil: window.until,
-                                           generation: 0, name: nameMasked), key: signingKey)
-        let qr = try QRCode(text: code.text)
+                                           generation: 0, name: nameMasked, category: product.category?.id, heads: product.heads,
+                                           slot: request.slot), key: signingKey)
+        let reference = try holderRef(holder, name: request.holder.name.trimmingCharacters(in: .whitespaces), nameMasked: nameMasked)
         let issued = PassIssued(passID: passID, product: product.id, channel: channel, priceMinor: product.price.minorUnits,
-                                currency: product.price.currency.code, holder: try holderRef(holder, name: request.holder.name.trimmingCharacters(in: .whitespaces), nameMasked: nameMasked),
-                                validFrom: window.from.description, validUntil: window.until.description)
+                                currency: product.price.currency.code, holder: reference, validFrom: window.from.description,
+                                validUntil: window.until.description, category: code.payload.category, heads: code.payload.heads, slot: request.slot)
+        let sold = SoldPassRecord(passID: passID, product: product.id, channel: channel.rawValue, holderMasked: nameMasked, idType: holder.kind.rawValue,
+                                  idDigest: reference.idDigest, idMasked: holder.maskedNumber, priceMinor: product.price.minorUnits,
+                                  currency: product.price.currency.code, validFrom: window.from, validUntil: window.until, generation: 0,
+                                  code: code.text, state: "sold")
+        try await recordIssue(issued, sold: sold, decidedByHub: !product.slots.isEmpty, now: now)
+        return try saleResponse(sold, code: code, idNumberMasked: holder.maskedNumber)
+    }
+
+    /// The product as a pass of `category` for `heads` people in `slot` prices it, or the problem a window is shown.
+    static func variant(of base: ComboProduct, category: String?, heads: Int?, slot: String?) throws -> ComboProduct {
+        let product: ComboProduct
+        do { product = try base.variant(category: category, heads: heads ?? 1) } catch {
+            throw problem(422, "invalid_category", "Invalid category or head count", error.message)
+        }
+        if base.slots.isEmpty {
+            guard slot == nil else { throw problem(422, "invalid_slot", "No time slots", "product \(base.id) is not timed") }
+        } else {
+            guard let slot, base.slot(slot) != nil else {
+                throw problem(422, "invalid_slot", "Time slot required", "product \(base.id) is sold for one of its time slots: \(base.slots.map(\.id).joined(separator: ", "))")
+            }
+        }
+        return product
+    }
+
+    /// Signs `pass.issued` and records the sale with it (one transaction). `decidedByHub`: the hub logs it first
+    /// (and may refuse: a full time slot), and the outbox's later delivery of the same assertion is a duplicate.
+    func recordIssue(_ issued: PassIssued, sold: SoldPassRecord, decidedByHub: Bool, now: Date) async throws {
         let (payload, jws) = try Assertions.sign(.passIssued(issued), park: park, key: signingKey, now: now)
-        try store.recordSale(
-            SoldPassRecord(passID: passID, product: product.id, channel: channel.rawValue, holderMasked: nameMasked, idType: holder.kind.rawValue,
-                           idDigest: issued.holder.idDigest, idMasked: holder.maskedNumber, priceMinor: product.price.minorUnits,
-                           currency: product.price.currency.code, validFrom: window.from, validUntil: window.until, generation: 0, code: code.text, state: "sold"),
-            assertion: (payload.id, payload.type.rawValue, jws.compact), now: now)
+        if decidedByHub {
+            do {
+                _ = try await tracked { (hub: HubClient) async throws(NodeError) in
+                    try await hub.json(.POST, "/v1/passes", body: PassChangeRequest(assertion: jws.compact), as: PassView.self)
+                }
+            } catch {
+                if error.code == .hubUnreachable {
+                    throw Self.problem(503, "hub_unreachable", "The hub is unreachable", "timed passes are sold online: the hub counts each slot's capacity")
+                }
+                throw Self.problem(409, error.problemCode ?? "hub_refused", "The hub refused the sale", error.message)
+            }
+        }
+        try store.recordSale(sold, assertion: (payload.id, payload.type.rawValue, jws.compact), now: now)
         outboxWakeUp.signal()
         metrics.sale()
-        return PassSaleResponse(passID: passID, code: code.text, qrVersion: qr.version, product: product.id, holderNameMasked: nameMasked,
-                                idNumberMasked: holder.maskedNumber, validFrom: window.from.description, validUntil: window.until.description,
-                                priceMinor: product.price.minorUnits, currency: product.price.currency.code, generation: 0)
+    }
+
+    /// What the window is told of a pass sold (or re-coded) here.
+    func saleResponse(_ sold: SoldPassRecord, code: PassCode, idNumberMasked: String, stockSerial: String? = nil) throws -> PassSaleResponse {
+        PassSaleResponse(passID: sold.passID, code: code.text, qrVersion: try QRCode(text: code.text).version, product: sold.product,
+                         holderNameMasked: sold.holderMasked, idNumberMasked: idNumberMasked, validFrom: sold.validFrom.description,
+                         validUntil: sold.validUntil.description, priceMinor: sold.priceMinor, currency: sold.currency, generation: sold.generation,
+                         category: code.payload.category, heads: code.payload.heads, slot: code.payload.slot, stockSerial: stockSerial)
     }
 
     static func holder(_ input: HolderInput) throws -> IdentityDocument {
@@ -160,8 +204,10 @@ extension NodeAgent {
         case .failure(let refusal): return deny(refusal, code: nil, mode: .offline)
         case .success(let verified): (code, product) = verified
         }
-        let day = calendar.day(of: now), hour = calendar.hour(of: now)
+        let day = calendar.day(of: now), hour = calendar.hour(of: now), minute = calendar.minuteOfDay(now)
         let online = hubLinkUp(now: now)
+        // Another park's printed stock is valid only once sold, which only the hub knows: offline it is refused.
+        if code.isStock, code.issuer != park, !online { return deny(.notActivated, code: code, mode: .offline) }
         let entryID = UUIDv7.make(now: now)
         let redeemed = PassRedeemed(passID: code.passID, issuerPark: code.issuer, gate: request.gate, enteredAt: now, offline: !online, code: code.text)
         let (_, jws) = try Assertions.sign(.passRedeemed(redeemed), park: park, key: signingKey, now: now, id: entryID)
@@ -170,17 +216,25 @@ extension NodeAgent {
         let type = AssertionType.passRedeemed.rawValue
         let reserved = try store.reserveEntry(passID: code.passID, day: day, hour: hour, offlineType: online ? nil : type) { facts -> Result<GateEntryRecord, PassRefusal> in
             guard !facts.knowledge.refunded, code.generation >= facts.knowledge.minimumGeneration else { return .failure(.revoked) }
+            if code.isStock, code.issuer == park {
+                switch facts.stockState {
+                case "sold": break
+                case "void": return .failure(.voided)
+                default: return .failure(.notActivated)
+                }
+            }
             let state = ComboPass(id: code.passID, product: product, issuer: code.issuer, validFrom: code.validFrom, validUntil: code.validUntil,
                                   generation: facts.knowledge.minimumGeneration, activatedOn: facts.knowledge.activatedOn,
-                                  entries: facts.entriesHere > 0 ? [park: facts.entriesHere] : [:])
-            switch state.admission(at: park, on: day, generation: code.generation) {
+                                  entries: facts.entriesHere > 0 ? [park: facts.entriesHere] : [:], slot: code.payload.slot)
+            switch state.admission(at: park, on: day, minute: minute, generation: code.generation) {
             case .failure(let refusal): return .failure(refusal)
             case .success(let admitted):
-                if let daily = capacity.capacityDaily, facts.today >= daily { return .failure(.capacityFull) }
-                if let hourly = capacity.capacityHourly, facts.thisHour >= hourly { return .failure(.capacityFull) }
+                // Capacity counts heads: a group enters only if all of it fits.
+                if let daily = capacity.capacityDaily, facts.today + code.heads > daily { return .failure(.capacityFull) }
+                if let hourly = capacity.capacityHourly, facts.thisHour + code.heads > hourly { return .failure(.capacityFull) }
                 admission = admitted
                 return .success(GateEntryRecord(entryID: entryID, passID: code.passID, gate: request.gate, day: day, hour: hour, enteredAt: now,
-                                                jws: jws.compact, activates: admitted.activates))
+                                                jws: jws.compact, activates: admitted.activates, heads: code.heads))
             }
         }
         guard case .success = reserved, let admission else {
@@ -220,9 +274,11 @@ extension NodeAgent {
                      mode: .offline, entryID: entryID)
     }
 
-    func allow(code: PassCode, product: ComboProduct, entriesLeft: Int, usableUntil: String?, mode: GateDecision.Mode, entryID: String) -> GateDecision {
+    /// An admission, with what the gate must still do: check a concession's proof, count a group's heads.
+    func allow(code: PassCode, product: ComboProduct, entriesLeft: Int?, usableUntil: String?, mode: GateDecision.Mode, entryID: String) -> GateDecision {
         GateDecision(decision: .allow, message: "", passID: code.passID, product: product.id, holderNameMasked: code.payload.name,
-                     entriesLeft: entriesLeft, usableUntil: usableUntil, mode: mode, entryID: entryID).localized(.en)
+                     entriesLeft: entriesLeft, usableUntil: usableUntil, mode: mode, entryID: entryID, category: product.category?.id,
+                     checkProof: product.category?.proof, heads: code.payload.heads).localized(.en)
     }
 
     func deny(_ refusal: PassRefusal, code: PassCode?, mode: GateDecision.Mode) -> GateDecision {
@@ -315,8 +371,9 @@ extension NodeAgent {
         let passID = sold.passID
         try await deliverBeforeChange()
         let generation = try await hubPass(passID).generation + 1
-        let code = try PassCode.make(.init(issuer: park, passID: passID, product: product.id, validFrom: sold.validFrom, validUntil: sold.validUntil,
-                                           generation: generation, name: nameMasked), key: signingKey)
+        // The new code carries everything of the old one (category, heads, slot, stock) but the holder and generation.
+        let previous = try PassCode(parsing: sold.code).payload
+        let code = try PassCode.make(previous.next(generation: generation, name: nameMasked), key: signingKey)
         let change = PassTransferred(passID: passID, newHolder: reference, generation: generation, resalePriceMinor: resalePriceMinor,
                                      feeMinor: feeMinor, currency: product.price.currency.code, reissue: reissue ? true : nil)
         let (payload, jws) = try Assertions.sign(.passTransferred(change), park: park, key: signingKey, now: now)
@@ -330,10 +387,9 @@ extension NodeAgent {
         let index = try await logIndex(of: jws.compact)
         try store.recordPassChange(sold, knowledge: PassKnowledge(minimumGeneration: generation), assertion: (payload.id, payload.type.rawValue, jws.compact),
                                    logIndex: index, now: now)
-        return PassSaleResponse(passID: passID, code: code.text, qrVersion: try QRCode(text: code.text).version, product: product.id,
-                                holderNameMasked: nameMasked, idNumberMasked: holder.maskedNumber, validFrom: sold.validFrom.description,
-                                validUntil: sold.validUntil.description, priceMinor: resalePriceMinor, currency: product.price.currency.code,
-                                generation: generation)
+        var response = try saleResponse(sold, code: code, idNumberMasked: holder.maskedNumber)
+        response.priceMinor = resalePriceMinor
+        return response
     }
 
     func submitChange(_ passID: String, _ action: String, _ compact: String) async -> Result<PassView, NodeError> {

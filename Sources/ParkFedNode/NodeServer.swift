@@ -42,7 +42,30 @@ public enum NodeServer {
         router.post("/v1/sales") { request, _ -> Response in
             _ = try agent.device(authorization: request.headers[.authorization], roles: [.window, .kiosk])
             let body = try await request.decodeStrict(PassSaleRequest.self, limit: 16 * 1024)
-            return try JSONResponse.make(try agent.sellPass(body), status: .created)
+            return try JSONResponse.make(try await agent.sellPass(body), status: .created)
+        }
+        // Pre-printed stock: operators order and void batches, windows sell (activate) printed tickets.
+        router.post("/v1/stock/batches") { request, _ -> Response in
+            _ = try agent.device(authorization: request.headers[.authorization], roles: [.operator])
+            let body = try await request.decodeStrict(StockOrder.self, limit: 16 * 1024)
+            return try JSONResponse.make(try agent.orderStock(body), status: .created)
+        }
+        router.get("/v1/stock/batches/:batch/codes.csv") { request, context -> Response in
+            _ = try agent.device(authorization: request.headers[.authorization], roles: [.operator])
+            let csv = try agent.stockCSV(batch: try Self.identifierParameter(context, "batch"))
+            return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: csv)))
+        }
+        router.post("/v1/stock/:serial/sale") { request, context -> Response in
+            _ = try agent.device(authorization: request.headers[.authorization], roles: [.window])
+            let body = try await request.decodeStrict(StockSaleRequest.self, limit: 16 * 1024)
+            return try JSONResponse.make(try agent.sellStock(serial: try Self.identifierParameter(context, "serial"), body), status: .created)
+        }
+        router.post("/v1/stock/:serial/void") { request, context -> Response in
+            _ = try agent.device(authorization: request.headers[.authorization], roles: [.operator])
+            let body = try await request.decodeStrict(StockVoidRequest.self, limit: 16 * 1024)
+            let serial = try Self.identifierParameter(context, "serial")
+            try agent.voidStock(serials: [serial], reason: body.reason)
+            return Response(status: .noContent)
         }
         router.get("/v1/sales/:pass/qr.svg") { request, context -> Response in
             _ = try agent.device(authorization: request.headers[.authorization], roles: [.window, .kiosk])
@@ -110,6 +133,13 @@ public enum NodeServer {
             return try JSONResponse.make(answer)
         }
         return router
+    }
+
+    static func identifierParameter(_ context: BasicRequestContext, _ name: String) throws -> String {
+        guard let value = context.parameters.get(name), (try? Check.identifier(value, name)) != nil else {
+            throw ProblemDetails(status: 400, code: "invalid_query", title: "Invalid \(name)")
+        }
+        return value
     }
 
     static func localPassParameter(_ context: BasicRequestContext) throws -> String {

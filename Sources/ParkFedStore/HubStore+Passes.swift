@@ -9,8 +9,18 @@ public struct PassCodeFacts: Sendable, Hashable {
     public var validFrom: CivilDay
     public var validUntil: CivilDay
     public var generation: Int
+    /// The ticket category (nil: full), heads, time slot, and whether the code is pre-printed stock.
+    public var category: String?
+    public var heads: Int
+    public var slot: String?
+    public var stock: Bool
 
-    public init(passID: String, issuer: ParkID, validFrom: CivilDay, validUntil: CivilDay, generation: Int) {
+    public init(passID: String, issuer: ParkID, validFrom: CivilDay, validUntil: CivilDay, generation: Int, category: String? = nil, heads: Int = 1,
+                slot: String? = nil, stock: Bool = false) {
+        self.category = category
+        self.heads = heads
+        self.slot = slot
+        self.stock = stock
         self.passID = passID
         self.issuer = issuer
         self.validFrom = validFrom
@@ -47,9 +57,13 @@ public enum AssertionEffectMode: Sendable, Hashable { case decide, record }
 
 /// What an accepted assertion does to the hub's pass state, applied in the transaction that logs it.
 public enum AssertionEffect: Sendable, Hashable {
-    case issued(facts: PassCodeFacts, product: ComboProduct, priceMinor: Int64, holderMasked: String, holder: ProtectedHolder?)
-    /// `facts` is nil when the scanned code itself did not verify (`codeProblem` says why).
-    case entry(park: ParkID, enteredAt: Date, day: CivilDay, facts: PassCodeFacts?, codeProblem: PassRefusal?, product: ComboProduct?, mode: AssertionEffectMode)
+    /// A sale; `product` is the pass's variant (category and heads). In `decide` mode a timed pass is refused when
+    /// its slot's heads sold that day would pass the slot's capacity.
+    case issued(facts: PassCodeFacts, product: ComboProduct, priceMinor: Int64, holderMasked: String, holder: ProtectedHolder?, mode: AssertionEffectMode)
+    /// `facts` is nil when the scanned code itself did not verify (`codeProblem` says why). `minute`: after local
+    /// midnight, for timed passes.
+    case entry(park: ParkID, enteredAt: Date, day: CivilDay, minute: Int, facts: PassCodeFacts?, codeProblem: PassRefusal?, product: ComboProduct?,
+               mode: AssertionEffectMode)
     case refund(passID: String, issuer: ParkID, amountMinor: Int64, product: ComboProduct, mode: AssertionEffectMode)
     case transfer(passID: String, issuer: ParkID, generation: Int, resalePriceMinor: Int64, feeMinor: Int64, product: ComboProduct,
                   holder: ProtectedHolder?, reissue: Bool, mode: AssertionEffectMode)
@@ -88,11 +102,17 @@ public struct PassRecord: Sendable, Hashable {
     public var refundedMinor: Int64?
     public var activatedOn: CivilDay?
     public var entries: [ParkID: Int]
+    public var category: String?
+    public var heads: Int
+    public var slot: String?
+    /// Pre-printed stock, and whether its sale (`pass.issued`) has reached the hub.
+    public var stock: Bool
+    public var issued: Bool
 
-    /// The pass's state under its product, for the admission and refund rules.
+    /// The pass's state under its product (its variant), for the admission and refund rules.
     public func state(_ product: ComboProduct) -> ComboPass {
         ComboPass(id: id, product: product, issuer: issuer, validFrom: validFrom, validUntil: validUntil, generation: generation,
-                  refunded: refundedMinor != nil, activatedOn: activatedOn, entries: entries)
+                  refunded: refundedMinor != nil, activatedOn: activatedOn, entries: entries, slot: slot)
     }
 }
 
@@ -169,6 +189,20 @@ extension HubStore {
         }
     }
 
+    /// Ticket categories, groups, time slots and pre-printed stock (#8): registered after every earlier migration.
+    static func registerPassVariantMigrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v13-pass-variants") { db in
+            try db.execute(sql: """
+                ALTER TABLE passes ADD COLUMN category TEXT;
+                ALTER TABLE passes ADD COLUMN heads INTEGER NOT NULL DEFAULT 1;
+                ALTER TABLE passes ADD COLUMN slot TEXT;
+                ALTER TABLE passes ADD COLUMN stock INTEGER NOT NULL DEFAULT 0;
+                CREATE INDEX passes_by_slot ON passes(product, valid_from, slot) WHERE slot IS NOT NULL;
+                ALTER TABLE pass_entries ADD COLUMN heads INTEGER NOT NULL DEFAULT 1;
+                """)
+        }
+    }
+
     // MARK: Products
 
     public func upsertProduct(id: String, body: String, now: Date) throws {
@@ -200,7 +234,8 @@ extension HubStore {
         return PassRecord(
             id: id, issuer: try ParkID(row["issuer"] as String), product: row["product"], validFrom: try CivilDay(row["valid_from"] as String),
             validUntil: try CivilDay(row["valid_until"] as String), generation: row["generation"], refundedMinor: row["refunded_minor"],
-            activatedOn: try (row["activated_on"] as String?).map { try CivilDay($0) }, entries: entries)
+            activatedOn: try (row["activated_on"] as String?).map { try CivilDay($0) }, entries: entries, category: row["category"],
+            heads: row["heads"], slot: row["slot"], stock: (row["stock"] as Int64) == 1, issued: (row["price_minor"] as Int64?) != nil)
     }
 
     /// How an entry already recorded was decided (for an idempotent answer to a retried gate request).
@@ -243,21 +278,30 @@ extension HubStore {
 
     static func apply(_ effect: AssertionEffect, entryID: String, logIndex: UInt64, now: Date, day: CivilDay, feeBasisPoints: Int64, _ db: Database) throws -> AssertionEffectResult {
         switch effect {
-        case .issued(let facts, let product, let price, let holder, let protected):
+        case .issued(let facts, let product, let price, let holder, let protected, let mode):
+            if mode == .decide, let slot = facts.slot.flatMap(product.slot) {
+                let sold = try Int.fetchOne(db, sql: """
+                    SELECT COALESCE(SUM(heads), 0) FROM passes
+                    WHERE product = ? AND valid_from = ? AND slot = ? AND price_minor IS NOT NULL AND refunded_minor IS NULL AND id != ?
+                    """, arguments: [product.id, facts.validFrom.description, slot.id, facts.passID]) ?? 0
+                guard sold + product.heads <= slot.capacity else {
+                    throw PassDenied("slot_full", "time slot \(slot.id) of \(product.id) on \(facts.validFrom) has \(slot.capacity - sold) of \(slot.capacity) places left")
+                }
+            }
             if let protected { try insertHolder(protected, passID: facts.passID, generation: 0, issuer: facts.issuer, at: now, db) }
             try db.execute(sql: """
-                INSERT INTO passes (id, issuer, product, valid_from, valid_until, generation, price_minor, holder_masked, created_at)
-                VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)
+                INSERT INTO passes (id, issuer, product, valid_from, valid_until, generation, price_minor, holder_masked, created_at, category, heads, slot, stock)
+                VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET price_minor = excluded.price_minor, holder_masked = excluded.holder_masked
                 """, arguments: [facts.passID, facts.issuer.rawValue, product.id, facts.validFrom.description, facts.validUntil.description,
-                                 price, holder, StoredTime.millis(now)])
+                                 price, holder, StoredTime.millis(now), facts.category, facts.heads, facts.slot, facts.stock ? 1 : 0])
             return .applied
 
-        case .entry(let park, let enteredAt, let day, let facts, let codeProblem, let product, let mode):
+        case .entry(let park, let enteredAt, let day, let minute, let facts, let codeProblem, let product, let mode):
             func keep(_ refusal: PassRefusal, passID: String, issuer: String) throws -> AssertionEffectResult {
                 if mode == .decide { throw PassDenied(refusal.rawValue, "the hub refuses the entry: \(refusal.rawValue)") }
                 try insertEntry(entryID, passID: passID, park: park.rawValue, issuer: issuer, day: day, at: enteredAt, mode: mode,
-                                counted: false, conflict: refusal.rawValue, logIndex: logIndex, db)
+                                counted: false, conflict: refusal.rawValue, heads: facts?.heads ?? 1, logIndex: logIndex, db)
                 return .conflict(refusal)
             }
             guard let facts, let product else {
@@ -265,21 +309,25 @@ extension HubStore {
             }
             if try Self.pass(facts.passID, db) == nil {
                 try db.execute(sql: """
-                    INSERT INTO passes (id, issuer, product, valid_from, valid_until, generation, created_at) VALUES (?, ?, ?, ?, ?, 0, ?)
+                    INSERT INTO passes (id, issuer, product, valid_from, valid_until, generation, created_at, category, heads, slot, stock)
+                    VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)
                     """, arguments: [facts.passID, facts.issuer.rawValue, product.id, facts.validFrom.description, facts.validUntil.description,
-                                     StoredTime.millis(now)])
+                                     StoredTime.millis(now), facts.category, facts.heads, facts.slot, facts.stock ? 1 : 0])
             }
             let record = try Self.pass(facts.passID, db)!
-            guard record.issuer == facts.issuer, record.product == product.id else {
+            guard record.issuer == facts.issuer, record.product == product.id, record.category == facts.category, record.heads == facts.heads,
+                  record.slot == facts.slot else {
                 return try keep(.forged, passID: facts.passID, issuer: facts.issuer.rawValue)
             }
+            // Pre-printed stock counts only once its park's sale has reached the hub.
+            if facts.stock, !record.issued { return try keep(.notActivated, passID: record.id, issuer: record.issuer.rawValue) }
             let state = record.state(product)
-            switch state.admission(at: park, on: day, generation: facts.generation) {
+            switch state.admission(at: park, on: day, minute: minute, generation: facts.generation) {
             case .failure(let refusal):
                 return try keep(refusal, passID: record.id, issuer: record.issuer.rawValue)
             case .success(let admission):
                 try insertEntry(entryID, passID: record.id, park: park.rawValue, issuer: record.issuer.rawValue, day: day, at: enteredAt, mode: mode,
-                                counted: true, conflict: nil, logIndex: logIndex, db)
+                                counted: true, conflict: nil, heads: facts.heads, logIndex: logIndex, db)
                 if let activates = admission.activates {
                     try db.execute(sql: "UPDATE passes SET activated_on = ? WHERE id = ? AND activated_on IS NULL", arguments: [activates.description, record.id])
                 }
@@ -378,12 +426,12 @@ extension HubStore {
     }
 
     static func insertEntry(_ entryID: String, passID: String, park: String, issuer: String, day: CivilDay, at: Date, mode: AssertionEffectMode,
-                            counted: Bool, conflict: String?, logIndex: UInt64, _ db: Database) throws {
+                            counted: Bool, conflict: String?, heads: Int, logIndex: UInt64, _ db: Database) throws {
         try db.execute(sql: """
-            INSERT INTO pass_entries (entry_id, pass_id, park, issuer, day, entered_at, mode, counted, conflict, log_index)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO pass_entries (entry_id, pass_id, park, issuer, day, entered_at, mode, counted, conflict, log_index, heads)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [entryID, passID, park, issuer, day.description, StoredTime.millis(at), mode == .decide ? "decide" : "record",
-                             counted ? 1 : 0, conflict, Int64(logIndex)])
+                             counted ? 1 : 0, conflict, Int64(logIndex), heads])
     }
 
 }

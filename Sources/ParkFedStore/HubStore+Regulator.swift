@@ -73,11 +73,13 @@ extension HubStore {
         }
     }
 
-    /// Counted entries between two moments: park and entry time of each (the caller buckets them by local day/hour).
-    public func countedEntries(from: Date, until: Date) throws -> [(park: String, at: Date)] {
+    /// Counted entries between two moments: park, entry time and heads of each (the caller buckets them by local day/hour).
+    public func countedEntries(from: Date, until: Date) throws -> [(park: String, at: Date, heads: Int)] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT park, entered_at FROM pass_entries WHERE counted = 1 AND entered_at >= ? AND entered_at < ?",
-                             arguments: [StoredTime.millis(from), StoredTime.millis(until)]).map { ($0["park"], StoredTime.date($0["entered_at"] as Int64)) }
+            try Row.fetchAll(db, sql: "SELECT park, entered_at, heads FROM pass_entries WHERE counted = 1 AND entered_at >= ? AND entered_at < ?",
+                             arguments: [StoredTime.millis(from), StoredTime.millis(until)]).map {
+                ($0["park"], StoredTime.date($0["entered_at"] as Int64), $0["heads"])
+            }
         }
     }
 

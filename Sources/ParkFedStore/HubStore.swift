@@ -151,6 +151,7 @@ public final class HubStore: Sendable {
         registerSettlementMigrations(&migrator)
         registerRegulatorMigrations(&migrator)
         registerMemberMigrations(&migrator)
+        registerPassVariantMigrations(&migrator)
         registerRegulatorLogMigration(&migrator)
         registerPassAllocationMigration(&migrator)
         registerMemberCodeMigration(&migrator)

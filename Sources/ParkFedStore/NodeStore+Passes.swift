@@ -74,9 +74,11 @@ public struct GateFacts: Sendable {
     public var knowledge: PassKnowledge
     /// Entries of this pass already taken at this park (reserved or admitted).
     public var entriesHere: Int
-    /// Entries at this park today and in this hour (all passes).
+    /// Heads that entered this park today and in this hour (all passes; a group counts its heads).
     public var today: Int
     public var thisHour: Int
+    /// For this park's own pre-printed stock: `printed`, `sold` or `void` (nil: not stock of this park).
+    public var stockState: String?
 }
 
 /// A reserved or admitted entry.
@@ -90,9 +92,13 @@ public struct GateEntryRecord: Sendable {
     public var jws: String
     /// The day this entry activates a first-use pass, if it does.
     public var activates: CivilDay?
+    /// The heads this entry admits (a group's).
+    public var heads: Int
 
-    public init(entryID: String, passID: String, gate: String, day: CivilDay, hour: Int, enteredAt: Date, jws: String, activates: CivilDay? = nil) {
+    public init(entryID: String, passID: String, gate: String, day: CivilDay, hour: Int, enteredAt: Date, jws: String, activates: CivilDay? = nil,
+                heads: Int = 1) {
         self.activates = activates
+        self.heads = heads
         self.entryID = entryID
         self.passID = passID
         self.gate = gate
@@ -192,16 +198,18 @@ extension NodeStore {
 
     /// Records a sale and its `pass.issued` assertion in one transaction.
     public func recordSale(_ pass: SoldPassRecord, assertion: (id: String, type: String, jws: String), now: Date) throws {
-        try pool.write { db in
-            try db.execute(sql: """
-                INSERT INTO sold_passes (pass_id, product, channel, holder_masked, id_type, id_digest, id_masked, price_minor, currency,
-                    valid_from, valid_until, generation, code, state, sold_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [pass.passID, pass.product, pass.channel, pass.holderMasked, pass.idType, pass.idDigest, pass.idMasked, pass.priceMinor,
-                                 pass.currency, pass.validFrom.description, pass.validUntil.description, pass.generation, pass.code, pass.state,
-                                 StoredTime.millis(now)])
-            try Self.enqueue(id: assertion.id, type: assertion.type, jws: assertion.jws, state: "pending", logIndex: nil, now: now, db)
-        }
+        try pool.write { db in try Self.recordSale(pass, assertion: assertion, now: now, db) }
+    }
+
+    static func recordSale(_ pass: SoldPassRecord, assertion: (id: String, type: String, jws: String), now: Date, _ db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO sold_passes (pass_id, product, channel, holder_masked, id_type, id_digest, id_masked, price_minor, currency,
+                valid_from, valid_until, generation, code, state, sold_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [pass.passID, pass.product, pass.channel, pass.holderMasked, pass.idType, pass.idDigest, pass.idMasked, pass.priceMinor,
+                             pass.currency, pass.validFrom.description, pass.validUntil.description, pass.generation, pass.code, pass.state,
+                             StoredTime.millis(now)])
+        try Self.enqueue(id: assertion.id, type: assertion.type, jws: assertion.jws, state: "pending", logIndex: nil, now: now, db)
     }
 
     public func soldPass(_ id: String) throws -> SoldPassRecord? {
@@ -264,14 +272,16 @@ extension NodeStore {
             let facts = GateFacts(
                 knowledge: try Self.knowledge(passID, db),
                 entriesHere: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM gate_entries WHERE pass_id = ?", arguments: [passID]) ?? 0,
-                today: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM gate_entries WHERE day = ?", arguments: [day.description]) ?? 0,
-                thisHour: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM gate_entries WHERE day = ? AND hour = ?", arguments: [day.description, hour]) ?? 0)
+                today: try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(heads), 0) FROM gate_entries WHERE day = ?", arguments: [day.description]) ?? 0,
+                thisHour: try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(heads), 0) FROM gate_entries WHERE day = ? AND hour = ?",
+                                           arguments: [day.description, hour]) ?? 0,
+                stockState: try String.fetchOne(db, sql: "SELECT state FROM stock_codes WHERE pass_id = ?", arguments: [passID]))
             let result = decide(facts)
             if case .success(let entry) = result {
                 try db.execute(sql: """
-                    INSERT INTO gate_entries (entry_id, pass_id, gate, day, hour, entered_at, state, mode, jws) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO gate_entries (entry_id, pass_id, gate, day, hour, entered_at, state, mode, jws, heads) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [entry.entryID, entry.passID, entry.gate, entry.day.description, entry.hour, StoredTime.millis(entry.enteredAt),
-                                     offlineType == nil ? "reserved" : "admitted", offlineType == nil ? nil : "offline", entry.jws])
+                                     offlineType == nil ? "reserved" : "admitted", offlineType == nil ? nil : "offline", entry.jws, entry.heads])
                 if let offlineType {
                     try Self.enqueue(id: entry.entryID, type: offlineType, jws: entry.jws, state: "pending", logIndex: nil, now: entry.enteredAt, db)
                     if let activates = entry.activates { try Self.saveKnowledge(passID, PassKnowledge(activatedOn: activates), db) }

@@ -53,6 +53,7 @@ public final class NodeStore: Sendable {
         }
         registerPassMigrations(&migrator)
         registerModeMigrations(&migrator)
+        registerStockMigrations(&migrator)
         return migrator
     }
 

@@ -5,49 +5,35 @@ import Glibc
 
 /// A long-running child process (a `parkfed hub serve`, a `parkfed node serve`) that a test starts and stops.
 public final class BackgroundProcess: @unchecked Sendable {
-    let process = Process()
+    let child: ChildProcess
     public let logPath: String
 
     /// Starts `executable` with `arguments`; its stdout and stderr go to `logPath`.
     public init(_ executable: String, _ arguments: [String], logPath: String) throws {
         self.logPath = logPath
-        FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        try ExternalTool.launch(process)
+        let log = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard log >= 0 else { throw TestSupportError("cannot open \(logPath): \(String(cString: strerror(errno)))") }
+        defer { close(log) }
+        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer { close(null) }
+        child = try ChildProcess(path: executable, arguments: arguments, stdin: null, stdout: log, stderr: log)
     }
 
-    public var isRunning: Bool { process.isRunning }
+    public var isRunning: Bool { child.exitStatus == nil }
 
     /// The exit status, once the process has ended.
-    public var exitStatus: Int32? { process.isRunning ? nil : process.terminationStatus }
+    public var exitStatus: Int32? { child.exitStatus }
 
     /// Sends SIGTERM and waits (on a thread of its own) for the process to exit.
     public func stop() async {
-        guard process.isRunning else { return }
-        process.terminate()
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            Thread {
-                self.process.waitUntilExit()
-                continuation.resume()
-            }.start()
-        }
+        child.send(SIGTERM)
+        _ = await child.wait()
     }
 
     /// Sends SIGKILL (no chance to clean up, as in a power cut) and waits for the process to be gone.
     public func kill() async {
-        guard process.isRunning else { return }
-        Foundation.kill(process.processIdentifier, SIGKILL)
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            Thread {
-                self.process.waitUntilExit()
-                continuation.resume()
-            }.start()
-        }
+        child.send(SIGKILL)
+        _ = await child.wait()
     }
 
     public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Runs an outside program (`curl`, `openssl`, `python3`, `sqlite3`) as a real peer and captures its output.
 public enum ExternalTool {
@@ -25,39 +28,34 @@ public enum ExternalTool {
         }
     }
 
-    /// Starts a process; every launch in the test process goes through here, one at a time. Foundation's
-    /// `Process.run()` on Linux has crashed in memmove under the parallel test run (twice); serialising launches did
-    /// not stop it (it crashed again inside this lock), so the cause lies elsewhere in `Process.run()` — see the
-    /// issue note. Replacing Foundation's Process here (e.g. with swift-subprocess) is the fix still to make.
-    public static func launch(_ process: Process) throws {
-        try launchLock.withLock { try process.run() }
-    }
-
-    static let launchLock = NSLock()
-
     /// The blocking form, for callers outside Swift concurrency.
     public static func runBlocking(_ executable: String, _ arguments: [String], input: Data? = nil, directory: String? = nil) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [executable] + arguments
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let out = Pipe(), err = Pipe(), inPipe = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = inPipe
-        try ExternalTool.launch(process)
-        if let input { inPipe.fileHandleForWriting.write(input) }
-        try inPipe.fileHandleForWriting.close()
-        // Read both pipes concurrently so a chatty child cannot block on a full pipe.
+        let (inRead, inWrite) = try ChildProcess.pipe()
+        let (outRead, outWrite) = try ChildProcess.pipe()
+        let (errRead, errWrite) = try ChildProcess.pipe()
+        let child: ChildProcess
+        do {
+            // env(1) finds the program on PATH, and with -C starts it in `directory`.
+            child = try ChildProcess(path: "/usr/bin/env", arguments: (directory.map { ["-C", $0] } ?? []) + [executable] + arguments,
+                                     stdin: inRead, stdout: outWrite, stderr: errWrite)
+        } catch {
+            [inRead, inWrite, outRead, outWrite, errRead, errWrite].forEach { close($0) }
+            throw error
+        }
+        [inRead, outWrite, errWrite].forEach { close($0) }
+        ignoreBrokenPipes
+        // Feed stdin and read stderr on threads of their own, so a chatty child cannot block on a full pipe.
         let errData = LockedData()
-        let reader = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
-        reader.start()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        while !errData.done { usleep(1000) }
-        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData.data, as: UTF8.self))
+        Thread { ChildProcess.writeAll(input ?? Data(), to: inWrite) }.start()
+        Thread { errData.set(ChildProcess.readAll(errRead)) }.start()
+        let outData = ChildProcess.readAll(outRead)
+        let status = child.waitBlocking()
+        return Result(status: status, stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData.wait(), as: UTF8.self))
     }
+
+    /// A child that exits before reading its input must not kill the test process with SIGPIPE.
+    private static let ignoreBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
 
     /// Whether a program is on PATH.
     public static func available(_ executable: String) -> Bool {
@@ -66,12 +64,16 @@ public enum ExternalTool {
 }
 
 final class LockedData: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored = Data()
-    private var finished = false
-    func set(_ data: Data) { lock.withLock { stored = data; finished = true } }
-    var data: Data { lock.withLock { stored } }
-    var done: Bool { lock.withLock { finished } }
+    private let condition = NSCondition()
+    private var stored: Data?
+    func set(_ data: Data) { condition.lock(); stored = data; condition.broadcast(); condition.unlock() }
+    /// Blocks until `set` was called.
+    func wait() -> Data {
+        condition.lock()
+        defer { condition.unlock() }
+        while stored == nil { condition.wait() }
+        return stored!
+    }
 }
 
 /// The Python verifiers in `Tests/verifiers/` (independent checkers: jsonschema, jwcrypto, zxing-cpp).

@@ -166,7 +166,7 @@ public final class FederationSimulator {
         let request = PassSaleRequest(product: Self.products[pick(Self.products.count)], channel: pick(2) == 0 ? "window" : "ota",
                                       holder: HolderInput(name: holder.0, idType: "resident_id", idNumber: holder.1))
         do {
-            let sale = try agents[index].sellPass(request, now: now.addingTimeInterval(skew[index]))
+            let sale = try await agents[index].sellPass(request, now: now.addingTimeInterval(skew[index]))
             sold.append((sale.passID, sale.code, sale.product))
             summary.sales += 1
         } catch is ProblemDetails {

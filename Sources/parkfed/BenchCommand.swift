@@ -383,11 +383,13 @@ extension BenchCommand {
             let agents = try await federation.enrollParks(["P001", "P002"])
             let (seller, gate) = (agents[0], agents[1])
             let holder = HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X")
-            func sell(_ count: Int) throws -> [String] {
-                try (0..<count).map { _ in try seller.sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "ota", holder: holder)).code }
+            func sell(_ count: Int) async throws -> [String] {
+                var codes: [String] = []
+                for _ in 0..<count { codes.append(try await seller.sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "ota", holder: holder)).code) }
+                return codes
             }
             // 1. The offline verification path alone: parse, trust list, signature, product (no state).
-            let codes = try sell(total)
+            let codes = try await sell(total)
             var verifyLatencies: [Duration] = []
             verifyLatencies.reserveCapacity(total * 4)
             let verifyStart = ContinuousClock.now
@@ -401,7 +403,7 @@ extension BenchCommand {
             let verifyRate = Double(verifyLatencies.count) / (ContinuousClock.now - verifyStart).seconds
 
             // 2. Online decisions: the hub counts each entry and logs it, `concurrency` gates at once.
-            let onlineCodes = try sell(total)
+            let onlineCodes = try await sell(total)
             let onlineStart = ContinuousClock.now
             let onlineLatencies = try await timedConcurrently(count: total, limit: concurrency) { i in
                 let decision = try await gate.scan(GateScanRequest(code: onlineCodes[i], gate: "G\(i % concurrency)"))

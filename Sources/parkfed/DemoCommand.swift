@@ -218,7 +218,7 @@ struct DemoCommand: AsyncParsableCommand {
         var sales: [PassSaleResponse] = []
         for (index, holder) in holders.enumerated() {
             let product = index == 2 ? "LAKE-AND-MUSEUM-2026" : "JIANGNAN-3P"
-            sales.append(try seller.sellPass(PassSaleRequest(product: product, channel: index == 1 ? "ota" : "window",
+            sales.append(try await seller.sellPass(PassSaleRequest(product: product, channel: index == 1 ? "ota" : "window",
                                                              holder: HolderInput(name: holder.0, idType: "resident_id", idNumber: holder.1))))
         }
         for sale in sales {
@@ -300,8 +300,8 @@ struct DemoCommand: AsyncParsableCommand {
         guard agents.count >= 3 else { return [] }
         let (seller, offline) = (agents[0].1, agents[agents.count - 1])
         let holder = HolderInput(name: "钱七", idType: "resident_id", idNumber: "430102199003071234")
-        let combo = try seller.sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window", holder: holder))
-        let pooled = try seller.sellPass(PassSaleRequest(product: "ANY2-OF-3", channel: "window", holder: holder))
+        let combo = try await seller.sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window", holder: holder))
+        let pooled = try await seller.sellPass(PassSaleRequest(product: "ANY2-OF-3", channel: "window", holder: holder))
         var rows: [[String]] = []
         func scan(_ sale: PassSaleResponse, _ agent: (ParkManifest, NodeAgent), gate: String) async throws { rows.append(try await scanRow(sale, agent, gate: gate)) }
         let known = Set(try hub.store.passConflicts(park: nil, limit: 1000).map(\.entryID))

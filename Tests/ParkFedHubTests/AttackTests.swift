@@ -42,7 +42,7 @@ import Testing
         let federation = try await TestFederation.start()
         defer { Task { await federation.stop() } }
         let agents = try await federation.enrollParks(["P001", "P003"])  // JIANGNAN-3P: one entry at P003
-        let sale = try agents[0].sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window",
+        let sale = try await agents[0].sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window",
                                                          holder: HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X")))
         let first = try await agents[1].scan(GateScanRequest(code: sale.code, gate: "G1"))
         #expect(first.decision == .allow && first.mode == .online)

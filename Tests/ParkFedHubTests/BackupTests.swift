@@ -18,7 +18,7 @@ import Testing
         // Acknowledged before the backup: sales delivered, entries admitted online, a card loaded and spent.
         var passes: [String] = []
         for _ in 0..<5 {
-            let sale = try agents[0].sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window", holder: holder))
+            let sale = try await agents[0].sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window", holder: holder))
             #expect(try await agents[1].scan(GateScanRequest(code: sale.code, gate: "G1")).decision == .allow)
             passes.append(sale.passID)
         }

@@ -67,7 +67,9 @@ import Testing
         _ = try await p1.registerCard("IC-CRASH", kind: .ic)
         _ = try await p1.loadCard("IC-CRASH", loadID: "L1", amountMinor: 1_000_000)
         let holder = HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X")
-        let passes = try (0..<120).map { _ in try p1.sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "ota", holder: holder)) }
+        var sold: [PassSaleResponse] = []
+        for _ in 0..<120 { sold.append(try await p1.sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "ota", holder: holder))) }
+        let passes = sold
 
         // Three kinds of traffic at once; each records what the hub acknowledged.
         let spends = NIOLockedValueBox<[String]>([]), entries = NIOLockedValueBox<[String]>([])
@@ -159,7 +161,8 @@ import Testing
         }
         var node = try await startNode("node-1")
         let holder = HolderInput(name: "李四", idType: "resident_id", idNumber: "430102199003071234")
-        let passes = try (0..<12).map { _ in try p1.sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "ota", holder: holder)) }
+        var passes: [PassSaleResponse] = []
+        for _ in 0..<12 { passes.append(try await p1.sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "ota", holder: holder))) }
         _ = try await p1.deliverOutbox()
 
         // The hub goes away: the gates keep deciding, and their entries wait in the node's outbox.

@@ -17,13 +17,13 @@ import Testing
         let hub = federation.hub
         let holder = HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X")
         // REGION-MONTH: 99.00, 30 days from first entry, split by entries, nothing retained by the issuer.
-        let month = try p1.sellPass(PassSaleRequest(product: "REGION-MONTH", channel: "window", holder: holder))
+        let month = try await p1.sellPass(PassSaleRequest(product: "REGION-MONTH", channel: "window", holder: holder))
         #expect(try await p1.scan(GateScanRequest(code: month.code, gate: "G1")).decision == .allow)
         #expect(try await p2.scan(GateScanRequest(code: month.code, gate: "G1")).decision == .allow)
         #expect(try await p2.scan(GateScanRequest(code: month.code, gate: "G2")).decision == .allow)
         #expect(try await p3.scan(GateScanRequest(code: month.code, gate: "G1")).decision == .allow)
         // An unused month pass is refunded in full; a used one is not refunded at all (its price is shared later).
-        let unused = try p1.sellPass(PassSaleRequest(product: "REGION-MONTH", channel: "ota", holder: holder))
+        let unused = try await p1.sellPass(PassSaleRequest(product: "REGION-MONTH", channel: "ota", holder: holder))
         #expect(try await p1.refundPass(unused.passID, reason: "unused").refundedMinor == 9_900)
         #expect(try hub.passView(month.passID, peer: .init(principal: .park(p1.park), serial: "t", notAfter: .distantFuture)).refundDueMinor == 0)
         for agent in agents { try await agent.deliverOutbox() }

@@ -18,9 +18,9 @@ import Testing
         let agents = try await federation.enrollParks(["P001", "P002"])
         let (p1, p2) = (agents[0], agents[1])
         let secrets = ["11010519491231002X", "430102199003071234", "E12345678", "张小三", "李四四"]
-        let first = try p1.sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window",
+        let first = try await p1.sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window",
                                                    holder: HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X")))
-        let second = try p1.sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "ota",
+        let second = try await p1.sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "ota",
                                                     holder: HolderInput(name: "王五", idType: "resident_id", idNumber: "430102199003071234")))
         #expect(try await p2.scan(GateScanRequest(code: first.code, gate: "G1")).decision == .allow)
         try await p1.deliverOutbox()
@@ -65,9 +65,9 @@ import Testing
         let federation = try await TestFederation.start()
         defer { Task { await federation.stop() } }
         let agents = try await federation.enrollParks(["P001", "P002", "P003"])
-        let sale = try agents[0].sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window",
+        let sale = try await agents[0].sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window",
                                                          holder: HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X")))
-        _ = try agents[0].sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window",
+        _ = try await agents[0].sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window",
                                                   holder: HolderInput(name: "王五", idType: "resident_id", idNumber: "430102199003071234")))
         #expect(try await agents[1].scan(GateScanRequest(code: sale.code, gate: "G1")).decision == .allow)
         #expect(try await agents[2].scan(GateScanRequest(code: sale.code, gate: "G1")).decision == .allow)

@@ -20,15 +20,15 @@ import Testing
         let (p1, p2, p3) = (agents[0], agents[1], agents[2])
         let holder = HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X")
         // Pass sold at P001 (299.00): entries at P002 (60.00) and P003 (80.00) → P001 owes both.
-        let jiangnan = try p1.sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window", holder: holder))
+        let jiangnan = try await p1.sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window", holder: holder))
         #expect(try await p2.scan(GateScanRequest(code: jiangnan.code, gate: "G1")).decision == .allow)
         #expect(try await p3.scan(GateScanRequest(code: jiangnan.code, gate: "G1")).decision == .allow)
         #expect(try await p1.scan(GateScanRequest(code: jiangnan.code, gate: "G1")).decision == .allow)  // own park: nothing owed
         // Pass sold at P003 (160.00): entry at P001 (100.00) → P003 owes P001.
-        let lake = try p3.sellPass(PassSaleRequest(product: "LAKE-AND-MUSEUM-2026", channel: "kiosk", holder: holder))
+        let lake = try await p3.sellPass(PassSaleRequest(product: "LAKE-AND-MUSEUM-2026", channel: "kiosk", holder: holder))
         #expect(try await p1.scan(GateScanRequest(code: lake.code, gate: "G1")).decision == .allow)
         // An unused pass refunded in full moves nothing between parks.
-        let unused = try p1.sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "ota", holder: holder))
+        let unused = try await p1.sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "ota", holder: holder))
         #expect(try await p1.refundPass(unused.passID, reason: "unused").refundedMinor == 29_900)
         // Card loaded at P001 (pay 1000 get 200, deduct 8:2), 100.00 spent at P002 (80 + 20), 50.00 of it refunded.
         _ = try await p1.registerCard("IC-S1", kind: .ic)
@@ -135,12 +135,12 @@ import Testing
         let agents = try await federation.enrollParks(["P001", "P002"])
         let hub = federation.hub
         let holder = HolderInput(name: "王五", idType: "resident_id", idNumber: "430102199003071234")
-        let first = try agents[0].sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window", holder: holder))
+        let first = try await agents[0].sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window", holder: holder))
         #expect(try await agents[1].scan(GateScanRequest(code: first.code, gate: "G1")).decision == .allow)
         let today = hub.passes.calendar.day(of: Date())
         let closed = try hub.runSettlement(day: today, now: hub.endOfDay(today).addingTimeInterval(1))
         // An entry accepted now (still "today" on the hub's clock) arrives after its day was closed.
-        let late = try agents[0].sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window", holder: holder))
+        let late = try await agents[0].sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window", holder: holder))
         #expect(try await agents[1].scan(GateScanRequest(code: late.code, gate: "G1")).decision == .allow)
         #expect(try hub.runSettlement(day: today, now: hub.endOfDay(today).addingTimeInterval(7200)).body == closed.body)
         #expect(try hub.settlementExport(closed).obligations.count == 1)

@@ -13,7 +13,7 @@ import Testing
         let agents = try await federation.enrollParks(["P001", "P003"])
         let (seller, gate) = (agents[0], agents[1])
         let holder = HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X")
-        let pass = try seller.sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window", holder: holder))
+        let pass = try await seller.sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window", holder: holder))
         try gate.setMode(.fastCheck, by: "test", reason: "holiday peak at the north gate")
         // Signature and dates only: the same pass twice is admitted (P003 allows one entry), nothing waits for the hub.
         let first = try await gate.scan(GateScanRequest(code: pass.code, gate: "G1"))
@@ -79,9 +79,9 @@ import Testing
         let agents = try await federation.enrollParks(["P001", "P002", "P003"])
         let holder = HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X")
         // LAKE-AND-MUSEUM-2026 does not allow transfers; a re-issue is not a transfer.
-        let pass = try agents[0].sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window", holder: holder))
+        let pass = try await agents[0].sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window", holder: holder))
         #expect(try await agents[1].scan(GateScanRequest(code: pass.code, gate: "G1")).decision == .allow)  // 1 of 2 at P002 used
-        let lake = try agents[0].sellPass(PassSaleRequest(product: "LAKE-AND-MUSEUM-2026", channel: "window", holder: holder))
+        let lake = try await agents[0].sellPass(PassSaleRequest(product: "LAKE-AND-MUSEUM-2026", channel: "window", holder: holder))
         // Someone else's document is refused, and nothing changes.
         await #expect(throws: ProblemDetails.self) {
             try await agents[0].reissuePass(pass.passID, holder: HolderInput(name: "张小三", idType: "resident_id", idNumber: "430102199003071234"))

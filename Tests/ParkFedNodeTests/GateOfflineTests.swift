@@ -15,8 +15,8 @@ import Testing
         defer { Task { await federation.stop() } }
         let agents = try await federation.enrollParks(["P001", "P002", "P003"])
         let (p1, p2, p3) = (agents[0], agents[1], agents[2])
-        let jiangnan = try PassTests.sell(p1, "JIANGNAN-3P")
-        let any2 = try PassTests.sell(p1, "ANY2-OF-3")
+        let jiangnan = try await PassTests.sell(p1, "JIANGNAN-3P")
+        let any2 = try await PassTests.sell(p1, "ANY2-OF-3")
         try await p1.deliverOutbox()
         // The pooled pass uses both its entries online, at P001 and P002.
         #expect(try await PassTests.scan(p1, any2.code).decision == .allow)

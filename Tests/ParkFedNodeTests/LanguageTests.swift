@@ -23,7 +23,7 @@ import Testing
         let server = try await federation.serve(agents[1])
         defer { Task { await server.stop() } }
         let gate = try agents[1].addDevice(name: "gate-1", role: .gate).token
-        let pass = try agents[0].sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window",
+        let pass = try await agents[0].sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window",
                                                          holder: HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X")))
         func scan(_ language: String, token: String = gate) async throws -> String {
             try await ExternalTool.run("curl", ["-sS", "-i", "http://127.0.0.1:\(server.port)/v1/gate/scans", "-H", "authorization: Bearer \(token)",

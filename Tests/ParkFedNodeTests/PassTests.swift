@@ -13,8 +13,8 @@ import Testing
 @Suite struct PassTests {
     static let holder = HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X")
 
-    static func sell(_ agent: NodeAgent, _ product: String, date: String? = nil, holder: HolderInput = holder) throws -> PassSaleResponse {
-        try agent.sellPass(PassSaleRequest(product: product, channel: "window", holder: holder, date: date))
+    static func sell(_ agent: NodeAgent, _ product: String, date: String? = nil, holder: HolderInput = holder) async throws -> PassSaleResponse {
+        try await agent.sellPass(PassSaleRequest(product: product, channel: "window", holder: holder, date: date))
     }
 
     static func scan(_ agent: NodeAgent, _ code: String, gate: String = "G1", now: Date = Date()) async throws -> GateDecision {
@@ -30,7 +30,7 @@ import Testing
         let federation = try await TestFederation.start()
         defer { Task { await federation.stop() } }
         let agents = try await federation.enrollParks(["P001"])
-        let sale = try Self.sell(agents[0], "JIANGNAN-3P")
+        let sale = try await Self.sell(agents[0], "JIANGNAN-3P")
         #expect(sale.code.utf8.count <= 412 && sale.qrVersion <= 15)
         #expect(sale.holderNameMasked == "张*三" && sale.idNumberMasked == "1101**********002X")
         #expect(sale.priceMinor == 29_900)
@@ -44,10 +44,10 @@ import Testing
         let view = try federation.hub.passView(sale.passID, peer: AuthenticatedPeer(principal: .clearing("C1"), serial: "x", notAfter: .distantFuture))
         #expect(view.refundDueMinor == 29_900 && view.entriesUsed == 0)
         // Invalid holders and unknown products are refused with a clear reason.
-        #expect(throws: ProblemDetails.self) {
-            try Self.sell(agents[0], "JIANGNAN-3P", holder: HolderInput(name: "李四", idType: "resident_id", idNumber: "110105194912310021"))
+        await #expect(throws: ProblemDetails.self) {
+            try await Self.sell(agents[0], "JIANGNAN-3P", holder: HolderInput(name: "李四", idType: "resident_id", idNumber: "110105194912310021"))
         }
-        #expect(throws: ProblemDetails.self) { try Self.sell(agents[0], "NO-SUCH-PRODUCT") }
+        await #expect(throws: ProblemDetails.self) { try await Self.sell(agents[0], "NO-SUCH-PRODUCT") }
     }
 
     @Test func gatesOfThreeParksCountEntriesAndEachRedemptionElsewhereOwesTheAllocation() async throws {
@@ -55,7 +55,7 @@ import Testing
         defer { Task { await federation.stop() } }
         let agents = try await federation.enrollParks(["P001", "P002", "P003"])
         let (p1, p2, p3) = (agents[0], agents[1], agents[2])
-        let sale = try Self.sell(p1, "JIANGNAN-3P")
+        let sale = try await Self.sell(p1, "JIANGNAN-3P")
 
         // P002 allows two entries, then refuses; the hub learns of the pass from its code before pass.issued arrives.
         let first = try await Self.scan(p2, sale.code)
@@ -83,9 +83,9 @@ import Testing
         defer { Task { await federation.stop() } }
         let agents = try await federation.enrollParks(["P001", "P002", "P003"])
         let (p1, p2, p3) = (agents[0], agents[1], agents[2])
-        let unused = try Self.sell(p1, "JIANGNAN-3P")
+        let unused = try await Self.sell(p1, "JIANGNAN-3P")
         #expect(try await p1.refundPass(unused.passID, reason: "plans changed").refundedMinor == 29_900)
-        let partly = try Self.sell(p1, "JIANGNAN-3P")
+        let partly = try await Self.sell(p1, "JIANGNAN-3P")
         #expect(try await Self.scan(p2, partly.code).decision == .allow)
         // 299.00 − one P002 entry (60.00) = 239.00.
         #expect(try await p1.refundPass(partly.passID, reason: "rain").refundedMinor == 23_900)
@@ -100,7 +100,7 @@ import Testing
         // The P002 entry before the refund still stands: P001 owes its allocation.
         #expect(try Self.obligations(federation.hub) == ["P001→P002 6000"])
         // A pass under the unused-pass-only rule refunds nothing once used.
-        let any2 = try Self.sell(p1, "ANY2-OF-3")
+        let any2 = try await Self.sell(p1, "ANY2-OF-3")
         #expect(try await Self.scan(p3, any2.code).decision == .allow)
         #expect(try await p1.refundPass(any2.passID, reason: "rule").refundedMinor == 0)
     }
@@ -110,7 +110,7 @@ import Testing
         defer { Task { await federation.stop() } }
         let agents = try await federation.enrollParks(["P001", "P002", "P003"])
         let (p1, p2, p3) = (agents[0], agents[1], agents[2])
-        let good = try Self.sell(p1, "LAKE-AND-MUSEUM-2026")
+        let good = try await Self.sell(p1, "LAKE-AND-MUSEUM-2026")
 
         // Tampered: one character of the payload changed.
         let parts = good.code.split(separator: ".").map(String.init)
@@ -127,19 +127,19 @@ import Testing
                                           validUntil: try CivilDay("2026-01-31"), generation: 0, name: "王*"), key: p1.signingKey)
         #expect(try await Self.scan(p3, old.text).reason == "expired")
         // Sold for a later visit date.
-        let later = try Self.sell(p1, "JIANGNAN-3P", date: CivilDay(dayNumber: p1.calendar.day(of: Date()).dayNumber + 3).description)
+        let later = try await Self.sell(p1, "JIANGNAN-3P", date: CivilDay(dayNumber: p1.calendar.day(of: Date()).dayNumber + 3).description)
         #expect(try await Self.scan(p2, later.code).reason == "not_yet_valid")
         // The lake-and-museum pass does not include P002.
         #expect(try await Self.scan(p2, good.code).reason == "not_valid_here")
         // Capacity: P003 admits one visitor a day.
         try p3.setCapacity(daily: 1, hourly: 1)
         #expect(try await Self.scan(p3, good.code).decision == .allow)
-        let another = try Self.sell(p1, "LAKE-AND-MUSEUM-2026")
+        let another = try await Self.sell(p1, "LAKE-AND-MUSEUM-2026")
         #expect(try await Self.scan(p3, another.code).reason == "capacity_full")
         // A revoked park's key: its passes stop working at every gate once the trust list says so.
         _ = try federation.hub.revoke(park: p1.park)
         try await p2.refreshTrustList()
-        let jiangnan = try Self.sell(p1, "JIANGNAN-3P")
+        let jiangnan = try await Self.sell(p1, "JIANGNAN-3P")
         #expect(try await Self.scan(p2, jiangnan.code).reason == "revoked")
     }
 
@@ -148,7 +148,7 @@ import Testing
         defer { Task { await federation.stop() } }
         let agents = try await federation.enrollParks(["P001", "P002"])
         let (p1, p2) = (agents[0], agents[1])
-        let sale = try Self.sell(p1, "JIANGNAN-3P")
+        let sale = try await Self.sell(p1, "JIANGNAN-3P")
         let buyer = HolderInput(name: "李四", idType: "passport", idNumber: "E12345678")
         await #expect(throws: ProblemDetails.self) {
             try await p1.transferPass(sale.passID, PassTransferOrder(newHolder: buyer, resalePriceMinor: 30_000))
@@ -159,7 +159,7 @@ import Testing
         let entry = try await Self.scan(p2, moved.code)
         #expect(entry.decision == .allow && entry.holderNameMasked == "李*")
         // The lake-and-museum product does not allow transfers.
-        let fixed = try Self.sell(p1, "LAKE-AND-MUSEUM-2026")
+        let fixed = try await Self.sell(p1, "LAKE-AND-MUSEUM-2026")
         await #expect(throws: ProblemDetails.self) {
             try await p1.transferPass(fixed.passID, PassTransferOrder(newHolder: buyer, resalePriceMinor: 100))
         }
@@ -171,7 +171,7 @@ import Testing
         defer { Task { await federation.stop() } }
         let agents = try await federation.enrollParks(["P001", "P002", "P003"])
         for round in 0..<3 {
-            let sale = try Self.sell(agents[0], "ANY2-OF-3")
+            let sale = try await Self.sell(agents[0], "ANY2-OF-3")
             // One of the two entries is used at the park of this round.
             #expect(try await Self.scan(agents[round], sale.code).decision == .allow)
             let decisions = try await withThrowingTaskGroup(of: GateDecision.self) { group in

@@ -135,7 +135,7 @@ import Testing
         let saleRequest = PassSaleRequest(product: "JIANGNAN-3P", channel: "window",
                                           holder: HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X"))
         try keep("sale-request", saleRequest, schema: "pass-sale-request")
-        let sale = try p1.sellPass(saleRequest)
+        let sale = try await p1.sellPass(saleRequest)
         try keep("sale-response", sale, schema: "pass-sale-response")
         let code = try PassCode(parsing: sale.code)
         try code.jws.payload.write(to: URL(fileURLWithPath: directory.file("code.json")))

@@ -55,9 +55,20 @@ public struct PassIssued: Codable, Sendable, Hashable {
     public var holder: HolderRef
     public var validFrom: String
     public var validUntil: String
+    /// The ticket category when not `full`, the heads of a group, the entry window of a timed pass.
+    public var category: String?
+    public var heads: Int?
+    public var slot: String?
+    /// The serial number of the pre-printed stock code this sale activated.
+    public var stockSerial: String?
 
     public init(passID: String, product: String, channel: Channel, priceMinor: Int64, currency: String = "CNY",
-                holder: HolderRef, validFrom: String, validUntil: String) {
+                holder: HolderRef, validFrom: String, validUntil: String, category: String? = nil, heads: Int? = nil, slot: String? = nil,
+                stockSerial: String? = nil) {
+        self.category = category
+        self.heads = heads
+        self.slot = slot
+        self.stockSerial = stockSerial
         self.passID = passID
         self.product = product
         self.channel = channel
@@ -69,11 +80,12 @@ public struct PassIssued: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case product, channel, currency, holder
+        case product, channel, currency, holder, category, heads, slot
         case passID = "pass_id"
         case priceMinor = "price_minor"
         case validFrom = "valid_from"
         case validUntil = "valid_until"
+        case stockSerial = "stock_serial"
     }
 
     func validate() throws(WireError) {
@@ -85,6 +97,10 @@ public struct PassIssued: Codable, Sendable, Hashable {
         try Check.day(validFrom, "valid_from")
         try Check.day(validUntil, "valid_until")
         guard validFrom <= validUntil else { throw WireError("valid_from is after valid_until") }
+        if let category { try Check.identifier(category, "category") }
+        if let heads, !(2...1000).contains(heads) { throw WireError("heads is 2-1000 (omitted for one)") }
+        if let slot { try Check.identifier(slot, "slot") }
+        if let stockSerial { try Check.identifier(stockSerial, "stock_serial") }
     }
 }
 

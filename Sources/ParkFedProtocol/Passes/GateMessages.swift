@@ -29,9 +29,18 @@ public struct GateDecision: Codable, Sendable, Hashable {
     public var usableUntil: String?
     public var mode: Mode
     public var entryID: String?
+    /// The ticket category when not `full`; for a concession, the document the gate must see (`check_proof`).
+    public var category: String?
+    public var checkProof: String?
+    /// The heads this scan admits (groups).
+    public var heads: Int?
 
     public init(decision: Decision, reason: String? = nil, message: String, passID: String? = nil, product: String? = nil,
-                holderNameMasked: String? = nil, entriesLeft: Int? = nil, usableUntil: String? = nil, mode: Mode, entryID: String? = nil) {
+                holderNameMasked: String? = nil, entriesLeft: Int? = nil, usableUntil: String? = nil, mode: Mode, entryID: String? = nil,
+                category: String? = nil, checkProof: String? = nil, heads: Int? = nil) {
+        self.category = category
+        self.checkProof = checkProof
+        self.heads = heads
         self.decision = decision
         self.reason = reason
         self.message = message
@@ -51,6 +60,8 @@ public struct GateDecision: Codable, Sendable, Hashable {
         case entriesLeft = "entries_left"
         case usableUntil = "usable_until"
         case entryID = "entry_id"
+        case category, heads
+        case checkProof = "check_proof"
     }
 }
 
@@ -80,8 +91,16 @@ public struct PassSaleRequest: Codable, Sendable {
     public var holder: HolderInput
     /// The visit date (default: today in the federation's time zone).
     public var date: String?
+    /// The ticket category (default `full`), the heads of a group, and the entry window of a timed product.
+    public var category: String?
+    public var heads: Int?
+    public var slot: String?
 
-    public init(product: String, channel: String, holder: HolderInput, date: String? = nil) {
+    public init(product: String, channel: String, holder: HolderInput, date: String? = nil, category: String? = nil, heads: Int? = nil,
+                slot: String? = nil) {
+        self.category = category
+        self.heads = heads
+        self.slot = slot
         self.product = product
         self.channel = channel
         self.holder = holder
@@ -102,9 +121,18 @@ public struct PassSaleResponse: Codable, Sendable, Hashable {
     public var priceMinor: Int64
     public var currency: String
     public var generation: Int
+    public var category: String?
+    public var heads: Int?
+    public var slot: String?
+    public var stockSerial: String?
 
     public init(passID: String, code: String, qrVersion: Int, product: String, holderNameMasked: String, idNumberMasked: String,
-                validFrom: String, validUntil: String, priceMinor: Int64, currency: String, generation: Int) {
+                validFrom: String, validUntil: String, priceMinor: Int64, currency: String, generation: Int,
+                category: String? = nil, heads: Int? = nil, slot: String? = nil, stockSerial: String? = nil) {
+        self.category = category
+        self.heads = heads
+        self.slot = slot
+        self.stockSerial = stockSerial
         self.passID = passID
         self.code = code
         self.qrVersion = qrVersion
@@ -119,7 +147,8 @@ public struct PassSaleResponse: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case code, product, currency, generation
+        case code, product, currency, generation, category, heads, slot
+        case stockSerial = "stock_serial"
         case passID = "pass_id"
         case qrVersion = "qr_version"
         case holderNameMasked = "holder_name_masked"
@@ -212,6 +241,10 @@ extension GateDecision {
         case (.deny, _):
             let key = "gate.deny.\(reason ?? "forged")"
             copy.message = MessageCatalog.has(key) ? MessageCatalog.text(key, language) : message
+        }
+        if decision == .allow, mode != .evacuation {
+            if let heads, heads > 1 { copy.message += " " + MessageCatalog.text("gate.group", language, ["heads": "\(heads)"]) }
+            if let checkProof { copy.message += " " + MessageCatalog.text("gate.check_proof", language, ["proof": checkProof]) }
         }
         return copy
     }

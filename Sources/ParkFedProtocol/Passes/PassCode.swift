@@ -16,10 +16,23 @@ public struct PassCode: Sendable, Hashable {
         public var validUntil: String
         /// Bumped by a transfer or re-issue; older generations are refused.
         public var generation: Int
-        /// The masked holder name (at most 16 characters).
+        /// The masked holder name (at most 16 characters; empty on pre-printed stock, which is sold anonymously).
         public var name: String
+        /// The ticket category, when not `full`.
+        public var category: String?
+        /// The heads one scan admits, when more than one (groups).
+        public var heads: Int?
+        /// The entry window of a timed pass.
+        public var slot: String?
+        /// 1 on pre-printed stock: valid only once its park has sold (activated) it.
+        public var stock: Int?
 
-        public init(issuer: ParkID, passID: String, product: String, validFrom: CivilDay, validUntil: CivilDay, generation: Int, name: String) {
+        public init(issuer: ParkID, passID: String, product: String, validFrom: CivilDay, validUntil: CivilDay, generation: Int, name: String,
+                    category: String? = nil, heads: Int = 1, slot: String? = nil, stock: Bool = false) {
+            self.category = category == TicketCategory.fullID ? nil : category
+            self.heads = heads == 1 ? nil : heads
+            self.slot = slot
+            self.stock = stock ? 1 : nil
             version = 1
             self.issuer = issuer.rawValue
             self.passID = passID
@@ -32,6 +45,15 @@ public struct PassCode: Sendable, Hashable {
 
         enum CodingKeys: String, CodingKey {
             case version = "v", issuer = "p", passID = "id", product = "pr", validFrom = "f", validUntil = "u", generation = "g", name = "n"
+            case category = "c", heads = "h", slot = "s", stock = "k"
+        }
+
+        /// Everything but the holder and generation, as a later generation of the same pass carries it on.
+        public func next(generation: Int, name: String) -> Payload {
+            var copy = self
+            copy.generation = generation
+            copy.name = String(name.prefix(16))
+            return copy
         }
     }
 
@@ -62,7 +84,9 @@ public struct PassCode: Sendable, Hashable {
               let payload = try? StrictJSON.decode(Payload.self, from: jws.payload), payload.version == 1,
               let issuer = try? ParkID(payload.issuer), (try? Check.identifier(payload.passID, "id")) != nil,
               (try? Check.identifier(payload.product, "pr")) != nil, (0...1_000_000).contains(payload.generation),
-              let from = try? CivilDay(payload.validFrom), let until = try? CivilDay(payload.validUntil), from <= until
+              let from = try? CivilDay(payload.validFrom), let until = try? CivilDay(payload.validUntil), from <= until,
+              payload.category.map({ (try? Check.identifier($0, "c")) != nil }) ?? true, payload.heads.map({ (2...1000).contains($0) }) ?? true,
+              payload.slot.map({ (try? Check.identifier($0, "s")) != nil }) ?? true, payload.stock.map({ $0 == 1 }) ?? true
         else { throw .forged }
         self.text = text
         self.jws = jws
@@ -74,7 +98,7 @@ public struct PassCode: Sendable, Hashable {
 
     /// The one check of a scanned code, for the hub and for gates alike: parse, signing key known (`key` answers the
     /// park, public key and whether it is revoked for a kid), signed by that park's key, key not revoked, product
-    /// known.
+    /// known. The product answered is the code's variant: its category and heads priced and allocated.
     public static func verify(_ text: String, key: (String) -> (park: ParkID, key: VerifyingKey, revoked: Bool)?,
                               product: (String) -> ComboProduct?) -> Result<(PassCode, ComboProduct), PassRefusal> {
         let code: PassCode
@@ -82,11 +106,15 @@ public struct PassCode: Sendable, Hashable {
         guard let signer = key(code.kid) else { return .failure(.unknownKey) }
         guard signer.park == code.issuer, code.jws.isSigned(by: signer.key) else { return .failure(.forged) }
         guard !signer.revoked else { return .failure(.revoked) }
-        guard let product = product(code.payload.product) else { return .failure(.unknownProduct) }
-        return .success((code, product))
+        guard let product = product(code.payload.product), let variant = try? product.variant(category: code.payload.category, heads: code.heads) else {
+            return .failure(.unknownProduct)
+        }
+        return .success((code, variant))
     }
 
     public var kid: String { jws.header.kid ?? "" }
     public var passID: String { payload.passID }
     public var generation: Int { payload.generation }
+    public var heads: Int { payload.heads ?? 1 }
+    public var isStock: Bool { payload.stock == 1 }
 }

@@ -43,6 +43,51 @@ public struct ProductCatalog: Codable, Sendable, Hashable {
             }
         }
 
+        /// A ticket category beside `full`: concession (with the proof document) or group (with its head counts).
+        public struct Category: Codable, Sendable, Hashable {
+            public var id: String
+            public var kind: String
+            public var priceMinor: Int64
+            /// Each member park's allocation per entry of one head.
+            public var allocations: [String: Int64]
+            public var proof: String?
+            public var minHeads: Int?
+            public var maxHeads: Int?
+
+            public init(id: String, kind: String, priceMinor: Int64, allocations: [String: Int64], proof: String? = nil,
+                        minHeads: Int? = nil, maxHeads: Int? = nil) {
+                self.id = id
+                self.kind = kind
+                self.priceMinor = priceMinor
+                self.allocations = allocations
+                self.proof = proof
+                self.minHeads = minHeads
+                self.maxHeads = maxHeads
+            }
+
+            enum CodingKeys: String, CodingKey {
+                case id, kind, allocations, proof
+                case priceMinor = "price_minor"
+                case minHeads = "min_heads"
+                case maxHeads = "max_heads"
+            }
+        }
+
+        /// An entry window ("09:00"-"11:00", end excluded) with its capacity in heads per day.
+        public struct Slot: Codable, Sendable, Hashable {
+            public var id: String
+            public var start: String
+            public var end: String
+            public var capacity: Int
+
+            public init(id: String, start: String, end: String, capacity: Int) {
+                self.id = id
+                self.start = start
+                self.end = end
+                self.capacity = capacity
+            }
+        }
+
         public var id: String
         public var name: String
         public var currency: String
@@ -59,10 +104,15 @@ public struct ProductCatalog: Codable, Sendable, Hashable {
         public var allocationRule: String?
         /// For `by_entries`: the issuer's retained share of the price, in basis points (default 0).
         public var issuerRetainedBps: Int?
+        public var categories: [Category]?
+        public var timeSlots: [Slot]?
 
         public init(id: String, name: String, currency: String = "CNY", priceMinor: Int64, validity: Validity, members: [Member],
                     entriesTotal: Int? = nil, transferable: Bool? = nil, resaleCapMinor: Int64? = nil, transferFeeMinor: Int64? = nil,
-                    refundRule: String? = nil, allocationRule: String? = nil, issuerRetainedBps: Int? = nil) {
+                    refundRule: String? = nil, allocationRule: String? = nil, issuerRetainedBps: Int? = nil,
+                    categories: [Category]? = nil, timeSlots: [Slot]? = nil) {
+            self.categories = categories
+            self.timeSlots = timeSlots
             self.allocationRule = allocationRule
             self.issuerRetainedBps = issuerRetainedBps
             self.id = id
@@ -87,6 +137,8 @@ public struct ProductCatalog: Codable, Sendable, Hashable {
             case refundRule = "refund_rule"
             case allocationRule = "allocation_rule"
             case issuerRetainedBps = "issuer_retained_bps"
+            case categories
+            case timeSlots = "time_slots"
         }
 
         /// The domain product, with every rule checked (ids, dates, allocations adding up to the price).
@@ -123,9 +175,23 @@ public struct ProductCatalog: Codable, Sendable, Hashable {
                     throw WireError("refund_rule is unused_allocations or unused_pass_only")
                 }
                 let transfer = ComboProduct.TransferTerms(allowed: transferable ?? false, resaleCapMinor: resaleCapMinor, feeMinor: transferFeeMinor ?? 0)
+                let categories = try (self.categories ?? []).map { category throws -> TicketCategory in
+                    try Check.text(category.id, "category id", max: 32)
+                    guard let kind = TicketCategory.Kind(rawValue: category.kind), kind != .full else {
+                        throw WireError("category \(category.id): kind is concession or group")
+                    }
+                    var allocations: [ParkID: Int64] = [:]
+                    for (park, amount) in category.allocations { allocations[try ParkID(park)] = amount }
+                    if let proof = category.proof { try Check.text(proof, "category \(category.id) proof", max: 64) }
+                    return try TicketCategory(id: category.id, kind: kind, priceMinor: category.priceMinor, allocations: allocations, proof: category.proof,
+                                              minimumHeads: category.minHeads ?? 1, maximumHeads: category.maxHeads ?? category.minHeads ?? 1)
+                }
+                let slots = try (timeSlots ?? []).map { slot throws -> TimeSlot in
+                    try TimeSlot(id: slot.id, startMinute: try TimeSlot.minute(slot.start), endMinute: try TimeSlot.minute(slot.end), capacity: slot.capacity)
+                }
                 return try ComboProduct(id: id, name: name, price: Money(minorUnits: priceMinor, currency: try Currency(currency)),
                                         members: members, validity: validity, entriesTotal: entriesTotal, transfer: transfer, refundRule: rule,
-                                        allocation: allocation)
+                                        allocation: allocation, categories: categories, slots: slots)
             } catch let error as WireError {
                 throw WireError("product \(id): \(error.message)")
             } catch {
@@ -147,7 +213,15 @@ public struct ProductCatalog: Codable, Sendable, Hashable {
                       members: product.members.map { Member(park: $0.park.rawValue, entries: $0.entries, allocationMinor: $0.allocationPerEntry) },
                       entriesTotal: product.entriesTotal, transferable: product.transfer.allowed, resaleCapMinor: product.transfer.resaleCapMinor,
                       transferFeeMinor: product.transfer.feeMinor, refundRule: product.refundRule.rawValue, allocationRule: rule,
-                      issuerRetainedBps: retained)
+                      issuerRetainedBps: retained,
+                      categories: product.categories.isEmpty ? nil : product.categories.map {
+                          Category(id: $0.id, kind: $0.kind.rawValue, priceMinor: $0.priceMinor,
+                                   allocations: Dictionary(uniqueKeysWithValues: $0.allocations.map { ($0.key.rawValue, $0.value) }), proof: $0.proof,
+                                   minHeads: $0.kind == .group ? $0.minimumHeads : nil, maxHeads: $0.kind == .group ? $0.maximumHeads : nil)
+                      },
+                      timeSlots: product.slots.isEmpty ? nil : product.slots.map {
+                          Slot(id: $0.id, start: TimeSlot.clock($0.startMinute), end: TimeSlot.clock($0.endMinute), capacity: $0.capacity)
+                      })
         }
     }
 
