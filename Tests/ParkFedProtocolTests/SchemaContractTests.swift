@@ -155,6 +155,29 @@ import Testing
         try keep("evacuation", try await p2.scan(scan), schema: "gate-decision")
         try keep("status-with-mode", p2.status(), schema: "node-status")
         try p2.setMode(.normal, by: "test", reason: "over")
+        // Categories and groups: the sale, the code carrying them, the gate's answer with the proof to check or the heads.
+        let visitor = HolderInput(name: "王五", idType: "resident_id", idNumber: "430102199003071234")
+        let groupRequest = PassSaleRequest(product: "JIANGNAN-3P", channel: "ota", holder: visitor, category: "group", heads: 12)
+        try keep("group-sale-request", groupRequest, schema: "pass-sale-request")
+        let group = try await p1.sellPass(groupRequest)
+        try keep("group-sale", group, schema: "pass-sale-response")
+        try PassCode(parsing: group.code).jws.payload.write(to: URL(fileURLWithPath: directory.file("group-code.json")))
+        pairs.append((Self.schema("pass-code-payload"), directory.file("group-code.json")))
+        try keep("group-allow", try await p2.scan(GateScanRequest(code: group.code, gate: "G1")), schema: "gate-decision")
+        let child = try await p1.sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window", holder: visitor, category: "child"))
+        try keep("child-allow", try await p2.scan(GateScanRequest(code: child.code, gate: "G1")), schema: "gate-decision")
+        // Pre-printed stock: the order, the batch with its CSV, a printed code, its sale and a void.
+        let order = StockOrder(product: "JIANGNAN-3P", category: "student", count: 3)
+        try keep("stock-order", order, schema: "stock-order")
+        let batch = try p1.orderStock(order)
+        try keep("stock-batch", batch, schema: "stock-batch")
+        let printed = try #require(try p1.store.stockCode(serial: batch.lastSerial))
+        try PassCode(parsing: printed.code).jws.payload.write(to: URL(fileURLWithPath: directory.file("stock-code.json")))
+        pairs.append((Self.schema("pass-code-payload"), directory.file("stock-code.json")))
+        let stockSale = StockSaleRequest(channel: "window", holder: visitor)
+        try keep("stock-sale-request", stockSale, schema: "stock-sale-request")
+        try keep("stock-sale", try p1.sellStock(serial: batch.firstSerial, stockSale), schema: "pass-sale-response")
+        try keep("stock-void", StockVoidRequest(reason: "torn at the printer"), schema: "stock-void-request")
         let redeemed = PassRedeemed(passID: sale.passID, issuerPark: p1.park, gate: "G9", enteredAt: Date(), offline: false, code: sale.code)
         let redeem = RedeemRequest(assertion: try Assertions.sign(.passRedeemed(redeemed), park: p2.park, key: p2.signingKey).1.compact)
         try keep("redeem-request", redeem, schema: "redeem-request")
@@ -275,7 +298,8 @@ import Testing
                      "/v1/sales/{pass}/qr.png", "/v1/sales/{pass}/refund", "/v1/sales/{pass}/transfer", "/v1/gate/scans", "/v1/mode", "/v1/sales/{pass}/reissue", "/v1/revenue", "/v1/members/{member}/code",
                      "/v1/settlement/batches", "/v1/settlement/batches/{batch}", "/v1/settlement/batches/{batch}/approve",
                      "/v1/settlement/batches/{batch}/payments", "/v1/regulator/holders", "/v1/regulator/traffic", "/v1/regulator/sales",
-                     "/v1/members", "/v1/members/{member}", "/v1/members/{member}/links", "/v1/members/recognitions"] {
+                     "/v1/members", "/v1/members/{member}", "/v1/members/{member}/links", "/v1/members/recognitions", "/v1/passes",
+                     "/v1/stock/batches", "/v1/stock/batches/{batch}/codes.csv", "/v1/stock/{serial}/sale", "/v1/stock/{serial}/void"] {
             #expect(result.stdout.contains(" \(path)"), "\(path) is missing from openapi.yaml")
         }
     }
