@@ -68,8 +68,10 @@ extension NodeAgent {
     }
 
     /// Sells a printed code to a real-name holder: `pass.issued` names its serial, and the code is active from then
-    /// on (at once here; at other parks once the hub has the assertion, which the outbox sends right away).
-    public func sellStock(serial: String, _ request: StockSaleRequest, now: Date = Date()) throws -> PassSaleResponse {
+    /// on: here at once, elsewhere once the hub has the assertion. The sale is recorded first (so two windows cannot
+    /// both sell one code), then, with the link up, delivered before the window is answered; without it, the outbox
+    /// sends it when the link returns.
+    public func sellStock(serial: String, _ request: StockSaleRequest, now: Date = Date()) async throws -> PassSaleResponse {
         guard let stock = try store.stockCode(serial: serial) else {
             throw Self.problem(404, "unknown_stock", "Unknown printed ticket", "no printed ticket \(serial) at \(park)")
         }
@@ -94,8 +96,9 @@ extension NodeAgent {
         do { try store.sellStock(serial: serial, sale: sold, assertion: (payload.id, payload.type.rawValue, jws.compact), now: now) } catch let error as StockStateError {
             throw Self.stockProblem(error)
         }
-        outboxWakeUp.signal()
         metrics.sale()
+        if hubLinkUp(now: now) { try? await deliverOutbox() }
+        outboxWakeUp.signal()
         return try saleResponse(sold, code: code, idNumberMasked: holder.maskedNumber, stockSerial: serial)
     }
 

@@ -58,7 +58,7 @@ public enum NodeServer {
         router.post("/v1/stock/:serial/sale") { request, context -> Response in
             _ = try agent.device(authorization: request.headers[.authorization], roles: [.window])
             let body = try await request.decodeStrict(StockSaleRequest.self, limit: 16 * 1024)
-            return try JSONResponse.make(try agent.sellStock(serial: try Self.identifierParameter(context, "serial"), body), status: .created)
+            return try JSONResponse.make(try await agent.sellStock(serial: try Self.identifierParameter(context, "serial"), body), status: .created)
         }
         router.post("/v1/stock/:serial/void") { request, context -> Response in
             _ = try agent.device(authorization: request.headers[.authorization], roles: [.operator])

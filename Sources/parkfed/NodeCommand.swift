@@ -9,7 +9,7 @@ import ParkFedStore
 
 struct NodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "node", abstract: "Enroll and run a park's node agent.", subcommands: [Enroll.self, Serve.self, Status.self, Device.self, Capacity.self, Mode.self, Backup.self, Restore.self])
+        commandName: "node", abstract: "Enroll and run a park's node agent.", subcommands: [Enroll.self, Serve.self, Status.self, Device.self, Capacity.self, Mode.self, Stock.self, Backup.self, Restore.self])
 
     struct Enroll: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -158,6 +158,89 @@ struct NodeCommand: AsyncParsableCommand {
             configuration.capacityHourly = hourly
             try configuration.save(directory)
             print("capacity of \(configuration.park): \(daily) a day, \(hourly) an hour (takes effect when the node agent starts)")
+        }
+    }
+
+    struct Stock: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Pre-printed stock: order a batch of signed, inactive codes for paper tickets (with the printer's CSV), list batches, void unsold codes.",
+            discussion: "Works on the data directory, beside a running node agent; products come from the catalogue the node last fetched. Windows sell (activate) printed tickets with POST /v1/stock/{serial}/sale.",
+            subcommands: [Order.self, List.self, CSV.self, Void.self])
+
+        struct Order: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Sign N inactive codes of a product (and category); write the printer's CSV.")
+            @Option(help: "The node agent's data directory.") var data: String
+            @Option(help: "The product id, e.g. JIANGNAN-3P.") var product: String
+            @Option(help: "The ticket category (default full).") var category: String?
+            @Option(help: "How many codes (1-10000).") var count: Int
+            @Option(help: "First day of validity, YYYY-MM-DD (default today).") var date: String?
+            @Option(help: "Where to write the CSV (serial,pass_id,product,category,valid_from,valid_until,code); default stdout.") var out: String?
+
+            func validate() throws {
+                guard (1...NodeAgent.maximumStockBatch).contains(count) else { throw ValidationError("--count is 1-\(NodeAgent.maximumStockBatch)") }
+            }
+
+            func run() async throws {
+                let agent = try NodeAgent(directory: NodeDirectory(data), logger: CLILogging.quiet)
+                let batch: StockBatch
+                do { batch = try agent.orderStock(StockOrder(product: product, category: category, count: count, date: date)) } catch let problem as ProblemDetails {
+                    await agent.shutdown()
+                    throw ValidationError("\(problem.title): \(problem.detail ?? problem.code)")
+                }
+                await agent.shutdown()
+                if let out {
+                    try batch.csv.write(toFile: out, atomically: true, encoding: .utf8)
+                    print("batch \(batch.batch): \(batch.count) codes of \(batch.product) \(batch.category ?? "full"), \(batch.firstSerial) … \(batch.lastSerial), valid \(batch.validFrom)..\(batch.validUntil); CSV in \(out)")
+                } else {
+                    print(batch.csv, terminator: "")
+                }
+            }
+        }
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List stock batches with their printed, sold and void counts.")
+            @Option(help: "The node agent's data directory.") var data: String
+
+            func run() async throws {
+                let agent = try NodeAgent(directory: NodeDirectory(data), logger: CLILogging.quiet)
+                let batches = try agent.store.stockBatches()
+                await agent.shutdown()
+                print("batch          product               printed    sold    void")
+                for b in batches {
+                    print(b.batch.padding(toLength: 15, withPad: " ", startingAt: 0) + b.product.padding(toLength: 20, withPad: " ", startingAt: 0)
+                          + String(format: "%9d %7d %7d", b.printed, b.sold, b.void))
+                }
+            }
+        }
+
+        struct CSV: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "csv", abstract: "Print a batch's printer CSV again.")
+            @Option(help: "The node agent's data directory.") var data: String
+            @Argument(help: "The batch id (B…).") var batch: String
+
+            func run() async throws {
+                let agent = try NodeAgent(directory: NodeDirectory(data), logger: CLILogging.quiet)
+                defer { Task { await agent.shutdown() } }
+                do { print(try agent.stockCSV(batch: batch), terminator: "") } catch let problem as ProblemDetails {
+                    throw ValidationError(problem.detail ?? problem.title)
+                }
+            }
+        }
+
+        struct Void: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Void unsold printed codes by serial (all or none); gates refuse them as voided.")
+            @Option(help: "The node agent's data directory.") var data: String
+            @Option(help: "Why (logged).") var reason: String
+            @Argument(help: "Serial numbers.") var serials: [String]
+
+            func run() async throws {
+                let agent = try NodeAgent(directory: NodeDirectory(data), logger: CLILogging.quiet)
+                defer { Task { await agent.shutdown() } }
+                do { try agent.voidStock(serials: serials, reason: reason) } catch let problem as ProblemDetails {
+                    throw ValidationError(problem.detail ?? problem.title)
+                }
+                print("voided \(serials.count) printed ticket(s)")
+            }
         }
     }
 

@@ -67,10 +67,45 @@ import Testing
         #expect(throws: ProblemDetails.self) { try p1.voidStock(serials: ["P001-NOPE-000001"], reason: "unknown") }
 
         // Offline, another park cannot know a printed code was sold: it refuses it rather than guess.
-        let third = try p1.sellStock(serial: codes[2].serial, StockSaleRequest(channel: "window", holder: CategoryTests.holder))
+        let third = try await p1.sellStock(serial: codes[2].serial, StockSaleRequest(channel: "window", holder: CategoryTests.holder))
         try await p1.deliverOutbox()
         p2.assumeHubDown()
         let offline = try await PassTests.scan(p2, third.code)
         #expect(offline.reason == "not_activated" && offline.mode == .offline)
+    }
+}
+
+/// The operator's command line on the data directory of a node that serves: order with the CSV to a file, list, void.
+@Suite struct StockCommandLineTests {
+    @Test func theOperatorOrdersListsAndVoidsStockFromTheCommandLine() async throws {
+        let federation = try await TestFederation.start()
+        defer { Task { await federation.stop() } }
+        let agents = try await federation.enrollParks(["P001"])
+        let p1 = agents[0]
+        let parkfed = try BackgroundProcess.parkfedExecutable()
+        let data = p1.directory.path
+        let csvPath = federation.directory.file("stock.csv")
+        let ordered = try await ExternalTool.run(parkfed, ["node", "stock", "order", "--data", data, "--product", "JIANGNAN-3P", "--category", "student",
+                                                           "--count", "4", "--out", csvPath])
+        #expect(ordered.succeeded, "\(ordered.stderr)")
+        let lines = try String(contentsOfFile: csvPath, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 5 && lines.dropFirst().allSatisfy { $0.contains(",JIANGNAN-3P,student,") })
+        let serials = lines.dropFirst().map { String($0.split(separator: ",")[0]) }
+        // The serving agent sees the CLI's batch at once: a printed code is refused, a sold one admitted.
+        let code = String(lines[2].split(separator: ",")[6])
+        #expect(try await PassTests.scan(p1, code).reason == "not_activated")
+        let sale = try await p1.sellStock(serial: serials[1], StockSaleRequest(channel: "window", holder: CategoryTests.holder))
+        #expect(sale.priceMinor == 19_900 && sale.category == "student")
+        let entry = try await PassTests.scan(p1, code)
+        #expect(entry.decision == .allow && entry.checkProof == "student card")
+
+        let voided = try await ExternalTool.run(parkfed, ["node", "stock", "void", "--data", data, "--reason", "water damage", serials[2], serials[3]])
+        #expect(voided.succeeded, "\(voided.stderr)")
+        let refused = try await ExternalTool.run(parkfed, ["node", "stock", "void", "--data", data, "--reason", "oops", serials[1]])
+        #expect(!refused.succeeded && refused.stderr.contains("refund it instead"))
+        let listed = try await ExternalTool.run(parkfed, ["node", "stock", "list", "--data", data])
+        #expect(listed.succeeded && listed.stdout.contains("JIANGNAN-3P") && listed.stdout.contains("        1       1       2"), "\(listed.stdout)")
+        let bad = try await ExternalTool.run(parkfed, ["node", "stock", "order", "--data", data, "--product", "JIANGNAN-3P", "--count", "0"])
+        #expect(!bad.succeeded && bad.stderr.contains("--count is 1-10000"))
     }
 }

@@ -176,7 +176,7 @@ import Testing
         pairs.append((Self.schema("pass-code-payload"), directory.file("stock-code.json")))
         let stockSale = StockSaleRequest(channel: "window", holder: visitor)
         try keep("stock-sale-request", stockSale, schema: "stock-sale-request")
-        try keep("stock-sale", try p1.sellStock(serial: batch.firstSerial, stockSale), schema: "pass-sale-response")
+        try keep("stock-sale", try await p1.sellStock(serial: batch.firstSerial, stockSale), schema: "pass-sale-response")
         try keep("stock-void", StockVoidRequest(reason: "torn at the printer"), schema: "stock-void-request")
         let redeemed = PassRedeemed(passID: sale.passID, issuerPark: p1.park, gate: "G9", enteredAt: Date(), offline: false, code: sale.code)
         let redeem = RedeemRequest(assertion: try Assertions.sign(.passRedeemed(redeemed), park: p2.park, key: p2.signingKey).1.compact)
