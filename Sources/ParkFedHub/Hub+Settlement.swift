@@ -85,7 +85,7 @@ extension Hub {
         let lastEnded = day.adding(days: -allocationGraceDays)
         var allocations: [(passID: String, obligations: [Obligation])] = []
         for record in try store.passesAwaitingAllocation(products: products.map(\.id)) {
-            guard let product = passes.product(record.product) else { continue }
+            guard let product = passes.product(for: record) else { continue }
             let state = record.state(product)
             guard state.usableUntil <= lastEnded else { continue }
             allocations.append((record.id, try state.product.entryAllocation(issuer: record.issuer, entries: record.entries, reference: record.id)))

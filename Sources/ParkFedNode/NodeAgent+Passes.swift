@@ -49,6 +49,14 @@ extension NodeAgent {
 
     public func product(_ id: String) -> ComboProduct? { products.value[id] }
 
+    /// The product of a code as it prices the pass: its category and heads (nil when unknown here).
+    public func product(of code: PassCode) -> ComboProduct? {
+        product(code.payload.product).flatMap { try? $0.variant(category: code.payload.category, heads: code.heads) }
+    }
+
+    /// The product of a pass sold here, as its current code prices it.
+    func product(of sold: SoldPassRecord) -> ComboProduct? { (try? PassCode(parsing: sold.code)).flatMap { product(of: $0) } }
+
     /// Fetches the pass revocations published since the last fetch.
     public func refreshRevocations() async throws(NodeError) {
         let after = (try? store.meta("pass_revocations_seq")).flatMap { $0.flatMap { Int64($0) } } ?? 0
@@ -329,7 +337,7 @@ extension NodeAgent {
     /// has the next generation, and every older code is refused from then on.
     public func transferPass(_ passID: String, _ order: PassTransferOrder, now: Date = Date()) async throws -> PassSaleResponse {
         guard let sold = try store.soldPass(passID) else { throw Self.problem(404, "unknown_pass", "Unknown pass", "no pass \(passID) was sold at \(park)") }
-        guard let product = product(sold.product) else { throw Self.problem(409, "unknown_product", "Unknown product") }
+        guard let product = product(of: sold) else { throw Self.problem(409, "unknown_product", "Unknown product") }
         guard product.transfer.allowed else { throw Self.problem(409, "not_transferable", "Not transferable", "product \(product.id) does not allow transfers") }
         guard sold.state != "refunded" else { throw Self.problem(409, "already_refunded", "Already refunded") }
         if let cap = product.transfer.resaleCapMinor, order.resalePriceMinor > cap {
@@ -348,7 +356,7 @@ extension NodeAgent {
     /// at once (gates learn it from the revocation list) and checks the holder again on its side.
     public func reissuePass(_ passID: String, holder input: HolderInput, now: Date = Date()) async throws -> PassSaleResponse {
         guard let sold = try store.soldPass(passID) else { throw Self.problem(404, "unknown_pass", "Unknown pass", "no pass \(passID) was sold at \(park)") }
-        guard let product = product(sold.product) else { throw Self.problem(409, "unknown_product", "Unknown product") }
+        guard let product = product(of: sold) else { throw Self.problem(409, "unknown_product", "Unknown product") }
         guard sold.state != "refunded" else { throw Self.problem(409, "already_refunded", "Already refunded") }
         let document = try Self.holder(input)
         let name = input.name.trimmingCharacters(in: .whitespaces)

@@ -42,7 +42,7 @@ extension NodeAgent {
                 guard let id = line.assertionIDs.first, let item = try? store.outboxItem(id: id), item.state == "accepted",
                       item.type == AssertionType.passRedeemed.rawValue, let jws = try? JWS(compact: item.jws),
                       case .passRedeemed(let entry)? = try? Assertions.decodePayload(jws).data,
-                      let code = try? PassCode(parsing: entry.code), let product = product(code.payload.product)
+                      let code = try? PassCode(parsing: entry.code), let product = product(of: code)
                 else {
                     problems.append("line \(line.seq): no entry of ours (\(line.assertionIDs.first ?? "no assertion")) backs it")
                     continue

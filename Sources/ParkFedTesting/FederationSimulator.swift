@@ -305,7 +305,7 @@ public final class FederationSimulator {
     func checkInvariants() throws {
         // No pass over its entries within a park, nor over its pooled total.
         for pass in sold {
-            guard let record = try hub.store.pass(pass.passID), let product = hub.passes.product(record.product) else { continue }
+            guard let record = try hub.store.pass(pass.passID), let product = hub.passes.product(for: record) else { continue }
             for (park, count) in record.entries {
                 guard let member = product.member(park), count <= member.entries else {
                     throw fail("pass \(pass.passID) has \(count) counted entries at \(park)")

@@ -141,6 +141,10 @@ struct DemoCommand: AsyncParsableCommand {
         let passRows = try await Self.playPasses(agents)
         for (_, agent) in agents { try await agent.deliverOutbox() }
 
+        say.step("park operations: a child's ticket (proof checked at the gate), a group counted per head, a timed ticket, printed paper tickets")
+        let operationRows = try await Self.playOperations(agents)
+        for (_, agent) in agents { try await agent.deliverOutbox() }
+
         say.step("members: enrolled once at \(agents[0].0.id) (sealed to the hub), recognised elsewhere by app code and by card")
         try await Self.playMembers(agents)
 
@@ -153,7 +157,7 @@ struct DemoCommand: AsyncParsableCommand {
         print("\n" + Table.render(header: ["park", "name", "hub says", "trust list seq", "parks listed", "local API"], rows: rows))
         print("\n" + Table.render(header: ["park", "recorded", "accepted", "inclusion verified", "checkpoint size", "alarms"], rows: logRows))
         print("\n" + Table.render(header: ["spent at", "amount", "from principal", "from bonus", "state"], rows: spendRows))
-        print("\n" + Table.render(header: ["pass", "scanned at", "gate", "decision", "reason / entries left"], rows: passRows + offlineRows))
+        print("\n" + Table.render(header: ["pass", "scanned at", "gate", "decision", "reason / entries left"], rows: passRows + operationRows + offlineRows))
         print("card IC-DEMO-0001 now: \(Money(minorUnits: balance.principalMinor)) principal + \(Money(minorUnits: balance.bonusMinor)) bonus")
 
         say.step("nightly settlement: the business day is closed (as at local midnight) into one signed batch")
@@ -238,6 +242,50 @@ struct DemoCommand: AsyncParsableCommand {
         let refund = try await seller.refundPass(sales[1].passID, reason: "visitor changed plans")
         print("      refund of \(String(sales[1].passID.suffix(8))) after one entry: \(Money(minorUnits: refund.refundedMinor)) of \(Money(minorUnits: sales[1].priceMinor))")
         try await scan(sales[1], 0, gate: "G1")
+        return rows
+    }
+
+    /// Categories, groups, time slots and printed stock: a child's ticket and a group of 12 sold at the first park and
+    /// entering at the second (the gate is told the proof to check; the group counts 12 heads), a timed museum ticket
+    /// at the last park, and a printed batch of three: one sold and admitted, one voided and refused, one unsold.
+    static func playOperations(_ agents: [(ParkManifest, NodeAgent)]) async throws -> [[String]] {
+        guard agents.count >= 3 else { return [] }
+        let (seller, other, museum) = (agents[0], agents[1], agents[agents.count - 1])
+        let holder = HolderInput(name: "孙八", idType: "resident_id", idNumber: "44030419851111801X")
+        var rows: [[String]] = []
+        func scan(_ sale: PassSaleResponse, _ agent: (ParkManifest, NodeAgent), gate: String) async throws -> GateDecision {
+            let decision = try await agent.1.scan(GateScanRequest(code: sale.code, gate: gate))
+            rows.append([String(sale.passID.suffix(8)), agent.0.id.rawValue, gate, "\(decision.decision.rawValue) (\(decision.mode.rawValue))",
+                         decision.reason ?? (decision.checkProof.map { "check: \($0)" } ?? decision.heads.map { "\($0) heads" } ?? "\(decision.entriesLeft ?? 0) left")])
+            return decision
+        }
+        let child = try await seller.1.sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window", holder: holder, category: "child"))
+        let group = try await seller.1.sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "ota", holder: holder, category: "group", heads: 12))
+        print("      child's ticket \(Money(minorUnits: child.priceMinor)); group of 12 \(Money(minorUnits: group.priceMinor)) (12 × 239.00)")
+        let proof = try await scan(child, other, gate: "G1")
+        print("      \(other.0.id) gate: \(proof.message)")
+        _ = try await scan(group, other, gate: "G1")
+        // A timed ticket for the museum's window of today that is open now, if any (else the morning: refused outside it).
+        let calendar = museum.1.calendar, minute = calendar.minuteOfDay(Date())
+        let slots = museum.1.product("MUSEUM-TIMED")?.slots ?? []
+        if let slot = slots.first(where: { $0.admits(minute: minute) }) ?? slots.first {
+            let timed = try await museum.1.sellPass(PassSaleRequest(product: "MUSEUM-TIMED", channel: "window", holder: holder, slot: slot.id))
+            print("      timed ticket at \(museum.0.id) for \(slot.id) \(TimeSlot.clock(slot.startMinute))-\(TimeSlot.clock(slot.endMinute)) (sale decided by the hub against the slot's \(slot.capacity) places)")
+            _ = try await scan(timed, museum, gate: "G1")
+        }
+        let batch = try seller.1.orderStock(StockOrder(product: "JIANGNAN-3P", category: "student", count: 3))
+        let serials = batch.csv.split(separator: "\n").dropFirst().map { String($0.split(separator: ",")[0]) }
+        print("      printed batch \(batch.batch): \(batch.count) student tickets \(batch.firstSerial) … \(batch.lastSerial) (CSV for the printer)")
+        let printed = try await seller.1.sellStock(serial: serials[0], StockSaleRequest(channel: "window", holder: holder))
+        try seller.1.voidStock(serials: [serials[1]], reason: "torn at the printer")
+        guard let voided = try seller.1.store.stockCode(serial: serials[1]), let unsold = try seller.1.store.stockCode(serial: serials[2]) else {
+            throw ValidationError("the printed batch was not kept")
+        }
+        _ = try await scan(printed, seller, gate: "G1")
+        for stock in [voided, unsold] {
+            let decision = try await seller.1.scan(GateScanRequest(code: stock.code, gate: "G1"))
+            rows.append([stock.serial.suffix(8).description, seller.0.id.rawValue, "G1", "\(decision.decision.rawValue) (\(decision.mode.rawValue))", decision.reason ?? ""])
+        }
         return rows
     }
 

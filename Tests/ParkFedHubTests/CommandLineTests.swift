@@ -98,8 +98,13 @@ extension CommandLineTests {
         #expect(result.succeeded, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("verify-log OK"))
         // The day ends in one settlement: P001 sold the passes and loaded the card, so it pays; the positions sum to zero.
-        // Passes at other parks 200 + 60 + 80 (pooled) + 80 (entered offline), card spends 300: P001 pays 720.00, P002 and P003 get 360.00 each.
-        #expect(result.stdout.contains("P001  pays      -720.00 CNY") && result.stdout.contains("P003  receives  360.00 CNY"))
+        // Passes at other parks 200 + 60 + 80 (pooled) + 80 (entered offline), card spends 300: 720.00; then a child's
+        // ticket (30.00) and a group of 12 (12 × 50.00) at P002: P001 pays 1,350.00, P002 gets 990.00, P003 360.00.
+        #expect(result.stdout.contains("P001  pays      -1350.00 CNY") && result.stdout.contains("P002  receives  990.00 CNY")
+                && result.stdout.contains("P003  receives  360.00 CNY"), "\(result.stdout)")
+        // Park operations: the proof the gate must check, the group's heads, a printed batch sold, voided and unsold.
+        #expect(result.stdout.contains("Check the visitor's child's ID document") && result.stdout.contains("12 heads"))
+        #expect(result.stdout.contains("voided") && result.stdout.contains("not_activated"))
         // Members, the regulator, and the park that went offline and synced back, with the one conflict it caused.
         #expect(result.stdout.contains("the same code again (a screenshot) → code_used"))
         #expect(result.stdout.contains("reads card IC-MEMBER-0001 → M-"))

@@ -54,6 +54,15 @@ import Testing
         let traffic = try federation.hub.regulatorTraffic(from: today, to: today, peer: regulator)
         #expect(traffic.days.first { $0.park == "P002" }?.entries == 14)
 
+        // A transfer keeps the category and is capped at its price; a re-issue keeps the category and heads.
+        try await p1.deliverOutbox()
+        let over = PassTransferOrder(newHolder: HolderInput(name: "李四", idType: "passport", idNumber: "E12345678"), resalePriceMinor: 15_000)
+        #expect(await Self.problemCode { _ = try await p1.transferPass(child.passID, over) } == "resale_above_cap")
+        let moved = try await p1.transferPass(child.passID, PassTransferOrder(newHolder: over.newHolder, resalePriceMinor: 14_900))
+        #expect(try moved.category == "child" && PassCode(parsing: moved.code).payload.category == "child")
+        let reissued = try await p1.reissuePass(second.passID, holder: Self.holder)
+        #expect(reissued.category == "group" && reissued.heads == 10 && reissued.generation == 1)
+
         // Bad categories and head counts are refused with a clear reason, and nothing is sold.
         #expect(await Self.problemCode { _ = try await Self.sell(p1, category: "group", heads: 9) } == "invalid_category")
         #expect(await Self.problemCode { _ = try await Self.sell(p1, category: "child", heads: 2) } == "invalid_category")
