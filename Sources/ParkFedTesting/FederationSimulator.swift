@@ -163,8 +163,17 @@ public final class FederationSimulator {
     func sell() async throws {
         let index = pick(parks.count)
         let holder = Self.holders[pick(Self.holders.count)]
-        let request = PassSaleRequest(product: Self.products[pick(Self.products.count)], channel: pick(2) == 0 ? "window" : "ota",
+        var request = PassSaleRequest(product: Self.products[pick(Self.products.count)], channel: pick(2) == 0 ? "window" : "ota",
                                       holder: HolderInput(name: holder.0, idType: "resident_id", idNumber: holder.1))
+        // The three-park pass also sells as a child's or student's ticket, or to a group of 10-14.
+        if request.product == "JIANGNAN-3P" {
+            switch pick(4) {
+            case 0: request.category = "child"
+            case 1: request.category = "student"
+            case 2: (request.category, request.heads) = ("group", 10 + pick(5))
+            default: break
+            }
+        }
         do {
             let sale = try await agents[index].sellPass(request, now: now.addingTimeInterval(skew[index]))
             sold.append((sale.passID, sale.code, sale.product))
