@@ -40,7 +40,12 @@ public enum SQLiteBackup {
 
 extension HubStore {
     /// A consistent online copy of the hub's database into `path` (see ``SQLiteBackup``).
-    public func backup(to path: String) throws { try SQLiteBackup.copy(pool, to: path) }
+    public func backup(to path: String) throws {
+        guard let sqlite = database as? SQLiteDatabase else {
+            throw StoreError(.invalidState, "online backups copy the SQLite store; back up a PostgreSQL store with pg_dump")
+        }
+        try sqlite.backup(to: path)
+    }
 }
 
 extension NodeStore {

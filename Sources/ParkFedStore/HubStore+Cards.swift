@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import ParkFedDomain
 
 /// A promotion a park offers on loads: pay X, get Y bonus, optionally its own deduction ratio.
@@ -42,7 +41,7 @@ public struct StatementLine: Sendable, Hashable, Codable {
 
 extension HubStore {
     public func upsertPromotion(_ promotion: PromotionRecord) throws {
-        try pool.write { db in
+        try database.write { db in
             try db.execute(sql: """
                 INSERT INTO promotions (id, park_id, pay_minor, bonus_minor, ratio_principal, ratio_bonus, bonus_owed_by_loader, currency)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -55,8 +54,8 @@ extension HubStore {
     }
 
     public func promotion(_ id: String) throws -> PromotionRecord? {
-        try pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM promotions WHERE id = ?", arguments: [id]).map { row in
+        try database.read { db in
+            try SQLRow.fetchOne(db, sql: "SELECT * FROM promotions WHERE id = ?", arguments: [id]).map { row in
                 let ratio: StoredValueSplit.Ratio? = if let principal = row["ratio_principal"] as Int64?, let bonus = row["ratio_bonus"] as Int64? {
                     try StoredValueSplit.Ratio(principal: principal, bonus: bonus)
                 } else { nil }
@@ -68,7 +67,7 @@ extension HubStore {
 
     /// Registers a card; registering the same card again by the same park is a no-op. Returns the stored card.
     public func registerCard(id: String, kind: String, park: ParkID, memberID: String?, now: Date) throws -> CardRecord {
-        try pool.write { db in
+        try database.write { db in
             if let existing = try Self.card(id, db) {
                 guard existing.registeredBy == park, existing.kind == kind else {
                     throw StoreError(.cardConflict, "card \(id) is already registered")
@@ -84,12 +83,12 @@ extension HubStore {
 
     /// A card with its lots and open holds (and `request`'s authorisation, when given).
     public func card(_ id: String, request: String? = nil) throws -> CardRecord? {
-        try pool.read { db in try Self.card(id, request: request, db) }
+        try database.read { db in try Self.card(id, request: request, db) }
     }
 
     /// Every authorisation of a card, open or not (for audits and tests; operations never need them all).
     public func authorisations(card id: String) throws -> [CardAccount.Authorisation] {
-        try pool.read { db in
+        try database.read { db in
             try String.fetchAll(db, sql: "SELECT body FROM card_authorisations WHERE card_id = ? ORDER BY request_id", arguments: [id]).map {
                 try JSONDecoder().decode(CardAccount.Authorisation.self, from: Data($0.utf8))
             }
@@ -105,7 +104,7 @@ extension HubStore {
         _ operation: @Sendable (inout CardAccount, CardRecord) throws -> (CardEffect, T)
     ) throws -> (CardRecord, CardEffect, T) {
         let day = businessDay(now)
-        return try pool.write { db in
+        return try database.write { db in
             guard var record = try Self.card(id, request: request, db) else { throw StoreError(.notFound, "no card \(id)") }
             var account = record.account
             let (effect, value) = try operation(&account, record)
@@ -123,7 +122,7 @@ extension HubStore {
         _ operation: @Sendable (inout CardAccount, inout CardAccount) throws -> CardEffect
     ) throws -> CardEffect {
         let day = businessDay(now)
-        return try pool.write { db in
+        return try database.write { db in
             guard let a = try Self.card(first, request: nil, db), let b = try Self.card(second, request: nil, db) else {
                 throw StoreError(.notFound, "no such card")
             }
@@ -137,7 +136,7 @@ extension HubStore {
         }
     }
 
-    static func record(_ effect: CardEffect, now: Date, day: CivilDay, fees: Int64, _ db: Database) throws {
+    static func record(_ effect: CardEffect, now: Date, day: CivilDay, fees: Int64, _ db: any SQLConnection) throws {
         let at = StoredTime.millis(now)
         let posting = try db.cachedStatement(sql: "INSERT INTO ledger_postings (txn, account, debit, credit, at) VALUES (?, ?, ?, ?, ?)")
         for transaction in effect.transactions {
@@ -148,8 +147,8 @@ extension HubStore {
 
     /// The ledger lines of a card's accounts, oldest first.
     public func statement(card id: String) throws -> [StatementLine] {
-        try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM ledger_postings WHERE account IN (?, ?) ORDER BY seq",
+        try database.read { db in
+            try SQLRow.fetchAll(db, sql: "SELECT * FROM ledger_postings WHERE account IN (?, ?) ORDER BY seq",
                              arguments: [LedgerAccount.cardPrincipal(id), LedgerAccount.cardBonus(id)]).map { row in
                 StatementLine(transaction: row["txn"], account: row["account"], debit: row["debit"], credit: row["credit"],
                               at: StoredTime.date(row["at"] as Int64))
@@ -159,10 +158,10 @@ extension HubStore {
 
     /// Total debits and credits of the whole ledger, and each account's balance (credits − debits).
     public func ledgerTotals() throws -> (debits: Int64, credits: Int64, balances: [String: Int64]) {
-        try pool.read { db in
+        try database.read { db in
             var balances: [String: Int64] = [:]
             var debits: Int64 = 0, credits: Int64 = 0
-            for row in try Row.fetchAll(db, sql: "SELECT account, SUM(debit) AS d, SUM(credit) AS c FROM ledger_postings GROUP BY account") {
+            for row in try SQLRow.fetchAll(db, sql: "SELECT account, SUM(debit) AS d, SUM(credit) AS c FROM ledger_postings GROUP BY account") {
                 let d: Int64 = row["d"], c: Int64 = row["c"]
                 debits += d
                 credits += c
@@ -175,21 +174,21 @@ extension HubStore {
     /// Every obligation not yet in a settlement batch.
     /// Obligations of the days not closed yet (the next batch's), in order.
     public func unsettledObligations() throws -> [Obligation] {
-        try pool.read { db in
+        try database.read { db in
             let closed = try Self.lastClosedDay(db)?.description ?? ""
-            return try Row.fetchAll(db, sql: "SELECT * FROM obligations WHERE period > ? ORDER BY seq", arguments: [closed]).map { row in
+            return try SQLRow.fetchAll(db, sql: "SELECT * FROM obligations WHERE period > ? ORDER BY seq", arguments: [closed]).map { row in
                 Obligation(from: try ParkID(row["from_park"] as String), to: try ParkID(row["to_park"] as String),
                            amountMinor: row["amount_minor"], reason: row["reason"], reference: row["reference"])
             }
         }
     }
 
-    static func card(_ id: String, _ db: Database) throws -> CardRecord? {
+    static func card(_ id: String, _ db: any SQLConnection) throws -> CardRecord? {
         try card(id, request: nil, db)
     }
 
-    static func card(_ id: String, request: String?, _ db: Database) throws -> CardRecord? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM cards WHERE id = ?", arguments: [id]) else { return nil }
+    static func card(_ id: String, request: String?, _ db: any SQLConnection) throws -> CardRecord? {
+        guard let row = try SQLRow.fetchOne(db, sql: "SELECT * FROM cards WHERE id = ?", arguments: [id]) else { return nil }
         var account = try JSONDecoder().decode(CardAccount.self, from: Data((row["state"] as String).utf8))
         let bodies = try String.fetchAll(db, sql: """
             SELECT body FROM card_authorisations WHERE card_id = ? AND (state = 'held' OR request_id = ?)
@@ -203,7 +202,7 @@ extension HubStore {
 
     /// Writes the card's lots and status, and every authorisation it holds in memory (its open holds and the one
     /// the operation was about), each in its own row.
-    static func save(_ account: CardAccount, now: Date, _ db: Database) throws {
+    static func save(_ account: CardAccount, now: Date, _ db: any SQLConnection) throws {
         try db.execute(sql: "UPDATE cards SET state = ?, updated_at = ? WHERE id = ?",
                        arguments: [try encode(account), StoredTime.millis(now), account.id])
         let upsert = try db.cachedStatement(sql: """

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// An assertion that passed every stateless check and is ready to be appended.
 public struct LogCandidate: Sendable {
@@ -61,7 +60,7 @@ public struct LogEntryRecord: Sendable, Hashable {
 extension HubStore {
     /// Every leaf hash in index order (to rebuild the in-memory tree at start-up).
     public func leafHashes() throws -> [Data] {
-        try pool.read { db in
+        try database.read { db in
             try Data.fetchAll(db, sql: "SELECT leaf_hash FROM log_entries ORDER BY idx")
         }
     }
@@ -77,7 +76,7 @@ extension HubStore {
         checkpoint: @Sendable ([Data]) throws -> CheckpointRecord
     ) throws -> (outcomes: [LogOutcome], checkpoint: CheckpointRecord?, effects: [String: AssertionEffectResult]) {
         let day = businessDay(now), fees = feeBasisPoints
-        return try pool.write { db in
+        return try database.write { db in
             var effects: [String: AssertionEffectResult] = [:]
             var outcomes: [LogOutcome] = []
             var appended: [Data] = []
@@ -93,7 +92,7 @@ extension HubStore {
                     outcomes.append(earlier.jws == candidate.jws ? .duplicate(index: earlier.index) : .conflict(index: earlier.index))
                     continue
                 }
-                if let row = try Row.fetchOne(find, arguments: [candidate.id]) {
+                if let row = try SQLRow.fetchOne(find, arguments: [candidate.id]) {
                     let index = UInt64(row["idx"] as Int64)
                     outcomes.append((row["jws"] as String) == candidate.jws ? .duplicate(index: index) : .conflict(index: index))
                     continue
@@ -120,45 +119,44 @@ extension HubStore {
     }
 
     public func latestCheckpoint() throws -> CheckpointRecord? {
-        try pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM checkpoints ORDER BY tree_size DESC LIMIT 1").map(Self.checkpoint)
+        try database.read { db in
+            try SQLRow.fetchOne(db, sql: "SELECT * FROM checkpoints ORDER BY tree_size DESC LIMIT 1").map(Self.checkpoint)
         }
     }
 
     public func checkpoints() throws -> [CheckpointRecord] {
-        try pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM checkpoints ORDER BY tree_size").map(Self.checkpoint) }
+        try database.read { db in try SQLRow.fetchAll(db, sql: "SELECT * FROM checkpoints ORDER BY tree_size").map(Self.checkpoint) }
     }
 
-    static func checkpoint(_ row: Row) -> CheckpointRecord {
+    static func checkpoint(_ row: SQLRow) -> CheckpointRecord {
         CheckpointRecord(treeSize: UInt64(row["tree_size"] as Int64), rootHash: row["root_hash"],
                          createdAt: StoredTime.date(row["created_at"] as Int64), note: row["note"])
     }
 
     public func logEntry(index: UInt64) throws -> LogEntryRecord? {
-        try pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT idx, id, park_id, jws, leaf_hash FROM log_entries WHERE idx = ?", arguments: [Int64(index)]).map(Self.entry)
+        try database.read { db in
+            try SQLRow.fetchOne(db, sql: "SELECT idx, id, park_id, jws, leaf_hash FROM log_entries WHERE idx = ?", arguments: [Int64(index)]).map(Self.entry)
         }
     }
 
     public func logIndex(leafHash: Data) throws -> UInt64? {
-        try pool.read { db in
+        try database.read { db in
             try Int64.fetchOne(db, sql: "SELECT idx FROM log_entries WHERE leaf_hash = ? ORDER BY idx LIMIT 1", arguments: [leafHash]).map(UInt64.init)
         }
     }
 
     /// Visits every entry in index order (for `verify-log`), without loading the whole log at once.
     public func forEachLogEntry(_ body: (LogEntryRecord) throws -> Void) throws {
-        try pool.read { db in
-            let cursor = try Row.fetchCursor(db, sql: "SELECT idx, id, park_id, jws, leaf_hash FROM log_entries ORDER BY idx")
-            while let row = try cursor.next() { try body(Self.entry(row)) }
+        try database.read { db in
+            try db.forEach(sql: "SELECT idx, id, park_id, jws, leaf_hash FROM log_entries ORDER BY idx", arguments: []) { row in try body(Self.entry(row)) }
         }
     }
 
-    static func entry(_ row: Row) -> LogEntryRecord {
+    static func entry(_ row: SQLRow) -> LogEntryRecord {
         LogEntryRecord(index: UInt64(row["idx"] as Int64), id: row["id"], park: row["park_id"], jws: row["jws"], leafHash: row["leaf_hash"])
     }
 
     public func logSize() throws -> UInt64 {
-        try pool.read { db in UInt64(try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM log_entries") ?? 0) }
+        try database.read { db in UInt64(try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM log_entries") ?? 0) }
     }
 }

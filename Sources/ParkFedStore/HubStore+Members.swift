@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import ParkFedDomain
 
 /// A federation member as stored: personal fields sealed (field key ring), a blind index of the document, masked forms.
@@ -38,7 +37,7 @@ public struct MemberRecord: Sendable, Hashable {
 }
 
 extension HubStore {
-    static func registerMemberMigrations(_ migrator: inout DatabaseMigrator) {
+    static func registerMemberMigrations(_ migrator: inout SQLMigrator) {
         migrator.registerMigration("v9-members") { db in
             try db.execute(sql: """
                 CREATE TABLE members (
@@ -77,8 +76,8 @@ extension HubStore {
 
     /// Enrolls a member once: an existing member with the same document index is returned instead (`existing`).
     public func enrollMember(_ member: MemberRecord, now: Date) throws -> (MemberRecord, existing: Bool) {
-        try pool.write { db in
-            if let row = try Row.fetchOne(db, sql: "SELECT * FROM members WHERE id_index = ?", arguments: [member.idIndex]) {
+        try database.write { db in
+            if let row = try SQLRow.fetchOne(db, sql: "SELECT * FROM members WHERE id_index = ?", arguments: [member.idIndex]) {
                 return (Self.member(row), true)
             }
             try db.execute(sql: """
@@ -92,12 +91,12 @@ extension HubStore {
     }
 
     public func member(_ id: String) throws -> MemberRecord? {
-        try pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM members WHERE id = ?", arguments: [id]).map(Self.member) }
+        try database.read { db in try SQLRow.fetchOne(db, sql: "SELECT * FROM members WHERE id = ?", arguments: [id]).map(Self.member) }
     }
 
     /// Links a park's local member number; a number already linked to another member is refused.
     public func linkMember(_ id: String, park: String, localNumber: String, now: Date) throws {
-        try pool.write { db in
+        try database.write { db in
             guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM members WHERE id = ?", arguments: [id]) == 1 else {
                 throw StoreError(.notFound, "no member \(id)")
             }
@@ -112,7 +111,7 @@ extension HubStore {
 
     /// Records the use of a member code step; false when that step was already used (a replayed screenshot).
     public func useMemberCode(_ id: String, step: Int64, park: String, now: Date) throws -> Bool {
-        try pool.write { db in
+        try database.write { db in
             try db.execute(sql: "INSERT INTO member_code_uses (member_id, step, park, used_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                            arguments: [id, step, park, StoredTime.millis(now)])
             return db.changesCount == 1
@@ -120,12 +119,12 @@ extension HubStore {
     }
 
     public func memberLinks(_ id: String, park: String) throws -> [String] {
-        try pool.read { db in
+        try database.read { db in
             try String.fetchAll(db, sql: "SELECT local_number FROM member_links WHERE member_id = ? AND park = ? ORDER BY local_number", arguments: [id, park])
         }
     }
 
-    static func member(_ row: Row) -> MemberRecord {
+    static func member(_ row: SQLRow) -> MemberRecord {
         MemberRecord(id: row["id"], idType: row["id_type"], idIndex: row["id_index"], idSealed: row["id_sealed"], nameSealed: row["name_sealed"],
                      phoneSealed: row["phone_sealed"], idMasked: row["id_masked"], nameMasked: row["name_masked"], phoneMasked: row["phone_masked"],
                      consentVersion: row["consent_version"], consentedAt: StoredTime.date(row["consented_at"] as Int64), enrolledBy: row["enrolled_by"],
@@ -134,7 +133,7 @@ extension HubStore {
 
     /// Member codes can be re-issued (a lost phone): each re-issue starts a new code generation, whose secret the
     /// hub derives afresh, so every code of the older secret stops working.
-    static func registerMemberCodeMigration(_ migrator: inout DatabaseMigrator) {
+    static func registerMemberCodeMigration(_ migrator: inout SQLMigrator) {
         migrator.registerMigration("v12-member-code-generation") { db in
             try db.execute(sql: "ALTER TABLE members ADD COLUMN code_generation INTEGER NOT NULL DEFAULT 0")
         }
@@ -142,7 +141,7 @@ extension HubStore {
 
     /// Starts the member's next code generation; returns it.
     public func nextMemberCodeGeneration(_ id: String) throws -> Int {
-        try pool.write { db in
+        try database.write { db in
             try db.execute(sql: "UPDATE members SET code_generation = code_generation + 1 WHERE id = ?", arguments: [id])
             guard db.changesCount == 1 else { throw StoreError(.notFound, "no member \(id)") }
             return try Int.fetchOne(db, sql: "SELECT code_generation FROM members WHERE id = ?", arguments: [id]) ?? 0

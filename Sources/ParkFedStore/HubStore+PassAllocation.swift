@@ -1,11 +1,10 @@
 import Foundation
-import GRDB
 import ParkFedDomain
 
 /// Membership passes (annual, season, month) whose price is split among the parks by entries once they have ended:
 /// which passes still wait for that, and filing their allocation in one transaction with the mark that they are done.
 extension HubStore {
-    static func registerPassAllocationMigration(_ migrator: inout DatabaseMigrator) {
+    static func registerPassAllocationMigration(_ migrator: inout SQLMigrator) {
         migrator.registerMigration("v11-pass-allocation") { db in
             try db.execute(sql: """
                 ALTER TABLE passes ADD COLUMN allocated_period TEXT;
@@ -17,11 +16,11 @@ extension HubStore {
     /// Passes of these products that are neither refunded nor allocated yet, with their counted entries.
     public func passesAwaitingAllocation(products: [String]) throws -> [PassRecord] {
         guard !products.isEmpty else { return [] }
-        return try pool.read { db in
+        return try database.read { db in
             let marks = Array(repeating: "?", count: products.count).joined(separator: ",")
             let ids = try String.fetchAll(db, sql: """
                 SELECT id FROM passes WHERE product IN (\(marks)) AND allocated_period IS NULL AND refunded_minor IS NULL ORDER BY id
-                """, arguments: StatementArguments(products))
+                """, arguments: SQLArguments(products))
             return try ids.compactMap { try Self.pass($0, db) }
         }
     }
@@ -32,7 +31,7 @@ extension HubStore {
     @discardableResult
     public func recordAllocations(_ allocations: [(passID: String, obligations: [Obligation])], period: CivilDay, at: Date) throws -> Int {
         let fees = feeBasisPoints
-        return try pool.write { db in
+        return try database.write { db in
             var done = 0
             for (passID, obligations) in allocations {
                 try db.execute(sql: "UPDATE passes SET allocated_period = ? WHERE id = ? AND allocated_period IS NULL AND refunded_minor IS NULL",
@@ -49,12 +48,12 @@ extension HubStore {
 
     /// The period a pass's allocation was filed under, if it has been.
     public func allocationPeriod(pass id: String) throws -> CivilDay? {
-        try pool.read { db in try String.fetchOne(db, sql: "SELECT allocated_period FROM passes WHERE id = ?", arguments: [id]).map { try CivilDay($0) } }
+        try database.read { db in try String.fetchOne(db, sql: "SELECT allocated_period FROM passes WHERE id = ?", arguments: [id]).map { try CivilDay($0) } }
     }
 
     /// The usage records of a pass at a park: the ids of its counted entries (the assertions an allocation came from).
     public func countedEntryIDs(pass id: String, park: String) throws -> [String] {
-        try pool.read { db in
+        try database.read { db in
             try String.fetchAll(db, sql: "SELECT entry_id FROM pass_entries WHERE pass_id = ? AND park = ? AND counted = 1 ORDER BY entered_at",
                                 arguments: [id, park])
         }

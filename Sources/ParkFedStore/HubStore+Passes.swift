@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import ParkFedDomain
 
 /// What the facts of a verified pass code say (the issuer's signature has been checked by the hub).
@@ -128,7 +127,7 @@ public struct PassConflictRecord: Sendable, Hashable {
 }
 
 extension HubStore {
-    static func registerPassMigrations(_ migrator: inout DatabaseMigrator) {
+    static func registerPassMigrations(_ migrator: inout SQLMigrator) {
         migrator.registerMigration("v5-passes") { db in
             try db.execute(sql: """
                 CREATE TABLE products (id TEXT PRIMARY KEY, body TEXT NOT NULL, updated_at INTEGER NOT NULL);
@@ -190,7 +189,7 @@ extension HubStore {
     }
 
     /// Ticket categories, groups, time slots and pre-printed stock (#8): registered after every earlier migration.
-    static func registerPassVariantMigrations(_ migrator: inout DatabaseMigrator) {
+    static func registerPassVariantMigrations(_ migrator: inout SQLMigrator) {
         migrator.registerMigration("v13-pass-variants") { db in
             try db.execute(sql: """
                 ALTER TABLE passes ADD COLUMN category TEXT;
@@ -206,7 +205,7 @@ extension HubStore {
     // MARK: Products
 
     public func upsertProduct(id: String, body: String, now: Date) throws {
-        try pool.write { db in
+        try database.write { db in
             try db.execute(sql: """
                 INSERT INTO products (id, body, updated_at) VALUES (?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at
@@ -216,19 +215,19 @@ extension HubStore {
 
     /// Every product's stored JSON, by id.
     public func productBodies() throws -> [String] {
-        try pool.read { db in try String.fetchAll(db, sql: "SELECT body FROM products ORDER BY id") }
+        try database.read { db in try String.fetchAll(db, sql: "SELECT body FROM products ORDER BY id") }
     }
 
     // MARK: Reading passes
 
     public func pass(_ id: String) throws -> PassRecord? {
-        try pool.read { db in try Self.pass(id, db) }
+        try database.read { db in try Self.pass(id, db) }
     }
 
-    static func pass(_ id: String, _ db: Database) throws -> PassRecord? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM passes WHERE id = ?", arguments: [id]) else { return nil }
+    static func pass(_ id: String, _ db: any SQLConnection) throws -> PassRecord? {
+        guard let row = try SQLRow.fetchOne(db, sql: "SELECT * FROM passes WHERE id = ?", arguments: [id]) else { return nil }
         var entries: [ParkID: Int] = [:]
-        for entry in try Row.fetchAll(db, sql: "SELECT park, COUNT(*) AS n FROM pass_entries WHERE pass_id = ? AND counted = 1 GROUP BY park", arguments: [id]) {
+        for entry in try SQLRow.fetchAll(db, sql: "SELECT park, COUNT(*) AS n FROM pass_entries WHERE pass_id = ? AND counted = 1 GROUP BY park", arguments: [id]) {
             entries[try ParkID(entry["park"] as String)] = entry["n"]
         }
         return PassRecord(
@@ -240,8 +239,8 @@ extension HubStore {
 
     /// How an entry already recorded was decided (for an idempotent answer to a retried gate request).
     public func passEntry(_ entryID: String) throws -> (passID: String, counted: Bool, conflict: String?)? {
-        try pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT pass_id, counted, conflict FROM pass_entries WHERE entry_id = ?", arguments: [entryID]).map {
+        try database.read { db in
+            try SQLRow.fetchOne(db, sql: "SELECT pass_id, counted, conflict FROM pass_entries WHERE entry_id = ?", arguments: [entryID]).map {
                 ($0["pass_id"], ($0["counted"] as Int64) == 1, $0["conflict"])
             }
         }
@@ -249,8 +248,8 @@ extension HubStore {
 
     /// Revocations after `seq`, oldest first.
     public func passRevocations(after seq: Int64, limit: Int) throws -> [(seq: Int64, passID: String, minimumGeneration: Int, refunded: Bool)] {
-        try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM pass_revocations WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit]).map {
+        try database.read { db in
+            try SQLRow.fetchAll(db, sql: "SELECT * FROM pass_revocations WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit]).map {
                 ($0["seq"], $0["pass_id"], $0["minimum_generation"], ($0["refunded"] as Int64) == 1)
             }
         }
@@ -258,14 +257,14 @@ extension HubStore {
 
     /// Conflicting entries, newest first; for one park, those at its gates or of passes it issued.
     public func passConflicts(park: ParkID?, limit: Int) throws -> [PassConflictRecord] {
-        try pool.read { db in
-            let rows: [Row]
+        try database.read { db in
+            let rows: [SQLRow]
             if let park {
-                rows = try Row.fetchAll(db, sql: """
+                rows = try SQLRow.fetchAll(db, sql: """
                     SELECT * FROM pass_entries WHERE conflict IS NOT NULL AND (park = ? OR issuer = ?) ORDER BY log_index DESC LIMIT ?
                     """, arguments: [park.rawValue, park.rawValue, limit])
             } else {
-                rows = try Row.fetchAll(db, sql: "SELECT * FROM pass_entries WHERE conflict IS NOT NULL ORDER BY log_index DESC LIMIT ?", arguments: [limit])
+                rows = try SQLRow.fetchAll(db, sql: "SELECT * FROM pass_entries WHERE conflict IS NOT NULL ORDER BY log_index DESC LIMIT ?", arguments: [limit])
             }
             return rows.map {
                 PassConflictRecord(entryID: $0["entry_id"], passID: $0["pass_id"], park: $0["park"], issuer: $0["issuer"], reason: $0["conflict"],
@@ -276,7 +275,7 @@ extension HubStore {
 
     // MARK: Applying effects (inside the log's append transaction)
 
-    static func apply(_ effect: AssertionEffect, entryID: String, logIndex: UInt64, now: Date, day: CivilDay, feeBasisPoints: Int64, _ db: Database) throws -> AssertionEffectResult {
+    static func apply(_ effect: AssertionEffect, entryID: String, logIndex: UInt64, now: Date, day: CivilDay, feeBasisPoints: Int64, _ db: any SQLConnection) throws -> AssertionEffectResult {
         switch effect {
         case .issued(let facts, let product, let price, let holder, let protected, let mode):
             if mode == .decide, let slot = facts.slot.flatMap(product.slot) {
@@ -405,7 +404,7 @@ extension HubStore {
         }
     }
 
-    static func insertHolder(_ holder: ProtectedHolder, passID: String, generation: Int, issuer: ParkID, at: Date, _ db: Database) throws {
+    static func insertHolder(_ holder: ProtectedHolder, passID: String, generation: Int, issuer: ParkID, at: Date, _ db: any SQLConnection) throws {
         try db.execute(sql: """
             INSERT INTO pass_holders (pass_id, generation, issuer, id_type, id_index, id_sealed, name_sealed, id_masked, name_masked, recorded_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(pass_id, generation) DO NOTHING
@@ -415,8 +414,8 @@ extension HubStore {
 
     /// The passes held (at any generation) by the document with this blind index, with their holders' sealed data.
     public func passes(holderIndex: String) throws -> [(passID: String, generation: Int, issuer: String, holder: ProtectedHolder, recordedAt: Date)] {
-        try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM pass_holders WHERE id_index = ? ORDER BY recorded_at", arguments: [holderIndex]).map { row in
+        try database.read { db in
+            try SQLRow.fetchAll(db, sql: "SELECT * FROM pass_holders WHERE id_index = ? ORDER BY recorded_at", arguments: [holderIndex]).map { row in
                 (row["pass_id"], row["generation"], row["issuer"],
                  ProtectedHolder(idType: row["id_type"], idIndex: row["id_index"], idSealed: row["id_sealed"], nameSealed: row["name_sealed"],
                                  idMasked: row["id_masked"], nameMasked: row["name_masked"]),
@@ -426,7 +425,7 @@ extension HubStore {
     }
 
     static func insertEntry(_ entryID: String, passID: String, park: String, issuer: String, day: CivilDay, at: Date, mode: AssertionEffectMode,
-                            counted: Bool, conflict: String?, heads: Int, logIndex: UInt64, _ db: Database) throws {
+                            counted: Bool, conflict: String?, heads: Int, logIndex: UInt64, _ db: any SQLConnection) throws {
         try db.execute(sql: """
             INSERT INTO pass_entries (entry_id, pass_id, park, issuer, day, entered_at, mode, counted, conflict, log_index, heads)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import ParkFedDomain
 
 /// One recorded regulator query: who asked what, when, and how many records the answer held.
@@ -16,7 +15,7 @@ public struct RegulatorQueryRecord: Sendable, Hashable {
 
 /// Reads for the regulator's view, and the audit of every query.
 extension HubStore {
-    static func registerRegulatorMigrations(_ migrator: inout DatabaseMigrator) {
+    static func registerRegulatorMigrations(_ migrator: inout SQLMigrator) {
         migrator.registerMigration("v8-regulator") { db in
             try db.execute(sql: """
                 CREATE TABLE regulator_queries (
@@ -33,7 +32,7 @@ extension HubStore {
     }
 
     /// Each query is also a hub-signed statement in the Merkle log; the row names it.
-    static func registerRegulatorLogMigration(_ migrator: inout DatabaseMigrator) {
+    static func registerRegulatorLogMigration(_ migrator: inout SQLMigrator) {
         migrator.registerMigration("v10-regulator-log") { db in
             try db.execute(sql: """
                 ALTER TABLE regulator_queries ADD COLUMN entry_id TEXT;
@@ -45,11 +44,11 @@ extension HubStore {
     /// Entries of these passes between two moments: park, time, whether counted (a conflict is not).
     public func entries(ofPasses ids: [String], from: Date, until: Date) throws -> [(passID: String, park: String, at: Date, counted: Bool)] {
         guard !ids.isEmpty else { return [] }
-        return try pool.read { db in
+        return try database.read { db in
             let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
-            var arguments = StatementArguments(ids)
-            _ = arguments.append(contentsOf: [StoredTime.millis(from), StoredTime.millis(until)])
-            return try Row.fetchAll(db, sql: """
+            var arguments = SQLArguments(ids)
+            arguments.append(contentsOf: [StoredTime.millis(from), StoredTime.millis(until)])
+            return try SQLRow.fetchAll(db, sql: """
                 SELECT pass_id, park, entered_at, counted FROM pass_entries WHERE pass_id IN (\(marks)) AND entered_at >= ? AND entered_at < ?
                 ORDER BY entered_at
                 """, arguments: arguments).map { ($0["pass_id"], $0["park"], StoredTime.date($0["entered_at"] as Int64), ($0["counted"] as Int64) == 1) }
@@ -57,7 +56,7 @@ extension HubStore {
     }
 
     public func setCapacity(park: String, daily: Int, hourly: Int) throws {
-        try pool.write { db in
+        try database.write { db in
             try db.execute(sql: """
                 INSERT INTO park_capacity (park, daily, hourly) VALUES (?, ?, ?)
                 ON CONFLICT(park) DO UPDATE SET daily = excluded.daily, hourly = excluded.hourly
@@ -66,17 +65,17 @@ extension HubStore {
     }
 
     public func capacities() throws -> [String: (daily: Int, hourly: Int)] {
-        try pool.read { db in
+        try database.read { db in
             var result: [String: (daily: Int, hourly: Int)] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM park_capacity") { result[row["park"]] = (row["daily"], row["hourly"]) }
+            for row in try SQLRow.fetchAll(db, sql: "SELECT * FROM park_capacity") { result[row["park"]] = (row["daily"], row["hourly"]) }
             return result
         }
     }
 
     /// Counted entries between two moments: park, entry time and heads of each (the caller buckets them by local day/hour).
     public func countedEntries(from: Date, until: Date) throws -> [(park: String, at: Date, heads: Int)] {
-        try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT park, entered_at, heads FROM pass_entries WHERE counted = 1 AND entered_at >= ? AND entered_at < ?",
+        try database.read { db in
+            try SQLRow.fetchAll(db, sql: "SELECT park, entered_at, heads FROM pass_entries WHERE counted = 1 AND entered_at >= ? AND entered_at < ?",
                              arguments: [StoredTime.millis(from), StoredTime.millis(until)]).map {
                 ($0["park"], StoredTime.date($0["entered_at"] as Int64), $0["heads"])
             }
@@ -85,16 +84,16 @@ extension HubStore {
 
     /// Passes sold (as the hub learned of them) between two moments: issuing park, time, price.
     public func sales(from: Date, until: Date) throws -> [(park: String, at: Date, priceMinor: Int64)] {
-        try pool.read { db in
-            try Row.fetchAll(db, sql: """
+        try database.read { db in
+            try SQLRow.fetchAll(db, sql: """
                 SELECT issuer, created_at, price_minor FROM passes WHERE price_minor IS NOT NULL AND created_at >= ? AND created_at < ?
                 """, arguments: [StoredTime.millis(from), StoredTime.millis(until)]).map { ($0["issuer"], StoredTime.date($0["created_at"] as Int64), $0["price_minor"]) }
         }
     }
 
     public func regulatorQueries(limit: Int = 1000) throws -> [RegulatorQueryRecord] {
-        try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM regulator_queries ORDER BY seq DESC LIMIT ?", arguments: [limit]).map {
+        try database.read { db in
+            try SQLRow.fetchAll(db, sql: "SELECT * FROM regulator_queries ORDER BY seq DESC LIMIT ?", arguments: [limit]).map {
                 RegulatorQueryRecord(seq: $0["seq"], principal: $0["principal"], query: $0["query"], records: $0["records"], at: StoredTime.date($0["at"] as Int64),
                                      entryID: $0["entry_id"], logIndex: ($0["log_index"] as Int64?).map(UInt64.init))
             }

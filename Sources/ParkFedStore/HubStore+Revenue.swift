@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import ParkFedDomain
 
 /// A park's money right now, read in one snapshot.
@@ -14,13 +13,13 @@ extension HubStore {
 
     /// Sales of `park` between two moments and its open obligations (periods after the last closed day).
     public func revenue(park: String, salesFrom: Date, salesUntil: Date) throws -> RevenueFigures {
-        try pool.read { db in
-            let sales = try Row.fetchOne(db, sql: """
-                SELECT COUNT(*) AS n, TOTAL(price_minor) AS amount FROM passes
+        try database.read { db in
+            let sales = try SQLRow.fetchOne(db, sql: """
+                SELECT COUNT(*) AS n, COALESCE(SUM(price_minor), 0) AS amount FROM passes
                 WHERE issuer = ? AND price_minor IS NOT NULL AND created_at >= ? AND created_at < ?
                 """, arguments: [park, StoredTime.millis(salesFrom), StoredTime.millis(salesUntil)])
             let closed = try Self.lastClosedDay(db)
-            let rows = try Row.fetchAll(db, sql: """
+            let rows = try SQLRow.fetchAll(db, sql: """
                 SELECT reason, from_park = ? AS outgoing, COUNT(*) AS n, SUM(amount_minor) AS amount, SUM(fee_minor) AS fee FROM obligations
                 WHERE period > ? AND (from_park = ? OR to_park = ?) GROUP BY reason, outgoing ORDER BY reason, outgoing
                 """, arguments: [park, closed?.description ?? "", park, park])

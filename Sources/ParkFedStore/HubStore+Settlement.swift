@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import ParkFedDomain
 
 /// An obligation as stored, with the business day it belongs to and the assertion it came from.
@@ -32,7 +31,7 @@ public struct SettlementBatchRecord: Sendable, Hashable {
 /// (period, from, to) are kept in the same transaction, so netting a day reads at most one row per pair of parks
 /// instead of every obligation, and a closed day can never change.
 extension HubStore {
-    static func registerSettlementMigrations(_ migrator: inout DatabaseMigrator) {
+    static func registerSettlementMigrations(_ migrator: inout SQLMigrator) {
         migrator.registerMigration("v7-settlement") { db in
             try db.execute(sql: """
                 ALTER TABLE obligations ADD COLUMN period TEXT;
@@ -75,12 +74,12 @@ extension HubStore {
     }
 
     /// The last closed business day, if any.
-    static func lastClosedDay(_ db: Database) throws -> CivilDay? {
+    static func lastClosedDay(_ db: any SQLConnection) throws -> CivilDay? {
         try String.fetchOne(db, sql: "SELECT MAX(day) FROM settlement_batches").map { try CivilDay($0) }
     }
 
     /// Records an obligation under its settlement period and adds it to the period's running totals.
-    static func recordObligation(_ obligation: Obligation, assertionID: String?, at: Date, day: CivilDay, feeBasisPoints: Int64, _ db: Database) throws {
+    static func recordObligation(_ obligation: Obligation, assertionID: String?, at: Date, day: CivilDay, feeBasisPoints: Int64, _ db: any SQLConnection) throws {
         var period = day
         let fee = obligation.amountMinor * feeBasisPoints / 10_000
         if let closed = try lastClosedDay(db), period <= closed { period = closed.adding(days: 1) }
@@ -98,7 +97,7 @@ extension HubStore {
 
     /// Bulk-loads obligations (benchmarks): one transaction, the same filing and totals as live traffic.
     public func loadObligations(_ obligations: [(Obligation, CivilDay)], at: Date) throws {
-        try pool.write { db in
+        try database.write { db in
             for (obligation, period) in obligations { try Self.recordObligation(obligation, assertionID: nil, at: at, day: period, feeBasisPoints: feeBasisPoints, db) }
         }
     }
@@ -113,7 +112,7 @@ extension HubStore {
 
     /// Running totals per ordered pair for every open period up to `day`.
     public func openTotals(through day: CivilDay) throws -> PeriodTotals {
-        try pool.read { db in
+        try database.read { db in
             let after = try Self.lastClosedDay(db)
             return PeriodTotals(rows: try Self.pairTotals(after: after, through: day, db), after: after)
         }
@@ -122,32 +121,30 @@ extension HubStore {
     /// Running totals of the periods in (`after`, `through`]: one row per (period, pair), in key order (no sort);
     /// the same pair in several periods appears once per period and is summed by the caller.
     public func pairTotals(after: CivilDay?, through: CivilDay) throws -> [(from: String, to: String, grossMinor: Int64, count: Int, feeMinor: Int64)] {
-        try pool.read { db in try Self.pairTotals(after: after, through: through, db) }
+        try database.read { db in try Self.pairTotals(after: after, through: through, db) }
     }
 
-    static func pairTotals(after: CivilDay?, through: CivilDay, _ db: Database) throws -> [(from: String, to: String, grossMinor: Int64, count: Int, feeMinor: Int64)] {
+    static func pairTotals(after: CivilDay?, through: CivilDay, _ db: any SQLConnection) throws -> [(from: String, to: String, grossMinor: Int64, count: Int, feeMinor: Int64)] {
         var rows: [(from: String, to: String, grossMinor: Int64, count: Int, feeMinor: Int64)] = []
-        let cursor = try Row.fetchCursor(db, sql: """
+        try db.forEach(sql: """
             SELECT from_park, to_park, gross_minor, count, fee_minor FROM obligation_totals WHERE period > ? AND period <= ?
-            """, arguments: [after?.description ?? "", through.description])
-        while let row = try cursor.next() { rows.append((row[0], row[1], row[2], row[3], row[4])) }
+            """, arguments: [after?.description ?? "", through.description]) { row in rows.append((row[0], row[1], row[2], row[3], row[4])) }
         return rows
     }
 
     /// The obligations of the periods in (`after`, `through`], in order, visited without loading them all.
     public func forEachObligation(after: CivilDay?, through: CivilDay, party: String? = nil, _ body: (ObligationRecord) throws -> Void) throws {
-        try pool.read { db in
+        try database.read { db in
             var sql = """
                 SELECT seq, from_park, to_park, amount_minor, reason, reference, assertion_id, period, fee_minor FROM obligations
                 WHERE period > ? AND period <= ?
                 """
-            var arguments: StatementArguments = [after?.description ?? "", through.description]
+            var arguments: SQLArguments = [after?.description ?? "", through.description]
             if let party {
                 sql += " AND (from_park = ? OR to_park = ?)"
-                _ = arguments.append(contentsOf: [party, party])
+                arguments.append(contentsOf: [party, party])
             }
-            let cursor = try Row.fetchCursor(db, sql: sql + " ORDER BY period, seq", arguments: arguments)
-            while let row = try cursor.next() {
+            try db.forEach(sql: sql + " ORDER BY period, seq", arguments: arguments) { row in
                 try body(ObligationRecord(seq: row[0], from: row[1], to: row[2], amountMinor: row[3], reason: row[4], reference: row[5],
                                           assertionID: row[6], period: try CivilDay(row[7] as String), feeMinor: row[8]))
             }
@@ -156,9 +153,9 @@ extension HubStore {
 
     /// Per-pair sums computed from the obligation rows themselves (a cross-check of the running totals).
     public func scanTotals(after: CivilDay?, through: CivilDay) throws -> [String: Int64] {
-        try pool.read { db in
+        try database.read { db in
             var totals: [String: Int64] = [:]
-            for row in try Row.fetchAll(db, sql: """
+            for row in try SQLRow.fetchAll(db, sql: """
                 SELECT from_park, to_park, SUM(amount_minor) AS gross FROM obligations WHERE period > ? AND period <= ? GROUP BY from_park, to_park
                 """, arguments: [after?.description ?? "", through.description]) {
                 totals["\(row["from_park"] as String)>\(row["to_park"] as String)"] = row["gross"]
@@ -169,8 +166,8 @@ extension HubStore {
 
     /// A plain aggregate scan of the same rows (the benchmark's raw limit).
     public func plainScan(after: CivilDay?, through: CivilDay) throws -> (count: Int, sum: Int64) {
-        try pool.read { db in
-            let row = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS n, TOTAL(amount_minor) AS s FROM obligations WHERE period > ? AND period <= ?",
+        try database.read { db in
+            let row = try SQLRow.fetchOne(db, sql: "SELECT COUNT(*) AS n, COALESCE(SUM(amount_minor), 0) AS s FROM obligations WHERE period > ? AND period <= ?",
                                        arguments: [after?.description ?? "", through.description])!
             return (row["n"], Int64(row["s"] as Double))
         }
@@ -178,8 +175,8 @@ extension HubStore {
 
     /// The latest checkpoint made before `moment`.
     public func checkpoint(before moment: Date) throws -> CheckpointRecord? {
-        try pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM checkpoints WHERE created_at < ? ORDER BY tree_size DESC LIMIT 1",
+        try database.read { db in
+            try SQLRow.fetchOne(db, sql: "SELECT * FROM checkpoints WHERE created_at < ? ORDER BY tree_size DESC LIMIT 1",
                              arguments: [StoredTime.millis(moment)]).map(Self.checkpoint)
         }
     }
@@ -193,7 +190,7 @@ extension HubStore {
     /// row is rewritten, so closing a day of ten million obligations writes one row per party, not ten million.
     public func closeDay(_ day: CivilDay, expectedAfter: CivilDay?, id: String, body: String, signature: String,
                          positions: [(party: String, netMinor: Int64)], now: Date) throws -> SettlementBatchRecord {
-        try pool.write { db in
+        try database.write { db in
             if let existing = try Self.batch(day: day, db) { return existing }
             let closed = try Self.lastClosedDay(db)
             guard closed == expectedAfter else {
@@ -208,29 +205,29 @@ extension HubStore {
     }
 
     public func batch(day: CivilDay) throws -> SettlementBatchRecord? {
-        try pool.read { db in try Self.batch(day: day, db) }
+        try database.read { db in try Self.batch(day: day, db) }
     }
 
     public func batch(id: String) throws -> SettlementBatchRecord? {
-        try pool.read { db in
+        try database.read { db in
             guard let day = try String.fetchOne(db, sql: "SELECT day FROM settlement_batches WHERE id = ?", arguments: [id]) else { return nil }
             return try Self.batch(day: try CivilDay(day), db)
         }
     }
 
     public func batches() throws -> [SettlementBatchRecord] {
-        try pool.read { db in
+        try database.read { db in
             try String.fetchAll(db, sql: "SELECT day FROM settlement_batches ORDER BY day").compactMap { try Self.batch(day: try CivilDay($0), db) }
         }
     }
 
-    public func lastClosedDay() throws -> CivilDay? { try pool.read { db in try Self.lastClosedDay(db) } }
+    public func lastClosedDay() throws -> CivilDay? { try database.read { db in try Self.lastClosedDay(db) } }
 
-    static func batch(day: CivilDay, _ db: Database) throws -> SettlementBatchRecord? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM settlement_batches WHERE day = ?", arguments: [day.description]) else { return nil }
+    static func batch(day: CivilDay, _ db: any SQLConnection) throws -> SettlementBatchRecord? {
+        guard let row = try SQLRow.fetchOne(db, sql: "SELECT * FROM settlement_batches WHERE day = ?", arguments: [day.description]) else { return nil }
         let id: String = row["id"]
         var payments: [String: String] = [:]
-        for payment in try Row.fetchAll(db, sql: "SELECT party, reference FROM settlement_payments WHERE batch_id = ?", arguments: [id]) {
+        for payment in try SQLRow.fetchAll(db, sql: "SELECT party, reference FROM settlement_payments WHERE batch_id = ?", arguments: [id]) {
             payments[payment["party"]] = payment["reference"]
         }
         return SettlementBatchRecord(id: id, day: day, body: row["body"], signature: row["signature"], state: row["state"], approvedBy: row["approved_by"],
@@ -239,7 +236,7 @@ extension HubStore {
 
     /// draft → approved, by a clearing principal. Approving twice is a no-op; nothing else changes the batch.
     public func approveBatch(_ id: String, by principal: String, now: Date) throws -> SettlementBatchRecord {
-        try pool.write { db in
+        try database.write { db in
             guard let state = try String.fetchOne(db, sql: "SELECT state FROM settlement_batches WHERE id = ?", arguments: [id]) else {
                 throw StoreError(.notFound, "no batch \(id)")
             }
@@ -254,7 +251,7 @@ extension HubStore {
 
     /// Records payment references of an approved batch; it becomes `paid` once every party with a position has one.
     public func recordPayments(_ id: String, _ references: [String: String], parties: Set<String>, now: Date) throws -> SettlementBatchRecord {
-        try pool.write { db in
+        try database.write { db in
             guard let state = try String.fetchOne(db, sql: "SELECT state FROM settlement_batches WHERE id = ?", arguments: [id]) else {
                 throw StoreError(.notFound, "no batch \(id)")
             }

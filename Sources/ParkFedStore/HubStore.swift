@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import ParkFedDomain
 
 /// The hub's durable state in one SQLite file (WAL): parks, enrollment tokens, issued certificates, signing keys
@@ -9,7 +8,7 @@ import ParkFedDomain
 /// transaction, so two concurrent callers cannot both use one token.
 public final class HubStore: Sendable {
     public let path: String
-    let pool: DatabasePool
+    let database: any SQLDatabase
     /// The business day (federation time zone) a moment belongs to: obligations are settled by these.
     let businessDay: @Sendable (Date) -> CivilDay
     /// Hub fee on each obligation, in basis points, rounded down (0: no fees).
@@ -20,12 +19,12 @@ public final class HubStore: Sendable {
         self.businessDay = businessDay
         self.feeBasisPoints = feeBasisPoints
         self.path = path
-        pool = try SQLiteFile.openPool(path: path)
-        try Self.migrator.migrate(pool)
+        database = try SQLiteDatabase(path: path)
+        try database.migrate(Self.migrator.migrations)
     }
 
-    static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
+    static var migrator: SQLMigrator {
+        var migrator = SQLMigrator()
         migrator.registerMigration("v1-fabric") { db in
             try db.execute(sql: """
                 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -162,7 +161,7 @@ public final class HubStore: Sendable {
 
     /// Stores a token by its hash only; the token itself is never written.
     public func addEnrollmentToken(hash: String, park: ParkID, name: String, now: Date, expiresAt: Date) throws {
-        try pool.write { db in
+        try database.write { db in
             try db.execute(
                 sql: "INSERT INTO enrollment_tokens (token_hash, park_id, park_name, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
                 arguments: [hash, park.rawValue, name, StoredTime.millis(now), StoredTime.millis(expiresAt)])
@@ -181,8 +180,8 @@ public final class HubStore: Sendable {
         now: Date,
         issue: @Sendable (ParkID, String) throws -> IssuedCertificateRecord
     ) throws -> (park: ParkRecord, certificate: IssuedCertificateRecord) {
-        try pool.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM enrollment_tokens WHERE token_hash = ?", arguments: [tokenHash]) else {
+        try database.write { db in
+            guard let row = try SQLRow.fetchOne(db, sql: "SELECT * FROM enrollment_tokens WHERE token_hash = ?", arguments: [tokenHash]) else {
                 throw StoreError(.tokenUnknown, "the enrollment token is not known to this hub")
             }
             let parkID = try ParkID(row["park_id"] as String)
@@ -223,10 +222,10 @@ public final class HubStore: Sendable {
     // MARK: Certificates
 
     public func recordCertificate(_ certificate: IssuedCertificateRecord) throws {
-        try pool.write { db in try Self.insert(certificate, db) }
+        try database.write { db in try Self.insert(certificate, db) }
     }
 
-    static func insert(_ certificate: IssuedCertificateRecord, _ db: Database) throws {
+    static func insert(_ certificate: IssuedCertificateRecord, _ db: any SQLConnection) throws {
         try db.execute(
             sql: "INSERT INTO certificates (serial, principal, not_before, not_after, pem, issued_at) VALUES (?, ?, ?, ?, ?, ?)",
             arguments: [certificate.serial, certificate.principal.description, StoredTime.millis(certificate.notBefore),
@@ -235,8 +234,8 @@ public final class HubStore: Sendable {
 
     /// Whether a presented certificate is one the hub issued, and whether it or its park has been revoked.
     public func standing(ofSerial serial: String) throws -> CertificateStanding {
-        try pool.read { db in
-            guard let row = try Row.fetchOne(
+        try database.read { db in
+            guard let row = try SQLRow.fetchOne(
                 db,
                 sql: """
                     SELECT c.revoked_at AS cert_revoked, p.status AS park_status
@@ -254,8 +253,8 @@ public final class HubStore: Sendable {
 
     /// Renews: records the new certificate for the same principal, only while the old one stands.
     public func renew(oldSerial: String, issue: @Sendable () throws -> IssuedCertificateRecord) throws -> IssuedCertificateRecord {
-        try pool.write { db in
-            let standing = try Row.fetchOne(db, sql: "SELECT revoked_at FROM certificates WHERE serial = ?", arguments: [oldSerial])
+        try database.write { db in
+            let standing = try SQLRow.fetchOne(db, sql: "SELECT revoked_at FROM certificates WHERE serial = ?", arguments: [oldSerial])
             guard let standing, (standing["revoked_at"] as Int64?) == nil else {
                 throw StoreError(.notFound, "the presented certificate is not current")
             }
@@ -266,8 +265,8 @@ public final class HubStore: Sendable {
     }
 
     public func certificates(of principal: Principal) throws -> [IssuedCertificateRecord] {
-        try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM certificates WHERE principal = ? ORDER BY issued_at", arguments: [principal.description]).map { row in
+        try database.read { db in
+            try SQLRow.fetchAll(db, sql: "SELECT * FROM certificates WHERE principal = ? ORDER BY issued_at", arguments: [principal.description]).map { row in
                 IssuedCertificateRecord(
                     serial: row["serial"], principal: principal,
                     notBefore: StoredTime.date(row["not_before"] as Int64), notAfter: StoredTime.date(row["not_after"] as Int64),
@@ -283,7 +282,7 @@ public final class HubStore: Sendable {
     /// certificates were revoked. Takes effect on the next request the park makes.
     @discardableResult
     public func revokePark(_ park: ParkID, now: Date) throws -> Int {
-        try pool.write { db in
+        try database.write { db in
             guard try Self.park(park, db) != nil else { throw StoreError(.notFound, "no park \(park) in this federation") }
             let at = StoredTime.millis(now)
             try db.execute(sql: "UPDATE parks SET status = 'revoked', revoked_at = COALESCE(revoked_at, ?) WHERE id = ?", arguments: [at, park.rawValue])
@@ -296,7 +295,7 @@ public final class HubStore: Sendable {
     /// Revokes every certificate of a principal (regulator or clearing staff). Returns how many.
     @discardableResult
     public func revokeCertificates(of principal: Principal, now: Date) throws -> Int {
-        try pool.write { db in
+        try database.write { db in
             try db.execute(sql: "UPDATE certificates SET revoked_at = ? WHERE principal = ? AND revoked_at IS NULL",
                            arguments: [StoredTime.millis(now), principal.description])
             return db.changesCount
@@ -306,12 +305,12 @@ public final class HubStore: Sendable {
     // MARK: Parks and keys
 
     public func parks() throws -> [ParkRecord] {
-        try pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM parks ORDER BY id").map(Self.parkRecord) }
+        try database.read { db in try SQLRow.fetchAll(db, sql: "SELECT * FROM parks ORDER BY id").map(Self.parkRecord) }
     }
 
     public func signingKeys() throws -> [SigningKeyRecord] {
-        try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM signing_keys ORDER BY park_id, not_before, kid").map { row in
+        try database.read { db in
+            try SQLRow.fetchAll(db, sql: "SELECT * FROM signing_keys ORDER BY park_id, not_before, kid").map { row in
                 SigningKeyRecord(
                     kid: row["kid"], park: try ParkID(row["park_id"] as String), publicKey: row["public_key"],
                     notBefore: StoredTime.date(row["not_before"] as Int64), notAfter: StoredTime.date(row["not_after"] as Int64?),
@@ -320,11 +319,11 @@ public final class HubStore: Sendable {
         }
     }
 
-    static func park(_ id: ParkID, _ db: Database) throws -> ParkRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM parks WHERE id = ?", arguments: [id.rawValue]).map(parkRecord)
+    static func park(_ id: ParkID, _ db: any SQLConnection) throws -> ParkRecord? {
+        try SQLRow.fetchOne(db, sql: "SELECT * FROM parks WHERE id = ?", arguments: [id.rawValue]).map(parkRecord)
     }
 
-    static func parkRecord(_ row: Row) throws -> ParkRecord {
+    static func parkRecord(_ row: SQLRow) throws -> ParkRecord {
         guard let status = ParkRecord.Status(rawValue: row["status"]) else { throw StoreError(.corrupt, "bad park status") }
         return ParkRecord(
             id: try ParkID(row["id"] as String), name: row["name"], status: status,
@@ -334,11 +333,11 @@ public final class HubStore: Sendable {
     // MARK: Trust lists
 
     public func latestTrustList() throws -> TrustListRecord? {
-        try pool.read { db in try Self.latestTrustList(db) }
+        try database.read { db in try Self.latestTrustList(db) }
     }
 
-    static func latestTrustList(_ db: Database) throws -> TrustListRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM trust_lists ORDER BY sequence DESC LIMIT 1").map { row in
+    static func latestTrustList(_ db: any SQLConnection) throws -> TrustListRecord? {
+        try SQLRow.fetchOne(db, sql: "SELECT * FROM trust_lists ORDER BY sequence DESC LIMIT 1").map { row in
             TrustListRecord(sequence: row["sequence"], issuedAt: StoredTime.date(row["issued_at"] as Int64),
                             contentHash: row["content_hash"], jws: row["jws"])
         }
@@ -351,7 +350,7 @@ public final class HubStore: Sendable {
         now: Date,
         sign: @Sendable (_ sequence: Int64) throws -> String
     ) throws -> TrustListRecord {
-        try pool.write { db in
+        try database.write { db in
             let latest = try Self.latestTrustList(db)
             if let latest, latest.contentHash == contentHash { return latest }
             let sequence = (latest?.sequence ?? 0) + 1
@@ -365,17 +364,17 @@ public final class HubStore: Sendable {
     // MARK: Meta
 
     public func setMeta(_ key: String, _ value: String) throws {
-        try pool.write { db in
+        try database.write { db in
             try db.execute(sql: "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", arguments: [key, value])
         }
     }
 
     public func meta(_ key: String) throws -> String? {
-        try pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) }
+        try database.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) }
     }
 
     /// `SELECT 1`, for readiness probes.
     public func ping() throws {
-        _ = try pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+        _ = try database.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
 }
