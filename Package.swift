@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", exact: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", exact: "1.33.2"),
     ],
     targets: [
         // Pure domain core: identifiers, money, principals. No I/O.
@@ -58,11 +59,22 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // The hub's store on PostgreSQL (postgres-nio): several hub processes on one database.
+        .target(
+            name: "ParkFedStorePostgres",
+            dependencies: [
+                "ParkFedStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The federation hub: HTTP API over mutual TLS.
         .target(
             name: "ParkFedHub",
             dependencies: [
-                "ParkFedDomain", "ParkFedCrypto", "ParkFedProtocol", "ParkFedPKI", "ParkFedStore",
+                "ParkFedDomain", "ParkFedCrypto", "ParkFedProtocol", "ParkFedPKI", "ParkFedStore", "ParkFedStorePostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -97,7 +109,7 @@ let package = Package(
         .target(
             name: "ParkFedTesting",
             dependencies: [
-                "ParkFedDomain", "ParkFedCrypto", "ParkFedProtocol", "ParkFedPKI", "ParkFedStore", "ParkFedHub", "ParkFedNode",
+                "ParkFedDomain", "ParkFedCrypto", "ParkFedProtocol", "ParkFedPKI", "ParkFedStore", "ParkFedStorePostgres", "ParkFedHub", "ParkFedNode",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),

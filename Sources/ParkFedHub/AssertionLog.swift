@@ -125,23 +125,37 @@ public final class AssertionLog: @unchecked Sendable {
         }
     }
 
-    /// The append itself: one transaction (entries, their pass effects, the signed checkpoint); the in-memory tree
-    /// moves only after it committed.
+    /// The append itself: one transaction (entries, their pass effects, the signed checkpoint) at the end of the log
+    /// as the database has it; the in-memory tree takes what other hub processes appended meanwhile, then this
+    /// batch, and moves only after the transaction committed.
     func append(_ candidates: [LogCandidate], now: Date) throws -> ([LogOutcome], [String: AssertionEffectResult], UInt64) {
         try lock.withLock { () throws -> ([LogOutcome], [String: AssertionEffectResult], UInt64) in
-            let start = tree.size
             let key = signingKey, origin = self.origin
             let box = TreeBox()
             box.tree = tree
-            let (outcomes, record, effects) = try store.append(candidates, startIndex: start, now: now) { appended in
+            let (outcomes, record, effects, missed) = try store.append(candidates, knownSize: tree.size, now: now) { missed, appended in
                 var next = box.tree!
+                for hash in missed { next.append(leafHash: hash) }
                 for hash in appended { next.append(leafHash: hash) }
                 let checkpoint = Checkpoint(origin: origin, size: next.size, rootHash: next.rootHash(), timestamp: now)
                 box.tree = next
                 return CheckpointRecord(treeSize: next.size, rootHash: checkpoint.rootHash, createdAt: now, note: try checkpoint.signed(with: key))
             }
-            if record != nil, let grown = box.tree { tree = grown }
+            if record != nil, let grown = box.tree {
+                tree = grown
+            } else {
+                for hash in missed { tree.append(leafHash: hash) }
+            }
             return (outcomes, effects, tree.size)
+        }
+    }
+
+    /// Takes the entries other hub processes appended, when a request names a tree larger than this process has
+    /// seen (a proof for an entry appended elsewhere). One indexed query when there is nothing to take.
+    func catchUp(to size: UInt64) {
+        lock.withLock {
+            guard size > tree.size, let hashes = try? store.leafHashes(from: tree.size) else { return }
+            for hash in hashes { tree.append(leafHash: hash) }
         }
     }
 
@@ -212,6 +226,7 @@ public final class AssertionLog: @unchecked Sendable {
     }
 
     public func inclusionProof(index: UInt64, treeSize: UInt64) -> InclusionProofResponse? {
+        catchUp(to: max(treeSize, index + 1))
         let tree = snapshot()
         guard let proof = tree.inclusionProof(index: index, size: treeSize) else { return nil }
         return InclusionProofResponse(leafIndex: index, treeSize: treeSize, leafHash: tree.leafHash(at: index).base64EncodedString(),
@@ -219,6 +234,7 @@ public final class AssertionLog: @unchecked Sendable {
     }
 
     public func consistencyProof(first: UInt64, second: UInt64) -> ConsistencyProofResponse? {
+        catchUp(to: second)
         guard let proof = snapshot().consistencyProof(first: first, second: second) else { return nil }
         return ConsistencyProofResponse(first: first, second: second, proof: proof.map { $0.base64EncodedString() })
     }

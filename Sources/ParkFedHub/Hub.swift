@@ -37,8 +37,8 @@ public final class Hub: Sendable {
         signingKey = try Ed25519PEM.parsePrivateKey(pem: try SecretFile.read(directory.signingKey))
         secrets = try HubSecrets.loadOrCreate(directory)
         let calendar = try BusinessCalendar(timeZone: configuration.timeZone)
-        store = try HubStore(path: directory.database, businessDay: { calendar.day(of: $0) },
-                             feeBasisPoints: Int64(configuration.settlementFeeBasisPoints))
+        store = try HubStore(database: HubDatabase.open(configuration.store, sqliteFile: directory.database, logger: logger),
+                             businessDay: { calendar.day(of: $0) }, feeBasisPoints: Int64(configuration.settlementFeeBasisPoints))
         passes = try PassRules(store: store, calendar: calendar, secrets: secrets)
         log = try AssertionLog(store: store, signingKey: signingKey, origin: AssertionLog.origin(federation: configuration.federation),
                                rules: passes, logger: logger)

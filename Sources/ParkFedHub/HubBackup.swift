@@ -9,6 +9,9 @@ extension Hub {
     /// the copy holds at least (appends after the snapshot are not in it).
     @discardableResult
     public func backup(to target: String) throws -> UInt64 {
+        guard store.dialect == .sqlite else {
+            throw StoreError(.invalidState, "online backups copy the SQLite store; back up a PostgreSQL store with pg_dump (and copy the data directory's keys)")
+        }
         let size = log.size
         try DirectoryBackup.copy(directory: directory.path, database: directory.database, to: target) { try store.backup(to: $0) }
         logger.notice("backup written", metadata: ["target": "\(target)", "log_size_at_start": "\(size)"])

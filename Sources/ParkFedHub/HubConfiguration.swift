@@ -40,6 +40,9 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
     public var idleTimeoutSeconds: Int
     /// Connections open at once; one more is closed as soon as it is accepted.
     public var maxConnections: Int
+    /// Where the hub keeps its state: nil for the embedded SQLite file in the data directory, or a PostgreSQL URL
+    /// (`postgres://user:password@host:port/database`) that several hub processes can share.
+    public var store: String?
 
     public init(
         federation: String = "ParkFederation",
@@ -58,8 +61,10 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         rateLimitPerSecond: Double = 2_000,
         rateLimitBurst: Int = 4_000,
         idleTimeoutSeconds: Int = 120,
-        maxConnections: Int = 10_000
+        maxConnections: Int = 10_000,
+        store: String? = nil
     ) {
+        self.store = store
         self.maxConnections = maxConnections
         self.rateLimitPerSecond = rateLimitPerSecond
         self.rateLimitBurst = rateLimitBurst
@@ -99,6 +104,7 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         rateLimitBurst = try container.decodeIfPresent(Int.self, forKey: .rateLimitBurst) ?? defaults.rateLimitBurst
         idleTimeoutSeconds = try container.decodeIfPresent(Int.self, forKey: .idleTimeoutSeconds) ?? defaults.idleTimeoutSeconds
         maxConnections = try container.decodeIfPresent(Int.self, forKey: .maxConnections) ?? defaults.maxConnections
+        store = try container.decodeIfPresent(String.self, forKey: .store)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -119,6 +125,7 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         case rateLimitBurst = "rate_limit_burst"
         case idleTimeoutSeconds = "idle_timeout_seconds"
         case maxConnections = "max_connections"
+        case store
     }
 
     public func validate() throws(HubError) {
@@ -155,6 +162,9 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         }
         guard (1...86_400).contains(idleTimeoutSeconds) else { throw HubError(.invalidConfiguration, "idle_timeout_seconds is 1-86400") }
         guard (1...1_000_000).contains(maxConnections) else { throw HubError(.invalidConfiguration, "max_connections is 1-1000000") }
+        if let store, !(store.hasPrefix("postgres://") || store.hasPrefix("postgresql://")) {
+            throw HubError(.invalidConfiguration, "store is a postgres:// URL (or absent for the embedded SQLite file)")
+        }
         guard !hubDNSNames.isEmpty || !hubIPAddresses.isEmpty else {
             throw HubError(.invalidConfiguration, "the hub certificate needs at least one DNS name or IP address")
         }

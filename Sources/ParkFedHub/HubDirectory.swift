@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import ParkFedCrypto
 import ParkFedPKI
 import ParkFedStore
@@ -69,7 +70,7 @@ public struct HubDirectory: Sendable {
         try SecretFile.writePublic(String(decoding: try configuration.encoded(), as: UTF8.self), to: directory.configuration)
         // Create the database with owner-only permissions before SQLite opens it.
         try SecretFile.write(Data(), to: directory.database)
-        let store = try HubStore(path: directory.database)
+        let store = try HubStore(database: HubDatabase.open(configuration.store, sqliteFile: directory.database, logger: Logger(label: "parkfed.hub")))
         try store.setMeta("federation", configuration.federation)
         try store.setMeta("hub_signing_kid", signingKey.kid)
         return directory

@@ -50,7 +50,7 @@ public enum HubServer {
 
         router.post("/v1/enrollments") { request, _ -> Response in
             let body = try await request.decodeStrict(EnrollmentRequest.self, limit: 64 * 1024)
-            let response = try hub.enroll(body)
+            let response = try await hub.offload { try hub.enroll(body) }
             // curl users can ask for the chain itself (RFC 8555's media type) instead of JSON.
             if request.headers[.accept]?.contains(pemChainMediaType) == true {
                 return Response(status: .created, headers: [.contentType: pemChainMediaType],
@@ -75,9 +75,9 @@ public enum HubServer {
         authenticated.get("/healthz") { _, _ -> Response in
             try JSONResponse.make(HealthResponse(status: "ok"))
         }
-        authenticated.get("/readyz") { _, _ -> Response in try readiness(hub) }
+        authenticated.get("/readyz") { _, _ -> Response in try await readiness(hub) }
         authenticated.get("/v1/trust-list") { request, _ -> Response in
-            let list = try hub.currentTrustList()
+            let list = try await hub.offload { try hub.currentTrustList() }
             let etag = "\"tl-\(list.sequence)\""
             if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag || $0 == "*" }) {
                 return Response(status: .notModified, headers: [.eTag: etag])
@@ -99,13 +99,13 @@ public enum HubServer {
         }
         authenticated.get("/v1/log/proofs/inclusion") { request, _ -> Response in
             let query = request.uri.queryParameters
-            let size = try LogQuery.number(query, "tree_size") ?? hub.log.size
+            let requestedSize = try LogQuery.number(query, "tree_size")
             let index: UInt64
             if let hash = query["leaf_hash"].map(String.init) {
                 guard let leafHash = (hash.count == 64 ? Hex.decode(hash) : nil) ?? Data(base64Encoded: hash), leafHash.count == 32 else {
                     throw ProblemDetails(status: 400, code: "invalid_query", title: "Invalid leaf_hash", detail: "leaf_hash is 32 bytes in base64 or hex")
                 }
-                guard let found = try hub.store.logIndex(leafHash: leafHash) else {
+                guard let found = try await hub.offload({ try hub.store.logIndex(leafHash: leafHash) }) else {
                     throw ProblemDetails(status: 404, code: "not_in_log", title: "No such leaf", detail: "no entry with that leaf hash")
                 }
                 index = found
@@ -115,7 +115,9 @@ public enum HubServer {
                 }
                 index = number
             }
-            guard let proof = hub.log.inclusionProof(index: index, treeSize: size) else {
+            // Another hub process may have appended the entry: the proof is then for the tree that holds it.
+            let size = requestedSize ?? max(hub.log.size, index + 1)
+            guard let proof = try await hub.offload({ hub.log.inclusionProof(index: index, treeSize: size) }) else {
                 throw ProblemDetails(status: 400, code: "out_of_range", title: "No such proof",
                                      detail: "need index < tree_size <= \(hub.log.size)")
             }
@@ -127,7 +129,7 @@ public enum HubServer {
                 throw ProblemDetails(status: 400, code: "invalid_query", title: "first is required")
             }
             let second = try LogQuery.number(query, "second") ?? hub.log.size
-            guard let proof = hub.log.consistencyProof(first: first, second: second) else {
+            guard let proof = try await hub.offload({ hub.log.consistencyProof(first: first, second: second) }) else {
                 throw ProblemDetails(status: 400, code: "out_of_range", title: "No such proof",
                                      detail: "need first <= second <= \(hub.log.size)")
             }
@@ -137,7 +139,7 @@ public enum HubServer {
             guard let index = context.parameters.get("index", as: UInt64.self) else {
                 throw ProblemDetails(status: 400, code: "invalid_query", title: "index must be a number")
             }
-            guard let entry = try hub.store.logEntry(index: index) else {
+            guard let entry = try await hub.offload({ try hub.store.logEntry(index: index) }) else {
                 throw ProblemDetails(status: 404, code: "not_in_log", title: "No such entry")
             }
             // A park reads its own entries; clearing staff read parks' entries; regulators and the hub read all
@@ -154,89 +156,89 @@ public enum HubServer {
         // One-card stored value.
         authenticated.post("/v1/cards") { request, context -> Response in
             let body = try await request.decodeStrict(RegisterCardRequest.self, limit: 16 * 1024)
-            return try JSONResponse.make(try hub.registerCard(body, peer: context.peer!), status: .created)
+            return try JSONResponse.make(try await hub.offload { try hub.registerCard(body, peer: context.peer!) }, status: .created)
         }
         authenticated.get("/v1/cards/:card") { _, context -> Response in
-            try JSONResponse.make(try hub.cardBalance(try cardParameter(context), peer: context.peer!))
+            try JSONResponse.make(try await hub.offload { try hub.cardBalance(try cardParameter(context), peer: context.peer!) })
         }
         authenticated.get("/v1/cards/:card/statement") { _, context -> Response in
-            try JSONResponse.make(try hub.cardStatement(try cardParameter(context), peer: context.peer!))
+            try JSONResponse.make(try await hub.offload { try hub.cardStatement(try cardParameter(context), peer: context.peer!) })
         }
         authenticated.post("/v1/cards/:card/loads") { request, context -> Response in
             let body = try await request.decodeStrict(LoadRequest.self, limit: 16 * 1024)
-            return try JSONResponse.make(try hub.loadCard(try cardParameter(context), body, peer: context.peer!))
+            return try JSONResponse.make(try await hub.offload { try hub.loadCard(try cardParameter(context), body, peer: context.peer!) })
         }
         authenticated.post("/v1/cards/:card/holds") { request, context -> Response in
             let body = try await request.decodeStrict(HoldRequest.self, limit: 16 * 1024)
-            return try JSONResponse.make(try hub.holdCard(try cardParameter(context), body, peer: context.peer!))
+            return try JSONResponse.make(try await hub.offload { try hub.holdCard(try cardParameter(context), body, peer: context.peer!) })
         }
         authenticated.post("/v1/cards/:card/holds/:request/capture") { _, context -> Response in
-            try JSONResponse.make(try hub.settleHold(try cardParameter(context), requestID: try requestParameter(context), .capture, peer: context.peer!))
+            try JSONResponse.make(try await hub.offload { try hub.settleHold(try cardParameter(context), requestID: try requestParameter(context), .capture, peer: context.peer!) })
         }
         authenticated.post("/v1/cards/:card/holds/:request/void") { _, context -> Response in
-            try JSONResponse.make(try hub.settleHold(try cardParameter(context), requestID: try requestParameter(context), .void, peer: context.peer!))
+            try JSONResponse.make(try await hub.offload { try hub.settleHold(try cardParameter(context), requestID: try requestParameter(context), .void, peer: context.peer!) })
         }
         authenticated.post("/v1/cards/:card/holds/:request/refunds") { request, context -> Response in
             let body = try await request.decodeStrict(CardRefundRequest.self, limit: 16 * 1024)
-            return try JSONResponse.make(try hub.refundCard(try cardParameter(context), requestID: try requestParameter(context), body, peer: context.peer!))
+            return try JSONResponse.make(try await hub.offload { try hub.refundCard(try cardParameter(context), requestID: try requestParameter(context), body, peer: context.peer!) })
         }
         authenticated.post("/v1/cards/:card/block") { request, context -> Response in
             let body = try await request.decodeStrict(BlockCardRequest.self, limit: 16 * 1024)
-            return try JSONResponse.make(try hub.blockCard(try cardParameter(context), body, peer: context.peer!))
+            return try JSONResponse.make(try await hub.offload { try hub.blockCard(try cardParameter(context), body, peer: context.peer!) })
         }
         // Combo passes.
-        authenticated.get("/v1/revenue") { _, context -> Response in try JSONResponse.make(try hub.revenue(peer: context.peer!)) }
+        authenticated.get("/v1/revenue") { _, context -> Response in try JSONResponse.make(try await hub.offload { try hub.revenue(peer: context.peer!) }) }
         authenticated.get("/v1/products") { _, _ -> Response in try JSONResponse.make(hub.passes.catalog) }
         authenticated.post("/v1/passes") { request, context -> Response in
             let body = try await request.decodeStrict(PassChangeRequest.self, limit: 16 * 1024)
-            let response = try hub.issuePass(body, peer: context.peer!)
+            let response = try await hub.offload { try hub.issuePass(body, peer: context.peer!) }
             hub.metrics.logSize(hub.log.size)
             return try JSONResponse.make(response, status: .created)
         }
         authenticated.post("/v1/passes/entries") { request, context -> Response in
             let body = try await request.decodeStrict(RedeemRequest.self, limit: 16 * 1024)
-            let response = try hub.redeem(body, peer: context.peer!)
+            let response = try await hub.offload { try hub.redeem(body, peer: context.peer!) }
             hub.metrics.logSize(hub.log.size)
             return try JSONResponse.make(response)
         }
         authenticated.get("/v1/passes/revocations") { request, context -> Response in
             let after = try LogQuery.number(request.uri.queryParameters, "after") ?? 0
-            return try JSONResponse.make(try hub.passRevocations(after: Int64(clamping: after), peer: context.peer!))
+            return try JSONResponse.make(try await hub.offload { try hub.passRevocations(after: Int64(clamping: after), peer: context.peer!) })
         }
         authenticated.get("/v1/passes/conflicts") { _, context -> Response in
-            try JSONResponse.make(try hub.passConflicts(peer: context.peer!))
+            try JSONResponse.make(try await hub.offload { try hub.passConflicts(peer: context.peer!) })
         }
         authenticated.get("/v1/passes/:pass") { _, context -> Response in
-            try JSONResponse.make(try hub.passView(try passParameter(context), peer: context.peer!))
+            try JSONResponse.make(try await hub.offload { try hub.passView(try passParameter(context), peer: context.peer!) })
         }
         authenticated.post("/v1/passes/:pass/refund") { request, context -> Response in
             let body = try await request.decodeStrict(PassChangeRequest.self, limit: 16 * 1024)
-            return try JSONResponse.make(try hub.refundPass(try passParameter(context), body, peer: context.peer!))
+            return try JSONResponse.make(try await hub.offload { try hub.refundPass(try passParameter(context), body, peer: context.peer!) })
         }
         authenticated.post("/v1/passes/:pass/transfer") { request, context -> Response in
             let body = try await request.decodeStrict(PassChangeRequest.self, limit: 16 * 1024)
-            return try JSONResponse.make(try hub.transferPass(try passParameter(context), body, peer: context.peer!))
+            return try JSONResponse.make(try await hub.offload { try hub.transferPass(try passParameter(context), body, peer: context.peer!) })
         }
         // Members: enrolled once, linked by parks, seen masked by the parks that enrolled or linked them.
         authenticated.post("/v1/members") { request, context -> Response in
             let body = try await request.decodeStrict(MemberEnrollRequest.self, limit: 16 * 1024)
-            let view = try hub.enrollMember(body, peer: context.peer!)
+            let view = try await hub.offload { try hub.enrollMember(body, peer: context.peer!) }
             return try JSONResponse.make(view, status: view.existing ? .ok : .created)
         }
         authenticated.post("/v1/members/recognitions") { request, context -> Response in
             let body = try await request.decodeStrict(MemberRecognitionRequest.self, limit: 4096)
-            return try JSONResponse.make(try hub.recognizeMember(body, peer: context.peer!))
+            return try JSONResponse.make(try await hub.offload { try hub.recognizeMember(body, peer: context.peer!) })
         }
         authenticated.get("/v1/members/:member") { _, context -> Response in
-            try JSONResponse.make(try hub.memberView(context.parameters.get("member") ?? "", peer: context.peer!))
+            try JSONResponse.make(try await hub.offload { try hub.memberView(context.parameters.get("member") ?? "", peer: context.peer!) })
         }
         authenticated.post("/v1/members/:member/code") { request, context -> Response in
             let body = try await request.decodeStrict(MemberCodeReissueRequest.self, limit: 16 * 1024)
-            return try JSONResponse.make(try hub.reissueMemberCode(context.parameters.get("member") ?? "", body, peer: context.peer!))
+            return try JSONResponse.make(try await hub.offload { try hub.reissueMemberCode(context.parameters.get("member") ?? "", body, peer: context.peer!) })
         }
         authenticated.post("/v1/members/:member/links") { request, context -> Response in
             let body = try await request.decodeStrict(MemberLinkRequest.self, limit: 4096)
-            return try JSONResponse.make(try hub.linkMember(context.parameters.get("member") ?? "", body, peer: context.peer!))
+            return try JSONResponse.make(try await hub.offload { try hub.linkMember(context.parameters.get("member") ?? "", body, peer: context.peer!) })
         }
         // Regulators: real-name records, read-only and audited.
         authenticated.get("/v1/regulator/holders") { request, context -> Response in
@@ -248,16 +250,16 @@ public enum HubServer {
                 }
                 return value
             }
-            return try JSONResponse.make(try hub.regulatorHolderReport(kind: try text("id_type"), number: try text("id_number"),
-                                                                       from: try text("from"), to: try text("to"), peer: context.peer!))
+            let (kind, number, from, to, peer) = (try text("id_type"), try text("id_number"), try text("from"), try text("to"), context.peer!)
+            return try JSONResponse.make(try await hub.offload { try hub.regulatorHolderReport(kind: kind, number: number, from: from, to: to, peer: peer) })
         }
         authenticated.get("/v1/regulator/traffic") { request, context -> Response in
             let query = request.uri.queryParameters
-            return try JSONResponse.make(try hub.regulatorTraffic(from: String(query["from"] ?? ""), to: String(query["to"] ?? ""), peer: context.peer!))
+            return try JSONResponse.make(try await hub.offload { try hub.regulatorTraffic(from: String(query["from"] ?? ""), to: String(query["to"] ?? ""), peer: context.peer!) })
         }
         authenticated.get("/v1/regulator/sales") { request, context -> Response in
             let query = request.uri.queryParameters
-            return try JSONResponse.make(try hub.regulatorSales(from: String(query["from"] ?? ""), to: String(query["to"] ?? ""), peer: context.peer!))
+            return try JSONResponse.make(try await hub.offload { try hub.regulatorSales(from: String(query["from"] ?? ""), to: String(query["to"] ?? ""), peer: context.peer!) })
         }
         // Settlement: clearing staff run, approve and mark paid; parks read their own lines.
         authenticated.post("/v1/settlement/batches") { request, context -> Response in
@@ -265,11 +267,11 @@ public enum HubServer {
             let body = try await request.decodeStrict(SettlementRunRequest.self, limit: 4096)
             let day: CivilDay
             do { day = try CivilDay(body.day) } catch { throw ProblemDetails(status: 400, code: "invalid_body", title: "Invalid day", detail: "\(error)") }
-            let record = try hub.runSettlement(day: day)
-            return try JSONResponse.make(try hub.settlementExport(record), status: .created)
+            let record = try await hub.offload { try hub.runSettlement(day: day) }
+            return try JSONResponse.make(try await hub.offload { try hub.settlementExport(record) }, status: .created)
         }
         authenticated.get("/v1/settlement/batches") { _, _ -> Response in
-            let list = try hub.store.batches().map { record -> SettlementSummary in
+            let list = try await hub.offload { try hub.store.batches() }.map { record -> SettlementSummary in
                 let batch = try StrictJSON.decode(SettlementBatch.self, from: Data(record.body.utf8))
                 return SettlementSummary(id: record.id, day: batch.day, state: record.state, obligationCount: batch.obligationCount,
                                          grossMinor: batch.grossMinor, netMinor: batch.netMinor, currency: batch.currency)
@@ -277,14 +279,14 @@ public enum HubServer {
             return try JSONResponse.make(SettlementList(batches: list))
         }
         authenticated.get("/v1/settlement/batches/:batch") { request, context -> Response in
-            let record = try hub.settlementBatch(context.parameters.get("batch") ?? "")
+            let record = try await hub.offload { try hub.settlementBatch(context.parameters.get("batch") ?? "") }
             let party: String?
             switch context.peer!.principal {
             case .park(let park): party = park.rawValue
             case .clearing, .hub: party = nil
             default: throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "Settlement is for clearing staff and parks")
             }
-            let export = try hub.settlementExport(record, party: party)
+            let export = try await hub.offload { try hub.settlementExport(record, party: party) }
             switch request.uri.queryParameters["format"].map(String.init) {
             case "positions.csv":
                 return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: SettlementCSV.positions(export))))
@@ -298,26 +300,26 @@ public enum HubServer {
         }
         authenticated.post("/v1/settlement/batches/:batch/approve") { _, context -> Response in
             try requireClearing(context)
-            let record = try hub.approveSettlement(context.parameters.get("batch") ?? "", by: context.peer!.principal)
-            return try JSONResponse.make(try hub.settlementExport(record))
+            let record = try await hub.offload { try hub.approveSettlement(context.parameters.get("batch") ?? "", by: context.peer!.principal) }
+            return try JSONResponse.make(try await hub.offload { try hub.settlementExport(record) })
         }
         authenticated.post("/v1/settlement/batches/:batch/payments") { request, context -> Response in
             try requireClearing(context)
             let body = try await request.decodeStrict(SettlementPaymentsRequest.self, limit: 64 * 1024)
-            let record = try hub.recordSettlementPayments(context.parameters.get("batch") ?? "", body.payments, by: context.peer!.principal)
-            return try JSONResponse.make(try hub.settlementExport(record))
+            let record = try await hub.offload { try hub.recordSettlementPayments(context.parameters.get("batch") ?? "", body.payments, by: context.peer!.principal) }
+            return try JSONResponse.make(try await hub.offload { try hub.settlementExport(record) })
         }
         authenticated.post("/v1/certificates/renewals") { request, context -> Response in
             let body = try await request.decodeStrict(RenewalRequest.self, limit: 64 * 1024)
-            return try JSONResponse.make(try hub.renew(peer: context.peer!, request: body), status: .created)
+            return try JSONResponse.make(try await hub.offload { try hub.renew(peer: context.peer!, request: body) }, status: .created)
         }
         return router
     }
 
     /// Ready when the database answers.
-    static func readiness(_ hub: Hub) throws -> Response {
+    static func readiness(_ hub: Hub) async throws -> Response {
         do {
-            try hub.store.ping()
+            try await hub.offload { try hub.store.ping() }
             return try JSONResponse.make(HealthResponse(status: "ready", checks: ["database": "ok"]))
         } catch {
             return try JSONResponse.make(HealthResponse(status: "not_ready", checks: ["database": "\(error)"]), status: .serviceUnavailable)
@@ -336,7 +338,7 @@ public enum HubServer {
         let router = Router()
         router.add(middleware: ProblemMiddleware())
         router.get("/healthz") { _, _ -> Response in try JSONResponse.make(HealthResponse(status: "ok")) }
-        router.get("/readyz") { _, _ -> Response in try readiness(hub) }
+        router.get("/readyz") { _, _ -> Response in try await readiness(hub) }
         router.get("/metrics") { _, _ -> Response in metricsResponse(hub) }
         return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "parkfed-hub-ops"),
                            onServerRunning: onServerRunning, logger: logger)
@@ -419,7 +421,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
                                  detail: "this endpoint needs mutual TLS with a certificate issued by the federation")
         }
         var context = context
-        context.peer = try hub.authenticate(certificateDER: der)
+        context.peer = try await hub.offload { try hub.authenticate(certificateDER: der) }
         context.logger[metadataKey: "principal"] = "\(context.peer!.principal)"
         return try await next(request, context)
     }

@@ -65,18 +65,43 @@ extension HubStore {
         }
     }
 
-    /// Appends candidates in one transaction, from index `startIndex` on: duplicates (same id and bytes) answer
-    /// with the first index; same id with other bytes is a conflict. `checkpoint` gets the leaf hashes actually
-    /// appended and returns the signed checkpoint for the new size, stored in the same transaction, so that the
-    /// entries and the checkpoint that covers them become durable together before anyone is answered.
+    /// Leaf hashes from index `start` on, in order (a hub process catching up with appends made by another).
+    public func leafHashes(from start: UInt64) throws -> [Data] {
+        try database.read { db in
+            try Data.fetchAll(db, sql: "SELECT leaf_hash FROM log_entries WHERE idx >= ? ORDER BY idx", arguments: [Int64(start)])
+        }
+    }
+
+    /// The number of entries in the log (its next index).
+    public func logSize() throws -> UInt64 {
+        try database.read { db in try Self.logSize(db) }
+    }
+
+    static func logSize(_ db: any SQLConnection) throws -> UInt64 {
+        UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entries") ?? 0)
+    }
+
+    /// Appends candidates in one write transaction at the end of the log as the database has it: the database
+    /// defines the order, so several hub processes can append to one log. `knownSize` is the caller's tree size;
+    /// entries appended since by others are read back (`missed`) in the same transaction, so the caller's tree
+    /// takes them first. Duplicates (same id and bytes) answer with the first index; same id with other bytes is a
+    /// conflict. `checkpoint` gets the missed and the appended leaf hashes and returns the signed checkpoint for the
+    /// new size, stored in the same transaction, so that the entries and the checkpoint that covers them become
+    /// durable together before anyone is answered.
     public func append(
         _ candidates: [LogCandidate],
-        startIndex: UInt64,
+        knownSize: UInt64,
         now: Date,
-        checkpoint: @Sendable ([Data]) throws -> CheckpointRecord
-    ) throws -> (outcomes: [LogOutcome], checkpoint: CheckpointRecord?, effects: [String: AssertionEffectResult]) {
+        checkpoint: @Sendable (_ missed: [Data], _ appended: [Data]) throws -> CheckpointRecord
+    ) throws -> (outcomes: [LogOutcome], checkpoint: CheckpointRecord?, effects: [String: AssertionEffectResult], missed: [Data]) {
         let day = businessDay(now), fees = feeBasisPoints
         return try database.write { db in
+            let startIndex = try Self.logSize(db)
+            guard startIndex >= knownSize else {
+                throw StoreError(.corrupt, "the log in the database has \(startIndex) entries, fewer than the \(knownSize) this hub has seen")
+            }
+            let missed = startIndex > knownSize
+                ? try Data.fetchAll(db, sql: "SELECT leaf_hash FROM log_entries WHERE idx >= ? ORDER BY idx", arguments: [Int64(knownSize)]) : []
             var effects: [String: AssertionEffectResult] = [:]
             var outcomes: [LogOutcome] = []
             var appended: [Data] = []
@@ -109,12 +134,12 @@ extension HubStore {
                     effects[candidate.id] = try Self.apply(effect, entryID: candidate.id, logIndex: index, now: now, day: day, feeBasisPoints: fees, db)
                 }
             }
-            guard !appended.isEmpty else { return (outcomes, nil, effects) }
-            let record = try checkpoint(appended)
+            guard !appended.isEmpty else { return (outcomes, nil, effects, missed) }
+            let record = try checkpoint(missed, appended)
             try db.execute(
                 sql: "INSERT INTO checkpoints (tree_size, root_hash, created_at, note) VALUES (?, ?, ?, ?)",
                 arguments: [Int64(record.treeSize), record.rootHash, StoredTime.millis(record.createdAt), record.note])
-            return (outcomes, record, effects)
+            return (outcomes, record, effects, missed)
         }
     }
 
@@ -154,9 +179,5 @@ extension HubStore {
 
     static func entry(_ row: SQLRow) -> LogEntryRecord {
         LogEntryRecord(index: UInt64(row["idx"] as Int64), id: row["id"], park: row["park_id"], jws: row["jws"], leafHash: row["leaf_hash"])
-    }
-
-    public func logSize() throws -> UInt64 {
-        try database.read { db in UInt64(try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM log_entries") ?? 0) }
     }
 }

@@ -39,7 +39,7 @@ public struct MemberRecord: Sendable, Hashable {
 extension HubStore {
     static func registerMemberMigrations(_ migrator: inout SQLMigrator) {
         migrator.registerMigration("v9-members") { db in
-            try db.execute(sql: """
+            try db.execute(sql: db.dialect.ddl("""
                 CREATE TABLE members (
                     id TEXT PRIMARY KEY,
                     id_type TEXT NOT NULL,
@@ -70,7 +70,7 @@ extension HubStore {
                     used_at INTEGER NOT NULL,
                     PRIMARY KEY (member_id, step)
                 );
-                """)
+                """))
         }
     }
 
@@ -135,7 +135,7 @@ extension HubStore {
     /// hub derives afresh, so every code of the older secret stops working.
     static func registerMemberCodeMigration(_ migrator: inout SQLMigrator) {
         migrator.registerMigration("v12-member-code-generation") { db in
-            try db.execute(sql: "ALTER TABLE members ADD COLUMN code_generation INTEGER NOT NULL DEFAULT 0")
+            try db.execute(sql: db.dialect.ddl("ALTER TABLE members ADD COLUMN code_generation INTEGER NOT NULL DEFAULT 0"))
         }
     }
 

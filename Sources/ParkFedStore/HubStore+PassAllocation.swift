@@ -6,10 +6,10 @@ import ParkFedDomain
 extension HubStore {
     static func registerPassAllocationMigration(_ migrator: inout SQLMigrator) {
         migrator.registerMigration("v11-pass-allocation") { db in
-            try db.execute(sql: """
+            try db.execute(sql: db.dialect.ddl("""
                 ALTER TABLE passes ADD COLUMN allocated_period TEXT;
                 CREATE INDEX passes_awaiting_allocation ON passes(product) WHERE allocated_period IS NULL AND refunded_minor IS NULL;
-                """)
+                """))
         }
     }
 

@@ -129,7 +129,7 @@ public struct PassConflictRecord: Sendable, Hashable {
 extension HubStore {
     static func registerPassMigrations(_ migrator: inout SQLMigrator) {
         migrator.registerMigration("v5-passes") { db in
-            try db.execute(sql: """
+            try db.execute(sql: db.dialect.ddl("""
                 CREATE TABLE products (id TEXT PRIMARY KEY, body TEXT NOT NULL, updated_at INTEGER NOT NULL);
                 CREATE TABLE passes (
                     id TEXT PRIMARY KEY,
@@ -166,10 +166,10 @@ extension HubStore {
                     at INTEGER NOT NULL
                 );
                 ALTER TABLE obligations ADD COLUMN assertion_id TEXT;
-                """)
+                """))
         }
         migrator.registerMigration("v6-pass-holders") { db in
-            try db.execute(sql: """
+            try db.execute(sql: db.dialect.ddl("""
                 CREATE TABLE pass_holders (
                     pass_id TEXT NOT NULL,
                     generation INTEGER NOT NULL,
@@ -184,21 +184,21 @@ extension HubStore {
                     PRIMARY KEY (pass_id, generation)
                 );
                 CREATE INDEX pass_holders_by_document ON pass_holders(id_index);
-                """)
+                """))
         }
     }
 
     /// Ticket categories, groups, time slots and pre-printed stock (#8): registered after every earlier migration.
     static func registerPassVariantMigrations(_ migrator: inout SQLMigrator) {
         migrator.registerMigration("v13-pass-variants") { db in
-            try db.execute(sql: """
+            try db.execute(sql: db.dialect.ddl("""
                 ALTER TABLE passes ADD COLUMN category TEXT;
                 ALTER TABLE passes ADD COLUMN heads INTEGER NOT NULL DEFAULT 1;
                 ALTER TABLE passes ADD COLUMN slot TEXT;
                 ALTER TABLE passes ADD COLUMN stock INTEGER NOT NULL DEFAULT 0;
                 CREATE INDEX passes_by_slot ON passes(product, valid_from, slot) WHERE slot IS NOT NULL;
                 ALTER TABLE pass_entries ADD COLUMN heads INTEGER NOT NULL DEFAULT 1;
-                """)
+                """))
         }
     }
 

@@ -17,7 +17,7 @@ public struct RegulatorQueryRecord: Sendable, Hashable {
 extension HubStore {
     static func registerRegulatorMigrations(_ migrator: inout SQLMigrator) {
         migrator.registerMigration("v8-regulator") { db in
-            try db.execute(sql: """
+            try db.execute(sql: db.dialect.ddl("""
                 CREATE TABLE regulator_queries (
                     seq INTEGER PRIMARY KEY AUTOINCREMENT,
                     principal TEXT NOT NULL,
@@ -27,17 +27,17 @@ extension HubStore {
                 );
                 CREATE INDEX pass_entries_by_time ON pass_entries(entered_at);
                 CREATE TABLE park_capacity (park TEXT PRIMARY KEY, daily INTEGER NOT NULL, hourly INTEGER NOT NULL);
-                """)
+                """))
         }
     }
 
     /// Each query is also a hub-signed statement in the Merkle log; the row names it.
     static func registerRegulatorLogMigration(_ migrator: inout SQLMigrator) {
         migrator.registerMigration("v10-regulator-log") { db in
-            try db.execute(sql: """
+            try db.execute(sql: db.dialect.ddl("""
                 ALTER TABLE regulator_queries ADD COLUMN entry_id TEXT;
                 ALTER TABLE regulator_queries ADD COLUMN log_index INTEGER;
-                """)
+                """))
         }
     }
 

@@ -33,7 +33,7 @@ public struct SettlementBatchRecord: Sendable, Hashable {
 extension HubStore {
     static func registerSettlementMigrations(_ migrator: inout SQLMigrator) {
         migrator.registerMigration("v7-settlement") { db in
-            try db.execute(sql: """
+            try db.execute(sql: db.dialect.ddl("""
                 ALTER TABLE obligations ADD COLUMN period TEXT;
                 ALTER TABLE obligations ADD COLUMN fee_minor INTEGER NOT NULL DEFAULT 0;
                 CREATE INDEX obligations_by_period ON obligations(period, seq);
@@ -69,7 +69,7 @@ extension HubStore {
                     paid_at INTEGER NOT NULL,
                     PRIMARY KEY (batch_id, party)
                 );
-                """)
+                """))
         }
     }
 
@@ -90,8 +90,8 @@ extension HubStore {
                                      StoredTime.millis(at), assertionID, period.description, fee])
         try db.cachedStatement(sql: """
             INSERT INTO obligation_totals (period, from_park, to_park, gross_minor, count, fee_minor) VALUES (?, ?, ?, ?, 1, ?)
-            ON CONFLICT(period, from_park, to_park) DO UPDATE SET gross_minor = gross_minor + excluded.gross_minor, count = count + 1,
-                fee_minor = fee_minor + excluded.fee_minor
+            ON CONFLICT(period, from_park, to_park) DO UPDATE SET gross_minor = obligation_totals.gross_minor + excluded.gross_minor, count = obligation_totals.count + 1,
+                fee_minor = obligation_totals.fee_minor + excluded.fee_minor
             """).execute(arguments: [period.description, obligation.from.rawValue, obligation.to.rawValue, obligation.amountMinor, fee])
     }
 

@@ -14,19 +14,29 @@ public final class HubStore: Sendable {
     /// Hub fee on each obligation, in basis points, rounded down (0: no fees).
     public let feeBasisPoints: Int64
 
-    public init(path: String, businessDay: @escaping @Sendable (Date) -> CivilDay = { CivilDay(dayNumber: Int(($0.timeIntervalSince1970 / 86_400).rounded(.down))) },
-                feeBasisPoints: Int64 = 0) throws {
+    /// The store in a SQLite file.
+    public convenience init(path: String, businessDay: @escaping @Sendable (Date) -> CivilDay = HubStore.utcDay, feeBasisPoints: Int64 = 0) throws {
+        try self.init(database: SQLiteDatabase(path: path), businessDay: businessDay, feeBasisPoints: feeBasisPoints)
+    }
+
+    /// The store on `database` (SQLite or PostgreSQL), migrated to the current schema.
+    public init(database: any SQLDatabase, businessDay: @escaping @Sendable (Date) -> CivilDay = HubStore.utcDay, feeBasisPoints: Int64 = 0) throws {
         self.businessDay = businessDay
         self.feeBasisPoints = feeBasisPoints
-        self.path = path
-        database = try SQLiteDatabase(path: path)
+        self.database = database
+        path = (database as? SQLiteDatabase)?.path ?? "(\(database.dialect.rawValue))"
         try database.migrate(Self.migrator.migrations)
     }
+
+    public static let utcDay: @Sendable (Date) -> CivilDay = { CivilDay(dayNumber: Int(($0.timeIntervalSince1970 / 86_400).rounded(.down))) }
+
+    /// Which database this store is on.
+    public var dialect: SQLDialect { database.dialect }
 
     static var migrator: SQLMigrator {
         var migrator = SQLMigrator()
         migrator.registerMigration("v1-fabric") { db in
-            try db.execute(sql: """
+            try db.execute(sql: db.dialect.ddl("""
                 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
                 CREATE TABLE parks (
                     id TEXT PRIMARY KEY,
@@ -67,10 +77,10 @@ public final class HubStore: Sendable {
                     content_hash TEXT NOT NULL,
                     jws TEXT NOT NULL
                 );
-                """)
+                """))
         }
         migrator.registerMigration("v2-log") { db in
-            try db.execute(sql: """
+            try db.execute(sql: db.dialect.ddl("""
                 CREATE TABLE log_entries (
                     idx INTEGER PRIMARY KEY,
                     id TEXT NOT NULL UNIQUE,
@@ -89,10 +99,10 @@ public final class HubStore: Sendable {
                     created_at INTEGER NOT NULL,
                     note TEXT NOT NULL
                 );
-                """)
+                """))
         }
         migrator.registerMigration("v3-cards") { db in
-            try db.execute(sql: """
+            try db.execute(sql: db.dialect.ddl("""
                 CREATE TABLE promotions (
                     id TEXT PRIMARY KEY,
                     park_id TEXT NOT NULL,
@@ -130,12 +140,12 @@ public final class HubStore: Sendable {
                     created_at INTEGER NOT NULL,
                     settled_batch TEXT
                 );
-                """)
+                """))
         }
         migrator.registerMigration("v4-card-authorisations") { db in
             // Authorisations live in their own rows so that a card's state stays small however long it is used:
             // an operation loads the card's lots, its open holds, and the one request it is about.
-            try db.execute(sql: """
+            try db.execute(sql: db.dialect.ddl("""
                 CREATE TABLE card_authorisations (
                     card_id TEXT NOT NULL REFERENCES cards(id),
                     request_id TEXT NOT NULL,
@@ -144,7 +154,7 @@ public final class HubStore: Sendable {
                     PRIMARY KEY (card_id, request_id)
                 );
                 CREATE INDEX card_authorisations_open ON card_authorisations(card_id, state);
-                """)
+                """))
         }
         registerPassMigrations(&migrator)
         registerSettlementMigrations(&migrator)

@@ -18,6 +18,8 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let settlementConflict = Code(rawValue: "settlement_conflict")
         public static let invalidState = Code(rawValue: "invalid_state")
         public static let backupInvalid = Code(rawValue: "backup_invalid")
+        /// The database server refused a statement or could not be reached.
+        public static let database = Code(rawValue: "database_error")
     }
 
     public let code: Code

@@ -32,7 +32,11 @@ public final class TestFederation: @unchecked Sendable {
         return url.appendingPathComponent("partners").path
     }()
 
-    public static func start(configuration: HubConfiguration = HubConfiguration(federation: "Test Federation")) async throws -> TestFederation {
+    /// Starts a hub on the store the test run chose (``TestStore``); `sqliteOnly` keeps it on its SQLite file
+    /// (the simulator copies whole data directories, which a shared database would not follow).
+    public static func start(configuration: HubConfiguration = HubConfiguration(federation: "Test Federation"), sqliteOnly: Bool = false) async throws -> TestFederation {
+        var configuration = configuration
+        if configuration.store == nil, !sqliteOnly { configuration.store = try TestStore.newDatabase() }
         var logger = Logger(label: "parkfed.test")
         logger.logLevel = ProcessInfo.processInfo.environment["PARKFED_TEST_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .critical
         let directory = try TemporaryDirectory()
@@ -145,9 +149,28 @@ public final class TestFederation: @unchecked Sendable {
         return CurlResult(result)
     }
 
+    /// Runs SQL on the hub's database with the database's own command-line tool (`sqlite3` on the file, `psql` on a
+    /// PostgreSQL store), as an insider with access to the database would.
+    public func sqlTool(_ sql: String) async throws -> ExternalTool.Result {
+        if let store = hub.configuration.store {
+            return try await ExternalTool.run("psql", ["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", store, "-c", sql])
+        }
+        return try await ExternalTool.run("sqlite3", [hub.directory.database, sql])
+    }
+
+    /// Everything in the hub's database as SQL text (`sqlite3 .dump`, or `pg_dump` of a PostgreSQL store).
+    public func databaseDump() async throws -> ExternalTool.Result {
+        if let store = hub.configuration.store { return try await ExternalTool.run("pg_dump", ["--no-owner", store]) }
+        return try await ExternalTool.run("sqlite3", [hub.directory.database, ".dump"])
+    }
+
+    /// Whether the hub's store is PostgreSQL.
+    public var usesPostgres: Bool { hub.configuration.store != nil }
+
     public func stop() async {
         for agent in agents.value { await agent.shutdown() }
         await stopHub()
+        if let store = hub.configuration.store { TestStore.dropDatabase(store) }
         directory.remove()
     }
 }

@@ -187,7 +187,7 @@ extension BenchCommand {
             try stage("SQLite append, 1,000-row transactions (FULL sync)") {
                 for start in stride(from: 0, to: candidates.count, by: 1000) {
                     let slice = Array(candidates[start..<min(start + 1000, candidates.count)])
-                    _ = try hub.store.append(slice, startIndex: UInt64(start), now: Date()) { _ in
+                    _ = try hub.store.append(slice, knownSize: UInt64(start), now: Date()) { _, _ in
                         CheckpointRecord(treeSize: UInt64(start + slice.count), rootHash: Data(count: 32), createdAt: Date(), note: "bench")
                     }
                 }

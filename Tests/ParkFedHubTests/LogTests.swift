@@ -88,19 +88,21 @@ import Testing
         #expect(clean.succeeded, "\(clean.stdout)\(clean.stderr)")
         #expect(clean.stdout.contains("12 entries, 3 checkpoints"))
 
-        // Change one byte of entry 6's stored assertion (its signature part), as an insider with sqlite3 would.
-        let database = federation.hub.directory.database
-        let edit = try await ExternalTool.run("sqlite3", [database,
-            "UPDATE log_entries SET jws = substr(jws, 1, length(jws) - 3) || CASE WHEN substr(jws, -3, 1) = 'A' THEN 'B' ELSE 'A' END || substr(jws, -2) WHERE idx = 6;"])
+        // Change one byte of entry 6's stored assertion (its signature part), as an insider with sqlite3 (or psql) would.
+        let edit = try await federation.sqlTool("""
+            UPDATE log_entries SET jws = substr(jws, 1, length(jws) - 3) || CASE WHEN substr(jws, length(jws) - 2, 1) = 'A' THEN 'B' ELSE 'A' END
+              || substr(jws, length(jws) - 1) WHERE idx = 6;
+            """)
         #expect(edit.succeeded, "\(edit.stderr)")
         let tampered = try await ExternalTool.run(parkfed, ["hub", "verify-log", "--data", data])
         #expect(tampered.status == 1)
         #expect(tampered.stdout.contains("first bad index 6"), "\(tampered.stdout)")
 
         // An insider who also rewrites the stored leaf hash is still caught: the signature and the signed roots.
-        let leaf = try await ExternalTool.run("sqlite3", [database, "SELECT jws FROM log_entries WHERE idx = 6;"])
+        let leaf = try await federation.sqlTool("SELECT jws FROM log_entries WHERE idx = 6;")
         let newHash = Hex.encode(MerkleHash.leaf(Data(leaf.stdout.trimmingCharacters(in: .newlines).utf8)))
-        _ = try await ExternalTool.run("sqlite3", [database, "UPDATE log_entries SET leaf_hash = X'\(newHash)' WHERE idx = 6;"])
+        let blob = federation.usesPostgres ? "decode('\(newHash)', 'hex')" : "X'\(newHash)'"
+        _ = try await federation.sqlTool("UPDATE log_entries SET leaf_hash = \(blob) WHERE idx = 6;")
         let rewritten = try await ExternalTool.run(parkfed, ["hub", "verify-log", "--data", data])
         #expect(rewritten.status == 1)
         #expect(rewritten.stdout.contains("first bad index 6"), "\(rewritten.stdout)")
@@ -113,7 +115,7 @@ import Testing
         let agent = try await federation.enroll("P001")
         defer { Task { await agent.shutdown() } }
         try await Self.fill(federation, agent, count: 5)
-        _ = try await ExternalTool.run("sqlite3", [federation.hub.directory.database, "DELETE FROM log_entries WHERE idx = 2;"])
+        _ = try await federation.sqlTool("DELETE FROM log_entries WHERE idx = 2;")
         let report = try LogVerifier(hub: try Hub(directory: federation.hub.directory)).verify()
         #expect(!report.ok)
         #expect(report.firstBadIndex == 2)

@@ -48,6 +48,10 @@ import Testing
             let bytes = try Data(contentsOf: URL(fileURLWithPath: file))
             for secret in secrets { #expect(bytes.range(of: Data(secret.utf8)) == nil, "\(secret) in clear in \(file)") }
         }
+        // …nor the hub's database as its own tool dumps it (sqlite3, or pg_dump on a PostgreSQL store)…
+        let dump = try await federation.databaseDump()
+        #expect(dump.succeeded && dump.stdout.contains("pass_holders"), "\(dump.stderr)")
+        for secret in secrets { #expect(!dump.stdout.contains(secret), "\(secret) in clear in the database dump") }
         // …nor any assertion in the log once its base64url payload is decoded.
         var checked = 0
         try federation.hub.store.forEachLogEntry { entry in

@@ -159,18 +159,20 @@ import Testing
         let hub = federation.hub
         let today = hub.passes.calendar.day(of: Date())
         // A failure in the middle of the closing transaction (after the batch row is written, while the parties'
-        // positions are), made by an outside tool on the real database file.
-        let trigger = try await ExternalTool.run("sqlite3", [hub.store.path,
-            "CREATE TRIGGER fail_close BEFORE INSERT ON settlement_positions WHEN NEW.party = 'P002' BEGIN SELECT RAISE(ABORT, 'disk gone'); END;"])
+        // positions are), made by an outside tool on the real database (sqlite3, or psql on a PostgreSQL store).
+        let trigger = try await federation.sqlTool(federation.usesPostgres ? """
+            CREATE FUNCTION fail_close() RETURNS trigger AS $$ BEGIN IF NEW.party = 'P002' THEN RAISE EXCEPTION 'disk gone'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql;
+            CREATE TRIGGER fail_close BEFORE INSERT ON settlement_positions FOR EACH ROW EXECUTE FUNCTION fail_close();
+            """ : "CREATE TRIGGER fail_close BEFORE INSERT ON settlement_positions WHEN NEW.party = 'P002' BEGIN SELECT RAISE(ABORT, 'disk gone'); END;")
         #expect(trigger.succeeded, "\(trigger.stderr)")
         #expect(throws: (any Error).self) { try hub.runSettlement(day: today, now: hub.endOfDay(today).addingTimeInterval(1)) }
         #expect(try hub.store.batch(day: today) == nil)
         #expect(try hub.store.unsettledObligations().count == 5)
-        _ = try await ExternalTool.run("sqlite3", [hub.store.path, "DROP TRIGGER fail_close;"])
+        _ = try await federation.sqlTool(federation.usesPostgres ? "DROP TRIGGER fail_close ON settlement_positions;" : "DROP TRIGGER fail_close;")
         let record = try hub.runSettlement(day: today, now: hub.endOfDay(today).addingTimeInterval(1))
         #expect(try hub.settlementExport(record).obligations.count == 5)
         #expect(try hub.store.unsettledObligations().isEmpty)
-        let rows = try await ExternalTool.run("sqlite3", [hub.store.path, "SELECT COUNT(*) FROM settlement_positions;"])
+        let rows = try await federation.sqlTool("SELECT COUNT(*) FROM settlement_positions;")
         #expect(rows.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "3")
     }
 

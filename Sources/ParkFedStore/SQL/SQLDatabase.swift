@@ -10,13 +10,15 @@ import Foundation
 public enum SQLDialect: String, Sendable, Hashable {
     case sqlite, postgres
 
-    /// DDL written for SQLite, as this dialect spells it: on PostgreSQL 64-bit integers, `BIGSERIAL` keys, `BYTEA`.
+    /// DDL written for SQLite, as this dialect spells it: on PostgreSQL 64-bit integers, `BIGSERIAL` keys, `BYTEA`,
+    /// and no `WITHOUT ROWID` (a SQLite storage choice).
     public func ddl(_ sqlite: String) -> String {
         guard self == .postgres else { return sqlite }
         var text = sqlite.replacingOccurrences(of: "INTEGER PRIMARY KEY AUTOINCREMENT", with: "BIGSERIAL PRIMARY KEY")
         text = text.replacingOccurrences(of: " INTEGER", with: " BIGINT")
         text = text.replacingOccurrences(of: " BLOB", with: " BYTEA")
         text = text.replacingOccurrences(of: " REAL", with: " DOUBLE PRECISION")
+        text = text.replacingOccurrences(of: ") WITHOUT ROWID", with: ")")
         return text
     }
 
