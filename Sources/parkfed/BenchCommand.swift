@@ -13,7 +13,7 @@ import ParkFedTesting
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks, with the raw limits of this machine measured in the same run.",
-        subcommands: [All.self, Ingest.self, Stages.self, Card.self, Gate.self, Settle.self], defaultSubcommand: All.self)
+        subcommands: [All.self, Ingest.self, Stages.self, Card.self, Gate.self, Settle.self, Stores.self], defaultSubcommand: All.self)
 
     struct Ingest: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -304,25 +304,8 @@ extension BenchCommand {
                 _ = try federation.hub.registerCard(RegisterCardRequest(cardID: "B\(card)", kind: .virtual), peer: loader)
                 _ = try federation.hub.loadCard("B\(card)", LoadRequest(loadID: "L\(card)", amountMinor: 10_000_000), peer: loader)
             }
-            let perPark = total / agents.count
             let started = ContinuousClock.now
-            let latencies = try await withThrowingTaskGroup(of: [Duration].self) { group in
-                for (p, agent) in agents.enumerated() {
-                    group.addTask {
-                        try await timedConcurrently(count: perPark, limit: concurrency) { i in
-                            let card = "B\((i * 7 + p) % cards)", request = "P\(p)-\(i)"
-                            let hold = try await agent.hub.send(.POST, "/v1/cards/\(card)/holds",
-                                                                body: try StrictJSON.encoder.encode(HoldRequest(requestID: request, amountMinor: 100)))
-                            guard hold.status == 200 else { throw ValidationError("hold refused: \(String(decoding: hold.body, as: UTF8.self))") }
-                            let capture = try await agent.hub.send(.POST, "/v1/cards/\(card)/holds/\(request)/capture")
-                            guard capture.status == 200 else { throw ValidationError("capture refused: \(capture.status)") }
-                        }
-                    }
-                }
-                var all: [Duration] = []
-                for try await part in group { all += part }
-                return all
-            }
+            let latencies = try await Self.authorise(total: total, cards: cards, concurrency: concurrency, via: agents.map(\.hub))
             let elapsed = ContinuousClock.now - started
             let seconds = elapsed.seconds
             let totals = try federation.hub.store.ledgerTotals()
@@ -343,6 +326,29 @@ extension BenchCommand {
             ]))
             guard totals.debits == totals.credits else { throw ExitCode(1) }
             return BenchResult(name: "card", value: rate, unit: "authorisations/s", limit: rawRate, limitName: "raw durable SQLite write transactions")
+        }
+
+        /// `total` hold + capture pairs on cards `B0`… (registered and loaded), split over `hubs` (one client a park),
+        /// `concurrency` in flight on each: the latency of each pair.
+        static func authorise(total: Int, cards: Int, concurrency: Int, via hubs: [HubClient]) async throws -> [Duration] {
+            let perPark = total / hubs.count
+            return try await withThrowingTaskGroup(of: [Duration].self) { group in
+                for (p, hub) in hubs.enumerated() {
+                    group.addTask {
+                        try await timedConcurrently(count: perPark, limit: concurrency) { i in
+                            let card = "B\((i * 7 + p) % cards)", request = "P\(p)-\(i)"
+                            let hold = try await hub.send(.POST, "/v1/cards/\(card)/holds",
+                                                          body: try StrictJSON.encoder.encode(HoldRequest(requestID: request, amountMinor: 100)))
+                            guard hold.status == 200 else { throw ValidationError("hold refused: \(String(decoding: hold.body, as: UTF8.self))") }
+                            let capture = try await hub.send(.POST, "/v1/cards/\(card)/holds/\(request)/capture")
+                            guard capture.status == 200 else { throw ValidationError("capture refused: \(capture.status)") }
+                        }
+                    }
+                }
+                var all: [Duration] = []
+                for try await part in group { all += part }
+                return all
+            }
         }
 
         /// Single-row INSERT transactions with synchronous FULL in WAL mode: one fsync each, the floor of any

@@ -1,0 +1,165 @@
+import ArgumentParser
+import Foundation
+import ParkFedDomain
+import ParkFedHub
+import ParkFedNode
+import ParkFedProtocol
+import ParkFedStorePostgres
+import ParkFedTesting
+
+extension BenchCommand {
+    /// One hub on its SQLite file against two hub processes sharing one PostgreSQL database, in the same run, with
+    /// the same traffic: assertion ingest and card authorisations over mutual TLS.
+    struct Stores: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "stores",
+            abstract: "Ingest and card authorisations: one hub on SQLite against two hub processes on one PostgreSQL database, in the same run.",
+            discussion: "Needs a PostgreSQL server (`scripts/postgres start` prints an admin URL); each run makes a database of its own there and drops it. The second hub is a real `parkfed hub serve` process on the same data directory. Build with `swift build -c release` for meaningful figures.")
+        @Option(help: "Admin URL of a PostgreSQL server. Default: $PARKFED_BENCH_POSTGRES, else $PARKFED_TEST_POSTGRES.") var postgres: String?
+        @Option(help: "Assertions to ingest on each store.") var assertions = 40_000
+        @Option(help: "Card authorisations (hold + capture) on each store.") var authorisations = 2_000
+        @Flag(help: "A short bounded run (4,000 assertions, 200 authorisations), for CI.") var quick = false
+        @Flag(help: "Print the results as JSON on standard output.") var json = false
+
+        var adminURL: String? {
+            postgres ?? ProcessInfo.processInfo.environment["PARKFED_BENCH_POSTGRES"] ?? ProcessInfo.processInfo.environment["PARKFED_TEST_POSTGRES"]
+        }
+
+        func validate() throws {
+            guard adminURL != nil else { throw ValidationError("give a PostgreSQL server with --postgres (scripts/postgres start prints one)") }
+            guard assertions > 0, authorisations > 0 else { throw ValidationError("--assertions and --authorisations must be positive") }
+        }
+
+        func run() async throws {
+            BenchOutput.toStandardError = json
+            let results = try await measure()
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                struct Summary: Encodable { var results: [BenchResult] }
+                print(String(decoding: try encoder.encode(Summary(results: results)), as: UTF8.self))
+            }
+        }
+
+        /// What one store did with the traffic.
+        struct Figures {
+            var ingest: Double
+            var card: Double
+            var ingestP99: Double
+            var cardP99: Double
+        }
+
+        func measure() async throws -> [BenchResult] {
+            let total = quick ? 4_000 : assertions, cardTotal = quick ? 200 : authorisations
+            #if DEBUG
+            say("note: this is a debug build; figures are only meaningful from `swift build -c release`\n")
+            #endif
+            say("parkfed bench stores: \(total) assertions and \(cardTotal) card authorisations from 4 parks, on each store")
+            say("  one hub on SQLite…")
+            let sqlite = try await Self.play(hubs: 1, store: nil, assertions: total, authorisations: cardTotal)
+            say("  two hub processes on one PostgreSQL database…")
+            let database = try Self.newDatabase(admin: adminURL!)
+            defer { try? PostgresDatabase.administer(adminURL!, "DROP DATABASE IF EXISTS \(database.name) WITH (FORCE)") }
+            let postgres = try await Self.play(hubs: 2, store: database.url, assertions: total, authorisations: cardTotal)
+            say("")
+            say(Table.render(header: ["figure", "1 hub, SQLite", "2 hubs, PostgreSQL", "PostgreSQL ÷ SQLite"], rows: [
+                ["ingest (assertions/s)", String(format: "%.0f", sqlite.ingest), String(format: "%.0f", postgres.ingest), String(format: "%.2f", postgres.ingest / sqlite.ingest)],
+                ["ingest batch p99 (ms)", String(format: "%.1f", sqlite.ingestP99), String(format: "%.1f", postgres.ingestP99), ""],
+                ["card authorisations/s", String(format: "%.0f", sqlite.card), String(format: "%.0f", postgres.card), String(format: "%.2f", postgres.card / sqlite.card)],
+                ["card pair p99 (ms)", String(format: "%.1f", sqlite.cardP99), String(format: "%.1f", postgres.cardP99), ""],
+            ]))
+            say("  (same machine, 2 cores: the PostgreSQL server, both hub processes and the parks share them)")
+            return [
+                BenchResult(name: "ingest-postgres-2-hubs", value: postgres.ingest, unit: "assertions/s", limit: sqlite.ingest, limitName: "one hub on SQLite, same run"),
+                BenchResult(name: "card-postgres-2-hubs", value: postgres.card, unit: "authorisations/s", limit: sqlite.card, limitName: "one hub on SQLite, same run"),
+            ]
+        }
+
+        static func newDatabase(admin: String) throws -> (name: String, url: String) {
+            let name = "pf_bench_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12)
+            try PostgresDatabase.administer(admin, "CREATE DATABASE \(name)")
+            return (String(name), PostgresDatabase.url(admin, database: String(name)))
+        }
+
+        /// Runs the traffic against `hubs` hub processes (the first in this process, the second a child process on
+        /// the same data directory) on `store` (nil: the SQLite file).
+        static func play(hubs: Int, store: String?, assertions total: Int, authorisations: Int) async throws -> Figures {
+            let federation = try await TestFederation.start(configuration: HubConfiguration(federation: "Bench", store: store), sqliteOnly: store == nil)
+            var second: BackgroundProcess?
+            var agents: [NodeAgent] = []
+            do {
+                var urls = [federation.hubURL]
+                if hubs > 1 {
+                    let port = try BackgroundProcess.freePort()
+                    let executable = Bundle.main.executablePath ?? CommandLine.arguments[0]
+                    second = try BackgroundProcess(executable, ["hub", "serve", "--data", federation.hub.directory.path, "--listen", "127.0.0.1:\(port)",
+                                                               "--log-level", "warning"], logPath: federation.directory.file("hub-2.log"))
+                    urls.append("https://127.0.0.1:\(port)")
+                    try await waitForHealth(urls[1], ca: federation.caFile)
+                }
+                // Four parks, each talking to one of the hubs in turn.
+                for (index, id) in ["P001", "P002", "P003", "P004"].enumerated() {
+                    let enrolled = try await federation.enroll(id)
+                    let url = urls[index % urls.count]
+                    agents.append(url == federation.hubURL ? enrolled
+                                  : try NodeAgent(directory: enrolled.directory, hubURL: url, refreshInterval: .seconds(3600), logger: federation.logger))
+                }
+                let cores = ProcessInfo.processInfo.activeProcessorCount
+                let perPark = (total + agents.count - 1) / agents.count
+                var bodies: [[Data]] = []
+                for (p, agent) in agents.enumerated() {
+                    let compacts = try await Ingest.signInParallel(count: min(perPark, total - p * perPark), agent: agent, now: Date(), workers: cores)
+                    bodies.append(try stride(from: 0, to: compacts.count, by: 500).map {
+                        try StrictJSON.encoder.encode(IngestRequest(assertions: Array(compacts[$0..<min($0 + 500, compacts.count)])))
+                    })
+                }
+                let progress = ProgressCounter(total: total)
+                let started = ContinuousClock.now
+                let ingestLatencies = try await withThrowingTaskGroup(of: [Duration].self) { group in
+                    for (agent, parkBodies) in zip(agents, bodies) {
+                        group.addTask { try await Ingest.send(parkBodies, via: agent.hub, concurrency: 2, progress: progress) }
+                    }
+                    return try await group.reduce(into: []) { $0 += $1 }
+                }
+                let ingestSeconds = (ContinuousClock.now - started).seconds
+                guard progress.accepted == total else { throw ValidationError("only \(progress.accepted) of \(total) assertions were accepted") }
+
+                let loader = AuthenticatedPeer(principal: .park(try ParkID("P001")), serial: "bench", notAfter: .distantFuture)
+                let cards = 50
+                for card in 0..<cards {
+                    _ = try federation.hub.registerCard(RegisterCardRequest(cardID: "B\(card)", kind: .virtual), peer: loader)
+                    _ = try federation.hub.loadCard("B\(card)", LoadRequest(loadID: "L\(card)", amountMinor: 10_000_000), peer: loader)
+                }
+                let cardStarted = ContinuousClock.now
+                let cardLatencies = try await Card.authorise(total: authorisations, cards: cards, concurrency: 8, via: agents.map(\.hub))
+                let cardSeconds = (ContinuousClock.now - cardStarted).seconds
+                let totals = try federation.hub.store.ledgerTotals()
+                let report = try LogVerifier(hub: federation.hub).verify()
+                guard totals.debits == totals.credits, report.ok else { throw ValidationError("ledger or log does not check after the run") }
+
+                for agent in agents { await agent.shutdown() }
+                if let second { await second.stop() }
+                await federation.stop()
+                func p99(_ values: [Duration]) -> Double {
+                    let sorted = values.sorted()
+                    return sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, sorted.count * 99 / 100)].seconds * 1000
+                }
+                return Figures(ingest: Double(total) / ingestSeconds, card: Double(cardLatencies.count) / cardSeconds,
+                               ingestP99: p99(ingestLatencies), cardP99: p99(cardLatencies))
+            } catch {
+                for agent in agents { await agent.shutdown() }
+                if let second { await second.stop() }
+                await federation.stop()
+                throw error
+            }
+        }
+
+        static func waitForHealth(_ url: String, ca: String) async throws {
+            for _ in 0..<200 {
+                if (try? await ExternalTool.run("curl", ["-s", "-o", "/dev/null", "--cacert", ca, url + "/healthz"]))?.succeeded == true { return }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            throw ValidationError("the second hub process did not start")
+        }
+    }
+}
