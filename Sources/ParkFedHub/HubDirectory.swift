@@ -68,8 +68,8 @@ public struct HubDirectory: Sendable {
         try SecretFile.writePublic(try tlsCertificate.pemString() + ca.certificate.pemString(), to: directory.tlsCertificate)
         try SecretFile.writePublic(Ed25519PEM.publicKeyPEM(signingKey.publicKey), to: directory.signingPublicKey)
         try SecretFile.writePublic(String(decoding: try configuration.encoded(), as: UTF8.self), to: directory.configuration)
-        // Create the database with owner-only permissions before SQLite opens it.
-        try SecretFile.write(Data(), to: directory.database)
+        // Create the database with owner-only permissions before SQLite opens it (a PostgreSQL store has no file).
+        if configuration.store == nil { try SecretFile.write(Data(), to: directory.database) }
         let store = try HubStore(database: HubDatabase.open(configuration.store, sqliteFile: directory.database, logger: Logger(label: "parkfed.hub")))
         try store.setMeta("federation", configuration.federation)
         try store.setMeta("hub_signing_kid", signingKey.kid)

@@ -192,6 +192,7 @@ public struct CurlResult: Sendable {
         httpStatus = parts.first.flatMap { Int($0) } ?? 0
         httpVersion = parts.count > 1 ? String(parts[1]) : ""
         body = lines.dropLast().joined(separator: "\n")
+        if httpStatus == 0, ProcessInfo.processInfo.environment["PARKFED_DEBUG_CURL"] != nil { FileHandle.standardError.write(Data("CURLFAIL \(result.status): \(result.stderr)\n".utf8)) }
     }
 
     /// The body as a JSON object.

@@ -14,7 +14,7 @@ extension BenchCommand {
         static let configuration = CommandConfiguration(
             commandName: "stores",
             abstract: "Ingest and card authorisations: one hub on SQLite against two hub processes on one PostgreSQL database, in the same run.",
-            discussion: "Needs a PostgreSQL server (`scripts/postgres start` prints an admin URL); each run makes a database of its own there and drops it. The second hub is a real `parkfed hub serve` process on the same data directory. Build with `swift build -c release` for meaningful figures.")
+            discussion: "Needs a PostgreSQL server (`scripts/postgres start --durable` prints an admin URL: fsync on, so that both stores commit durably); each run makes a database of its own there and drops it. The second hub is a real `parkfed hub serve` process on the same data directory. Build with `swift build -c release` for meaningful figures.")
         @Option(help: "Admin URL of a PostgreSQL server. Default: $PARKFED_BENCH_POSTGRES, else $PARKFED_TEST_POSTGRES.") var postgres: String?
         @Option(help: "Assertions to ingest on each store.") var assertions = 40_000
         @Option(help: "Card authorisations (hold + capture) on each store.") var authorisations = 2_000

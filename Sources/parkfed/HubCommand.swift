@@ -37,11 +37,19 @@ struct HubCommand: AsyncParsableCommand {
         @Option(name: .customLong("ip"), help: "An IP address for the hub's TLS certificate (repeatable).") var ips: [String] = ["127.0.0.1", "::1"]
         @Option(help: "Park certificate lifetime in days.") var parkCertificateDays = 90
         @Option(help: "Enrollment token lifetime in hours.") var tokenHours = 24
+        @Option(help: "Keep the hub's state in PostgreSQL (postgres://user:password@host:port/database, an existing empty database) instead of the data directory's SQLite file; several hub processes with copies of this data directory can then serve together.")
+        var store: String?
+
+        func validate() throws {
+            if let store, !(store.hasPrefix("postgres://") || store.hasPrefix("postgresql://")) {
+                throw ValidationError("--store is a postgres:// URL")
+            }
+        }
 
         func run() throws {
             let configuration = HubConfiguration(
                 federation: federation, hubDNSNames: dnsNames, hubIPAddresses: ips,
-                parkCertificateDays: parkCertificateDays, enrollmentTokenHours: tokenHours)
+                parkCertificateDays: parkCertificateDays, enrollmentTokenHours: tokenHours, store: store)
             let directory = try HubDirectory.initialize(at: data.data, configuration: configuration)
             print("hub initialised in \(directory.path)")
             print("  federation root certificate (give it to parks): \(directory.caCertificate)")

@@ -87,4 +87,26 @@ import Testing
         #expect(proofB.stdout.contains("\"leaf_index\":\(size - 1)"), "\(proofB.stdout)")
         #expect(hubB.isRunning, "\(hubB.log)")
     }
+
+    @Test(.enabled(if: TestStore.usesPostgres, "a PostgreSQL server for the store"))
+    func theOperatorPutsAHubOnPostgreSQLFromTheCommandLine() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let url = try #require(try TestStore.newDatabase())
+        defer { TestStore.dropDatabase(url) }
+        let parkfed = try BackgroundProcess.parkfedExecutable()
+        let data = directory.file("hub")
+        let bad = try await ExternalTool.run(parkfed, ["hub", "init", "--data", data, "--store", "mysql://x"])
+        #expect(!bad.succeeded && bad.stderr.contains("--store is a postgres:// URL"))
+        let initialised = try await ExternalTool.run(parkfed, ["hub", "init", "--data", data, "--federation", "PG Federation", "--store", url])
+        #expect(initialised.succeeded, "\(initialised.stderr)")
+        #expect(try String(contentsOfFile: data + "/hub.json", encoding: .utf8).contains("\"store\""))
+        let token = try await ExternalTool.run(parkfed, ["hub", "enroll-token", "--data", data, "--park", "P001", "--name", "West Lake"])
+        #expect(token.succeeded && token.stdout.hasPrefix("pfe_"), "\(token.stderr)")
+        // The token is in the database, not in the data directory's SQLite file.
+        let stored = try await ExternalTool.run("psql", ["-X", "-t", "-A", url, "-c", "SELECT park_id FROM enrollment_tokens"])
+        #expect(stored.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "P001", "\(stored.stderr)")
+        let verified = try await ExternalTool.run(parkfed, ["hub", "verify-log", "--data", data])
+        #expect(verified.succeeded, "\(verified.stdout)\(verified.stderr)")
+    }
 }
