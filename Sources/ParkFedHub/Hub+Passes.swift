@@ -21,8 +21,7 @@ extension Hub {
         _ = try Self.park(of: peer)
         let outcome: (result: IngestResult, payload: AssertionPayload, effect: AssertionEffectResult?)
         do {
-            outcome = try log.decide(request.assertion, from: peer.principal, now: now, skew: TimeInterval(configuration.assertionSkewSeconds),
-                                     maxDelay: TimeInterval(configuration.assertionMaxDelaySeconds), expecting: .passRedeemed)
+            outcome = try decide(request.assertion, peer: peer, expecting: .passRedeemed, now: now)
         } catch let denied as PassDenied {
             metrics.gateDecision(reason: denied.reason)
             let passID = (try? JWS(compact: request.assertion)).flatMap { try? Assertions.decodePayload($0) }.flatMap { payload -> String? in
@@ -81,8 +80,7 @@ extension Hub {
         _ = try Self.park(of: peer)
         let outcome: (result: IngestResult, payload: AssertionPayload, effect: AssertionEffectResult?)
         do {
-            outcome = try log.decide(request.assertion, from: peer.principal, now: now, skew: TimeInterval(configuration.assertionSkewSeconds),
-                                     maxDelay: TimeInterval(configuration.assertionMaxDelaySeconds), expecting: .passIssued)
+            outcome = try decide(request.assertion, peer: peer, expecting: .passIssued, now: now)
         } catch let denied as PassDenied {
             throw ProblemDetails(status: 409, code: denied.reason, title: "Sale refused", detail: denied.detail)
         }
@@ -104,8 +102,7 @@ extension Hub {
         _ = try Self.park(of: peer)
         try Self.checkIdentifier(id, "pass id")
         do {
-            let outcome = try log.decide(request.assertion, from: peer.principal, now: now, skew: TimeInterval(configuration.assertionSkewSeconds),
-                                         maxDelay: TimeInterval(configuration.assertionMaxDelaySeconds), expecting: type)
+            let outcome = try decide(request.assertion, peer: peer, expecting: type, now: now)
             let named: String? = switch outcome.payload.data {
             case .passRefunded(let data): data.passID
             case .passTransferred(let data): data.passID
@@ -119,6 +116,13 @@ extension Hub {
             throw ProblemDetails(status: status, code: denied.reason, title: "Pass change refused", detail: denied.detail)
         }
         return try passView(id, peer: peer)
+    }
+
+    /// A park's assertion whose effect decides the answer, checked within the federation's clock windows.
+    func decide(_ assertion: String, peer: AuthenticatedPeer, expecting type: AssertionType, now: Date) throws
+        -> (result: IngestResult, payload: AssertionPayload, effect: AssertionEffectResult?) {
+        try log.decide(assertion, from: peer.principal, now: now, skew: TimeInterval(configuration.assertionSkewSeconds),
+                       maxDelay: TimeInterval(configuration.assertionMaxDelaySeconds), expecting: type)
     }
 
     public func passRevocations(after: Int64, peer: AuthenticatedPeer) throws -> PassRevocations {
