@@ -106,27 +106,19 @@ extension HubStore {
             var outcomes: [LogOutcome] = []
             var appended: [Data] = []
             var inBatch: [String: (index: UInt64, jws: String)] = [:]
-            let find = try db.cachedStatement(sql: "SELECT idx, jws FROM log_entries WHERE id = ?")
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO log_entries (idx, id, park_id, type, kid, issued_at, accepted_at, jws, leaf_hash)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
+            // Round trips, not rows, cost on a database server: the ids already in the log come in one query per
+            // 500 ids, and the new entries go in as multi-row inserts after the loop (same transaction).
+            let logged = try Self.loggedEntries(ids: candidates.map(\.id), db)
+            var rows: [SQLValue] = []
             let acceptedAt = StoredTime.millis(now)
             for candidate in candidates {
-                if let earlier = inBatch[candidate.id] {
+                if let earlier = inBatch[candidate.id] ?? logged[candidate.id] {
                     outcomes.append(earlier.jws == candidate.jws ? .duplicate(index: earlier.index) : .conflict(index: earlier.index))
                     continue
                 }
-                if let row = try SQLRow.fetchOne(find, arguments: [candidate.id]) {
-                    let index = UInt64(row["idx"] as Int64)
-                    outcomes.append((row["jws"] as String) == candidate.jws ? .duplicate(index: index) : .conflict(index: index))
-                    continue
-                }
                 let index = startIndex + UInt64(appended.count)
-                try insert.execute(arguments: [
-                    Int64(index), candidate.id, candidate.park, candidate.type, candidate.kid,
-                    StoredTime.millis(candidate.issuedAt), acceptedAt, candidate.jws, candidate.leafHash,
-                ])
+                rows += ([Int64(index), candidate.id, candidate.park, candidate.type, candidate.kid, StoredTime.millis(candidate.issuedAt), acceptedAt,
+                          candidate.jws, candidate.leafHash] as SQLArguments).values
                 appended.append(candidate.leafHash)
                 inBatch[candidate.id] = (index, candidate.jws)
                 outcomes.append(.appended(index: index))
@@ -134,12 +126,40 @@ extension HubStore {
                     effects[candidate.id] = try Self.apply(effect, entryID: candidate.id, logIndex: index, now: now, day: day, feeBasisPoints: fees, db)
                 }
             }
+            try Self.insertLogEntries(rows, db)
             guard !appended.isEmpty else { return (outcomes, nil, effects, missed) }
             let record = try checkpoint(missed, appended)
             try db.execute(
                 sql: "INSERT INTO checkpoints (tree_size, root_hash, created_at, note) VALUES (?, ?, ?, ?)",
                 arguments: [Int64(record.treeSize), record.rootHash, StoredTime.millis(record.createdAt), record.note])
             return (outcomes, record, effects, missed)
+        }
+    }
+
+    /// The log index and bytes of those of `ids` already in the log.
+    static func loggedEntries(ids: [String], _ db: any SQLConnection) throws -> [String: (index: UInt64, jws: String)] {
+        var found: [String: (index: UInt64, jws: String)] = [:]
+        let distinct = Array(Set(ids))
+        for start in stride(from: 0, to: distinct.count, by: 500) {
+            let chunk = Array(distinct[start..<min(start + 500, distinct.count)])
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+            for row in try SQLRow.fetchAll(db, sql: "SELECT idx, id, jws FROM log_entries WHERE id IN (\(marks))", arguments: SQLArguments(chunk)) {
+                found[row["id"]] = (UInt64(row["idx"] as Int64), row["jws"])
+            }
+        }
+        return found
+    }
+
+    /// Inserts log entries (nine values each, in column order) 100 rows a statement.
+    static func insertLogEntries(_ values: [SQLValue], _ db: any SQLConnection) throws {
+        let columns = 9, perStatement = 100 * columns
+        precondition(values.count % columns == 0, "log entries are nine values each")
+        for start in stride(from: 0, to: values.count, by: perStatement) {
+            let chunk = Array(values[start..<min(start + perStatement, values.count)])
+            let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
+            let sql = "INSERT INTO log_entries (idx, id, park_id, type, kid, issued_at, accepted_at, jws, leaf_hash) VALUES "
+                + Array(repeating: row, count: chunk.count / columns).joined(separator: ", ")
+            try db.cachedStatement(sql: sql).execute(arguments: SQLArguments(values: chunk))
         }
     }
 

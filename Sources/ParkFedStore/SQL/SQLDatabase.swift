@@ -108,6 +108,8 @@ public struct SQLArguments: ExpressibleByArrayLiteral, Sendable, Hashable {
 
     public init(_ elements: [some SQLValueConvertible]) { values = elements.map(\.sqlValue) }
 
+    public init(values: [SQLValue]) { self.values = values }
+
     public mutating func append(contentsOf other: SQLArguments) { values += other.values }
 }
 
