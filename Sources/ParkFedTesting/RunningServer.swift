@@ -29,8 +29,9 @@ public final class RunningServer: Sendable {
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next(), port > 0 else {
             await group.triggerGracefulShutdown()
-            _ = try? await task.value
-            throw TestSupportError("server did not start")
+            let reason: String
+            do { try await task.value; reason = "it stopped before listening" } catch { reason = String(reflecting: error) }
+            throw TestSupportError("server did not start: \(reason)")
         }
         return RunningServer(port: port, group: group, task: task)
     }
