@@ -187,6 +187,11 @@ public struct ComboProduct: Hashable, Sendable {
         return variant
     }
 
+    /// `base` as a pass of `category` for `heads` people prices it; nil when there is no base or no such variant.
+    public static func variant(of base: ComboProduct?, category: String?, heads: Int) -> ComboProduct? {
+        base.flatMap { try? $0.variant(category: category, heads: heads) }
+    }
+
     public func slot(_ id: String) -> TimeSlot? { slots.first { $0.id == id } }
 
     /// Allocations from a price split by weights (largest remainder), for products defined by shares.

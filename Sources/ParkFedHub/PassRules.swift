@@ -28,7 +28,7 @@ public final class PassRules: Sendable {
 
     /// A stored pass's product: its variant (category and heads), as its code priced it.
     public func product(for record: PassRecord) -> ComboProduct? {
-        product(record.product).flatMap { try? $0.variant(category: record.category, heads: record.heads) }
+        ComboProduct.variant(of: product(record.product), category: record.category, heads: record.heads)
     }
 
     public var catalog: ProductCatalog {
@@ -84,7 +84,7 @@ public final class PassRules: Sendable {
     func effect(of payload: AssertionPayload, mode: AssertionEffectMode, keys: [String: AssertionLog.KeyInfo]) -> AssertionEffect? {
         switch payload.data {
         case .passIssued(let data):
-            guard let base = product(data.product), let product = try? base.variant(category: data.category, heads: data.heads ?? 1),
+            guard let product = ComboProduct.variant(of: product(data.product), category: data.category, heads: data.heads ?? 1),
                   let from = try? CivilDay(data.validFrom), let until = try? CivilDay(data.validUntil) else { return nil }
             let facts = PassCodeFacts(passID: data.passID, issuer: payload.park, validFrom: from, validUntil: until, generation: 0,
                                       category: data.category, heads: data.heads ?? 1, slot: data.slot, stock: data.stockSerial != nil)

@@ -50,9 +50,7 @@ extension NodeAgent {
     public func product(_ id: String) -> ComboProduct? { products.value[id] }
 
     /// The product of a code as it prices the pass: its category and heads (nil when unknown here).
-    public func product(of code: PassCode) -> ComboProduct? {
-        product(code.payload.product).flatMap { try? $0.variant(category: code.payload.category, heads: code.heads) }
-    }
+    public func product(of code: PassCode) -> ComboProduct? { code.product(in: product) }
 
     /// The product of a pass sold here, as its current code prices it.
     func product(of sold: SoldPassRecord) -> ComboProduct? { (try? PassCode(parsing: sold.code)).flatMap { product(of: $0) } }
@@ -83,9 +81,7 @@ extension NodeAgent {
             throw Self.problem(404, "unknown_product", "Unknown product", "product \(request.product.debugDescription) is not in the federation's catalogue")
         }
         let product = try Self.variant(of: base, category: request.category, heads: request.heads, slot: request.slot)
-        guard let channel = PassIssued.Channel(rawValue: request.channel) else {
-            throw Self.problem(400, "invalid_body", "Invalid channel", "channel is window, kiosk, mini_program or ota")
-        }
+        let channel = try Self.channel(request.channel)
         let holder = try Self.holder(request.holder)
         let date: CivilDay
         if let text = request.date {
@@ -101,16 +97,35 @@ extension NodeAgent {
         let code = try PassCode.make(.init(issuer: park, passID: passID, product: product.id, validFrom: window.from, validUntil: window.until,
                                            generation: 0, name: nameMasked, category: product.category?.id, heads: product.heads,
                                            slot: request.slot), key: signingKey)
-        let reference = try holderRef(holder, name: request.holder.name.trimmingCharacters(in: .whitespaces), nameMasked: nameMasked)
-        let issued = PassIssued(passID: passID, product: product.id, channel: channel, priceMinor: product.price.minorUnits,
-                                currency: product.price.currency.code, holder: reference, validFrom: window.from.description,
-                                validUntil: window.until.description, category: code.payload.category, heads: code.payload.heads, slot: request.slot)
-        let sold = SoldPassRecord(passID: passID, product: product.id, channel: channel.rawValue, holderMasked: nameMasked, idType: holder.kind.rawValue,
-                                  idDigest: reference.idDigest, idMasked: holder.maskedNumber, priceMinor: product.price.minorUnits,
-                                  currency: product.price.currency.code, validFrom: window.from, validUntil: window.until, generation: 0,
-                                  code: code.text, state: "sold")
+        let (issued, sold) = try saleRecords(code, product: product, channel: channel, holder: holder, name: request.holder.name)
         try await recordIssue(issued, sold: sold, decidedByHub: !product.slots.isEmpty, now: now)
         return try saleResponse(sold, code: code, idNumberMasked: holder.maskedNumber)
+    }
+
+    /// A sale channel from the wire, or the problem a window is shown.
+    static func channel(_ text: String) throws -> PassIssued.Channel {
+        guard let channel = PassIssued.Channel(rawValue: text) else {
+            throw problem(400, "invalid_body", "Invalid channel", "channel is window, kiosk, mini_program or ota")
+        }
+        return channel
+    }
+
+    /// What a sale records of `code` (pass, product, validity, category, heads, slot) sold to the holder of
+    /// `document` named `name` through `channel`: the `pass.issued` to sign and the sale row. `stockSerial` names the
+    /// printed code a sale activates.
+    func saleRecords(_ code: PassCode, product: ComboProduct, channel: PassIssued.Channel, holder document: IdentityDocument, name: String,
+                     stockSerial: String? = nil) throws -> (issued: PassIssued, sold: SoldPassRecord) {
+        let nameMasked = Masking.name(name)
+        let reference = try holderRef(document, name: name.trimmingCharacters(in: .whitespaces), nameMasked: nameMasked)
+        let issued = PassIssued(passID: code.passID, product: product.id, channel: channel, priceMinor: product.price.minorUnits,
+                                currency: product.price.currency.code, holder: reference, validFrom: code.validFrom.description,
+                                validUntil: code.validUntil.description, category: code.payload.category, heads: code.payload.heads,
+                                slot: code.payload.slot, stockSerial: stockSerial)
+        let sold = SoldPassRecord(passID: code.passID, product: product.id, channel: channel.rawValue, holderMasked: nameMasked, idType: document.kind.rawValue,
+                                  idDigest: reference.idDigest, idMasked: document.maskedNumber, priceMinor: product.price.minorUnits,
+                                  currency: product.price.currency.code, validFrom: code.validFrom, validUntil: code.validUntil, generation: 0,
+                                  code: code.text, state: "sold")
+        return (issued, sold)
     }
 
     /// The product as a pass of `category` for `heads` people in `slot` prices it, or the problem a window is shown.

@@ -77,21 +77,11 @@ extension NodeAgent {
         }
         guard let base = product(stock.product) else { throw Self.problem(409, "unknown_product", "Unknown product") }
         let product = try Self.variant(of: base, category: stock.category, heads: nil, slot: nil)
-        guard let channel = PassIssued.Channel(rawValue: request.channel) else {
-            throw Self.problem(400, "invalid_body", "Invalid channel", "channel is window, kiosk, mini_program or ota")
-        }
+        let channel = try Self.channel(request.channel)
         guard calendar.day(of: now) <= stock.validUntil else { throw Self.problem(409, "not_on_sale", "Not on sale", "this printed ticket expired on \(stock.validUntil)") }
         let holder = try Self.holder(request.holder)
-        let nameMasked = Masking.name(request.holder.name)
-        let reference = try holderRef(holder, name: request.holder.name.trimmingCharacters(in: .whitespaces), nameMasked: nameMasked)
         let code = try PassCode(parsing: stock.code)
-        let issued = PassIssued(passID: stock.passID, product: product.id, channel: channel, priceMinor: product.price.minorUnits,
-                                currency: product.price.currency.code, holder: reference, validFrom: stock.validFrom.description,
-                                validUntil: stock.validUntil.description, category: stock.category, stockSerial: serial)
-        let sold = SoldPassRecord(passID: stock.passID, product: product.id, channel: channel.rawValue, holderMasked: nameMasked, idType: holder.kind.rawValue,
-                                  idDigest: reference.idDigest, idMasked: holder.maskedNumber, priceMinor: product.price.minorUnits,
-                                  currency: product.price.currency.code, validFrom: stock.validFrom, validUntil: stock.validUntil, generation: 0,
-                                  code: stock.code, state: "sold")
+        let (issued, sold) = try saleRecords(code, product: product, channel: channel, holder: holder, name: request.holder.name, stockSerial: serial)
         let (payload, jws) = try Assertions.sign(.passIssued(issued), park: park, key: signingKey, now: now)
         do { try store.sellStock(serial: serial, sale: sold, assertion: (payload.id, payload.type.rawValue, jws.compact), now: now) } catch let error as StockStateError {
             throw Self.stockProblem(error)

@@ -106,10 +106,14 @@ public struct PassCode: Sendable, Hashable {
         guard let signer = key(code.kid) else { return .failure(.unknownKey) }
         guard signer.park == code.issuer, code.jws.isSigned(by: signer.key) else { return .failure(.forged) }
         guard !signer.revoked else { return .failure(.revoked) }
-        guard let product = product(code.payload.product), let variant = try? product.variant(category: code.payload.category, heads: code.heads) else {
-            return .failure(.unknownProduct)
-        }
+        guard let variant = code.product(in: product) else { return .failure(.unknownProduct) }
         return .success((code, variant))
+    }
+
+    /// The code's product as it prices the pass (its category and heads), from `lookup`; nil when the product is
+    /// unknown or has no such category.
+    public func product(in lookup: (String) -> ComboProduct?) -> ComboProduct? {
+        ComboProduct.variant(of: lookup(payload.product), category: payload.category, heads: heads)
     }
 
     public var kid: String { jws.header.kid ?? "" }
