@@ -8,17 +8,17 @@ public enum TestStore {
     public static let postgresAdmin: String? = ProcessInfo.processInfo.environment["PARKFED_TEST_POSTGRES"].flatMap { $0.isEmpty ? nil : $0 }
     public static var usesPostgres: Bool { postgresAdmin != nil }
 
-    /// A new, empty database on the test server: its URL (nil when the tests run on SQLite).
-    public static func newDatabase() throws -> String? {
-        guard let admin = postgresAdmin else { return nil }
+    /// A new, empty database on the server of `admin` (default: the test server): its URL (nil without a server).
+    public static func newDatabase(on admin: String? = postgresAdmin) throws -> String? {
+        guard let admin else { return nil }
         let name = "pf_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
         try PostgresDatabase.administer(admin, "CREATE DATABASE \(name)")
         return PostgresDatabase.url(admin, database: String(name))
     }
 
     /// Drops a database made by ``newDatabase()``, closing whatever still uses it.
-    public static func dropDatabase(_ url: String) {
-        guard let admin = postgresAdmin, let name = URLComponents(string: url)?.path.dropFirst(), name.hasPrefix("pf_") else { return }
+    public static func dropDatabase(_ url: String, on admin: String? = postgresAdmin) {
+        guard let admin, let name = URLComponents(string: url)?.path.dropFirst(), name.hasPrefix("pf_") else { return }
         try? PostgresDatabase.administer(admin, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
     }
 }

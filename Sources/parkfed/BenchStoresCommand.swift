@@ -4,7 +4,6 @@ import ParkFedDomain
 import ParkFedHub
 import ParkFedNode
 import ParkFedProtocol
-import ParkFedStorePostgres
 import ParkFedTesting
 
 extension BenchCommand {
@@ -58,9 +57,9 @@ extension BenchCommand {
             say("  one hub on SQLite…")
             let sqlite = try await Self.play(hubs: 1, store: nil, assertions: total, authorisations: cardTotal)
             say("  two hub processes on one PostgreSQL database…")
-            let database = try Self.newDatabase(admin: adminURL!)
-            defer { try? PostgresDatabase.administer(adminURL!, "DROP DATABASE IF EXISTS \(database.name) WITH (FORCE)") }
-            let postgres = try await Self.play(hubs: 2, store: database.url, assertions: total, authorisations: cardTotal)
+            guard let database = try TestStore.newDatabase(on: adminURL) else { throw ValidationError("no PostgreSQL server") }
+            defer { TestStore.dropDatabase(database, on: adminURL) }
+            let postgres = try await Self.play(hubs: 2, store: database, assertions: total, authorisations: cardTotal)
             say("")
             say(Table.render(header: ["figure", "1 hub, SQLite", "2 hubs, PostgreSQL", "PostgreSQL ÷ SQLite"], rows: [
                 ["ingest (assertions/s)", String(format: "%.0f", sqlite.ingest), String(format: "%.0f", postgres.ingest), String(format: "%.2f", postgres.ingest / sqlite.ingest)],
@@ -73,12 +72,6 @@ extension BenchCommand {
                 BenchResult(name: "ingest-postgres-2-hubs", value: postgres.ingest, unit: "assertions/s", limit: sqlite.ingest, limitName: "one hub on SQLite, same run"),
                 BenchResult(name: "card-postgres-2-hubs", value: postgres.card, unit: "authorisations/s", limit: sqlite.card, limitName: "one hub on SQLite, same run"),
             ]
-        }
-
-        static func newDatabase(admin: String) throws -> (name: String, url: String) {
-            let name = "pf_bench_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12)
-            try PostgresDatabase.administer(admin, "CREATE DATABASE \(name)")
-            return (String(name), PostgresDatabase.url(admin, database: String(name)))
         }
 
         /// Runs the traffic against `hubs` hub processes (the first in this process, the second a child process on
