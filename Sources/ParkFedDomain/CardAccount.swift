@@ -85,8 +85,38 @@ public struct CardAccount: Hashable, Sendable, Codable {
     public var ratio: StoredValueSplit.Ratio?
     public var lots: [Lot] = []
     public var authorisations: [String: Authorisation] = [:]
+    /// The highest card counter (application transaction counter) of a cryptogram the hub accepted (nil before the
+    /// first), and which of the 63 counters below it were accepted too (bit n: counter − n − 1). A card-present
+    /// operation must show a counter never accepted and no more than 64 below the highest, so a recorded
+    /// cryptogram cannot be replayed, while two readers' requests may still arrive out of order.
+    public var counter: Int64?
+    public var recentCounters: UInt64?
+
+    /// How far below the highest accepted counter a new one may be (requests arriving out of order).
+    public static let counterWindow: Int64 = 64
 
     public init(id: String) { self.id = id }
+
+    /// Records that the card was present with `counter` (its cryptogram already verified): refused when that
+    /// counter was accepted before or is too old (see ``counter``).
+    public mutating func present(counter newCounter: Int64) throws(DomainError) {
+        guard newCounter > 0 else { throw DomainError(.cardNotPresent, "a card counter is positive") }
+        let highest = counter ?? 0
+        var seen = recentCounters ?? 0
+        if newCounter > highest {
+            let shift = newCounter - highest
+            seen = shift >= Self.counterWindow ? 0 : (seen << UInt64(shift))
+            if highest > 0, shift < Self.counterWindow { seen |= 1 << UInt64(shift - 1) }
+            counter = newCounter
+            recentCounters = seen
+            return
+        }
+        let below = highest - newCounter
+        guard below > 0, below < Self.counterWindow, seen & (1 << UInt64(below - 1)) == 0 else {
+            throw DomainError(.cardNotPresent, "card counter \(newCounter) was used before or is too old (highest \(highest)): a replayed cryptogram")
+        }
+        recentCounters = seen | (1 << UInt64(below - 1))
+    }
 
     public var principalBalance: Int64 { lots.reduce(0) { $0 + $1.principal } }
     public var bonusBalance: Int64 { lots.reduce(0) { $0 + $1.bonus } }

@@ -18,6 +18,8 @@ public struct DomainError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let insufficientBalance = Code(rawValue: "insufficient_balance")
         public static let unbalanced = Code(rawValue: "unbalanced")
         public static let cardBlocked = Code(rawValue: "card_blocked")
+        /// A card-present operation without a valid, fresh card cryptogram (or member code).
+        public static let cardNotPresent = Code(rawValue: "card_not_present")
         public static let unknownRequest = Code(rawValue: "unknown_request")
         public static let requestConflict = Code(rawValue: "request_conflict")
         public static let invalidState = Code(rawValue: "invalid_state")

@@ -76,8 +76,9 @@ public struct IdentityDocument: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// The number with all but its first four and last four characters hidden: `4301**********1234`.
-    public var maskedNumber: String { Masking.keepEnds(number, head: 4, tail: 4) }
+    /// The number with its middle hidden, showing at most half of it: up to four characters at each end, and no
+    /// more than a quarter of the number at either (`4301**********1234`, a passport `E1*****78`).
+    public var maskedNumber: String { Masking.document(number) }
 
     /// Never the number: the type and the masked form.
     public var description: String { "\(kind.rawValue) \(maskedNumber)" }
@@ -94,6 +95,12 @@ public enum Masking {
         case 2: return String(characters[0]) + "*"
         default: return String(characters[0]) + String(repeating: "*", count: characters.count - 2) + String(characters[characters.count - 1])
         }
+    }
+
+    /// A document number showing at most half of its characters (see ``IdentityDocument/maskedNumber``).
+    public static func document(_ number: String) -> String {
+        let ends = min(4, number.count / 4)
+        return keepEnds(number, head: ends, tail: ends)
     }
 
     /// A phone number with its middle four hidden: 13812341234 → 138****1234.

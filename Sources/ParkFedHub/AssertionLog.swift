@@ -86,6 +86,7 @@ public final class AssertionLog: @unchecked Sendable {
         }
         item.candidate = candidate
         let (outcomes, effects, _) = try append([candidate], now: now)
+        if case .refused(let refusal) = outcomes[0] { throw PassDenied(refusal.reason, refusal.detail) }
         let result = Self.result(for: candidate, outcomes[0])
         if result.status == .rejected {
             throw ProblemDetails(status: 409, code: result.reason ?? "rejected", title: "Assertion refused", detail: result.detail)
@@ -122,6 +123,8 @@ public final class AssertionLog: @unchecked Sendable {
         case .conflict(let index):
             IngestResult(status: .rejected, id: candidate.id, reason: "id_conflict",
                          detail: "id \(candidate.id) is already in the log at index \(index) with different bytes")
+        case .refused(let refusal):
+            IngestResult(status: .rejected, id: candidate.id, reason: refusal.reason, detail: refusal.detail)
         }
     }
 

@@ -1,4 +1,6 @@
+import Crypto
 import Foundation
+import ParkFedCrypto
 import ParkFedDomain
 import ParkFedProtocol
 import ParkFedStore
@@ -44,6 +46,7 @@ extension Hub {
         case let error as DomainError:
             let status: Int = switch error.code {
             case .insufficientBalance: 422
+            case .cardNotPresent: 403
             case .cardBlocked, .requestConflict, .invalidState: 409
             case .unknownRequest: 404
             default: 400
@@ -57,6 +60,28 @@ extension Hub {
         }
     }
 
+    /// The federation's card-issuer master key: only the hub holds it; every card's key is diversified from it.
+    var cardIssuerKey: SymmetricKey { secrets.fields.derivedKey("card-issuer-master-v1") }
+
+    /// Runs a store call on a card, mapping the domain's and the store's refusals to problem details.
+    static func cardCall<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch { throw cardProblem(error) }
+    }
+
+    /// Checks a card's cryptogram over an operation (``CardCryptogram``): `card_not_present` unless it is the one
+    /// the card itself computes. The counter's freshness is checked with the card's state, in its transaction.
+    func checkCardProof(_ proof: CardProof, _ operation: CardCryptogram.Operation, cardID: String, amountMinor: Int64, park: ParkID, requestID: String) throws {
+        let key = CardCryptogram.cardKey(issuerKey: cardIssuerKey, cardID: cardID)
+        guard proof.counter > 0,
+              CardCryptogram.verify(proof.cryptogram, key: key, operation, cardID: cardID, counter: proof.counter, amountMinor: amountMinor,
+                                    park: park.rawValue, requestID: requestID) else {
+            throw ProblemDetails(status: 403, code: "card_not_present", title: "The card is not present",
+                                 detail: "no valid cryptogram of card \(cardID) for this \(operation.rawValue) at \(park): only the card itself can make one")
+        }
+    }
+
+    /// Registers (issues) a card at this park, which becomes its custodian; a member's card needs the member
+    /// present (their current code). The answer carries the card's own key, to be written into the card.
     public func registerCard(_ request: RegisterCardRequest, peer: AuthenticatedPeer, now: Date = Date()) throws -> CardView {
         let park = try Self.park(of: peer)
         try Self.checkIdentifier(request.cardID, "card_id")
@@ -65,11 +90,23 @@ extension Hub {
             guard try store.member(member) != nil else {
                 throw ProblemDetails(status: 404, code: "unknown_member", title: "Unknown member", detail: "no member \(member): enroll the member first")
             }
+            guard let code = request.memberCode else {
+                throw ProblemDetails(status: 400, code: "member_code_required", title: "The member must be present",
+                                     detail: "binding a card to a member needs the member's current code (member_code)")
+            }
+            if let existing = try store.card(request.cardID), existing.registeredBy == park, existing.memberID == member {
+                // A retried registration: the member was present the first time.
+                _ = existing
+            } else {
+                _ = try presentMember(code: code, park: park, now: now, expecting: member)
+            }
+        } else if request.memberCode != nil {
+            throw ProblemDetails(status: 400, code: "invalid_body", title: "member_code without member_id")
         }
-        do {
-            let record = try store.registerCard(id: request.cardID, kind: request.kind.rawValue, park: park, memberID: request.memberID, now: now)
-            return Self.view(record)
-        } catch { throw Self.cardProblem(error) }
+        let record = try Self.cardCall { try store.registerCard(id: request.cardID, kind: request.kind.rawValue, park: park, memberID: request.memberID, now: now) }
+        var view = Self.view(record)
+        view.cardKey = CardCryptogram.cardKey(issuerKey: cardIssuerKey, cardID: record.account.id).withUnsafeBytes { Base64URL.encode(Data($0)) }
+        return view
     }
 
     public func loadCard(_ cardID: String, _ request: LoadRequest, peer: AuthenticatedPeer, now: Date = Date()) throws -> LoadView {
@@ -99,19 +136,23 @@ extension Hub {
         } catch { throw Self.cardProblem(error) }
     }
 
+    /// A spend authorisation at this park, with the card present (its cryptogram over this hold).
     public func holdCard(_ cardID: String, _ request: HoldRequest, peer: AuthenticatedPeer, now: Date = Date()) throws -> AuthorisationView {
         let park = try Self.park(of: peer)
         try Self.checkIdentifier(request.requestID, "request_id")
         guard request.amountMinor > 0, request.amountMinor <= 100_000_000 else {
             throw ProblemDetails(status: 400, code: "invalid_amount", title: "Invalid amount", detail: "amount_minor must be 1-100000000")
         }
+        try checkCardProof(request.cardProof, .hold, cardID: cardID, amountMinor: request.amountMinor, park: park, requestID: request.requestID)
         let lifetime = TimeInterval(configuration.cardHoldSeconds)
-        do {
-            let (_, _, authorisation) = try store.updateCard(cardID, request: request.requestID, now: now) { account, _ in
-                (CardEffect(), try account.hold(requestID: request.requestID, park: park, amount: request.amountMinor, now: now, lifetime: lifetime))
+        let (_, _, authorisation) = try Self.cardCall {
+            try store.updateCard(cardID, request: request.requestID, now: now) { account, _ in
+                // A retried request (same id) answers as first decided; a new one must show a fresh counter.
+                if account.authorisations[request.requestID] == nil { try account.present(counter: request.cardProof.counter) }
+                return (CardEffect(), try account.hold(requestID: request.requestID, park: park, amount: request.amountMinor, now: now, lifetime: lifetime))
             }
-            return Self.view(cardID, authorisation)
-        } catch { throw Self.cardProblem(error) }
+        }
+        return Self.view(cardID, authorisation)
     }
 
     public enum Settle: String, Sendable { case capture, void }
@@ -129,39 +170,71 @@ extension Hub {
         } catch { throw Self.cardProblem(error) }
     }
 
+    /// Refunds part or all of this park's captured spend back onto the card, with the card present.
     public func refundCard(_ cardID: String, requestID: String, _ request: CardRefundRequest, peer: AuthenticatedPeer, now: Date = Date()) throws -> AuthorisationView {
         let park = try Self.park(of: peer)
         try Self.checkIdentifier(request.refundID, "refund_id")
-        do {
-            let (record, _, _) = try store.updateCard(cardID, request: requestID, now: now) { account, _ in
-                (try account.refund(requestID: requestID, refundID: request.refundID, park: park, amount: request.amountMinor), ())
+        try checkCardProof(request.cardProof, .refund, cardID: cardID, amountMinor: request.amountMinor, park: park, requestID: request.refundID)
+        let (record, _, _) = try Self.cardCall {
+            try store.updateCard(cardID, request: requestID, now: now) { account, _ in
+                if account.authorisations[requestID]?.refunds[request.refundID] == nil { try account.present(counter: request.cardProof.counter) }
+                return (try account.refund(requestID: requestID, refundID: request.refundID, park: park, amount: request.amountMinor), ())
             }
-            return Self.view(cardID, record.account.authorisations[requestID]!)
-        } catch { throw Self.cardProblem(error) }
+        }
+        return Self.view(cardID, record.account.authorisations[requestID]!)
     }
 
-    /// Blocks a lost card (the registering park or a loading park may), and moves its balance to a replacement.
+    /// Blocks a lost card (its custodian, the registering park, only), and moves its balance to a replacement of
+    /// the same holder with the holder present (``CardCustody``).
     public func blockCard(_ cardID: String, _ request: BlockCardRequest, peer: AuthenticatedPeer, now: Date = Date()) throws -> CardView {
         let park = try Self.park(of: peer)
         guard let record = try store.card(cardID) else { throw ProblemDetails(status: 404, code: "unknown_card", title: "No such card") }
-        try Self.requireCustodian(park, of: record)
         guard !request.reason.isEmpty, request.reason.count <= 200 else {
             throw ProblemDetails(status: 400, code: "invalid_body", title: "Invalid reason", detail: "reason is 1-200 characters")
         }
-        do {
-            if let replacement = request.replacementCardID {
-                _ = try store.updateCards(cardID, replacement, now: now) { lost, new in
+        try Self.custody(CardCustody.block(Self.custodyCard(record), by: park))
+        if let replacement = request.replacementCardID {
+            try Self.checkIdentifier(replacement, "replacement_card_id")
+            guard let new = try store.card(replacement) else { throw ProblemDetails(status: 404, code: "unknown_card", title: "No such replacement card") }
+            var presence: CardCustody.Presence?
+            if let proof = request.cardProof {
+                try checkCardProof(proof, .move, cardID: cardID, amountMinor: 0, park: park, requestID: replacement)
+                presence = .card
+            } else if let code = request.memberCode {
+                presence = .member(try presentMember(code: code, park: park, now: now).id)
+            }
+            try Self.custody(CardCustody.move(Self.custodyCard(record), to: Self.custodyCard(new), by: park, presence: presence))
+            _ = try Self.cardCall {
+                try store.updateCards(cardID, replacement, now: now) { lost, new in
+                    if let proof = request.cardProof { try lost.present(counter: proof.counter) }
                     lost.block()
                     return try lost.moveBalance(to: &new)
                 }
-            } else {
-                _ = try store.updateCard(cardID, now: now) { account, _ in
+            }
+        } else {
+            guard request.cardProof == nil, request.memberCode == nil else {
+                throw ProblemDetails(status: 400, code: "invalid_body", title: "card_proof and member_code go with replacement_card_id")
+            }
+            _ = try Self.cardCall {
+                try store.updateCard(cardID, now: now) { account, _ in
                     account.block()
                     return (CardEffect(), ())
                 }
             }
-            return Self.view(try store.card(cardID)!)
-        } catch { throw Self.cardProblem(error) }
+        }
+        return Self.view(try store.card(cardID)!)
+    }
+
+    static func custodyCard(_ record: CardRecord) -> CardCustody.Card {
+        CardCustody.Card(id: record.account.id, registeredBy: record.registeredBy, memberID: record.memberID,
+                         loadedBy: Set(record.account.lots.map(\.park)))
+    }
+
+    static func custody(_ result: Result<Void, DomainError>) throws {
+        if case .failure(let error) = result {
+            throw ProblemDetails(status: 403, code: error.code == .cardNotPresent ? "card_not_present" : "forbidden_for_principal",
+                                 title: "Card custody refused", detail: error.message)
+        }
     }
 
     /// A card's balances: for the park that registered the card (the holder's park) and the parks that loaded it.
@@ -183,10 +256,7 @@ extension Hub {
     }
 
     static func requireCustodian(_ park: ParkID, of record: CardRecord) throws {
-        guard record.registeredBy == park || record.account.lots.contains(where: { $0.park == park }) else {
-            throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "Not this park's card",
-                                 detail: "balances are for the park that registered the card and the parks that loaded it")
-        }
+        try custody(CardCustody.read(custodyCard(record), by: park))
     }
 
     static func view(_ record: CardRecord) -> CardView {

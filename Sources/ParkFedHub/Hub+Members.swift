@@ -45,10 +45,28 @@ extension Hub {
             idSealed: try fields.seal(document.number, purpose: "member.id_number"), nameSealed: try fields.seal(name, purpose: "member.name"),
             phoneSealed: try fields.seal(phone, purpose: "member.phone"), idMasked: document.maskedNumber, nameMasked: Masking.name(name),
             phoneMasked: Masking.phone(phone), consentVersion: request.consentVersion, consentedAt: request.consentedAt, enrolledBy: park.rawValue)
+        if let local = request.localMemberNumber { try Self.checkIdentifier(local, "local_member_number") }
         let (member, existing) = try store.enrollMember(record, now: now)
+        if let local = request.localMemberNumber {
+            // A new member is at this window; an existing one shows their current code.
+            if existing {
+                guard let code = request.memberCode else {
+                    throw ProblemDetails(status: 409, code: "member_code_required", title: "The member's code is needed",
+                                         detail: "an existing member links a local number by showing their current code (member_code)")
+                }
+                _ = try presentMember(code: code, park: park, now: now, expecting: member.id)
+            }
+            try Self.link(store, member.id, park: park, localNumber: local, now: now)
+        }
         logger.info("member enrolled", metadata: ["member": "\(member.id)", "park": "\(park)", "existing": "\(existing)"])
+
         var answer = try view(member, park: park, existing: existing)
-        answer.codeSecret = memberCodeSecret(member.id, generation: member.codeGeneration).withUnsafeBytes { Base64URL.encode(Data($0)) }
+        // The code secret goes once, to the window that enrolled the member, for the member's own device. An
+        // existing member's enrollment elsewhere answers the member id and masked data only: the secret would let
+        // that park make the member's codes (a lost phone is a re-issue, checked against the document).
+        if !existing {
+            answer.codeSecret = memberCodeSecret(member.id, generation: member.codeGeneration).withUnsafeBytes { Base64URL.encode(Data($0)) }
+        }
         return answer
     }
 
@@ -81,16 +99,26 @@ extension Hub {
         let park = try Self.park(of: peer)
         switch (request.code, request.cardID) {
         case (let code?, nil): return try recognizeMember(code: code, park: park, now: now)
-        case (nil, let card?): return try recognizeMember(card: card, park: park)
+        case (nil, let card?): return try recognizeMember(card: card, requestID: request.requestID, proof: request.cardProof, park: park, now: now)
         default: throw ProblemDetails(status: 400, code: "invalid_body", title: "Give either code or card_id")
         }
     }
 
-    func recognizeMember(card cardID: String, park: ParkID) throws -> MemberView {
+    func recognizeMember(card cardID: String, requestID: String?, proof: CardProof?, park: ParkID, now: Date) throws -> MemberView {
         try Self.checkIdentifier(cardID, "card_id")
-        guard let card = try store.card(cardID) else {
+        guard let requestID, let proof else {
+            throw ProblemDetails(status: 400, code: "invalid_body", title: "A card is recognised with its cryptogram",
+                                 detail: "give request_id and card_proof (operation identify, amount 0) with card_id")
+        }
+        try Self.checkIdentifier(requestID, "request_id")
+        try checkCardProof(proof, .identify, cardID: cardID, amountMinor: 0, park: park, requestID: requestID)
+        guard try store.card(cardID) != nil else {
             throw ProblemDetails(status: 404, code: "unknown_card", title: "Not a card of this federation")
         }
+        let (card, _, _) = try Self.cardCall { try store.updateCard(cardID, now: now) { account, _ in
+            try account.present(counter: proof.counter)
+            return (CardEffect(), ())
+        } }
         guard card.account.status == .active else {
             throw ProblemDetails(status: 409, code: "card_blocked", title: "The card is blocked", detail: "a blocked card does not identify its member")
         }
@@ -101,8 +129,18 @@ extension Hub {
     }
 
     func recognizeMember(code: String, park: ParkID, now: Date) throws -> MemberView {
+        try view(try presentMember(code: code, park: park, now: now), park: park, existing: true)
+    }
+
+    /// The member whose current code this is (each code works once): proof that the member is present. With
+    /// `expecting`, the code must be that member's.
+    func presentMember(code: String, park: ParkID, now: Date, expecting: String? = nil) throws -> MemberRecord {
         guard let id = MemberCode.memberID(of: code), (try? Check.identifier(id, "member")) != nil, let member = try store.member(id) else {
             throw ProblemDetails(status: 404, code: "unknown_member", title: "Not a member code of this federation")
+        }
+        if let expecting, expecting != id {
+            throw ProblemDetails(status: 403, code: "member_not_present", title: "Not this member's code",
+                                 detail: "the code shown is another member's: the member \(expecting) must show their own current code")
         }
         switch MemberCode.check(code, secret: memberCodeSecret(id, generation: member.codeGeneration), now: now) {
         case .failure(let refusal):
@@ -115,19 +153,26 @@ extension Hub {
                 throw ProblemDetails(status: 409, code: "code_used", title: "Member code already used", detail: "each code works once")
             }
         }
-        return try view(member, park: park, existing: true)
+        return member
     }
 
     public func linkMember(_ id: String, _ request: MemberLinkRequest, peer: AuthenticatedPeer, now: Date = Date()) throws -> MemberView {
         let park = try Self.park(of: peer)
         try Self.checkIdentifier(id, "member id")
         try Self.checkIdentifier(request.localMemberNumber, "local_member_number")
-        do { try store.linkMember(id, park: park.rawValue, localNumber: request.localMemberNumber, now: now) } catch let error as StoreError {
+        guard try store.member(id) != nil else { throw ProblemDetails(status: 404, code: "unknown_member", title: "Unknown member") }
+        // A park links its number only to a member in front of it.
+        _ = try presentMember(code: request.code, park: park, now: now, expecting: id)
+        try Self.link(store, id, park: park, localNumber: request.localMemberNumber, now: now)
+        guard let member = try store.member(id) else { throw ProblemDetails(status: 404, code: "unknown_member", title: "Unknown member") }
+        return try view(member, park: park, existing: true)
+    }
+
+    static func link(_ store: HubStore, _ id: String, park: ParkID, localNumber: String, now: Date) throws {
+        do { try store.linkMember(id, park: park.rawValue, localNumber: localNumber, now: now) } catch let error as StoreError {
             throw ProblemDetails(status: error.code == .notFound ? 404 : 409, code: error.code == .notFound ? "unknown_member" : error.code.rawValue,
                                  title: "Link refused", detail: error.message)
         }
-        guard let member = try store.member(id) else { throw ProblemDetails(status: 404, code: "unknown_member", title: "Unknown member") }
-        return try view(member, park: park, existing: true)
     }
 
     /// A member for a park that enrolled or linked them (others: 404, as if unknown).

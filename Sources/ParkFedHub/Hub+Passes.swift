@@ -39,6 +39,8 @@ extension Hub {
                                   logIndex: outcome.result.index)
         case .conflict(let refusal):
             return RedeemResponse(decision: .deny, reason: refusal.rawValue, passID: data.passID)
+        case .refused(let refusal):
+            return RedeemResponse(decision: .deny, reason: refusal.reason, detail: refusal.detail, passID: data.passID)
         case .applied, nil:
             // A retried request: answer as the entry was first decided.
             guard let entry = try store.passEntry(outcome.payload.id) else {

@@ -121,7 +121,9 @@ extension Hub {
             lines[index].assertionIDs = try store.countedEntryIDs(pass: lines[index].reference, park: lines[index].to)
         }
         return SettlementExport(batch: batch, state: record.state, approvedBy: record.approvedBy, signature: record.signature,
-                                payments: record.payments.sorted { $0.key < $1.key }.map { .init(park: $0.key, reference: $0.value) },
+                                // A park sees its own payment reference only (every net position stays: the signature covers them).
+                                payments: record.payments.sorted { $0.key < $1.key }.filter { party == nil || $0.key == party }
+                                    .map { .init(park: $0.key, reference: $0.value) },
                                 pairs: Self.pairs(result), bilateral: result.bilateral.map { .init(from: $0.from, to: $0.to, netMinor: $0.netMinor) },
                                 obligations: lines)
     }
@@ -206,9 +208,5 @@ public enum SettlementCSV {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// RFC 4180 quoting when needed.
-    static func field(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
+    static func field(_ text: String) -> String { CSVField.escape(text) }
 }

@@ -5,9 +5,13 @@ import ParkFedProtocol
 /// captured spend durable, the node agent records the matching signed assertion (`card.loaded`, `card.spent`) in
 /// its outbox, so the park's own claim is in the verifiable log too.
 extension NodeAgent {
-    public func registerCard(_ cardID: String, kind: RegisterCardRequest.Kind, memberID: String? = nil) async throws(NodeError) -> CardView {
+    /// Issues a card at this park (its custodian from then on); a member's card needs the member's current code.
+    /// The answer's `card_key` is the card's own key: the card writer stores it in the card (or the holder's app)
+    /// and nowhere else.
+    public func registerCard(_ cardID: String, kind: RegisterCardRequest.Kind, memberID: String? = nil, memberCode: String? = nil) async throws(NodeError) -> CardView {
         try await tracked { (hub: HubClient) async throws(NodeError) in
-            try await hub.json(.POST, "/v1/cards", body: RegisterCardRequest(cardID: cardID, kind: kind, memberID: memberID), as: CardView.self)
+            try await hub.json(.POST, "/v1/cards", body: RegisterCardRequest(cardID: cardID, kind: kind, memberID: memberID, memberCode: memberCode),
+                               as: CardView.self)
         }
     }
 
@@ -21,9 +25,11 @@ extension NodeAgent {
     }
 
     /// A spend at this park: hold, then capture (or void if `capture` is false). Records `card.spent` on capture.
-    public func spendCard(_ cardID: String, requestID: String, amountMinor: Int64, capture: Bool = true) async throws(NodeError) -> AuthorisationView {
+    /// `proof` is what the card reader read from the card: its counter and cryptogram over this hold.
+    public func spendCard(_ cardID: String, requestID: String, amountMinor: Int64, proof: CardProof, capture: Bool = true) async throws(NodeError) -> AuthorisationView {
         let hold = try await tracked { (hub: HubClient) async throws(NodeError) in
-            try await hub.json(.POST, "/v1/cards/\(cardID)/holds", body: HoldRequest(requestID: requestID, amountMinor: amountMinor), as: AuthorisationView.self)
+            try await hub.json(.POST, "/v1/cards/\(cardID)/holds", body: HoldRequest(requestID: requestID, amountMinor: amountMinor, cardProof: proof),
+                               as: AuthorisationView.self)
         }
         let settled = try await tracked { (hub: HubClient) async throws(NodeError) in
             try await hub.json(.POST, "/v1/cards/\(cardID)/holds/\(requestID)/\(capture ? "capture" : "void")", body: Optional<String>.none,

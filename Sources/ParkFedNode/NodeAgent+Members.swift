@@ -12,18 +12,22 @@ extension NodeAgent {
         public var phone: String
         public var consentVersion: String
         public var localMemberNumber: String?
+        /// An existing member's current code (from their app), to link `local_member_number` with them present.
+        public var memberCode: String?
 
-        public init(holder: HolderInput, phone: String, consentVersion: String, localMemberNumber: String? = nil) {
+        public init(holder: HolderInput, phone: String, consentVersion: String, localMemberNumber: String? = nil, memberCode: String? = nil) {
             self.holder = holder
             self.phone = phone
             self.consentVersion = consentVersion
             self.localMemberNumber = localMemberNumber
+            self.memberCode = memberCode
         }
 
         enum CodingKeys: String, CodingKey {
             case holder, phone
             case consentVersion = "consent_version"
             case localMemberNumber = "local_member_number"
+            case memberCode = "member_code"
         }
     }
 
@@ -36,7 +40,8 @@ extension NodeAgent {
         let plain = try StrictJSON.encoder.encode(MemberEnrollRequest.Sealed(name: name, idType: document.kind.rawValue, idNumber: document.number,
                                                                              phone: enrollment.phone))
         let request = MemberEnrollRequest(sealed: try HolderSealing.seal(plain, to: hubKey, purpose: MemberEnrollRequest.Sealed.purpose),
-                                          consentVersion: enrollment.consentVersion, consentedAt: now)
+                                          consentVersion: enrollment.consentVersion, consentedAt: now,
+                                          localMemberNumber: enrollment.localMemberNumber, memberCode: enrollment.memberCode)
         var view: MemberView
         do {
             view = try await tracked { (hub: HubClient) async throws(NodeError) in
@@ -51,18 +56,18 @@ extension NodeAgent {
                        now: now)
         }
         if let local = enrollment.localMemberNumber {
-            let (existing, secret) = (view.existing, view.codeSecret)
-            view = try await linkMember(view.memberID, localNumber: local, now: now)
-            (view.existing, view.codeSecret) = (existing, secret)
+            // Linked by the hub in the enrollment itself: record this park's claim of it.
+            try record(.memberLinked(MemberLinked(memberID: view.memberID, localMemberNumber: local)), now: now)
         }
         return view
     }
 
-    public func linkMember(_ memberID: String, localNumber: String, now: Date = Date()) async throws -> MemberView {
+    /// Links this park's member number to a member who is present (`code`: their current member code).
+    public func linkMember(_ memberID: String, localNumber: String, code: String, now: Date = Date()) async throws -> MemberView {
         let view: MemberView
         do {
             view = try await tracked { (hub: HubClient) async throws(NodeError) in
-                try await hub.json(.POST, "/v1/members/\(memberID)/links", body: MemberLinkRequest(localMemberNumber: localNumber), as: MemberView.self)
+                try await hub.json(.POST, "/v1/members/\(memberID)/links", body: MemberLinkRequest(localMemberNumber: localNumber, code: code), as: MemberView.self)
             }
         } catch {
             throw Self.changeProblem(error)

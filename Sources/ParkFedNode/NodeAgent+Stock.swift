@@ -61,8 +61,8 @@ extension NodeAgent {
     static func stockCSV(_ codes: [StockCodeRecord]) -> String {
         var text = "serial,pass_id,product,category,valid_from,valid_until,code\n"
         for code in codes {
-            text += [code.serial, code.passID, code.product, code.category ?? TicketCategory.fullID, code.validFrom.description,
-                     code.validUntil.description, code.code].joined(separator: ",") + "\n"
+            text += CSVField.line([code.serial, code.passID, code.product, code.category ?? TicketCategory.fullID, code.validFrom.description,
+                                   code.validUntil.description, code.code]) + "\n"
         }
         return text
     }

@@ -6,16 +6,20 @@ public struct RegisterCardRequest: Codable, Sendable {
     public var cardID: String
     public var kind: Kind
     public var memberID: String?
+    /// The member's current code (`MemberCode`): binding a card to a member needs the member present.
+    public var memberCode: String?
 
-    public init(cardID: String, kind: Kind, memberID: String? = nil) {
+    public init(cardID: String, kind: Kind, memberID: String? = nil, memberCode: String? = nil) {
         self.cardID = cardID
         self.kind = kind
         self.memberID = memberID
+        self.memberCode = memberCode
     }
 
     enum CodingKeys: String, CodingKey {
         case kind
         case cardID = "card_id"
+        case memberCode = "member_code"
         case memberID = "member_id"
     }
 }
@@ -43,15 +47,31 @@ public struct LoadRequest: Codable, Sendable {
 public struct HoldRequest: Codable, Sendable {
     public var requestID: String
     public var amountMinor: Int64
+    /// The card's cryptogram over this hold (`CardCryptogram`, operation `hold`): the card is present.
+    public var cardProof: CardProof
 
-    public init(requestID: String, amountMinor: Int64) {
+    public init(requestID: String, amountMinor: Int64, cardProof: CardProof) {
         self.requestID = requestID
         self.amountMinor = amountMinor
+        self.cardProof = cardProof
     }
 
     enum CodingKeys: String, CodingKey {
         case requestID = "request_id"
         case amountMinor = "amount_minor"
+        case cardProof = "card_proof"
+    }
+}
+
+/// What a card computed to show it is present: its transaction counter and the cryptogram over the operation
+/// (`CardCryptogram` in ParkFedCrypto; docs/PROTOCOL.md says how a card issuer computes it).
+public struct CardProof: Codable, Sendable, Hashable {
+    public var counter: Int64
+    public var cryptogram: String
+
+    public init(counter: Int64, cryptogram: String) {
+        self.counter = counter
+        self.cryptogram = cryptogram
     }
 }
 
@@ -59,15 +79,19 @@ public struct HoldRequest: Codable, Sendable {
 public struct CardRefundRequest: Codable, Sendable {
     public var refundID: String
     public var amountMinor: Int64
+    /// The card's cryptogram (operation `refund`, request id = `refund_id`): the refund goes onto a card that is present.
+    public var cardProof: CardProof
 
-    public init(refundID: String, amountMinor: Int64) {
+    public init(refundID: String, amountMinor: Int64, cardProof: CardProof) {
         self.refundID = refundID
         self.amountMinor = amountMinor
+        self.cardProof = cardProof
     }
 
     enum CodingKeys: String, CodingKey {
         case refundID = "refund_id"
         case amountMinor = "amount_minor"
+        case cardProof = "card_proof"
     }
 }
 
@@ -75,15 +99,24 @@ public struct CardRefundRequest: Codable, Sendable {
 public struct BlockCardRequest: Codable, Sendable {
     public var reason: String
     public var replacementCardID: String?
+    /// Moving the balance needs the holder present: the old card's own cryptogram (operation `move`, amount 0,
+    /// request id = the replacement card id) for a damaged card, or the current code of the member both cards are
+    /// registered to for a lost one.
+    public var cardProof: CardProof?
+    public var memberCode: String?
 
-    public init(reason: String, replacementCardID: String? = nil) {
+    public init(reason: String, replacementCardID: String? = nil, cardProof: CardProof? = nil, memberCode: String? = nil) {
         self.reason = reason
         self.replacementCardID = replacementCardID
+        self.cardProof = cardProof
+        self.memberCode = memberCode
     }
 
     enum CodingKeys: String, CodingKey {
         case reason
         case replacementCardID = "replacement_card_id"
+        case cardProof = "card_proof"
+        case memberCode = "member_code"
     }
 }
 
@@ -97,6 +130,9 @@ public struct CardView: Codable, Sendable, Hashable {
     public var bonusMinor: Int64
     public var heldMinor: Int64
     public var availableMinor: Int64
+    /// The card's own key (base64url, 32 bytes), answered to the registering park only, to write into the card
+    /// (or the holder's app) when it is issued; never stored or shown again by the park.
+    public var cardKey: String?
 
     public init(cardID: String, kind: String, status: String, currency: String, principalMinor: Int64, bonusMinor: Int64, heldMinor: Int64, availableMinor: Int64) {
         self.cardID = cardID
@@ -116,6 +152,7 @@ public struct CardView: Codable, Sendable, Hashable {
         case bonusMinor = "bonus_minor"
         case heldMinor = "held_minor"
         case availableMinor = "available_minor"
+        case cardKey = "card_key"
     }
 }
 

@@ -7,17 +7,25 @@ public struct MemberEnrollRequest: Codable, Sendable {
     public var sealed: String
     public var consentVersion: String
     public var consentedAt: Date
+    /// This park's member number, linked in the same call: at once for a new member (enrolling at this window),
+    /// and for an existing one only with their current code (`member_code`): the member is present.
+    public var localMemberNumber: String?
+    public var memberCode: String?
 
-    public init(sealed: String, consentVersion: String, consentedAt: Date) {
+    public init(sealed: String, consentVersion: String, consentedAt: Date, localMemberNumber: String? = nil, memberCode: String? = nil) {
         self.sealed = sealed
         self.consentVersion = consentVersion
         self.consentedAt = consentedAt
+        self.localMemberNumber = localMemberNumber
+        self.memberCode = memberCode
     }
 
     enum CodingKeys: String, CodingKey {
         case sealed
         case consentVersion = "consent_version"
         case consentedAt = "consented_at"
+        case localMemberNumber = "local_member_number"
+        case memberCode = "member_code"
     }
 
     /// What a park seals about a member.
@@ -44,8 +52,16 @@ public struct MemberEnrollRequest: Codable, Sendable {
 /// `POST /v1/members/{id}/links` (hub, parks): link this park's local member number to a federation member.
 public struct MemberLinkRequest: Codable, Sendable {
     public var localMemberNumber: String
-    public init(localMemberNumber: String) { self.localMemberNumber = localMemberNumber }
-    enum CodingKeys: String, CodingKey { case localMemberNumber = "local_member_number" }
+    /// The member's current code: a park links its number only with the member present.
+    public var code: String
+    public init(localMemberNumber: String, code: String) {
+        self.localMemberNumber = localMemberNumber
+        self.code = code
+    }
+    enum CodingKeys: String, CodingKey {
+        case code
+        case localMemberNumber = "local_member_number"
+    }
 }
 
 /// A member as a park may see it: masked forms only, and only for a member it enrolled or linked.
@@ -97,12 +113,21 @@ public struct MemberView: Codable, Sendable, Hashable {
 public struct MemberRecognitionRequest: Codable, Sendable {
     public var code: String?
     public var cardID: String?
+    /// With `card_id`: the card's cryptogram (operation `identify`, amount 0, request id `request_id`).
+    public var requestID: String?
+    public var cardProof: CardProof?
     public init(code: String) { self.code = code }
-    public init(cardID: String) { self.cardID = cardID }
+    public init(cardID: String, requestID: String, cardProof: CardProof) {
+        self.cardID = cardID
+        self.requestID = requestID
+        self.cardProof = cardProof
+    }
 
     enum CodingKeys: String, CodingKey {
         case code
         case cardID = "card_id"
+        case requestID = "request_id"
+        case cardProof = "card_proof"
     }
 }
 

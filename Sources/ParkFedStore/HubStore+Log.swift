@@ -1,4 +1,5 @@
 import Foundation
+import ParkFedDomain
 
 /// An assertion that passed every stateless check and is ready to be appended.
 public struct LogCandidate: Sendable {
@@ -31,6 +32,8 @@ public enum LogOutcome: Sendable, Hashable {
     case duplicate(index: UInt64)
     /// Same id, different bytes.
     case conflict(index: UInt64)
+    /// Its effect was refused by the pass rules: not appended, nothing changed.
+    case refused(PassChangeRefusal)
 }
 
 /// A stored checkpoint.
@@ -117,14 +120,20 @@ extension HubStore {
                     continue
                 }
                 let index = startIndex + UInt64(appended.count)
+                // The effect is decided before anything is written: a refused one leaves the log and the state as they were.
+                if let effect = candidate.effect {
+                    let result = try Self.apply(effect, entryID: candidate.id, logIndex: index, now: now, day: day, feeBasisPoints: fees, db)
+                    if case .refused(let refusal) = result {
+                        outcomes.append(.refused(refusal))
+                        continue
+                    }
+                    effects[candidate.id] = result
+                }
                 rows += ([Int64(index), candidate.id, candidate.park, candidate.type, candidate.kid, StoredTime.millis(candidate.issuedAt), acceptedAt,
                           candidate.jws, candidate.leafHash] as SQLArguments).values
                 appended.append(candidate.leafHash)
                 inBatch[candidate.id] = (index, candidate.jws)
                 outcomes.append(.appended(index: index))
-                if let effect = candidate.effect {
-                    effects[candidate.id] = try Self.apply(effect, entryID: candidate.id, logIndex: index, now: now, day: day, feeBasisPoints: fees, db)
-                }
             }
             try Self.insertLogEntries(rows, db)
             guard !appended.isEmpty else { return (outcomes, nil, effects, missed) }

@@ -28,6 +28,13 @@ public struct PassCodeFacts: Sendable, Hashable {
     }
 }
 
+extension PassCodeFacts {
+    /// The facts a sale fixes, under `product` (the pass's product id).
+    func fixed(product: String) -> PassChanges.Facts {
+        PassChanges.Facts(issuer: issuer, product: product, validFrom: validFrom, validUntil: validUntil, category: category, heads: heads, slot: slot, stock: stock)
+    }
+}
+
 /// A pass holder's real-name data as the hub keeps it: name and document number encrypted with the field key ring
 /// (key id inside each value), a keyed blind index of the document for exact lookups, and the masked forms.
 public struct ProtectedHolder: Sendable, Hashable {
@@ -78,6 +85,9 @@ public enum AssertionEffectResult: Sendable, Hashable {
     case admitted(ComboPass.Admission)
     case conflict(PassRefusal)
     case applied
+    /// A sale, refund or transfer the pass rules refuse (``PassChanges``): nothing was written, and the assertion
+    /// is not appended to the log.
+    case refused(PassChangeRefusal)
 }
 
 /// A refusal of a `decide` effect: the transaction is rolled back and the caller answers with `reason`.
@@ -107,6 +117,12 @@ public struct PassRecord: Sendable, Hashable {
     /// Pre-printed stock, and whether its sale (`pass.issued`) has reached the hub.
     public var stock: Bool
     public var issued: Bool
+
+    /// What the sale rule needs to know of the stored pass.
+    public var known: PassChanges.Known {
+        PassChanges.Known(facts: PassChanges.Facts(issuer: issuer, product: product, validFrom: validFrom, validUntil: validUntil, category: category,
+                                                   heads: heads, slot: slot, stock: stock), sold: issued)
+    }
 
     /// The pass's state under its product (its variant), for the admission and refund rules.
     public func state(_ product: ComboProduct) -> ComboPass {
@@ -277,23 +293,31 @@ extension HubStore {
 
     static func apply(_ effect: AssertionEffect, entryID: String, logIndex: UInt64, now: Date, day: CivilDay, feeBasisPoints: Int64, _ db: any SQLConnection) throws -> AssertionEffectResult {
         switch effect {
-        case .issued(let facts, let product, let price, let holder, let protected, let mode):
-            if mode == .decide, let slot = facts.slot.flatMap(product.slot) {
-                let sold = try Int.fetchOne(db, sql: """
+        case .issued(let facts, let product, let price, let holder, let protected, _):
+            // Decided first (the same rule on the deciding and the record path), written only when accepted.
+            let existing = try Self.pass(facts.passID, db)
+            let slotSold: Int? = try facts.slot.map { slot in
+                try Int.fetchOne(db, sql: """
                     SELECT COALESCE(SUM(heads), 0) FROM passes
                     WHERE product = ? AND valid_from = ? AND slot = ? AND price_minor IS NOT NULL AND refunded_minor IS NULL AND id != ?
-                    """, arguments: [product.id, facts.validFrom.description, slot.id, facts.passID]) ?? 0
-                guard sold + product.heads <= slot.capacity else {
-                    throw PassDenied("slot_full", "time slot \(slot.id) of \(product.id) on \(facts.validFrom) has \(slot.capacity - sold) of \(slot.capacity) places left")
-                }
+                    """, arguments: [product.id, facts.validFrom.description, slot, facts.passID]) ?? 0
+            }
+            let sale = PassChanges.Sale(passID: facts.passID, facts: facts.fixed(product: product.id), priceMinor: price)
+            if case .failure(let refusal) = PassChanges.sale(sale, known: existing.map(\.known), product: product, slotHeadsSold: slotSold) {
+                return .refused(refusal)
             }
             if let protected { try insertHolder(protected, passID: facts.passID, generation: 0, issuer: facts.issuer, at: now, db) }
-            try db.execute(sql: """
-                INSERT INTO passes (id, issuer, product, valid_from, valid_until, generation, price_minor, holder_masked, created_at, category, heads, slot, stock)
-                VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(id) DO UPDATE SET price_minor = excluded.price_minor, holder_masked = excluded.holder_masked
-                """, arguments: [facts.passID, facts.issuer.rawValue, product.id, facts.validFrom.description, facts.validUntil.description,
-                                 price, holder, StoredTime.millis(now), facts.category, facts.heads, facts.slot, facts.stock ? 1 : 0])
+            if existing == nil {
+                try db.execute(sql: """
+                    INSERT INTO passes (id, issuer, product, valid_from, valid_until, generation, price_minor, holder_masked, created_at, category, heads, slot, stock)
+                    VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [facts.passID, facts.issuer.rawValue, product.id, facts.validFrom.description, facts.validUntil.description,
+                                     price, holder, StoredTime.millis(now), facts.category, facts.heads, facts.slot, facts.stock ? 1 : 0])
+            } else {
+                // A pass an earlier entry made known (same issuer and facts, not yet sold): its sale fills in price and holder.
+                try db.execute(sql: "UPDATE passes SET price_minor = ?, holder_masked = ? WHERE id = ? AND price_minor IS NULL",
+                               arguments: [price, holder, facts.passID])
+            }
             return .applied
 
         case .entry(let park, let enteredAt, let day, let minute, let facts, let codeProblem, let product, let mode):
@@ -336,20 +360,11 @@ extension HubStore {
                 return .admitted(admission)
             }
 
-        case .refund(let passID, let issuer, let amount, let product, let mode):
-            guard let record = try Self.pass(passID, db), record.issuer == issuer, record.product == product.id else {
-                throw PassDenied("unknown_pass", "no pass \(passID) issued by \(issuer) is known to the hub")
+        case .refund(let passID, let issuer, let amount, let product, _):
+            guard let record = try Self.pass(passID, db), record.issued, record.product == product.id else {
+                return .refused(PassChangeRefusal("unknown_pass", "no sold pass \(passID) is known to the hub"))
             }
-            let state = record.state(product)
-            if mode == .decide {
-                let due: Money
-                do { due = try state.refundDue() } catch { throw PassDenied("already_refunded", error.message) }
-                guard due.minorUnits == amount else {
-                    throw PassDenied("refund_mismatch", "the refund due for \(passID) is \(due.minorUnits), not \(amount)")
-                }
-            } else if record.refundedMinor != nil {
-                return .applied
-            }
+            if case .failure(let refusal) = PassChanges.refund(record.state(product), by: issuer, amountMinor: amount) { return .refused(refusal) }
             try db.execute(sql: "UPDATE passes SET refunded_minor = ? WHERE id = ?", arguments: [amount, passID])
             try db.execute(sql: "INSERT INTO pass_revocations (pass_id, minimum_generation, refunded, at) VALUES (?, ?, 1, ?)",
                            arguments: [passID, record.generation, StoredTime.millis(now)])
@@ -366,36 +381,18 @@ extension HubStore {
                 """, arguments: [entryID, reason, park.rawValue, reference])
             return .applied
 
-        case .transfer(let passID, let issuer, let generation, let resale, let fee, let product, let protected, let reissue, let mode):
-            guard let record = try Self.pass(passID, db), record.issuer == issuer, record.product == product.id else {
-                throw PassDenied("unknown_pass", "no pass \(passID) issued by \(issuer) is known to the hub")
+        case .transfer(let passID, let issuer, let generation, let resale, let fee, let product, let protected, let reissue, _):
+            guard let record = try Self.pass(passID, db), record.issued, record.product == product.id else {
+                return .refused(PassChangeRefusal("unknown_pass", "no sold pass \(passID) is known to the hub"))
             }
-            if mode == .decide {
-                // A re-issue (a lost ticket, to its holder) ignores the product's transfer terms; a transfer keeps them.
-                if !reissue, !product.transfer.allowed { throw PassDenied("not_transferable", "product \(product.id) does not allow transfers") }
-                guard record.refundedMinor == nil else { throw PassDenied("already_refunded", "pass \(passID) has been refunded") }
-                guard generation == record.generation + 1 else {
-                    throw PassDenied("generation_mismatch", "the next generation of \(passID) is \(record.generation + 1), not \(generation)")
-                }
-                if reissue {
-                    // No money moves, and the holder must be the current one.
-                    guard resale == 0, fee == 0 else { throw PassDenied("reissue_not_free", "a re-issue has no resale price and no fee") }
-                    let current = try String.fetchOne(db, sql: "SELECT id_index FROM pass_holders WHERE pass_id = ? AND generation = ?",
-                                                      arguments: [passID, record.generation])
-                    guard let protected, let current, protected.idIndex == current else {
-                        throw PassDenied("holder_mismatch", "a re-issue goes only to the pass's current real-name holder")
-                    }
-                } else {
-                    if let cap = product.transfer.resaleCapMinor, resale > cap {
-                        throw PassDenied("resale_above_cap", "the resale price \(resale) is above the cap \(cap)")
-                    }
-                    guard fee == product.transfer.feeMinor else {
-                        throw PassDenied("fee_mismatch", "the transfer fee of \(product.id) is \(product.transfer.feeMinor), not \(fee)")
-                    }
-                }
-            } else if generation <= record.generation {
-                return .applied
+            var sameHolder: Bool?
+            if reissue, let protected {
+                let current = try String.fetchOne(db, sql: "SELECT id_index FROM pass_holders WHERE pass_id = ? AND generation = ?",
+                                                  arguments: [passID, record.generation])
+                sameHolder = current == protected.idIndex
             }
+            let change = PassChanges.Transfer(generation: generation, resalePriceMinor: resale, feeMinor: fee, reissue: reissue, sameHolder: sameHolder)
+            if case .failure(let refusal) = PassChanges.transfer(record.state(product), by: issuer, change) { return .refused(refusal) }
             try db.execute(sql: "UPDATE passes SET generation = ? WHERE id = ?", arguments: [generation, passID])
             if let protected { try insertHolder(protected, passID: passID, generation: generation, issuer: issuer, at: now, db) }
             try db.execute(sql: "INSERT INTO pass_revocations (pass_id, minimum_generation, refunded, at) VALUES (?, ?, 0, ?)",

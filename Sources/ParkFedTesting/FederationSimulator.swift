@@ -64,6 +64,8 @@ public final class FederationSimulator {
     var summary = Summary()
     var sold: [(passID: String, code: String, product: String)] = []
     var cards: [(id: String, loader: Int)] = []
+    /// The cards themselves (their keys and counters), as the parks' readers meet them.
+    var simulatedCards: [String: SimulatedCard] = [:]
     var captures: [(card: String, request: String)] = []
     var acknowledged: Set<String> = []
 
@@ -221,7 +223,7 @@ public final class FederationSimulator {
             switch pick(4) {
             case 0 where cards.count < 6:
                 let id = "SIM-\(cards.count)"
-                _ = try hub.registerCard(RegisterCardRequest(cardID: id, kind: .ic), peer: peer, now: now)
+                simulatedCards[id] = try SimulatedCard(try hub.registerCard(RegisterCardRequest(cardID: id, kind: .ic), peer: peer, now: now))
                 cards.append((id, index))
                 // P001 runs the pay-1000-get-200 promotion; others load plain amounts.
                 let load = index == 0 && pick(2) == 0 ? LoadRequest(loadID: "\(id)-L0", promotion: "LOAD1000GET200")
@@ -233,14 +235,18 @@ public final class FederationSimulator {
                 _ = try hub.loadCard(card.id, LoadRequest(loadID: "\(card.id)-L\(step)", amountMinor: Int64(100 * (1 + pick(500)))), peer: peer, now: now)
             case 2 where !captures.isEmpty:
                 let capture = captures[pick(captures.count)]
-                _ = try hub.refundCard(capture.card, requestID: capture.request, CardRefundRequest(refundID: "F\(step)", amountMinor: Int64(1 + pick(2_000))),
+                let amount = Int64(1 + pick(2_000)), refund = "F\(step)"
+                let proof = simulatedCards[capture.card]!.proof(.refund, amountMinor: amount, park: parks[index].rawValue, requestID: refund)
+                _ = try hub.refundCard(capture.card, requestID: capture.request, CardRefundRequest(refundID: refund, amountMinor: amount, cardProof: proof),
                                        peer: peer, now: now)
                 summary.refunds += 1
             default:
                 guard !cards.isEmpty else { return }
                 let card = cards[pick(cards.count)]
                 let request = "R\(step)"
-                _ = try hub.holdCard(card.id, HoldRequest(requestID: request, amountMinor: Int64(100 * (1 + pick(300)))), peer: peer, now: now)
+                let amount = Int64(100 * (1 + pick(300)))
+                let proof = simulatedCards[card.id]!.proof(.hold, amountMinor: amount, park: parks[index].rawValue, requestID: request)
+                _ = try hub.holdCard(card.id, HoldRequest(requestID: request, amountMinor: amount, cardProof: proof), peer: peer, now: now)
                 if pick(5) == 0 {
                     _ = try hub.settleHold(card.id, requestID: request, .void, peer: peer, now: now)
                 } else {

@@ -300,12 +300,13 @@ extension BenchCommand {
             var agents: [NodeAgent] = []
             for id in ["P001", "P002", "P003"] { agents.append(try await federation.enroll(id)) }
             let loader = AuthenticatedPeer(principal: .park(try ParkID("P001")), serial: "bench", notAfter: .distantFuture)
+            var simulated: [SimulatedCard] = []
             for card in 0..<cards {
-                _ = try federation.hub.registerCard(RegisterCardRequest(cardID: "B\(card)", kind: .virtual), peer: loader)
+                simulated.append(try SimulatedCard(try federation.hub.registerCard(RegisterCardRequest(cardID: "B\(card)", kind: .virtual), peer: loader)))
                 _ = try federation.hub.loadCard("B\(card)", LoadRequest(loadID: "L\(card)", amountMinor: 10_000_000), peer: loader)
             }
             let started = ContinuousClock.now
-            let latencies = try await Self.authorise(total: total, cards: cards, concurrency: concurrency, via: agents.map(\.hub))
+            let latencies = try await Self.authorise(total: total, cards: simulated, concurrency: concurrency, via: agents.map { ($0.park.rawValue, $0.hub) })
             let elapsed = ContinuousClock.now - started
             let seconds = elapsed.seconds
             let totals = try federation.hub.store.ledgerTotals()
@@ -330,15 +331,18 @@ extension BenchCommand {
 
         /// `total` hold + capture pairs on cards `B0`… (registered and loaded), split over `hubs` (one client a park),
         /// `concurrency` in flight on each: the latency of each pair.
-        static func authorise(total: Int, cards: Int, concurrency: Int, via hubs: [HubClient]) async throws -> [Duration] {
+        static func authorise(total: Int, cards: [SimulatedCard], concurrency: Int, via hubs: [(park: String, hub: HubClient)]) async throws -> [Duration] {
             let perPark = total / hubs.count
             return try await withThrowingTaskGroup(of: [Duration].self) { group in
-                for (p, hub) in hubs.enumerated() {
+                for (p, (park, hub)) in hubs.enumerated() {
                     group.addTask {
                         try await timedConcurrently(count: perPark, limit: concurrency) { i in
-                            let card = "B\((i * 7 + p) % cards)", request = "P\(p)-\(i)"
+                            let simulated = cards[(i * 7 + p) % cards.count], request = "P\(p)-\(i)"
+                            let card = simulated.id
+                            // The card computes its cryptogram as a reader asks it (counter, amount, park, request).
+                            let proof = simulated.proof(.hold, amountMinor: 100, park: park, requestID: request)
                             let hold = try await hub.send(.POST, "/v1/cards/\(card)/holds",
-                                                          body: try StrictJSON.encoder.encode(HoldRequest(requestID: request, amountMinor: 100)))
+                                                          body: try StrictJSON.encoder.encode(HoldRequest(requestID: request, amountMinor: 100, cardProof: proof)))
                             guard hold.status == 200 else { throw ValidationError("hold refused: \(String(decoding: hold.body, as: UTF8.self))") }
                             let capture = try await hub.send(.POST, "/v1/cards/\(card)/holds/\(request)/capture")
                             guard capture.status == 200 else { throw ValidationError("capture refused: \(capture.status)") }

@@ -119,12 +119,13 @@ extension BenchCommand {
 
                 let loader = AuthenticatedPeer(principal: .park(try ParkID("P001")), serial: "bench", notAfter: .distantFuture)
                 let cards = 50
+                var simulated: [SimulatedCard] = []
                 for card in 0..<cards {
-                    _ = try federation.hub.registerCard(RegisterCardRequest(cardID: "B\(card)", kind: .virtual), peer: loader)
+                    simulated.append(try SimulatedCard(try federation.hub.registerCard(RegisterCardRequest(cardID: "B\(card)", kind: .virtual), peer: loader)))
                     _ = try federation.hub.loadCard("B\(card)", LoadRequest(loadID: "L\(card)", amountMinor: 10_000_000), peer: loader)
                 }
                 let cardStarted = ContinuousClock.now
-                let cardLatencies = try await Card.authorise(total: authorisations, cards: cards, concurrency: 8, via: agents.map(\.hub))
+                let cardLatencies = try await Card.authorise(total: authorisations, cards: simulated, concurrency: 8, via: agents.map { ($0.park.rawValue, $0.hub) })
                 let cardSeconds = (ContinuousClock.now - cardStarted).seconds
                 let totals = try federation.hub.store.ledgerTotals()
                 let report = try LogVerifier(hub: federation.hub).verify()

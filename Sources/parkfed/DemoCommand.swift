@@ -121,19 +121,26 @@ struct DemoCommand: AsyncParsableCommand {
 
         say.step("one-card: a card loaded at \(agents[0].0.id) under a promotion, spent at the other parks, authorised by the hub")
         let (_, loader) = agents[0]
-        _ = try await loader.registerCard("IC-DEMO-0001", kind: .ic)
+        // The card writer personalises the card with the key the hub answers; from then on only the card can
+        // authorise a spend (its cryptogram), so no park can spend a card that is not in front of it.
+        let card = try SimulatedCard(try await loader.registerCard("IC-DEMO-0001", kind: .ic))
         let loaded = try await loader.loadCard("IC-DEMO-0001", loadID: "DEMO-LOAD-1", promotion: "LOAD1000GET200")
         print("      loaded \(Money(minorUnits: loaded.principalMinor)) + \(Money(minorUnits: loaded.bonusMinor)) bonus (promotion LOAD1000GET200, deduct 8:2)")
         var spendRows: [[String]] = []
         for (index, (park, agent)) in agents.enumerated().dropFirst() {
             let amount = Int64(10_000 * index)
-            let spend = try await agent.spendCard("IC-DEMO-0001", requestID: "DEMO-SPEND-\(index)", amountMinor: amount)
+            let spend = try await agent.spendCard("IC-DEMO-0001", requestID: "DEMO-SPEND-\(index)", amountMinor: amount,
+                                                  proof: card.proof(.hold, amountMinor: amount, park: park.id.rawValue, requestID: "DEMO-SPEND-\(index)"))
             spendRows.append([park.id.rawValue, "\(Money(minorUnits: amount))", "\(Money(minorUnits: spend.principalMinor))",
                               "\(Money(minorUnits: spend.bonusMinor))", spend.state])
         }
+        let tooMuch = card.proof(.hold, amountMinor: 10_000_000, park: agents[1].0.id.rawValue, requestID: "DEMO-TOO-MUCH")
         let overdraft = try await agents[1].1.hub.send(.POST, "/v1/cards/IC-DEMO-0001/holds",
-                                                       body: try StrictJSON.encoder.encode(HoldRequest(requestID: "DEMO-TOO-MUCH", amountMinor: 10_000_000)))
+                                                       body: try StrictJSON.encoder.encode(HoldRequest(requestID: "DEMO-TOO-MUCH", amountMinor: 10_000_000, cardProof: tooMuch)))
         print("      a spend of 100,000.00 CNY → HTTP \(overdraft.status) \(Self.problemCode(overdraft.body))")
+        let absent = try await agents[2].1.hub.send(.POST, "/v1/cards/IC-DEMO-0001/holds", body: try StrictJSON.encoder.encode(HoldRequest(
+            requestID: "DEMO-NO-CARD", amountMinor: 100, cardProof: CardProof(counter: 99, cryptogram: String(repeating: "A", count: 22)))))
+        print("      \(agents[2].0.id) spends without the card (a made-up cryptogram) → HTTP \(absent.status) \(Self.problemCode(absent.body))")
         let balance = try await loader.card("IC-DEMO-0001")
         for (_, agent) in agents { try await agent.deliverOutbox() }
 
@@ -311,8 +318,13 @@ struct DemoCommand: AsyncParsableCommand {
                 print("      the same code again (a screenshot) → \(problem.code)")
             }
         }
-        _ = try await first.registerCard("IC-MEMBER-0001", kind: .ic, memberID: member.memberID)
-        let byCard = try await agents[agents.count - 1].1.recognizeMember(MemberRecognitionRequest(cardID: "IC-MEMBER-0001"))
+        // The member is at the window: their app shows a fresh code, and the card is bound to them.
+        guard let secret = member.codeSecret.flatMap({ Base64URL.decode($0) }) else { throw ValidationError("a new member's enrollment answers the code secret") }
+        let present = MemberCode.make(memberID: member.memberID, secret: SymmetricKey(data: secret), at: Date().addingTimeInterval(-60))
+        let memberCard = try SimulatedCard(try await first.registerCard("IC-MEMBER-0001", kind: .ic, memberID: member.memberID, memberCode: present))
+        let last = agents[agents.count - 1]
+        let byCard = try await last.1.recognizeMember(MemberRecognitionRequest(
+            cardID: "IC-MEMBER-0001", requestID: "DEMO-ID-1", cardProof: memberCard.proof(.identify, park: last.0.id.rawValue, requestID: "DEMO-ID-1")))
         print("      \(agents[agents.count - 1].0.id) reads card IC-MEMBER-0001 → \(byCard.memberID) \(byCard.nameMasked)")
         for (_, agent) in agents { try await agent.deliverOutbox() }
     }

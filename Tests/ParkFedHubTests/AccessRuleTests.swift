@@ -37,8 +37,8 @@ import Testing
             // Members are parks' business: regulators and clearing staff can neither enroll nor look one up.
             ("POST", "/v1/members", #"{"sealed":"h1.abc.def","consent_version":"2026-01","consented_at":"2026-01-01T00:00:00Z"}"#, [400, 403, 403]),
             ("GET", "/v1/members/M-NOBODY", nil, [404, 403, 403]),
-            ("POST", "/v1/members/recognitions", #"{"card_id":"NO-SUCH-CARD"}"#, [404, 403, 403]),
-            ("POST", "/v1/members/M-NOBODY/links", #"{"local_member_number":"L-1"}"#, [404, 403, 403]),
+            ("POST", "/v1/members/recognitions", #"{"card_id":"NO-SUCH-CARD","request_id":"I1","card_proof":{"counter":1,"cryptogram":"AAAAAAAAAAAAAAAAAAAAAA"}}"#, [403, 403, 403]),
+            ("POST", "/v1/members/M-NOBODY/links", #"{"local_member_number":"L-1","code":"M1.M-NOBODY.1.AAAAAAAAAAAAAAAAAAAAAA"}"#, [404, 403, 403]),
         ]
         for (method, path, body, expected) in cases {
             for (index, credentials) in [park, regulator, clearing].enumerated() {

@@ -22,17 +22,31 @@ import Testing
         return (try? StrictJSON.decoder.decode(ProblemDetails.self, from: reply.body))?.code
     }
 
+    /// Registers a card at `agent` and personalises a simulated card with the key the hub answers.
+    static func register(_ agent: NodeAgent, _ id: String, _ kind: RegisterCardRequest.Kind) async throws -> SimulatedCard {
+        try SimulatedCard(try await post(agent, "/v1/cards", RegisterCardRequest(cardID: id, kind: kind), as: CardView.self))
+    }
+
+    /// A hold at `agent`'s park, with the card's own cryptogram over it.
+    static func hold(_ agent: NodeAgent, _ card: SimulatedCard, _ request: String, _ amount: Int64) -> HoldRequest {
+        HoldRequest(requestID: request, amountMinor: amount, cardProof: card.proof(.hold, amountMinor: amount, park: agent.park.rawValue, requestID: request))
+    }
+
+    static func refund(_ agent: NodeAgent, _ card: SimulatedCard, _ refund: String, _ amount: Int64) -> CardRefundRequest {
+        CardRefundRequest(refundID: refund, amountMinor: amount, cardProof: card.proof(.refund, amountMinor: amount, park: agent.park.rawValue, requestID: refund))
+    }
+
     @Test func loadOneThousandGetTwoHundredAtOneParkSpendAtAnother() async throws {
         let federation = try await TestFederation.start()
         defer { Task { await federation.stop() } }
         let p1 = try await federation.enroll("P001"), p2 = try await federation.enroll("P002")
         defer { Task { await p1.shutdown(); await p2.shutdown() } }
-        _ = try await Self.post(p1, "/v1/cards", RegisterCardRequest(cardID: "IC-0001", kind: .ic), as: CardView.self)
+        let c_IC_0001 = try await Self.register(p1, "IC-0001", .ic)
         let loaded = try await Self.post(p1, "/v1/cards/IC-0001/loads", LoadRequest(loadID: "L1", promotion: "LOAD1000GET200"), as: LoadView.self)
         #expect(loaded.principalMinor == 100_000 && loaded.bonusMinor == 20_000)
         #expect(loaded.card.principalMinor == 100_000 && loaded.card.bonusMinor == 20_000)
         // Deduct 8:2: spending 100 yuan takes 80 principal and 20 bonus.
-        let hold = try await Self.post(p2, "/v1/cards/IC-0001/holds", HoldRequest(requestID: "R1", amountMinor: 10_000), as: AuthorisationView.self)
+        let hold = try await Self.post(p2, "/v1/cards/IC-0001/holds", Self.hold(p2, c_IC_0001, "R1", 10_000), as: AuthorisationView.self)
         #expect(hold.principalMinor == 8_000 && hold.bonusMinor == 2_000 && hold.state == "held")
         let captured = try await Self.post(p2, "/v1/cards/IC-0001/holds/R1/capture", Optional<String>.none, as: AuthorisationView.self)
         #expect(captured.state == "captured")
@@ -42,7 +56,7 @@ import Testing
         let obligations = try federation.hub.store.unsettledObligations()
         #expect(obligations == [Obligation(from: try ParkID("P001"), to: try ParkID("P002"), amountMinor: 10_000, reason: "card_spend", reference: "capture:R1")])
         // A spend larger than the balance is refused.
-        #expect(try await Self.problem(p2, "/v1/cards/IC-0001/holds", HoldRequest(requestID: "R2", amountMinor: 110_001)) == "insufficient_balance")
+        #expect(try await Self.problem(p2, "/v1/cards/IC-0001/holds", Self.hold(p2, c_IC_0001, "R2", 110_001)) == "insufficient_balance")
     }
 
     @Test func theLoadsOwnRatioByDefault() async throws {
@@ -50,9 +64,9 @@ import Testing
         defer { Task { await federation.stop() } }
         let p2 = try await federation.enroll("P002")
         defer { Task { await p2.shutdown() } }
-        _ = try await Self.post(p2, "/v1/cards", RegisterCardRequest(cardID: "WB-7", kind: .wristband), as: CardView.self)
+        let c_WB_7 = try await Self.register(p2, "WB-7", .wristband)
         _ = try await Self.post(p2, "/v1/cards/WB-7/loads", LoadRequest(loadID: "L1", promotion: "LOAD1000GET200-OWN"), as: LoadView.self)
-        let hold = try await Self.post(p2, "/v1/cards/WB-7/holds", HoldRequest(requestID: "R1", amountMinor: 12_000), as: AuthorisationView.self)
+        let hold = try await Self.post(p2, "/v1/cards/WB-7/holds", Self.hold(p2, c_WB_7, "R1", 12_000), as: AuthorisationView.self)
         #expect(hold.principalMinor == 10_000 && hold.bonusMinor == 2_000)
     }
 
@@ -61,12 +75,12 @@ import Testing
         defer { Task { await federation.stop() } }
         let p1 = try await federation.enroll("P001")
         defer { Task { await p1.shutdown() } }
-        _ = try await Self.post(p1, "/v1/cards", RegisterCardRequest(cardID: "V-1", kind: .virtual), as: CardView.self)
+        let c_V_1 = try await Self.register(p1, "V-1", .virtual)
         _ = try await Self.post(p1, "/v1/cards/V-1/loads", LoadRequest(loadID: "L1", amountMinor: 5_000), as: LoadView.self)
-        let first = try await Self.post(p1, "/v1/cards/V-1/holds", HoldRequest(requestID: "R1", amountMinor: 3_000), as: AuthorisationView.self)
-        let again = try await Self.post(p1, "/v1/cards/V-1/holds", HoldRequest(requestID: "R1", amountMinor: 3_000), as: AuthorisationView.self)
+        let first = try await Self.post(p1, "/v1/cards/V-1/holds", Self.hold(p1, c_V_1, "R1", 3_000), as: AuthorisationView.self)
+        let again = try await Self.post(p1, "/v1/cards/V-1/holds", Self.hold(p1, c_V_1, "R1", 3_000), as: AuthorisationView.self)
         #expect(first == again)
-        #expect(try await Self.problem(p1, "/v1/cards/V-1/holds", HoldRequest(requestID: "R1", amountMinor: 2_000)) == "request_conflict")
+        #expect(try await Self.problem(p1, "/v1/cards/V-1/holds", Self.hold(p1, c_V_1, "R1", 2_000)) == "request_conflict")
         _ = try await Self.post(p1, "/v1/cards/V-1/holds/R1/void", Optional<String>.none, as: AuthorisationView.self)
         let voidAgain = try await Self.post(p1, "/v1/cards/V-1/holds/R1/void", Optional<String>.none, as: AuthorisationView.self)
         #expect(voidAgain.state == "voided")
@@ -74,12 +88,12 @@ import Testing
         let balance = try await Self.call(p1, "GET", "/v1/cards/V-1", Optional<String>.none, as: CardView.self)
         #expect(balance.availableMinor == 5_000 && balance.heldMinor == 0)
         // Capture twice: one spend.
-        _ = try await Self.post(p1, "/v1/cards/V-1/holds", HoldRequest(requestID: "R2", amountMinor: 1_000), as: AuthorisationView.self)
+        _ = try await Self.post(p1, "/v1/cards/V-1/holds", Self.hold(p1, c_V_1, "R2", 1_000), as: AuthorisationView.self)
         _ = try await Self.post(p1, "/v1/cards/V-1/holds/R2/capture", Optional<String>.none, as: AuthorisationView.self)
         _ = try await Self.post(p1, "/v1/cards/V-1/holds/R2/capture", Optional<String>.none, as: AuthorisationView.self)
         #expect(try await Self.call(p1, "GET", "/v1/cards/V-1", Optional<String>.none, as: CardView.self).principalMinor == 4_000)
         // A refund of the captured spend, then the statement shows every movement.
-        let refunded = try await Self.post(p1, "/v1/cards/V-1/holds/R2/refunds", CardRefundRequest(refundID: "F1", amountMinor: 400), as: AuthorisationView.self)
+        let refunded = try await Self.post(p1, "/v1/cards/V-1/holds/R2/refunds", Self.refund(p1, c_V_1, "F1", 400), as: AuthorisationView.self)
         #expect(refunded.refundedMinor == 400)
         let statement = try await Self.call(p1, "GET", "/v1/cards/V-1/statement", Optional<String>.none, as: StatementView.self)
         #expect(statement.card.principalMinor == 4_400)
@@ -93,7 +107,7 @@ import Testing
         for id in ["P001", "P002", "P003"] { enrolled.append(try await federation.enroll(id)) }
         let parks = enrolled
         defer { Task { for park in parks { await park.shutdown() } } }
-        _ = try await Self.post(parks[0], "/v1/cards", RegisterCardRequest(cardID: "IC-RACE", kind: .ic), as: CardView.self)
+        let c_IC_RACE = try await Self.register(parks[0], "IC-RACE", .ic)
         _ = try await Self.post(parks[0], "/v1/cards/IC-RACE/loads", LoadRequest(loadID: "L1", amountMinor: 10_000), as: LoadView.self)
         // 60 concurrent spends of 500 from three parks on a card holding 10,000: exactly 20 can succeed.
         let outcomes = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
@@ -101,7 +115,7 @@ import Testing
                 let park = parks[i % 3]
                 group.addTask {
                     let reply = try await park.hub.send(.POST, "/v1/cards/IC-RACE/holds",
-                                                        body: try StrictJSON.encoder.encode(HoldRequest(requestID: "R\(i)", amountMinor: 500)))
+                                                        body: try StrictJSON.encoder.encode(Self.hold(park, c_IC_RACE, "R\(i)", 500)))
                     guard reply.status == 200 else { return (i, false) }
                     let capture = try await park.hub.send(.POST, "/v1/cards/IC-RACE/holds/R\(i)/capture")
                     return (i, capture.status == 200)
@@ -125,23 +139,26 @@ import Testing
         #expect(owedToOthers + spentAtLoader == 10_000)
     }
 
-    @Test func aLostCardIsBlockedAndItsBalanceMovesToANewCard() async throws {
+    @Test func aDamagedCardIsBlockedAndItsBalanceMovesToANewCardWithTheOldCardPresent() async throws {
         let federation = try await TestFederation.start()
         defer { Task { await federation.stop() } }
         let p1 = try await federation.enroll("P001"), p2 = try await federation.enroll("P002")
         defer { Task { await p1.shutdown(); await p2.shutdown() } }
-        _ = try await Self.post(p1, "/v1/cards", RegisterCardRequest(cardID: "OLD", kind: .ic), as: CardView.self)
-        _ = try await Self.post(p1, "/v1/cards", RegisterCardRequest(cardID: "NEW", kind: .ic), as: CardView.self)
+        let c_OLD = try await Self.register(p1, "OLD", .ic)
+        let c_NEW = try await Self.register(p1, "NEW", .ic)
         _ = try await Self.post(p1, "/v1/cards/OLD/loads", LoadRequest(loadID: "L1", promotion: "LOAD1000GET200"), as: LoadView.self)
         // Another park may not block or read it.
         #expect(try await Self.problem(p2, "/v1/cards/OLD/block", BlockCardRequest(reason: "lost")) == "forbidden_for_principal")
-        let blocked = try await Self.post(p1, "/v1/cards/OLD/block", BlockCardRequest(reason: "lost", replacementCardID: "NEW"), as: CardView.self)
+        // Without the holder present (no card cryptogram, no member code) nothing moves.
+        #expect(try await Self.problem(p1, "/v1/cards/OLD/block", BlockCardRequest(reason: "damaged", replacementCardID: "NEW")) == "card_not_present")
+        let blocked = try await Self.post(p1, "/v1/cards/OLD/block", BlockCardRequest(
+            reason: "damaged", replacementCardID: "NEW", cardProof: c_OLD.proof(.move, park: "P001", requestID: "NEW")), as: CardView.self)
         #expect(blocked.status == "blocked" && blocked.principalMinor == 0)
-        #expect(try await Self.problem(p2, "/v1/cards/OLD/holds", HoldRequest(requestID: "R1", amountMinor: 1)) == "card_blocked")
+        #expect(try await Self.problem(p2, "/v1/cards/OLD/holds", Self.hold(p2, c_OLD, "R1", 1)) == "card_blocked")
         let moved = try await Self.call(p1, "GET", "/v1/cards/NEW", Optional<String>.none, as: CardView.self)
         #expect(moved.principalMinor == 100_000 && moved.bonusMinor == 20_000)
         // The bonus ratio and the loading park travel with the balance.
-        let hold = try await Self.post(p2, "/v1/cards/NEW/holds", HoldRequest(requestID: "R2", amountMinor: 10_000), as: AuthorisationView.self)
+        let hold = try await Self.post(p2, "/v1/cards/NEW/holds", Self.hold(p2, c_NEW, "R2", 10_000), as: AuthorisationView.self)
         #expect(hold.principalMinor == 8_000 && hold.bonusMinor == 2_000)
     }
 
@@ -150,10 +167,11 @@ import Testing
         defer { Task { await federation.stop() } }
         let p1 = try await federation.enroll("P001"), p2 = try await federation.enroll("P002")
         defer { Task { await p1.shutdown(); await p2.shutdown() } }
-        _ = try await p1.registerCard("IC-LOG", kind: .ic)
+        let card = try SimulatedCard(try await p1.registerCard("IC-LOG", kind: .ic))
         let load = try await p1.loadCard("IC-LOG", loadID: "L1", promotion: "LOAD1000GET200")
         #expect(load.bonusMinor == 20_000)
-        let spend = try await p2.spendCard("IC-LOG", requestID: "R1", amountMinor: 10_000)
+        let spend = try await p2.spendCard("IC-LOG", requestID: "R1", amountMinor: 10_000,
+                                           proof: card.proof(.hold, amountMinor: 10_000, park: "P002", requestID: "R1"))
         #expect(spend.state == "captured" && spend.principalMinor == 8_000)
         try await p1.deliverOutbox()
         try await p2.deliverOutbox()
@@ -168,13 +186,13 @@ import Testing
         defer { Task { await federation.stop() } }
         let p1 = try await federation.enroll("P001"), p2 = try await federation.enroll("P002")
         defer { Task { await p1.shutdown(); await p2.shutdown() } }
-        _ = try await Self.post(p1, "/v1/cards", RegisterCardRequest(cardID: "C1", kind: .ic), as: CardView.self)
+        let c_C1 = try await Self.register(p1, "C1", .ic)
         #expect(try await Self.problem(p2, "/v1/cards/C1/loads", LoadRequest(loadID: "L1", promotion: "LOAD1000GET200")) == "promotion_of_other_park")
         #expect(try await Self.problem(p1, "/v1/cards/C1/loads", LoadRequest(loadID: "L1", promotion: "NOPE")) == "unknown_promotion")
         #expect(try await Self.problem(p1, "/v1/cards/C1/loads", LoadRequest(loadID: "L1")) == "invalid_body")
         #expect(try await Self.problem(p1, "/v1/cards/C1/loads", LoadRequest(loadID: "L1", amountMinor: -5)) == "invalid_amount")
-        #expect(try await Self.problem(p1, "/v1/cards/NOPE/holds", HoldRequest(requestID: "R1", amountMinor: 5)) == "unknown_card")
-        #expect(try await Self.problem(p1, "/v1/cards/C1/holds", HoldRequest(requestID: "bad id!", amountMinor: 5)) == "invalid_body")
+        #expect(try await Self.problem(p1, "/v1/cards/NOPE/holds", HoldRequest(requestID: "R1", amountMinor: 5, cardProof: c_C1.proof(.hold, amountMinor: 5, park: "P001", requestID: "R1"))) == "card_not_present")
+        #expect(try await Self.problem(p1, "/v1/cards/C1/holds", Self.hold(p1, c_C1, "bad id!", 5)) == "invalid_body")
         let regulator = try federation.issueCertificate(for: .regulator("R01"), name: "r")
         #expect(try await federation.curl("/v1/cards/C1", certificate: regulator).httpStatus == 403)
         let totals = try federation.hub.store.ledgerTotals()
@@ -192,7 +210,9 @@ import Testing
         let parks = try ["P001", "P002", "P003"].map { try ParkID($0) }
         let peers = parks.map { AuthenticatedPeer(principal: .park($0), serial: "test", notAfter: .distantFuture) }
         let cards = (0..<5).map { "C\($0)" }
-        for card in cards { _ = try hub.registerCard(RegisterCardRequest(cardID: card, kind: .ic), peer: peers[0]) }
+        var simulated: [String: SimulatedCard] = [:]
+        for card in cards { simulated[card] = try SimulatedCard(try hub.registerCard(RegisterCardRequest(cardID: card, kind: .ic), peer: peers[0])) }
+        let physical = simulated
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             for worker in 0..<6 {
@@ -212,7 +232,9 @@ import Testing
                                 _ = try hub.loadCard(card, load, peer: peer)
                             case 2, 3, 4:
                                 let request = "R\(worker)-\(step)"
-                                _ = try hub.holdCard(card, HoldRequest(requestID: request, amountMinor: Int64.random(in: 1...30_000, using: &generator)), peer: peer)
+                                let amount = Int64.random(in: 1...30_000, using: &generator)
+                                let proof = physical[card]!.proof(.hold, amountMinor: amount, park: parks[worker % 3].rawValue, requestID: request)
+                                _ = try hub.holdCard(card, HoldRequest(requestID: request, amountMinor: amount, cardProof: proof), peer: peer)
                                 mine.append((card, request))
                             case 5, 6:
                                 if let pick = mine.randomElement(using: &generator) { _ = try hub.settleHold(pick.card, requestID: pick.request, .capture, peer: peer) }
@@ -220,8 +242,10 @@ import Testing
                                 if let pick = mine.randomElement(using: &generator) { _ = try hub.settleHold(pick.card, requestID: pick.request, .void, peer: peer) }
                             default:
                                 if let pick = mine.randomElement(using: &generator) {
+                                    let amount = Int64.random(in: 1...5_000, using: &generator), refund = "F\(worker)-\(step)"
+                                    let proof = physical[pick.card]!.proof(.refund, amountMinor: amount, park: parks[worker % 3].rawValue, requestID: refund)
                                     _ = try hub.refundCard(pick.card, requestID: pick.request,
-                                                           CardRefundRequest(refundID: "F\(worker)-\(step)", amountMinor: Int64.random(in: 1...5_000, using: &generator)), peer: peer)
+                                                           CardRefundRequest(refundID: refund, amountMinor: amount, cardProof: proof), peer: peer)
                                 }
                             }
                         } catch is ProblemDetails {

@@ -64,7 +64,7 @@ import Testing
         var running = try await hub.start("hub-1")
         let (p1, p2) = (try await hub.enroll("P001"), try await hub.enroll("P002"))
         defer { Task { await p1.shutdown(); await p2.shutdown() } }
-        _ = try await p1.registerCard("IC-CRASH", kind: .ic)
+        let card = try SimulatedCard(try await p1.registerCard("IC-CRASH", kind: .ic))
         _ = try await p1.loadCard("IC-CRASH", loadID: "L1", amountMinor: 1_000_000)
         let holder = HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X")
         var sold: [PassSaleResponse] = []
@@ -86,7 +86,8 @@ import Testing
                 group.addTask {  // card authorisations, each captured at once
                     var i = 0
                     while ContinuousClock.now < deadline, !Task.isCancelled {
-                        if let spend = try? await p2.spendCard("IC-CRASH", requestID: "R\(i)", amountMinor: 100), spend.state == "captured" {
+                        if let spend = try? await p2.spendCard("IC-CRASH", requestID: "R\(i)", amountMinor: 100,
+                                                                proof: card.proof(.hold, amountMinor: 100, park: "P002", requestID: "R\(i)")), spend.state == "captured" {
                             spends.withLockedValue { $0.append(spend.requestID) }
                         }
                         i += 1

@@ -10,8 +10,9 @@ import Testing
 
 /// The verifiable log as outside parties see it: signed checkpoints, proofs, entries, and `verify-log`.
 @Suite struct LogTests {
-    static func fill(_ federation: TestFederation, _ agent: NodeAgent, count: Int) async throws {
-        let batch = try (0..<count).map { try Assertions.sign(SampleAssertions.data($0), park: agent.park, key: agent.signingKey).1.compact }
+    /// Submits `count` sample assertions numbered from `first` (a pass is sold once: each sample sale is a new pass).
+    static func fill(_ federation: TestFederation, _ agent: NodeAgent, count: Int, from first: Int = 0) async throws {
+        let batch = try (first..<(first + count)).map { try Assertions.sign(SampleAssertions.data($0), park: agent.park, key: agent.signingKey).1.compact }
         _ = try await IngestTests.submit(agent, batch)
     }
 
@@ -30,7 +31,7 @@ import Testing
         let first = try Checkpoint.verify(note: try await federation.curl("/v1/log/checkpoint", certificate: credentials).body, key: hubKey)
         #expect(first.size == 7)
         #expect(first.origin == "parkfed/test-federation")
-        try await Self.fill(federation, agent, count: 13)
+        try await Self.fill(federation, agent, count: 13, from: 7)
         let second = try Checkpoint.verify(note: try await federation.curl("/v1/log/checkpoint", certificate: credentials).body, key: hubKey)
         #expect(second.size == 20)
 
@@ -81,7 +82,7 @@ import Testing
         defer { Task { await federation.stop() } }
         let agent = try await federation.enroll("P001")
         defer { Task { await agent.shutdown() } }
-        for _ in 0..<3 { try await Self.fill(federation, agent, count: 4) }
+        for round in 0..<3 { try await Self.fill(federation, agent, count: 4, from: 4 * round) }
         let parkfed = try BackgroundProcess.parkfedExecutable()
         let data = federation.hub.directory.path
         let clean = try await ExternalTool.run(parkfed, ["hub", "verify-log", "--data", data])

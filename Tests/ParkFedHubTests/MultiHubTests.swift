@@ -60,13 +60,14 @@ import Testing
         }
 
         // A card loaded through hub A, spent from both hubs at once: 1,000.00 in 20 spends of 100.00 admits exactly 10.
-        _ = try await viaA[0].registerCard("IC-TWO-HUBS", kind: .ic)
+        let card = try SimulatedCard(try await viaA[0].registerCard("IC-TWO-HUBS", kind: .ic))
         _ = try await viaA[0].loadCard("IC-TWO-HUBS", loadID: "L1", amountMinor: 100_000)
         let spent = try await withThrowingTaskGroup(of: Bool.self) { group in
             for index in 0..<20 {
                 let agent = index.isMultiple(of: 2) ? viaA[1 + index % 2] : viaB[1 + index % 2]
                 group.addTask {
-                    do { _ = try await agent.spendCard("IC-TWO-HUBS", requestID: "S\(index)", amountMinor: 10_000); return true } catch { return false }
+                    do { _ = try await agent.spendCard("IC-TWO-HUBS", requestID: "S\(index)", amountMinor: 10_000,
+                                                           proof: card.proof(.hold, amountMinor: 10_000, park: agent.park.rawValue, requestID: "S\(index)")); return true } catch { return false }
                 }
             }
             return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }

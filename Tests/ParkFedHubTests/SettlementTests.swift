@@ -31,11 +31,11 @@ import Testing
         let unused = try await p1.sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "ota", holder: holder))
         #expect(try await p1.refundPass(unused.passID, reason: "unused").refundedMinor == 29_900)
         // Card loaded at P001 (pay 1000 get 200, deduct 8:2), 100.00 spent at P002 (80 + 20), 50.00 of it refunded.
-        _ = try await p1.registerCard("IC-S1", kind: .ic)
+        let card = try SimulatedCard(try await p1.registerCard("IC-S1", kind: .ic))
         _ = try await p1.loadCard("IC-S1", loadID: "L1", promotion: "LOAD1000GET200")
-        let spend = try await p2.spendCard("IC-S1", requestID: "R1", amountMinor: 10_000)
+        let spend = try await p2.spendCard("IC-S1", requestID: "R1", amountMinor: 10_000, proof: card.proof(.hold, amountMinor: 10_000, park: "P002", requestID: "R1"))
         #expect(spend.principalMinor == 8_000 && spend.bonusMinor == 2_000)
-        _ = try federation.hub.refundCard("IC-S1", requestID: "R1", CardRefundRequest(refundID: "F1", amountMinor: 5_000),
+        _ = try federation.hub.refundCard("IC-S1", requestID: "R1", CardRefundRequest(refundID: "F1", amountMinor: 5_000, cardProof: card.proof(.refund, amountMinor: 5_000, park: "P002", requestID: "F1")),
                                           peer: AuthenticatedPeer(principal: .park(p2.park), serial: "t", notAfter: .distantFuture))
         for agent in agents { try await agent.deliverOutbox() }
         return agents

@@ -26,15 +26,26 @@ import Testing
         let again = try await p2.enrollMember(NodeAgent.MemberEnrollment(
             holder: HolderInput(name: "张小三", idType: "resident_id", idNumber: "110105 19491231002x"), phone: "138 1234 5678", consentVersion: "2026-01"))
         #expect(again.existing && again.memberID == first.memberID)
+        // An existing member's enrollment elsewhere never answers the code secret (that park could make the member's codes).
+        #expect(again.codeSecret == nil && first.codeSecret != nil)
+        let firstSecret = SymmetricKey(data: try #require(first.codeSecret.flatMap { Base64URL.decode($0) }))
         // P003 neither enrolled nor linked the member: it cannot see them, until it links its own number.
         let hidden = try await p3.hub.send(.GET, "/v1/members/\(first.memberID)")
         #expect(hidden.status == 404)
-        let linked = try await p3.linkMember(first.memberID, localNumber: "MUS-77")
+        // Linking needs the member present: without their current code (a made-up one) nothing is linked.
+        await #expect(throws: ProblemDetails.self) {
+            try await p3.linkMember(first.memberID, localNumber: "MUS-77",
+                                    code: MemberCode.make(memberID: first.memberID, secret: SymmetricKey(size: .bits256), at: Date()))
+        }
+        let linked = try await p3.linkMember(first.memberID, localNumber: "MUS-77", code: MemberCode.make(memberID: first.memberID, secret: firstSecret, at: Date()))
         #expect(linked.localNumbers == ["MUS-77"] && linked.idNumberMasked == "1101**********002X")
         // A local number already linked to someone else is refused; a bad document or phone is refused.
         let other = try await p1.enrollMember(NodeAgent.MemberEnrollment(holder: HolderInput(name: "王五", idType: "resident_id", idNumber: "430102199003071234"),
                                                                          phone: "13900000000", consentVersion: "2026-01"))
-        await #expect(throws: ProblemDetails.self) { try await p3.linkMember(other.memberID, localNumber: "MUS-77") }
+        let otherSecret = SymmetricKey(data: try #require(other.codeSecret.flatMap { Base64URL.decode($0) }))
+        await #expect(throws: ProblemDetails.self) {
+            try await p3.linkMember(other.memberID, localNumber: "MUS-77", code: MemberCode.make(memberID: other.memberID, secret: otherSecret, at: Date()))
+        }
         await #expect(throws: ProblemDetails.self) {
             try await p1.enrollMember(NodeAgent.MemberEnrollment(holder: HolderInput(name: "李四", idType: "resident_id", idNumber: "110105194912310021"),
                                                                  phone: "13900000001", consentVersion: "2026-01"))
@@ -85,29 +96,48 @@ import Testing
         let agents = try await federation.enrollParks(["P001", "P002"])
         let enrolled = try await agents[0].enrollMember(NodeAgent.MemberEnrollment(
             holder: HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X"), phone: "13812345678", consentVersion: "2026-01"))
-        _ = try await agents[0].registerCard("IC-M1", kind: .ic, memberID: enrolled.memberID)
-        _ = try await agents[0].registerCard("IC-ANON", kind: .wristband)
+        let secret = SymmetricKey(data: try #require(enrolled.codeSecret.flatMap { Base64URL.decode($0) }))
+        // Binding a card needs the member present: no code, or another member's, binds nothing.
+        await #expect(throws: NodeError.self) { try await agents[0].registerCard("IC-M1", kind: .ic, memberID: enrolled.memberID) }
+        let card = try SimulatedCard(try await agents[0].registerCard("IC-M1", kind: .ic, memberID: enrolled.memberID,
+                                                                      memberCode: MemberCode.make(memberID: enrolled.memberID, secret: secret, at: Date())))
+        let anonymous = try SimulatedCard(try await agents[0].registerCard("IC-ANON", kind: .wristband))
         // A card can only be registered to a member the hub knows.
-        await #expect(throws: NodeError.self) { try await agents[0].registerCard("IC-X", kind: .ic, memberID: "M-NOBODY") }
+        await #expect(throws: NodeError.self) { try await agents[0].registerCard("IC-X", kind: .ic, memberID: "M-NOBODY", memberCode: "M1.M-NOBODY.1.AAAAAAAAAAAAAAAAAAAAAA") }
 
-        let seen = try await agents[1].recognizeMember(MemberRecognitionRequest(cardID: "IC-M1"))
+        func identify(_ card: SimulatedCard, _ request: String) -> MemberRecognitionRequest {
+            MemberRecognitionRequest(cardID: card.id, requestID: request, cardProof: card.proof(.identify, park: "P002", requestID: request))
+        }
+        let seen = try await agents[1].recognizeMember(identify(card, "ID-1"))
         #expect(seen.memberID == enrolled.memberID && seen.nameMasked == "张*三" && seen.idNumberMasked == "1101**********002X")
-        // The same card works again (a card is not a one-time code); a card without a member does not identify anyone.
-        #expect(try await agents[1].recognizeMember(MemberRecognitionRequest(cardID: "IC-M1")).memberID == enrolled.memberID)
+        // The same card works again with a fresh cryptogram (a card is not a one-time code); a card without a
+        // member does not identify anyone.
+        #expect(try await agents[1].recognizeMember(identify(card, "ID-2")).memberID == enrolled.memberID)
         func problem(_ body: String) async throws -> (Int, String) {
             let answer = try await agents[1].hub.send(.POST, "/v1/members/recognitions", body: Data(body.utf8))
             return (answer.status, String(decoding: answer.body, as: UTF8.self))
         }
-        var (status, text) = try await problem(#"{"card_id":"IC-ANON"}"#)
+        func problem(_ request: MemberRecognitionRequest) async throws -> (Int, String) {
+            try await problem(String(decoding: try StrictJSON.encoder.encode(request), as: UTF8.self))
+        }
+        var (status, text) = try await problem(identify(anonymous, "ID-3"))
         #expect(status == 404 && text.contains("not_a_member_card"))
-        (status, text) = try await problem(#"{"card_id":"NO-SUCH"}"#)
-        #expect(status == 404 && text.contains("unknown_card"))
+        // The card id alone (read off the card, or guessed) is not the card: refused.
+        (status, text) = try await problem(#"{"card_id":"IC-M1"}"#)
+        #expect(status == 400)
+        (status, text) = try await problem(MemberRecognitionRequest(cardID: "IC-M1", requestID: "ID-4", cardProof: CardProof(counter: 50, cryptogram: "AAAAAAAAAAAAAAAAAAAAAA")))
+        #expect(status == 403 && text.contains("card_not_present"))
+        // A replayed cryptogram (recorded by a reader) is refused.
+        let recorded = identify(card, "ID-5")
+        _ = try await agents[1].recognizeMember(recorded)
+        (status, text) = try await problem(recorded)
+        #expect(status == 403 && text.contains("card_not_present"))
         (status, text) = try await problem(#"{"card_id":"IC-M1","code":"M1.x.1.aaaaaaaaaaaaaaaaaaaaaa"}"#)
         #expect(status == 400)
         // Once the member reports the card lost, it no longer identifies them.
         let blocked = try await agents[0].hub.send(.POST, "/v1/cards/IC-M1/block", body: try StrictJSON.encoder.encode(BlockCardRequest(reason: "lost")))
         #expect(blocked.status == 200)
-        (status, text) = try await problem(#"{"card_id":"IC-M1"}"#)
+        (status, text) = try await problem(identify(card, "ID-6"))
         #expect(status == 409 && text.contains("card_blocked"))
     }
 

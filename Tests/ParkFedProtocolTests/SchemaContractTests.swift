@@ -80,7 +80,8 @@ import Testing
             pairs.append((Self.root + "/schemas/assertions/\(payload.type.rawValue).schema.json", path))
         }
         // One-card stored value.
-        func cardCall(_ path: String, _ body: (some Encodable)?, request: String, response: String) async throws {
+        @discardableResult
+        func cardCall(_ path: String, _ body: (some Encodable)?, request: String, response: String) async throws -> String {
             var text: String?
             if let body {
                 text = String(decoding: try StrictJSON.encoder.encode(body), as: UTF8.self)
@@ -89,16 +90,19 @@ import Testing
             let reply = try await federation.curl(path, certificate: credentials, method: body == nil && !path.hasSuffix("capture") ? "GET" : "POST", body: text)
             #expect((200..<300).contains(reply.httpStatus), "\(path): \(reply.body)")
             try keep(response + "-" + String(pairs.count), reply.body, schema: response)
+            return reply.body
         }
-        try await cardCall("/v1/cards", RegisterCardRequest(cardID: "IC-9", kind: .ic), request: "card-register-request", response: "card")
+        let park = agent.park.rawValue
+        let card9 = try SimulatedCard(try StrictJSON.decoder.decode(CardView.self, from: Data(
+            try await cardCall("/v1/cards", RegisterCardRequest(cardID: "IC-9", kind: .ic), request: "card-register-request", response: "card").utf8)))
         try await cardCall("/v1/cards/IC-9/loads", LoadRequest(loadID: "L1", promotion: "LOAD1000GET200-OWN"), request: "card-load-request", response: "card-load")
-        try await cardCall("/v1/cards/IC-9/holds", HoldRequest(requestID: "R1", amountMinor: 12_000), request: "card-hold-request", response: "card-authorisation")
+        try await cardCall("/v1/cards/IC-9/holds", HoldRequest(requestID: "R1", amountMinor: 12_000, cardProof: card9.proof(.hold, amountMinor: 12_000, park: park, requestID: "R1")), request: "card-hold-request", response: "card-authorisation")
         try await cardCall("/v1/cards/IC-9/holds/R1/capture", Optional<String>.none, request: "", response: "card-authorisation")
-        try await cardCall("/v1/cards/IC-9/holds/R1/refunds", CardRefundRequest(refundID: "F1", amountMinor: 100), request: "card-refund-request", response: "card-authorisation")
+        try await cardCall("/v1/cards/IC-9/holds/R1/refunds", CardRefundRequest(refundID: "F1", amountMinor: 100, cardProof: card9.proof(.refund, amountMinor: 100, park: park, requestID: "F1")), request: "card-refund-request", response: "card-authorisation")
         try await cardCall("/v1/cards/IC-9/statement", Optional<String>.none, request: "", response: "card-statement")
         try await cardCall("/v1/cards", RegisterCardRequest(cardID: "IC-10", kind: .ic), request: "card-register-request", response: "card")
-        try await cardCall("/v1/cards/IC-9/block", BlockCardRequest(reason: "lost", replacementCardID: "IC-10"), request: "card-block-request", response: "card")
-        let refused = try await federation.curl("/v1/cards/IC-9/holds", certificate: credentials, method: "POST", body: #"{"request_id":"R2","amount_minor":1}"#)
+        try await cardCall("/v1/cards/IC-9/block", BlockCardRequest(reason: "damaged", replacementCardID: "IC-10", cardProof: card9.proof(.move, park: park, requestID: "IC-10")), request: "card-block-request", response: "card")
+        let refused = try await federation.curl("/v1/cards/IC-9/holds", certificate: credentials, method: "POST", body: #"{"request_id":"R2","amount_minor":1,"card_proof":{"counter":999,"cryptogram":"AAAAAAAAAAAAAAAAAAAAAA"}}"#)
         try keep("problem-card", refused.body, schema: "problem")
         pairs.append((Self.schema("promotions"), Self.root + "/partners/promotions.json"))
         // The example federation.
@@ -199,13 +203,15 @@ import Testing
         let member = try await p1.enrollMember(NodeAgent.MemberEnrollment(holder: HolderInput(name: "王五", idType: "resident_id", idNumber: "430102199003071234"),
                                                                           phone: "13900000000", consentVersion: "2026-01"))
         try keep("member", member, schema: "member")
-        try keep("member-link", MemberLinkRequest(localMemberNumber: "L-1"), schema: "member-link-request")
+        try keep("member-link", MemberLinkRequest(localMemberNumber: "L-1", code: "M1.M-1.29000000.AAAAAAAAAAAAAAAAAAAAAA"), schema: "member-link-request")
         let secret = SymmetricKey(data: try #require(member.codeSecret.flatMap { Base64URL.decode($0) }))
         let recognition = MemberRecognitionRequest(code: MemberCode.make(memberID: member.memberID, secret: secret, at: Date()))
         try keep("member-recognition", recognition, schema: "member-recognition-request")
         try keep("member-recognised", try await p2.recognizeMember(recognition), schema: "member")
-        try keep("member-recognition-card", MemberRecognitionRequest(cardID: "IC-0001"), schema: "member-recognition-request")
+        try keep("member-recognition-card", MemberRecognitionRequest(cardID: "IC-0001", requestID: "ID-1", cardProof: CardProof(counter: 3, cryptogram: "AAAAAAAAAAAAAAAAAAAAAA")), schema: "member-recognition-request")
         try keep("member-enroll", MemberEnrollRequest(sealed: "h1.abc.def", consentVersion: "2026-01", consentedAt: Date()), schema: "member-enroll-request")
+        try keep("member-enroll-link", MemberEnrollRequest(sealed: "h1.abc.def", consentVersion: "2026-01", consentedAt: Date(), localMemberNumber: "L-2",
+                                                           memberCode: "M1.M-1.29000000.AAAAAAAAAAAAAAAAAAAAAA"), schema: "member-enroll-request")
         // Settlement: the run request, the export (clearing and park views), payments, the list.
         let today = federation.hub.passes.calendar.day(of: Date())
         try keep("run", SettlementRunRequest(day: today.description), schema: "settlement-run-request")
