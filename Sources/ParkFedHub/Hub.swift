@@ -62,8 +62,9 @@ public final class Hub: Sendable {
 
     // MARK: Enrollment tokens
 
-    /// Makes a one-time enrollment token for `park`. Only its SHA-256 is stored; the token is returned once.
-    public func createEnrollmentToken(park: ParkID, name: String, now: Date = Date(), validity: TimeInterval? = nil) throws -> String {
+    /// Makes a one-time enrollment token for `park`. Only its SHA-256 is stored; the token is returned once. With
+    /// `readmit`, the token re-admits a revoked park (new certificate and signing key; the old ones stay revoked).
+    public func createEnrollmentToken(park: ParkID, name: String, now: Date = Date(), validity: TimeInterval? = nil, readmit: Bool = false) throws -> String {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty, trimmed.count <= 200 else {
             throw ProblemDetails(status: 400, code: "invalid_name", title: "Invalid park name", detail: "a park name is 1-200 characters")
@@ -72,8 +73,9 @@ public final class Hub: Sendable {
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &random) }
         let token = "pfe_" + Base64URL.encode(bytes)
         let lifetime = validity ?? TimeInterval(configuration.enrollmentTokenHours * 3600)
-        try store.addEnrollmentToken(hash: Self.tokenHash(token), park: park, name: trimmed, now: now, expiresAt: now.addingTimeInterval(lifetime))
-        logger.info("enrollment token created", metadata: ["park": "\(park)"])
+        try store.addEnrollmentToken(hash: Self.tokenHash(token), park: park, name: trimmed, now: now, expiresAt: now.addingTimeInterval(lifetime),
+                                     readmit: readmit)
+        logger.info("enrollment token created", metadata: ["park": "\(park)", "readmit": "\(readmit)"])
         return token
     }
 

@@ -16,7 +16,7 @@ import Crypto
 /// | `hub-key.pem` | hub TLS private key | 0600 |
 /// | `hub-signing-key.pem` | hub Ed25519 key for trust lists, checkpoints, batches | 0600 |
 /// | `hub-signing-pub.pem` | its public key | 0644 |
-/// | `hub.json` | hub configuration | 0644 |
+/// | `hub.json` | hub configuration (its `store` URL may hold a database password; `$PARKFED_HUB_STORE` keeps it out of the file) | 0600 |
 /// | `hub.sqlite` | the hub database (WAL) | 0600 |
 /// | `holder-seal-key` | X25519 private key parks seal real-name data to (HPKE) | 0600 |
 /// | `field-keys.json` | AES-256-GCM keys (by id) for personal fields at rest, and the blind-index key | 0600 |
@@ -67,7 +67,7 @@ public struct HubDirectory: Sendable {
         try SecretFile.writePublic(try ca.certificate.pemString(), to: directory.caCertificate)
         try SecretFile.writePublic(try tlsCertificate.pemString() + ca.certificate.pemString(), to: directory.tlsCertificate)
         try SecretFile.writePublic(Ed25519PEM.publicKeyPEM(signingKey.publicKey), to: directory.signingPublicKey)
-        try SecretFile.writePublic(String(decoding: try configuration.encoded(), as: UTF8.self), to: directory.configuration)
+        try SecretFile.write(Data(try configuration.encoded()), to: directory.configuration)
         // Create the database with owner-only permissions before SQLite opens it (a PostgreSQL store has no file).
         if configuration.store == nil { try SecretFile.write(Data(), to: directory.database) }
         let store = try HubStore(database: HubDatabase.open(configuration.store, sqliteFile: directory.database, logger: Logger(label: "parkfed.hub")))

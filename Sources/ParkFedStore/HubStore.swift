@@ -164,17 +164,22 @@ public final class HubStore: Sendable {
         registerRegulatorLogMigration(&migrator)
         registerPassAllocationMigration(&migrator)
         registerMemberCodeMigration(&migrator)
+        migrator.registerMigration("v14-readmission-tokens") { db in
+            try db.execute(sql: db.dialect.ddl("ALTER TABLE enrollment_tokens ADD COLUMN readmit INTEGER NOT NULL DEFAULT 0;"))
+        }
         return migrator
     }
 
     // MARK: Enrollment tokens
 
     /// Stores a token by its hash only; the token itself is never written.
-    public func addEnrollmentToken(hash: String, park: ParkID, name: String, now: Date, expiresAt: Date) throws {
+    /// `readmit`: the token re-admits a park that was revoked (the operator's decision, with new keys; the
+    /// revoked certificates and signing keys stay revoked).
+    public func addEnrollmentToken(hash: String, park: ParkID, name: String, now: Date, expiresAt: Date, readmit: Bool = false) throws {
         try database.write { db in
             try db.execute(
-                sql: "INSERT INTO enrollment_tokens (token_hash, park_id, park_name, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [hash, park.rawValue, name, StoredTime.millis(now), StoredTime.millis(expiresAt)])
+                sql: "INSERT INTO enrollment_tokens (token_hash, park_id, park_name, created_at, expires_at, readmit) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [hash, park.rawValue, name, StoredTime.millis(now), StoredTime.millis(expiresAt), readmit ? 1 : 0])
         }
     }
 
@@ -205,9 +210,10 @@ public final class HubStore: Sendable {
             if let other = requestedParks.first(where: { $0 != parkID.rawValue }) {
                 throw StoreError(.tokenForOtherPark, "the token is for park \(parkID), not \(other)")
             }
+            let readmit = (row["readmit"] as Int64) == 1
             if let status = try String.fetchOne(db, sql: "SELECT status FROM parks WHERE id = ?", arguments: [parkID.rawValue]),
-               status == ParkRecord.Status.revoked.rawValue {
-                throw StoreError(.parkRevoked, "park \(parkID) has been revoked from the federation")
+               status == ParkRecord.Status.revoked.rawValue, !readmit {
+                throw StoreError(.parkRevoked, "park \(parkID) has been revoked from the federation: the operator re-admits it with a re-admission token")
             }
             if let owner = try String.fetchOne(db, sql: "SELECT park_id FROM signing_keys WHERE kid = ? OR public_key = ?", arguments: [signingKey.kid, signingKey.publicKey]) {
                 throw StoreError(.keyInUse, "that signing key is already registered (to \(owner))")
@@ -216,7 +222,7 @@ public final class HubStore: Sendable {
             try db.execute(
                 sql: """
                     INSERT INTO parks (id, name, status, created_at) VALUES (?, ?, 'active', ?)
-                    ON CONFLICT(id) DO UPDATE SET name = excluded.name
+                    ON CONFLICT(id) DO UPDATE SET name = excluded.name\(readmit ? ", status = 'active'" : "")
                     """,
                 arguments: [parkID.rawValue, parkName, StoredTime.millis(now)])
             let certificate = try issue(parkID, parkName)
@@ -270,6 +276,9 @@ public final class HubStore: Sendable {
             }
             let certificate = try issue()
             try Self.insert(certificate, db)
+            // The renewed certificate is retired: a copied old key cannot keep speaking for the principal.
+            try db.execute(sql: "UPDATE certificates SET revoked_at = ? WHERE serial = ? AND revoked_at IS NULL",
+                           arguments: [StoredTime.millis(certificate.issuedAt), oldSerial])
             return certificate
         }
     }
@@ -360,7 +369,10 @@ public final class HubStore: Sendable {
         now: Date,
         sign: @Sendable (_ sequence: Int64) throws -> String
     ) throws -> TrustListRecord {
-        try database.write { db in
+        // The common case, nothing changed, is a read: a trust-list fetch never takes the write lock (which, on
+        // PostgreSQL, every gate and card write of every hub process waits for).
+        if let latest = try database.read({ db in try Self.latestTrustList(db) }), latest.contentHash == contentHash { return latest }
+        return try database.write { db in
             let latest = try Self.latestTrustList(db)
             if let latest, latest.contentHash == contentHash { return latest }
             let sequence = (latest?.sequence ?? 0) + 1

@@ -99,6 +99,7 @@ struct HubCommand: AsyncParsableCommand {
         @Option(help: "The park id, e.g. P001.") var park: String
         @Option(help: "The park's display name.") var name: String
         @Option(help: "Token lifetime in hours (default: the hub's setting, 24).") var hours: Int?
+        @Flag(help: "Re-admit a park that was revoked (it enrolls anew with new keys; its old certificates and keys stay revoked).") var readmit = false
 
         func validate() throws {
             guard ParkID.isValid(park) else { throw ValidationError("--park must be 2-32 characters of A-Z, 0-9, '-' or '_', starting with a letter") }
@@ -107,7 +108,8 @@ struct HubCommand: AsyncParsableCommand {
 
         func run() throws {
             let hub = try Hub(directory: HubDirectory(data.data), logger: CLILogging.quiet)
-            let token = try hub.createEnrollmentToken(park: try ParkID(park), name: name, validity: hours.map { TimeInterval($0 * 3600) })
+            let token = try hub.createEnrollmentToken(park: try ParkID(park), name: name, validity: hours.map { TimeInterval($0 * 3600) },
+                                                       readmit: readmit)
             print(token)
         }
     }

@@ -1,0 +1,68 @@
+import Foundation
+import ParkFedDomain
+import ParkFedHub
+import ParkFedNode
+import ParkFedProtocol
+import ParkFedTesting
+import Testing
+
+/// The hub's front door (#17): renewal retires the old certificate, a revoked park comes back only with the
+/// operator's re-admission token, hub.json is owner-only, CSV exports cannot carry spreadsheet formulas.
+@Suite struct FrontDoorTests {
+    @Test func renewalRetiresTheOldCertificate() async throws {
+        let federation = try await TestFederation.start()
+        defer { Task { await federation.stop() } }
+        let agent = try await federation.enroll("P001")
+        defer { Task { await agent.shutdown() } }
+        // Keep a copy of the current certificate and key, as someone who copied the files would.
+        let oldCert = federation.directory.file("old-cert.pem"), oldKey = federation.directory.file("old-key.pem")
+        try FileManager.default.copyItem(atPath: agent.directory.tlsCertificate, toPath: oldCert)
+        try FileManager.default.copyItem(atPath: agent.directory.tlsKey, toPath: oldKey)
+        #expect(try await federation.curl("/v1/whoami", certificate: (oldCert, oldKey)).httpStatus == 200)
+        await agent.maintain(now: agent.status().certificate.renewalDue.addingTimeInterval(60))
+        #expect(try await agent.whoami().principal == "park:P001")
+        let old = try await federation.curl("/v1/whoami", certificate: (oldCert, oldKey))
+        #expect(old.httpStatus == 401 || old.httpStatus == 403, "\(old.httpStatus) \(old.body)")
+        #expect(try await federation.curl("/v1/whoami", certificate: (agent.directory.tlsCertificate, agent.directory.tlsKey)).httpStatus == 200)
+    }
+
+    @Test func aRevokedParkReturnsOnlyWithAReadmissionTokenAndNewKeys() async throws {
+        let federation = try await TestFederation.start()
+        defer { Task { await federation.stop() } }
+        let first = try await federation.enroll("P009")
+        let oldKid = first.signingKey.kid
+        await first.shutdown()
+        _ = try federation.hub.revoke(park: try ParkID("P009"))
+        // An ordinary token does not bring it back, and the failed enrollment writes nothing (the token stays unused).
+        let before = try federation.hub.store.certificates(of: .park(try ParkID("P009"))).count
+        await #expect(throws: (any Error).self) {
+            let token = try federation.hub.createEnrollmentToken(park: try ParkID("P009"), name: "Park P009")
+            try await NodeEnrollment.enroll(directory: NodeDirectory(federation.directory.file("again-P009")), hubURL: federation.hubURL,
+                                            park: try ParkID("P009"), token: token, caFile: federation.caFile)
+        }
+        #expect(try federation.hub.store.certificates(of: .park(try ParkID("P009"))).count == before)
+        // The operator's re-admission token does, with a new certificate and signing key; the old key stays revoked.
+        let token = try federation.hub.createEnrollmentToken(park: try ParkID("P009"), name: "Park P009", readmit: true)
+        let directory = NodeDirectory(federation.directory.file("readmitted-P009"))
+        try await NodeEnrollment.enroll(directory: directory, hubURL: federation.hubURL, park: try ParkID("P009"), token: token, caFile: federation.caFile)
+        let agent = try NodeAgent(directory: directory)
+        defer { Task { await agent.shutdown() } }
+        #expect(try await agent.whoami().principal == "park:P009")
+        let keys = try federation.hub.store.signingKeys().filter { $0.park.rawValue == "P009" }
+        #expect(keys.count == 2 && keys.first { $0.kid == oldKid }?.revokedAt != nil && keys.contains { $0.kid != oldKid && $0.revokedAt == nil })
+    }
+
+    @Test func hubJsonIsOwnerOnly() throws {
+        let directory = try TemporaryDirectory()
+        let hub = try HubDirectory.initialize(at: directory.file("hub"), configuration: HubConfiguration(federation: "Modes"))
+        let mode = try FileManager.default.attributesOfItem(atPath: hub.configuration)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+    }
+
+    @Test func csvCellsCannotCarryFormulasButNumbersStayNumbers() {
+        #expect(CSVField.escape("=HYPERLINK(\"http://x\")") == "\"'=HYPERLINK(\"\"http://x\"\")\"")
+        #expect(CSVField.escape("+1+1") == "'+1+1" && CSVField.escape("@SUM(A1)") == "'@SUM(A1)" && CSVField.escape("-A1") == "'-A1")
+        #expect(CSVField.escape("-135000") == "-135000" && CSVField.escape("P001") == "P001")
+        #expect(CSVField.line(["a,b", "x"]) == "\"a,b\",x")
+    }
+}
