@@ -86,7 +86,7 @@ public final class AssertionLog: @unchecked Sendable {
         }
         item.candidate = candidate
         let (outcomes, effects, _) = try append([candidate], now: now)
-        if case .refused(let refusal) = outcomes[0] { throw PassDenied(refusal.reason, refusal.detail) }
+        if case .refused(let refusal) = outcomes[0] { throw refusal }
         let result = Self.result(for: candidate, outcomes[0])
         if result.status == .rejected {
             throw ProblemDetails(status: 409, code: result.reason ?? "rejected", title: "Assertion refused", detail: result.detail)

@@ -60,9 +60,6 @@ extension Hub {
         }
     }
 
-    /// The federation's card-issuer master key: only the hub holds it; every card's key is diversified from it.
-    var cardIssuerKey: SymmetricKey { secrets.fields.derivedKey("card-issuer-master-v1") }
-
     /// Runs a store call on a card, mapping the domain's and the store's refusals to problem details.
     static func cardCall<T>(_ body: () throws -> T) throws -> T {
         do { return try body() } catch { throw cardProblem(error) }
@@ -94,10 +91,9 @@ extension Hub {
                 throw ProblemDetails(status: 400, code: "member_code_required", title: "The member must be present",
                                      detail: "binding a card to a member needs the member's current code (member_code)")
             }
-            if let existing = try store.card(request.cardID), existing.registeredBy == park, existing.memberID == member {
-                // A retried registration: the member was present the first time.
-                _ = existing
-            } else {
+            // A retried registration (same park, same member) needs no new code: the member was present the first time.
+            let existing = try store.card(request.cardID)
+            if existing?.registeredBy != park || existing?.memberID != member {
                 _ = try presentMember(code: code, park: park, now: now, expecting: member)
             }
         } else if request.memberCode != nil {

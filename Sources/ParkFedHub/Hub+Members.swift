@@ -56,7 +56,7 @@ extension Hub {
                 }
                 _ = try presentMember(code: code, park: park, now: now, expecting: member.id)
             }
-            try Self.link(store, member.id, park: park, localNumber: local, now: now)
+            try link(member.id, park: park, localNumber: local, now: now)
         }
         logger.info("member enrolled", metadata: ["member": "\(member.id)", "park": "\(park)", "existing": "\(existing)"])
 
@@ -163,12 +163,13 @@ extension Hub {
         guard try store.member(id) != nil else { throw ProblemDetails(status: 404, code: "unknown_member", title: "Unknown member") }
         // A park links its number only to a member in front of it.
         _ = try presentMember(code: request.code, park: park, now: now, expecting: id)
-        try Self.link(store, id, park: park, localNumber: request.localMemberNumber, now: now)
+        try link(id, park: park, localNumber: request.localMemberNumber, now: now)
         guard let member = try store.member(id) else { throw ProblemDetails(status: 404, code: "unknown_member", title: "Unknown member") }
         return try view(member, park: park, existing: true)
     }
 
-    static func link(_ store: HubStore, _ id: String, park: ParkID, localNumber: String, now: Date) throws {
+    /// Links `park`'s local number to member `id` (the caller has checked the member is present).
+    func link(_ id: String, park: ParkID, localNumber: String, now: Date) throws {
         do { try store.linkMember(id, park: park.rawValue, localNumber: localNumber, now: now) } catch let error as StoreError {
             throw ProblemDetails(status: error.code == .notFound ? 404 : 409, code: error.code == .notFound ? "unknown_member" : error.code.rawValue,
                                  title: "Link refused", detail: error.message)

@@ -194,7 +194,7 @@ public enum SettlementCSV {
         var lines = ["day,park,net_minor,currency,payment_reference"]
         let payments = Dictionary(export.payments.map { ($0.park, $0.reference) }, uniquingKeysWith: { a, _ in a })
         for position in export.batch.positions {
-            lines.append([export.batch.day, position.park, String(position.netMinor), export.batch.currency, payments[position.park] ?? ""].map(field).joined(separator: ","))
+            lines.append(CSVField.line([export.batch.day, position.park, String(position.netMinor), export.batch.currency, payments[position.park] ?? ""]))
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -202,11 +202,9 @@ public enum SettlementCSV {
     public static func obligations(_ export: SettlementExport) -> String {
         var lines = ["day,seq,from,to,amount_minor,fee_minor,reason,reference,assertion_ids,period"]
         for line in export.obligations {
-            lines.append([export.batch.day, String(line.seq), line.from, line.to, String(line.amountMinor), String(line.feeMinor), line.reason,
-                          line.reference, line.assertionIDs.joined(separator: " "), line.period].map(field).joined(separator: ","))
+            lines.append(CSVField.line([export.batch.day, String(line.seq), line.from, line.to, String(line.amountMinor), String(line.feeMinor),
+                                        line.reason, line.reference, line.assertionIDs.joined(separator: " "), line.period]))
         }
         return lines.joined(separator: "\n") + "\n"
     }
-
-    static func field(_ text: String) -> String { CSVField.escape(text) }
 }

@@ -23,6 +23,9 @@ public final class Hub: Sendable {
     public let passes: PassRules
     /// Keys for real-name data (sealing, encryption at rest, blind index), outside the database.
     public let secrets: HubSecrets
+    /// The federation's card-issuer master key (derived once from the field key ring; it never leaves the hub):
+    /// every card's key is diversified from it (`CardCryptogram.cardKey`).
+    let cardIssuerKey: SymmetricKey
     /// Per-principal request limits (`rate_limit_per_second`, `rate_limit_burst`).
     public let rateLimiter: RateLimiter
     let logger: Logger
@@ -36,6 +39,7 @@ public final class Hub: Sendable {
             certificatePEM: try SecretFile.read(directory.caCertificate), keyPEM: try SecretFile.read(directory.caKey))
         signingKey = try Ed25519PEM.parsePrivateKey(pem: try SecretFile.read(directory.signingKey))
         secrets = try HubSecrets.loadOrCreate(directory)
+        cardIssuerKey = secrets.fields.derivedKey("card-issuer-master-v1")
         let calendar = try BusinessCalendar(timeZone: configuration.timeZone)
         store = try HubStore(database: HubDatabase.open(configuration.store, sqliteFile: directory.database, logger: logger),
                              businessDay: { calendar.day(of: $0) }, feeBasisPoints: Int64(configuration.settlementFeeBasisPoints))

@@ -89,7 +89,7 @@ public final class PassRules: Sendable {
             let facts = PassCodeFacts(passID: data.passID, issuer: payload.park, validFrom: from, validUntil: until, generation: 0,
                                       category: data.category, heads: data.heads ?? 1, slot: data.slot, stock: data.stockSerial != nil)
             return .issued(facts: facts, product: product, priceMinor: data.priceMinor, holderMasked: data.holder.nameMasked,
-                           holder: protect(data.holder), mode: mode)
+                           holder: protect(data.holder))
         case .passRedeemed(let data):
             let day = calendar.day(of: data.enteredAt), minute = calendar.minuteOfDay(data.enteredAt)
             switch verify(code: data.code, keys: keys) {
@@ -106,11 +106,11 @@ public final class PassRules: Sendable {
             }
         case .passRefunded(let data):
             guard let record = try? store.pass(data.passID), let product = product(for: record) else { return nil }
-            return .refund(passID: data.passID, issuer: payload.park, amountMinor: data.amountMinor, product: product, mode: mode)
+            return .refund(passID: data.passID, issuer: payload.park, amountMinor: data.amountMinor, product: product)
         case .passTransferred(let data):
             guard let record = try? store.pass(data.passID), let product = product(for: record) else { return nil }
             return .transfer(passID: data.passID, issuer: payload.park, generation: data.generation, resalePriceMinor: data.resalePriceMinor,
-                             feeMinor: data.feeMinor, product: product, holder: protect(data.newHolder), reissue: data.reissue == true, mode: mode)
+                             feeMinor: data.feeMinor, product: product, holder: protect(data.newHolder), reissue: data.reissue == true)
         case .cardSpent(let data):
             return .linkObligation(reason: "card_spend", toPark: payload.park, reference: "capture:\(data.requestID)")
         default:

@@ -42,7 +42,7 @@ extension NodeAgent {
         let request = MemberEnrollRequest(sealed: try HolderSealing.seal(plain, to: hubKey, purpose: MemberEnrollRequest.Sealed.purpose),
                                           consentVersion: enrollment.consentVersion, consentedAt: now,
                                           localMemberNumber: enrollment.localMemberNumber, memberCode: enrollment.memberCode)
-        var view: MemberView
+        let view: MemberView
         do {
             view = try await tracked { (hub: HubClient) async throws(NodeError) in
                 try await hub.json(.POST, "/v1/members", body: request, as: MemberView.self)

@@ -55,24 +55,24 @@ public struct ProtectedHolder: Sendable, Hashable {
     }
 }
 
-/// How strictly a pass effect applies. `decide`: the request waits for the answer (gate, refund, transfer) and a
-/// refusal rolls the whole transaction back, so nothing is logged. `record`: the assertion is a fact that already
-/// happened (an offline entry delivered later), so it is logged whatever the pass state, and a rule it breaks is
-/// kept as a conflict.
+/// How strictly a gate entry applies. `decide`: the gate waits for the answer and a refusal rolls the whole
+/// transaction back, so nothing is logged. `record`: the entry already happened (offline, delivered later), so it is
+/// logged whatever the pass state, and a rule it breaks is kept as a conflict. Sales, refunds and transfers have no
+/// mode: the same rule (``PassChanges``) decides them on every path.
 public enum AssertionEffectMode: Sendable, Hashable { case decide, record }
 
 /// What an accepted assertion does to the hub's pass state, applied in the transaction that logs it.
 public enum AssertionEffect: Sendable, Hashable {
-    /// A sale; `product` is the pass's variant (category and heads). In `decide` mode a timed pass is refused when
-    /// its slot's heads sold that day would pass the slot's capacity.
-    case issued(facts: PassCodeFacts, product: ComboProduct, priceMinor: Int64, holderMasked: String, holder: ProtectedHolder?, mode: AssertionEffectMode)
+    /// A sale; `product` is the pass's variant (category and heads). Refused (``AssertionEffectResult/refused(_:)``)
+    /// as ``PassChanges/sale(_:known:product:slotHeadsSold:)`` says, e.g. when its slot's heads would pass capacity.
+    case issued(facts: PassCodeFacts, product: ComboProduct, priceMinor: Int64, holderMasked: String, holder: ProtectedHolder?)
     /// `facts` is nil when the scanned code itself did not verify (`codeProblem` says why). `minute`: after local
     /// midnight, for timed passes.
     case entry(park: ParkID, enteredAt: Date, day: CivilDay, minute: Int, facts: PassCodeFacts?, codeProblem: PassRefusal?, product: ComboProduct?,
                mode: AssertionEffectMode)
-    case refund(passID: String, issuer: ParkID, amountMinor: Int64, product: ComboProduct, mode: AssertionEffectMode)
+    case refund(passID: String, issuer: ParkID, amountMinor: Int64, product: ComboProduct)
     case transfer(passID: String, issuer: ParkID, generation: Int, resalePriceMinor: Int64, feeMinor: Int64, product: ComboProduct,
-                  holder: ProtectedHolder?, reissue: Bool, mode: AssertionEffectMode)
+                  holder: ProtectedHolder?, reissue: Bool)
     /// A park's signed claim of an obligation the hub already recorded (a card spend it authorised): the
     /// obligation now names the assertion it came from.
     case linkObligation(reason: String, toPark: ParkID, reference: String)
@@ -90,15 +90,9 @@ public enum AssertionEffectResult: Sendable, Hashable {
     case refused(PassChangeRefusal)
 }
 
-/// A refusal of a `decide` effect: the transaction is rolled back and the caller answers with `reason`.
-public struct PassDenied: Error, Sendable, Hashable {
-    public let reason: String
-    public let detail: String
-    public init(_ reason: String, _ detail: String) {
-        self.reason = reason
-        self.detail = detail
-    }
-}
+/// A refusal the deciding endpoints answer with its `reason`: a sale, refund or transfer ``PassChanges`` refused,
+/// or a gate entry refused in `decide` mode (its transaction rolled back). One type for both.
+public typealias PassDenied = PassChangeRefusal
 
 /// A pass as the hub stores it.
 public struct PassRecord: Sendable, Hashable {
@@ -293,7 +287,7 @@ extension HubStore {
 
     static func apply(_ effect: AssertionEffect, entryID: String, logIndex: UInt64, now: Date, day: CivilDay, feeBasisPoints: Int64, _ db: any SQLConnection) throws -> AssertionEffectResult {
         switch effect {
-        case .issued(let facts, let product, let price, let holder, let protected, _):
+        case .issued(let facts, let product, let price, let holder, let protected):
             // Decided first (the same rule on the deciding and the record path), written only when accepted.
             let existing = try Self.pass(facts.passID, db)
             let slotSold: Int? = try facts.slot.map { slot in
@@ -360,7 +354,7 @@ extension HubStore {
                 return .admitted(admission)
             }
 
-        case .refund(let passID, let issuer, let amount, let product, _):
+        case .refund(let passID, let issuer, let amount, let product):
             guard let record = try Self.pass(passID, db), record.issued, record.product == product.id else {
                 return .refused(PassChangeRefusal("unknown_pass", "no sold pass \(passID) is known to the hub"))
             }
@@ -381,7 +375,7 @@ extension HubStore {
                 """, arguments: [entryID, reason, park.rawValue, reference])
             return .applied
 
-        case .transfer(let passID, let issuer, let generation, let resale, let fee, let product, let protected, let reissue, _):
+        case .transfer(let passID, let issuer, let generation, let resale, let fee, let product, let protected, let reissue):
             guard let record = try Self.pass(passID, db), record.issued, record.product == product.id else {
                 return .refused(PassChangeRefusal("unknown_pass", "no sold pass \(passID) is known to the hub"))
             }

@@ -26,9 +26,6 @@ public final class SimulatedCard: Sendable {
         try self.init(id: view.cardID, cardKey: key)
     }
 
-    /// The counter the next cryptogram will use.
-    public var nextCounter: Int64 { counter.withLockedValue { $0 + 1 } }
-
     /// What the card answers a reader at `park` asking it to authorise `operation`.
     public func proof(_ operation: CardCryptogram.Operation, amountMinor: Int64 = 0, park: String, requestID: String) -> CardProof {
         let next = counter.withLockedValue { value -> Int64 in
