@@ -46,16 +46,18 @@ extension Hub {
             phoneSealed: try fields.seal(phone, purpose: "member.phone"), idMasked: document.maskedNumber, nameMasked: Masking.name(name),
             phoneMasked: Masking.phone(phone), consentVersion: request.consentVersion, consentedAt: request.consentedAt, enrolledBy: park.rawValue)
         if let local = request.localMemberNumber { try Self.checkIdentifier(local, "local_member_number") }
-        let (member, existing) = try store.enrollMember(record, now: now)
-        if let local = request.localMemberNumber {
-            // A new member is at this window; an existing one shows their current code.
-            if existing {
-                guard let code = request.memberCode else {
-                    throw ProblemDetails(status: 409, code: "member_code_required", title: "The member's code is needed",
-                                         detail: "an existing member links a local number by showing their current code (member_code)")
-                }
-                _ = try presentMember(code: code, park: park, now: now, expecting: member.id)
+        // A new member is at this window: linked with the enrollment, in one transaction, or neither is written.
+        let (member, existing): (MemberRecord, Bool)
+        do { (member, existing) = try store.enrollMember(record, linking: request.localMemberNumber, now: now) } catch let error as StoreError where error.code == .memberConflict {
+            throw ProblemDetails(status: 409, code: error.code.rawValue, title: "Link refused", detail: error.message)
+        }
+        if existing, let local = request.localMemberNumber {
+            // An existing member shows their current code to be linked.
+            guard let code = request.memberCode else {
+                throw ProblemDetails(status: 409, code: "member_code_required", title: "The member's code is needed",
+                                     detail: "an existing member links a local number by showing their current code (member_code)")
             }
+            _ = try presentMember(code: code, park: park, now: now, expecting: member.id)
             try link(member.id, park: park, localNumber: local, now: now)
         }
         logger.info("member enrolled", metadata: ["member": "\(member.id)", "park": "\(park)", "existing": "\(existing)"])

@@ -28,6 +28,8 @@ public final class Hub: Sendable {
     let cardIssuerKey: SymmetricKey
     /// Per-principal request limits (`rate_limit_per_second`, `rate_limit_burst`).
     public let rateLimiter: RateLimiter
+    /// Enrollment attempts per source address (`enrollments_per_minute`, `enrollment_burst`).
+    public let enrollmentLimiter: RateLimiter
     let logger: Logger
 
     public init(directory: HubDirectory, logger: Logger = Logger(label: "parkfed.hub")) throws {
@@ -35,6 +37,7 @@ public final class Hub: Sendable {
         self.logger = logger
         configuration = try HubConfiguration.load(path: directory.configuration)
         rateLimiter = RateLimiter(perSecond: configuration.rateLimitPerSecond, burst: configuration.rateLimitBurst)
+        enrollmentLimiter = RateLimiter(perSecond: configuration.enrollmentsPerMinute / 60, burst: configuration.enrollmentBurst)
         ca = try FederationCA.load(
             certificatePEM: try SecretFile.read(directory.caCertificate), keyPEM: try SecretFile.read(directory.caKey))
         signingKey = try Ed25519PEM.parsePrivateKey(pem: try SecretFile.read(directory.signingKey))

@@ -36,6 +36,11 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
     public var rateLimitPerSecond: Double
     /// Requests a principal may make at once above its rate.
     public var rateLimitBurst: Int
+    /// Enrollment attempts per minute from one source address (token bucket; 0: no limit). Enrollment is the one
+    /// route without a certificate: a guesser of tokens is slowed down before the hub reads the body.
+    public var enrollmentsPerMinute: Double
+    /// Enrollment attempts one address may make at once.
+    public var enrollmentBurst: Int
     /// Seconds an idle connection (no request in flight) stays open.
     public var idleTimeoutSeconds: Int
     /// Connections open at once; one more is closed as soon as it is accepted.
@@ -60,6 +65,8 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         settlementTime: String? = "02:00",
         rateLimitPerSecond: Double = 2_000,
         rateLimitBurst: Int = 4_000,
+        enrollmentsPerMinute: Double = 30,
+        enrollmentBurst: Int = 60,
         idleTimeoutSeconds: Int = 120,
         maxConnections: Int = 10_000,
         store: String? = nil
@@ -68,6 +75,8 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         self.maxConnections = maxConnections
         self.rateLimitPerSecond = rateLimitPerSecond
         self.rateLimitBurst = rateLimitBurst
+        self.enrollmentsPerMinute = enrollmentsPerMinute
+        self.enrollmentBurst = enrollmentBurst
         self.idleTimeoutSeconds = idleTimeoutSeconds
         self.timeZone = timeZone
         self.currency = currency
@@ -102,6 +111,8 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         settlementTime = container.contains(.settlementTime) ? try container.decodeIfPresent(String.self, forKey: .settlementTime) : defaults.settlementTime
         rateLimitPerSecond = try container.decodeIfPresent(Double.self, forKey: .rateLimitPerSecond) ?? defaults.rateLimitPerSecond
         rateLimitBurst = try container.decodeIfPresent(Int.self, forKey: .rateLimitBurst) ?? defaults.rateLimitBurst
+        enrollmentsPerMinute = try container.decodeIfPresent(Double.self, forKey: .enrollmentsPerMinute) ?? defaults.enrollmentsPerMinute
+        enrollmentBurst = try container.decodeIfPresent(Int.self, forKey: .enrollmentBurst) ?? defaults.enrollmentBurst
         idleTimeoutSeconds = try container.decodeIfPresent(Int.self, forKey: .idleTimeoutSeconds) ?? defaults.idleTimeoutSeconds
         maxConnections = try container.decodeIfPresent(Int.self, forKey: .maxConnections) ?? defaults.maxConnections
         store = try container.decodeIfPresent(String.self, forKey: .store)
@@ -123,6 +134,8 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         case settlementTime = "settlement_time"
         case rateLimitPerSecond = "rate_limit_per_second"
         case rateLimitBurst = "rate_limit_burst"
+        case enrollmentsPerMinute = "enrollments_per_minute"
+        case enrollmentBurst = "enrollment_burst"
         case idleTimeoutSeconds = "idle_timeout_seconds"
         case maxConnections = "max_connections"
         case store
@@ -159,6 +172,9 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         }
         guard (0...1_000_000).contains(rateLimitPerSecond), rateLimitPerSecond.isFinite, (1...1_000_000).contains(rateLimitBurst) else {
             throw HubError(.invalidConfiguration, "rate_limit_per_second is 0-1000000 (0: none) and rate_limit_burst 1-1000000")
+        }
+        guard (0...100_000).contains(enrollmentsPerMinute), enrollmentsPerMinute.isFinite, (1...100_000).contains(enrollmentBurst) else {
+            throw HubError(.invalidConfiguration, "enrollments_per_minute is 0-100000 (0: none) and enrollment_burst 1-100000")
         }
         guard (1...86_400).contains(idleTimeoutSeconds) else { throw HubError(.invalidConfiguration, "idle_timeout_seconds is 1-86400") }
         guard (1...1_000_000).contains(maxConnections) else { throw HubError(.invalidConfiguration, "max_connections is 1-1000000") }

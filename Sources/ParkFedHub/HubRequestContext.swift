@@ -19,6 +19,12 @@ public struct HubRequestContext: RequestContext {
     /// 1 MiB: enough for a batch of 1,000 assertions; larger bodies get 413.
     public var maxUploadSize: Int { 4 * 1024 * 1024 }
 
+    /// The remote IP address of the connection (under HTTP/2 the stream's parent is the connection).
+    var sourceAddress: String {
+        let address = channel.remoteAddress ?? channel.parent?.remoteAddress
+        return address?.ipAddress ?? "unknown"
+    }
+
     /// The verified client certificate, DER. Under HTTP/2 the request runs on a stream channel whose parent is
     /// the TLS connection, so look on the channel first and then on its parent (on HTTP/1.1 the parent is the
     /// listening socket, which has no TLS handler).

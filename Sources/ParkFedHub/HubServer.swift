@@ -42,13 +42,20 @@ public enum HubServer {
     }
 
     /// The router with every hub endpoint.
-    public static func router(hub: Hub) -> Router<HubRequestContext> {
+    public static func router(hub: Hub) -> Router<HubRequestContext> { routes(hub: hub).router }
+
+    /// The router and the authority each of its routes was registered with (``RouteAuthority``).
+    public static func routes(hub: Hub) -> (router: Router<HubRequestContext>, rules: [RouteRule]) {
         let router = Router(context: HubRequestContext.self)
+        let book = RouteBook()
         let metrics = hub.metrics
         router.add(middleware: AccessLogMiddleware { metrics.request(method: $0, route: $1, status: $2, duration: $3) })
         router.add(middleware: ProblemMiddleware())
 
-        router.post("/v1/enrollments") { request, _ -> Response in
+        // Enrollment: the one-time token is the credential; limited per source address before the body is read.
+        book.add(.post, "/v1/enrollments", .enrollmentToken)
+        router.group().add(middleware: EnrollmentLimitMiddleware(limiter: hub.enrollmentLimiter, metrics: hub.metrics))
+            .post("/v1/enrollments") { request, _ -> Response in
             let body = try await request.decodeStrict(EnrollmentRequest.self, limit: 64 * 1024)
             let response = try await hub.offload { try hub.enroll(body) }
             // curl users can ask for the chain itself (RFC 8555's media type) instead of JSON.
@@ -59,24 +66,21 @@ public enum HubServer {
             return try JSONResponse.make(response, status: .created)
         }
 
-        let authenticated = router.group().add(middleware: AuthenticationMiddleware(hub: hub))
-            .add(middleware: RateLimitMiddleware(limiter: hub.rateLimiter, metrics: hub.metrics))
-        authenticated.get("/metrics") { _, context -> Response in
-            // Counts across every park: for the operator and clearing staff, not for parks.
-            guard let principal = context.peer?.principal, principal.role == .clearing || principal.role == .hub else {
-                throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "Not for this principal",
-                                     detail: "metrics are for clearing staff and the operator (or the ops listener)")
-            }
-            return metricsResponse(hub)
+        let everyone = HubRouteGroup(router, .anyPrincipal, hub: hub, book: book)
+        let parks = HubRouteGroup(router, .parks, hub: hub, book: book)
+        let parksAndClearing = HubRouteGroup(router, .parksAndClearing, hub: hub, book: book)
+        let clearing = HubRouteGroup(router, .clearing, hub: hub, book: book)
+        let regulators = HubRouteGroup(router, .regulators, hub: hub, book: book)
+        // Counts across every park: for the operator and clearing staff (or the ops listener), not for parks.
+        clearing.get("/metrics") { _, _, _ -> Response in metricsResponse(hub) }
+        everyone.get("/v1/whoami") { _, context, peer -> Response in
+            try JSONResponse.make(WhoAmIResponse(principal: peer.principal.description))
         }
-        authenticated.get("/v1/whoami") { _, context -> Response in
-            try JSONResponse.make(WhoAmIResponse(principal: context.peer!.principal.description))
-        }
-        authenticated.get("/healthz") { _, _ -> Response in
+        everyone.get("/healthz") { _, _, peer -> Response in
             try JSONResponse.make(HealthResponse(status: "ok"))
         }
-        authenticated.get("/readyz") { _, _ -> Response in try await readiness(hub) }
-        authenticated.get("/v1/trust-list") { request, _ -> Response in
+        everyone.get("/readyz") { _, _, peer -> Response in try await readiness(hub) }
+        everyone.get("/v1/trust-list") { request, _, peer -> Response in
             let list = try await hub.offload { try hub.currentTrustList() }
             let etag = "\"tl-\(list.sequence)\""
             if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag || $0 == "*" }) {
@@ -87,17 +91,17 @@ public enum HubServer {
                 headers: [.contentType: "application/jose", .eTag: etag, .cacheControl: "no-cache"],
                 body: .init(byteBuffer: ByteBuffer(string: list.jws)))
         }
-        authenticated.post("/v1/assertions") { request, context -> Response in
+        parks.post("/v1/assertions") { request, context, peer -> Response in
             let body = try await request.decodeStrict(IngestRequest.self, limit: 8 << 20)
-            let response = try await hub.ingest(body, from: context.peer!)
+            let response = try await hub.ingest(body, from: peer)
             hub.metrics.logSize(response.treeSize)
             return try JSONResponse.make(response)
         }
-        authenticated.get("/v1/log/checkpoint") { _, _ -> Response in
+        everyone.get("/v1/log/checkpoint") { _, _, peer -> Response in
             Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-cache"],
                      body: .init(byteBuffer: ByteBuffer(string: try hub.log.latestCheckpointNote())))
         }
-        authenticated.get("/v1/log/proofs/inclusion") { request, _ -> Response in
+        everyone.get("/v1/log/proofs/inclusion") { request, _, peer -> Response in
             let query = request.uri.queryParameters
             let requestedSize = try LogQuery.number(query, "tree_size")
             let index: UInt64
@@ -123,7 +127,7 @@ public enum HubServer {
             }
             return try JSONResponse.make(proof)
         }
-        authenticated.get("/v1/log/proofs/consistency") { request, _ -> Response in
+        everyone.get("/v1/log/proofs/consistency") { request, _, peer -> Response in
             let query = request.uri.queryParameters
             guard let first = try LogQuery.number(query, "first") else {
                 throw ProblemDetails(status: 400, code: "invalid_query", title: "first is required")
@@ -135,7 +139,7 @@ public enum HubServer {
             }
             return try JSONResponse.make(proof)
         }
-        authenticated.get("/v1/log/entries/:index") { _, context -> Response in
+        everyone.get("/v1/log/entries/:index") { _, context, peer -> Response in
             guard let index = context.parameters.get("index", as: UInt64.self) else {
                 throw ProblemDetails(status: 400, code: "invalid_query", title: "index must be a number")
             }
@@ -144,7 +148,7 @@ public enum HubServer {
             }
             // A park reads its own entries; clearing staff read parks' entries; regulators and the hub read all
             // (the hub's regulator-query statements are not the clearing's business).
-            switch context.peer!.principal {
+            switch peer.principal {
             case .park(let park) where park.rawValue != entry.park:
                 throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "Another park's entry")
             case .clearing where entry.park == RegulatorQueryStatement.logParty:
@@ -154,95 +158,94 @@ public enum HubServer {
             return Response(status: .ok, headers: [.contentType: "application/jose"], body: .init(byteBuffer: ByteBuffer(string: entry.jws)))
         }
         // One-card stored value.
-        authenticated.post("/v1/cards") { request, context -> Response in
+        parks.post("/v1/cards") { request, context, peer -> Response in
             let body = try await request.decodeStrict(RegisterCardRequest.self, limit: 16 * 1024)
-            return try JSONResponse.make(try await hub.offload { try hub.registerCard(body, peer: context.peer!) }, status: .created)
+            return try JSONResponse.make(try await hub.offload { try hub.registerCard(body, peer: peer) }, status: .created)
         }
-        authenticated.get("/v1/cards/:card") { _, context -> Response in
-            try JSONResponse.make(try await hub.offload { try hub.cardBalance(try cardParameter(context), peer: context.peer!) })
+        parks.get("/v1/cards/:card") { _, context, peer -> Response in
+            try JSONResponse.make(try await hub.offload { try hub.cardBalance(try cardParameter(context), peer: peer) })
         }
-        authenticated.get("/v1/cards/:card/statement") { _, context -> Response in
-            try JSONResponse.make(try await hub.offload { try hub.cardStatement(try cardParameter(context), peer: context.peer!) })
+        parks.get("/v1/cards/:card/statement") { _, context, peer -> Response in
+            try JSONResponse.make(try await hub.offload { try hub.cardStatement(try cardParameter(context), peer: peer) })
         }
-        authenticated.post("/v1/cards/:card/loads") { request, context -> Response in
+        parks.post("/v1/cards/:card/loads") { request, context, peer -> Response in
             let body = try await request.decodeStrict(LoadRequest.self, limit: 16 * 1024)
-            return try JSONResponse.make(try await hub.offload { try hub.loadCard(try cardParameter(context), body, peer: context.peer!) })
+            return try JSONResponse.make(try await hub.offload { try hub.loadCard(try cardParameter(context), body, peer: peer) })
         }
-        authenticated.post("/v1/cards/:card/holds") { request, context -> Response in
+        parks.post("/v1/cards/:card/holds") { request, context, peer -> Response in
             let body = try await request.decodeStrict(HoldRequest.self, limit: 16 * 1024)
-            return try JSONResponse.make(try await hub.offload { try hub.holdCard(try cardParameter(context), body, peer: context.peer!) })
+            return try JSONResponse.make(try await hub.offload { try hub.holdCard(try cardParameter(context), body, peer: peer) })
         }
-        authenticated.post("/v1/cards/:card/holds/:request/capture") { _, context -> Response in
-            try JSONResponse.make(try await hub.offload { try hub.settleHold(try cardParameter(context), requestID: try requestParameter(context), .capture, peer: context.peer!) })
+        parks.post("/v1/cards/:card/holds/:request/capture") { _, context, peer -> Response in
+            try JSONResponse.make(try await hub.offload { try hub.settleHold(try cardParameter(context), requestID: try requestParameter(context), .capture, peer: peer) })
         }
-        authenticated.post("/v1/cards/:card/holds/:request/void") { _, context -> Response in
-            try JSONResponse.make(try await hub.offload { try hub.settleHold(try cardParameter(context), requestID: try requestParameter(context), .void, peer: context.peer!) })
+        parks.post("/v1/cards/:card/holds/:request/void") { _, context, peer -> Response in
+            try JSONResponse.make(try await hub.offload { try hub.settleHold(try cardParameter(context), requestID: try requestParameter(context), .void, peer: peer) })
         }
-        authenticated.post("/v1/cards/:card/holds/:request/refunds") { request, context -> Response in
+        parks.post("/v1/cards/:card/holds/:request/refunds") { request, context, peer -> Response in
             let body = try await request.decodeStrict(CardRefundRequest.self, limit: 16 * 1024)
-            return try JSONResponse.make(try await hub.offload { try hub.refundCard(try cardParameter(context), requestID: try requestParameter(context), body, peer: context.peer!) })
+            return try JSONResponse.make(try await hub.offload { try hub.refundCard(try cardParameter(context), requestID: try requestParameter(context), body, peer: peer) })
         }
-        authenticated.post("/v1/cards/:card/block") { request, context -> Response in
+        parks.post("/v1/cards/:card/block") { request, context, peer -> Response in
             let body = try await request.decodeStrict(BlockCardRequest.self, limit: 16 * 1024)
-            return try JSONResponse.make(try await hub.offload { try hub.blockCard(try cardParameter(context), body, peer: context.peer!) })
+            return try JSONResponse.make(try await hub.offload { try hub.blockCard(try cardParameter(context), body, peer: peer) })
         }
         // Combo passes.
-        authenticated.get("/v1/revenue") { _, context -> Response in try JSONResponse.make(try await hub.offload { try hub.revenue(peer: context.peer!) }) }
-        authenticated.get("/v1/products") { _, _ -> Response in try JSONResponse.make(hub.passes.catalog) }
-        authenticated.post("/v1/passes") { request, context -> Response in
+        parks.get("/v1/revenue") { _, context, peer -> Response in try JSONResponse.make(try await hub.offload { try hub.revenue(peer: peer) }) }
+        everyone.get("/v1/products") { _, _, peer -> Response in try JSONResponse.make(hub.passes.catalog) }
+        parks.post("/v1/passes") { request, context, peer -> Response in
             let body = try await request.decodeStrict(PassChangeRequest.self, limit: 16 * 1024)
-            let response = try await hub.offload { try hub.issuePass(body, peer: context.peer!) }
+            let response = try await hub.offload { try hub.issuePass(body, peer: peer) }
             hub.metrics.logSize(hub.log.size)
             return try JSONResponse.make(response, status: .created)
         }
-        authenticated.post("/v1/passes/entries") { request, context -> Response in
+        parks.post("/v1/passes/entries") { request, context, peer -> Response in
             let body = try await request.decodeStrict(RedeemRequest.self, limit: 16 * 1024)
-            let response = try await hub.offload { try hub.redeem(body, peer: context.peer!) }
+            let response = try await hub.offload { try hub.redeem(body, peer: peer) }
             hub.metrics.logSize(hub.log.size)
             return try JSONResponse.make(response)
         }
-        authenticated.get("/v1/passes/revocations") { request, context -> Response in
+        parks.get("/v1/passes/revocations") { request, context, peer -> Response in
             let after = try LogQuery.number(request.uri.queryParameters, "after") ?? 0
-            return try JSONResponse.make(try await hub.offload { try hub.passRevocations(after: Int64(clamping: after), peer: context.peer!) })
+            return try JSONResponse.make(try await hub.offload { try hub.passRevocations(after: Int64(clamping: after), peer: peer) })
         }
-        authenticated.get("/v1/passes/conflicts") { _, context -> Response in
-            try JSONResponse.make(try await hub.offload { try hub.passConflicts(peer: context.peer!) })
+        parksAndClearing.get("/v1/passes/conflicts") { _, context, peer -> Response in
+            try JSONResponse.make(try await hub.offload { try hub.passConflicts(peer: peer) })
         }
-        authenticated.get("/v1/passes/:pass") { _, context -> Response in
-            try JSONResponse.make(try await hub.offload { try hub.passView(try passParameter(context), peer: context.peer!) })
+        parksAndClearing.get("/v1/passes/:pass") { _, context, peer -> Response in
+            try JSONResponse.make(try await hub.offload { try hub.passView(try passParameter(context), peer: peer) })
         }
-        authenticated.post("/v1/passes/:pass/refund") { request, context -> Response in
+        parks.post("/v1/passes/:pass/refund") { request, context, peer -> Response in
             let body = try await request.decodeStrict(PassChangeRequest.self, limit: 16 * 1024)
-            return try JSONResponse.make(try await hub.offload { try hub.refundPass(try passParameter(context), body, peer: context.peer!) })
+            return try JSONResponse.make(try await hub.offload { try hub.refundPass(try passParameter(context), body, peer: peer) })
         }
-        authenticated.post("/v1/passes/:pass/transfer") { request, context -> Response in
+        parks.post("/v1/passes/:pass/transfer") { request, context, peer -> Response in
             let body = try await request.decodeStrict(PassChangeRequest.self, limit: 16 * 1024)
-            return try JSONResponse.make(try await hub.offload { try hub.transferPass(try passParameter(context), body, peer: context.peer!) })
+            return try JSONResponse.make(try await hub.offload { try hub.transferPass(try passParameter(context), body, peer: peer) })
         }
         // Members: enrolled once, linked by parks, seen masked by the parks that enrolled or linked them.
-        authenticated.post("/v1/members") { request, context -> Response in
+        parks.post("/v1/members") { request, context, peer -> Response in
             let body = try await request.decodeStrict(MemberEnrollRequest.self, limit: 16 * 1024)
-            let view = try await hub.offload { try hub.enrollMember(body, peer: context.peer!) }
+            let view = try await hub.offload { try hub.enrollMember(body, peer: peer) }
             return try JSONResponse.make(view, status: view.existing ? .ok : .created)
         }
-        authenticated.post("/v1/members/recognitions") { request, context -> Response in
+        parks.post("/v1/members/recognitions") { request, context, peer -> Response in
             let body = try await request.decodeStrict(MemberRecognitionRequest.self, limit: 4096)
-            return try JSONResponse.make(try await hub.offload { try hub.recognizeMember(body, peer: context.peer!) })
+            return try JSONResponse.make(try await hub.offload { try hub.recognizeMember(body, peer: peer) })
         }
-        authenticated.get("/v1/members/:member") { _, context -> Response in
-            try JSONResponse.make(try await hub.offload { try hub.memberView(context.parameters.get("member") ?? "", peer: context.peer!) })
+        parks.get("/v1/members/:member") { _, context, peer -> Response in
+            try JSONResponse.make(try await hub.offload { try hub.memberView(context.parameters.get("member") ?? "", peer: peer) })
         }
-        authenticated.post("/v1/members/:member/code") { request, context -> Response in
+        parks.post("/v1/members/:member/code") { request, context, peer -> Response in
             let body = try await request.decodeStrict(MemberCodeReissueRequest.self, limit: 16 * 1024)
-            return try JSONResponse.make(try await hub.offload { try hub.reissueMemberCode(context.parameters.get("member") ?? "", body, peer: context.peer!) })
+            return try JSONResponse.make(try await hub.offload { try hub.reissueMemberCode(context.parameters.get("member") ?? "", body, peer: peer) })
         }
-        authenticated.post("/v1/members/:member/links") { request, context -> Response in
+        parks.post("/v1/members/:member/links") { request, context, peer -> Response in
             let body = try await request.decodeStrict(MemberLinkRequest.self, limit: 4096)
-            return try JSONResponse.make(try await hub.offload { try hub.linkMember(context.parameters.get("member") ?? "", body, peer: context.peer!) })
+            return try JSONResponse.make(try await hub.offload { try hub.linkMember(context.parameters.get("member") ?? "", body, peer: peer) })
         }
         // Regulators: real-name records, read-only and audited.
-        authenticated.get("/v1/regulator/holders") { request, context -> Response in
-            try Hub.requireRegulator(context.peer!)
+        regulators.get("/v1/regulator/holders") { request, context, peer -> Response in
             let query = request.uri.queryParameters
             func text(_ name: String) throws -> String {
                 guard let value = query[Substring(name)].map(String.init), !value.isEmpty else {
@@ -250,27 +253,26 @@ public enum HubServer {
                 }
                 return value
             }
-            let (kind, number, from, to, peer) = (try text("id_type"), try text("id_number"), try text("from"), try text("to"), context.peer!)
+            let (kind, number, from, to, peer) = (try text("id_type"), try text("id_number"), try text("from"), try text("to"), peer)
             return try JSONResponse.make(try await hub.offload { try hub.regulatorHolderReport(kind: kind, number: number, from: from, to: to, peer: peer) })
         }
-        authenticated.get("/v1/regulator/traffic") { request, context -> Response in
+        regulators.get("/v1/regulator/traffic") { request, context, peer -> Response in
             let query = request.uri.queryParameters
-            return try JSONResponse.make(try await hub.offload { try hub.regulatorTraffic(from: String(query["from"] ?? ""), to: String(query["to"] ?? ""), peer: context.peer!) })
+            return try JSONResponse.make(try await hub.offload { try hub.regulatorTraffic(from: String(query["from"] ?? ""), to: String(query["to"] ?? ""), peer: peer) })
         }
-        authenticated.get("/v1/regulator/sales") { request, context -> Response in
+        regulators.get("/v1/regulator/sales") { request, context, peer -> Response in
             let query = request.uri.queryParameters
-            return try JSONResponse.make(try await hub.offload { try hub.regulatorSales(from: String(query["from"] ?? ""), to: String(query["to"] ?? ""), peer: context.peer!) })
+            return try JSONResponse.make(try await hub.offload { try hub.regulatorSales(from: String(query["from"] ?? ""), to: String(query["to"] ?? ""), peer: peer) })
         }
         // Settlement: clearing staff run, approve and mark paid; parks read their own lines.
-        authenticated.post("/v1/settlement/batches") { request, context -> Response in
-            try requireClearing(context)
+        clearing.post("/v1/settlement/batches") { request, context, peer -> Response in
             let body = try await request.decodeStrict(SettlementRunRequest.self, limit: 4096)
             let day: CivilDay
             do { day = try CivilDay(body.day) } catch { throw ProblemDetails(status: 400, code: "invalid_body", title: "Invalid day", detail: "\(error)") }
             let record = try await hub.offload { try hub.runSettlement(day: day) }
             return try JSONResponse.make(try await hub.offload { try hub.settlementExport(record) }, status: .created)
         }
-        authenticated.get("/v1/settlement/batches") { _, _ -> Response in
+        parksAndClearing.get("/v1/settlement/batches") { _, _, peer -> Response in
             let list = try await hub.offload { try hub.store.batches() }.map { record -> SettlementSummary in
                 let batch = try StrictJSON.decode(SettlementBatch.self, from: Data(record.body.utf8))
                 return SettlementSummary(id: record.id, day: batch.day, state: record.state, obligationCount: batch.obligationCount,
@@ -278,14 +280,10 @@ public enum HubServer {
             }
             return try JSONResponse.make(SettlementList(batches: list))
         }
-        authenticated.get("/v1/settlement/batches/:batch") { request, context -> Response in
+        parksAndClearing.get("/v1/settlement/batches/:batch") { request, context, peer -> Response in
             let record = try await hub.offload { try hub.settlementBatch(context.parameters.get("batch") ?? "") }
             let party: String?
-            switch context.peer!.principal {
-            case .park(let park): party = park.rawValue
-            case .clearing, .hub: party = nil
-            default: throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "Settlement is for clearing staff and parks")
-            }
+            if case .park(let park) = peer.principal { party = park.rawValue } else { party = nil }
             let export = try await hub.offload { try hub.settlementExport(record, party: party) }
             switch request.uri.queryParameters["format"].map(String.init) {
             case "positions.csv":
@@ -298,22 +296,20 @@ public enum HubServer {
                 throw ProblemDetails(status: 400, code: "invalid_query", title: "Unknown format", detail: "\(other): use json, positions.csv or obligations.csv")
             }
         }
-        authenticated.post("/v1/settlement/batches/:batch/approve") { _, context -> Response in
-            try requireClearing(context)
-            let record = try await hub.offload { try hub.approveSettlement(context.parameters.get("batch") ?? "", by: context.peer!.principal) }
+        clearing.post("/v1/settlement/batches/:batch/approve") { _, context, peer -> Response in
+            let record = try await hub.offload { try hub.approveSettlement(context.parameters.get("batch") ?? "", by: peer.principal) }
             return try JSONResponse.make(try await hub.offload { try hub.settlementExport(record) })
         }
-        authenticated.post("/v1/settlement/batches/:batch/payments") { request, context -> Response in
-            try requireClearing(context)
+        clearing.post("/v1/settlement/batches/:batch/payments") { request, context, peer -> Response in
             let body = try await request.decodeStrict(SettlementPaymentsRequest.self, limit: 64 * 1024)
-            let record = try await hub.offload { try hub.recordSettlementPayments(context.parameters.get("batch") ?? "", body.payments, by: context.peer!.principal) }
+            let record = try await hub.offload { try hub.recordSettlementPayments(context.parameters.get("batch") ?? "", body.payments, by: peer.principal) }
             return try JSONResponse.make(try await hub.offload { try hub.settlementExport(record) })
         }
-        authenticated.post("/v1/certificates/renewals") { request, context -> Response in
+        everyone.post("/v1/certificates/renewals") { request, context, peer -> Response in
             let body = try await request.decodeStrict(RenewalRequest.self, limit: 64 * 1024)
-            return try JSONResponse.make(try await hub.offload { try hub.renew(peer: context.peer!, request: body) }, status: .created)
+            return try JSONResponse.make(try await hub.offload { try hub.renew(peer: peer, request: body) }, status: .created)
         }
-        return router
+        return (router, book.rules)
     }
 
     /// Ready when the database answers.
@@ -383,10 +379,6 @@ func cardParameter(_ context: HubRequestContext) throws -> String {
     return card
 }
 
-func requireClearing(_ context: HubRequestContext) throws {
-    try Hub.require(context.peer!.principal, Hub.clearingRoles, "Only clearing staff run settlement")
-}
-
 func passParameter(_ context: HubRequestContext) throws -> String {
     guard let pass = context.parameters.get("pass") else { throw ProblemDetails(status: 400, code: "invalid_query", title: "pass id missing") }
     try Hub.checkIdentifier(pass, "pass id")
@@ -421,8 +413,9 @@ struct AuthenticationMiddleware: RouterMiddleware {
                                  detail: "this endpoint needs mutual TLS with a certificate issued by the federation")
         }
         var context = context
-        context.peer = try await hub.offload { try hub.authenticate(certificateDER: der) }
-        context.logger[metadataKey: "principal"] = "\(context.peer!.principal)"
+        let peer = try await hub.offload { try hub.authenticate(certificateDER: der) }
+        context.peer = peer
+        context.logger[metadataKey: "principal"] = "\(peer.principal)"
         return try await next(request, context)
     }
 }

@@ -55,3 +55,22 @@ struct RateLimitMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 }
+
+/// Limits enrollment attempts per source address, the one route without a certificate; a refusal reads no body.
+struct EnrollmentLimitMiddleware: RouterMiddleware {
+    typealias Context = HubRequestContext
+    let limiter: RateLimiter
+    let metrics: HubMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let address = context.sourceAddress
+        if let wait = limiter.take("enroll:" + address) {
+            metrics.enrollment(outcome: "rate_limited")
+            var response = ProblemDetails(status: 429, code: "rate_limited", title: "Too many enrollment attempts",
+                                          detail: "\(address) is over the enrollment limit; retry after the time in Retry-After").response()
+            response.headers[.retryAfter] = String(Int(wait.rounded(.up)))
+            return response
+        }
+        return try await next(request, context)
+    }
+}

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Hummingbird
+import ParkFedHub
 import HummingbirdCore
 import Logging
 import NIOCore
@@ -44,6 +45,12 @@ public final class NodeAgent: Sendable {
     let holderKey: Data
     /// How often the agent refreshes the trust list and checks its certificate.
     public let refreshInterval: Duration
+    /// Each device's share of the park's hub budget: requests a second that make the node call the hub
+    /// (`device_hub_calls_per_second` in node.json, 20 by default, twice that at once). A physical gate lane scans
+    /// about one code a second; a stolen or runaway credential cannot starve the park's other gates.
+    public let deviceHubBudget: RateLimiter
+    /// The operator's hub-link check (`/v1/hub/whoami`): once a second for the whole node, bursts of 3.
+    let probeLimiter = RateLimiter(perSecond: 1, burst: 3)
 
     struct HubContact: Sendable {
         var reachable: Bool?
@@ -58,6 +65,8 @@ public final class NodeAgent: Sendable {
         var configuration = try NodeConfiguration.load(directory)
         if let hubURL { configuration.hubURL = hubURL }
         park = try ParkID(configuration.park)
+        let share = configuration.deviceHubCallsPerSecond ?? 20
+        deviceHubBudget = RateLimiter(perSecond: share, burst: Int(max(1, share * 2)))
         var logger = logger
         logger[metadataKey: "park"] = "\(configuration.park)"
         self.logger = logger

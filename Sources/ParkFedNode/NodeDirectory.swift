@@ -12,6 +12,9 @@ import ParkFedPKI
 /// | `node.json` | park id, hub URL, hub signing key | 0644 |
 /// | `node.sqlite` | trust-list cache, outbox, devices, sales and gate entries | 0600 |
 /// | `holder-key` | HMAC key for digests of holders' ID numbers | 0600 |
+/// | `lan-ca.pem` | the park-LAN CA that gates, windows and consoles trust (``LocalTLS``) | 0644 |
+/// | `lan-ca-key.pem` | its key | 0600 |
+/// | `lan-cert.pem`, `lan-key.pem` | the local API's server certificate chain and key | 0644, 0600 |
 public struct NodeDirectory: Sendable {
     public let path: String
 
@@ -27,6 +30,12 @@ public struct NodeDirectory: Sendable {
     public var database: String { file("node.sqlite") }
     /// The park's secret for keyed digests of holders' ID numbers (made on first use).
     public var holderKey: String { file("holder-key") }
+
+    /// The park-LAN CA: give this file to every gate, window, kiosk and console of the park.
+    public var lanCA: String { file("lan-ca.pem") }
+    public var lanCAKey: String { file("lan-ca-key.pem") }
+    public var lanCertificate: String { file("lan-cert.pem") }
+    public var lanKey: String { file("lan-key.pem") }
 
     func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
 }
@@ -47,6 +56,10 @@ public struct NodeConfiguration: Codable, Sendable, Hashable {
     public var capacityHourly: Int?
     /// The federation's time zone (Asia/Shanghai when unset).
     public var timeZone: String?
+    /// Host names and IP addresses the local API is reached by on the park network, besides localhost.
+    public var lanNames: [String]?
+    /// Requests a second each device may make that reach the hub (20 when unset; 0: no limit).
+    public var deviceHubCallsPerSecond: Double?
 
     enum CodingKeys: String, CodingKey {
         case park
@@ -60,6 +73,8 @@ public struct NodeConfiguration: Codable, Sendable, Hashable {
         case capacityDaily = "capacity_daily"
         case capacityHourly = "capacity_hourly"
         case timeZone = "time_zone"
+        case lanNames = "lan_names"
+        case deviceHubCallsPerSecond = "device_hub_calls_per_second"
     }
 
     public static func load(_ directory: NodeDirectory) throws(NodeError) -> NodeConfiguration {

@@ -1,23 +1,32 @@
 import Foundation
 import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
 import ParkFedHub
 import ParkFedProtocol
 import ParkFedQR
 
-/// The node agent's local API on the park network: health, readiness, status, and a check of the hub link.
+/// The node agent's local API on the park network, over HTTPS (``LocalTLS``). Every route but `/healthz` and
+/// `/readyz` needs a device credential of a role the route names, checked before the body is read; routes that
+/// make the node call the hub also take from the calling device's share of the park's hub budget, so no local
+/// caller can spend the budget the park's gates need.
 public enum NodeServer {
-    public static func router(agent: NodeAgent) -> Router<BasicRequestContext> {
+    public static func router(agent: NodeAgent) -> Router<BasicRequestContext> { routes(agent: agent).router }
+
+    /// The router and the device roles each of its routes was registered with.
+    public static func routes(agent: NodeAgent) -> (router: Router<BasicRequestContext>, rules: [DeviceRouteRule]) {
         let router = Router(context: BasicRequestContext.self)
         let counters = agent.metrics
         router.add(middleware: AccessLogMiddleware { counters.request(route: $1, status: $2, duration: $3) })
         router.add(middleware: ProblemMiddleware())
-        router.get("/healthz") { _, _ -> Response in
+        let routes = DeviceRoutes(router: router, agent: agent)
+        // Probes: open, and they tell nothing a stranger could use.
+        routes.open(.get, "/healthz") { _, _ -> Response in
             try JSONResponse.make(HealthResponse(status: "ok"))
         }
-        router.get("/readyz") { _, _ -> Response in
+        routes.open(.get, "/readyz") { _, _ -> Response in
             var checks: [String: String] = [:]
             var ready = true
             do { try agent.store.ping(); checks["database"] = "ok" } catch { checks["database"] = "\(error)"; ready = false }
@@ -27,112 +36,98 @@ public enum NodeServer {
             return try JSONResponse.make(HealthResponse(status: ready ? "ready" : "not_ready", checks: checks),
                                          status: ready ? .ok : .serviceUnavailable)
         }
-        router.get("/metrics") { _, _ -> Response in
+        // Monitoring: the park's Prometheus and its operator (certificate dates, hub link, outbox).
+        routes.get("/metrics", [.monitor]) { _, _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(string: NodeMetrics.exposition(agent.status(), counters: agent.metrics))))
         }
-        router.get("/v1/status") { _, _ -> Response in
+        routes.get("/v1/status", [.monitor]) { _, _, _ -> Response in
             try JSONResponse.make(agent.status())
         }
         // Combo passes: every route needs a device credential of the right role.
-        router.get("/v1/products") { request, _ -> Response in
-            _ = try agent.device(authorization: request.headers[.authorization], roles: [.window, .kiosk, .gate])
+        routes.get("/v1/products", [.window, .kiosk, .gate]) { request, _, _ -> Response in
             return try JSONResponse.make(ProductCatalog(products: agent.products.value.values.sorted { $0.id < $1.id }.map { ProductCatalog.Product($0) }))
         }
-        router.post("/v1/sales") { request, _ -> Response in
-            _ = try agent.device(authorization: request.headers[.authorization], roles: [.window, .kiosk])
+        routes.post("/v1/sales", [.window, .kiosk], reachesHub: true) { request, _, _ -> Response in
             let body = try await request.decodeStrict(PassSaleRequest.self, limit: 16 * 1024)
             return try JSONResponse.make(try await agent.sellPass(body), status: .created)
         }
         // Pre-printed stock: operators order and void batches, windows sell (activate) printed tickets.
-        router.post("/v1/stock/batches") { request, _ -> Response in
-            _ = try agent.device(authorization: request.headers[.authorization], roles: [.operator])
+        routes.post("/v1/stock/batches", [.operator]) { request, _, _ -> Response in
             let body = try await request.decodeStrict(StockOrder.self, limit: 16 * 1024)
             return try JSONResponse.make(try agent.orderStock(body), status: .created)
         }
-        router.get("/v1/stock/batches/:batch/codes.csv") { request, context -> Response in
-            _ = try agent.device(authorization: request.headers[.authorization], roles: [.operator])
+        routes.get("/v1/stock/batches/:batch/codes.csv", [.operator]) { request, context, _ -> Response in
             let csv = try agent.stockCSV(batch: try Self.identifierParameter(context, "batch"))
             return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: csv)))
         }
-        router.post("/v1/stock/:serial/sale") { request, context -> Response in
-            _ = try agent.device(authorization: request.headers[.authorization], roles: [.window])
+        routes.post("/v1/stock/:serial/sale", [.window], reachesHub: true) { request, context, _ -> Response in
             let body = try await request.decodeStrict(StockSaleRequest.self, limit: 16 * 1024)
             return try JSONResponse.make(try await agent.sellStock(serial: try Self.identifierParameter(context, "serial"), body), status: .created)
         }
-        router.post("/v1/stock/:serial/void") { request, context -> Response in
-            _ = try agent.device(authorization: request.headers[.authorization], roles: [.operator])
+        routes.post("/v1/stock/:serial/void", [.operator]) { request, context, _ -> Response in
             let body = try await request.decodeStrict(StockVoidRequest.self, limit: 16 * 1024)
             let serial = try Self.identifierParameter(context, "serial")
             try agent.voidStock(serials: [serial], reason: body.reason)
             return Response(status: .noContent)
         }
-        router.get("/v1/sales/:pass/qr.svg") { request, context -> Response in
-            _ = try agent.device(authorization: request.headers[.authorization], roles: [.window, .kiosk])
+        routes.get("/v1/sales/:pass/qr.svg", [.window, .kiosk]) { request, context, _ -> Response in
             let code = try agent.passQR(try Self.localPassParameter(context))
             return Response(status: .ok, headers: [.contentType: "image/svg+xml"], body: .init(byteBuffer: ByteBuffer(string: QRImage.svg(code))))
         }
-        router.get("/v1/sales/:pass/qr.png") { request, context -> Response in
-            _ = try agent.device(authorization: request.headers[.authorization], roles: [.window, .kiosk])
+        routes.get("/v1/sales/:pass/qr.png", [.window, .kiosk]) { request, context, _ -> Response in
             let code = try agent.passQR(try Self.localPassParameter(context))
             return Response(status: .ok, headers: [.contentType: "image/png"], body: .init(byteBuffer: ByteBuffer(bytes: QRImage.png(code))))
         }
-        router.post("/v1/sales/:pass/refund") { request, context -> Response in
-            _ = try agent.device(authorization: request.headers[.authorization], roles: [.window])
+        routes.post("/v1/sales/:pass/refund", [.window], reachesHub: true) { request, context, _ -> Response in
             let body = try await request.decodeStrict(PassRefundOrder.self, limit: 16 * 1024)
             return try JSONResponse.make(try await agent.refundPass(try Self.localPassParameter(context), reason: body.reason))
         }
-        router.post("/v1/sales/:pass/transfer") { request, context -> Response in
-            _ = try agent.device(authorization: request.headers[.authorization], roles: [.window])
+        routes.post("/v1/sales/:pass/transfer", [.window], reachesHub: true) { request, context, _ -> Response in
             let body = try await request.decodeStrict(PassTransferOrder.self, limit: 16 * 1024)
             return try JSONResponse.make(try await agent.transferPass(try Self.localPassParameter(context), body))
         }
-        router.post("/v1/sales/:pass/reissue") { request, context -> Response in
-            _ = try agent.device(authorization: request.headers[.authorization], roles: [.window])
+        routes.post("/v1/sales/:pass/reissue", [.window], reachesHub: true) { request, context, _ -> Response in
             let body = try await request.decodeStrict(PassReissueOrder.self, limit: 16 * 1024)
             return try JSONResponse.make(try await agent.reissuePass(try Self.localPassParameter(context), holder: body.holder))
         }
-        router.post("/v1/members") { request, _ -> Response in
-            _ = try agent.device(authorization: request.headers[.authorization], roles: [.window])
+        routes.post("/v1/members", [.window], reachesHub: true) { request, _, _ -> Response in
             let body = try await request.decodeStrict(NodeAgent.MemberEnrollment.self, limit: 16 * 1024)
             let view = try await agent.enrollMember(body)
             return try JSONResponse.make(view, status: view.existing ? .ok : .created)
         }
-        router.post("/v1/members/:member/code") { request, context -> Response in
-            _ = try agent.device(authorization: request.headers[.authorization], roles: [.window])
+        routes.post("/v1/members/:member/code", [.window], reachesHub: true) { request, context, _ -> Response in
             let body = try await request.decodeStrict(PassReissueOrder.self, limit: 16 * 1024)
             return try JSONResponse.make(try await agent.reissueMemberCode(context.parameters.get("member") ?? "", holder: body.holder))
         }
-        router.post("/v1/members/recognitions") { request, _ -> Response in
-            _ = try agent.device(authorization: request.headers[.authorization], roles: [.gate, .window])
+        routes.post("/v1/members/recognitions", [.gate, .window], reachesHub: true) { request, _, _ -> Response in
             let body = try await request.decodeStrict(MemberRecognitionRequest.self, limit: 4096)
             return try JSONResponse.make(try await agent.recognizeMember(body))
         }
-        router.get("/v1/revenue") { request, _ -> Response in
-            _ = try agent.device(authorization: request.headers[.authorization], roles: [.operator])
+        routes.get("/v1/revenue", [.operator], reachesHub: true) { request, _, _ -> Response in
             return try JSONResponse.make(try await agent.revenue())
         }
-        router.put("/v1/mode") { request, _ -> Response in
-            let device = try agent.device(authorization: request.headers[.authorization], roles: [.operator])
+        routes.put("/v1/mode", [.operator]) { request, _, device -> Response in
             let body = try await request.decodeStrict(GateModeRequest.self, limit: 4096)
             try agent.setMode(body.mode, by: "device:\(device.name)", reason: body.reason)
             return try JSONResponse.make(agent.status())
         }
-        router.post("/v1/gate/scans") { request, _ -> Response in
-            _ = try agent.device(authorization: request.headers[.authorization], roles: [.gate])
+        routes.post("/v1/gate/scans", [.gate], reachesHub: true) { request, _, _ -> Response in
             let body = try await request.decodeStrict(GateScanRequest.self, limit: 16 * 1024)
             let language = MessageCatalog.Language(acceptLanguage: request.headers[.acceptLanguage])
             return try JSONResponse.make(try await agent.scan(body).localized(language),
                                          headers: [.contentLanguage: language.rawValue])
         }
-        router.get("/v1/hub/whoami") { _, _ -> Response in
+        // A check of the hub link for the operator; one probe a second for the whole node, whoever asks.
+        routes.get("/v1/hub/whoami", [.operator], reachesHub: true) { _, _, _ -> Response in
+            if let wait = agent.probeLimiter.take("whoami") { throw DeviceRoutes.tooMany(wait, "the hub link is checked at most once a second") }
             let answer: WhoAmIResponse
             do { answer = try await agent.whoami() } catch let error as NodeError {
                 throw ProblemDetails(status: 502, code: error.problemCode ?? error.code.rawValue, title: "Hub call failed", detail: error.message)
             }
             return try JSONResponse.make(answer)
         }
-        return router
+        return (router, routes.book.rules)
     }
 
     static func identifierParameter(_ context: BasicRequestContext, _ name: String) throws -> String {
@@ -149,16 +144,20 @@ public enum NodeServer {
         return pass
     }
 
-    /// The node agent's application: the local API plus the upkeep loop.
+    /// The node agent's application: the local API over HTTPS plus the upkeep loop. Makes the park-LAN CA and the
+    /// server certificate when they are missing (``LocalTLS``).
     public static func application(
         agent: NodeAgent,
         host: String,
         port: Int,
         logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
-        Application(
+    ) throws -> some ApplicationProtocol {
+        let names = agent.configuration.value.lanNames ?? []
+        let tls = try LocalTLS.configuration(directory: agent.directory, park: agent.park, names: names + [host].filter { $0 != "0.0.0.0" && $0 != "::" })
+        return Application(
             router: router(agent: agent),
+            server: try .tls(.http1(), tlsConfiguration: tls),
             configuration: .init(address: .hostname(host, port: port), serverName: "parkfed-node"),
             services: [NodeMaintenanceService(agent: agent), OutboxService(agent: agent)],
             onServerRunning: onServerRunning,

@@ -97,11 +97,13 @@ public struct FederationCA: Sendable {
         )
     }
 
-    /// Issues the hub's TLS server certificate for the given DNS names and IP addresses.
+    /// Issues a TLS server certificate for the given DNS names and IP addresses: the hub's (`principal` `.hub`), or
+    /// a node agent's for its park network (`.park`, signed by the park's own LAN CA).
     public func issueServerCertificate(
         publicKey: Certificate.PublicKey,
         dnsNames: [String],
         ipAddresses: [String],
+        principal: Principal = .hub,
         now: Date = Date(),
         validity: TimeInterval = 365 * 86_400
     ) throws -> Certificate {
@@ -112,11 +114,11 @@ public struct FederationCA: Sendable {
             }
             names.append(.ipAddress(ASN1OctetString(contentBytes: ArraySlice(bytes))))
         }
-        names.append(.uniformResourceIdentifier(Principal.hub.uri))
+        names.append(.uniformResourceIdentifier(principal.uri))
         let subject = try DistinguishedName {
             OrganizationName(organizationName)
-            OrganizationalUnitName("hub")
-            CommonName(dnsNames.first ?? "hub")
+            OrganizationalUnitName(principal.description)
+            CommonName(dnsNames.first ?? principal.description)
         }
         return try Certificate(
             version: .v3,
@@ -150,8 +152,8 @@ public struct FederationCA: Sendable {
 }
 
 /// Parses dotted IPv4 and the few IPv6 forms the hub needs (`::1`).
-enum IPAddressBytes {
-    static func parse(_ text: String) -> [UInt8]? {
+public enum IPAddressBytes {
+    public static func parse(_ text: String) -> [UInt8]? {
         if text == "::1" { return Array(repeating: 0, count: 15) + [1] }
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4 else { return nil }

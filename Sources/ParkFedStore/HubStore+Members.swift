@@ -75,10 +75,20 @@ extension HubStore {
     }
 
     /// Enrolls a member once: an existing member with the same document index is returned instead (`existing`).
-    public func enrollMember(_ member: MemberRecord, now: Date) throws -> (MemberRecord, existing: Bool) {
+    /// Enrolls a new member, or finds the member the document already belongs to (`existing`). A new member's
+    /// `localNumber` at the enrolling park is linked in the same transaction, and a number already linked to someone
+    /// else refuses the whole enrollment (`memberConflict`) before anything is written. An existing member is not
+    /// linked here: that needs the member's code, which the caller checks first.
+    public func enrollMember(_ member: MemberRecord, linking localNumber: String? = nil, now: Date) throws -> (MemberRecord, existing: Bool) {
         try database.write { db in
             if let row = try SQLRow.fetchOne(db, sql: "SELECT * FROM members WHERE id_index = ?", arguments: [member.idIndex]) {
                 return (Self.member(row), true)
+            }
+            if let localNumber {
+                if try String.fetchOne(db, sql: "SELECT member_id FROM member_links WHERE park = ? AND local_number = ?",
+                                       arguments: [member.enrolledBy, localNumber]) != nil {
+                    throw StoreError(.memberConflict, "\(member.enrolledBy)'s number \(localNumber) is linked to another member")
+                }
             }
             try db.execute(sql: """
                 INSERT INTO members (id, id_type, id_index, id_sealed, name_sealed, phone_sealed, id_masked, name_masked, phone_masked,
@@ -86,6 +96,10 @@ extension HubStore {
                 """, arguments: [member.id, member.idType, member.idIndex, member.idSealed, member.nameSealed, member.phoneSealed, member.idMasked,
                                  member.nameMasked, member.phoneMasked, member.consentVersion, StoredTime.millis(member.consentedAt),
                                  member.enrolledBy, StoredTime.millis(now)])
+            if let localNumber {
+                try db.execute(sql: "INSERT INTO member_links (member_id, park, local_number, linked_at) VALUES (?, ?, ?, ?)",
+                               arguments: [member.id, member.enrolledBy, localNumber, StoredTime.millis(now)])
+            }
             return (member, false)
         }
     }

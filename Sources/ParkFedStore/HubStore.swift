@@ -183,6 +183,24 @@ public final class HubStore: Sendable {
         }
     }
 
+    /// The token's row when it is known, unspent, unexpired and for the park the request names.
+    static func usableToken(_ db: any SQLConnection, tokenHash: String, requestedParks: Set<String>, now: Date) throws -> SQLRow {
+        guard let row = try SQLRow.fetchOne(db, sql: "SELECT * FROM enrollment_tokens WHERE token_hash = ?", arguments: [tokenHash]) else {
+            throw StoreError(.tokenUnknown, "the enrollment token is not known to this hub")
+        }
+        if row["used_at"] as Int64? != nil {
+            throw StoreError(.tokenUsed, "the enrollment token has already been used")
+        }
+        if StoredTime.millis(now) >= row["expires_at"] as Int64 {
+            throw StoreError(.tokenExpired, "the enrollment token has expired")
+        }
+        let park: String = row["park_id"]
+        if let other = requestedParks.first(where: { $0 != park }) {
+            throw StoreError(.tokenForOtherPark, "the token is for park \(park), not \(other)")
+        }
+        return row
+    }
+
     /// Enrolls a park in one transaction: checks and spends the token, makes the park active, records the issued
     /// certificate and the park's signing key. `issue` runs inside the transaction, after the token checks,
     /// and builds the certificate for the token's park.
@@ -195,21 +213,13 @@ public final class HubStore: Sendable {
         now: Date,
         issue: @Sendable (ParkID, String) throws -> IssuedCertificateRecord
     ) throws -> (park: ParkRecord, certificate: IssuedCertificateRecord) {
-        try database.write { db in
-            guard let row = try SQLRow.fetchOne(db, sql: "SELECT * FROM enrollment_tokens WHERE token_hash = ?", arguments: [tokenHash]) else {
-                throw StoreError(.tokenUnknown, "the enrollment token is not known to this hub")
-            }
+        // Decided on a read first: a guessed, spent or expired token never takes the write lock (on PostgreSQL
+        // that would stall every gate and card write behind a stranger's attempts).
+        _ = try database.read { db in try Self.usableToken(db, tokenHash: tokenHash, requestedParks: requestedParks, now: now) }
+        return try database.write { db in
+            let row = try Self.usableToken(db, tokenHash: tokenHash, requestedParks: requestedParks, now: now)
             let parkID = try ParkID(row["park_id"] as String)
             let parkName: String = row["park_name"]
-            if row["used_at"] as Int64? != nil {
-                throw StoreError(.tokenUsed, "the enrollment token has already been used")
-            }
-            if StoredTime.millis(now) >= row["expires_at"] as Int64 {
-                throw StoreError(.tokenExpired, "the enrollment token has expired")
-            }
-            if let other = requestedParks.first(where: { $0 != parkID.rawValue }) {
-                throw StoreError(.tokenForOtherPark, "the token is for park \(parkID), not \(other)")
-            }
             let readmit = (row["readmit"] as Int64) == 1
             if let status = try String.fetchOne(db, sql: "SELECT status FROM parks WHERE id = ?", arguments: [parkID.rawValue]),
                status == ParkRecord.Status.revoked.rawValue, !readmit {

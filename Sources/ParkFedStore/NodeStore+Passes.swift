@@ -13,6 +13,8 @@ public struct DeviceRecord: Sendable, Hashable {
         case kiosk
         /// The park operator's console: everything.
         case `operator`
+        /// Monitoring (the park's Prometheus, a status screen): reads `/metrics` and `/v1/status`, nothing else.
+        case monitor
     }
     public var id: String
     public var name: String

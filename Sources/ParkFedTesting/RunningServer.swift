@@ -6,12 +6,15 @@ import ServiceLifecycle
 /// A server (any Hummingbird application) running in this process on a port the OS picked, until ``stop()``.
 public final class RunningServer: Sendable {
     public let port: Int
+    /// The CA file a client trusts for this server's TLS (a node agent's park-LAN CA), when it serves TLS.
+    public let caFile: String?
     let group: ServiceGroup
     let task: Task<Void, any Error>
 
     /// Starts the service `make` builds; `make` gets the callback that reports the bound port.
     public static func start<S: Service>(
         logger: Logger = Logger(label: "parkfed.test"),
+        caFile: String? = nil,
         _ make: (@escaping @Sendable (any Channel) async -> Void) throws -> S
     ) async throws -> RunningServer {
         let (ports, continuation) = AsyncStream<Int>.makeStream()
@@ -33,14 +36,21 @@ public final class RunningServer: Sendable {
             do { try await task.value; reason = "it stopped before listening" } catch { reason = String(reflecting: error) }
             throw TestSupportError("server did not start: \(reason)")
         }
-        return RunningServer(port: port, group: group, task: task)
+        return RunningServer(port: port, caFile: caFile, group: group, task: task)
     }
 
-    init(port: Int, group: ServiceGroup, task: Task<Void, any Error>) {
+    init(port: Int, caFile: String?, group: ServiceGroup, task: Task<Void, any Error>) {
         self.port = port
+        self.caFile = caFile
         self.group = group
         self.task = task
     }
+
+    /// `https://127.0.0.1:PORT` when the server serves TLS, else `http://…`.
+    public var baseURL: String { "\(caFile == nil ? "http" : "https")://127.0.0.1:\(port)" }
+
+    /// Arguments that make `curl` trust this server (`--cacert`), none for plain HTTP.
+    public var curlTrust: [String] { caFile.map { ["--cacert", $0] } ?? [] }
 
     /// Shuts the server down gracefully and waits until it has stopped.
     public func stop() async {

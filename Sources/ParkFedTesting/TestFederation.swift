@@ -124,11 +124,23 @@ public final class TestFederation: @unchecked Sendable {
         return agents
     }
 
-    /// Starts a node agent's local API on 127.0.0.1.
+    /// Starts a node agent's local API (HTTPS, the park's LAN certificate) on 127.0.0.1.
     public func serve(_ agent: NodeAgent) async throws -> RunningServer {
-        try await RunningServer.start(logger: logger) { onRunning in
-            NodeServer.application(agent: agent, host: "127.0.0.1", port: 0, logger: logger, onServerRunning: onRunning)
+        try await RunningServer.start(logger: logger, caFile: agent.directory.lanCA) { onRunning in
+            try NodeServer.application(agent: agent, host: "127.0.0.1", port: 0, logger: logger, onServerRunning: onRunning)
         }
+    }
+
+    /// Runs `curl` against a node agent's local API as a device of the park would: HTTPS to 127.0.0.1, trusting the
+    /// park's LAN CA, with the device's bearer token when given.
+    public static func nodeCurl(_ server: RunningServer, _ path: String, token: String? = nil, method: String = "GET",
+                                body: String? = nil, extra: [String] = []) async throws -> CurlResult {
+        var arguments = ["-sS", "--max-time", "10", "-X", method, "-w", "\n%{http_code} %{http_version}"] + server.curlTrust
+        if let token { arguments += ["-H", "authorization: Bearer \(token)"] }
+        if body != nil { arguments += ["-H", "content-type: application/json", "--data-binary", "@-"] }
+        arguments += extra
+        arguments.append(server.baseURL + path)
+        return CurlResult(try await ExternalTool.run("curl", arguments, input: body.map { Data($0.utf8) }))
     }
 
     /// Makes a P-256 key and a certificate for `principal` signed by the federation CA and recorded by the hub;

@@ -77,14 +77,14 @@ struct DemoCommand: AsyncParsableCommand {
         var rows: [[String]] = []
         for (park, agent) in agents {
             let server = try await RunningServer.start(logger: logger) { onRunning in
-                NodeServer.application(agent: agent, host: "127.0.0.1", port: 0, logger: logger, onServerRunning: onRunning)
+                try NodeServer.application(agent: agent, host: "127.0.0.1", port: 0, logger: logger, onServerRunning: onRunning)
             }
             nodeServers.append(server)
             let whoami = try await agent.whoami()
             try await agent.refreshTrustList()
             let trust = agent.trustList.status()
             rows.append([park.id.rawValue, park.name, whoami.principal, "\(trust.sequence ?? 0)", "\(agent.trustList.trustList?.parks.count ?? 0)",
-                         "http://127.0.0.1:\(server.port)"])
+                         "https://127.0.0.1:\(server.port)"])
         }
 
         say.step("refusals the federation must make")

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import ParkFedDomain
 import ParkFedNode
+import ParkFedPKI
 import ParkFedProtocol
 import ParkFedStore
 
@@ -41,6 +42,8 @@ struct NodeCommand: AsyncParsableCommand {
         @Option(help: "The node agent's data directory. Default: $PARKFED_NODE_DATA.") var data: String?
         @Option(help: "The hub's URL. Default: $PARKFED_HUB_URL, else the one used at enrollment.") var hub: String?
         @Option(help: "Address of the local API on the park network, HOST:PORT. Default: $PARKFED_NODE_LISTEN, else 127.0.0.1:8080.") var listen: ListenAddress?
+        @Option(name: .customLong("lan-name"), help: "A host name or IP address gates and windows reach the local API by (repeat; kept in node.json). The local API's certificate, from the park's LAN CA lan-ca.pem, covers these, localhost and the listen address.")
+        var lanNames: [String] = []
         @Option(help: "Seconds between trust-list refreshes and certificate checks.") var refreshSeconds = 60
         @Option(help: "Log level (trace, debug, info, notice, warning, error). Default: $PARKFED_LOG_LEVEL, else info.") var logLevel: String?
 
@@ -49,6 +52,13 @@ struct NodeCommand: AsyncParsableCommand {
 
         func validate() throws {
             guard (1...86_400).contains(refreshSeconds) else { throw ValidationError("--refresh-seconds must be 1-86400") }
+            for name in lanNames where IPAddressBytes.parse(name) == nil {
+                let labels = name.split(separator: ".", omittingEmptySubsequences: false)
+                guard name.count <= 253, !labels.isEmpty, labels.allSatisfy({ !$0.isEmpty && $0.count <= 63 && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" } && $0.first != "-" && $0.last != "-" }),
+                      name.allSatisfy(\.isASCII) else {
+                    throw ValidationError("--lan-name \(name.debugDescription) is neither an IPv4 address nor a DNS name")
+                }
+            }
             guard dataDirectory != nil else { throw ValidationError("give the node's data directory with --data or PARKFED_NODE_DATA") }
             if let hubURL, !hubURL.hasPrefix("https://") { throw ValidationError("the hub URL must be https:// (got \(hubURL))") }
             if let level = logLevel ?? Startup.environment("PARKFED_LOG_LEVEL"), Logger.Level(rawValue: level) == nil {
@@ -59,8 +69,14 @@ struct NodeCommand: AsyncParsableCommand {
         func run() async throws {
             let logger = CLILogging.logger("parkfed.node", level: logLevel ?? Startup.environment("PARKFED_LOG_LEVEL") ?? "info")
             let listen = try Startup.listen(self.listen, env: "PARKFED_NODE_LISTEN", default: "127.0.0.1:8080")
-            let agent = try NodeAgent(directory: NodeDirectory(dataDirectory!), hubURL: hubURL, refreshInterval: .seconds(refreshSeconds), logger: logger)
-            let app = NodeServer.application(agent: agent, host: listen.host, port: listen.port, logger: logger) { channel in
+            let directory = NodeDirectory(dataDirectory!)
+            if !lanNames.isEmpty {
+                var configuration = try NodeConfiguration.load(directory)
+                configuration.lanNames = Array(Set((configuration.lanNames ?? []) + lanNames)).sorted()
+                try configuration.save(directory)
+            }
+            let agent = try NodeAgent(directory: directory, hubURL: hubURL, refreshInterval: .seconds(refreshSeconds), logger: logger)
+            let app = try NodeServer.application(agent: agent, host: listen.host, port: listen.port, logger: logger) { channel in
                 logger.notice("node agent listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
             }
             do {
@@ -97,10 +113,10 @@ struct NodeCommand: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Issue a credential for a device; the token is printed once.")
             @Option(help: "The node agent's data directory.") var data: String
             @Option(help: "A name for the device, e.g. gate-north-1.") var name: String
-            @Option(help: "gate (scans), window (sells, refunds, transfers), kiosk (sells), operator (everything).") var role: String
+            @Option(help: "gate (scans), window (sells, refunds, transfers), kiosk (sells), monitor (reads status and metrics), operator (everything).") var role: String
 
             func validate() throws {
-                guard DeviceRecord.Role(rawValue: role) != nil else { throw ValidationError("--role must be gate, window, kiosk or operator") }
+                guard DeviceRecord.Role(rawValue: role) != nil else { throw ValidationError("--role must be gate, window, kiosk, monitor or operator") }
             }
 
             func run() async throws {

@@ -65,11 +65,21 @@ import Testing
                                          ["node", "serve", "--data", nodeDir, "--listen", "127.0.0.1:\(nodePort)"],
                                          logPath: directory.file("node.log"))
         defer { Task { await node.stop() } }
+        // The local API speaks HTTPS with a certificate from the park's own LAN CA, which devices are given.
+        let lanCA = nodeDir + "/lan-ca.pem"
         try await Self.waitUntil("the node agent to be ready") {
-            try await ExternalTool.run("curl", ["-sf", "-o", "/dev/null", "http://127.0.0.1:\(nodePort)/readyz"]).succeeded
+            try await ExternalTool.run("curl", ["-sf", "-o", "/dev/null", "--cacert", lanCA, "https://127.0.0.1:\(nodePort)/readyz"]).succeeded
         }
-        let viaNode = try await ExternalTool.run("curl", ["-sS", "http://127.0.0.1:\(nodePort)/v1/hub/whoami"])
+        let operatorToken = try await Self.parkfed(["node", "device", "add", "--data", nodeDir, "--name", "console", "--role", "operator"]).stdout
+            .split(separator: "\n").last.map(String.init) ?? ""
+        let viaNode = try await ExternalTool.run("curl", ["-sS", "--cacert", lanCA, "-H", "authorization: Bearer \(operatorToken)",
+                                                          "https://127.0.0.1:\(nodePort)/v1/hub/whoami"])
         #expect(viaNode.stdout == #"{"principal":"park:P001"}"#)
+        // Without a credential: 401; in plain HTTP: no HTTP answer at all (nothing travels in the clear).
+        let anonymous = try await ExternalTool.run("curl", ["-sS", "--cacert", lanCA, "-w", "\n%{http_code}", "https://127.0.0.1:\(nodePort)/v1/status"])
+        #expect(anonymous.stdout.hasSuffix("\n401") && anonymous.stdout.contains("device_credential_required"), "\(anonymous.stdout)")
+        let plain = try await ExternalTool.run("curl", ["-sS", "--max-time", "5", "-w", "\n%{http_code}", "http://127.0.0.1:\(nodePort)/healthz"])
+        #expect(!plain.stdout.contains(#""status":"ok""#), "\(plain.stdout)")
 
         // A regulator certificate from the CLI.
         let issued = try await Self.parkfed(["hub", "issue-cert", "--data", hubDir, "--role", "regulator", "--id", "R01", "--out", directory.file("reg")])

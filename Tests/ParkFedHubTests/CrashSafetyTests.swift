@@ -151,12 +151,15 @@ import Testing
         #expect(try await ExternalTool.run(parkfed, ["node", "enroll", "--data", nodeData, "--hub", hub.url, "--park", "P002", "--token", token, "--ca", hub.caFile]).succeeded)
         let gate = try await ExternalTool.run(parkfed, ["node", "device", "add", "--data", nodeData, "--name", "gate-1", "--role", "gate"]).stdout
             .split(separator: "\n").last.map(String.init) ?? ""
+        let monitor = try await ExternalTool.run(parkfed, ["node", "device", "add", "--data", nodeData, "--name", "mon-1", "--role", "monitor"]).stdout
+            .split(separator: "\n").last.map(String.init) ?? ""
         let nodePort = try BackgroundProcess.freePort()
+        let lanCA = NodeDirectory(nodeData).lanCA
         func startNode(_ name: String) async throws -> BackgroundProcess {
             let process = try BackgroundProcess(parkfed, ["node", "serve", "--data", nodeData, "--listen", "127.0.0.1:\(nodePort)", "--log-level", "warning"],
                                                 logPath: hub.directory.file("\(name).log"))
             try await CommandLineTests.waitUntil("the node agent") {
-                try await ExternalTool.run("curl", ["-sf", "-o", "/dev/null", "http://127.0.0.1:\(nodePort)/readyz"]).succeeded
+                try await ExternalTool.run("curl", ["-sf", "-o", "/dev/null", "--cacert", lanCA, "https://127.0.0.1:\(nodePort)/readyz"]).succeeded
             }
             return process
         }
@@ -170,7 +173,7 @@ import Testing
         await running.stop()
         var admitted: [String] = []
         for pass in passes {
-            let answer = try await ExternalTool.run("curl", ["-sS", "--max-time", "10", "http://127.0.0.1:\(nodePort)/v1/gate/scans",
+            let answer = try await ExternalTool.run("curl", ["-sS", "--max-time", "10", "--cacert", lanCA, "https://127.0.0.1:\(nodePort)/v1/gate/scans",
                                                              "-H", "authorization: Bearer \(gate)", "-H", "content-type: application/json",
                                                              "-d", #"{"code":"\#(pass.code)","gate":"G1"}"#])
             if answer.stdout.contains(#""decision":"allow""#) { admitted.append(pass.passID) }
@@ -181,7 +184,7 @@ import Testing
         running = try await hub.start("hub-2")
         node = try await startNode("node-2")
         try await CommandLineTests.waitUntil("the outbox to drain") {
-            let status = try await ExternalTool.run("curl", ["-sS", "http://127.0.0.1:\(nodePort)/v1/status"]).stdout
+            let status = try await ExternalTool.run("curl", ["-sS", "--cacert", lanCA, "-H", "authorization: Bearer \(monitor)", "https://127.0.0.1:\(nodePort)/v1/status"]).stdout
             return status.contains(#""pending":0"#)
         }
         await node.stop()

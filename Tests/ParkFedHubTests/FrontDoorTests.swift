@@ -1,4 +1,7 @@
+import Crypto
 import Foundation
+import ParkFedCrypto
+import ParkFedPKI
 import ParkFedDomain
 import ParkFedHub
 import ParkFedNode
@@ -50,6 +53,33 @@ import Testing
         #expect(try await agent.whoami().principal == "park:P009")
         let keys = try federation.hub.store.signingKeys().filter { $0.park.rawValue == "P009" }
         #expect(keys.count == 2 && keys.first { $0.kid == oldKid }?.revokedAt != nil && keys.contains { $0.kid != oldKid && $0.revokedAt == nil })
+    }
+
+    /// Enrollment, the one route without a certificate, is limited per source address before the body is read;
+    /// a refused or failed attempt writes nothing; a park enrolling from another address is not held up by it.
+    @Test func enrollmentIsLimitedPerSourceAddressAndAFailedOneWritesNothing() async throws {
+        let federation = try await TestFederation.start(configuration: HubConfiguration(federation: "Front Door", enrollmentsPerMinute: 0.5, enrollmentBurst: 3))
+        defer { Task { await federation.stop() } }
+        func body(token: String, park: String) throws -> String {
+            let csr = try SigningRequest.make(for: .park(try ParkID(park)), key: P256.Signing.PrivateKey())
+            let request = EnrollmentRequest(token: token, csr: csr, signingKey: Base64URL.encode(Curve25519.Signing.PrivateKey().publicKey.rawRepresentation), park: park)
+            return String(decoding: try StrictJSON.encoder.encode(request), as: UTF8.self)
+        }
+        let before = try await federation.databaseDump().stdout
+        var statuses: [Int] = []
+        for attempt in 0..<6 {
+            let answer = try await federation.curl("/v1/enrollments", method: "POST", body: try body(token: "guess-\(attempt)", park: "P005"))
+            statuses.append(answer.httpStatus)
+            if answer.httpStatus == 429 { #expect(answer.body.contains("rate_limited")) }
+        }
+        #expect(statuses.prefix(3).allSatisfy { $0 == 401 }, "\(statuses)")
+        #expect(statuses.suffix(3).allSatisfy { $0 == 429 }, "\(statuses)")
+        // Guessed tokens were decided on a read: nothing in the database changed.
+        #expect(try await federation.databaseDump().stdout == before)
+        // The real park, from another loopback address, enrolls with its token while 127.0.0.1 waits.
+        let token = try federation.hub.createEnrollmentToken(park: try ParkID("P005"), name: "Park P005")
+        let answer = try await federation.curl("/v1/enrollments", method: "POST", body: try body(token: token, park: "P005"), extra: ["--interface", "127.0.0.2"])
+        #expect(answer.httpStatus == 201, "\(answer.httpStatus) \(answer.body) \(answer.stderr)")
     }
 
     @Test func hubJsonIsOwnerOnly() throws {

@@ -41,9 +41,9 @@ import Testing
         defer { Task { await server.stop() } }
         let operatorToken = try agent.addDevice(name: "duty-manager", role: .operator).token
         let gateToken = try agent.addDevice(name: "gate-1", role: .gate).token
-        let base = "http://127.0.0.1:\(server.port)"
+        let base = server.baseURL
         func put(_ body: String, token: String) async throws -> ExternalTool.Result {
-            try await ExternalTool.run("curl", ["-sS", "-X", "PUT", base + "/v1/mode", "-H", "authorization: Bearer \(token)", "-H", "content-type: application/json",
+            try await ExternalTool.run("curl", server.curlTrust + ["-sS", "-X", "PUT", base + "/v1/mode", "-H", "authorization: Bearer \(token)", "-H", "content-type: application/json",
                                                "-d", body, "-w", "\n%{http_code}"])
         }
         // A gate device cannot switch modes; an operator device can, with a reason.
@@ -52,18 +52,18 @@ import Testing
         let switched = try await put(#"{"mode":"evacuation","reason":"fire alarm, hall B"}"#, token: operatorToken)
         #expect(switched.stdout.hasSuffix("200") && switched.stdout.contains(#""mode":"evacuation""#), "\(switched.stdout)")
         // Anything at the gate opens it, and nothing is recorded.
-        let scan = try await ExternalTool.run("curl", ["-sS", base + "/v1/gate/scans", "-H", "authorization: Bearer \(gateToken)",
+        let scan = try await ExternalTool.run("curl", server.curlTrust + ["-sS", base + "/v1/gate/scans", "-H", "authorization: Bearer \(gateToken)",
                                                        "-H", "content-type: application/json", "-d", #"{"code":"not-even-a-pass","gate":"G1"}"#])
         #expect(scan.stdout.contains(#""decision":"allow""#) && scan.stdout.contains(#""mode":"evacuation""#), "\(scan.stdout)")
         #expect(agent.status().outbox.pending == 0)
-        let metrics = try await ExternalTool.run("curl", ["-sS", base + "/metrics"]).stdout
+        let metrics = try await ExternalTool.run("curl", server.curlTrust + ["-sS", "-H", "authorization: Bearer \(operatorToken)", base + "/metrics"]).stdout
         #expect(metrics.contains(#"parkfed_node_gate_mode{park="P001",mode="evacuation"} 1"#))
         // The operator's command switches back (a running agent sees it within a second); both changes are logged.
         let cli = try await ExternalTool.run(try BackgroundProcess.parkfedExecutable(), ["node", "mode", "--data", agent.directory.path, "--set", "normal",
                                                                                         "--reason", "all clear", "--by", "duty-manager"])
         #expect(cli.succeeded && cli.stdout.contains("mode: normal") && cli.stdout.contains("fire alarm, hall B"), "\(cli.stdout)\(cli.stderr)")
         try await Task.sleep(for: .milliseconds(1100))
-        let refused = try await ExternalTool.run("curl", ["-sS", base + "/v1/gate/scans", "-H", "authorization: Bearer \(gateToken)",
+        let refused = try await ExternalTool.run("curl", server.curlTrust + ["-sS", base + "/v1/gate/scans", "-H", "authorization: Bearer \(gateToken)",
                                                           "-H", "content-type: application/json", "-d", #"{"code":"not-even-a-pass","gate":"G1"}"#])
         #expect(refused.stdout.contains(#""decision":"deny""#), "\(refused.stdout)")
         #expect(agent.status().modeChanges.map(\.mode) == ["normal", "evacuation"])

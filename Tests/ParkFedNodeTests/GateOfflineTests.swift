@@ -58,16 +58,16 @@ import Testing
     }
 }
 
-/// The local API over HTTP: only devices with a credential of the right role sell or record entries; the QR image
+/// The local API over HTTPS: only devices with a credential of the right role sell or record entries; the QR image
 /// an outside decoder reads is the code the gate accepts.
 @Suite struct LocalPassAPITests {
-    static func curl(_ port: Int, _ path: String, token: String?, method: String = "GET", body: String? = nil, output: String? = nil) async throws
+    static func curl(_ server: RunningServer, _ path: String, token: String?, method: String = "GET", body: String? = nil, output: String? = nil) async throws
         -> (status: Int, body: String, contentType: String) {
-        var arguments = ["-sS", "--max-time", "10", "-X", method, "-w", "\n%{http_code} %{content_type}"]
+        var arguments = ["-sS", "--max-time", "10", "-X", method, "-w", "\n%{http_code} %{content_type}"] + server.curlTrust
         if let token { arguments += ["-H", "authorization: Bearer \(token)"] }
         if body != nil { arguments += ["-H", "content-type: application/json", "--data-binary", "@-"] }
         if let output { arguments += ["-o", output] }
-        arguments.append("http://127.0.0.1:\(port)\(path)")
+        arguments.append(server.baseURL + path)
         let result = try await ExternalTool.run("curl", arguments, input: body.map { Data($0.utf8) })
         let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
         let trailer = lines.last.map(String.init) ?? ""
@@ -87,37 +87,37 @@ import Testing
         defer { Task { await node1.stop(); await node2.stop() } }
 
         let saleBody = #"{"product":"JIANGNAN-3P","channel":"kiosk","holder":{"name":"王五","id_type":"resident_id","id_number":"430102199003071234"}}"#
-        #expect(try await Self.curl(node1.port, "/v1/sales", token: nil, method: "POST", body: saleBody).status == 401)
-        #expect(try await Self.curl(node1.port, "/v1/sales", token: "pfd_forged", method: "POST", body: saleBody).status == 401)
-        let sold = try await Self.curl(node1.port, "/v1/sales", token: window.token, method: "POST", body: saleBody)
+        #expect(try await Self.curl(node1, "/v1/sales", token: nil, method: "POST", body: saleBody).status == 401)
+        #expect(try await Self.curl(node1, "/v1/sales", token: "pfd_forged", method: "POST", body: saleBody).status == 401)
+        let sold = try await Self.curl(node1, "/v1/sales", token: window.token, method: "POST", body: saleBody)
         #expect(sold.status == 201)
         let sale = try StrictJSON.decode(PassSaleResponse.self, from: Data(sold.body.utf8))
         #expect(sale.holderNameMasked == "王*" && sale.idNumberMasked == "4301**********1234")
         // A bad ID number is refused with a problem, and nothing is sold.
-        let bad = try await Self.curl(node1.port, "/v1/sales", token: window.token, method: "POST",
+        let bad = try await Self.curl(node1, "/v1/sales", token: window.token, method: "POST",
                                       body: saleBody.replacingOccurrences(of: "1234\"", with: "1235\""))
         #expect(bad.status == 400 && bad.body.contains("invalid_document") && bad.contentType.hasPrefix("application/problem+json"))
 
         let directory = try TemporaryDirectory()
         let png = directory.path + "/pass.png"
-        let image = try await Self.curl(node1.port, "/v1/sales/\(sale.passID)/qr.png", token: window.token, output: png)
+        let image = try await Self.curl(node1, "/v1/sales/\(sale.passID)/qr.png", token: window.token, output: png)
         #expect(image.status == 200 && image.contentType == "image/png")
         let decoded = try await ExternalTool.run("python3", [Verifiers.path("decode_qr.py"), png])
         #expect(decoded.succeeded, "\(decoded.stderr)")
         #expect(decoded.stdout.trimmingCharacters(in: .newlines) == sale.code)
-        let svg = try await Self.curl(node1.port, "/v1/sales/\(sale.passID)/qr.svg", token: window.token)
+        let svg = try await Self.curl(node1, "/v1/sales/\(sale.passID)/qr.svg", token: window.token)
         #expect(svg.status == 200 && svg.contentType == "image/svg+xml" && svg.body.contains("<svg"))
 
         let scanBody = try String(decoding: StrictJSON.encoder.encode(GateScanRequest(code: decoded.stdout.trimmingCharacters(in: .newlines), gate: "north-1")), as: UTF8.self)
-        #expect(try await Self.curl(node2.port, "/v1/gate/scans", token: nil, method: "POST", body: scanBody).status == 401)
-        let wrongRole = try await Self.curl(node2.port, "/v1/gate/scans", token: p2Window.token, method: "POST", body: scanBody)
+        #expect(try await Self.curl(node2, "/v1/gate/scans", token: nil, method: "POST", body: scanBody).status == 401)
+        let wrongRole = try await Self.curl(node2, "/v1/gate/scans", token: p2Window.token, method: "POST", body: scanBody)
         #expect(wrongRole.status == 403 && wrongRole.body.contains("forbidden_for_device"))
-        let scanned = try await Self.curl(node2.port, "/v1/gate/scans", token: gate.token, method: "POST", body: scanBody)
+        let scanned = try await Self.curl(node2, "/v1/gate/scans", token: gate.token, method: "POST", body: scanBody)
         #expect(scanned.status == 200)
         let decision = try StrictJSON.decode(GateDecision.self, from: Data(scanned.body.utf8))
         #expect(decision.decision == .allow && decision.entriesLeft == 1 && decision.holderNameMasked == "王*")
         // A revoked device is refused at once.
         #expect(try agents[1].store.revokeDevice("gate-north-1", now: Date()))
-        #expect(try await Self.curl(node2.port, "/v1/gate/scans", token: gate.token, method: "POST", body: scanBody).status == 401)
+        #expect(try await Self.curl(node2, "/v1/gate/scans", token: gate.token, method: "POST", body: scanBody).status == 401)
     }
 }

@@ -26,7 +26,7 @@ import Testing
         let pass = try await agents[0].sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window",
                                                          holder: HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X")))
         func scan(_ language: String, token: String = gate) async throws -> String {
-            try await ExternalTool.run("curl", ["-sS", "-i", "http://127.0.0.1:\(server.port)/v1/gate/scans", "-H", "authorization: Bearer \(token)",
+            try await ExternalTool.run("curl", server.curlTrust + ["-sS", "-i", server.baseURL + "/v1/gate/scans", "-H", "authorization: Bearer \(token)",
                                                "-H", "accept-language: \(language)", "-H", "content-type: application/json",
                                                "-d", #"{"code":"\#(pass.code)","gate":"G1"}"#]).stdout
         }

@@ -46,6 +46,15 @@ import Testing
         await #expect(throws: ProblemDetails.self) {
             try await p3.linkMember(other.memberID, localNumber: "MUS-77", code: MemberCode.make(memberID: other.memberID, secret: otherSecret, at: Date()))
         }
+        // A new member whose local number is taken: refused whole, before anything is written (the same document
+        // enrolls afterwards as a new member, with its code secret).
+        let taken = NodeAgent.MemberEnrollment(holder: HolderInput(name: "赵六", idType: "resident_id", idNumber: "110105195001010012"),
+                                               phone: "13900000002", consentVersion: "2026-01", localMemberNumber: "MUS-77")
+        await #expect(throws: ProblemDetails.self) { try await p3.enrollMember(taken) }
+        var untaken = taken
+        untaken.localMemberNumber = "MUS-78"
+        let fresh = try await p3.enrollMember(untaken)
+        #expect(!fresh.existing && fresh.codeSecret != nil && fresh.localNumbers == ["MUS-78"])
         await #expect(throws: ProblemDetails.self) {
             try await p1.enrollMember(NodeAgent.MemberEnrollment(holder: HolderInput(name: "李四", idType: "resident_id", idNumber: "110105194912310021"),
                                                                  phone: "13900000001", consentVersion: "2026-01"))
@@ -57,7 +66,7 @@ import Testing
         // The enrollment and the links are this park's signed assertions in the log.
         try await p1.deliverOutbox()
         try await p3.deliverOutbox()
-        #expect(p1.status().outbox.accepted == 3 && p3.status().outbox.accepted == 1)
+        #expect(p1.status().outbox.accepted == 3 && p3.status().outbox.accepted == 3, "\(p3.status().outbox)")
         // Nothing personal is in clear in the hub's database.
         for file in [federation.hub.store.path, federation.hub.store.path + "-wal"] where FileManager.default.fileExists(atPath: file) {
             let bytes = try Data(contentsOf: URL(fileURLWithPath: file))

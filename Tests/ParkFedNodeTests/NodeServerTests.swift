@@ -11,12 +11,12 @@ import Testing
         defer { Task { await agent.shutdown() } }
         let server = try await federation.serve(agent)
         defer { Task { await server.stop() } }
-        let base = "http://127.0.0.1:\(server.port)"
-        func get(_ path: String) async throws -> (Int, [String: Any]) {
-            let result = try await ExternalTool.run("curl", ["-sS", "--max-time", "10", "-w", "\n%{http_code}", base + path])
-            let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
-            let json = (try? JSONSerialization.jsonObject(with: Data(lines.dropLast().joined(separator: "\n").utf8))) as? [String: Any] ?? [:]
-            return (Int(lines.last ?? "") ?? 0, json)
+        let monitor = try agent.addDevice(name: "prometheus", role: .monitor).token
+        let console = try agent.addDevice(name: "console", role: .operator).token
+        func get(_ path: String, token: String? = nil) async throws -> (Int, [String: Any]) {
+            let result = try await TestFederation.nodeCurl(server, path, token: token)
+            let json = (try? JSONSerialization.jsonObject(with: Data(result.body.utf8))) as? [String: Any] ?? [:]
+            return (result.httpStatus, json)
         }
         #expect(try await get("/healthz").0 == 200)
         // The upkeep loop fetches the trust list as the server starts; wait for it briefly.
@@ -26,16 +26,16 @@ import Testing
             ready = try await get("/readyz")
         }
         #expect(ready.0 == 200)
-        let whoami = try await get("/v1/hub/whoami")
+        let whoami = try await get("/v1/hub/whoami", token: console)
         #expect(whoami.1["principal"] as? String == "park:P001")
-        let status = try await get("/v1/status")
+        let status = try await get("/v1/status", token: monitor)
         #expect(status.1["park"] as? String == "P001")
         #expect((status.1["hub"] as? [String: Any])?["reachable"] as? Bool == true)
         #expect((status.1["trust_list"] as? [String: Any])?["present"] as? Bool == true)
         // Every answer carries its request id, and the metrics count requests by route and status.
-        let headers = try await ExternalTool.run("curl", ["-sS", "-D", "-", "-o", "/dev/null", base + "/v1/no-such-thing"])
-        #expect(headers.stdout.lowercased().contains("x-request-id: "), "\(headers.stdout)")
-        let metrics = try await ExternalTool.run("curl", ["-sS", base + "/metrics"]).stdout
+        let headers = try await TestFederation.nodeCurl(server, "/v1/no-such-thing", extra: ["-D", "-", "-o", "/dev/null"])
+        #expect(headers.body.lowercased().contains("x-request-id: "), "\(headers.body)")
+        let metrics = try await TestFederation.nodeCurl(server, "/metrics", token: monitor).body
         #expect(metrics.contains(#"parkfed_node_http_requests_total{park="P001",route="/v1/status",status="200"} 1"#), "\(metrics)")
         #expect(metrics.contains(#",status="404"} 1"#))
         #expect(metrics.contains("parkfed_node_outbox_pending") && metrics.contains("parkfed_node_trust_list_age_seconds"))
@@ -64,10 +64,10 @@ import Testing
         try await agent.refreshTrustList()
         let server = try await federation.serve(agent)
         defer { Task { await server.stop() } }
-        let scrape = try await ExternalTool.run("curl", ["-sS", "http://127.0.0.1:\(server.port)/metrics"])
-        #expect(scrape.stdout.contains(#"parkfed_node_hub_reachable{park="P001"} 1"#), "\(scrape.stdout)")
-        #expect(scrape.stdout.contains(#"parkfed_node_trust_list_present{park="P001"} 1"#))
-        #expect(scrape.stdout.contains(#"parkfed_node_trust_list_stale{park="P001"} 0"#))
-        #expect(scrape.stdout.contains("parkfed_node_certificate_expiry_seconds"))
+        let scrape = try await TestFederation.nodeCurl(server, "/metrics", token: try agent.addDevice(name: "prometheus", role: .monitor).token).body
+        #expect(scrape.contains(#"parkfed_node_hub_reachable{park="P001"} 1"#), "\(scrape)")
+        #expect(scrape.contains(#"parkfed_node_trust_list_present{park="P001"} 1"#))
+        #expect(scrape.contains(#"parkfed_node_trust_list_stale{park="P001"} 0"#))
+        #expect(scrape.contains("parkfed_node_certificate_expiry_seconds"))
     }
 }

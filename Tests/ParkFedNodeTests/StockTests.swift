@@ -18,12 +18,12 @@ import Testing
         let node1 = try await federation.serve(p1)
 
         // The operator orders three codes over the local API; the answer and the CSV name the same codes.
-        let ordered = try await LocalPassAPITests.curl(node1.port, "/v1/stock/batches", token: operatorDevice.token, method: "POST",
+        let ordered = try await LocalPassAPITests.curl(node1, "/v1/stock/batches", token: operatorDevice.token, method: "POST",
                                                        body: #"{"product":"JIANGNAN-3P","count":3}"#)
         #expect(ordered.status == 201, "\(ordered.body)")
         let batch = try StrictJSON.decode(StockBatch.self, from: Data(ordered.body.utf8))
         #expect(batch.count == 3 && batch.firstSerial.hasPrefix("P001-\(batch.batch)-") && batch.lastSerial.hasSuffix("-000003"))
-        let csv = try await LocalPassAPITests.curl(node1.port, "/v1/stock/batches/\(batch.batch)/codes.csv", token: operatorDevice.token)
+        let csv = try await LocalPassAPITests.curl(node1, "/v1/stock/batches/\(batch.batch)/codes.csv", token: operatorDevice.token)
         #expect(csv.status == 200 && csv.contentType.hasPrefix("text/csv") && csv.body == batch.csv)
         let rows = csv.body.split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
         #expect(rows.count == 4 && rows[0] == ["serial", "pass_id", "product", "category", "valid_from", "valid_until", "code"])
@@ -32,7 +32,7 @@ import Testing
         let printed = try PassCode(parsing: codes[0].code)
         #expect(printed.isStock && printed.payload.name.isEmpty && printed.issuer.rawValue == "P001")
         // A window cannot order stock; the operator device cannot sell it.
-        #expect(try await LocalPassAPITests.curl(node1.port, "/v1/stock/batches", token: window.token, method: "POST",
+        #expect(try await LocalPassAPITests.curl(node1, "/v1/stock/batches", token: window.token, method: "POST",
                                                  body: #"{"product":"JIANGNAN-3P","count":3}"#).status == 403)
 
         // Unsold: refused at its own park and, through the hub, at another.
@@ -41,7 +41,7 @@ import Testing
 
         // Sold at the window (activated): the printed code itself now enters, here and elsewhere.
         let saleBody = #"{"channel":"window","holder":{"name":"王五","id_type":"resident_id","id_number":"430102199003071234"}}"#
-        let sold = try await LocalPassAPITests.curl(node1.port, "/v1/stock/\(codes[0].serial)/sale", token: window.token, method: "POST", body: saleBody)
+        let sold = try await LocalPassAPITests.curl(node1, "/v1/stock/\(codes[0].serial)/sale", token: window.token, method: "POST", body: saleBody)
         #expect(sold.status == 201, "\(sold.body)")
         let sale = try StrictJSON.decode(PassSaleResponse.self, from: Data(sold.body.utf8))
         #expect(sale.code == codes[0].code && sale.stockSerial == codes[0].serial && sale.priceMinor == 29_900 && sale.holderNameMasked == "王*")
@@ -51,17 +51,17 @@ import Testing
         #expect(elsewhere.decision == .allow && elsewhere.mode == .online)
         #expect(try PassTests.obligations(federation.hub) == ["P001→P002 6000"])
         // Sold once only.
-        let twice = try await LocalPassAPITests.curl(node1.port, "/v1/stock/\(codes[0].serial)/sale", token: window.token, method: "POST", body: saleBody)
+        let twice = try await LocalPassAPITests.curl(node1, "/v1/stock/\(codes[0].serial)/sale", token: window.token, method: "POST", body: saleBody)
         #expect(twice.status == 409 && twice.body.contains("stock_sold"))
 
         // Voided: refused at the gate with its own reason; neither sold nor voided again by mistake.
-        let voided = try await LocalPassAPITests.curl(node1.port, "/v1/stock/\(codes[1].serial)/void", token: operatorDevice.token, method: "POST",
+        let voided = try await LocalPassAPITests.curl(node1, "/v1/stock/\(codes[1].serial)/void", token: operatorDevice.token, method: "POST",
                                                       body: #"{"reason":"torn at the printer"}"#)
         #expect(voided.status == 204)
         let refused = try await PassTests.scan(p1, codes[1].code)
         #expect(refused.reason == "voided" && refused.message == "This printed ticket has been voided.")
         #expect(refused.localized(.zh).message == "此纸质票已作废。")
-        #expect(try await LocalPassAPITests.curl(node1.port, "/v1/stock/\(codes[1].serial)/sale", token: window.token, method: "POST",
+        #expect(try await LocalPassAPITests.curl(node1, "/v1/stock/\(codes[1].serial)/sale", token: window.token, method: "POST",
                                                  body: saleBody).body.contains("stock_void"))
         #expect(throws: ProblemDetails.self) { try p1.voidStock(serials: [codes[0].serial], reason: "sold one") }
         #expect(throws: ProblemDetails.self) { try p1.voidStock(serials: ["P001-NOPE-000001"], reason: "unknown") }
