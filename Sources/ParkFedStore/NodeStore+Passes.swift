@@ -214,6 +214,11 @@ extension NodeStore {
         try Self.enqueue(id: assertion.id, type: assertion.type, jws: assertion.jws, state: "pending", logIndex: nil, now: now, db)
     }
 
+    /// The ids of the passes this park sold, newest first.
+    public func soldPassIDs(limit: Int) throws -> [String] {
+        try pool.read { db in try String.fetchAll(db, sql: "SELECT pass_id FROM sold_passes ORDER BY sold_at DESC, pass_id LIMIT ?", arguments: [limit]) }
+    }
+
     public func soldPass(_ id: String) throws -> SoldPassRecord? {
         try pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM sold_passes WHERE pass_id = ?", arguments: [id]).map { row in

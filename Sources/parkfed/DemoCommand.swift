@@ -153,7 +153,7 @@ struct DemoCommand: AsyncParsableCommand {
         for (_, agent) in agents { try await agent.deliverOutbox() }
 
         say.step("members: enrolled once at \(agents[0].0.id) (sealed to the hub), recognised elsewhere by app code and by card")
-        try await Self.playMembers(agents)
+        let memberID = try await Self.playMembers(agents)
 
         say.step("regulator: a certificate from the operator, real-name and traffic queries over mutual TLS, each recorded in the log")
         try await Self.playRegulator(hub: hub, hubURL: hubURL, caFile: hubDirectory.caCertificate, root: root)
@@ -182,6 +182,15 @@ struct DemoCommand: AsyncParsableCommand {
         }
         print("\n" + SettlementReport.table(export))
         print("each park checked its own lines against what it holds: " + checks.joined(separator: ", "))
+        // Clearing staff approve the batch and record each paying or receiving park's bank reference.
+        _ = try hub.approveSettlement(record.id, by: .clearing("C01"))
+        let paid = try hub.recordSettlementPayments(record.id, export.batch.positions.filter { $0.netMinor != 0 }.map {
+            SettlementExport.Payment(park: $0.park, reference: "DEMO-BANK-\($0.park)-\(today)")
+        }, by: .clearing("C01"))
+        print("clearing C01 approved the batch and recorded the bank references: \(paid.state)")
+        // What the day left, for outside checks against this running federation (scripts/attack-demo).
+        try Self.writeManifest(root: root, hubURL: hubURL, hubDirectory: hubDirectory, agents: agents, nodeServers: nodeServers,
+                               memberID: memberID, batch: record.id, passes: try agents[0].1.store.soldPassIDs(limit: 50))
         print("settlement files: \(settlementFile) (+ -positions.csv, -obligations.csv)")
         let p1 = agents[0].1.directory
         print("""
@@ -214,6 +223,25 @@ struct DemoCommand: AsyncParsableCommand {
         for (_, agent) in agents { await agent.shutdown() }
         await relay.stop()
         await hubServer.stop()
+    }
+
+    /// `demo.json` in the demo's directory: where the hub and each park's node agent listen and keep their files, and
+    /// what the day made (cards, a member, passes, the settlement batch), for checks run from outside against it.
+    static func writeManifest(root: String, hubURL: String, hubDirectory: HubDirectory, agents: [(ParkManifest, NodeAgent)],
+                              nodeServers: [RunningServer], memberID: String, batch: String, passes: [String]) throws {
+        var parks: [[String: Any]] = []
+        for ((park, agent), server) in zip(agents, nodeServers) {
+            let configuration = try NodeConfiguration.load(agent.directory)
+            parks.append(["id": park.id.rawValue, "dir": agent.directory.path, "node_url": "https://127.0.0.1:\(server.port)",
+                          "lan_ca": agent.directory.lanCA, "signing_kid": configuration.signingKid])
+        }
+        let manifest: [String: Any] = [
+            "hub_url": hubURL, "ca": hubDirectory.caCertificate, "hub_data": hubDirectory.path, "parks": parks,
+            "card": "IC-DEMO-0001", "card_registered_at": agents[0].0.id.rawValue, "member": memberID, "member_card": "IC-MEMBER-0001",
+            "passes_of_first_park": passes, "settlement_batch": batch, "regulator": (root as NSString).appendingPathComponent("regulator"),
+        ]
+        let data = try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        try data.write(to: URL(fileURLWithPath: (root as NSString).appendingPathComponent("demo.json")))
     }
 
     /// Passes: three sold at the first park, scanned at every park (online through the hub), one refused twice, one
@@ -298,7 +326,8 @@ struct DemoCommand: AsyncParsableCommand {
 
     /// A member enrolls at the first park; the second recognises the rolling code of the member's app (once: the
     /// same code again is refused), the last the member's card.
-    static func playMembers(_ agents: [(ParkManifest, NodeAgent)]) async throws {
+    @discardableResult
+    static func playMembers(_ agents: [(ParkManifest, NodeAgent)]) async throws -> String {
         let first = agents[0].1
         let member = try await first.enrollMember(NodeAgent.MemberEnrollment(
             holder: HolderInput(name: "赵六", idType: "resident_id", idNumber: "330106198506150038"), phone: "13812345678",
@@ -327,6 +356,7 @@ struct DemoCommand: AsyncParsableCommand {
             cardID: "IC-MEMBER-0001", requestID: "DEMO-ID-1", cardProof: memberCard.proof(.identify, park: last.0.id.rawValue, requestID: "DEMO-ID-1")))
         print("      \(agents[agents.count - 1].0.id) reads card IC-MEMBER-0001 → \(byCard.memberID) \(byCard.nameMasked)")
         for (_, agent) in agents { try await agent.deliverOutbox() }
+        return member.memberID
     }
 
     /// The operator issues a regulator certificate; the regulator asks for a document's records and the day's traffic.
