@@ -85,20 +85,10 @@ public struct ComboPass: Hashable, Sendable {
             guard let slot, let window = product.slot(slot) else { return .failure(.outsideTimeSlot) }
             if day >= validFrom, day <= validUntil, let minute, !window.admits(minute: minute) { return .failure(.outsideTimeSlot) }
         }
-        var activates: CivilDay?
-        switch product.validity {
-        case .fixed:
-            if day < validFrom { return .failure(.notYetValid) }
-            if day > validUntil { return .failure(.expired) }
-        case .fromFirstUse(let days, _):
-            if let activatedOn {
-                if day < activatedOn { return .failure(.notYetValid) }
-                if day > activatedOn.adding(days: days - 1) { return .failure(.expired) }
-            } else {
-                if day < validFrom { return .failure(.notYetValid) }
-                if day > validUntil { return .failure(.expired) }
-                activates = day
-            }
+        let activates: CivilDay?
+        switch dates(on: day) {
+        case .failure(let refusal): return .failure(refusal)
+        case .success(let day): activates = day
         }
         let usedHere = entries[park] ?? 0
         guard usedHere < member.entries else { return .failure(.alreadyUsed) }
@@ -112,6 +102,37 @@ public struct ComboPass: Hashable, Sendable {
         case .fromFirstUse(let days, _): (activatedOn ?? activates).map { $0.adding(days: days - 1) }
         }
         return .success(Admission(entriesLeft: left, activates: activates, usableUntil: until))
+    }
+
+    /// Whether `day` is within the pass's validity; the day a first-use pass would be activated on, when it would.
+    func dates(on day: CivilDay) -> Result<CivilDay?, PassRefusal> {
+        switch product.validity {
+        case .fixed:
+            if day < validFrom { return .failure(.notYetValid) }
+            if day > validUntil { return .failure(.expired) }
+            return .success(nil)
+        case .fromFirstUse(let days, _):
+            if let activatedOn {
+                if day < activatedOn { return .failure(.notYetValid) }
+                if day > activatedOn.adding(days: days - 1) { return .failure(.expired) }
+                return .success(nil)
+            }
+            if day < validFrom { return .failure(.notYetValid) }
+            if day > validUntil { return .failure(.expired) }
+            return .success(day)
+        }
+    }
+
+    /// The emergency fast check (a gate in `fast_check` mode, knowing no entries): the same rule of dates and place,
+    /// with what the gate cannot know read in the pass's favour. A first-use pass counts as activated on its last
+    /// valid day at the latest, so it is refused only after the last day it could be used; entries, slots and
+    /// revocations are left to the hub, which keeps an entry it would have refused as a conflict.
+    /// - Returns: the refusal, or `nil` when the gate admits.
+    public func fastCheck(at park: ParkID, on day: CivilDay) -> PassRefusal? {
+        var widest = self
+        if case .fromFirstUse = product.validity, activatedOn == nil, day > validUntil { widest.activatedOn = validUntil }
+        if case .failure(let refusal) = widest.dates(on: day) { return refusal }
+        return product.member(park) == nil ? .notValidHere : nil
     }
 
     /// Counts an admitted entry.

@@ -50,11 +50,9 @@ extension NodeAgent {
         case .success(let verified): (code, product) = verified
         }
         let day = calendar.day(of: now), hour = calendar.hour(of: now)
-        var lastDay = code.validUntil
-        if case .fromFirstUse(let days, _) = product.validity { lastDay = code.validUntil.adding(days: days - 1) }
-        if day < code.validFrom { return deny(.notYetValid, code: code, mode: .fastCheck) }
-        if day > lastDay { return deny(.expired, code: code, mode: .fastCheck) }
-        guard product.member(park) != nil else { return deny(.notValidHere, code: code, mode: .fastCheck) }
+        let pass = ComboPass(id: code.passID, product: product, issuer: code.issuer, validFrom: code.validFrom, validUntil: code.validUntil,
+                             generation: code.generation, slot: code.payload.slot)
+        if let refusal = pass.fastCheck(at: park, on: day) { return deny(refusal, code: code, mode: .fastCheck) }
         let entryID = UUIDv7.make(now: now)
         let redeemed = PassRedeemed(passID: code.passID, issuerPark: code.issuer, gate: request.gate, enteredAt: now, offline: true, code: code.text)
         let (_, jws) = try Assertions.sign(.passRedeemed(redeemed), park: park, key: signingKey, now: now, id: entryID)

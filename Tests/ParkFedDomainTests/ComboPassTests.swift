@@ -38,6 +38,23 @@ import Testing
         #expect(pass.admission(at: try ParkID("P009"), on: day("2026-12-02"), generation: 0) == .failure(.notValidHere))
     }
 
+    /// The emergency fast check uses the same dates and place, reading what a gate cannot know (the activation day)
+    /// in the pass's favour: a first-use pass is refused only after the last day it could still be used.
+    @Test func theFastCheckReadsTheSameDatesWithTheUnknownActivationInThePasssFavour() throws {
+        let pass = try threeDayPass()
+        #expect(pass.fastCheck(at: p1, on: day("2026-11-24")) == .notYetValid)
+        #expect(pass.fastCheck(at: p1, on: day("2026-12-01")) == nil)
+        #expect(pass.fastCheck(at: p1, on: day("2026-12-26")) == nil)
+        #expect(pass.fastCheck(at: p1, on: day("2026-12-27")) == .expired)
+        #expect(pass.fastCheck(at: try ParkID("P009"), on: day("2026-12-01")) == .notValidHere)
+        // Where the full rule knows the activation, it is stricter; the fast check never refuses what it admits.
+        #expect(pass.admission(at: p1, on: day("2026-12-26"), generation: 0) == .failure(.expired))
+        for offset in -3..<40 {
+            let on = day("2026-11-25").adding(days: offset)
+            if case .success = pass.admission(at: p2, on: on, generation: 0) { #expect(pass.fastCheck(at: p2, on: on) == nil) }
+        }
+    }
+
     @Test func olderGenerationsAndRefundedPassesAreRevoked() throws {
         var pass = try threeDayPass()
         pass.generation = 1
