@@ -39,6 +39,18 @@ let package = Package(
         ),
         // What flows over the wire: request and response bodies, the trust list, problem details. Pure Codable.
         .target(name: "ParkFedProtocol", dependencies: ["ParkFedDomain", "ParkFedCrypto"], resources: [.copy("Catalogs")]),
+        // HTTP edges shared by the hub and the node agent: problem details, access log, JSON responses, strict
+        // decoding, body limits, route parameters, token buckets.
+        .target(
+            name: "ParkFedHTTP",
+            dependencies: [
+                "ParkFedProtocol",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         // Federation PKI: root CA, CSR checks, certificate issuing, principals from certificates.
         .target(
             name: "ParkFedPKI",
@@ -74,7 +86,7 @@ let package = Package(
         .target(
             name: "ParkFedHub",
             dependencies: [
-                "ParkFedDomain", "ParkFedCrypto", "ParkFedProtocol", "ParkFedPKI", "ParkFedStore", "ParkFedStorePostgres",
+                "ParkFedDomain", "ParkFedCrypto", "ParkFedProtocol", "ParkFedPKI", "ParkFedStore", "ParkFedStorePostgres", "ParkFedHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -91,7 +103,7 @@ let package = Package(
         .target(
             name: "ParkFedNode",
             dependencies: [
-                "ParkFedDomain", "ParkFedCrypto", "ParkFedProtocol", "ParkFedPKI", "ParkFedStore", "ParkFedHub", "ParkFedQR",
+                "ParkFedDomain", "ParkFedCrypto", "ParkFedProtocol", "ParkFedPKI", "ParkFedStore", "ParkFedHTTP", "ParkFedQR",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -155,7 +167,7 @@ let package = Package(
         .testTarget(
             name: "ParkFedHubTests",
             dependencies: [
-                "ParkFedHub", "ParkFedNode", "ParkFedTesting", "ParkFedStore", "ParkFedPKI", "ParkFedProtocol", "ParkFedCrypto",
+                "ParkFedHub", "ParkFedHTTP", "ParkFedNode", "ParkFedTesting", "ParkFedStore", "ParkFedPKI", "ParkFedProtocol", "ParkFedCrypto",
                 "ParkFedDomain",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -4,6 +4,7 @@ import Logging
 import ParkFedCrypto
 import ParkFedDomain
 import ParkFedPKI
+import ParkFedHTTP
 import ParkFedProtocol
 import ParkFedStore
 import X509

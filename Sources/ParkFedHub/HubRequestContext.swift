@@ -2,6 +2,7 @@ import Hummingbird
 import HummingbirdCore
 import NIOCore
 import NIOSSL
+import ParkFedHTTP
 
 /// The hub's request context: keeps the channel so the peer certificate can be read, and carries the
 /// authenticated peer once ``AuthenticationMiddleware`` has checked it.
@@ -16,8 +17,8 @@ public struct HubRequestContext: RequestContext {
         peer = nil
     }
 
-    /// 1 MiB: enough for a batch of 1,000 assertions; larger bodies get 413.
-    public var maxUploadSize: Int { 4 * 1024 * 1024 }
+    /// The largest body any route takes (``BodyLimit/batch``); each route reads at most its own limit.
+    public var maxUploadSize: Int { BodyLimit.batch }
 
     /// The remote IP address of the connection (under HTTP/2 the stream's parent is the connection).
     var sourceAddress: String {

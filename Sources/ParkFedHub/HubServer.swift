@@ -6,6 +6,7 @@ import HummingbirdTLS
 import Logging
 import NIOCore
 import NIOSSL
+import ParkFedHTTP
 import ParkFedCrypto
 import ParkFedDomain
 import ParkFedPKI
@@ -56,7 +57,7 @@ public enum HubServer {
         book.add(.post, "/v1/enrollments", .enrollmentToken)
         router.group().add(middleware: EnrollmentLimitMiddleware(limiter: hub.enrollmentLimiter, metrics: hub.metrics))
             .post("/v1/enrollments") { request, _ -> Response in
-            let body = try await request.decodeStrict(EnrollmentRequest.self, limit: 64 * 1024)
+            let body = try await request.decodeStrict(EnrollmentRequest.self, limit: BodyLimit.document)
             let response = try await hub.offload { try hub.enroll(body) }
             // curl users can ask for the chain itself (RFC 8555's media type) instead of JSON.
             if request.headers[.accept]?.contains(pemChainMediaType) == true {
@@ -92,7 +93,7 @@ public enum HubServer {
                 body: .init(byteBuffer: ByteBuffer(string: list.jws)))
         }
         parks.post("/v1/assertions") { request, context, peer -> Response in
-            let body = try await request.decodeStrict(IngestRequest.self, limit: 8 << 20)
+            let body = try await request.decodeStrict(IngestRequest.self, limit: BodyLimit.batch)
             let response = try await hub.ingest(body, from: peer)
             hub.metrics.logSize(response.treeSize)
             return try JSONResponse.make(response)
@@ -159,48 +160,48 @@ public enum HubServer {
         }
         // One-card stored value.
         parks.post("/v1/cards") { request, context, peer -> Response in
-            let body = try await request.decodeStrict(RegisterCardRequest.self, limit: 16 * 1024)
+            let body = try await request.decodeStrict(RegisterCardRequest.self, limit: BodyLimit.request)
             return try JSONResponse.make(try await hub.offload { try hub.registerCard(body, peer: peer) }, status: .created)
         }
         parks.get("/v1/cards/:card") { _, context, peer -> Response in
-            try JSONResponse.make(try await hub.offload { try hub.cardBalance(try cardParameter(context), peer: peer) })
+            try JSONResponse.make(try await hub.offload { try hub.cardBalance(try context.parameters.identifier("card"), peer: peer) })
         }
         parks.get("/v1/cards/:card/statement") { _, context, peer -> Response in
-            try JSONResponse.make(try await hub.offload { try hub.cardStatement(try cardParameter(context), peer: peer) })
+            try JSONResponse.make(try await hub.offload { try hub.cardStatement(try context.parameters.identifier("card"), peer: peer) })
         }
         parks.post("/v1/cards/:card/loads") { request, context, peer -> Response in
-            let body = try await request.decodeStrict(LoadRequest.self, limit: 16 * 1024)
-            return try JSONResponse.make(try await hub.offload { try hub.loadCard(try cardParameter(context), body, peer: peer) })
+            let body = try await request.decodeStrict(LoadRequest.self, limit: BodyLimit.request)
+            return try JSONResponse.make(try await hub.offload { try hub.loadCard(try context.parameters.identifier("card"), body, peer: peer) })
         }
         parks.post("/v1/cards/:card/holds") { request, context, peer -> Response in
-            let body = try await request.decodeStrict(HoldRequest.self, limit: 16 * 1024)
-            return try JSONResponse.make(try await hub.offload { try hub.holdCard(try cardParameter(context), body, peer: peer) })
+            let body = try await request.decodeStrict(HoldRequest.self, limit: BodyLimit.request)
+            return try JSONResponse.make(try await hub.offload { try hub.holdCard(try context.parameters.identifier("card"), body, peer: peer) })
         }
         parks.post("/v1/cards/:card/holds/:request/capture") { _, context, peer -> Response in
-            try JSONResponse.make(try await hub.offload { try hub.settleHold(try cardParameter(context), requestID: try requestParameter(context), .capture, peer: peer) })
+            try JSONResponse.make(try await hub.offload { try hub.settleHold(try context.parameters.identifier("card"), requestID: try context.parameters.identifier("request"), .capture, peer: peer) })
         }
         parks.post("/v1/cards/:card/holds/:request/void") { _, context, peer -> Response in
-            try JSONResponse.make(try await hub.offload { try hub.settleHold(try cardParameter(context), requestID: try requestParameter(context), .void, peer: peer) })
+            try JSONResponse.make(try await hub.offload { try hub.settleHold(try context.parameters.identifier("card"), requestID: try context.parameters.identifier("request"), .void, peer: peer) })
         }
         parks.post("/v1/cards/:card/holds/:request/refunds") { request, context, peer -> Response in
-            let body = try await request.decodeStrict(CardRefundRequest.self, limit: 16 * 1024)
-            return try JSONResponse.make(try await hub.offload { try hub.refundCard(try cardParameter(context), requestID: try requestParameter(context), body, peer: peer) })
+            let body = try await request.decodeStrict(CardRefundRequest.self, limit: BodyLimit.request)
+            return try JSONResponse.make(try await hub.offload { try hub.refundCard(try context.parameters.identifier("card"), requestID: try context.parameters.identifier("request"), body, peer: peer) })
         }
         parks.post("/v1/cards/:card/block") { request, context, peer -> Response in
-            let body = try await request.decodeStrict(BlockCardRequest.self, limit: 16 * 1024)
-            return try JSONResponse.make(try await hub.offload { try hub.blockCard(try cardParameter(context), body, peer: peer) })
+            let body = try await request.decodeStrict(BlockCardRequest.self, limit: BodyLimit.request)
+            return try JSONResponse.make(try await hub.offload { try hub.blockCard(try context.parameters.identifier("card"), body, peer: peer) })
         }
         // Combo passes.
         parks.get("/v1/revenue") { _, context, peer -> Response in try JSONResponse.make(try await hub.offload { try hub.revenue(peer: peer) }) }
         everyone.get("/v1/products") { _, _, peer -> Response in try JSONResponse.make(hub.passes.catalog) }
         parks.post("/v1/passes") { request, context, peer -> Response in
-            let body = try await request.decodeStrict(PassChangeRequest.self, limit: 16 * 1024)
+            let body = try await request.decodeStrict(PassChangeRequest.self, limit: BodyLimit.request)
             let response = try await hub.offload { try hub.issuePass(body, peer: peer) }
             hub.metrics.logSize(hub.log.size)
             return try JSONResponse.make(response, status: .created)
         }
         parks.post("/v1/passes/entries") { request, context, peer -> Response in
-            let body = try await request.decodeStrict(RedeemRequest.self, limit: 16 * 1024)
+            let body = try await request.decodeStrict(RedeemRequest.self, limit: BodyLimit.request)
             let response = try await hub.offload { try hub.redeem(body, peer: peer) }
             hub.metrics.logSize(hub.log.size)
             return try JSONResponse.make(response)
@@ -213,35 +214,35 @@ public enum HubServer {
             try JSONResponse.make(try await hub.offload { try hub.passConflicts(peer: peer) })
         }
         parksAndClearing.get("/v1/passes/:pass") { _, context, peer -> Response in
-            try JSONResponse.make(try await hub.offload { try hub.passView(try passParameter(context), peer: peer) })
+            try JSONResponse.make(try await hub.offload { try hub.passView(try context.parameters.identifier("pass"), peer: peer) })
         }
         parks.post("/v1/passes/:pass/refund") { request, context, peer -> Response in
-            let body = try await request.decodeStrict(PassChangeRequest.self, limit: 16 * 1024)
-            return try JSONResponse.make(try await hub.offload { try hub.refundPass(try passParameter(context), body, peer: peer) })
+            let body = try await request.decodeStrict(PassChangeRequest.self, limit: BodyLimit.request)
+            return try JSONResponse.make(try await hub.offload { try hub.refundPass(try context.parameters.identifier("pass"), body, peer: peer) })
         }
         parks.post("/v1/passes/:pass/transfer") { request, context, peer -> Response in
-            let body = try await request.decodeStrict(PassChangeRequest.self, limit: 16 * 1024)
-            return try JSONResponse.make(try await hub.offload { try hub.transferPass(try passParameter(context), body, peer: peer) })
+            let body = try await request.decodeStrict(PassChangeRequest.self, limit: BodyLimit.request)
+            return try JSONResponse.make(try await hub.offload { try hub.transferPass(try context.parameters.identifier("pass"), body, peer: peer) })
         }
         // Members: enrolled once, linked by parks, seen masked by the parks that enrolled or linked them.
         parks.post("/v1/members") { request, context, peer -> Response in
-            let body = try await request.decodeStrict(MemberEnrollRequest.self, limit: 16 * 1024)
+            let body = try await request.decodeStrict(MemberEnrollRequest.self, limit: BodyLimit.request)
             let view = try await hub.offload { try hub.enrollMember(body, peer: peer) }
             return try JSONResponse.make(view, status: view.existing ? .ok : .created)
         }
         parks.post("/v1/members/recognitions") { request, context, peer -> Response in
-            let body = try await request.decodeStrict(MemberRecognitionRequest.self, limit: 4096)
+            let body = try await request.decodeStrict(MemberRecognitionRequest.self, limit: BodyLimit.small)
             return try JSONResponse.make(try await hub.offload { try hub.recognizeMember(body, peer: peer) })
         }
         parks.get("/v1/members/:member") { _, context, peer -> Response in
             try JSONResponse.make(try await hub.offload { try hub.memberView(context.parameters.get("member") ?? "", peer: peer) })
         }
         parks.post("/v1/members/:member/code") { request, context, peer -> Response in
-            let body = try await request.decodeStrict(MemberCodeReissueRequest.self, limit: 16 * 1024)
+            let body = try await request.decodeStrict(MemberCodeReissueRequest.self, limit: BodyLimit.request)
             return try JSONResponse.make(try await hub.offload { try hub.reissueMemberCode(context.parameters.get("member") ?? "", body, peer: peer) })
         }
         parks.post("/v1/members/:member/links") { request, context, peer -> Response in
-            let body = try await request.decodeStrict(MemberLinkRequest.self, limit: 4096)
+            let body = try await request.decodeStrict(MemberLinkRequest.self, limit: BodyLimit.small)
             return try JSONResponse.make(try await hub.offload { try hub.linkMember(context.parameters.get("member") ?? "", body, peer: peer) })
         }
         // Regulators: real-name records, read-only and audited.
@@ -266,7 +267,7 @@ public enum HubServer {
         }
         // Settlement: clearing staff run, approve and mark paid; parks read their own lines.
         clearing.post("/v1/settlement/batches") { request, context, peer -> Response in
-            let body = try await request.decodeStrict(SettlementRunRequest.self, limit: 4096)
+            let body = try await request.decodeStrict(SettlementRunRequest.self, limit: BodyLimit.small)
             let day: CivilDay
             do { day = try CivilDay(body.day) } catch { throw ProblemDetails(status: 400, code: "invalid_body", title: "Invalid day", detail: "\(error)") }
             let record = try await hub.offload { try hub.runSettlement(day: day) }
@@ -301,12 +302,12 @@ public enum HubServer {
             return try JSONResponse.make(try await hub.offload { try hub.settlementExport(record) })
         }
         clearing.post("/v1/settlement/batches/:batch/payments") { request, context, peer -> Response in
-            let body = try await request.decodeStrict(SettlementPaymentsRequest.self, limit: 64 * 1024)
+            let body = try await request.decodeStrict(SettlementPaymentsRequest.self, limit: BodyLimit.document)
             let record = try await hub.offload { try hub.recordSettlementPayments(context.parameters.get("batch") ?? "", body.payments, by: peer.principal) }
             return try JSONResponse.make(try await hub.offload { try hub.settlementExport(record) })
         }
         everyone.post("/v1/certificates/renewals") { request, context, peer -> Response in
-            let body = try await request.decodeStrict(RenewalRequest.self, limit: 64 * 1024)
+            let body = try await request.decodeStrict(RenewalRequest.self, limit: BodyLimit.document)
             return try JSONResponse.make(try await hub.offload { try hub.renew(peer: peer, request: body) }, status: .created)
         }
         return (router, book.rules)
@@ -371,24 +372,6 @@ func limitedServer(hub: Hub) throws -> HTTPServerBuilder {
                 responder: responder),
             limit: limit, firstByteTimeout: .seconds(Int64(min(idle, 10))))
     }
-}
-
-func cardParameter(_ context: HubRequestContext) throws -> String {
-    guard let card = context.parameters.get("card") else { throw ProblemDetails(status: 400, code: "invalid_query", title: "card id missing") }
-    try Hub.checkIdentifier(card, "card id")
-    return card
-}
-
-func passParameter(_ context: HubRequestContext) throws -> String {
-    guard let pass = context.parameters.get("pass") else { throw ProblemDetails(status: 400, code: "invalid_query", title: "pass id missing") }
-    try Hub.checkIdentifier(pass, "pass id")
-    return pass
-}
-
-func requestParameter(_ context: HubRequestContext) throws -> String {
-    guard let request = context.parameters.get("request") else { throw ProblemDetails(status: 400, code: "invalid_query", title: "request id missing") }
-    try Hub.checkIdentifier(request, "request id")
-    return request
 }
 
 /// Query-string parsing for the log endpoints.

@@ -1,5 +1,6 @@
 import Hummingbird
 import ParkFedDomain
+import ParkFedHTTP
 import ParkFedProtocol
 
 /// Who may call a hub route. Every route is registered through a ``HubRouteGroup`` that states its authority, so

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import ParkFedHTTP
 import ParkFedProtocol
 import ParkFedStore
 

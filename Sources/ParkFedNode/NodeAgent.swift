@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 import Hummingbird
-import ParkFedHub
+import ParkFedHTTP
 import HummingbirdCore
 import Logging
 import NIOCore

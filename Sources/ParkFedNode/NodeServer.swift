@@ -4,7 +4,7 @@ import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import NIOCore
-import ParkFedHub
+import ParkFedHTTP
 import ParkFedProtocol
 import ParkFedQR
 
@@ -49,71 +49,71 @@ public enum NodeServer {
             return try JSONResponse.make(ProductCatalog(products: agent.products.value.values.sorted { $0.id < $1.id }.map { ProductCatalog.Product($0) }))
         }
         routes.post("/v1/sales", [.window, .kiosk], reachesHub: true) { request, _, _ -> Response in
-            let body = try await request.decodeStrict(PassSaleRequest.self, limit: 16 * 1024)
+            let body = try await request.decodeStrict(PassSaleRequest.self, limit: BodyLimit.request)
             return try JSONResponse.make(try await agent.sellPass(body), status: .created)
         }
         // Pre-printed stock: operators order and void batches, windows sell (activate) printed tickets.
         routes.post("/v1/stock/batches", [.operator]) { request, _, _ -> Response in
-            let body = try await request.decodeStrict(StockOrder.self, limit: 16 * 1024)
+            let body = try await request.decodeStrict(StockOrder.self, limit: BodyLimit.request)
             return try JSONResponse.make(try agent.orderStock(body), status: .created)
         }
         routes.get("/v1/stock/batches/:batch/codes.csv", [.operator]) { request, context, _ -> Response in
-            let csv = try agent.stockCSV(batch: try Self.identifierParameter(context, "batch"))
+            let csv = try agent.stockCSV(batch: try context.parameters.identifier("batch"))
             return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: csv)))
         }
         routes.post("/v1/stock/:serial/sale", [.window], reachesHub: true) { request, context, _ -> Response in
-            let body = try await request.decodeStrict(StockSaleRequest.self, limit: 16 * 1024)
-            return try JSONResponse.make(try await agent.sellStock(serial: try Self.identifierParameter(context, "serial"), body), status: .created)
+            let body = try await request.decodeStrict(StockSaleRequest.self, limit: BodyLimit.request)
+            return try JSONResponse.make(try await agent.sellStock(serial: try context.parameters.identifier("serial"), body), status: .created)
         }
         routes.post("/v1/stock/:serial/void", [.operator]) { request, context, _ -> Response in
-            let body = try await request.decodeStrict(StockVoidRequest.self, limit: 16 * 1024)
-            let serial = try Self.identifierParameter(context, "serial")
+            let body = try await request.decodeStrict(StockVoidRequest.self, limit: BodyLimit.request)
+            let serial = try context.parameters.identifier("serial")
             try agent.voidStock(serials: [serial], reason: body.reason)
             return Response(status: .noContent)
         }
         routes.get("/v1/sales/:pass/qr.svg", [.window, .kiosk]) { request, context, _ -> Response in
-            let code = try agent.passQR(try Self.localPassParameter(context))
+            let code = try agent.passQR(try context.parameters.identifier("pass"))
             return Response(status: .ok, headers: [.contentType: "image/svg+xml"], body: .init(byteBuffer: ByteBuffer(string: QRImage.svg(code))))
         }
         routes.get("/v1/sales/:pass/qr.png", [.window, .kiosk]) { request, context, _ -> Response in
-            let code = try agent.passQR(try Self.localPassParameter(context))
+            let code = try agent.passQR(try context.parameters.identifier("pass"))
             return Response(status: .ok, headers: [.contentType: "image/png"], body: .init(byteBuffer: ByteBuffer(bytes: QRImage.png(code))))
         }
         routes.post("/v1/sales/:pass/refund", [.window], reachesHub: true) { request, context, _ -> Response in
-            let body = try await request.decodeStrict(PassRefundOrder.self, limit: 16 * 1024)
-            return try JSONResponse.make(try await agent.refundPass(try Self.localPassParameter(context), reason: body.reason))
+            let body = try await request.decodeStrict(PassRefundOrder.self, limit: BodyLimit.request)
+            return try JSONResponse.make(try await agent.refundPass(try context.parameters.identifier("pass"), reason: body.reason))
         }
         routes.post("/v1/sales/:pass/transfer", [.window], reachesHub: true) { request, context, _ -> Response in
-            let body = try await request.decodeStrict(PassTransferOrder.self, limit: 16 * 1024)
-            return try JSONResponse.make(try await agent.transferPass(try Self.localPassParameter(context), body))
+            let body = try await request.decodeStrict(PassTransferOrder.self, limit: BodyLimit.request)
+            return try JSONResponse.make(try await agent.transferPass(try context.parameters.identifier("pass"), body))
         }
         routes.post("/v1/sales/:pass/reissue", [.window], reachesHub: true) { request, context, _ -> Response in
-            let body = try await request.decodeStrict(PassReissueOrder.self, limit: 16 * 1024)
-            return try JSONResponse.make(try await agent.reissuePass(try Self.localPassParameter(context), holder: body.holder))
+            let body = try await request.decodeStrict(PassReissueOrder.self, limit: BodyLimit.request)
+            return try JSONResponse.make(try await agent.reissuePass(try context.parameters.identifier("pass"), holder: body.holder))
         }
         routes.post("/v1/members", [.window], reachesHub: true) { request, _, _ -> Response in
-            let body = try await request.decodeStrict(NodeAgent.MemberEnrollment.self, limit: 16 * 1024)
+            let body = try await request.decodeStrict(NodeAgent.MemberEnrollment.self, limit: BodyLimit.request)
             let view = try await agent.enrollMember(body)
             return try JSONResponse.make(view, status: view.existing ? .ok : .created)
         }
         routes.post("/v1/members/:member/code", [.window], reachesHub: true) { request, context, _ -> Response in
-            let body = try await request.decodeStrict(PassReissueOrder.self, limit: 16 * 1024)
+            let body = try await request.decodeStrict(PassReissueOrder.self, limit: BodyLimit.request)
             return try JSONResponse.make(try await agent.reissueMemberCode(context.parameters.get("member") ?? "", holder: body.holder))
         }
         routes.post("/v1/members/recognitions", [.gate, .window], reachesHub: true) { request, _, _ -> Response in
-            let body = try await request.decodeStrict(MemberRecognitionRequest.self, limit: 4096)
+            let body = try await request.decodeStrict(MemberRecognitionRequest.self, limit: BodyLimit.small)
             return try JSONResponse.make(try await agent.recognizeMember(body))
         }
         routes.get("/v1/revenue", [.operator], reachesHub: true) { request, _, _ -> Response in
             return try JSONResponse.make(try await agent.revenue())
         }
         routes.put("/v1/mode", [.operator]) { request, _, device -> Response in
-            let body = try await request.decodeStrict(GateModeRequest.self, limit: 4096)
+            let body = try await request.decodeStrict(GateModeRequest.self, limit: BodyLimit.small)
             try agent.setMode(body.mode, by: "device:\(device.name)", reason: body.reason)
             return try JSONResponse.make(agent.status())
         }
         routes.post("/v1/gate/scans", [.gate], reachesHub: true) { request, _, _ -> Response in
-            let body = try await request.decodeStrict(GateScanRequest.self, limit: 16 * 1024)
+            let body = try await request.decodeStrict(GateScanRequest.self, limit: BodyLimit.request)
             let language = MessageCatalog.Language(acceptLanguage: request.headers[.acceptLanguage])
             return try JSONResponse.make(try await agent.scan(body).localized(language),
                                          headers: [.contentLanguage: language.rawValue])
@@ -128,20 +128,6 @@ public enum NodeServer {
             return try JSONResponse.make(answer)
         }
         return (router, routes.book.rules)
-    }
-
-    static func identifierParameter(_ context: BasicRequestContext, _ name: String) throws -> String {
-        guard let value = context.parameters.get(name), (try? Check.identifier(value, name)) != nil else {
-            throw ProblemDetails(status: 400, code: "invalid_query", title: "Invalid \(name)")
-        }
-        return value
-    }
-
-    static func localPassParameter(_ context: BasicRequestContext) throws -> String {
-        guard let pass = context.parameters.get("pass"), (try? Check.identifier(pass, "pass")) != nil else {
-            throw ProblemDetails(status: 400, code: "invalid_query", title: "Invalid pass id")
-        }
-        return pass
     }
 
     /// The node agent's application: the local API over HTTPS plus the upkeep loop. Makes the park-LAN CA and the

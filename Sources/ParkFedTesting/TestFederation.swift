@@ -47,11 +47,13 @@ public final class TestFederation: @unchecked Sendable {
         _ = try hub.importParks(directory: partnersDirectory)
         // A listener on a fresh port; a failure to start (seen once on a machine loaded by two suites back to back)
         // is retried before it fails the test, with its reason.
+        // The port is below the kernel's ephemeral range (32768+), so that while the hub is stopped for a restart no
+        // outgoing connection of another test (pooled node clients live for minutes) can be given its port.
         var server: RunningServer?
-        for attempt in 1...3 where server == nil {
-            do { server = try await serve(hub, port: 0, logger: logger) } catch where attempt < 3 {
+        for attempt in 1...10 where server == nil {
+            do { server = try await serve(hub, port: Int.random(in: 20_000..<32_000), logger: logger) } catch where attempt < 10 {
                 logger.warning("hub server did not start, retrying", metadata: ["error": "\(error)"])
-                try await Task.sleep(for: .milliseconds(200))
+                try await Task.sleep(for: .milliseconds(50))
             }
         }
         return TestFederation(directory: directory, hub: hub, hubServer: server!, logger: logger)
@@ -125,10 +127,20 @@ public final class TestFederation: @unchecked Sendable {
     }
 
     /// Starts a node agent's local API (HTTPS, the park's LAN certificate) on 127.0.0.1.
+    /// A failure to bind (seen rarely on a loaded machine, as for the hub) is retried before it fails the test.
     public func serve(_ agent: NodeAgent) async throws -> RunningServer {
-        try await RunningServer.start(logger: logger, caFile: agent.directory.lanCA) { onRunning in
-            try NodeServer.application(agent: agent, host: "127.0.0.1", port: 0, logger: logger, onServerRunning: onRunning)
+        let logger = self.logger
+        for attempt in 1...3 {
+            do {
+                return try await RunningServer.start(logger: logger, caFile: agent.directory.lanCA) { onRunning in
+                    try NodeServer.application(agent: agent, host: "127.0.0.1", port: 0, logger: logger, onServerRunning: onRunning)
+                }
+            } catch where attempt < 3 {
+                logger.warning("node server did not start, retrying", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: .milliseconds(200))
+            }
         }
+        throw TestSupportError("unreachable")
     }
 
     /// Runs `curl` against a node agent's local API as a device of the park would: HTTPS to 127.0.0.1, trusting the
@@ -182,6 +194,19 @@ public final class TestFederation: @unchecked Sendable {
     public func databaseDump() async throws -> ExternalTool.Result {
         if let store = hub.configuration.store { return try await ExternalTool.run("pg_dump", ["--no-owner", store]) }
         return try await ExternalTool.run("sqlite3", [hub.directory.database, ".dump"])
+    }
+
+    /// What a request could have changed: the database dump without the signed checkpoints that the running hub adds
+    /// by itself every minute (``databaseDump()`` otherwise), as lines, for before-and-after comparisons.
+    public func stateDump() async throws -> [Substring] {
+        let dump: String
+        if let store = hub.configuration.store {
+            dump = try await ExternalTool.run("pg_dump", ["--no-owner", "--exclude-table-data=checkpoints", store]).stdout
+        } else {
+            dump = try await ExternalTool.run("sqlite3", [hub.directory.database, ".dump"]).stdout
+        }
+        // pg_dump 15.14+ brackets its output with \restrict / \unrestrict and a random key per run.
+        return dump.split(separator: "\n").filter { !$0.contains("checkpoints") && !$0.hasPrefix("\\restrict") && !$0.hasPrefix("\\unrestrict") }
     }
 
     /// Whether the hub's store is PostgreSQL.

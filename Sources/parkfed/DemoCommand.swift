@@ -37,7 +37,7 @@ struct DemoCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let logger = CLILogging.logger("parkfed.demo", level: logLevel)
         let catalog = try PartnerCatalog.load(directory: partners)
-        let say = Progress(total: 12)
+        let say = Progress(total: 13)
         print("ParkFederation demo: \(catalog.manifest.federation), \(catalog.parks.count) parks; data in \(root)\n")
 
         say.step("hub: creating the federation (root CA, hub TLS certificate, Ed25519 signing key, SQLite database)")
@@ -336,8 +336,9 @@ struct DemoCommand: AsyncParsableCommand {
         let again = try await agents[1].1.enrollMember(NodeAgent.MemberEnrollment(
             holder: HolderInput(name: "赵六", idType: "resident_id", idNumber: "330106198506150038"), phone: "13812345678", consentVersion: "2026-01"))
         print("      the same document enrolled at \(agents[1].0.id) → the same member (\(again.existing ? "existing" : "new?!") \(again.memberID == member.memberID ? "✓" : "✗"))")
+        let shownAt = Date()
         if let secret = member.codeSecret.flatMap({ Base64URL.decode($0) }) {
-            let code = MemberCode.make(memberID: member.memberID, secret: SymmetricKey(data: secret), at: Date())
+            let code = MemberCode.make(memberID: member.memberID, secret: SymmetricKey(data: secret), at: shownAt)
             let seen = try await agents[1].1.recognizeMember(code: code)
             print("      \(agents[1].0.id) scans the app's 60-second code → \(seen.memberID) \(seen.nameMasked)")
             do {
@@ -349,7 +350,10 @@ struct DemoCommand: AsyncParsableCommand {
         }
         // The member is at the window: their app shows a fresh code, and the card is bound to them.
         guard let secret = member.codeSecret.flatMap({ Base64URL.decode($0) }) else { throw ValidationError("a new member's enrollment answers the code secret") }
-        let present = MemberCode.make(memberID: member.memberID, secret: SymmetricKey(data: secret), at: Date().addingTimeInterval(-60))
+        // Each step of the code works once: the app's next code is this minute's, or the previous one's if the
+        // recognition above used this minute's.
+        let now = Date(), unused = MemberCode.step(at: now) == MemberCode.step(at: shownAt) ? now.addingTimeInterval(-60) : now
+        let present = MemberCode.make(memberID: member.memberID, secret: SymmetricKey(data: secret), at: unused)
         let memberCard = try SimulatedCard(try await first.registerCard("IC-MEMBER-0001", kind: .ic, memberID: member.memberID, memberCode: present))
         let last = agents[agents.count - 1]
         let byCard = try await last.1.recognizeMember(MemberRecognitionRequest(

@@ -1,6 +1,7 @@
 import Foundation
 import ParkFedDomain
 import ParkFedHub
+import ParkFedHTTP
 import ParkFedNode
 import ParkFedProtocol
 import ParkFedTesting

@@ -105,10 +105,13 @@ import Testing
         // member's new card with the member present (their current app code).
         let member = try await p1.enrollMember(NodeAgent.MemberEnrollment(holder: Self.holder, phone: "13812345678", consentVersion: "2026-01"))
         let secret = SymmetricKey(data: try #require(member.codeSecret.flatMap { Base64URL.decode($0) }))
-        func code(_ offset: TimeInterval) -> String { MemberCode.make(memberID: member.memberID, secret: secret, at: Date().addingTimeInterval(offset)) }
-        _ = try await p1.registerCard("IC-M-OLD", kind: .ic, memberID: member.memberID, memberCode: code(0))
+        // Each code step works once: the second binding shows the code of a step not used yet (this minute's, or the
+        // previous one's when the first binding used this minute's), whenever a minute boundary falls between them.
+        let first = Date()
+        _ = try await p1.registerCard("IC-M-OLD", kind: .ic, memberID: member.memberID, memberCode: MemberCode.make(memberID: member.memberID, secret: secret, at: first))
         _ = try await p1.loadCard("IC-M-OLD", loadID: "ML1", amountMinor: 50_000)
-        _ = try await p1.registerCard("IC-M-NEW", kind: .ic, memberID: member.memberID, memberCode: code(-60))
+        let now = Date(), unused = MemberCode.step(at: now) == MemberCode.step(at: first) ? now.addingTimeInterval(-60) : now
+        _ = try await p1.registerCard("IC-M-NEW", kind: .ic, memberID: member.memberID, memberCode: MemberCode.make(memberID: member.memberID, secret: secret, at: unused))
         // Another member's code, or none, moves nothing.
         let other = try await p1.enrollMember(NodeAgent.MemberEnrollment(holder: HolderInput(name: "王五", idType: "resident_id", idNumber: "430102199003071234"),
                                                                          phone: "13900000000", consentVersion: "2026-01"))

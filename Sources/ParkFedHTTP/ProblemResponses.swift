@@ -56,7 +56,7 @@ public enum JSONResponse {
 
 extension Request {
     /// Collects the body (up to `limit` bytes) and decodes it strictly.
-    public func decodeStrict<T: Codable>(_ type: T.Type, limit: Int = 1 << 20) async throws -> T {
+    public func decodeStrict<T: Codable>(_ type: T.Type, limit: Int = BodyLimit.request) async throws -> T {
         let buffer: ByteBuffer
         do { buffer = try await body.collect(upTo: limit) } catch {
             throw ProblemDetails(status: 413, code: "body_too_large", title: "Request body too large", detail: "the limit is \(limit) bytes")
