@@ -19,8 +19,11 @@ public final class TestFederation: @unchecked Sendable {
     /// The hub's port, kept across restarts so node agents find it again.
     public let hubPort: Int
     private var hubRunning = true
-    /// Node agents made by ``enroll(_:name:)``, kept alive and shut down by ``stop()``.
+    /// Node agents made by ``enroll(_:name:)`` or handed to ``adopt(_:)-agent``, shut down by ``stop()``.
     private let agents = LockedBox<[NodeAgent]>([])
+    /// Servers started by ``serve(_:)`` or handed to ``adopt(_:)-server``, stopped first by ``stop()``.
+    private let servers = LockedBox<[RunningServer]>([])
+    private let processes = LockedBox<[BackgroundProcess]>([])
 
     public var hubURL: String { "https://127.0.0.1:\(hubPort)" }
     public var caFile: String { hub.directory.caCertificate }
@@ -59,6 +62,36 @@ public final class TestFederation: @unchecked Sendable {
         return TestFederation(directory: directory, hub: hub, hubServer: server!, logger: logger)
     }
 
+    /// Runs `body` with a new federation and awaits its whole shutdown afterwards, whatever `body` does (returns,
+    /// throws, fails an expectation): its servers, node agents, hub, test database and directory. The scoped form
+    /// every test uses, so nothing a test started outlives it.
+    public static func run(configuration: HubConfiguration = HubConfiguration(federation: "Test Federation"), sqliteOnly: Bool = false,
+                           _ body: (TestFederation) async throws -> Void) async throws {
+        let federation = try await start(configuration: configuration, sqliteOnly: sqliteOnly)
+        do {
+            try await body(federation)
+        } catch {
+            await federation.stop()
+            throw error
+        }
+        await federation.stop()
+    }
+
+    /// Shuts `agent` down with the federation (one a test made itself, e.g. a restarted agent on the same files).
+    public func adopt(_ agent: NodeAgent) {
+        agents.withLock { agents in if !agents.contains(where: { $0 === agent }) { agents.append(agent) } }
+    }
+
+    /// Stops a child process (a second hub, a node agent run as a command) with the federation, first.
+    public func adopt(_ process: BackgroundProcess) {
+        processes.withLock { processes in if !processes.contains(where: { $0 === process }) { processes.append(process) } }
+    }
+
+    /// Stops `server` with the federation, before the agents and the hub.
+    public func adopt(_ server: RunningServer) {
+        servers.withLock { servers in if !servers.contains(where: { $0 === server }) { servers.append(server) } }
+    }
+
     init(directory: TemporaryDirectory, hub: Hub, hubServer: RunningServer, logger: Logger) {
         self.directory = directory
         self.hub = hub
@@ -87,7 +120,8 @@ public final class TestFederation: @unchecked Sendable {
         let hub = try Hub(directory: self.hub.directory, logger: logger)
         let port = hubPort, logger = self.logger
         var lastError: (any Error)?
-        for _ in 0..<50 {
+        // Up to 20 s: on a loaded machine the stopped listener can take seconds to go.
+        for _ in 0..<200 {
             do {
                 hubServer = try await Self.serve(hub, port: port, logger: logger)
                 self.hub = hub
@@ -132,9 +166,11 @@ public final class TestFederation: @unchecked Sendable {
         let logger = self.logger
         for attempt in 1...3 {
             do {
-                return try await RunningServer.start(logger: logger, caFile: agent.directory.lanCA) { onRunning in
+                let server = try await RunningServer.start(logger: logger, caFile: agent.directory.lanCA) { onRunning in
                     try NodeServer.application(agent: agent, host: "127.0.0.1", port: 0, logger: logger, onServerRunning: onRunning)
                 }
+                adopt(server)
+                return server
             } catch where attempt < 3 {
                 logger.warning("node server did not start, retrying", metadata: ["error": "\(error)"])
                 try await Task.sleep(for: .milliseconds(200))
@@ -213,6 +249,8 @@ public final class TestFederation: @unchecked Sendable {
     public var usesPostgres: Bool { hub.configuration.store != nil }
 
     public func stop() async {
+        for process in processes.value { await process.stop() }
+        for server in servers.value { await server.stop() }
         for agent in agents.value { await agent.shutdown() }
         await stopHub()
         if let store = hub.configuration.store { TestStore.dropDatabase(store) }

@@ -14,107 +14,107 @@ import Testing
     /// (pg_dump, base backups), so on that store `parkfed hub backup` refuses with that advice (tested below).
     @Test(.disabled(if: TestStore.usesPostgres, "a PostgreSQL store is backed up with pg_dump"))
     func aBackupTakenWhileServingRestoresIntoAFreshHubWithEveryAcknowledgedFact() async throws {
-        let federation = try await TestFederation.start()
-        defer { Task { await federation.stop() } }
-        let agents = try await federation.enrollParks(["P001", "P002"])
-        let holder = HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X")
-        // Acknowledged before the backup: sales delivered, entries admitted online, a card loaded and spent.
-        var passes: [String] = []
-        for _ in 0..<5 {
-            let sale = try await agents[0].sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window", holder: holder))
-            #expect(try await agents[1].scan(GateScanRequest(code: sale.code, gate: "G1")).decision == .allow)
-            passes.append(sale.passID)
-        }
-        let card = try SimulatedCard(try await agents[0].registerCard("IC-B1", kind: .ic))
-        let spender = agents[1].park.rawValue
-        _ = try await agents[0].loadCard("IC-B1", loadID: "L1", promotion: "LOAD1000GET200")
-        _ = try await agents[1].spendCard("IC-B1", requestID: "R1", amountMinor: 10_000, proof: card.proof(.hold, amountMinor: 10_000, park: spender, requestID: "R1"))
-        try await agents[0].deliverOutbox()
-        try await agents[1].deliverOutbox()
-        let acknowledged = try federation.hub.store.logSize()
+        try await TestFederation.run { federation in
+            let agents = try await federation.enrollParks(["P001", "P002"])
+            let holder = HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X")
+            // Acknowledged before the backup: sales delivered, entries admitted online, a card loaded and spent.
+            var passes: [String] = []
+            for _ in 0..<5 {
+                let sale = try await agents[0].sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window", holder: holder))
+                #expect(try await agents[1].scan(GateScanRequest(code: sale.code, gate: "G1")).decision == .allow)
+                passes.append(sale.passID)
+            }
+            let card = try SimulatedCard(try await agents[0].registerCard("IC-B1", kind: .ic))
+            let spender = agents[1].park.rawValue
+            _ = try await agents[0].loadCard("IC-B1", loadID: "L1", promotion: "LOAD1000GET200")
+            _ = try await agents[1].spendCard("IC-B1", requestID: "R1", amountMinor: 10_000, proof: card.proof(.hold, amountMinor: 10_000, park: spender, requestID: "R1"))
+            try await agents[0].deliverOutbox()
+            try await agents[1].deliverOutbox()
+            let acknowledged = try federation.hub.store.logSize()
 
-        // The backup runs while another park keeps writing.
-        let busy = Task {
-            for i in 0..<20 { _ = try? await agents[1].spendCard("IC-B1", requestID: "BUSY-\(i)", amountMinor: 100,
-                                                         proof: card.proof(.hold, amountMinor: 100, park: spender, requestID: "BUSY-\(i)")) }
-        }
-        let backup = federation.directory.file("backup")
-        try federation.hub.backup(to: backup)
-        await busy.value
-        #expect(FileManager.default.fileExists(atPath: backup + "/hub-signing-key.pem") && FileManager.default.fileExists(atPath: backup + "/field-keys.json"))
+            // The backup runs while another park keeps writing.
+            let busy = Task {
+                for i in 0..<20 { _ = try? await agents[1].spendCard("IC-B1", requestID: "BUSY-\(i)", amountMinor: 100,
+                                                             proof: card.proof(.hold, amountMinor: 100, park: spender, requestID: "BUSY-\(i)")) }
+            }
+            let backup = federation.directory.file("backup")
+            try federation.hub.backup(to: backup)
+            await busy.value
+            #expect(FileManager.default.fileExists(atPath: backup + "/hub-signing-key.pem") && FileManager.default.fileExists(atPath: backup + "/field-keys.json"))
 
-        // Restored into a fresh directory: integrity and the whole log checked first.
-        let restoredPath = federation.directory.file("restored")
-        let report = try Hub.restore(from: backup, to: restoredPath)
-        #expect(report.ok && report.entries >= acknowledged)
-        let restored = try Hub(directory: HubDirectory(restoredPath), logger: Logger(label: "restored"))
-        for id in passes { #expect(try restored.store.pass(id)?.entries[agents[1].park] == 1) }
-        #expect(try restored.store.authorisations(card: "IC-B1").contains { $0.requestID == "R1" && $0.state == .captured })
-        let ledger = try restored.store.ledgerTotals()
-        #expect(ledger.debits == ledger.credits)
-        // Real-name data still opens with the copied keys.
-        #expect(try restored.passes(heldBy: .residentID, number: "11010519491231002X").count == 5)
-        // A backup without the real-name keys is refused (a restored hub would otherwise make new ones that open nothing).
-        let keyless = federation.directory.file("keyless")
-        try FileManager.default.copyItem(atPath: backup, toPath: keyless)
-        try FileManager.default.removeItem(atPath: keyless + "/field-keys.json")
-        #expect(throws: StoreError.self) { try Hub.restore(from: keyless, to: federation.directory.file("restored-keyless")) }
-        #expect(!FileManager.default.fileExists(atPath: federation.directory.file("restored-keyless")))
-        // A backup is never written over an existing directory, nor restored over one.
-        #expect(throws: StoreError.self) { try federation.hub.backup(to: backup) }
-        #expect(throws: StoreError.self) { try Hub.restore(from: backup, to: restoredPath) }
+            // Restored into a fresh directory: integrity and the whole log checked first.
+            let restoredPath = federation.directory.file("restored")
+            let report = try Hub.restore(from: backup, to: restoredPath)
+            #expect(report.ok && report.entries >= acknowledged)
+            let restored = try Hub(directory: HubDirectory(restoredPath), logger: Logger(label: "restored"))
+            for id in passes { #expect(try restored.store.pass(id)?.entries[agents[1].park] == 1) }
+            #expect(try restored.store.authorisations(card: "IC-B1").contains { $0.requestID == "R1" && $0.state == .captured })
+            let ledger = try restored.store.ledgerTotals()
+            #expect(ledger.debits == ledger.credits)
+            // Real-name data still opens with the copied keys.
+            #expect(try restored.passes(heldBy: .residentID, number: "11010519491231002X").count == 5)
+            // A backup without the real-name keys is refused (a restored hub would otherwise make new ones that open nothing).
+            let keyless = federation.directory.file("keyless")
+            try FileManager.default.copyItem(atPath: backup, toPath: keyless)
+            try FileManager.default.removeItem(atPath: keyless + "/field-keys.json")
+            #expect(throws: StoreError.self) { try Hub.restore(from: keyless, to: federation.directory.file("restored-keyless")) }
+            #expect(!FileManager.default.fileExists(atPath: federation.directory.file("restored-keyless")))
+            // A backup is never written over an existing directory, nor restored over one.
+            #expect(throws: StoreError.self) { try federation.hub.backup(to: backup) }
+            #expect(throws: StoreError.self) { try Hub.restore(from: backup, to: restoredPath) }
+        }
     }
 
     @Test(.enabled(if: TestStore.usesPostgres, "only a PostgreSQL store"))
     func aPostgresStoreIsNotCopiedAsAFileButPointsToPgDump() async throws {
-        let federation = try await TestFederation.start()
-        defer { Task { await federation.stop() } }
-        let target = federation.directory.file("backup")
-        #expect(throws: StoreError.self) { _ = try federation.hub.backup(to: target) }
-        do { _ = try federation.hub.backup(to: target) } catch { #expect("\(error)".contains("pg_dump")) }
+        try await TestFederation.run { federation in
+            let target = federation.directory.file("backup")
+            #expect(throws: StoreError.self) { _ = try federation.hub.backup(to: target) }
+            do { _ = try federation.hub.backup(to: target) } catch { #expect("\(error)".contains("pg_dump")) }
+        }
     }
 
     @Test(.disabled(if: TestStore.usesPostgres, "a PostgreSQL store is backed up with pg_dump"))
     func aTamperedBackupIsRefusedAndNothingIsInstalled() async throws {
-        let federation = try await TestFederation.start()
-        defer { Task { await federation.stop() } }
-        let agent = try await federation.enroll("P001")
-        defer { Task { await agent.shutdown() } }
-        for i in 0..<10 { _ = try agent.record(SampleAssertions.data(i, issuer: agent.park)) }
-        try await agent.deliverOutbox()
-        let backup = federation.directory.file("backup")
-        let parkfed = try BackgroundProcess.parkfedExecutable()
-        let made = try await ExternalTool.run(parkfed, ["hub", "backup", "--data", federation.hub.directory.path, "--out", backup])
-        #expect(made.succeeded, "\(made.stderr)")
-        // One byte of one logged assertion changed in the copy.
-        let edit = try await ExternalTool.run("sqlite3", [backup + "/hub.sqlite", "UPDATE log_entries SET jws = jws || 'x' WHERE idx = 3"])
-        #expect(edit.succeeded, "\(edit.stderr)")
-        let target = federation.directory.file("restored")
-        let refused = try await ExternalTool.run(parkfed, ["hub", "restore", "--from", backup, "--data", target])
-        #expect(!refused.succeeded && refused.stderr.contains("does not verify"), "\(refused.stdout)\(refused.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: target) && !FileManager.default.fileExists(atPath: target + ".restoring"))
-        // A damaged file fails SQLite's integrity check before anything else.
-        let garbage = federation.directory.file("garbage")
-        try FileManager.default.createDirectory(atPath: garbage, withIntermediateDirectories: true)
-        try Data(repeating: 0x42, count: 8192).write(to: URL(fileURLWithPath: garbage + "/hub.sqlite"))
-        #expect(!(try await ExternalTool.run(parkfed, ["hub", "restore", "--from", garbage, "--data", target])).succeeded)
-        #expect(!FileManager.default.fileExists(atPath: target))
+        try await TestFederation.run { federation in
+            let agent = try await federation.enroll("P001")
+            federation.adopt(agent)
+            for i in 0..<10 { _ = try agent.record(SampleAssertions.data(i, issuer: agent.park)) }
+            try await agent.deliverOutbox()
+            let backup = federation.directory.file("backup")
+            let parkfed = try BackgroundProcess.parkfedExecutable()
+            let made = try await ExternalTool.run(parkfed, ["hub", "backup", "--data", federation.hub.directory.path, "--out", backup])
+            #expect(made.succeeded, "\(made.stderr)")
+            // One byte of one logged assertion changed in the copy.
+            let edit = try await ExternalTool.run("sqlite3", [backup + "/hub.sqlite", "UPDATE log_entries SET jws = jws || 'x' WHERE idx = 3"])
+            #expect(edit.succeeded, "\(edit.stderr)")
+            let target = federation.directory.file("restored")
+            let refused = try await ExternalTool.run(parkfed, ["hub", "restore", "--from", backup, "--data", target])
+            #expect(!refused.succeeded && refused.stderr.contains("does not verify"), "\(refused.stdout)\(refused.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: target) && !FileManager.default.fileExists(atPath: target + ".restoring"))
+            // A damaged file fails SQLite's integrity check before anything else.
+            let garbage = federation.directory.file("garbage")
+            try FileManager.default.createDirectory(atPath: garbage, withIntermediateDirectories: true)
+            try Data(repeating: 0x42, count: 8192).write(to: URL(fileURLWithPath: garbage + "/hub.sqlite"))
+            #expect(!(try await ExternalTool.run(parkfed, ["hub", "restore", "--from", garbage, "--data", target])).succeeded)
+            #expect(!FileManager.default.fileExists(atPath: target))
+        }
     }
 
     @Test func aNodeBackupKeepsItsOutboxAndRestoresAsTheSamePark() async throws {
-        let federation = try await TestFederation.start()
-        defer { Task { await federation.stop() } }
-        let agent = try await federation.enroll("P001")
-        defer { Task { await agent.shutdown() } }
-        await federation.stopHub()
-        for i in 0..<7 { _ = try agent.record(SampleAssertions.data(i, issuer: agent.park)) }
-        let backup = federation.directory.file("node-backup")
-        try agent.backup(to: backup)
-        let restoredPath = federation.directory.file("node-restored")
-        let counts = try NodeAgent.restore(from: backup, to: restoredPath)
-        #expect(counts["pending"] == 7)
-        let restored = try NodeAgent(directory: NodeDirectory(restoredPath), logger: Logger(label: "restored"))
-        #expect(restored.park == agent.park && restored.status().outbox.pending == 7)
-        await restored.shutdown()
+        try await TestFederation.run { federation in
+            let agent = try await federation.enroll("P001")
+            federation.adopt(agent)
+            await federation.stopHub()
+            for i in 0..<7 { _ = try agent.record(SampleAssertions.data(i, issuer: agent.park)) }
+            let backup = federation.directory.file("node-backup")
+            try agent.backup(to: backup)
+            let restoredPath = federation.directory.file("node-restored")
+            let counts = try NodeAgent.restore(from: backup, to: restoredPath)
+            #expect(counts["pending"] == 7)
+            let restored = try NodeAgent(directory: NodeDirectory(restoredPath), logger: Logger(label: "restored"))
+            #expect(restored.park == agent.park && restored.status().outbox.pending == 7)
+            await restored.shutdown()
+        }
     }
 }

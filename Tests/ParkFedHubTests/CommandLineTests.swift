@@ -43,63 +43,65 @@ import Testing
         let hub = try BackgroundProcess(try BackgroundProcess.parkfedExecutable(),
                                         ["hub", "serve", "--data", hubDir, "--listen", "127.0.0.1:\(port)", "--log-level", "info"],
                                         logPath: directory.file("hub.log"))
-        defer { Task { await hub.stop() } }
-        let hubURL = "https://127.0.0.1:\(port)"
-        try await Self.waitUntil("the hub") {
-            try await ExternalTool.run("curl", ["-s", "-o", "/dev/null", "--cacert", hubDir + "/ca.pem", hubURL + "/v1/whoami"]).succeeded
+        try await TestScope.run { scope in
+            scope.onExit { await hub.stop() }
+            let hubURL = "https://127.0.0.1:\(port)"
+            try await Self.waitUntil("the hub") {
+                try await ExternalTool.run("curl", ["-s", "-o", "/dev/null", "--cacert", hubDir + "/ca.pem", hubURL + "/v1/whoami"]).succeeded
+            }
+
+            let enrolled = try await Self.parkfed(["node", "enroll", "--data", nodeDir, "--hub", hubURL, "--park", "P001", "--token", token, "--ca", hubDir + "/ca.pem"])
+            #expect(enrolled.succeeded, "\(enrolled.stderr)")
+            let reused = try await Self.parkfed(["node", "enroll", "--data", directory.file("node2"), "--hub", hubURL, "--park", "P001", "--token", token, "--ca", hubDir + "/ca.pem"])
+            #expect(!reused.succeeded)
+            #expect(reused.stderr.contains("token_used"))
+
+            let whoami = ["-sS", "--http2", "--cert", nodeDir + "/node-cert.pem", "--key", nodeDir + "/node-key.pem",
+                          "--cacert", hubDir + "/ca.pem", "-w", "\n%{http_code}", hubURL + "/v1/whoami"]
+            let before = try await ExternalTool.run("curl", whoami)
+            #expect(before.stdout.hasPrefix(#"{"principal":"park:P001"}"#))
+
+            let nodePort = try BackgroundProcess.freePort()
+            let node = try BackgroundProcess(try BackgroundProcess.parkfedExecutable(),
+                                             ["node", "serve", "--data", nodeDir, "--listen", "127.0.0.1:\(nodePort)"],
+                                             logPath: directory.file("node.log"))
+            scope.onExit { await node.stop() }
+            // The local API speaks HTTPS with a certificate from the park's own LAN CA, which devices are given.
+            let lanCA = nodeDir + "/lan-ca.pem"
+            try await Self.waitUntil("the node agent to be ready") {
+                try await ExternalTool.run("curl", ["-sf", "-o", "/dev/null", "--cacert", lanCA, "https://127.0.0.1:\(nodePort)/readyz"]).succeeded
+            }
+            let operatorToken = try await Self.parkfed(["node", "device", "add", "--data", nodeDir, "--name", "console", "--role", "operator"]).stdout
+                .split(separator: "\n").last.map(String.init) ?? ""
+            let viaNode = try await ExternalTool.run("curl", ["-sS", "--cacert", lanCA, "-H", "authorization: Bearer \(operatorToken)",
+                                                              "https://127.0.0.1:\(nodePort)/v1/hub/whoami"])
+            #expect(viaNode.stdout == #"{"principal":"park:P001"}"#)
+            // Without a credential: 401; in plain HTTP: no HTTP answer at all (nothing travels in the clear).
+            let anonymous = try await ExternalTool.run("curl", ["-sS", "--cacert", lanCA, "-w", "\n%{http_code}", "https://127.0.0.1:\(nodePort)/v1/status"])
+            #expect(anonymous.stdout.hasSuffix("\n401") && anonymous.stdout.contains("device_credential_required"), "\(anonymous.stdout)")
+            let plain = try await ExternalTool.run("curl", ["-sS", "--max-time", "5", "-w", "\n%{http_code}", "http://127.0.0.1:\(nodePort)/healthz"])
+            #expect(!plain.stdout.contains(#""status":"ok""#), "\(plain.stdout)")
+
+            // A regulator certificate from the CLI.
+            let issued = try await Self.parkfed(["hub", "issue-cert", "--data", hubDir, "--role", "regulator", "--id", "R01", "--out", directory.file("reg")])
+            #expect(issued.succeeded, "\(issued.stderr)")
+            let regulator = try await ExternalTool.run("curl", ["-sS", "--cert", directory.file("reg/R01-cert.pem"), "--key", directory.file("reg/R01-key.pem"),
+                                                               "--cacert", hubDir + "/ca.pem", hubURL + "/v1/whoami"])
+            #expect(regulator.stdout == #"{"principal":"regulator:R01"}"#)
+
+            // Revocation from another process takes effect on the next request, without restarting the hub.
+            let revoked = try await Self.parkfed(["hub", "revoke", "--data", hubDir, "--park", "P001"])
+            #expect(revoked.succeeded, "\(revoked.stderr)")
+            let after = try await ExternalTool.run("curl", whoami)
+            #expect(after.stdout.hasSuffix("\n403"), "\(after.stdout)")
+            #expect(after.stdout.contains("certificate_revoked"))
+            #expect(hub.isRunning)
+            // Private keys never reach the logs.
+            let key = try String(contentsOfFile: nodeDir + "/node-key.pem", encoding: .utf8)
+            let body = key.split(separator: "\n").dropFirst().first.map(String.init) ?? "x"
+            #expect(!hub.log.contains(body) && !node.log.contains(body))
+            #expect(!hub.log.contains(token))
         }
-
-        let enrolled = try await Self.parkfed(["node", "enroll", "--data", nodeDir, "--hub", hubURL, "--park", "P001", "--token", token, "--ca", hubDir + "/ca.pem"])
-        #expect(enrolled.succeeded, "\(enrolled.stderr)")
-        let reused = try await Self.parkfed(["node", "enroll", "--data", directory.file("node2"), "--hub", hubURL, "--park", "P001", "--token", token, "--ca", hubDir + "/ca.pem"])
-        #expect(!reused.succeeded)
-        #expect(reused.stderr.contains("token_used"))
-
-        let whoami = ["-sS", "--http2", "--cert", nodeDir + "/node-cert.pem", "--key", nodeDir + "/node-key.pem",
-                      "--cacert", hubDir + "/ca.pem", "-w", "\n%{http_code}", hubURL + "/v1/whoami"]
-        let before = try await ExternalTool.run("curl", whoami)
-        #expect(before.stdout.hasPrefix(#"{"principal":"park:P001"}"#))
-
-        let nodePort = try BackgroundProcess.freePort()
-        let node = try BackgroundProcess(try BackgroundProcess.parkfedExecutable(),
-                                         ["node", "serve", "--data", nodeDir, "--listen", "127.0.0.1:\(nodePort)"],
-                                         logPath: directory.file("node.log"))
-        defer { Task { await node.stop() } }
-        // The local API speaks HTTPS with a certificate from the park's own LAN CA, which devices are given.
-        let lanCA = nodeDir + "/lan-ca.pem"
-        try await Self.waitUntil("the node agent to be ready") {
-            try await ExternalTool.run("curl", ["-sf", "-o", "/dev/null", "--cacert", lanCA, "https://127.0.0.1:\(nodePort)/readyz"]).succeeded
-        }
-        let operatorToken = try await Self.parkfed(["node", "device", "add", "--data", nodeDir, "--name", "console", "--role", "operator"]).stdout
-            .split(separator: "\n").last.map(String.init) ?? ""
-        let viaNode = try await ExternalTool.run("curl", ["-sS", "--cacert", lanCA, "-H", "authorization: Bearer \(operatorToken)",
-                                                          "https://127.0.0.1:\(nodePort)/v1/hub/whoami"])
-        #expect(viaNode.stdout == #"{"principal":"park:P001"}"#)
-        // Without a credential: 401; in plain HTTP: no HTTP answer at all (nothing travels in the clear).
-        let anonymous = try await ExternalTool.run("curl", ["-sS", "--cacert", lanCA, "-w", "\n%{http_code}", "https://127.0.0.1:\(nodePort)/v1/status"])
-        #expect(anonymous.stdout.hasSuffix("\n401") && anonymous.stdout.contains("device_credential_required"), "\(anonymous.stdout)")
-        let plain = try await ExternalTool.run("curl", ["-sS", "--max-time", "5", "-w", "\n%{http_code}", "http://127.0.0.1:\(nodePort)/healthz"])
-        #expect(!plain.stdout.contains(#""status":"ok""#), "\(plain.stdout)")
-
-        // A regulator certificate from the CLI.
-        let issued = try await Self.parkfed(["hub", "issue-cert", "--data", hubDir, "--role", "regulator", "--id", "R01", "--out", directory.file("reg")])
-        #expect(issued.succeeded, "\(issued.stderr)")
-        let regulator = try await ExternalTool.run("curl", ["-sS", "--cert", directory.file("reg/R01-cert.pem"), "--key", directory.file("reg/R01-key.pem"),
-                                                           "--cacert", hubDir + "/ca.pem", hubURL + "/v1/whoami"])
-        #expect(regulator.stdout == #"{"principal":"regulator:R01"}"#)
-
-        // Revocation from another process takes effect on the next request, without restarting the hub.
-        let revoked = try await Self.parkfed(["hub", "revoke", "--data", hubDir, "--park", "P001"])
-        #expect(revoked.succeeded, "\(revoked.stderr)")
-        let after = try await ExternalTool.run("curl", whoami)
-        #expect(after.stdout.hasSuffix("\n403"), "\(after.stdout)")
-        #expect(after.stdout.contains("certificate_revoked"))
-        #expect(hub.isRunning)
-        // Private keys never reach the logs.
-        let key = try String(contentsOfFile: nodeDir + "/node-key.pem", encoding: .utf8)
-        let body = key.split(separator: "\n").dropFirst().first.map(String.init) ?? "x"
-        #expect(!hub.log.contains(body) && !node.log.contains(body))
-        #expect(!hub.log.contains(token))
     }
 }
 

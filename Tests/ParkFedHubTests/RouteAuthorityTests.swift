@@ -9,66 +9,66 @@ import Testing
 @Suite struct RouteAuthorityTests {
     /// Walks the router itself: a route added without a stated rule (straight onto the router) fails here.
     @Test func everyRouteOfTheRouterHasAStatedAuthority() async throws {
-        let federation = try await TestFederation.start()
-        defer { Task { await federation.stop() } }
-        let (router, rules) = HubServer.routes(hub: federation.hub)
-        let registered = router.routes.map { "\($0.method) \($0.path)" }
-        let stated = rules.map { "\($0.method) \($0.path)" }
-        #expect(registered.count > 40)
-        #expect(Set(registered).subtracting(stated).isEmpty, "routes without a stated authority: \(Set(registered).subtracting(stated).sorted())")
-        #expect(Set(stated).subtracting(registered).isEmpty, "stated but not routed: \(Set(stated).subtracting(registered).sorted())")
-        #expect(Set(stated).count == stated.count, "a route stated twice")
-        // Only enrollment goes without a certificate.
-        #expect(rules.filter { $0.authority.roles == nil }.map(\.description) == ["POST /v1/enrollments (enrollment token)"])
+        try await TestFederation.run { federation in
+            let (router, rules) = HubServer.routes(hub: federation.hub)
+            let registered = router.routes.map { "\($0.method) \($0.path)" }
+            let stated = rules.map { "\($0.method) \($0.path)" }
+            #expect(registered.count > 40)
+            #expect(Set(registered).subtracting(stated).isEmpty, "routes without a stated authority: \(Set(registered).subtracting(stated).sorted())")
+            #expect(Set(stated).subtracting(registered).isEmpty, "stated but not routed: \(Set(stated).subtracting(registered).sorted())")
+            #expect(Set(stated).count == stated.count, "a route stated twice")
+            // Only enrollment goes without a certificate.
+            #expect(rules.filter { $0.authority.roles == nil }.map(\.description) == ["POST /v1/enrollments (enrollment token)"])
+        }
     }
 
     /// Every route, called by every kind of principal it does not name (and by no certificate at all), with a body
     /// that is not even JSON: each answers 401 or 403 `forbidden_for_principal` (not 400: the body was never read),
     /// and the hub's database is byte for byte what it was.
     @Test func aPrincipalOfTheWrongKindIsRefusedOnEveryRouteBeforeTheBodyIsRead() async throws {
-        let federation = try await TestFederation.start()
-        defer { Task { await federation.stop() } }
-        let rules = HubServer.routes(hub: federation.hub).rules
-        let certificates: [(Principal.Role, (certificate: String, key: String))] = [
-            (.park, try federation.issueCertificate(for: .park(try ParkID("P001")), name: "walk-park")),
-            (.regulator, try federation.issueCertificate(for: .regulator("R01"), name: "walk-regulator")),
-            (.clearing, try federation.issueCertificate(for: .clearing("C01"), name: "walk-clearing")),
-        ]
-        let before = try await federation.stateDump()
-        var refused = 0
-        for rule in rules {
-            guard let roles = rule.authority.roles else { continue }
-            // Path parameters become plausible values: the refusal must come before they are looked up.
-            let path = rule.path.replacingOccurrences(of: #"\{[a-z_]+\}"#, with: "X1", options: .regularExpression)
-            let body = rule.method == "POST" ? "{not json" : nil
-            let anonymous = try await federation.curl(path, method: rule.method, body: body)
-            #expect(anonymous.httpStatus == 401, "\(rule) without a certificate: \(anonymous.httpStatus) \(anonymous.body)")
-            for (role, certificate) in certificates where !roles.contains(role) {
-                let answer = try await federation.curl(path, certificate: certificate, method: rule.method, body: body)
-                #expect(answer.httpStatus == 403 && answer.body.contains("forbidden_for_principal"),
-                        "\(rule) as \(role): \(answer.httpStatus) \(answer.body)")
-                refused += 1
+        try await TestFederation.run { federation in
+            let rules = HubServer.routes(hub: federation.hub).rules
+            let certificates: [(Principal.Role, (certificate: String, key: String))] = [
+                (.park, try federation.issueCertificate(for: .park(try ParkID("P001")), name: "walk-park")),
+                (.regulator, try federation.issueCertificate(for: .regulator("R01"), name: "walk-regulator")),
+                (.clearing, try federation.issueCertificate(for: .clearing("C01"), name: "walk-clearing")),
+            ]
+            let before = try await federation.stateDump()
+            var refused = 0
+            for rule in rules {
+                guard let roles = rule.authority.roles else { continue }
+                // Path parameters become plausible values: the refusal must come before they are looked up.
+                let path = rule.path.replacingOccurrences(of: #"\{[a-z_]+\}"#, with: "X1", options: .regularExpression)
+                let body = rule.method == "POST" ? "{not json" : nil
+                let anonymous = try await federation.curl(path, method: rule.method, body: body)
+                #expect(anonymous.httpStatus == 401, "\(rule) without a certificate: \(anonymous.httpStatus) \(anonymous.body)")
+                for (role, certificate) in certificates where !roles.contains(role) {
+                    let answer = try await federation.curl(path, certificate: certificate, method: rule.method, body: body)
+                    #expect(answer.httpStatus == 403 && answer.body.contains("forbidden_for_principal"),
+                            "\(rule) as \(role): \(answer.httpStatus) \(answer.body)")
+                    refused += 1
+                }
             }
+            #expect(refused > 50)
+            let after = try await federation.stateDump()
+            #expect(after == before, "changed: \(Set(after).symmetricDifference(before).prefix(6))")
         }
-        #expect(refused > 50)
-        let after = try await federation.stateDump()
-        #expect(after == before, "changed: \(Set(after).symmetricDifference(before).prefix(6))")
     }
 
     /// The legitimate side: each kind of principal reaches the routes its authority names (a park its revenue, a
     /// regulator a traffic report, clearing staff the metrics).
     @Test func eachKindOfPrincipalReachesItsOwnRoutes() async throws {
-        let federation = try await TestFederation.start()
-        defer { Task { await federation.stop() } }
-        let park = try federation.issueCertificate(for: .park(try ParkID("P001")), name: "own-park")
-        let regulator = try federation.issueCertificate(for: .regulator("R01"), name: "own-regulator")
-        let clearing = try federation.issueCertificate(for: .clearing("C01"), name: "own-clearing")
-        #expect(try await federation.curl("/v1/revenue", certificate: park).httpStatus == 200)
-        #expect(try await federation.curl("/v1/regulator/traffic?from=2026-12-01&to=2026-12-01", certificate: regulator).httpStatus == 200)
-        #expect(try await federation.curl("/metrics", certificate: clearing).httpStatus == 200)
-        #expect(try await federation.curl("/v1/settlement/batches", certificate: park).httpStatus == 200)
-        for certificate in [park, regulator, clearing] {
-            #expect(try await federation.curl("/v1/whoami", certificate: certificate).httpStatus == 200)
+        try await TestFederation.run { federation in
+            let park = try federation.issueCertificate(for: .park(try ParkID("P001")), name: "own-park")
+            let regulator = try federation.issueCertificate(for: .regulator("R01"), name: "own-regulator")
+            let clearing = try federation.issueCertificate(for: .clearing("C01"), name: "own-clearing")
+            #expect(try await federation.curl("/v1/revenue", certificate: park).httpStatus == 200)
+            #expect(try await federation.curl("/v1/regulator/traffic?from=2026-12-01&to=2026-12-01", certificate: regulator).httpStatus == 200)
+            #expect(try await federation.curl("/metrics", certificate: clearing).httpStatus == 200)
+            #expect(try await federation.curl("/v1/settlement/batches", certificate: park).httpStatus == 200)
+            for certificate in [park, regulator, clearing] {
+                #expect(try await federation.curl("/v1/whoami", certificate: certificate).httpStatus == 200)
+            }
         }
     }
 }

@@ -9,97 +9,97 @@ import Testing
 /// Store-and-forward: assertions survive the hub being down and the node agent restarting, and reach the log once.
 @Suite struct OutboxTests {
     @Test func assertionsMadeWhileTheHubIsDownReachTheLogExactlyOnceAfterANodeRestart() async throws {
-        let federation = try await TestFederation.start()
-        defer { Task { await federation.stop() } }
-        let agent = try await federation.enroll("P001")
-        try await agent.refreshTrustList()
-        await federation.stopHub()
+        try await TestFederation.run { federation in
+            let agent = try await federation.enroll("P001")
+            try await agent.refreshTrustList()
+            await federation.stopHub()
 
-        var ids: [String] = []
-        for i in 0..<30 { ids.append(try agent.record(SampleAssertions.data(i)).id) }
-        await #expect(throws: NodeError.self) { try await agent.deliverOutbox() }
-        #expect(agent.status().outbox.pending == 30)
-        #expect(agent.status().hub.reachable == false)
-        await agent.shutdown()
+            var ids: [String] = []
+            for i in 0..<30 { ids.append(try agent.record(SampleAssertions.data(i)).id) }
+            await #expect(throws: NodeError.self) { try await agent.deliverOutbox() }
+            #expect(agent.status().outbox.pending == 30)
+            #expect(agent.status().hub.reachable == false)
+            await agent.shutdown()
 
-        // The node agent restarts (a new process on the same files), then the hub comes back.
-        let restarted = try NodeAgent(directory: agent.directory)
-        defer { Task { await restarted.shutdown() } }
-        #expect(restarted.status().outbox.pending == 30)
-        try await federation.startHub()
-        #expect(try await restarted.deliverOutbox(batchSize: 7) == 30)
-        // A retry of everything (as after a lost answer) changes nothing in the log.
-        let compacts = try ids.map { try restarted.store.outboxItem(id: $0)!.jws }
-        let again = try await restarted.hub.json(.POST, "/v1/assertions", body: IngestRequest(assertions: compacts), as: IngestResponse.self)
-        #expect(again.results.allSatisfy { $0.status == .duplicate })
-        #expect(try federation.hub.store.logSize() == 30)
-        for id in ids {
-            let item = try #require(try restarted.store.outboxItem(id: id))
-            #expect(item.state == "accepted")
-            let entry = try #require(try federation.hub.store.logEntry(index: item.logIndex!))
-            #expect(entry.id == id)
-            #expect(entry.jws == item.jws)
+            // The node agent restarts (a new process on the same files), then the hub comes back.
+            let restarted = try NodeAgent(directory: agent.directory)
+            federation.adopt(restarted)
+            #expect(restarted.status().outbox.pending == 30)
+            try await federation.startHub()
+            #expect(try await restarted.deliverOutbox(batchSize: 7) == 30)
+            // A retry of everything (as after a lost answer) changes nothing in the log.
+            let compacts = try ids.map { try restarted.store.outboxItem(id: $0)!.jws }
+            let again = try await restarted.hub.json(.POST, "/v1/assertions", body: IngestRequest(assertions: compacts), as: IngestResponse.self)
+            #expect(again.results.allSatisfy { $0.status == .duplicate })
+            #expect(try federation.hub.store.logSize() == 30)
+            for id in ids {
+                let item = try #require(try restarted.store.outboxItem(id: id))
+                #expect(item.state == "accepted")
+                let entry = try #require(try federation.hub.store.logEntry(index: item.logIndex!))
+                #expect(entry.id == id)
+                #expect(entry.jws == item.jws)
+            }
+            // The node checks the signed log: every one of its assertions is included.
+            let audit = try await restarted.auditLog()
+            #expect(audit.checkpointSize == 30)
+            #expect(audit.verifiedInclusions == 30)
+            #expect(restarted.status().outbox.verified == 30)
+            #expect(restarted.status().alarmCount == 0)
         }
-        // The node checks the signed log: every one of its assertions is included.
-        let audit = try await restarted.auditLog()
-        #expect(audit.checkpointSize == 30)
-        #expect(audit.verifiedInclusions == 30)
-        #expect(restarted.status().outbox.verified == 30)
-        #expect(restarted.status().alarmCount == 0)
     }
 
     @Test func theRunningAgentDeliversByItselfWhenTheHubReturns() async throws {
-        let federation = try await TestFederation.start()
-        defer { Task { await federation.stop() } }
-        let agent = try await federation.enroll("P001")
-        defer { Task { await agent.shutdown() } }
-        await federation.stopHub()
-        let server = try await federation.serve(agent)
-        defer { Task { await server.stop() } }
-        for i in 0..<5 { try agent.record(SampleAssertions.data(i)) }
-        try await Task.sleep(for: .milliseconds(600))
-        #expect(agent.status().outbox.pending == 5)
-        try await federation.startHub()
-        // Backoff retries at most a few seconds apart; wait until the outbox drains and is verified.
-        var status = agent.status()
-        for _ in 0..<150 where status.outbox.verified < 5 {
-            try await Task.sleep(for: .milliseconds(100))
-            status = agent.status()
+        try await TestFederation.run { federation in
+            let agent = try await federation.enroll("P001")
+            federation.adopt(agent)
+            await federation.stopHub()
+            let server = try await federation.serve(agent)
+            federation.adopt(server)
+            for i in 0..<5 { try agent.record(SampleAssertions.data(i)) }
+            try await Task.sleep(for: .milliseconds(600))
+            #expect(agent.status().outbox.pending == 5)
+            try await federation.startHub()
+            // Backoff retries at most a few seconds apart; wait until the outbox drains and is verified.
+            var status = agent.status()
+            for _ in 0..<150 where status.outbox.verified < 5 {
+                try await Task.sleep(for: .milliseconds(100))
+                status = agent.status()
+            }
+            #expect(status.outbox.pending == 0)
+            #expect(status.outbox.accepted == 5)
+            #expect(status.outbox.verified == 5)
+            #expect(try federation.hub.store.logSize() == 5)
         }
-        #expect(status.outbox.pending == 0)
-        #expect(status.outbox.accepted == 5)
-        #expect(status.outbox.verified == 5)
-        #expect(try federation.hub.store.logSize() == 5)
     }
 
     @Test func aRejectedAssertionRaisesAnAlarmAndIsKept() async throws {
-        let federation = try await TestFederation.start()
-        defer { Task { await federation.stop() } }
-        let agent = try await federation.enroll("P001")
-        defer { Task { await agent.shutdown() } }
-        let payload = try agent.record(SampleAssertions.data(1), now: Date().addingTimeInterval(3600))  // a clock an hour fast
-        try await agent.deliverOutbox()
-        let item = try #require(try agent.store.outboxItem(id: payload.id))
-        #expect(item.state == "rejected")
-        #expect(item.reason == "clock_skew")
-        let status = agent.status()
-        #expect(status.alarmCount == 1)
-        #expect(status.alarms.first?.kind == "assertion_rejected")
+        try await TestFederation.run { federation in
+            let agent = try await federation.enroll("P001")
+            federation.adopt(agent)
+            let payload = try agent.record(SampleAssertions.data(1), now: Date().addingTimeInterval(3600))  // a clock an hour fast
+            try await agent.deliverOutbox()
+            let item = try #require(try agent.store.outboxItem(id: payload.id))
+            #expect(item.state == "rejected")
+            #expect(item.reason == "clock_skew")
+            let status = agent.status()
+            #expect(status.alarmCount == 1)
+            #expect(status.alarms.first?.kind == "assertion_rejected")
+        }
     }
 
     @Test func aLogThatDoesNotExtendWhatTheNodeSawRaisesAnAlarm() async throws {
-        let federation = try await TestFederation.start()
-        defer { Task { await federation.stop() } }
-        let agent = try await federation.enroll("P001")
-        defer { Task { await agent.shutdown() } }
-        for i in 0..<3 { try agent.record(SampleAssertions.data(i)) }
-        try await agent.deliverOutbox()
-        try await agent.auditLog()
-        // Pretend the node had seen a different size-3 log (a fork shown to another party).
-        try agent.store.setMeta("log_checkpoint_root", Data(repeating: 9, count: 32).base64EncodedString())
-        for i in 3..<6 { try agent.record(SampleAssertions.data(i)) }
-        try await agent.deliverOutbox()
-        await #expect(throws: NodeError.self) { try await agent.auditLog() }
-        #expect(agent.status().alarms.first?.kind == "log_inconsistent")
+        try await TestFederation.run { federation in
+            let agent = try await federation.enroll("P001")
+            federation.adopt(agent)
+            for i in 0..<3 { try agent.record(SampleAssertions.data(i)) }
+            try await agent.deliverOutbox()
+            try await agent.auditLog()
+            // Pretend the node had seen a different size-3 log (a fork shown to another party).
+            try agent.store.setMeta("log_checkpoint_root", Data(repeating: 9, count: 32).base64EncodedString())
+            for i in 3..<6 { try agent.record(SampleAssertions.data(i)) }
+            try await agent.deliverOutbox()
+            await #expect(throws: NodeError.self) { try await agent.auditLog() }
+            #expect(agent.status().alarms.first?.kind == "log_inconsistent")
+        }
     }
 }
