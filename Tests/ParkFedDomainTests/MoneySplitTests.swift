@@ -1,4 +1,5 @@
 import ParkFedDomain
+import ParkFedTesting
 import Testing
 
 @Suite struct MoneySplitTests {
@@ -14,10 +15,11 @@ import Testing
         #expect(try Money(minorUnits: -100).split(weights: [1, 1, 1]).map(\.minorUnits) == [-34, -33, -33])
     }
 
-    @Test func partsAlwaysAddUpToTheWhole() throws {
+    @Test(arguments: 0..<10) func partsAlwaysAddUpToTheWhole(seed: Int) throws {
         // Property: for random amounts and weights the parts sum exactly and each is within one unit of its share.
-        var generator = SystemRandomNumberGenerator()
-        for _ in 0..<2_000 {
+        // Seeded: the failing seed is in the test's name and replays.
+        var generator = SeededRandom(seed: UInt64(seed))
+        for _ in 0..<200 {
             let amount = Int64.random(in: -10_000_000_000...10_000_000_000, using: &generator)
             let weights = (0..<Int.random(in: 1...12, using: &generator)).map { _ in Int64.random(in: 0...1_000_000, using: &generator) }
             guard weights.reduce(0, +) > 0 else { continue }

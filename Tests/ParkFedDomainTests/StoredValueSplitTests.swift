@@ -1,4 +1,5 @@
 import ParkFedDomain
+import ParkFedTesting
 import Testing
 
 @Suite struct StoredValueSplitTests {
@@ -33,9 +34,10 @@ import Testing
         #expect(throws: DomainError.self) { try StoredValueSplit.Ratio(principal: 0, bonus: 0) }
     }
 
-    @Test func partsAlwaysAddUpAndNeverOverdraw() throws {
-        var generator = SystemRandomNumberGenerator()
-        for _ in 0..<5_000 {
+    /// Seeded (the failing seed is in the test's name): `swift test --filter partsAlwaysAddUpAndNeverOverdraw` replays.
+    @Test(arguments: 0..<10) func partsAlwaysAddUpAndNeverOverdraw(seed: Int) throws {
+        var generator = SeededRandom(seed: UInt64(seed))
+        for _ in 0..<500 {
             let principal = Int64.random(in: 0...1_000_000, using: &generator)
             let bonus = Int64.random(in: 0...300_000, using: &generator)
             guard principal + bonus > 0 else { continue }
