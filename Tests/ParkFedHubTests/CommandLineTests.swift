@@ -9,16 +9,6 @@ import Testing
         try await ExternalTool.run(try BackgroundProcess.parkfedExecutable(), arguments)
     }
 
-    /// Polls `check` every 100 ms for up to 60 s (a process starting on a loaded 2-core machine, under the whole
-    /// suite, has taken more than the 10 s this waited before).
-    static func waitUntil(_ what: String, _ check: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
-            if try await check() { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw TestSupportError("timed out waiting for \(what)")
-    }
 
     @Test func operatorAndParkRunTheWholeFabricFromTheCommandLine() async throws {
         let directory = try TemporaryDirectory()
@@ -46,7 +36,7 @@ import Testing
         try await TestScope.run { scope in
             scope.onExit { await hub.stop() }
             let hubURL = "https://127.0.0.1:\(port)"
-            try await Self.waitUntil("the hub") {
+            try await waitUntil("the hub") {
                 try await ExternalTool.run("curl", ["-s", "-o", "/dev/null", "--cacert", hubDir + "/ca.pem", hubURL + "/v1/whoami"]).succeeded
             }
 
@@ -68,7 +58,7 @@ import Testing
             scope.onExit { await node.stop() }
             // The local API speaks HTTPS with a certificate from the park's own LAN CA, which devices are given.
             let lanCA = nodeDir + "/lan-ca.pem"
-            try await Self.waitUntil("the node agent to be ready") {
+            try await waitUntil("the node agent to be ready") {
                 try await ExternalTool.run("curl", ["-sf", "-o", "/dev/null", "--cacert", lanCA, "https://127.0.0.1:\(nodePort)/readyz"]).succeeded
             }
             let operatorToken = try await Self.parkfed(["node", "device", "add", "--data", nodeDir, "--name", "console", "--role", "operator"]).stdout
@@ -154,7 +144,7 @@ extension CommandLineTests {
             "PARKFED_HUB_DATA=\(hubDir)", "PARKFED_HUB_LISTEN=127.0.0.1:\(port)", "PARKFED_HUB_OPS_LISTEN=127.0.0.1:\(opsPort)",
             "PARKFED_LOG_LEVEL=info", parkfed, "hub", "serve",
         ], logPath: directory.file("hub.log"))
-        try await Self.waitUntil("the hub's ops listener") {
+        try await waitUntil("the hub's ops listener") {
             (try await ExternalTool.run("curl", ["-sf", "http://127.0.0.1:\(opsPort)/healthz"])).succeeded
         }
         // A second hub on the same port says so in one line.

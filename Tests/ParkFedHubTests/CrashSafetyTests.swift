@@ -37,7 +37,7 @@ import Testing
             let process = try BackgroundProcess(try BackgroundProcess.parkfedExecutable(),
                                                 ["hub", "serve", "--data", data, "--listen", "127.0.0.1:\(port)", "--log-level", "warning"],
                                                 logPath: directory.file("\(name).log"))
-            try await CommandLineTests.waitUntil("the hub") {
+            try await waitUntil("the hub") {
                 try await ExternalTool.run("curl", ["-s", "-o", "/dev/null", "--cacert", caFile, url + "/v1/whoami"]).succeeded
             }
             return process
@@ -104,7 +104,7 @@ import Testing
                 }
             }
             // Kill once each kind of traffic has been acknowledged at least once (a loaded machine may need longer).
-            try await CommandLineTests.waitUntil("traffic of every kind") {
+            try await waitUntil("traffic of every kind") {
                 (try p1.store.outboxIDs(state: "accepted").count) > 0 && !spends.withLockedValue { $0.isEmpty } && !entries.withLockedValue { $0.isEmpty }
             }
             try await Task.sleep(for: .milliseconds(300))
@@ -161,7 +161,7 @@ import Testing
             func startNode(_ name: String) async throws -> BackgroundProcess {
                 let process = try BackgroundProcess(parkfed, ["node", "serve", "--data", nodeData, "--listen", "127.0.0.1:\(nodePort)", "--log-level", "warning"],
                                                     logPath: hub.directory.file("\(name).log"))
-                try await CommandLineTests.waitUntil("the node agent") {
+                try await waitUntil("the node agent") {
                     try await ExternalTool.run("curl", ["-sf", "-o", "/dev/null", "--cacert", lanCA, "https://127.0.0.1:\(nodePort)/readyz"]).succeeded
                 }
                 return process
@@ -186,7 +186,7 @@ import Testing
             await node.kill()
             running = try await hub.start("hub-2")
             node = try await startNode("node-2")
-            try await CommandLineTests.waitUntil("the outbox to drain") {
+            try await waitUntil("the outbox to drain") {
                 let status = try await ExternalTool.run("curl", ["-sS", "--cacert", lanCA, "-H", "authorization: Bearer \(monitor)", "https://127.0.0.1:\(nodePort)/v1/status"]).stdout
                 return status.contains(#""pending":0"#)
             }

@@ -23,7 +23,7 @@ import Testing
                                              logPath: federation.directory.file("hub-b.log"))
             federation.adopt(hubB)
             let urlB = "https://127.0.0.1:\(portB)"
-            try await CommandLineTests.waitUntil("hub B answers") {
+            try await waitUntil("hub B answers") {
                 try await ExternalTool.run("curl", ["-s", "-o", "/dev/null", "--cacert", federation.caFile, urlB + "/healthz"]).succeeded
             }
             // The same parks' node agents, talking to hub B.

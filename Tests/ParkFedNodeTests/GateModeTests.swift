@@ -61,10 +61,14 @@ import Testing
             let cli = try await ExternalTool.run(try BackgroundProcess.parkfedExecutable(), ["node", "mode", "--data", agent.directory.path, "--set", "normal",
                                                                                             "--reason", "all clear", "--by", "duty-manager"])
             #expect(cli.succeeded && cli.stdout.contains("mode: normal") && cli.stdout.contains("fire alarm, hall B"), "\(cli.stdout)\(cli.stderr)")
-            try await Task.sleep(for: .milliseconds(1100))
-            let refused = try await ExternalTool.run("curl", server.curlTrust + ["-sS", base + "/v1/gate/scans", "-H", "authorization: Bearer \(gateToken)",
-                                                              "-H", "content-type: application/json", "-d", #"{"code":"not-even-a-pass","gate":"G1"}"#])
-            #expect(refused.stdout.contains(#""decision":"deny""#), "\(refused.stdout)")
+            // Polled, not slept: the gate refuses again as soon as the agent has seen the change.
+            var refused = ""
+            try await waitUntil("the agent to see the mode change") {
+                refused = try await ExternalTool.run("curl", server.curlTrust + ["-sS", base + "/v1/gate/scans", "-H", "authorization: Bearer \(gateToken)",
+                                                                              "-H", "content-type: application/json", "-d", #"{"code":"not-even-a-pass","gate":"G1"}"#]).stdout
+                return refused.contains(#""decision":"deny""#)
+            }
+            #expect(refused.contains(#""decision":"deny""#), "\(refused)")
             #expect(agent.status().modeChanges.map(\.mode) == ["normal", "evacuation"])
         }
     }

@@ -22,8 +22,14 @@ import Testing
             federation.adopt(server)
             let monitor = try agent.addDevice(name: "status-screen", role: .monitor).token
             // The upkeep loop fetches the trust list and products as the server starts: let it finish first.
-            for _ in 0..<100 where try await TestFederation.nodeCurl(server, "/readyz").httpStatus != 200 { try await Task.sleep(for: .milliseconds(50)) }
-            try await Task.sleep(for: .milliseconds(300))
+            // Polled until the node's database stops changing, rather than slept.
+            var settled = try await ExternalTool.run("sqlite3", [agent.directory.database, ".dump"]).stdout
+            for _ in 0..<100 {
+                try await Task.sleep(for: .milliseconds(100))
+                let now = try await ExternalTool.run("sqlite3", [agent.directory.database, ".dump"]).stdout
+                if now == settled, try await TestFederation.nodeCurl(server, "/readyz").httpStatus == 200 { break }
+                settled = now
+            }
             let before = try await ExternalTool.run("sqlite3", [agent.directory.database, ".dump"]).stdout
             for rule in rules {
                 guard let roles = rule.roles else { continue }
