@@ -29,7 +29,7 @@ public final class NodeAgent: Sendable {
     let outboxWakeUp = WakeSignal()
     let logger: Logger
     /// Gate and sale counters for the metrics endpoint.
-    let metrics = NodeCounters()
+    let metrics: NodeMetrics
     /// The federation's combo pass products, from the hub.
     let products = LockedBox<[String: ComboProduct]>([:])
     /// When the hub was last found unreachable by a gate call (gates then decide offline for a few seconds).
@@ -65,6 +65,7 @@ public final class NodeAgent: Sendable {
         var configuration = try NodeConfiguration.load(directory)
         if let hubURL { configuration.hubURL = hubURL }
         park = try ParkID(configuration.park)
+        metrics = NodeMetrics(park: configuration.park)
         let share = configuration.deviceHubCallsPerSecond ?? 20
         deviceHubBudget = RateLimiter(perSecond: share, burst: Int(max(1, share * 2)))
         var logger = logger

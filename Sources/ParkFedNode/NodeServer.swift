@@ -39,7 +39,7 @@ public enum NodeServer {
         // Monitoring: the park's Prometheus and its operator (certificate dates, hub link, outbox).
         routes.get("/metrics", [.monitor]) { _, _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(string: NodeMetrics.exposition(agent.status(), counters: agent.metrics))))
+                     body: .init(byteBuffer: ByteBuffer(string: agent.metrics.exposition(agent.status()))))
         }
         routes.get("/v1/status", [.monitor]) { _, _, _ -> Response in
             try JSONResponse.make(agent.status())
