@@ -19,10 +19,10 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-metrics.git", exact: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", exact: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", exact: "1.8.0"),
     ],
     targets: [
         // Pure domain core: identifiers, money, principals. No I/O.
@@ -33,12 +33,11 @@ let package = Package(
         .target(
             name: "ParkFedCrypto",
             dependencies: [
-                "ParkFedDomain",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // What flows over the wire: request and response bodies, the trust list, problem details. Pure Codable.
-        .target(name: "ParkFedProtocol", dependencies: ["ParkFedDomain", "ParkFedCrypto"], resources: [.copy("Catalogs")]),
+        .target(name: "ParkFedProtocol", dependencies: ["ParkFedDomain", "ParkFedCrypto", .product(name: "Crypto", package: "swift-crypto")], resources: [.copy("Catalogs")]),
         // HTTP edges shared by the hub and the node agent: problem details, access log, JSON responses, strict
         // decoding, body limits, route parameters, token buckets.
         .target(
@@ -49,6 +48,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
         // Federation PKI: root CA, CSR checks, certificate issuing, principals from certificates.
@@ -60,7 +61,6 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         // Durable state of the hub and of a node agent on SQLite (GRDB, WAL, migrations).
@@ -94,9 +94,12 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
             ]
         ),
         // The node agent each park runs: hub client, trust-list cache, local API.
@@ -110,13 +113,12 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // Test support: temporary federations with a real hub and real node agents on loopback.
@@ -124,8 +126,6 @@ let package = Package(
             name: "ParkFedTesting",
             dependencies: [
                 "ParkFedDomain", "ParkFedCrypto", "ParkFedProtocol", "ParkFedPKI", "ParkFedStore", "ParkFedStorePostgres", "ParkFedHub", "ParkFedNode",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -138,7 +138,11 @@ let package = Package(
         .executableTarget(
             name: "parkfed",
             dependencies: [
-                "ParkFedDomain", "ParkFedCrypto", "ParkFedProtocol", "ParkFedPKI", "ParkFedStore", "ParkFedStorePostgres", "ParkFedHub", "ParkFedNode", "ParkFedTesting",
+                "ParkFedDomain", "ParkFedCrypto", "ParkFedProtocol", "ParkFedPKI", "ParkFedStore", "ParkFedHub", "ParkFedNode", "ParkFedTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -155,7 +159,7 @@ let package = Package(
         .testTarget(name: "ParkFedDomainTests", dependencies: ["ParkFedDomain", "ParkFedTesting"]),
         .testTarget(name: "ParkFedCryptoTests", dependencies: ["ParkFedCrypto"]),
         .testTarget(name: "ParkFedQRTests", dependencies: ["ParkFedQR", "ParkFedTesting"]),
-        .testTarget(name: "ParkFedProtocolTests", dependencies: ["ParkFedProtocol", "ParkFedTesting", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "ParkFedProtocolTests", dependencies: ["ParkFedProtocol", "ParkFedTesting", .product(name: "Crypto", package: "swift-crypto"), "ParkFedCrypto", "ParkFedDomain", "ParkFedNode"]),
         .testTarget(
             name: "ParkFedPKITests",
             dependencies: [
@@ -170,10 +174,11 @@ let package = Package(
             dependencies: [
                 "ParkFedHub", "ParkFedHTTP", "ParkFedNode", "ParkFedTesting", "ParkFedStore", "ParkFedPKI", "ParkFedProtocol", "ParkFedCrypto",
                 "ParkFedDomain",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
         .testTarget(

@@ -1,5 +1,6 @@
-import HTTPTypes
 import Hummingbird
+import HTTPTypes
+import HummingbirdCore
 import Logging
 
 /// The outermost middleware of the hub and the node agent: for every request, one structured access line on the
