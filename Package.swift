@@ -6,7 +6,7 @@ let package = Package(
     name: "ParkFederation",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "parkfed", targets: ["parkfed"]),
+        .executable(name: "parkfed", targets: ["parkfed"])
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
@@ -33,11 +33,13 @@ let package = Package(
         .target(
             name: "ParkFedCrypto",
             dependencies: [
-                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Crypto", package: "swift-crypto")
             ]
         ),
         // What flows over the wire: request and response bodies, the trust list, problem details. Pure Codable.
-        .target(name: "ParkFedProtocol", dependencies: ["ParkFedDomain", "ParkFedCrypto", .product(name: "Crypto", package: "swift-crypto")], resources: [.copy("Catalogs")]),
+        .target(
+            name: "ParkFedProtocol", dependencies: ["ParkFedDomain", "ParkFedCrypto", .product(name: "Crypto", package: "swift-crypto")],
+            resources: [.copy("Catalogs")]),
         // HTTP edges shared by the hub and the node agent: problem details, access log, JSON responses, strict
         // decoding, body limits, route parameters, token buckets.
         .target(
@@ -159,7 +161,11 @@ let package = Package(
         .testTarget(name: "ParkFedDomainTests", dependencies: ["ParkFedDomain", "ParkFedTesting"]),
         .testTarget(name: "ParkFedCryptoTests", dependencies: ["ParkFedCrypto"]),
         .testTarget(name: "ParkFedQRTests", dependencies: ["ParkFedQR", "ParkFedTesting"]),
-        .testTarget(name: "ParkFedProtocolTests", dependencies: ["ParkFedProtocol", "ParkFedTesting", .product(name: "Crypto", package: "swift-crypto"), "ParkFedCrypto", "ParkFedDomain", "ParkFedNode"]),
+        .testTarget(
+            name: "ParkFedProtocolTests",
+            dependencies: [
+                "ParkFedProtocol", "ParkFedTesting", .product(name: "Crypto", package: "swift-crypto"), "ParkFedCrypto", "ParkFedDomain", "ParkFedNode",
+            ]),
         .testTarget(
             name: "ParkFedPKITests",
             dependencies: [
@@ -183,7 +189,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ParkFedNodeTests",
-            dependencies: ["ParkFedNode", "ParkFedHub", "ParkFedTesting", "ParkFedStore", "ParkFedProtocol", "ParkFedCrypto", "ParkFedDomain", "ParkFedPKI", .product(name: "X509", package: "swift-certificates"), .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "ParkFedNode", "ParkFedHub", "ParkFedTesting", "ParkFedStore", "ParkFedProtocol", "ParkFedCrypto", "ParkFedDomain", "ParkFedPKI",
+                .product(name: "X509", package: "swift-certificates"), .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
     ]
 )

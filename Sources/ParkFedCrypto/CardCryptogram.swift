@@ -38,19 +38,25 @@ public enum CardCryptogram {
     }
 
     /// The cryptogram a card with `key` computes.
-    public static func compute(key: SymmetricKey, _ operation: Operation, cardID: String, counter: Int64, amountMinor: Int64, park: String,
-                               requestID: String) -> String {
+    public static func compute(
+        key: SymmetricKey, _ operation: Operation, cardID: String, counter: Int64, amountMinor: Int64, park: String,
+        requestID: String
+    ) -> String {
         let mac = HMAC<SHA256>.authenticationCode(
             for: message(operation, cardID: cardID, counter: counter, amountMinor: amountMinor, park: park, requestID: requestID), using: key)
         return Base64URL.encode(Data(mac).prefix(16))
     }
 
     /// Whether `cryptogram` is the one the card with `key` computes for these fields (constant-time comparison).
-    public static func verify(_ cryptogram: String, key: SymmetricKey, _ operation: Operation, cardID: String, counter: Int64, amountMinor: Int64,
-                              park: String, requestID: String) -> Bool {
+    public static func verify(
+        _ cryptogram: String, key: SymmetricKey, _ operation: Operation, cardID: String, counter: Int64, amountMinor: Int64,
+        park: String, requestID: String
+    ) -> Bool {
         guard cryptogram.utf8.count == 22, let given = Base64URL.decode(cryptogram), given.count == 16 else { return false }
-        let expected = Data(HMAC<SHA256>.authenticationCode(
-            for: message(operation, cardID: cardID, counter: counter, amountMinor: amountMinor, park: park, requestID: requestID), using: key)).prefix(16)
+        let expected = Data(
+            HMAC<SHA256>.authenticationCode(
+                for: message(operation, cardID: cardID, counter: counter, amountMinor: amountMinor, park: park, requestID: requestID), using: key)
+        ).prefix(16)
         return zip(expected, given).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
 }

@@ -30,20 +30,22 @@ public struct JWS: Sendable, Hashable {
     public init(compact: String) throws(CryptoError) {
         var text = compact
         typealias Parts = (header: Header, payload: Data, signature: Data, signingInput: Data)
-        let result: Result<Parts, CryptoError> = text.withUTF8 { bytes in Result { () throws(CryptoError) -> Parts in
-            guard let firstDot = bytes.firstIndex(of: UInt8(ascii: ".")),
-                  let secondDot = bytes[(firstDot + 1)...].firstIndex(of: UInt8(ascii: ".")),
-                  bytes[(secondDot + 1)...].firstIndex(of: UInt8(ascii: ".")) == nil
-            else { throw CryptoError(.malformedJWS, "a compact JWS has three parts separated by '.'") }
-            let headerPart = UnsafeBufferPointer(rebasing: bytes[..<firstDot])
-            let payloadPart = UnsafeBufferPointer(rebasing: bytes[(firstDot + 1)..<secondDot])
-            let signaturePart = UnsafeBufferPointer(rebasing: bytes[(secondDot + 1)...])
-            guard let headerBytes = Base64URL.decode(utf8: headerPart) else { throw CryptoError(.malformedJWS, "JWS header is not base64url") }
-            guard let payload = Base64URL.decode(utf8: payloadPart) else { throw CryptoError(.malformedJWS, "JWS payload is not base64url") }
-            guard let signature = Base64URL.decode(utf8: signaturePart) else { throw CryptoError(.malformedJWS, "JWS signature is not base64url") }
-            let header = try HeaderCache.shared.header(for: String(decoding: headerPart, as: UTF8.self), bytes: headerBytes)
-            return (header, payload, signature, Data(UnsafeBufferPointer(rebasing: bytes[..<secondDot])))
-        } }
+        let result: Result<Parts, CryptoError> = text.withUTF8 { bytes in
+            Result { () throws(CryptoError) -> Parts in
+                guard let firstDot = bytes.firstIndex(of: UInt8(ascii: ".")),
+                    let secondDot = bytes[(firstDot + 1)...].firstIndex(of: UInt8(ascii: ".")),
+                    bytes[(secondDot + 1)...].firstIndex(of: UInt8(ascii: ".")) == nil
+                else { throw CryptoError(.malformedJWS, "a compact JWS has three parts separated by '.'") }
+                let headerPart = UnsafeBufferPointer(rebasing: bytes[..<firstDot])
+                let payloadPart = UnsafeBufferPointer(rebasing: bytes[(firstDot + 1)..<secondDot])
+                let signaturePart = UnsafeBufferPointer(rebasing: bytes[(secondDot + 1)...])
+                guard let headerBytes = Base64URL.decode(utf8: headerPart) else { throw CryptoError(.malformedJWS, "JWS header is not base64url") }
+                guard let payload = Base64URL.decode(utf8: payloadPart) else { throw CryptoError(.malformedJWS, "JWS payload is not base64url") }
+                guard let signature = Base64URL.decode(utf8: signaturePart) else { throw CryptoError(.malformedJWS, "JWS signature is not base64url") }
+                let header = try HeaderCache.shared.header(for: String(decoding: headerPart, as: UTF8.self), bytes: headerBytes)
+                return (header, payload, signature, Data(UnsafeBufferPointer(rebasing: bytes[..<secondDot])))
+            }
+        }
         let parsed = try result.get()
         guard parsed.header.alg == "EdDSA" else { throw CryptoError(.unsupportedAlgorithm, "only alg EdDSA is accepted, not \(parsed.header.alg)") }
         self.compact = compact

@@ -37,7 +37,7 @@ public enum MemberCode {
     public static func check(_ text: String, secret: SymmetricKey, now: Date) -> Result<Int64, Refusal> {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard text.utf8.count <= 200, parts.count == 4, parts[0] == "M1", let codeStep = Int64(parts[2]), let mac = Base64URL.decode(parts[3]),
-              mac.count == 16
+            mac.count == 16
         else { return .failure(.invalid) }
         let expected = Self.mac(memberID: String(parts[1]), step: codeStep, secret: secret)
         // Constant-time comparison of the tags.

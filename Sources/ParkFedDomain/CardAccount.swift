@@ -129,8 +129,10 @@ public struct CardAccount: Hashable, Sendable, Codable {
     // MARK: Loads
 
     /// Loads `principal` (cash the loading park collects) and `bonus` (its promotion). Idempotent by `loadID`.
-    public mutating func load(loadID: String, park: ParkID, principal: Int64, bonus: Int64, ratio: StoredValueSplit.Ratio?,
-                              bonusOwedByLoader: Bool = true) throws(DomainError) -> CardEffect {
+    public mutating func load(
+        loadID: String, park: ParkID, principal: Int64, bonus: Int64, ratio: StoredValueSplit.Ratio?,
+        bonusOwedByLoader: Bool = true
+    ) throws(DomainError) -> CardEffect {
         guard status == .active else { throw DomainError(.cardBlocked, "card \(id) is blocked") }
         guard principal > 0, bonus >= 0, principal <= 100_000_000, bonus <= 100_000_000 else {
             throw DomainError(.invalidAmount, "a load is a positive principal and a non-negative bonus, each at most 1,000,000.00")
@@ -141,13 +143,17 @@ public struct CardAccount: Hashable, Sendable, Codable {
             }
             return CardEffect(repeated: true)
         }
-        lots.append(Lot(loadID: loadID, park: park, loadedPrincipal: principal, loadedBonus: bonus, principal: principal, bonus: bonus,
-                        bonusOwedByLoader: bonusOwedByLoader))
+        lots.append(
+            Lot(
+                loadID: loadID, park: park, loadedPrincipal: principal, loadedBonus: bonus, principal: principal, bonus: bonus,
+                bonusOwedByLoader: bonusOwedByLoader))
         self.ratio = ratio
-        let transaction = try LedgerTransaction(reference: "load:\(loadID)", postings: [
-            .debit(LedgerAccount.parkCash(park), principal), .credit(LedgerAccount.cardPrincipal(id), principal),
-            .debit(LedgerAccount.parkPromotion(park), bonus), .credit(LedgerAccount.cardBonus(id), bonus),
-        ])
+        let transaction = try LedgerTransaction(
+            reference: "load:\(loadID)",
+            postings: [
+                .debit(LedgerAccount.parkCash(park), principal), .credit(LedgerAccount.cardPrincipal(id), principal),
+                .debit(LedgerAccount.parkPromotion(park), bonus), .credit(LedgerAccount.cardBonus(id), bonus),
+            ])
         return CardEffect(transactions: [transaction])
     }
 
@@ -171,8 +177,9 @@ public struct CardAccount: Hashable, Sendable, Codable {
         }
         guard status == .active else { throw DomainError(.cardBlocked, "card \(id) is blocked") }
         let split = try StoredValueSplit.split(amount: amount, principalBalance: availablePrincipal, bonusBalance: availableBonus, ratio: ratio)
-        let authorisation = Authorisation(requestID: requestID, park: park, amount: amount, principal: split.principal, bonus: split.bonus,
-                                          expiresAt: now.addingTimeInterval(lifetime), state: .held)
+        let authorisation = Authorisation(
+            requestID: requestID, park: park, amount: amount, principal: split.principal, bonus: split.bonus,
+            expiresAt: now.addingTimeInterval(lifetime), state: .held)
         authorisations[requestID] = authorisation
         return authorisation
     }
@@ -199,17 +206,21 @@ public struct CardAccount: Hashable, Sendable, Codable {
             lots[index].bonus -= bonus
             principalLeft -= principal
             bonusLeft -= bonus
-            draws.append(Draw(loadID: lots[index].loadID, park: lots[index].park, principal: principal, bonus: bonus,
-                              bonusOwedByLoader: lots[index].bonusOwedByLoader))
+            draws.append(
+                Draw(
+                    loadID: lots[index].loadID, park: lots[index].park, principal: principal, bonus: bonus,
+                    bonusOwedByLoader: lots[index].bonusOwedByLoader))
         }
         precondition(principalLeft == 0 && bonusLeft == 0, "a held spend is always covered by the lots")
         authorisation.state = .captured
         authorisation.draws = draws
         authorisations[requestID] = authorisation
-        let transaction = try LedgerTransaction(reference: "capture:\(requestID)", postings: [
-            .debit(LedgerAccount.cardPrincipal(id), authorisation.principal), .debit(LedgerAccount.cardBonus(id), authorisation.bonus),
-            .credit(LedgerAccount.parkSales(park), authorisation.amount),
-        ])
+        let transaction = try LedgerTransaction(
+            reference: "capture:\(requestID)",
+            postings: [
+                .debit(LedgerAccount.cardPrincipal(id), authorisation.principal), .debit(LedgerAccount.cardBonus(id), authorisation.bonus),
+                .credit(LedgerAccount.parkSales(park), authorisation.amount),
+            ])
         let obligations = Self.owed(draws, to: park).map { loader, amount in
             Obligation(from: loader, to: park, amountMinor: amount, reason: "card_spend", reference: "capture:\(requestID)")
         }
@@ -268,10 +279,12 @@ public struct CardAccount: Hashable, Sendable, Codable {
         authorisation.refunds[refundID] = amount
         authorisations[requestID] = authorisation
         let giveBackPrincipal = returned.reduce(0) { $0 + $1.principal }, giveBackBonus = returned.reduce(0) { $0 + $1.bonus }
-        let transaction = try LedgerTransaction(reference: "refund:\(requestID):\(refundID)", postings: [
-            .debit(LedgerAccount.parkSales(park), amount),
-            .credit(LedgerAccount.cardPrincipal(id), giveBackPrincipal), .credit(LedgerAccount.cardBonus(id), giveBackBonus),
-        ])
+        let transaction = try LedgerTransaction(
+            reference: "refund:\(requestID):\(refundID)",
+            postings: [
+                .debit(LedgerAccount.parkSales(park), amount),
+                .credit(LedgerAccount.cardPrincipal(id), giveBackPrincipal), .credit(LedgerAccount.cardBonus(id), giveBackBonus),
+            ])
         let obligations = Self.owed(returned, to: park).map { loader, owed in
             Obligation(from: park, to: loader, amountMinor: owed, reason: "card_refund", reference: "refund:\(requestID):\(refundID)")
         }
@@ -282,10 +295,13 @@ public struct CardAccount: Hashable, Sendable, Codable {
     static func clearing(_ obligations: [Obligation]) throws(DomainError) -> [LedgerTransaction] {
         var transactions: [LedgerTransaction] = []
         for obligation in obligations {
-            transactions.append(try LedgerTransaction(reference: "obligation:\(obligation.reference):\(obligation.from)>\(obligation.to)", postings: [
-                .debit(LedgerAccount.parkOwes(obligation.from), obligation.amountMinor),
-                .credit(LedgerAccount.parkOwed(obligation.to), obligation.amountMinor),
-            ]))
+            transactions.append(
+                try LedgerTransaction(
+                    reference: "obligation:\(obligation.reference):\(obligation.from)>\(obligation.to)",
+                    postings: [
+                        .debit(LedgerAccount.parkOwes(obligation.from), obligation.amountMinor),
+                        .credit(LedgerAccount.parkOwed(obligation.to), obligation.amountMinor),
+                    ]))
         }
         return transactions
     }
@@ -311,18 +327,22 @@ public struct CardAccount: Hashable, Sendable, Codable {
         guard replacement.status == .active, replacement.id != id else { throw DomainError(.invalidState, "the new card must be another active card") }
         let principal = principalBalance, bonus = bonusBalance
         for lot in lots where lot.principal > 0 || lot.bonus > 0 {
-            replacement.lots.append(Lot(loadID: "\(lot.loadID)>\(replacement.id)", park: lot.park, loadedPrincipal: lot.principal, loadedBonus: lot.bonus,
-                                        principal: lot.principal, bonus: lot.bonus, bonusOwedByLoader: lot.bonusOwedByLoader))
+            replacement.lots.append(
+                Lot(
+                    loadID: "\(lot.loadID)>\(replacement.id)", park: lot.park, loadedPrincipal: lot.principal, loadedBonus: lot.bonus,
+                    principal: lot.principal, bonus: lot.bonus, bonusOwedByLoader: lot.bonusOwedByLoader))
         }
         if replacement.ratio == nil { replacement.ratio = ratio }
         for index in lots.indices {
             lots[index].principal = 0
             lots[index].bonus = 0
         }
-        let transaction = try LedgerTransaction(reference: "move:\(id)>\(replacement.id)", postings: [
-            .debit(LedgerAccount.cardPrincipal(id), principal), .credit(LedgerAccount.cardPrincipal(replacement.id), principal),
-            .debit(LedgerAccount.cardBonus(id), bonus), .credit(LedgerAccount.cardBonus(replacement.id), bonus),
-        ])
+        let transaction = try LedgerTransaction(
+            reference: "move:\(id)>\(replacement.id)",
+            postings: [
+                .debit(LedgerAccount.cardPrincipal(id), principal), .credit(LedgerAccount.cardPrincipal(replacement.id), principal),
+                .debit(LedgerAccount.cardBonus(id), bonus), .credit(LedgerAccount.cardBonus(replacement.id), bonus),
+            ])
         return CardEffect(transactions: [transaction])
     }
 

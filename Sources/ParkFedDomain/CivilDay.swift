@@ -9,8 +9,8 @@ public struct CivilDay: Hashable, Sendable, Comparable, CustomStringConvertible,
     public init(_ text: String) throws(DomainError) {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard text.utf8.count == 10, parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-              let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
-              (1...12).contains(month), (1...Self.daysIn(month: month, year: year)).contains(day)
+            let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+            (1...12).contains(month), (1...Self.daysIn(month: month, year: year)).contains(day)
         else { throw DomainError(.invalidDate, "\(text.debugDescription) is not a date YYYY-MM-DD") }
         self.year = year
         self.month = month

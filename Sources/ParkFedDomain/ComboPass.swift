@@ -43,8 +43,10 @@ public struct ComboPass: Hashable, Sendable {
     /// The entry window of a timed pass (one of its product's slots).
     public var slot: String?
 
-    public init(id: String, product: ComboProduct, issuer: ParkID, validFrom: CivilDay, validUntil: CivilDay, generation: Int = 0,
-                refunded: Bool = false, activatedOn: CivilDay? = nil, entries: [ParkID: Int] = [:], slot: String? = nil) {
+    public init(
+        id: String, product: ComboProduct, issuer: ParkID, validFrom: CivilDay, validUntil: CivilDay, generation: Int = 0,
+        refunded: Bool = false, activatedOn: CivilDay? = nil, entries: [ParkID: Int] = [:], slot: String? = nil
+    ) {
         self.slot = slot
         self.id = id
         self.product = product
@@ -97,10 +99,11 @@ public struct ComboPass: Hashable, Sendable {
             guard usedTotal < total else { return .failure(.alreadyUsed) }
             left = min(left, total - usedTotal - 1)
         }
-        let until: CivilDay? = switch product.validity {
-        case .fixed: validUntil
-        case .fromFirstUse(let days, _): (activatedOn ?? activates).map { $0.adding(days: days - 1) }
-        }
+        let until: CivilDay? =
+            switch product.validity {
+            case .fixed: validUntil
+            case .fromFirstUse(let days, _): (activatedOn ?? activates).map { $0.adding(days: days - 1) }
+            }
         return .success(Admission(entriesLeft: left, activates: activates, usableUntil: until))
     }
 

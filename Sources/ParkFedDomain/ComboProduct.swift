@@ -84,10 +84,12 @@ public struct ComboProduct: Hashable, Sendable {
     public private(set) var category: TicketCategory?
     public private(set) var heads: Int = 1
 
-    public init(id: String, name: String? = nil, price: Money, members: [Member],
-                validity: Validity = .fromFirstUse(days: 1, activateWithinDays: 365), entriesTotal: Int? = nil,
-                transfer: TransferTerms = .notAllowed, refundRule: RefundRule = .unusedAllocations,
-                allocation: AllocationRule = .perEntry, categories: [TicketCategory] = [], slots: [TimeSlot] = []) throws(DomainError) {
+    public init(
+        id: String, name: String? = nil, price: Money, members: [Member],
+        validity: Validity = .fromFirstUse(days: 1, activateWithinDays: 365), entriesTotal: Int? = nil,
+        transfer: TransferTerms = .notAllowed, refundRule: RefundRule = .unusedAllocations,
+        allocation: AllocationRule = .perEntry, categories: [TicketCategory] = [], slots: [TimeSlot] = []
+    ) throws(DomainError) {
         guard !members.isEmpty, Set(members.map(\.park)).count == members.count else {
             throw DomainError(.invalidProduct, "a combo product lists each member park once, at least one")
         }
@@ -107,7 +109,8 @@ public struct ComboProduct: Hashable, Sendable {
             guard (1...1000).contains(entriesTotal) else { throw DomainError(.invalidProduct, "entries_total is 1-1000") }
             let allocation = members[0].allocationPerEntry
             guard members.allSatisfy({ $0.allocationPerEntry == allocation }), Int64(entriesTotal) * allocation == price.minorUnits else {
-                throw DomainError(.invalidProduct, "a pooled pass has one allocation per entry, and entries_total × allocation is the price \(price.minorUnits)")
+                throw DomainError(
+                    .invalidProduct, "a pooled pass has one allocation per entry, and entries_total × allocation is the price \(price.minorUnits)")
             }
         } else {
             let total = members.reduce(Int64(0)) { $0 + Int64($1.entries) * $1.allocationPerEntry }
@@ -178,10 +181,12 @@ public struct ComboProduct: Hashable, Sendable {
         }
         let price = Money(minorUnits: category.priceMinor * Int64(heads), currency: self.price.currency)
         let members = members.map { Member(park: $0.park, entries: $0.entries, allocationPerEntry: (category.allocations[$0.park] ?? 0) * Int64(heads)) }
-        let transfer = TransferTerms(allowed: transfer.allowed, resaleCapMinor: transfer.resaleCapMinor.map { min($0 * Int64(heads), price.minorUnits) },
-                                     feeMinor: transfer.feeMinor)
-        var variant = try ComboProduct(id: self.id, name: name, price: price, members: members, validity: validity, entriesTotal: entriesTotal,
-                                       transfer: transfer, refundRule: refundRule, allocation: allocation, slots: slots)
+        let transfer = TransferTerms(
+            allowed: transfer.allowed, resaleCapMinor: transfer.resaleCapMinor.map { min($0 * Int64(heads), price.minorUnits) },
+            feeMinor: transfer.feeMinor)
+        var variant = try ComboProduct(
+            id: self.id, name: name, price: price, members: members, validity: validity, entriesTotal: entriesTotal,
+            transfer: transfer, refundRule: refundRule, allocation: allocation, slots: slots)
         variant.category = category
         variant.heads = heads
         return variant

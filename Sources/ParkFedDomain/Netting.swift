@@ -79,9 +79,10 @@ public struct Netting: Sendable {
             guard net != 0 else { return nil }
             return net > 0 ? .init(from: key.from, to: key.to, netMinor: net) : .init(from: key.to, to: key.from, netMinor: -net)
         }
-        let result = NettingResult(pairs: sortedPairs, bilateral: bilateralLines,
-                                   positions: positions.sorted { $0.key < $1.key }.map { .init(party: $0.key, netMinor: $0.value) },
-                                   grossMinor: gross, feeMinor: fees, obligationCount: count)
+        let result = NettingResult(
+            pairs: sortedPairs, bilateral: bilateralLines,
+            positions: positions.sorted { $0.key < $1.key }.map { .init(party: $0.key, netMinor: $0.value) },
+            grossMinor: gross, feeMinor: fees, obligationCount: count)
         // Invariants: conservation, and netting never moves more than the gross.
         precondition(result.positions.reduce(0) { $0 + $1.netMinor } == 0, "net positions must sum to zero")
         precondition(result.netMinor <= result.grossMinor, "the net total cannot exceed the gross")

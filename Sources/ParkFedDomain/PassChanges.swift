@@ -89,7 +89,10 @@ public enum PassChanges {
             }
             let sold = slotHeadsSold ?? 0
             guard sold + product.heads <= slot.capacity else {
-                return .failure(.init("slot_full", "time slot \(slot.id) of \(product.id) on \(sale.facts.validFrom) has \(max(0, slot.capacity - sold)) of \(slot.capacity) places left"))
+                return .failure(
+                    .init(
+                        "slot_full",
+                        "time slot \(slot.id) of \(product.id) on \(sale.facts.validFrom) has \(max(0, slot.capacity - sold)) of \(slot.capacity) places left"))
             }
         }
         return .success(())
@@ -135,7 +138,9 @@ public enum PassChanges {
             return .failure(.init("generation_mismatch", "the next generation of \(pass.id) is \(pass.generation + 1), not \(change.generation)"))
         }
         if change.reissue {
-            guard change.resalePriceMinor == 0, change.feeMinor == 0 else { return .failure(.init("reissue_not_free", "a re-issue has no resale price and no fee")) }
+            guard change.resalePriceMinor == 0, change.feeMinor == 0 else {
+                return .failure(.init("reissue_not_free", "a re-issue has no resale price and no fee"))
+            }
             guard change.sameHolder == true else {
                 return .failure(.init("holder_mismatch", "a re-issue goes only to the pass's current real-name holder"))
             }

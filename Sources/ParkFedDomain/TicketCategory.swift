@@ -25,8 +25,10 @@ public struct TicketCategory: Hashable, Sendable {
     public let minimumHeads: Int
     public let maximumHeads: Int
 
-    public init(id: String, kind: Kind, priceMinor: Int64, allocations: [ParkID: Int64], proof: String? = nil,
-                minimumHeads: Int = 1, maximumHeads: Int = 1) throws(DomainError) {
+    public init(
+        id: String, kind: Kind, priceMinor: Int64, allocations: [ParkID: Int64], proof: String? = nil,
+        minimumHeads: Int = 1, maximumHeads: Int = 1
+    ) throws(DomainError) {
         guard !id.isEmpty, id.count <= 32, id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
             throw DomainError(.invalidProduct, "a category id is 1-32 letters, digits, - or _")
         }
@@ -35,7 +37,9 @@ public struct TicketCategory: Hashable, Sendable {
         }
         switch kind {
         case .full:
-            guard proof == nil, minimumHeads == 1, maximumHeads == 1 else { throw DomainError(.invalidProduct, "category \(id): a full ticket is one head, no proof") }
+            guard proof == nil, minimumHeads == 1, maximumHeads == 1 else {
+                throw DomainError(.invalidProduct, "category \(id): a full ticket is one head, no proof")
+            }
         case .concession:
             guard let proof, (1...64).contains(proof.count) else {
                 throw DomainError(.invalidProduct, "category \(id): a concession names the document that proves it (1-64 characters)")
@@ -100,7 +104,8 @@ public struct TimeSlot: Hashable, Sendable {
     public static func minute(_ text: String) throws(DomainError) -> Int {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 2, parts[0].count == 2, parts[1].count == 2, let h = Int(parts[0]), let m = Int(parts[1]),
-              (0...24).contains(h), (0...59).contains(m), h * 60 + m <= 1440 else {
+            (0...24).contains(h), (0...59).contains(m), h * 60 + m <= 1440
+        else {
             throw DomainError(.invalidProduct, "a time is HH:MM, not \(text)")
         }
         return h * 60 + m

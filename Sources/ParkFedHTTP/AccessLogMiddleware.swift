@@ -26,10 +26,12 @@ public struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
         record(request.method.rawValue, route, response.status.code, duration)
         response.headers[Self.requestIDHeader] = context.id
         let millis = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
-        context.logger.log(level: level, "request", metadata: [
-            "method": .string(request.method.rawValue), "route": .string(route), "status": .stringConvertible(response.status.code),
-            "ms": .string(String(format: "%.2f", millis)),
-        ])
+        context.logger.log(
+            level: level, "request",
+            metadata: [
+                "method": .string(request.method.rawValue), "route": .string(route), "status": .stringConvertible(response.status.code),
+                "ms": .string(String(format: "%.2f", millis)),
+            ])
         return response
     }
 }

@@ -30,8 +30,12 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let problem as ProblemDetails {
             return problem.localized(language).response()
         } catch let error as HTTPError {
-            let code = error.status == .notFound ? "not_found" : error.status == .methodNotAllowed ? "method_not_allowed"
-                : error.status == .contentTooLarge ? "body_too_large" : "http_\(error.status.code)"
+            let code =
+                error.status == .notFound
+                ? "not_found"
+                : error.status == .methodNotAllowed
+                    ? "method_not_allowed"
+                    : error.status == .contentTooLarge ? "body_too_large" : "http_\(error.status.code)"
             return ProblemDetails(status: error.status.code, code: code, title: error.status.reasonPhrase, detail: error.body)
                 .localized(language).response()
         } catch let error as WireError {

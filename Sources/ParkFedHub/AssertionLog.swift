@@ -50,7 +50,9 @@ public final class AssertionLog: @unchecked Sendable {
 
     /// Checks and appends a batch from `principal`. Returns one result per input, in order. Pass assertions apply
     /// to pass state as facts already happened (`record`): a rule they break is kept as a conflict, never dropped.
-    public func ingest(_ compacts: [String], from principal: Principal, now: Date = Date(), skew: TimeInterval, maxDelay: TimeInterval) async throws -> IngestResponse {
+    public func ingest(_ compacts: [String], from principal: Principal, now: Date = Date(), skew: TimeInterval, maxDelay: TimeInterval) async throws
+        -> IngestResponse
+    {
         let keys = try keyInfo()
         var checked = await Self.checkInParallel(compacts, keys: keys, principal: principal, now: now, window: (skew, maxDelay))
         var results = checked.map { $0.result }
@@ -70,15 +72,18 @@ public final class AssertionLog: @unchecked Sendable {
     /// Checks and appends one assertion whose effect on pass state decides the answer (a gate entry, a refund, a
     /// transfer): a refusal throws ``PassDenied`` and nothing is logged. A retried request (same id and bytes)
     /// answers `duplicate` without applying anything twice.
-    public func decide(_ compact: String, from principal: Principal, now: Date = Date(), skew: TimeInterval, maxDelay: TimeInterval,
-                       expecting type: AssertionType) throws -> (result: IngestResult, payload: AssertionPayload, effect: AssertionEffectResult?) {
+    public func decide(
+        _ compact: String, from principal: Principal, now: Date = Date(), skew: TimeInterval, maxDelay: TimeInterval,
+        expecting type: AssertionType
+    ) throws -> (result: IngestResult, payload: AssertionPayload, effect: AssertionEffectResult?) {
         let keys = try keyInfo()
         var item = Self.check(compact, keys: keys, principal: principal, now: now, window: (skew, maxDelay))
         guard var candidate = item.candidate, let payload = item.payload else {
             throw ProblemDetails(status: 422, code: item.result.reason ?? "rejected", title: "Assertion refused", detail: item.result.detail)
         }
         guard payload.type == type else {
-            throw ProblemDetails(status: 422, code: "wrong_assertion_type", title: "Assertion refused", detail: "expected \(type.rawValue), got \(payload.type.rawValue)")
+            throw ProblemDetails(
+                status: 422, code: "wrong_assertion_type", title: "Assertion refused", detail: "expected \(type.rawValue), got \(payload.type.rawValue)")
         }
         candidate.effect = rules.effect(of: payload, mode: .decide, keys: keys)
         guard candidate.effect != nil else {
@@ -104,14 +109,17 @@ public final class AssertionLog: @unchecked Sendable {
             issuedAt: statement.issuedAt, jws: jws, leafHash: MerkleHash.leaf(Data(jws.utf8)),
             effect: .regulatorQuery(principal: statement.principal, query: statement.query, records: statement.records))
         let (outcomes, _, _) = try append([candidate], now: now)
-        guard case .appended(let index) = outcomes[0] else { throw ProblemDetails(status: 500, code: "audit_not_recorded", title: "The query's audit record was not appended") }
+        guard case .appended(let index) = outcomes[0] else {
+            throw ProblemDetails(status: 500, code: "audit_not_recorded", title: "The query's audit record was not appended")
+        }
         return index
     }
 
     func keyInfo() throws -> [String: KeyInfo] {
-        try Dictionary(uniqueKeysWithValues: store.signingKeys().map { record in
-            (record.kid, KeyInfo(park: record.park, key: try VerifyingKey(base64URL: record.publicKey), revoked: record.revokedAt != nil))
-        })
+        try Dictionary(
+            uniqueKeysWithValues: store.signingKeys().map { record in
+                (record.kid, KeyInfo(park: record.park, key: try VerifyingKey(base64URL: record.publicKey), revoked: record.revokedAt != nil))
+            })
     }
 
     static func result(for candidate: LogCandidate, _ outcome: LogOutcome) -> IngestResult {
@@ -121,8 +129,9 @@ public final class AssertionLog: @unchecked Sendable {
         case .duplicate(let index):
             IngestResult(status: .duplicate, id: candidate.id, index: index)
         case .conflict(let index):
-            IngestResult(status: .rejected, id: candidate.id, reason: "id_conflict",
-                         detail: "id \(candidate.id) is already in the log at index \(index) with different bytes")
+            IngestResult(
+                status: .rejected, id: candidate.id, reason: "id_conflict",
+                detail: "id \(candidate.id) is already in the log at index \(index) with different bytes")
         case .refused(let refusal):
             IngestResult(status: .rejected, id: candidate.id, reason: refusal.reason, detail: refusal.detail)
         }
@@ -170,7 +179,9 @@ public final class AssertionLog: @unchecked Sendable {
         var payload: AssertionPayload?
     }
 
-    static func checkInParallel(_ compacts: [String], keys: [String: KeyInfo], principal: Principal, now: Date, window: (skew: TimeInterval, maxDelay: TimeInterval)) async -> [Checked] {
+    static func checkInParallel(
+        _ compacts: [String], keys: [String: KeyInfo], principal: Principal, now: Date, window: (skew: TimeInterval, maxDelay: TimeInterval)
+    ) async -> [Checked] {
         let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, compacts.count / 16))
         guard workers > 1 else { return compacts.map { check($0, keys: keys, principal: principal, now: now, window: window) } }
         let chunk = (compacts.count + workers - 1) / workers
@@ -189,7 +200,9 @@ public final class AssertionLog: @unchecked Sendable {
     }
 
     /// Every check that needs no log state, for one assertion.
-    static func check(_ compact: String, keys: [String: KeyInfo], principal: Principal, now: Date, window: (skew: TimeInterval, maxDelay: TimeInterval)) -> Checked {
+    static func check(_ compact: String, keys: [String: KeyInfo], principal: Principal, now: Date, window: (skew: TimeInterval, maxDelay: TimeInterval))
+        -> Checked
+    {
         func reject(_ reason: String, _ detail: String, id: String? = nil) -> Checked {
             Checked(result: IngestResult(status: .rejected, id: id, reason: reason, detail: detail), candidate: nil)
         }
@@ -212,7 +225,8 @@ public final class AssertionLog: @unchecked Sendable {
             return reject("clock_skew", "issued_at is \(Int(offset)) s ahead of the hub's clock (allowed \(Int(window.skew)) s)", id: payload.id)
         }
         guard -offset <= window.maxDelay else {
-            return reject("clock_skew", "issued_at is \(Int(-offset)) s behind the hub's clock (allowed \(Int(window.maxDelay)) s for late delivery)", id: payload.id)
+            return reject(
+                "clock_skew", "issued_at is \(Int(-offset)) s behind the hub's clock (allowed \(Int(window.maxDelay)) s for late delivery)", id: payload.id)
         }
         let candidate = LogCandidate(
             id: payload.id, park: payload.park.rawValue, type: payload.type.rawValue, kid: kid, issuedAt: payload.issuedAt,
@@ -232,8 +246,9 @@ public final class AssertionLog: @unchecked Sendable {
         catchUp(to: max(treeSize, index + 1))
         let tree = snapshot()
         guard let proof = tree.inclusionProof(index: index, size: treeSize) else { return nil }
-        return InclusionProofResponse(leafIndex: index, treeSize: treeSize, leafHash: tree.leafHash(at: index).base64EncodedString(),
-                                      proof: proof.map { $0.base64EncodedString() })
+        return InclusionProofResponse(
+            leafIndex: index, treeSize: treeSize, leafHash: tree.leafHash(at: index).base64EncodedString(),
+            proof: proof.map { $0.base64EncodedString() })
     }
 
     public func consistencyProof(first: UInt64, second: UInt64) -> ConsistencyProofResponse? {

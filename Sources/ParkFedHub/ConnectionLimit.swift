@@ -16,8 +16,12 @@ struct ConnectionLimitedChannel<Base: ServerChildChannel>: ServerChildChannel {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         guard limit.open() else {
-            logger.warning("connection refused: too many open connections", metadata: ["limit": "\(limit.maximum)",
-                                                                                       "peer": "\(channel.remoteAddress.map { "\($0)" } ?? "?")"])
+            logger.warning(
+                "connection refused: too many open connections",
+                metadata: [
+                    "limit": "\(limit.maximum)",
+                    "peer": "\(channel.remoteAddress.map { "\($0)" } ?? "?")",
+                ])
             channel.close(promise: nil)
             return channel.eventLoop.makeFailedFuture(ConnectionLimit.Refused())
         }
@@ -87,4 +91,3 @@ final class FirstByteDeadline: ChannelInboundHandler, RemovableChannelHandler, @
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
 }
-

@@ -19,9 +19,10 @@ extension Hub {
             }
             _ = try Currency(promotion.currency)
             let ratio = try promotion.deductionRatio.map { try StoredValueSplit.Ratio(principal: $0.principal, bonus: $0.bonus) }
-            try store.upsertPromotion(PromotionRecord(
-                id: promotion.id, park: try ParkID(promotion.park), payMinor: promotion.payMinor, bonusMinor: promotion.bonusMinor,
-                ratio: ratio, bonusOwedByLoader: promotion.bonusOwedByLoader, currency: promotion.currency))
+            try store.upsertPromotion(
+                PromotionRecord(
+                    id: promotion.id, park: try ParkID(promotion.park), payMinor: promotion.payMinor, bonusMinor: promotion.bonusMinor,
+                    ratio: ratio, bonusOwedByLoader: promotion.bonusOwedByLoader, currency: promotion.currency))
         }
         return manifest.promotions.count
     }
@@ -44,17 +45,19 @@ extension Hub {
     static func cardProblem(_ error: any Error) -> any Error {
         switch error {
         case let error as DomainError:
-            let status: Int = switch error.code {
-            case .insufficientBalance: 422
-            case .cardNotPresent: 403
-            case .cardBlocked, .requestConflict, .invalidState: 409
-            case .unknownRequest: 404
-            default: 400
-            }
+            let status: Int =
+                switch error.code {
+                case .insufficientBalance: 422
+                case .cardNotPresent: 403
+                case .cardBlocked, .requestConflict, .invalidState: 409
+                case .unknownRequest: 404
+                default: 400
+                }
             return ProblemDetails(status: status, code: error.code.rawValue, title: "Card operation refused", detail: error.message)
         case let error as StoreError:
-            return ProblemDetails(status: error.code == .notFound ? 404 : 409, code: error.code == .notFound ? "unknown_card" : error.code.rawValue,
-                                  title: "Card operation refused", detail: error.message)
+            return ProblemDetails(
+                status: error.code == .notFound ? 404 : 409, code: error.code == .notFound ? "unknown_card" : error.code.rawValue,
+                title: "Card operation refused", detail: error.message)
         default:
             return error
         }
@@ -70,10 +73,13 @@ extension Hub {
     func checkCardProof(_ proof: CardProof, _ operation: CardCryptogram.Operation, cardID: String, amountMinor: Int64, park: ParkID, requestID: String) throws {
         let key = CardCryptogram.cardKey(issuerKey: cardIssuerKey, cardID: cardID)
         guard proof.counter > 0,
-              CardCryptogram.verify(proof.cryptogram, key: key, operation, cardID: cardID, counter: proof.counter, amountMinor: amountMinor,
-                                    park: park.rawValue, requestID: requestID) else {
-            throw ProblemDetails(status: 403, code: "card_not_present", title: "The card is not present",
-                                 detail: "no valid cryptogram of card \(cardID) for this \(operation.rawValue) at \(park): only the card itself can make one")
+            CardCryptogram.verify(
+                proof.cryptogram, key: key, operation, cardID: cardID, counter: proof.counter, amountMinor: amountMinor,
+                park: park.rawValue, requestID: requestID)
+        else {
+            throw ProblemDetails(
+                status: 403, code: "card_not_present", title: "The card is not present",
+                detail: "no valid cryptogram of card \(cardID) for this \(operation.rawValue) at \(park): only the card itself can make one")
         }
     }
 
@@ -88,8 +94,9 @@ extension Hub {
                 throw ProblemDetails(status: 404, code: "unknown_member", title: "Unknown member", detail: "no member \(member): enroll the member first")
             }
             guard let code = request.memberCode else {
-                throw ProblemDetails(status: 400, code: "member_code_required", title: "The member must be present",
-                                     detail: "binding a card to a member needs the member's current code (member_code)")
+                throw ProblemDetails(
+                    status: 400, code: "member_code_required", title: "The member must be present",
+                    detail: "binding a card to a member needs the member's current code (member_code)")
             }
             // A retried registration (same park, same member) needs no new code: the member was present the first time.
             let existing = try store.card(request.cardID)
@@ -99,7 +106,9 @@ extension Hub {
         } else if request.memberCode != nil {
             throw ProblemDetails(status: 400, code: "invalid_body", title: "member_code without member_id")
         }
-        let record = try Self.cardCall { try store.registerCard(id: request.cardID, kind: request.kind.rawValue, park: park, memberID: request.memberID, now: now) }
+        let record = try Self.cardCall {
+            try store.registerCard(id: request.cardID, kind: request.kind.rawValue, park: park, memberID: request.memberID, now: now)
+        }
         var view = Self.view(record)
         view.cardKey = CardCryptogram.cardKey(issuerKey: cardIssuerKey, cardID: record.account.id).withUnsafeBytes { Base64URL.encode(Data($0)) }
         return view
@@ -115,8 +124,9 @@ extension Hub {
                 throw ProblemDetails(status: 404, code: "unknown_promotion", title: "Unknown promotion", detail: "no promotion \(id)")
             }
             guard promotion.park == park else {
-                throw ProblemDetails(status: 403, code: "promotion_of_other_park", title: "Another park's promotion",
-                                     detail: "promotion \(id) belongs to \(promotion.park)")
+                throw ProblemDetails(
+                    status: 403, code: "promotion_of_other_park", title: "Another park's promotion",
+                    detail: "promotion \(id) belongs to \(promotion.park)")
             }
             (principal, bonus, ratio, bonusOwed) = (promotion.payMinor, promotion.bonusMinor, promotion.ratio, promotion.bonusOwedByLoader)
         case (nil, let amount?):
@@ -167,7 +177,9 @@ extension Hub {
     }
 
     /// Refunds part or all of this park's captured spend back onto the card, with the card present.
-    public func refundCard(_ cardID: String, requestID: String, _ request: CardRefundRequest, peer: AuthenticatedPeer, now: Date = Date()) throws -> AuthorisationView {
+    public func refundCard(_ cardID: String, requestID: String, _ request: CardRefundRequest, peer: AuthenticatedPeer, now: Date = Date()) throws
+        -> AuthorisationView
+    {
         let park = try Self.park(of: peer)
         try Self.checkIdentifier(request.refundID, "refund_id")
         try checkCardProof(request.cardProof, .refund, cardID: cardID, amountMinor: request.amountMinor, park: park, requestID: request.refundID)
@@ -222,14 +234,16 @@ extension Hub {
     }
 
     static func custodyCard(_ record: CardRecord) -> CardCustody.Card {
-        CardCustody.Card(id: record.account.id, registeredBy: record.registeredBy, memberID: record.memberID,
-                         loadedBy: Set(record.account.lots.map(\.park)))
+        CardCustody.Card(
+            id: record.account.id, registeredBy: record.registeredBy, memberID: record.memberID,
+            loadedBy: Set(record.account.lots.map(\.park)))
     }
 
     static func custody(_ result: Result<Void, DomainError>) throws {
         if case .failure(let error) = result {
-            throw ProblemDetails(status: 403, code: error.code == .cardNotPresent ? "card_not_present" : "forbidden_for_principal",
-                                 title: "Card custody refused", detail: error.message)
+            throw ProblemDetails(
+                status: 403, code: error.code == .cardNotPresent ? "card_not_present" : "forbidden_for_principal",
+                title: "Card custody refused", detail: error.message)
         }
     }
 
@@ -257,14 +271,16 @@ extension Hub {
 
     static func view(_ record: CardRecord) -> CardView {
         let account = record.account
-        return CardView(cardID: account.id, kind: record.kind, status: account.status.rawValue, currency: "CNY",
-                        principalMinor: account.principalBalance, bonusMinor: account.bonusBalance,
-                        heldMinor: account.heldPrincipal + account.heldBonus, availableMinor: account.available)
+        return CardView(
+            cardID: account.id, kind: record.kind, status: account.status.rawValue, currency: "CNY",
+            principalMinor: account.principalBalance, bonusMinor: account.bonusBalance,
+            heldMinor: account.heldPrincipal + account.heldBonus, availableMinor: account.available)
     }
 
     static func view(_ cardID: String, _ authorisation: CardAccount.Authorisation) -> AuthorisationView {
-        AuthorisationView(cardID: cardID, requestID: authorisation.requestID, park: authorisation.park.rawValue, state: authorisation.state.rawValue,
-                          amountMinor: authorisation.amount, principalMinor: authorisation.principal, bonusMinor: authorisation.bonus,
-                          refundedMinor: authorisation.refunded, expiresAt: authorisation.expiresAt)
+        AuthorisationView(
+            cardID: cardID, requestID: authorisation.requestID, park: authorisation.park.rawValue, state: authorisation.state.rawValue,
+            amountMinor: authorisation.amount, principalMinor: authorisation.principal, bonusMinor: authorisation.bonus,
+            refundedMinor: authorisation.refunded, expiresAt: authorisation.expiresAt)
     }
 }

@@ -23,8 +23,9 @@ extension Hub {
             let plain = try HolderSealing.open(request.sealed, with: secrets.holderKey, purpose: MemberEnrollRequest.Sealed.purpose)
             data = try StrictJSON.decode(MemberEnrollRequest.Sealed.self, from: plain)
         } catch {
-            throw ProblemDetails(status: 400, code: "unreadable_sealed_data", title: "The sealed member data cannot be opened",
-                                 detail: "seal name, document and phone to the hub's holder_seal_key (trust list)")
+            throw ProblemDetails(
+                status: 400, code: "unreadable_sealed_data", title: "The sealed member data cannot be opened",
+                detail: "seal name, document and phone to the hub's holder_seal_key (trust list)")
         }
         let name = data.name.trimmingCharacters(in: .whitespaces)
         guard (1...64).contains(name.count) else { throw ProblemDetails(status: 400, code: "invalid_holder", title: "The name is 1-64 characters") }
@@ -48,14 +49,17 @@ extension Hub {
         if let local = request.localMemberNumber { try Self.checkIdentifier(local, "local_member_number") }
         // A new member is at this window: linked with the enrollment, in one transaction, or neither is written.
         let (member, existing): (MemberRecord, Bool)
-        do { (member, existing) = try store.enrollMember(record, linking: request.localMemberNumber, now: now) } catch let error as StoreError where error.code == .memberConflict {
+        do { (member, existing) = try store.enrollMember(record, linking: request.localMemberNumber, now: now) } catch let error as StoreError
+            where error.code == .memberConflict
+        {
             throw ProblemDetails(status: 409, code: error.code.rawValue, title: "Link refused", detail: error.message)
         }
         if existing, let local = request.localMemberNumber {
             // An existing member shows their current code to be linked.
             guard let code = request.memberCode else {
-                throw ProblemDetails(status: 409, code: "member_code_required", title: "The member's code is needed",
-                                     detail: "an existing member links a local number by showing their current code (member_code)")
+                throw ProblemDetails(
+                    status: 409, code: "member_code_required", title: "The member's code is needed",
+                    detail: "an existing member links a local number by showing their current code (member_code)")
             }
             _ = try presentMember(code: code, park: park, now: now, expecting: member.id)
             try link(member.id, park: park, localNumber: local, now: now)
@@ -86,8 +90,9 @@ extension Hub {
             throw ProblemDetails(status: 400, code: "unreadable_sealed_data", title: "The sealed document cannot be opened")
         }
         guard let document = PassRules.document(of: data), passes.documentIndex(document) == member.idIndex else {
-            throw ProblemDetails(status: 403, code: "holder_mismatch", title: "Not the member's document",
-                                 detail: "a member code is re-issued only to the member, on the document they enrolled with")
+            throw ProblemDetails(
+                status: 403, code: "holder_mismatch", title: "Not the member's document",
+                detail: "a member code is re-issued only to the member, on the document they enrolled with")
         }
         let generation = try store.nextMemberCodeGeneration(id)
         logger.notice("member code re-issued", metadata: ["member": "\(id)", "generation": "\(generation)", "park": "\(peer.principal)"])
@@ -109,18 +114,21 @@ extension Hub {
     func recognizeMember(card cardID: String, requestID: String?, proof: CardProof?, park: ParkID, now: Date) throws -> MemberView {
         try Self.checkIdentifier(cardID, "card_id")
         guard let requestID, let proof else {
-            throw ProblemDetails(status: 400, code: "invalid_body", title: "A card is recognised with its cryptogram",
-                                 detail: "give request_id and card_proof (operation identify, amount 0) with card_id")
+            throw ProblemDetails(
+                status: 400, code: "invalid_body", title: "A card is recognised with its cryptogram",
+                detail: "give request_id and card_proof (operation identify, amount 0) with card_id")
         }
         try Self.checkIdentifier(requestID, "request_id")
         try checkCardProof(proof, .identify, cardID: cardID, amountMinor: 0, park: park, requestID: requestID)
         guard try store.card(cardID) != nil else {
             throw ProblemDetails(status: 404, code: "unknown_card", title: "Not a card of this federation")
         }
-        let (card, _, _) = try Self.cardCall { try store.updateCard(cardID, now: now) { account, _ in
-            try account.present(counter: proof.counter)
-            return (CardEffect(), ())
-        } }
+        let (card, _, _) = try Self.cardCall {
+            try store.updateCard(cardID, now: now) { account, _ in
+                try account.present(counter: proof.counter)
+                return (CardEffect(), ())
+            }
+        }
         guard card.account.status == .active else {
             throw ProblemDetails(status: 409, code: "card_blocked", title: "The card is blocked", detail: "a blocked card does not identify its member")
         }
@@ -141,13 +149,15 @@ extension Hub {
             throw ProblemDetails(status: 404, code: "unknown_member", title: "Not a member code of this federation")
         }
         if let expecting, expecting != id {
-            throw ProblemDetails(status: 403, code: "member_not_present", title: "Not this member's code",
-                                 detail: "the code shown is another member's: the member \(expecting) must show their own current code")
+            throw ProblemDetails(
+                status: 403, code: "member_not_present", title: "Not this member's code",
+                detail: "the code shown is another member's: the member \(expecting) must show their own current code")
         }
         switch MemberCode.check(code, secret: memberCodeSecret(id, generation: member.codeGeneration), now: now) {
         case .failure(let refusal):
-            throw ProblemDetails(status: refusal == .expired ? 410 : 400, code: refusal.rawValue, title: "Member code refused",
-                                 detail: refusal == .expired ? "the code is older than a minute: ask for a fresh one" : "the code does not verify")
+            throw ProblemDetails(
+                status: refusal == .expired ? 410 : 400, code: refusal.rawValue, title: "Member code refused",
+                detail: refusal == .expired ? "the code is older than a minute: ask for a fresh one" : "the code does not verify")
         case .success(let step):
             // A use is keyed by the code's generation and step (generation in the high bits), so the first code of a
             // re-issued secret is not mistaken for a replay of the lost phone's code of the same minute.
@@ -173,8 +183,9 @@ extension Hub {
     /// Links `park`'s local number to member `id` (the caller has checked the member is present).
     func link(_ id: String, park: ParkID, localNumber: String, now: Date) throws {
         do { try store.linkMember(id, park: park.rawValue, localNumber: localNumber, now: now) } catch let error as StoreError {
-            throw ProblemDetails(status: error.code == .notFound ? 404 : 409, code: error.code == .notFound ? "unknown_member" : error.code.rawValue,
-                                 title: "Link refused", detail: error.message)
+            throw ProblemDetails(
+                status: error.code == .notFound ? 404 : 409, code: error.code == .notFound ? "unknown_member" : error.code.rawValue,
+                title: "Link refused", detail: error.message)
         }
     }
 
@@ -190,8 +201,9 @@ extension Hub {
     }
 
     func view(_ member: MemberRecord, park: ParkID, existing: Bool) throws -> MemberView {
-        MemberView(memberID: member.id, nameMasked: member.nameMasked, idType: member.idType, idNumberMasked: member.idMasked,
-                   phoneMasked: member.phoneMasked, enrolledBy: member.enrolledBy, consentVersion: member.consentVersion, existing: existing,
-                   localNumbers: try store.memberLinks(member.id, park: park.rawValue))
+        MemberView(
+            memberID: member.id, nameMasked: member.nameMasked, idType: member.idType, idNumberMasked: member.idMasked,
+            phoneMasked: member.phoneMasked, enrolledBy: member.enrolledBy, consentVersion: member.consentVersion, existing: existing,
+            localNumbers: try store.memberLinks(member.id, park: park.rawValue))
     }
 }

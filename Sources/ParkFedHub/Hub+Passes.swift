@@ -24,19 +24,23 @@ extension Hub {
             outcome = try decide(request.assertion, peer: peer, expecting: .passRedeemed, now: now)
         } catch let denied as PassDenied {
             metrics.gateDecision(reason: denied.reason)
-            let passID = (try? JWS(compact: request.assertion)).flatMap { try? Assertions.decodePayload($0) }.flatMap { payload -> String? in
-                if case .passRedeemed(let data) = payload.data { return data.passID } else { return nil }
-            } ?? ""
+            let passID =
+                (try? JWS(compact: request.assertion)).flatMap { try? Assertions.decodePayload($0) }.flatMap { payload -> String? in
+                    if case .passRedeemed(let data) = payload.data { return data.passID } else { return nil }
+                } ?? ""
             return RedeemResponse(decision: .deny, reason: denied.reason, detail: denied.detail, passID: passID)
         }
-        guard case .passRedeemed(let data) = outcome.payload.data else { throw ProblemDetails(status: 500, code: "internal_error", title: "Unexpected payload") }
+        guard case .passRedeemed(let data) = outcome.payload.data else {
+            throw ProblemDetails(status: 500, code: "internal_error", title: "Unexpected payload")
+        }
         let record = try store.pass(data.passID)
         switch outcome.effect {
         case .admitted(let admission):
             metrics.gateDecision(reason: "allow")
-            return RedeemResponse(decision: .allow, passID: data.passID, entriesLeft: admission.entriesLeft,
-                                  activatedOn: record?.activatedOn?.description, usableUntil: admission.usableUntil?.description,
-                                  logIndex: outcome.result.index)
+            return RedeemResponse(
+                decision: .allow, passID: data.passID, entriesLeft: admission.entriesLeft,
+                activatedOn: record?.activatedOn?.description, usableUntil: admission.usableUntil?.description,
+                logIndex: outcome.result.index)
         case .conflict(let refusal):
             return RedeemResponse(decision: .deny, reason: refusal.rawValue, passID: data.passID)
         case .refused(let refusal):
@@ -105,11 +109,12 @@ extension Hub {
         try Self.checkIdentifier(id, "pass id")
         do {
             let outcome = try decide(request.assertion, peer: peer, expecting: type, now: now)
-            let named: String? = switch outcome.payload.data {
-            case .passRefunded(let data): data.passID
-            case .passTransferred(let data): data.passID
-            default: nil
-            }
+            let named: String? =
+                switch outcome.payload.data {
+                case .passRefunded(let data): data.passID
+                case .passTransferred(let data): data.passID
+                default: nil
+                }
             guard named == id else {
                 throw ProblemDetails(status: 400, code: "pass_mismatch", title: "The assertion is about another pass")
             }
@@ -122,15 +127,18 @@ extension Hub {
 
     /// A park's assertion whose effect decides the answer, checked within the federation's clock windows.
     func decide(_ assertion: String, peer: AuthenticatedPeer, expecting type: AssertionType, now: Date) throws
-        -> (result: IngestResult, payload: AssertionPayload, effect: AssertionEffectResult?) {
-        try log.decide(assertion, from: peer.principal, now: now, skew: TimeInterval(configuration.assertionSkewSeconds),
-                       maxDelay: TimeInterval(configuration.assertionMaxDelaySeconds), expecting: type)
+        -> (result: IngestResult, payload: AssertionPayload, effect: AssertionEffectResult?)
+    {
+        try log.decide(
+            assertion, from: peer.principal, now: now, skew: TimeInterval(configuration.assertionSkewSeconds),
+            maxDelay: TimeInterval(configuration.assertionMaxDelaySeconds), expecting: type)
     }
 
     public func passRevocations(after: Int64, peer: AuthenticatedPeer) throws -> PassRevocations {
         let rows = try store.passRevocations(after: after, limit: 10_000)
-        return PassRevocations(revocations: rows.map { .init(seq: $0.seq, passID: $0.passID, minimumGeneration: $0.minimumGeneration, refunded: $0.refunded) },
-                               last: rows.last?.seq ?? after)
+        return PassRevocations(
+            revocations: rows.map { .init(seq: $0.seq, passID: $0.passID, minimumGeneration: $0.minimumGeneration, refunded: $0.refunded) },
+            last: rows.last?.seq ?? after)
     }
 
     /// Conflicting offline entries: a park sees those at its gates or of its passes; clearing staff see all.
@@ -142,8 +150,10 @@ extension Hub {
         default: throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "Not for this principal")
         }
         let rows = try store.passConflicts(park: park, limit: 1000)
-        return PassConflicts(conflicts: rows.map {
-            .init(entryID: $0.entryID, passID: $0.passID, park: $0.park, issuer: $0.issuer, reason: $0.reason, enteredAt: $0.enteredAt, logIndex: $0.logIndex)
-        })
+        return PassConflicts(
+            conflicts: rows.map {
+                .init(
+                    entryID: $0.entryID, passID: $0.passID, park: $0.park, issuer: $0.issuer, reason: $0.reason, enteredAt: $0.enteredAt, logIndex: $0.logIndex)
+            })
     }
 }

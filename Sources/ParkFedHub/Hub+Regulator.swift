@@ -6,12 +6,15 @@ import ParkFedStore
 /// The regulator's read-only view of real-name records. Every query is recorded (who, what, how many records)
 /// before it is answered; the document number asked about is recorded masked.
 extension Hub {
-    public func regulatorHolderReport(kind: String, number: String, from: String, to: String, peer: AuthenticatedPeer,
-                                      now: Date = Date()) throws -> RegulatorHolderReport {
+    public func regulatorHolderReport(
+        kind: String, number: String, from: String, to: String, peer: AuthenticatedPeer,
+        now: Date = Date()
+    ) throws -> RegulatorHolderReport {
         try Self.requireRegulator(peer)
         guard let documentKind = IdentityDocument.Kind(rawValue: kind) else {
-            throw ProblemDetails(status: 400, code: "invalid_query", title: "Invalid id_type",
-                                 detail: "id_type is one of \(IdentityDocument.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ProblemDetails(
+                status: 400, code: "invalid_query", title: "Invalid id_type",
+                detail: "id_type is one of \(IdentityDocument.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let document: IdentityDocument
         do { document = try IdentityDocument(kind: documentKind, number: number) } catch {
@@ -20,21 +23,24 @@ extension Hub {
         let (first, last, start, end) = try dateRange(from, to)
         let held = try passes(heldBy: documentKind, number: document.number)
         let purchases = held.filter { $0.recordedAt >= start && $0.recordedAt < end }.map {
-            RegulatorHolderReport.Purchase(passID: $0.passID, park: $0.issuer, generation: $0.generation, recordedAt: $0.recordedAt,
-                                           holderNameMasked: $0.holder.nameMasked)
+            RegulatorHolderReport.Purchase(
+                passID: $0.passID, park: $0.issuer, generation: $0.generation, recordedAt: $0.recordedAt,
+                holderNameMasked: $0.holder.nameMasked)
         }
         let entries = try store.entries(ofPasses: Array(Set(held.map(\.passID))).sorted(), from: start, until: end).map {
             RegulatorHolderReport.Entry(passID: $0.passID, park: $0.park, enteredAt: $0.at, counted: $0.counted)
         }
         try audit(peer, "holder \(documentKind.rawValue) \(document.maskedNumber) \(first)..\(last)", records: purchases.count + entries.count, now: now)
-        return RegulatorHolderReport(idType: documentKind.rawValue, idNumberMasked: document.maskedNumber, from: first.description, to: last.description,
-                                     purchases: purchases, entries: entries)
+        return RegulatorHolderReport(
+            idType: documentKind.rawValue, idNumberMasked: document.maskedNumber, from: first.description, to: last.description,
+            purchases: purchases, entries: entries)
     }
 
     /// Records an answered query as a hub-signed statement in the log (and its audit row), before the answer goes out.
     func audit(_ peer: AuthenticatedPeer, _ query: String, records: Int, now: Date) throws {
-        let statement = RegulatorQueryStatement(id: "RQ-" + UUIDv7.make(now: now), issuedAt: now, principal: peer.principal.description,
-                                                query: query, records: records)
+        let statement = RegulatorQueryStatement(
+            id: "RQ-" + UUIDv7.make(now: now), issuedAt: now, principal: peer.principal.description,
+            query: query, records: records)
         let index = try log.record(statement, now: now)
         logger.notice("regulator query", metadata: ["principal": "\(peer.principal)", "records": "\(records)", "log_index": "\(index)"])
     }
@@ -63,8 +69,9 @@ extension Hub {
         }
         let days = buckets.sorted { $0.key < $1.key }.map { key, hours -> RegulatorTrafficReport.Day in
             let parts = key.split(separator: "|").map(String.init)
-            return .init(park: parts[0], day: parts[1], entries: hours.reduce(0, +), capacityDaily: capacities[parts[0]]?.daily, hourly: hours,
-                         capacityHourly: capacities[parts[0]]?.hourly)
+            return .init(
+                park: parts[0], day: parts[1], entries: hours.reduce(0, +), capacityDaily: capacities[parts[0]]?.daily, hourly: hours,
+                capacityHourly: capacities[parts[0]]?.hourly)
         }
         try audit(peer, "traffic \(first)..\(last)", records: days.count, now: now)
         return RegulatorTrafficReport(from: first.description, to: last.description, days: days)

@@ -22,8 +22,9 @@ extension Hub {
                 position += line.amountMinor - line.feeMinor
             }
         }
-        return ParkRevenue(park: park.rawValue, day: today.description, currency: configuration.currency,
-                           salesToday: .init(passes: figures.salesCount, amountMinor: figures.salesMinor), owedByUs: byUs, owedToUs: toUs,
-                           settledThrough: figures.settledThrough?.description, nextPositionMinor: position)
+        return ParkRevenue(
+            park: park.rawValue, day: today.description, currency: configuration.currency,
+            salesToday: .init(passes: figures.salesCount, amountMinor: figures.salesMinor), owedByUs: byUs, owedToUs: toUs,
+            settledThrough: figures.settledThrough?.description, nextPositionMinor: position)
     }
 }

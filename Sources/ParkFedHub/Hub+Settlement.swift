@@ -28,13 +28,15 @@ extension Hub {
         if let existing = try store.batch(day: day) { return existing }
         let cutOff = endOfDay(day)
         guard cutOff <= now else {
-            throw ProblemDetails(status: 409, code: "day_not_over", title: "The business day is not over",
-                                 detail: "\(day) ends at \(ISO8601DateFormatter().string(from: cutOff)) (\(configuration.timeZone) midnight)")
+            throw ProblemDetails(
+                status: 409, code: "day_not_over", title: "The business day is not over",
+                detail: "\(day) ends at \(ISO8601DateFormatter().string(from: cutOff)) (\(configuration.timeZone) midnight)")
         }
         func refuseClosed(_ closed: CivilDay?) throws {
             if let closed, closed >= day {
-                throw ProblemDetails(status: 409, code: "day_closed", title: "Day already closed",
-                                     detail: "\(day) is before the last closed day \(closed); its obligations went into a later batch")
+                throw ProblemDetails(
+                    status: 409, code: "day_closed", title: "Day already closed",
+                    detail: "\(day) is before the last closed day \(closed); its obligations went into a later batch")
             }
         }
         try refuseClosed(try store.lastClosedDay())
@@ -61,14 +63,19 @@ extension Hub {
         let signature = try JWS.sign(payload: body, kid: signingKey.kid, type: SettlementBatch.jwsType, with: signingKey).compact
         let record: SettlementBatchRecord
         do {
-            record = try store.closeDay(day, expectedAfter: totals.after, id: id, body: String(decoding: body, as: UTF8.self), signature: signature,
-                                    positions: result.positions.map { ($0.party, $0.netMinor) }, now: now)
+            record = try store.closeDay(
+                day, expectedAfter: totals.after, id: id, body: String(decoding: body, as: UTF8.self), signature: signature,
+                positions: result.positions.map { ($0.party, $0.netMinor) }, now: now)
         } catch let error as StoreError {
             throw ProblemDetails(status: 409, code: error.code.rawValue, title: "Settlement refused", detail: error.message)
         }
         metrics.settlementRun(day: day.description, obligations: result.obligationCount)
-        logger.notice("business day closed", metadata: ["day": "\(day)", "batch": "\(id)", "obligations": "\(result.obligationCount)",
-                                                        "gross_minor": "\(result.grossMinor)", "net_minor": "\(result.netMinor)"])
+        logger.notice(
+            "business day closed",
+            metadata: [
+                "day": "\(day)", "batch": "\(id)", "obligations": "\(result.obligationCount)",
+                "gross_minor": "\(result.grossMinor)", "net_minor": "\(result.netMinor)",
+            ])
         progress?("batch \(id): \(result.obligationCount) obligations, gross \(result.grossMinor), net \(result.netMinor)")
         return record
     }
@@ -106,26 +113,30 @@ extension Hub {
     public func settlementExport(_ record: SettlementBatchRecord, party: String? = nil) throws -> SettlementExport {
         let batch = try StrictJSON.decode(SettlementBatch.self, from: Data(record.body.utf8))
         var netting = Netting(feeBasisPoints: Int64(batch.feeBasisPoints))
-        for row in try store.pairTotals(after: batch.after.map { try CivilDay($0) }, through: record.day) where party == nil || row.from == party || row.to == party {
+        for row in try store.pairTotals(after: batch.after.map { try CivilDay($0) }, through: record.day)
+        where party == nil || row.from == party || row.to == party {
             try netting.add(from: row.from, to: row.to, grossMinor: row.grossMinor, count: row.count, feeMinor: row.feeMinor)
         }
         let result = netting.result()
         var lines: [SettlementObligation] = []
         try store.forEachObligation(after: batch.after.map { try CivilDay($0) }, through: record.day, party: party) { row in
-            lines.append(SettlementObligation(seq: row.seq, from: row.from, to: row.to, amountMinor: row.amountMinor, feeMinor: row.feeMinor,
-                                              reason: row.reason, reference: row.reference, assertionIDs: row.assertionID.map { [$0] } ?? [],
-                                              period: row.period.description))
+            lines.append(
+                SettlementObligation(
+                    seq: row.seq, from: row.from, to: row.to, amountMinor: row.amountMinor, feeMinor: row.feeMinor,
+                    reason: row.reason, reference: row.reference, assertionIDs: row.assertionID.map { [$0] } ?? [],
+                    period: row.period.description))
         }
         // A membership pass's allocation came from the park's entries of the pass: its usage records.
         for index in lines.indices where lines[index].reason == ComboProduct.entryAllocationReason {
             lines[index].assertionIDs = try store.countedEntryIDs(pass: lines[index].reference, park: lines[index].to)
         }
-        return SettlementExport(batch: batch, state: record.state, approvedBy: record.approvedBy, signature: record.signature,
-                                // A park sees its own payment reference only (every net position stays: the signature covers them).
-                                payments: record.payments.sorted { $0.key < $1.key }.filter { party == nil || $0.key == party }
-                                    .map { .init(park: $0.key, reference: $0.value) },
-                                pairs: Self.pairs(result), bilateral: result.bilateral.map { .init(from: $0.from, to: $0.to, netMinor: $0.netMinor) },
-                                obligations: lines)
+        return SettlementExport(
+            batch: batch, state: record.state, approvedBy: record.approvedBy, signature: record.signature,
+            // A park sees its own payment reference only (every net position stays: the signature covers them).
+            payments: record.payments.sorted { $0.key < $1.key }.filter { party == nil || $0.key == party }
+                .map { .init(park: $0.key, reference: $0.value) },
+            pairs: Self.pairs(result), bilateral: result.bilateral.map { .init(from: $0.from, to: $0.to, netMinor: $0.netMinor) },
+            obligations: lines)
     }
 
     public func settlementBatch(_ id: String) throws -> SettlementBatchRecord {
@@ -143,7 +154,9 @@ extension Hub {
     }
 
     /// Records payment references; the batch is `paid` when every party with a position has one.
-    public func recordSettlementPayments(_ id: String, _ payments: [SettlementExport.Payment], by principal: Principal, now: Date = Date()) throws -> SettlementBatchRecord {
+    public func recordSettlementPayments(_ id: String, _ payments: [SettlementExport.Payment], by principal: Principal, now: Date = Date()) throws
+        -> SettlementBatchRecord
+    {
         try Self.require(principal, Self.clearingRoles, "Only clearing staff mark batches paid")
         let record = try settlementBatch(id)
         let batch = try StrictJSON.decode(SettlementBatch.self, from: Data(record.body.utf8))
@@ -153,8 +166,9 @@ extension Hub {
             }
         }
         do {
-            return try store.recordPayments(id, Dictionary(payments.map { ($0.park, $0.reference) }, uniquingKeysWith: { first, _ in first }),
-                                            parties: Set(batch.positions.filter { $0.netMinor != 0 }.map(\.park)), now: now)
+            return try store.recordPayments(
+                id, Dictionary(payments.map { ($0.park, $0.reference) }, uniquingKeysWith: { first, _ in first }),
+                parties: Set(batch.positions.filter { $0.netMinor != 0 }.map(\.park)), now: now)
         } catch let error as StoreError {
             throw ProblemDetails(status: error.code == .notFound ? 404 : 409, code: error.code.rawValue, title: "Payment refused", detail: error.message)
         }
@@ -202,8 +216,11 @@ public enum SettlementCSV {
     public static func obligations(_ export: SettlementExport) -> String {
         var lines = ["day,seq,from,to,amount_minor,fee_minor,reason,reference,assertion_ids,period"]
         for line in export.obligations {
-            lines.append(CSVField.line([export.batch.day, String(line.seq), line.from, line.to, String(line.amountMinor), String(line.feeMinor),
-                                        line.reason, line.reference, line.assertionIDs.joined(separator: " "), line.period]))
+            lines.append(
+                CSVField.line([
+                    export.batch.day, String(line.seq), line.from, line.to, String(line.amountMinor), String(line.feeMinor),
+                    line.reason, line.reference, line.assertionIDs.joined(separator: " "), line.period,
+                ]))
         }
         return lines.joined(separator: "\n") + "\n"
     }

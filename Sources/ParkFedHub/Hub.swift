@@ -45,11 +45,13 @@ public final class Hub: Sendable {
         secrets = try HubSecrets.loadOrCreate(directory)
         cardIssuerKey = secrets.fields.derivedKey("card-issuer-master-v1")
         let calendar = try BusinessCalendar(timeZone: configuration.timeZone)
-        store = try HubStore(database: HubDatabase.open(configuration.store, sqliteFile: directory.database, logger: logger),
-                             businessDay: { calendar.day(of: $0) }, feeBasisPoints: Int64(configuration.settlementFeeBasisPoints))
+        store = try HubStore(
+            database: HubDatabase.open(configuration.store, sqliteFile: directory.database, logger: logger),
+            businessDay: { calendar.day(of: $0) }, feeBasisPoints: Int64(configuration.settlementFeeBasisPoints))
         passes = try PassRules(store: store, calendar: calendar, secrets: secrets)
-        log = try AssertionLog(store: store, signingKey: signingKey, origin: AssertionLog.origin(federation: configuration.federation),
-                               rules: passes, logger: logger)
+        log = try AssertionLog(
+            store: store, signingKey: signingKey, origin: AssertionLog.origin(federation: configuration.federation),
+            rules: passes, logger: logger)
     }
 
     /// Ingests a batch of assertions sent by `peer` (a park speaks only for itself).
@@ -58,12 +60,14 @@ public final class Hub: Sendable {
             throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "Only parks submit assertions")
         }
         guard !request.assertions.isEmpty, request.assertions.count <= IngestRequest.maximumBatch else {
-            throw ProblemDetails(status: 400, code: "invalid_batch", title: "Invalid batch",
-                                 detail: "a batch holds 1 to \(IngestRequest.maximumBatch) assertions")
+            throw ProblemDetails(
+                status: 400, code: "invalid_batch", title: "Invalid batch",
+                detail: "a batch holds 1 to \(IngestRequest.maximumBatch) assertions")
         }
-        let response = try await log.ingest(request.assertions, from: peer.principal, now: now,
-                                         skew: TimeInterval(configuration.assertionSkewSeconds),
-                                         maxDelay: TimeInterval(configuration.assertionMaxDelaySeconds))
+        let response = try await log.ingest(
+            request.assertions, from: peer.principal, now: now,
+            skew: TimeInterval(configuration.assertionSkewSeconds),
+            maxDelay: TimeInterval(configuration.assertionMaxDelaySeconds))
         metrics.ingested(response.results)
         return response
     }
@@ -81,8 +85,9 @@ public final class Hub: Sendable {
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &random) }
         let token = "pfe_" + Base64URL.encode(bytes)
         let lifetime = validity ?? TimeInterval(configuration.enrollmentTokenHours * 3600)
-        try store.addEnrollmentToken(hash: Self.tokenHash(token), park: park, name: trimmed, now: now, expiresAt: now.addingTimeInterval(lifetime),
-                                     readmit: readmit)
+        try store.addEnrollmentToken(
+            hash: Self.tokenHash(token), park: park, name: trimmed, now: now, expiresAt: now.addingTimeInterval(lifetime),
+            readmit: readmit)
         logger.info("enrollment token created", metadata: ["park": "\(park)", "readmit": "\(readmit)"])
         return token
     }
@@ -104,8 +109,9 @@ public final class Hub: Sendable {
         let signingKey: VerifyingKey
         do { signingKey = try VerifyingKey(base64URL: request.signingKey) } catch {
             metrics.enrollment(outcome: "invalid_signing_key")
-            throw ProblemDetails(status: 400, code: "invalid_signing_key", title: "Invalid signing key",
-                                 detail: "signing_key must be a raw 32-byte Ed25519 public key in base64url")
+            throw ProblemDetails(
+                status: 400, code: "invalid_signing_key", title: "Invalid signing key",
+                detail: "signing_key must be a raw 32-byte Ed25519 public key in base64url")
         }
         var requested = csr.namedParkIDs
         if let park = request.park {
@@ -143,8 +149,9 @@ public final class Hub: Sendable {
     public func renew(peer: AuthenticatedPeer, request: RenewalRequest, now: Date = Date()) throws(ProblemDetails) -> CertificateResponse {
         let csr = try Self.signingRequest(request.csr)
         if case .park(let park) = peer.principal, let other = csr.namedParkIDs.first(where: { $0 != park.rawValue }) {
-            throw ProblemDetails(status: 403, code: "csr_names_other_principal", title: "CSR names another park",
-                                 detail: "a park can only renew its own certificate, not \(other)'s")
+            throw ProblemDetails(
+                status: 403, code: "csr_names_other_principal", title: "CSR names another park",
+                detail: "a park can only renew its own certificate, not \(other)'s")
         }
         let ca = self.ca
         let principal = peer.principal
@@ -167,8 +174,10 @@ public final class Hub: Sendable {
 
     /// Issues a certificate for a regulator or clearing principal (or a park, for tests and manual set-up)
     /// from a public key, and records it.
-    public func issueCertificate(for principal: Principal, publicKey: Certificate.PublicKey, now: Date = Date(),
-                                 validity: TimeInterval? = nil, notValidBefore: Date? = nil) throws -> (Certificate, String) {
+    public func issueCertificate(
+        for principal: Principal, publicKey: Certificate.PublicKey, now: Date = Date(),
+        validity: TimeInterval? = nil, notValidBefore: Date? = nil
+    ) throws -> (Certificate, String) {
         let days = principal.role == .park ? configuration.parkCertificateDays : configuration.staffCertificateDays
         let certificate = try ca.issueClientCertificate(
             for: principal, publicKey: publicKey, now: now, validity: validity ?? TimeInterval(days * 86_400), notValidBefore: notValidBefore)
@@ -238,14 +247,17 @@ public final class Hub: Sendable {
             TrustList.Park(
                 park: park.id.rawValue, name: park.name, status: park.status.rawValue,
                 keys: (keys[park.id] ?? []).map { key in
-                    TrustList.Key(kid: key.kid, publicKey: key.publicKey, notBefore: key.notBefore,
-                                  notAfter: key.revokedAt ?? key.notAfter, status: key.revokedAt == nil ? "active" : "revoked")
+                    TrustList.Key(
+                        kid: key.kid, publicKey: key.publicKey, notBefore: key.notBefore,
+                        notAfter: key.revokedAt ?? key.notAfter, status: key.revokedAt == nil ? "active" : "revoked")
                 })
         }
         let federation = configuration.federation
         let sealKey = secrets.holderSealPublicKey
-        let content = try StrictJSON.encoder.encode(TrustList(federation: federation, sequence: 0, issuedAt: Date(timeIntervalSince1970: 0), parks: entries,
-                                                              holderSealKey: sealKey))
+        let content = try StrictJSON.encoder.encode(
+            TrustList(
+                federation: federation, sequence: 0, issuedAt: Date(timeIntervalSince1970: 0), parks: entries,
+                holderSealKey: sealKey))
         let contentHash = Hex.encode(SHA256.hash(data: content))
         let key = signingKey
         let record = try store.publishTrustList(contentHash: contentHash, now: now) { sequence in
@@ -287,8 +299,9 @@ public final class Hub: Sendable {
             throw ProblemDetails(status: 403, code: "unknown_certificate", title: "Certificate not issued by this hub")
         }
         guard !standing.revoked, !standing.parkRevoked else {
-            throw ProblemDetails(status: 403, code: "certificate_revoked", title: "Client certificate revoked",
-                                 detail: "\(principal) has been revoked from the federation")
+            throw ProblemDetails(
+                status: 403, code: "certificate_revoked", title: "Client certificate revoked",
+                detail: "\(principal) has been revoked from the federation")
         }
         return AuthenticatedPeer(principal: principal, serial: certificate.serialHex, notAfter: certificate.notValidAfter)
     }

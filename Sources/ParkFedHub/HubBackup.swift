@@ -10,7 +10,8 @@ extension Hub {
     @discardableResult
     public func backup(to target: String) throws -> UInt64 {
         guard store.dialect == .sqlite else {
-            throw StoreError(.invalidState, "online backups copy the SQLite store; back up a PostgreSQL store with pg_dump (and copy the data directory's keys)")
+            throw StoreError(
+                .invalidState, "online backups copy the SQLite store; back up a PostgreSQL store with pg_dump (and copy the data directory's keys)")
         }
         let size = log.size
         try DirectoryBackup.copy(directory: directory.path, database: directory.database, to: target) { try store.backup(to: $0) }

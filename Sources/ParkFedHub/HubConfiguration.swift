@@ -190,7 +190,8 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
     static func minutes(_ text: String) -> Int? {
         let parts = text.split(separator: ":")
         guard text.count == 5, parts.count == 2, let hours = Int(parts[0]), let minutes = Int(parts[1]),
-              (0...23).contains(hours), (0...59).contains(minutes) else { return nil }
+            (0...23).contains(hours), (0...59).contains(minutes)
+        else { return nil }
         return hours * 60 + minutes
     }
 

@@ -15,33 +15,44 @@ public final class HubMetrics: Sendable {
     public init() {}
 
     func request(method: String, route: String, status: Int, duration: Duration) {
-        registry.makeCounter(descriptor: Self.descriptor("http_requests", "total", "HTTP requests by method, route and status"),
-                             labels: [("method", method), ("route", route), ("status", "\(status)")]).increment()
+        registry.makeCounter(
+            descriptor: Self.descriptor("http_requests", "total", "HTTP requests by method, route and status"),
+            labels: [("method", method), ("route", route), ("status", "\(status)")]
+        ).increment()
         registry.makeDurationHistogram(
             descriptor: Self.descriptor("http_request_duration", "seconds", "HTTP request latency by route"),
             labels: [("route", route)],
-            buckets: [.microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
-                      .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1)]
+            buckets: [
+                .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+                .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1),
+            ]
         ).record(duration)
     }
 
     func enrollment(outcome: String) {
-        registry.makeCounter(descriptor: Self.descriptor("enrollments", "total", "Enrollment attempts by outcome (accepted or the refusal code)"),
-                             labels: [("outcome", outcome)]).increment()
+        registry.makeCounter(
+            descriptor: Self.descriptor("enrollments", "total", "Enrollment attempts by outcome (accepted or the refusal code)"),
+            labels: [("outcome", outcome)]
+        ).increment()
     }
 
     func connectionRefused() {
-        registry.makeCounter(descriptor: Self.descriptor("connections_refused", "total", "Connections closed at once because max_connections were open")).increment()
+        registry.makeCounter(descriptor: Self.descriptor("connections_refused", "total", "Connections closed at once because max_connections were open"))
+            .increment()
     }
 
     func rateLimited(principal: String) {
-        registry.makeCounter(descriptor: Self.descriptor("rate_limited", "total", "Requests refused with 429 because a principal was over its rate limit"),
-                             labels: [("principal", principal)]).increment()
+        registry.makeCounter(
+            descriptor: Self.descriptor("rate_limited", "total", "Requests refused with 429 because a principal was over its rate limit"),
+            labels: [("principal", principal)]
+        ).increment()
     }
 
     func authenticationRefused(code: String) {
-        registry.makeCounter(descriptor: Self.descriptor("authentication_refusals", "total", "Requests refused by client-certificate checks"),
-                             labels: [("code", code)]).increment()
+        registry.makeCounter(
+            descriptor: Self.descriptor("authentication_refusals", "total", "Requests refused by client-certificate checks"),
+            labels: [("code", code)]
+        ).increment()
     }
 
     func trustListSequence(_ sequence: Int64) {
@@ -53,14 +64,18 @@ public final class HubMetrics: Sendable {
         var counts: [String: Int64] = [:]
         for result in results { counts[result.status == .rejected ? (result.reason ?? "rejected") : result.status.rawValue, default: 0] += 1 }
         for (outcome, count) in counts {
-            registry.makeCounter(descriptor: Self.descriptor("assertions", "total", "Assertions submitted, by outcome (accepted, duplicate, or the rejection reason)"),
-                                 labels: [("outcome", outcome)]).increment(by: count)
+            registry.makeCounter(
+                descriptor: Self.descriptor("assertions", "total", "Assertions submitted, by outcome (accepted, duplicate, or the rejection reason)"),
+                labels: [("outcome", outcome)]
+            ).increment(by: count)
         }
     }
 
     func gateDecision(reason: String) {
-        registry.makeCounter(descriptor: Self.descriptor("pass_entries", "total", "Gate entries decided by the hub, by outcome (allow or the refusal reason)"),
-                             labels: [("outcome", reason)]).increment()
+        registry.makeCounter(
+            descriptor: Self.descriptor("pass_entries", "total", "Gate entries decided by the hub, by outcome (allow or the refusal reason)"),
+            labels: [("outcome", reason)]
+        ).increment()
     }
 
     func settlementRun(day: String, obligations: Int) {

@@ -27,8 +27,9 @@ public struct HubSecrets: Sendable {
         }
         if !fileManager.fileExists(atPath: directory.fieldKeys) {
             let id = "k" + String(Int(Date().timeIntervalSince1970))
-            let file = FieldKeysFile(current: id, keys: [id: Base64URL.encode(SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) })],
-                                     indexKey: Base64URL.encode(SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }))
+            let file = FieldKeysFile(
+                current: id, keys: [id: Base64URL.encode(SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) })],
+                indexKey: Base64URL.encode(SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }))
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try SecretFile.write(try encoder.encode(file), to: directory.fieldKeys)
@@ -36,8 +37,8 @@ public struct HubSecrets: Sendable {
         guard let raw = fileManager.contents(atPath: directory.holderSealKey) else { throw HubError(.io, "cannot read \(directory.holderSealKey)") }
         let holderKey = try Curve25519.KeyAgreement.PrivateKey(rawRepresentation: raw)
         guard let data = fileManager.contents(atPath: directory.fieldKeys),
-              let file = try? JSONDecoder().decode(FieldKeysFile.self, from: data),
-              let currentRaw = file.keys[file.current].flatMap({ Base64URL.decode($0) }), let index = Base64URL.decode(file.indexKey)
+            let file = try? JSONDecoder().decode(FieldKeysFile.self, from: data),
+            let currentRaw = file.keys[file.current].flatMap({ Base64URL.decode($0) }), let index = Base64URL.decode(file.indexKey)
         else { throw HubError(.invalidConfiguration, "\(directory.fieldKeys) is not a valid field key file") }
         let previous = try file.keys.filter { $0.key != file.current }.map { id, value in
             guard let raw = Base64URL.decode(value) else { throw HubError(.invalidConfiguration, "field key \(id) is not base64url") }

@@ -21,7 +21,8 @@ public enum HubServer {
     public static func tlsConfiguration(directory: HubDirectory) throws -> TLSConfiguration {
         func load<T>(_ what: String, _ path: String, _ body: () throws -> T) throws -> T {
             do { return try body() } catch {
-                throw HubError(.invalidConfiguration, "cannot load the \(what) \(path) (\(error)): is it a PEM file, readable, and the one `parkfed hub init` made?")
+                throw HubError(
+                    .invalidConfiguration, "cannot load the \(what) \(path) (\(error)): is it a PEM file, readable, and the one `parkfed hub init` made?")
             }
         }
         let chain = try load("hub TLS certificate", directory.tlsCertificate) { try NIOSSLCertificate.fromPEMFile(directory.tlsCertificate) }
@@ -57,15 +58,16 @@ public enum HubServer {
         book.add(.post, "/v1/enrollments", .enrollmentToken)
         router.group().add(middleware: EnrollmentLimitMiddleware(limiter: hub.enrollmentLimiter, metrics: hub.metrics))
             .post("/v1/enrollments") { request, _ -> Response in
-            let body = try await request.decodeStrict(EnrollmentRequest.self, limit: BodyLimit.document)
-            let response = try await hub.offload { try hub.enroll(body) }
-            // curl users can ask for the chain itself (RFC 8555's media type) instead of JSON.
-            if request.headers[.accept]?.contains(pemChainMediaType) == true {
-                return Response(status: .created, headers: [.contentType: pemChainMediaType],
-                                body: .init(byteBuffer: ByteBuffer(string: response.certificateChain)))
+                let body = try await request.decodeStrict(EnrollmentRequest.self, limit: BodyLimit.document)
+                let response = try await hub.offload { try hub.enroll(body) }
+                // curl users can ask for the chain itself (RFC 8555's media type) instead of JSON.
+                if request.headers[.accept]?.contains(pemChainMediaType) == true {
+                    return Response(
+                        status: .created, headers: [.contentType: pemChainMediaType],
+                        body: .init(byteBuffer: ByteBuffer(string: response.certificateChain)))
+                }
+                return try JSONResponse.make(response, status: .created)
             }
-            return try JSONResponse.make(response, status: .created)
-        }
 
         let everyone = HubRouteGroup(router, .anyPrincipal, hub: hub, book: book)
         let parks = HubRouteGroup(router, .parks, hub: hub, book: book)
@@ -84,7 +86,9 @@ public enum HubServer {
         everyone.get("/v1/trust-list") { request, _, peer -> Response in
             let list = try await hub.offload { try hub.currentTrustList() }
             let etag = "\"tl-\(list.sequence)\""
-            if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag || $0 == "*" }) {
+            if let match = request.headers[.ifNoneMatch],
+                match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag || $0 == "*" })
+            {
                 return Response(status: .notModified, headers: [.eTag: etag])
             }
             return Response(
@@ -99,8 +103,9 @@ public enum HubServer {
             return try JSONResponse.make(response)
         }
         everyone.get("/v1/log/checkpoint") { _, _, peer -> Response in
-            Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-cache"],
-                     body: .init(byteBuffer: ByteBuffer(string: try hub.log.latestCheckpointNote())))
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-cache"],
+                body: .init(byteBuffer: ByteBuffer(string: try hub.log.latestCheckpointNote())))
         }
         everyone.get("/v1/log/proofs/inclusion") { request, _, peer -> Response in
             let query = request.uri.queryParameters
@@ -123,8 +128,9 @@ public enum HubServer {
             // Another hub process may have appended the entry: the proof is then for the tree that holds it.
             let size = requestedSize ?? max(hub.log.size, index + 1)
             guard let proof = try await hub.offload({ hub.log.inclusionProof(index: index, treeSize: size) }) else {
-                throw ProblemDetails(status: 400, code: "out_of_range", title: "No such proof",
-                                     detail: "need index < tree_size <= \(hub.log.size)")
+                throw ProblemDetails(
+                    status: 400, code: "out_of_range", title: "No such proof",
+                    detail: "need index < tree_size <= \(hub.log.size)")
             }
             return try JSONResponse.make(proof)
         }
@@ -135,8 +141,9 @@ public enum HubServer {
             }
             let second = try LogQuery.number(query, "second") ?? hub.log.size
             guard let proof = try await hub.offload({ hub.log.consistencyProof(first: first, second: second) }) else {
-                throw ProblemDetails(status: 400, code: "out_of_range", title: "No such proof",
-                                     detail: "need first <= second <= \(hub.log.size)")
+                throw ProblemDetails(
+                    status: 400, code: "out_of_range", title: "No such proof",
+                    detail: "need first <= second <= \(hub.log.size)")
             }
             return try JSONResponse.make(proof)
         }
@@ -178,14 +185,23 @@ public enum HubServer {
             return try JSONResponse.make(try await hub.offload { try hub.holdCard(try context.parameters.identifier("card"), body, peer: peer) })
         }
         parks.post("/v1/cards/:card/holds/:request/capture") { _, context, peer -> Response in
-            try JSONResponse.make(try await hub.offload { try hub.settleHold(try context.parameters.identifier("card"), requestID: try context.parameters.identifier("request"), .capture, peer: peer) })
+            try JSONResponse.make(
+                try await hub.offload {
+                    try hub.settleHold(try context.parameters.identifier("card"), requestID: try context.parameters.identifier("request"), .capture, peer: peer)
+                })
         }
         parks.post("/v1/cards/:card/holds/:request/void") { _, context, peer -> Response in
-            try JSONResponse.make(try await hub.offload { try hub.settleHold(try context.parameters.identifier("card"), requestID: try context.parameters.identifier("request"), .void, peer: peer) })
+            try JSONResponse.make(
+                try await hub.offload {
+                    try hub.settleHold(try context.parameters.identifier("card"), requestID: try context.parameters.identifier("request"), .void, peer: peer)
+                })
         }
         parks.post("/v1/cards/:card/holds/:request/refunds") { request, context, peer -> Response in
             let body = try await request.decodeStrict(CardRefundRequest.self, limit: BodyLimit.request)
-            return try JSONResponse.make(try await hub.offload { try hub.refundCard(try context.parameters.identifier("card"), requestID: try context.parameters.identifier("request"), body, peer: peer) })
+            return try JSONResponse.make(
+                try await hub.offload {
+                    try hub.refundCard(try context.parameters.identifier("card"), requestID: try context.parameters.identifier("request"), body, peer: peer)
+                })
         }
         parks.post("/v1/cards/:card/block") { request, context, peer -> Response in
             let body = try await request.decodeStrict(BlockCardRequest.self, limit: BodyLimit.request)
@@ -259,11 +275,13 @@ public enum HubServer {
         }
         regulators.get("/v1/regulator/traffic") { request, context, peer -> Response in
             let query = request.uri.queryParameters
-            return try JSONResponse.make(try await hub.offload { try hub.regulatorTraffic(from: String(query["from"] ?? ""), to: String(query["to"] ?? ""), peer: peer) })
+            return try JSONResponse.make(
+                try await hub.offload { try hub.regulatorTraffic(from: String(query["from"] ?? ""), to: String(query["to"] ?? ""), peer: peer) })
         }
         regulators.get("/v1/regulator/sales") { request, context, peer -> Response in
             let query = request.uri.queryParameters
-            return try JSONResponse.make(try await hub.offload { try hub.regulatorSales(from: String(query["from"] ?? ""), to: String(query["to"] ?? ""), peer: peer) })
+            return try JSONResponse.make(
+                try await hub.offload { try hub.regulatorSales(from: String(query["from"] ?? ""), to: String(query["to"] ?? ""), peer: peer) })
         }
         // Settlement: clearing staff run, approve and mark paid; parks read their own lines.
         clearing.post("/v1/settlement/batches") { request, context, peer -> Response in
@@ -276,8 +294,9 @@ public enum HubServer {
         parksAndClearing.get("/v1/settlement/batches") { _, _, peer -> Response in
             let list = try await hub.offload { try hub.store.batches() }.map { record -> SettlementSummary in
                 let batch = try StrictJSON.decode(SettlementBatch.self, from: Data(record.body.utf8))
-                return SettlementSummary(id: record.id, day: batch.day, state: record.state, obligationCount: batch.obligationCount,
-                                         grossMinor: batch.grossMinor, netMinor: batch.netMinor, currency: batch.currency)
+                return SettlementSummary(
+                    id: record.id, day: batch.day, state: record.state, obligationCount: batch.obligationCount,
+                    grossMinor: batch.grossMinor, netMinor: batch.netMinor, currency: batch.currency)
             }
             return try JSONResponse.make(SettlementList(batches: list))
         }
@@ -288,13 +307,18 @@ public enum HubServer {
             let export = try await hub.offload { try hub.settlementExport(record, party: party) }
             switch request.uri.queryParameters["format"].map(String.init) {
             case "positions.csv":
-                return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: SettlementCSV.positions(export))))
+                return Response(
+                    status: .ok, headers: [.contentType: "text/csv; charset=utf-8"],
+                    body: .init(byteBuffer: ByteBuffer(string: SettlementCSV.positions(export))))
             case "obligations.csv":
-                return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: SettlementCSV.obligations(export))))
+                return Response(
+                    status: .ok, headers: [.contentType: "text/csv; charset=utf-8"],
+                    body: .init(byteBuffer: ByteBuffer(string: SettlementCSV.obligations(export))))
             case nil, "json":
                 return try JSONResponse.make(export)
             case let other?:
-                throw ProblemDetails(status: 400, code: "invalid_query", title: "Unknown format", detail: "\(other): use json, positions.csv or obligations.csv")
+                throw ProblemDetails(
+                    status: 400, code: "invalid_query", title: "Unknown format", detail: "\(other): use json, positions.csv or obligations.csv")
             }
         }
         clearing.post("/v1/settlement/batches/:batch/approve") { _, context, peer -> Response in
@@ -324,21 +348,25 @@ public enum HubServer {
     }
 
     static func metricsResponse(_ hub: Hub) -> Response {
-        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                 body: .init(byteBuffer: ByteBuffer(string: hub.metrics.exposition())))
+        Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: hub.metrics.exposition())))
     }
 
     /// The operator's plain-HTTP listener for probes and Prometheus: `/healthz`, `/readyz`, `/metrics`.
     /// Bind it to loopback (or a management network) only: it has no client-certificate check.
-    public static func opsApplication(hub: Hub, host: String, port: Int, logger: Logger,
-                                      onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) -> some ApplicationProtocol {
+    public static func opsApplication(
+        hub: Hub, host: String, port: Int, logger: Logger,
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
         let router = Router()
         router.add(middleware: ProblemMiddleware())
         router.get("/healthz") { _, _ -> Response in try JSONResponse.make(HealthResponse(status: "ok")) }
         router.get("/readyz") { _, _ -> Response in try await readiness(hub) }
         router.get("/metrics") { _, _ -> Response in metricsResponse(hub) }
-        return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "parkfed-hub-ops"),
-                           onServerRunning: onServerRunning, logger: logger)
+        return Application(
+            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "parkfed-hub-ops"),
+            onServerRunning: onServerRunning, logger: logger)
     }
 
     /// The hub application, listening on `host:port` (port 0 picks a free port; `onServerRunning` learns it).
@@ -367,8 +395,9 @@ func limitedServer(hub: Hub) throws -> HTTPServerBuilder {
         ConnectionLimitedChannel(
             base: try HTTP2UpgradeChannel(
                 tlsConfiguration: tls,
-                configuration: .init(idleTimeout: .seconds(idle), gracefulCloseTimeout: .seconds(10),
-                                     streamConfiguration: .init(idleTimeout: .seconds(Int64(idle)))),
+                configuration: .init(
+                    idleTimeout: .seconds(idle), gracefulCloseTimeout: .seconds(10),
+                    streamConfiguration: .init(idleTimeout: .seconds(Int64(idle)))),
                 responder: responder),
             limit: limit, firstByteTimeout: .seconds(Int64(min(idle, 10))))
     }
@@ -392,8 +421,9 @@ struct AuthenticationMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let der = await context.peerCertificateDER() else {
-            throw ProblemDetails(status: 401, code: "client_certificate_required", title: "Client certificate required",
-                                 detail: "this endpoint needs mutual TLS with a certificate issued by the federation")
+            throw ProblemDetails(
+                status: 401, code: "client_certificate_required", title: "Client certificate required",
+                detail: "this endpoint needs mutual TLS with a certificate issued by the federation")
         }
         var context = context
         let peer = try await hub.offload { try hub.authenticate(certificateDER: der) }

@@ -49,11 +49,12 @@ public final class PassRules: Sendable {
     /// still logged, without real-name data at the hub.
     func protect(_ holder: HolderRef) -> ProtectedHolder? {
         guard let sealed = holder.sealed, let data = openHolder(sealed), let document = Self.document(of: data),
-              let idSealed = try? secrets.fields.seal(document.number, purpose: "holder.id_number"),
-              let nameSealed = try? secrets.fields.seal(data.name, purpose: "holder.name")
+            let idSealed = try? secrets.fields.seal(document.number, purpose: "holder.id_number"),
+            let nameSealed = try? secrets.fields.seal(data.name, purpose: "holder.name")
         else { return nil }
-        return ProtectedHolder(idType: document.kind.rawValue, idIndex: documentIndex(document), idSealed: idSealed, nameSealed: nameSealed,
-                               idMasked: document.maskedNumber, nameMasked: Masking.name(data.name))
+        return ProtectedHolder(
+            idType: document.kind.rawValue, idIndex: documentIndex(document), idSealed: idSealed, nameSealed: nameSealed,
+            idMasked: document.maskedNumber, nameMasked: Masking.name(data.name))
     }
 
     /// A holder a park sealed to the hub (`HolderRef.Sealed`), opened; nil when it does not open.
@@ -85,32 +86,40 @@ public final class PassRules: Sendable {
         switch payload.data {
         case .passIssued(let data):
             guard let product = ComboProduct.variant(of: product(data.product), category: data.category, heads: data.heads ?? 1),
-                  let from = try? CivilDay(data.validFrom), let until = try? CivilDay(data.validUntil) else { return nil }
-            let facts = PassCodeFacts(passID: data.passID, issuer: payload.park, validFrom: from, validUntil: until, generation: 0,
-                                      category: data.category, heads: data.heads ?? 1, slot: data.slot, stock: data.stockSerial != nil)
-            return .issued(facts: facts, product: product, priceMinor: data.priceMinor, holderMasked: data.holder.nameMasked,
-                           holder: protect(data.holder))
+                let from = try? CivilDay(data.validFrom), let until = try? CivilDay(data.validUntil)
+            else { return nil }
+            let facts = PassCodeFacts(
+                passID: data.passID, issuer: payload.park, validFrom: from, validUntil: until, generation: 0,
+                category: data.category, heads: data.heads ?? 1, slot: data.slot, stock: data.stockSerial != nil)
+            return .issued(
+                facts: facts, product: product, priceMinor: data.priceMinor, holderMasked: data.holder.nameMasked,
+                holder: protect(data.holder))
         case .passRedeemed(let data):
             let day = calendar.day(of: data.enteredAt), minute = calendar.minuteOfDay(data.enteredAt)
             switch verify(code: data.code, keys: keys) {
             case .failure(let refusal):
-                return .entry(park: payload.park, enteredAt: data.enteredAt, day: day, minute: minute, facts: nil, codeProblem: refusal, product: nil, mode: mode)
+                return .entry(
+                    park: payload.park, enteredAt: data.enteredAt, day: day, minute: minute, facts: nil, codeProblem: refusal, product: nil, mode: mode)
             case .success(let (code, product)):
                 guard code.passID == data.passID, code.issuer == data.issuerPark else {
-                    return .entry(park: payload.park, enteredAt: data.enteredAt, day: day, minute: minute, facts: nil, codeProblem: .forged, product: nil, mode: mode)
+                    return .entry(
+                        park: payload.park, enteredAt: data.enteredAt, day: day, minute: minute, facts: nil, codeProblem: .forged, product: nil, mode: mode)
                 }
-                let facts = PassCodeFacts(passID: code.passID, issuer: code.issuer, validFrom: code.validFrom, validUntil: code.validUntil,
-                                          generation: code.generation, category: code.payload.category, heads: code.heads, slot: code.payload.slot,
-                                          stock: code.isStock)
-                return .entry(park: payload.park, enteredAt: data.enteredAt, day: day, minute: minute, facts: facts, codeProblem: nil, product: product, mode: mode)
+                let facts = PassCodeFacts(
+                    passID: code.passID, issuer: code.issuer, validFrom: code.validFrom, validUntil: code.validUntil,
+                    generation: code.generation, category: code.payload.category, heads: code.heads, slot: code.payload.slot,
+                    stock: code.isStock)
+                return .entry(
+                    park: payload.park, enteredAt: data.enteredAt, day: day, minute: minute, facts: facts, codeProblem: nil, product: product, mode: mode)
             }
         case .passRefunded(let data):
             guard let record = try? store.pass(data.passID), let product = product(for: record) else { return nil }
             return .refund(passID: data.passID, issuer: payload.park, amountMinor: data.amountMinor, product: product)
         case .passTransferred(let data):
             guard let record = try? store.pass(data.passID), let product = product(for: record) else { return nil }
-            return .transfer(passID: data.passID, issuer: payload.park, generation: data.generation, resalePriceMinor: data.resalePriceMinor,
-                             feeMinor: data.feeMinor, product: product, holder: protect(data.newHolder), reissue: data.reissue == true)
+            return .transfer(
+                passID: data.passID, issuer: payload.park, generation: data.generation, resalePriceMinor: data.resalePriceMinor,
+                feeMinor: data.feeMinor, product: product, holder: protect(data.newHolder), reissue: data.reissue == true)
         case .cardSpent(let data):
             return .linkObligation(reason: "card_spend", toPark: payload.park, reference: "capture:\(data.requestID)")
         default:
@@ -121,7 +130,9 @@ public final class PassRules: Sendable {
 
 extension Hub {
     /// The passes held by a document (any generation), found by its blind index: groundwork for regulator queries.
-    public func passes(heldBy kind: IdentityDocument.Kind, number: String) throws -> [(passID: String, generation: Int, issuer: String, holder: ProtectedHolder, recordedAt: Date)] {
+    public func passes(heldBy kind: IdentityDocument.Kind, number: String) throws -> [(
+        passID: String, generation: Int, issuer: String, holder: ProtectedHolder, recordedAt: Date
+    )] {
         let document = try IdentityDocument(kind: kind, number: number)
         return try store.passes(holderIndex: PassRules.documentIndex(secrets.fields, kind: kind, number: document.number))
     }

@@ -13,8 +13,10 @@ struct RateLimitMiddleware: RouterMiddleware {
         let principal = context.peer.map { "\($0.principal)" } ?? "anonymous"
         if let wait = limiter.take(principal) {
             metrics.rateLimited(principal: principal)
-            var response = ProblemDetails(status: 429, code: "rate_limited", title: "Too many requests",
-                                          detail: "\(principal) is over its rate limit; retry after the time in Retry-After").response()
+            var response = ProblemDetails(
+                status: 429, code: "rate_limited", title: "Too many requests",
+                detail: "\(principal) is over its rate limit; retry after the time in Retry-After"
+            ).response()
             response.headers[.retryAfter] = String(Int(wait.rounded(.up)) + 0)
             return response
         }
@@ -32,8 +34,10 @@ struct EnrollmentLimitMiddleware: RouterMiddleware {
         let address = context.sourceAddress
         if let wait = limiter.take("enroll:" + address) {
             metrics.enrollment(outcome: "rate_limited")
-            var response = ProblemDetails(status: 429, code: "rate_limited", title: "Too many enrollment attempts",
-                                          detail: "\(address) is over the enrollment limit; retry after the time in Retry-After").response()
+            var response = ProblemDetails(
+                status: 429, code: "rate_limited", title: "Too many enrollment attempts",
+                detail: "\(address) is over the enrollment limit; retry after the time in Retry-After"
+            ).response()
             response.headers[.retryAfter] = String(Int(wait.rounded(.up)))
             return response
         }

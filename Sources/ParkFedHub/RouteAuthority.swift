@@ -95,8 +95,9 @@ struct AuthorityMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard authority.permits(context.peer?.principal) else {
-            throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "Not for this principal",
-                                 detail: "\(request.method) \(request.uri.path) is for \(authority); you are \(context.peer.map { "\($0.principal)" } ?? "anonymous")")
+            throw ProblemDetails(
+                status: 403, code: "forbidden_for_principal", title: "Not for this principal",
+                detail: "\(request.method) \(request.uri.path) is for \(authority); you are \(context.peer.map { "\($0.principal)" } ?? "anonymous")")
         }
         return try await next(request, context)
     }

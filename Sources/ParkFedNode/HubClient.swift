@@ -45,8 +45,10 @@ public final class HubClient: Sendable {
         }
     }
 
-    public func send(_ method: HTTPMethod, _ path: String, body: Data? = nil, headers: [(String, String)] = [],
-                     timeout: TimeAmount = .seconds(30)) async throws(NodeError) -> Reply {
+    public func send(
+        _ method: HTTPMethod, _ path: String, body: Data? = nil, headers: [(String, String)] = [],
+        timeout: TimeAmount = .seconds(30)
+    ) async throws(NodeError) -> Reply {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
@@ -57,16 +59,19 @@ public final class HubClient: Sendable {
         do {
             let response = try await client.execute(request, timeout: timeout)
             let bytes = try await response.body.collect(upTo: 16 << 20)
-            return Reply(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
-                         body: Data(bytes.readableBytesView))
+            return Reply(
+                status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
+                body: Data(bytes.readableBytesView))
         } catch {
             throw NodeError(.hubUnreachable, "cannot reach the hub at \(baseURL): \(error)")
         }
     }
 
     /// Sends a JSON body and decodes a JSON answer; a problem-details answer becomes `hub_refused`.
-    public func json<Response: Decodable>(_ method: HTTPMethod, _ path: String, body: (some Encodable)?, as type: Response.Type,
-                                          timeout: TimeAmount = .seconds(30)) async throws(NodeError) -> Response {
+    public func json<Response: Decodable>(
+        _ method: HTTPMethod, _ path: String, body: (some Encodable)?, as type: Response.Type,
+        timeout: TimeAmount = .seconds(30)
+    ) async throws(NodeError) -> Response {
         var data: Data?
         if let body {
             do { data = try StrictJSON.encoder.encode(body) } catch { throw NodeError(.badResponse, "cannot encode request: \(error)") }

@@ -34,8 +34,9 @@ public enum LocalTLS {
         let fileManager = FileManager.default
         let ca: FederationCA
         if fileManager.fileExists(atPath: directory.lanCA), fileManager.fileExists(atPath: directory.lanCAKey) {
-            ca = try FederationCA.load(certificatePEM: try String(contentsOfFile: directory.lanCA, encoding: .utf8),
-                                       keyPEM: try SecretFile.read(directory.lanCAKey))
+            ca = try FederationCA.load(
+                certificatePEM: try String(contentsOfFile: directory.lanCA, encoding: .utf8),
+                keyPEM: try SecretFile.read(directory.lanCAKey))
         } else {
             ca = try FederationCA.create(federationName: "Park \(park) LAN", now: now)
             try SecretFile.write(ca.keyPEM, to: directory.lanCAKey)
@@ -43,11 +44,12 @@ public enum LocalTLS {
             try? fileManager.removeItem(atPath: directory.lanCertificate)
         }
         if let chain = try? String(contentsOfFile: directory.lanCertificate, encoding: .utf8),
-           let leaf = chain.components(separatedBy: "-----END CERTIFICATE-----").first,
-           let certificate = try? Certificate(pemEncoded: leaf + "-----END CERTIFICATE-----\n"),
-           certificate.issuer == ca.certificate.subject,
-           certificate.notValidAfter.timeIntervalSince(now) > renewBefore,
-           Set(names).isSubset(of: coveredNames(certificate)) {
+            let leaf = chain.components(separatedBy: "-----END CERTIFICATE-----").first,
+            let certificate = try? Certificate(pemEncoded: leaf + "-----END CERTIFICATE-----\n"),
+            certificate.issuer == ca.certificate.subject,
+            certificate.notValidAfter.timeIntervalSince(now) > renewBefore,
+            Set(names).isSubset(of: coveredNames(certificate))
+        {
             return
         }
         let key = P256.Signing.PrivateKey()

@@ -27,15 +27,17 @@ extension NodeAgent {
     /// The device presenting `authorization` (`Bearer pfd_…`), if it may act in one of `roles`.
     public func device(authorization: String?, roles: Set<DeviceRecord.Role>) throws -> DeviceRecord {
         guard let authorization, authorization.hasPrefix("Bearer "), case let token = String(authorization.dropFirst(7)), token.hasPrefix("pfd_") else {
-            throw ProblemDetails(status: 401, code: "device_credential_required", title: "Device credential required",
-                                 detail: "send Authorization: Bearer <token> issued by `parkfed node device add`")
+            throw ProblemDetails(
+                status: 401, code: "device_credential_required", title: "Device credential required",
+                detail: "send Authorization: Bearer <token> issued by `parkfed node device add`")
         }
         guard let device = try store.device(tokenHash: Self.deviceTokenHash(token)), !device.revoked else {
             throw ProblemDetails(status: 401, code: "unknown_device", title: "Unknown or revoked device credential")
         }
         guard roles.contains(device.role) || device.role == .operator else {
-            throw ProblemDetails(status: 403, code: "forbidden_for_device", title: "Not for this device",
-                                 detail: "a \(device.role.rawValue) device cannot do this (needs \(roles.map(\.rawValue).sorted().joined(separator: " or ")))")
+            throw ProblemDetails(
+                status: 403, code: "forbidden_for_device", title: "Not for this device",
+                detail: "a \(device.role.rawValue) device cannot do this (needs \(roles.map(\.rawValue).sorted().joined(separator: " or ")))")
         }
         return device
     }

@@ -37,11 +37,14 @@ extension NodeAgent {
             throw Self.problem(503, "no_trust_list", "No trust list yet", "the hub's sealing key comes with the trust list")
         }
         let name = enrollment.holder.name.trimmingCharacters(in: .whitespaces)
-        let plain = try StrictJSON.encoder.encode(MemberEnrollRequest.Sealed(name: name, idType: document.kind.rawValue, idNumber: document.number,
-                                                                             phone: enrollment.phone))
-        let request = MemberEnrollRequest(sealed: try HolderSealing.seal(plain, to: hubKey, purpose: MemberEnrollRequest.Sealed.purpose),
-                                          consentVersion: enrollment.consentVersion, consentedAt: now,
-                                          localMemberNumber: enrollment.localMemberNumber, memberCode: enrollment.memberCode)
+        let plain = try StrictJSON.encoder.encode(
+            MemberEnrollRequest.Sealed(
+                name: name, idType: document.kind.rawValue, idNumber: document.number,
+                phone: enrollment.phone))
+        let request = MemberEnrollRequest(
+            sealed: try HolderSealing.seal(plain, to: hubKey, purpose: MemberEnrollRequest.Sealed.purpose),
+            consentVersion: enrollment.consentVersion, consentedAt: now,
+            localMemberNumber: enrollment.localMemberNumber, memberCode: enrollment.memberCode)
         let view: MemberView
         do {
             view = try await tracked { (hub: HubClient) async throws(NodeError) in
@@ -52,8 +55,9 @@ extension NodeAgent {
         }
         if !view.existing {
             let holder = try holderRef(document, name: name, nameMasked: Masking.name(name))
-            try record(.memberEnrolled(MemberEnrolled(memberID: view.memberID, holder: holder, consentVersion: enrollment.consentVersion, consentedAt: now)),
-                       now: now)
+            try record(
+                .memberEnrolled(MemberEnrolled(memberID: view.memberID, holder: holder, consentVersion: enrollment.consentVersion, consentedAt: now)),
+                now: now)
         }
         if let local = enrollment.localMemberNumber {
             // Linked by the hub in the enrollment itself: record this park's claim of it.
@@ -67,7 +71,8 @@ extension NodeAgent {
         let view: MemberView
         do {
             view = try await tracked { (hub: HubClient) async throws(NodeError) in
-                try await hub.json(.POST, "/v1/members/\(memberID)/links", body: MemberLinkRequest(localMemberNumber: localNumber, code: code), as: MemberView.self)
+                try await hub.json(
+                    .POST, "/v1/members/\(memberID)/links", body: MemberLinkRequest(localMemberNumber: localNumber, code: code), as: MemberView.self)
             }
         } catch {
             throw Self.changeProblem(error)
@@ -108,4 +113,3 @@ extension NodeAgent {
         }
     }
 }
-

@@ -50,15 +50,19 @@ extension NodeAgent {
         case .success(let verified): (code, product) = verified
         }
         let day = calendar.day(of: now), hour = calendar.hour(of: now)
-        let pass = ComboPass(id: code.passID, product: product, issuer: code.issuer, validFrom: code.validFrom, validUntil: code.validUntil,
-                             generation: code.generation, slot: code.payload.slot)
+        let pass = ComboPass(
+            id: code.passID, product: product, issuer: code.issuer, validFrom: code.validFrom, validUntil: code.validUntil,
+            generation: code.generation, slot: code.payload.slot)
         if let refusal = pass.fastCheck(at: park, on: day) { return deny(refusal, code: code, mode: .fastCheck) }
         let entryID = UUIDv7.make(now: now)
         let redeemed = PassRedeemed(passID: code.passID, issuerPark: code.issuer, gate: request.gate, enteredAt: now, offline: true, code: code.text)
         let (_, jws) = try Assertions.sign(.passRedeemed(redeemed), park: park, key: signingKey, now: now, id: entryID)
-        _ = try store.reserveEntry(passID: code.passID, day: day, hour: hour, offlineType: AssertionType.passRedeemed.rawValue) { _ -> Result<GateEntryRecord, PassRefusal> in
-            .success(GateEntryRecord(entryID: entryID, passID: code.passID, gate: request.gate, day: day, hour: hour, enteredAt: now, jws: jws.compact,
-                                     heads: code.heads))
+        _ = try store.reserveEntry(passID: code.passID, day: day, hour: hour, offlineType: AssertionType.passRedeemed.rawValue) {
+            _ -> Result<GateEntryRecord, PassRefusal> in
+            .success(
+                GateEntryRecord(
+                    entryID: entryID, passID: code.passID, gate: request.gate, day: day, hour: hour, enteredAt: now, jws: jws.compact,
+                    heads: code.heads))
         }
         outboxWakeUp.signal()
         return allow(code: code, product: product, entriesLeft: nil, usableUntil: nil, mode: .fastCheck, entryID: entryID)

@@ -39,7 +39,8 @@ extension NodeAgent {
     /// index, rejected ones with their reason and an alarm each. Returns the rejected items with their reasons.
     @discardableResult
     public func recordDeliveries(of batch: [NodeStore.OutboxItem], _ response: IngestResponse, now: Date = Date()) throws(NodeError)
-        -> [(item: NodeStore.OutboxItem, reason: String)] {
+        -> [(item: NodeStore.OutboxItem, reason: String)]
+    {
         guard response.results.count == batch.count else {
             throw NodeError(.badResponse, "the hub answered \(response.results.count) results for \(batch.count) assertions")
         }
@@ -86,7 +87,8 @@ extension NodeAgent {
         }
         var audit = LogAudit(checkpointSize: checkpoint.size, verifiedInclusions: 0, consistencyChecked: false)
         if let sizeText = try? store.meta("log_checkpoint_size"), let lastSize = UInt64(sizeText),
-           let rootText = try? store.meta("log_checkpoint_root"), let lastRoot = Data(base64Encoded: rootText) {
+            let rootText = try? store.meta("log_checkpoint_root"), let lastRoot = Data(base64Encoded: rootText)
+        {
             if checkpoint.size < lastSize {
                 alarm("log_shrunk", "the hub's log went from \(lastSize) to \(checkpoint.size) entries", now: now)
                 throw NodeError(.badResponse, "the hub's log shrank")
@@ -97,12 +99,14 @@ extension NodeAgent {
             }
             if checkpoint.size > lastSize, lastSize > 0 {
                 let proof = try await tracked { (hub: HubClient) async throws(NodeError) in
-                    try await hub.json(.GET, "/v1/log/proofs/consistency?first=\(lastSize)&second=\(checkpoint.size)",
-                                       body: Optional<String>.none, as: ConsistencyProofResponse.self)
+                    try await hub.json(
+                        .GET, "/v1/log/proofs/consistency?first=\(lastSize)&second=\(checkpoint.size)",
+                        body: Optional<String>.none, as: ConsistencyProofResponse.self)
                 }
                 let hashes = proof.proof.compactMap { Data(base64Encoded: $0) }
                 guard hashes.count == proof.proof.count,
-                      MerkleProofs.verifyConsistency(first: lastSize, second: checkpoint.size, proof: hashes, firstRoot: lastRoot, secondRoot: checkpoint.rootHash)
+                    MerkleProofs.verifyConsistency(
+                        first: lastSize, second: checkpoint.size, proof: hashes, firstRoot: lastRoot, secondRoot: checkpoint.rootHash)
                 else {
                     alarm("log_inconsistent", "checkpoint \(checkpoint.size) is not consistent with \(lastSize)", now: now)
                     throw NodeError(.badResponse, "the hub's log is not consistent with what this node saw before")
@@ -119,13 +123,15 @@ extension NodeAgent {
         for item in items {
             guard let index = item.logIndex else { continue }
             let proof = try await tracked { (hub: HubClient) async throws(NodeError) in
-                try await hub.json(.GET, "/v1/log/proofs/inclusion?index=\(index)&tree_size=\(checkpoint.size)",
-                                   body: Optional<String>.none, as: InclusionProofResponse.self)
+                try await hub.json(
+                    .GET, "/v1/log/proofs/inclusion?index=\(index)&tree_size=\(checkpoint.size)",
+                    body: Optional<String>.none, as: InclusionProofResponse.self)
             }
             let hashes = proof.proof.compactMap { Data(base64Encoded: $0) }
             let leafHash = MerkleHash.leaf(Data(item.jws.utf8))
             if hashes.count == proof.proof.count,
-               MerkleProofs.verifyInclusion(index: index, size: checkpoint.size, leafHash: leafHash, proof: hashes, root: checkpoint.rootHash) {
+                MerkleProofs.verifyInclusion(index: index, size: checkpoint.size, leafHash: leafHash, proof: hashes, root: checkpoint.rootHash)
+            {
                 verified.append(item.id)
             } else {
                 alarm("inclusion_failed", "assertion \(item.id) is not at index \(index) of the signed log of size \(checkpoint.size)", now: now)

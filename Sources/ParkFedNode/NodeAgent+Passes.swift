@@ -94,9 +94,11 @@ extension NodeAgent {
         do { window = try product.saleWindow(date: date) } catch { throw Self.problem(409, "not_on_sale", "Not on sale", error.message) }
         let passID = UUIDv7.make(now: now)
         let nameMasked = Masking.name(request.holder.name)
-        let code = try PassCode.make(.init(issuer: park, passID: passID, product: product.id, validFrom: window.from, validUntil: window.until,
-                                           generation: 0, name: nameMasked, category: product.category?.id, heads: product.heads,
-                                           slot: request.slot), key: signingKey)
+        let code = try PassCode.make(
+            .init(
+                issuer: park, passID: passID, product: product.id, validFrom: window.from, validUntil: window.until,
+                generation: 0, name: nameMasked, category: product.category?.id, heads: product.heads,
+                slot: request.slot), key: signingKey)
         let (issued, sold) = try saleRecords(code, product: product, channel: channel, holder: holder, name: request.holder.name)
         try await recordIssue(issued, sold: sold, decidedByHub: !product.slots.isEmpty, now: now)
         return try saleResponse(sold, code: code, idNumberMasked: holder.maskedNumber)
@@ -113,18 +115,22 @@ extension NodeAgent {
     /// What a sale records of `code` (pass, product, validity, category, heads, slot) sold to the holder of
     /// `document` named `name` through `channel`: the `pass.issued` to sign and the sale row. `stockSerial` names the
     /// printed code a sale activates.
-    func saleRecords(_ code: PassCode, product: ComboProduct, channel: PassIssued.Channel, holder document: IdentityDocument, name: String,
-                     stockSerial: String? = nil) throws -> (issued: PassIssued, sold: SoldPassRecord) {
+    func saleRecords(
+        _ code: PassCode, product: ComboProduct, channel: PassIssued.Channel, holder document: IdentityDocument, name: String,
+        stockSerial: String? = nil
+    ) throws -> (issued: PassIssued, sold: SoldPassRecord) {
         let nameMasked = Masking.name(name)
         let reference = try holderRef(document, name: name.trimmingCharacters(in: .whitespaces), nameMasked: nameMasked)
-        let issued = PassIssued(passID: code.passID, product: product.id, channel: channel, priceMinor: product.price.minorUnits,
-                                currency: product.price.currency.code, holder: reference, validFrom: code.validFrom.description,
-                                validUntil: code.validUntil.description, category: code.payload.category, heads: code.payload.heads,
-                                slot: code.payload.slot, stockSerial: stockSerial)
-        let sold = SoldPassRecord(passID: code.passID, product: product.id, channel: channel.rawValue, holderMasked: nameMasked, idType: document.kind.rawValue,
-                                  idDigest: reference.idDigest, idMasked: document.maskedNumber, priceMinor: product.price.minorUnits,
-                                  currency: product.price.currency.code, validFrom: code.validFrom, validUntil: code.validUntil, generation: 0,
-                                  code: code.text, state: "sold")
+        let issued = PassIssued(
+            passID: code.passID, product: product.id, channel: channel, priceMinor: product.price.minorUnits,
+            currency: product.price.currency.code, holder: reference, validFrom: code.validFrom.description,
+            validUntil: code.validUntil.description, category: code.payload.category, heads: code.payload.heads,
+            slot: code.payload.slot, stockSerial: stockSerial)
+        let sold = SoldPassRecord(
+            passID: code.passID, product: product.id, channel: channel.rawValue, holderMasked: nameMasked, idType: document.kind.rawValue,
+            idDigest: reference.idDigest, idMasked: document.maskedNumber, priceMinor: product.price.minorUnits,
+            currency: product.price.currency.code, validFrom: code.validFrom, validUntil: code.validUntil, generation: 0,
+            code: code.text, state: "sold")
         return (issued, sold)
     }
 
@@ -138,7 +144,9 @@ extension NodeAgent {
             guard slot == nil else { throw problem(422, "invalid_slot", "No time slots", "product \(base.id) is not timed") }
         } else {
             guard let slot, base.slot(slot) != nil else {
-                throw problem(422, "invalid_slot", "Time slot required", "product \(base.id) is sold for one of its time slots: \(base.slots.map(\.id).joined(separator: ", "))")
+                throw problem(
+                    422, "invalid_slot", "Time slot required",
+                    "product \(base.id) is sold for one of its time slots: \(base.slots.map(\.id).joined(separator: ", "))")
             }
         }
         return product
@@ -167,17 +175,19 @@ extension NodeAgent {
 
     /// What the window is told of a pass sold (or re-coded) here.
     func saleResponse(_ sold: SoldPassRecord, code: PassCode, idNumberMasked: String, stockSerial: String? = nil) throws -> PassSaleResponse {
-        PassSaleResponse(passID: sold.passID, code: code.text, qrVersion: try QRCode(text: code.text).version, product: sold.product,
-                         holderNameMasked: sold.holderMasked, idNumberMasked: idNumberMasked, validFrom: sold.validFrom.description,
-                         validUntil: sold.validUntil.description, priceMinor: sold.priceMinor, currency: sold.currency, generation: sold.generation,
-                         category: code.payload.category, heads: code.payload.heads, slot: code.payload.slot, stockSerial: stockSerial)
+        PassSaleResponse(
+            passID: sold.passID, code: code.text, qrVersion: try QRCode(text: code.text).version, product: sold.product,
+            holderNameMasked: sold.holderMasked, idNumberMasked: idNumberMasked, validFrom: sold.validFrom.description,
+            validUntil: sold.validUntil.description, priceMinor: sold.priceMinor, currency: sold.currency, generation: sold.generation,
+            category: code.payload.category, heads: code.payload.heads, slot: code.payload.slot, stockSerial: stockSerial)
     }
 
     static func holder(_ input: HolderInput) throws -> IdentityDocument {
         let name = input.name.trimmingCharacters(in: .whitespaces)
         guard (1...64).contains(name.count) else { throw problem(400, "invalid_holder", "Invalid holder", "the holder's name is 1-64 characters") }
         guard let kind = IdentityDocument.Kind(rawValue: input.idType) else {
-            throw problem(400, "invalid_document", "Invalid document", "id_type is one of \(IdentityDocument.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw problem(
+                400, "invalid_document", "Invalid document", "id_type is one of \(IdentityDocument.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         do { return try IdentityDocument(kind: kind, number: input.idNumber) } catch {
             throw problem(400, "invalid_document", "Invalid document", error.message)
@@ -194,8 +204,9 @@ extension NodeAgent {
             let plain = try StrictJSON.encoder.encode(HolderRef.Sealed(name: name, idType: document.kind.rawValue, idNumber: document.number))
             sealed = try HolderSealing.seal(plain, to: hubKey, purpose: HolderRef.sealPurpose)
         }
-        return HolderRef(nameMasked: nameMasked, idType: HolderRef.DocumentType(rawValue: document.kind.rawValue) ?? .other,
-                         idDigest: Base64URL.encode(Data(mac.finalize())), sealed: sealed)
+        return HolderRef(
+            nameMasked: nameMasked, idType: HolderRef.DocumentType(rawValue: document.kind.rawValue) ?? .other,
+            idDigest: Base64URL.encode(Data(mac.finalize())), sealed: sealed)
     }
 
     /// The QR image of a pass sold here.
@@ -237,7 +248,8 @@ extension NodeAgent {
         let capacity = configuration.value
         var admission: ComboPass.Admission?
         let type = AssertionType.passRedeemed.rawValue
-        let reserved = try store.reserveEntry(passID: code.passID, day: day, hour: hour, offlineType: online ? nil : type) { facts -> Result<GateEntryRecord, PassRefusal> in
+        let reserved = try store.reserveEntry(passID: code.passID, day: day, hour: hour, offlineType: online ? nil : type) {
+            facts -> Result<GateEntryRecord, PassRefusal> in
             guard !facts.knowledge.refunded, code.generation >= facts.knowledge.minimumGeneration else { return .failure(.revoked) }
             if code.isStock, code.issuer == park {
                 switch facts.stockState {
@@ -246,9 +258,10 @@ extension NodeAgent {
                 default: return .failure(.notActivated)
                 }
             }
-            let state = ComboPass(id: code.passID, product: product, issuer: code.issuer, validFrom: code.validFrom, validUntil: code.validUntil,
-                                  generation: facts.knowledge.minimumGeneration, activatedOn: facts.knowledge.activatedOn,
-                                  entries: facts.entriesHere > 0 ? [park: facts.entriesHere] : [:], slot: code.payload.slot)
+            let state = ComboPass(
+                id: code.passID, product: product, issuer: code.issuer, validFrom: code.validFrom, validUntil: code.validUntil,
+                generation: facts.knowledge.minimumGeneration, activatedOn: facts.knowledge.activatedOn,
+                entries: facts.entriesHere > 0 ? [park: facts.entriesHere] : [:], slot: code.payload.slot)
             switch state.admission(at: park, on: day, minute: minute, generation: code.generation) {
             case .failure(let refusal): return .failure(refusal)
             case .success(let admitted):
@@ -256,8 +269,10 @@ extension NodeAgent {
                 if let daily = capacity.capacityDaily, facts.today + code.heads > daily { return .failure(.capacityFull) }
                 if let hourly = capacity.capacityHourly, facts.thisHour + code.heads > hourly { return .failure(.capacityFull) }
                 admission = admitted
-                return .success(GateEntryRecord(entryID: entryID, passID: code.passID, gate: request.gate, day: day, hour: hour, enteredAt: now,
-                                                jws: jws.compact, activates: admitted.activates, heads: code.heads))
+                return .success(
+                    GateEntryRecord(
+                        entryID: entryID, passID: code.passID, gate: request.gate, day: day, hour: hour, enteredAt: now,
+                        jws: jws.compact, activates: admitted.activates, heads: code.heads))
             }
         }
         guard case .success = reserved, let admission else {
@@ -268,13 +283,16 @@ extension NodeAgent {
         if online {
             do {
                 let answer = try await tracked { (hub: HubClient) async throws(NodeError) in
-                    try await hub.json(.POST, "/v1/passes/entries", body: RedeemRequest(assertion: jws.compact), as: RedeemResponse.self, timeout: gateHubTimeout.value)
+                    try await hub.json(
+                        .POST, "/v1/passes/entries", body: RedeemRequest(assertion: jws.compact), as: RedeemResponse.self, timeout: gateHubTimeout.value)
                 }
                 if answer.decision == .allow {
-                    try store.admitOnline(entryID, type: type, jws: jws.compact, logIndex: answer.logIndex, passID: code.passID,
-                                          activatedOn: answer.activatedOn.flatMap { try? CivilDay($0) }, now: now)
-                    return allow(code: code, product: product, entriesLeft: answer.entriesLeft ?? admission.entriesLeft,
-                                 usableUntil: answer.usableUntil ?? admission.usableUntil?.description, mode: .online, entryID: entryID)
+                    try store.admitOnline(
+                        entryID, type: type, jws: jws.compact, logIndex: answer.logIndex, passID: code.passID,
+                        activatedOn: answer.activatedOn.flatMap { try? CivilDay($0) }, now: now)
+                    return allow(
+                        code: code, product: product, entriesLeft: answer.entriesLeft ?? admission.entriesLeft,
+                        usableUntil: answer.usableUntil ?? admission.usableUntil?.description, mode: .online, entryID: entryID)
                 }
                 let refusal = answer.reason.flatMap(PassRefusal.init(rawValue:)) ?? .forged
                 let learned: PassKnowledge? = refusal == .revoked ? PassKnowledge(minimumGeneration: code.generation + 1) : nil
@@ -293,20 +311,25 @@ extension NodeAgent {
             try store.admitOffline(entryID, type: type, jws: jws.compact, passID: code.passID, activatedOn: admission.activates, now: now)
         }
         outboxWakeUp.signal()
-        return allow(code: code, product: product, entriesLeft: admission.entriesLeft, usableUntil: admission.usableUntil?.description,
-                     mode: .offline, entryID: entryID)
+        return allow(
+            code: code, product: product, entriesLeft: admission.entriesLeft, usableUntil: admission.usableUntil?.description,
+            mode: .offline, entryID: entryID)
     }
 
     /// An admission, with what the gate must still do: check a concession's proof, count a group's heads.
     func allow(code: PassCode, product: ComboProduct, entriesLeft: Int?, usableUntil: String?, mode: GateDecision.Mode, entryID: String) -> GateDecision {
-        GateDecision(decision: .allow, message: "", passID: code.passID, product: product.id, holderNameMasked: code.payload.name,
-                     entriesLeft: entriesLeft, usableUntil: usableUntil, mode: mode, entryID: entryID, category: product.category?.id,
-                     checkProof: product.category?.proof, heads: code.payload.heads).localized(.en)
+        GateDecision(
+            decision: .allow, message: "", passID: code.passID, product: product.id, holderNameMasked: code.payload.name,
+            entriesLeft: entriesLeft, usableUntil: usableUntil, mode: mode, entryID: entryID, category: product.category?.id,
+            checkProof: product.category?.proof, heads: code.payload.heads
+        ).localized(.en)
     }
 
     func deny(_ refusal: PassRefusal, code: PassCode?, mode: GateDecision.Mode) -> GateDecision {
-        GateDecision(decision: .deny, reason: refusal.rawValue, message: "", passID: code?.passID, product: code?.payload.product,
-                     holderNameMasked: code?.payload.name, mode: mode).localized(.en)
+        GateDecision(
+            decision: .deny, reason: refusal.rawValue, message: "", passID: code?.passID, product: code?.payload.product,
+            holderNameMasked: code?.payload.name, mode: mode
+        ).localized(.en)
     }
 
     /// Whether to ask the hub: yes, unless a gate call found it unreachable. Then every gate decides offline at
@@ -341,8 +364,9 @@ extension NodeAgent {
             }
             sold.state = "refunded"
             let index = try await logIndex(of: jws.compact)
-            try store.recordPassChange(sold, knowledge: PassKnowledge(refunded: true), assertion: (payload.id, payload.type.rawValue, jws.compact),
-                                       logIndex: index, now: now)
+            try store.recordPassChange(
+                sold, knowledge: PassKnowledge(refunded: true), assertion: (payload.id, payload.type.rawValue, jws.compact),
+                logIndex: index, now: now)
             return PassRefundResult(passID: passID, refundedMinor: view.refundDueMinor, currency: view.currency)
         }
         throw Self.problem(409, "refund_mismatch", "The pass keeps changing; try again")
@@ -353,7 +377,9 @@ extension NodeAgent {
     public func transferPass(_ passID: String, _ order: PassTransferOrder, now: Date = Date()) async throws -> PassSaleResponse {
         guard let sold = try store.soldPass(passID) else { throw Self.problem(404, "unknown_pass", "Unknown pass", "no pass \(passID) was sold at \(park)") }
         guard let product = product(of: sold) else { throw Self.problem(409, "unknown_product", "Unknown product") }
-        guard product.transfer.allowed else { throw Self.problem(409, "not_transferable", "Not transferable", "product \(product.id) does not allow transfers") }
+        guard product.transfer.allowed else {
+            throw Self.problem(409, "not_transferable", "Not transferable", "product \(product.id) does not allow transfers")
+        }
         guard sold.state != "refunded" else { throw Self.problem(409, "already_refunded", "Already refunded") }
         if let cap = product.transfer.resaleCapMinor, order.resalePriceMinor > cap {
             throw Self.problem(422, "resale_above_cap", "Resale price above the cap", "the resale price may be at most \(cap)")
@@ -362,8 +388,9 @@ extension NodeAgent {
         let holder = try Self.holder(order.newHolder)
         let nameMasked = Masking.name(order.newHolder.name)
         let reference = try holderRef(holder, name: order.newHolder.name.trimmingCharacters(in: .whitespaces), nameMasked: nameMasked)
-        return try await changeHolder(sold, product: product, to: holder, reference, nameMasked: nameMasked, resalePriceMinor: order.resalePriceMinor,
-                                      feeMinor: product.transfer.feeMinor, reissue: false, now: now)
+        return try await changeHolder(
+            sold, product: product, to: holder, reference, nameMasked: nameMasked, resalePriceMinor: order.resalePriceMinor,
+            feeMinor: product.transfer.feeMinor, reissue: false, now: now)
     }
 
     /// Re-issues a lost ticket to its real-name holder, who shows the document the pass was sold (or last
@@ -379,8 +406,9 @@ extension NodeAgent {
         guard reference.idDigest == sold.idDigest, document.kind.rawValue == sold.idType else {
             throw Self.problem(403, "holder_mismatch", "Not the pass's holder", "a lost ticket is re-issued only to the holder's own document")
         }
-        let response = try await changeHolder(sold, product: product, to: document, reference, nameMasked: sold.holderMasked, resalePriceMinor: 0,
-                                              feeMinor: 0, reissue: true, now: now)
+        let response = try await changeHolder(
+            sold, product: product, to: document, reference, nameMasked: sold.holderMasked, resalePriceMinor: 0,
+            feeMinor: 0, reissue: true, now: now)
         logger.notice("pass re-issued", metadata: ["pass": "\(passID)", "generation": "\(response.generation)"])
         return response
     }
@@ -388,8 +416,10 @@ extension NodeAgent {
     /// A pass's next generation for `holder` (a transfer to a new holder, or a re-issue to the same one): a new code,
     /// the signed `pass.transferred` the hub decides on (it revokes every older code in the same transaction), and
     /// the sale record updated with the assertion's log index.
-    func changeHolder(_ sold: SoldPassRecord, product: ComboProduct, to holder: IdentityDocument, _ reference: HolderRef, nameMasked: String,
-                      resalePriceMinor: Int64, feeMinor: Int64, reissue: Bool, now: Date) async throws -> PassSaleResponse {
+    func changeHolder(
+        _ sold: SoldPassRecord, product: ComboProduct, to holder: IdentityDocument, _ reference: HolderRef, nameMasked: String,
+        resalePriceMinor: Int64, feeMinor: Int64, reissue: Bool, now: Date
+    ) async throws -> PassSaleResponse {
         var sold = sold
         let passID = sold.passID
         try await deliverBeforeChange()
@@ -397,8 +427,9 @@ extension NodeAgent {
         // The new code carries everything of the old one (category, heads, slot, stock) but the holder and generation.
         let previous = try PassCode(parsing: sold.code).payload
         let code = try PassCode.make(previous.next(generation: generation, name: nameMasked), key: signingKey)
-        let change = PassTransferred(passID: passID, newHolder: reference, generation: generation, resalePriceMinor: resalePriceMinor,
-                                     feeMinor: feeMinor, currency: product.price.currency.code, reissue: reissue ? true : nil)
+        let change = PassTransferred(
+            passID: passID, newHolder: reference, generation: generation, resalePriceMinor: resalePriceMinor,
+            feeMinor: feeMinor, currency: product.price.currency.code, reissue: reissue ? true : nil)
         let (payload, jws) = try Assertions.sign(.passTransferred(change), park: park, key: signingKey, now: now)
         if case .failure(let error) = await submitChange(passID, "transfer", jws.compact) { throw Self.changeProblem(error) }
         sold.holderMasked = nameMasked
@@ -408,8 +439,9 @@ extension NodeAgent {
         sold.generation = generation
         sold.code = code.text
         let index = try await logIndex(of: jws.compact)
-        try store.recordPassChange(sold, knowledge: PassKnowledge(minimumGeneration: generation), assertion: (payload.id, payload.type.rawValue, jws.compact),
-                                   logIndex: index, now: now)
+        try store.recordPassChange(
+            sold, knowledge: PassKnowledge(minimumGeneration: generation), assertion: (payload.id, payload.type.rawValue, jws.compact),
+            logIndex: index, now: now)
         var response = try saleResponse(sold, code: code, idNumberMasked: holder.maskedNumber)
         response.priceMinor = resalePriceMinor
         return response
@@ -417,9 +449,10 @@ extension NodeAgent {
 
     func submitChange(_ passID: String, _ action: String, _ compact: String) async -> Result<PassView, NodeError> {
         do {
-            return .success(try await tracked { (hub: HubClient) async throws(NodeError) in
-                try await hub.json(.POST, "/v1/passes/\(passID)/\(action)", body: PassChangeRequest(assertion: compact), as: PassView.self)
-            })
+            return .success(
+                try await tracked { (hub: HubClient) async throws(NodeError) in
+                    try await hub.json(.POST, "/v1/passes/\(passID)/\(action)", body: PassChangeRequest(assertion: compact), as: PassView.self)
+                })
         } catch {
             return .failure(error)
         }
@@ -433,7 +466,8 @@ extension NodeAgent {
     /// Refunds and transfers need the hub to know the pass: deliver what waits in the outbox first.
     func deliverBeforeChange() async throws {
         do { try await deliverOutbox() } catch {
-            throw Self.problem(503, "hub_unreachable", "The hub is unreachable", "refunds and transfers are decided by the hub; try again when the link is back")
+            throw Self.problem(
+                503, "hub_unreachable", "The hub is unreachable", "refunds and transfers are decided by the hub; try again when the link is back")
         }
     }
 

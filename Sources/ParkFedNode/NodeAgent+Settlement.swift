@@ -25,7 +25,8 @@ extension NodeAgent {
         }
         var problems: [String] = []
         if let jws = try? JWS(compact: export.signature), jws.isSigned(by: trustList.hubKey),
-           let signed = try? StrictJSON.decode(SettlementBatch.self, from: jws.payload), signed == export.batch {
+            let signed = try? StrictJSON.decode(SettlementBatch.self, from: jws.payload), signed == export.batch
+        {
         } else {
             problems.append("the batch's signature does not verify with the hub key, or does not cover the batch shown")
         }
@@ -40,9 +41,9 @@ extension NodeAgent {
             switch line.reason {
             case "pass_redemption" where line.to == me:
                 guard let id = line.assertionIDs.first, let item = try? store.outboxItem(id: id), item.state == "accepted",
-                      item.type == AssertionType.passRedeemed.rawValue, let jws = try? JWS(compact: item.jws),
-                      case .passRedeemed(let entry)? = try? Assertions.decodePayload(jws).data,
-                      let code = try? PassCode(parsing: entry.code), let product = product(of: code)
+                    item.type == AssertionType.passRedeemed.rawValue, let jws = try? JWS(compact: item.jws),
+                    case .passRedeemed(let entry)? = try? Assertions.decodePayload(jws).data,
+                    let code = try? PassCode(parsing: entry.code), let product = product(of: code)
                 else {
                     problems.append("line \(line.seq): no entry of ours (\(line.assertionIDs.first ?? "no assertion")) backs it")
                     continue
@@ -92,4 +93,3 @@ extension NodeAgent {
         }
     }
 }
-

@@ -36,17 +36,22 @@ extension NodeAgent {
         codes.reserveCapacity(order.count)
         for n in 1...order.count {
             let passID = UUIDv7.make(now: now)
-            let code = try PassCode.make(.init(issuer: park, passID: passID, product: product.id, validFrom: window.from, validUntil: window.until,
-                                               generation: 0, name: "", category: product.category?.id, stock: true), key: signingKey)
+            let code = try PassCode.make(
+                .init(
+                    issuer: park, passID: passID, product: product.id, validFrom: window.from, validUntil: window.until,
+                    generation: 0, name: "", category: product.category?.id, stock: true), key: signingKey)
             let serial = "\(park.rawValue)-\(batch)-" + String(repeating: "0", count: max(0, 6 - String(n).count)) + String(n)
-            codes.append(StockCodeRecord(serial: serial, batch: batch, passID: passID, product: product.id, category: product.category?.id,
-                                         code: code.text, validFrom: window.from, validUntil: window.until))
+            codes.append(
+                StockCodeRecord(
+                    serial: serial, batch: batch, passID: passID, product: product.id, category: product.category?.id,
+                    code: code.text, validFrom: window.from, validUntil: window.until))
         }
         try store.insertStock(codes, now: now)
         logger.notice("stock printed", metadata: ["batch": "\(batch)", "product": "\(product.id)", "count": "\(order.count)"])
-        return StockBatch(batch: batch, product: product.id, category: product.category?.id, count: codes.count, firstSerial: codes[0].serial,
-                          lastSerial: codes[codes.count - 1].serial, validFrom: window.from.description, validUntil: window.until.description,
-                          csv: Self.stockCSV(codes))
+        return StockBatch(
+            batch: batch, product: product.id, category: product.category?.id, count: codes.count, firstSerial: codes[0].serial,
+            lastSerial: codes[codes.count - 1].serial, validFrom: window.from.description, validUntil: window.until.description,
+            csv: Self.stockCSV(codes))
     }
 
     /// The printer's file of a batch already ordered.
@@ -61,8 +66,11 @@ extension NodeAgent {
     static func stockCSV(_ codes: [StockCodeRecord]) -> String {
         var text = "serial,pass_id,product,category,valid_from,valid_until,code\n"
         for code in codes {
-            text += CSVField.line([code.serial, code.passID, code.product, code.category ?? TicketCategory.fullID, code.validFrom.description,
-                                   code.validUntil.description, code.code]) + "\n"
+            text +=
+                CSVField.line([
+                    code.serial, code.passID, code.product, code.category ?? TicketCategory.fullID, code.validFrom.description,
+                    code.validUntil.description, code.code,
+                ]) + "\n"
         }
         return text
     }
@@ -78,12 +86,16 @@ extension NodeAgent {
         guard let base = product(stock.product) else { throw Self.problem(409, "unknown_product", "Unknown product") }
         let product = try Self.variant(of: base, category: stock.category, heads: nil, slot: nil)
         let channel = try Self.channel(request.channel)
-        guard calendar.day(of: now) <= stock.validUntil else { throw Self.problem(409, "not_on_sale", "Not on sale", "this printed ticket expired on \(stock.validUntil)") }
+        guard calendar.day(of: now) <= stock.validUntil else {
+            throw Self.problem(409, "not_on_sale", "Not on sale", "this printed ticket expired on \(stock.validUntil)")
+        }
         let holder = try Self.holder(request.holder)
         let code = try PassCode(parsing: stock.code)
         let (issued, sold) = try saleRecords(code, product: product, channel: channel, holder: holder, name: request.holder.name, stockSerial: serial)
         let (payload, jws) = try Assertions.sign(.passIssued(issued), park: park, key: signingKey, now: now)
-        do { try store.sellStock(serial: serial, sale: sold, assertion: (payload.id, payload.type.rawValue, jws.compact), now: now) } catch let error as StockStateError {
+        do { try store.sellStock(serial: serial, sale: sold, assertion: (payload.id, payload.type.rawValue, jws.compact), now: now) } catch let error
+            as StockStateError
+        {
             throw Self.stockProblem(error)
         }
         metrics.sale()

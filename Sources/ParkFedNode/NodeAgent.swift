@@ -58,8 +58,10 @@ public final class NodeAgent: Sendable {
         var lastError: String?
     }
 
-    public init(directory: NodeDirectory, hubURL: String? = nil, refreshInterval: Duration = .seconds(60),
-                logger: Logger = Logger(label: "parkfed.node")) throws {
+    public init(
+        directory: NodeDirectory, hubURL: String? = nil, refreshInterval: Duration = .seconds(60),
+        logger: Logger = Logger(label: "parkfed.node")
+    ) throws {
         self.directory = directory
         self.refreshInterval = refreshInterval
         var configuration = try NodeConfiguration.load(directory)
@@ -75,8 +77,10 @@ public final class NodeAgent: Sendable {
         store = try NodeStore(path: directory.database)
         signingKey = try Ed25519PEM.parsePrivateKey(pem: try SecretFile.read(directory.signingKey))
         trustList = try TrustListCache(store: store, hubKey: try VerifyingKey(base64URL: configuration.hubSigningKey))
-        client = LockedBox(try HubClient(baseURL: configuration.hubURL, caFile: directory.caCertificate,
-                                         certificateFile: directory.tlsCertificate, keyFile: directory.tlsKey))
+        client = LockedBox(
+            try HubClient(
+                baseURL: configuration.hubURL, caFile: directory.caCertificate,
+                certificateFile: directory.tlsCertificate, keyFile: directory.tlsKey))
         calendar = try BusinessCalendar(timeZone: configuration.timeZone ?? "Asia/Shanghai")
         if !FileManager.default.fileExists(atPath: directory.holderKey) {
             try SecretFile.write(Data(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }), to: directory.holderKey)
@@ -139,7 +143,7 @@ public final class NodeAgent: Sendable {
         try SecretFile.write(key.pemRepresentation, to: directory.tlsKey + ".next")
         try SecretFile.writePublic(response.certificateChain, to: directory.tlsCertificate + ".next")
         guard rename(directory.tlsKey + ".next", directory.tlsKey) == 0,
-              rename(directory.tlsCertificate + ".next", directory.tlsCertificate) == 0
+            rename(directory.tlsCertificate + ".next", directory.tlsCertificate) == 0
         else { throw NodeError(.invalidConfiguration, "cannot install the renewed certificate in \(directory.path)") }
         var configuration = self.configuration.value
         configuration.certificateSerial = response.serial
@@ -148,8 +152,9 @@ public final class NodeAgent: Sendable {
         try configuration.save(directory)
         self.configuration.value = configuration
         let old = client.value
-        client.value = try HubClient(baseURL: configuration.hubURL, caFile: directory.caCertificate,
-                                     certificateFile: directory.tlsCertificate, keyFile: directory.tlsKey)
+        client.value = try HubClient(
+            baseURL: configuration.hubURL, caFile: directory.caCertificate,
+            certificateFile: directory.tlsCertificate, keyFile: directory.tlsKey)
         await old.shutdown()
         logger.notice("certificate renewed", metadata: ["serial": "\(response.serial)", "not_after": "\(response.notAfter)"])
     }

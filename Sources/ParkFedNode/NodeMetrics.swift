@@ -18,13 +18,17 @@ final class NodeMetrics: Sendable {
 
     func gate(_ decision: GateDecision, duration: Duration) {
         let outcome = decision.decision == .allow ? "allow" : (decision.reason ?? "deny")
-        registry.makeCounter(descriptor: Self.descriptor("gate_decisions", "total", "Gate decisions by outcome (allow or the refusal reason) and mode"),
-                             labels: [("park", park), ("outcome", outcome), ("mode", decision.mode.rawValue)]).increment()
+        registry.makeCounter(
+            descriptor: Self.descriptor("gate_decisions", "total", "Gate decisions by outcome (allow or the refusal reason) and mode"),
+            labels: [("park", park), ("outcome", outcome), ("mode", decision.mode.rawValue)]
+        ).increment()
         registry.makeDurationHistogram(
             descriptor: Self.descriptor("gate_decision", "seconds", "Time to decide at the gate (verification, local state, and the hub when online)"),
             labels: [("park", park)],
-            buckets: [.microseconds(500), .milliseconds(1), .microseconds(2500), .milliseconds(5), .milliseconds(10), .milliseconds(25),
-                      .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500)]
+            buckets: [
+                .microseconds(500), .milliseconds(1), .microseconds(2500), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+                .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500),
+            ]
         ).record(duration)
     }
 
@@ -33,8 +37,10 @@ final class NodeMetrics: Sendable {
     }
 
     func request(route: String, status: Int, duration: Duration) {
-        registry.makeCounter(descriptor: Self.descriptor("http_requests", "total", "Requests to the local API by route and status"),
-                             labels: [("park", park), ("route", route), ("status", "\(status)")]).increment()
+        registry.makeCounter(
+            descriptor: Self.descriptor("http_requests", "total", "Requests to the local API by route and status"),
+            labels: [("park", park), ("route", route), ("status", "\(status)")]
+        ).increment()
         registry.makeDurationHistogram(
             descriptor: Self.descriptor("http_request_duration", "seconds", "Local API latency by route"),
             labels: [("park", park), ("route", route)],
@@ -47,20 +53,25 @@ final class NodeMetrics: Sendable {
         func gauge(_ name: String, unit: String? = nil, _ help: String, _ value: Double) {
             registry.makeGauge(descriptor: Self.descriptor(name, unit, help), labels: [("park", park)]).set(value)
         }
-        gauge("hub_reachable", "1 if the last call to the hub succeeded, 0 if it failed, -1 before the first call",
-              status.hub.reachable.map { $0 ? 1 : 0 } ?? -1)
+        gauge(
+            "hub_reachable", "1 if the last call to the hub succeeded, 0 if it failed, -1 before the first call",
+            status.hub.reachable.map { $0 ? 1 : 0 } ?? -1)
         gauge("trust_list_present", "1 if a verified trust list is cached", status.trustList.present ? 1 : 0)
         gauge("trust_list_sequence", "Sequence number of the cached trust list", Double(status.trustList.sequence ?? 0))
         gauge("trust_list_age", unit: "seconds", "Seconds since the trust list was last confirmed with the hub", Double(status.trustList.ageSeconds ?? -1))
         gauge("trust_list_stale", "1 if the cached trust list is older than the staleness limit", status.trustList.stale ? 1 : 0)
-        gauge("certificate_expiry", unit: "seconds", "Seconds until the park's client certificate expires", status.certificate.notAfter.timeIntervalSince(now).rounded())
+        gauge(
+            "certificate_expiry", unit: "seconds", "Seconds until the park's client certificate expires",
+            status.certificate.notAfter.timeIntervalSince(now).rounded())
         gauge("outbox_pending", "Assertions waiting in the outbox", Double(status.outbox.pending))
         gauge("outbox_rejected", "Assertions the hub rejected", Double(status.outbox.rejected))
         gauge("outbox_unverified", "Accepted assertions whose log inclusion is not verified yet", Double(status.outbox.accepted - status.outbox.verified))
         gauge("alarms", "Alarms raised (rejected assertions, failed log checks); any increase needs a person", Double(status.alarmCount))
         for mode in GateMode.allCases {
-            registry.makeGauge(descriptor: Self.descriptor("gate_mode", nil, "1 for the park's current gate mode (normal, fast_check, evacuation)"),
-                               labels: [("park", park), ("mode", mode.rawValue)]).set(Double(mode == status.mode ? 1 : 0))
+            registry.makeGauge(
+                descriptor: Self.descriptor("gate_mode", nil, "1 for the park's current gate mode (normal, fast_check, evacuation)"),
+                labels: [("park", park), ("mode", mode.rawValue)]
+            ).set(Double(mode == status.mode ? 1 : 0))
         }
         return registry.emitToString()
     }

@@ -33,13 +33,15 @@ public enum NodeServer {
             let trust = agent.trustList.status()
             checks["trust_list"] = trust.present ? (trust.stale ? "stale" : "ok") : "missing"
             if !trust.present { ready = false }
-            return try JSONResponse.make(HealthResponse(status: ready ? "ready" : "not_ready", checks: checks),
-                                         status: ready ? .ok : .serviceUnavailable)
+            return try JSONResponse.make(
+                HealthResponse(status: ready ? "ready" : "not_ready", checks: checks),
+                status: ready ? .ok : .serviceUnavailable)
         }
         // Monitoring: the park's Prometheus and its operator (certificate dates, hub link, outbox).
         routes.get("/metrics", [.monitor]) { _, _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(string: agent.metrics.exposition(agent.status()))))
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: agent.metrics.exposition(agent.status()))))
         }
         routes.get("/v1/status", [.monitor]) { _, _, _ -> Response in
             try JSONResponse.make(agent.status())
@@ -115,8 +117,9 @@ public enum NodeServer {
         routes.post("/v1/gate/scans", [.gate], reachesHub: true) { request, _, _ -> Response in
             let body = try await request.decodeStrict(GateScanRequest.self, limit: BodyLimit.request)
             let language = MessageCatalog.Language(acceptLanguage: request.headers[.acceptLanguage])
-            return try JSONResponse.make(try await agent.scan(body).localized(language),
-                                         headers: [.contentLanguage: language.rawValue])
+            return try JSONResponse.make(
+                try await agent.scan(body).localized(language),
+                headers: [.contentLanguage: language.rawValue])
         }
         // A check of the hub link for the operator; one probe a second for the whole node, whoever asks.
         routes.get("/v1/hub/whoami", [.operator], reachesHub: true) { _, _, _ -> Response in

@@ -49,8 +49,9 @@ public final class TrustListCache: Sendable {
             guard let parkID = try? ParkID(park.park) else { continue }
             for key in park.keys {
                 guard let verifying = try? VerifyingKey(base64URL: key.publicKey) else { continue }
-                keys[key.kid] = TrustedKey(park: parkID, key: verifying, revoked: key.status != "active" || park.status != "active",
-                                           notBefore: key.notBefore, notAfter: key.notAfter)
+                keys[key.kid] = TrustedKey(
+                    park: parkID, key: verifying, revoked: key.status != "active" || park.status != "active",
+                    notBefore: key.notBefore, notAfter: key.notAfter)
             }
         }
         keyIndex.value = (list.sequence, keys)
@@ -98,8 +99,9 @@ public final class TrustListCache: Sendable {
             return TrustListStatus(present: false, sequence: nil, issuedAt: nil, fetchedAt: nil, ageSeconds: nil, stale: true)
         }
         let age = now.timeIntervalSince(cached.fetchedAt)
-        return TrustListStatus(present: true, sequence: list.sequence, issuedAt: list.issuedAt, fetchedAt: cached.fetchedAt,
-                               ageSeconds: Int(age.rounded()), stale: age > staleAfter)
+        return TrustListStatus(
+            present: true, sequence: list.sequence, issuedAt: list.issuedAt, fetchedAt: cached.fetchedAt,
+            ageSeconds: Int(age.rounded()), stale: age > staleAfter)
     }
 }
 

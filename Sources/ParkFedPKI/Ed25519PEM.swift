@@ -18,16 +18,16 @@ public enum Ed25519PEM {
 
     public static func parsePrivateKey(pem: String) throws(PKIError) -> SigningKey {
         guard let document = try? PEMDocument(pemString: pem), document.discriminator == "PRIVATE KEY",
-              document.derBytes.count == 48, Array(document.derBytes.prefix(16)) == privatePrefix,
-              let key = try? SigningKey(rawRepresentation: Data(document.derBytes.suffix(32)))
+            document.derBytes.count == 48, Array(document.derBytes.prefix(16)) == privatePrefix,
+            let key = try? SigningKey(rawRepresentation: Data(document.derBytes.suffix(32)))
         else { throw PKIError(.malformedPEM, "not an Ed25519 PKCS#8 private key") }
         return key
     }
 
     public static func parsePublicKey(pem: String) throws(PKIError) -> VerifyingKey {
         guard let document = try? PEMDocument(pemString: pem), document.discriminator == "PUBLIC KEY",
-              document.derBytes.count == 44, Array(document.derBytes.prefix(12)) == publicPrefix,
-              let key = try? VerifyingKey(rawRepresentation: Data(document.derBytes.suffix(32)))
+            document.derBytes.count == 44, Array(document.derBytes.prefix(12)) == publicPrefix,
+            let key = try? VerifyingKey(rawRepresentation: Data(document.derBytes.suffix(32)))
         else { throw PKIError(.malformedPEM, "not an Ed25519 public key") }
         return key
     }

@@ -24,8 +24,9 @@ public struct SigningRequest: Sendable {
         do { csr = try CertificateSigningRequest(derEncoded: document.derBytes) } catch {
             throw PKIError(.malformedCSR, "the CSR is not a valid PKCS#10 request")
         }
-        guard P256.Signing.PublicKey(csr.publicKey) != nil || P384.Signing.PublicKey(csr.publicKey) != nil
-            || Curve25519.Signing.PublicKey(csr.publicKey) != nil
+        guard
+            P256.Signing.PublicKey(csr.publicKey) != nil || P384.Signing.PublicKey(csr.publicKey) != nil
+                || Curve25519.Signing.PublicKey(csr.publicKey) != nil
         else {
             throw PKIError(.unsupportedKey, "the CSR key must be P-256, P-384 or Ed25519")
         }
@@ -48,7 +49,8 @@ public struct SigningRequest: Sendable {
             }
         }
         if let request = try? csr.attributes.extensionRequest,
-           let san = try? request.extensions.subjectAlternativeNames {
+            let san = try? request.extensions.subjectAlternativeNames
+        {
             for name in san {
                 if case .uniformResourceIdentifier(let uri) = name, let principal = Principal(uri: uri), case .park(let id) = principal {
                     names.insert(id.rawValue)

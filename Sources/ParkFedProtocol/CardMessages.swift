@@ -134,7 +134,9 @@ public struct CardView: Codable, Sendable, Hashable {
     /// (or the holder's app) when it is issued; never stored or shown again by the park.
     public var cardKey: String?
 
-    public init(cardID: String, kind: String, status: String, currency: String, principalMinor: Int64, bonusMinor: Int64, heldMinor: Int64, availableMinor: Int64) {
+    public init(
+        cardID: String, kind: String, status: String, currency: String, principalMinor: Int64, bonusMinor: Int64, heldMinor: Int64, availableMinor: Int64
+    ) {
         self.cardID = cardID
         self.kind = kind
         self.status = status
@@ -190,8 +192,10 @@ public struct AuthorisationView: Codable, Sendable, Hashable {
     public var refundedMinor: Int64
     public var expiresAt: Date
 
-    public init(cardID: String, requestID: String, park: String, state: String, amountMinor: Int64, principalMinor: Int64, bonusMinor: Int64,
-                refundedMinor: Int64, expiresAt: Date) {
+    public init(
+        cardID: String, requestID: String, park: String, state: String, amountMinor: Int64, principalMinor: Int64, bonusMinor: Int64,
+        refundedMinor: Int64, expiresAt: Date
+    ) {
         self.cardID = cardID
         self.requestID = requestID
         self.park = park

@@ -38,8 +38,10 @@ public struct CertificateResponse: Codable, Sendable {
     public var hubSigningKey: String
     public var hubSigningKid: String
 
-    public init(principal: String, certificateChain: String, serial: String, notBefore: Date, notAfter: Date,
-                signingKid: String?, hubSigningKey: String, hubSigningKid: String) {
+    public init(
+        principal: String, certificateChain: String, serial: String, notBefore: Date, notAfter: Date,
+        signingKid: String?, hubSigningKey: String, hubSigningKid: String
+    ) {
         self.principal = principal
         self.certificateChain = certificateChain
         self.serial = serial

@@ -81,8 +81,10 @@ public struct MemberView: Codable, Sendable, Hashable {
     /// member's app (see `MemberCode`).
     public var codeSecret: String?
 
-    public init(memberID: String, nameMasked: String, idType: String, idNumberMasked: String, phoneMasked: String, enrolledBy: String,
-                consentVersion: String, existing: Bool, localNumbers: [String]) {
+    public init(
+        memberID: String, nameMasked: String, idType: String, idNumberMasked: String, phoneMasked: String, enrolledBy: String,
+        consentVersion: String, existing: Bool, localNumbers: [String]
+    ) {
         self.memberID = memberID
         self.nameMasked = nameMasked
         self.idType = idType
@@ -138,4 +140,3 @@ public struct MemberCodeReissueRequest: Codable, Sendable {
     public var sealed: String
     public init(sealed: String) { self.sealed = sealed }
 }
-

@@ -26,8 +26,8 @@ public enum MessageCatalog {
         var result: [Language: [String: String]] = [:]
         for language in Language.allCases {
             guard let url = Bundle.module.url(forResource: language.rawValue, withExtension: "json", subdirectory: "Catalogs"),
-                  let data = try? Data(contentsOf: url),
-                  let entries = try? JSONDecoder().decode([String: String].self, from: data)
+                let data = try? Data(contentsOf: url),
+                let entries = try? JSONDecoder().decode([String: String].self, from: data)
             else { continue }
             result[language] = entries
         }

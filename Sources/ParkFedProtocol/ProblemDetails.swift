@@ -32,4 +32,3 @@ extension ProblemDetails {
         return copy
     }
 }
-

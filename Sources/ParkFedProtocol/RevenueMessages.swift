@@ -48,8 +48,10 @@ public struct ParkRevenue: Codable, Sendable, Hashable {
     /// Received minus paid minus fees over the open days: what the next settlement would give (positive) or take.
     public var nextPositionMinor: Int64
 
-    public init(park: String, day: String, currency: String, salesToday: Sales, owedByUs: [Line], owedToUs: [Line], settledThrough: String?,
-                nextPositionMinor: Int64) {
+    public init(
+        park: String, day: String, currency: String, salesToday: Sales, owedByUs: [Line], owedToUs: [Line], settledThrough: String?,
+        nextPositionMinor: Int64
+    ) {
         self.park = park
         self.day = day
         self.currency = currency

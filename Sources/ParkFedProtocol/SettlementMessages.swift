@@ -84,9 +84,11 @@ public struct SettlementBatch: Codable, Sendable, Hashable {
     public var pairCount: Int
     public var pairsDigest: String
 
-    public init(id: String, federation: String, day: String, after: String?, currency: String, timeZone: String, checkpoint: Checkpoint,
-                feeBasisPoints: Int, obligationCount: Int, grossMinor: Int64, netMinor: Int64, feeMinor: Int64, reductionBasisPoints: Int,
-                positions: [Position], pairCount: Int, pairsDigest: String) {
+    public init(
+        id: String, federation: String, day: String, after: String?, currency: String, timeZone: String, checkpoint: Checkpoint,
+        feeBasisPoints: Int, obligationCount: Int, grossMinor: Int64, netMinor: Int64, feeMinor: Int64, reductionBasisPoints: Int,
+        positions: [Position], pairCount: Int, pairsDigest: String
+    ) {
         self.id = id
         self.federation = federation
         self.day = day
@@ -146,7 +148,9 @@ public struct SettlementObligation: Codable, Sendable, Hashable {
     public var assertionIDs: [String]
     public var period: String
 
-    public init(seq: Int64, from: String, to: String, amountMinor: Int64, feeMinor: Int64, reason: String, reference: String, assertionIDs: [String], period: String) {
+    public init(
+        seq: Int64, from: String, to: String, amountMinor: Int64, feeMinor: Int64, reason: String, reference: String, assertionIDs: [String], period: String
+    ) {
         self.seq = seq
         self.from = from
         self.to = to
@@ -187,8 +191,10 @@ public struct SettlementExport: Codable, Sendable, Hashable {
     public var bilateral: [SettlementBatch.Bilateral]
     public var obligations: [SettlementObligation]
 
-    public init(batch: SettlementBatch, state: String, approvedBy: String?, signature: String, payments: [Payment],
-                pairs: [SettlementBatch.Pair], bilateral: [SettlementBatch.Bilateral], obligations: [SettlementObligation]) {
+    public init(
+        batch: SettlementBatch, state: String, approvedBy: String?, signature: String, payments: [Payment],
+        pairs: [SettlementBatch.Pair], bilateral: [SettlementBatch.Bilateral], obligations: [SettlementObligation]
+    ) {
         self.pairs = pairs
         self.bilateral = bilateral
         self.batch = batch

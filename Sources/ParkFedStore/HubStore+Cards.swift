@@ -42,25 +42,31 @@ public struct StatementLine: Sendable, Hashable, Codable {
 extension HubStore {
     public func upsertPromotion(_ promotion: PromotionRecord) throws {
         try database.write { db in
-            try db.execute(sql: """
-                INSERT INTO promotions (id, park_id, pay_minor, bonus_minor, ratio_principal, ratio_bonus, bonus_owed_by_loader, currency)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(id) DO UPDATE SET park_id = excluded.park_id, pay_minor = excluded.pay_minor, bonus_minor = excluded.bonus_minor,
-                    ratio_principal = excluded.ratio_principal, ratio_bonus = excluded.ratio_bonus,
-                    bonus_owed_by_loader = excluded.bonus_owed_by_loader, currency = excluded.currency
-                """, arguments: [promotion.id, promotion.park.rawValue, promotion.payMinor, promotion.bonusMinor, promotion.ratio?.principal,
-                                 promotion.ratio?.bonus, promotion.bonusOwedByLoader, promotion.currency])
+            try db.execute(
+                sql: """
+                    INSERT INTO promotions (id, park_id, pay_minor, bonus_minor, ratio_principal, ratio_bonus, bonus_owed_by_loader, currency)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET park_id = excluded.park_id, pay_minor = excluded.pay_minor, bonus_minor = excluded.bonus_minor,
+                        ratio_principal = excluded.ratio_principal, ratio_bonus = excluded.ratio_bonus,
+                        bonus_owed_by_loader = excluded.bonus_owed_by_loader, currency = excluded.currency
+                    """,
+                arguments: [
+                    promotion.id, promotion.park.rawValue, promotion.payMinor, promotion.bonusMinor, promotion.ratio?.principal,
+                    promotion.ratio?.bonus, promotion.bonusOwedByLoader, promotion.currency,
+                ])
         }
     }
 
     public func promotion(_ id: String) throws -> PromotionRecord? {
         try database.read { db in
             try SQLRow.fetchOne(db, sql: "SELECT * FROM promotions WHERE id = ?", arguments: [id]).map { row in
-                let ratio: StoredValueSplit.Ratio? = if let principal = row["ratio_principal"] as Int64?, let bonus = row["ratio_bonus"] as Int64? {
-                    try StoredValueSplit.Ratio(principal: principal, bonus: bonus)
-                } else { nil }
-                return PromotionRecord(id: row["id"], park: try ParkID(row["park_id"] as String), payMinor: row["pay_minor"], bonusMinor: row["bonus_minor"],
-                                       ratio: ratio, bonusOwedByLoader: row["bonus_owed_by_loader"], currency: row["currency"])
+                let ratio: StoredValueSplit.Ratio? =
+                    if let principal = row["ratio_principal"] as Int64?, let bonus = row["ratio_bonus"] as Int64? {
+                        try StoredValueSplit.Ratio(principal: principal, bonus: bonus)
+                    } else { nil }
+                return PromotionRecord(
+                    id: row["id"], park: try ParkID(row["park_id"] as String), payMinor: row["pay_minor"], bonusMinor: row["bonus_minor"],
+                    ratio: ratio, bonusOwedByLoader: row["bonus_owed_by_loader"], currency: row["currency"])
             }
         }
     }
@@ -75,8 +81,9 @@ extension HubStore {
                 return existing
             }
             let account = CardAccount(id: id)
-            try db.execute(sql: "INSERT INTO cards (id, kind, registered_by, member_id, state, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [id, kind, park.rawValue, memberID, try Self.encode(account), StoredTime.millis(now)])
+            try db.execute(
+                sql: "INSERT INTO cards (id, kind, registered_by, member_id, state, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [id, kind, park.rawValue, memberID, try Self.encode(account), StoredTime.millis(now)])
             return CardRecord(account: account, kind: kind, registeredBy: park, memberID: memberID)
         }
     }
@@ -148,10 +155,13 @@ extension HubStore {
     /// The ledger lines of a card's accounts, oldest first.
     public func statement(card id: String) throws -> [StatementLine] {
         try database.read { db in
-            try SQLRow.fetchAll(db, sql: "SELECT * FROM ledger_postings WHERE account IN (?, ?) ORDER BY seq",
-                             arguments: [LedgerAccount.cardPrincipal(id), LedgerAccount.cardBonus(id)]).map { row in
-                StatementLine(transaction: row["txn"], account: row["account"], debit: row["debit"], credit: row["credit"],
-                              at: StoredTime.date(row["at"] as Int64))
+            try SQLRow.fetchAll(
+                db, sql: "SELECT * FROM ledger_postings WHERE account IN (?, ?) ORDER BY seq",
+                arguments: [LedgerAccount.cardPrincipal(id), LedgerAccount.cardBonus(id)]
+            ).map { row in
+                StatementLine(
+                    transaction: row["txn"], account: row["account"], debit: row["debit"], credit: row["credit"],
+                    at: StoredTime.date(row["at"] as Int64))
             }
         }
     }
@@ -177,8 +187,9 @@ extension HubStore {
         try database.read { db in
             let closed = try Self.lastClosedDay(db)?.description ?? ""
             return try SQLRow.fetchAll(db, sql: "SELECT * FROM obligations WHERE period > ? ORDER BY seq", arguments: [closed]).map { row in
-                Obligation(from: try ParkID(row["from_park"] as String), to: try ParkID(row["to_park"] as String),
-                           amountMinor: row["amount_minor"], reason: row["reason"], reference: row["reference"])
+                Obligation(
+                    from: try ParkID(row["from_park"] as String), to: try ParkID(row["to_park"] as String),
+                    amountMinor: row["amount_minor"], reason: row["reason"], reference: row["reference"])
             }
         }
     }
@@ -190,9 +201,11 @@ extension HubStore {
     static func card(_ id: String, request: String?, _ db: any SQLConnection) throws -> CardRecord? {
         guard let row = try SQLRow.fetchOne(db, sql: "SELECT * FROM cards WHERE id = ?", arguments: [id]) else { return nil }
         var account = try JSONDecoder().decode(CardAccount.self, from: Data((row["state"] as String).utf8))
-        let bodies = try String.fetchAll(db, sql: """
-            SELECT body FROM card_authorisations WHERE card_id = ? AND (state = 'held' OR request_id = ?)
-            """, arguments: [id, request])
+        let bodies = try String.fetchAll(
+            db,
+            sql: """
+                SELECT body FROM card_authorisations WHERE card_id = ? AND (state = 'held' OR request_id = ?)
+                """, arguments: [id, request])
         for body in bodies {
             let authorisation = try JSONDecoder().decode(CardAccount.Authorisation.self, from: Data(body.utf8))
             account.authorisations[authorisation.requestID] = authorisation
@@ -203,15 +216,19 @@ extension HubStore {
     /// Writes the card's lots and status, and every authorisation it holds in memory (its open holds and the one
     /// the operation was about), each in its own row.
     static func save(_ account: CardAccount, now: Date, _ db: any SQLConnection) throws {
-        try db.execute(sql: "UPDATE cards SET state = ?, updated_at = ? WHERE id = ?",
-                       arguments: [try encode(account), StoredTime.millis(now), account.id])
-        let upsert = try db.cachedStatement(sql: """
-            INSERT INTO card_authorisations (card_id, request_id, state, body) VALUES (?, ?, ?, ?)
-            ON CONFLICT(card_id, request_id) DO UPDATE SET state = excluded.state, body = excluded.body
-            """)
+        try db.execute(
+            sql: "UPDATE cards SET state = ?, updated_at = ? WHERE id = ?",
+            arguments: [try encode(account), StoredTime.millis(now), account.id])
+        let upsert = try db.cachedStatement(
+            sql: """
+                INSERT INTO card_authorisations (card_id, request_id, state, body) VALUES (?, ?, ?, ?)
+                ON CONFLICT(card_id, request_id) DO UPDATE SET state = excluded.state, body = excluded.body
+                """)
         for authorisation in account.authorisations.values {
-            try upsert.execute(arguments: [account.id, authorisation.requestID, authorisation.state.rawValue,
-                                           String(decoding: try stateEncoder.encode(authorisation), as: UTF8.self)])
+            try upsert.execute(arguments: [
+                account.id, authorisation.requestID, authorisation.state.rawValue,
+                String(decoding: try stateEncoder.encode(authorisation), as: UTF8.self),
+            ])
         }
     }
 

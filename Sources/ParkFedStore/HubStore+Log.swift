@@ -103,7 +103,8 @@ extension HubStore {
             guard startIndex >= knownSize else {
                 throw StoreError(.corrupt, "the log in the database has \(startIndex) entries, fewer than the \(knownSize) this hub has seen")
             }
-            let missed = startIndex > knownSize
+            let missed =
+                startIndex > knownSize
                 ? try Data.fetchAll(db, sql: "SELECT leaf_hash FROM log_entries WHERE idx >= ? ORDER BY idx", arguments: [Int64(knownSize)]) : []
             var effects: [String: AssertionEffectResult] = [:]
             var outcomes: [LogOutcome] = []
@@ -129,8 +130,11 @@ extension HubStore {
                     }
                     effects[candidate.id] = result
                 }
-                rows += ([Int64(index), candidate.id, candidate.park, candidate.type, candidate.kid, StoredTime.millis(candidate.issuedAt), acceptedAt,
-                          candidate.jws, candidate.leafHash] as SQLArguments).values
+                rows +=
+                    ([
+                        Int64(index), candidate.id, candidate.park, candidate.type, candidate.kid, StoredTime.millis(candidate.issuedAt), acceptedAt,
+                        candidate.jws, candidate.leafHash,
+                    ] as SQLArguments).values
                 appended.append(candidate.leafHash)
                 inBatch[candidate.id] = (index, candidate.jws)
                 outcomes.append(.appended(index: index))
@@ -166,7 +170,8 @@ extension HubStore {
         for start in stride(from: 0, to: values.count, by: perStatement) {
             let chunk = Array(values[start..<min(start + perStatement, values.count)])
             let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
-            let sql = "INSERT INTO log_entries (idx, id, park_id, type, kid, issued_at, accepted_at, jws, leaf_hash) VALUES "
+            let sql =
+                "INSERT INTO log_entries (idx, id, park_id, type, kid, issued_at, accepted_at, jws, leaf_hash) VALUES "
                 + Array(repeating: row, count: chunk.count / columns).joined(separator: ", ")
             try db.cachedStatement(sql: sql).execute(arguments: SQLArguments(values: chunk))
         }
@@ -183,8 +188,9 @@ extension HubStore {
     }
 
     static func checkpoint(_ row: SQLRow) -> CheckpointRecord {
-        CheckpointRecord(treeSize: UInt64(row["tree_size"] as Int64), rootHash: row["root_hash"],
-                         createdAt: StoredTime.date(row["created_at"] as Int64), note: row["note"])
+        CheckpointRecord(
+            treeSize: UInt64(row["tree_size"] as Int64), rootHash: row["root_hash"],
+            createdAt: StoredTime.date(row["created_at"] as Int64), note: row["note"])
     }
 
     public func logEntry(index: UInt64) throws -> LogEntryRecord? {

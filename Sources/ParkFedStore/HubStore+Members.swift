@@ -18,8 +18,10 @@ public struct MemberRecord: Sendable, Hashable {
     /// Bumped by each re-issue of the member's code secret (a lost phone); 0 for a new member.
     public var codeGeneration: Int
 
-    public init(id: String, idType: String, idIndex: String, idSealed: String, nameSealed: String, phoneSealed: String, idMasked: String,
-                nameMasked: String, phoneMasked: String, consentVersion: String, consentedAt: Date, enrolledBy: String, codeGeneration: Int = 0) {
+    public init(
+        id: String, idType: String, idIndex: String, idSealed: String, nameSealed: String, phoneSealed: String, idMasked: String,
+        nameMasked: String, phoneMasked: String, consentVersion: String, consentedAt: Date, enrolledBy: String, codeGeneration: Int = 0
+    ) {
         self.codeGeneration = codeGeneration
         self.id = id
         self.idType = idType
@@ -39,38 +41,40 @@ public struct MemberRecord: Sendable, Hashable {
 extension HubStore {
     static func registerMemberMigrations(_ migrator: inout SQLMigrator) {
         migrator.registerMigration("v9-members") { db in
-            try db.execute(sql: db.dialect.ddl("""
-                CREATE TABLE members (
-                    id TEXT PRIMARY KEY,
-                    id_type TEXT NOT NULL,
-                    id_index TEXT NOT NULL UNIQUE,
-                    id_sealed TEXT NOT NULL,
-                    name_sealed TEXT NOT NULL,
-                    phone_sealed TEXT NOT NULL,
-                    id_masked TEXT NOT NULL,
-                    name_masked TEXT NOT NULL,
-                    phone_masked TEXT NOT NULL,
-                    consent_version TEXT NOT NULL,
-                    consented_at INTEGER NOT NULL,
-                    enrolled_by TEXT NOT NULL,
-                    created_at INTEGER NOT NULL
-                );
-                CREATE TABLE member_links (
-                    member_id TEXT NOT NULL REFERENCES members(id),
-                    park TEXT NOT NULL,
-                    local_number TEXT NOT NULL,
-                    linked_at INTEGER NOT NULL,
-                    PRIMARY KEY (park, local_number)
-                );
-                CREATE INDEX member_links_by_member ON member_links(member_id, park);
-                CREATE TABLE member_code_uses (
-                    member_id TEXT NOT NULL,
-                    step INTEGER NOT NULL,
-                    park TEXT NOT NULL,
-                    used_at INTEGER NOT NULL,
-                    PRIMARY KEY (member_id, step)
-                );
-                """))
+            try db.execute(
+                sql: db.dialect.ddl(
+                    """
+                    CREATE TABLE members (
+                        id TEXT PRIMARY KEY,
+                        id_type TEXT NOT NULL,
+                        id_index TEXT NOT NULL UNIQUE,
+                        id_sealed TEXT NOT NULL,
+                        name_sealed TEXT NOT NULL,
+                        phone_sealed TEXT NOT NULL,
+                        id_masked TEXT NOT NULL,
+                        name_masked TEXT NOT NULL,
+                        phone_masked TEXT NOT NULL,
+                        consent_version TEXT NOT NULL,
+                        consented_at INTEGER NOT NULL,
+                        enrolled_by TEXT NOT NULL,
+                        created_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE member_links (
+                        member_id TEXT NOT NULL REFERENCES members(id),
+                        park TEXT NOT NULL,
+                        local_number TEXT NOT NULL,
+                        linked_at INTEGER NOT NULL,
+                        PRIMARY KEY (park, local_number)
+                    );
+                    CREATE INDEX member_links_by_member ON member_links(member_id, park);
+                    CREATE TABLE member_code_uses (
+                        member_id TEXT NOT NULL,
+                        step INTEGER NOT NULL,
+                        park TEXT NOT NULL,
+                        used_at INTEGER NOT NULL,
+                        PRIMARY KEY (member_id, step)
+                    );
+                    """))
         }
     }
 
@@ -85,20 +89,27 @@ extension HubStore {
                 return (Self.member(row), true)
             }
             if let localNumber {
-                if try String.fetchOne(db, sql: "SELECT member_id FROM member_links WHERE park = ? AND local_number = ?",
-                                       arguments: [member.enrolledBy, localNumber]) != nil {
+                if try String.fetchOne(
+                    db, sql: "SELECT member_id FROM member_links WHERE park = ? AND local_number = ?",
+                    arguments: [member.enrolledBy, localNumber]) != nil
+                {
                     throw StoreError(.memberConflict, "\(member.enrolledBy)'s number \(localNumber) is linked to another member")
                 }
             }
-            try db.execute(sql: """
-                INSERT INTO members (id, id_type, id_index, id_sealed, name_sealed, phone_sealed, id_masked, name_masked, phone_masked,
-                    consent_version, consented_at, enrolled_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [member.id, member.idType, member.idIndex, member.idSealed, member.nameSealed, member.phoneSealed, member.idMasked,
-                                 member.nameMasked, member.phoneMasked, member.consentVersion, StoredTime.millis(member.consentedAt),
-                                 member.enrolledBy, StoredTime.millis(now)])
+            try db.execute(
+                sql: """
+                    INSERT INTO members (id, id_type, id_index, id_sealed, name_sealed, phone_sealed, id_masked, name_masked, phone_masked,
+                        consent_version, consented_at, enrolled_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    member.id, member.idType, member.idIndex, member.idSealed, member.nameSealed, member.phoneSealed, member.idMasked,
+                    member.nameMasked, member.phoneMasked, member.consentVersion, StoredTime.millis(member.consentedAt),
+                    member.enrolledBy, StoredTime.millis(now),
+                ])
             if let localNumber {
-                try db.execute(sql: "INSERT INTO member_links (member_id, park, local_number, linked_at) VALUES (?, ?, ?, ?)",
-                               arguments: [member.id, member.enrolledBy, localNumber, StoredTime.millis(now)])
+                try db.execute(
+                    sql: "INSERT INTO member_links (member_id, park, local_number, linked_at) VALUES (?, ?, ?, ?)",
+                    arguments: [member.id, member.enrolledBy, localNumber, StoredTime.millis(now)])
             }
             return (member, false)
         }
@@ -114,20 +125,24 @@ extension HubStore {
             guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM members WHERE id = ?", arguments: [id]) == 1 else {
                 throw StoreError(.notFound, "no member \(id)")
             }
-            if let other = try String.fetchOne(db, sql: "SELECT member_id FROM member_links WHERE park = ? AND local_number = ?", arguments: [park, localNumber]) {
+            if let other = try String.fetchOne(
+                db, sql: "SELECT member_id FROM member_links WHERE park = ? AND local_number = ?", arguments: [park, localNumber])
+            {
                 guard other == id else { throw StoreError(.memberConflict, "\(park)'s number \(localNumber) is linked to another member") }
                 return
             }
-            try db.execute(sql: "INSERT INTO member_links (member_id, park, local_number, linked_at) VALUES (?, ?, ?, ?)",
-                           arguments: [id, park, localNumber, StoredTime.millis(now)])
+            try db.execute(
+                sql: "INSERT INTO member_links (member_id, park, local_number, linked_at) VALUES (?, ?, ?, ?)",
+                arguments: [id, park, localNumber, StoredTime.millis(now)])
         }
     }
 
     /// Records the use of a member code step; false when that step was already used (a replayed screenshot).
     public func useMemberCode(_ id: String, step: Int64, park: String, now: Date) throws -> Bool {
         try database.write { db in
-            try db.execute(sql: "INSERT INTO member_code_uses (member_id, step, park, used_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                           arguments: [id, step, park, StoredTime.millis(now)])
+            try db.execute(
+                sql: "INSERT INTO member_code_uses (member_id, step, park, used_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                arguments: [id, step, park, StoredTime.millis(now)])
             return db.changesCount == 1
         }
     }
@@ -139,10 +154,11 @@ extension HubStore {
     }
 
     static func member(_ row: SQLRow) -> MemberRecord {
-        MemberRecord(id: row["id"], idType: row["id_type"], idIndex: row["id_index"], idSealed: row["id_sealed"], nameSealed: row["name_sealed"],
-                     phoneSealed: row["phone_sealed"], idMasked: row["id_masked"], nameMasked: row["name_masked"], phoneMasked: row["phone_masked"],
-                     consentVersion: row["consent_version"], consentedAt: StoredTime.date(row["consented_at"] as Int64), enrolledBy: row["enrolled_by"],
-                     codeGeneration: row["code_generation"])
+        MemberRecord(
+            id: row["id"], idType: row["id_type"], idIndex: row["id_index"], idSealed: row["id_sealed"], nameSealed: row["name_sealed"],
+            phoneSealed: row["phone_sealed"], idMasked: row["id_masked"], nameMasked: row["name_masked"], phoneMasked: row["phone_masked"],
+            consentVersion: row["consent_version"], consentedAt: StoredTime.date(row["consented_at"] as Int64), enrolledBy: row["enrolled_by"],
+            codeGeneration: row["code_generation"])
     }
 
     /// Member codes can be re-issued (a lost phone): each re-issue starts a new code generation, whose secret the
@@ -162,4 +178,3 @@ extension HubStore {
         }
     }
 }
-

@@ -6,10 +6,12 @@ import ParkFedDomain
 extension HubStore {
     static func registerPassAllocationMigration(_ migrator: inout SQLMigrator) {
         migrator.registerMigration("v11-pass-allocation") { db in
-            try db.execute(sql: db.dialect.ddl("""
-                ALTER TABLE passes ADD COLUMN allocated_period TEXT;
-                CREATE INDEX passes_awaiting_allocation ON passes(product) WHERE allocated_period IS NULL AND refunded_minor IS NULL;
-                """))
+            try db.execute(
+                sql: db.dialect.ddl(
+                    """
+                    ALTER TABLE passes ADD COLUMN allocated_period TEXT;
+                    CREATE INDEX passes_awaiting_allocation ON passes(product) WHERE allocated_period IS NULL AND refunded_minor IS NULL;
+                    """))
         }
     }
 
@@ -18,9 +20,11 @@ extension HubStore {
         guard !products.isEmpty else { return [] }
         return try database.read { db in
             let marks = Array(repeating: "?", count: products.count).joined(separator: ",")
-            let ids = try String.fetchAll(db, sql: """
-                SELECT id FROM passes WHERE product IN (\(marks)) AND allocated_period IS NULL AND refunded_minor IS NULL ORDER BY id
-                """, arguments: SQLArguments(products))
+            let ids = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT id FROM passes WHERE product IN (\(marks)) AND allocated_period IS NULL AND refunded_minor IS NULL ORDER BY id
+                    """, arguments: SQLArguments(products))
             return try ids.compactMap { try Self.pass($0, db) }
         }
     }
@@ -34,8 +38,9 @@ extension HubStore {
         return try database.write { db in
             var done = 0
             for (passID, obligations) in allocations {
-                try db.execute(sql: "UPDATE passes SET allocated_period = ? WHERE id = ? AND allocated_period IS NULL AND refunded_minor IS NULL",
-                               arguments: [period.description, passID])
+                try db.execute(
+                    sql: "UPDATE passes SET allocated_period = ? WHERE id = ? AND allocated_period IS NULL AND refunded_minor IS NULL",
+                    arguments: [period.description, passID])
                 guard db.changesCount == 1 else { continue }
                 for obligation in obligations {
                     try Self.recordObligation(obligation, assertionID: nil, at: at, day: period, feeBasisPoints: fees, db)
@@ -54,8 +59,9 @@ extension HubStore {
     /// The usage records of a pass at a park: the ids of its counted entries (the assertions an allocation came from).
     public func countedEntryIDs(pass id: String, park: String) throws -> [String] {
         try database.read { db in
-            try String.fetchAll(db, sql: "SELECT entry_id FROM pass_entries WHERE pass_id = ? AND park = ? AND counted = 1 ORDER BY entered_at",
-                                arguments: [id, park])
+            try String.fetchAll(
+                db, sql: "SELECT entry_id FROM pass_entries WHERE pass_id = ? AND park = ? AND counted = 1 ORDER BY entered_at",
+                arguments: [id, park])
         }
     }
 }

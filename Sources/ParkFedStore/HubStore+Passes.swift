@@ -14,8 +14,10 @@ public struct PassCodeFacts: Sendable, Hashable {
     public var slot: String?
     public var stock: Bool
 
-    public init(passID: String, issuer: ParkID, validFrom: CivilDay, validUntil: CivilDay, generation: Int, category: String? = nil, heads: Int = 1,
-                slot: String? = nil, stock: Bool = false) {
+    public init(
+        passID: String, issuer: ParkID, validFrom: CivilDay, validUntil: CivilDay, generation: Int, category: String? = nil, heads: Int = 1,
+        slot: String? = nil, stock: Bool = false
+    ) {
         self.category = category
         self.heads = heads
         self.slot = slot
@@ -31,7 +33,8 @@ public struct PassCodeFacts: Sendable, Hashable {
 extension PassCodeFacts {
     /// The facts a sale fixes, under `product` (the pass's product id).
     func fixed(product: String) -> PassChanges.Facts {
-        PassChanges.Facts(issuer: issuer, product: product, validFrom: validFrom, validUntil: validUntil, category: category, heads: heads, slot: slot, stock: stock)
+        PassChanges.Facts(
+            issuer: issuer, product: product, validFrom: validFrom, validUntil: validUntil, category: category, heads: heads, slot: slot, stock: stock)
     }
 }
 
@@ -68,11 +71,13 @@ public enum AssertionEffect: Sendable, Hashable {
     case issued(facts: PassCodeFacts, product: ComboProduct, priceMinor: Int64, holderMasked: String, holder: ProtectedHolder?)
     /// `facts` is nil when the scanned code itself did not verify (`codeProblem` says why). `minute`: after local
     /// midnight, for timed passes.
-    case entry(park: ParkID, enteredAt: Date, day: CivilDay, minute: Int, facts: PassCodeFacts?, codeProblem: PassRefusal?, product: ComboProduct?,
-               mode: AssertionEffectMode)
+    case entry(
+        park: ParkID, enteredAt: Date, day: CivilDay, minute: Int, facts: PassCodeFacts?, codeProblem: PassRefusal?, product: ComboProduct?,
+        mode: AssertionEffectMode)
     case refund(passID: String, issuer: ParkID, amountMinor: Int64, product: ComboProduct)
-    case transfer(passID: String, issuer: ParkID, generation: Int, resalePriceMinor: Int64, feeMinor: Int64, product: ComboProduct,
-                  holder: ProtectedHolder?, reissue: Bool)
+    case transfer(
+        passID: String, issuer: ParkID, generation: Int, resalePriceMinor: Int64, feeMinor: Int64, product: ComboProduct,
+        holder: ProtectedHolder?, reissue: Bool)
     /// A park's signed claim of an obligation the hub already recorded (a card spend it authorised): the
     /// obligation now names the assertion it came from.
     case linkObligation(reason: String, toPark: ParkID, reference: String)
@@ -114,14 +119,17 @@ public struct PassRecord: Sendable, Hashable {
 
     /// What the sale rule needs to know of the stored pass.
     public var known: PassChanges.Known {
-        PassChanges.Known(facts: PassChanges.Facts(issuer: issuer, product: product, validFrom: validFrom, validUntil: validUntil, category: category,
-                                                   heads: heads, slot: slot, stock: stock), sold: issued)
+        PassChanges.Known(
+            facts: PassChanges.Facts(
+                issuer: issuer, product: product, validFrom: validFrom, validUntil: validUntil, category: category,
+                heads: heads, slot: slot, stock: stock), sold: issued)
     }
 
     /// The pass's state under its product (its variant), for the admission and refund rules.
     public func state(_ product: ComboProduct) -> ComboPass {
-        ComboPass(id: id, product: product, issuer: issuer, validFrom: validFrom, validUntil: validUntil, generation: generation,
-                  refunded: refundedMinor != nil, activatedOn: activatedOn, entries: entries, slot: slot)
+        ComboPass(
+            id: id, product: product, issuer: issuer, validFrom: validFrom, validUntil: validUntil, generation: generation,
+            refunded: refundedMinor != nil, activatedOn: activatedOn, entries: entries, slot: slot)
     }
 }
 
@@ -139,76 +147,82 @@ public struct PassConflictRecord: Sendable, Hashable {
 extension HubStore {
     static func registerPassMigrations(_ migrator: inout SQLMigrator) {
         migrator.registerMigration("v5-passes") { db in
-            try db.execute(sql: db.dialect.ddl("""
-                CREATE TABLE products (id TEXT PRIMARY KEY, body TEXT NOT NULL, updated_at INTEGER NOT NULL);
-                CREATE TABLE passes (
-                    id TEXT PRIMARY KEY,
-                    issuer TEXT NOT NULL,
-                    product TEXT NOT NULL,
-                    valid_from TEXT NOT NULL,
-                    valid_until TEXT NOT NULL,
-                    generation INTEGER NOT NULL DEFAULT 0,
-                    refunded_minor INTEGER,
-                    activated_on TEXT,
-                    price_minor INTEGER,
-                    holder_masked TEXT,
-                    created_at INTEGER NOT NULL
-                );
-                CREATE TABLE pass_entries (
-                    entry_id TEXT PRIMARY KEY,
-                    pass_id TEXT NOT NULL,
-                    park TEXT NOT NULL,
-                    issuer TEXT NOT NULL,
-                    day TEXT NOT NULL,
-                    entered_at INTEGER NOT NULL,
-                    mode TEXT NOT NULL CHECK (mode IN ('decide', 'record')),
-                    counted INTEGER NOT NULL,
-                    conflict TEXT,
-                    log_index INTEGER NOT NULL
-                );
-                CREATE INDEX pass_entries_by_pass ON pass_entries(pass_id, counted);
-                CREATE INDEX pass_entries_conflicts ON pass_entries(log_index) WHERE conflict IS NOT NULL;
-                CREATE TABLE pass_revocations (
-                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                    pass_id TEXT NOT NULL,
-                    minimum_generation INTEGER NOT NULL,
-                    refunded INTEGER NOT NULL,
-                    at INTEGER NOT NULL
-                );
-                ALTER TABLE obligations ADD COLUMN assertion_id TEXT;
-                """))
+            try db.execute(
+                sql: db.dialect.ddl(
+                    """
+                    CREATE TABLE products (id TEXT PRIMARY KEY, body TEXT NOT NULL, updated_at INTEGER NOT NULL);
+                    CREATE TABLE passes (
+                        id TEXT PRIMARY KEY,
+                        issuer TEXT NOT NULL,
+                        product TEXT NOT NULL,
+                        valid_from TEXT NOT NULL,
+                        valid_until TEXT NOT NULL,
+                        generation INTEGER NOT NULL DEFAULT 0,
+                        refunded_minor INTEGER,
+                        activated_on TEXT,
+                        price_minor INTEGER,
+                        holder_masked TEXT,
+                        created_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE pass_entries (
+                        entry_id TEXT PRIMARY KEY,
+                        pass_id TEXT NOT NULL,
+                        park TEXT NOT NULL,
+                        issuer TEXT NOT NULL,
+                        day TEXT NOT NULL,
+                        entered_at INTEGER NOT NULL,
+                        mode TEXT NOT NULL CHECK (mode IN ('decide', 'record')),
+                        counted INTEGER NOT NULL,
+                        conflict TEXT,
+                        log_index INTEGER NOT NULL
+                    );
+                    CREATE INDEX pass_entries_by_pass ON pass_entries(pass_id, counted);
+                    CREATE INDEX pass_entries_conflicts ON pass_entries(log_index) WHERE conflict IS NOT NULL;
+                    CREATE TABLE pass_revocations (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        pass_id TEXT NOT NULL,
+                        minimum_generation INTEGER NOT NULL,
+                        refunded INTEGER NOT NULL,
+                        at INTEGER NOT NULL
+                    );
+                    ALTER TABLE obligations ADD COLUMN assertion_id TEXT;
+                    """))
         }
         migrator.registerMigration("v6-pass-holders") { db in
-            try db.execute(sql: db.dialect.ddl("""
-                CREATE TABLE pass_holders (
-                    pass_id TEXT NOT NULL,
-                    generation INTEGER NOT NULL,
-                    issuer TEXT NOT NULL,
-                    id_type TEXT NOT NULL,
-                    id_index TEXT NOT NULL,
-                    id_sealed TEXT NOT NULL,
-                    name_sealed TEXT NOT NULL,
-                    id_masked TEXT NOT NULL,
-                    name_masked TEXT NOT NULL,
-                    recorded_at INTEGER NOT NULL,
-                    PRIMARY KEY (pass_id, generation)
-                );
-                CREATE INDEX pass_holders_by_document ON pass_holders(id_index);
-                """))
+            try db.execute(
+                sql: db.dialect.ddl(
+                    """
+                    CREATE TABLE pass_holders (
+                        pass_id TEXT NOT NULL,
+                        generation INTEGER NOT NULL,
+                        issuer TEXT NOT NULL,
+                        id_type TEXT NOT NULL,
+                        id_index TEXT NOT NULL,
+                        id_sealed TEXT NOT NULL,
+                        name_sealed TEXT NOT NULL,
+                        id_masked TEXT NOT NULL,
+                        name_masked TEXT NOT NULL,
+                        recorded_at INTEGER NOT NULL,
+                        PRIMARY KEY (pass_id, generation)
+                    );
+                    CREATE INDEX pass_holders_by_document ON pass_holders(id_index);
+                    """))
         }
     }
 
     /// Ticket categories, groups, time slots and pre-printed stock (#8): registered after every earlier migration.
     static func registerPassVariantMigrations(_ migrator: inout SQLMigrator) {
         migrator.registerMigration("v13-pass-variants") { db in
-            try db.execute(sql: db.dialect.ddl("""
-                ALTER TABLE passes ADD COLUMN category TEXT;
-                ALTER TABLE passes ADD COLUMN heads INTEGER NOT NULL DEFAULT 1;
-                ALTER TABLE passes ADD COLUMN slot TEXT;
-                ALTER TABLE passes ADD COLUMN stock INTEGER NOT NULL DEFAULT 0;
-                CREATE INDEX passes_by_slot ON passes(product, valid_from, slot) WHERE slot IS NOT NULL;
-                ALTER TABLE pass_entries ADD COLUMN heads INTEGER NOT NULL DEFAULT 1;
-                """))
+            try db.execute(
+                sql: db.dialect.ddl(
+                    """
+                    ALTER TABLE passes ADD COLUMN category TEXT;
+                    ALTER TABLE passes ADD COLUMN heads INTEGER NOT NULL DEFAULT 1;
+                    ALTER TABLE passes ADD COLUMN slot TEXT;
+                    ALTER TABLE passes ADD COLUMN stock INTEGER NOT NULL DEFAULT 0;
+                    CREATE INDEX passes_by_slot ON passes(product, valid_from, slot) WHERE slot IS NOT NULL;
+                    ALTER TABLE pass_entries ADD COLUMN heads INTEGER NOT NULL DEFAULT 1;
+                    """))
         }
     }
 
@@ -216,10 +230,11 @@ extension HubStore {
 
     public func upsertProduct(id: String, body: String, now: Date) throws {
         try database.write { db in
-            try db.execute(sql: """
-                INSERT INTO products (id, body, updated_at) VALUES (?, ?, ?)
-                ON CONFLICT(id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at
-                """, arguments: [id, body, StoredTime.millis(now)])
+            try db.execute(
+                sql: """
+                    INSERT INTO products (id, body, updated_at) VALUES (?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at
+                    """, arguments: [id, body, StoredTime.millis(now)])
         }
     }
 
@@ -237,7 +252,9 @@ extension HubStore {
     static func pass(_ id: String, _ db: any SQLConnection) throws -> PassRecord? {
         guard let row = try SQLRow.fetchOne(db, sql: "SELECT * FROM passes WHERE id = ?", arguments: [id]) else { return nil }
         var entries: [ParkID: Int] = [:]
-        for entry in try SQLRow.fetchAll(db, sql: "SELECT park, COUNT(*) AS n FROM pass_entries WHERE pass_id = ? AND counted = 1 GROUP BY park", arguments: [id]) {
+        for entry in try SQLRow.fetchAll(
+            db, sql: "SELECT park, COUNT(*) AS n FROM pass_entries WHERE pass_id = ? AND counted = 1 GROUP BY park", arguments: [id])
+        {
             entries[try ParkID(entry["park"] as String)] = entry["n"]
         }
         return PassRecord(
@@ -270,31 +287,38 @@ extension HubStore {
         try database.read { db in
             let rows: [SQLRow]
             if let park {
-                rows = try SQLRow.fetchAll(db, sql: """
-                    SELECT * FROM pass_entries WHERE conflict IS NOT NULL AND (park = ? OR issuer = ?) ORDER BY log_index DESC LIMIT ?
-                    """, arguments: [park.rawValue, park.rawValue, limit])
+                rows = try SQLRow.fetchAll(
+                    db,
+                    sql: """
+                        SELECT * FROM pass_entries WHERE conflict IS NOT NULL AND (park = ? OR issuer = ?) ORDER BY log_index DESC LIMIT ?
+                        """, arguments: [park.rawValue, park.rawValue, limit])
             } else {
                 rows = try SQLRow.fetchAll(db, sql: "SELECT * FROM pass_entries WHERE conflict IS NOT NULL ORDER BY log_index DESC LIMIT ?", arguments: [limit])
             }
             return rows.map {
-                PassConflictRecord(entryID: $0["entry_id"], passID: $0["pass_id"], park: $0["park"], issuer: $0["issuer"], reason: $0["conflict"],
-                                   enteredAt: StoredTime.date($0["entered_at"] as Int64), logIndex: UInt64($0["log_index"] as Int64))
+                PassConflictRecord(
+                    entryID: $0["entry_id"], passID: $0["pass_id"], park: $0["park"], issuer: $0["issuer"], reason: $0["conflict"],
+                    enteredAt: StoredTime.date($0["entered_at"] as Int64), logIndex: UInt64($0["log_index"] as Int64))
             }
         }
     }
 
     // MARK: Applying effects (inside the log's append transaction)
 
-    static func apply(_ effect: AssertionEffect, entryID: String, logIndex: UInt64, now: Date, day: CivilDay, feeBasisPoints: Int64, _ db: any SQLConnection) throws -> AssertionEffectResult {
+    static func apply(_ effect: AssertionEffect, entryID: String, logIndex: UInt64, now: Date, day: CivilDay, feeBasisPoints: Int64, _ db: any SQLConnection)
+        throws -> AssertionEffectResult
+    {
         switch effect {
         case .issued(let facts, let product, let price, let holder, let protected):
             // Decided first (the same rule on the deciding and the record path), written only when accepted.
             let existing = try Self.pass(facts.passID, db)
             let slotSold: Int? = try facts.slot.map { slot in
-                try Int.fetchOne(db, sql: """
-                    SELECT COALESCE(SUM(heads), 0) FROM passes
-                    WHERE product = ? AND valid_from = ? AND slot = ? AND price_minor IS NOT NULL AND refunded_minor IS NULL AND id != ?
-                    """, arguments: [product.id, facts.validFrom.description, slot, facts.passID]) ?? 0
+                try Int.fetchOne(
+                    db,
+                    sql: """
+                        SELECT COALESCE(SUM(heads), 0) FROM passes
+                        WHERE product = ? AND valid_from = ? AND slot = ? AND price_minor IS NOT NULL AND refunded_minor IS NULL AND id != ?
+                        """, arguments: [product.id, facts.validFrom.description, slot, facts.passID]) ?? 0
             }
             let sale = PassChanges.Sale(passID: facts.passID, facts: facts.fixed(product: product.id), priceMinor: price)
             if case .failure(let refusal) = PassChanges.sale(sale, known: existing.map(\.known), product: product, slotHeadsSold: slotSold) {
@@ -302,38 +326,49 @@ extension HubStore {
             }
             if let protected { try insertHolder(protected, passID: facts.passID, generation: 0, issuer: facts.issuer, at: now, db) }
             if existing == nil {
-                try db.execute(sql: """
-                    INSERT INTO passes (id, issuer, product, valid_from, valid_until, generation, price_minor, holder_masked, created_at, category, heads, slot, stock)
-                    VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [facts.passID, facts.issuer.rawValue, product.id, facts.validFrom.description, facts.validUntil.description,
-                                     price, holder, StoredTime.millis(now), facts.category, facts.heads, facts.slot, facts.stock ? 1 : 0])
+                try db.execute(
+                    sql: """
+                        INSERT INTO passes (id, issuer, product, valid_from, valid_until, generation, price_minor, holder_masked, created_at, category, heads, slot, stock)
+                        VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        facts.passID, facts.issuer.rawValue, product.id, facts.validFrom.description, facts.validUntil.description,
+                        price, holder, StoredTime.millis(now), facts.category, facts.heads, facts.slot, facts.stock ? 1 : 0,
+                    ])
             } else {
                 // A pass an earlier entry made known (same issuer and facts, not yet sold): its sale fills in price and holder.
-                try db.execute(sql: "UPDATE passes SET price_minor = ?, holder_masked = ? WHERE id = ? AND price_minor IS NULL",
-                               arguments: [price, holder, facts.passID])
+                try db.execute(
+                    sql: "UPDATE passes SET price_minor = ?, holder_masked = ? WHERE id = ? AND price_minor IS NULL",
+                    arguments: [price, holder, facts.passID])
             }
             return .applied
 
         case .entry(let park, let enteredAt, let day, let minute, let facts, let codeProblem, let product, let mode):
             func keep(_ refusal: PassRefusal, passID: String, issuer: String) throws -> AssertionEffectResult {
                 if mode == .decide { throw PassDenied(refusal.rawValue, "the hub refuses the entry: \(refusal.rawValue)") }
-                try insertEntry(entryID, passID: passID, park: park.rawValue, issuer: issuer, day: day, at: enteredAt, mode: mode,
-                                counted: false, conflict: refusal.rawValue, heads: facts?.heads ?? 1, logIndex: logIndex, db)
+                try insertEntry(
+                    entryID, passID: passID, park: park.rawValue, issuer: issuer, day: day, at: enteredAt, mode: mode,
+                    counted: false, conflict: refusal.rawValue, heads: facts?.heads ?? 1, logIndex: logIndex, db)
                 return .conflict(refusal)
             }
             guard let facts, let product else {
                 return try keep(codeProblem ?? .forged, passID: "unknown", issuer: "unknown")
             }
             if try Self.pass(facts.passID, db) == nil {
-                try db.execute(sql: """
-                    INSERT INTO passes (id, issuer, product, valid_from, valid_until, generation, created_at, category, heads, slot, stock)
-                    VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)
-                    """, arguments: [facts.passID, facts.issuer.rawValue, product.id, facts.validFrom.description, facts.validUntil.description,
-                                     StoredTime.millis(now), facts.category, facts.heads, facts.slot, facts.stock ? 1 : 0])
+                try db.execute(
+                    sql: """
+                        INSERT INTO passes (id, issuer, product, valid_from, valid_until, generation, created_at, category, heads, slot, stock)
+                        VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        facts.passID, facts.issuer.rawValue, product.id, facts.validFrom.description, facts.validUntil.description,
+                        StoredTime.millis(now), facts.category, facts.heads, facts.slot, facts.stock ? 1 : 0,
+                    ])
             }
             let record = try Self.pass(facts.passID, db)!
             guard record.issuer == facts.issuer, record.product == product.id, record.category == facts.category, record.heads == facts.heads,
-                  record.slot == facts.slot else {
+                record.slot == facts.slot
+            else {
                 return try keep(.forged, passID: facts.passID, issuer: facts.issuer.rawValue)
             }
             // Pre-printed stock counts only once its park's sale has reached the hub.
@@ -343,10 +378,12 @@ extension HubStore {
             case .failure(let refusal):
                 return try keep(refusal, passID: record.id, issuer: record.issuer.rawValue)
             case .success(let admission):
-                try insertEntry(entryID, passID: record.id, park: park.rawValue, issuer: record.issuer.rawValue, day: day, at: enteredAt, mode: mode,
-                                counted: true, conflict: nil, heads: facts.heads, logIndex: logIndex, db)
+                try insertEntry(
+                    entryID, passID: record.id, park: park.rawValue, issuer: record.issuer.rawValue, day: day, at: enteredAt, mode: mode,
+                    counted: true, conflict: nil, heads: facts.heads, logIndex: logIndex, db)
                 if let activates = admission.activates {
-                    try db.execute(sql: "UPDATE passes SET activated_on = ? WHERE id = ? AND activated_on IS NULL", arguments: [activates.description, record.id])
+                    try db.execute(
+                        sql: "UPDATE passes SET activated_on = ? WHERE id = ? AND activated_on IS NULL", arguments: [activates.description, record.id])
                 }
                 if let obligation = try product.redemptionObligation(issuer: record.issuer, at: park, reference: record.id) {
                     try recordObligation(obligation, assertionID: entryID, at: now, day: day, feeBasisPoints: feeBasisPoints, db)
@@ -360,19 +397,22 @@ extension HubStore {
             }
             if case .failure(let refusal) = PassChanges.refund(record.state(product), by: issuer, amountMinor: amount) { return .refused(refusal) }
             try db.execute(sql: "UPDATE passes SET refunded_minor = ? WHERE id = ?", arguments: [amount, passID])
-            try db.execute(sql: "INSERT INTO pass_revocations (pass_id, minimum_generation, refunded, at) VALUES (?, ?, 1, ?)",
-                           arguments: [passID, record.generation, StoredTime.millis(now)])
+            try db.execute(
+                sql: "INSERT INTO pass_revocations (pass_id, minimum_generation, refunded, at) VALUES (?, ?, 1, ?)",
+                arguments: [passID, record.generation, StoredTime.millis(now)])
             return .applied
 
         case .regulatorQuery(let principal, let query, let records):
-            try db.execute(sql: "INSERT INTO regulator_queries (principal, query, records, at, entry_id, log_index) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [principal, query, records, StoredTime.millis(now), entryID, Int64(logIndex)])
+            try db.execute(
+                sql: "INSERT INTO regulator_queries (principal, query, records, at, entry_id, log_index) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [principal, query, records, StoredTime.millis(now), entryID, Int64(logIndex)])
             return .applied
 
         case .linkObligation(let reason, let park, let reference):
-            try db.execute(sql: """
-                UPDATE obligations SET assertion_id = ? WHERE reason = ? AND to_park = ? AND reference = ? AND assertion_id IS NULL
-                """, arguments: [entryID, reason, park.rawValue, reference])
+            try db.execute(
+                sql: """
+                    UPDATE obligations SET assertion_id = ? WHERE reason = ? AND to_park = ? AND reference = ? AND assertion_id IS NULL
+                    """, arguments: [entryID, reason, park.rawValue, reference])
             return .applied
 
         case .transfer(let passID, let issuer, let generation, let resale, let fee, let product, let protected, let reissue):
@@ -381,47 +421,62 @@ extension HubStore {
             }
             var sameHolder: Bool?
             if reissue, let protected {
-                let current = try String.fetchOne(db, sql: "SELECT id_index FROM pass_holders WHERE pass_id = ? AND generation = ?",
-                                                  arguments: [passID, record.generation])
+                let current = try String.fetchOne(
+                    db, sql: "SELECT id_index FROM pass_holders WHERE pass_id = ? AND generation = ?",
+                    arguments: [passID, record.generation])
                 sameHolder = current == protected.idIndex
             }
             let change = PassChanges.Transfer(generation: generation, resalePriceMinor: resale, feeMinor: fee, reissue: reissue, sameHolder: sameHolder)
             if case .failure(let refusal) = PassChanges.transfer(record.state(product), by: issuer, change) { return .refused(refusal) }
             try db.execute(sql: "UPDATE passes SET generation = ? WHERE id = ?", arguments: [generation, passID])
             if let protected { try insertHolder(protected, passID: passID, generation: generation, issuer: issuer, at: now, db) }
-            try db.execute(sql: "INSERT INTO pass_revocations (pass_id, minimum_generation, refunded, at) VALUES (?, ?, 0, ?)",
-                           arguments: [passID, generation, StoredTime.millis(now)])
+            try db.execute(
+                sql: "INSERT INTO pass_revocations (pass_id, minimum_generation, refunded, at) VALUES (?, ?, 0, ?)",
+                arguments: [passID, generation, StoredTime.millis(now)])
             return .applied
         }
     }
 
     static func insertHolder(_ holder: ProtectedHolder, passID: String, generation: Int, issuer: ParkID, at: Date, _ db: any SQLConnection) throws {
-        try db.execute(sql: """
-            INSERT INTO pass_holders (pass_id, generation, issuer, id_type, id_index, id_sealed, name_sealed, id_masked, name_masked, recorded_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(pass_id, generation) DO NOTHING
-            """, arguments: [passID, generation, issuer.rawValue, holder.idType, holder.idIndex, holder.idSealed, holder.nameSealed,
-                             holder.idMasked, holder.nameMasked, StoredTime.millis(at)])
+        try db.execute(
+            sql: """
+                INSERT INTO pass_holders (pass_id, generation, issuer, id_type, id_index, id_sealed, name_sealed, id_masked, name_masked, recorded_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(pass_id, generation) DO NOTHING
+                """,
+            arguments: [
+                passID, generation, issuer.rawValue, holder.idType, holder.idIndex, holder.idSealed, holder.nameSealed,
+                holder.idMasked, holder.nameMasked, StoredTime.millis(at),
+            ])
     }
 
     /// The passes held (at any generation) by the document with this blind index, with their holders' sealed data.
     public func passes(holderIndex: String) throws -> [(passID: String, generation: Int, issuer: String, holder: ProtectedHolder, recordedAt: Date)] {
         try database.read { db in
             try SQLRow.fetchAll(db, sql: "SELECT * FROM pass_holders WHERE id_index = ? ORDER BY recorded_at", arguments: [holderIndex]).map { row in
-                (row["pass_id"], row["generation"], row["issuer"],
-                 ProtectedHolder(idType: row["id_type"], idIndex: row["id_index"], idSealed: row["id_sealed"], nameSealed: row["name_sealed"],
-                                 idMasked: row["id_masked"], nameMasked: row["name_masked"]),
-                 StoredTime.date(row["recorded_at"] as Int64))
+                (
+                    row["pass_id"], row["generation"], row["issuer"],
+                    ProtectedHolder(
+                        idType: row["id_type"], idIndex: row["id_index"], idSealed: row["id_sealed"], nameSealed: row["name_sealed"],
+                        idMasked: row["id_masked"], nameMasked: row["name_masked"]),
+                    StoredTime.date(row["recorded_at"] as Int64)
+                )
             }
         }
     }
 
-    static func insertEntry(_ entryID: String, passID: String, park: String, issuer: String, day: CivilDay, at: Date, mode: AssertionEffectMode,
-                            counted: Bool, conflict: String?, heads: Int, logIndex: UInt64, _ db: any SQLConnection) throws {
-        try db.execute(sql: """
-            INSERT INTO pass_entries (entry_id, pass_id, park, issuer, day, entered_at, mode, counted, conflict, log_index, heads)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [entryID, passID, park, issuer, day.description, StoredTime.millis(at), mode == .decide ? "decide" : "record",
-                             counted ? 1 : 0, conflict, Int64(logIndex), heads])
+    static func insertEntry(
+        _ entryID: String, passID: String, park: String, issuer: String, day: CivilDay, at: Date, mode: AssertionEffectMode,
+        counted: Bool, conflict: String?, heads: Int, logIndex: UInt64, _ db: any SQLConnection
+    ) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO pass_entries (entry_id, pass_id, park, issuer, day, entered_at, mode, counted, conflict, log_index, heads)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                entryID, passID, park, issuer, day.description, StoredTime.millis(at), mode == .decide ? "decide" : "record",
+                counted ? 1 : 0, conflict, Int64(logIndex), heads,
+            ])
     }
 
 }

@@ -17,27 +17,31 @@ public struct RegulatorQueryRecord: Sendable, Hashable {
 extension HubStore {
     static func registerRegulatorMigrations(_ migrator: inout SQLMigrator) {
         migrator.registerMigration("v8-regulator") { db in
-            try db.execute(sql: db.dialect.ddl("""
-                CREATE TABLE regulator_queries (
-                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                    principal TEXT NOT NULL,
-                    query TEXT NOT NULL,
-                    records INTEGER NOT NULL,
-                    at INTEGER NOT NULL
-                );
-                CREATE INDEX pass_entries_by_time ON pass_entries(entered_at);
-                CREATE TABLE park_capacity (park TEXT PRIMARY KEY, daily INTEGER NOT NULL, hourly INTEGER NOT NULL);
-                """))
+            try db.execute(
+                sql: db.dialect.ddl(
+                    """
+                    CREATE TABLE regulator_queries (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        principal TEXT NOT NULL,
+                        query TEXT NOT NULL,
+                        records INTEGER NOT NULL,
+                        at INTEGER NOT NULL
+                    );
+                    CREATE INDEX pass_entries_by_time ON pass_entries(entered_at);
+                    CREATE TABLE park_capacity (park TEXT PRIMARY KEY, daily INTEGER NOT NULL, hourly INTEGER NOT NULL);
+                    """))
         }
     }
 
     /// Each query is also a hub-signed statement in the Merkle log; the row names it.
     static func registerRegulatorLogMigration(_ migrator: inout SQLMigrator) {
         migrator.registerMigration("v10-regulator-log") { db in
-            try db.execute(sql: db.dialect.ddl("""
-                ALTER TABLE regulator_queries ADD COLUMN entry_id TEXT;
-                ALTER TABLE regulator_queries ADD COLUMN log_index INTEGER;
-                """))
+            try db.execute(
+                sql: db.dialect.ddl(
+                    """
+                    ALTER TABLE regulator_queries ADD COLUMN entry_id TEXT;
+                    ALTER TABLE regulator_queries ADD COLUMN log_index INTEGER;
+                    """))
         }
     }
 
@@ -48,19 +52,23 @@ extension HubStore {
             let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
             var arguments = SQLArguments(ids)
             arguments.append(contentsOf: [StoredTime.millis(from), StoredTime.millis(until)])
-            return try SQLRow.fetchAll(db, sql: """
-                SELECT pass_id, park, entered_at, counted FROM pass_entries WHERE pass_id IN (\(marks)) AND entered_at >= ? AND entered_at < ?
-                ORDER BY entered_at
-                """, arguments: arguments).map { ($0["pass_id"], $0["park"], StoredTime.date($0["entered_at"] as Int64), ($0["counted"] as Int64) == 1) }
+            return try SQLRow.fetchAll(
+                db,
+                sql: """
+                    SELECT pass_id, park, entered_at, counted FROM pass_entries WHERE pass_id IN (\(marks)) AND entered_at >= ? AND entered_at < ?
+                    ORDER BY entered_at
+                    """, arguments: arguments
+            ).map { ($0["pass_id"], $0["park"], StoredTime.date($0["entered_at"] as Int64), ($0["counted"] as Int64) == 1) }
         }
     }
 
     public func setCapacity(park: String, daily: Int, hourly: Int) throws {
         try database.write { db in
-            try db.execute(sql: """
-                INSERT INTO park_capacity (park, daily, hourly) VALUES (?, ?, ?)
-                ON CONFLICT(park) DO UPDATE SET daily = excluded.daily, hourly = excluded.hourly
-                """, arguments: [park, daily, hourly])
+            try db.execute(
+                sql: """
+                    INSERT INTO park_capacity (park, daily, hourly) VALUES (?, ?, ?)
+                    ON CONFLICT(park) DO UPDATE SET daily = excluded.daily, hourly = excluded.hourly
+                    """, arguments: [park, daily, hourly])
         }
     }
 
@@ -75,8 +83,10 @@ extension HubStore {
     /// Counted entries between two moments: park, entry time and heads of each (the caller buckets them by local day/hour).
     public func countedEntries(from: Date, until: Date) throws -> [(park: String, at: Date, heads: Int)] {
         try database.read { db in
-            try SQLRow.fetchAll(db, sql: "SELECT park, entered_at, heads FROM pass_entries WHERE counted = 1 AND entered_at >= ? AND entered_at < ?",
-                             arguments: [StoredTime.millis(from), StoredTime.millis(until)]).map {
+            try SQLRow.fetchAll(
+                db, sql: "SELECT park, entered_at, heads FROM pass_entries WHERE counted = 1 AND entered_at >= ? AND entered_at < ?",
+                arguments: [StoredTime.millis(from), StoredTime.millis(until)]
+            ).map {
                 ($0["park"], StoredTime.date($0["entered_at"] as Int64), $0["heads"])
             }
         }
@@ -85,17 +95,21 @@ extension HubStore {
     /// Passes sold (as the hub learned of them) between two moments: issuing park, time, price.
     public func sales(from: Date, until: Date) throws -> [(park: String, at: Date, priceMinor: Int64)] {
         try database.read { db in
-            try SQLRow.fetchAll(db, sql: """
-                SELECT issuer, created_at, price_minor FROM passes WHERE price_minor IS NOT NULL AND created_at >= ? AND created_at < ?
-                """, arguments: [StoredTime.millis(from), StoredTime.millis(until)]).map { ($0["issuer"], StoredTime.date($0["created_at"] as Int64), $0["price_minor"]) }
+            try SQLRow.fetchAll(
+                db,
+                sql: """
+                    SELECT issuer, created_at, price_minor FROM passes WHERE price_minor IS NOT NULL AND created_at >= ? AND created_at < ?
+                    """, arguments: [StoredTime.millis(from), StoredTime.millis(until)]
+            ).map { ($0["issuer"], StoredTime.date($0["created_at"] as Int64), $0["price_minor"]) }
         }
     }
 
     public func regulatorQueries(limit: Int = 1000) throws -> [RegulatorQueryRecord] {
         try database.read { db in
             try SQLRow.fetchAll(db, sql: "SELECT * FROM regulator_queries ORDER BY seq DESC LIMIT ?", arguments: [limit]).map {
-                RegulatorQueryRecord(seq: $0["seq"], principal: $0["principal"], query: $0["query"], records: $0["records"], at: StoredTime.date($0["at"] as Int64),
-                                     entryID: $0["entry_id"], logIndex: ($0["log_index"] as Int64?).map(UInt64.init))
+                RegulatorQueryRecord(
+                    seq: $0["seq"], principal: $0["principal"], query: $0["query"], records: $0["records"], at: StoredTime.date($0["at"] as Int64),
+                    entryID: $0["entry_id"], logIndex: ($0["log_index"] as Int64?).map(UInt64.init))
             }
         }
     }

@@ -33,43 +33,45 @@ public struct SettlementBatchRecord: Sendable, Hashable {
 extension HubStore {
     static func registerSettlementMigrations(_ migrator: inout SQLMigrator) {
         migrator.registerMigration("v7-settlement") { db in
-            try db.execute(sql: db.dialect.ddl("""
-                ALTER TABLE obligations ADD COLUMN period TEXT;
-                ALTER TABLE obligations ADD COLUMN fee_minor INTEGER NOT NULL DEFAULT 0;
-                CREATE INDEX obligations_by_period ON obligations(period, seq);
-                CREATE TABLE obligation_totals (
-                    period TEXT NOT NULL,
-                    from_park TEXT NOT NULL,
-                    to_park TEXT NOT NULL,
-                    gross_minor INTEGER NOT NULL,
-                    count INTEGER NOT NULL,
-                    fee_minor INTEGER NOT NULL,
-                    PRIMARY KEY (period, from_park, to_park)
-                ) WITHOUT ROWID;
-                CREATE TABLE settlement_batches (
-                    id TEXT PRIMARY KEY,
-                    day TEXT NOT NULL UNIQUE,
-                    body TEXT NOT NULL,
-                    signature TEXT NOT NULL,
-                    state TEXT NOT NULL CHECK (state IN ('draft', 'approved', 'paid')),
-                    created_at INTEGER NOT NULL,
-                    approved_by TEXT,
-                    approved_at INTEGER
-                );
-                CREATE TABLE settlement_positions (
-                    batch_id TEXT NOT NULL REFERENCES settlement_batches(id),
-                    party TEXT NOT NULL,
-                    net_minor INTEGER NOT NULL,
-                    PRIMARY KEY (batch_id, party)
-                );
-                CREATE TABLE settlement_payments (
-                    batch_id TEXT NOT NULL REFERENCES settlement_batches(id),
-                    party TEXT NOT NULL,
-                    reference TEXT NOT NULL,
-                    paid_at INTEGER NOT NULL,
-                    PRIMARY KEY (batch_id, party)
-                );
-                """))
+            try db.execute(
+                sql: db.dialect.ddl(
+                    """
+                    ALTER TABLE obligations ADD COLUMN period TEXT;
+                    ALTER TABLE obligations ADD COLUMN fee_minor INTEGER NOT NULL DEFAULT 0;
+                    CREATE INDEX obligations_by_period ON obligations(period, seq);
+                    CREATE TABLE obligation_totals (
+                        period TEXT NOT NULL,
+                        from_park TEXT NOT NULL,
+                        to_park TEXT NOT NULL,
+                        gross_minor INTEGER NOT NULL,
+                        count INTEGER NOT NULL,
+                        fee_minor INTEGER NOT NULL,
+                        PRIMARY KEY (period, from_park, to_park)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE settlement_batches (
+                        id TEXT PRIMARY KEY,
+                        day TEXT NOT NULL UNIQUE,
+                        body TEXT NOT NULL,
+                        signature TEXT NOT NULL,
+                        state TEXT NOT NULL CHECK (state IN ('draft', 'approved', 'paid')),
+                        created_at INTEGER NOT NULL,
+                        approved_by TEXT,
+                        approved_at INTEGER
+                    );
+                    CREATE TABLE settlement_positions (
+                        batch_id TEXT NOT NULL REFERENCES settlement_batches(id),
+                        party TEXT NOT NULL,
+                        net_minor INTEGER NOT NULL,
+                        PRIMARY KEY (batch_id, party)
+                    );
+                    CREATE TABLE settlement_payments (
+                        batch_id TEXT NOT NULL REFERENCES settlement_batches(id),
+                        party TEXT NOT NULL,
+                        reference TEXT NOT NULL,
+                        paid_at INTEGER NOT NULL,
+                        PRIMARY KEY (batch_id, party)
+                    );
+                    """))
         }
     }
 
@@ -79,26 +81,35 @@ extension HubStore {
     }
 
     /// Records an obligation under its settlement period and adds it to the period's running totals.
-    static func recordObligation(_ obligation: Obligation, assertionID: String?, at: Date, day: CivilDay, feeBasisPoints: Int64, _ db: any SQLConnection) throws {
+    static func recordObligation(_ obligation: Obligation, assertionID: String?, at: Date, day: CivilDay, feeBasisPoints: Int64, _ db: any SQLConnection) throws
+    {
         var period = day
         let fee = obligation.amountMinor * feeBasisPoints / 10_000
         if let closed = try lastClosedDay(db), period <= closed { period = closed.adding(days: 1) }
-        try db.cachedStatement(sql: """
-            INSERT INTO obligations (from_park, to_park, amount_minor, reason, reference, created_at, assertion_id, period, fee_minor)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [obligation.from.rawValue, obligation.to.rawValue, obligation.amountMinor, obligation.reason, obligation.reference,
-                                     StoredTime.millis(at), assertionID, period.description, fee])
-        try db.cachedStatement(sql: """
-            INSERT INTO obligation_totals (period, from_park, to_park, gross_minor, count, fee_minor) VALUES (?, ?, ?, ?, 1, ?)
-            ON CONFLICT(period, from_park, to_park) DO UPDATE SET gross_minor = obligation_totals.gross_minor + excluded.gross_minor, count = obligation_totals.count + 1,
-                fee_minor = obligation_totals.fee_minor + excluded.fee_minor
-            """).execute(arguments: [period.description, obligation.from.rawValue, obligation.to.rawValue, obligation.amountMinor, fee])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO obligations (from_park, to_park, amount_minor, reason, reference, created_at, assertion_id, period, fee_minor)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            obligation.from.rawValue, obligation.to.rawValue, obligation.amountMinor, obligation.reason, obligation.reference,
+            StoredTime.millis(at), assertionID, period.description, fee,
+        ])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO obligation_totals (period, from_park, to_park, gross_minor, count, fee_minor) VALUES (?, ?, ?, ?, 1, ?)
+                ON CONFLICT(period, from_park, to_park) DO UPDATE SET gross_minor = obligation_totals.gross_minor + excluded.gross_minor, count = obligation_totals.count + 1,
+                    fee_minor = obligation_totals.fee_minor + excluded.fee_minor
+                """
+        ).execute(arguments: [period.description, obligation.from.rawValue, obligation.to.rawValue, obligation.amountMinor, fee])
     }
 
     /// Bulk-loads obligations (benchmarks): one transaction, the same filing and totals as live traffic.
     public func loadObligations(_ obligations: [(Obligation, CivilDay)], at: Date) throws {
         try database.write { db in
-            for (obligation, period) in obligations { try Self.recordObligation(obligation, assertionID: nil, at: at, day: period, feeBasisPoints: feeBasisPoints, db) }
+            for (obligation, period) in obligations {
+                try Self.recordObligation(obligation, assertionID: nil, at: at, day: period, feeBasisPoints: feeBasisPoints, db)
+            }
         }
     }
 
@@ -124,11 +135,15 @@ extension HubStore {
         try database.read { db in try Self.pairTotals(after: after, through: through, db) }
     }
 
-    static func pairTotals(after: CivilDay?, through: CivilDay, _ db: any SQLConnection) throws -> [(from: String, to: String, grossMinor: Int64, count: Int, feeMinor: Int64)] {
+    static func pairTotals(after: CivilDay?, through: CivilDay, _ db: any SQLConnection) throws -> [(
+        from: String, to: String, grossMinor: Int64, count: Int, feeMinor: Int64
+    )] {
         var rows: [(from: String, to: String, grossMinor: Int64, count: Int, feeMinor: Int64)] = []
-        try db.forEach(sql: """
-            SELECT from_park, to_park, gross_minor, count, fee_minor FROM obligation_totals WHERE period > ? AND period <= ?
-            """, arguments: [after?.description ?? "", through.description]) { row in rows.append((row[0], row[1], row[2], row[3], row[4])) }
+        try db.forEach(
+            sql: """
+                SELECT from_park, to_park, gross_minor, count, fee_minor FROM obligation_totals WHERE period > ? AND period <= ?
+                """, arguments: [after?.description ?? "", through.description]
+        ) { row in rows.append((row[0], row[1], row[2], row[3], row[4])) }
         return rows
     }
 
@@ -145,8 +160,10 @@ extension HubStore {
                 arguments.append(contentsOf: [party, party])
             }
             try db.forEach(sql: sql + " ORDER BY period, seq", arguments: arguments) { row in
-                try body(ObligationRecord(seq: row[0], from: row[1], to: row[2], amountMinor: row[3], reason: row[4], reference: row[5],
-                                          assertionID: row[6], period: try CivilDay(row[7] as String), feeMinor: row[8]))
+                try body(
+                    ObligationRecord(
+                        seq: row[0], from: row[1], to: row[2], amountMinor: row[3], reason: row[4], reference: row[5],
+                        assertionID: row[6], period: try CivilDay(row[7] as String), feeMinor: row[8]))
             }
         }
     }
@@ -155,9 +172,12 @@ extension HubStore {
     public func scanTotals(after: CivilDay?, through: CivilDay) throws -> [String: Int64] {
         try database.read { db in
             var totals: [String: Int64] = [:]
-            for row in try SQLRow.fetchAll(db, sql: """
-                SELECT from_park, to_park, SUM(amount_minor) AS gross FROM obligations WHERE period > ? AND period <= ? GROUP BY from_park, to_park
-                """, arguments: [after?.description ?? "", through.description]) {
+            for row in try SQLRow.fetchAll(
+                db,
+                sql: """
+                    SELECT from_park, to_park, SUM(amount_minor) AS gross FROM obligations WHERE period > ? AND period <= ? GROUP BY from_park, to_park
+                    """, arguments: [after?.description ?? "", through.description])
+            {
                 totals["\(row["from_park"] as String)>\(row["to_park"] as String)"] = row["gross"]
             }
             return totals
@@ -167,8 +187,9 @@ extension HubStore {
     /// A plain aggregate scan of the same rows (the benchmark's raw limit).
     public func plainScan(after: CivilDay?, through: CivilDay) throws -> (count: Int, sum: Int64) {
         try database.read { db in
-            let row = try SQLRow.fetchOne(db, sql: "SELECT COUNT(*) AS n, COALESCE(SUM(amount_minor), 0) AS s FROM obligations WHERE period > ? AND period <= ?",
-                                       arguments: [after?.description ?? "", through.description])!
+            let row = try SQLRow.fetchOne(
+                db, sql: "SELECT COUNT(*) AS n, COALESCE(SUM(amount_minor), 0) AS s FROM obligations WHERE period > ? AND period <= ?",
+                arguments: [after?.description ?? "", through.description])!
             return (row["n"], Int64(row["s"] as Double))
         }
     }
@@ -176,8 +197,10 @@ extension HubStore {
     /// The latest checkpoint made before `moment`.
     public func checkpoint(before moment: Date) throws -> CheckpointRecord? {
         try database.read { db in
-            try SQLRow.fetchOne(db, sql: "SELECT * FROM checkpoints WHERE created_at < ? ORDER BY tree_size DESC LIMIT 1",
-                             arguments: [StoredTime.millis(moment)]).map(Self.checkpoint)
+            try SQLRow.fetchOne(
+                db, sql: "SELECT * FROM checkpoints WHERE created_at < ? ORDER BY tree_size DESC LIMIT 1",
+                arguments: [StoredTime.millis(moment)]
+            ).map(Self.checkpoint)
         }
     }
 
@@ -188,16 +211,19 @@ extension HubStore {
     ///
     /// The batch takes the obligations of the periods in (`expectedAfter`, `day`] by that range alone: no obligation
     /// row is rewritten, so closing a day of ten million obligations writes one row per party, not ten million.
-    public func closeDay(_ day: CivilDay, expectedAfter: CivilDay?, id: String, body: String, signature: String,
-                         positions: [(party: String, netMinor: Int64)], now: Date) throws -> SettlementBatchRecord {
+    public func closeDay(
+        _ day: CivilDay, expectedAfter: CivilDay?, id: String, body: String, signature: String,
+        positions: [(party: String, netMinor: Int64)], now: Date
+    ) throws -> SettlementBatchRecord {
         try database.write { db in
             if let existing = try Self.batch(day: day, db) { return existing }
             let closed = try Self.lastClosedDay(db)
             guard closed == expectedAfter else {
                 throw StoreError(.settlementConflict, "the closed days changed while the batch for \(day) was computed; run it again")
             }
-            try db.execute(sql: "INSERT INTO settlement_batches (id, day, body, signature, state, created_at) VALUES (?, ?, ?, ?, 'draft', ?)",
-                           arguments: [id, day.description, body, signature, StoredTime.millis(now)])
+            try db.execute(
+                sql: "INSERT INTO settlement_batches (id, day, body, signature, state, created_at) VALUES (?, ?, ?, ?, 'draft', ?)",
+                arguments: [id, day.description, body, signature, StoredTime.millis(now)])
             let position = try db.cachedStatement(sql: "INSERT INTO settlement_positions (batch_id, party, net_minor) VALUES (?, ?, ?)")
             for item in positions { try position.execute(arguments: [id, item.party, item.netMinor]) }
             return try Self.batch(day: day, db)!
@@ -230,8 +256,9 @@ extension HubStore {
         for payment in try SQLRow.fetchAll(db, sql: "SELECT party, reference FROM settlement_payments WHERE batch_id = ?", arguments: [id]) {
             payments[payment["party"]] = payment["reference"]
         }
-        return SettlementBatchRecord(id: id, day: day, body: row["body"], signature: row["signature"], state: row["state"], approvedBy: row["approved_by"],
-                                     approvedAt: (row["approved_at"] as Int64?).map(StoredTime.date), payments: payments)
+        return SettlementBatchRecord(
+            id: id, day: day, body: row["body"], signature: row["signature"], state: row["state"], approvedBy: row["approved_by"],
+            approvedAt: (row["approved_at"] as Int64?).map(StoredTime.date), payments: payments)
     }
 
     /// draft → approved, by a clearing principal. Approving twice is a no-op; nothing else changes the batch.
@@ -241,8 +268,9 @@ extension HubStore {
                 throw StoreError(.notFound, "no batch \(id)")
             }
             if state == "draft" {
-                try db.execute(sql: "UPDATE settlement_batches SET state = 'approved', approved_by = ?, approved_at = ? WHERE id = ?",
-                               arguments: [principal, StoredTime.millis(now), id])
+                try db.execute(
+                    sql: "UPDATE settlement_batches SET state = 'approved', approved_by = ?, approved_at = ? WHERE id = ?",
+                    arguments: [principal, StoredTime.millis(now), id])
             }
             let day = try String.fetchOne(db, sql: "SELECT day FROM settlement_batches WHERE id = ?", arguments: [id])!
             return try Self.batch(day: try CivilDay(day), db)!
@@ -258,10 +286,11 @@ extension HubStore {
             guard state != "draft" else { throw StoreError(.settlementConflict, "batch \(id) must be approved before it is paid") }
             for (party, reference) in references {
                 guard parties.contains(party) else { throw StoreError(.settlementConflict, "\(party) has no position in batch \(id)") }
-                try db.execute(sql: """
-                    INSERT INTO settlement_payments (batch_id, party, reference, paid_at) VALUES (?, ?, ?, ?)
-                    ON CONFLICT(batch_id, party) DO NOTHING
-                    """, arguments: [id, party, reference, StoredTime.millis(now)])
+                try db.execute(
+                    sql: """
+                        INSERT INTO settlement_payments (batch_id, party, reference, paid_at) VALUES (?, ?, ?, ?)
+                        ON CONFLICT(batch_id, party) DO NOTHING
+                        """, arguments: [id, party, reference, StoredTime.millis(now)])
             }
             let paid = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM settlement_payments WHERE batch_id = ?", arguments: [id]) ?? 0
             if paid >= parties.count {

@@ -36,125 +36,133 @@ public final class HubStore: Sendable {
     static var migrator: SQLMigrator {
         var migrator = SQLMigrator()
         migrator.registerMigration("v1-fabric") { db in
-            try db.execute(sql: db.dialect.ddl("""
-                CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                CREATE TABLE parks (
-                    id TEXT PRIMARY KEY,
-                    name TEXT NOT NULL,
-                    status TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
-                    created_at INTEGER NOT NULL,
-                    revoked_at INTEGER
-                );
-                CREATE TABLE enrollment_tokens (
-                    token_hash TEXT PRIMARY KEY,
-                    park_id TEXT NOT NULL,
-                    park_name TEXT NOT NULL,
-                    created_at INTEGER NOT NULL,
-                    expires_at INTEGER NOT NULL,
-                    used_at INTEGER
-                );
-                CREATE TABLE certificates (
-                    serial TEXT PRIMARY KEY,
-                    principal TEXT NOT NULL,
-                    not_before INTEGER NOT NULL,
-                    not_after INTEGER NOT NULL,
-                    pem TEXT NOT NULL,
-                    issued_at INTEGER NOT NULL,
-                    revoked_at INTEGER
-                );
-                CREATE INDEX certificates_by_principal ON certificates(principal);
-                CREATE TABLE signing_keys (
-                    kid TEXT PRIMARY KEY,
-                    park_id TEXT NOT NULL REFERENCES parks(id),
-                    public_key TEXT NOT NULL UNIQUE,
-                    not_before INTEGER NOT NULL,
-                    not_after INTEGER,
-                    revoked_at INTEGER
-                );
-                CREATE TABLE trust_lists (
-                    sequence INTEGER PRIMARY KEY,
-                    issued_at INTEGER NOT NULL,
-                    content_hash TEXT NOT NULL,
-                    jws TEXT NOT NULL
-                );
-                """))
+            try db.execute(
+                sql: db.dialect.ddl(
+                    """
+                    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                    CREATE TABLE parks (
+                        id TEXT PRIMARY KEY,
+                        name TEXT NOT NULL,
+                        status TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
+                        created_at INTEGER NOT NULL,
+                        revoked_at INTEGER
+                    );
+                    CREATE TABLE enrollment_tokens (
+                        token_hash TEXT PRIMARY KEY,
+                        park_id TEXT NOT NULL,
+                        park_name TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        expires_at INTEGER NOT NULL,
+                        used_at INTEGER
+                    );
+                    CREATE TABLE certificates (
+                        serial TEXT PRIMARY KEY,
+                        principal TEXT NOT NULL,
+                        not_before INTEGER NOT NULL,
+                        not_after INTEGER NOT NULL,
+                        pem TEXT NOT NULL,
+                        issued_at INTEGER NOT NULL,
+                        revoked_at INTEGER
+                    );
+                    CREATE INDEX certificates_by_principal ON certificates(principal);
+                    CREATE TABLE signing_keys (
+                        kid TEXT PRIMARY KEY,
+                        park_id TEXT NOT NULL REFERENCES parks(id),
+                        public_key TEXT NOT NULL UNIQUE,
+                        not_before INTEGER NOT NULL,
+                        not_after INTEGER,
+                        revoked_at INTEGER
+                    );
+                    CREATE TABLE trust_lists (
+                        sequence INTEGER PRIMARY KEY,
+                        issued_at INTEGER NOT NULL,
+                        content_hash TEXT NOT NULL,
+                        jws TEXT NOT NULL
+                    );
+                    """))
         }
         migrator.registerMigration("v2-log") { db in
-            try db.execute(sql: db.dialect.ddl("""
-                CREATE TABLE log_entries (
-                    idx INTEGER PRIMARY KEY,
-                    id TEXT NOT NULL UNIQUE,
-                    park_id TEXT NOT NULL,
-                    type TEXT NOT NULL,
-                    kid TEXT NOT NULL,
-                    issued_at INTEGER NOT NULL,
-                    accepted_at INTEGER NOT NULL,
-                    jws TEXT NOT NULL,
-                    leaf_hash BLOB NOT NULL
-                );
-                CREATE INDEX log_entries_by_park ON log_entries(park_id, idx);
-                CREATE TABLE checkpoints (
-                    tree_size INTEGER PRIMARY KEY,
-                    root_hash BLOB NOT NULL,
-                    created_at INTEGER NOT NULL,
-                    note TEXT NOT NULL
-                );
-                """))
+            try db.execute(
+                sql: db.dialect.ddl(
+                    """
+                    CREATE TABLE log_entries (
+                        idx INTEGER PRIMARY KEY,
+                        id TEXT NOT NULL UNIQUE,
+                        park_id TEXT NOT NULL,
+                        type TEXT NOT NULL,
+                        kid TEXT NOT NULL,
+                        issued_at INTEGER NOT NULL,
+                        accepted_at INTEGER NOT NULL,
+                        jws TEXT NOT NULL,
+                        leaf_hash BLOB NOT NULL
+                    );
+                    CREATE INDEX log_entries_by_park ON log_entries(park_id, idx);
+                    CREATE TABLE checkpoints (
+                        tree_size INTEGER PRIMARY KEY,
+                        root_hash BLOB NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        note TEXT NOT NULL
+                    );
+                    """))
         }
         migrator.registerMigration("v3-cards") { db in
-            try db.execute(sql: db.dialect.ddl("""
-                CREATE TABLE promotions (
-                    id TEXT PRIMARY KEY,
-                    park_id TEXT NOT NULL,
-                    pay_minor INTEGER NOT NULL CHECK (pay_minor > 0),
-                    bonus_minor INTEGER NOT NULL CHECK (bonus_minor >= 0),
-                    ratio_principal INTEGER,
-                    ratio_bonus INTEGER,
-                    bonus_owed_by_loader INTEGER NOT NULL,
-                    currency TEXT NOT NULL
-                );
-                CREATE TABLE cards (
-                    id TEXT PRIMARY KEY,
-                    kind TEXT NOT NULL CHECK (kind IN ('ic', 'wristband', 'virtual')),
-                    registered_by TEXT NOT NULL,
-                    member_id TEXT,
-                    state TEXT NOT NULL,
-                    updated_at INTEGER NOT NULL
-                );
-                CREATE TABLE ledger_postings (
-                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                    txn TEXT NOT NULL,
-                    account TEXT NOT NULL,
-                    debit INTEGER NOT NULL CHECK (debit >= 0),
-                    credit INTEGER NOT NULL CHECK (credit >= 0),
-                    at INTEGER NOT NULL
-                );
-                CREATE INDEX ledger_by_account ON ledger_postings(account, seq);
-                CREATE TABLE obligations (
-                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                    from_park TEXT NOT NULL,
-                    to_park TEXT NOT NULL,
-                    amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
-                    reason TEXT NOT NULL,
-                    reference TEXT NOT NULL,
-                    created_at INTEGER NOT NULL,
-                    settled_batch TEXT
-                );
-                """))
+            try db.execute(
+                sql: db.dialect.ddl(
+                    """
+                    CREATE TABLE promotions (
+                        id TEXT PRIMARY KEY,
+                        park_id TEXT NOT NULL,
+                        pay_minor INTEGER NOT NULL CHECK (pay_minor > 0),
+                        bonus_minor INTEGER NOT NULL CHECK (bonus_minor >= 0),
+                        ratio_principal INTEGER,
+                        ratio_bonus INTEGER,
+                        bonus_owed_by_loader INTEGER NOT NULL,
+                        currency TEXT NOT NULL
+                    );
+                    CREATE TABLE cards (
+                        id TEXT PRIMARY KEY,
+                        kind TEXT NOT NULL CHECK (kind IN ('ic', 'wristband', 'virtual')),
+                        registered_by TEXT NOT NULL,
+                        member_id TEXT,
+                        state TEXT NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE ledger_postings (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        txn TEXT NOT NULL,
+                        account TEXT NOT NULL,
+                        debit INTEGER NOT NULL CHECK (debit >= 0),
+                        credit INTEGER NOT NULL CHECK (credit >= 0),
+                        at INTEGER NOT NULL
+                    );
+                    CREATE INDEX ledger_by_account ON ledger_postings(account, seq);
+                    CREATE TABLE obligations (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        from_park TEXT NOT NULL,
+                        to_park TEXT NOT NULL,
+                        amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+                        reason TEXT NOT NULL,
+                        reference TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        settled_batch TEXT
+                    );
+                    """))
         }
         migrator.registerMigration("v4-card-authorisations") { db in
             // Authorisations live in their own rows so that a card's state stays small however long it is used:
             // an operation loads the card's lots, its open holds, and the one request it is about.
-            try db.execute(sql: db.dialect.ddl("""
-                CREATE TABLE card_authorisations (
-                    card_id TEXT NOT NULL REFERENCES cards(id),
-                    request_id TEXT NOT NULL,
-                    state TEXT NOT NULL,
-                    body TEXT NOT NULL,
-                    PRIMARY KEY (card_id, request_id)
-                );
-                CREATE INDEX card_authorisations_open ON card_authorisations(card_id, state);
-                """))
+            try db.execute(
+                sql: db.dialect.ddl(
+                    """
+                    CREATE TABLE card_authorisations (
+                        card_id TEXT NOT NULL REFERENCES cards(id),
+                        request_id TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        PRIMARY KEY (card_id, request_id)
+                    );
+                    CREATE INDEX card_authorisations_open ON card_authorisations(card_id, state);
+                    """))
         }
         registerPassMigrations(&migrator)
         registerSettlementMigrations(&migrator)
@@ -222,10 +230,13 @@ public final class HubStore: Sendable {
             let parkName: String = row["park_name"]
             let readmit = (row["readmit"] as Int64) == 1
             if let status = try String.fetchOne(db, sql: "SELECT status FROM parks WHERE id = ?", arguments: [parkID.rawValue]),
-               status == ParkRecord.Status.revoked.rawValue, !readmit {
+                status == ParkRecord.Status.revoked.rawValue, !readmit
+            {
                 throw StoreError(.parkRevoked, "park \(parkID) has been revoked from the federation: the operator re-admits it with a re-admission token")
             }
-            if let owner = try String.fetchOne(db, sql: "SELECT park_id FROM signing_keys WHERE kid = ? OR public_key = ?", arguments: [signingKey.kid, signingKey.publicKey]) {
+            if let owner = try String.fetchOne(
+                db, sql: "SELECT park_id FROM signing_keys WHERE kid = ? OR public_key = ?", arguments: [signingKey.kid, signingKey.publicKey])
+            {
                 throw StoreError(.keyInUse, "that signing key is already registered (to \(owner))")
             }
             try db.execute(sql: "UPDATE enrollment_tokens SET used_at = ? WHERE token_hash = ?", arguments: [StoredTime.millis(now), tokenHash])
@@ -254,21 +265,24 @@ public final class HubStore: Sendable {
     static func insert(_ certificate: IssuedCertificateRecord, _ db: any SQLConnection) throws {
         try db.execute(
             sql: "INSERT INTO certificates (serial, principal, not_before, not_after, pem, issued_at) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [certificate.serial, certificate.principal.description, StoredTime.millis(certificate.notBefore),
-                        StoredTime.millis(certificate.notAfter), certificate.pem, StoredTime.millis(certificate.issuedAt)])
+            arguments: [
+                certificate.serial, certificate.principal.description, StoredTime.millis(certificate.notBefore),
+                StoredTime.millis(certificate.notAfter), certificate.pem, StoredTime.millis(certificate.issuedAt),
+            ])
     }
 
     /// Whether a presented certificate is one the hub issued, and whether it or its park has been revoked.
     public func standing(ofSerial serial: String) throws -> CertificateStanding {
         try database.read { db in
-            guard let row = try SQLRow.fetchOne(
-                db,
-                sql: """
-                    SELECT c.revoked_at AS cert_revoked, p.status AS park_status
-                    FROM certificates c LEFT JOIN parks p ON c.principal = 'park:' || p.id
-                    WHERE c.serial = ?
-                    """,
-                arguments: [serial])
+            guard
+                let row = try SQLRow.fetchOne(
+                    db,
+                    sql: """
+                        SELECT c.revoked_at AS cert_revoked, p.status AS park_status
+                        FROM certificates c LEFT JOIN parks p ON c.principal = 'park:' || p.id
+                        WHERE c.serial = ?
+                        """,
+                    arguments: [serial])
             else { return CertificateStanding(known: false, revoked: false, parkRevoked: false) }
             return CertificateStanding(
                 known: true,
@@ -287,8 +301,9 @@ public final class HubStore: Sendable {
             let certificate = try issue()
             try Self.insert(certificate, db)
             // The renewed certificate is retired: a copied old key cannot keep speaking for the principal.
-            try db.execute(sql: "UPDATE certificates SET revoked_at = ? WHERE serial = ? AND revoked_at IS NULL",
-                           arguments: [StoredTime.millis(certificate.issuedAt), oldSerial])
+            try db.execute(
+                sql: "UPDATE certificates SET revoked_at = ? WHERE serial = ? AND revoked_at IS NULL",
+                arguments: [StoredTime.millis(certificate.issuedAt), oldSerial])
             return certificate
         }
     }
@@ -316,7 +331,8 @@ public final class HubStore: Sendable {
             let at = StoredTime.millis(now)
             try db.execute(sql: "UPDATE parks SET status = 'revoked', revoked_at = COALESCE(revoked_at, ?) WHERE id = ?", arguments: [at, park.rawValue])
             try db.execute(sql: "UPDATE signing_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE park_id = ?", arguments: [at, park.rawValue])
-            try db.execute(sql: "UPDATE certificates SET revoked_at = ? WHERE principal = ? AND revoked_at IS NULL", arguments: [at, Principal.park(park).description])
+            try db.execute(
+                sql: "UPDATE certificates SET revoked_at = ? WHERE principal = ? AND revoked_at IS NULL", arguments: [at, Principal.park(park).description])
             return db.changesCount
         }
     }
@@ -325,8 +341,9 @@ public final class HubStore: Sendable {
     @discardableResult
     public func revokeCertificates(of principal: Principal, now: Date) throws -> Int {
         try database.write { db in
-            try db.execute(sql: "UPDATE certificates SET revoked_at = ? WHERE principal = ? AND revoked_at IS NULL",
-                           arguments: [StoredTime.millis(now), principal.description])
+            try db.execute(
+                sql: "UPDATE certificates SET revoked_at = ? WHERE principal = ? AND revoked_at IS NULL",
+                arguments: [StoredTime.millis(now), principal.description])
             return db.changesCount
         }
     }
@@ -367,8 +384,9 @@ public final class HubStore: Sendable {
 
     static func latestTrustList(_ db: any SQLConnection) throws -> TrustListRecord? {
         try SQLRow.fetchOne(db, sql: "SELECT * FROM trust_lists ORDER BY sequence DESC LIMIT 1").map { row in
-            TrustListRecord(sequence: row["sequence"], issuedAt: StoredTime.date(row["issued_at"] as Int64),
-                            contentHash: row["content_hash"], jws: row["jws"])
+            TrustListRecord(
+                sequence: row["sequence"], issuedAt: StoredTime.date(row["issued_at"] as Int64),
+                contentHash: row["content_hash"], jws: row["jws"])
         }
     }
 
@@ -387,8 +405,9 @@ public final class HubStore: Sendable {
             if let latest, latest.contentHash == contentHash { return latest }
             let sequence = (latest?.sequence ?? 0) + 1
             let jws = try sign(sequence)
-            try db.execute(sql: "INSERT INTO trust_lists (sequence, issued_at, content_hash, jws) VALUES (?, ?, ?, ?)",
-                           arguments: [sequence, StoredTime.millis(now), contentHash, jws])
+            try db.execute(
+                sql: "INSERT INTO trust_lists (sequence, issued_at, content_hash, jws) VALUES (?, ?, ?, ?)",
+                arguments: [sequence, StoredTime.millis(now), contentHash, jws])
             return TrustListRecord(sequence: sequence, issuedAt: now, contentHash: contentHash, jws: jws)
         }
     }

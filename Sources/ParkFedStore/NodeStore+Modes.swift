@@ -15,22 +15,24 @@ extension NodeStore {
 
     static func registerModeMigrations(_ migrator: inout DatabaseMigrator) {
         migrator.registerMigration("v4-modes") { db in
-            try db.execute(sql: """
-                CREATE TABLE mode_changes (
-                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                    mode TEXT NOT NULL,
-                    by TEXT NOT NULL,
-                    reason TEXT NOT NULL,
-                    at INTEGER NOT NULL
-                );
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE mode_changes (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        mode TEXT NOT NULL,
+                        by TEXT NOT NULL,
+                        reason TEXT NOT NULL,
+                        at INTEGER NOT NULL
+                    );
+                    """)
         }
     }
 
     public func recordModeChange(mode: String, by: String, reason: String, now: Date) throws {
         try pool.write { db in
-            try db.execute(sql: "INSERT INTO mode_changes (mode, by, reason, at) VALUES (?, ?, ?, ?)",
-                           arguments: [mode, by, reason, StoredTime.millis(now)])
+            try db.execute(
+                sql: "INSERT INTO mode_changes (mode, by, reason, at) VALUES (?, ?, ?, ?)",
+                arguments: [mode, by, reason, StoredTime.millis(now)])
         }
     }
 

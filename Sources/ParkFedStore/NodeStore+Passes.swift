@@ -39,8 +39,10 @@ public struct SoldPassRecord: Sendable, Hashable {
     public var code: String
     public var state: String
 
-    public init(passID: String, product: String, channel: String, holderMasked: String, idType: String, idDigest: String, idMasked: String,
-                priceMinor: Int64, currency: String, validFrom: CivilDay, validUntil: CivilDay, generation: Int, code: String, state: String) {
+    public init(
+        passID: String, product: String, channel: String, holderMasked: String, idType: String, idDigest: String, idMasked: String,
+        priceMinor: Int64, currency: String, validFrom: CivilDay, validUntil: CivilDay, generation: Int, code: String, state: String
+    ) {
         self.passID = passID
         self.product = product
         self.channel = channel
@@ -97,8 +99,10 @@ public struct GateEntryRecord: Sendable {
     /// The heads this entry admits (a group's).
     public var heads: Int
 
-    public init(entryID: String, passID: String, gate: String, day: CivilDay, hour: Int, enteredAt: Date, jws: String, activates: CivilDay? = nil,
-                heads: Int = 1) {
+    public init(
+        entryID: String, passID: String, gate: String, day: CivilDay, hour: Int, enteredAt: Date, jws: String, activates: CivilDay? = nil,
+        heads: Int = 1
+    ) {
         self.activates = activates
         self.heads = heads
         self.entryID = entryID
@@ -114,52 +118,53 @@ public struct GateEntryRecord: Sendable {
 extension NodeStore {
     static func registerPassMigrations(_ migrator: inout DatabaseMigrator) {
         migrator.registerMigration("v3-passes") { db in
-            try db.execute(sql: """
-                CREATE TABLE devices (
-                    id TEXT PRIMARY KEY,
-                    name TEXT NOT NULL,
-                    role TEXT NOT NULL,
-                    token_hash TEXT NOT NULL UNIQUE,
-                    created_at INTEGER NOT NULL,
-                    revoked_at INTEGER
-                );
-                CREATE TABLE sold_passes (
-                    pass_id TEXT PRIMARY KEY,
-                    product TEXT NOT NULL,
-                    channel TEXT NOT NULL,
-                    holder_masked TEXT NOT NULL,
-                    id_type TEXT NOT NULL,
-                    id_digest TEXT NOT NULL,
-                    id_masked TEXT NOT NULL,
-                    price_minor INTEGER NOT NULL,
-                    currency TEXT NOT NULL,
-                    valid_from TEXT NOT NULL,
-                    valid_until TEXT NOT NULL,
-                    generation INTEGER NOT NULL,
-                    code TEXT NOT NULL,
-                    state TEXT NOT NULL,
-                    sold_at INTEGER NOT NULL
-                );
-                CREATE TABLE gate_entries (
-                    entry_id TEXT PRIMARY KEY,
-                    pass_id TEXT NOT NULL,
-                    gate TEXT NOT NULL,
-                    day TEXT NOT NULL,
-                    hour INTEGER NOT NULL,
-                    entered_at INTEGER NOT NULL,
-                    mode TEXT,
-                    state TEXT NOT NULL CHECK (state IN ('reserved', 'admitted')),
-                    jws TEXT NOT NULL
-                );
-                CREATE INDEX gate_entries_by_pass ON gate_entries(pass_id);
-                CREATE INDEX gate_entries_by_hour ON gate_entries(day, hour);
-                CREATE TABLE pass_knowledge (
-                    pass_id TEXT PRIMARY KEY,
-                    activated_on TEXT,
-                    minimum_generation INTEGER NOT NULL DEFAULT 0,
-                    refunded INTEGER NOT NULL DEFAULT 0
-                );
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE devices (
+                        id TEXT PRIMARY KEY,
+                        name TEXT NOT NULL,
+                        role TEXT NOT NULL,
+                        token_hash TEXT NOT NULL UNIQUE,
+                        created_at INTEGER NOT NULL,
+                        revoked_at INTEGER
+                    );
+                    CREATE TABLE sold_passes (
+                        pass_id TEXT PRIMARY KEY,
+                        product TEXT NOT NULL,
+                        channel TEXT NOT NULL,
+                        holder_masked TEXT NOT NULL,
+                        id_type TEXT NOT NULL,
+                        id_digest TEXT NOT NULL,
+                        id_masked TEXT NOT NULL,
+                        price_minor INTEGER NOT NULL,
+                        currency TEXT NOT NULL,
+                        valid_from TEXT NOT NULL,
+                        valid_until TEXT NOT NULL,
+                        generation INTEGER NOT NULL,
+                        code TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        sold_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE gate_entries (
+                        entry_id TEXT PRIMARY KEY,
+                        pass_id TEXT NOT NULL,
+                        gate TEXT NOT NULL,
+                        day TEXT NOT NULL,
+                        hour INTEGER NOT NULL,
+                        entered_at INTEGER NOT NULL,
+                        mode TEXT,
+                        state TEXT NOT NULL CHECK (state IN ('reserved', 'admitted')),
+                        jws TEXT NOT NULL
+                    );
+                    CREATE INDEX gate_entries_by_pass ON gate_entries(pass_id);
+                    CREATE INDEX gate_entries_by_hour ON gate_entries(day, hour);
+                    CREATE TABLE pass_knowledge (
+                        pass_id TEXT PRIMARY KEY,
+                        activated_on TEXT,
+                        minimum_generation INTEGER NOT NULL DEFAULT 0,
+                        refunded INTEGER NOT NULL DEFAULT 0
+                    );
+                    """)
         }
     }
 
@@ -167,8 +172,9 @@ extension NodeStore {
 
     public func addDevice(id: String, name: String, role: DeviceRecord.Role, tokenHash: String, now: Date) throws {
         try pool.write { db in
-            try db.execute(sql: "INSERT INTO devices (id, name, role, token_hash, created_at) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [id, name, role.rawValue, tokenHash, StoredTime.millis(now)])
+            try db.execute(
+                sql: "INSERT INTO devices (id, name, role, token_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [id, name, role.rawValue, tokenHash, StoredTime.millis(now)])
         }
     }
 
@@ -185,15 +191,17 @@ extension NodeStore {
     /// Revokes a device by id or name; returns whether one was found.
     public func revokeDevice(_ idOrName: String, now: Date) throws -> Bool {
         try pool.write { db in
-            try db.execute(sql: "UPDATE devices SET revoked_at = ? WHERE (id = ? OR name = ?) AND revoked_at IS NULL",
-                           arguments: [StoredTime.millis(now), idOrName, idOrName])
+            try db.execute(
+                sql: "UPDATE devices SET revoked_at = ? WHERE (id = ? OR name = ?) AND revoked_at IS NULL",
+                arguments: [StoredTime.millis(now), idOrName, idOrName])
             return db.changesCount > 0
         }
     }
 
     static func device(_ row: Row) -> DeviceRecord {
-        DeviceRecord(id: row["id"], name: row["name"], role: DeviceRecord.Role(rawValue: row["role"]) ?? .gate,
-                     revoked: (row["revoked_at"] as Int64?) != nil)
+        DeviceRecord(
+            id: row["id"], name: row["name"], role: DeviceRecord.Role(rawValue: row["role"]) ?? .gate,
+            revoked: (row["revoked_at"] as Int64?) != nil)
     }
 
     // MARK: Sales
@@ -204,13 +212,17 @@ extension NodeStore {
     }
 
     static func recordSale(_ pass: SoldPassRecord, assertion: (id: String, type: String, jws: String), now: Date, _ db: Database) throws {
-        try db.execute(sql: """
-            INSERT INTO sold_passes (pass_id, product, channel, holder_masked, id_type, id_digest, id_masked, price_minor, currency,
-                valid_from, valid_until, generation, code, state, sold_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [pass.passID, pass.product, pass.channel, pass.holderMasked, pass.idType, pass.idDigest, pass.idMasked, pass.priceMinor,
-                             pass.currency, pass.validFrom.description, pass.validUntil.description, pass.generation, pass.code, pass.state,
-                             StoredTime.millis(now)])
+        try db.execute(
+            sql: """
+                INSERT INTO sold_passes (pass_id, product, channel, holder_masked, id_type, id_digest, id_masked, price_minor, currency,
+                    valid_from, valid_until, generation, code, state, sold_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                pass.passID, pass.product, pass.channel, pass.holderMasked, pass.idType, pass.idDigest, pass.idMasked, pass.priceMinor,
+                pass.currency, pass.validFrom.description, pass.validUntil.description, pass.generation, pass.code, pass.state,
+                StoredTime.millis(now),
+            ])
         try Self.enqueue(id: assertion.id, type: assertion.type, jws: assertion.jws, state: "pending", logIndex: nil, now: now, db)
     }
 
@@ -222,22 +234,26 @@ extension NodeStore {
     public func soldPass(_ id: String) throws -> SoldPassRecord? {
         try pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM sold_passes WHERE pass_id = ?", arguments: [id]).map { row in
-                SoldPassRecord(passID: row["pass_id"], product: row["product"], channel: row["channel"], holderMasked: row["holder_masked"],
-                               idType: row["id_type"], idDigest: row["id_digest"], idMasked: row["id_masked"], priceMinor: row["price_minor"],
-                               currency: row["currency"], validFrom: try CivilDay(row["valid_from"] as String),
-                               validUntil: try CivilDay(row["valid_until"] as String), generation: row["generation"], code: row["code"], state: row["state"])
+                SoldPassRecord(
+                    passID: row["pass_id"], product: row["product"], channel: row["channel"], holderMasked: row["holder_masked"],
+                    idType: row["id_type"], idDigest: row["id_digest"], idMasked: row["id_masked"], priceMinor: row["price_minor"],
+                    currency: row["currency"], validFrom: try CivilDay(row["valid_from"] as String),
+                    validUntil: try CivilDay(row["valid_until"] as String), generation: row["generation"], code: row["code"], state: row["state"])
             }
         }
     }
 
     /// After the hub accepted a refund or transfer: the sold pass's new state, what gates must now refuse, and the
     /// assertion (already in the hub's log at `logIndex`) for the audit.
-    public func recordPassChange(_ pass: SoldPassRecord, knowledge: PassKnowledge, assertion: (id: String, type: String, jws: String),
-                                 logIndex: UInt64, now: Date) throws {
+    public func recordPassChange(
+        _ pass: SoldPassRecord, knowledge: PassKnowledge, assertion: (id: String, type: String, jws: String),
+        logIndex: UInt64, now: Date
+    ) throws {
         try pool.write { db in
-            try db.execute(sql: """
-                UPDATE sold_passes SET holder_masked = ?, id_type = ?, id_digest = ?, id_masked = ?, generation = ?, code = ?, state = ? WHERE pass_id = ?
-                """, arguments: [pass.holderMasked, pass.idType, pass.idDigest, pass.idMasked, pass.generation, pass.code, pass.state, pass.passID])
+            try db.execute(
+                sql: """
+                    UPDATE sold_passes SET holder_masked = ?, id_type = ?, id_digest = ?, id_masked = ?, generation = ?, code = ?, state = ? WHERE pass_id = ?
+                    """, arguments: [pass.holderMasked, pass.idType, pass.idDigest, pass.idMasked, pass.generation, pass.code, pass.state, pass.passID])
             try Self.saveKnowledge(pass.passID, knowledge, db)
             try Self.enqueue(id: assertion.id, type: assertion.type, jws: assertion.jws, state: "accepted", logIndex: logIndex, now: now, db)
         }
@@ -251,17 +267,19 @@ extension NodeStore {
 
     static func knowledge(_ passID: String, _ db: Database) throws -> PassKnowledge {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM pass_knowledge WHERE pass_id = ?", arguments: [passID]) else { return PassKnowledge() }
-        return PassKnowledge(activatedOn: try (row["activated_on"] as String?).map { try CivilDay($0) },
-                             minimumGeneration: row["minimum_generation"], refunded: (row["refunded"] as Int64) == 1)
+        return PassKnowledge(
+            activatedOn: try (row["activated_on"] as String?).map { try CivilDay($0) },
+            minimumGeneration: row["minimum_generation"], refunded: (row["refunded"] as Int64) == 1)
     }
 
     static func saveKnowledge(_ passID: String, _ knowledge: PassKnowledge, _ db: Database) throws {
-        try db.execute(sql: """
-            INSERT INTO pass_knowledge (pass_id, activated_on, minimum_generation, refunded) VALUES (?, ?, ?, ?)
-            ON CONFLICT(pass_id) DO UPDATE SET activated_on = COALESCE(pass_knowledge.activated_on, excluded.activated_on),
-                minimum_generation = MAX(pass_knowledge.minimum_generation, excluded.minimum_generation),
-                refunded = MAX(pass_knowledge.refunded, excluded.refunded)
-            """, arguments: [passID, knowledge.activatedOn?.description, knowledge.minimumGeneration, knowledge.refunded ? 1 : 0])
+        try db.execute(
+            sql: """
+                INSERT INTO pass_knowledge (pass_id, activated_on, minimum_generation, refunded) VALUES (?, ?, ?, ?)
+                ON CONFLICT(pass_id) DO UPDATE SET activated_on = COALESCE(pass_knowledge.activated_on, excluded.activated_on),
+                    minimum_generation = MAX(pass_knowledge.minimum_generation, excluded.minimum_generation),
+                    refunded = MAX(pass_knowledge.refunded, excluded.refunded)
+                """, arguments: [passID, knowledge.activatedOn?.description, knowledge.minimumGeneration, knowledge.refunded ? 1 : 0])
     }
 
     /// Merges what the hub said about passes (revocations, activation) into local knowledge.
@@ -273,22 +291,29 @@ extension NodeStore {
     /// (nothing is written) or returns the entry to reserve. SQLite serialises writers, so two gates of this park
     /// can never both take the last local entry of a pass. With `offlineType` (the hub is known to be down) the
     /// entry is admitted at once and its assertion queued in the outbox, in the same transaction.
-    public func reserveEntry<Refusal: Error>(passID: String, day: CivilDay, hour: Int, offlineType: String? = nil,
-                                             decide: (GateFacts) -> Result<GateEntryRecord, Refusal>) throws -> Result<GateEntryRecord, Refusal> {
+    public func reserveEntry<Refusal: Error>(
+        passID: String, day: CivilDay, hour: Int, offlineType: String? = nil,
+        decide: (GateFacts) -> Result<GateEntryRecord, Refusal>
+    ) throws -> Result<GateEntryRecord, Refusal> {
         try pool.write { db in
             let facts = GateFacts(
                 knowledge: try Self.knowledge(passID, db),
                 entriesHere: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM gate_entries WHERE pass_id = ?", arguments: [passID]) ?? 0,
                 today: try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(heads), 0) FROM gate_entries WHERE day = ?", arguments: [day.description]) ?? 0,
-                thisHour: try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(heads), 0) FROM gate_entries WHERE day = ? AND hour = ?",
-                                           arguments: [day.description, hour]) ?? 0,
+                thisHour: try Int.fetchOne(
+                    db, sql: "SELECT COALESCE(SUM(heads), 0) FROM gate_entries WHERE day = ? AND hour = ?",
+                    arguments: [day.description, hour]) ?? 0,
                 stockState: try String.fetchOne(db, sql: "SELECT state FROM stock_codes WHERE pass_id = ?", arguments: [passID]))
             let result = decide(facts)
             if case .success(let entry) = result {
-                try db.execute(sql: """
-                    INSERT INTO gate_entries (entry_id, pass_id, gate, day, hour, entered_at, state, mode, jws, heads) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [entry.entryID, entry.passID, entry.gate, entry.day.description, entry.hour, StoredTime.millis(entry.enteredAt),
-                                     offlineType == nil ? "reserved" : "admitted", offlineType == nil ? nil : "offline", entry.jws, entry.heads])
+                try db.execute(
+                    sql: """
+                        INSERT INTO gate_entries (entry_id, pass_id, gate, day, hour, entered_at, state, mode, jws, heads) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        entry.entryID, entry.passID, entry.gate, entry.day.description, entry.hour, StoredTime.millis(entry.enteredAt),
+                        offlineType == nil ? "reserved" : "admitted", offlineType == nil ? nil : "offline", entry.jws, entry.heads,
+                    ])
                 if let offlineType {
                     try Self.enqueue(id: entry.entryID, type: offlineType, jws: entry.jws, state: "pending", logIndex: nil, now: entry.enteredAt, db)
                     if let activates = entry.activates { try Self.saveKnowledge(passID, PassKnowledge(activatedOn: activates), db) }

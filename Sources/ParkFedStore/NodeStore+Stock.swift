@@ -16,8 +16,10 @@ public struct StockCodeRecord: Sendable, Hashable {
     public var validUntil: CivilDay
     public var state: State
 
-    public init(serial: String, batch: String, passID: String, product: String, category: String?, code: String, validFrom: CivilDay,
-                validUntil: CivilDay, state: State = .printed) {
+    public init(
+        serial: String, batch: String, passID: String, product: String, category: String?, code: String, validFrom: CivilDay,
+        validUntil: CivilDay, state: State = .printed
+    ) {
         self.serial = serial
         self.batch = batch
         self.passID = passID
@@ -39,36 +41,40 @@ public struct StockStateError: Error, Sendable, Hashable {
 extension NodeStore {
     static func registerStockMigrations(_ migrator: inout DatabaseMigrator) {
         migrator.registerMigration("v5-stock-and-heads") { db in
-            try db.execute(sql: """
-                ALTER TABLE gate_entries ADD COLUMN heads INTEGER NOT NULL DEFAULT 1;
-                CREATE TABLE stock_codes (
-                    serial TEXT PRIMARY KEY,
-                    batch TEXT NOT NULL,
-                    pass_id TEXT NOT NULL UNIQUE,
-                    product TEXT NOT NULL,
-                    category TEXT,
-                    code TEXT NOT NULL,
-                    valid_from TEXT NOT NULL,
-                    valid_until TEXT NOT NULL,
-                    state TEXT NOT NULL CHECK (state IN ('printed', 'sold', 'void')),
-                    created_at INTEGER NOT NULL,
-                    changed_at INTEGER NOT NULL
-                );
-                CREATE INDEX stock_codes_by_batch ON stock_codes(batch, serial);
-                """)
+            try db.execute(
+                sql: """
+                    ALTER TABLE gate_entries ADD COLUMN heads INTEGER NOT NULL DEFAULT 1;
+                    CREATE TABLE stock_codes (
+                        serial TEXT PRIMARY KEY,
+                        batch TEXT NOT NULL,
+                        pass_id TEXT NOT NULL UNIQUE,
+                        product TEXT NOT NULL,
+                        category TEXT,
+                        code TEXT NOT NULL,
+                        valid_from TEXT NOT NULL,
+                        valid_until TEXT NOT NULL,
+                        state TEXT NOT NULL CHECK (state IN ('printed', 'sold', 'void')),
+                        created_at INTEGER NOT NULL,
+                        changed_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX stock_codes_by_batch ON stock_codes(batch, serial);
+                    """)
         }
     }
 
     /// Stores a printed batch, all of it or nothing.
     public func insertStock(_ codes: [StockCodeRecord], now: Date) throws {
         try pool.write { db in
-            let statement = try db.makeStatement(sql: """
-                INSERT INTO stock_codes (serial, batch, pass_id, product, category, code, valid_from, valid_until, state, created_at, changed_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'printed', ?, ?)
-                """)
+            let statement = try db.makeStatement(
+                sql: """
+                    INSERT INTO stock_codes (serial, batch, pass_id, product, category, code, valid_from, valid_until, state, created_at, changed_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'printed', ?, ?)
+                    """)
             for code in codes {
-                try statement.execute(arguments: [code.serial, code.batch, code.passID, code.product, code.category, code.code,
-                                                  code.validFrom.description, code.validUntil.description, StoredTime.millis(now), StoredTime.millis(now)])
+                try statement.execute(arguments: [
+                    code.serial, code.batch, code.passID, code.product, code.category, code.code,
+                    code.validFrom.description, code.validUntil.description, StoredTime.millis(now), StoredTime.millis(now),
+                ])
             }
         }
     }
@@ -85,10 +91,13 @@ extension NodeStore {
     /// Batches with their count of codes in each state.
     public func stockBatches() throws -> [(batch: String, product: String, printed: Int, sold: Int, void: Int)] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT batch, MIN(product) AS product, SUM(state = 'printed') AS printed, SUM(state = 'sold') AS sold, SUM(state = 'void') AS void
-                FROM stock_codes GROUP BY batch ORDER BY batch
-                """).map { ($0["batch"], $0["product"], $0["printed"], $0["sold"], $0["void"]) }
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT batch, MIN(product) AS product, SUM(state = 'printed') AS printed, SUM(state = 'sold') AS sold, SUM(state = 'void') AS void
+                    FROM stock_codes GROUP BY batch ORDER BY batch
+                    """
+            ).map { ($0["batch"], $0["product"], $0["printed"], $0["sold"], $0["void"]) }
         }
     }
 
@@ -114,15 +123,17 @@ extension NodeStore {
                 guard state == StockCodeRecord.State.printed.rawValue || state == StockCodeRecord.State.void.rawValue else {
                     throw StockStateError(serial: serial, state: state.flatMap(StockCodeRecord.State.init(rawValue:)))
                 }
-                try db.execute(sql: "UPDATE stock_codes SET state = 'void', changed_at = ? WHERE serial = ? AND state = 'printed'",
-                               arguments: [StoredTime.millis(now), serial])
+                try db.execute(
+                    sql: "UPDATE stock_codes SET state = 'void', changed_at = ? WHERE serial = ? AND state = 'printed'",
+                    arguments: [StoredTime.millis(now), serial])
             }
         }
     }
 
     static func stock(_ row: Row) throws -> StockCodeRecord {
-        StockCodeRecord(serial: row["serial"], batch: row["batch"], passID: row["pass_id"], product: row["product"], category: row["category"],
-                        code: row["code"], validFrom: try CivilDay(row["valid_from"] as String), validUntil: try CivilDay(row["valid_until"] as String),
-                        state: StockCodeRecord.State(rawValue: row["state"]) ?? .void)
+        StockCodeRecord(
+            serial: row["serial"], batch: row["batch"], passID: row["pass_id"], product: row["product"], category: row["category"],
+            code: row["code"], validFrom: try CivilDay(row["valid_from"] as String), validUntil: try CivilDay(row["valid_until"] as String),
+            state: StockCodeRecord.State(rawValue: row["state"]) ?? .void)
     }
 }

@@ -16,40 +16,42 @@ public final class NodeStore: Sendable {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-fabric") { db in
-            try db.execute(sql: """
-                CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                CREATE TABLE trust_list_cache (
-                    id INTEGER PRIMARY KEY CHECK (id = 1),
-                    sequence INTEGER NOT NULL,
-                    issued_at INTEGER NOT NULL,
-                    fetched_at INTEGER NOT NULL,
-                    etag TEXT,
-                    jws TEXT NOT NULL
-                );
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                    CREATE TABLE trust_list_cache (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        sequence INTEGER NOT NULL,
+                        issued_at INTEGER NOT NULL,
+                        fetched_at INTEGER NOT NULL,
+                        etag TEXT,
+                        jws TEXT NOT NULL
+                    );
+                    """)
         }
         migrator.registerMigration("v2-outbox") { db in
-            try db.execute(sql: """
-                CREATE TABLE outbox (
-                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                    id TEXT NOT NULL UNIQUE,
-                    type TEXT NOT NULL,
-                    jws TEXT NOT NULL,
-                    created_at INTEGER NOT NULL,
-                    state TEXT NOT NULL CHECK (state IN ('pending', 'accepted', 'rejected')),
-                    log_index INTEGER,
-                    reason TEXT,
-                    attempts INTEGER NOT NULL DEFAULT 0,
-                    proof_verified INTEGER NOT NULL DEFAULT 0
-                );
-                CREATE INDEX outbox_pending ON outbox(state, seq);
-                CREATE TABLE alarms (
-                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                    at INTEGER NOT NULL,
-                    kind TEXT NOT NULL,
-                    detail TEXT NOT NULL
-                );
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE outbox (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        id TEXT NOT NULL UNIQUE,
+                        type TEXT NOT NULL,
+                        jws TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        state TEXT NOT NULL CHECK (state IN ('pending', 'accepted', 'rejected')),
+                        log_index INTEGER,
+                        reason TEXT,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        proof_verified INTEGER NOT NULL DEFAULT 0
+                    );
+                    CREATE INDEX outbox_pending ON outbox(state, seq);
+                    CREATE TABLE alarms (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        at INTEGER NOT NULL,
+                        kind TEXT NOT NULL,
+                        detail TEXT NOT NULL
+                    );
+                    """)
         }
         registerPassMigrations(&migrator)
         registerModeMigrations(&migrator)
@@ -77,8 +79,9 @@ public final class NodeStore: Sendable {
     public func cachedTrustList() throws -> CachedTrustList? {
         try pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM trust_list_cache WHERE id = 1").map { row in
-                CachedTrustList(sequence: row["sequence"], issuedAt: StoredTime.date(row["issued_at"] as Int64),
-                                fetchedAt: StoredTime.date(row["fetched_at"] as Int64), etag: row["etag"], jws: row["jws"])
+                CachedTrustList(
+                    sequence: row["sequence"], issuedAt: StoredTime.date(row["issued_at"] as Int64),
+                    fetchedAt: StoredTime.date(row["fetched_at"] as Int64), etag: row["etag"], jws: row["jws"])
             }
         }
     }
@@ -128,10 +131,11 @@ public final class NodeStore: Sendable {
     /// An outbox row: `pending` to be sent, or `accepted` at `logIndex` when the hub already logged it (a decision
     /// it took online), kept so that the audit checks its inclusion like any other.
     static func enqueue(id: String, type: String, jws: String, state: String, logIndex: UInt64?, now: Date, _ db: Database) throws {
-        try db.execute(sql: """
-            INSERT INTO outbox (id, type, jws, created_at, state, log_index) VALUES (?, ?, ?, ?, ?, ?)
-            ON CONFLICT(id) DO NOTHING
-            """, arguments: [id, type, jws, StoredTime.millis(now), state, logIndex.map { Int64($0) }])
+        try db.execute(
+            sql: """
+                INSERT INTO outbox (id, type, jws, created_at, state, log_index) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT(id) DO NOTHING
+                """, arguments: [id, type, jws, StoredTime.millis(now), state, logIndex.map { Int64($0) }])
     }
 
     public func pending(limit: Int) throws -> [OutboxItem] {
@@ -163,9 +167,12 @@ public final class NodeStore: Sendable {
     /// Accepted entries whose inclusion in the log has not been verified yet, below `treeSize`.
     public func unverified(below treeSize: UInt64, limit: Int) throws -> [OutboxItem] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT * FROM outbox WHERE state = 'accepted' AND proof_verified = 0 AND log_index < ? ORDER BY log_index LIMIT ?
-                """, arguments: [Int64(treeSize), limit]).map(Self.item)
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM outbox WHERE state = 'accepted' AND proof_verified = 0 AND log_index < ? ORDER BY log_index LIMIT ?
+                    """, arguments: [Int64(treeSize), limit]
+            ).map(Self.item)
         }
     }
 
@@ -198,8 +205,9 @@ public final class NodeStore: Sendable {
     }
 
     static func item(_ row: Row) -> OutboxItem {
-        OutboxItem(seq: row["seq"], id: row["id"], type: row["type"], jws: row["jws"], state: row["state"],
-                   logIndex: (row["log_index"] as Int64?).map(UInt64.init), reason: row["reason"], proofVerified: (row["proof_verified"] as Int64) != 0)
+        OutboxItem(
+            seq: row["seq"], id: row["id"], type: row["type"], jws: row["jws"], state: row["state"],
+            logIndex: (row["log_index"] as Int64?).map(UInt64.init), reason: row["reason"], proofVerified: (row["proof_verified"] as Int64) != 0)
     }
 
     // MARK: Alarms and settings

@@ -48,8 +48,9 @@ public final class PostgresDatabase: SQLDatabase, @unchecked Sendable {
             let port = components.port ?? 5432
             return .init(unixSocketPath: socket + "/.s.PGSQL.\(port)", username: user, password: password, database: database)
         }
-        return .init(host: components.host ?? "127.0.0.1", port: components.port ?? 5432, username: user, password: password, database: database,
-                     tls: .disable)
+        return .init(
+            host: components.host ?? "127.0.0.1", port: components.port ?? 5432, username: user, password: password, database: database,
+            tls: .disable)
     }
 
     deinit {
@@ -73,8 +74,10 @@ public final class PostgresDatabase: SQLDatabase, @unchecked Sendable {
 
     /// Runs statements outside any transaction on a connection of its own (`CREATE DATABASE`, `DROP DATABASE`).
     public static func administer(_ url: String, _ sql: String, logger: Logger = Logger(label: "parkfed.postgres")) throws {
-        let connection = try PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration(url),
-                                                        id: 0, logger: logger).wait()
+        let connection = try PostgresConnection.connect(
+            on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration(url),
+            id: 0, logger: logger
+        ).wait()
         defer { try? connection.close().wait() }
         do { _ = try connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).wait() } catch { throw Connection.storeError(error, sql) }
     }
@@ -102,8 +105,9 @@ public final class PostgresDatabase: SQLDatabase, @unchecked Sendable {
             let applied = Set(try String.fetchAll(db, sql: "SELECT name FROM parkfed_migrations"))
             for migration in migrations where !applied.contains(migration.name) {
                 try migration.apply(db)
-                try db.execute(sql: "INSERT INTO parkfed_migrations (name, applied_at) VALUES (?, ?)",
-                               arguments: [migration.name, Int64(Date().timeIntervalSince1970 * 1000)])
+                try db.execute(
+                    sql: "INSERT INTO parkfed_migrations (name, applied_at) VALUES (?, ?)",
+                    arguments: [migration.name, Int64(Date().timeIntervalSince1970 * 1000)])
             }
         }
     }

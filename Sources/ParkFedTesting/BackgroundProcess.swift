@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A long-running child process (a `parkfed hub serve`, a `parkfed node serve`) that a test starts and stops.

@@ -32,7 +32,10 @@ public final class SimulatedCard: Sendable {
             value += 1
             return value
         }
-        return CardProof(counter: next, cryptogram: CardCryptogram.compute(key: key, operation, cardID: id, counter: next, amountMinor: amountMinor,
-                                                                          park: park, requestID: requestID))
+        return CardProof(
+            counter: next,
+            cryptogram: CardCryptogram.compute(
+                key: key, operation, cardID: id, counter: next, amountMinor: amountMinor,
+                park: park, requestID: requestID))
     }
 }

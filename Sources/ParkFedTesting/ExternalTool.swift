@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs an outside program (`curl`, `openssl`, `python3`, `sqlite3`) as a real peer and captures its output.
@@ -36,8 +36,9 @@ public enum ExternalTool {
         let child: ChildProcess
         do {
             // env(1) finds the program on PATH, and with -C starts it in `directory`.
-            child = try ChildProcess(path: "/usr/bin/env", arguments: (directory.map { ["-C", $0] } ?? []) + [executable] + arguments,
-                                     stdin: inRead, stdout: outWrite, stderr: errWrite)
+            child = try ChildProcess(
+                path: "/usr/bin/env", arguments: (directory.map { ["-C", $0] } ?? []) + [executable] + arguments,
+                stdin: inRead, stdout: outWrite, stderr: errWrite)
         } catch {
             [inRead, inWrite, outRead, outWrite, errRead, errWrite].forEach { close($0) }
             throw error
@@ -50,8 +51,9 @@ public enum ExternalTool {
         Thread { errData.set(ChildProcess.readAll(errRead)) }.start()
         let outData = ChildProcess.readAll(outRead)
         let status = child.waitBlocking()
-        return Result(status: status, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData.wait(), as: UTF8.self))
+        return Result(
+            status: status, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData.wait(), as: UTF8.self))
     }
 
     /// A child that exits before reading its input must not kill the test process with SIGPIPE.

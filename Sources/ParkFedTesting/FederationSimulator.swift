@@ -110,8 +110,9 @@ public final class FederationSimulator {
     /// A node agent on its copied files whose hub link never answers: every network call fails at once, so its gates
     /// decide offline, as when the park is cut off; the simulator carries what a connected park sends to the hub.
     func openAgent(_ index: Int) throws -> NodeAgent {
-        let agent = try NodeAgent(directory: NodeDirectory(root.file("node-\(parks[index])")), hubURL: "https://127.0.0.1:1",
-                                  refreshInterval: .seconds(86_400), logger: logger)
+        let agent = try NodeAgent(
+            directory: NodeDirectory(root.file("node-\(parks[index])")), hubURL: "https://127.0.0.1:1",
+            refreshInterval: .seconds(86_400), logger: logger)
         agent.assumeHubDown()
         return agent
     }
@@ -165,8 +166,9 @@ public final class FederationSimulator {
     func sell() async throws {
         let index = pick(parks.count)
         let holder = Self.holders[pick(Self.holders.count)]
-        var request = PassSaleRequest(product: Self.products[pick(Self.products.count)], channel: pick(2) == 0 ? "window" : "ota",
-                                      holder: HolderInput(name: holder.0, idType: "resident_id", idNumber: holder.1))
+        var request = PassSaleRequest(
+            product: Self.products[pick(Self.products.count)], channel: pick(2) == 0 ? "window" : "ota",
+            holder: HolderInput(name: holder.0, idType: "resident_id", idNumber: holder.1))
         // The three-park pass also sells as a child's or student's ticket, or to a group of 10-14.
         if request.product == "JIANGNAN-3P" {
             switch pick(4) {
@@ -226,7 +228,9 @@ public final class FederationSimulator {
                 simulatedCards[id] = try SimulatedCard(try hub.registerCard(RegisterCardRequest(cardID: id, kind: .ic), peer: peer, now: now))
                 cards.append((id, index))
                 // P001 runs the pay-1000-get-200 promotion; others load plain amounts.
-                let load = index == 0 && pick(2) == 0 ? LoadRequest(loadID: "\(id)-L0", promotion: "LOAD1000GET200")
+                let load =
+                    index == 0 && pick(2) == 0
+                    ? LoadRequest(loadID: "\(id)-L0", promotion: "LOAD1000GET200")
                     : LoadRequest(loadID: "\(id)-L0", amountMinor: Int64(10_000 * (1 + pick(10))))
                 _ = try hub.loadCard(id, load, peer: peer, now: now)
             case 1 where !cards.isEmpty:
@@ -237,8 +241,9 @@ public final class FederationSimulator {
                 let capture = captures[pick(captures.count)]
                 let amount = Int64(1 + pick(2_000)), refund = "F\(step)"
                 let proof = simulatedCards[capture.card]!.proof(.refund, amountMinor: amount, park: parks[index].rawValue, requestID: refund)
-                _ = try hub.refundCard(capture.card, requestID: capture.request, CardRefundRequest(refundID: refund, amountMinor: amount, cardProof: proof),
-                                       peer: peer, now: now)
+                _ = try hub.refundCard(
+                    capture.card, requestID: capture.request, CardRefundRequest(refundID: refund, amountMinor: amount, cardProof: proof),
+                    peer: peer, now: now)
                 summary.refunds += 1
             default:
                 guard !cards.isEmpty else { return }
@@ -311,7 +316,9 @@ public final class FederationSimulator {
             guard export.obligations.count == batch.obligationCount, export.obligations.reduce(0, { $0 + $1.amountMinor }) == batch.grossMinor else {
                 throw fail("the batch of \(day) does not list its obligations")
             }
-            guard try hub.runSettlement(day: day, now: now.addingTimeInterval(60)).body == record.body else { throw fail("re-running \(day) changed its batch") }
+            guard try hub.runSettlement(day: day, now: now.addingTimeInterval(60)).body == record.body else {
+                throw fail("re-running \(day) changed its batch")
+            }
             summary.batches += 1
             day = day.adding(days: 1)
         }
@@ -341,7 +348,9 @@ public final class FederationSimulator {
         if step % 10 == 0 || step == 1 {
             var logged = Set<String>()
             var entries = 0
-            try hub.store.forEachLogEntry { logged.insert($0.id); entries += 1 }
+            try hub.store.forEachLogEntry {
+                logged.insert($0.id); entries += 1
+            }
             guard logged.count == entries else { throw fail("an id appears twice in the log") }
             let missing = acknowledged.subtracting(logged)
             guard missing.isEmpty else { throw fail("\(missing.count) acknowledged assertions are not in the log, e.g. \(missing.first!)") }

@@ -11,12 +11,19 @@ public enum SampleAssertions {
     public static func data(_ i: Int, issuer: ParkID = try! ParkID("P001")) -> AssertionData {
         let holder = HolderRef(nameMasked: "张*三", idType: .residentID, idDigest: digest)
         switch i % 10 {
-        case 0: return .passIssued(PassIssued(passID: "PASS-\(issuer)-\(i)", product: "JIANGNAN-3P", channel: .window, priceMinor: 29_900,
-                                              holder: holder, validFrom: "2026-11-25", validUntil: "2026-12-31"))
-        case 1: return .passRedeemed(PassRedeemed(passID: "PASS-\(issuer)-\(i)", issuerPark: issuer, gate: "G1", enteredAt: Date(), offline: false, code: "sample.code.\(i)"))
+        case 0:
+            return .passIssued(
+                PassIssued(
+                    passID: "PASS-\(issuer)-\(i)", product: "JIANGNAN-3P", channel: .window, priceMinor: 29_900,
+                    holder: holder, validFrom: "2026-11-25", validUntil: "2026-12-31"))
+        case 1:
+            return .passRedeemed(
+                PassRedeemed(passID: "PASS-\(issuer)-\(i)", issuerPark: issuer, gate: "G1", enteredAt: Date(), offline: false, code: "sample.code.\(i)"))
         case 2: return .passRefunded(PassRefunded(passID: "PASS-\(issuer)-\(i)", amountMinor: 9_900, reason: "unused park"))
-        case 3: return .passTransferred(PassTransferred(passID: "PASS-\(issuer)-\(i)", newHolder: holder, generation: 1, resalePriceMinor: 29_900, feeMinor: 500))
-        case 4: return .cardLoaded(CardLoaded(cardID: "CARD-\(i)", loadID: "LOAD-\(i)", principalMinor: 100_000, bonusMinor: 20_000, promotion: "LOAD1000GET200"))
+        case 3:
+            return .passTransferred(PassTransferred(passID: "PASS-\(issuer)-\(i)", newHolder: holder, generation: 1, resalePriceMinor: 29_900, feeMinor: 500))
+        case 4:
+            return .cardLoaded(CardLoaded(cardID: "CARD-\(i)", loadID: "LOAD-\(i)", principalMinor: 100_000, bonusMinor: 20_000, promotion: "LOAD1000GET200"))
         case 5: return .cardSpent(CardSpent(cardID: "CARD-\(i)", requestID: "REQ-\(i)", amountMinor: 12_000, principalMinor: 10_000, bonusMinor: 2_000))
         case 6: return .cardRefunded(CardRefunded(cardID: "CARD-\(i)", requestID: "REQ-\(i)", amountMinor: 12_000))
         case 7: return .cardBlocked(CardBlocked(cardID: "CARD-\(i)", reason: "lost", replacementCardID: "CARD-\(i)-B"))

@@ -37,7 +37,9 @@ public final class TestFederation: @unchecked Sendable {
 
     /// Starts a hub on the store the test run chose (``TestStore``); `sqliteOnly` keeps it on its SQLite file
     /// (the simulator copies whole data directories, which a shared database would not follow).
-    public static func start(configuration: HubConfiguration = HubConfiguration(federation: "Test Federation"), sqliteOnly: Bool = false) async throws -> TestFederation {
+    public static func start(configuration: HubConfiguration = HubConfiguration(federation: "Test Federation"), sqliteOnly: Bool = false) async throws
+        -> TestFederation
+    {
         var configuration = configuration
         if configuration.store == nil, !sqliteOnly { configuration.store = try TestStore.newDatabase() }
         var logger = Logger(label: "parkfed.test")
@@ -54,7 +56,7 @@ public final class TestFederation: @unchecked Sendable {
         // outgoing connection of another test (pooled node clients live for minutes) can be given its port.
         var server: RunningServer?
         for attempt in 1...10 where server == nil {
-            do { server = try await serve(hub, port: Int.random(in: 20_000..<32_000), logger: logger) } catch where attempt < 10 {
+            do { server = try await serve(hub, port: Int.random(in: 20_000..<32_000), logger: logger) } catch  where attempt < 10 {
                 logger.warning("hub server did not start, retrying", metadata: ["error": "\(error)"])
                 try await Task.sleep(for: .milliseconds(50))
             }
@@ -65,8 +67,10 @@ public final class TestFederation: @unchecked Sendable {
     /// Runs `body` with a new federation and awaits its whole shutdown afterwards, whatever `body` does (returns,
     /// throws, fails an expectation): its servers, node agents, hub, test database and directory. The scoped form
     /// every test uses, so nothing a test started outlives it.
-    public static func run(configuration: HubConfiguration = HubConfiguration(federation: "Test Federation"), sqliteOnly: Bool = false,
-                           _ body: (TestFederation) async throws -> Void) async throws {
+    public static func run(
+        configuration: HubConfiguration = HubConfiguration(federation: "Test Federation"), sqliteOnly: Bool = false,
+        _ body: (TestFederation) async throws -> Void
+    ) async throws {
         let federation = try await start(configuration: configuration, sqliteOnly: sqliteOnly)
         do {
             try await body(federation)
@@ -171,7 +175,7 @@ public final class TestFederation: @unchecked Sendable {
                 }
                 adopt(server)
                 return server
-            } catch where attempt < 3 {
+            } catch  where attempt < 3 {
                 logger.warning("node server did not start, retrying", metadata: ["error": "\(error)"])
                 try await Task.sleep(for: .milliseconds(200))
             }
@@ -181,8 +185,10 @@ public final class TestFederation: @unchecked Sendable {
 
     /// Runs `curl` against a node agent's local API as a device of the park would: HTTPS to 127.0.0.1, trusting the
     /// park's LAN CA, with the device's bearer token when given.
-    public static func nodeCurl(_ server: RunningServer, _ path: String, token: String? = nil, method: String = "GET",
-                                body: String? = nil, extra: [String] = []) async throws -> CurlResult {
+    public static func nodeCurl(
+        _ server: RunningServer, _ path: String, token: String? = nil, method: String = "GET",
+        body: String? = nil, extra: [String] = []
+    ) async throws -> CurlResult {
         var arguments = ["-sS", "--max-time", "10", "-X", method, "-w", "\n%{http_code} %{http_version}"] + server.curlTrust
         if let token { arguments += ["-H", "authorization: Bearer \(token)"] }
         if body != nil { arguments += ["-H", "content-type: application/json", "--data-binary", "@-"] }
@@ -205,8 +211,10 @@ public final class TestFederation: @unchecked Sendable {
     }
 
     /// Runs `curl` against the hub with the given client certificate; returns status code and body.
-    public func curl(_ path: String, certificate: (certificate: String, key: String)? = nil, method: String = "GET",
-                     body: String? = nil, http2: Bool = true, extra: [String] = []) async throws -> CurlResult {
+    public func curl(
+        _ path: String, certificate: (certificate: String, key: String)? = nil, method: String = "GET",
+        body: String? = nil, http2: Bool = true, extra: [String] = []
+    ) async throws -> CurlResult {
         var arguments = ["-sS", "--max-time", "10", "--cacert", caFile, "-X", method, "-w", "\n%{http_code} %{http_version}"]
         arguments.append(http2 ? "--http2" : "--http1.1")
         if let certificate { arguments += ["--cert", certificate.certificate, "--key", certificate.key] }
@@ -275,7 +283,9 @@ public struct CurlResult: Sendable {
         httpStatus = parts.first.flatMap { Int($0) } ?? 0
         httpVersion = parts.count > 1 ? String(parts[1]) : ""
         body = lines.dropLast().joined(separator: "\n")
-        if httpStatus == 0, ProcessInfo.processInfo.environment["PARKFED_DEBUG_CURL"] != nil { FileHandle.standardError.write(Data("CURLFAIL \(result.status): \(result.stderr)\n".utf8)) }
+        if httpStatus == 0, ProcessInfo.processInfo.environment["PARKFED_DEBUG_CURL"] != nil {
+            FileHandle.standardError.write(Data("CURLFAIL \(result.status): \(result.stderr)\n".utf8))
+        }
     }
 
     /// The body as a JSON object.

@@ -10,8 +10,10 @@ import ParkFedProtocol
 /// cannot give back: where a decoder accepts its input, the decoded value is checked for the invariants its type
 /// promises.
 enum FuzzTargets {
-    static let names = ["jws", "assertion", "pass-code", "member-code", "csr", "json-bodies", "manifests", "values", "checkpoint",
-                        "trust-list", "sealed"]
+    static let names = [
+        "jws", "assertion", "pass-code", "member-code", "csr", "json-bodies", "manifests", "values", "checkpoint",
+        "trust-list", "sealed",
+    ]
 
     static let hubKey = try! Ed25519PEM.parsePrivateKey(pem: fixedKeyPEM)
     static let sealKey = Curve25519.KeyAgreement.PrivateKey()
@@ -114,45 +116,46 @@ public func fuzzOneInput(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
 }
 
 #if FUZZING
-/// SwiftPM links an executable's entry point as `<module>_main`; under libFuzzer that entry point hands over to
-/// libFuzzer's driver with our callback.
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
+    /// SwiftPM links an executable's entry point as `<module>_main`; under libFuzzer that entry point hands over to
+    /// libFuzzer's driver with our callback.
+    @_silgen_name("LLVMFuzzerRunDriver")
+    func LLVMFuzzerRunDriver(
+        _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+        _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+    ) -> CInt
 
-@_cdecl("parkfed_fuzz_main")
-func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var count = argc
-    var arguments = argv
-    return LLVMFuzzerRunDriver(&count, &arguments) { data, size in
-        guard let data else { return fuzzOneInput(UnsafeRawPointer(bitPattern: 1)!, 0) }
-        return fuzzOneInput(UnsafeRawPointer(data), size)
+    @_cdecl("parkfed_fuzz_main")
+    func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+        var count = argc
+        var arguments = argv
+        return LLVMFuzzerRunDriver(&count, &arguments) { data, size in
+            guard let data else { return fuzzOneInput(UnsafeRawPointer(bitPattern: 1)!, 0) }
+            return fuzzOneInput(UnsafeRawPointer(data), size)
+        }
     }
-}
 #else
-/// Without libFuzzer (a normal build): replays files through a target, e.g. a crash a fuzzer found, or the seed
-/// corpus: `parkfed-fuzz <target> <file>...`.
-@main
-struct FuzzReplay {
-    static func main() throws {
-        let arguments = Array(CommandLine.arguments.dropFirst())
-        guard let target = arguments.first, FuzzTargets.names.contains(target) else {
-            print("usage: parkfed-fuzz <\(FuzzTargets.names.joined(separator: "|"))> FILE... (or build with scripts/fuzz for libFuzzer)")
-            return
-        }
-        var count = 0
-        for path in arguments.dropFirst() {
-            var isDirectory: ObjCBool = false
-            let files = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
-                ? try FileManager.default.contentsOfDirectory(atPath: path).sorted().map { (path as NSString).appendingPathComponent($0) } : [path]
-            for file in files {
-                FuzzTargets.run(target, try Data(contentsOf: URL(fileURLWithPath: file)))
-                count += 1
+    /// Without libFuzzer (a normal build): replays files through a target, e.g. a crash a fuzzer found, or the seed
+    /// corpus: `parkfed-fuzz <target> <file>...`.
+    @main
+    struct FuzzReplay {
+        static func main() throws {
+            let arguments = Array(CommandLine.arguments.dropFirst())
+            guard let target = arguments.first, FuzzTargets.names.contains(target) else {
+                print("usage: parkfed-fuzz <\(FuzzTargets.names.joined(separator: "|"))> FILE... (or build with scripts/fuzz for libFuzzer)")
+                return
             }
+            var count = 0
+            for path in arguments.dropFirst() {
+                var isDirectory: ObjCBool = false
+                let files =
+                    FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+                    ? try FileManager.default.contentsOfDirectory(atPath: path).sorted().map { (path as NSString).appendingPathComponent($0) } : [path]
+                for file in files {
+                    FuzzTargets.run(target, try Data(contentsOf: URL(fileURLWithPath: file)))
+                    count += 1
+                }
+            }
+            print("\(target): \(count) input(s) replayed without a failure")
         }
-        print("\(target): \(count) input(s) replayed without a failure")
     }
-}
 #endif

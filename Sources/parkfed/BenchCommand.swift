@@ -27,7 +27,9 @@ struct BenchCommand: AsyncParsableCommand {
 
         func validate() throws {
             guard (1...IngestRequest.maximumBatch).contains(batch) else { throw ValidationError("--batch must be 1-1000") }
-            guard assertions > 0, concurrency > 0, (1...16).contains(parks) else { throw ValidationError("--assertions, --concurrency and --parks must be positive (parks ≤ 16)") }
+            guard assertions > 0, concurrency > 0, (1...16).contains(parks) else {
+                throw ValidationError("--assertions, --concurrency and --parks must be positive (parks ≤ 16)")
+            }
         }
 
         func run() async throws { _ = try await measure() }
@@ -36,7 +38,7 @@ struct BenchCommand: AsyncParsableCommand {
             let total = quick ? 5_000 : assertions
             let cores = ProcessInfo.processInfo.activeProcessorCount
             #if DEBUG
-            say("note: this is a debug build; figures are only meaningful from `swift build -c release`\n")
+                say("note: this is a debug build; figures are only meaningful from `swift build -c release`\n")
             #endif
             say("parkfed bench ingest: \(total) assertions, batches of \(batch), \(concurrency) in flight per park, \(parks) park(s), \(cores) cores")
 
@@ -55,9 +57,10 @@ struct BenchCommand: AsyncParsableCommand {
                 let count = min(perPark, total - p * perPark)
                 let now = Date()
                 let compacts = try await Self.signInParallel(count: count, agent: agent, now: now, workers: cores)
-                bodies.append(try stride(from: 0, to: compacts.count, by: batch).map {
-                    try StrictJSON.encoder.encode(IngestRequest(assertions: Array(compacts[$0..<min($0 + batch, compacts.count)])))
-                })
+                bodies.append(
+                    try stride(from: 0, to: compacts.count, by: batch).map {
+                        try StrictJSON.encoder.encode(IngestRequest(assertions: Array(compacts[$0..<min($0 + batch, compacts.count)])))
+                    })
             }
 
             // 3. Ingest: every park sends its batches, `concurrency` at a time.
@@ -87,16 +90,19 @@ struct BenchCommand: AsyncParsableCommand {
             let p50 = sorted.isEmpty ? 0 : ms(sorted[sorted.count / 2])
             let p99 = sorted.isEmpty ? 0 : ms(sorted[min(sorted.count - 1, sorted.count * 99 / 100)])
             say("")
-            say(Table.render(header: ["figure", "value"], rows: [
-                ["assertions accepted", "\(accepted) of \(total) (log size \(size), verify-log \(report.ok ? "OK" : "FAILED"))"],
-                ["elapsed", String(format: "%.2f s", seconds)],
-                ["ingest (mTLS, HTTP/2, durable)", String(format: "%.0f assertions/s", rate)],
-                ["batch latency p50 / p99", String(format: "%.1f ms / %.1f ms", p50, p99)],
-                ["raw Ed25519 verify, 1 core", String(format: "%.0f /s", oneCore)],
-                ["raw Ed25519 verify, \(cores) cores", String(format: "%.0f /s", allCores)],
-                ["ingest ÷ raw verify (1 core)", String(format: "%.2f", rate / oneCore)],
-                ["ingest ÷ raw verify (\(cores) cores)", String(format: "%.2f  (target ≥ 0.50)", rate / allCores)],
-            ]))
+            say(
+                Table.render(
+                    header: ["figure", "value"],
+                    rows: [
+                        ["assertions accepted", "\(accepted) of \(total) (log size \(size), verify-log \(report.ok ? "OK" : "FAILED"))"],
+                        ["elapsed", String(format: "%.2f s", seconds)],
+                        ["ingest (mTLS, HTTP/2, durable)", String(format: "%.0f assertions/s", rate)],
+                        ["batch latency p50 / p99", String(format: "%.1f ms / %.1f ms", p50, p99)],
+                        ["raw Ed25519 verify, 1 core", String(format: "%.0f /s", oneCore)],
+                        ["raw Ed25519 verify, \(cores) cores", String(format: "%.0f /s", allCores)],
+                        ["ingest ÷ raw verify (1 core)", String(format: "%.2f", rate / oneCore)],
+                        ["ingest ÷ raw verify (\(cores) cores)", String(format: "%.2f  (target ≥ 0.50)", rate / allCores)],
+                    ]))
             guard accepted == total, report.ok else { throw ExitCode(1) }
             return BenchResult(name: "ingest", value: rate, unit: "assertions/s", limit: allCores, limitName: "raw Ed25519 verify, \(cores) cores")
         }
@@ -181,8 +187,9 @@ extension BenchCommand {
             let hubDirectory = try HubDirectory.initialize(at: directory.file("hub"), configuration: HubConfiguration())
             let hub = try Hub(directory: hubDirectory, logger: Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() })
             let candidates = zip(compacts, parsed).map { compact, jws in
-                LogCandidate(id: UUIDv7.make(), park: "P001", type: "card.spent", kid: jws.header.kid ?? "", issuedAt: Date(), jws: compact,
-                             leafHash: MerkleHash.leaf(Data(compact.utf8)))
+                LogCandidate(
+                    id: UUIDv7.make(), park: "P001", type: "card.spent", kid: jws.header.kid ?? "", issuedAt: Date(), jws: compact,
+                    leafHash: MerkleHash.leaf(Data(compact.utf8)))
             }
             try stage("SQLite append, 1,000-row transactions (FULL sync)") {
                 for start in stride(from: 0, to: candidates.count, by: 1000) {
@@ -285,7 +292,7 @@ extension BenchCommand {
         func measure() async throws -> BenchResult {
             let total = quick ? 400 : authorisations
             #if DEBUG
-            say("note: this is a debug build; figures are only meaningful from `swift build -c release`\n")
+                say("note: this is a debug build; figures are only meaningful from `swift build -c release`\n")
             #endif
             say("parkfed bench card: \(total) authorisations on \(cards) cards from 3 parks, \(concurrency) in flight per park")
 
@@ -317,14 +324,23 @@ extension BenchCommand {
             let sorted = latencies.sorted()
             func ms(_ d: Duration) -> Double { d.seconds * 1000 }
             say("")
-            say(Table.render(header: ["figure", "value"], rows: [
-                ["authorisations (hold + capture)", "\(latencies.count), ledger \(totals.debits == totals.credits ? "balanced" : "UNBALANCED")"],
-                ["elapsed", String(format: "%.2f s", seconds)],
-                ["authorisations per second", String(format: "%.0f /s", rate)],
-                ["latency p50 / p99 (both calls)", String(format: "%.1f ms / %.1f ms", ms(sorted[sorted.count / 2]), ms(sorted[min(sorted.count - 1, sorted.count * 99 / 100)]))],
-                ["raw durable SQLite write transactions", String(format: "%.0f /s", rawRate)],
-                ["authorisations ÷ raw transactions", String(format: "%.2f  (each authorisation is two durable transactions: ceiling 0.50)", rate / rawRate)],
-            ]))
+            say(
+                Table.render(
+                    header: ["figure", "value"],
+                    rows: [
+                        ["authorisations (hold + capture)", "\(latencies.count), ledger \(totals.debits == totals.credits ? "balanced" : "UNBALANCED")"],
+                        ["elapsed", String(format: "%.2f s", seconds)],
+                        ["authorisations per second", String(format: "%.0f /s", rate)],
+                        [
+                            "latency p50 / p99 (both calls)",
+                            String(format: "%.1f ms / %.1f ms", ms(sorted[sorted.count / 2]), ms(sorted[min(sorted.count - 1, sorted.count * 99 / 100)])),
+                        ],
+                        ["raw durable SQLite write transactions", String(format: "%.0f /s", rawRate)],
+                        [
+                            "authorisations ÷ raw transactions",
+                            String(format: "%.2f  (each authorisation is two durable transactions: ceiling 0.50)", rate / rawRate),
+                        ],
+                    ]))
             guard totals.debits == totals.credits else { throw ExitCode(1) }
             return BenchResult(name: "card", value: rate, unit: "authorisations/s", limit: rawRate, limitName: "raw durable SQLite write transactions")
         }
@@ -341,8 +357,9 @@ extension BenchCommand {
                             let card = simulated.id
                             // The card computes its cryptogram as a reader asks it (counter, amount, park, request).
                             let proof = simulated.proof(.hold, amountMinor: 100, park: park, requestID: request)
-                            let hold = try await hub.send(.POST, "/v1/cards/\(card)/holds",
-                                                          body: try StrictJSON.encoder.encode(HoldRequest(requestID: request, amountMinor: 100, cardProof: proof)))
+                            let hold = try await hub.send(
+                                .POST, "/v1/cards/\(card)/holds",
+                                body: try StrictJSON.encoder.encode(HoldRequest(requestID: request, amountMinor: 100, cardProof: proof)))
                             guard hold.status == 200 else { throw ValidationError("hold refused: \(String(decoding: hold.body, as: UTF8.self))") }
                             let capture = try await hub.send(.POST, "/v1/cards/\(card)/holds/\(request)/capture")
                             guard capture.status == 200 else { throw ValidationError("capture refused: \(capture.status)") }
@@ -368,7 +385,8 @@ extension BenchCommand {
 
     struct Gate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Gate decisions per second and latency: the offline verification path, whole offline decisions, and online decisions through the hub, against raw Ed25519 verifications.",
+            abstract:
+                "Gate decisions per second and latency: the offline verification path, whole offline decisions, and online decisions through the hub, against raw Ed25519 verifications.",
             discussion: "Build with `swift build -c release` for meaningful figures.")
         @Option(help: "Passes scanned in each phase.") var passes = 4_000
         @Option(help: "Gates scanning at once in the online phase.") var concurrency = 8
@@ -379,7 +397,7 @@ extension BenchCommand {
         func measure() async throws -> BenchResult {
             let total = quick ? 300 : passes
             #if DEBUG
-            say("note: this is a debug build; figures are only meaningful from `swift build -c release`\n")
+                say("note: this is a debug build; figures are only meaningful from `swift build -c release`\n")
             #endif
             say("parkfed bench gate: \(total) passes per phase, sold at P001 and scanned at P002")
             let (raw, _) = try await RawVerify.rates(count: quick ? 5_000 : 40_000, workers: 1)
@@ -439,19 +457,25 @@ extension BenchCommand {
                 return String(format: "%.0f µs / %.0f µs", us(sorted[sorted.count / 2]), us(sorted[min(sorted.count - 1, sorted.count * 99 / 100)]))
             }
             say("")
-            say(Table.render(header: ["figure", "value"], rows: [
-                ["offline verification (parse, trust list, signature, product)", String(format: "%.0f /s", verifyRate)],
-                ["  latency p50 / p99", percentiles(verifyLatencies)],
-                ["offline decisions (verification + durable local reservation + outbox)", String(format: "%.0f /s", offlineRate)],
-                ["  latency p50 / p99", percentiles(offlineLatencies)],
-                ["online decisions (hub counts and logs each entry), \(concurrency) gates", String(format: "%.0f /s", onlineRate)],
-                ["  latency p50 / p99", percentiles(onlineLatencies)],
-                ["raw Ed25519 verify, 1 core", String(format: "%.0f /s", raw)],
-                ["raw durable SQLite write transactions", String(format: "%.0f /s", rawWrites)],
-                ["offline verification ÷ raw verify", String(format: "%.2f", verifyRate / raw)],
-                ["offline decisions ÷ raw durable transactions", String(format: "%.2f  (one durable transaction per decision: ceiling 1.0)", offlineRate / rawWrites)],
-                ["entries waiting in the outbox after the offline phase", "\(pending)"],
-            ]))
+            say(
+                Table.render(
+                    header: ["figure", "value"],
+                    rows: [
+                        ["offline verification (parse, trust list, signature, product)", String(format: "%.0f /s", verifyRate)],
+                        ["  latency p50 / p99", percentiles(verifyLatencies)],
+                        ["offline decisions (verification + durable local reservation + outbox)", String(format: "%.0f /s", offlineRate)],
+                        ["  latency p50 / p99", percentiles(offlineLatencies)],
+                        ["online decisions (hub counts and logs each entry), \(concurrency) gates", String(format: "%.0f /s", onlineRate)],
+                        ["  latency p50 / p99", percentiles(onlineLatencies)],
+                        ["raw Ed25519 verify, 1 core", String(format: "%.0f /s", raw)],
+                        ["raw durable SQLite write transactions", String(format: "%.0f /s", rawWrites)],
+                        ["offline verification ÷ raw verify", String(format: "%.2f", verifyRate / raw)],
+                        [
+                            "offline decisions ÷ raw durable transactions",
+                            String(format: "%.2f  (one durable transaction per decision: ceiling 1.0)", offlineRate / rawWrites),
+                        ],
+                        ["entries waiting in the outbox after the offline phase", "\(pending)"],
+                    ]))
             return BenchResult(name: "gate", value: verifyRate, unit: "offline verifications/s", limit: raw, limitName: "raw Ed25519 verify, 1 core")
         }
     }
@@ -459,7 +483,8 @@ extension BenchCommand {
     struct Settle: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Net N obligations among P parks (generated into a real hub database) and compare with a plain aggregate scan of the same rows.",
-            discussion: "Build with `swift build -c release`. The default (10 million among 500 parks) writes a multi-gigabyte database and takes minutes to generate.")
+            discussion:
+                "Build with `swift build -c release`. The default (10 million among 500 parks) writes a multi-gigabyte database and takes minutes to generate.")
         @Option(help: "Obligations to generate.") var obligations = 10_000_000
         @Option(help: "Parks they are spread over.") var parks = 500
         @Option(help: "Where to put the database (default: a temporary directory, removed afterwards).") var data: String?
@@ -474,13 +499,14 @@ extension BenchCommand {
         func measure() async throws -> BenchResult {
             let total = quick ? 50_000 : obligations, parkCount = quick ? 30 : parks
             #if DEBUG
-            say("note: this is a debug build; figures are only meaningful from `swift build -c release`\n")
+                say("note: this is a debug build; figures are only meaningful from `swift build -c release`\n")
             #endif
             let scratch = try TemporaryDirectory()
             defer { scratch.remove() }
             let root = data ?? scratch.path
-            let hubDirectory = try HubDirectory.initialize(at: (root as NSString).appendingPathComponent("hub-\(UUIDv7.make())"),
-                                                           configuration: HubConfiguration(federation: "Bench", settlementTime: nil))
+            let hubDirectory = try HubDirectory.initialize(
+                at: (root as NSString).appendingPathComponent("hub-\(UUIDv7.make())"),
+                configuration: HubConfiguration(federation: "Bench", settlementTime: nil))
             let hub = try Hub(directory: hubDirectory, logger: CLILogging.quiet)
             say("parkfed bench settle: \(total) obligations among \(parkCount) parks into \(hubDirectory.database)")
             let ids = try (0..<parkCount).map { try ParkID(String(format: "P%04d", $0)) }
@@ -494,14 +520,20 @@ extension BenchCommand {
                 let rows = (0..<chunk).map { i -> (Obligation, CivilDay) in
                     let from = Int.random(in: 0..<parkCount, using: &random)
                     let to = (from + Int.random(in: 1..<parkCount, using: &random)) % parkCount
-                    return (Obligation(from: ids[from], to: ids[to], amountMinor: Int64.random(in: 100...50_000, using: &random),
-                                       reason: "pass_redemption", reference: "B\(made + i)"), day)
+                    return (
+                        Obligation(
+                            from: ids[from], to: ids[to], amountMinor: Int64.random(in: 100...50_000, using: &random),
+                            reason: "pass_redemption", reference: "B\(made + i)"), day
+                    )
                 }
                 try hub.store.loadObligations(rows, at: Date(timeIntervalSince1970: 1_795_000_000))
                 made += chunk
                 progress.add(chunk)
             }
-            say(String(format: "  generated in %.1f s (each row filed with its running pair total, as live traffic is)", (ContinuousClock.now - generated).seconds))
+            say(
+                String(
+                    format: "  generated in %.1f s (each row filed with its running pair total, as live traffic is)", (ContinuousClock.now - generated).seconds)
+            )
 
             // The raw limit: SQLite's own aggregate over the same rows.
             let scanStart = ContinuousClock.now
@@ -517,18 +549,22 @@ extension BenchCommand {
                 throw ExitCode(1)
             }
             say("")
-            say(Table.render(header: ["figure", "value"], rows: [
-                ["obligations", "\(scan.count) among \(parkCount) parks, gross \(batch.grossMinor), \(batch.pairCount) pairs"],
-                ["netting (close the day: totals, netting, signed batch)", String(format: "%.3f s", netTime)],
-                ["plain SQLite aggregate scan of the same rows", String(format: "%.3f s", scanTime)],
-                ["netting ÷ plain scan", String(format: "%.2f  (target well under 2)", netTime / scanTime)],
-                ["net total", "\(batch.netMinor) (reduction \(String(format: "%.2f", Double(batch.reductionBasisPoints) / 100)) %)"],
-                ["positions sum", "\(batch.positions.reduce(0) { $0 + $1.netMinor })"],
-            ]))
+            say(
+                Table.render(
+                    header: ["figure", "value"],
+                    rows: [
+                        ["obligations", "\(scan.count) among \(parkCount) parks, gross \(batch.grossMinor), \(batch.pairCount) pairs"],
+                        ["netting (close the day: totals, netting, signed batch)", String(format: "%.3f s", netTime)],
+                        ["plain SQLite aggregate scan of the same rows", String(format: "%.3f s", scanTime)],
+                        ["netting ÷ plain scan", String(format: "%.2f  (target well under 2)", netTime / scanTime)],
+                        ["net total", "\(batch.netMinor) (reduction \(String(format: "%.2f", Double(batch.reductionBasisPoints) / 100)) %)"],
+                        ["positions sum", "\(batch.positions.reduce(0) { $0 + $1.netMinor })"],
+                    ]))
             if data == nil { try? FileManager.default.removeItem(atPath: hubDirectory.path) }
             // As rates over the same rows: obligations settled per second against obligations a plain scan reads per second.
-            return BenchResult(name: "settle", value: Double(scan.count) / netTime, unit: "obligations netted/s", limit: Double(scan.count) / scanTime,
-                               limitName: "plain SQLite aggregate scan, rows/s")
+            return BenchResult(
+                name: "settle", value: Double(scan.count) / netTime, unit: "obligations netted/s", limit: Double(scan.count) / scanTime,
+                limitName: "plain SQLite aggregate scan, rows/s")
         }
     }
 }
@@ -574,7 +610,9 @@ extension BenchCommand {
         static let configuration = CommandConfiguration(
             commandName: "all",
             abstract: "Run every benchmark (gate, ingest, card, settle) and print one table: figure, raw limit measured in the same run, ratio.",
-            discussion: "`parkfed bench` alone runs this. Build with `swift build -c release` for meaningful figures. Each benchmark also runs alone (`parkfed bench gate|ingest|card|settle --help`) with more detail and options. With --json, standard output holds only {\"results\": [{\"name\", \"value\", \"unit\", \"limit\", \"ratio\"}]}, and the detail goes to standard error.")
+            discussion:
+                "`parkfed bench` alone runs this. Build with `swift build -c release` for meaningful figures. Each benchmark also runs alone (`parkfed bench gate|ingest|card|settle --help`) with more detail and options. With --json, standard output holds only {\"results\": [{\"name\", \"value\", \"unit\", \"limit\", \"ratio\"}]}, and the detail goes to standard error."
+        )
         @Flag(help: "Short bounded runs (as in CI).") var quick = false
         @Flag(help: "Print the summary as JSON on standard output.") var json = false
         @Option(help: "Obligations for the settle benchmark (its own default, 10 million, takes many minutes to generate).")
@@ -582,7 +620,9 @@ extension BenchCommand {
         @Option(help: "Parks for the settle benchmark.") var settleParks = 200
 
         func validate() throws {
-            guard settleObligations > 0, (2...10_000).contains(settleParks) else { throw ValidationError("--settle-obligations must be positive and --settle-parks 2-10000") }
+            guard settleObligations > 0, (2...10_000).contains(settleParks) else {
+                throw ValidationError("--settle-obligations must be positive and --settle-parks 2-10000")
+            }
         }
 
         func run() async throws {
@@ -604,12 +644,18 @@ extension BenchCommand {
                 print(String(decoding: try encoder.encode(Summary(results: results)), as: UTF8.self))
             } else {
                 #if DEBUG
-                print("\nnote: debug build; build with `swift build -c release` for figures that mean something")
+                    print("\nnote: debug build; build with `swift build -c release` for figures that mean something")
                 #endif
                 print("\nparkfed bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(Self.machine())")
-                print(Table.render(header: ["benchmark", "figure", "raw limit (same run)", "ratio"], rows: results.map {
-                    [$0.name, String(format: "%.0f %@", $0.value, $0.unit), String(format: "%.0f /s  %@", $0.limit, $0.limitName), String(format: "%.2f", $0.ratio)]
-                }))
+                print(
+                    Table.render(
+                        header: ["benchmark", "figure", "raw limit (same run)", "ratio"],
+                        rows: results.map {
+                            [
+                                $0.name, String(format: "%.0f %@", $0.value, $0.unit), String(format: "%.0f /s  %@", $0.limit, $0.limitName),
+                                String(format: "%.2f", $0.ratio),
+                            ]
+                        }))
             }
         }
 
@@ -620,4 +666,3 @@ extension BenchCommand {
         }
     }
 }
-

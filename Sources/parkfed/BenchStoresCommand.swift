@@ -13,7 +13,9 @@ extension BenchCommand {
         static let configuration = CommandConfiguration(
             commandName: "stores",
             abstract: "Ingest and card authorisations: one hub on SQLite against two hub processes on one PostgreSQL database, in the same run.",
-            discussion: "Needs a PostgreSQL server (`scripts/postgres start --durable` prints an admin URL: fsync on, so that both stores commit durably); each run makes a database of its own there and drops it. The second hub is a real `parkfed hub serve` process on the same data directory. Build with `swift build -c release` for meaningful figures.")
+            discussion:
+                "Needs a PostgreSQL server (`scripts/postgres start --durable` prints an admin URL: fsync on, so that both stores commit durably); each run makes a database of its own there and drops it. The second hub is a real `parkfed hub serve` process on the same data directory. Build with `swift build -c release` for meaningful figures."
+        )
         @Option(help: "Admin URL of a PostgreSQL server. Default: $PARKFED_BENCH_POSTGRES, else $PARKFED_TEST_POSTGRES.") var postgres: String?
         @Option(help: "Assertions to ingest on each store.") var assertions = 40_000
         @Option(help: "Card authorisations (hold + capture) on each store.") var authorisations = 2_000
@@ -51,7 +53,7 @@ extension BenchCommand {
         func measure() async throws -> [BenchResult] {
             let total = quick ? 4_000 : assertions, cardTotal = quick ? 200 : authorisations
             #if DEBUG
-            say("note: this is a debug build; figures are only meaningful from `swift build -c release`\n")
+                say("note: this is a debug build; figures are only meaningful from `swift build -c release`\n")
             #endif
             say("parkfed bench stores: \(total) assertions and \(cardTotal) card authorisations from 4 parks, on each store")
             say("  one hub on SQLite…")
@@ -61,16 +63,28 @@ extension BenchCommand {
             defer { TestStore.dropDatabase(database, on: adminURL) }
             let postgres = try await Self.play(hubs: 2, store: database, assertions: total, authorisations: cardTotal)
             say("")
-            say(Table.render(header: ["figure", "1 hub, SQLite", "2 hubs, PostgreSQL", "PostgreSQL ÷ SQLite"], rows: [
-                ["ingest (assertions/s)", String(format: "%.0f", sqlite.ingest), String(format: "%.0f", postgres.ingest), String(format: "%.2f", postgres.ingest / sqlite.ingest)],
-                ["ingest batch p99 (ms)", String(format: "%.1f", sqlite.ingestP99), String(format: "%.1f", postgres.ingestP99), ""],
-                ["card authorisations/s", String(format: "%.0f", sqlite.card), String(format: "%.0f", postgres.card), String(format: "%.2f", postgres.card / sqlite.card)],
-                ["card pair p99 (ms)", String(format: "%.1f", sqlite.cardP99), String(format: "%.1f", postgres.cardP99), ""],
-            ]))
+            say(
+                Table.render(
+                    header: ["figure", "1 hub, SQLite", "2 hubs, PostgreSQL", "PostgreSQL ÷ SQLite"],
+                    rows: [
+                        [
+                            "ingest (assertions/s)", String(format: "%.0f", sqlite.ingest), String(format: "%.0f", postgres.ingest),
+                            String(format: "%.2f", postgres.ingest / sqlite.ingest),
+                        ],
+                        ["ingest batch p99 (ms)", String(format: "%.1f", sqlite.ingestP99), String(format: "%.1f", postgres.ingestP99), ""],
+                        [
+                            "card authorisations/s", String(format: "%.0f", sqlite.card), String(format: "%.0f", postgres.card),
+                            String(format: "%.2f", postgres.card / sqlite.card),
+                        ],
+                        ["card pair p99 (ms)", String(format: "%.1f", sqlite.cardP99), String(format: "%.1f", postgres.cardP99), ""],
+                    ]))
             say("  (same machine, 2 cores: the PostgreSQL server, both hub processes and the parks share them)")
             return [
-                BenchResult(name: "ingest-postgres-2-hubs", value: postgres.ingest, unit: "assertions/s", limit: sqlite.ingest, limitName: "one hub on SQLite, same run"),
-                BenchResult(name: "card-postgres-2-hubs", value: postgres.card, unit: "authorisations/s", limit: sqlite.card, limitName: "one hub on SQLite, same run"),
+                BenchResult(
+                    name: "ingest-postgres-2-hubs", value: postgres.ingest, unit: "assertions/s", limit: sqlite.ingest, limitName: "one hub on SQLite, same run"
+                ),
+                BenchResult(
+                    name: "card-postgres-2-hubs", value: postgres.card, unit: "authorisations/s", limit: sqlite.card, limitName: "one hub on SQLite, same run"),
             ]
         }
 
@@ -85,8 +99,12 @@ extension BenchCommand {
                 if hubs > 1 {
                     let port = try BackgroundProcess.freePort()
                     let executable = Bundle.main.executablePath ?? CommandLine.arguments[0]
-                    second = try BackgroundProcess(executable, ["hub", "serve", "--data", federation.hub.directory.path, "--listen", "127.0.0.1:\(port)",
-                                                               "--log-level", "warning"], logPath: federation.directory.file("hub-2.log"))
+                    second = try BackgroundProcess(
+                        executable,
+                        [
+                            "hub", "serve", "--data", federation.hub.directory.path, "--listen", "127.0.0.1:\(port)",
+                            "--log-level", "warning",
+                        ], logPath: federation.directory.file("hub-2.log"))
                     urls.append("https://127.0.0.1:\(port)")
                     try await waitForHealth(urls[1], ca: federation.caFile)
                 }
@@ -94,17 +112,20 @@ extension BenchCommand {
                 for (index, id) in ["P001", "P002", "P003", "P004"].enumerated() {
                     let enrolled = try await federation.enroll(id)
                     let url = urls[index % urls.count]
-                    agents.append(url == federation.hubURL ? enrolled
-                                  : try NodeAgent(directory: enrolled.directory, hubURL: url, refreshInterval: .seconds(3600), logger: federation.logger))
+                    agents.append(
+                        url == federation.hubURL
+                            ? enrolled
+                            : try NodeAgent(directory: enrolled.directory, hubURL: url, refreshInterval: .seconds(3600), logger: federation.logger))
                 }
                 let cores = ProcessInfo.processInfo.activeProcessorCount
                 let perPark = (total + agents.count - 1) / agents.count
                 var bodies: [[Data]] = []
                 for (p, agent) in agents.enumerated() {
                     let compacts = try await Ingest.signInParallel(count: min(perPark, total - p * perPark), agent: agent, now: Date(), workers: cores)
-                    bodies.append(try stride(from: 0, to: compacts.count, by: 500).map {
-                        try StrictJSON.encoder.encode(IngestRequest(assertions: Array(compacts[$0..<min($0 + 500, compacts.count)])))
-                    })
+                    bodies.append(
+                        try stride(from: 0, to: compacts.count, by: 500).map {
+                            try StrictJSON.encoder.encode(IngestRequest(assertions: Array(compacts[$0..<min($0 + 500, compacts.count)])))
+                        })
                 }
                 let progress = ProgressCounter(total: total)
                 let started = ContinuousClock.now
@@ -125,7 +146,8 @@ extension BenchCommand {
                     _ = try federation.hub.loadCard("B\(card)", LoadRequest(loadID: "L\(card)", amountMinor: 10_000_000), peer: loader)
                 }
                 let cardStarted = ContinuousClock.now
-                let cardLatencies = try await Card.authorise(total: authorisations, cards: simulated, concurrency: 8, via: agents.map { ($0.park.rawValue, $0.hub) })
+                let cardLatencies = try await Card.authorise(
+                    total: authorisations, cards: simulated, concurrency: 8, via: agents.map { ($0.park.rawValue, $0.hub) })
                 let cardSeconds = (ContinuousClock.now - cardStarted).seconds
                 let totals = try federation.hub.store.ledgerTotals()
                 let report = try LogVerifier(hub: federation.hub).verify()
@@ -138,8 +160,9 @@ extension BenchCommand {
                     let sorted = values.sorted()
                     return sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, sorted.count * 99 / 100)].seconds * 1000
                 }
-                return Figures(ingest: Double(total) / ingestSeconds, card: Double(cardLatencies.count) / cardSeconds,
-                               ingestP99: p99(ingestLatencies), cardP99: p99(cardLatencies))
+                return Figures(
+                    ingest: Double(total) / ingestSeconds, card: Double(cardLatencies.count) / cardSeconds,
+                    ingestP99: p99(ingestLatencies), cardP99: p99(cardLatencies))
             } catch {
                 for agent in agents { await agent.shutdown() }
                 if let second { await second.stop() }

@@ -67,8 +67,11 @@ struct DemoCommand: AsyncParsableCommand {
             usedTokens.append(token)
             let directory = NodeDirectory((root as NSString).appendingPathComponent("nodes/\(park.id)"))
             let parkHubURL = park.id == offlinePark ? "https://127.0.0.1:\(relay.port)" : hubURL
-            let configuration = try await NodeEnrollment.enroll(directory: directory, hubURL: parkHubURL, park: park.id, token: token, caFile: hubDirectory.caCertificate)
-            print("      \(park.id) \(park.name): certificate \(configuration.certificateSerial.prefix(12))… valid until \(Self.day(configuration.certificateNotAfter)), signing kid \(configuration.signingKid.prefix(10))…")
+            let configuration = try await NodeEnrollment.enroll(
+                directory: directory, hubURL: parkHubURL, park: park.id, token: token, caFile: hubDirectory.caCertificate)
+            print(
+                "      \(park.id) \(park.name): certificate \(configuration.certificateSerial.prefix(12))… valid until \(Self.day(configuration.certificateNotAfter)), signing kid \(configuration.signingKid.prefix(10))…"
+            )
             agents.append((park, try NodeAgent(directory: directory, refreshInterval: .seconds(30), logger: logger)))
         }
 
@@ -83,8 +86,10 @@ struct DemoCommand: AsyncParsableCommand {
             let whoami = try await agent.whoami()
             try await agent.refreshTrustList()
             let trust = agent.trustList.status()
-            rows.append([park.id.rawValue, park.name, whoami.principal, "\(trust.sequence ?? 0)", "\(agent.trustList.trustList?.parks.count ?? 0)",
-                         "https://127.0.0.1:\(server.port)"])
+            rows.append([
+                park.id.rawValue, park.name, whoami.principal, "\(trust.sequence ?? 0)", "\(agent.trustList.trustList?.parks.count ?? 0)",
+                "https://127.0.0.1:\(server.port)",
+            ])
         }
 
         say.step("refusals the federation must make")
@@ -95,8 +100,10 @@ struct DemoCommand: AsyncParsableCommand {
         let spare = NodeDirectory((root as NSString).appendingPathComponent("refused"))
         for (label, park, token) in [
             ("the same enrollment token used twice", catalog.parks[0].id, usedTokens[0]),
-            ("a token for \(catalog.parks[1].id) presented as \(catalog.parks[0].id)", catalog.parks[0].id,
-             try hub.createEnrollmentToken(park: catalog.parks[1].id, name: "spare")),
+            (
+                "a token for \(catalog.parks[1].id) presented as \(catalog.parks[0].id)", catalog.parks[0].id,
+                try hub.createEnrollmentToken(park: catalog.parks[1].id, name: "spare")
+            ),
         ] {
             do {
                 try await NodeEnrollment.enroll(directory: spare, hubURL: hubURL, park: park, token: token, caFile: hubDirectory.caCertificate)
@@ -114,7 +121,9 @@ struct DemoCommand: AsyncParsableCommand {
             try await agent.deliverOutbox()
             let audit = try await agent.auditLog()
             let status = agent.status()
-            logRows.append([park.id.rawValue, "\(recorded)", "\(status.outbox.accepted)", "\(status.outbox.verified)", "\(audit.checkpointSize)", "\(status.alarmCount)"])
+            logRows.append([
+                park.id.rawValue, "\(recorded)", "\(status.outbox.accepted)", "\(status.outbox.verified)", "\(audit.checkpointSize)", "\(status.alarmCount)",
+            ])
         }
         let verification = try LogVerifier(hub: hub).verify()
         print("      hub log: \(verification.entries) entries, \(verification.checkpoints) signed checkpoints, verify-log \(verification.ok ? "OK" : "FAILED")")
@@ -129,17 +138,24 @@ struct DemoCommand: AsyncParsableCommand {
         var spendRows: [[String]] = []
         for (index, (park, agent)) in agents.enumerated().dropFirst() {
             let amount = Int64(10_000 * index)
-            let spend = try await agent.spendCard("IC-DEMO-0001", requestID: "DEMO-SPEND-\(index)", amountMinor: amount,
-                                                  proof: card.proof(.hold, amountMinor: amount, park: park.id.rawValue, requestID: "DEMO-SPEND-\(index)"))
-            spendRows.append([park.id.rawValue, "\(Money(minorUnits: amount))", "\(Money(minorUnits: spend.principalMinor))",
-                              "\(Money(minorUnits: spend.bonusMinor))", spend.state])
+            let spend = try await agent.spendCard(
+                "IC-DEMO-0001", requestID: "DEMO-SPEND-\(index)", amountMinor: amount,
+                proof: card.proof(.hold, amountMinor: amount, park: park.id.rawValue, requestID: "DEMO-SPEND-\(index)"))
+            spendRows.append([
+                park.id.rawValue, "\(Money(minorUnits: amount))", "\(Money(minorUnits: spend.principalMinor))",
+                "\(Money(minorUnits: spend.bonusMinor))", spend.state,
+            ])
         }
         let tooMuch = card.proof(.hold, amountMinor: 10_000_000, park: agents[1].0.id.rawValue, requestID: "DEMO-TOO-MUCH")
-        let overdraft = try await agents[1].1.hub.send(.POST, "/v1/cards/IC-DEMO-0001/holds",
-                                                       body: try StrictJSON.encoder.encode(HoldRequest(requestID: "DEMO-TOO-MUCH", amountMinor: 10_000_000, cardProof: tooMuch)))
+        let overdraft = try await agents[1].1.hub.send(
+            .POST, "/v1/cards/IC-DEMO-0001/holds",
+            body: try StrictJSON.encoder.encode(HoldRequest(requestID: "DEMO-TOO-MUCH", amountMinor: 10_000_000, cardProof: tooMuch)))
         print("      a spend of 100,000.00 CNY → HTTP \(overdraft.status) \(Self.problemCode(overdraft.body))")
-        let absent = try await agents[2].1.hub.send(.POST, "/v1/cards/IC-DEMO-0001/holds", body: try StrictJSON.encoder.encode(HoldRequest(
-            requestID: "DEMO-NO-CARD", amountMinor: 100, cardProof: CardProof(counter: 99, cryptogram: String(repeating: "A", count: 22)))))
+        let absent = try await agents[2].1.hub.send(
+            .POST, "/v1/cards/IC-DEMO-0001/holds",
+            body: try StrictJSON.encoder.encode(
+                HoldRequest(
+                    requestID: "DEMO-NO-CARD", amountMinor: 100, cardProof: CardProof(counter: 99, cryptogram: String(repeating: "A", count: 22)))))
         print("      \(agents[2].0.id) spends without the card (a made-up cryptogram) → HTTP \(absent.status) \(Self.problemCode(absent.body))")
         let balance = try await loader.card("IC-DEMO-0001")
         for (_, agent) in agents { try await agent.deliverOutbox() }
@@ -173,8 +189,10 @@ struct DemoCommand: AsyncParsableCommand {
         let export = try hub.settlementExport(record)
         let settlementFile = (root as NSString).appendingPathComponent("settlement-\(today).json")
         try SettlementReport.json(export).write(toFile: settlementFile, atomically: true, encoding: .utf8)
-        try SettlementCSV.positions(export).write(toFile: (root as NSString).appendingPathComponent("settlement-\(today)-positions.csv"), atomically: true, encoding: .utf8)
-        try SettlementCSV.obligations(export).write(toFile: (root as NSString).appendingPathComponent("settlement-\(today)-obligations.csv"), atomically: true, encoding: .utf8)
+        try SettlementCSV.positions(export).write(
+            toFile: (root as NSString).appendingPathComponent("settlement-\(today)-positions.csv"), atomically: true, encoding: .utf8)
+        try SettlementCSV.obligations(export).write(
+            toFile: (root as NSString).appendingPathComponent("settlement-\(today)-obligations.csv"), atomically: true, encoding: .utf8)
         var checks: [String] = []
         for (park, agent) in agents {
             let check = try await agent.verifySettlement(record.id)
@@ -184,16 +202,20 @@ struct DemoCommand: AsyncParsableCommand {
         print("each park checked its own lines against what it holds: " + checks.joined(separator: ", "))
         // Clearing staff approve the batch and record each paying or receiving park's bank reference.
         _ = try hub.approveSettlement(record.id, by: .clearing("C01"))
-        let paid = try hub.recordSettlementPayments(record.id, export.batch.positions.filter { $0.netMinor != 0 }.map {
-            SettlementExport.Payment(park: $0.park, reference: "DEMO-BANK-\($0.park)-\(today)")
-        }, by: .clearing("C01"))
+        let paid = try hub.recordSettlementPayments(
+            record.id,
+            export.batch.positions.filter { $0.netMinor != 0 }.map {
+                SettlementExport.Payment(park: $0.park, reference: "DEMO-BANK-\($0.park)-\(today)")
+            }, by: .clearing("C01"))
         print("clearing C01 approved the batch and recorded the bank references: \(paid.state)")
         // What the day left, for outside checks against this running federation (scripts/attack-demo).
-        try Self.writeManifest(root: root, hubURL: hubURL, hubDirectory: hubDirectory, agents: agents, nodeServers: nodeServers,
-                               memberID: memberID, batch: record.id, passes: try agents[0].1.store.soldPassIDs(limit: 50))
+        try Self.writeManifest(
+            root: root, hubURL: hubURL, hubDirectory: hubDirectory, agents: agents, nodeServers: nodeServers,
+            memberID: memberID, batch: record.id, passes: try agents[0].1.store.soldPassIDs(limit: 50))
         print("settlement files: \(settlementFile) (+ -positions.csv, -obligations.csv)")
         let p1 = agents[0].1.directory
-        print("""
+        print(
+            """
 
             Files (kept): \(root)
               hub/      ca.pem (give to parks), hub-cert.pem, hub.sqlite, private keys 0600
@@ -227,13 +249,17 @@ struct DemoCommand: AsyncParsableCommand {
 
     /// `demo.json` in the demo's directory: where the hub and each park's node agent listen and keep their files, and
     /// what the day made (cards, a member, passes, the settlement batch), for checks run from outside against it.
-    static func writeManifest(root: String, hubURL: String, hubDirectory: HubDirectory, agents: [(ParkManifest, NodeAgent)],
-                              nodeServers: [RunningServer], memberID: String, batch: String, passes: [String]) throws {
+    static func writeManifest(
+        root: String, hubURL: String, hubDirectory: HubDirectory, agents: [(ParkManifest, NodeAgent)],
+        nodeServers: [RunningServer], memberID: String, batch: String, passes: [String]
+    ) throws {
         var parks: [[String: Any]] = []
         for ((park, agent), server) in zip(agents, nodeServers) {
             let configuration = try NodeConfiguration.load(agent.directory)
-            parks.append(["id": park.id.rawValue, "dir": agent.directory.path, "node_url": "https://127.0.0.1:\(server.port)",
-                          "lan_ca": agent.directory.lanCA, "signing_kid": configuration.signingKid])
+            parks.append([
+                "id": park.id.rawValue, "dir": agent.directory.path, "node_url": "https://127.0.0.1:\(server.port)",
+                "lan_ca": agent.directory.lanCA, "signing_kid": configuration.signingKid,
+            ])
         }
         let manifest: [String: Any] = [
             "hub_url": hubURL, "ca": hubDirectory.caCertificate, "hub_data": hubDirectory.path, "parks": parks,
@@ -257,11 +283,16 @@ struct DemoCommand: AsyncParsableCommand {
         var sales: [PassSaleResponse] = []
         for (index, holder) in holders.enumerated() {
             let product = index == 2 ? "LAKE-AND-MUSEUM-2026" : "JIANGNAN-3P"
-            sales.append(try await seller.sellPass(PassSaleRequest(product: product, channel: index == 1 ? "ota" : "window",
-                                                             holder: HolderInput(name: holder.0, idType: "resident_id", idNumber: holder.1))))
+            sales.append(
+                try await seller.sellPass(
+                    PassSaleRequest(
+                        product: product, channel: index == 1 ? "ota" : "window",
+                        holder: HolderInput(name: holder.0, idType: "resident_id", idNumber: holder.1))))
         }
         for sale in sales {
-            print("      sold \(sale.product) to \(sale.holderNameMasked) (\(sale.idNumberMasked)) for \(Money(minorUnits: sale.priceMinor)): QR version \(sale.qrVersion), \(sale.code.utf8.count) bytes")
+            print(
+                "      sold \(sale.product) to \(sale.holderNameMasked) (\(sale.idNumberMasked)) for \(Money(minorUnits: sale.priceMinor)): QR version \(sale.qrVersion), \(sale.code.utf8.count) bytes"
+            )
         }
         var rows: [[String]] = []
         func scan(_ sale: PassSaleResponse, _ index: Int, gate: String) async throws { rows.append(try await scanRow(sale, agents[index], gate: gate)) }
@@ -275,7 +306,9 @@ struct DemoCommand: AsyncParsableCommand {
         try await scan(sales[2], 0, gate: "G1")
         try await seller.deliverOutbox()
         let refund = try await seller.refundPass(sales[1].passID, reason: "visitor changed plans")
-        print("      refund of \(String(sales[1].passID.suffix(8))) after one entry: \(Money(minorUnits: refund.refundedMinor)) of \(Money(minorUnits: sales[1].priceMinor))")
+        print(
+            "      refund of \(String(sales[1].passID.suffix(8))) after one entry: \(Money(minorUnits: refund.refundedMinor)) of \(Money(minorUnits: sales[1].priceMinor))"
+        )
         try await scan(sales[1], 0, gate: "G1")
         return rows
     }
@@ -290,8 +323,10 @@ struct DemoCommand: AsyncParsableCommand {
         var rows: [[String]] = []
         func scan(_ sale: PassSaleResponse, _ agent: (ParkManifest, NodeAgent), gate: String) async throws -> GateDecision {
             let decision = try await agent.1.scan(GateScanRequest(code: sale.code, gate: gate))
-            rows.append([String(sale.passID.suffix(8)), agent.0.id.rawValue, gate, "\(decision.decision.rawValue) (\(decision.mode.rawValue))",
-                         decision.reason ?? (decision.checkProof.map { "check: \($0)" } ?? decision.heads.map { "\($0) heads" } ?? "\(decision.entriesLeft ?? 0) left")])
+            rows.append([
+                String(sale.passID.suffix(8)), agent.0.id.rawValue, gate, "\(decision.decision.rawValue) (\(decision.mode.rawValue))",
+                decision.reason ?? (decision.checkProof.map { "check: \($0)" } ?? decision.heads.map { "\($0) heads" } ?? "\(decision.entriesLeft ?? 0) left"),
+            ])
             return decision
         }
         let child = try await seller.1.sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window", holder: holder, category: "child"))
@@ -305,7 +340,9 @@ struct DemoCommand: AsyncParsableCommand {
         let slots = museum.1.product("MUSEUM-TIMED")?.slots ?? []
         if let slot = slots.first(where: { $0.admits(minute: minute) }) ?? slots.first {
             let timed = try await museum.1.sellPass(PassSaleRequest(product: "MUSEUM-TIMED", channel: "window", holder: holder, slot: slot.id))
-            print("      timed ticket at \(museum.0.id) for \(slot.id) \(TimeSlot.clock(slot.startMinute))-\(TimeSlot.clock(slot.endMinute)) (sale decided by the hub against the slot's \(slot.capacity) places)")
+            print(
+                "      timed ticket at \(museum.0.id) for \(slot.id) \(TimeSlot.clock(slot.startMinute))-\(TimeSlot.clock(slot.endMinute)) (sale decided by the hub against the slot's \(slot.capacity) places)"
+            )
             _ = try await scan(timed, museum, gate: "G1")
         }
         let batch = try seller.1.orderStock(StockOrder(product: "JIANGNAN-3P", category: "student", count: 3))
@@ -319,7 +356,10 @@ struct DemoCommand: AsyncParsableCommand {
         _ = try await scan(printed, seller, gate: "G1")
         for stock in [voided, unsold] {
             let decision = try await seller.1.scan(GateScanRequest(code: stock.code, gate: "G1"))
-            rows.append([stock.serial.suffix(8).description, seller.0.id.rawValue, "G1", "\(decision.decision.rawValue) (\(decision.mode.rawValue))", decision.reason ?? ""])
+            rows.append([
+                stock.serial.suffix(8).description, seller.0.id.rawValue, "G1", "\(decision.decision.rawValue) (\(decision.mode.rawValue))",
+                decision.reason ?? "",
+            ])
         }
         return rows
     }
@@ -329,13 +369,17 @@ struct DemoCommand: AsyncParsableCommand {
     @discardableResult
     static func playMembers(_ agents: [(ParkManifest, NodeAgent)]) async throws -> String {
         let first = agents[0].1
-        let member = try await first.enrollMember(NodeAgent.MemberEnrollment(
-            holder: HolderInput(name: "赵六", idType: "resident_id", idNumber: "330106198506150038"), phone: "13812345678",
-            consentVersion: "2026-01", localMemberNumber: "\(agents[0].0.id)-M-0001"))
+        let member = try await first.enrollMember(
+            NodeAgent.MemberEnrollment(
+                holder: HolderInput(name: "赵六", idType: "resident_id", idNumber: "330106198506150038"), phone: "13812345678",
+                consentVersion: "2026-01", localMemberNumber: "\(agents[0].0.id)-M-0001"))
         print("      enrolled \(member.memberID): \(member.nameMasked), \(member.idNumberMasked), \(member.phoneMasked) (the hub keeps them encrypted)")
-        let again = try await agents[1].1.enrollMember(NodeAgent.MemberEnrollment(
-            holder: HolderInput(name: "赵六", idType: "resident_id", idNumber: "330106198506150038"), phone: "13812345678", consentVersion: "2026-01"))
-        print("      the same document enrolled at \(agents[1].0.id) → the same member (\(again.existing ? "existing" : "new?!") \(again.memberID == member.memberID ? "✓" : "✗"))")
+        let again = try await agents[1].1.enrollMember(
+            NodeAgent.MemberEnrollment(
+                holder: HolderInput(name: "赵六", idType: "resident_id", idNumber: "330106198506150038"), phone: "13812345678", consentVersion: "2026-01"))
+        print(
+            "      the same document enrolled at \(agents[1].0.id) → the same member (\(again.existing ? "existing" : "new?!") \(again.memberID == member.memberID ? "✓" : "✗"))"
+        )
         let shownAt = Date()
         if let secret = member.codeSecret.flatMap({ Base64URL.decode($0) }) {
             let code = MemberCode.make(memberID: member.memberID, secret: SymmetricKey(data: secret), at: shownAt)
@@ -349,15 +393,18 @@ struct DemoCommand: AsyncParsableCommand {
             }
         }
         // The member is at the window: their app shows a fresh code, and the card is bound to them.
-        guard let secret = member.codeSecret.flatMap({ Base64URL.decode($0) }) else { throw ValidationError("a new member's enrollment answers the code secret") }
+        guard let secret = member.codeSecret.flatMap({ Base64URL.decode($0) }) else {
+            throw ValidationError("a new member's enrollment answers the code secret")
+        }
         // Each step of the code works once: the app's next code is this minute's, or the previous one's if the
         // recognition above used this minute's.
         let now = Date(), unused = MemberCode.step(at: now) == MemberCode.step(at: shownAt) ? now.addingTimeInterval(-60) : now
         let present = MemberCode.make(memberID: member.memberID, secret: SymmetricKey(data: secret), at: unused)
         let memberCard = try SimulatedCard(try await first.registerCard("IC-MEMBER-0001", kind: .ic, memberID: member.memberID, memberCode: present))
         let last = agents[agents.count - 1]
-        let byCard = try await last.1.recognizeMember(MemberRecognitionRequest(
-            cardID: "IC-MEMBER-0001", requestID: "DEMO-ID-1", cardProof: memberCard.proof(.identify, park: last.0.id.rawValue, requestID: "DEMO-ID-1")))
+        let byCard = try await last.1.recognizeMember(
+            MemberRecognitionRequest(
+                cardID: "IC-MEMBER-0001", requestID: "DEMO-ID-1", cardProof: memberCard.proof(.identify, park: last.0.id.rawValue, requestID: "DEMO-ID-1")))
         print("      \(agents[agents.count - 1].0.id) reads card IC-MEMBER-0001 → \(byCard.memberID) \(byCard.nameMasked)")
         for (_, agent) in agents { try await agent.deliverOutbox() }
         return member.memberID
@@ -369,21 +416,27 @@ struct DemoCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let key = P256.Signing.PrivateKey()
         let (_, pem) = try hub.issueCertificate(for: .regulator("R01"), publicKey: .init(key.publicKey))
-        let certificate = (directory as NSString).appendingPathComponent("R01-cert.pem"), keyFile = (directory as NSString).appendingPathComponent("R01-key.pem")
+        let certificate = (directory as NSString).appendingPathComponent("R01-cert.pem"),
+            keyFile = (directory as NSString).appendingPathComponent("R01-key.pem")
         try SecretFile.writePublic(pem, to: certificate)
         try SecretFile.write(key.pemRepresentation, to: keyFile)
         let client = try HubClient(baseURL: hubURL, caFile: caFile, certificateFile: certificate, keyFile: keyFile)
         defer { Task { await client.shutdown() } }
         let today = hub.passes.calendar.day(of: Date())
-        let holder = try await client.json(.GET, "/v1/regulator/holders?id_type=resident_id&id_number=11010519491231002X&from=\(today)&to=\(today)",
-                                           body: Optional<String>.none, as: RegulatorHolderReport.self)
-        print("      regulator:R01 asks for \(holder.idNumberMasked): \(holder.purchases.count) purchase(s), \(holder.entries.count) entr\(holder.entries.count == 1 ? "y" : "ies") at " +
-              Set(holder.entries.map(\.park)).sorted().joined(separator: ", "))
-        let traffic = try await client.json(.GET, "/v1/regulator/traffic?from=\(today)&to=\(today)", body: Optional<String>.none, as: RegulatorTrafficReport.self)
+        let holder = try await client.json(
+            .GET, "/v1/regulator/holders?id_type=resident_id&id_number=11010519491231002X&from=\(today)&to=\(today)",
+            body: Optional<String>.none, as: RegulatorHolderReport.self)
+        print(
+            "      regulator:R01 asks for \(holder.idNumberMasked): \(holder.purchases.count) purchase(s), \(holder.entries.count) entr\(holder.entries.count == 1 ? "y" : "ies") at "
+                + Set(holder.entries.map(\.park)).sorted().joined(separator: ", "))
+        let traffic = try await client.json(
+            .GET, "/v1/regulator/traffic?from=\(today)&to=\(today)", body: Optional<String>.none, as: RegulatorTrafficReport.self)
         print("      traffic today: " + traffic.days.map { "\($0.park) \($0.entries)/\($0.capacityDaily ?? 0)" }.joined(separator: ", "))
         let audit = try hub.store.regulatorQueries(limit: 2)
-        print("      both queries are hub-signed statements in the log at index " + audit.compactMap { $0.logIndex.map(String.init) }.reversed().joined(separator: " and ")
-              + " (`parkfed hub regulator-queries`)")
+        print(
+            "      both queries are hub-signed statements in the log at index "
+                + audit.compactMap { $0.logIndex.map(String.init) }.reversed().joined(separator: " and ")
+                + " (`parkfed hub regulator-queries`)")
         print("      regulator certificate: \(certificate)")
     }
 
@@ -397,7 +450,9 @@ struct DemoCommand: AsyncParsableCommand {
         let combo = try await seller.sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window", holder: holder))
         let pooled = try await seller.sellPass(PassSaleRequest(product: "ANY2-OF-3", channel: "window", holder: holder))
         var rows: [[String]] = []
-        func scan(_ sale: PassSaleResponse, _ agent: (ParkManifest, NodeAgent), gate: String) async throws { rows.append(try await scanRow(sale, agent, gate: gate)) }
+        func scan(_ sale: PassSaleResponse, _ agent: (ParkManifest, NodeAgent), gate: String) async throws {
+            rows.append(try await scanRow(sale, agent, gate: gate))
+        }
         let known = Set(try hub.store.passConflicts(park: nil, limit: 1000).map(\.entryID))
         try await scan(pooled, agents[0], gate: "G1")
         try await scan(pooled, agents[1], gate: "G1")
@@ -410,16 +465,19 @@ struct DemoCommand: AsyncParsableCommand {
         relay.restore()
         try await offline.1.deliverOutbox()
         let conflicts = try hub.store.passConflicts(park: nil, limit: 1000).filter { !known.contains($0.entryID) }
-        print("      link back: outbox delivered (\(offline.1.status().outbox.pending) pending); the hub reports \(conflicts.count) conflict(s): "
-              + conflicts.map { "\(String($0.passID.suffix(8))) at \($0.park): \($0.reason)" }.joined(separator: ", "))
+        print(
+            "      link back: outbox delivered (\(offline.1.status().outbox.pending) pending); the hub reports \(conflicts.count) conflict(s): "
+                + conflicts.map { "\(String($0.passID.suffix(8))) at \($0.park): \($0.reason)" }.joined(separator: ", "))
         return rows
     }
 
     /// Scans a sold pass at a park's gate; the row of the demo's gate table.
     static func scanRow(_ sale: PassSaleResponse, _ agent: (ParkManifest, NodeAgent), gate: String) async throws -> [String] {
         let decision = try await agent.1.scan(GateScanRequest(code: sale.code, gate: gate))
-        return [String(sale.passID.suffix(8)), agent.0.id.rawValue, gate, "\(decision.decision.rawValue) (\(decision.mode.rawValue))",
-                decision.reason ?? "\(decision.entriesLeft ?? 0) left"]
+        return [
+            String(sale.passID.suffix(8)), agent.0.id.rawValue, gate, "\(decision.decision.rawValue) (\(decision.mode.rawValue))",
+            decision.reason ?? "\(decision.entriesLeft ?? 0) left",
+        ]
     }
 
     static func stamp() -> String {

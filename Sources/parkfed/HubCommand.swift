@@ -13,7 +13,10 @@ struct HubCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hub",
         abstract: "Run and administer the federation hub.",
-        subcommands: [Init.self, Serve.self, EnrollToken.self, IssueCert.self, Revoke.self, VerifyLog.self, ImportPartners.self, RegulatorQueries.self, Backup.self, Restore.self])
+        subcommands: [
+            Init.self, Serve.self, EnrollToken.self, IssueCert.self, Revoke.self, VerifyLog.self, ImportPartners.self, RegulatorQueries.self, Backup.self,
+            Restore.self,
+        ])
 
     struct DataOption: ParsableArguments {
         @Option(name: .customLong("data"), help: "The hub's data directory (hub.json, keys, hub.sqlite). Default: $PARKFED_HUB_DATA.")
@@ -37,7 +40,10 @@ struct HubCommand: AsyncParsableCommand {
         @Option(name: .customLong("ip"), help: "An IP address for the hub's TLS certificate (repeatable).") var ips: [String] = ["127.0.0.1", "::1"]
         @Option(help: "Park certificate lifetime in days.") var parkCertificateDays = 90
         @Option(help: "Enrollment token lifetime in hours.") var tokenHours = 24
-        @Option(help: "Keep the hub's state in PostgreSQL (postgres://user:password@host:port/database, an existing empty database) instead of the data directory's SQLite file; several hub processes with copies of this data directory can then serve together.")
+        @Option(
+            help:
+                "Keep the hub's state in PostgreSQL (postgres://user:password@host:port/database, an existing empty database) instead of the data directory's SQLite file; several hub processes with copies of this data directory can then serve together."
+        )
         var store: String?
 
         func validate() throws {
@@ -60,10 +66,15 @@ struct HubCommand: AsyncParsableCommand {
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run the hub's HTTPS server (mutual TLS, HTTP/2).",
-            discussion: "The federation's settings live in the data directory's hub.json (written by `parkfed hub init`: federation name, time zone, currency, clock-skew limits, settlement time and fee, certificate lifetimes); the options below say where and how this process serves, each also settable from the environment. SIGTERM or SIGINT stops accepting connections, lets requests in flight finish and commit, then exits.")
+            discussion:
+                "The federation's settings live in the data directory's hub.json (written by `parkfed hub init`: federation name, time zone, currency, clock-skew limits, settlement time and fee, certificate lifetimes); the options below say where and how this process serves, each also settable from the environment. SIGTERM or SIGINT stops accepting connections, lets requests in flight finish and commit, then exits."
+        )
         @OptionGroup var data: DataOption
         @Option(help: "Address to listen on, HOST:PORT. Default: $PARKFED_HUB_LISTEN, else 127.0.0.1:8443.") var listen: ListenAddress?
-        @Option(help: "Plain-HTTP ops listener for /healthz, /readyz and /metrics (loopback or a management network only). Default: $PARKFED_HUB_OPS_LISTEN, else none.")
+        @Option(
+            help:
+                "Plain-HTTP ops listener for /healthz, /readyz and /metrics (loopback or a management network only). Default: $PARKFED_HUB_OPS_LISTEN, else none."
+        )
         var opsListen: ListenAddress?
         @Option(help: "Log level (trace, debug, info, notice, warning, error). Default: $PARKFED_LOG_LEVEL, else info.") var logLevel: String?
 
@@ -83,9 +94,10 @@ struct HubCommand: AsyncParsableCommand {
             }
             var services: [any Service] = [app, SettlementService(hub: hub)]
             if let opsListen {
-                services.append(HubServer.opsApplication(hub: hub, host: opsListen.host, port: opsListen.port, logger: logger) { channel in
-                    logger.notice("ops listener", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
-                })
+                services.append(
+                    HubServer.opsApplication(hub: hub, host: opsListen.host, port: opsListen.port, logger: logger) { channel in
+                        logger.notice("ops listener", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+                    })
             }
             let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             try await Startup.run(listening: [listen] + (opsListen.map { [$0] } ?? [])) { try await group.run() }
@@ -108,8 +120,9 @@ struct HubCommand: AsyncParsableCommand {
 
         func run() throws {
             let hub = try Hub(directory: HubDirectory(data.data), logger: CLILogging.quiet)
-            let token = try hub.createEnrollmentToken(park: try ParkID(park), name: name, validity: hours.map { TimeInterval($0 * 3600) },
-                                                       readmit: readmit)
+            let token = try hub.createEnrollmentToken(
+                park: try ParkID(park), name: name, validity: hours.map { TimeInterval($0 * 3600) },
+                readmit: readmit)
             print(token)
         }
     }
@@ -196,7 +209,8 @@ struct HubCommand: AsyncParsableCommand {
 
     struct ImportPartners: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "import-partners", abstract: "Load the federation's promotions and combo pass products (partners/promotions.json, partners/products.json) into the hub.")
+            commandName: "import-partners",
+            abstract: "Load the federation's promotions and combo pass products (partners/promotions.json, partners/products.json) into the hub.")
         @OptionGroup var data: DataOption
         @Option(help: "The partners directory.") var partners = "partners"
 
@@ -222,9 +236,12 @@ struct HubCommand: AsyncParsableCommand {
             let hub = try Hub(directory: HubDirectory(data.data), logger: CLILogging.quiet)
             let queries = try hub.store.regulatorQueries(limit: limit)
             let formatter = ISO8601DateFormatter()
-            print(Table.render(header: ["time", "principal", "records", "log index", "query"], rows: queries.map {
-                [formatter.string(from: $0.at), $0.principal, String($0.records), $0.logIndex.map(String.init) ?? "-", $0.query]
-            }))
+            print(
+                Table.render(
+                    header: ["time", "principal", "records", "log index", "query"],
+                    rows: queries.map {
+                        [formatter.string(from: $0.at), $0.principal, String($0.records), $0.logIndex.map(String.init) ?? "-", $0.query]
+                    }))
             print("\(queries.count) quer\(queries.count == 1 ? "y" : "ies")")
         }
     }
@@ -256,4 +273,3 @@ struct HubCommand: AsyncParsableCommand {
         }
     }
 }
-

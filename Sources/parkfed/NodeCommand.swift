@@ -10,7 +10,8 @@ import ParkFedStore
 
 struct NodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "node", abstract: "Enroll and run a park's node agent.", subcommands: [Enroll.self, Serve.self, Status.self, Device.self, Capacity.self, Mode.self, Stock.self, Backup.self, Restore.self])
+        commandName: "node", abstract: "Enroll and run a park's node agent.",
+        subcommands: [Enroll.self, Serve.self, Status.self, Device.self, Capacity.self, Mode.self, Stock.self, Backup.self, Restore.self])
 
     struct Enroll: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -38,11 +39,17 @@ struct NodeCommand: AsyncParsableCommand {
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run the node agent: hub link, trust-list cache, outbox delivery, the local API for gates, windows and kiosks.",
-            discussion: "The park's identity and hub link live in the data directory (node.json, certificate and keys, written by `parkfed node enroll`); the options below say where and how this process serves, each also settable from the environment. SIGTERM or SIGINT stops accepting requests, lets those in flight finish, then exits; undelivered assertions stay in the outbox.")
+            discussion:
+                "The park's identity and hub link live in the data directory (node.json, certificate and keys, written by `parkfed node enroll`); the options below say where and how this process serves, each also settable from the environment. SIGTERM or SIGINT stops accepting requests, lets those in flight finish, then exits; undelivered assertions stay in the outbox."
+        )
         @Option(help: "The node agent's data directory. Default: $PARKFED_NODE_DATA.") var data: String?
         @Option(help: "The hub's URL. Default: $PARKFED_HUB_URL, else the one used at enrollment.") var hub: String?
         @Option(help: "Address of the local API on the park network, HOST:PORT. Default: $PARKFED_NODE_LISTEN, else 127.0.0.1:8080.") var listen: ListenAddress?
-        @Option(name: .customLong("lan-name"), help: "A host name or IP address gates and windows reach the local API by (repeat; kept in node.json). The local API's certificate, from the park's LAN CA lan-ca.pem, covers these, localhost and the listen address.")
+        @Option(
+            name: .customLong("lan-name"),
+            help:
+                "A host name or IP address gates and windows reach the local API by (repeat; kept in node.json). The local API's certificate, from the park's LAN CA lan-ca.pem, covers these, localhost and the listen address."
+        )
         var lanNames: [String] = []
         @Option(help: "Seconds between trust-list refreshes and certificate checks.") var refreshSeconds = 60
         @Option(help: "Log level (trace, debug, info, notice, warning, error). Default: $PARKFED_LOG_LEVEL, else info.") var logLevel: String?
@@ -54,8 +61,12 @@ struct NodeCommand: AsyncParsableCommand {
             guard (1...86_400).contains(refreshSeconds) else { throw ValidationError("--refresh-seconds must be 1-86400") }
             for name in lanNames where IPAddressBytes.parse(name) == nil {
                 let labels = name.split(separator: ".", omittingEmptySubsequences: false)
-                guard name.count <= 253, !labels.isEmpty, labels.allSatisfy({ !$0.isEmpty && $0.count <= 63 && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" } && $0.first != "-" && $0.last != "-" }),
-                      name.allSatisfy(\.isASCII) else {
+                guard name.count <= 253, !labels.isEmpty,
+                    labels.allSatisfy({
+                        !$0.isEmpty && $0.count <= 63 && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" } && $0.first != "-" && $0.last != "-"
+                    }),
+                    name.allSatisfy(\.isASCII)
+                else {
                     throw ValidationError("--lan-name \(name.debugDescription) is neither an IPv4 address nor a DNS name")
                 }
             }
@@ -113,7 +124,8 @@ struct NodeCommand: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Issue a credential for a device; the token is printed once.")
             @Option(help: "The node agent's data directory.") var data: String
             @Option(help: "A name for the device, e.g. gate-north-1.") var name: String
-            @Option(help: "gate (scans), window (sells, refunds, transfers), kiosk (sells), monitor (reads status and metrics), operator (everything).") var role: String
+            @Option(help: "gate (scans), window (sells, refunds, transfers), kiosk (sells), monitor (reads status and metrics), operator (everything).")
+            var role: String
 
             func validate() throws {
                 guard DeviceRecord.Role(rawValue: role) != nil else { throw ValidationError("--role must be gate, window, kiosk, monitor or operator") }
@@ -180,7 +192,8 @@ struct NodeCommand: AsyncParsableCommand {
     struct Stock: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Pre-printed stock: order a batch of signed, inactive codes for paper tickets (with the printer's CSV), list batches, void unsold codes.",
-            discussion: "Works on the data directory, beside a running node agent; products come from the catalogue the node last fetched. Windows sell (activate) printed tickets with POST /v1/stock/{serial}/sale.",
+            discussion:
+                "Works on the data directory, beside a running node agent; products come from the catalogue the node last fetched. Windows sell (activate) printed tickets with POST /v1/stock/{serial}/sale.",
             subcommands: [Order.self, List.self, CSV.self, Void.self])
 
         struct Order: AsyncParsableCommand {
@@ -199,14 +212,18 @@ struct NodeCommand: AsyncParsableCommand {
             func run() async throws {
                 let agent = try NodeAgent(directory: NodeDirectory(data), logger: CLILogging.quiet)
                 let batch: StockBatch
-                do { batch = try agent.orderStock(StockOrder(product: product, category: category, count: count, date: date)) } catch let problem as ProblemDetails {
+                do { batch = try agent.orderStock(StockOrder(product: product, category: category, count: count, date: date)) } catch let problem
+                    as ProblemDetails
+                {
                     await agent.shutdown()
                     throw ValidationError("\(problem.title): \(problem.detail ?? problem.code)")
                 }
                 await agent.shutdown()
                 if let out {
                     try batch.csv.write(toFile: out, atomically: true, encoding: .utf8)
-                    print("batch \(batch.batch): \(batch.count) codes of \(batch.product) \(batch.category ?? "full"), \(batch.firstSerial) … \(batch.lastSerial), valid \(batch.validFrom)..\(batch.validUntil); CSV in \(out)")
+                    print(
+                        "batch \(batch.batch): \(batch.count) codes of \(batch.product) \(batch.category ?? "full"), \(batch.firstSerial) … \(batch.lastSerial), valid \(batch.validFrom)..\(batch.validUntil); CSV in \(out)"
+                    )
                 } else {
                     print(batch.csv, terminator: "")
                 }
@@ -223,8 +240,9 @@ struct NodeCommand: AsyncParsableCommand {
                 await agent.shutdown()
                 print("batch          product               printed    sold    void")
                 for b in batches {
-                    print(b.batch.padding(toLength: 15, withPad: " ", startingAt: 0) + b.product.padding(toLength: 20, withPad: " ", startingAt: 0)
-                          + String(format: "%9d %7d %7d", b.printed, b.sold, b.void))
+                    print(
+                        b.batch.padding(toLength: 15, withPad: " ", startingAt: 0) + b.product.padding(toLength: 20, withPad: " ", startingAt: 0)
+                            + String(format: "%9d %7d %7d", b.printed, b.sold, b.void))
                 }
             }
         }
@@ -291,8 +309,11 @@ struct NodeCommand: AsyncParsableCommand {
 
     struct Mode: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show or switch the park's gate mode: normal, fast_check (signature and validity only, reconciled later) or evacuation (all gates open, nothing counted).",
-            discussion: "Every change is logged with who and why; a running node agent picks it up within a second. Operator devices can do the same with PUT /v1/mode.")
+            abstract:
+                "Show or switch the park's gate mode: normal, fast_check (signature and validity only, reconciled later) or evacuation (all gates open, nothing counted).",
+            discussion:
+                "Every change is logged with who and why; a running node agent picks it up within a second. Operator devices can do the same with PUT /v1/mode."
+        )
         @Option(help: "The node agent's data directory.") var data: String
         @Option(help: "The mode to switch to (normal, fast_check, evacuation); without it, show the mode and its recent changes.") var set: String?
         @Option(help: "Why (logged).") var reason: String?
@@ -320,4 +341,3 @@ struct NodeCommand: AsyncParsableCommand {
         }
     }
 }
-

@@ -29,8 +29,10 @@ struct RegulatorCommand: AsyncParsableCommand {
             let client = try HubClient(baseURL: hub, caFile: ca, certificateFile: cert, keyFile: key)
             defer { Task { await client.shutdown() } }
             var components = URLComponents()
-            components.queryItems = [.init(name: "id_type", value: idType), .init(name: "id_number", value: idNumber),
-                                     .init(name: "from", value: from), .init(name: "to", value: to)]
+            components.queryItems = [
+                .init(name: "id_type", value: idType), .init(name: "id_number", value: idNumber),
+                .init(name: "from", value: from), .init(name: "to", value: to),
+            ]
             let reply = try await client.send(.GET, "/v1/regulator/holders?" + (components.percentEncodedQuery ?? ""))
             await client.shutdown()
             print(String(decoding: reply.body, as: UTF8.self))

@@ -89,18 +89,21 @@ struct SettleCommand: AsyncParsableCommand {
         @Option(help: "File to write (default: standard output).") var out: String?
 
         func validate() throws {
-            guard ["json", "positions.csv", "obligations.csv"].contains(format) else { throw ValidationError("--format is json, positions.csv or obligations.csv") }
+            guard ["json", "positions.csv", "obligations.csv"].contains(format) else {
+                throw ValidationError("--format is json, positions.csv or obligations.csv")
+            }
         }
 
         func run() throws {
             let (hub, day) = try options.open()
             guard let record = try hub.store.batch(day: day) else { throw ValidationError("no batch for \(day)") }
             let export = try hub.settlementExport(record)
-            let text: String = switch format {
-            case "positions.csv": SettlementCSV.positions(export)
-            case "obligations.csv": SettlementCSV.obligations(export)
-            default: try SettlementReport.json(export)
-            }
+            let text: String =
+                switch format {
+                case "positions.csv": SettlementCSV.positions(export)
+                case "obligations.csv": SettlementCSV.obligations(export)
+                default: try SettlementReport.json(export)
+                }
             if let out { try text.write(toFile: out, atomically: true, encoding: .utf8) } else { print(text, terminator: "") }
         }
     }
@@ -116,9 +119,14 @@ enum SettlementReport {
             [position.park, position.netMinor > 0 ? text("receives") : (position.netMinor < 0 ? text("pays") : "—"), money(position.netMinor)]
         }
         rows.append([text("sum"), "", money(batch.positions.reduce(0) { $0 + $1.netMinor })])
-        let totals = text("totals", ["count": "\(batch.obligationCount)", "gross": money(batch.grossMinor), "net": money(batch.netMinor),
-                                     "reduction": String(format: "%.2f", Double(batch.reductionBasisPoints) / 100)])
-        return text("settlement", ["id": batch.id, "state": export.state, "day": batch.day, "zone": batch.timeZone, "checkpoint": "\(batch.checkpoint.treeSize)"])
+        let totals = text(
+            "totals",
+            [
+                "count": "\(batch.obligationCount)", "gross": money(batch.grossMinor), "net": money(batch.netMinor),
+                "reduction": String(format: "%.2f", Double(batch.reductionBasisPoints) / 100),
+            ])
+        return text(
+            "settlement", ["id": batch.id, "state": export.state, "day": batch.day, "zone": batch.timeZone, "checkpoint": "\(batch.checkpoint.treeSize)"])
             + "\n" + totals + (batch.feeMinor > 0 ? "   " + text("fees", ["fees": money(batch.feeMinor)]) : "") + "\n\n"
             + Table.render(header: [text("park"), "", text("position")], rows: rows)
     }

@@ -6,8 +6,11 @@ import ParkFedTesting
 struct SimulateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
-        abstract: "Run the seeded federation simulator: random days of sales, entries, cards, partitions, restarts and clock drift, every invariant checked after every step.",
-        discussion: "A failure prints its seed and step; `--seed S` replays exactly that run. CI runs 200 seeds of 30 steps with this command, and 30 more in SimulatorTests.")
+        abstract:
+            "Run the seeded federation simulator: random days of sales, entries, cards, partitions, restarts and clock drift, every invariant checked after every step.",
+        discussion:
+            "A failure prints its seed and step; `--seed S` replays exactly that run. CI runs 200 seeds of 30 steps with this command, and 30 more in SimulatorTests."
+    )
     @Option(help: "How many seeds to run, starting at --first.") var seeds = 1_000
     @Option(help: "The first seed.") var first: UInt64 = 1
     @Option(help: "Replay this one seed only.") var seed: UInt64?

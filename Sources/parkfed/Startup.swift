@@ -29,9 +29,12 @@ enum Startup {
         do {
             try await body()
         } catch let error as IOError where error.errnoCode == EADDRINUSE {
-            throw StartupError("cannot listen on \(addresses.map(\.description).joined(separator: " or ")): the address is already in use (another hub or node agent running? choose another with --listen)")
+            throw StartupError(
+                "cannot listen on \(addresses.map(\.description).joined(separator: " or ")): the address is already in use (another hub or node agent running? choose another with --listen)"
+            )
         } catch let error as IOError where error.errnoCode == EACCES {
-            throw StartupError("cannot listen on \(addresses.map(\.description).joined(separator: " or ")): permission denied (ports below 1024 need privileges)")
+            throw StartupError(
+                "cannot listen on \(addresses.map(\.description).joined(separator: " or ")): permission denied (ports below 1024 need privileges)")
         } catch let error as IOError where error.errnoCode == EADDRNOTAVAIL {
             throw StartupError("cannot listen on \(addresses.map(\.description).joined(separator: " or ")): no such local address")
         }

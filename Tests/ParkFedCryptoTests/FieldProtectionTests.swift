@@ -48,4 +48,3 @@ import Testing
         #expect(MemberCode.memberID(of: "M1.M-1.1.abc") == "M-1")
     }
 }
-

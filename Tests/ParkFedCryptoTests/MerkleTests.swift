@@ -26,27 +26,57 @@ enum MerkleVectors {
         (0, 2, ["96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7"]),
         (1, 2, ["6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"]),
         (2, 3, ["fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"]),
-        (1, 5, ["6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+        (
+            1, 5,
+            [
+                "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
                 "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-                "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"]),
-        (0, 8, ["96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+                "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+            ]
+        ),
+        (
+            0, 8,
+            [
+                "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
                 "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-                "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"]),
-        (5, 8, ["bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+                "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+            ]
+        ),
+        (
+            5, 8,
+            [
+                "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
                 "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-                "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"]),
+                "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+            ]
+        ),
     ]
 
     static let consistency: [(first: UInt64, second: UInt64, proof: [String])] = [
         (1, 1, []),
-        (1, 8, ["96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+        (
+            1, 8,
+            [
+                "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
                 "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-                "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"]),
-        (2, 5, ["5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-                "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"]),
-        (6, 8, ["0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+                "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+            ]
+        ),
+        (
+            2, 5,
+            [
+                "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+            ]
+        ),
+        (
+            6, 8,
+            [
+                "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
                 "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-                "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"]),
+                "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+            ]
+        ),
     ]
 
     static var tree: MerkleTree {
@@ -73,8 +103,10 @@ enum MerkleVectors {
             let expected = vector.proof.map(MerkleVectors.hex)
             #expect(tree.inclusionProof(index: vector.index, size: vector.size) == expected, "\(vector.index):\(vector.size)")
             let leafHash = MerkleHash.leaf(MerkleVectors.leaves[Int(vector.index)])
-            #expect(MerkleProofs.verifyInclusion(index: vector.index, size: vector.size, leafHash: leafHash, proof: expected,
-                                                 root: MerkleVectors.roots[Int(vector.size)]))
+            #expect(
+                MerkleProofs.verifyInclusion(
+                    index: vector.index, size: vector.size, leafHash: leafHash, proof: expected,
+                    root: MerkleVectors.roots[Int(vector.size)]))
         }
     }
 
@@ -83,8 +115,10 @@ enum MerkleVectors {
         for vector in MerkleVectors.consistency {
             let expected = vector.proof.map(MerkleVectors.hex)
             #expect(tree.consistencyProof(first: vector.first, second: vector.second) == expected, "\(vector.first):\(vector.second)")
-            #expect(MerkleProofs.verifyConsistency(first: vector.first, second: vector.second, proof: expected,
-                                                   firstRoot: MerkleVectors.roots[Int(vector.first)], secondRoot: MerkleVectors.roots[Int(vector.second)]))
+            #expect(
+                MerkleProofs.verifyConsistency(
+                    first: vector.first, second: vector.second, proof: expected,
+                    firstRoot: MerkleVectors.roots[Int(vector.first)], secondRoot: MerkleVectors.roots[Int(vector.second)]))
         }
     }
 
@@ -121,8 +155,9 @@ enum MerkleVectors {
             }
             for first in stride(from: UInt64(0), through: size, by: 11) {
                 let proof = tree.consistencyProof(first: first, second: size)!
-                #expect(MerkleProofs.verifyConsistency(first: first, second: size, proof: proof, firstRoot: roots[Int(first)], secondRoot: roots[Int(size)]),
-                        "\(first):\(size)")
+                #expect(
+                    MerkleProofs.verifyConsistency(first: first, second: size, proof: proof, firstRoot: roots[Int(first)], secondRoot: roots[Int(size)]),
+                    "\(first):\(size)")
             }
         }
     }

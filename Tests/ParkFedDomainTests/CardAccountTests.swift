@@ -119,19 +119,25 @@ import Testing
                     switch Int.random(in: 0..<10, using: &generator) {
                     case 0, 1:
                         let ratio = Bool.random(using: &generator) ? try StoredValueSplit.Ratio(principal: 8, bonus: 2) : nil
-                        apply(try cards[c].load(loadID: "L\(step)", park: park, principal: Int64.random(in: 1...2000, using: &generator),
-                                                bonus: Int64.random(in: 0...400, using: &generator), ratio: ratio,
-                                                bonusOwedByLoader: Bool.random(using: &generator)))
+                        apply(
+                            try cards[c].load(
+                                loadID: "L\(step)", park: park, principal: Int64.random(in: 1...2000, using: &generator),
+                                bonus: Int64.random(in: 0...400, using: &generator), ratio: ratio,
+                                bonusOwedByLoader: Bool.random(using: &generator)))
                     case 2, 3, 4:
                         _ = try cards[c].hold(requestID: "R\(step)", park: park, amount: Int64.random(in: 1...800, using: &generator), now: clock, lifetime: 60)
                         requests.append((c, "R\(step)", park))
                     case 5, 6:
-                        if let r = requests.randomElement(using: &generator) { apply(try cards[r.card].capture(requestID: r.request, park: r.park, now: clock)) }
+                        if let r = requests.randomElement(using: &generator) {
+                            apply(try cards[r.card].capture(requestID: r.request, park: r.park, now: clock))
+                        }
                     case 7:
                         if let r = requests.randomElement(using: &generator) { apply(try cards[r.card].void(requestID: r.request, park: r.park, now: clock)) }
                     case 8:
                         if let r = requests.randomElement(using: &generator) {
-                            apply(try cards[r.card].refund(requestID: r.request, refundID: "F\(step)", park: r.park, amount: Int64.random(in: 1...100, using: &generator)))
+                            apply(
+                                try cards[r.card].refund(
+                                    requestID: r.request, refundID: "F\(step)", park: r.park, amount: Int64.random(in: 1...100, using: &generator)))
                         }
                     default:
                         if Int.random(in: 0..<6, using: &generator) == 0 {

@@ -15,9 +15,12 @@ import Testing
     }
 
     func threeDayPass() throws -> ComboPass {
-        let product = try ComboProduct(id: "3DAY", price: Money(minorUnits: 30_000), members: [
-            .init(park: p1, allocationPerEntry: 10_000), .init(park: p2, entries: 2, allocationPerEntry: 5_000), .init(park: p3, allocationPerEntry: 10_000),
-        ], validity: .fromFirstUse(days: 3, activateWithinDays: 30))
+        let product = try ComboProduct(
+            id: "3DAY", price: Money(minorUnits: 30_000),
+            members: [
+                .init(park: p1, allocationPerEntry: 10_000), .init(park: p2, entries: 2, allocationPerEntry: 5_000),
+                .init(park: p3, allocationPerEntry: 10_000),
+            ], validity: .fromFirstUse(days: 3, activateWithinDays: 30))
         let window = try product.saleWindow(date: day("2026-11-25"))
         #expect(window.from == day("2026-11-25") && window.until == day("2026-12-24"))
         return ComboPass(id: "x", product: product, issuer: p1, validFrom: window.from, validUntil: window.until)
@@ -65,13 +68,18 @@ import Testing
     }
 
     @Test func aPooledPassAllowsNEntriesAcrossItsParks() throws {
-        let product = try ComboProduct(id: "ANY2", price: Money(minorUnits: 16_000), members: [
-            .init(park: p1, entries: 2, allocationPerEntry: 8_000), .init(park: p2, entries: 2, allocationPerEntry: 8_000),
-            .init(park: p3, entries: 2, allocationPerEntry: 8_000),
-        ], validity: .fixed(from: day("2026-11-01"), until: day("2026-11-30")), entriesTotal: 2)
+        let product = try ComboProduct(
+            id: "ANY2", price: Money(minorUnits: 16_000),
+            members: [
+                .init(park: p1, entries: 2, allocationPerEntry: 8_000), .init(park: p2, entries: 2, allocationPerEntry: 8_000),
+                .init(park: p3, entries: 2, allocationPerEntry: 8_000),
+            ], validity: .fixed(from: day("2026-11-01"), until: day("2026-11-30")), entriesTotal: 2)
         #expect(throws: DomainError.self) {
-            try ComboProduct(id: "BAD", price: Money(minorUnits: 16_000), members: [
-                .init(park: p1, allocationPerEntry: 8_000), .init(park: p2, allocationPerEntry: 7_000)], entriesTotal: 2)
+            try ComboProduct(
+                id: "BAD", price: Money(minorUnits: 16_000),
+                members: [
+                    .init(park: p1, allocationPerEntry: 8_000), .init(park: p2, allocationPerEntry: 7_000),
+                ], entriesTotal: 2)
         }
         var pass = ComboPass(id: "y", product: product, issuer: p1, validFrom: day("2026-11-01"), validUntil: day("2026-11-30"))
         let first = try pass.admission(at: p3, on: day("2026-11-25"), generation: 0).get()
@@ -86,8 +94,11 @@ import Testing
     }
 
     @Test func theUnusedPassOnlyRuleRefundsNothingOnceUsed() throws {
-        let product = try ComboProduct(id: "STRICT", price: Money(minorUnits: 20_000), members: [
-            .init(park: p1, allocationPerEntry: 12_000), .init(park: p2, allocationPerEntry: 8_000)], refundRule: .unusedPassOnly)
+        let product = try ComboProduct(
+            id: "STRICT", price: Money(minorUnits: 20_000),
+            members: [
+                .init(park: p1, allocationPerEntry: 12_000), .init(park: p2, allocationPerEntry: 8_000),
+            ], refundRule: .unusedPassOnly)
         #expect(try product.refund(used: [:]).minorUnits == 20_000)
         #expect(try product.refund(used: [p2: 1]).minorUnits == 0)
     }

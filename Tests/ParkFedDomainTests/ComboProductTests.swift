@@ -6,9 +6,11 @@ import Testing
 
     func threeParkPass() throws -> ComboProduct {
         // 299.00: West Lake 99.00, Songcheng 2 × 60.00, museum 80.00.
-        try ComboProduct(id: "JIANGNAN-3P", price: Money(minorUnits: 29_900), members: [
-            .init(park: p1, allocationPerEntry: 9_900), .init(park: p2, entries: 2, allocationPerEntry: 6_000), .init(park: p3, allocationPerEntry: 8_000),
-        ])
+        try ComboProduct(
+            id: "JIANGNAN-3P", price: Money(minorUnits: 29_900),
+            members: [
+                .init(park: p1, allocationPerEntry: 9_900), .init(park: p2, entries: 2, allocationPerEntry: 6_000), .init(park: p3, allocationPerEntry: 8_000),
+            ])
     }
 
     @Test func allocationsMustAddUpToThePrice() throws {
@@ -36,17 +38,19 @@ import Testing
 
     @Test func aRedemptionElsewhereMakesTheIssuerOweTheAllocation() throws {
         let product = try threeParkPass()
-        #expect(try product.redemptionObligation(issuer: p1, at: p2, reference: "r1")
+        #expect(
+            try product.redemptionObligation(issuer: p1, at: p2, reference: "r1")
                 == Obligation(from: p1, to: p2, amountMinor: 6_000, reason: "pass_redemption", reference: "r1"))
         #expect(try product.redemptionObligation(issuer: p1, at: p1, reference: "r2") == nil)
         #expect(throws: DomainError.self) { try product.redemptionObligation(issuer: p1, at: try ParkID("P009"), reference: "r3") }
     }
 
     func annualPass(retained: Int = 1_000) throws -> ComboProduct {
-        try ComboProduct(id: "ANNUAL", price: Money(minorUnits: 120_000),
-                         members: [p1, p2, p3].map { .init(park: $0, entries: 366, allocationPerEntry: 0) },
-                         validity: .fromFirstUse(days: 365, activateWithinDays: 90), refundRule: .unusedPassOnly,
-                         allocation: .byEntries(issuerRetainedBasisPoints: retained))
+        try ComboProduct(
+            id: "ANNUAL", price: Money(minorUnits: 120_000),
+            members: [p1, p2, p3].map { .init(park: $0, entries: 366, allocationPerEntry: 0) },
+            validity: .fromFirstUse(days: 365, activateWithinDays: 90), refundRule: .unusedPassOnly,
+            allocation: .byEntries(issuerRetainedBasisPoints: retained))
     }
 
     @Test func aMembershipPassIsSplitByEntriesAfterTheIssuersRetainedShare() throws {
@@ -54,8 +58,9 @@ import Testing
         let split = try annualPass().entryAllocation(issuer: p1, entries: [p1: 3, p2: 5, p3: 1], reference: "A1")
         #expect(split.map { "\($0.from)→\($0.to) \($0.amountMinor)" } == ["P001→P002 60000", "P001→P003 12000"])
         // Largest remainder: 100.00 by 1 : 1 : 1, issuer P002 → P001 gets the odd fen.
-        let thirds = try ComboProduct(id: "T", price: Money(minorUnits: 10_000), members: [p1, p2, p3].map { .init(park: $0, entries: 5, allocationPerEntry: 0) },
-                                      refundRule: .unusedPassOnly, allocation: .byEntries(issuerRetainedBasisPoints: 0))
+        let thirds = try ComboProduct(
+            id: "T", price: Money(minorUnits: 10_000), members: [p1, p2, p3].map { .init(park: $0, entries: 5, allocationPerEntry: 0) },
+            refundRule: .unusedPassOnly, allocation: .byEntries(issuerRetainedBasisPoints: 0))
         #expect(try thirds.entryAllocation(issuer: p2, entries: [p1: 1, p2: 1, p3: 1], reference: "T1").map(\.amountMinor) == [3_334, 3_333])
         // Unused: everything stays with the issuer; entries elsewhere than the product's parks are refused.
         #expect(try annualPass().entryAllocation(issuer: p1, entries: [:], reference: "A2").isEmpty)
@@ -88,12 +93,14 @@ import Testing
 
     @Test func aMembershipPassHasNoPerEntryAllocationsAndIsRefundedOnlyUnused() throws {
         #expect(throws: DomainError.self) {
-            try ComboProduct(id: "BAD", price: Money(minorUnits: 100), members: [.init(park: p1, entries: 5, allocationPerEntry: 20)],
-                             refundRule: .unusedPassOnly, allocation: .byEntries(issuerRetainedBasisPoints: 0))
+            try ComboProduct(
+                id: "BAD", price: Money(minorUnits: 100), members: [.init(park: p1, entries: 5, allocationPerEntry: 20)],
+                refundRule: .unusedPassOnly, allocation: .byEntries(issuerRetainedBasisPoints: 0))
         }
         #expect(throws: DomainError.self) {
-            try ComboProduct(id: "BAD", price: Money(minorUnits: 100), members: [.init(park: p1, entries: 5, allocationPerEntry: 0)],
-                             allocation: .byEntries(issuerRetainedBasisPoints: 0))
+            try ComboProduct(
+                id: "BAD", price: Money(minorUnits: 100), members: [.init(park: p1, entries: 5, allocationPerEntry: 0)],
+                allocation: .byEntries(issuerRetainedBasisPoints: 0))
         }
         #expect(throws: DomainError.self) { try annualPass(retained: 10_001) }
         #expect(try annualPass().refund(used: [:]).minorUnits == 120_000)

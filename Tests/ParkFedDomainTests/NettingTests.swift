@@ -20,7 +20,7 @@ import Testing
     @Test func hubFeesArePerObligationRoundedDownAndPaidByTheReceiver() throws {
         var netting = Netting(feeBasisPoints: 50)  // 0.5 %
         try netting.add(from: "P001", to: "P002", amountMinor: 9_999)  // 49.995 → 49
-        try netting.add(from: "P001", to: "P002", amountMinor: 10_000) // 50
+        try netting.add(from: "P001", to: "P002", amountMinor: 10_000)  // 50
         let result = netting.result()
         #expect(result.feeMinor == 99)
         #expect(result.position("P001") == -19_999 && result.position("P002") == 19_900 && result.position(Netting.hubParty) == 99)

@@ -42,7 +42,8 @@ import Testing
             let bonus = Int64.random(in: 0...300_000, using: &generator)
             guard principal + bonus > 0 else { continue }
             let amount = Int64.random(in: 1...(principal + bonus), using: &generator)
-            let ratio = Bool.random(using: &generator)
+            let ratio =
+                Bool.random(using: &generator)
                 ? try StoredValueSplit.Ratio(principal: Int64.random(in: 0...10, using: &generator), bonus: Int64.random(in: 1...10, using: &generator))
                 : nil
             let split = try StoredValueSplit.split(amount: amount, principalBalance: principal, bonusBalance: bonus, ratio: ratio)
@@ -52,4 +53,3 @@ import Testing
         }
     }
 }
-

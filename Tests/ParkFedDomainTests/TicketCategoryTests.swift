@@ -6,12 +6,17 @@ import Testing
     let p1 = try! ParkID("P001"), p2 = try! ParkID("P002"), p3 = try! ParkID("P003")
 
     func product(slots: [TimeSlot] = [], validity: ComboProduct.Validity = .fromFirstUse(days: 3, activateWithinDays: 90)) throws -> ComboProduct {
-        try ComboProduct(id: "JIANGNAN-3P", price: Money(minorUnits: 29_900), members: [
-            .init(park: p1, allocationPerEntry: 9_900), .init(park: p2, entries: 2, allocationPerEntry: 6_000), .init(park: p3, allocationPerEntry: 8_000),
-        ], validity: validity, categories: [
-            try TicketCategory(id: "child", kind: .concession, priceMinor: 14_900, allocations: [p1: 4_900, p2: 3_000, p3: 4_000], proof: "child's ID document"),
-            try TicketCategory(id: "group", kind: .group, priceMinor: 23_900, allocations: [p1: 7_900, p2: 5_000, p3: 6_000], minimumHeads: 10, maximumHeads: 60),
-        ], slots: slots)
+        try ComboProduct(
+            id: "JIANGNAN-3P", price: Money(minorUnits: 29_900),
+            members: [
+                .init(park: p1, allocationPerEntry: 9_900), .init(park: p2, entries: 2, allocationPerEntry: 6_000), .init(park: p3, allocationPerEntry: 8_000),
+            ], validity: validity,
+            categories: [
+                try TicketCategory(
+                    id: "child", kind: .concession, priceMinor: 14_900, allocations: [p1: 4_900, p2: 3_000, p3: 4_000], proof: "child's ID document"),
+                try TicketCategory(
+                    id: "group", kind: .group, priceMinor: 23_900, allocations: [p1: 7_900, p2: 5_000, p3: 6_000], minimumHeads: 10, maximumHeads: 60),
+            ], slots: slots)
     }
 
     @Test func aConcessionHasItsOwnPriceAllocationsAndProof() throws {
@@ -37,14 +42,18 @@ import Testing
 
     @Test func categoriesThatDoNotAddUpOrMissAParkAreRefused() throws {
         #expect(throws: DomainError.self) {
-            try ComboProduct(id: "BAD", price: Money(minorUnits: 10_000), members: [.init(park: p1, allocationPerEntry: 10_000)], categories: [
-                try TicketCategory(id: "child", kind: .concession, priceMinor: 5_000, allocations: [p1: 4_000], proof: "ID"),
-            ])
+            try ComboProduct(
+                id: "BAD", price: Money(minorUnits: 10_000), members: [.init(park: p1, allocationPerEntry: 10_000)],
+                categories: [
+                    try TicketCategory(id: "child", kind: .concession, priceMinor: 5_000, allocations: [p1: 4_000], proof: "ID")
+                ])
         }
         #expect(throws: DomainError.self) {
-            try ComboProduct(id: "BAD", price: Money(minorUnits: 10_000), members: [.init(park: p1, allocationPerEntry: 10_000)], categories: [
-                try TicketCategory(id: "child", kind: .concession, priceMinor: 5_000, allocations: [p2: 5_000], proof: "ID"),
-            ])
+            try ComboProduct(
+                id: "BAD", price: Money(minorUnits: 10_000), members: [.init(park: p1, allocationPerEntry: 10_000)],
+                categories: [
+                    try TicketCategory(id: "child", kind: .concession, priceMinor: 5_000, allocations: [p2: 5_000], proof: "ID")
+                ])
         }
         #expect(throws: DomainError.self) { try TicketCategory(id: "student", kind: .concession, priceMinor: 1, allocations: [:]) }
         #expect(throws: DomainError.self) { try TicketCategory(id: "group", kind: .group, priceMinor: 1, allocations: [:], minimumHeads: 1) }

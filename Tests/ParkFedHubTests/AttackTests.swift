@@ -22,8 +22,12 @@ import Testing
             // Eight requests on one connection, back to back (one curl process, so a loaded machine cannot space them
             // out): the burst of 3 passes, then P001 is refused with Retry-After.
             let url = federation.hubURL + "/v1/whoami"
-            let burst = try await ExternalTool.run("curl", ["-sS", "--http2", "--cacert", federation.caFile, "--cert", p1.0, "--key", p1.1, "-D", "-",
-                                                            "-w", "\nSTATUS %{http_code}\n"] + Array(repeating: url, count: 8))
+            let burst = try await ExternalTool.run(
+                "curl",
+                [
+                    "-sS", "--http2", "--cacert", federation.caFile, "--cert", p1.0, "--key", p1.1, "-D", "-",
+                    "-w", "\nSTATUS %{http_code}\n",
+                ] + Array(repeating: url, count: 8))
             let statuses = burst.stdout.split(separator: "\n").filter { $0.hasPrefix("STATUS ") }.map { Int($0.dropFirst(7)) ?? 0 }
             #expect(statuses.count == 8 && statuses.contains(200) && statuses.last == 429, "\(statuses)")
             #expect(burst.stdout.lowercased().contains("retry-after: ") && burst.stdout.contains("rate_limited"), "\(burst.stdout)")
@@ -42,8 +46,10 @@ import Testing
     @Test func aReplayedGateEntryIsAnsweredAgainButCountedOnce() async throws {
         try await TestFederation.run { federation in
             let agents = try await federation.enrollParks(["P001", "P003"])  // JIANGNAN-3P: one entry at P003
-            let sale = try await agents[0].sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window",
-                                                             holder: HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X")))
+            let sale = try await agents[0].sellPass(
+                PassSaleRequest(
+                    product: "JIANGNAN-3P", channel: "window",
+                    holder: HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X")))
             let first = try await agents[1].scan(GateScanRequest(code: sale.code, gate: "G1"))
             #expect(first.decision == .allow && first.mode == .online)
             let entryID = try #require(first.entryID)
@@ -76,8 +82,9 @@ import Testing
             #expect(!(try await ExternalTool.run("curl", ["-sS", "--max-time", "3", "http://127.0.0.1:\(port)/v1/whoami"])).stdout.contains("principal"))
             let downgraded = NodeDirectory(federation.directory.file("downgraded"))
             await #expect(throws: (any Error).self) {
-                try await NodeEnrollment.enroll(directory: downgraded, hubURL: "http://127.0.0.1:\(port)", park: try ParkID("P009"),
-                                                token: "pfe_x", caFile: federation.caFile)
+                try await NodeEnrollment.enroll(
+                    directory: downgraded, hubURL: "http://127.0.0.1:\(port)", park: try ParkID("P009"),
+                    token: "pfe_x", caFile: federation.caFile)
             }
             // Malformed HTTP/2 frames end that connection only.
             let malformed = try await Self.abuse("malformed-h2", port: port)
@@ -102,12 +109,18 @@ import Testing
             // Under HTTP/2 the server answers 413 and cancels the stream it will not read; on a loaded machine the cancel can
             // reach curl before the answer's end (curl exit 92). Such an attempt is still a refusal; one of a few tries
             // must show the 413 itself.
-            var oversized = try await federation.curl("/v1/assertions", certificate: park, method: "POST", extra: ["--max-time", "60", "-H", "content-type: application/json", "--data-binary", "@" + big])
+            var oversized = try await federation.curl(
+                "/v1/assertions", certificate: park, method: "POST",
+                extra: ["--max-time", "60", "-H", "content-type: application/json", "--data-binary", "@" + big])
             for _ in 0..<4 where oversized.httpStatus != 413 {
                 #expect(oversized.httpStatus == 0 && [55, 56, 92].contains(oversized.exitStatus), "\(oversized.httpStatus) \(oversized.stderr)")
-                oversized = try await federation.curl("/v1/assertions", certificate: park, method: "POST", extra: ["--max-time", "60", "-H", "content-type: application/json", "--data-binary", "@" + big])
+                oversized = try await federation.curl(
+                    "/v1/assertions", certificate: park, method: "POST",
+                    extra: ["--max-time", "60", "-H", "content-type: application/json", "--data-binary", "@" + big])
             }
-            #expect(oversized.httpStatus == 413 && oversized.body.contains("body_too_large"), "\(oversized.httpStatus) \(oversized.body.prefix(200)) \(oversized.stderr)")
+            #expect(
+                oversized.httpStatus == 413 && oversized.body.contains("body_too_large"),
+                "\(oversized.httpStatus) \(oversized.body.prefix(200)) \(oversized.stderr)")
             #expect(try await federation.curl("/v1/whoami", certificate: park).httpStatus == 200)
             #expect(try federation.hub.store.logSize() == 0)
         }

@@ -27,20 +27,25 @@ import Testing
             let card = try SimulatedCard(try await agents[0].registerCard("IC-B1", kind: .ic))
             let spender = agents[1].park.rawValue
             _ = try await agents[0].loadCard("IC-B1", loadID: "L1", promotion: "LOAD1000GET200")
-            _ = try await agents[1].spendCard("IC-B1", requestID: "R1", amountMinor: 10_000, proof: card.proof(.hold, amountMinor: 10_000, park: spender, requestID: "R1"))
+            _ = try await agents[1].spendCard(
+                "IC-B1", requestID: "R1", amountMinor: 10_000, proof: card.proof(.hold, amountMinor: 10_000, park: spender, requestID: "R1"))
             try await agents[0].deliverOutbox()
             try await agents[1].deliverOutbox()
             let acknowledged = try federation.hub.store.logSize()
 
             // The backup runs while another park keeps writing.
             let busy = Task {
-                for i in 0..<20 { _ = try? await agents[1].spendCard("IC-B1", requestID: "BUSY-\(i)", amountMinor: 100,
-                                                             proof: card.proof(.hold, amountMinor: 100, park: spender, requestID: "BUSY-\(i)")) }
+                for i in 0..<20 {
+                    _ = try? await agents[1].spendCard(
+                        "IC-B1", requestID: "BUSY-\(i)", amountMinor: 100,
+                        proof: card.proof(.hold, amountMinor: 100, park: spender, requestID: "BUSY-\(i)"))
+                }
             }
             let backup = federation.directory.file("backup")
             try federation.hub.backup(to: backup)
             await busy.value
-            #expect(FileManager.default.fileExists(atPath: backup + "/hub-signing-key.pem") && FileManager.default.fileExists(atPath: backup + "/field-keys.json"))
+            #expect(
+                FileManager.default.fileExists(atPath: backup + "/hub-signing-key.pem") && FileManager.default.fileExists(atPath: backup + "/field-keys.json"))
 
             // Restored into a fresh directory: integrity and the whole log checked first.
             let restoredPath = federation.directory.file("restored")

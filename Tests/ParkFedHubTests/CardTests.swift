@@ -33,7 +33,8 @@ import Testing
     }
 
     static func refund(_ agent: NodeAgent, _ card: SimulatedCard, _ refund: String, _ amount: Int64) -> CardRefundRequest {
-        CardRefundRequest(refundID: refund, amountMinor: amount, cardProof: card.proof(.refund, amountMinor: amount, park: agent.park.rawValue, requestID: refund))
+        CardRefundRequest(
+            refundID: refund, amountMinor: amount, cardProof: card.proof(.refund, amountMinor: amount, park: agent.park.rawValue, requestID: refund))
     }
 
     @Test func loadOneThousandGetTwoHundredAtOneParkSpendAtAnother() async throws {
@@ -53,7 +54,10 @@ import Testing
             #expect(balance.principalMinor == 92_000 && balance.bonusMinor == 18_000)
             // The loading park owes the spending park the principal and the bonus spent there.
             let obligations = try federation.hub.store.unsettledObligations()
-            #expect(obligations == [Obligation(from: try ParkID("P001"), to: try ParkID("P002"), amountMinor: 10_000, reason: "card_spend", reference: "capture:R1")])
+            #expect(
+                obligations == [
+                    Obligation(from: try ParkID("P001"), to: try ParkID("P002"), amountMinor: 10_000, reason: "card_spend", reference: "capture:R1")
+                ])
             // A spend larger than the balance is refused.
             #expect(try await Self.problem(p2, "/v1/cards/IC-0001/holds", Self.hold(p2, c_IC_0001, "R2", 110_001)) == "insufficient_balance")
         }
@@ -113,8 +117,9 @@ import Testing
                 for i in 0..<60 {
                     let park = parks[i % 3]
                     group.addTask {
-                        let reply = try await park.hub.send(.POST, "/v1/cards/IC-RACE/holds",
-                                                            body: try StrictJSON.encoder.encode(Self.hold(park, c_IC_RACE, "R\(i)", 500)))
+                        let reply = try await park.hub.send(
+                            .POST, "/v1/cards/IC-RACE/holds",
+                            body: try StrictJSON.encoder.encode(Self.hold(park, c_IC_RACE, "R\(i)", 500)))
                         guard reply.status == 200 else { return (i, false) }
                         let capture = try await park.hub.send(.POST, "/v1/cards/IC-RACE/holds/R\(i)/capture")
                         return (i, capture.status == 200)
@@ -150,8 +155,10 @@ import Testing
             #expect(try await Self.problem(p2, "/v1/cards/OLD/block", BlockCardRequest(reason: "lost")) == "forbidden_for_principal")
             // Without the holder present (no card cryptogram, no member code) nothing moves.
             #expect(try await Self.problem(p1, "/v1/cards/OLD/block", BlockCardRequest(reason: "damaged", replacementCardID: "NEW")) == "card_not_present")
-            let blocked = try await Self.post(p1, "/v1/cards/OLD/block", BlockCardRequest(
-                reason: "damaged", replacementCardID: "NEW", cardProof: c_OLD.proof(.move, park: "P001", requestID: "NEW")), as: CardView.self)
+            let blocked = try await Self.post(
+                p1, "/v1/cards/OLD/block",
+                BlockCardRequest(
+                    reason: "damaged", replacementCardID: "NEW", cardProof: c_OLD.proof(.move, park: "P001", requestID: "NEW")), as: CardView.self)
             #expect(blocked.status == "blocked" && blocked.principalMinor == 0)
             #expect(try await Self.problem(p2, "/v1/cards/OLD/holds", Self.hold(p2, c_OLD, "R1", 1)) == "card_blocked")
             let moved = try await Self.call(p1, "GET", "/v1/cards/NEW", Optional<String>.none, as: CardView.self)
@@ -169,8 +176,9 @@ import Testing
             let card = try SimulatedCard(try await p1.registerCard("IC-LOG", kind: .ic))
             let load = try await p1.loadCard("IC-LOG", loadID: "L1", promotion: "LOAD1000GET200")
             #expect(load.bonusMinor == 20_000)
-            let spend = try await p2.spendCard("IC-LOG", requestID: "R1", amountMinor: 10_000,
-                                               proof: card.proof(.hold, amountMinor: 10_000, park: "P002", requestID: "R1"))
+            let spend = try await p2.spendCard(
+                "IC-LOG", requestID: "R1", amountMinor: 10_000,
+                proof: card.proof(.hold, amountMinor: 10_000, park: "P002", requestID: "R1"))
             #expect(spend.state == "captured" && spend.principalMinor == 8_000)
             try await p1.deliverOutbox()
             try await p2.deliverOutbox()
@@ -190,7 +198,11 @@ import Testing
             #expect(try await Self.problem(p1, "/v1/cards/C1/loads", LoadRequest(loadID: "L1", promotion: "NOPE")) == "unknown_promotion")
             #expect(try await Self.problem(p1, "/v1/cards/C1/loads", LoadRequest(loadID: "L1")) == "invalid_body")
             #expect(try await Self.problem(p1, "/v1/cards/C1/loads", LoadRequest(loadID: "L1", amountMinor: -5)) == "invalid_amount")
-            #expect(try await Self.problem(p1, "/v1/cards/NOPE/holds", HoldRequest(requestID: "R1", amountMinor: 5, cardProof: c_C1.proof(.hold, amountMinor: 5, park: "P001", requestID: "R1"))) == "card_not_present")
+            #expect(
+                try await Self.problem(
+                    p1, "/v1/cards/NOPE/holds",
+                    HoldRequest(requestID: "R1", amountMinor: 5, cardProof: c_C1.proof(.hold, amountMinor: 5, park: "P001", requestID: "R1")))
+                    == "card_not_present")
             #expect(try await Self.problem(p1, "/v1/cards/C1/holds", Self.hold(p1, c_C1, "bad id!", 5)) == "invalid_body")
             let regulator = try federation.issueCertificate(for: .regulator("R01"), name: "r")
             #expect(try await federation.curl("/v1/cards/C1", certificate: regulator).httpStatus == 403)
@@ -225,7 +237,8 @@ import Testing
                                 switch Int.random(in: 0..<10, using: &generator) {
                                 case 0, 1:
                                     let promotion = ["LOAD1000GET200", "LOAD1000GET200-OWN", "LOAD500GET50"][worker % 3]
-                                    let load = Bool.random(using: &generator)
+                                    let load =
+                                        Bool.random(using: &generator)
                                         ? LoadRequest(loadID: "L\(worker)-\(step)", promotion: promotion)
                                         : LoadRequest(loadID: "L\(worker)-\(step)", amountMinor: Int64.random(in: 1...50_000, using: &generator))
                                     _ = try hub.loadCard(card, load, peer: peer)
@@ -236,15 +249,21 @@ import Testing
                                     _ = try hub.holdCard(card, HoldRequest(requestID: request, amountMinor: amount, cardProof: proof), peer: peer)
                                     mine.append((card, request))
                                 case 5, 6:
-                                    if let pick = mine.randomElement(using: &generator) { _ = try hub.settleHold(pick.card, requestID: pick.request, .capture, peer: peer) }
+                                    if let pick = mine.randomElement(using: &generator) {
+                                        _ = try hub.settleHold(pick.card, requestID: pick.request, .capture, peer: peer)
+                                    }
                                 case 7:
-                                    if let pick = mine.randomElement(using: &generator) { _ = try hub.settleHold(pick.card, requestID: pick.request, .void, peer: peer) }
+                                    if let pick = mine.randomElement(using: &generator) {
+                                        _ = try hub.settleHold(pick.card, requestID: pick.request, .void, peer: peer)
+                                    }
                                 default:
                                     if let pick = mine.randomElement(using: &generator) {
                                         let amount = Int64.random(in: 1...5_000, using: &generator), refund = "F\(worker)-\(step)"
-                                        let proof = physical[pick.card]!.proof(.refund, amountMinor: amount, park: parks[worker % 3].rawValue, requestID: refund)
-                                        _ = try hub.refundCard(pick.card, requestID: pick.request,
-                                                               CardRefundRequest(refundID: refund, amountMinor: amount, cardProof: proof), peer: peer)
+                                        let proof = physical[pick.card]!.proof(
+                                            .refund, amountMinor: amount, park: parks[worker % 3].rawValue, requestID: refund)
+                                        _ = try hub.refundCard(
+                                            pick.card, requestID: pick.request,
+                                            CardRefundRequest(refundID: refund, amountMinor: amount, cardProof: proof), peer: peer)
                                     }
                                 }
                             } catch is ProblemDetails {

@@ -9,7 +9,6 @@ import Testing
         try await ExternalTool.run(try BackgroundProcess.parkfedExecutable(), arguments)
     }
 
-
     @Test func operatorAndParkRunTheWholeFabricFromTheCommandLine() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -30,9 +29,10 @@ import Testing
         #expect(try await Self.parkfed(["hub", "enroll-token", "--data", hubDir, "--park", "bad id", "--name", "x"]).succeeded == false)
 
         let port = try BackgroundProcess.freePort()
-        let hub = try BackgroundProcess(try BackgroundProcess.parkfedExecutable(),
-                                        ["hub", "serve", "--data", hubDir, "--listen", "127.0.0.1:\(port)", "--log-level", "info"],
-                                        logPath: directory.file("hub.log"))
+        let hub = try BackgroundProcess(
+            try BackgroundProcess.parkfedExecutable(),
+            ["hub", "serve", "--data", hubDir, "--listen", "127.0.0.1:\(port)", "--log-level", "info"],
+            logPath: directory.file("hub.log"))
         try await TestScope.run { scope in
             scope.onExit { await hub.stop() }
             let hubURL = "https://127.0.0.1:\(port)"
@@ -40,31 +40,43 @@ import Testing
                 try await ExternalTool.run("curl", ["-s", "-o", "/dev/null", "--cacert", hubDir + "/ca.pem", hubURL + "/v1/whoami"]).succeeded
             }
 
-            let enrolled = try await Self.parkfed(["node", "enroll", "--data", nodeDir, "--hub", hubURL, "--park", "P001", "--token", token, "--ca", hubDir + "/ca.pem"])
+            let enrolled = try await Self.parkfed([
+                "node", "enroll", "--data", nodeDir, "--hub", hubURL, "--park", "P001", "--token", token, "--ca", hubDir + "/ca.pem",
+            ])
             #expect(enrolled.succeeded, "\(enrolled.stderr)")
-            let reused = try await Self.parkfed(["node", "enroll", "--data", directory.file("node2"), "--hub", hubURL, "--park", "P001", "--token", token, "--ca", hubDir + "/ca.pem"])
+            let reused = try await Self.parkfed([
+                "node", "enroll", "--data", directory.file("node2"), "--hub", hubURL, "--park", "P001", "--token", token, "--ca", hubDir + "/ca.pem",
+            ])
             #expect(!reused.succeeded)
             #expect(reused.stderr.contains("token_used"))
 
-            let whoami = ["-sS", "--http2", "--cert", nodeDir + "/node-cert.pem", "--key", nodeDir + "/node-key.pem",
-                          "--cacert", hubDir + "/ca.pem", "-w", "\n%{http_code}", hubURL + "/v1/whoami"]
+            let whoami = [
+                "-sS", "--http2", "--cert", nodeDir + "/node-cert.pem", "--key", nodeDir + "/node-key.pem",
+                "--cacert", hubDir + "/ca.pem", "-w", "\n%{http_code}", hubURL + "/v1/whoami",
+            ]
             let before = try await ExternalTool.run("curl", whoami)
             #expect(before.stdout.hasPrefix(#"{"principal":"park:P001"}"#))
 
             let nodePort = try BackgroundProcess.freePort()
-            let node = try BackgroundProcess(try BackgroundProcess.parkfedExecutable(),
-                                             ["node", "serve", "--data", nodeDir, "--listen", "127.0.0.1:\(nodePort)"],
-                                             logPath: directory.file("node.log"))
+            let node = try BackgroundProcess(
+                try BackgroundProcess.parkfedExecutable(),
+                ["node", "serve", "--data", nodeDir, "--listen", "127.0.0.1:\(nodePort)"],
+                logPath: directory.file("node.log"))
             scope.onExit { await node.stop() }
             // The local API speaks HTTPS with a certificate from the park's own LAN CA, which devices are given.
             let lanCA = nodeDir + "/lan-ca.pem"
             try await waitUntil("the node agent to be ready") {
                 try await ExternalTool.run("curl", ["-sf", "-o", "/dev/null", "--cacert", lanCA, "https://127.0.0.1:\(nodePort)/readyz"]).succeeded
             }
-            let operatorToken = try await Self.parkfed(["node", "device", "add", "--data", nodeDir, "--name", "console", "--role", "operator"]).stdout
+            let operatorToken =
+                try await Self.parkfed(["node", "device", "add", "--data", nodeDir, "--name", "console", "--role", "operator"]).stdout
                 .split(separator: "\n").last.map(String.init) ?? ""
-            let viaNode = try await ExternalTool.run("curl", ["-sS", "--cacert", lanCA, "-H", "authorization: Bearer \(operatorToken)",
-                                                              "https://127.0.0.1:\(nodePort)/v1/hub/whoami"])
+            let viaNode = try await ExternalTool.run(
+                "curl",
+                [
+                    "-sS", "--cacert", lanCA, "-H", "authorization: Bearer \(operatorToken)",
+                    "https://127.0.0.1:\(nodePort)/v1/hub/whoami",
+                ])
             #expect(viaNode.stdout == #"{"principal":"park:P001"}"#)
             // Without a credential: 401; in plain HTTP: no HTTP answer at all (nothing travels in the clear).
             let anonymous = try await ExternalTool.run("curl", ["-sS", "--cacert", lanCA, "-w", "\n%{http_code}", "https://127.0.0.1:\(nodePort)/v1/status"])
@@ -75,8 +87,12 @@ import Testing
             // A regulator certificate from the CLI.
             let issued = try await Self.parkfed(["hub", "issue-cert", "--data", hubDir, "--role", "regulator", "--id", "R01", "--out", directory.file("reg")])
             #expect(issued.succeeded, "\(issued.stderr)")
-            let regulator = try await ExternalTool.run("curl", ["-sS", "--cert", directory.file("reg/R01-cert.pem"), "--key", directory.file("reg/R01-key.pem"),
-                                                               "--cacert", hubDir + "/ca.pem", hubURL + "/v1/whoami"])
+            let regulator = try await ExternalTool.run(
+                "curl",
+                [
+                    "-sS", "--cert", directory.file("reg/R01-cert.pem"), "--key", directory.file("reg/R01-key.pem"),
+                    "--cacert", hubDir + "/ca.pem", hubURL + "/v1/whoami",
+                ])
             #expect(regulator.stdout == #"{"principal":"regulator:R01"}"#)
 
             // Revocation from another process takes effect on the next request, without restarting the hub.
@@ -105,7 +121,8 @@ extension CommandLineTests {
         // The day ends in one settlement: P001 sold the passes and loaded the card, so it pays; the positions sum to zero.
         // Passes at other parks 200 + 60 + 80 (pooled) + 80 (entered offline), card spends 300: 720.00; then a child's
         // ticket (30.00) and a group of 12 (12 × 50.00) at P002: P001 pays 1,350.00, P002 gets 990.00, P003 360.00.
-        #expect(result.stdout.contains("P001  pays      -1350.00 CNY") && result.stdout.contains("P002  receives  990.00 CNY")
+        #expect(
+            result.stdout.contains("P001  pays      -1350.00 CNY") && result.stdout.contains("P002  receives  990.00 CNY")
                 && result.stdout.contains("P003  receives  360.00 CNY"), "\(result.stdout)")
         // Park operations: the proof the gate must check, the group's heads, a printed batch sold, voided and unsold.
         #expect(result.stdout.contains("Check the visitor's child's ID document") && result.stdout.contains("12 heads"))
@@ -119,7 +136,8 @@ extension CommandLineTests {
         #expect(result.stdout.contains("sum             0.00 CNY"))
         #expect(!result.stdout.contains("✗"))
         let day = String(result.stdout.split(separator: "settlement S-")[1].prefix(10))
-        let export = try StrictJSON.decode(SettlementExport.self, from: try Data(contentsOf: URL(fileURLWithPath: directory.file("demo/settlement-\(day).json"))))
+        let export = try StrictJSON.decode(
+            SettlementExport.self, from: try Data(contentsOf: URL(fileURLWithPath: directory.file("demo/settlement-\(day).json"))))
         #expect(export.batch.positions.reduce(0) { $0 + $1.netMinor } == 0 && export.obligations.count == export.batch.obligationCount)
         #expect(result.stdout.contains("token_used"))
         #expect(FileManager.default.fileExists(atPath: directory.file("demo/hub/hub.sqlite")))
@@ -140,10 +158,12 @@ extension CommandLineTests {
         #expect(!notInitialised.succeeded && notInitialised.stderr.contains("run `parkfed hub init` first"))
         // Configured from the environment alone; a clean exit on SIGTERM.
         let (port, opsPort) = (try BackgroundProcess.freePort(), try BackgroundProcess.freePort())
-        let hub = try BackgroundProcess("/usr/bin/env", [
-            "PARKFED_HUB_DATA=\(hubDir)", "PARKFED_HUB_LISTEN=127.0.0.1:\(port)", "PARKFED_HUB_OPS_LISTEN=127.0.0.1:\(opsPort)",
-            "PARKFED_LOG_LEVEL=info", parkfed, "hub", "serve",
-        ], logPath: directory.file("hub.log"))
+        let hub = try BackgroundProcess(
+            "/usr/bin/env",
+            [
+                "PARKFED_HUB_DATA=\(hubDir)", "PARKFED_HUB_LISTEN=127.0.0.1:\(port)", "PARKFED_HUB_OPS_LISTEN=127.0.0.1:\(opsPort)",
+                "PARKFED_LOG_LEVEL=info", parkfed, "hub", "serve",
+            ], logPath: directory.file("hub.log"))
         try await waitUntil("the hub's ops listener") {
             (try await ExternalTool.run("curl", ["-sf", "http://127.0.0.1:\(opsPort)/healthz"])).succeeded
         }
@@ -151,8 +171,10 @@ extension CommandLineTests {
         let clash = try await Self.parkfed(["hub", "serve", "--data", hubDir, "--listen", "127.0.0.1:\(port)"])
         #expect(!clash.succeeded && clash.stderr.contains("cannot listen on 127.0.0.1:\(port): the address is already in use"), "\(clash.stderr)")
         // Requests are logged with their request id.
-        let whoami = try await ExternalTool.run("curl", ["-s", "-D", "-", "-o", "/dev/null", "--cacert", hubDir + "/ca.pem", "https://127.0.0.1:\(port)/v1/whoami"])
-        let id = try #require(whoami.stdout.split(separator: "\r\n").first { $0.lowercased().hasPrefix("x-request-id:") }).split(separator: " ").last.map(String.init)
+        let whoami = try await ExternalTool.run(
+            "curl", ["-s", "-D", "-", "-o", "/dev/null", "--cacert", hubDir + "/ca.pem", "https://127.0.0.1:\(port)/v1/whoami"])
+        let id = try #require(whoami.stdout.split(separator: "\r\n").first { $0.lowercased().hasPrefix("x-request-id:") }).split(separator: " ").last.map(
+            String.init)
         await hub.stop()
         #expect(hub.exitStatus == 0, "\(hub.log)")
         #expect(hub.log.contains("hb.request.id=\(id ?? "?")") && hub.log.contains("route=/v1/whoami"), "\(hub.log)")
@@ -165,4 +187,3 @@ extension CommandLineTests {
         #expect(!node.succeeded && node.stderr.contains("run `parkfed node enroll` first"))
     }
 }
-

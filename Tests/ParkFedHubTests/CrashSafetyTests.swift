@@ -25,8 +25,10 @@ import Testing
             let directory = try TemporaryDirectory()
             let data = directory.file("hub")
             let parkfed = try BackgroundProcess.parkfedExecutable()
-            for arguments in [["hub", "init", "--data", data, "--federation", "Crash"],
-                              ["hub", "import-partners", "--data", data, "--partners", TestFederation.partnersDirectory]] {
+            for arguments in [
+                ["hub", "init", "--data", data, "--federation", "Crash"],
+                ["hub", "import-partners", "--data", data, "--partners", TestFederation.partnersDirectory],
+            ] {
                 let result = try await ExternalTool.run(parkfed, arguments)
                 guard result.succeeded else { throw TestSupportError("\(arguments): \(result.stderr)") }
             }
@@ -34,9 +36,10 @@ import Testing
         }
 
         func start(_ name: String) async throws -> BackgroundProcess {
-            let process = try BackgroundProcess(try BackgroundProcess.parkfedExecutable(),
-                                                ["hub", "serve", "--data", data, "--listen", "127.0.0.1:\(port)", "--log-level", "warning"],
-                                                logPath: directory.file("\(name).log"))
+            let process = try BackgroundProcess(
+                try BackgroundProcess.parkfedExecutable(),
+                ["hub", "serve", "--data", data, "--listen", "127.0.0.1:\(port)", "--log-level", "warning"],
+                logPath: directory.file("\(name).log"))
             try await waitUntil("the hub") {
                 try await ExternalTool.run("curl", ["-s", "-o", "/dev/null", "--cacert", caFile, url + "/v1/whoami"]).succeeded
             }
@@ -44,8 +47,10 @@ import Testing
         }
 
         func enroll(_ park: String) async throws -> NodeAgent {
-            let token = try await ExternalTool.run(try BackgroundProcess.parkfedExecutable(),
-                                                   ["hub", "enroll-token", "--data", data, "--park", park, "--name", park]).stdout
+            let token = try await ExternalTool.run(
+                try BackgroundProcess.parkfedExecutable(),
+                ["hub", "enroll-token", "--data", data, "--park", park, "--name", park]
+            ).stdout
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             let nodeDirectory = NodeDirectory(directory.file(park))
             _ = try await NodeEnrollment.enroll(directory: nodeDirectory, hubURL: url, park: try ParkID(park), token: token, caFile: caFile)
@@ -64,7 +69,9 @@ import Testing
         var running = try await hub.start("hub-1")
         let (p1, p2) = (try await hub.enroll("P001"), try await hub.enroll("P002"))
         try await TestScope.run { scope in
-            scope.onExit { await p1.shutdown(); await p2.shutdown() }
+            scope.onExit {
+                await p1.shutdown(); await p2.shutdown()
+            }
             let card = try SimulatedCard(try await p1.registerCard("IC-CRASH", kind: .ic))
             _ = try await p1.loadCard("IC-CRASH", loadID: "L1", amountMinor: 1_000_000)
             let holder = HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X")
@@ -87,8 +94,10 @@ import Testing
                     group.addTask {  // card authorisations, each captured at once
                         var i = 0
                         while ContinuousClock.now < deadline, !Task.isCancelled {
-                            if let spend = try? await p2.spendCard("IC-CRASH", requestID: "R\(i)", amountMinor: 100,
-                                                                    proof: card.proof(.hold, amountMinor: 100, park: "P002", requestID: "R\(i)")), spend.state == "captured" {
+                            if let spend = try? await p2.spendCard(
+                                "IC-CRASH", requestID: "R\(i)", amountMinor: 100,
+                                proof: card.proof(.hold, amountMinor: 100, park: "P002", requestID: "R\(i)")), spend.state == "captured"
+                            {
                                 spends.withLockedValue { $0.append(spend.requestID) }
                             }
                             i += 1
@@ -96,7 +105,9 @@ import Testing
                     }
                     group.addTask {  // gate entries through the hub
                         for pass in passes where ContinuousClock.now < deadline && !Task.isCancelled {
-                            if let decision = try? await p2.scan(GateScanRequest(code: pass.code, gate: "G1")), decision.decision == .allow, decision.mode == .online {
+                            if let decision = try? await p2.scan(GateScanRequest(code: pass.code, gate: "G1")), decision.decision == .allow,
+                                decision.mode == .online
+                            {
                                 entries.withLockedValue { $0.append(pass.passID) }
                             }
                         }
@@ -114,8 +125,9 @@ import Testing
             await traffic.value
             let acknowledgedAssertions = try p1.store.outboxIDs(state: "accepted")
             let (ackedSpends, ackedEntries) = (spends.withLockedValue { $0 }, entries.withLockedValue { $0 })
-            #expect(acknowledgedAssertions.count > 0 && ackedSpends.count > 0 && ackedEntries.count > 0,
-                    "traffic before the kill: \(acknowledgedAssertions.count) assertions, \(ackedSpends.count) spends, \(ackedEntries.count) entries")
+            #expect(
+                acknowledgedAssertions.count > 0 && ackedSpends.count > 0 && ackedEntries.count > 0,
+                "traffic before the kill: \(acknowledgedAssertions.count) assertions, \(ackedSpends.count) spends, \(ackedEntries.count) entries")
 
             // Restart on the same files; the parks deliver what is still pending (offline entries, unsent assertions).
             running = try await hub.start("hub-2")
@@ -151,16 +163,22 @@ import Testing
             let token = try await ExternalTool.run(parkfed, ["hub", "enroll-token", "--data", hub.data, "--park", "P002", "--name", "P002"]).stdout
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             let nodeData = hub.directory.file("P002")
-            #expect(try await ExternalTool.run(parkfed, ["node", "enroll", "--data", nodeData, "--hub", hub.url, "--park", "P002", "--token", token, "--ca", hub.caFile]).succeeded)
-            let gate = try await ExternalTool.run(parkfed, ["node", "device", "add", "--data", nodeData, "--name", "gate-1", "--role", "gate"]).stdout
+            #expect(
+                try await ExternalTool.run(
+                    parkfed, ["node", "enroll", "--data", nodeData, "--hub", hub.url, "--park", "P002", "--token", token, "--ca", hub.caFile]
+                ).succeeded)
+            let gate =
+                try await ExternalTool.run(parkfed, ["node", "device", "add", "--data", nodeData, "--name", "gate-1", "--role", "gate"]).stdout
                 .split(separator: "\n").last.map(String.init) ?? ""
-            let monitor = try await ExternalTool.run(parkfed, ["node", "device", "add", "--data", nodeData, "--name", "mon-1", "--role", "monitor"]).stdout
+            let monitor =
+                try await ExternalTool.run(parkfed, ["node", "device", "add", "--data", nodeData, "--name", "mon-1", "--role", "monitor"]).stdout
                 .split(separator: "\n").last.map(String.init) ?? ""
             let nodePort = try BackgroundProcess.freePort()
             let lanCA = NodeDirectory(nodeData).lanCA
             func startNode(_ name: String) async throws -> BackgroundProcess {
-                let process = try BackgroundProcess(parkfed, ["node", "serve", "--data", nodeData, "--listen", "127.0.0.1:\(nodePort)", "--log-level", "warning"],
-                                                    logPath: hub.directory.file("\(name).log"))
+                let process = try BackgroundProcess(
+                    parkfed, ["node", "serve", "--data", nodeData, "--listen", "127.0.0.1:\(nodePort)", "--log-level", "warning"],
+                    logPath: hub.directory.file("\(name).log"))
                 try await waitUntil("the node agent") {
                     try await ExternalTool.run("curl", ["-sf", "-o", "/dev/null", "--cacert", lanCA, "https://127.0.0.1:\(nodePort)/readyz"]).succeeded
                 }
@@ -176,9 +194,13 @@ import Testing
             await running.stop()
             var admitted: [String] = []
             for pass in passes {
-                let answer = try await ExternalTool.run("curl", ["-sS", "--max-time", "10", "--cacert", lanCA, "https://127.0.0.1:\(nodePort)/v1/gate/scans",
-                                                                 "-H", "authorization: Bearer \(gate)", "-H", "content-type: application/json",
-                                                                 "-d", #"{"code":"\#(pass.code)","gate":"G1"}"#])
+                let answer = try await ExternalTool.run(
+                    "curl",
+                    [
+                        "-sS", "--max-time", "10", "--cacert", lanCA, "https://127.0.0.1:\(nodePort)/v1/gate/scans",
+                        "-H", "authorization: Bearer \(gate)", "-H", "content-type: application/json",
+                        "-d", #"{"code":"\#(pass.code)","gate":"G1"}"#,
+                    ])
                 if answer.stdout.contains(#""decision":"allow""#) { admitted.append(pass.passID) }
             }
             #expect(admitted.count == passes.count)
@@ -187,14 +209,17 @@ import Testing
             running = try await hub.start("hub-2")
             node = try await startNode("node-2")
             try await waitUntil("the outbox to drain") {
-                let status = try await ExternalTool.run("curl", ["-sS", "--cacert", lanCA, "-H", "authorization: Bearer \(monitor)", "https://127.0.0.1:\(nodePort)/v1/status"]).stdout
+                let status = try await ExternalTool.run(
+                    "curl", ["-sS", "--cacert", lanCA, "-H", "authorization: Bearer \(monitor)", "https://127.0.0.1:\(nodePort)/v1/status"]
+                ).stdout
                 return status.contains(#""pending":0"#)
             }
             await node.stop()
             await running.stop()
             let reopened = try Hub(directory: HubDirectory(hub.data), logger: Logger(label: "check"))
             for id in admitted {
-                #expect(try reopened.store.pass(id)?.entries[try ParkID("P002")] == 1, "the entry of \(id) admitted before the kill is not counted exactly once")
+                #expect(
+                    try reopened.store.pass(id)?.entries[try ParkID("P002")] == 1, "the entry of \(id) admitted before the kill is not counted exactly once")
             }
             #expect(try LogVerifier(hub: reopened).verify().ok)
         }

@@ -102,7 +102,8 @@ import X509
             let cn = Data("P001".utf8)
             let range = try #require(der.range(of: cn))
             der[range.lowerBound + 3] = UInt8(ascii: "2")
-            let tampered = "-----BEGIN CERTIFICATE REQUEST-----\n" + der.base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed])
+            let tampered =
+                "-----BEGIN CERTIFICATE REQUEST-----\n" + der.base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed])
                 + "\n-----END CERTIFICATE REQUEST-----\n"
             #expect(tampered != csr)
             let reply = try await federation.curl("/v1/enrollments", method: "POST", body: Self.body(token: token, csr: tampered))

@@ -39,8 +39,9 @@ import Testing
             let before = try federation.hub.store.certificates(of: .park(try ParkID("P009"))).count
             await #expect(throws: (any Error).self) {
                 let token = try federation.hub.createEnrollmentToken(park: try ParkID("P009"), name: "Park P009")
-                try await NodeEnrollment.enroll(directory: NodeDirectory(federation.directory.file("again-P009")), hubURL: federation.hubURL,
-                                                park: try ParkID("P009"), token: token, caFile: federation.caFile)
+                try await NodeEnrollment.enroll(
+                    directory: NodeDirectory(federation.directory.file("again-P009")), hubURL: federation.hubURL,
+                    park: try ParkID("P009"), token: token, caFile: federation.caFile)
             }
             #expect(try federation.hub.store.certificates(of: .park(try ParkID("P009"))).count == before)
             // The operator's re-admission token does, with a new certificate and signing key; the old key stays revoked.
@@ -61,7 +62,8 @@ import Testing
         try await TestFederation.run(configuration: HubConfiguration(federation: "Front Door", enrollmentsPerMinute: 0.5, enrollmentBurst: 3)) { federation in
             func body(token: String, park: String) throws -> String {
                 let csr = try SigningRequest.make(for: .park(try ParkID(park)), key: P256.Signing.PrivateKey())
-                let request = EnrollmentRequest(token: token, csr: csr, signingKey: Base64URL.encode(Curve25519.Signing.PrivateKey().publicKey.rawRepresentation), park: park)
+                let request = EnrollmentRequest(
+                    token: token, csr: csr, signingKey: Base64URL.encode(Curve25519.Signing.PrivateKey().publicKey.rawRepresentation), park: park)
                 return String(decoding: try StrictJSON.encoder.encode(request), as: UTF8.self)
             }
             let before = try await federation.stateDump()
@@ -78,7 +80,8 @@ import Testing
             #expect(after == before, "changed: \(Set(after).symmetricDifference(before).prefix(6))")
             // The real park, from another loopback address, enrolls with its token while 127.0.0.1 waits.
             let token = try federation.hub.createEnrollmentToken(park: try ParkID("P005"), name: "Park P005")
-            let answer = try await federation.curl("/v1/enrollments", method: "POST", body: try body(token: token, park: "P005"), extra: ["--interface", "127.0.0.2"])
+            let answer = try await federation.curl(
+                "/v1/enrollments", method: "POST", body: try body(token: token, park: "P005"), extra: ["--interface", "127.0.0.2"])
             #expect(answer.httpStatus == 201, "\(answer.httpStatus) \(answer.body) \(answer.stderr)")
         }
     }

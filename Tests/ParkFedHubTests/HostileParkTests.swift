@@ -41,8 +41,11 @@ import Testing
 
             // The card id alone (read off a receipt), a made-up cryptogram, one made with a guessed key: all refused.
             let guessedKey = SymmetricKey(size: .bits256)
-            let guessed = CardProof(counter: 7, cryptogram: CardCryptogram.compute(key: guessedKey, .hold, cardID: "IC-H1", counter: 7, amountMinor: 10_000,
-                                                                                   park: "P002", requestID: "EVIL-1"))
+            let guessed = CardProof(
+                counter: 7,
+                cryptogram: CardCryptogram.compute(
+                    key: guessedKey, .hold, cardID: "IC-H1", counter: 7, amountMinor: 10_000,
+                    park: "P002", requestID: "EVIL-1"))
             for proof in [CardProof(counter: 1, cryptogram: String(repeating: "A", count: 22)), guessed] {
                 let refused = try await Self.post(p2, "/v1/cards/IC-H1/holds", HoldRequest(requestID: "EVIL-1", amountMinor: 10_000, cardProof: proof))
                 #expect(refused.status == 403 && refused.text.contains("card_not_present"), "\(refused)")
@@ -60,9 +63,13 @@ import Testing
             #expect(try federation.hub.store.authorisations(card: "IC-H1").isEmpty)
 
             // The legitimate path: the visitor taps the card at P002's reader; the hub authorises it.
-            let spend = try await p2.spendCard("IC-H1", requestID: "R1", amountMinor: 10_000, proof: card.proof(.hold, amountMinor: 10_000, park: "P002", requestID: "R1"))
+            let spend = try await p2.spendCard(
+                "IC-H1", requestID: "R1", amountMinor: 10_000, proof: card.proof(.hold, amountMinor: 10_000, park: "P002", requestID: "R1"))
             #expect(spend.state == "captured" && spend.principalMinor == 8_000 && spend.bonusMinor == 2_000)
-            #expect(try federation.hub.store.unsettledObligations() == [Obligation(from: p1.park, to: p2.park, amountMinor: 10_000, reason: "card_spend", reference: "capture:R1")])
+            #expect(
+                try federation.hub.store.unsettledObligations() == [
+                    Obligation(from: p1.park, to: p2.park, amountMinor: 10_000, reason: "card_spend", reference: "capture:R1")
+                ])
             // A recorded cryptogram replayed under its own request id answers the first decision again (nothing new); a
             // cloned card that restarts its counter is refused.
             let recorded = HoldRequest(requestID: "R2", amountMinor: 100, cardProof: card.proof(.hold, amountMinor: 100, park: "P002", requestID: "R2"))
@@ -70,8 +77,11 @@ import Testing
             #expect(first.status == 200 && again.status == 200 && first.text == again.text)
             // (The card's counters 1 and 2 went to cryptograms the hub refused above; 3 and 4 were accepted.)
             let clone = try SimulatedCard(id: "IC-H1", cardKey: try #require(try await p1.registerCard("IC-H1", kind: .ic).cardKey), counter: 2)
-            let replayed = try await Self.post(p2, "/v1/cards/IC-H1/holds", HoldRequest(requestID: "R3", amountMinor: 100,
-                                                                                          cardProof: clone.proof(.hold, amountMinor: 100, park: "P002", requestID: "R3")))
+            let replayed = try await Self.post(
+                p2, "/v1/cards/IC-H1/holds",
+                HoldRequest(
+                    requestID: "R3", amountMinor: 100,
+                    cardProof: clone.proof(.hold, amountMinor: 100, park: "P002", requestID: "R3")))
             #expect(replayed.status == 403 && replayed.text.contains("card_not_present") && replayed.text.contains("used before"), "\(replayed)")
         }
     }
@@ -90,8 +100,10 @@ import Testing
             let before = try Self.snapshot(federation.hub)
             let block = try await Self.post(p2, "/v1/cards/IC-H2/block", BlockCardRequest(reason: "lost"))
             #expect(block.status == 403 && block.text.contains("forbidden_for_principal"), "\(block)")
-            let move = try await Self.post(p2, "/v1/cards/IC-H2/block", BlockCardRequest(
-                reason: "lost", replacementCardID: "IC-EVIL", cardProof: evil.proof(.move, park: "P002", requestID: "IC-EVIL")))
+            let move = try await Self.post(
+                p2, "/v1/cards/IC-H2/block",
+                BlockCardRequest(
+                    reason: "lost", replacementCardID: "IC-EVIL", cardProof: evil.proof(.move, park: "P002", requestID: "IC-EVIL")))
             #expect(move.status == 403)
             // Even the custodian moves a balance only to a card it registered, of the same holder.
             let away = try await Self.post(p1, "/v1/cards/IC-H2/block", BlockCardRequest(reason: "lost", replacementCardID: "IC-EVIL"))
@@ -107,22 +119,30 @@ import Testing
             // Each code step works once: the second binding shows the code of a step not used yet (this minute's, or the
             // previous one's when the first binding used this minute's), whenever a minute boundary falls between them.
             let first = Date()
-            _ = try await p1.registerCard("IC-M-OLD", kind: .ic, memberID: member.memberID, memberCode: MemberCode.make(memberID: member.memberID, secret: secret, at: first))
+            _ = try await p1.registerCard(
+                "IC-M-OLD", kind: .ic, memberID: member.memberID, memberCode: MemberCode.make(memberID: member.memberID, secret: secret, at: first))
             _ = try await p1.loadCard("IC-M-OLD", loadID: "ML1", amountMinor: 50_000)
             let now = Date(), unused = MemberCode.step(at: now) == MemberCode.step(at: first) ? now.addingTimeInterval(-60) : now
-            _ = try await p1.registerCard("IC-M-NEW", kind: .ic, memberID: member.memberID, memberCode: MemberCode.make(memberID: member.memberID, secret: secret, at: unused))
+            _ = try await p1.registerCard(
+                "IC-M-NEW", kind: .ic, memberID: member.memberID, memberCode: MemberCode.make(memberID: member.memberID, secret: secret, at: unused))
             // Another member's code, or none, moves nothing.
-            let other = try await p1.enrollMember(NodeAgent.MemberEnrollment(holder: HolderInput(name: "王五", idType: "resident_id", idNumber: "430102199003071234"),
-                                                                             phone: "13900000000", consentVersion: "2026-01"))
+            let other = try await p1.enrollMember(
+                NodeAgent.MemberEnrollment(
+                    holder: HolderInput(name: "王五", idType: "resident_id", idNumber: "430102199003071234"),
+                    phone: "13900000000", consentVersion: "2026-01"))
             let otherSecret = SymmetricKey(data: try #require(other.codeSecret.flatMap { Base64URL.decode($0) }))
-            let wrong = try await Self.post(p1, "/v1/cards/IC-M-OLD/block", BlockCardRequest(
-                reason: "lost", replacementCardID: "IC-M-NEW", memberCode: MemberCode.make(memberID: other.memberID, secret: otherSecret, at: Date())))
+            let wrong = try await Self.post(
+                p1, "/v1/cards/IC-M-OLD/block",
+                BlockCardRequest(
+                    reason: "lost", replacementCardID: "IC-M-NEW", memberCode: MemberCode.make(memberID: other.memberID, secret: otherSecret, at: Date())))
             #expect(wrong.status == 403 && wrong.text.contains("card_not_present"), "\(wrong)")
             #expect(try await p1.card("IC-M-OLD").status == "active")
             let reissued = try await p1.reissueMemberCode(member.memberID, holder: Self.holder)
-            let fresh = MemberCode.make(memberID: member.memberID, secret: SymmetricKey(data: try #require(reissued.codeSecret.flatMap { Base64URL.decode($0) })), at: Date())
-            let moved = try await p1.hub.json(.POST, "/v1/cards/IC-M-OLD/block", body: BlockCardRequest(reason: "lost", replacementCardID: "IC-M-NEW", memberCode: fresh),
-                                              as: CardView.self)
+            let fresh = MemberCode.make(
+                memberID: member.memberID, secret: SymmetricKey(data: try #require(reissued.codeSecret.flatMap { Base64URL.decode($0) })), at: Date())
+            let moved = try await p1.hub.json(
+                .POST, "/v1/cards/IC-M-OLD/block", body: BlockCardRequest(reason: "lost", replacementCardID: "IC-M-NEW", memberCode: fresh),
+                as: CardView.self)
             #expect(moved.status == "blocked" && moved.principalMinor == 0)
             #expect(try await p1.card("IC-M-NEW").principalMinor == 50_000)
         }
@@ -155,9 +175,13 @@ import Testing
             var forged = original
             forged.priceMinor = 1
             let (_, issued) = try Assertions.sign(.passIssued(forged), park: p2.park, key: p2.signingKey)
-            let (_, refunded) = try Assertions.sign(.passRefunded(PassRefunded(passID: sale.passID, amountMinor: 29_900, reason: "x")), park: p2.park, key: p2.signingKey)
-            let (_, transferred) = try Assertions.sign(.passTransferred(PassTransferred(
-                passID: sale.passID, newHolder: original.holder, generation: 1, resalePriceMinor: 0, feeMinor: 0, currency: "CNY")), park: p2.park, key: p2.signingKey)
+            let (_, refunded) = try Assertions.sign(
+                .passRefunded(PassRefunded(passID: sale.passID, amountMinor: 29_900, reason: "x")), park: p2.park, key: p2.signingKey)
+            let (_, transferred) = try Assertions.sign(
+                .passTransferred(
+                    PassTransferred(
+                        passID: sale.passID, newHolder: original.holder, generation: 1, resalePriceMinor: 0, feeMinor: 0, currency: "CNY")), park: p2.park,
+                key: p2.signingKey)
             let results = try await Self.ingest(p2, [issued.compact, refunded.compact, transferred.compact])
             #expect(results.map(\.status) == [.rejected, .rejected, .rejected], "\(results)")
             #expect(results.map(\.reason) == ["not_issuer", "not_issuer", "not_issuer"], "\(results)")
@@ -188,11 +212,11 @@ import Testing
             let calendar = federation.hub.passes.calendar
             let minute = calendar.minuteOfDay(Date())
             let json = """
-            {"products": [{"id": "TIMED-H", "name": "Timed", "currency": "CNY", "price_minor": 6000,
-              "validity": {"kind": "fixed", "from": "2026-01-01", "until": "2099-12-31"},
-              "members": [{"park": "P002", "allocation_minor": 6000}],
-              "time_slots": [{"id": "NOW", "start": "\(TimeSlot.clock(max(0, minute - 30)))", "end": "\(TimeSlot.clock(min(1440, minute + 30)))", "capacity": 3}]}]}
-            """
+                {"products": [{"id": "TIMED-H", "name": "Timed", "currency": "CNY", "price_minor": 6000,
+                  "validity": {"kind": "fixed", "from": "2026-01-01", "until": "2099-12-31"},
+                  "members": [{"park": "P002", "allocation_minor": 6000}],
+                  "time_slots": [{"id": "NOW", "start": "\(TimeSlot.clock(max(0, minute - 30)))", "end": "\(TimeSlot.clock(min(1440, minute + 30)))", "capacity": 3}]}]}
+                """
             let file = federation.directory.file("timed.json")
             try json.write(toFile: file, atomically: true, encoding: .utf8)
             _ = try federation.hub.importProducts(file: file)
@@ -211,11 +235,14 @@ import Testing
             #expect(results.filter { $0.status == .accepted }.count == 2, "\(results)")
             #expect(results.filter { $0.reason == "slot_full" }.count == 3, "\(results)")
             // And the deciding path agrees: the slot is full.
-            let more = try await Self.post(p2, "/v1/passes", PassChangeRequest(assertion: try {
-                var sale = template
-                sale.passID = UUIDv7.make(now: Date())
-                return try Assertions.sign(.passIssued(sale), park: p2.park, key: p2.signingKey).1.compact
-            }()))
+            let more = try await Self.post(
+                p2, "/v1/passes",
+                PassChangeRequest(
+                    assertion: try {
+                        var sale = template
+                        sale.passID = UUIDv7.make(now: Date())
+                        return try Assertions.sign(.passIssued(sale), park: p2.park, key: p2.signingKey).1.compact
+                    }()))
             #expect(more.status == 409 && more.text.contains("slot_full"))
         }
     }
@@ -228,15 +255,20 @@ import Testing
             let card = try SimulatedCard(try await agents[0].registerCard("IC-H6", kind: .ic))
             _ = try await agents[0].loadCard("IC-H6", loadID: "L1", amountMinor: 100_000)
             for (index, agent) in agents.enumerated().dropFirst() {
-                _ = try await agent.spendCard("IC-H6", requestID: "S\(index)", amountMinor: Int64(1_000 * index),
-                                              proof: card.proof(.hold, amountMinor: Int64(1_000 * index), park: agent.park.rawValue, requestID: "S\(index)"))
+                _ = try await agent.spendCard(
+                    "IC-H6", requestID: "S\(index)", amountMinor: Int64(1_000 * index),
+                    proof: card.proof(.hold, amountMinor: Int64(1_000 * index), park: agent.park.rawValue, requestID: "S\(index)"))
             }
             let hub = federation.hub
             let today = hub.passes.calendar.day(of: Date())
             let record = try hub.runSettlement(day: today, now: hub.endOfDay(today).addingTimeInterval(1))
             _ = try hub.approveSettlement(record.id, by: .clearing("C01"))
-            _ = try hub.recordSettlementPayments(record.id, [.init(park: "P001", reference: "REF-P001-SECRET"), .init(park: "P002", reference: "REF-P002"),
-                                                             .init(park: "P003", reference: "REF-P003-SECRET")], by: .clearing("C01"))
+            _ = try hub.recordSettlementPayments(
+                record.id,
+                [
+                    .init(park: "P001", reference: "REF-P001-SECRET"), .init(park: "P002", reference: "REF-P002"),
+                    .init(park: "P003", reference: "REF-P003-SECRET"),
+                ], by: .clearing("C01"))
             let export = try await agents[1].hub.json(.GET, "/v1/settlement/batches/\(record.id)", body: Optional<String>.none, as: SettlementExport.self)
             #expect(export.payments == [.init(park: "P002", reference: "REF-P002")])
             #expect(export.obligations.allSatisfy { $0.from == "P002" || $0.to == "P002" } && !export.obligations.isEmpty)

@@ -54,17 +54,27 @@ import Testing
             // Signed by P2 (its own key, naming itself), sent over P1's connection.
             let fromP2 = try Self.sign(p2, 2)
             // Signed by P1's key but claiming to be P2's.
-            let claimsP2 = try JWS.sign(payload: try Assertions.encoder.encode(AssertionPayload(id: UUIDv7.make(), park: p2.park, issuedAt: Date(), data: SampleAssertions.data(3))),
-                                        kid: p1.signingKey.kid, type: AssertionType.passTransferred.jwsType, with: p1.signingKey).compact
+            let claimsP2 = try JWS.sign(
+                payload: try Assertions.encoder.encode(AssertionPayload(id: UUIDv7.make(), park: p2.park, issuedAt: Date(), data: SampleAssertions.data(3))),
+                kid: p1.signingKey.kid, type: AssertionType.passTransferred.jwsType, with: p1.signingKey
+            ).compact
             // Schema violations: an unknown member, a wrong typ, a bad amount, a bad id.
             func signRaw(_ json: String, typ: String) throws -> String {
                 try JWS.sign(payload: Data(json.utf8), kid: p1.signingKey.kid, type: typ, with: p1.signingKey).compact
             }
             let stamp = Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
-            let extraMember = try signRaw(#"{"id":"\#(UUIDv7.make())","type":"member.linked","park":"P001","issued_at":"\#(stamp)","data":{"member_id":"M1","local_member_number":"L1","vip":true}}"#, typ: "parkfed-member.linked+jwt")
-            let wrongTyp = try signRaw(#"{"id":"\#(UUIDv7.make())","type":"member.linked","park":"P001","issued_at":"\#(stamp)","data":{"member_id":"M1","local_member_number":"L1"}}"#, typ: "parkfed-card.spent+jwt")
-            let badSum = try signRaw(#"{"id":"\#(UUIDv7.make())","type":"card.spent","park":"P001","issued_at":"\#(stamp)","data":{"card_id":"C1","request_id":"R1","amount_minor":100,"principal_minor":80,"bonus_minor":10,"currency":"CNY"}}"#, typ: "parkfed-card.spent+jwt")
-            let badID = try signRaw(#"{"id":"not-a-uuid","type":"member.linked","park":"P001","issued_at":"\#(stamp)","data":{"member_id":"M1","local_member_number":"L1"}}"#, typ: "parkfed-member.linked+jwt")
+            let extraMember = try signRaw(
+                #"{"id":"\#(UUIDv7.make())","type":"member.linked","park":"P001","issued_at":"\#(stamp)","data":{"member_id":"M1","local_member_number":"L1","vip":true}}"#,
+                typ: "parkfed-member.linked+jwt")
+            let wrongTyp = try signRaw(
+                #"{"id":"\#(UUIDv7.make())","type":"member.linked","park":"P001","issued_at":"\#(stamp)","data":{"member_id":"M1","local_member_number":"L1"}}"#,
+                typ: "parkfed-card.spent+jwt")
+            let badSum = try signRaw(
+                #"{"id":"\#(UUIDv7.make())","type":"card.spent","park":"P001","issued_at":"\#(stamp)","data":{"card_id":"C1","request_id":"R1","amount_minor":100,"principal_minor":80,"bonus_minor":10,"currency":"CNY"}}"#,
+                typ: "parkfed-card.spent+jwt")
+            let badID = try signRaw(
+                #"{"id":"not-a-uuid","type":"member.linked","park":"P001","issued_at":"\#(stamp)","data":{"member_id":"M1","local_member_number":"L1"}}"#,
+                typ: "parkfed-member.linked+jwt")
             let future = try Self.sign(p1, 4, now: Date().addingTimeInterval(600))
             let ancient = try Self.sign(p1, 5, now: Date().addingTimeInterval(-8 * 86_400))
             let noneAlg = "eyJhbGciOiJub25lIn0." + parts[1] + "."
@@ -74,13 +84,16 @@ import Testing
             let original = try Self.sign(p1, 6, id: id)
             let conflicting = try Self.sign(p1, 7, id: id)
 
-            let batch = [good, tampered, stranger, fromP2, claimsP2, extraMember, wrongTyp, badSum, badID, future, ancient, noneAlg, garbage, original, conflicting]
+            let batch = [
+                good, tampered, stranger, fromP2, claimsP2, extraMember, wrongTyp, badSum, badID, future, ancient, noneAlg, garbage, original, conflicting,
+            ]
             let response = try await Self.submit(p1, batch)
             let reasons = response.results.map { $0.status == .rejected ? $0.reason! : $0.status.rawValue }
-            #expect(reasons == [
-                "accepted", "bad_signature", "unknown_kid", "issuer_mismatch", "issuer_mismatch", "schema_violation", "schema_violation",
-                "schema_violation", "schema_violation", "clock_skew", "clock_skew", "unsupported_algorithm", "malformed_jws", "accepted", "id_conflict",
-            ])
+            #expect(
+                reasons == [
+                    "accepted", "bad_signature", "unknown_kid", "issuer_mismatch", "issuer_mismatch", "schema_violation", "schema_violation",
+                    "schema_violation", "schema_violation", "clock_skew", "clock_skew", "unsupported_algorithm", "malformed_jws", "accepted", "id_conflict",
+                ])
             #expect(response.results[5].detail?.contains("data.vip") == true, "\(response.results[5].detail ?? "")")
             #expect(response.treeSize == 2)
             // Resubmitting the conflicting one later is still a conflict, never an overwrite.
@@ -94,11 +107,13 @@ import Testing
         try await TestFederation.run(configuration: HubConfiguration(federation: "Offline", assertionMaxDelaySeconds: 7 * 86_400)) { federation in
             let agent = try await federation.enroll("P001")
             federation.adopt(agent)
-            let response = try await Self.submit(agent, [
-                try Self.sign(agent, 1, now: Date().addingTimeInterval(-6 * 86_400)),
-                try Self.sign(agent, 2, now: Date().addingTimeInterval(-8 * 86_400)),
-                try Self.sign(agent, 3, now: Date().addingTimeInterval(600)),
-            ])
+            let response = try await Self.submit(
+                agent,
+                [
+                    try Self.sign(agent, 1, now: Date().addingTimeInterval(-6 * 86_400)),
+                    try Self.sign(agent, 2, now: Date().addingTimeInterval(-8 * 86_400)),
+                    try Self.sign(agent, 3, now: Date().addingTimeInterval(600)),
+                ])
             #expect(response.results.map { $0.reason ?? $0.status.rawValue } == ["accepted", "clock_skew", "clock_skew"])
         }
     }
@@ -153,4 +168,3 @@ import Testing
         }
     }
 }
-

@@ -41,7 +41,9 @@ import Testing
                 let entry = try await federation.curl("/v1/log/entries/\(index)", certificate: credentials)
                 let leafHash = MerkleHash.leaf(Data(entry.body.utf8))
                 #expect(proof.leafHash == leafHash.base64EncodedString())
-                #expect(MerkleProofs.verifyInclusion(index: index, size: 20, leafHash: leafHash, proof: proof.proof.map { Data(base64Encoded: $0)! }, root: second.rootHash))
+                #expect(
+                    MerkleProofs.verifyInclusion(
+                        index: index, size: 20, leafHash: leafHash, proof: proof.proof.map { Data(base64Encoded: $0)! }, root: second.rootHash))
             }
             // By leaf hash, as a visitor's auditor would ask.
             let entry5 = try await federation.curl("/v1/log/entries/5", certificate: credentials).body
@@ -51,11 +53,15 @@ import Testing
             // Consistency between the two checkpoints.
             let consistency = try await federation.curl("/v1/log/proofs/consistency?first=7&second=20", certificate: credentials)
             let proof = try StrictJSON.decoder.decode(ConsistencyProofResponse.self, from: Data(consistency.body.utf8))
-            #expect(MerkleProofs.verifyConsistency(first: 7, second: 20, proof: proof.proof.map { Data(base64Encoded: $0)! },
-                                                   firstRoot: first.rootHash, secondRoot: second.rootHash))
+            #expect(
+                MerkleProofs.verifyConsistency(
+                    first: 7, second: 20, proof: proof.proof.map { Data(base64Encoded: $0)! },
+                    firstRoot: first.rootHash, secondRoot: second.rootHash))
             // Out of range and malformed queries are problems, not crashes.
-            #expect(try await federation.curl("/v1/log/proofs/inclusion?index=20&tree_size=20", certificate: credentials).json["code"] as? String == "out_of_range")
-            #expect(try await federation.curl("/v1/log/proofs/consistency?first=3&second=99", certificate: credentials).json["code"] as? String == "out_of_range")
+            #expect(
+                try await federation.curl("/v1/log/proofs/inclusion?index=20&tree_size=20", certificate: credentials).json["code"] as? String == "out_of_range")
+            #expect(
+                try await federation.curl("/v1/log/proofs/consistency?first=3&second=99", certificate: credentials).json["code"] as? String == "out_of_range")
             #expect(try await federation.curl("/v1/log/proofs/inclusion?index=x", certificate: credentials).json["code"] as? String == "invalid_query")
         }
     }
@@ -89,10 +95,11 @@ import Testing
             #expect(clean.stdout.contains("12 entries, 3 checkpoints"))
 
             // Change one byte of entry 6's stored assertion (its signature part), as an insider with sqlite3 (or psql) would.
-            let edit = try await federation.sqlTool("""
-            UPDATE log_entries SET jws = substr(jws, 1, length(jws) - 3) || CASE WHEN substr(jws, length(jws) - 2, 1) = 'A' THEN 'B' ELSE 'A' END
-              || substr(jws, length(jws) - 1) WHERE idx = 6;
-            """)
+            let edit = try await federation.sqlTool(
+                """
+                UPDATE log_entries SET jws = substr(jws, 1, length(jws) - 3) || CASE WHEN substr(jws, length(jws) - 2, 1) = 'A' THEN 'B' ELSE 'A' END
+                  || substr(jws, length(jws) - 1) WHERE idx = 6;
+                """)
             #expect(edit.succeeded, "\(edit.stderr)")
             let tampered = try await ExternalTool.run(parkfed, ["hub", "verify-log", "--data", data])
             #expect(tampered.status == 1)

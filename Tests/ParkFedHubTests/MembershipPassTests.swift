@@ -39,9 +39,10 @@ import Testing
             let record = try hub.runSettlement(day: lastDay, now: hub.endOfDay(lastDay).addingTimeInterval(60))
             let export = try hub.settlementExport(record)
             // 9900 by entries 1 : 2 : 1 → P001 2475 (the issuer keeps it), P002 4950, P003 2475.
-            #expect(export.obligations.map { "\($0.from)→\($0.to) \($0.amountMinor) \($0.reason) \($0.reference)" } == [
-                "P001→P002 4950 member_pass_allocation \(month.passID)", "P001→P003 2475 member_pass_allocation \(month.passID)",
-            ])
+            #expect(
+                export.obligations.map { "\($0.from)→\($0.to) \($0.amountMinor) \($0.reason) \($0.reference)" } == [
+                    "P001→P002 4950 member_pass_allocation \(month.passID)", "P001→P003 2475 member_pass_allocation \(month.passID)",
+                ])
             #expect(export.batch.positions.map { "\($0.park) \($0.netMinor)" } == ["P001 -7425", "P002 4950", "P003 2475"])
             // Each line lists the usage records it came from: the receiving park's entries of the pass.
             #expect(export.obligations.map(\.assertionIDs.count) == [2, 1])

@@ -18,9 +18,10 @@ import Testing
 
             // Hub B: a second process on the same data directory (keys, hub.json naming the same database).
             let portB = try BackgroundProcess.freePort()
-            let hubB = try BackgroundProcess(try BackgroundProcess.parkfedExecutable(),
-                                             ["hub", "serve", "--data", federation.hub.directory.path, "--listen", "127.0.0.1:\(portB)", "--log-level", "warning"],
-                                             logPath: federation.directory.file("hub-b.log"))
+            let hubB = try BackgroundProcess(
+                try BackgroundProcess.parkfedExecutable(),
+                ["hub", "serve", "--data", federation.hub.directory.path, "--listen", "127.0.0.1:\(portB)", "--log-level", "warning"],
+                logPath: federation.directory.file("hub-b.log"))
             federation.adopt(hubB)
             let urlB = "https://127.0.0.1:\(portB)"
             try await waitUntil("hub B answers") {
@@ -65,8 +66,12 @@ import Testing
                 for index in 0..<20 {
                     let agent = index.isMultiple(of: 2) ? viaA[1 + index % 2] : viaB[1 + index % 2]
                     group.addTask {
-                        do { _ = try await agent.spendCard("IC-TWO-HUBS", requestID: "S\(index)", amountMinor: 10_000,
-                                                               proof: card.proof(.hold, amountMinor: 10_000, park: agent.park.rawValue, requestID: "S\(index)")); return true } catch { return false }
+                        do {
+                            _ = try await agent.spendCard(
+                                "IC-TWO-HUBS", requestID: "S\(index)", amountMinor: 10_000,
+                                proof: card.proof(.hold, amountMinor: 10_000, park: agent.park.rawValue, requestID: "S\(index)"));
+                            return true
+                        } catch { return false }
                     }
                 }
                 return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
@@ -79,11 +84,19 @@ import Testing
             let report = try LogVerifier(hub: federation.hub).verify()
             #expect(report.ok, "\(report.problems)")
             let size = try federation.hub.store.logSize()
-            let checkpointB = try await ExternalTool.run("curl", ["-sS", "--cacert", federation.caFile, "--cert", viaA[0].directory.tlsCertificate,
-                                                                  "--key", viaA[0].directory.tlsKey, urlB + "/v1/log/checkpoint"])
+            let checkpointB = try await ExternalTool.run(
+                "curl",
+                [
+                    "-sS", "--cacert", federation.caFile, "--cert", viaA[0].directory.tlsCertificate,
+                    "--key", viaA[0].directory.tlsKey, urlB + "/v1/log/checkpoint",
+                ])
             #expect(checkpointB.stdout.contains("\n\(size)\n"), "\(checkpointB.stdout)")
-            let proofB = try await ExternalTool.run("curl", ["-sS", "--cacert", federation.caFile, "--cert", viaA[0].directory.tlsCertificate,
-                                                             "--key", viaA[0].directory.tlsKey, urlB + "/v1/log/proofs/inclusion?index=\(size - 1)&tree_size=\(size)"])
+            let proofB = try await ExternalTool.run(
+                "curl",
+                [
+                    "-sS", "--cacert", federation.caFile, "--cert", viaA[0].directory.tlsCertificate,
+                    "--key", viaA[0].directory.tlsKey, urlB + "/v1/log/proofs/inclusion?index=\(size - 1)&tree_size=\(size)",
+                ])
             #expect(proofB.stdout.contains("\"leaf_index\":\(size - 1)"), "\(proofB.stdout)")
             #expect(hubB.isRunning, "\(hubB.log)")
         }

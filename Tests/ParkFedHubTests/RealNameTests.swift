@@ -17,14 +17,21 @@ import Testing
             let agents = try await federation.enrollParks(["P001", "P002"])
             let (p1, p2) = (agents[0], agents[1])
             let secrets = ["11010519491231002X", "430102199003071234", "E12345678", "张小三", "李四四"]
-            let first = try await p1.sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window",
-                                                       holder: HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X")))
-            let second = try await p1.sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "ota",
-                                                        holder: HolderInput(name: "王五", idType: "resident_id", idNumber: "430102199003071234")))
+            let first = try await p1.sellPass(
+                PassSaleRequest(
+                    product: "JIANGNAN-3P", channel: "window",
+                    holder: HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X")))
+            let second = try await p1.sellPass(
+                PassSaleRequest(
+                    product: "JIANGNAN-3P", channel: "ota",
+                    holder: HolderInput(name: "王五", idType: "resident_id", idNumber: "430102199003071234")))
             #expect(try await p2.scan(GateScanRequest(code: first.code, gate: "G1")).decision == .allow)
             try await p1.deliverOutbox()
-            _ = try await p1.transferPass(second.passID, PassTransferOrder(newHolder: HolderInput(name: "李四四", idType: "passport", idNumber: "E12345678"),
-                                                                           resalePriceMinor: 20_000))
+            _ = try await p1.transferPass(
+                second.passID,
+                PassTransferOrder(
+                    newHolder: HolderInput(name: "李四四", idType: "passport", idNumber: "E12345678"),
+                    resalePriceMinor: 20_000))
 
             // The hub finds each holder's passes by document, and only it can read them back.
             let held = try federation.hub.passes(heldBy: .residentID, number: "110105 19491231002x")
@@ -68,10 +75,14 @@ import Testing
     @Test func aRegulatorFindsADocumentsPurchasesAndEntriesAndEveryQueryIsRecorded() async throws {
         try await TestFederation.run { federation in
             let agents = try await federation.enrollParks(["P001", "P002", "P003"])
-            let sale = try await agents[0].sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window",
-                                                             holder: HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X")))
-            _ = try await agents[0].sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window",
-                                                      holder: HolderInput(name: "王五", idType: "resident_id", idNumber: "430102199003071234")))
+            let sale = try await agents[0].sellPass(
+                PassSaleRequest(
+                    product: "JIANGNAN-3P", channel: "window",
+                    holder: HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X")))
+            _ = try await agents[0].sellPass(
+                PassSaleRequest(
+                    product: "JIANGNAN-3P", channel: "window",
+                    holder: HolderInput(name: "王五", idType: "resident_id", idNumber: "430102199003071234")))
             #expect(try await agents[1].scan(GateScanRequest(code: sale.code, gate: "G1")).decision == .allow)
             #expect(try await agents[2].scan(GateScanRequest(code: sale.code, gate: "G1")).decision == .allow)
             try await agents[0].deliverOutbox()
@@ -87,8 +98,12 @@ import Testing
             let report = try decoder.decode(RegulatorHolderReport.self, from: Data(answer.body.utf8))
             let file = federation.directory.file("regulator-report.json")
             try answer.body.write(toFile: file, atomically: true, encoding: .utf8)
-            let valid = try await ExternalTool.run("python3", [Verifiers.path("validate_schemas.py"),
-                                                              Verifiers.repositoryRoot + "/schemas/regulator-holder-report.schema.json=" + file])
+            let valid = try await ExternalTool.run(
+                "python3",
+                [
+                    Verifiers.path("validate_schemas.py"),
+                    Verifiers.repositoryRoot + "/schemas/regulator-holder-report.schema.json=" + file,
+                ])
             #expect(valid.succeeded, "\(valid.stdout)\(valid.stderr)")
             #expect(report.idNumberMasked == "1101**********002X" && !answer.body.contains("11010519491231002X"))
             #expect(report.purchases.map { "\($0.park) \($0.passID)" } == ["P001 \(sale.passID)"])
@@ -99,9 +114,12 @@ import Testing
             let bad = try await federation.curl(path.replacingOccurrences(of: "002X", with: "0021"), certificate: regulator)
             #expect(bad.httpStatus == 400 && bad.body.contains("invalid_document"))
             // The same from the command line with the regulator's certificate.
-            let cli = try await ExternalTool.run(try BackgroundProcess.parkfedExecutable(), [
-                "regulator", "query", "--hub", federation.hubURL, "--cert", regulator.certificate, "--key", regulator.key, "--ca", federation.caFile,
-                "--id-number", "11010519491231002X", "--from", today.adding(days: -7).description, "--to", today.description])
+            let cli = try await ExternalTool.run(
+                try BackgroundProcess.parkfedExecutable(),
+                [
+                    "regulator", "query", "--hub", federation.hubURL, "--cert", regulator.certificate, "--key", regulator.key, "--ca", federation.caFile,
+                    "--id-number", "11010519491231002X", "--from", today.adding(days: -7).description, "--to", today.description,
+                ])
             #expect(cli.succeeded, "\(cli.stdout)\(cli.stderr)")
             #expect(cli.stdout.contains("1101**********002X") && cli.stdout.contains(sale.passID))
             // The audit: who, what (masked), how many records.
@@ -133,8 +151,11 @@ import Testing
             }
             #expect(try LogVerifier(hub: federation.hub).verify().ok)
             // The hub operator lists them from the command line.
-            let listing = try await ExternalTool.run(try BackgroundProcess.parkfedExecutable(), [
-                "hub", "regulator-queries", "--data", federation.hub.directory.path])
+            let listing = try await ExternalTool.run(
+                try BackgroundProcess.parkfedExecutable(),
+                [
+                    "hub", "regulator-queries", "--data", federation.hub.directory.path,
+                ])
             #expect(listing.succeeded && listing.stdout.contains("regulator:R01") && listing.stdout.contains("2 queries"), "\(listing.stdout)\(listing.stderr)")
             #expect(listing.stdout.contains("1101**********002X") && listing.stdout.contains(String(audit[0].logIndex ?? 0)))
         }

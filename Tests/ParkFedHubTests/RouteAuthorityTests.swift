@@ -44,8 +44,9 @@ import Testing
                 #expect(anonymous.httpStatus == 401, "\(rule) without a certificate: \(anonymous.httpStatus) \(anonymous.body)")
                 for (role, certificate) in certificates where !roles.contains(role) {
                     let answer = try await federation.curl(path, certificate: certificate, method: rule.method, body: body)
-                    #expect(answer.httpStatus == 403 && answer.body.contains("forbidden_for_principal"),
-                            "\(rule) as \(role): \(answer.httpStatus) \(answer.body)")
+                    #expect(
+                        answer.httpStatus == 403 && answer.body.contains("forbidden_for_principal"),
+                        "\(rule) as \(role): \(answer.httpStatus) \(answer.body)")
                     refused += 1
                 }
             }

@@ -15,8 +15,10 @@ import Testing
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let fees = Int(random.next() % 3 == 0 ? random.next() % 150 : 0)
-        let hubDirectory = try HubDirectory.initialize(at: directory.file("hub"), configuration: HubConfiguration(
-            federation: "Prop \(seed)", settlementFeeBasisPoints: fees, settlementTime: nil))
+        let hubDirectory = try HubDirectory.initialize(
+            at: directory.file("hub"),
+            configuration: HubConfiguration(
+                federation: "Prop \(seed)", settlementFeeBasisPoints: fees, settlementTime: nil))
         let hub = try Hub(directory: hubDirectory)
         let parks = try (0..<Int(random.next() % 6 + 2)).map { try ParkID(String(format: "P%03d", $0)) }
         let first = try CivilDay("2026-11-01")

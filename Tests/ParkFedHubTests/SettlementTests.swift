@@ -33,10 +33,13 @@ import Testing
         // Card loaded at P001 (pay 1000 get 200, deduct 8:2), 100.00 spent at P002 (80 + 20), 50.00 of it refunded.
         let card = try SimulatedCard(try await p1.registerCard("IC-S1", kind: .ic))
         _ = try await p1.loadCard("IC-S1", loadID: "L1", promotion: "LOAD1000GET200")
-        let spend = try await p2.spendCard("IC-S1", requestID: "R1", amountMinor: 10_000, proof: card.proof(.hold, amountMinor: 10_000, park: "P002", requestID: "R1"))
+        let spend = try await p2.spendCard(
+            "IC-S1", requestID: "R1", amountMinor: 10_000, proof: card.proof(.hold, amountMinor: 10_000, park: "P002", requestID: "R1"))
         #expect(spend.principalMinor == 8_000 && spend.bonusMinor == 2_000)
-        _ = try federation.hub.refundCard("IC-S1", requestID: "R1", CardRefundRequest(refundID: "F1", amountMinor: 5_000, cardProof: card.proof(.refund, amountMinor: 5_000, park: "P002", requestID: "F1")),
-                                          peer: AuthenticatedPeer(principal: .park(p2.park), serial: "t", notAfter: .distantFuture))
+        _ = try federation.hub.refundCard(
+            "IC-S1", requestID: "R1",
+            CardRefundRequest(refundID: "F1", amountMinor: 5_000, cardProof: card.proof(.refund, amountMinor: 5_000, park: "P002", requestID: "F1")),
+            peer: AuthenticatedPeer(principal: .park(p2.park), serial: "t", notAfter: .distantFuture))
         for agent in agents { try await agent.deliverOutbox() }
         return agents
     }
@@ -56,17 +59,21 @@ import Testing
             //   P001→P002 6000 (60)  pass entry      P001→P003 8000 (80)  pass entry
             //   P003→P001 10000 (100) pass entry     P001→P002 10000 (100) card spend, bonus owed by the loader
             //   P002→P001 5000 (50)  card refund
-            #expect(export.obligations.map { "\($0.from)→\($0.to) \($0.amountMinor) \($0.feeMinor) \($0.reason)" }.sorted() == [
-                "P001→P002 10000 100 card_spend", "P001→P002 6000 60 pass_redemption", "P001→P003 8000 80 pass_redemption",
-                "P002→P001 5000 50 card_refund", "P003→P001 10000 100 pass_redemption",
-            ])
+            #expect(
+                export.obligations.map { "\($0.from)→\($0.to) \($0.amountMinor) \($0.feeMinor) \($0.reason)" }.sorted() == [
+                    "P001→P002 10000 100 card_spend", "P001→P002 6000 60 pass_redemption", "P001→P003 8000 80 pass_redemption",
+                    "P002→P001 5000 50 card_refund", "P003→P001 10000 100 pass_redemption",
+                ])
             #expect(batch.obligationCount == 5 && batch.grossMinor == 39_000 && batch.feeMinor == 390)
             // P001: −6000 −8000 −10000 + (10000−100) + (5000−50) = −9150
             // P002: (6000−60) + (10000−100) − 5000 = 10840;  P003: (8000−80) − 10000 = −2080;  hub: 390
             #expect(batch.positions.map { "\($0.park) \($0.netMinor)" } == ["P001 -9150", "P002 10840", "P003 -2080", "hub 390"])
             #expect(batch.positions.reduce(0) { $0 + $1.netMinor } == 0)
             #expect(batch.netMinor == 11_230 && batch.reductionBasisPoints == 7_120)
-            #expect(export.pairs.map { "\($0.from)→\($0.to) \($0.grossMinor)×\($0.count)" } == ["P001→P002 16000×2", "P001→P003 8000×1", "P002→P001 5000×1", "P003→P001 10000×1"])
+            #expect(
+                export.pairs.map { "\($0.from)→\($0.to) \($0.grossMinor)×\($0.count)" } == [
+                    "P001→P002 16000×2", "P001→P003 8000×1", "P002→P001 5000×1", "P003→P001 10000×1",
+                ])
             #expect(export.bilateral.map { "\($0.from)→\($0.to) \($0.netMinor)" } == ["P001→P002 11000", "P003→P001 2000"])
             // The pairs the export lists are the ones whose digest the hub signed.
             #expect(batch.pairCount == 4 && Hex.encode(SHA256.hash(data: Data(SettlementBatch.pairsListing(export.pairs).utf8))) == batch.pairsDigest)
@@ -86,9 +93,11 @@ import Testing
             #expect(throws: ProblemDetails.self) { try hub.recordSettlementPayments(record.id, [.init(park: "P001", reference: "X")], by: .clearing("C01")) }
             #expect(throws: ProblemDetails.self) { try hub.approveSettlement(record.id, by: .park(agents[0].park)) }
             #expect(try hub.approveSettlement(record.id, by: .clearing("C01")).state == "approved")
-            let partly = try hub.recordSettlementPayments(record.id, [.init(park: "P001", reference: "BANK-1"), .init(park: "P002", reference: "BANK-2")], by: .clearing("C01"))
+            let partly = try hub.recordSettlementPayments(
+                record.id, [.init(park: "P001", reference: "BANK-1"), .init(park: "P002", reference: "BANK-2")], by: .clearing("C01"))
             #expect(partly.state == "approved")
-            let paid = try hub.recordSettlementPayments(record.id, [.init(park: "P003", reference: "BANK-3"), .init(park: "hub", reference: "FEE-1")], by: .clearing("C01"))
+            let paid = try hub.recordSettlementPayments(
+                record.id, [.init(park: "P003", reference: "BANK-3"), .init(park: "hub", reference: "FEE-1")], by: .clearing("C01"))
             #expect(paid.state == "paid" && paid.body == record.body)
             // CSV: one row per park and one per obligation.
             let paidExport = try hub.settlementExport(paid)
@@ -107,19 +116,22 @@ import Testing
             #expect(answer.httpStatus == 200, "\(answer.body)")
             let file = federation.directory.file("revenue.json")
             try answer.body.write(toFile: file, atomically: true, encoding: .utf8)
-            let valid = try await ExternalTool.run("python3", [Verifiers.path("validate_schemas.py"), Verifiers.repositoryRoot + "/schemas/park-revenue.schema.json=" + file])
+            let valid = try await ExternalTool.run(
+                "python3", [Verifiers.path("validate_schemas.py"), Verifiers.repositoryRoot + "/schemas/park-revenue.schema.json=" + file])
             #expect(valid.succeeded, "\(valid.stdout)")
             let p1 = try StrictJSON.decode(ParkRevenue.self, from: Data(answer.body.utf8))
             // Sold: two JIANGNAN-3P passes (one refunded later in full).
             #expect(p1.salesToday.passes == 2 && p1.salesToday.amountMinor == 59_800)
             #expect(p1.owedByUs.map { "\($0.reason) \($0.count) \($0.amountMinor)" } == ["card_spend 1 10000", "pass_redemption 2 14000"])
-            #expect(p1.owedToUs.map { "\($0.reason) \($0.count) \($0.amountMinor) \($0.feeMinor)" } == ["card_refund 1 5000 50", "pass_redemption 1 10000 100"])
+            #expect(
+                p1.owedToUs.map { "\($0.reason) \($0.count) \($0.amountMinor) \($0.feeMinor)" } == ["card_refund 1 5000 50", "pass_redemption 1 10000 100"])
             #expect(p1.nextPositionMinor == -9_150)
             // Every park's "next position" is exactly what the batch then gives it; afterwards nothing is open.
             var before: [String: Int64] = [:]
             for agent in agents { before[agent.park.rawValue] = try await agent.revenue().nextPositionMinor }
             let today = hub.passes.calendar.day(of: Date())
-            let batch = try StrictJSON.decode(SettlementBatch.self, from: Data(try hub.runSettlement(day: today, now: hub.endOfDay(today).addingTimeInterval(1)).body.utf8))
+            let batch = try StrictJSON.decode(
+                SettlementBatch.self, from: Data(try hub.runSettlement(day: today, now: hub.endOfDay(today).addingTimeInterval(1)).body.utf8))
             for position in batch.positions where position.park != "hub" { #expect(before[position.park] == position.netMinor, "\(position.park)") }
             let after = try await agents[0].revenue()
             #expect(after.nextPositionMinor == 0 && after.owedByUs.isEmpty && after.settledThrough == today.description)
@@ -159,10 +171,13 @@ import Testing
             let today = hub.passes.calendar.day(of: Date())
             // A failure in the middle of the closing transaction (after the batch row is written, while the parties'
             // positions are), made by an outside tool on the real database (sqlite3, or psql on a PostgreSQL store).
-            let trigger = try await federation.sqlTool(federation.usesPostgres ? """
-            CREATE FUNCTION fail_close() RETURNS trigger AS $$ BEGIN IF NEW.party = 'P002' THEN RAISE EXCEPTION 'disk gone'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql;
-            CREATE TRIGGER fail_close BEFORE INSERT ON settlement_positions FOR EACH ROW EXECUTE FUNCTION fail_close();
-            """ : "CREATE TRIGGER fail_close BEFORE INSERT ON settlement_positions WHEN NEW.party = 'P002' BEGIN SELECT RAISE(ABORT, 'disk gone'); END;")
+            let trigger = try await federation.sqlTool(
+                federation.usesPostgres
+                    ? """
+                    CREATE FUNCTION fail_close() RETURNS trigger AS $$ BEGIN IF NEW.party = 'P002' THEN RAISE EXCEPTION 'disk gone'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql;
+                    CREATE TRIGGER fail_close BEFORE INSERT ON settlement_positions FOR EACH ROW EXECUTE FUNCTION fail_close();
+                    """ : "CREATE TRIGGER fail_close BEFORE INSERT ON settlement_positions WHEN NEW.party = 'P002' BEGIN SELECT RAISE(ABORT, 'disk gone'); END;"
+            )
             #expect(trigger.succeeded, "\(trigger.stderr)")
             #expect(throws: (any Error).self) { try hub.runSettlement(day: today, now: hub.endOfDay(today).addingTimeInterval(1)) }
             #expect(try hub.store.batch(day: today) == nil)

@@ -11,8 +11,10 @@ import Testing
 @Suite struct CategoryTests {
     static let holder = HolderInput(name: "王五", idType: "resident_id", idNumber: "430102199003071234")
 
-    static func sell(_ agent: NodeAgent, _ product: String = "JIANGNAN-3P", category: String? = nil, heads: Int? = nil,
-                     slot: String? = nil) async throws -> PassSaleResponse {
+    static func sell(
+        _ agent: NodeAgent, _ product: String = "JIANGNAN-3P", category: String? = nil, heads: Int? = nil,
+        slot: String? = nil
+    ) async throws -> PassSaleResponse {
         try await agent.sellPass(PassSaleRequest(product: product, channel: "window", holder: holder, category: category, heads: heads, slot: slot))
     }
 

@@ -42,8 +42,12 @@ import Testing
             let gateToken = try agent.addDevice(name: "gate-1", role: .gate).token
             let base = server.baseURL
             func put(_ body: String, token: String) async throws -> ExternalTool.Result {
-                try await ExternalTool.run("curl", server.curlTrust + ["-sS", "-X", "PUT", base + "/v1/mode", "-H", "authorization: Bearer \(token)", "-H", "content-type: application/json",
-                                                   "-d", body, "-w", "\n%{http_code}"])
+                try await ExternalTool.run(
+                    "curl",
+                    server.curlTrust + [
+                        "-sS", "-X", "PUT", base + "/v1/mode", "-H", "authorization: Bearer \(token)", "-H", "content-type: application/json",
+                        "-d", body, "-w", "\n%{http_code}",
+                    ])
             }
             // A gate device cannot switch modes; an operator device can, with a reason.
             #expect(try await put(#"{"mode":"evacuation","reason":"fire alarm"}"#, token: gateToken).stdout.hasSuffix("403"))
@@ -51,21 +55,35 @@ import Testing
             let switched = try await put(#"{"mode":"evacuation","reason":"fire alarm, hall B"}"#, token: operatorToken)
             #expect(switched.stdout.hasSuffix("200") && switched.stdout.contains(#""mode":"evacuation""#), "\(switched.stdout)")
             // Anything at the gate opens it, and nothing is recorded.
-            let scan = try await ExternalTool.run("curl", server.curlTrust + ["-sS", base + "/v1/gate/scans", "-H", "authorization: Bearer \(gateToken)",
-                                                           "-H", "content-type: application/json", "-d", #"{"code":"not-even-a-pass","gate":"G1"}"#])
+            let scan = try await ExternalTool.run(
+                "curl",
+                server.curlTrust + [
+                    "-sS", base + "/v1/gate/scans", "-H", "authorization: Bearer \(gateToken)",
+                    "-H", "content-type: application/json", "-d", #"{"code":"not-even-a-pass","gate":"G1"}"#,
+                ])
             #expect(scan.stdout.contains(#""decision":"allow""#) && scan.stdout.contains(#""mode":"evacuation""#), "\(scan.stdout)")
             #expect(agent.status().outbox.pending == 0)
-            let metrics = try await ExternalTool.run("curl", server.curlTrust + ["-sS", "-H", "authorization: Bearer \(operatorToken)", base + "/metrics"]).stdout
+            let metrics = try await ExternalTool.run("curl", server.curlTrust + ["-sS", "-H", "authorization: Bearer \(operatorToken)", base + "/metrics"])
+                .stdout
             #expect(metrics.contains(#"parkfed_node_gate_mode{park="P001",mode="evacuation"} 1"#))
             // The operator's command switches back (a running agent sees it within a second); both changes are logged.
-            let cli = try await ExternalTool.run(try BackgroundProcess.parkfedExecutable(), ["node", "mode", "--data", agent.directory.path, "--set", "normal",
-                                                                                            "--reason", "all clear", "--by", "duty-manager"])
+            let cli = try await ExternalTool.run(
+                try BackgroundProcess.parkfedExecutable(),
+                [
+                    "node", "mode", "--data", agent.directory.path, "--set", "normal",
+                    "--reason", "all clear", "--by", "duty-manager",
+                ])
             #expect(cli.succeeded && cli.stdout.contains("mode: normal") && cli.stdout.contains("fire alarm, hall B"), "\(cli.stdout)\(cli.stderr)")
             // Polled, not slept: the gate refuses again as soon as the agent has seen the change.
             var refused = ""
             try await waitUntil("the agent to see the mode change") {
-                refused = try await ExternalTool.run("curl", server.curlTrust + ["-sS", base + "/v1/gate/scans", "-H", "authorization: Bearer \(gateToken)",
-                                                                              "-H", "content-type: application/json", "-d", #"{"code":"not-even-a-pass","gate":"G1"}"#]).stdout
+                refused = try await ExternalTool.run(
+                    "curl",
+                    server.curlTrust + [
+                        "-sS", base + "/v1/gate/scans", "-H", "authorization: Bearer \(gateToken)",
+                        "-H", "content-type: application/json", "-d", #"{"code":"not-even-a-pass","gate":"G1"}"#,
+                    ]
+                ).stdout
                 return refused.contains(#""decision":"deny""#)
             }
             #expect(refused.contains(#""decision":"deny""#), "\(refused)")
@@ -103,7 +121,8 @@ import Testing
             #expect(try await agents[2].scan(GateScanRequest(code: reissued.code, gate: "G1")).decision == .allow)
             #expect(try await agents[1].scan(GateScanRequest(code: reissued.code, gate: "G3")).reason == "already_used")
             // No money moved for the re-issue, and the holder is the same document at the hub.
-            #expect(try federation.hub.passes(heldBy: .residentID, number: "11010519491231002X").filter { $0.passID == pass.passID }.map(\.generation) == [0, 1])
+            #expect(
+                try federation.hub.passes(heldBy: .residentID, number: "11010519491231002X").filter { $0.passID == pass.passID }.map(\.generation) == [0, 1])
         }
     }
 }

@@ -62,7 +62,8 @@ import Testing
 /// an outside decoder reads is the code the gate accepts.
 @Suite struct LocalPassAPITests {
     static func curl(_ server: RunningServer, _ path: String, token: String?, method: String = "GET", body: String? = nil, output: String? = nil) async throws
-        -> (status: Int, body: String, contentType: String) {
+        -> (status: Int, body: String, contentType: String)
+    {
         var arguments = ["-sS", "--max-time", "10", "-X", method, "-w", "\n%{http_code} %{content_type}"] + server.curlTrust
         if let token { arguments += ["-H", "authorization: Bearer \(token)"] }
         if body != nil { arguments += ["-H", "content-type: application/json", "--data-binary", "@-"] }
@@ -93,8 +94,9 @@ import Testing
             let sale = try StrictJSON.decode(PassSaleResponse.self, from: Data(sold.body.utf8))
             #expect(sale.holderNameMasked == "王*" && sale.idNumberMasked == "4301**********1234")
             // A bad ID number is refused with a problem, and nothing is sold.
-            let bad = try await Self.curl(node1, "/v1/sales", token: window.token, method: "POST",
-                                          body: saleBody.replacingOccurrences(of: "1234\"", with: "1235\""))
+            let bad = try await Self.curl(
+                node1, "/v1/sales", token: window.token, method: "POST",
+                body: saleBody.replacingOccurrences(of: "1234\"", with: "1235\""))
             #expect(bad.status == 400 && bad.body.contains("invalid_document") && bad.contentType.hasPrefix("application/problem+json"))
 
             let directory = try TemporaryDirectory()
@@ -107,7 +109,8 @@ import Testing
             let svg = try await Self.curl(node1, "/v1/sales/\(sale.passID)/qr.svg", token: window.token)
             #expect(svg.status == 200 && svg.contentType == "image/svg+xml" && svg.body.contains("<svg"))
 
-            let scanBody = try String(decoding: StrictJSON.encoder.encode(GateScanRequest(code: decoded.stdout.trimmingCharacters(in: .newlines), gate: "north-1")), as: UTF8.self)
+            let scanBody = try String(
+                decoding: StrictJSON.encoder.encode(GateScanRequest(code: decoded.stdout.trimmingCharacters(in: .newlines), gate: "north-1")), as: UTF8.self)
             #expect(try await Self.curl(node2, "/v1/gate/scans", token: nil, method: "POST", body: scanBody).status == 401)
             let wrongRole = try await Self.curl(node2, "/v1/gate/scans", token: p2Window.token, method: "POST", body: scanBody)
             #expect(wrongRole.status == 403 && wrongRole.body.contains("forbidden_for_device"))

@@ -22,12 +22,19 @@ import Testing
             let server = try await federation.serve(agents[1])
             federation.adopt(server)
             let gate = try agents[1].addDevice(name: "gate-1", role: .gate).token
-            let pass = try await agents[0].sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window",
-                                                             holder: HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X")))
+            let pass = try await agents[0].sellPass(
+                PassSaleRequest(
+                    product: "JIANGNAN-3P", channel: "window",
+                    holder: HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X")))
             func scan(_ language: String, token: String = gate) async throws -> String {
-                try await ExternalTool.run("curl", server.curlTrust + ["-sS", "-i", server.baseURL + "/v1/gate/scans", "-H", "authorization: Bearer \(token)",
-                                                   "-H", "accept-language: \(language)", "-H", "content-type: application/json",
-                                                   "-d", #"{"code":"\#(pass.code)","gate":"G1"}"#]).stdout
+                try await ExternalTool.run(
+                    "curl",
+                    server.curlTrust + [
+                        "-sS", "-i", server.baseURL + "/v1/gate/scans", "-H", "authorization: Bearer \(token)",
+                        "-H", "accept-language: \(language)", "-H", "content-type: application/json",
+                        "-d", #"{"code":"\#(pass.code)","gate":"G1"}"#,
+                    ]
+                ).stdout
             }
             let welcome = try await scan("zh-CN")
             #expect(welcome.contains("欢迎，张*三。本园还可入园 0 次。") && welcome.lowercased().contains("content-language: zh"), "\(welcome)")
@@ -44,7 +51,8 @@ import Testing
             let today = federation.hub.passes.calendar.day(of: Date())
             _ = try federation.hub.runSettlement(day: today, now: federation.hub.endOfDay(today).addingTimeInterval(1))
             let parkfed = try BackgroundProcess.parkfedExecutable()
-            let zh = try await ExternalTool.run(parkfed, ["settle", "show", "--data", federation.hub.directory.path, "--day", today.description, "--lang", "zh"])
+            let zh = try await ExternalTool.run(
+                parkfed, ["settle", "show", "--data", federation.hub.directory.path, "--day", today.description, "--lang", "zh"])
             #expect(zh.succeeded && zh.stdout.contains("净头寸") && zh.stdout.contains("应付") && zh.stdout.contains("结算批次 S-\(today)"), "\(zh.stdout)\(zh.stderr)")
             let en = try await ExternalTool.run(parkfed, ["settle", "show", "--data", federation.hub.directory.path, "--day", today.description])
             #expect(en.stdout.contains("net position") && en.stdout.contains("pays"))

@@ -22,13 +22,13 @@ import Testing
             federation.adopt(server)
             let monitor = try agent.addDevice(name: "status-screen", role: .monitor).token
             // The upkeep loop fetches the trust list and products as the server starts: let it finish first.
-            // Polled until the node's database stops changing, rather than slept.
-            var settled = try await ExternalTool.run("sqlite3", [agent.directory.database, ".dump"]).stdout
-            for _ in 0..<100 {
-                try await Task.sleep(for: .milliseconds(100))
+            // The upkeep loop fetches the trust list and then the products as the server starts: wait for both to be
+            // kept (and the database to be still), so that only the requests below could change it.
+            var settled = ""
+            try await waitUntil("the node's start-up refreshes") {
                 let now = try await ExternalTool.run("sqlite3", [agent.directory.database, ".dump"]).stdout
-                if now == settled, try await TestFederation.nodeCurl(server, "/readyz").httpStatus == 200 { break }
-                settled = now
+                defer { settled = now }
+                return now == settled && now.contains("INSERT INTO meta VALUES('products'") && agent.trustList.status().present
             }
             let before = try await ExternalTool.run("sqlite3", [agent.directory.database, ".dump"]).stdout
             for rule in rules {
@@ -36,7 +36,8 @@ import Testing
                 let path = rule.path.replacingOccurrences(of: #"\{[a-z_]+\}"#, with: "X1", options: .regularExpression)
                 let body = rule.method == "GET" ? nil : "{not json"
                 let anonymous = try await TestFederation.nodeCurl(server, path, method: rule.method, body: body)
-                #expect(anonymous.httpStatus == 401 && anonymous.body.contains("device_credential_required"), "\(rule): \(anonymous.httpStatus) \(anonymous.body)")
+                #expect(
+                    anonymous.httpStatus == 401 && anonymous.body.contains("device_credential_required"), "\(rule): \(anonymous.httpStatus) \(anonymous.body)")
                 let forged = try await TestFederation.nodeCurl(server, path, token: "pfd_forged", method: rule.method, body: body)
                 #expect(forged.httpStatus == 401, "\(rule) with a forged token: \(forged.httpStatus)")
                 if !roles.contains(.monitor) {
@@ -45,7 +46,9 @@ import Testing
                 }
             }
             let after = try await ExternalTool.run("sqlite3", [agent.directory.database, ".dump"]).stdout
-            #expect(after == before, "a refused request changed the node's database: \(Set(after.split(separator: "\n")).subtracting(before.split(separator: "\n")).prefix(5))")
+            #expect(
+                after == before,
+                "a refused request changed the node's database: \(Set(after.split(separator: "\n")).subtracting(before.split(separator: "\n")).prefix(5))")
         }
     }
 
@@ -57,18 +60,28 @@ import Testing
             let server = try await federation.serve(agent)
             federation.adopt(server)
             #expect(try await TestFederation.nodeCurl(server, "/healthz").httpStatus == 200)
-            let byName = try await ExternalTool.run("curl", ["-sS", "--cacert", agent.directory.lanCA, "--resolve", "localhost:\(server.port):127.0.0.1",
-                                                             "https://localhost:\(server.port)/healthz"])
+            let byName = try await ExternalTool.run(
+                "curl",
+                [
+                    "-sS", "--cacert", agent.directory.lanCA, "--resolve", "localhost:\(server.port):127.0.0.1",
+                    "https://localhost:\(server.port)/healthz",
+                ])
             #expect(byName.stdout.contains(#""status":"ok""#), "\(byName.stderr)")
             let federationRoot = try await ExternalTool.run("curl", ["-sS", "--cacert", federation.caFile, "https://127.0.0.1:\(server.port)/healthz"])
             #expect(!federationRoot.succeeded, "the federation root must not vouch for a park's LAN names")
             let plain = try await ExternalTool.run("curl", ["-sS", "--max-time", "5", "http://127.0.0.1:\(server.port)/healthz"])
             #expect(!plain.stdout.contains(#""status":"ok""#))
-            let verify = try await ExternalTool.run("openssl", ["s_client", "-connect", "127.0.0.1:\(server.port)", "-CAfile", agent.directory.lanCA,
-                                                                "-verify_ip", "127.0.0.1", "-verify_return_error", "-brief"], input: Data())
+            let verify = try await ExternalTool.run(
+                "openssl",
+                [
+                    "s_client", "-connect", "127.0.0.1:\(server.port)", "-CAfile", agent.directory.lanCA,
+                    "-verify_ip", "127.0.0.1", "-verify_return_error", "-brief",
+                ], input: Data())
             #expect(verify.stderr.contains("Verification: OK") || verify.stdout.contains("Verification: OK"), "\(verify.stdout)\(verify.stderr)")
             let issuer = try await ExternalTool.run("openssl", ["x509", "-in", agent.directory.lanCertificate, "-noout", "-issuer", "-ext", "subjectAltName"])
-            #expect(issuer.stdout.contains("Park P001 LAN Root CA") && issuer.stdout.contains("IP Address:127.0.0.1") && issuer.stdout.contains("DNS:localhost"), "\(issuer.stdout)")
+            #expect(
+                issuer.stdout.contains("Park P001 LAN Root CA") && issuer.stdout.contains("IP Address:127.0.0.1") && issuer.stdout.contains("DNS:localhost"),
+                "\(issuer.stdout)")
             for key in [agent.directory.lanCAKey, agent.directory.lanKey] {
                 #expect(try FileManager.default.attributesOfItem(atPath: key)[.posixPermissions] as? Int == 0o600)
             }
@@ -102,20 +115,28 @@ import Testing
             federation.adopt(server)
             let console = try p2.addDevice(name: "runaway", role: .operator).token
             let gate = try p2.addDevice(name: "gate-1", role: .gate).token
-            let pass = try await agents[0].sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window",
-                                                                  holder: HolderInput(name: "王五", idType: "resident_id", idNumber: "11010519491231002X")))
+            let pass = try await agents[0].sellPass(
+                PassSaleRequest(
+                    product: "JIANGNAN-3P", channel: "window",
+                    holder: HolderInput(name: "王五", idType: "resident_id", idNumber: "11010519491231002X")))
             // 120 revenue reports at once from one credential: each would be a hub call.
             let url = server.baseURL + "/v1/revenue"
-            let flood = try await ExternalTool.run("curl", server.curlTrust + ["-sS", "-Z", "--parallel-max", "30", "-H", "authorization: Bearer \(console)",
-                                                                               "-w", "\n%{http_code}\n"] + Array(repeating: url, count: 120))
+            let flood = try await ExternalTool.run(
+                "curl",
+                server.curlTrust + [
+                    "-sS", "-Z", "--parallel-max", "30", "-H", "authorization: Bearer \(console)",
+                    "-w", "\n%{http_code}\n",
+                ] + Array(repeating: url, count: 120))
             let codes = Self.statusCodes(flood.stdout)
             let served = codes.filter { $0 == 200 }.count, limited = codes.filter { $0 == 429 }.count
             #expect(codes.count == 120 && served + limited == 120 && served <= 30 && limited >= 90, "served \(served), limited \(limited) of \(codes.count)")
             #expect(flood.stdout.contains("local_rate_limited"))
             // The hub-link probe: once a second for the whole node (bursts of three), whoever asks.
             let probe = try p2.addDevice(name: "probe-console", role: .operator).token
-            let probes = try await ExternalTool.run("curl", server.curlTrust + ["-sS", "-Z", "-H", "authorization: Bearer \(probe)", "-w", "\n%{http_code}\n"]
-                                                    + Array(repeating: server.baseURL + "/v1/hub/whoami", count: 20))
+            let probes = try await ExternalTool.run(
+                "curl",
+                server.curlTrust + ["-sS", "-Z", "-H", "authorization: Bearer \(probe)", "-w", "\n%{http_code}\n"]
+                    + Array(repeating: server.baseURL + "/v1/hub/whoami", count: 20))
             #expect(Self.statusCodes(probes.stdout).filter { $0 == 429 }.count >= 5, "\(probes.stdout)")
             // The gate is another device: its scan is decided by the hub at once.
             let scan = try await TestFederation.nodeCurl(server, "/v1/gate/scans", token: gate, method: "POST", body: #"{"code":"\#(pass.code)","gate":"G1"}"#)

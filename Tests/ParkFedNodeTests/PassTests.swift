@@ -118,12 +118,16 @@ import Testing
             #expect(try await Self.scan(p3, [parts[0], String(payload), parts[2]].joined(separator: ".")).reason == "forged")
             #expect(try await Self.scan(p3, "not a pass").reason == "forged")
             // Signed by a key the federation does not know.
-            let stranger = try PassCode.make(.init(issuer: p1.park, passID: "X1", product: "LAKE-AND-MUSEUM-2026", validFrom: try CivilDay("2026-01-01"),
-                                                   validUntil: try CivilDay("2027-12-31"), generation: 0, name: "王*"), key: SigningKey())
+            let stranger = try PassCode.make(
+                .init(
+                    issuer: p1.park, passID: "X1", product: "LAKE-AND-MUSEUM-2026", validFrom: try CivilDay("2026-01-01"),
+                    validUntil: try CivilDay("2027-12-31"), generation: 0, name: "王*"), key: SigningKey())
             #expect(try await Self.scan(p3, stranger.text).reason == "unknown_key")
             // Signed by P001's own key but past its validity (a code the park printed long ago).
-            let old = try PassCode.make(.init(issuer: p1.park, passID: "OLD-1", product: "LAKE-AND-MUSEUM-2026", validFrom: try CivilDay("2026-01-01"),
-                                              validUntil: try CivilDay("2026-01-31"), generation: 0, name: "王*"), key: p1.signingKey)
+            let old = try PassCode.make(
+                .init(
+                    issuer: p1.park, passID: "OLD-1", product: "LAKE-AND-MUSEUM-2026", validFrom: try CivilDay("2026-01-01"),
+                    validUntil: try CivilDay("2026-01-31"), generation: 0, name: "王*"), key: p1.signingKey)
             #expect(try await Self.scan(p3, old.text).reason == "expired")
             // Sold for a later visit date.
             let later = try await Self.sell(p1, "JIANGNAN-3P", date: CivilDay(dayNumber: p1.calendar.day(of: Date()).dayNumber + 3).description)

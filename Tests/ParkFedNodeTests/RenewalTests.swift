@@ -41,12 +41,17 @@ import X509
             let agent = try await federation.enroll("P001")
             federation.adopt(agent)
             let keyPath = federation.directory.file("other.key"), csrPath = federation.directory.file("other.csr")
-            let made = try await ExternalTool.run("openssl", ["req", "-new", "-nodes", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                                                             "-keyout", keyPath, "-subj", "/CN=P002", "-out", csrPath])
+            let made = try await ExternalTool.run(
+                "openssl",
+                [
+                    "req", "-new", "-nodes", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-keyout", keyPath, "-subj", "/CN=P002", "-out", csrPath,
+                ])
             #expect(made.succeeded)
             let body = #"{"csr":"# + String(data: try JSONEncoder().encode(try String(contentsOfFile: csrPath, encoding: .utf8)), encoding: .utf8)! + "}"
-            let reply = try await federation.curl("/v1/certificates/renewals", certificate: (agent.directory.tlsCertificate, agent.directory.tlsKey),
-                                                  method: "POST", body: body)
+            let reply = try await federation.curl(
+                "/v1/certificates/renewals", certificate: (agent.directory.tlsCertificate, agent.directory.tlsKey),
+                method: "POST", body: body)
             #expect(reply.httpStatus == 403)
             #expect(reply.json["code"] as? String == "csr_names_other_principal")
         }

@@ -17,8 +17,9 @@ import Testing
             let node1 = try await federation.serve(p1)
 
             // The operator orders three codes over the local API; the answer and the CSV name the same codes.
-            let ordered = try await LocalPassAPITests.curl(node1, "/v1/stock/batches", token: operatorDevice.token, method: "POST",
-                                                           body: #"{"product":"JIANGNAN-3P","count":3}"#)
+            let ordered = try await LocalPassAPITests.curl(
+                node1, "/v1/stock/batches", token: operatorDevice.token, method: "POST",
+                body: #"{"product":"JIANGNAN-3P","count":3}"#)
             #expect(ordered.status == 201, "\(ordered.body)")
             let batch = try StrictJSON.decode(StockBatch.self, from: Data(ordered.body.utf8))
             #expect(batch.count == 3 && batch.firstSerial.hasPrefix("P001-\(batch.batch)-") && batch.lastSerial.hasSuffix("-000003"))
@@ -31,8 +32,11 @@ import Testing
             let printed = try PassCode(parsing: codes[0].code)
             #expect(printed.isStock && printed.payload.name.isEmpty && printed.issuer.rawValue == "P001")
             // A window cannot order stock; the operator device cannot sell it.
-            #expect(try await LocalPassAPITests.curl(node1, "/v1/stock/batches", token: window.token, method: "POST",
-                                                     body: #"{"product":"JIANGNAN-3P","count":3}"#).status == 403)
+            #expect(
+                try await LocalPassAPITests.curl(
+                    node1, "/v1/stock/batches", token: window.token, method: "POST",
+                    body: #"{"product":"JIANGNAN-3P","count":3}"#
+                ).status == 403)
 
             // Unsold: refused at its own park and, through the hub, at another.
             #expect(try await PassTests.scan(p1, codes[0].code).reason == "not_activated")
@@ -54,14 +58,18 @@ import Testing
             #expect(twice.status == 409 && twice.body.contains("stock_sold"))
 
             // Voided: refused at the gate with its own reason; neither sold nor voided again by mistake.
-            let voided = try await LocalPassAPITests.curl(node1, "/v1/stock/\(codes[1].serial)/void", token: operatorDevice.token, method: "POST",
-                                                          body: #"{"reason":"torn at the printer"}"#)
+            let voided = try await LocalPassAPITests.curl(
+                node1, "/v1/stock/\(codes[1].serial)/void", token: operatorDevice.token, method: "POST",
+                body: #"{"reason":"torn at the printer"}"#)
             #expect(voided.status == 204)
             let refused = try await PassTests.scan(p1, codes[1].code)
             #expect(refused.reason == "voided" && refused.message == "This printed ticket has been voided.")
             #expect(refused.localized(.zh).message == "此纸质票已作废。")
-            #expect(try await LocalPassAPITests.curl(node1, "/v1/stock/\(codes[1].serial)/sale", token: window.token, method: "POST",
-                                                     body: saleBody).body.contains("stock_void"))
+            #expect(
+                try await LocalPassAPITests.curl(
+                    node1, "/v1/stock/\(codes[1].serial)/sale", token: window.token, method: "POST",
+                    body: saleBody
+                ).body.contains("stock_void"))
             #expect(throws: ProblemDetails.self) { try p1.voidStock(serials: [codes[0].serial], reason: "sold one") }
             #expect(throws: ProblemDetails.self) { try p1.voidStock(serials: ["P001-NOPE-000001"], reason: "unknown") }
 
@@ -84,8 +92,12 @@ import Testing
             let parkfed = try BackgroundProcess.parkfedExecutable()
             let data = p1.directory.path
             let csvPath = federation.directory.file("stock.csv")
-            let ordered = try await ExternalTool.run(parkfed, ["node", "stock", "order", "--data", data, "--product", "JIANGNAN-3P", "--category", "student",
-                                                               "--count", "4", "--out", csvPath])
+            let ordered = try await ExternalTool.run(
+                parkfed,
+                [
+                    "node", "stock", "order", "--data", data, "--product", "JIANGNAN-3P", "--category", "student",
+                    "--count", "4", "--out", csvPath,
+                ])
             #expect(ordered.succeeded, "\(ordered.stderr)")
             let lines = try String(contentsOfFile: csvPath, encoding: .utf8).split(separator: "\n")
             #expect(lines.count == 5 && lines.dropFirst().allSatisfy { $0.contains(",JIANGNAN-3P,student,") })

@@ -69,7 +69,8 @@ import Testing
             let rogue = SigningKey()
             var forgedList = good
             forgedList.sequence = 99
-            let forged = try JWS.sign(payload: try StrictJSON.encoder.encode(forgedList), kid: federation.hub.signingKey.kid, type: TrustList.jwsType, with: rogue)
+            let forged = try JWS.sign(
+                payload: try StrictJSON.encoder.encode(forgedList), kid: federation.hub.signingKey.kid, type: TrustList.jwsType, with: rogue)
             #expect(throws: NodeError.self) { try agent.trustList.accept(jws: forged.compact, etag: nil) }
             // A changed payload under the hub's real signature.
             let parts = try federation.hub.currentTrustList().jws.split(separator: ".").map(String.init)

@@ -62,9 +62,11 @@ public struct PassIssued: Codable, Sendable, Hashable {
     /// The serial number of the pre-printed stock code this sale activated.
     public var stockSerial: String?
 
-    public init(passID: String, product: String, channel: Channel, priceMinor: Int64, currency: String = "CNY",
-                holder: HolderRef, validFrom: String, validUntil: String, category: String? = nil, heads: Int? = nil, slot: String? = nil,
-                stockSerial: String? = nil) {
+    public init(
+        passID: String, product: String, channel: Channel, priceMinor: Int64, currency: String = "CNY",
+        holder: HolderRef, validFrom: String, validUntil: String, category: String? = nil, heads: Int? = nil, slot: String? = nil,
+        stockSerial: String? = nil
+    ) {
         self.category = category
         self.heads = heads
         self.slot = slot
@@ -178,8 +180,10 @@ public struct PassTransferred: Codable, Sendable, Hashable {
     /// terms; the hub checks that the holder's document is the one of the current generation.
     public var reissue: Bool?
 
-    public init(passID: String, newHolder: HolderRef, generation: Int, resalePriceMinor: Int64, feeMinor: Int64, currency: String = "CNY",
-                reissue: Bool? = nil) {
+    public init(
+        passID: String, newHolder: HolderRef, generation: Int, resalePriceMinor: Int64, feeMinor: Int64, currency: String = "CNY",
+        reissue: Bool? = nil
+    ) {
         self.reissue = reissue
         self.passID = passID
         self.newHolder = newHolder
@@ -395,7 +399,7 @@ public enum Check {
     static func isIdentifierByte(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-             UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "-"):
+            UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "-"):
             return true
         default:
             return false

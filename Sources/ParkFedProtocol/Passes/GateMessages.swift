@@ -35,9 +35,11 @@ public struct GateDecision: Codable, Sendable, Hashable {
     /// The heads this scan admits (groups).
     public var heads: Int?
 
-    public init(decision: Decision, reason: String? = nil, message: String, passID: String? = nil, product: String? = nil,
-                holderNameMasked: String? = nil, entriesLeft: Int? = nil, usableUntil: String? = nil, mode: Mode, entryID: String? = nil,
-                category: String? = nil, checkProof: String? = nil, heads: Int? = nil) {
+    public init(
+        decision: Decision, reason: String? = nil, message: String, passID: String? = nil, product: String? = nil,
+        holderNameMasked: String? = nil, entriesLeft: Int? = nil, usableUntil: String? = nil, mode: Mode, entryID: String? = nil,
+        category: String? = nil, checkProof: String? = nil, heads: Int? = nil
+    ) {
         self.category = category
         self.checkProof = checkProof
         self.heads = heads
@@ -96,8 +98,10 @@ public struct PassSaleRequest: Codable, Sendable {
     public var heads: Int?
     public var slot: String?
 
-    public init(product: String, channel: String, holder: HolderInput, date: String? = nil, category: String? = nil, heads: Int? = nil,
-                slot: String? = nil) {
+    public init(
+        product: String, channel: String, holder: HolderInput, date: String? = nil, category: String? = nil, heads: Int? = nil,
+        slot: String? = nil
+    ) {
         self.category = category
         self.heads = heads
         self.slot = slot
@@ -126,9 +130,11 @@ public struct PassSaleResponse: Codable, Sendable, Hashable {
     public var slot: String?
     public var stockSerial: String?
 
-    public init(passID: String, code: String, qrVersion: Int, product: String, holderNameMasked: String, idNumberMasked: String,
-                validFrom: String, validUntil: String, priceMinor: Int64, currency: String, generation: Int,
-                category: String? = nil, heads: Int? = nil, slot: String? = nil, stockSerial: String? = nil) {
+    public init(
+        passID: String, code: String, qrVersion: Int, product: String, holderNameMasked: String, idNumberMasked: String,
+        validFrom: String, validUntil: String, priceMinor: Int64, currency: String, generation: Int,
+        category: String? = nil, heads: Int? = nil, slot: String? = nil, stockSerial: String? = nil
+    ) {
         self.category = category
         self.heads = heads
         self.slot = slot
@@ -249,4 +255,3 @@ extension GateDecision {
         return copy
     }
 }
-

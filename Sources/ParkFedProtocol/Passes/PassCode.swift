@@ -27,8 +27,10 @@ public struct PassCode: Sendable, Hashable {
         /// 1 on pre-printed stock: valid only once its park has sold (activated) it.
         public var stock: Int?
 
-        public init(issuer: ParkID, passID: String, product: String, validFrom: CivilDay, validUntil: CivilDay, generation: Int, name: String,
-                    category: String? = nil, heads: Int = 1, slot: String? = nil, stock: Bool = false) {
+        public init(
+            issuer: ParkID, passID: String, product: String, validFrom: CivilDay, validUntil: CivilDay, generation: Int, name: String,
+            category: String? = nil, heads: Int = 1, slot: String? = nil, stock: Bool = false
+        ) {
             self.category = category == TicketCategory.fullID ? nil : category
             self.heads = heads == 1 ? nil : heads
             self.slot = slot
@@ -81,12 +83,12 @@ public struct PassCode: Sendable, Hashable {
     /// Parses a scanned string (signature not yet checked). Anything malformed is `forged`.
     public init(parsing text: String) throws(PassRefusal) {
         guard text.utf8.count <= Self.maximumLength, let jws = try? JWS(compact: text), jws.header.typ == Self.jwsType, jws.header.kid != nil,
-              let payload = try? StrictJSON.decode(Payload.self, from: jws.payload), payload.version == 1,
-              let issuer = try? ParkID(payload.issuer), (try? Check.identifier(payload.passID, "id")) != nil,
-              (try? Check.identifier(payload.product, "pr")) != nil, (0...1_000_000).contains(payload.generation),
-              let from = try? CivilDay(payload.validFrom), let until = try? CivilDay(payload.validUntil), from <= until,
-              payload.category.map({ (try? Check.identifier($0, "c")) != nil }) ?? true, payload.heads.map({ (2...1000).contains($0) }) ?? true,
-              payload.slot.map({ (try? Check.identifier($0, "s")) != nil }) ?? true, payload.stock.map({ $0 == 1 }) ?? true
+            let payload = try? StrictJSON.decode(Payload.self, from: jws.payload), payload.version == 1,
+            let issuer = try? ParkID(payload.issuer), (try? Check.identifier(payload.passID, "id")) != nil,
+            (try? Check.identifier(payload.product, "pr")) != nil, (0...1_000_000).contains(payload.generation),
+            let from = try? CivilDay(payload.validFrom), let until = try? CivilDay(payload.validUntil), from <= until,
+            payload.category.map({ (try? Check.identifier($0, "c")) != nil }) ?? true, payload.heads.map({ (2...1000).contains($0) }) ?? true,
+            payload.slot.map({ (try? Check.identifier($0, "s")) != nil }) ?? true, payload.stock.map({ $0 == 1 }) ?? true
         else { throw .forged }
         self.text = text
         self.jws = jws
@@ -99,8 +101,10 @@ public struct PassCode: Sendable, Hashable {
     /// The one check of a scanned code, for the hub and for gates alike: parse, signing key known (`key` answers the
     /// park, public key and whether it is revoked for a kid), signed by that park's key, key not revoked, product
     /// known. The product answered is the code's variant: its category and heads priced and allocated.
-    public static func verify(_ text: String, key: (String) -> (park: ParkID, key: VerifyingKey, revoked: Bool)?,
-                              product: (String) -> ComboProduct?) -> Result<(PassCode, ComboProduct), PassRefusal> {
+    public static func verify(
+        _ text: String, key: (String) -> (park: ParkID, key: VerifyingKey, revoked: Bool)?,
+        product: (String) -> ComboProduct?
+    ) -> Result<(PassCode, ComboProduct), PassRefusal> {
         let code: PassCode
         do { code = try PassCode(parsing: text) } catch { return .failure(error) }
         guard let signer = key(code.kid) else { return .failure(.unknownKey) }

@@ -21,8 +21,10 @@ public struct RedeemResponse: Codable, Sendable, Hashable {
     public var usableUntil: String?
     public var logIndex: UInt64?
 
-    public init(decision: Decision, reason: String? = nil, detail: String? = nil, passID: String, entriesLeft: Int? = nil,
-                activatedOn: String? = nil, usableUntil: String? = nil, logIndex: UInt64? = nil) {
+    public init(
+        decision: Decision, reason: String? = nil, detail: String? = nil, passID: String, entriesLeft: Int? = nil,
+        activatedOn: String? = nil, usableUntil: String? = nil, logIndex: UInt64? = nil
+    ) {
         self.decision = decision
         self.reason = reason
         self.detail = detail
@@ -75,8 +77,10 @@ public struct PassView: Codable, Sendable, Hashable {
     public var refundedMinor: Int64?
     public var currency: String
 
-    public init(passID: String, product: String, issuer: String, generation: Int, state: String, validFrom: String, validUntil: String,
-                activatedOn: String?, usableUntil: String, entries: [Entries], entriesUsed: Int, refundDueMinor: Int64, refundedMinor: Int64?, currency: String) {
+    public init(
+        passID: String, product: String, issuer: String, generation: Int, state: String, validFrom: String, validUntil: String,
+        activatedOn: String?, usableUntil: String, entries: [Entries], entriesUsed: Int, refundDueMinor: Int64, refundedMinor: Int64?, currency: String
+    ) {
         self.passID = passID
         self.product = product
         self.issuer = issuer

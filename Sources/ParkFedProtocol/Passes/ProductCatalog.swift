@@ -54,8 +54,10 @@ public struct ProductCatalog: Codable, Sendable, Hashable {
             public var minHeads: Int?
             public var maxHeads: Int?
 
-            public init(id: String, kind: String, priceMinor: Int64, allocations: [String: Int64], proof: String? = nil,
-                        minHeads: Int? = nil, maxHeads: Int? = nil) {
+            public init(
+                id: String, kind: String, priceMinor: Int64, allocations: [String: Int64], proof: String? = nil,
+                minHeads: Int? = nil, maxHeads: Int? = nil
+            ) {
                 self.id = id
                 self.kind = kind
                 self.priceMinor = priceMinor
@@ -107,10 +109,12 @@ public struct ProductCatalog: Codable, Sendable, Hashable {
         public var categories: [Category]?
         public var timeSlots: [Slot]?
 
-        public init(id: String, name: String, currency: String = "CNY", priceMinor: Int64, validity: Validity, members: [Member],
-                    entriesTotal: Int? = nil, transferable: Bool? = nil, resaleCapMinor: Int64? = nil, transferFeeMinor: Int64? = nil,
-                    refundRule: String? = nil, allocationRule: String? = nil, issuerRetainedBps: Int? = nil,
-                    categories: [Category]? = nil, timeSlots: [Slot]? = nil) {
+        public init(
+            id: String, name: String, currency: String = "CNY", priceMinor: Int64, validity: Validity, members: [Member],
+            entriesTotal: Int? = nil, transferable: Bool? = nil, resaleCapMinor: Int64? = nil, transferFeeMinor: Int64? = nil,
+            refundRule: String? = nil, allocationRule: String? = nil, issuerRetainedBps: Int? = nil,
+            categories: [Category]? = nil, timeSlots: [Slot]? = nil
+        ) {
             self.categories = categories
             self.timeSlots = timeSlots
             self.allocationRule = allocationRule
@@ -183,15 +187,17 @@ public struct ProductCatalog: Codable, Sendable, Hashable {
                     var allocations: [ParkID: Int64] = [:]
                     for (park, amount) in category.allocations { allocations[try ParkID(park)] = amount }
                     if let proof = category.proof { try Check.text(proof, "category \(category.id) proof", max: 64) }
-                    return try TicketCategory(id: category.id, kind: kind, priceMinor: category.priceMinor, allocations: allocations, proof: category.proof,
-                                              minimumHeads: category.minHeads ?? 1, maximumHeads: category.maxHeads ?? category.minHeads ?? 1)
+                    return try TicketCategory(
+                        id: category.id, kind: kind, priceMinor: category.priceMinor, allocations: allocations, proof: category.proof,
+                        minimumHeads: category.minHeads ?? 1, maximumHeads: category.maxHeads ?? category.minHeads ?? 1)
                 }
                 let slots = try (timeSlots ?? []).map { slot throws -> TimeSlot in
                     try TimeSlot(id: slot.id, startMinute: try TimeSlot.minute(slot.start), endMinute: try TimeSlot.minute(slot.end), capacity: slot.capacity)
                 }
-                return try ComboProduct(id: id, name: name, price: Money(minorUnits: priceMinor, currency: try Currency(currency)),
-                                        members: members, validity: validity, entriesTotal: entriesTotal, transfer: transfer, refundRule: rule,
-                                        allocation: allocation, categories: categories, slots: slots)
+                return try ComboProduct(
+                    id: id, name: name, price: Money(minorUnits: priceMinor, currency: try Currency(currency)),
+                    members: members, validity: validity, entriesTotal: entriesTotal, transfer: transfer, refundRule: rule,
+                    allocation: allocation, categories: categories, slots: slots)
             } catch let error as WireError {
                 throw WireError("product \(id): \(error.message)")
             } catch {
@@ -201,27 +207,35 @@ public struct ProductCatalog: Codable, Sendable, Hashable {
 
         /// The wire form of a domain product.
         public init(_ product: ComboProduct) {
-            let validity: Validity = switch product.validity {
-            case .fixed(let from, let until): Validity(kind: .fixed, from: from.description, until: until.description)
-            case .fromFirstUse(let days, let window): Validity(kind: .fromFirstUse, days: days, activateWithinDays: window)
-            }
-            let (rule, retained): (String?, Int?) = switch product.allocation {
-            case .perEntry: (nil, nil)
-            case .byEntries(let basisPoints): ("by_entries", basisPoints)
-            }
-            self.init(id: product.id, name: product.name, currency: product.price.currency.code, priceMinor: product.price.minorUnits, validity: validity,
-                      members: product.members.map { Member(park: $0.park.rawValue, entries: $0.entries, allocationMinor: $0.allocationPerEntry) },
-                      entriesTotal: product.entriesTotal, transferable: product.transfer.allowed, resaleCapMinor: product.transfer.resaleCapMinor,
-                      transferFeeMinor: product.transfer.feeMinor, refundRule: product.refundRule.rawValue, allocationRule: rule,
-                      issuerRetainedBps: retained,
-                      categories: product.categories.isEmpty ? nil : product.categories.map {
-                          Category(id: $0.id, kind: $0.kind.rawValue, priceMinor: $0.priceMinor,
-                                   allocations: Dictionary(uniqueKeysWithValues: $0.allocations.map { ($0.key.rawValue, $0.value) }), proof: $0.proof,
-                                   minHeads: $0.kind == .group ? $0.minimumHeads : nil, maxHeads: $0.kind == .group ? $0.maximumHeads : nil)
-                      },
-                      timeSlots: product.slots.isEmpty ? nil : product.slots.map {
-                          Slot(id: $0.id, start: TimeSlot.clock($0.startMinute), end: TimeSlot.clock($0.endMinute), capacity: $0.capacity)
-                      })
+            let validity: Validity =
+                switch product.validity {
+                case .fixed(let from, let until): Validity(kind: .fixed, from: from.description, until: until.description)
+                case .fromFirstUse(let days, let window): Validity(kind: .fromFirstUse, days: days, activateWithinDays: window)
+                }
+            let (rule, retained): (String?, Int?) =
+                switch product.allocation {
+                case .perEntry: (nil, nil)
+                case .byEntries(let basisPoints): ("by_entries", basisPoints)
+                }
+            self.init(
+                id: product.id, name: product.name, currency: product.price.currency.code, priceMinor: product.price.minorUnits, validity: validity,
+                members: product.members.map { Member(park: $0.park.rawValue, entries: $0.entries, allocationMinor: $0.allocationPerEntry) },
+                entriesTotal: product.entriesTotal, transferable: product.transfer.allowed, resaleCapMinor: product.transfer.resaleCapMinor,
+                transferFeeMinor: product.transfer.feeMinor, refundRule: product.refundRule.rawValue, allocationRule: rule,
+                issuerRetainedBps: retained,
+                categories: product.categories.isEmpty
+                    ? nil
+                    : product.categories.map {
+                        Category(
+                            id: $0.id, kind: $0.kind.rawValue, priceMinor: $0.priceMinor,
+                            allocations: Dictionary(uniqueKeysWithValues: $0.allocations.map { ($0.key.rawValue, $0.value) }), proof: $0.proof,
+                            minHeads: $0.kind == .group ? $0.minimumHeads : nil, maxHeads: $0.kind == .group ? $0.maximumHeads : nil)
+                    },
+                timeSlots: product.slots.isEmpty
+                    ? nil
+                    : product.slots.map {
+                        Slot(id: $0.id, start: TimeSlot.clock($0.startMinute), end: TimeSlot.clock($0.endMinute), capacity: $0.capacity)
+                    })
         }
     }
 

@@ -29,8 +29,10 @@ public struct StockBatch: Codable, Sendable, Hashable {
     /// The printer's file: `serial,pass_id,product,category,valid_from,valid_until,code`, one line a code.
     public var csv: String
 
-    public init(batch: String, product: String, category: String?, count: Int, firstSerial: String, lastSerial: String, validFrom: String,
-                validUntil: String, csv: String) {
+    public init(
+        batch: String, product: String, category: String?, count: Int, firstSerial: String, lastSerial: String, validFrom: String,
+        validUntil: String, csv: String
+    ) {
         self.batch = batch
         self.product = product
         self.category = category

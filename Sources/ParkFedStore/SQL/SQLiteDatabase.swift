@@ -67,15 +67,16 @@ public final class SQLiteDatabase: SQLDatabase {
         }
 
         static func arguments(_ arguments: SQLArguments) -> StatementArguments {
-            StatementArguments(arguments.values.map { value -> DatabaseValue in
-                switch value {
-                case .null: .null
-                case .integer(let v): v.databaseValue
-                case .real(let v): v.databaseValue
-                case .text(let v): v.databaseValue
-                case .blob(let v): v.databaseValue
-                }
-            })
+            StatementArguments(
+                arguments.values.map { value -> DatabaseValue in
+                    switch value {
+                    case .null: .null
+                    case .integer(let v): v.databaseValue
+                    case .real(let v): v.databaseValue
+                    case .text(let v): v.databaseValue
+                    case .blob(let v): v.databaseValue
+                    }
+                })
         }
 
         /// Rows of one result share one column list.
@@ -86,15 +87,17 @@ public final class SQLiteDatabase: SQLDatabase {
         }
 
         static func row(_ row: Row, columns: [String]) -> SQLRow {
-            SQLRow(columns: columns, values: row.databaseValues.map { value in
-                switch value.storage {
-                case .null: .null
-                case .int64(let v): .integer(v)
-                case .double(let v): .real(v)
-                case .string(let v): .text(v)
-                case .blob(let v): .blob(v)
-                }
-            })
+            SQLRow(
+                columns: columns,
+                values: row.databaseValues.map { value in
+                    switch value.storage {
+                    case .null: .null
+                    case .int64(let v): .integer(v)
+                    case .double(let v): .real(v)
+                    case .string(let v): .text(v)
+                    case .blob(let v): .blob(v)
+                    }
+                })
         }
     }
 }
