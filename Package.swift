@@ -123,11 +123,14 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        // Test support: temporary federations with a real hub and real node agents on loopback.
+        // In-process federations for the demo, the benchmarks and the simulator (and the tests): hubs and node agents
+        // on loopback, the link relay, the card simulator, seeded randomness, the example federation's location. Runs
+        // no outside tool.
         .target(
-            name: "ParkFedTesting",
+            name: "ParkFedLab",
             dependencies: [
-                "ParkFedDomain", "ParkFedCrypto", "ParkFedProtocol", "ParkFedPKI", "ParkFedStore", "ParkFedStorePostgres", "ParkFedHub", "ParkFedNode",
+                "ParkFedDomain", "ParkFedCrypto", "ParkFedProtocol", "ParkFedPKI", "ParkFedStore", "ParkFedStorePostgres", "ParkFedHub",
+                "ParkFedNode",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -137,10 +140,15 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Test support: the lab's federations on the test run's store, and the outside tools tests check with.
+        .target(
+            name: "ParkFedTesting",
+            dependencies: ["ParkFedLab", "ParkFedHub", "ParkFedNode", "ParkFedProtocol"]
+        ),
         .executableTarget(
             name: "parkfed",
             dependencies: [
-                "ParkFedDomain", "ParkFedCrypto", "ParkFedProtocol", "ParkFedPKI", "ParkFedStore", "ParkFedHub", "ParkFedNode", "ParkFedTesting",
+                "ParkFedDomain", "ParkFedCrypto", "ParkFedProtocol", "ParkFedPKI", "ParkFedStore", "ParkFedHub", "ParkFedNode", "ParkFedLab",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,4 +1,5 @@
 import Foundation
+import ParkFedLab
 #if canImport(Glibc)
     import Glibc
 #endif

@@ -1,5 +1,5 @@
 import Foundation
-import ParkFedStorePostgres
+import ParkFedLab
 
 /// Which store the test hubs use. With `PARKFED_TEST_POSTGRES` set to a PostgreSQL server's admin URL
 /// (`scripts/postgres start` prints one), every test hub gets a new database of its own on that server, and the hub
@@ -11,14 +11,12 @@ public enum TestStore {
     /// A new, empty database on the server of `admin` (default: the test server): its URL (nil without a server).
     public static func newDatabase(on admin: String? = postgresAdmin) throws -> String? {
         guard let admin else { return nil }
-        let name = "pf_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
-        try PostgresDatabase.administer(admin, "CREATE DATABASE \(name)")
-        return PostgresDatabase.url(admin, database: String(name))
+        return try ScratchDatabase.make(on: admin)
     }
 
     /// Drops a database made by ``newDatabase()``, closing whatever still uses it.
     public static func dropDatabase(_ url: String, on admin: String? = postgresAdmin) {
-        guard let admin, let name = URLComponents(string: url)?.path.dropFirst(), name.hasPrefix("pf_") else { return }
-        try? PostgresDatabase.administer(admin, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+        guard let admin else { return }
+        ScratchDatabase.drop(url, on: admin)
     }
 }

@@ -8,7 +8,7 @@ import ParkFedHub
 import ParkFedNode
 import ParkFedProtocol
 import ParkFedStore
-import ParkFedTesting
+import ParkFedLab
 
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -47,7 +47,7 @@ struct BenchCommand: AsyncParsableCommand {
             say(String(format: "  raw Ed25519 verify: %.0f /s on 1 core, %.0f /s on %d cores", oneCore, allCores, cores))
 
             // 2. A real hub on loopback, real parks, real mutual TLS.
-            let federation = try await TestFederation.start()
+            let federation = try await LabFederation.launch()
             var agents: [NodeAgent] = []
             for index in 0..<parks { agents.append(try await federation.enroll(String(format: "P%03d", index + 1))) }
             say("  hub on \(federation.hubURL), \(parks) park(s) enrolled; signing \(total) assertions…")
@@ -303,7 +303,7 @@ extension BenchCommand {
             let rawRate = try Self.rawWriteRate(path: scratch.file("raw.sqlite"), count: rawCount)
             say(String(format: "  raw durable SQLite write transactions: %.0f /s", rawRate))
 
-            let federation = try await TestFederation.start()
+            let federation = try await LabFederation.launch()
             var agents: [NodeAgent] = []
             for id in ["P001", "P002", "P003"] { agents.append(try await federation.enroll(id)) }
             let loader = AuthenticatedPeer(principal: .park(try ParkID("P001")), serial: "bench", notAfter: .distantFuture)
@@ -407,7 +407,7 @@ extension BenchCommand {
             let rawWrites = try Card.rawWriteRate(path: scratch.file("raw.sqlite"), count: quick ? 300 : 2_000)
             say(String(format: "  raw durable SQLite write transactions: %.0f /s", rawWrites))
 
-            let federation = try await TestFederation.start()
+            let federation = try await LabFederation.launch()
             let agents = try await federation.enrollParks(["P001", "P002"])
             let (seller, gate) = (agents[0], agents[1])
             let holder = HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X")

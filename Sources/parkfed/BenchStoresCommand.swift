@@ -4,7 +4,7 @@ import ParkFedDomain
 import ParkFedHub
 import ParkFedNode
 import ParkFedProtocol
-import ParkFedTesting
+import ParkFedLab
 
 extension BenchCommand {
     /// One hub on its SQLite file against two hub processes sharing one PostgreSQL database, in the same run, with
@@ -59,8 +59,8 @@ extension BenchCommand {
             say("  one hub on SQLite…")
             let sqlite = try await Self.play(hubs: 1, store: nil, assertions: total, authorisations: cardTotal)
             say("  two hub processes on one PostgreSQL database…")
-            guard let database = try TestStore.newDatabase(on: adminURL) else { throw ValidationError("no PostgreSQL server") }
-            defer { TestStore.dropDatabase(database, on: adminURL) }
+            let database = try ScratchDatabase.make(on: adminURL!)
+            defer { ScratchDatabase.drop(database, on: adminURL!) }
             let postgres = try await Self.play(hubs: 2, store: database, assertions: total, authorisations: cardTotal)
             say("")
             say(
@@ -91,7 +91,7 @@ extension BenchCommand {
         /// Runs the traffic against `hubs` hub processes (the first in this process, the second a child process on
         /// the same data directory) on `store` (nil: the SQLite file).
         static func play(hubs: Int, store: String?, assertions total: Int, authorisations: Int) async throws -> Figures {
-            let federation = try await TestFederation.start(configuration: HubConfiguration(federation: "Bench", store: store), sqliteOnly: store == nil)
+            let federation = try await LabFederation.launch(configuration: HubConfiguration(federation: "Bench", store: store))
             var second: BackgroundProcess?
             var agents: [NodeAgent] = []
             do {
@@ -173,7 +173,11 @@ extension BenchCommand {
 
         static func waitForHealth(_ url: String, ca: String) async throws {
             for _ in 0..<200 {
-                if (try? await ExternalTool.run("curl", ["-s", "-o", "/dev/null", "--cacert", ca, url + "/healthz"]))?.succeeded == true { return }
+                // Any HTTP answer over TLS (401 without a certificate) means the listener is up.
+                let probe = try HubClient(baseURL: url, caFile: ca, certificateFile: nil, keyFile: nil)
+                let answered = (try? await probe.send(.GET, "/healthz")) != nil
+                await probe.shutdown()
+                if answered { return }
                 try await Task.sleep(for: .milliseconds(100))
             }
             throw ValidationError("the second hub process did not start")

@@ -8,7 +8,7 @@ import ParkFedHub
 import ParkFedNode
 import ParkFedPKI
 import ParkFedProtocol
-import ParkFedTesting
+import ParkFedLab
 
 /// `parkfed demo`: a hub and the parks of `partners/` on loopback, with real mutual TLS and real SQLite files.
 struct DemoCommand: AsyncParsableCommand {
@@ -19,7 +19,8 @@ struct DemoCommand: AsyncParsableCommand {
 
     @Option(help: "Directory for the demo's hub and node data (must not exist yet). Default: a new directory under /tmp.")
     var data: String?
-    @Option(help: "The example federation to load.") var partners = "partners"
+    @Option(help: "The example federation to load. Default: $PARKFED_PARTNERS, ./partners, <prefix>/share/parkfed/partners, the source checkout.")
+    var partners: String = PartnerDirectory.located
     @Option(help: "Port for the hub (0 picks a free one).") var hubPort = 0
     @Flag(help: "Keep the hub and node agents running until Ctrl-C.") var keepRunning = false
     @Option(help: "Log level for the servers.") var logLevel = "error"

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import ParkFedTesting
+import ParkFedLab
 
 /// `parkfed simulate`: the seeded federation simulator, for longer runs than CI's.
 struct SimulateCommand: AsyncParsableCommand {

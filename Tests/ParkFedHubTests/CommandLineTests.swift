@@ -112,10 +112,29 @@ import Testing
 }
 
 extension CommandLineTests {
+    /// The shipped command, copied with its resource bundle into an empty directory (nothing of the checkout
+    /// beside it, no test code in it), runs the demo there, finding the example federation through
+    /// `PARKFED_PARTNERS`, and a quick benchmark; without the example federation it says where it looked.
     @Test func theDemoRunsEndToEnd() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let result = try await Self.parkfed(["demo", "--data", directory.file("demo"), "--partners", TestFederation.partnersDirectory])
+        let installed = directory.file("bin")
+        try FileManager.default.createDirectory(atPath: installed, withIntermediateDirectories: true)
+        let built = try BackgroundProcess.parkfedExecutable()
+        try FileManager.default.copyItem(atPath: built, toPath: installed + "/parkfed")
+        let buildDirectory = (built as NSString).deletingLastPathComponent
+        for bundle in try FileManager.default.contentsOfDirectory(atPath: buildDirectory) where bundle.hasSuffix(".resources") {
+            try FileManager.default.copyItem(atPath: buildDirectory + "/" + bundle, toPath: installed + "/" + bundle)
+        }
+        func copied(_ arguments: [String], partners: String? = TestFederation.partnersDirectory) async throws -> ExternalTool.Result {
+            let environment = partners.map { ["PARKFED_PARTNERS=\($0)"] } ?? ["-u", "PARKFED_PARTNERS"]
+            return try await ExternalTool.run("/usr/bin/env", environment + [installed + "/parkfed"] + arguments, directory: installed)
+        }
+        let bench = try await copied(["bench", "card", "--quick"])
+        #expect(bench.succeeded && (bench.stdout + bench.stderr).contains("authorisations per second"), "\(bench.stdout)\(bench.stderr)")
+        let lost = try await copied(["demo", "--data", directory.file("no-partners")], partners: nil)
+        #expect(!lost.succeeded && lost.stderr.contains("partners"), "\(lost.stdout)\(lost.stderr)")
+        let result = try await copied(["demo", "--data", directory.file("demo")])
         #expect(result.succeeded, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("verify-log OK"))
         // The day ends in one settlement: P001 sold the passes and loaded the card, so it pays; the positions sum to zero.

@@ -34,7 +34,7 @@ public final class RunningServer: Sendable {
             await group.triggerGracefulShutdown()
             let reason: String
             do { try await task.value; reason = "it stopped before listening" } catch { reason = String(reflecting: error) }
-            throw TestSupportError("server did not start: \(reason)")
+            throw LabError("server did not start: \(reason)")
         }
         return RunningServer(port: port, caFile: caFile, group: group, task: task)
     }
@@ -59,7 +59,8 @@ public final class RunningServer: Sendable {
     }
 }
 
-public struct TestSupportError: Error, CustomStringConvertible {
+/// A failure of the lab: a server that did not start, a process that could not be spawned.
+public struct LabError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
 }

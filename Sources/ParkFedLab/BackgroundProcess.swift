@@ -12,7 +12,7 @@ public final class BackgroundProcess: @unchecked Sendable {
     public init(_ executable: String, _ arguments: [String], logPath: String) throws {
         self.logPath = logPath
         let log = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard log >= 0 else { throw TestSupportError("cannot open \(logPath): \(String(cString: strerror(errno)))") }
+        guard log >= 0 else { throw LabError("cannot open \(logPath): \(String(cString: strerror(errno)))") }
         defer { close(log) }
         let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
         defer { close(null) }
@@ -44,7 +44,7 @@ public final class BackgroundProcess: @unchecked Sendable {
         for _ in 0..<200 {
             let port = Int.random(in: 20_000..<32_000)
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard fd >= 0 else { throw TestSupportError("socket() failed") }
+            guard fd >= 0 else { throw LabError("socket() failed") }
             defer { close(fd) }
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
@@ -54,7 +54,7 @@ public final class BackgroundProcess: @unchecked Sendable {
             let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
             if bound == 0 { return port }
         }
-        throw TestSupportError("no free port in 20000-31999")
+        throw LabError("no free port in 20000-31999")
     }
 
     /// The `parkfed` executable built next to the test bundle.
@@ -66,6 +66,6 @@ public final class BackgroundProcess: @unchecked Sendable {
             url.deleteLastPathComponent()
         }
         if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) { return found }
-        throw TestSupportError("parkfed executable not found near \(Bundle.main.bundlePath); run `swift build` first")
+        throw LabError("parkfed executable not found near \(Bundle.main.bundlePath); run `swift build` first")
     }
 }

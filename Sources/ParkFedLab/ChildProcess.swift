@@ -13,7 +13,7 @@ import Foundation
 /// made here are marked close-on-exec under ``spawnLock``, which every spawn also holds, so no child started
 /// meanwhile inherits one (the dup2 onto 0, 1, 2 clears the flag for the child's own); SwiftNIO and SQLite open
 /// theirs close-on-exec.
-final class ChildProcess: @unchecked Sendable {
+package final class ChildProcess: @unchecked Sendable {
     /// Held while pipes are made and marked, and while a child is spawned.
     static let spawnLock = NSLock()
 
@@ -23,7 +23,7 @@ final class ChildProcess: @unchecked Sendable {
 
     /// Spawns `path` with `arguments` (argv[0] is `path`), the test process's environment, the given standard
     /// descriptors. The caller keeps ownership of the descriptors it passed.
-    init(path: String, arguments: [String], stdin: Int32, stdout: Int32, stderr: Int32) throws {
+    package init(path: String, arguments: [String], stdin: Int32, stdout: Int32, stderr: Int32) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -45,7 +45,7 @@ final class ChildProcess: @unchecked Sendable {
         defer { argv.forEach { free($0) } }
         var child = pid_t()
         let result = Self.spawnLock.withLock { posix_spawn(&child, path, &actions, &attributes, argv, environ) }
-        guard result == 0 else { throw TestSupportError("posix_spawn \(path): \(String(cString: strerror(result)))") }
+        guard result == 0 else { throw LabError("posix_spawn \(path): \(String(cString: strerror(result)))") }
         pid = child
         let reaper = Thread { [self] in
             var raw: Int32 = 0
@@ -63,7 +63,7 @@ final class ChildProcess: @unchecked Sendable {
     var exitStatus: Int32? { lock.lock(); defer { lock.unlock() }; return status }
 
     /// Blocks the calling thread until the child has been reaped; never call from Swift's cooperative pool.
-    func waitBlocking() -> Int32 {
+    package func waitBlocking() -> Int32 {
         lock.lock()
         defer { lock.unlock() }
         while status == nil { lock.wait() }
@@ -71,14 +71,14 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     /// Waits for the child on a thread of its own.
-    func wait() async -> Int32 {
+    package func wait() async -> Int32 {
         await withCheckedContinuation { continuation in
             Thread { continuation.resume(returning: self.waitBlocking()) }.start()
         }
     }
 
     /// Sends `signal` unless the child has already been reaped (its pid may belong to another process by then).
-    func send(_ signal: Int32) {
+    package func send(_ signal: Int32) {
         lock.lock()
         defer { lock.unlock() }
         if status == nil { _ = kill(pid, signal) }
@@ -90,10 +90,10 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     /// A pipe whose both ends are close-on-exec: (read end, write end).
-    static func pipe() throws -> (Int32, Int32) {
+    package static func pipe() throws -> (Int32, Int32) {
         var fds: [Int32] = [-1, -1]
         try spawnLock.withLock {
-            guard Glibc.pipe(&fds) == 0 else { throw TestSupportError("pipe: \(String(cString: strerror(errno)))") }
+            guard Glibc.pipe(&fds) == 0 else { throw LabError("pipe: \(String(cString: strerror(errno)))") }
             _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
             _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
         }
@@ -101,7 +101,7 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     /// Reads a descriptor to its end, then closes it.
-    static func readAll(_ fd: Int32) -> Data {
+    package static func readAll(_ fd: Int32) -> Data {
         var data = Data()
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -113,7 +113,7 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     /// Writes all of `data` to a descriptor (a child that stopped reading ends the write), then closes it.
-    static func writeAll(_ data: Data, to fd: Int32) {
+    package static func writeAll(_ data: Data, to fd: Int32) {
         data.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {

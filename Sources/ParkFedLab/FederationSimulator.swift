@@ -37,7 +37,7 @@ public final class FederationSimulator {
         public let parks: [String]
 
         public static func make(parks: [String] = ["P001", "P002", "P003"]) async throws -> Template {
-            let federation = try await TestFederation.start(configuration: HubConfiguration(federation: "Simulation", settlementTime: nil), sqliteOnly: true)
+            let federation = try await LabFederation.launch(configuration: HubConfiguration(federation: "Simulation", settlementTime: nil))
             for agent in try await federation.enrollParks(parks) { await agent.shutdown() }
             await federation.stopHub()
             let directory = try TemporaryDirectory(prefix: "parkfed-sim-template")

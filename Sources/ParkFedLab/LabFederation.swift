@@ -1,0 +1,192 @@
+import Crypto
+import Foundation
+import Logging
+import ParkFedCrypto
+import ParkFedDomain
+import ParkFedHub
+import ParkFedNode
+import ParkFedPKI
+import ParkFedProtocol
+import X509
+
+/// A whole federation in one process, for the demo, the benchmarks, the simulator and the tests: a hub initialised in a temporary directory and serving real mutual TLS on
+/// 127.0.0.1, and helpers to enroll parks and start their node agents. Nothing is mocked.
+public final class LabFederation: @unchecked Sendable {
+    public let directory: TemporaryDirectory
+    public private(set) var hub: Hub
+    public private(set) var hubServer: RunningServer
+    public let logger: Logger
+    /// The hub's port, kept across restarts so node agents find it again.
+    public let hubPort: Int
+    private var hubRunning = true
+    /// Node agents made by ``enroll(_:name:)`` or handed to ``adopt(_:)-agent``, shut down by ``stop()``.
+    private let agents = LockedBox<[NodeAgent]>([])
+    /// Servers started by ``serve(_:)`` or handed to ``adopt(_:)-server``, stopped first by ``stop()``.
+    private let servers = LockedBox<[RunningServer]>([])
+    private let processes = LockedBox<[BackgroundProcess]>([])
+
+    public var hubURL: String { "https://127.0.0.1:\(hubPort)" }
+    public var caFile: String { hub.directory.caCertificate }
+
+    /// Actions run by ``stop()`` after the hub stops (a test's database to drop, say).
+    private let cleanups = LockedBox<[@Sendable () -> Void]>([])
+
+    /// Runs `action` when the federation stops, after its hub.
+    public func onStop(_ action: @escaping @Sendable () -> Void) { cleanups.withLock { $0.append(action) } }
+
+    /// Starts a hub in a new temporary directory, on its SQLite file or the PostgreSQL database `configuration.store`
+    /// names, with the example federation of `partners` (``PartnerDirectory``) imported, serving mutual TLS on
+    /// 127.0.0.1.
+    public static func launch(
+        configuration: HubConfiguration = HubConfiguration(federation: "Lab Federation"), partners: String = PartnerDirectory.located
+    ) async throws -> LabFederation {
+        let partnersDirectory = partners
+        var logger = Logger(label: "parkfed.lab")
+        logger.logLevel = ProcessInfo.processInfo.environment["PARKFED_TEST_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .critical
+        let directory = try TemporaryDirectory()
+        let hubDirectory = try HubDirectory.initialize(at: directory.file("hub"), configuration: configuration)
+        let hub = try Hub(directory: hubDirectory, logger: logger)
+        _ = try hub.importPromotions(file: partnersDirectory + "/promotions.json")
+        _ = try hub.importProducts(file: partnersDirectory + "/products.json")
+        _ = try hub.importParks(directory: partnersDirectory)
+        // A listener on a fresh port; a failure to start (seen once on a machine loaded by two suites back to back)
+        // is retried before it fails the test, with its reason.
+        // The port is below the kernel's ephemeral range (32768+), so that while the hub is stopped for a restart no
+        // outgoing connection of another test (pooled node clients live for minutes) can be given its port.
+        var server: RunningServer?
+        for attempt in 1...10 where server == nil {
+            do { server = try await serve(hub, port: Int.random(in: 20_000..<32_000), logger: logger) } catch  where attempt < 10 {
+                logger.warning("hub server did not start, retrying", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        return LabFederation(directory: directory, hub: hub, hubServer: server!, logger: logger)
+    }
+
+    /// Shuts `agent` down with the federation (one a test made itself, e.g. a restarted agent on the same files).
+    public func adopt(_ agent: NodeAgent) {
+        agents.withLock { agents in if !agents.contains(where: { $0 === agent }) { agents.append(agent) } }
+    }
+
+    /// Stops a child process (a second hub, a node agent run as a command) with the federation, first.
+    public func adopt(_ process: BackgroundProcess) {
+        processes.withLock { processes in if !processes.contains(where: { $0 === process }) { processes.append(process) } }
+    }
+
+    /// Stops `server` with the federation, before the agents and the hub.
+    public func adopt(_ server: RunningServer) {
+        servers.withLock { servers in if !servers.contains(where: { $0 === server }) { servers.append(server) } }
+    }
+
+    init(directory: TemporaryDirectory, hub: Hub, hubServer: RunningServer, logger: Logger) {
+        self.directory = directory
+        self.hub = hub
+        self.hubServer = hubServer
+        self.logger = logger
+        hubPort = hubServer.port
+    }
+
+    /// Stops the hub's server (the data stays), as when the hub machine goes down.
+    public func stopHub() async {
+        guard hubRunning else { return }
+        await hubServer.stop()
+        hubRunning = false
+    }
+
+    /// Starts a new hub process-equivalent on the same data and the same port.
+    /// The hub's HTTPS server on 127.0.0.1.
+    static func serve(_ hub: Hub, port: Int, logger: Logger) async throws -> RunningServer {
+        try await RunningServer.start(logger: logger) { onRunning in
+            try HubServer.application(hub: hub, host: "127.0.0.1", port: port, logger: logger, onServerRunning: onRunning)
+        }
+    }
+
+    public func startHub() async throws {
+        guard !hubRunning else { return }
+        let hub = try Hub(directory: self.hub.directory, logger: logger)
+        let port = hubPort, logger = self.logger
+        var lastError: (any Error)?
+        // Up to 20 s: on a loaded machine the stopped listener can take seconds to go.
+        for _ in 0..<200 {
+            do {
+                hubServer = try await Self.serve(hub, port: port, logger: logger)
+                self.hub = hub
+                hubRunning = true
+                return
+            } catch {
+                lastError = error
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        throw lastError ?? LabError("hub did not restart")
+    }
+
+    /// Enrolls `park` through the real enrollment endpoint and returns its node agent (not yet serving).
+    public func enroll(_ park: String, name: String? = nil) async throws -> NodeAgent {
+        let id = try ParkID(park)
+        let token = try hub.createEnrollmentToken(park: id, name: name ?? "Park \(park)")
+        let nodeDirectory = NodeDirectory(directory.file("node-\(park)"))
+        try await NodeEnrollment.enroll(directory: nodeDirectory, hubURL: hubURL, park: id, token: token, caFile: caFile)
+        let agent = try NodeAgent(directory: nodeDirectory, refreshInterval: .seconds(3600), logger: logger)
+        // Tests that expect online decisions must not fall back to offline because a loaded CI machine answered late.
+        agent.gateHubTimeout.value = .seconds(20)
+        agents.withLock { $0.append(agent) }
+        return agent
+    }
+
+    /// Enrolls several parks, then gives each the trust list naming all of them and the product catalogue: the
+    /// state in which gates of every park can verify every park's passes.
+    public func enrollParks(_ parks: [String]) async throws -> [NodeAgent] {
+        var agents: [NodeAgent] = []
+        for park in parks { agents.append(try await enroll(park)) }
+        for agent in agents {
+            try await agent.refreshTrustList()
+            try await agent.refreshProducts()
+        }
+        return agents
+    }
+
+    /// Starts a node agent's local API (HTTPS, the park's LAN certificate) on 127.0.0.1.
+    /// A failure to bind (seen rarely on a loaded machine, as for the hub) is retried before it fails the test.
+    public func serve(_ agent: NodeAgent) async throws -> RunningServer {
+        let logger = self.logger
+        for attempt in 1...3 {
+            do {
+                let server = try await RunningServer.start(logger: logger, caFile: agent.directory.lanCA) { onRunning in
+                    try NodeServer.application(agent: agent, host: "127.0.0.1", port: 0, logger: logger, onServerRunning: onRunning)
+                }
+                adopt(server)
+                return server
+            } catch  where attempt < 3 {
+                logger.warning("node server did not start, retrying", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+        throw LabError("unreachable")
+    }
+
+    /// Makes a P-256 key and a certificate for `principal` signed by the federation CA and recorded by the hub;
+    /// writes `NAME-cert.pem` and `NAME-key.pem` into the test directory and returns their paths.
+    public func issueCertificate(
+        for principal: Principal, name: String, validity: TimeInterval? = nil, notValidBefore: Date? = nil, now: Date = Date()
+    ) throws -> (certificate: String, key: String) {
+        let key = P256.Signing.PrivateKey()
+        let (_, pem) = try hub.issueCertificate(for: principal, publicKey: .init(key.publicKey), now: now, validity: validity, notValidBefore: notValidBefore)
+        let certificatePath = directory.file("\(name)-cert.pem"), keyPath = directory.file("\(name)-key.pem")
+        try SecretFile.writePublic(pem, to: certificatePath)
+        try SecretFile.write(key.pemRepresentation, to: keyPath)
+        return (certificatePath, keyPath)
+    }
+
+    /// Whether the hub's store is PostgreSQL.
+    public var usesPostgres: Bool { hub.configuration.store != nil }
+
+    public func stop() async {
+        for process in processes.value { await process.stop() }
+        for server in servers.value { await server.stop() }
+        for agent in agents.value { await agent.shutdown() }
+        await stopHub()
+        for action in cleanups.value { action() }
+        directory.remove()
+    }
+}

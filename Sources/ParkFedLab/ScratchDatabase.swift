@@ -1,0 +1,19 @@
+import Foundation
+import ParkFedStorePostgres
+
+/// Empty PostgreSQL databases made and dropped on a server (through its admin URL), for the store benchmark and the
+/// tests' per-hub databases.
+public enum ScratchDatabase {
+    /// A new, empty database on the server of `admin`: its URL.
+    public static func make(on admin: String) throws -> String {
+        let name = "pf_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
+        try PostgresDatabase.administer(admin, "CREATE DATABASE \(name)")
+        return PostgresDatabase.url(admin, database: String(name))
+    }
+
+    /// Drops a database made by ``make(on:)``, closing whatever still uses it.
+    public static func drop(_ url: String, on admin: String) {
+        guard let name = URLComponents(string: url)?.path.dropFirst(), name.hasPrefix("pf_") else { return }
+        try? PostgresDatabase.administer(admin, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+    }
+}
