@@ -27,6 +27,7 @@ public struct DomainError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let invalidProduct = Code(rawValue: "invalid_product")
         public static let notValidHere = Code(rawValue: "not_valid_here")
         public static let invalidDate = Code(rawValue: "invalid_date")
+        public static let invalidTimeZone = Code(rawValue: "invalid_time_zone")
     }
 
     public let code: Code

@@ -34,12 +34,9 @@ public struct PartnerCatalog: Sendable {
     public var manifest: FederationManifest
     public var parks: [ParkManifest]
 
-    public static func load(directory: String) throws -> PartnerCatalog {
-        func read(_ name: String) throws -> Data {
-            let path = (directory as NSString).appendingPathComponent(name)
-            guard let data = FileManager.default.contents(atPath: path) else { throw WireError("cannot read \(path)") }
-            return data
-        }
+    /// Decodes and validates the catalogue from its files, which `read` supplies by name (`federation.json`,
+    /// `parks/P001.json`); reading them is the caller's (the hub's `PartnerCatalog.load(directory:)`).
+    public static func decode(_ read: (String) throws -> Data) throws -> PartnerCatalog {
         let manifest: FederationManifest
         do { manifest = try StrictJSON.decode(FederationManifest.self, from: try read("federation.json")) } catch {
             throw WireError("partners/federation.json: \(error)")

@@ -1,13 +1,12 @@
 import Foundation
-import ParkFedDomain
 
 /// Days and hours in the federation's time zone (Asia/Shanghai by default): pass validity, capacity and
 /// business days are all counted in local time.
 public struct BusinessCalendar: Sendable, Hashable {
     public let timeZone: TimeZone
 
-    public init(timeZone identifier: String = "Asia/Shanghai") throws(WireError) {
-        guard let zone = TimeZone(identifier: identifier) else { throw WireError("unknown time zone \(identifier)") }
+    public init(timeZone identifier: String = "Asia/Shanghai") throws(DomainError) {
+        guard let zone = TimeZone(identifier: identifier) else { throw DomainError(.invalidTimeZone, "unknown time zone \(identifier)") }
         timeZone = zone
     }
 
