@@ -120,6 +120,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
@@ -143,7 +144,10 @@ let package = Package(
         // Test support: the lab's federations on the test run's store, and the outside tools tests check with.
         .target(
             name: "ParkFedTesting",
-            dependencies: ["ParkFedLab", "ParkFedHub", "ParkFedNode", "ParkFedProtocol"]
+            dependencies: [
+                "ParkFedLab", "ParkFedHub", "ParkFedNode", "ParkFedProtocol",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
         ),
         .executableTarget(
             name: "parkfed",

@@ -87,7 +87,7 @@ extension Hub {
     /// Files the price split of every membership pass (allocated by entries) whose last day is at least the grace
     /// period before `day`, under `day`. Idempotent: each pass is allocated once.
     func allocateEndedPasses(through day: CivilDay, now: Date) throws -> Int {
-        let products = passes.products.value.values.filter { $0.allocation != .perEntry }
+        let products = passes.products.withLockedValue({ $0 }).values.filter { $0.allocation != .perEntry }
         guard !products.isEmpty else { return 0 }
         let lastEnded = day.adding(days: -allocationGraceDays)
         var allocations: [(passID: String, obligations: [Obligation])] = []

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import ParkFedCrypto
 import ParkFedDomain
 import ParkFedProtocol
@@ -7,7 +8,7 @@ import ParkFedStore
 /// The hub's view of the combo pass products and of what each pass assertion does to pass state. Products are
 /// loaded from the store at start and replaced when the operator imports a new catalogue.
 public final class PassRules: Sendable {
-    let products: LockedBox<[String: ComboProduct]>
+    let products: NIOLockedValueBox<[String: ComboProduct]>
     let store: HubStore
     public let calendar: BusinessCalendar
     let secrets: HubSecrets
@@ -21,10 +22,10 @@ public final class PassRules: Sendable {
             let product = try StrictJSON.decode(ProductCatalog.Product.self, from: Data(body.utf8)).domain()
             loaded[product.id] = product
         }
-        products = LockedBox(loaded)
+        products = NIOLockedValueBox(loaded)
     }
 
-    public func product(_ id: String) -> ComboProduct? { products.value[id] }
+    public func product(_ id: String) -> ComboProduct? { products.withLockedValue({ $0 })[id] }
 
     /// A stored pass's product: its variant (category and heads), as its code priced it.
     public func product(for record: PassRecord) -> ComboProduct? {
@@ -32,7 +33,7 @@ public final class PassRules: Sendable {
     }
 
     public var catalog: ProductCatalog {
-        ProductCatalog(products: products.value.values.sorted { $0.id < $1.id }.map { ProductCatalog.Product($0) })
+        ProductCatalog(products: products.withLockedValue({ $0 }).values.sorted { $0.id < $1.id }.map { ProductCatalog.Product($0) })
     }
 
     /// Stores and activates products (a catalogue import).
@@ -41,7 +42,7 @@ public final class PassRules: Sendable {
             let body = String(decoding: try StrictJSON.encoder.encode(ProductCatalog.Product(product)), as: UTF8.self)
             try store.upsertProduct(id: product.id, body: body, now: now)
         }
-        products.withLock { current in for product in list { current[product.id] = product } }
+        products.withLockedValue { current in for product in list { current[product.id] = product } }
     }
 
     /// Opens the holder data a park sealed to the hub, validates the document, and re-seals it for rest with the

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import NIOConcurrencyHelpers
 import Logging
 import ParkFedCrypto
 import ParkFedDomain
@@ -20,19 +21,19 @@ public final class LabFederation: @unchecked Sendable {
     public let hubPort: Int
     private var hubRunning = true
     /// Node agents made by ``enroll(_:name:)`` or handed to ``adopt(_:)-agent``, shut down by ``stop()``.
-    private let agents = LockedBox<[NodeAgent]>([])
+    private let agents = NIOLockedValueBox<[NodeAgent]>([])
     /// Servers started by ``serve(_:)`` or handed to ``adopt(_:)-server``, stopped first by ``stop()``.
-    private let servers = LockedBox<[RunningServer]>([])
-    private let processes = LockedBox<[BackgroundProcess]>([])
+    private let servers = NIOLockedValueBox<[RunningServer]>([])
+    private let processes = NIOLockedValueBox<[BackgroundProcess]>([])
 
     public var hubURL: String { "https://127.0.0.1:\(hubPort)" }
     public var caFile: String { hub.directory.caCertificate }
 
     /// Actions run by ``stop()`` after the hub stops (a test's database to drop, say).
-    private let cleanups = LockedBox<[@Sendable () -> Void]>([])
+    private let cleanups = NIOLockedValueBox<[@Sendable () -> Void]>([])
 
     /// Runs `action` when the federation stops, after its hub.
-    public func onStop(_ action: @escaping @Sendable () -> Void) { cleanups.withLock { $0.append(action) } }
+    public func onStop(_ action: @escaping @Sendable () -> Void) { cleanups.withLockedValue { $0.append(action) } }
 
     /// Starts a hub in a new temporary directory, on its SQLite file or the PostgreSQL database `configuration.store`
     /// names, with the example federation of `partners` (``PartnerDirectory``) imported, serving mutual TLS on
@@ -65,17 +66,17 @@ public final class LabFederation: @unchecked Sendable {
 
     /// Shuts `agent` down with the federation (one a test made itself, e.g. a restarted agent on the same files).
     public func adopt(_ agent: NodeAgent) {
-        agents.withLock { agents in if !agents.contains(where: { $0 === agent }) { agents.append(agent) } }
+        agents.withLockedValue { agents in if !agents.contains(where: { $0 === agent }) { agents.append(agent) } }
     }
 
     /// Stops a child process (a second hub, a node agent run as a command) with the federation, first.
     public func adopt(_ process: BackgroundProcess) {
-        processes.withLock { processes in if !processes.contains(where: { $0 === process }) { processes.append(process) } }
+        processes.withLockedValue { processes in if !processes.contains(where: { $0 === process }) { processes.append(process) } }
     }
 
     /// Stops `server` with the federation, before the agents and the hub.
     public func adopt(_ server: RunningServer) {
-        servers.withLock { servers in if !servers.contains(where: { $0 === server }) { servers.append(server) } }
+        servers.withLockedValue { servers in if !servers.contains(where: { $0 === server }) { servers.append(server) } }
     }
 
     init(directory: TemporaryDirectory, hub: Hub, hubServer: RunningServer, logger: Logger) {
@@ -129,8 +130,8 @@ public final class LabFederation: @unchecked Sendable {
         try await NodeEnrollment.enroll(directory: nodeDirectory, hubURL: hubURL, park: id, token: token, caFile: caFile)
         let agent = try NodeAgent(directory: nodeDirectory, refreshInterval: .seconds(3600), logger: logger)
         // Tests that expect online decisions must not fall back to offline because a loaded CI machine answered late.
-        agent.gateHubTimeout.value = .seconds(20)
-        agents.withLock { $0.append(agent) }
+        agent.gateHubTimeout.withLockedValue { $0 = .seconds(20) }
+        agents.withLockedValue { $0.append(agent) }
         return agent
     }
 
@@ -182,11 +183,11 @@ public final class LabFederation: @unchecked Sendable {
     public var usesPostgres: Bool { hub.configuration.store != nil }
 
     public func stop() async {
-        for process in processes.value { await process.stop() }
-        for server in servers.value { await server.stop() }
-        for agent in agents.value { await agent.shutdown() }
+        for process in processes.withLockedValue({ $0 }) { await process.stop() }
+        for server in servers.withLockedValue({ $0 }) { await server.stop() }
+        for agent in agents.withLockedValue({ $0 }) { await agent.shutdown() }
         await stopHub()
-        for action in cleanups.value { action() }
+        for action in cleanups.withLockedValue({ $0 }) { action() }
         directory.remove()
     }
 }

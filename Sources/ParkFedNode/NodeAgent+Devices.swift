@@ -46,10 +46,10 @@ extension NodeAgent {
 extension NodeAgent {
     /// Sets the park's capacity (entries per local day and hour) now and in `node.json`.
     public func setCapacity(daily: Int?, hourly: Int?) throws {
-        var configuration = self.configuration.value
+        var configuration = self.configuration.withLockedValue({ $0 })
         configuration.capacityDaily = daily
         configuration.capacityHourly = hourly
         try configuration.save(directory)
-        self.configuration.value = configuration
+        self.configuration.withLockedValue { $0 = configuration }
     }
 }

@@ -9,23 +9,23 @@ import ParkFedStore
 /// checked or counted). Switched by an operator device or the park operator's command, each change logged with who
 /// and why; the current mode is in the status and the metrics and survives restarts.
 extension NodeAgent {
-    public var mode: GateMode { gateMode.value }
+    public var mode: GateMode { gateMode.withLockedValue({ $0 }) }
 
     /// The mode as the store has it, re-read at most once a second, so that a change made by the operator's command
     /// (another process) reaches the running gates within a second.
     func currentMode(now: ContinuousClock.Instant = .now) -> GateMode {
-        if let checked = gateModeCheckedAt.value, now - checked < .seconds(1) { return gateMode.value }
-        gateModeCheckedAt.value = now
-        if let last = try? store.modeChanges(limit: 1).first, let mode = GateMode(rawValue: last.mode) { gateMode.value = mode }
-        return gateMode.value
+        if let checked = gateModeCheckedAt.withLockedValue({ $0 }), now - checked < .seconds(1) { return gateMode.withLockedValue({ $0 }) }
+        gateModeCheckedAt.withLockedValue { $0 = now }
+        if let last = try? store.modeChanges(limit: 1).first, let mode = GateMode(rawValue: last.mode) { gateMode.withLockedValue { $0 = mode } }
+        return gateMode.withLockedValue({ $0 })
     }
 
     /// Switches the park's gate mode and logs the change (who, why, when).
     public func setMode(_ mode: GateMode, by: String, reason: String, now: Date = Date()) throws {
         do { try Check.text(reason, "reason", max: 200) } catch { throw Self.problem(400, "invalid_body", "A reason is required", error.message) }
         try store.recordModeChange(mode: mode.rawValue, by: by, reason: reason, now: now)
-        let previous = gateMode.value
-        gateMode.value = mode
+        let previous = gateMode.withLockedValue({ $0 })
+        gateMode.withLockedValue { $0 = mode }
         logger.notice("gate mode changed", metadata: ["from": "\(previous.rawValue)", "to": "\(mode.rawValue)", "by": "\(by)", "reason": "\(reason)"])
     }
 

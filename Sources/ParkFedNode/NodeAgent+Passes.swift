@@ -38,7 +38,7 @@ extension NodeAgent {
                 throw NodeError(.badResponse, "the hub's product catalogue does not check: \(error)")
             }
         }
-        self.products.value = products
+        self.products.withLockedValue { $0 = products }
     }
 
     /// Loads the catalogue kept from the last refresh (at start, before the hub is reachable).
@@ -47,7 +47,7 @@ extension NodeAgent {
         try? installProducts(catalog)
     }
 
-    public func product(_ id: String) -> ComboProduct? { products.value[id] }
+    public func product(_ id: String) -> ComboProduct? { products.withLockedValue({ $0 })[id] }
 
     /// The product of a code as it prices the pass: its category and heads (nil when unknown here).
     public func product(of code: PassCode) -> ComboProduct? { code.product(in: product) }
@@ -245,7 +245,7 @@ extension NodeAgent {
         let entryID = UUIDv7.make(now: now)
         let redeemed = PassRedeemed(passID: code.passID, issuerPark: code.issuer, gate: request.gate, enteredAt: now, offline: !online, code: code.text)
         let (_, jws) = try Assertions.sign(.passRedeemed(redeemed), park: park, key: signingKey, now: now, id: entryID)
-        let capacity = configuration.value
+        let capacity = configuration.withLockedValue({ $0 })
         var admission: ComboPass.Admission?
         let type = AssertionType.passRedeemed.rawValue
         let reserved = try store.reserveEntry(passID: code.passID, day: day, hour: hour, offlineType: online ? nil : type) {
@@ -284,7 +284,8 @@ extension NodeAgent {
             do {
                 let answer = try await tracked { (hub: HubClient) async throws(NodeError) in
                     try await hub.json(
-                        .POST, "/v1/passes/entries", body: RedeemRequest(assertion: jws.compact), as: RedeemResponse.self, timeout: gateHubTimeout.value)
+                        .POST, "/v1/passes/entries", body: RedeemRequest(assertion: jws.compact), as: RedeemResponse.self,
+                        timeout: gateHubTimeout.withLockedValue({ $0 }))
                 }
                 if answer.decision == .allow {
                     try store.admitOnline(
@@ -335,9 +336,9 @@ extension NodeAgent {
     /// Whether to ask the hub: yes, unless a gate call found it unreachable. Then every gate decides offline at
     /// once (no visitor waits for a timeout) until any later call to the hub succeeds: the outbox sender retries
     /// with backoff, and its first success closes the circuit again.
-    func hubLinkUp(now: Date) -> Bool { hubDownSince.value == nil }
+    func hubLinkUp(now: Date) -> Bool { hubDownSince.withLockedValue({ $0 }) == nil }
 
-    func hubDown(now: Date) { hubDownSince.value = now }
+    func hubDown(now: Date) { hubDownSince.withLockedValue { $0 = now } }
 
     /// Treats the hub as unreachable from now until a call to it succeeds: gates go straight to their offline path
     /// instead of first waiting for the hub (a known outage, or a simulation that carries the hub's traffic itself).

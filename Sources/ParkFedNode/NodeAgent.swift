@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import NIOConcurrencyHelpers
 import Hummingbird
 import ParkFedHTTP
 import HummingbirdCore
@@ -22,23 +23,23 @@ public final class NodeAgent: Sendable {
     public let store: NodeStore
     public let trustList: TrustListCache
     public let signingKey: SigningKey
-    let configuration: LockedBox<NodeConfiguration>
-    let client: LockedBox<HubClient>
-    let hubState = LockedBox(HubContact())
+    let configuration: NIOLockedValueBox<NodeConfiguration>
+    let client: NIOLockedValueBox<HubClient>
+    let hubState = NIOLockedValueBox(HubContact())
     /// Wakes the outbox sender when a new assertion is recorded.
     let outboxWakeUp = WakeSignal()
     let logger: Logger
     /// Gate and sale counters for the metrics endpoint.
     let metrics: NodeMetrics
     /// The federation's combo pass products, from the hub.
-    let products = LockedBox<[String: ComboProduct]>([:])
+    let products = NIOLockedValueBox<[String: ComboProduct]>([:])
     /// When the hub was last found unreachable by a gate call (gates then decide offline for a few seconds).
-    let hubDownSince = LockedBox<Date?>(nil)
+    let hubDownSince = NIOLockedValueBox<Date?>(nil)
     /// The park's gate mode (normal, fast-check, evacuation), from the last logged change.
-    let gateMode = LockedBox(GateMode.normal)
-    let gateModeCheckedAt = LockedBox<ContinuousClock.Instant?>(nil)
+    let gateMode = NIOLockedValueBox(GateMode.normal)
+    let gateModeCheckedAt = NIOLockedValueBox<ContinuousClock.Instant?>(nil)
     /// How long a gate waits for the hub's decision before deciding offline (2 s: no visitor waits longer).
-    public let gateHubTimeout = LockedBox<TimeAmount>(.seconds(2))
+    public let gateHubTimeout = NIOLockedValueBox<TimeAmount>(.seconds(2))
     /// Local days and hours for validity and capacity.
     public let calendar: BusinessCalendar
     /// The park's secret for keyed digests of holders' ID numbers.
@@ -73,11 +74,11 @@ public final class NodeAgent: Sendable {
         var logger = logger
         logger[metadataKey: "park"] = "\(configuration.park)"
         self.logger = logger
-        self.configuration = LockedBox(configuration)
+        self.configuration = NIOLockedValueBox(configuration)
         store = try NodeStore(path: directory.database)
         signingKey = try Ed25519PEM.parsePrivateKey(pem: try SecretFile.read(directory.signingKey))
         trustList = try TrustListCache(store: store, hubKey: try VerifyingKey(base64URL: configuration.hubSigningKey))
-        client = LockedBox(
+        client = NIOLockedValueBox(
             try HubClient(
                 baseURL: configuration.hubURL, caFile: directory.caCertificate,
                 certificateFile: directory.tlsCertificate, keyFile: directory.tlsKey))
@@ -90,13 +91,13 @@ public final class NodeAgent: Sendable {
         }
         holderKey = key
         loadKeptProducts()
-        if let last = try store.modeChanges(limit: 1).first, let mode = GateMode(rawValue: last.mode) { gateMode.value = mode }
+        if let last = try store.modeChanges(limit: 1).first, let mode = GateMode(rawValue: last.mode) { gateMode.withLockedValue { $0 = mode } }
     }
 
-    public var hub: HubClient { client.value }
+    public var hub: HubClient { client.withLockedValue({ $0 }) }
 
     public func shutdown() async {
-        await client.value.shutdown()
+        await client.withLockedValue({ $0 }).shutdown()
     }
 
     // MARK: Hub calls
@@ -113,15 +114,15 @@ public final class NodeAgent: Sendable {
 
     func tracked<T>(_ call: (HubClient) async throws(NodeError) -> T) async throws(NodeError) -> T {
         do {
-            let value = try await call(client.value)
-            hubState.value = HubContact(reachable: true, lastContact: Date(), lastError: nil)
-            hubDownSince.value = nil
+            let value = try await call(client.withLockedValue({ $0 }))
+            hubState.withLockedValue { $0 = HubContact(reachable: true, lastContact: Date(), lastError: nil) }
+            hubDownSince.withLockedValue { $0 = nil }
             return value
         } catch {
-            var state = hubState.value
+            var state = hubState.withLockedValue({ $0 })
             if error.code == .hubUnreachable { state.reachable = false } else { state.lastContact = Date() }
             state.lastError = error.message
-            hubState.value = state
+            hubState.withLockedValue { $0 = state }
             throw error
         }
     }
@@ -145,16 +146,17 @@ public final class NodeAgent: Sendable {
         guard rename(directory.tlsKey + ".next", directory.tlsKey) == 0,
             rename(directory.tlsCertificate + ".next", directory.tlsCertificate) == 0
         else { throw NodeError(.invalidConfiguration, "cannot install the renewed certificate in \(directory.path)") }
-        var configuration = self.configuration.value
+        var configuration = self.configuration.withLockedValue({ $0 })
         configuration.certificateSerial = response.serial
         configuration.certificateNotBefore = response.notBefore
         configuration.certificateNotAfter = response.notAfter
         try configuration.save(directory)
-        self.configuration.value = configuration
-        let old = client.value
-        client.value = try HubClient(
+        self.configuration.withLockedValue { $0 = configuration }
+        let old = client.withLockedValue({ $0 })
+        let renewed = try HubClient(
             baseURL: configuration.hubURL, caFile: directory.caCertificate,
             certificateFile: directory.tlsCertificate, keyFile: directory.tlsKey)
+        client.withLockedValue { $0 = renewed }
         await old.shutdown()
         logger.notice("certificate renewed", metadata: ["serial": "\(response.serial)", "not_after": "\(response.notAfter)"])
     }
@@ -170,7 +172,7 @@ public final class NodeAgent: Sendable {
         } catch {
             logger.warning("pass catalogue or revocation refresh failed", metadata: ["error": "\(error)"])
         }
-        if now >= configuration.value.renewalDue {
+        if now >= configuration.withLockedValue({ $0 }).renewalDue {
             do { try await renewCertificate() } catch {
                 logger.warning("certificate renewal failed; will retry", metadata: ["error": "\(error)"])
             }
@@ -236,8 +238,8 @@ public final class NodeAgent: Sendable {
     }
 
     public func status(now: Date = Date()) -> Status {
-        let configuration = self.configuration.value
-        let contact = hubState.value
+        let configuration = self.configuration.withLockedValue({ $0 })
+        let contact = hubState.withLockedValue({ $0 })
         let counts = (try? store.outboxCounts()) ?? [:]
         let outbox = Status.Outbox(
             pending: counts["pending"] ?? 0, accepted: counts["accepted"] ?? 0, rejected: counts["rejected"] ?? 0,

@@ -48,7 +48,8 @@ public enum NodeServer {
         }
         // Combo passes: every route needs a device credential of the right role.
         routes.get("/v1/products", [.window, .kiosk, .gate]) { request, _, _ -> Response in
-            return try JSONResponse.make(ProductCatalog(products: agent.products.value.values.sorted { $0.id < $1.id }.map { ProductCatalog.Product($0) }))
+            return try JSONResponse.make(
+                ProductCatalog(products: agent.products.withLockedValue({ $0 }).values.sorted { $0.id < $1.id }.map { ProductCatalog.Product($0) }))
         }
         routes.post("/v1/sales", [.window, .kiosk], reachesHub: true) { request, _, _ -> Response in
             let body = try await request.decodeStrict(PassSaleRequest.self, limit: BodyLimit.request)
@@ -142,7 +143,7 @@ public enum NodeServer {
         logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
-        let names = agent.configuration.value.lanNames ?? []
+        let names = agent.configuration.withLockedValue({ $0 }).lanNames ?? []
         let tls = try LocalTLS.configuration(directory: agent.directory, park: agent.park, names: names + [host].filter { $0 != "0.0.0.0" && $0 != "::" })
         return Application(
             router: router(agent: agent),

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import Logging
 import ParkFedCrypto
 import ParkFedDomain
@@ -12,7 +13,7 @@ public final class TrustListCache: Sendable {
     public let hubKey: VerifyingKey
     /// Past this age the list is reported stale (still used, but visibly).
     public let staleAfter: TimeInterval
-    let current: LockedBox<TrustList?>
+    let current: NIOLockedValueBox<TrustList?>
 
     public init(store: NodeStore, hubKey: VerifyingKey, staleAfter: TimeInterval = 15 * 60) throws {
         self.store = store
@@ -22,10 +23,10 @@ public final class TrustListCache: Sendable {
         if let cached = try store.cachedTrustList() {
             loaded = try? TrustList.verify(jws: cached.jws, hubKey: hubKey).0
         }
-        current = LockedBox(loaded)
+        current = NIOLockedValueBox(loaded)
     }
 
-    public var trustList: TrustList? { current.value }
+    public var trustList: TrustList? { current.withLockedValue({ $0 }) }
 
     /// A park signing key as the trust list names it, parsed once per list.
     public struct TrustedKey: Sendable {
@@ -37,12 +38,12 @@ public final class TrustListCache: Sendable {
         public let notAfter: Date?
     }
 
-    let keyIndex = LockedBox<(sequence: Int64, keys: [String: TrustedKey])>((-1, [:]))
+    let keyIndex = NIOLockedValueBox<(sequence: Int64, keys: [String: TrustedKey])>((-1, [:]))
 
     /// The key `kid` from the current list (parsed keys are cached until the list changes).
     public func key(_ kid: String) -> TrustedKey? {
-        guard let list = current.value else { return nil }
-        let index = keyIndex.value
+        guard let list = current.withLockedValue({ $0 }) else { return nil }
+        let index = keyIndex.withLockedValue({ $0 })
         if index.sequence == list.sequence { return index.keys[kid] }
         var keys: [String: TrustedKey] = [:]
         for park in list.parks {
@@ -54,7 +55,7 @@ public final class TrustListCache: Sendable {
                     notBefore: key.notBefore, notAfter: key.notAfter)
             }
         }
-        keyIndex.value = (list.sequence, keys)
+        keyIndex.withLockedValue { $0 = (list.sequence, keys) }
         return keys[kid]
     }
 
@@ -73,7 +74,7 @@ public final class TrustListCache: Sendable {
         } catch {
             throw NodeError(.trustListRejected, "cannot store the trust list: \(error)")
         }
-        current.value = list
+        current.withLockedValue { $0 = list }
         return list
     }
 
@@ -81,7 +82,7 @@ public final class TrustListCache: Sendable {
     public func refresh(from hub: HubClient, now: Date = Date()) async throws(NodeError) {
         let cached = try? store.cachedTrustList()
         var headers: [(String, String)] = []
-        if let etag = cached?.etag, current.value != nil { headers.append(("if-none-match", etag)) }
+        if let etag = cached?.etag, current.withLockedValue({ $0 }) != nil { headers.append(("if-none-match", etag)) }
         let reply = try await hub.send(.GET, "/v1/trust-list", headers: headers)
         switch reply.status {
         case 304:
@@ -95,7 +96,7 @@ public final class TrustListCache: Sendable {
 
     /// What the status endpoint reports: sequence, issue time, last fetch, age and staleness.
     public func status(now: Date = Date()) -> TrustListStatus {
-        guard let list = current.value, let cached = try? store.cachedTrustList() else {
+        guard let list = current.withLockedValue({ $0 }), let cached = try? store.cachedTrustList() else {
             return TrustListStatus(present: false, sequence: nil, issuedAt: nil, fetchedAt: nil, ageSeconds: nil, stale: true)
         }
         let age = now.timeIntervalSince(cached.fetchedAt)

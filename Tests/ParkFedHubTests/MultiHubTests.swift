@@ -31,7 +31,7 @@ import Testing
             var others: [NodeAgent] = []
             for agent in viaA {
                 let other = try NodeAgent(directory: agent.directory, hubURL: urlB, refreshInterval: .seconds(3600), logger: federation.logger)
-                other.gateHubTimeout.value = .seconds(20)
+                other.gateHubTimeout.withLockedValue { $0 = .seconds(20) }
                 try await other.refreshTrustList()
                 try await other.refreshProducts()
                 others.append(other)

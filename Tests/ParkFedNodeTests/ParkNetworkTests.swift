@@ -107,7 +107,7 @@ import Testing
             try configuration.save(agents[1].directory)
             await agents[1].shutdown()
             let p2 = try NodeAgent(directory: agents[1].directory, refreshInterval: .seconds(3600))
-            p2.gateHubTimeout.value = .seconds(20)
+            p2.gateHubTimeout.withLockedValue { $0 = .seconds(20) }
             try await p2.refreshTrustList()
             try await p2.refreshProducts()
             federation.adopt(p2)
