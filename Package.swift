@@ -33,7 +33,8 @@ let package = Package(
         .target(
             name: "ParkFedCrypto",
             dependencies: [
-                .product(name: "Crypto", package: "swift-crypto")
+                "ParkFedDomain",
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // What flows over the wire: request and response bodies, the trust list, problem details. Pure Codable.

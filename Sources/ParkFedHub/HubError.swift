@@ -1,23 +1,13 @@
-/// An error of the hub outside a request: set-up, configuration, files.
-public struct HubError: Error, Hashable, Sendable, CustomStringConvertible {
-    public struct Code: Hashable, Sendable, RawRepresentable, CustomStringConvertible {
-        public let rawValue: String
-        public init(rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
+import ParkFedDomain
 
-        public static let alreadyInitialized = Code(rawValue: "already_initialized")
-        public static let notInitialized = Code(rawValue: "not_initialized")
-        public static let invalidConfiguration = Code(rawValue: "invalid_configuration")
-        public static let io = Code(rawValue: "io_error")
-    }
+/// An error of the hub outside a request (set-up, configuration, files): a code and a message (``CodedError``).
+public typealias HubError = CodedError<HubErrorKind>
 
-    public let code: Code
-    public let message: String
+public enum HubErrorKind: ErrorKind {}
 
-    public init(_ code: Code, _ message: String) {
-        self.code = code
-        self.message = message
-    }
-
-    public var description: String { "\(code): \(message)" }
+extension CodedError<HubErrorKind>.Code {
+    public static let alreadyInitialized = Self(rawValue: "already_initialized")
+    public static let notInitialized = Self(rawValue: "not_initialized")
+    public static let invalidConfiguration = Self(rawValue: "invalid_configuration")
+    public static let io = Self(rawValue: "io_error")
 }
