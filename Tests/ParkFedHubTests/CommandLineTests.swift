@@ -121,11 +121,12 @@ extension CommandLineTests {
         let installed = directory.file("bin")
         try FileManager.default.createDirectory(atPath: installed, withIntermediateDirectories: true)
         let built = try BackgroundProcess.parkfedExecutable()
-        try FileManager.default.copyItem(atPath: built, toPath: installed + "/parkfed")
+        // Copied by `cp`, not in this process: a file this multi-threaded process held open for writing could leak
+        // into a child another test spawns at that moment, and executing the copy would then fail (ETXTBSY).
         let buildDirectory = (built as NSString).deletingLastPathComponent
-        for bundle in try FileManager.default.contentsOfDirectory(atPath: buildDirectory) where bundle.hasSuffix(".resources") {
-            try FileManager.default.copyItem(atPath: buildDirectory + "/" + bundle, toPath: installed + "/" + bundle)
-        }
+        let bundles = try FileManager.default.contentsOfDirectory(atPath: buildDirectory).filter { $0.hasSuffix(".resources") }
+        let copy = try await ExternalTool.run("cp", ["-R", built] + bundles.map { buildDirectory + "/" + $0 } + [installed + "/"])
+        #expect(copy.succeeded, "\(copy.stderr)")
         func copied(_ arguments: [String], partners: String? = TestFederation.partnersDirectory) async throws -> ExternalTool.Result {
             let environment = partners.map { ["PARKFED_PARTNERS=\($0)"] } ?? ["-u", "PARKFED_PARTNERS"]
             return try await ExternalTool.run("/usr/bin/env", environment + [installed + "/parkfed"] + arguments, directory: installed)
