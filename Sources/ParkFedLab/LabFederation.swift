@@ -42,6 +42,7 @@ public final class LabFederation: @unchecked Sendable {
         configuration: HubConfiguration = HubConfiguration(federation: "Lab Federation"), partners: String = PartnerDirectory.located
     ) async throws -> LabFederation {
         let partnersDirectory = partners
+        ScratchDatabase.installDriver()
         var logger = Logger(label: "parkfed.lab")
         logger.logLevel = ProcessInfo.processInfo.environment["PARKFED_TEST_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .critical
         let directory = try TemporaryDirectory()

@@ -1,9 +1,15 @@
 import Foundation
+import ParkFedHub
 import ParkFedStorePostgres
 
 /// Empty PostgreSQL databases made and dropped on a server (through its admin URL), for the store benchmark and the
 /// tests' per-hub databases.
 public enum ScratchDatabase {
+    /// Installs the PostgreSQL driver for hubs of this process (``HubDatabase/installPostgres(_:)``).
+    public static func installDriver() {
+        HubDatabase.installPostgres { url, logger in try PostgresDatabase(url: url, logger: logger) }
+    }
+
     /// A new, empty database on the server of `admin`: its URL.
     public static func make(on admin: String) throws -> String {
         let name = "pf_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)

@@ -11,6 +11,7 @@ public enum TestStore {
     /// A new, empty database on the server of `admin` (default: the test server): its URL (nil without a server).
     public static func newDatabase(on admin: String? = postgresAdmin) throws -> String? {
         guard let admin else { return nil }
+        ScratchDatabase.installDriver()
         return try ScratchDatabase.make(on: admin)
     }
 
