@@ -39,8 +39,7 @@ let package = Package(
         ),
         // What flows over the wire: request and response bodies, the trust list, problem details. Pure Codable.
         .target(
-            name: "ParkFedProtocol", dependencies: ["ParkFedDomain", "ParkFedCrypto", .product(name: "Crypto", package: "swift-crypto")],
-            resources: [.copy("Catalogs")]),
+            name: "ParkFedProtocol", dependencies: ["ParkFedDomain", "ParkFedCrypto", .product(name: "Crypto", package: "swift-crypto")]),
         // HTTP edges shared by the hub and the node agent: problem details, access log, JSON responses, strict
         // decoding, body limits, route parameters, token buckets.
         .target(

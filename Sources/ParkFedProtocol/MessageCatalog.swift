@@ -1,8 +1,8 @@
 import Foundation
 
-/// The texts people read (gate answers, error titles, reports) in Chinese and English. They live in catalogue files
-/// (`Catalogs/en.json`, `Catalogs/zh.json`, bundled with this module), not in code; a key missing from a language
-/// falls back to English, and a key missing from both to the key itself.
+/// The texts people read (gate answers, error titles, reports) in Chinese and English. They live in one table per
+/// language (`MessageCatalogTexts.swift`), compiled in, so the command needs no resource files beside it; a key
+/// missing from a language falls back to English, and a key missing from both to the key itself.
 public enum MessageCatalog {
     public enum Language: String, Sendable, CaseIterable {
         case en, zh
@@ -22,17 +22,7 @@ public enum MessageCatalog {
         }
     }
 
-    static let catalogues: [Language: [String: String]] = {
-        var result: [Language: [String: String]] = [:]
-        for language in Language.allCases {
-            guard let url = Bundle.module.url(forResource: language.rawValue, withExtension: "json", subdirectory: "Catalogs"),
-                let data = try? Data(contentsOf: url),
-                let entries = try? JSONDecoder().decode([String: String].self, from: data)
-            else { continue }
-            result[language] = entries
-        }
-        return result
-    }()
+    static let catalogues: [Language: [String: String]] = [.en: english, .zh: chinese]
 
     /// The text for `key` in `language`, with `{name}` placeholders filled from `values`.
     public static func text(_ key: String, _ language: Language, _ values: [String: String] = [:]) -> String {

@@ -112,8 +112,8 @@ import Testing
 }
 
 extension CommandLineTests {
-    /// The shipped command, copied with its resource bundle into an empty directory (nothing of the checkout
-    /// beside it, no test code in it), runs the demo there, finding the example federation through
+    /// The shipped command, copied alone into an empty directory (nothing of the checkout or the build beside it,
+    /// no test code in it), runs the demo there, finding the example federation through
     /// `PARKFED_PARTNERS`, and a quick benchmark; without the example federation it says where it looked.
     @Test func theDemoRunsEndToEnd() async throws {
         let directory = try TemporaryDirectory()
@@ -122,10 +122,9 @@ extension CommandLineTests {
         try FileManager.default.createDirectory(atPath: installed, withIntermediateDirectories: true)
         let built = try BackgroundProcess.parkfedExecutable()
         // Copied by `cp`, not in this process: a file this multi-threaded process held open for writing could leak
-        // into a child another test spawns at that moment, and executing the copy would then fail (ETXTBSY).
-        let buildDirectory = (built as NSString).deletingLastPathComponent
-        let bundles = try FileManager.default.contentsOfDirectory(atPath: buildDirectory).filter { $0.hasSuffix(".resources") }
-        let copy = try await ExternalTool.run("cp", ["-R", built] + bundles.map { buildDirectory + "/" + $0 } + [installed + "/"])
+        // into a child another test spawns at that moment, and executing the copy would then fail (ETXTBSY). The
+        // binary alone: it needs no resource bundle beside it (the message catalogues are compiled in).
+        let copy = try await ExternalTool.run("cp", [built, installed + "/parkfed"])
         #expect(copy.succeeded, "\(copy.stderr)")
         func copied(_ arguments: [String], partners: String? = TestFederation.partnersDirectory) async throws -> ExternalTool.Result {
             let environment = partners.map { ["PARKFED_PARTNERS=\($0)"] } ?? ["-u", "PARKFED_PARTNERS"]
