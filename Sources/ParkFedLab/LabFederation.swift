@@ -188,7 +188,15 @@ public final class LabFederation: @unchecked Sendable {
         for server in servers.withLockedValue({ $0 }) { await server.stop() }
         for agent in agents.withLockedValue({ $0 }) { await agent.shutdown() }
         await stopHub()
-        for action in cleanups.withLockedValue({ $0 }) { action() }
-        directory.remove()
+        // Dropping a database and removing files block their thread: done on a thread of their own, never on Swift's
+        // cooperative pool (two threads on a 2-core machine, which every server in the process needs).
+        let actions = cleanups.withLockedValue({ $0 }), directory = self.directory
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            Thread {
+                for action in actions { action() }
+                directory.remove()
+                done.resume()
+            }.start()
+        }
     }
 }

@@ -24,7 +24,10 @@ extension LabFederation {
         var configuration = configuration
         var made: String?
         if configuration.store == nil, !sqliteOnly {
-            made = try TestStore.newDatabase()
+            // CREATE DATABASE blocks its thread: on a thread of its own, not on Swift's cooperative pool.
+            made = try await withCheckedThrowingContinuation { (done: CheckedContinuation<String?, any Error>) in
+                Thread { done.resume(with: Result { try TestStore.newDatabase() }) }.start()
+            }
             configuration.store = made
         }
         let federation = try await launch(configuration: configuration, partners: PartnerDirectory.checkout)
@@ -55,7 +58,7 @@ extension LabFederation {
         _ server: RunningServer, _ path: String, token: String? = nil, method: String = "GET",
         body: String? = nil, extra: [String] = []
     ) async throws -> CurlResult {
-        var arguments = ["-sS", "--max-time", "10", "-X", method, "-w", "\n%{http_code} %{http_version}"] + server.curlTrust
+        var arguments = ["-sS", "--max-time", "30", "-X", method, "-w", "\n%{http_code} %{http_version}"] + server.curlTrust
         if let token { arguments += ["-H", "authorization: Bearer \(token)"] }
         if body != nil { arguments += ["-H", "content-type: application/json", "--data-binary", "@-"] }
         arguments += extra
@@ -68,7 +71,7 @@ extension LabFederation {
         _ path: String, certificate: (certificate: String, key: String)? = nil, method: String = "GET",
         body: String? = nil, http2: Bool = true, extra: [String] = []
     ) async throws -> CurlResult {
-        var arguments = ["-sS", "--max-time", "10", "--cacert", caFile, "-X", method, "-w", "\n%{http_code} %{http_version}"]
+        var arguments = ["-sS", "--max-time", "30", "--cacert", caFile, "-X", method, "-w", "\n%{http_code} %{http_version}"]
         arguments.append(http2 ? "--http2" : "--http1.1")
         if let certificate { arguments += ["--cert", certificate.certificate, "--key", certificate.key] }
         if let body { arguments += ["-H", "content-type: application/json", "--data-binary", "@-"] }
