@@ -13,12 +13,8 @@ struct RateLimitMiddleware: RouterMiddleware {
         let principal = context.peer.map { "\($0.principal)" } ?? "anonymous"
         if let wait = limiter.take(principal) {
             metrics.rateLimited(principal: principal)
-            var response = ProblemDetails(
-                status: 429, code: "rate_limited", title: "Too many requests",
-                detail: "\(principal) is over its rate limit; retry after the time in Retry-After"
-            ).response()
-            response.headers[.retryAfter] = String(Int(wait.rounded(.up)) + 0)
-            return response
+            return RateLimiter.refusal(
+                wait: wait, title: "Too many requests", detail: "\(principal) is over its rate limit; retry after the time in Retry-After")
         }
         return try await next(request, context)
     }
@@ -34,12 +30,8 @@ struct EnrollmentLimitMiddleware: RouterMiddleware {
         let address = context.sourceAddress
         if let wait = limiter.take("enroll:" + address) {
             metrics.enrollment(outcome: "rate_limited")
-            var response = ProblemDetails(
-                status: 429, code: "rate_limited", title: "Too many enrollment attempts",
-                detail: "\(address) is over the enrollment limit; retry after the time in Retry-After"
-            ).response()
-            response.headers[.retryAfter] = String(Int(wait.rounded(.up)))
-            return response
+            return RateLimiter.refusal(
+                wait: wait, title: "Too many enrollment attempts", detail: "\(address) is over the enrollment limit; retry after the time in Retry-After")
         }
         return try await next(request, context)
     }

@@ -50,10 +50,11 @@ public struct RouteRule: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// The rules stated while the router is built.
-final class RouteBook: @unchecked Sendable {
-    private(set) var rules: [RouteRule] = []
+typealias RouteBook = RuleBook<RouteRule>
+
+extension RuleBook<RouteRule> {
     func add(_ method: HTTPRequest.Method, _ path: String, _ authority: RouteAuthority) {
-        rules.append(RouteRule(method: method.rawValue, path: RouterPath(path).description, authority: authority))
+        add(RouteRule(method: method.rawValue, path: RouterPath(path).description, authority: authority))
     }
 }
 

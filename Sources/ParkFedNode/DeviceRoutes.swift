@@ -23,12 +23,7 @@ struct DeviceRoutes {
     typealias Handler = @Sendable (Request, BasicRequestContext, DeviceRecord) async throws -> Response
     let router: Router<BasicRequestContext>
     let agent: NodeAgent
-    let book = Book()
-
-    final class Book: @unchecked Sendable {
-        private(set) var rules: [DeviceRouteRule] = []
-        func add(_ rule: DeviceRouteRule) { rules.append(rule) }
-    }
+    let book = RuleBook<DeviceRouteRule>()
 
     func open(_ method: HTTPRequest.Method, _ path: String, _ handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response) {
         book.add(DeviceRouteRule(method: method.rawValue, path: RouterPath(path).description, roles: nil, reachesHub: false))
