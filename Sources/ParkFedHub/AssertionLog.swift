@@ -8,7 +8,7 @@ import ParkFedStore
 /// The hub's append-only, verifiable log of accepted assertions.
 ///
 /// Stateless checks (JWS form, key, signature, schema, issuer, clock skew) run in parallel on every core; the
-/// append (dedup by id, insert, signed checkpoint) is one SQLite transaction at a time, and the in-memory Merkle tree
+/// append (dedup by id, insert, signed checkpoint) is one store transaction at a time, and the in-memory Merkle tree
 /// moves forward only after that transaction has committed. Nothing is answered before it is durable.
 public final class AssertionLog: @unchecked Sendable {
     let store: HubStore
@@ -17,17 +17,19 @@ public final class AssertionLog: @unchecked Sendable {
     let logger: Logger
     /// Turns pass assertions into their effect on pass state.
     let rules: PassRules
+    /// Guards `tree` for readers; appends go through `appending`, one at a time in this process.
     private let lock = NSLock()
     private var tree: MerkleTree
+    private let appending = LendingPool<Void>()
 
-    public init(store: HubStore, signingKey: SigningKey, origin: String, rules: PassRules, logger: Logger) throws {
+    public init(store: HubStore, signingKey: SigningKey, origin: String, rules: PassRules, logger: Logger) async throws {
         self.rules = rules
         self.store = store
         self.signingKey = signingKey
         self.origin = origin
         self.logger = logger
         var tree = MerkleTree()
-        for hash in try store.leafHashes() { tree.append(leafHash: hash) }
+        for hash in try await store.leafHashes() { tree.append(leafHash: hash) }
         self.tree = tree
     }
 
@@ -53,15 +55,15 @@ public final class AssertionLog: @unchecked Sendable {
     public func ingest(_ compacts: [String], from principal: Principal, now: Date = Date(), skew: TimeInterval, maxDelay: TimeInterval) async throws
         -> IngestResponse
     {
-        let keys = try keyInfo()
+        let keys = try await keyInfo()
         var checked = await Self.checkInParallel(compacts, keys: keys, principal: principal, now: now, window: (skew, maxDelay))
         var results = checked.map { $0.result }
         for position in checked.indices {
-            if let payload = checked[position].payload { checked[position].candidate?.effect = rules.effect(of: payload, mode: .record, keys: keys) }
+            if let payload = checked[position].payload { checked[position].candidate?.effect = await rules.effect(of: payload, mode: .record, keys: keys) }
         }
         let candidates = checked.compactMap(\.candidate)
         guard !candidates.isEmpty else { return IngestResponse(results: results, treeSize: size) }
-        let (outcomes, _, newSize) = try append(candidates, now: now)
+        let (outcomes, _, newSize) = try await append(candidates, now: now)
         var outcomeIterator = outcomes.makeIterator()
         for (position, item) in checked.enumerated() where item.candidate != nil {
             results[position] = Self.result(for: item.candidate!, outcomeIterator.next()!)
@@ -75,8 +77,8 @@ public final class AssertionLog: @unchecked Sendable {
     public func decide(
         _ compact: String, from principal: Principal, now: Date = Date(), skew: TimeInterval, maxDelay: TimeInterval,
         expecting type: AssertionType
-    ) throws -> (result: IngestResult, payload: AssertionPayload, effect: AssertionEffectResult?) {
-        let keys = try keyInfo()
+    ) async throws -> (result: IngestResult, payload: AssertionPayload, effect: AssertionEffectResult?) {
+        let keys = try await keyInfo()
         var item = Self.check(compact, keys: keys, principal: principal, now: now, window: (skew, maxDelay))
         guard var candidate = item.candidate, let payload = item.payload else {
             throw ProblemDetails(status: 422, code: item.result.reason ?? "rejected", title: "Assertion refused", detail: item.result.detail)
@@ -85,12 +87,12 @@ public final class AssertionLog: @unchecked Sendable {
             throw ProblemDetails(
                 status: 422, code: "wrong_assertion_type", title: "Assertion refused", detail: "expected \(type.rawValue), got \(payload.type.rawValue)")
         }
-        candidate.effect = rules.effect(of: payload, mode: .decide, keys: keys)
+        candidate.effect = await rules.effect(of: payload, mode: .decide, keys: keys)
         guard candidate.effect != nil else {
             throw ProblemDetails(status: 404, code: "unknown_pass", title: "Unknown pass", detail: "the hub knows no pass (or product) this assertion is about")
         }
         item.candidate = candidate
-        let (outcomes, effects, _) = try append([candidate], now: now)
+        let (outcomes, effects, _) = try await append([candidate], now: now)
         if case .refused(let refusal) = outcomes[0] { throw refusal }
         let result = Self.result(for: candidate, outcomes[0])
         if result.status == .rejected {
@@ -102,21 +104,21 @@ public final class AssertionLog: @unchecked Sendable {
     /// Appends a hub statement of an answered regulator query, with its audit row, in one transaction; returns
     /// the log index. Called before the answer is sent, so no answered query is missing from the log.
     @discardableResult
-    public func record(_ statement: RegulatorQueryStatement, now: Date = Date()) throws -> UInt64 {
+    public func record(_ statement: RegulatorQueryStatement, now: Date = Date()) async throws -> UInt64 {
         let jws = try statement.signed(with: signingKey)
         let candidate = LogCandidate(
             id: statement.id, park: RegulatorQueryStatement.logParty, type: RegulatorQueryStatement.type, kid: signingKey.kid,
             issuedAt: statement.issuedAt, jws: jws, leafHash: MerkleHash.leaf(Data(jws.utf8)),
             effect: .regulatorQuery(principal: statement.principal, query: statement.query, records: statement.records))
-        let (outcomes, _, _) = try append([candidate], now: now)
+        let (outcomes, _, _) = try await append([candidate], now: now)
         guard case .appended(let index) = outcomes[0] else {
             throw ProblemDetails(status: 500, code: "audit_not_recorded", title: "The query's audit record was not appended")
         }
         return index
     }
 
-    func keyInfo() throws -> [String: KeyInfo] {
-        try Dictionary(
+    func keyInfo() async throws -> [String: KeyInfo] {
+        try await Dictionary(
             uniqueKeysWithValues: store.signingKeys().map { record in
                 (record.kid, KeyInfo(park: record.park, key: try VerifyingKey(base64URL: record.publicKey), revoked: record.revokedAt != nil))
             })
@@ -140,12 +142,13 @@ public final class AssertionLog: @unchecked Sendable {
     /// The append itself: one transaction (entries, their pass effects, the signed checkpoint) at the end of the log
     /// as the database has it; the in-memory tree takes what other hub processes appended meanwhile, then this
     /// batch, and moves only after the transaction committed.
-    func append(_ candidates: [LogCandidate], now: Date) throws -> ([LogOutcome], [String: AssertionEffectResult], UInt64) {
-        try lock.withLock { () throws -> ([LogOutcome], [String: AssertionEffectResult], UInt64) in
+    func append(_ candidates: [LogCandidate], now: Date) async throws -> ([LogOutcome], [String: AssertionEffectResult], UInt64) {
+        try await appending.serially {
             let key = signingKey, origin = self.origin
             let box = TreeBox()
-            box.tree = tree
-            let (outcomes, record, effects, missed) = try store.append(candidates, knownSize: tree.size, now: now) { missed, appended in
+            let start = snapshot()
+            box.tree = start
+            let (outcomes, record, effects, missed) = try await store.append(candidates, knownSize: start.size, now: now) { missed, appended in
                 var next = box.tree!
                 for hash in missed { next.append(leafHash: hash) }
                 for hash in appended { next.append(leafHash: hash) }
@@ -153,21 +156,26 @@ public final class AssertionLog: @unchecked Sendable {
                 box.tree = next
                 return CheckpointRecord(treeSize: next.size, rootHash: checkpoint.rootHash, createdAt: now, note: try checkpoint.signed(with: key))
             }
-            if record != nil, let grown = box.tree {
-                tree = grown
-            } else {
-                for hash in missed { tree.append(leafHash: hash) }
+            return lock.withLock {
+                if record != nil, let grown = box.tree {
+                    tree = grown
+                } else {
+                    for hash in missed { tree.append(leafHash: hash) }
+                }
+                return (outcomes, effects, tree.size)
             }
-            return (outcomes, effects, tree.size)
         }
     }
 
     /// Takes the entries other hub processes appended, when a request names a tree larger than this process has
     /// seen (a proof for an entry appended elsewhere). One indexed query when there is nothing to take.
-    func catchUp(to size: UInt64) {
-        lock.withLock {
-            guard size > tree.size, let hashes = try? store.leafHashes(from: tree.size) else { return }
-            for hash in hashes { tree.append(leafHash: hash) }
+    func catchUp(to size: UInt64) async {
+        guard size > self.size else { return }
+        _ = try? await appending.serially {
+            let known = self.size
+            guard size > known else { return }
+            let hashes = try await store.leafHashes(from: known)
+            lock.withLock { for hash in hashes { tree.append(leafHash: hash) } }
         }
     }
 
@@ -237,13 +245,13 @@ public final class AssertionLog: @unchecked Sendable {
     // MARK: Checkpoints and proofs
 
     /// The latest signed checkpoint; for an empty log, a freshly signed one of size 0.
-    public func latestCheckpointNote(now: Date = Date()) throws -> String {
-        if let record = try store.latestCheckpoint() { return record.note }
+    public func latestCheckpointNote(now: Date = Date()) async throws -> String {
+        if let record = try await store.latestCheckpoint() { return record.note }
         return try Checkpoint(origin: origin, size: 0, rootHash: MerkleHash.emptyRoot, timestamp: now).signed(with: signingKey)
     }
 
-    public func inclusionProof(index: UInt64, treeSize: UInt64) -> InclusionProofResponse? {
-        catchUp(to: max(treeSize, index + 1))
+    public func inclusionProof(index: UInt64, treeSize: UInt64) async -> InclusionProofResponse? {
+        await catchUp(to: max(treeSize, index + 1))
         let tree = snapshot()
         guard let proof = tree.inclusionProof(index: index, size: treeSize) else { return nil }
         return InclusionProofResponse(
@@ -251,8 +259,8 @@ public final class AssertionLog: @unchecked Sendable {
             proof: proof.map { $0.base64EncodedString() })
     }
 
-    public func consistencyProof(first: UInt64, second: UInt64) -> ConsistencyProofResponse? {
-        catchUp(to: second)
+    public func consistencyProof(first: UInt64, second: UInt64) async -> ConsistencyProofResponse? {
+        await catchUp(to: second)
         guard let proof = snapshot().consistencyProof(first: first, second: second) else { return nil }
         return ConsistencyProofResponse(first: first, second: second, proof: proof.map { $0.base64EncodedString() })
     }

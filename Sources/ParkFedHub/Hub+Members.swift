@@ -10,7 +10,7 @@ import ParkFedStore
 /// document, so a second enrollment of the same document finds the same member; parks see masked forms only, and only
 /// for members they enrolled or linked.
 extension Hub {
-    public func enrollMember(_ request: MemberEnrollRequest, peer: AuthenticatedPeer, now: Date = Date()) throws -> MemberView {
+    public func enrollMember(_ request: MemberEnrollRequest, peer: AuthenticatedPeer, now: Date = Date()) async throws -> MemberView {
         let park = try Self.park(of: peer)
         do { try Check.identifier(request.consentVersion, "consent_version") } catch {
             throw ProblemDetails(status: 400, code: "invalid_body", title: "Invalid consent version", detail: error.message)
@@ -49,7 +49,7 @@ extension Hub {
         if let local = request.localMemberNumber { try Self.checkIdentifier(local, "local_member_number") }
         // A new member is at this window: linked with the enrollment, in one transaction, or neither is written.
         let (member, existing): (MemberRecord, Bool)
-        do { (member, existing) = try store.enrollMember(record, linking: request.localMemberNumber, now: now) } catch let error as StoreError
+        do { (member, existing) = try await store.enrollMember(record, linking: request.localMemberNumber, now: now) } catch let error as StoreError
             where error.code == .memberConflict
         {
             throw ProblemDetails(status: 409, code: error.code.rawValue, title: "Link refused", detail: error.message)
@@ -61,12 +61,12 @@ extension Hub {
                     status: 409, code: "member_code_required", title: "The member's code is needed",
                     detail: "an existing member links a local number by showing their current code (member_code)")
             }
-            _ = try presentMember(code: code, park: park, now: now, expecting: member.id)
-            try link(member.id, park: park, localNumber: local, now: now)
+            _ = try await presentMember(code: code, park: park, now: now, expecting: member.id)
+            try await link(member.id, park: park, localNumber: local, now: now)
         }
         logger.info("member enrolled", metadata: ["member": "\(member.id)", "park": "\(park)", "existing": "\(existing)"])
 
-        var answer = try view(member, park: park, existing: existing)
+        var answer = try await view(member, park: park, existing: existing)
         // The code secret goes once, to the window that enrolled the member, for the member's own device. An
         // existing member's enrollment elsewhere answers the member id and masked data only: the secret would let
         // that park make the member's codes (a lost phone is a re-issue, checked against the document).
@@ -83,9 +83,9 @@ extension Hub {
 
     /// Re-issues a member's code secret to a park that knows the member, once the member's document (sealed to the
     /// hub) matches the one the member enrolled with; the old secret's codes stop working at once.
-    public func reissueMemberCode(_ id: String, _ request: MemberCodeReissueRequest, peer: AuthenticatedPeer, now: Date = Date()) throws -> MemberView {
-        var view = try memberView(id, peer: peer)
-        guard let member = try store.member(id) else { throw ProblemDetails(status: 404, code: "unknown_member", title: "Unknown member") }
+    public func reissueMemberCode(_ id: String, _ request: MemberCodeReissueRequest, peer: AuthenticatedPeer, now: Date = Date()) async throws -> MemberView {
+        var view = try await memberView(id, peer: peer)
+        guard let member = try await store.member(id) else { throw ProblemDetails(status: 404, code: "unknown_member", title: "Unknown member") }
         guard let data = passes.openHolder(request.sealed) else {
             throw ProblemDetails(status: 400, code: "unreadable_sealed_data", title: "The sealed document cannot be opened")
         }
@@ -94,7 +94,7 @@ extension Hub {
                 status: 403, code: "holder_mismatch", title: "Not the member's document",
                 detail: "a member code is re-issued only to the member, on the document they enrolled with")
         }
-        let generation = try store.nextMemberCodeGeneration(id)
+        let generation = try await store.nextMemberCodeGeneration(id)
         logger.notice("member code re-issued", metadata: ["member": "\(id)", "generation": "\(generation)", "park": "\(peer.principal)"])
         view.codeSecret = memberCodeSecret(id, generation: generation).withUnsafeBytes { Base64URL.encode(Data($0)) }
         return view
@@ -102,16 +102,16 @@ extension Hub {
 
     /// Recognises a member from the rolling code they show (valid for its minute and the one before, once), or from
     /// the one-card registered to them (a blocked card is refused: it may be lost or stolen).
-    public func recognizeMember(_ request: MemberRecognitionRequest, peer: AuthenticatedPeer, now: Date = Date()) throws -> MemberView {
+    public func recognizeMember(_ request: MemberRecognitionRequest, peer: AuthenticatedPeer, now: Date = Date()) async throws -> MemberView {
         let park = try Self.park(of: peer)
         switch (request.code, request.cardID) {
-        case (let code?, nil): return try recognizeMember(code: code, park: park, now: now)
-        case (nil, let card?): return try recognizeMember(card: card, requestID: request.requestID, proof: request.cardProof, park: park, now: now)
+        case (let code?, nil): return try await recognizeMember(code: code, park: park, now: now)
+        case (nil, let card?): return try await recognizeMember(card: card, requestID: request.requestID, proof: request.cardProof, park: park, now: now)
         default: throw ProblemDetails(status: 400, code: "invalid_body", title: "Give either code or card_id")
         }
     }
 
-    func recognizeMember(card cardID: String, requestID: String?, proof: CardProof?, park: ParkID, now: Date) throws -> MemberView {
+    func recognizeMember(card cardID: String, requestID: String?, proof: CardProof?, park: ParkID, now: Date) async throws -> MemberView {
         try Self.checkIdentifier(cardID, "card_id")
         guard let requestID, let proof else {
             throw ProblemDetails(
@@ -120,11 +120,11 @@ extension Hub {
         }
         try Self.checkIdentifier(requestID, "request_id")
         try checkCardProof(proof, .identify, cardID: cardID, amountMinor: 0, park: park, requestID: requestID)
-        guard try store.card(cardID) != nil else {
+        guard try await store.card(cardID) != nil else {
             throw ProblemDetails(status: 404, code: "unknown_card", title: "Not a card of this federation")
         }
-        let (card, _, _) = try Self.cardCall {
-            try store.updateCard(cardID, now: now) { account, _ in
+        let (card, _, _) = try await Self.cardCall {
+            try await store.updateCard(cardID, now: now) { account, _ in
                 try account.present(counter: proof.counter)
                 return (CardEffect(), ())
             }
@@ -132,20 +132,20 @@ extension Hub {
         guard card.account.status == .active else {
             throw ProblemDetails(status: 409, code: "card_blocked", title: "The card is blocked", detail: "a blocked card does not identify its member")
         }
-        guard let id = card.memberID, let member = try store.member(id) else {
+        guard let id = card.memberID, let member = try await store.member(id) else {
             throw ProblemDetails(status: 404, code: "not_a_member_card", title: "The card is not registered to a member")
         }
-        return try view(member, park: park, existing: true)
+        return try await view(member, park: park, existing: true)
     }
 
-    func recognizeMember(code: String, park: ParkID, now: Date) throws -> MemberView {
-        try view(try presentMember(code: code, park: park, now: now), park: park, existing: true)
+    func recognizeMember(code: String, park: ParkID, now: Date) async throws -> MemberView {
+        try await view(try presentMember(code: code, park: park, now: now), park: park, existing: true)
     }
 
     /// The member whose current code this is (each code works once): proof that the member is present. With
     /// `expecting`, the code must be that member's.
-    func presentMember(code: String, park: ParkID, now: Date, expecting: String? = nil) throws -> MemberRecord {
-        guard let id = MemberCode.memberID(of: code), (try? Check.identifier(id, "member")) != nil, let member = try store.member(id) else {
+    func presentMember(code: String, park: ParkID, now: Date, expecting: String? = nil) async throws -> MemberRecord {
+        guard let id = MemberCode.memberID(of: code), (try? Check.identifier(id, "member")) != nil, let member = try await store.member(id) else {
             throw ProblemDetails(status: 404, code: "unknown_member", title: "Not a member code of this federation")
         }
         if let expecting, expecting != id {
@@ -161,28 +161,28 @@ extension Hub {
         case .success(let step):
             // A use is keyed by the code's generation and step (generation in the high bits), so the first code of a
             // re-issued secret is not mistaken for a replay of the lost phone's code of the same minute.
-            guard try store.useMemberCode(id, step: Int64(member.codeGeneration) << 40 | step, park: park.rawValue, now: now) else {
+            guard try await store.useMemberCode(id, step: Int64(member.codeGeneration) << 40 | step, park: park.rawValue, now: now) else {
                 throw ProblemDetails(status: 409, code: "code_used", title: "Member code already used", detail: "each code works once")
             }
         }
         return member
     }
 
-    public func linkMember(_ id: String, _ request: MemberLinkRequest, peer: AuthenticatedPeer, now: Date = Date()) throws -> MemberView {
+    public func linkMember(_ id: String, _ request: MemberLinkRequest, peer: AuthenticatedPeer, now: Date = Date()) async throws -> MemberView {
         let park = try Self.park(of: peer)
         try Self.checkIdentifier(id, "member id")
         try Self.checkIdentifier(request.localMemberNumber, "local_member_number")
-        guard try store.member(id) != nil else { throw ProblemDetails(status: 404, code: "unknown_member", title: "Unknown member") }
+        guard try await store.member(id) != nil else { throw ProblemDetails(status: 404, code: "unknown_member", title: "Unknown member") }
         // A park links its number only to a member in front of it.
-        _ = try presentMember(code: request.code, park: park, now: now, expecting: id)
-        try link(id, park: park, localNumber: request.localMemberNumber, now: now)
-        guard let member = try store.member(id) else { throw ProblemDetails(status: 404, code: "unknown_member", title: "Unknown member") }
-        return try view(member, park: park, existing: true)
+        _ = try await presentMember(code: request.code, park: park, now: now, expecting: id)
+        try await link(id, park: park, localNumber: request.localMemberNumber, now: now)
+        guard let member = try await store.member(id) else { throw ProblemDetails(status: 404, code: "unknown_member", title: "Unknown member") }
+        return try await view(member, park: park, existing: true)
     }
 
     /// Links `park`'s local number to member `id` (the caller has checked the member is present).
-    func link(_ id: String, park: ParkID, localNumber: String, now: Date) throws {
-        do { try store.linkMember(id, park: park.rawValue, localNumber: localNumber, now: now) } catch let error as StoreError {
+    func link(_ id: String, park: ParkID, localNumber: String, now: Date) async throws {
+        do { try await store.linkMember(id, park: park.rawValue, localNumber: localNumber, now: now) } catch let error as StoreError {
             throw ProblemDetails(
                 status: error.code == .notFound ? 404 : 409, code: error.code == .notFound ? "unknown_member" : error.code.rawValue,
                 title: "Link refused", detail: error.message)
@@ -190,18 +190,18 @@ extension Hub {
     }
 
     /// A member for a park that enrolled or linked them (others: 404, as if unknown).
-    public func memberView(_ id: String, peer: AuthenticatedPeer) throws -> MemberView {
+    public func memberView(_ id: String, peer: AuthenticatedPeer) async throws -> MemberView {
         let park = try Self.park(of: peer)
         try Self.checkIdentifier(id, "member id")
-        let links = try store.memberLinks(id, park: park.rawValue)
-        guard let member = try store.member(id), member.enrolledBy == park.rawValue || !links.isEmpty else {
+        let links = try await store.memberLinks(id, park: park.rawValue)
+        guard let member = try await store.member(id), member.enrolledBy == park.rawValue || !links.isEmpty else {
             throw ProblemDetails(status: 404, code: "unknown_member", title: "Unknown member", detail: "no member \(id) enrolled or linked by \(park)")
         }
-        return try view(member, park: park, existing: true)
+        return try await view(member, park: park, existing: true)
     }
 
-    func view(_ member: MemberRecord, park: ParkID, existing: Bool) throws -> MemberView {
-        MemberView(
+    func view(_ member: MemberRecord, park: ParkID, existing: Bool) async throws -> MemberView {
+        await MemberView(
             memberID: member.id, nameMasked: member.nameMasked, idType: member.idType, idNumberMasked: member.idMasked,
             phoneMasked: member.phoneMasked, enrolledBy: member.enrolledBy, consentVersion: member.consentVersion, existing: existing,
             localNumbers: try store.memberLinks(member.id, park: park.rawValue))

@@ -9,19 +9,19 @@ import ParkFedStore
 /// issuing park, the revocation list gates fetch, and the conflicts offline entries caused.
 extension Hub {
     /// Imports `partners/products.json` (validated: allocations add up, parks and dates are real).
-    public func importProducts(file: String, now: Date = Date()) throws -> Int {
+    public func importProducts(file: String, now: Date = Date()) async throws -> Int {
         guard let data = FileManager.default.contents(atPath: file) else { throw WireError("cannot read \(file)") }
         let products = try ProductCatalog.load(data)
-        try passes.install(products, now: now)
+        try await passes.install(products, now: now)
         return products.count
     }
 
     /// A gate's entry: decided against the pass's state and logged in the same transaction when admitted.
-    public func redeem(_ request: RedeemRequest, peer: AuthenticatedPeer, now: Date = Date()) throws -> RedeemResponse {
+    public func redeem(_ request: RedeemRequest, peer: AuthenticatedPeer, now: Date = Date()) async throws -> RedeemResponse {
         _ = try Self.park(of: peer)
         let outcome: (result: IngestResult, payload: AssertionPayload, effect: AssertionEffectResult?)
         do {
-            outcome = try decide(request.assertion, peer: peer, expecting: .passRedeemed, now: now)
+            outcome = try await decide(request.assertion, peer: peer, expecting: .passRedeemed, now: now)
         } catch let denied as PassDenied {
             metrics.gateDecision(reason: denied.reason)
             let passID =
@@ -33,7 +33,7 @@ extension Hub {
         guard case .passRedeemed(let data) = outcome.payload.data else {
             throw ProblemDetails(status: 500, code: "internal_error", title: "Unexpected payload")
         }
-        let record = try store.pass(data.passID)
+        let record = try await store.pass(data.passID)
         switch outcome.effect {
         case .admitted(let admission):
             metrics.gateDecision(reason: "allow")
@@ -47,7 +47,7 @@ extension Hub {
             return RedeemResponse(decision: .deny, reason: refusal.reason, detail: refusal.detail, passID: data.passID)
         case .applied, nil:
             // A retried request: answer as the entry was first decided.
-            guard let entry = try store.passEntry(outcome.payload.id) else {
+            guard let entry = try await store.passEntry(outcome.payload.id) else {
                 throw ProblemDetails(status: 500, code: "internal_error", title: "Entry not recorded")
             }
             if entry.counted {
@@ -58,9 +58,11 @@ extension Hub {
     }
 
     /// A pass as the hub knows it: for its issuing park, clearing staff and the operator.
-    public func passView(_ id: String, peer: AuthenticatedPeer) throws -> PassView {
+    public func passView(_ id: String, peer: AuthenticatedPeer) async throws -> PassView {
         try Self.checkIdentifier(id, "pass id")
-        guard let record = try store.pass(id) else { throw ProblemDetails(status: 404, code: "unknown_pass", title: "Unknown pass", detail: "no pass \(id)") }
+        guard let record = try await store.pass(id) else {
+            throw ProblemDetails(status: 404, code: "unknown_pass", title: "Unknown pass", detail: "no pass \(id)")
+        }
         switch peer.principal {
         case .park(let park) where park == record.issuer: break
         case .clearing, .hub: break
@@ -82,33 +84,33 @@ extension Hub {
     /// A sale the hub decides before the park answers its window (`POST /v1/passes`: timed passes, whose slot
     /// capacity is federation-wide): the signed `pass.issued` is logged with its pass in one transaction, or refused
     /// (`slot_full`) with nothing logged.
-    public func issuePass(_ request: PassChangeRequest, peer: AuthenticatedPeer, now: Date = Date()) throws -> PassView {
+    public func issuePass(_ request: PassChangeRequest, peer: AuthenticatedPeer, now: Date = Date()) async throws -> PassView {
         _ = try Self.park(of: peer)
         let outcome: (result: IngestResult, payload: AssertionPayload, effect: AssertionEffectResult?)
         do {
-            outcome = try decide(request.assertion, peer: peer, expecting: .passIssued, now: now)
+            outcome = try await decide(request.assertion, peer: peer, expecting: .passIssued, now: now)
         } catch let denied as PassDenied {
             throw ProblemDetails(status: 409, code: denied.reason, title: "Sale refused", detail: denied.detail)
         }
         guard case .passIssued(let data) = outcome.payload.data else { throw ProblemDetails(status: 500, code: "internal_error", title: "Unexpected payload") }
-        return try passView(data.passID, peer: peer)
+        return try await passView(data.passID, peer: peer)
     }
 
     /// The issuing park refunds a pass: its signed `pass.refunded` must name exactly the refund due now.
-    public func refundPass(_ id: String, _ request: PassChangeRequest, peer: AuthenticatedPeer, now: Date = Date()) throws -> PassView {
-        try change(id, request, peer: peer, type: .passRefunded, now: now)
+    public func refundPass(_ id: String, _ request: PassChangeRequest, peer: AuthenticatedPeer, now: Date = Date()) async throws -> PassView {
+        try await change(id, request, peer: peer, type: .passRefunded, now: now)
     }
 
     /// The issuing park transfers a pass to a new holder: next generation, within the product's cap and fee.
-    public func transferPass(_ id: String, _ request: PassChangeRequest, peer: AuthenticatedPeer, now: Date = Date()) throws -> PassView {
-        try change(id, request, peer: peer, type: .passTransferred, now: now)
+    public func transferPass(_ id: String, _ request: PassChangeRequest, peer: AuthenticatedPeer, now: Date = Date()) async throws -> PassView {
+        try await change(id, request, peer: peer, type: .passTransferred, now: now)
     }
 
-    func change(_ id: String, _ request: PassChangeRequest, peer: AuthenticatedPeer, type: AssertionType, now: Date) throws -> PassView {
+    func change(_ id: String, _ request: PassChangeRequest, peer: AuthenticatedPeer, type: AssertionType, now: Date) async throws -> PassView {
         _ = try Self.park(of: peer)
         try Self.checkIdentifier(id, "pass id")
         do {
-            let outcome = try decide(request.assertion, peer: peer, expecting: type, now: now)
+            let outcome = try await decide(request.assertion, peer: peer, expecting: type, now: now)
             let named: String? =
                 switch outcome.payload.data {
                 case .passRefunded(let data): data.passID
@@ -122,34 +124,34 @@ extension Hub {
             let status = denied.reason == "unknown_pass" ? 404 : 409
             throw ProblemDetails(status: status, code: denied.reason, title: "Pass change refused", detail: denied.detail)
         }
-        return try passView(id, peer: peer)
+        return try await passView(id, peer: peer)
     }
 
     /// A park's assertion whose effect decides the answer, checked within the federation's clock windows.
-    func decide(_ assertion: String, peer: AuthenticatedPeer, expecting type: AssertionType, now: Date) throws
+    func decide(_ assertion: String, peer: AuthenticatedPeer, expecting type: AssertionType, now: Date) async throws
         -> (result: IngestResult, payload: AssertionPayload, effect: AssertionEffectResult?)
     {
-        try log.decide(
+        try await log.decide(
             assertion, from: peer.principal, now: now, skew: TimeInterval(configuration.assertionSkewSeconds),
             maxDelay: TimeInterval(configuration.assertionMaxDelaySeconds), expecting: type)
     }
 
-    public func passRevocations(after: Int64, peer: AuthenticatedPeer) throws -> PassRevocations {
-        let rows = try store.passRevocations(after: after, limit: 10_000)
+    public func passRevocations(after: Int64, peer: AuthenticatedPeer) async throws -> PassRevocations {
+        let rows = try await store.passRevocations(after: after, limit: 10_000)
         return PassRevocations(
             revocations: rows.map { .init(seq: $0.seq, passID: $0.passID, minimumGeneration: $0.minimumGeneration, refunded: $0.refunded) },
             last: rows.last?.seq ?? after)
     }
 
     /// Conflicting offline entries: a park sees those at its gates or of its passes; clearing staff see all.
-    public func passConflicts(peer: AuthenticatedPeer) throws -> PassConflicts {
+    public func passConflicts(peer: AuthenticatedPeer) async throws -> PassConflicts {
         let park: ParkID?
         switch peer.principal {
         case .park(let id): park = id
         case .clearing, .hub: park = nil
         default: throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "Not for this principal")
         }
-        let rows = try store.passConflicts(park: park, limit: 1000)
+        let rows = try await store.passConflicts(park: park, limit: 1000)
         return PassConflicts(
             conflicts: rows.map {
                 .init(

@@ -9,7 +9,7 @@ extension Hub {
     public func regulatorHolderReport(
         kind: String, number: String, from: String, to: String, peer: AuthenticatedPeer,
         now: Date = Date()
-    ) throws -> RegulatorHolderReport {
+    ) async throws -> RegulatorHolderReport {
         try Self.requireRegulator(peer)
         guard let documentKind = IdentityDocument.Kind(rawValue: kind) else {
             throw ProblemDetails(
@@ -21,27 +21,27 @@ extension Hub {
             throw ProblemDetails(status: 400, code: "invalid_document", title: "Invalid document number", detail: error.message)
         }
         let (first, last, start, end) = try dateRange(from, to)
-        let held = try passes(heldBy: documentKind, number: document.number)
+        let held = try await passes(heldBy: documentKind, number: document.number)
         let purchases = held.filter { $0.recordedAt >= start && $0.recordedAt < end }.map {
             RegulatorHolderReport.Purchase(
                 passID: $0.passID, park: $0.issuer, generation: $0.generation, recordedAt: $0.recordedAt,
                 holderNameMasked: $0.holder.nameMasked)
         }
-        let entries = try store.entries(ofPasses: Array(Set(held.map(\.passID))).sorted(), from: start, until: end).map {
+        let entries = try await store.entries(ofPasses: Array(Set(held.map(\.passID))).sorted(), from: start, until: end).map {
             RegulatorHolderReport.Entry(passID: $0.passID, park: $0.park, enteredAt: $0.at, counted: $0.counted)
         }
-        try audit(peer, "holder \(documentKind.rawValue) \(document.maskedNumber) \(first)..\(last)", records: purchases.count + entries.count, now: now)
+        try await audit(peer, "holder \(documentKind.rawValue) \(document.maskedNumber) \(first)..\(last)", records: purchases.count + entries.count, now: now)
         return RegulatorHolderReport(
             idType: documentKind.rawValue, idNumberMasked: document.maskedNumber, from: first.description, to: last.description,
             purchases: purchases, entries: entries)
     }
 
     /// Records an answered query as a hub-signed statement in the log (and its audit row), before the answer goes out.
-    func audit(_ peer: AuthenticatedPeer, _ query: String, records: Int, now: Date) throws {
+    func audit(_ peer: AuthenticatedPeer, _ query: String, records: Int, now: Date) async throws {
         let statement = RegulatorQueryStatement(
             id: "RQ-" + UUIDv7.make(now: now), issuedAt: now, principal: peer.principal.description,
             query: query, records: records)
-        let index = try log.record(statement, now: now)
+        let index = try await log.record(statement, now: now)
         logger.notice("regulator query", metadata: ["principal": "\(peer.principal)", "records": "\(records)", "log_index": "\(index)"])
     }
 
@@ -58,12 +58,12 @@ extension Hub {
     }
 
     /// Entries per park per local day and hour against capacity (audited like every regulator query).
-    public func regulatorTraffic(from: String, to: String, peer: AuthenticatedPeer, now: Date = Date()) throws -> RegulatorTrafficReport {
+    public func regulatorTraffic(from: String, to: String, peer: AuthenticatedPeer, now: Date = Date()) async throws -> RegulatorTrafficReport {
         try Self.requireRegulator(peer)
         let (first, last, start, end) = try dateRange(from, to)
-        let capacities = try store.capacities()
+        let capacities = try await store.capacities()
         var buckets: [String: [Int]] = [:]
-        for entry in try store.countedEntries(from: start, until: end) {
+        for entry in try await store.countedEntries(from: start, until: end) {
             let key = entry.park + "|" + passes.calendar.day(of: entry.at).description
             buckets[key, default: Array(repeating: 0, count: 24)][passes.calendar.hour(of: entry.at)] += entry.heads
         }
@@ -73,16 +73,16 @@ extension Hub {
                 park: parts[0], day: parts[1], entries: hours.reduce(0, +), capacityDaily: capacities[parts[0]]?.daily, hourly: hours,
                 capacityHourly: capacities[parts[0]]?.hourly)
         }
-        try audit(peer, "traffic \(first)..\(last)", records: days.count, now: now)
+        try await audit(peer, "traffic \(first)..\(last)", records: days.count, now: now)
         return RegulatorTrafficReport(from: first.description, to: last.description, days: days)
     }
 
     /// Passes sold per park per local day (audited).
-    public func regulatorSales(from: String, to: String, peer: AuthenticatedPeer, now: Date = Date()) throws -> RegulatorSalesReport {
+    public func regulatorSales(from: String, to: String, peer: AuthenticatedPeer, now: Date = Date()) async throws -> RegulatorSalesReport {
         try Self.requireRegulator(peer)
         let (first, last, start, end) = try dateRange(from, to)
         var totals: [String: (Int, Int64)] = [:]
-        for sale in try store.sales(from: start, until: end) {
+        for sale in try await store.sales(from: start, until: end) {
             let key = sale.park + "|" + passes.calendar.day(of: sale.at).description
             let current = totals[key] ?? (0, 0)
             totals[key] = (current.0 + 1, current.1 + sale.priceMinor)
@@ -91,14 +91,14 @@ extension Hub {
             let parts = key.split(separator: "|").map(String.init)
             return .init(park: parts[0], day: parts[1], passes: value.0, amountMinor: value.1)
         }
-        try audit(peer, "sales \(first)..\(last)", records: days.count, now: now)
+        try await audit(peer, "sales \(first)..\(last)", records: days.count, now: now)
         return RegulatorSalesReport(from: first.description, to: last.description, currency: configuration.currency, days: days)
     }
 
     /// Imports the parks' capacities from `partners/parks/*.json` (for the regulator's traffic report).
-    public func importParks(directory: String) throws -> Int {
+    public func importParks(directory: String) async throws -> Int {
         let catalog = try PartnerCatalog.load(directory: directory)
-        for park in catalog.parks { try store.setCapacity(park: park.id.rawValue, daily: park.capacity.daily, hourly: park.capacity.hourly) }
+        for park in catalog.parks { try await store.setCapacity(park: park.id.rawValue, daily: park.capacity.daily, hourly: park.capacity.hourly) }
         return catalog.parks.count
     }
 }

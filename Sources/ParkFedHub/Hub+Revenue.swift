@@ -6,10 +6,10 @@ import ParkFedStore
 /// Revenue in real time: what a park has sold today, owes and is owed in the open days, and what the next settlement
 /// would make of it. A park sees only its own.
 extension Hub {
-    public func revenue(peer: AuthenticatedPeer, now: Date = Date()) throws -> ParkRevenue {
+    public func revenue(peer: AuthenticatedPeer, now: Date = Date()) async throws -> ParkRevenue {
         let park = try Self.park(of: peer)
         let today = passes.calendar.day(of: now)
-        let figures = try store.revenue(park: park.rawValue, salesFrom: endOfDay(today.adding(days: -1)), salesUntil: endOfDay(today))
+        let figures = try await store.revenue(park: park.rawValue, salesFrom: endOfDay(today.adding(days: -1)), salesUntil: endOfDay(today))
         var byUs: [ParkRevenue.Line] = [], toUs: [ParkRevenue.Line] = []
         var position: Int64 = 0
         for line in figures.lines {

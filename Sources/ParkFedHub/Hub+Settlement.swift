@@ -24,31 +24,31 @@ extension Hub {
 
     /// Closes `day`: nets the obligations of every open day up to it and stores the signed batch. Refused while the
     /// day is not over, and for a day already folded into a later batch; idempotent for a day already closed.
-    public func runSettlement(day: CivilDay, now: Date = Date(), progress: (@Sendable (String) -> Void)? = nil) throws -> SettlementBatchRecord {
-        if let existing = try store.batch(day: day) { return existing }
+    public func runSettlement(day: CivilDay, now: Date = Date(), progress: (@Sendable (String) -> Void)? = nil) async throws -> SettlementBatchRecord {
+        if let existing = try await store.batch(day: day) { return existing }
         let cutOff = endOfDay(day)
         guard cutOff <= now else {
             throw ProblemDetails(
                 status: 409, code: "day_not_over", title: "The business day is not over",
                 detail: "\(day) ends at \(ISO8601DateFormatter().string(from: cutOff)) (\(configuration.timeZone) midnight)")
         }
-        func refuseClosed(_ closed: CivilDay?) throws {
+        func refuseClosed(_ closed: CivilDay?) async throws {
             if let closed, closed >= day {
                 throw ProblemDetails(
                     status: 409, code: "day_closed", title: "Day already closed",
                     detail: "\(day) is before the last closed day \(closed); its obligations went into a later batch")
             }
         }
-        try refuseClosed(try store.lastClosedDay())
-        let allocated = try allocateEndedPasses(through: day, now: now)
+        try await refuseClosed(try store.lastClosedDay())
+        let allocated = try await allocateEndedPasses(through: day, now: now)
         if allocated > 0 { progress?("allocated \(allocated) ended membership pass(es) by their entries") }
-        let totals = try store.openTotals(through: day)
-        try refuseClosed(totals.after)
+        let totals = try await store.openTotals(through: day)
+        try await refuseClosed(totals.after)
         progress?("netting \(totals.rows.count) pair totals of the days after \(totals.after?.description ?? "the start") through \(day)")
         var netting = Netting(feeBasisPoints: Int64(configuration.settlementFeeBasisPoints))
         for row in totals.rows { try netting.add(from: row.from, to: row.to, grossMinor: row.grossMinor, count: row.count, feeMinor: row.feeMinor) }
         let result = netting.result()
-        let checkpoint = try store.checkpoint(before: cutOff)
+        let checkpoint = try await store.checkpoint(before: cutOff)
         let id = Self.settlementID(day)
         let batch = SettlementBatch(
             id: id, federation: configuration.federation, day: day.description, after: totals.after?.description, currency: configuration.currency,
@@ -63,7 +63,7 @@ extension Hub {
         let signature = try JWS.sign(payload: body, kid: signingKey.kid, type: SettlementBatch.jwsType, with: signingKey).compact
         let record: SettlementBatchRecord
         do {
-            record = try store.closeDay(
+            record = try await store.closeDay(
                 day, expectedAfter: totals.after, id: id, body: String(decoding: body, as: UTF8.self), signature: signature,
                 positions: result.positions.map { ($0.party, $0.netMinor) }, now: now)
         } catch let error as StoreError {
@@ -86,18 +86,18 @@ extension Hub {
 
     /// Files the price split of every membership pass (allocated by entries) whose last day is at least the grace
     /// period before `day`, under `day`. Idempotent: each pass is allocated once.
-    func allocateEndedPasses(through day: CivilDay, now: Date) throws -> Int {
+    func allocateEndedPasses(through day: CivilDay, now: Date) async throws -> Int {
         let products = passes.products.withLockedValue({ $0 }).values.filter { $0.allocation != .perEntry }
         guard !products.isEmpty else { return 0 }
         let lastEnded = day.adding(days: -allocationGraceDays)
         var allocations: [(passID: String, obligations: [Obligation])] = []
-        for record in try store.passesAwaitingAllocation(products: products.map(\.id)) {
+        for record in try await store.passesAwaitingAllocation(products: products.map(\.id)) {
             guard let product = passes.product(for: record) else { continue }
             let state = record.state(product)
             guard state.usableUntil <= lastEnded else { continue }
             allocations.append((record.id, try state.product.entryAllocation(issuer: record.issuer, entries: record.entries, reference: record.id)))
         }
-        return try store.recordAllocations(allocations, period: day, at: now)
+        return try await store.recordAllocations(allocations, period: day, at: now)
     }
 
     static func pairsDigest(_ result: NettingResult) -> String {
@@ -110,16 +110,16 @@ extension Hub {
 
     /// The batch's export: the signed batch, state, payments, pairs and bilateral nets (recomputed from the running
     /// totals; their digest is the signed one), and the obligations (for a park, only its lines).
-    public func settlementExport(_ record: SettlementBatchRecord, party: String? = nil) throws -> SettlementExport {
+    public func settlementExport(_ record: SettlementBatchRecord, party: String? = nil) async throws -> SettlementExport {
         let batch = try StrictJSON.decode(SettlementBatch.self, from: Data(record.body.utf8))
         var netting = Netting(feeBasisPoints: Int64(batch.feeBasisPoints))
-        for row in try store.pairTotals(after: batch.after.map { try CivilDay($0) }, through: record.day)
+        for row in try await store.pairTotals(after: batch.after.map { try CivilDay($0) }, through: record.day)
         where party == nil || row.from == party || row.to == party {
             try netting.add(from: row.from, to: row.to, grossMinor: row.grossMinor, count: row.count, feeMinor: row.feeMinor)
         }
         let result = netting.result()
         var lines: [SettlementObligation] = []
-        try store.forEachObligation(after: batch.after.map { try CivilDay($0) }, through: record.day, party: party) { row in
+        try await store.forEachObligation(after: batch.after.map { try CivilDay($0) }, through: record.day, party: party) { row in
             lines.append(
                 SettlementObligation(
                     seq: row.seq, from: row.from, to: row.to, amountMinor: row.amountMinor, feeMinor: row.feeMinor,
@@ -128,7 +128,7 @@ extension Hub {
         }
         // A membership pass's allocation came from the park's entries of the pass: its usage records.
         for index in lines.indices where lines[index].reason == ComboProduct.entryAllocationReason {
-            lines[index].assertionIDs = try store.countedEntryIDs(pass: lines[index].reference, park: lines[index].to)
+            lines[index].assertionIDs = try await store.countedEntryIDs(pass: lines[index].reference, park: lines[index].to)
         }
         return SettlementExport(
             batch: batch, state: record.state, approvedBy: record.approvedBy, signature: record.signature,
@@ -139,26 +139,26 @@ extension Hub {
             obligations: lines)
     }
 
-    public func settlementBatch(_ id: String) throws -> SettlementBatchRecord {
-        guard id.hasPrefix("S-"), let day = try? CivilDay(String(id.dropFirst(2))), let record = try store.batch(day: day) else {
+    public func settlementBatch(_ id: String) async throws -> SettlementBatchRecord {
+        guard id.hasPrefix("S-"), let day = try? CivilDay(String(id.dropFirst(2))), let record = try await store.batch(day: day) else {
             throw ProblemDetails(status: 404, code: "unknown_batch", title: "Unknown batch", detail: "no settlement batch \(id)")
         }
         return record
     }
 
     /// draft → approved by a clearing principal (or the operator); an approved batch never changes.
-    public func approveSettlement(_ id: String, by principal: Principal, now: Date = Date()) throws -> SettlementBatchRecord {
+    public func approveSettlement(_ id: String, by principal: Principal, now: Date = Date()) async throws -> SettlementBatchRecord {
         try Self.require(principal, Self.clearingRoles, "Only clearing staff approve batches")
-        _ = try settlementBatch(id)
-        return try store.approveBatch(id, by: principal.description, now: now)
+        _ = try await settlementBatch(id)
+        return try await store.approveBatch(id, by: principal.description, now: now)
     }
 
     /// Records payment references; the batch is `paid` when every party with a position has one.
-    public func recordSettlementPayments(_ id: String, _ payments: [SettlementExport.Payment], by principal: Principal, now: Date = Date()) throws
+    public func recordSettlementPayments(_ id: String, _ payments: [SettlementExport.Payment], by principal: Principal, now: Date = Date()) async throws
         -> SettlementBatchRecord
     {
         try Self.require(principal, Self.clearingRoles, "Only clearing staff mark batches paid")
-        let record = try settlementBatch(id)
+        let record = try await settlementBatch(id)
         let batch = try StrictJSON.decode(SettlementBatch.self, from: Data(record.body.utf8))
         for payment in payments {
             do { try Check.text(payment.reference, "reference", max: 128) } catch {
@@ -166,7 +166,7 @@ extension Hub {
             }
         }
         do {
-            return try store.recordPayments(
+            return try await store.recordPayments(
                 id, Dictionary(payments.map { ($0.park, $0.reference) }, uniquingKeysWith: { first, _ in first }),
                 parties: Set(batch.positions.filter { $0.netMinor != 0 }.map(\.park)), now: now)
         } catch let error as StoreError {
@@ -175,13 +175,13 @@ extension Hub {
     }
 
     /// Closes the previous business day once the configured local time has passed (the running hub's own batcher).
-    public func settleIfDue(now: Date = Date()) {
+    public func settleIfDue(now: Date = Date()) async {
         guard let time = configuration.settlementTime, let minutes = HubConfiguration.minutes(time) else { return }
         let today = passes.calendar.day(of: now)
         guard passes.calendar.minuteOfDay(now) >= minutes else { return }
         let yesterday = today.adding(days: -1)
-        guard let closed = try? store.lastClosedDay(), closed >= yesterday else {
-            do { _ = try runSettlement(day: yesterday, now: now) } catch {
+        guard let closed = try? await store.lastClosedDay(), closed >= yesterday else {
+            do { _ = try await runSettlement(day: yesterday, now: now) } catch {
                 logger.error("scheduled settlement failed", metadata: ["day": "\(yesterday)", "error": "\(error)"])
             }
             return
@@ -196,7 +196,7 @@ public struct SettlementService: Service {
 
     public func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            hub.settleIfDue()
+            await hub.settleIfDue()
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(60)) }
         }
     }

@@ -33,7 +33,7 @@ public final class Hub: Sendable {
     public let enrollmentLimiter: RateLimiter
     let logger: Logger
 
-    public init(directory: HubDirectory, logger: Logger = Logger(label: "parkfed.hub")) throws {
+    public init(directory: HubDirectory, logger: Logger = Logger(label: "parkfed.hub")) async throws {
         self.directory = directory
         self.logger = logger
         configuration = try HubConfiguration.load(path: directory.configuration)
@@ -45,14 +45,17 @@ public final class Hub: Sendable {
         secrets = try HubSecrets.loadOrCreate(directory)
         cardIssuerKey = secrets.fields.derivedKey("card-issuer-master-v1")
         let calendar = try BusinessCalendar(timeZone: configuration.timeZone)
-        store = try HubStore(
+        store = try await HubStore(
             database: HubDatabase.open(configuration.store, sqliteFile: directory.database, logger: logger),
             businessDay: { calendar.day(of: $0) }, feeBasisPoints: Int64(configuration.settlementFeeBasisPoints))
-        passes = try PassRules(store: store, calendar: calendar, secrets: secrets)
-        log = try AssertionLog(
+        passes = try await PassRules(store: store, calendar: calendar, secrets: secrets)
+        log = try await AssertionLog(
             store: store, signingKey: signingKey, origin: AssertionLog.origin(federation: configuration.federation),
             rules: passes, logger: logger)
     }
+
+    /// Closes the hub's store (its database threads or connections). The hub cannot serve after this.
+    public func close() async { await store.close() }
 
     /// Ingests a batch of assertions sent by `peer` (a park speaks only for itself).
     public func ingest(_ request: IngestRequest, from peer: AuthenticatedPeer, now: Date = Date()) async throws -> IngestResponse {
@@ -76,7 +79,9 @@ public final class Hub: Sendable {
 
     /// Makes a one-time enrollment token for `park`. Only its SHA-256 is stored; the token is returned once. With
     /// `readmit`, the token re-admits a revoked park (new certificate and signing key; the old ones stay revoked).
-    public func createEnrollmentToken(park: ParkID, name: String, now: Date = Date(), validity: TimeInterval? = nil, readmit: Bool = false) throws -> String {
+    public func createEnrollmentToken(park: ParkID, name: String, now: Date = Date(), validity: TimeInterval? = nil, readmit: Bool = false) async throws
+        -> String
+    {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty, trimmed.count <= 200 else {
             throw ProblemDetails(status: 400, code: "invalid_name", title: "Invalid park name", detail: "a park name is 1-200 characters")
@@ -85,7 +90,7 @@ public final class Hub: Sendable {
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &random) }
         let token = "pfe_" + Base64URL.encode(bytes)
         let lifetime = validity ?? TimeInterval(configuration.enrollmentTokenHours * 3600)
-        try store.addEnrollmentToken(
+        try await store.addEnrollmentToken(
             hash: Self.tokenHash(token), park: park, name: trimmed, now: now, expiresAt: now.addingTimeInterval(lifetime),
             readmit: readmit)
         logger.info("enrollment token created", metadata: ["park": "\(park)", "readmit": "\(readmit)"])
@@ -100,7 +105,7 @@ public final class Hub: Sendable {
 
     /// Enrolls a park: checks the token and the CSR, issues the certificate bound to the token's park, registers
     /// the park's signing key. Every refusal is a ``ProblemDetails`` and changes nothing.
-    public func enroll(_ request: EnrollmentRequest, now: Date = Date()) throws(ProblemDetails) -> CertificateResponse {
+    public func enroll(_ request: EnrollmentRequest, now: Date = Date()) async throws(ProblemDetails) -> CertificateResponse {
         let csr: SigningRequest
         do { csr = try Self.signingRequest(request.csr) } catch {
             metrics.enrollment(outcome: error.code)
@@ -125,7 +130,7 @@ public final class Hub: Sendable {
         let csrKey = csr.publicKey
         let result: (park: ParkRecord, certificate: IssuedCertificateRecord)
         do {
-            result = try store.enroll(
+            result = try await store.enroll(
                 tokenHash: Self.tokenHash(request.token), requestedParks: requested,
                 signingKey: (signingKey.thumbprint, signingKey.base64URL), now: now
             ) { park, name in
@@ -146,7 +151,7 @@ public final class Hub: Sendable {
     }
 
     /// Renews the certificate of an authenticated peer: same principal, new key from the CSR, fresh lifetime.
-    public func renew(peer: AuthenticatedPeer, request: RenewalRequest, now: Date = Date()) throws(ProblemDetails) -> CertificateResponse {
+    public func renew(peer: AuthenticatedPeer, request: RenewalRequest, now: Date = Date()) async throws(ProblemDetails) -> CertificateResponse {
         let csr = try Self.signingRequest(request.csr)
         if case .park(let park) = peer.principal, let other = csr.namedParkIDs.first(where: { $0 != park.rawValue }) {
             throw ProblemDetails(
@@ -159,7 +164,7 @@ public final class Hub: Sendable {
         let csrKey = csr.publicKey
         let record: IssuedCertificateRecord
         do {
-            record = try store.renew(oldSerial: peer.serial) {
+            record = try await store.renew(oldSerial: peer.serial) {
                 let certificate = try ca.issueClientCertificate(for: principal, publicKey: csrKey, now: now, validity: TimeInterval(days * 86_400))
                 return try Self.record(certificate, principal: principal, now: now)
             }
@@ -177,12 +182,12 @@ public final class Hub: Sendable {
     public func issueCertificate(
         for principal: Principal, publicKey: Certificate.PublicKey, now: Date = Date(),
         validity: TimeInterval? = nil, notValidBefore: Date? = nil
-    ) throws -> (Certificate, String) {
+    ) async throws -> (Certificate, String) {
         let days = principal.role == .park ? configuration.parkCertificateDays : configuration.staffCertificateDays
         let certificate = try ca.issueClientCertificate(
             for: principal, publicKey: publicKey, now: now, validity: validity ?? TimeInterval(days * 86_400), notValidBefore: notValidBefore)
         let record = try Self.record(certificate, principal: principal, now: now)
-        try store.recordCertificate(record)
+        try await store.recordCertificate(record)
         logger.info("certificate issued", metadata: ["principal": "\(principal)", "serial": "\(record.serial)"])
         return (certificate, record.pem)
     }
@@ -224,15 +229,15 @@ public final class Hub: Sendable {
     // MARK: Revocation
 
     /// Revokes a park at once: its certificates are refused on the next request, its keys leave the trust list.
-    public func revoke(park: ParkID, now: Date = Date()) throws -> Int {
-        let count = try store.revokePark(park, now: now)
+    public func revoke(park: ParkID, now: Date = Date()) async throws -> Int {
+        let count = try await store.revokePark(park, now: now)
         logger.notice("park revoked", metadata: ["park": "\(park)", "certificates": "\(count)"])
         return count
     }
 
-    public func revoke(principal: Principal, now: Date = Date()) throws -> Int {
-        if case .park(let park) = principal { return try revoke(park: park, now: now) }
-        let count = try store.revokeCertificates(of: principal, now: now)
+    public func revoke(principal: Principal, now: Date = Date()) async throws -> Int {
+        if case .park(let park) = principal { return try await revoke(park: park, now: now) }
+        let count = try await store.revokeCertificates(of: principal, now: now)
         logger.notice("certificates revoked", metadata: ["principal": "\(principal)", "certificates": "\(count)"])
         return count
     }
@@ -240,9 +245,9 @@ public final class Hub: Sendable {
     // MARK: Trust list
 
     /// The current signed trust list; a new one (next sequence) is signed only when parks or keys changed.
-    public func currentTrustList(now: Date = Date()) throws -> TrustListRecord {
-        let parks = try store.parks()
-        let keys = Dictionary(grouping: try store.signingKeys(), by: \.park)
+    public func currentTrustList(now: Date = Date()) async throws -> TrustListRecord {
+        let parks = try await store.parks()
+        let keys = await Dictionary(grouping: try store.signingKeys(), by: \.park)
         let entries = parks.map { park in
             TrustList.Park(
                 park: park.id.rawValue, name: park.name, status: park.status.rawValue,
@@ -260,7 +265,7 @@ public final class Hub: Sendable {
                 holderSealKey: sealKey))
         let contentHash = Hex.encode(SHA256.hash(data: content))
         let key = signingKey
-        let record = try store.publishTrustList(contentHash: contentHash, now: now) { sequence in
+        let record = try await store.publishTrustList(contentHash: contentHash, now: now) { sequence in
             let list = TrustList(federation: federation, sequence: sequence, issuedAt: now, parks: entries, holderSealKey: sealKey)
             return try JWS.sign(payload: try StrictJSON.encoder.encode(list), kid: key.kid, type: TrustList.jwsType, with: key).compact
         }
@@ -272,15 +277,15 @@ public final class Hub: Sendable {
 
     /// Decides whether a verified client certificate may speak: the hub must have issued it, and neither it nor
     /// its park may be revoked or expired. TLS has already checked the chain to the federation root.
-    public func authenticate(certificateDER: [UInt8], now: Date = Date()) throws(ProblemDetails) -> AuthenticatedPeer {
-        do { return try checkCertificate(certificateDER: certificateDER, now: now) } catch {
+    public func authenticate(certificateDER: [UInt8], now: Date = Date()) async throws(ProblemDetails) -> AuthenticatedPeer {
+        do { return try await checkCertificate(certificateDER: certificateDER, now: now) } catch {
             metrics.authenticationRefused(code: error.code)
             logger.notice("client certificate refused", metadata: ["code": "\(error.code)"])
             throw error
         }
     }
 
-    func checkCertificate(certificateDER: [UInt8], now: Date) throws(ProblemDetails) -> AuthenticatedPeer {
+    func checkCertificate(certificateDER: [UInt8], now: Date) async throws(ProblemDetails) -> AuthenticatedPeer {
         let certificate: Certificate
         do { certificate = try Certificate(derEncoded: certificateDER) } catch {
             throw ProblemDetails(status: 401, code: "bad_client_certificate", title: "Unreadable client certificate")
@@ -292,7 +297,7 @@ public final class Hub: Sendable {
             throw ProblemDetails(status: 401, code: "certificate_expired", title: "Client certificate expired or not yet valid")
         }
         let standing: CertificateStanding
-        do { standing = try store.standing(ofSerial: certificate.serialHex) } catch {
+        do { standing = try await store.standing(ofSerial: certificate.serialHex) } catch {
             throw ProblemDetails(status: 503, code: "store_unavailable", title: "The hub cannot check certificates right now")
         }
         guard standing.known else {

@@ -43,7 +43,7 @@ public struct HubDirectory: Sendable {
     /// Creates a new federation in an empty (or absent) directory: root CA, hub TLS certificate, hub signing key,
     /// configuration and database. Refuses to overwrite an existing hub.
     @discardableResult
-    public static func initialize(at path: String, configuration: HubConfiguration, now: Date = Date()) throws -> HubDirectory {
+    public static func initialize(at path: String, configuration: HubConfiguration, now: Date = Date()) async throws -> HubDirectory {
         let directory = HubDirectory(path)
         let fileManager = FileManager.default
         if fileManager.fileExists(atPath: directory.caCertificate) || fileManager.fileExists(atPath: directory.database) {
@@ -70,9 +70,10 @@ public struct HubDirectory: Sendable {
         try SecretFile.write(Data(try configuration.encoded()), to: directory.configuration)
         // Create the database with owner-only permissions before SQLite opens it (a PostgreSQL store has no file).
         if configuration.store == nil { try SecretFile.write(Data(), to: directory.database) }
-        let store = try HubStore(database: HubDatabase.open(configuration.store, sqliteFile: directory.database, logger: Logger(label: "parkfed.hub")))
-        try store.setMeta("federation", configuration.federation)
-        try store.setMeta("hub_signing_kid", signingKey.kid)
+        let store = try await HubStore(database: HubDatabase.open(configuration.store, sqliteFile: directory.database, logger: Logger(label: "parkfed.hub")))
+        try await store.setMeta("federation", configuration.federation)
+        try await store.setMeta("hub_signing_kid", signingKey.kid)
+        await store.close()
         return directory
     }
 }

@@ -59,7 +59,7 @@ public enum HubServer {
         router.group().add(middleware: EnrollmentLimitMiddleware(limiter: hub.enrollmentLimiter, metrics: hub.metrics))
             .post("/v1/enrollments") { request, _ -> Response in
                 let body = try await request.decodeStrict(EnrollmentRequest.self, limit: BodyLimit.document)
-                let response = try await hub.offload { try hub.enroll(body) }
+                let response = try await hub.enroll(body)
                 // curl users can ask for the chain itself (RFC 8555's media type) instead of JSON.
                 if request.headers[.accept]?.contains(pemChainMediaType) == true {
                     return Response(
@@ -84,7 +84,7 @@ public enum HubServer {
         }
         everyone.get("/readyz") { _, _, peer -> Response in try await readiness(hub) }
         everyone.get("/v1/trust-list") { request, _, peer -> Response in
-            let list = try await hub.offload { try hub.currentTrustList() }
+            let list = try await hub.currentTrustList()
             let etag = "\"tl-\(list.sequence)\""
             if let match = request.headers[.ifNoneMatch],
                 match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag || $0 == "*" })
@@ -103,7 +103,7 @@ public enum HubServer {
             return try JSONResponse.make(response)
         }
         everyone.get("/v1/log/checkpoint") { _, _, peer -> Response in
-            Response(
+            await Response(
                 status: .ok, headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-cache"],
                 body: .init(byteBuffer: ByteBuffer(string: try hub.log.latestCheckpointNote())))
         }
@@ -115,7 +115,7 @@ public enum HubServer {
                 guard let leafHash = (hash.count == 64 ? Hex.decode(hash) : nil) ?? Data(base64Encoded: hash), leafHash.count == 32 else {
                     throw ProblemDetails(status: 400, code: "invalid_query", title: "Invalid leaf_hash", detail: "leaf_hash is 32 bytes in base64 or hex")
                 }
-                guard let found = try await hub.offload({ try hub.store.logIndex(leafHash: leafHash) }) else {
+                guard let found = try await hub.store.logIndex(leafHash: leafHash) else {
                     throw ProblemDetails(status: 404, code: "not_in_log", title: "No such leaf", detail: "no entry with that leaf hash")
                 }
                 index = found
@@ -127,7 +127,7 @@ public enum HubServer {
             }
             // Another hub process may have appended the entry: the proof is then for the tree that holds it.
             let size = requestedSize ?? max(hub.log.size, index + 1)
-            guard let proof = try await hub.offload({ hub.log.inclusionProof(index: index, treeSize: size) }) else {
+            guard let proof = await hub.log.inclusionProof(index: index, treeSize: size) else {
                 throw ProblemDetails(
                     status: 400, code: "out_of_range", title: "No such proof",
                     detail: "need index < tree_size <= \(hub.log.size)")
@@ -140,7 +140,7 @@ public enum HubServer {
                 throw ProblemDetails(status: 400, code: "invalid_query", title: "first is required")
             }
             let second = try LogQuery.number(query, "second") ?? hub.log.size
-            guard let proof = try await hub.offload({ hub.log.consistencyProof(first: first, second: second) }) else {
+            guard let proof = await hub.log.consistencyProof(first: first, second: second) else {
                 throw ProblemDetails(
                     status: 400, code: "out_of_range", title: "No such proof",
                     detail: "need first <= second <= \(hub.log.size)")
@@ -151,7 +151,7 @@ public enum HubServer {
             guard let index = context.parameters.get("index", as: UInt64.self) else {
                 throw ProblemDetails(status: 400, code: "invalid_query", title: "index must be a number")
             }
-            guard let entry = try await hub.offload({ try hub.store.logEntry(index: index) }) else {
+            guard let entry = try await hub.store.logEntry(index: index) else {
                 throw ProblemDetails(status: 404, code: "not_in_log", title: "No such entry")
             }
             // A park reads its own entries; clearing staff read parks' entries; regulators and the hub read all
@@ -168,98 +168,93 @@ public enum HubServer {
         // One-card stored value.
         parks.post("/v1/cards") { request, context, peer -> Response in
             let body = try await request.decodeStrict(RegisterCardRequest.self, limit: BodyLimit.request)
-            return try JSONResponse.make(try await hub.offload { try hub.registerCard(body, peer: peer) }, status: .created)
+            return try JSONResponse.make(try await hub.registerCard(body, peer: peer), status: .created)
         }
         parks.get("/v1/cards/:card") { _, context, peer -> Response in
-            try JSONResponse.make(try await hub.offload { try hub.cardBalance(try context.parameters.identifier("card"), peer: peer) })
+            try JSONResponse.make(try await hub.cardBalance(try context.parameters.identifier("card"), peer: peer))
         }
         parks.get("/v1/cards/:card/statement") { _, context, peer -> Response in
-            try JSONResponse.make(try await hub.offload { try hub.cardStatement(try context.parameters.identifier("card"), peer: peer) })
+            try JSONResponse.make(try await hub.cardStatement(try context.parameters.identifier("card"), peer: peer))
         }
         parks.post("/v1/cards/:card/loads") { request, context, peer -> Response in
             let body = try await request.decodeStrict(LoadRequest.self, limit: BodyLimit.request)
-            return try JSONResponse.make(try await hub.offload { try hub.loadCard(try context.parameters.identifier("card"), body, peer: peer) })
+            return try JSONResponse.make(try await hub.loadCard(try context.parameters.identifier("card"), body, peer: peer))
         }
         parks.post("/v1/cards/:card/holds") { request, context, peer -> Response in
             let body = try await request.decodeStrict(HoldRequest.self, limit: BodyLimit.request)
-            return try JSONResponse.make(try await hub.offload { try hub.holdCard(try context.parameters.identifier("card"), body, peer: peer) })
+            return try JSONResponse.make(try await hub.holdCard(try context.parameters.identifier("card"), body, peer: peer))
         }
         parks.post("/v1/cards/:card/holds/:request/capture") { _, context, peer -> Response in
             try JSONResponse.make(
-                try await hub.offload {
-                    try hub.settleHold(try context.parameters.identifier("card"), requestID: try context.parameters.identifier("request"), .capture, peer: peer)
-                })
+                try await hub.settleHold(
+                    try context.parameters.identifier("card"), requestID: try context.parameters.identifier("request"), .capture, peer: peer))
         }
         parks.post("/v1/cards/:card/holds/:request/void") { _, context, peer -> Response in
             try JSONResponse.make(
-                try await hub.offload {
-                    try hub.settleHold(try context.parameters.identifier("card"), requestID: try context.parameters.identifier("request"), .void, peer: peer)
-                })
+                try await hub.settleHold(try context.parameters.identifier("card"), requestID: try context.parameters.identifier("request"), .void, peer: peer))
         }
         parks.post("/v1/cards/:card/holds/:request/refunds") { request, context, peer -> Response in
             let body = try await request.decodeStrict(CardRefundRequest.self, limit: BodyLimit.request)
             return try JSONResponse.make(
-                try await hub.offload {
-                    try hub.refundCard(try context.parameters.identifier("card"), requestID: try context.parameters.identifier("request"), body, peer: peer)
-                })
+                try await hub.refundCard(try context.parameters.identifier("card"), requestID: try context.parameters.identifier("request"), body, peer: peer))
         }
         parks.post("/v1/cards/:card/block") { request, context, peer -> Response in
             let body = try await request.decodeStrict(BlockCardRequest.self, limit: BodyLimit.request)
-            return try JSONResponse.make(try await hub.offload { try hub.blockCard(try context.parameters.identifier("card"), body, peer: peer) })
+            return try JSONResponse.make(try await hub.blockCard(try context.parameters.identifier("card"), body, peer: peer))
         }
         // Combo passes.
-        parks.get("/v1/revenue") { _, context, peer -> Response in try JSONResponse.make(try await hub.offload { try hub.revenue(peer: peer) }) }
+        parks.get("/v1/revenue") { _, context, peer -> Response in try JSONResponse.make(try await hub.revenue(peer: peer)) }
         everyone.get("/v1/products") { _, _, peer -> Response in try JSONResponse.make(hub.passes.catalog) }
         parks.post("/v1/passes") { request, context, peer -> Response in
             let body = try await request.decodeStrict(PassChangeRequest.self, limit: BodyLimit.request)
-            let response = try await hub.offload { try hub.issuePass(body, peer: peer) }
+            let response = try await hub.issuePass(body, peer: peer)
             hub.metrics.logSize(hub.log.size)
             return try JSONResponse.make(response, status: .created)
         }
         parks.post("/v1/passes/entries") { request, context, peer -> Response in
             let body = try await request.decodeStrict(RedeemRequest.self, limit: BodyLimit.request)
-            let response = try await hub.offload { try hub.redeem(body, peer: peer) }
+            let response = try await hub.redeem(body, peer: peer)
             hub.metrics.logSize(hub.log.size)
             return try JSONResponse.make(response)
         }
         parks.get("/v1/passes/revocations") { request, context, peer -> Response in
             let after = try LogQuery.number(request.uri.queryParameters, "after") ?? 0
-            return try JSONResponse.make(try await hub.offload { try hub.passRevocations(after: Int64(clamping: after), peer: peer) })
+            return try JSONResponse.make(try await hub.passRevocations(after: Int64(clamping: after), peer: peer))
         }
         parksAndClearing.get("/v1/passes/conflicts") { _, context, peer -> Response in
-            try JSONResponse.make(try await hub.offload { try hub.passConflicts(peer: peer) })
+            try JSONResponse.make(try await hub.passConflicts(peer: peer))
         }
         parksAndClearing.get("/v1/passes/:pass") { _, context, peer -> Response in
-            try JSONResponse.make(try await hub.offload { try hub.passView(try context.parameters.identifier("pass"), peer: peer) })
+            try JSONResponse.make(try await hub.passView(try context.parameters.identifier("pass"), peer: peer))
         }
         parks.post("/v1/passes/:pass/refund") { request, context, peer -> Response in
             let body = try await request.decodeStrict(PassChangeRequest.self, limit: BodyLimit.request)
-            return try JSONResponse.make(try await hub.offload { try hub.refundPass(try context.parameters.identifier("pass"), body, peer: peer) })
+            return try JSONResponse.make(try await hub.refundPass(try context.parameters.identifier("pass"), body, peer: peer))
         }
         parks.post("/v1/passes/:pass/transfer") { request, context, peer -> Response in
             let body = try await request.decodeStrict(PassChangeRequest.self, limit: BodyLimit.request)
-            return try JSONResponse.make(try await hub.offload { try hub.transferPass(try context.parameters.identifier("pass"), body, peer: peer) })
+            return try JSONResponse.make(try await hub.transferPass(try context.parameters.identifier("pass"), body, peer: peer))
         }
         // Members: enrolled once, linked by parks, seen masked by the parks that enrolled or linked them.
         parks.post("/v1/members") { request, context, peer -> Response in
             let body = try await request.decodeStrict(MemberEnrollRequest.self, limit: BodyLimit.request)
-            let view = try await hub.offload { try hub.enrollMember(body, peer: peer) }
+            let view = try await hub.enrollMember(body, peer: peer)
             return try JSONResponse.make(view, status: view.existing ? .ok : .created)
         }
         parks.post("/v1/members/recognitions") { request, context, peer -> Response in
             let body = try await request.decodeStrict(MemberRecognitionRequest.self, limit: BodyLimit.small)
-            return try JSONResponse.make(try await hub.offload { try hub.recognizeMember(body, peer: peer) })
+            return try JSONResponse.make(try await hub.recognizeMember(body, peer: peer))
         }
         parks.get("/v1/members/:member") { _, context, peer -> Response in
-            try JSONResponse.make(try await hub.offload { try hub.memberView(context.parameters.get("member") ?? "", peer: peer) })
+            try JSONResponse.make(try await hub.memberView(context.parameters.get("member") ?? "", peer: peer))
         }
         parks.post("/v1/members/:member/code") { request, context, peer -> Response in
             let body = try await request.decodeStrict(MemberCodeReissueRequest.self, limit: BodyLimit.request)
-            return try JSONResponse.make(try await hub.offload { try hub.reissueMemberCode(context.parameters.get("member") ?? "", body, peer: peer) })
+            return try JSONResponse.make(try await hub.reissueMemberCode(context.parameters.get("member") ?? "", body, peer: peer))
         }
         parks.post("/v1/members/:member/links") { request, context, peer -> Response in
             let body = try await request.decodeStrict(MemberLinkRequest.self, limit: BodyLimit.small)
-            return try JSONResponse.make(try await hub.offload { try hub.linkMember(context.parameters.get("member") ?? "", body, peer: peer) })
+            return try JSONResponse.make(try await hub.linkMember(context.parameters.get("member") ?? "", body, peer: peer))
         }
         // Regulators: real-name records, read-only and audited.
         regulators.get("/v1/regulator/holders") { request, context, peer -> Response in
@@ -271,28 +266,28 @@ public enum HubServer {
                 return value
             }
             let (kind, number, from, to, peer) = (try text("id_type"), try text("id_number"), try text("from"), try text("to"), peer)
-            return try JSONResponse.make(try await hub.offload { try hub.regulatorHolderReport(kind: kind, number: number, from: from, to: to, peer: peer) })
+            return try JSONResponse.make(try await hub.regulatorHolderReport(kind: kind, number: number, from: from, to: to, peer: peer))
         }
         regulators.get("/v1/regulator/traffic") { request, context, peer -> Response in
             let query = request.uri.queryParameters
             return try JSONResponse.make(
-                try await hub.offload { try hub.regulatorTraffic(from: String(query["from"] ?? ""), to: String(query["to"] ?? ""), peer: peer) })
+                try await hub.regulatorTraffic(from: String(query["from"] ?? ""), to: String(query["to"] ?? ""), peer: peer))
         }
         regulators.get("/v1/regulator/sales") { request, context, peer -> Response in
             let query = request.uri.queryParameters
             return try JSONResponse.make(
-                try await hub.offload { try hub.regulatorSales(from: String(query["from"] ?? ""), to: String(query["to"] ?? ""), peer: peer) })
+                try await hub.regulatorSales(from: String(query["from"] ?? ""), to: String(query["to"] ?? ""), peer: peer))
         }
         // Settlement: clearing staff run, approve and mark paid; parks read their own lines.
         clearing.post("/v1/settlement/batches") { request, context, peer -> Response in
             let body = try await request.decodeStrict(SettlementRunRequest.self, limit: BodyLimit.small)
             let day: CivilDay
             do { day = try CivilDay(body.day) } catch { throw ProblemDetails(status: 400, code: "invalid_body", title: "Invalid day", detail: "\(error)") }
-            let record = try await hub.offload { try hub.runSettlement(day: day) }
-            return try JSONResponse.make(try await hub.offload { try hub.settlementExport(record) }, status: .created)
+            let record = try await hub.runSettlement(day: day)
+            return try JSONResponse.make(try await hub.settlementExport(record), status: .created)
         }
         parksAndClearing.get("/v1/settlement/batches") { _, _, peer -> Response in
-            let list = try await hub.offload { try hub.store.batches() }.map { record -> SettlementSummary in
+            let list = try await hub.store.batches().map { record -> SettlementSummary in
                 let batch = try StrictJSON.decode(SettlementBatch.self, from: Data(record.body.utf8))
                 return SettlementSummary(
                     id: record.id, day: batch.day, state: record.state, obligationCount: batch.obligationCount,
@@ -301,10 +296,10 @@ public enum HubServer {
             return try JSONResponse.make(SettlementList(batches: list))
         }
         parksAndClearing.get("/v1/settlement/batches/:batch") { request, context, peer -> Response in
-            let record = try await hub.offload { try hub.settlementBatch(context.parameters.get("batch") ?? "") }
+            let record = try await hub.settlementBatch(context.parameters.get("batch") ?? "")
             let party: String?
             if case .park(let park) = peer.principal { party = park.rawValue } else { party = nil }
-            let export = try await hub.offload { try hub.settlementExport(record, party: party) }
+            let export = try await hub.settlementExport(record, party: party)
             switch request.uri.queryParameters["format"].map(String.init) {
             case "positions.csv":
                 return Response(
@@ -322,17 +317,17 @@ public enum HubServer {
             }
         }
         clearing.post("/v1/settlement/batches/:batch/approve") { _, context, peer -> Response in
-            let record = try await hub.offload { try hub.approveSettlement(context.parameters.get("batch") ?? "", by: peer.principal) }
-            return try JSONResponse.make(try await hub.offload { try hub.settlementExport(record) })
+            let record = try await hub.approveSettlement(context.parameters.get("batch") ?? "", by: peer.principal)
+            return try JSONResponse.make(try await hub.settlementExport(record))
         }
         clearing.post("/v1/settlement/batches/:batch/payments") { request, context, peer -> Response in
             let body = try await request.decodeStrict(SettlementPaymentsRequest.self, limit: BodyLimit.document)
-            let record = try await hub.offload { try hub.recordSettlementPayments(context.parameters.get("batch") ?? "", body.payments, by: peer.principal) }
-            return try JSONResponse.make(try await hub.offload { try hub.settlementExport(record) })
+            let record = try await hub.recordSettlementPayments(context.parameters.get("batch") ?? "", body.payments, by: peer.principal)
+            return try JSONResponse.make(try await hub.settlementExport(record))
         }
         everyone.post("/v1/certificates/renewals") { request, context, peer -> Response in
             let body = try await request.decodeStrict(RenewalRequest.self, limit: BodyLimit.document)
-            return try JSONResponse.make(try await hub.offload { try hub.renew(peer: peer, request: body) }, status: .created)
+            return try JSONResponse.make(try await hub.renew(peer: peer, request: body), status: .created)
         }
         return (router, book.rules)
     }
@@ -340,7 +335,7 @@ public enum HubServer {
     /// Ready when the database answers.
     static func readiness(_ hub: Hub) async throws -> Response {
         do {
-            try await hub.offload { try hub.store.ping() }
+            try await hub.store.ping()
             return try JSONResponse.make(HealthResponse(status: "ready", checks: ["database": "ok"]))
         } catch {
             return try JSONResponse.make(HealthResponse(status: "not_ready", checks: ["database": "\(error)"]), status: .serviceUnavailable)
@@ -426,7 +421,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
                 detail: "this endpoint needs mutual TLS with a certificate issued by the federation")
         }
         var context = context
-        let peer = try await hub.offload { try hub.authenticate(certificateDER: der) }
+        let peer = try await hub.authenticate(certificateDER: der)
         context.peer = peer
         context.logger[metadataKey: "principal"] = "\(peer.principal)"
         return try await next(request, context)

@@ -29,11 +29,11 @@ public struct LogVerifier {
         origin = hub.log.origin
     }
 
-    public func verify(progress: (UInt64) -> Void = { _ in }) throws -> Report {
+    public func verify(progress: (UInt64) -> Void = { _ in }) async throws -> Report {
         var report = Report()
         var keys: [String: VerifyingKey] = [:]
-        for record in try store.signingKeys() { keys[record.kid] = try? VerifyingKey(base64URL: record.publicKey) }
-        let checkpoints = try store.checkpoints()
+        for record in try await store.signingKeys() { keys[record.kid] = try? VerifyingKey(base64URL: record.publicKey) }
+        let checkpoints = try await store.checkpoints()
         var pending = checkpoints.makeIterator()
         var nextCheckpoint = pending.next()
         var tree = MerkleTree()
@@ -62,7 +62,7 @@ public struct LogVerifier {
             }
         }
 
-        try store.forEachLogEntry { entry in
+        try await store.forEachLogEntry { entry in
             if entry.index != tree.size { flag(tree.size, "entry missing (found index \(entry.index) next)") }
             let recomputed = MerkleHash.leaf(Data(entry.jws.utf8))
             if recomputed != entry.leafHash { flag(entry.index, "stored leaf hash is not the hash of the stored assertion") }

@@ -13,12 +13,12 @@ public final class PassRules: Sendable {
     public let calendar: BusinessCalendar
     let secrets: HubSecrets
 
-    public init(store: HubStore, calendar: BusinessCalendar, secrets: HubSecrets) throws {
+    public init(store: HubStore, calendar: BusinessCalendar, secrets: HubSecrets) async throws {
         self.secrets = secrets
         self.store = store
         self.calendar = calendar
         var loaded: [String: ComboProduct] = [:]
-        for body in try store.productBodies() {
+        for body in try await store.productBodies() {
             let product = try StrictJSON.decode(ProductCatalog.Product.self, from: Data(body.utf8)).domain()
             loaded[product.id] = product
         }
@@ -37,10 +37,10 @@ public final class PassRules: Sendable {
     }
 
     /// Stores and activates products (a catalogue import).
-    func install(_ list: [ComboProduct], now: Date) throws {
+    func install(_ list: [ComboProduct], now: Date) async throws {
         for product in list {
             let body = String(decoding: try StrictJSON.encoder.encode(ProductCatalog.Product(product)), as: UTF8.self)
-            try store.upsertProduct(id: product.id, body: body, now: now)
+            try await store.upsertProduct(id: product.id, body: body, now: now)
         }
         products.withLockedValue { current in for product in list { current[product.id] = product } }
     }
@@ -83,7 +83,7 @@ public final class PassRules: Sendable {
     }
 
     /// The effect of an assertion on pass state, or nil for assertions that have none.
-    func effect(of payload: AssertionPayload, mode: AssertionEffectMode, keys: [String: AssertionLog.KeyInfo]) -> AssertionEffect? {
+    func effect(of payload: AssertionPayload, mode: AssertionEffectMode, keys: [String: AssertionLog.KeyInfo]) async -> AssertionEffect? {
         switch payload.data {
         case .passIssued(let data):
             guard let product = ComboProduct.variant(of: product(data.product), category: data.category, heads: data.heads ?? 1),
@@ -114,10 +114,10 @@ public final class PassRules: Sendable {
                     park: payload.park, enteredAt: data.enteredAt, day: day, minute: minute, facts: facts, codeProblem: nil, product: product, mode: mode)
             }
         case .passRefunded(let data):
-            guard let record = try? store.pass(data.passID), let product = product(for: record) else { return nil }
+            guard let record = try? await store.pass(data.passID), let product = product(for: record) else { return nil }
             return .refund(passID: data.passID, issuer: payload.park, amountMinor: data.amountMinor, product: product)
         case .passTransferred(let data):
-            guard let record = try? store.pass(data.passID), let product = product(for: record) else { return nil }
+            guard let record = try? await store.pass(data.passID), let product = product(for: record) else { return nil }
             return .transfer(
                 passID: data.passID, issuer: payload.park, generation: data.generation, resalePriceMinor: data.resalePriceMinor,
                 feeMinor: data.feeMinor, product: product, holder: protect(data.newHolder), reissue: data.reissue == true)
@@ -131,10 +131,10 @@ public final class PassRules: Sendable {
 
 extension Hub {
     /// The passes held by a document (any generation), found by its blind index: groundwork for regulator queries.
-    public func passes(heldBy kind: IdentityDocument.Kind, number: String) throws -> [(
+    public func passes(heldBy kind: IdentityDocument.Kind, number: String) async throws -> [(
         passID: String, generation: Int, issuer: String, holder: ProtectedHolder, recordedAt: Date
     )] {
         let document = try IdentityDocument(kind: kind, number: number)
-        return try store.passes(holderIndex: PassRules.documentIndex(secrets.fields, kind: kind, number: document.number))
+        return try await store.passes(holderIndex: PassRules.documentIndex(secrets.fields, kind: kind, number: document.number))
     }
 }

@@ -72,7 +72,7 @@ public final class FederationSimulator {
     static let products = ["JIANGNAN-3P", "LAKE-AND-MUSEUM-2026", "ANY2-OF-3", "REGION-MONTH"]
     static let holders = [("张小三", "11010519491231002X"), ("李四", "430102199003071234"), ("王五", "44030419851111801X")]
 
-    init(seed: UInt64, template: Template) throws {
+    init(seed: UInt64, template: Template) async throws {
         self.seed = seed
         random = SeededRandom(seed: seed)
         root = try TemporaryDirectory(prefix: "parkfed-sim")
@@ -83,7 +83,7 @@ public final class FederationSimulator {
         logger.logLevel = .critical
         self.logger = logger
         parks = try template.parks.map { try ParkID($0) }
-        hub = try Hub(directory: HubDirectory(root.file("hub")), logger: logger)
+        hub = try await Hub(directory: HubDirectory(root.file("hub")), logger: logger)
         agents = []
         connected = Array(repeating: true, count: parks.count)
         skew = Array(repeating: 0, count: parks.count)
@@ -125,7 +125,7 @@ public final class FederationSimulator {
 
     /// Runs `steps` steps, then reconnects everyone, settles the last day and checks the whole log.
     public static func run(seed: UInt64, steps: Int, template: Template) async throws -> Summary {
-        let simulation = try FederationSimulator(seed: seed, template: template)
+        let simulation = try await FederationSimulator(seed: seed, template: template)
         defer { simulation.root.remove() }
         do {
             for _ in 0..<steps { try await simulation.advance() }
@@ -149,7 +149,7 @@ public final class FederationSimulator {
         step += 1
         summary.steps += 1
         now = now.addingTimeInterval(TimeInterval(60 * (1 + pick(45))))
-        try closeFinishedDays()
+        try await closeFinishedDays()
         let roll = pick(100)
         switch roll {
         case 0..<25: try await sell()
@@ -160,7 +160,7 @@ public final class FederationSimulator {
         case 90..<93: skew[pick(parks.count)] = TimeInterval(pick(401) - 200)
         default: try await deliverAll()
         }
-        try checkInvariants()
+        try await checkInvariants()
     }
 
     func sell() async throws {
@@ -199,7 +199,7 @@ public final class FederationSimulator {
             let entry = PassRedeemed(passID: code.passID, issuerPark: code.issuer, gate: "G\(pick(4))", enteredAt: at, offline: false, code: code.text)
             let (payload, jws) = try Assertions.sign(.passRedeemed(entry), park: parks[index], key: agents[index].signingKey, now: at)
             let answer: RedeemResponse
-            do { answer = try hub.redeem(RedeemRequest(assertion: jws.compact), peer: peer(index), now: now) } catch let problem as ProblemDetails {
+            do { answer = try await hub.redeem(RedeemRequest(assertion: jws.compact), peer: peer(index), now: now) } catch let problem as ProblemDetails {
                 guard problem.status < 500 else { throw fail("the hub failed an entry: \(problem.code) \(problem.detail ?? "")") }
                 summary.refusals += 1
                 return
@@ -225,23 +225,23 @@ public final class FederationSimulator {
             switch pick(4) {
             case 0 where cards.count < 6:
                 let id = "SIM-\(cards.count)"
-                simulatedCards[id] = try SimulatedCard(try hub.registerCard(RegisterCardRequest(cardID: id, kind: .ic), peer: peer, now: now))
+                simulatedCards[id] = try await SimulatedCard(try hub.registerCard(RegisterCardRequest(cardID: id, kind: .ic), peer: peer, now: now))
                 cards.append((id, index))
                 // P001 runs the pay-1000-get-200 promotion; others load plain amounts.
                 let load =
                     index == 0 && pick(2) == 0
                     ? LoadRequest(loadID: "\(id)-L0", promotion: "LOAD1000GET200")
                     : LoadRequest(loadID: "\(id)-L0", amountMinor: Int64(10_000 * (1 + pick(10))))
-                _ = try hub.loadCard(id, load, peer: peer, now: now)
+                _ = try await hub.loadCard(id, load, peer: peer, now: now)
             case 1 where !cards.isEmpty:
                 let card = cards[pick(cards.count)]
                 guard card.loader == index else { return }
-                _ = try hub.loadCard(card.id, LoadRequest(loadID: "\(card.id)-L\(step)", amountMinor: Int64(100 * (1 + pick(500)))), peer: peer, now: now)
+                _ = try await hub.loadCard(card.id, LoadRequest(loadID: "\(card.id)-L\(step)", amountMinor: Int64(100 * (1 + pick(500)))), peer: peer, now: now)
             case 2 where !captures.isEmpty:
                 let capture = captures[pick(captures.count)]
                 let amount = Int64(1 + pick(2_000)), refund = "F\(step)"
                 let proof = simulatedCards[capture.card]!.proof(.refund, amountMinor: amount, park: parks[index].rawValue, requestID: refund)
-                _ = try hub.refundCard(
+                _ = try await hub.refundCard(
                     capture.card, requestID: capture.request, CardRefundRequest(refundID: refund, amountMinor: amount, cardProof: proof),
                     peer: peer, now: now)
                 summary.refunds += 1
@@ -251,11 +251,11 @@ public final class FederationSimulator {
                 let request = "R\(step)"
                 let amount = Int64(100 * (1 + pick(300)))
                 let proof = simulatedCards[card.id]!.proof(.hold, amountMinor: amount, park: parks[index].rawValue, requestID: request)
-                _ = try hub.holdCard(card.id, HoldRequest(requestID: request, amountMinor: amount, cardProof: proof), peer: peer, now: now)
+                _ = try await hub.holdCard(card.id, HoldRequest(requestID: request, amountMinor: amount, cardProof: proof), peer: peer, now: now)
                 if pick(5) == 0 {
-                    _ = try hub.settleHold(card.id, requestID: request, .void, peer: peer, now: now)
+                    _ = try await hub.settleHold(card.id, requestID: request, .void, peer: peer, now: now)
                 } else {
-                    _ = try hub.settleHold(card.id, requestID: request, .capture, peer: peer, now: now)
+                    _ = try await hub.settleHold(card.id, requestID: request, .capture, peer: peer, now: now)
                     captures.append((card.id, request))
                     summary.spends += 1
                 }
@@ -277,7 +277,7 @@ public final class FederationSimulator {
     func restart() async throws {
         summary.restarts += 1
         if pick(2) == 0 {
-            hub = try Hub(directory: HubDirectory(root.file("hub")), logger: logger)
+            hub = try await Hub(directory: HubDirectory(root.file("hub")), logger: logger)
         } else {
             let index = pick(parks.count)
             await agents[index].shutdown()
@@ -307,16 +307,16 @@ public final class FederationSimulator {
 
     // MARK: Days and invariants
 
-    func closeFinishedDays() throws {
+    func closeFinishedDays() async throws {
         while hub.endOfDay(day) <= now {
-            let record = try hub.runSettlement(day: day, now: now)
+            let record = try await hub.runSettlement(day: day, now: now)
             let batch = try StrictJSON.decode(SettlementBatch.self, from: Data(record.body.utf8))
             guard batch.positions.reduce(0, { $0 + $1.netMinor }) == 0 else { throw fail("positions of \(day) do not sum to zero") }
-            let export = try hub.settlementExport(record)
+            let export = try await hub.settlementExport(record)
             guard export.obligations.count == batch.obligationCount, export.obligations.reduce(0, { $0 + $1.amountMinor }) == batch.grossMinor else {
                 throw fail("the batch of \(day) does not list its obligations")
             }
-            guard try hub.runSettlement(day: day, now: now.addingTimeInterval(60)).body == record.body else {
+            guard try await hub.runSettlement(day: day, now: now.addingTimeInterval(60)).body == record.body else {
                 throw fail("re-running \(day) changed its batch")
             }
             summary.batches += 1
@@ -324,10 +324,10 @@ public final class FederationSimulator {
         }
     }
 
-    func checkInvariants() throws {
+    func checkInvariants() async throws {
         // No pass over its entries within a park, nor over its pooled total.
         for pass in sold {
-            guard let record = try hub.store.pass(pass.passID), let product = hub.passes.product(for: record) else { continue }
+            guard let record = try await hub.store.pass(pass.passID), let product = hub.passes.product(for: record) else { continue }
             for (park, count) in record.entries {
                 guard let member = product.member(park), count <= member.entries else {
                     throw fail("pass \(pass.passID) has \(count) counted entries at \(park)")
@@ -338,17 +338,17 @@ public final class FederationSimulator {
             }
         }
         // The card ledger balances and no card is below zero.
-        let ledger = try hub.store.ledgerTotals()
+        let ledger = try await hub.store.ledgerTotals()
         guard ledger.debits == ledger.credits else { throw fail("ledger unbalanced: \(ledger.debits) ≠ \(ledger.credits)") }
         for card in cards {
-            guard let record = try hub.store.card(card.id) else { throw fail("card \(card.id) vanished") }
+            guard let record = try await hub.store.card(card.id) else { throw fail("card \(card.id) vanished") }
             guard record.account.principalBalance >= 0, record.account.bonusBalance >= 0 else { throw fail("card \(card.id) below zero") }
         }
         // Every acknowledged fact is in the log, once (ids are unique in the log, so present means once).
         if step % 10 == 0 || step == 1 {
             var logged = Set<String>()
             var entries = 0
-            try hub.store.forEachLogEntry {
+            try await hub.store.forEachLogEntry {
                 logged.insert($0.id); entries += 1
             }
             guard logged.count == entries else { throw fail("an id appears twice in the log") }
@@ -363,12 +363,12 @@ public final class FederationSimulator {
         try await deliverAll()
         for agent in agents where agent.status().outbox.pending != 0 { throw fail("\(agent.park) still has pending assertions") }
         now = hub.endOfDay(day).addingTimeInterval(60)
-        try closeFinishedDays()
+        try await closeFinishedDays()
         step += 1
-        try checkInvariants()
-        let report = try LogVerifier(hub: hub).verify()
+        try await checkInvariants()
+        let report = try await LogVerifier(hub: hub).verify()
         guard report.ok else { throw fail("the log does not verify: \(report.problems.prefix(3))") }
         summary.assertions = Int(report.entries)
-        summary.conflicts = try hub.store.passConflicts(park: nil, limit: 100_000).count
+        summary.conflicts = try await hub.store.passConflicts(park: nil, limit: 100_000).count
     }
 }

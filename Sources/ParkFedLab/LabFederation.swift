@@ -30,10 +30,10 @@ public final class LabFederation: @unchecked Sendable {
     public var caFile: String { hub.directory.caCertificate }
 
     /// Actions run by ``stop()`` after the hub stops (a test's database to drop, say).
-    private let cleanups = NIOLockedValueBox<[@Sendable () -> Void]>([])
+    private let cleanups = NIOLockedValueBox<[@Sendable () async -> Void]>([])
 
     /// Runs `action` when the federation stops, after its hub.
-    public func onStop(_ action: @escaping @Sendable () -> Void) { cleanups.withLockedValue { $0.append(action) } }
+    public func onStop(_ action: @escaping @Sendable () async -> Void) { cleanups.withLockedValue { $0.append(action) } }
 
     /// Starts a hub in a new temporary directory, on its SQLite file or the PostgreSQL database `configuration.store`
     /// names, with the example federation of `partners` (``PartnerDirectory``) imported, serving mutual TLS on
@@ -46,11 +46,11 @@ public final class LabFederation: @unchecked Sendable {
         var logger = Logger(label: "parkfed.lab")
         logger.logLevel = ProcessInfo.processInfo.environment["PARKFED_TEST_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .critical
         let directory = try TemporaryDirectory()
-        let hubDirectory = try HubDirectory.initialize(at: directory.file("hub"), configuration: configuration)
-        let hub = try Hub(directory: hubDirectory, logger: logger)
-        _ = try hub.importPromotions(file: partnersDirectory + "/promotions.json")
-        _ = try hub.importProducts(file: partnersDirectory + "/products.json")
-        _ = try hub.importParks(directory: partnersDirectory)
+        let hubDirectory = try await HubDirectory.initialize(at: directory.file("hub"), configuration: configuration)
+        let hub = try await Hub(directory: hubDirectory, logger: logger)
+        _ = try await hub.importPromotions(file: partnersDirectory + "/promotions.json")
+        _ = try await hub.importProducts(file: partnersDirectory + "/products.json")
+        _ = try await hub.importParks(directory: partnersDirectory)
         // A listener on a fresh port; a failure to start (seen once on a machine loaded by two suites back to back)
         // is retried before it fails the test, with its reason.
         // The port is below the kernel's ephemeral range (32768+), so that while the hub is stopped for a restart no
@@ -105,15 +105,17 @@ public final class LabFederation: @unchecked Sendable {
 
     public func startHub() async throws {
         guard !hubRunning else { return }
-        let hub = try Hub(directory: self.hub.directory, logger: logger)
+        let hub = try await Hub(directory: self.hub.directory, logger: logger)
         let port = hubPort, logger = self.logger
         var lastError: (any Error)?
         // Up to 20 s: on a loaded machine the stopped listener can take seconds to go.
         for _ in 0..<200 {
             do {
                 hubServer = try await Self.serve(hub, port: port, logger: logger)
+                let old = self.hub
                 self.hub = hub
                 hubRunning = true
+                await old.close()
                 return
             } catch {
                 lastError = error
@@ -126,7 +128,7 @@ public final class LabFederation: @unchecked Sendable {
     /// Enrolls `park` through the real enrollment endpoint and returns its node agent (not yet serving).
     public func enroll(_ park: String, name: String? = nil) async throws -> NodeAgent {
         let id = try ParkID(park)
-        let token = try hub.createEnrollmentToken(park: id, name: name ?? "Park \(park)")
+        let token = try await hub.createEnrollmentToken(park: id, name: name ?? "Park \(park)")
         let nodeDirectory = NodeDirectory(directory.file("node-\(park)"))
         try await NodeEnrollment.enroll(directory: nodeDirectory, hubURL: hubURL, park: id, token: token, caFile: caFile)
         let agent = try NodeAgent(directory: nodeDirectory, refreshInterval: .seconds(3600), logger: logger)
@@ -171,9 +173,10 @@ public final class LabFederation: @unchecked Sendable {
     /// writes `NAME-cert.pem` and `NAME-key.pem` into the test directory and returns their paths.
     public func issueCertificate(
         for principal: Principal, name: String, validity: TimeInterval? = nil, notValidBefore: Date? = nil, now: Date = Date()
-    ) throws -> (certificate: String, key: String) {
+    ) async throws -> (certificate: String, key: String) {
         let key = P256.Signing.PrivateKey()
-        let (_, pem) = try hub.issueCertificate(for: principal, publicKey: .init(key.publicKey), now: now, validity: validity, notValidBefore: notValidBefore)
+        let (_, pem) = try await hub.issueCertificate(
+            for: principal, publicKey: .init(key.publicKey), now: now, validity: validity, notValidBefore: notValidBefore)
         let certificatePath = directory.file("\(name)-cert.pem"), keyPath = directory.file("\(name)-key.pem")
         try SecretFile.writePublic(pem, to: certificatePath)
         try SecretFile.write(key.pemRepresentation, to: keyPath)
@@ -188,12 +191,13 @@ public final class LabFederation: @unchecked Sendable {
         for server in servers.withLockedValue({ $0 }) { await server.stop() }
         for agent in agents.withLockedValue({ $0 }) { await agent.shutdown() }
         await stopHub()
-        // Dropping a database and removing files block their thread: done on a thread of their own, never on Swift's
-        // cooperative pool (two threads on a 2-core machine, which every server in the process needs).
-        let actions = cleanups.withLockedValue({ $0 }), directory = self.directory
+        await hub.close()
+        for action in cleanups.withLockedValue({ $0 }) { await action() }
+        // Removing files blocks its thread: done on a thread of its own, never on Swift's cooperative pool (two
+        // threads on a 2-core machine, which every server in the process needs).
+        let directory = self.directory
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             Thread {
-                for action in actions { action() }
                 directory.remove()
                 done.resume()
             }.start()

@@ -11,15 +11,15 @@ public enum ScratchDatabase {
     }
 
     /// A new, empty database on the server of `admin`: its URL.
-    public static func make(on admin: String) throws -> String {
+    public static func make(on admin: String) async throws -> String {
         let name = "pf_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
-        try PostgresDatabase.administer(admin, "CREATE DATABASE \(name)")
+        try await PostgresDatabase.administer(admin, "CREATE DATABASE \(name)")
         return PostgresDatabase.url(admin, database: String(name))
     }
 
     /// Drops a database made by ``make(on:)``, closing whatever still uses it.
-    public static func drop(_ url: String, on admin: String) {
+    public static func drop(_ url: String, on admin: String) async {
         guard let name = URLComponents(string: url)?.path.dropFirst(), name.hasPrefix("pf_") else { return }
-        try? PostgresDatabase.administer(admin, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+        try? await PostgresDatabase.administer(admin, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
     }
 }

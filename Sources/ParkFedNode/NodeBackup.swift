@@ -6,16 +6,16 @@ import ParkFedStore
 /// entries, devices, keys), and a restore that checks the copy before installing it.
 extension NodeAgent {
     /// Backs the node's data directory up into `target` (a new directory) while it keeps serving.
-    public func backup(to target: String) throws {
-        try DirectoryBackup.copy(directory: directory.path, database: directory.database, to: target) { try store.backup(to: $0) }
+    public func backup(to target: String) async throws {
+        try await DirectoryBackup.copy(directory: directory.path, database: directory.database, to: target) { try await store.backup(to: $0) }
     }
 
     /// Restores a backup into a new data directory after SQLite's integrity check and a check that the copy opens as
     /// this park's node (configuration, certificate, keys and outbox readable). Returns the outbox counts it holds.
     @discardableResult
-    public static func restore(from backup: String, to target: String) throws -> [String: Int] {
+    public static func restore(from backup: String, to target: String) async throws -> [String: Int] {
         var counts: [String: Int] = [:]
-        try DirectoryBackup.restore(from: backup, database: "node.sqlite", to: target) { staging in
+        try await DirectoryBackup.restore(from: backup, database: "node.sqlite", to: target) { staging in
             let store = try NodeStore(path: NodeDirectory(staging).database)
             counts = try store.outboxCounts()
             guard FileManager.default.fileExists(atPath: NodeDirectory(staging).configuration) else {

@@ -5,8 +5,9 @@ import GRDB
 enum SQLiteFile {
     /// A WAL-mode pool with foreign keys on, a busy timeout (the CLI and a running server share the file)
     /// and `synchronous = FULL`, so that a committed transaction survives a power cut before we reply.
-    static func openPool(path: String) throws -> DatabasePool {
+    static func openPool(path: String, maximumReaders: Int = 5) throws -> DatabasePool {
         var configuration = Configuration()
+        configuration.maximumReaderCount = maximumReaders
         configuration.busyMode = .timeout(10)
         configuration.foreignKeysEnabled = true
         configuration.prepareDatabase { db in
@@ -20,10 +21,10 @@ enum SQLiteFile {
 public enum SQLiteBackup {
     /// Copies the database at `pool` into a new file at `path` (which must not exist), page by page, from one
     /// consistent snapshot; writers are not blocked for long. The copy is a plain (rollback-journal) file.
-    static func copy(_ pool: DatabasePool, to path: String) throws {
+    static func copy(_ pool: DatabasePool, to path: String) async throws {
         guard !FileManager.default.fileExists(atPath: path) else { throw StoreError(.invalidState, "\(path) already exists") }
         let target = try DatabaseQueue(path: path)
-        try pool.backup(to: target)
+        try await pool.read { db in try target.writeWithoutTransaction { destination in try db.backup(to: destination) } }
         try target.close()
     }
 
@@ -40,17 +41,17 @@ public enum SQLiteBackup {
 
 extension HubStore {
     /// A consistent online copy of the hub's database into `path` (see ``SQLiteBackup``).
-    public func backup(to path: String) throws {
+    public func backup(to path: String) async throws {
         guard let sqlite = database as? SQLiteDatabase else {
             throw StoreError(.invalidState, "online backups copy the SQLite store; back up a PostgreSQL store with pg_dump")
         }
-        try sqlite.backup(to: path)
+        try await sqlite.backup(to: path)
     }
 }
 
 extension NodeStore {
     /// A consistent online copy of the node's database into `path` (see ``SQLiteBackup``).
-    public func backup(to path: String) throws { try SQLiteBackup.copy(pool, to: path) }
+    public func backup(to path: String) async throws { try await SQLiteBackup.copy(pool, to: path) }
 }
 
 /// A data directory's backup: the database copied with the backup API, every other file (configuration,
@@ -58,7 +59,7 @@ extension NodeStore {
 /// backup's database holds everything committed at the moment of the snapshot.
 public enum DirectoryBackup {
     /// Copies `directory` into `target` (which must not exist), the database by `copyDatabase`.
-    public static func copy(directory: String, database: String, to target: String, copyDatabase: (String) throws -> Void) throws {
+    public static func copy(directory: String, database: String, to target: String, copyDatabase: (String) async throws -> Void) async throws {
         let files = FileManager.default
         guard !files.fileExists(atPath: target) else { throw StoreError(.invalidState, "\(target) already exists; choose a new directory") }
         try files.createDirectory(atPath: target, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -67,12 +68,12 @@ public enum DirectoryBackup {
             guard item != databaseName, !item.hasPrefix(databaseName + "-") else { continue }
             try files.copyItem(atPath: (directory as NSString).appendingPathComponent(item), toPath: (target as NSString).appendingPathComponent(item))
         }
-        try copyDatabase((target as NSString).appendingPathComponent(databaseName))
+        try await copyDatabase((target as NSString).appendingPathComponent(databaseName))
     }
 
     /// Restores a backup into a new data directory: the backup's database must pass SQLite's integrity check, then
     /// `verify` (run on a staging copy) must accept it; only then does the staging copy become `target`.
-    public static func restore(from backup: String, database: String, to target: String, verify: (String) throws -> Void) throws {
+    public static func restore(from backup: String, database: String, to target: String, verify: (String) async throws -> Void) async throws {
         let files = FileManager.default
         guard !files.fileExists(atPath: target) else { throw StoreError(.invalidState, "\(target) already exists; restore into a new directory") }
         let backupDatabase = (backup as NSString).appendingPathComponent(database)
@@ -87,7 +88,7 @@ public enum DirectoryBackup {
             for item in try files.contentsOfDirectory(atPath: backup) {
                 try files.copyItem(atPath: (backup as NSString).appendingPathComponent(item), toPath: (staging as NSString).appendingPathComponent(item))
             }
-            try verify(staging)
+            try await verify(staging)
             try files.moveItem(atPath: staging, toPath: target)
         } catch {
             try? files.removeItem(atPath: staging)

@@ -40,9 +40,9 @@ public struct StatementLine: Sendable, Hashable, Codable {
 }
 
 extension HubStore {
-    public func upsertPromotion(_ promotion: PromotionRecord) throws {
-        try database.write { db in
-            try db.execute(
+    public func upsertPromotion(_ promotion: PromotionRecord) async throws {
+        try await database.write { db in
+            try await db.execute(
                 sql: """
                     INSERT INTO promotions (id, park_id, pay_minor, bonus_minor, ratio_principal, ratio_bonus, bonus_owed_by_loader, currency)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -57,9 +57,9 @@ extension HubStore {
         }
     }
 
-    public func promotion(_ id: String) throws -> PromotionRecord? {
-        try database.read { db in
-            try SQLRow.fetchOne(db, sql: "SELECT * FROM promotions WHERE id = ?", arguments: [id]).map { row in
+    public func promotion(_ id: String) async throws -> PromotionRecord? {
+        try await database.read { db in
+            try await SQLRow.fetchOne(db, sql: "SELECT * FROM promotions WHERE id = ?", arguments: [id]).map { row in
                 let ratio: StoredValueSplit.Ratio? =
                     if let principal = row["ratio_principal"] as Int64?, let bonus = row["ratio_bonus"] as Int64? {
                         try StoredValueSplit.Ratio(principal: principal, bonus: bonus)
@@ -72,16 +72,16 @@ extension HubStore {
     }
 
     /// Registers a card; registering the same card again by the same park is a no-op. Returns the stored card.
-    public func registerCard(id: String, kind: String, park: ParkID, memberID: String?, now: Date) throws -> CardRecord {
-        try database.write { db in
-            if let existing = try Self.card(id, db) {
+    public func registerCard(id: String, kind: String, park: ParkID, memberID: String?, now: Date) async throws -> CardRecord {
+        try await database.write { db in
+            if let existing = try await Self.card(id, db) {
                 guard existing.registeredBy == park, existing.kind == kind else {
                     throw StoreError(.cardConflict, "card \(id) is already registered")
                 }
                 return existing
             }
             let account = CardAccount(id: id)
-            try db.execute(
+            try await db.execute(
                 sql: "INSERT INTO cards (id, kind, registered_by, member_id, state, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [id, kind, park.rawValue, memberID, try Self.encode(account), StoredTime.millis(now)])
             return CardRecord(account: account, kind: kind, registeredBy: park, memberID: memberID)
@@ -89,14 +89,14 @@ extension HubStore {
     }
 
     /// A card with its lots and open holds (and `request`'s authorisation, when given).
-    public func card(_ id: String, request: String? = nil) throws -> CardRecord? {
-        try database.read { db in try Self.card(id, request: request, db) }
+    public func card(_ id: String, request: String? = nil) async throws -> CardRecord? {
+        try await database.read { db in try await Self.card(id, request: request, db) }
     }
 
     /// Every authorisation of a card, open or not (for audits and tests; operations never need them all).
-    public func authorisations(card id: String) throws -> [CardAccount.Authorisation] {
-        try database.read { db in
-            try String.fetchAll(db, sql: "SELECT body FROM card_authorisations WHERE card_id = ? ORDER BY request_id", arguments: [id]).map {
+    public func authorisations(card id: String) async throws -> [CardAccount.Authorisation] {
+        try await database.read { db in
+            try await String.fetchAll(db, sql: "SELECT body FROM card_authorisations WHERE card_id = ? ORDER BY request_id", arguments: [id]).map {
                 try JSONDecoder().decode(CardAccount.Authorisation.self, from: Data($0.utf8))
             }
         }
@@ -109,16 +109,16 @@ extension HubStore {
     public func updateCard<T: Sendable>(
         _ id: String, request: String? = nil, now: Date,
         _ operation: @Sendable (inout CardAccount, CardRecord) throws -> (CardEffect, T)
-    ) throws -> (CardRecord, CardEffect, T) {
+    ) async throws -> (CardRecord, CardEffect, T) {
         let day = businessDay(now)
-        return try database.write { db in
-            guard var record = try Self.card(id, request: request, db) else { throw StoreError(.notFound, "no card \(id)") }
+        return try await database.write { db in
+            guard var record = try await Self.card(id, request: request, db) else { throw StoreError(.notFound, "no card \(id)") }
             var account = record.account
             let (effect, value) = try operation(&account, record)
             try account.checkInvariants()
             record.account = account
-            try Self.save(account, now: now, db)
-            try Self.record(effect, now: now, day: day, fees: feeBasisPoints, db)
+            try await Self.save(account, now: now, db)
+            try await Self.record(effect, now: now, day: day, fees: feeBasisPoints, db)
             return (record, effect, value)
         }
     }
@@ -127,35 +127,35 @@ extension HubStore {
     public func updateCards(
         _ first: String, _ second: String, now: Date,
         _ operation: @Sendable (inout CardAccount, inout CardAccount) throws -> CardEffect
-    ) throws -> CardEffect {
+    ) async throws -> CardEffect {
         let day = businessDay(now)
-        return try database.write { db in
-            guard let a = try Self.card(first, request: nil, db), let b = try Self.card(second, request: nil, db) else {
+        return try await database.write { db in
+            guard let a = try await Self.card(first, request: nil, db), let b = try await Self.card(second, request: nil, db) else {
                 throw StoreError(.notFound, "no such card")
             }
             var one = a.account, two = b.account
             let effect = try operation(&one, &two)
             try one.checkInvariants()
             try two.checkInvariants()
-            for account in [one, two] { try Self.save(account, now: now, db) }
-            try Self.record(effect, now: now, day: day, fees: feeBasisPoints, db)
+            for account in [one, two] { try await Self.save(account, now: now, db) }
+            try await Self.record(effect, now: now, day: day, fees: feeBasisPoints, db)
             return effect
         }
     }
 
-    static func record(_ effect: CardEffect, now: Date, day: CivilDay, fees: Int64, _ db: any SQLConnection) throws {
+    static func record(_ effect: CardEffect, now: Date, day: CivilDay, fees: Int64, _ db: any SQLConnection) async throws {
         let at = StoredTime.millis(now)
         let posting = try db.cachedStatement(sql: "INSERT INTO ledger_postings (txn, account, debit, credit, at) VALUES (?, ?, ?, ?, ?)")
         for transaction in effect.transactions {
-            for line in transaction.postings { try posting.execute(arguments: [transaction.reference, line.account, line.debit, line.credit, at]) }
+            for line in transaction.postings { try await posting.execute(arguments: [transaction.reference, line.account, line.debit, line.credit, at]) }
         }
-        for item in effect.obligations { try Self.recordObligation(item, assertionID: nil, at: now, day: day, feeBasisPoints: fees, db) }
+        for item in effect.obligations { try await Self.recordObligation(item, assertionID: nil, at: now, day: day, feeBasisPoints: fees, db) }
     }
 
     /// The ledger lines of a card's accounts, oldest first.
-    public func statement(card id: String) throws -> [StatementLine] {
-        try database.read { db in
-            try SQLRow.fetchAll(
+    public func statement(card id: String) async throws -> [StatementLine] {
+        try await database.read { db in
+            try await SQLRow.fetchAll(
                 db, sql: "SELECT * FROM ledger_postings WHERE account IN (?, ?) ORDER BY seq",
                 arguments: [LedgerAccount.cardPrincipal(id), LedgerAccount.cardBonus(id)]
             ).map { row in
@@ -167,11 +167,11 @@ extension HubStore {
     }
 
     /// Total debits and credits of the whole ledger, and each account's balance (credits − debits).
-    public func ledgerTotals() throws -> (debits: Int64, credits: Int64, balances: [String: Int64]) {
-        try database.read { db in
+    public func ledgerTotals() async throws -> (debits: Int64, credits: Int64, balances: [String: Int64]) {
+        try await database.read { db in
             var balances: [String: Int64] = [:]
             var debits: Int64 = 0, credits: Int64 = 0
-            for row in try SQLRow.fetchAll(db, sql: "SELECT account, SUM(debit) AS d, SUM(credit) AS c FROM ledger_postings GROUP BY account") {
+            for row in try await SQLRow.fetchAll(db, sql: "SELECT account, SUM(debit) AS d, SUM(credit) AS c FROM ledger_postings GROUP BY account") {
                 let d: Int64 = row["d"], c: Int64 = row["c"]
                 debits += d
                 credits += c
@@ -183,10 +183,10 @@ extension HubStore {
 
     /// Every obligation not yet in a settlement batch.
     /// Obligations of the days not closed yet (the next batch's), in order.
-    public func unsettledObligations() throws -> [Obligation] {
-        try database.read { db in
-            let closed = try Self.lastClosedDay(db)?.description ?? ""
-            return try SQLRow.fetchAll(db, sql: "SELECT * FROM obligations WHERE period > ? ORDER BY seq", arguments: [closed]).map { row in
+    public func unsettledObligations() async throws -> [Obligation] {
+        try await database.read { db in
+            let closed = try await Self.lastClosedDay(db)?.description ?? ""
+            return try await SQLRow.fetchAll(db, sql: "SELECT * FROM obligations WHERE period > ? ORDER BY seq", arguments: [closed]).map { row in
                 Obligation(
                     from: try ParkID(row["from_park"] as String), to: try ParkID(row["to_park"] as String),
                     amountMinor: row["amount_minor"], reason: row["reason"], reference: row["reference"])
@@ -194,14 +194,14 @@ extension HubStore {
         }
     }
 
-    static func card(_ id: String, _ db: any SQLConnection) throws -> CardRecord? {
-        try card(id, request: nil, db)
+    static func card(_ id: String, _ db: any SQLConnection) async throws -> CardRecord? {
+        try await card(id, request: nil, db)
     }
 
-    static func card(_ id: String, request: String?, _ db: any SQLConnection) throws -> CardRecord? {
-        guard let row = try SQLRow.fetchOne(db, sql: "SELECT * FROM cards WHERE id = ?", arguments: [id]) else { return nil }
+    static func card(_ id: String, request: String?, _ db: any SQLConnection) async throws -> CardRecord? {
+        guard let row = try await SQLRow.fetchOne(db, sql: "SELECT * FROM cards WHERE id = ?", arguments: [id]) else { return nil }
         var account = try JSONDecoder().decode(CardAccount.self, from: Data((row["state"] as String).utf8))
-        let bodies = try String.fetchAll(
+        let bodies = try await String.fetchAll(
             db,
             sql: """
                 SELECT body FROM card_authorisations WHERE card_id = ? AND (state = 'held' OR request_id = ?)
@@ -215,8 +215,8 @@ extension HubStore {
 
     /// Writes the card's lots and status, and every authorisation it holds in memory (its open holds and the one
     /// the operation was about), each in its own row.
-    static func save(_ account: CardAccount, now: Date, _ db: any SQLConnection) throws {
-        try db.execute(
+    static func save(_ account: CardAccount, now: Date, _ db: any SQLConnection) async throws {
+        try await db.execute(
             sql: "UPDATE cards SET state = ?, updated_at = ? WHERE id = ?",
             arguments: [try encode(account), StoredTime.millis(now), account.id])
         let upsert = try db.cachedStatement(
@@ -225,7 +225,7 @@ extension HubStore {
                 ON CONFLICT(card_id, request_id) DO UPDATE SET state = excluded.state, body = excluded.body
                 """)
         for authorisation in account.authorisations.values {
-            try upsert.execute(arguments: [
+            try await upsert.execute(arguments: [
                 account.id, authorisation.requestID, authorisation.state.rawValue,
                 String(decoding: try stateEncoder.encode(authorisation), as: UTF8.self),
             ])
@@ -233,7 +233,7 @@ extension HubStore {
     }
 
     /// The card row: lots and status; authorisations are stored in rows of their own.
-    static func encode(_ account: CardAccount) throws -> String {
+    static func encode(_ account: CardAccount) async throws -> String {
         var core = account
         core.authorisations = [:]
         return String(decoding: try stateEncoder.encode(core), as: UTF8.self)

@@ -62,26 +62,26 @@ public struct LogEntryRecord: Sendable, Hashable {
 
 extension HubStore {
     /// Every leaf hash in index order (to rebuild the in-memory tree at start-up).
-    public func leafHashes() throws -> [Data] {
-        try database.read { db in
-            try Data.fetchAll(db, sql: "SELECT leaf_hash FROM log_entries ORDER BY idx")
+    public func leafHashes() async throws -> [Data] {
+        try await database.read { db in
+            try await Data.fetchAll(db, sql: "SELECT leaf_hash FROM log_entries ORDER BY idx")
         }
     }
 
     /// Leaf hashes from index `start` on, in order (a hub process catching up with appends made by another).
-    public func leafHashes(from start: UInt64) throws -> [Data] {
-        try database.read { db in
-            try Data.fetchAll(db, sql: "SELECT leaf_hash FROM log_entries WHERE idx >= ? ORDER BY idx", arguments: [Int64(start)])
+    public func leafHashes(from start: UInt64) async throws -> [Data] {
+        try await database.read { db in
+            try await Data.fetchAll(db, sql: "SELECT leaf_hash FROM log_entries WHERE idx >= ? ORDER BY idx", arguments: [Int64(start)])
         }
     }
 
     /// The number of entries in the log (its next index).
-    public func logSize() throws -> UInt64 {
-        try database.read { db in try Self.logSize(db) }
+    public func logSize() async throws -> UInt64 {
+        try await database.read { db in try await Self.logSize(db) }
     }
 
-    static func logSize(_ db: any SQLConnection) throws -> UInt64 {
-        UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entries") ?? 0)
+    static func logSize(_ db: any SQLConnection) async throws -> UInt64 {
+        UInt64(try await Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entries") ?? 0)
     }
 
     /// Appends candidates in one write transaction at the end of the log as the database has it: the database
@@ -96,23 +96,23 @@ extension HubStore {
         knownSize: UInt64,
         now: Date,
         checkpoint: @Sendable (_ missed: [Data], _ appended: [Data]) throws -> CheckpointRecord
-    ) throws -> (outcomes: [LogOutcome], checkpoint: CheckpointRecord?, effects: [String: AssertionEffectResult], missed: [Data]) {
+    ) async throws -> (outcomes: [LogOutcome], checkpoint: CheckpointRecord?, effects: [String: AssertionEffectResult], missed: [Data]) {
         let day = businessDay(now), fees = feeBasisPoints
-        return try database.write { db in
-            let startIndex = try Self.logSize(db)
+        return try await database.write { db in
+            let startIndex = try await Self.logSize(db)
             guard startIndex >= knownSize else {
                 throw StoreError(.corrupt, "the log in the database has \(startIndex) entries, fewer than the \(knownSize) this hub has seen")
             }
             let missed =
                 startIndex > knownSize
-                ? try Data.fetchAll(db, sql: "SELECT leaf_hash FROM log_entries WHERE idx >= ? ORDER BY idx", arguments: [Int64(knownSize)]) : []
+                ? try await Data.fetchAll(db, sql: "SELECT leaf_hash FROM log_entries WHERE idx >= ? ORDER BY idx", arguments: [Int64(knownSize)]) : []
             var effects: [String: AssertionEffectResult] = [:]
             var outcomes: [LogOutcome] = []
             var appended: [Data] = []
             var inBatch: [String: (index: UInt64, jws: String)] = [:]
             // Round trips, not rows, cost on a database server: the ids already in the log come in one query per
             // 500 ids, and the new entries go in as multi-row inserts after the loop (same transaction).
-            let logged = try Self.loggedEntries(ids: candidates.map(\.id), db)
+            let logged = try await Self.loggedEntries(ids: candidates.map(\.id), db)
             var rows: [SQLValue] = []
             let acceptedAt = StoredTime.millis(now)
             for candidate in candidates {
@@ -123,7 +123,7 @@ extension HubStore {
                 let index = startIndex + UInt64(appended.count)
                 // The effect is decided before anything is written: a refused one leaves the log and the state as they were.
                 if let effect = candidate.effect {
-                    let result = try Self.apply(effect, entryID: candidate.id, logIndex: index, now: now, day: day, feeBasisPoints: fees, db)
+                    let result = try await Self.apply(effect, entryID: candidate.id, logIndex: index, now: now, day: day, feeBasisPoints: fees, db)
                     if case .refused(let refusal) = result {
                         outcomes.append(.refused(refusal))
                         continue
@@ -139,10 +139,10 @@ extension HubStore {
                 inBatch[candidate.id] = (index, candidate.jws)
                 outcomes.append(.appended(index: index))
             }
-            try Self.insertLogEntries(rows, db)
+            try await Self.insertLogEntries(rows, db)
             guard !appended.isEmpty else { return (outcomes, nil, effects, missed) }
             let record = try checkpoint(missed, appended)
-            try db.execute(
+            try await db.execute(
                 sql: "INSERT INTO checkpoints (tree_size, root_hash, created_at, note) VALUES (?, ?, ?, ?)",
                 arguments: [Int64(record.treeSize), record.rootHash, StoredTime.millis(record.createdAt), record.note])
             return (outcomes, record, effects, missed)
@@ -150,13 +150,13 @@ extension HubStore {
     }
 
     /// The log index and bytes of those of `ids` already in the log.
-    static func loggedEntries(ids: [String], _ db: any SQLConnection) throws -> [String: (index: UInt64, jws: String)] {
+    static func loggedEntries(ids: [String], _ db: any SQLConnection) async throws -> [String: (index: UInt64, jws: String)] {
         var found: [String: (index: UInt64, jws: String)] = [:]
         let distinct = Array(Set(ids))
         for start in stride(from: 0, to: distinct.count, by: 500) {
             let chunk = Array(distinct[start..<min(start + 500, distinct.count)])
             let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
-            for row in try SQLRow.fetchAll(db, sql: "SELECT idx, id, jws FROM log_entries WHERE id IN (\(marks))", arguments: SQLArguments(chunk)) {
+            for row in try await SQLRow.fetchAll(db, sql: "SELECT idx, id, jws FROM log_entries WHERE id IN (\(marks))", arguments: SQLArguments(chunk)) {
                 found[row["id"]] = (UInt64(row["idx"] as Int64), row["jws"])
             }
         }
@@ -164,7 +164,7 @@ extension HubStore {
     }
 
     /// Inserts log entries (nine values each, in column order) 100 rows a statement.
-    static func insertLogEntries(_ values: [SQLValue], _ db: any SQLConnection) throws {
+    static func insertLogEntries(_ values: [SQLValue], _ db: any SQLConnection) async throws {
         let columns = 9, perStatement = 100 * columns
         precondition(values.count % columns == 0, "log entries are nine values each")
         for start in stride(from: 0, to: values.count, by: perStatement) {
@@ -173,18 +173,18 @@ extension HubStore {
             let sql =
                 "INSERT INTO log_entries (idx, id, park_id, type, kid, issued_at, accepted_at, jws, leaf_hash) VALUES "
                 + Array(repeating: row, count: chunk.count / columns).joined(separator: ", ")
-            try db.cachedStatement(sql: sql).execute(arguments: SQLArguments(values: chunk))
+            try await db.cachedStatement(sql: sql).execute(arguments: SQLArguments(values: chunk))
         }
     }
 
-    public func latestCheckpoint() throws -> CheckpointRecord? {
-        try database.read { db in
-            try SQLRow.fetchOne(db, sql: "SELECT * FROM checkpoints ORDER BY tree_size DESC LIMIT 1").map(Self.checkpoint)
+    public func latestCheckpoint() async throws -> CheckpointRecord? {
+        try await database.read { db in
+            try await SQLRow.fetchOne(db, sql: "SELECT * FROM checkpoints ORDER BY tree_size DESC LIMIT 1").map(Self.checkpoint)
         }
     }
 
-    public func checkpoints() throws -> [CheckpointRecord] {
-        try database.read { db in try SQLRow.fetchAll(db, sql: "SELECT * FROM checkpoints ORDER BY tree_size").map(Self.checkpoint) }
+    public func checkpoints() async throws -> [CheckpointRecord] {
+        try await database.read { db in try await SQLRow.fetchAll(db, sql: "SELECT * FROM checkpoints ORDER BY tree_size").map(Self.checkpoint) }
     }
 
     static func checkpoint(_ row: SQLRow) -> CheckpointRecord {
@@ -193,22 +193,24 @@ extension HubStore {
             createdAt: StoredTime.date(row["created_at"] as Int64), note: row["note"])
     }
 
-    public func logEntry(index: UInt64) throws -> LogEntryRecord? {
-        try database.read { db in
-            try SQLRow.fetchOne(db, sql: "SELECT idx, id, park_id, jws, leaf_hash FROM log_entries WHERE idx = ?", arguments: [Int64(index)]).map(Self.entry)
+    public func logEntry(index: UInt64) async throws -> LogEntryRecord? {
+        try await database.read { db in
+            try await SQLRow.fetchOne(db, sql: "SELECT idx, id, park_id, jws, leaf_hash FROM log_entries WHERE idx = ?", arguments: [Int64(index)]).map(
+                Self.entry)
         }
     }
 
-    public func logIndex(leafHash: Data) throws -> UInt64? {
-        try database.read { db in
-            try Int64.fetchOne(db, sql: "SELECT idx FROM log_entries WHERE leaf_hash = ? ORDER BY idx LIMIT 1", arguments: [leafHash]).map(UInt64.init)
+    public func logIndex(leafHash: Data) async throws -> UInt64? {
+        try await database.read { db in
+            try await Int64.fetchOne(db, sql: "SELECT idx FROM log_entries WHERE leaf_hash = ? ORDER BY idx LIMIT 1", arguments: [leafHash]).map(UInt64.init)
         }
     }
 
     /// Visits every entry in index order (for `verify-log`), without loading the whole log at once.
-    public func forEachLogEntry(_ body: (LogEntryRecord) throws -> Void) throws {
-        try database.read { db in
-            try db.forEach(sql: "SELECT idx, id, park_id, jws, leaf_hash FROM log_entries ORDER BY idx", arguments: []) { row in try body(Self.entry(row)) }
+    public func forEachLogEntry(_ body: (LogEntryRecord) throws -> Void) async throws {
+        try await database.read { db in
+            try await db.forEach(sql: "SELECT idx, id, park_id, jws, leaf_hash FROM log_entries ORDER BY idx", arguments: []) { row in try body(Self.entry(row))
+            }
         }
     }
 

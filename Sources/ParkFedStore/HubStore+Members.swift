@@ -41,9 +41,8 @@ public struct MemberRecord: Sendable, Hashable {
 extension HubStore {
     static func registerMemberMigrations(_ migrator: inout SQLMigrator) {
         migrator.registerMigration("v9-members") { db in
-            try db.execute(
-                sql: db.dialect.ddl(
-                    """
+            try await db.schema(
+                sqlite: """
                     CREATE TABLE members (
                         id TEXT PRIMARY KEY,
                         id_type TEXT NOT NULL,
@@ -74,7 +73,39 @@ extension HubStore {
                         used_at INTEGER NOT NULL,
                         PRIMARY KEY (member_id, step)
                     );
-                    """))
+                    """,
+                postgres: """
+                    CREATE TABLE members (
+                        id TEXT PRIMARY KEY,
+                        id_type TEXT NOT NULL,
+                        id_index TEXT NOT NULL UNIQUE,
+                        id_sealed TEXT NOT NULL,
+                        name_sealed TEXT NOT NULL,
+                        phone_sealed TEXT NOT NULL,
+                        id_masked TEXT NOT NULL,
+                        name_masked TEXT NOT NULL,
+                        phone_masked TEXT NOT NULL,
+                        consent_version TEXT NOT NULL,
+                        consented_at BIGINT NOT NULL,
+                        enrolled_by TEXT NOT NULL,
+                        created_at BIGINT NOT NULL
+                    );
+                    CREATE TABLE member_links (
+                        member_id TEXT NOT NULL REFERENCES members(id),
+                        park TEXT NOT NULL,
+                        local_number TEXT NOT NULL,
+                        linked_at BIGINT NOT NULL,
+                        PRIMARY KEY (park, local_number)
+                    );
+                    CREATE INDEX member_links_by_member ON member_links(member_id, park);
+                    CREATE TABLE member_code_uses (
+                        member_id TEXT NOT NULL,
+                        step BIGINT NOT NULL,
+                        park TEXT NOT NULL,
+                        used_at BIGINT NOT NULL,
+                        PRIMARY KEY (member_id, step)
+                    );
+                    """)
         }
     }
 
@@ -83,20 +114,20 @@ extension HubStore {
     /// `localNumber` at the enrolling park is linked in the same transaction, and a number already linked to someone
     /// else refuses the whole enrollment (`memberConflict`) before anything is written. An existing member is not
     /// linked here: that needs the member's code, which the caller checks first.
-    public func enrollMember(_ member: MemberRecord, linking localNumber: String? = nil, now: Date) throws -> (MemberRecord, existing: Bool) {
-        try database.write { db in
-            if let row = try SQLRow.fetchOne(db, sql: "SELECT * FROM members WHERE id_index = ?", arguments: [member.idIndex]) {
+    public func enrollMember(_ member: MemberRecord, linking localNumber: String? = nil, now: Date) async throws -> (MemberRecord, existing: Bool) {
+        try await database.write { db in
+            if let row = try await SQLRow.fetchOne(db, sql: "SELECT * FROM members WHERE id_index = ?", arguments: [member.idIndex]) {
                 return (Self.member(row), true)
             }
             if let localNumber {
-                if try String.fetchOne(
+                if try await String.fetchOne(
                     db, sql: "SELECT member_id FROM member_links WHERE park = ? AND local_number = ?",
                     arguments: [member.enrolledBy, localNumber]) != nil
                 {
                     throw StoreError(.memberConflict, "\(member.enrolledBy)'s number \(localNumber) is linked to another member")
                 }
             }
-            try db.execute(
+            try await db.execute(
                 sql: """
                     INSERT INTO members (id, id_type, id_index, id_sealed, name_sealed, phone_sealed, id_masked, name_masked, phone_masked,
                         consent_version, consented_at, enrolled_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -107,7 +138,7 @@ extension HubStore {
                     member.enrolledBy, StoredTime.millis(now),
                 ])
             if let localNumber {
-                try db.execute(
+                try await db.execute(
                     sql: "INSERT INTO member_links (member_id, park, local_number, linked_at) VALUES (?, ?, ?, ?)",
                     arguments: [member.id, member.enrolledBy, localNumber, StoredTime.millis(now)])
             }
@@ -115,41 +146,41 @@ extension HubStore {
         }
     }
 
-    public func member(_ id: String) throws -> MemberRecord? {
-        try database.read { db in try SQLRow.fetchOne(db, sql: "SELECT * FROM members WHERE id = ?", arguments: [id]).map(Self.member) }
+    public func member(_ id: String) async throws -> MemberRecord? {
+        try await database.read { db in try await SQLRow.fetchOne(db, sql: "SELECT * FROM members WHERE id = ?", arguments: [id]).map(Self.member) }
     }
 
     /// Links a park's local member number; a number already linked to another member is refused.
-    public func linkMember(_ id: String, park: String, localNumber: String, now: Date) throws {
-        try database.write { db in
-            guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM members WHERE id = ?", arguments: [id]) == 1 else {
+    public func linkMember(_ id: String, park: String, localNumber: String, now: Date) async throws {
+        try await database.write { db in
+            guard try await Int.fetchOne(db, sql: "SELECT COUNT(*) FROM members WHERE id = ?", arguments: [id]) == 1 else {
                 throw StoreError(.notFound, "no member \(id)")
             }
-            if let other = try String.fetchOne(
+            if let other = try await String.fetchOne(
                 db, sql: "SELECT member_id FROM member_links WHERE park = ? AND local_number = ?", arguments: [park, localNumber])
             {
                 guard other == id else { throw StoreError(.memberConflict, "\(park)'s number \(localNumber) is linked to another member") }
                 return
             }
-            try db.execute(
+            try await db.execute(
                 sql: "INSERT INTO member_links (member_id, park, local_number, linked_at) VALUES (?, ?, ?, ?)",
                 arguments: [id, park, localNumber, StoredTime.millis(now)])
         }
     }
 
     /// Records the use of a member code step; false when that step was already used (a replayed screenshot).
-    public func useMemberCode(_ id: String, step: Int64, park: String, now: Date) throws -> Bool {
-        try database.write { db in
-            try db.execute(
+    public func useMemberCode(_ id: String, step: Int64, park: String, now: Date) async throws -> Bool {
+        try await database.write { db in
+            try await db.execute(
                 sql: "INSERT INTO member_code_uses (member_id, step, park, used_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                arguments: [id, step, park, StoredTime.millis(now)])
-            return db.changesCount == 1
+                arguments: [id, step, park, StoredTime.millis(now)]) == 1
         }
     }
 
-    public func memberLinks(_ id: String, park: String) throws -> [String] {
-        try database.read { db in
-            try String.fetchAll(db, sql: "SELECT local_number FROM member_links WHERE member_id = ? AND park = ? ORDER BY local_number", arguments: [id, park])
+    public func memberLinks(_ id: String, park: String) async throws -> [String] {
+        try await database.read { db in
+            try await String.fetchAll(
+                db, sql: "SELECT local_number FROM member_links WHERE member_id = ? AND park = ? ORDER BY local_number", arguments: [id, park])
         }
     }
 
@@ -165,16 +196,19 @@ extension HubStore {
     /// hub derives afresh, so every code of the older secret stops working.
     static func registerMemberCodeMigration(_ migrator: inout SQLMigrator) {
         migrator.registerMigration("v12-member-code-generation") { db in
-            try db.execute(sql: db.dialect.ddl("ALTER TABLE members ADD COLUMN code_generation INTEGER NOT NULL DEFAULT 0"))
+            try await db.schema(
+                sqlite: "ALTER TABLE members ADD COLUMN code_generation INTEGER NOT NULL DEFAULT 0",
+                postgres: "ALTER TABLE members ADD COLUMN code_generation BIGINT NOT NULL DEFAULT 0")
         }
     }
 
     /// Starts the member's next code generation; returns it.
-    public func nextMemberCodeGeneration(_ id: String) throws -> Int {
-        try database.write { db in
-            try db.execute(sql: "UPDATE members SET code_generation = code_generation + 1 WHERE id = ?", arguments: [id])
-            guard db.changesCount == 1 else { throw StoreError(.notFound, "no member \(id)") }
-            return try Int.fetchOne(db, sql: "SELECT code_generation FROM members WHERE id = ?", arguments: [id]) ?? 0
+    public func nextMemberCodeGeneration(_ id: String) async throws -> Int {
+        try await database.write { db in
+            guard try await db.execute(sql: "UPDATE members SET code_generation = code_generation + 1 WHERE id = ?", arguments: [id]) == 1 else {
+                throw StoreError(.notFound, "no member \(id)")
+            }
+            return try await Int.fetchOne(db, sql: "SELECT code_generation FROM members WHERE id = ?", arguments: [id]) ?? 0
         }
     }
 }

@@ -147,9 +147,8 @@ public struct PassConflictRecord: Sendable, Hashable {
 extension HubStore {
     static func registerPassMigrations(_ migrator: inout SQLMigrator) {
         migrator.registerMigration("v5-passes") { db in
-            try db.execute(
-                sql: db.dialect.ddl(
-                    """
+            try await db.schema(
+                sqlite: """
                     CREATE TABLE products (id TEXT PRIMARY KEY, body TEXT NOT NULL, updated_at INTEGER NOT NULL);
                     CREATE TABLE passes (
                         id TEXT PRIMARY KEY,
@@ -186,12 +185,49 @@ extension HubStore {
                         at INTEGER NOT NULL
                     );
                     ALTER TABLE obligations ADD COLUMN assertion_id TEXT;
-                    """))
+                    """,
+                postgres: """
+                    CREATE TABLE products (id TEXT PRIMARY KEY, body TEXT NOT NULL, updated_at BIGINT NOT NULL);
+                    CREATE TABLE passes (
+                        id TEXT PRIMARY KEY,
+                        issuer TEXT NOT NULL,
+                        product TEXT NOT NULL,
+                        valid_from TEXT NOT NULL,
+                        valid_until TEXT NOT NULL,
+                        generation BIGINT NOT NULL DEFAULT 0,
+                        refunded_minor BIGINT,
+                        activated_on TEXT,
+                        price_minor BIGINT,
+                        holder_masked TEXT,
+                        created_at BIGINT NOT NULL
+                    );
+                    CREATE TABLE pass_entries (
+                        entry_id TEXT PRIMARY KEY,
+                        pass_id TEXT NOT NULL,
+                        park TEXT NOT NULL,
+                        issuer TEXT NOT NULL,
+                        day TEXT NOT NULL,
+                        entered_at BIGINT NOT NULL,
+                        mode TEXT NOT NULL CHECK (mode IN ('decide', 'record')),
+                        counted BIGINT NOT NULL,
+                        conflict TEXT,
+                        log_index BIGINT NOT NULL
+                    );
+                    CREATE INDEX pass_entries_by_pass ON pass_entries(pass_id, counted);
+                    CREATE INDEX pass_entries_conflicts ON pass_entries(log_index) WHERE conflict IS NOT NULL;
+                    CREATE TABLE pass_revocations (
+                        seq BIGSERIAL PRIMARY KEY,
+                        pass_id TEXT NOT NULL,
+                        minimum_generation BIGINT NOT NULL,
+                        refunded BIGINT NOT NULL,
+                        at BIGINT NOT NULL
+                    );
+                    ALTER TABLE obligations ADD COLUMN assertion_id TEXT;
+                    """)
         }
         migrator.registerMigration("v6-pass-holders") { db in
-            try db.execute(
-                sql: db.dialect.ddl(
-                    """
+            try await db.schema(
+                sqlite: """
                     CREATE TABLE pass_holders (
                         pass_id TEXT NOT NULL,
                         generation INTEGER NOT NULL,
@@ -206,31 +242,54 @@ extension HubStore {
                         PRIMARY KEY (pass_id, generation)
                     );
                     CREATE INDEX pass_holders_by_document ON pass_holders(id_index);
-                    """))
+                    """,
+                postgres: """
+                    CREATE TABLE pass_holders (
+                        pass_id TEXT NOT NULL,
+                        generation BIGINT NOT NULL,
+                        issuer TEXT NOT NULL,
+                        id_type TEXT NOT NULL,
+                        id_index TEXT NOT NULL,
+                        id_sealed TEXT NOT NULL,
+                        name_sealed TEXT NOT NULL,
+                        id_masked TEXT NOT NULL,
+                        name_masked TEXT NOT NULL,
+                        recorded_at BIGINT NOT NULL,
+                        PRIMARY KEY (pass_id, generation)
+                    );
+                    CREATE INDEX pass_holders_by_document ON pass_holders(id_index);
+                    """)
         }
     }
 
     /// Ticket categories, groups, time slots and pre-printed stock (#8): registered after every earlier migration.
     static func registerPassVariantMigrations(_ migrator: inout SQLMigrator) {
         migrator.registerMigration("v13-pass-variants") { db in
-            try db.execute(
-                sql: db.dialect.ddl(
-                    """
+            try await db.schema(
+                sqlite: """
                     ALTER TABLE passes ADD COLUMN category TEXT;
                     ALTER TABLE passes ADD COLUMN heads INTEGER NOT NULL DEFAULT 1;
                     ALTER TABLE passes ADD COLUMN slot TEXT;
                     ALTER TABLE passes ADD COLUMN stock INTEGER NOT NULL DEFAULT 0;
                     CREATE INDEX passes_by_slot ON passes(product, valid_from, slot) WHERE slot IS NOT NULL;
                     ALTER TABLE pass_entries ADD COLUMN heads INTEGER NOT NULL DEFAULT 1;
-                    """))
+                    """,
+                postgres: """
+                    ALTER TABLE passes ADD COLUMN category TEXT;
+                    ALTER TABLE passes ADD COLUMN heads BIGINT NOT NULL DEFAULT 1;
+                    ALTER TABLE passes ADD COLUMN slot TEXT;
+                    ALTER TABLE passes ADD COLUMN stock BIGINT NOT NULL DEFAULT 0;
+                    CREATE INDEX passes_by_slot ON passes(product, valid_from, slot) WHERE slot IS NOT NULL;
+                    ALTER TABLE pass_entries ADD COLUMN heads BIGINT NOT NULL DEFAULT 1;
+                    """)
         }
     }
 
     // MARK: Products
 
-    public func upsertProduct(id: String, body: String, now: Date) throws {
-        try database.write { db in
-            try db.execute(
+    public func upsertProduct(id: String, body: String, now: Date) async throws {
+        try await database.write { db in
+            try await db.execute(
                 sql: """
                     INSERT INTO products (id, body, updated_at) VALUES (?, ?, ?)
                     ON CONFLICT(id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at
@@ -239,20 +298,20 @@ extension HubStore {
     }
 
     /// Every product's stored JSON, by id.
-    public func productBodies() throws -> [String] {
-        try database.read { db in try String.fetchAll(db, sql: "SELECT body FROM products ORDER BY id") }
+    public func productBodies() async throws -> [String] {
+        try await database.read { db in try await String.fetchAll(db, sql: "SELECT body FROM products ORDER BY id") }
     }
 
     // MARK: Reading passes
 
-    public func pass(_ id: String) throws -> PassRecord? {
-        try database.read { db in try Self.pass(id, db) }
+    public func pass(_ id: String) async throws -> PassRecord? {
+        try await database.read { db in try await Self.pass(id, db) }
     }
 
-    static func pass(_ id: String, _ db: any SQLConnection) throws -> PassRecord? {
-        guard let row = try SQLRow.fetchOne(db, sql: "SELECT * FROM passes WHERE id = ?", arguments: [id]) else { return nil }
+    static func pass(_ id: String, _ db: any SQLConnection) async throws -> PassRecord? {
+        guard let row = try await SQLRow.fetchOne(db, sql: "SELECT * FROM passes WHERE id = ?", arguments: [id]) else { return nil }
         var entries: [ParkID: Int] = [:]
-        for entry in try SQLRow.fetchAll(
+        for entry in try await SQLRow.fetchAll(
             db, sql: "SELECT park, COUNT(*) AS n FROM pass_entries WHERE pass_id = ? AND counted = 1 GROUP BY park", arguments: [id])
         {
             entries[try ParkID(entry["park"] as String)] = entry["n"]
@@ -265,35 +324,36 @@ extension HubStore {
     }
 
     /// How an entry already recorded was decided (for an idempotent answer to a retried gate request).
-    public func passEntry(_ entryID: String) throws -> (passID: String, counted: Bool, conflict: String?)? {
-        try database.read { db in
-            try SQLRow.fetchOne(db, sql: "SELECT pass_id, counted, conflict FROM pass_entries WHERE entry_id = ?", arguments: [entryID]).map {
+    public func passEntry(_ entryID: String) async throws -> (passID: String, counted: Bool, conflict: String?)? {
+        try await database.read { db in
+            try await SQLRow.fetchOne(db, sql: "SELECT pass_id, counted, conflict FROM pass_entries WHERE entry_id = ?", arguments: [entryID]).map {
                 ($0["pass_id"], ($0["counted"] as Int64) == 1, $0["conflict"])
             }
         }
     }
 
     /// Revocations after `seq`, oldest first.
-    public func passRevocations(after seq: Int64, limit: Int) throws -> [(seq: Int64, passID: String, minimumGeneration: Int, refunded: Bool)] {
-        try database.read { db in
-            try SQLRow.fetchAll(db, sql: "SELECT * FROM pass_revocations WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit]).map {
+    public func passRevocations(after seq: Int64, limit: Int) async throws -> [(seq: Int64, passID: String, minimumGeneration: Int, refunded: Bool)] {
+        try await database.read { db in
+            try await SQLRow.fetchAll(db, sql: "SELECT * FROM pass_revocations WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit]).map {
                 ($0["seq"], $0["pass_id"], $0["minimum_generation"], ($0["refunded"] as Int64) == 1)
             }
         }
     }
 
     /// Conflicting entries, newest first; for one park, those at its gates or of passes it issued.
-    public func passConflicts(park: ParkID?, limit: Int) throws -> [PassConflictRecord] {
-        try database.read { db in
+    public func passConflicts(park: ParkID?, limit: Int) async throws -> [PassConflictRecord] {
+        try await database.read { db in
             let rows: [SQLRow]
             if let park {
-                rows = try SQLRow.fetchAll(
+                rows = try await SQLRow.fetchAll(
                     db,
                     sql: """
                         SELECT * FROM pass_entries WHERE conflict IS NOT NULL AND (park = ? OR issuer = ?) ORDER BY log_index DESC LIMIT ?
                         """, arguments: [park.rawValue, park.rawValue, limit])
             } else {
-                rows = try SQLRow.fetchAll(db, sql: "SELECT * FROM pass_entries WHERE conflict IS NOT NULL ORDER BY log_index DESC LIMIT ?", arguments: [limit])
+                rows = try await SQLRow.fetchAll(
+                    db, sql: "SELECT * FROM pass_entries WHERE conflict IS NOT NULL ORDER BY log_index DESC LIMIT ?", arguments: [limit])
             }
             return rows.map {
                 PassConflictRecord(
@@ -306,27 +366,29 @@ extension HubStore {
     // MARK: Applying effects (inside the log's append transaction)
 
     static func apply(_ effect: AssertionEffect, entryID: String, logIndex: UInt64, now: Date, day: CivilDay, feeBasisPoints: Int64, _ db: any SQLConnection)
-        throws -> AssertionEffectResult
+        async throws -> AssertionEffectResult
     {
         switch effect {
         case .issued(let facts, let product, let price, let holder, let protected):
             // Decided first (the same rule on the deciding and the record path), written only when accepted.
-            let existing = try Self.pass(facts.passID, db)
-            let slotSold: Int? = try facts.slot.map { slot in
-                try Int.fetchOne(
-                    db,
-                    sql: """
-                        SELECT COALESCE(SUM(heads), 0) FROM passes
-                        WHERE product = ? AND valid_from = ? AND slot = ? AND price_minor IS NOT NULL AND refunded_minor IS NULL AND id != ?
-                        """, arguments: [product.id, facts.validFrom.description, slot, facts.passID]) ?? 0
+            let existing = try await Self.pass(facts.passID, db)
+            var slotSold: Int?
+            if let slot = facts.slot {
+                slotSold =
+                    try await Int.fetchOne(
+                        db,
+                        sql: """
+                            SELECT COALESCE(SUM(heads), 0) FROM passes
+                            WHERE product = ? AND valid_from = ? AND slot = ? AND price_minor IS NOT NULL AND refunded_minor IS NULL AND id != ?
+                            """, arguments: [product.id, facts.validFrom.description, slot, facts.passID]) ?? 0
             }
             let sale = PassChanges.Sale(passID: facts.passID, facts: facts.fixed(product: product.id), priceMinor: price)
             if case .failure(let refusal) = PassChanges.sale(sale, known: existing.map(\.known), product: product, slotHeadsSold: slotSold) {
                 return .refused(refusal)
             }
-            if let protected { try insertHolder(protected, passID: facts.passID, generation: 0, issuer: facts.issuer, at: now, db) }
+            if let protected { try await insertHolder(protected, passID: facts.passID, generation: 0, issuer: facts.issuer, at: now, db) }
             if existing == nil {
-                try db.execute(
+                try await db.execute(
                     sql: """
                         INSERT INTO passes (id, issuer, product, valid_from, valid_until, generation, price_minor, holder_masked, created_at, category, heads, slot, stock)
                         VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)
@@ -337,25 +399,25 @@ extension HubStore {
                     ])
             } else {
                 // A pass an earlier entry made known (same issuer and facts, not yet sold): its sale fills in price and holder.
-                try db.execute(
+                try await db.execute(
                     sql: "UPDATE passes SET price_minor = ?, holder_masked = ? WHERE id = ? AND price_minor IS NULL",
                     arguments: [price, holder, facts.passID])
             }
             return .applied
 
         case .entry(let park, let enteredAt, let day, let minute, let facts, let codeProblem, let product, let mode):
-            func keep(_ refusal: PassRefusal, passID: String, issuer: String) throws -> AssertionEffectResult {
+            func keep(_ refusal: PassRefusal, passID: String, issuer: String) async throws -> AssertionEffectResult {
                 if mode == .decide { throw PassDenied(refusal.rawValue, "the hub refuses the entry: \(refusal.rawValue)") }
-                try insertEntry(
+                try await insertEntry(
                     entryID, passID: passID, park: park.rawValue, issuer: issuer, day: day, at: enteredAt, mode: mode,
                     counted: false, conflict: refusal.rawValue, heads: facts?.heads ?? 1, logIndex: logIndex, db)
                 return .conflict(refusal)
             }
             guard let facts, let product else {
-                return try keep(codeProblem ?? .forged, passID: "unknown", issuer: "unknown")
+                return try await keep(codeProblem ?? .forged, passID: "unknown", issuer: "unknown")
             }
-            if try Self.pass(facts.passID, db) == nil {
-                try db.execute(
+            if try await Self.pass(facts.passID, db) == nil {
+                try await db.execute(
                     sql: """
                         INSERT INTO passes (id, issuer, product, valid_from, valid_until, generation, created_at, category, heads, slot, stock)
                         VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)
@@ -365,80 +427,80 @@ extension HubStore {
                         StoredTime.millis(now), facts.category, facts.heads, facts.slot, facts.stock ? 1 : 0,
                     ])
             }
-            let record = try Self.pass(facts.passID, db)!
+            let record = try await Self.pass(facts.passID, db)!
             guard record.issuer == facts.issuer, record.product == product.id, record.category == facts.category, record.heads == facts.heads,
                 record.slot == facts.slot
             else {
-                return try keep(.forged, passID: facts.passID, issuer: facts.issuer.rawValue)
+                return try await keep(.forged, passID: facts.passID, issuer: facts.issuer.rawValue)
             }
             // Pre-printed stock counts only once its park's sale has reached the hub.
-            if facts.stock, !record.issued { return try keep(.notActivated, passID: record.id, issuer: record.issuer.rawValue) }
+            if facts.stock, !record.issued { return try await keep(.notActivated, passID: record.id, issuer: record.issuer.rawValue) }
             let state = record.state(product)
             switch state.admission(at: park, on: day, minute: minute, generation: facts.generation) {
             case .failure(let refusal):
-                return try keep(refusal, passID: record.id, issuer: record.issuer.rawValue)
+                return try await keep(refusal, passID: record.id, issuer: record.issuer.rawValue)
             case .success(let admission):
-                try insertEntry(
+                try await insertEntry(
                     entryID, passID: record.id, park: park.rawValue, issuer: record.issuer.rawValue, day: day, at: enteredAt, mode: mode,
                     counted: true, conflict: nil, heads: facts.heads, logIndex: logIndex, db)
                 if let activates = admission.activates {
-                    try db.execute(
+                    try await db.execute(
                         sql: "UPDATE passes SET activated_on = ? WHERE id = ? AND activated_on IS NULL", arguments: [activates.description, record.id])
                 }
                 if let obligation = try product.redemptionObligation(issuer: record.issuer, at: park, reference: record.id) {
-                    try recordObligation(obligation, assertionID: entryID, at: now, day: day, feeBasisPoints: feeBasisPoints, db)
+                    try await recordObligation(obligation, assertionID: entryID, at: now, day: day, feeBasisPoints: feeBasisPoints, db)
                 }
                 return .admitted(admission)
             }
 
         case .refund(let passID, let issuer, let amount, let product):
-            guard let record = try Self.pass(passID, db), record.issued, record.product == product.id else {
+            guard let record = try await Self.pass(passID, db), record.issued, record.product == product.id else {
                 return .refused(PassChangeRefusal("unknown_pass", "no sold pass \(passID) is known to the hub"))
             }
             if case .failure(let refusal) = PassChanges.refund(record.state(product), by: issuer, amountMinor: amount) { return .refused(refusal) }
-            try db.execute(sql: "UPDATE passes SET refunded_minor = ? WHERE id = ?", arguments: [amount, passID])
-            try db.execute(
+            try await db.execute(sql: "UPDATE passes SET refunded_minor = ? WHERE id = ?", arguments: [amount, passID])
+            try await db.execute(
                 sql: "INSERT INTO pass_revocations (pass_id, minimum_generation, refunded, at) VALUES (?, ?, 1, ?)",
                 arguments: [passID, record.generation, StoredTime.millis(now)])
             return .applied
 
         case .regulatorQuery(let principal, let query, let records):
-            try db.execute(
+            try await db.execute(
                 sql: "INSERT INTO regulator_queries (principal, query, records, at, entry_id, log_index) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [principal, query, records, StoredTime.millis(now), entryID, Int64(logIndex)])
             return .applied
 
         case .linkObligation(let reason, let park, let reference):
-            try db.execute(
+            try await db.execute(
                 sql: """
                     UPDATE obligations SET assertion_id = ? WHERE reason = ? AND to_park = ? AND reference = ? AND assertion_id IS NULL
                     """, arguments: [entryID, reason, park.rawValue, reference])
             return .applied
 
         case .transfer(let passID, let issuer, let generation, let resale, let fee, let product, let protected, let reissue):
-            guard let record = try Self.pass(passID, db), record.issued, record.product == product.id else {
+            guard let record = try await Self.pass(passID, db), record.issued, record.product == product.id else {
                 return .refused(PassChangeRefusal("unknown_pass", "no sold pass \(passID) is known to the hub"))
             }
             var sameHolder: Bool?
             if reissue, let protected {
-                let current = try String.fetchOne(
+                let current = try await String.fetchOne(
                     db, sql: "SELECT id_index FROM pass_holders WHERE pass_id = ? AND generation = ?",
                     arguments: [passID, record.generation])
                 sameHolder = current == protected.idIndex
             }
             let change = PassChanges.Transfer(generation: generation, resalePriceMinor: resale, feeMinor: fee, reissue: reissue, sameHolder: sameHolder)
             if case .failure(let refusal) = PassChanges.transfer(record.state(product), by: issuer, change) { return .refused(refusal) }
-            try db.execute(sql: "UPDATE passes SET generation = ? WHERE id = ?", arguments: [generation, passID])
-            if let protected { try insertHolder(protected, passID: passID, generation: generation, issuer: issuer, at: now, db) }
-            try db.execute(
+            try await db.execute(sql: "UPDATE passes SET generation = ? WHERE id = ?", arguments: [generation, passID])
+            if let protected { try await insertHolder(protected, passID: passID, generation: generation, issuer: issuer, at: now, db) }
+            try await db.execute(
                 sql: "INSERT INTO pass_revocations (pass_id, minimum_generation, refunded, at) VALUES (?, ?, 0, ?)",
                 arguments: [passID, generation, StoredTime.millis(now)])
             return .applied
         }
     }
 
-    static func insertHolder(_ holder: ProtectedHolder, passID: String, generation: Int, issuer: ParkID, at: Date, _ db: any SQLConnection) throws {
-        try db.execute(
+    static func insertHolder(_ holder: ProtectedHolder, passID: String, generation: Int, issuer: ParkID, at: Date, _ db: any SQLConnection) async throws {
+        try await db.execute(
             sql: """
                 INSERT INTO pass_holders (pass_id, generation, issuer, id_type, id_index, id_sealed, name_sealed, id_masked, name_masked, recorded_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(pass_id, generation) DO NOTHING
@@ -450,9 +512,9 @@ extension HubStore {
     }
 
     /// The passes held (at any generation) by the document with this blind index, with their holders' sealed data.
-    public func passes(holderIndex: String) throws -> [(passID: String, generation: Int, issuer: String, holder: ProtectedHolder, recordedAt: Date)] {
-        try database.read { db in
-            try SQLRow.fetchAll(db, sql: "SELECT * FROM pass_holders WHERE id_index = ? ORDER BY recorded_at", arguments: [holderIndex]).map { row in
+    public func passes(holderIndex: String) async throws -> [(passID: String, generation: Int, issuer: String, holder: ProtectedHolder, recordedAt: Date)] {
+        try await database.read { db in
+            try await SQLRow.fetchAll(db, sql: "SELECT * FROM pass_holders WHERE id_index = ? ORDER BY recorded_at", arguments: [holderIndex]).map { row in
                 (
                     row["pass_id"], row["generation"], row["issuer"],
                     ProtectedHolder(
@@ -467,8 +529,8 @@ extension HubStore {
     static func insertEntry(
         _ entryID: String, passID: String, park: String, issuer: String, day: CivilDay, at: Date, mode: AssertionEffectMode,
         counted: Bool, conflict: String?, heads: Int, logIndex: UInt64, _ db: any SQLConnection
-    ) throws {
-        try db.execute(
+    ) async throws {
+        try await db.execute(
             sql: """
                 INSERT INTO pass_entries (entry_id, pass_id, park, issuer, day, entered_at, mode, counted, conflict, log_index, heads)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)

@@ -17,9 +17,8 @@ public struct RegulatorQueryRecord: Sendable, Hashable {
 extension HubStore {
     static func registerRegulatorMigrations(_ migrator: inout SQLMigrator) {
         migrator.registerMigration("v8-regulator") { db in
-            try db.execute(
-                sql: db.dialect.ddl(
-                    """
+            try await db.schema(
+                sqlite: """
                     CREATE TABLE regulator_queries (
                         seq INTEGER PRIMARY KEY AUTOINCREMENT,
                         principal TEXT NOT NULL,
@@ -29,30 +28,44 @@ extension HubStore {
                     );
                     CREATE INDEX pass_entries_by_time ON pass_entries(entered_at);
                     CREATE TABLE park_capacity (park TEXT PRIMARY KEY, daily INTEGER NOT NULL, hourly INTEGER NOT NULL);
-                    """))
+                    """,
+                postgres: """
+                    CREATE TABLE regulator_queries (
+                        seq BIGSERIAL PRIMARY KEY,
+                        principal TEXT NOT NULL,
+                        query TEXT NOT NULL,
+                        records BIGINT NOT NULL,
+                        at BIGINT NOT NULL
+                    );
+                    CREATE INDEX pass_entries_by_time ON pass_entries(entered_at);
+                    CREATE TABLE park_capacity (park TEXT PRIMARY KEY, daily BIGINT NOT NULL, hourly BIGINT NOT NULL);
+                    """)
         }
     }
 
     /// Each query is also a hub-signed statement in the Merkle log; the row names it.
     static func registerRegulatorLogMigration(_ migrator: inout SQLMigrator) {
         migrator.registerMigration("v10-regulator-log") { db in
-            try db.execute(
-                sql: db.dialect.ddl(
-                    """
+            try await db.schema(
+                sqlite: """
                     ALTER TABLE regulator_queries ADD COLUMN entry_id TEXT;
                     ALTER TABLE regulator_queries ADD COLUMN log_index INTEGER;
-                    """))
+                    """,
+                postgres: """
+                    ALTER TABLE regulator_queries ADD COLUMN entry_id TEXT;
+                    ALTER TABLE regulator_queries ADD COLUMN log_index BIGINT;
+                    """)
         }
     }
 
     /// Entries of these passes between two moments: park, time, whether counted (a conflict is not).
-    public func entries(ofPasses ids: [String], from: Date, until: Date) throws -> [(passID: String, park: String, at: Date, counted: Bool)] {
+    public func entries(ofPasses ids: [String], from: Date, until: Date) async throws -> [(passID: String, park: String, at: Date, counted: Bool)] {
         guard !ids.isEmpty else { return [] }
-        return try database.read { db in
+        return try await database.read { db in
             let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
             var arguments = SQLArguments(ids)
             arguments.append(contentsOf: [StoredTime.millis(from), StoredTime.millis(until)])
-            return try SQLRow.fetchAll(
+            return try await SQLRow.fetchAll(
                 db,
                 sql: """
                     SELECT pass_id, park, entered_at, counted FROM pass_entries WHERE pass_id IN (\(marks)) AND entered_at >= ? AND entered_at < ?
@@ -62,9 +75,9 @@ extension HubStore {
         }
     }
 
-    public func setCapacity(park: String, daily: Int, hourly: Int) throws {
-        try database.write { db in
-            try db.execute(
+    public func setCapacity(park: String, daily: Int, hourly: Int) async throws {
+        try await database.write { db in
+            try await db.execute(
                 sql: """
                     INSERT INTO park_capacity (park, daily, hourly) VALUES (?, ?, ?)
                     ON CONFLICT(park) DO UPDATE SET daily = excluded.daily, hourly = excluded.hourly
@@ -72,18 +85,18 @@ extension HubStore {
         }
     }
 
-    public func capacities() throws -> [String: (daily: Int, hourly: Int)] {
-        try database.read { db in
+    public func capacities() async throws -> [String: (daily: Int, hourly: Int)] {
+        try await database.read { db in
             var result: [String: (daily: Int, hourly: Int)] = [:]
-            for row in try SQLRow.fetchAll(db, sql: "SELECT * FROM park_capacity") { result[row["park"]] = (row["daily"], row["hourly"]) }
+            for row in try await SQLRow.fetchAll(db, sql: "SELECT * FROM park_capacity") { result[row["park"]] = (row["daily"], row["hourly"]) }
             return result
         }
     }
 
     /// Counted entries between two moments: park, entry time and heads of each (the caller buckets them by local day/hour).
-    public func countedEntries(from: Date, until: Date) throws -> [(park: String, at: Date, heads: Int)] {
-        try database.read { db in
-            try SQLRow.fetchAll(
+    public func countedEntries(from: Date, until: Date) async throws -> [(park: String, at: Date, heads: Int)] {
+        try await database.read { db in
+            try await SQLRow.fetchAll(
                 db, sql: "SELECT park, entered_at, heads FROM pass_entries WHERE counted = 1 AND entered_at >= ? AND entered_at < ?",
                 arguments: [StoredTime.millis(from), StoredTime.millis(until)]
             ).map {
@@ -93,9 +106,9 @@ extension HubStore {
     }
 
     /// Passes sold (as the hub learned of them) between two moments: issuing park, time, price.
-    public func sales(from: Date, until: Date) throws -> [(park: String, at: Date, priceMinor: Int64)] {
-        try database.read { db in
-            try SQLRow.fetchAll(
+    public func sales(from: Date, until: Date) async throws -> [(park: String, at: Date, priceMinor: Int64)] {
+        try await database.read { db in
+            try await SQLRow.fetchAll(
                 db,
                 sql: """
                     SELECT issuer, created_at, price_minor FROM passes WHERE price_minor IS NOT NULL AND created_at >= ? AND created_at < ?
@@ -104,9 +117,9 @@ extension HubStore {
         }
     }
 
-    public func regulatorQueries(limit: Int = 1000) throws -> [RegulatorQueryRecord] {
-        try database.read { db in
-            try SQLRow.fetchAll(db, sql: "SELECT * FROM regulator_queries ORDER BY seq DESC LIMIT ?", arguments: [limit]).map {
+    public func regulatorQueries(limit: Int = 1000) async throws -> [RegulatorQueryRecord] {
+        try await database.read { db in
+            try await SQLRow.fetchAll(db, sql: "SELECT * FROM regulator_queries ORDER BY seq DESC LIMIT ?", arguments: [limit]).map {
                 RegulatorQueryRecord(
                     seq: $0["seq"], principal: $0["principal"], query: $0["query"], records: $0["records"], at: StoredTime.date($0["at"] as Int64),
                     entryID: $0["entry_id"], logIndex: ($0["log_index"] as Int64?).map(UInt64.init))

@@ -12,16 +12,16 @@ extension HubStore {
     }
 
     /// Sales of `park` between two moments and its open obligations (periods after the last closed day).
-    public func revenue(park: String, salesFrom: Date, salesUntil: Date) throws -> RevenueFigures {
-        try database.read { db in
-            let sales = try SQLRow.fetchOne(
+    public func revenue(park: String, salesFrom: Date, salesUntil: Date) async throws -> RevenueFigures {
+        try await database.read { db in
+            let sales = try await SQLRow.fetchOne(
                 db,
                 sql: """
                     SELECT COUNT(*) AS n, COALESCE(SUM(price_minor), 0) AS amount FROM passes
                     WHERE issuer = ? AND price_minor IS NOT NULL AND created_at >= ? AND created_at < ?
                     """, arguments: [park, StoredTime.millis(salesFrom), StoredTime.millis(salesUntil)])
-            let closed = try Self.lastClosedDay(db)
-            let rows = try SQLRow.fetchAll(
+            let closed = try await Self.lastClosedDay(db)
+            let rows = try await SQLRow.fetchAll(
                 db,
                 sql: """
                     SELECT reason, from_park = ? AS outgoing, COUNT(*) AS n, SUM(amount_minor) AS amount, SUM(fee_minor) AS fee FROM obligations

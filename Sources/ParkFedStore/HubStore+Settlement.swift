@@ -33,9 +33,8 @@ public struct SettlementBatchRecord: Sendable, Hashable {
 extension HubStore {
     static func registerSettlementMigrations(_ migrator: inout SQLMigrator) {
         migrator.registerMigration("v7-settlement") { db in
-            try db.execute(
-                sql: db.dialect.ddl(
-                    """
+            try await db.schema(
+                sqlite: """
                     ALTER TABLE obligations ADD COLUMN period TEXT;
                     ALTER TABLE obligations ADD COLUMN fee_minor INTEGER NOT NULL DEFAULT 0;
                     CREATE INDEX obligations_by_period ON obligations(period, seq);
@@ -71,22 +70,60 @@ extension HubStore {
                         paid_at INTEGER NOT NULL,
                         PRIMARY KEY (batch_id, party)
                     );
-                    """))
+                    """,
+                postgres: """
+                    ALTER TABLE obligations ADD COLUMN period TEXT;
+                    ALTER TABLE obligations ADD COLUMN fee_minor BIGINT NOT NULL DEFAULT 0;
+                    CREATE INDEX obligations_by_period ON obligations(period, seq);
+                    CREATE TABLE obligation_totals (
+                        period TEXT NOT NULL,
+                        from_park TEXT NOT NULL,
+                        to_park TEXT NOT NULL,
+                        gross_minor BIGINT NOT NULL,
+                        count BIGINT NOT NULL,
+                        fee_minor BIGINT NOT NULL,
+                        PRIMARY KEY (period, from_park, to_park)
+                    );
+                    CREATE TABLE settlement_batches (
+                        id TEXT PRIMARY KEY,
+                        day TEXT NOT NULL UNIQUE,
+                        body TEXT NOT NULL,
+                        signature TEXT NOT NULL,
+                        state TEXT NOT NULL CHECK (state IN ('draft', 'approved', 'paid')),
+                        created_at BIGINT NOT NULL,
+                        approved_by TEXT,
+                        approved_at BIGINT
+                    );
+                    CREATE TABLE settlement_positions (
+                        batch_id TEXT NOT NULL REFERENCES settlement_batches(id),
+                        party TEXT NOT NULL,
+                        net_minor BIGINT NOT NULL,
+                        PRIMARY KEY (batch_id, party)
+                    );
+                    CREATE TABLE settlement_payments (
+                        batch_id TEXT NOT NULL REFERENCES settlement_batches(id),
+                        party TEXT NOT NULL,
+                        reference TEXT NOT NULL,
+                        paid_at BIGINT NOT NULL,
+                        PRIMARY KEY (batch_id, party)
+                    );
+                    """)
         }
     }
 
     /// The last closed business day, if any.
-    static func lastClosedDay(_ db: any SQLConnection) throws -> CivilDay? {
-        try String.fetchOne(db, sql: "SELECT MAX(day) FROM settlement_batches").map { try CivilDay($0) }
+    static func lastClosedDay(_ db: any SQLConnection) async throws -> CivilDay? {
+        try await String.fetchOne(db, sql: "SELECT MAX(day) FROM settlement_batches").map { try CivilDay($0) }
     }
 
     /// Records an obligation under its settlement period and adds it to the period's running totals.
-    static func recordObligation(_ obligation: Obligation, assertionID: String?, at: Date, day: CivilDay, feeBasisPoints: Int64, _ db: any SQLConnection) throws
+    static func recordObligation(_ obligation: Obligation, assertionID: String?, at: Date, day: CivilDay, feeBasisPoints: Int64, _ db: any SQLConnection)
+        async throws
     {
         var period = day
         let fee = obligation.amountMinor * feeBasisPoints / 10_000
-        if let closed = try lastClosedDay(db), period <= closed { period = closed.adding(days: 1) }
-        try db.cachedStatement(
+        if let closed = try await lastClosedDay(db), period <= closed { period = closed.adding(days: 1) }
+        try await db.cachedStatement(
             sql: """
                 INSERT INTO obligations (from_park, to_park, amount_minor, reason, reference, created_at, assertion_id, period, fee_minor)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -95,7 +132,7 @@ extension HubStore {
             obligation.from.rawValue, obligation.to.rawValue, obligation.amountMinor, obligation.reason, obligation.reference,
             StoredTime.millis(at), assertionID, period.description, fee,
         ])
-        try db.cachedStatement(
+        try await db.cachedStatement(
             sql: """
                 INSERT INTO obligation_totals (period, from_park, to_park, gross_minor, count, fee_minor) VALUES (?, ?, ?, ?, 1, ?)
                 ON CONFLICT(period, from_park, to_park) DO UPDATE SET gross_minor = obligation_totals.gross_minor + excluded.gross_minor, count = obligation_totals.count + 1,
@@ -105,10 +142,10 @@ extension HubStore {
     }
 
     /// Bulk-loads obligations (benchmarks): one transaction, the same filing and totals as live traffic.
-    public func loadObligations(_ obligations: [(Obligation, CivilDay)], at: Date) throws {
-        try database.write { db in
+    public func loadObligations(_ obligations: [(Obligation, CivilDay)], at: Date) async throws {
+        try await database.write { db in
             for (obligation, period) in obligations {
-                try Self.recordObligation(obligation, assertionID: nil, at: at, day: period, feeBasisPoints: feeBasisPoints, db)
+                try await Self.recordObligation(obligation, assertionID: nil, at: at, day: period, feeBasisPoints: feeBasisPoints, db)
             }
         }
     }
@@ -122,24 +159,24 @@ extension HubStore {
     }
 
     /// Running totals per ordered pair for every open period up to `day`.
-    public func openTotals(through day: CivilDay) throws -> PeriodTotals {
-        try database.read { db in
-            let after = try Self.lastClosedDay(db)
-            return PeriodTotals(rows: try Self.pairTotals(after: after, through: day, db), after: after)
+    public func openTotals(through day: CivilDay) async throws -> PeriodTotals {
+        try await database.read { db in
+            let after = try await Self.lastClosedDay(db)
+            return await PeriodTotals(rows: try Self.pairTotals(after: after, through: day, db), after: after)
         }
     }
 
     /// Running totals of the periods in (`after`, `through`]: one row per (period, pair), in key order (no sort);
     /// the same pair in several periods appears once per period and is summed by the caller.
-    public func pairTotals(after: CivilDay?, through: CivilDay) throws -> [(from: String, to: String, grossMinor: Int64, count: Int, feeMinor: Int64)] {
-        try database.read { db in try Self.pairTotals(after: after, through: through, db) }
+    public func pairTotals(after: CivilDay?, through: CivilDay) async throws -> [(from: String, to: String, grossMinor: Int64, count: Int, feeMinor: Int64)] {
+        try await database.read { db in try await Self.pairTotals(after: after, through: through, db) }
     }
 
-    static func pairTotals(after: CivilDay?, through: CivilDay, _ db: any SQLConnection) throws -> [(
+    static func pairTotals(after: CivilDay?, through: CivilDay, _ db: any SQLConnection) async throws -> [(
         from: String, to: String, grossMinor: Int64, count: Int, feeMinor: Int64
     )] {
         var rows: [(from: String, to: String, grossMinor: Int64, count: Int, feeMinor: Int64)] = []
-        try db.forEach(
+        try await db.forEach(
             sql: """
                 SELECT from_park, to_park, gross_minor, count, fee_minor FROM obligation_totals WHERE period > ? AND period <= ?
                 """, arguments: [after?.description ?? "", through.description]
@@ -148,8 +185,8 @@ extension HubStore {
     }
 
     /// The obligations of the periods in (`after`, `through`], in order, visited without loading them all.
-    public func forEachObligation(after: CivilDay?, through: CivilDay, party: String? = nil, _ body: (ObligationRecord) throws -> Void) throws {
-        try database.read { db in
+    public func forEachObligation(after: CivilDay?, through: CivilDay, party: String? = nil, _ body: (ObligationRecord) throws -> Void) async throws {
+        try await database.read { db in
             var sql = """
                 SELECT seq, from_park, to_park, amount_minor, reason, reference, assertion_id, period, fee_minor FROM obligations
                 WHERE period > ? AND period <= ?
@@ -159,7 +196,7 @@ extension HubStore {
                 sql += " AND (from_park = ? OR to_park = ?)"
                 arguments.append(contentsOf: [party, party])
             }
-            try db.forEach(sql: sql + " ORDER BY period, seq", arguments: arguments) { row in
+            try await db.forEach(sql: sql + " ORDER BY period, seq", arguments: arguments) { row in
                 try body(
                     ObligationRecord(
                         seq: row[0], from: row[1], to: row[2], amountMinor: row[3], reason: row[4], reference: row[5],
@@ -169,10 +206,10 @@ extension HubStore {
     }
 
     /// Per-pair sums computed from the obligation rows themselves (a cross-check of the running totals).
-    public func scanTotals(after: CivilDay?, through: CivilDay) throws -> [String: Int64] {
-        try database.read { db in
+    public func scanTotals(after: CivilDay?, through: CivilDay) async throws -> [String: Int64] {
+        try await database.read { db in
             var totals: [String: Int64] = [:]
-            for row in try SQLRow.fetchAll(
+            for row in try await SQLRow.fetchAll(
                 db,
                 sql: """
                     SELECT from_park, to_park, SUM(amount_minor) AS gross FROM obligations WHERE period > ? AND period <= ? GROUP BY from_park, to_park
@@ -185,9 +222,9 @@ extension HubStore {
     }
 
     /// A plain aggregate scan of the same rows (the benchmark's raw limit).
-    public func plainScan(after: CivilDay?, through: CivilDay) throws -> (count: Int, sum: Int64) {
-        try database.read { db in
-            let row = try SQLRow.fetchOne(
+    public func plainScan(after: CivilDay?, through: CivilDay) async throws -> (count: Int, sum: Int64) {
+        try await database.read { db in
+            let row = try await SQLRow.fetchOne(
                 db, sql: "SELECT COUNT(*) AS n, COALESCE(SUM(amount_minor), 0) AS s FROM obligations WHERE period > ? AND period <= ?",
                 arguments: [after?.description ?? "", through.description])!
             return (row["n"], Int64(row["s"] as Double))
@@ -195,9 +232,9 @@ extension HubStore {
     }
 
     /// The latest checkpoint made before `moment`.
-    public func checkpoint(before moment: Date) throws -> CheckpointRecord? {
-        try database.read { db in
-            try SQLRow.fetchOne(
+    public func checkpoint(before moment: Date) async throws -> CheckpointRecord? {
+        try await database.read { db in
+            try await SQLRow.fetchOne(
                 db, sql: "SELECT * FROM checkpoints WHERE created_at < ? ORDER BY tree_size DESC LIMIT 1",
                 arguments: [StoredTime.millis(moment)]
             ).map(Self.checkpoint)
@@ -214,46 +251,50 @@ extension HubStore {
     public func closeDay(
         _ day: CivilDay, expectedAfter: CivilDay?, id: String, body: String, signature: String,
         positions: [(party: String, netMinor: Int64)], now: Date
-    ) throws -> SettlementBatchRecord {
-        try database.write { db in
-            if let existing = try Self.batch(day: day, db) { return existing }
-            let closed = try Self.lastClosedDay(db)
+    ) async throws -> SettlementBatchRecord {
+        try await database.write { db in
+            if let existing = try await Self.batch(day: day, db) { return existing }
+            let closed = try await Self.lastClosedDay(db)
             guard closed == expectedAfter else {
                 throw StoreError(.settlementConflict, "the closed days changed while the batch for \(day) was computed; run it again")
             }
-            try db.execute(
+            try await db.execute(
                 sql: "INSERT INTO settlement_batches (id, day, body, signature, state, created_at) VALUES (?, ?, ?, ?, 'draft', ?)",
                 arguments: [id, day.description, body, signature, StoredTime.millis(now)])
             let position = try db.cachedStatement(sql: "INSERT INTO settlement_positions (batch_id, party, net_minor) VALUES (?, ?, ?)")
-            for item in positions { try position.execute(arguments: [id, item.party, item.netMinor]) }
-            return try Self.batch(day: day, db)!
+            for item in positions { try await position.execute(arguments: [id, item.party, item.netMinor]) }
+            return try await Self.batch(day: day, db)!
         }
     }
 
-    public func batch(day: CivilDay) throws -> SettlementBatchRecord? {
-        try database.read { db in try Self.batch(day: day, db) }
+    public func batch(day: CivilDay) async throws -> SettlementBatchRecord? {
+        try await database.read { db in try await Self.batch(day: day, db) }
     }
 
-    public func batch(id: String) throws -> SettlementBatchRecord? {
-        try database.read { db in
-            guard let day = try String.fetchOne(db, sql: "SELECT day FROM settlement_batches WHERE id = ?", arguments: [id]) else { return nil }
-            return try Self.batch(day: try CivilDay(day), db)
+    public func batch(id: String) async throws -> SettlementBatchRecord? {
+        try await database.read { db in
+            guard let day = try await String.fetchOne(db, sql: "SELECT day FROM settlement_batches WHERE id = ?", arguments: [id]) else { return nil }
+            return try await Self.batch(day: try CivilDay(day), db)
         }
     }
 
-    public func batches() throws -> [SettlementBatchRecord] {
-        try database.read { db in
-            try String.fetchAll(db, sql: "SELECT day FROM settlement_batches ORDER BY day").compactMap { try Self.batch(day: try CivilDay($0), db) }
+    public func batches() async throws -> [SettlementBatchRecord] {
+        try await database.read { db in
+            var batches: [SettlementBatchRecord] = []
+            for day in try await String.fetchAll(db, sql: "SELECT day FROM settlement_batches ORDER BY day") {
+                if let batch = try await Self.batch(day: try CivilDay(day), db) { batches.append(batch) }
+            }
+            return batches
         }
     }
 
-    public func lastClosedDay() throws -> CivilDay? { try database.read { db in try Self.lastClosedDay(db) } }
+    public func lastClosedDay() async throws -> CivilDay? { try await database.read { db in try await Self.lastClosedDay(db) } }
 
-    static func batch(day: CivilDay, _ db: any SQLConnection) throws -> SettlementBatchRecord? {
-        guard let row = try SQLRow.fetchOne(db, sql: "SELECT * FROM settlement_batches WHERE day = ?", arguments: [day.description]) else { return nil }
+    static func batch(day: CivilDay, _ db: any SQLConnection) async throws -> SettlementBatchRecord? {
+        guard let row = try await SQLRow.fetchOne(db, sql: "SELECT * FROM settlement_batches WHERE day = ?", arguments: [day.description]) else { return nil }
         let id: String = row["id"]
         var payments: [String: String] = [:]
-        for payment in try SQLRow.fetchAll(db, sql: "SELECT party, reference FROM settlement_payments WHERE batch_id = ?", arguments: [id]) {
+        for payment in try await SQLRow.fetchAll(db, sql: "SELECT party, reference FROM settlement_payments WHERE batch_id = ?", arguments: [id]) {
             payments[payment["party"]] = payment["reference"]
         }
         return SettlementBatchRecord(
@@ -262,42 +303,42 @@ extension HubStore {
     }
 
     /// draft → approved, by a clearing principal. Approving twice is a no-op; nothing else changes the batch.
-    public func approveBatch(_ id: String, by principal: String, now: Date) throws -> SettlementBatchRecord {
-        try database.write { db in
-            guard let state = try String.fetchOne(db, sql: "SELECT state FROM settlement_batches WHERE id = ?", arguments: [id]) else {
+    public func approveBatch(_ id: String, by principal: String, now: Date) async throws -> SettlementBatchRecord {
+        try await database.write { db in
+            guard let state = try await String.fetchOne(db, sql: "SELECT state FROM settlement_batches WHERE id = ?", arguments: [id]) else {
                 throw StoreError(.notFound, "no batch \(id)")
             }
             if state == "draft" {
-                try db.execute(
+                try await db.execute(
                     sql: "UPDATE settlement_batches SET state = 'approved', approved_by = ?, approved_at = ? WHERE id = ?",
                     arguments: [principal, StoredTime.millis(now), id])
             }
-            let day = try String.fetchOne(db, sql: "SELECT day FROM settlement_batches WHERE id = ?", arguments: [id])!
-            return try Self.batch(day: try CivilDay(day), db)!
+            let day = try await String.fetchOne(db, sql: "SELECT day FROM settlement_batches WHERE id = ?", arguments: [id])!
+            return try await Self.batch(day: try CivilDay(day), db)!
         }
     }
 
     /// Records payment references of an approved batch; it becomes `paid` once every party with a position has one.
-    public func recordPayments(_ id: String, _ references: [String: String], parties: Set<String>, now: Date) throws -> SettlementBatchRecord {
-        try database.write { db in
-            guard let state = try String.fetchOne(db, sql: "SELECT state FROM settlement_batches WHERE id = ?", arguments: [id]) else {
+    public func recordPayments(_ id: String, _ references: [String: String], parties: Set<String>, now: Date) async throws -> SettlementBatchRecord {
+        try await database.write { db in
+            guard let state = try await String.fetchOne(db, sql: "SELECT state FROM settlement_batches WHERE id = ?", arguments: [id]) else {
                 throw StoreError(.notFound, "no batch \(id)")
             }
             guard state != "draft" else { throw StoreError(.settlementConflict, "batch \(id) must be approved before it is paid") }
             for (party, reference) in references {
                 guard parties.contains(party) else { throw StoreError(.settlementConflict, "\(party) has no position in batch \(id)") }
-                try db.execute(
+                try await db.execute(
                     sql: """
                         INSERT INTO settlement_payments (batch_id, party, reference, paid_at) VALUES (?, ?, ?, ?)
                         ON CONFLICT(batch_id, party) DO NOTHING
                         """, arguments: [id, party, reference, StoredTime.millis(now)])
             }
-            let paid = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM settlement_payments WHERE batch_id = ?", arguments: [id]) ?? 0
+            let paid = try await Int.fetchOne(db, sql: "SELECT COUNT(*) FROM settlement_payments WHERE batch_id = ?", arguments: [id]) ?? 0
             if paid >= parties.count {
-                try db.execute(sql: "UPDATE settlement_batches SET state = 'paid' WHERE id = ?", arguments: [id])
+                try await db.execute(sql: "UPDATE settlement_batches SET state = 'paid' WHERE id = ?", arguments: [id])
             }
-            let day = try String.fetchOne(db, sql: "SELECT day FROM settlement_batches WHERE id = ?", arguments: [id])!
-            return try Self.batch(day: try CivilDay(day), db)!
+            let day = try await String.fetchOne(db, sql: "SELECT day FROM settlement_batches WHERE id = ?", arguments: [id])!
+            return try await Self.batch(day: try CivilDay(day), db)!
         }
     }
 }

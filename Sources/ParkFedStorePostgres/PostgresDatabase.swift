@@ -1,11 +1,12 @@
 import Foundation
 import Logging
 import NIOCore
-import NIOPosix
 import ParkFedStore
 import PostgresNIO
+import Synchronization
 
-/// ``SQLDatabase`` on a PostgreSQL server (postgres-nio), for a hub that runs as several processes on one database.
+/// ``SQLDatabase`` on a PostgreSQL server through postgres-nio's `PostgresClient` (async, pooled), for a hub that
+/// runs as several processes on one database.
 ///
 /// - Reads run in `REPEATABLE READ READ ONLY` transactions: one consistent snapshot, as SQLite's WAL readers see.
 /// - Writes run in `READ COMMITTED` transactions that first take one transaction-scoped advisory lock
@@ -13,30 +14,42 @@ import PostgresNIO
 ///   database therefore runs one at a time, in one order: exactly SQLite's single-writer semantics, which every
 ///   check-then-write of the store (a gate's last entry, a card hold against its balance, the next log index) was
 ///   written for. The lock is released by the server if a process dies mid-transaction.
-/// - The store's calls are synchronous (as with GRDB): each statement waits for its `EventLoopFuture` on the calling
-///   thread; the connections' I/O runs on NIO's own event loops, never on the thread that waits.
-public final class PostgresDatabase: SQLDatabase, @unchecked Sendable {
+/// - Every statement suspends its task until the server answers; no thread waits. The client's connection pool runs
+///   in a task of its own from `init` until ``close()``.
+public final class PostgresDatabase: SQLDatabase, Sendable {
     public var dialect: SQLDialect { .postgres }
     /// The advisory lock every write transaction holds (an arbitrary constant: "PFED").
     public static let writeLock: Int64 = 0x5046_4544
-    let configuration: PostgresConnection.Configuration
+    let client: PostgresClient
     let logger: Logger
-    let maximumConnections: Int
-    let condition = NSCondition()
-    var idle: [PostgresConnection] = []
-    var open = 0
-    var nextID = 0
+    private let running: Mutex<Task<Void, Never>?>
 
     /// Connects lazily to `url` (`postgres://user:password@host:port/database`, or `postgres:///database?host=/run/postgresql`
     /// for a Unix socket), with at most `maximumConnections` connections at once.
     public init(url: String, maximumConnections: Int = 8, logger: Logger = Logger(label: "parkfed.postgres")) throws {
-        configuration = try Self.configuration(url)
-        self.maximumConnections = maximumConnections
+        var configuration = try Self.configuration(url)
+        configuration.options.maximumConnections = maximumConnections
+        configuration.options.minimumConnections = 0
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
         self.logger = logger
+        running = Mutex(Task.detached { await client.run() })
+    }
+
+    deinit { running.withLock { $0?.cancel() } }
+
+    /// Ends the client's pool (its connections close) and waits until it has.
+    public func close() async {
+        let task = running.withLock { task in
+            defer { task = nil }
+            return task
+        }
+        task?.cancel()
+        await task?.value
     }
 
     /// Parses a `postgres://` URL.
-    static func configuration(_ url: String) throws -> PostgresConnection.Configuration {
+    static func configuration(_ url: String) throws -> PostgresClient.Configuration {
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? "") else {
             throw StoreError(.invalidState, "a PostgreSQL store is a postgres://user:password@host:port/database URL")
         }
@@ -48,38 +61,19 @@ public final class PostgresDatabase: SQLDatabase, @unchecked Sendable {
             let port = components.port ?? 5432
             return .init(unixSocketPath: socket + "/.s.PGSQL.\(port)", username: user, password: password, database: database)
         }
-        return .init(
-            host: components.host ?? "127.0.0.1", port: components.port ?? 5432, username: user, password: password, database: database,
-            tls: .disable)
-    }
-
-    deinit {
-        // Not waited for: the last reference may go on any thread, an event loop's included.
-        // Each connection is kept alive by its own close callback until it is closed (postgres-nio asserts that).
-        for connection in idle {
-            let closing: EventLoopFuture<Void> = connection.close()
-            closing.whenComplete { _ in withExtendedLifetime(connection) {} }
-        }
-    }
-
-    /// Closes the idle connections (those in use close when returned after this).
-    public func close() {
-        condition.lock()
-        let connections = idle
-        idle = []
-        open -= connections.count
-        condition.unlock()
-        for connection in connections { try? connection.close().wait() }
+        return .init(host: components.host ?? "127.0.0.1", port: components.port ?? 5432, username: user, password: password, database: database, tls: .disable)
     }
 
     /// Runs statements outside any transaction on a connection of its own (`CREATE DATABASE`, `DROP DATABASE`).
-    public static func administer(_ url: String, _ sql: String, logger: Logger = Logger(label: "parkfed.postgres")) throws {
-        let connection = try PostgresConnection.connect(
-            on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration(url),
-            id: 0, logger: logger
-        ).wait()
-        defer { try? connection.close().wait() }
-        do { _ = try connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).wait() } catch { throw Connection.storeError(error, sql) }
+    public static func administer(_ url: String, _ sql: String, logger: Logger = Logger(label: "parkfed.postgres")) async throws {
+        let client = PostgresClient(configuration: try configuration(url), backgroundLogger: logger)
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            try await client.withConnection { connection in
+                do { try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger) } catch { throw Connection.storeError(error, sql) }
+            }
+        }
     }
 
     /// The URL of another database on the same server.
@@ -91,84 +85,39 @@ public final class PostgresDatabase: SQLDatabase, @unchecked Sendable {
 
     // MARK: Transactions
 
-    public func read<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
-        try transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
+    @discardableResult
+
+    public func read<T>(_ body: (any SQLConnection) async throws -> T) async throws -> T {
+        try await transaction(begin: ["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"], body)
     }
 
-    public func write<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
-        try transaction(begin: "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(\(Self.writeLock))", body)
+    @discardableResult
+
+    public func write<T>(_ body: (any SQLConnection) async throws -> T) async throws -> T {
+        try await transaction(begin: ["BEGIN ISOLATION LEVEL READ COMMITTED", "SELECT pg_advisory_xact_lock(\(Self.writeLock))"], body)
     }
 
-    public func migrate(_ migrations: [SQLMigration]) throws {
-        try write { db in
-            try db.execute(sql: "CREATE TABLE IF NOT EXISTS parkfed_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)")
-            let applied = Set(try String.fetchAll(db, sql: "SELECT name FROM parkfed_migrations"))
-            for migration in migrations where !applied.contains(migration.name) {
-                try migration.apply(db)
-                try db.execute(
-                    sql: "INSERT INTO parkfed_migrations (name, applied_at) VALUES (?, ?)",
-                    arguments: [migration.name, Int64(Date().timeIntervalSince1970 * 1000)])
-            }
-        }
-    }
-
-    func transaction<T>(begin: String, _ body: (any SQLConnection) throws -> T) throws -> T {
-        let connection = try checkOut()
-        let session = Connection(connection, logger: logger)
+    func transaction<T>(begin: [String], _ body: (any SQLConnection) async throws -> T) async throws -> T {
+        let logger = self.logger
         do {
-            try session.simple(begin)
-            let result = try body(session)
-            try session.simple("COMMIT")
-            checkIn(connection)
-            return result
-        } catch {
-            // A failed rollback means the connection is broken: drop it rather than reuse it.
-            if (try? session.simple("ROLLBACK")) != nil { checkIn(connection) } else { discard(connection) }
+            return try await client.withConnection { connection in
+                let session = Connection(connection, logger: logger)
+                for statement in begin { try await session.execute(sql: statement, arguments: []) }
+                do {
+                    let result = try await body(session)
+                    try await session.execute(sql: "COMMIT", arguments: [])
+                    return result
+                } catch {
+                    // A connection whose rollback fails is broken; the client's pool replaces it.
+                    _ = try? await session.execute(sql: "ROLLBACK", arguments: [])
+                    throw error
+                }
+            }
+        } catch let error as StoreError {
             throw error
+        } catch let error as PSQLError {
+            throw Connection.storeError(error, begin[0])
         }
-    }
-
-    // MARK: Connections
-
-    func checkOut() throws -> PostgresConnection {
-        condition.lock()
-        while idle.isEmpty && open >= maximumConnections { condition.wait() }
-        if let connection = idle.popLast() {
-            condition.unlock()
-            if connection.isClosed {
-                discard(connection)
-                return try checkOut()
-            }
-            return connection
-        }
-        open += 1
-        nextID += 1
-        let id = nextID
-        condition.unlock()
-        do {
-            return try PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: id, logger: logger).wait()
-        } catch {
-            condition.lock()
-            open -= 1
-            condition.signal()
-            condition.unlock()
-            throw StoreError(.database, "cannot connect to PostgreSQL: \(String(reflecting: error))")
-        }
-    }
-
-    func checkIn(_ connection: PostgresConnection) {
-        condition.lock()
-        idle.append(connection)
-        condition.signal()
-        condition.unlock()
-    }
-
-    func discard(_ connection: PostgresConnection) {
-        try? connection.close().wait()
-        condition.lock()
-        open -= 1
-        condition.signal()
-        condition.unlock()
     }
 
     // MARK: Statements
@@ -176,7 +125,6 @@ public final class PostgresDatabase: SQLDatabase, @unchecked Sendable {
     final class Connection: SQLConnection {
         let connection: PostgresConnection
         let logger: Logger
-        var changesCount = 0
         var dialect: SQLDialect { .postgres }
 
         init(_ connection: PostgresConnection, logger: Logger) {
@@ -184,10 +132,68 @@ public final class PostgresDatabase: SQLDatabase, @unchecked Sendable {
             self.logger = logger
         }
 
-        /// Statements without arguments, several separated by `;` (each is sent on its own: the extended protocol
-        /// takes one statement at a time).
-        func simple(_ sql: String) throws {
-            for statement in Self.statements(sql) { _ = try run(statement, []) }
+        /// Statements without arguments separated by `;` are sent one by one (the extended protocol takes one
+        /// statement at a time); returns the rows the last one changed.
+        @discardableResult func execute(sql: String, arguments: SQLArguments) async throws -> Int {
+            if arguments.values.isEmpty, sql.contains(";") {
+                var changed = 0
+                for statement in Self.statements(sql) { changed = try await run(statement, []) }
+                return changed
+            }
+            return try await run(sql, arguments)
+        }
+
+        func fetchAll(sql: String, arguments: SQLArguments) async throws -> [SQLRow] {
+            var rows: [SQLRow] = []
+            try await forEach(sql: sql, arguments: arguments) { rows.append($0) }
+            return rows
+        }
+
+        func forEach(sql: String, arguments: SQLArguments, _ body: (SQLRow) throws -> Void) async throws {
+            let query = Self.query(sql, arguments)
+            do {
+                for try await row in try await connection.query(query, logger: logger) { try body(Self.row(row)) }
+            } catch let error as PSQLError {
+                throw Self.storeError(error, sql)
+            }
+        }
+
+        func cachedStatement(sql: String) throws -> any SQLStatement { Statement(connection: self, sql: sql) }
+
+        /// On PostgreSQL a statement is sent as an unnamed extended-protocol query each time it runs.
+        final class Statement: SQLStatement {
+            let connection: Connection
+            let sql: String
+            init(connection: Connection, sql: String) {
+                self.connection = connection
+                self.sql = sql
+            }
+            func execute(arguments: SQLArguments) async throws -> Int { try await connection.execute(sql: sql, arguments: arguments) }
+            func fetchAll(arguments: SQLArguments) async throws -> [SQLRow] { try await connection.fetchAll(sql: sql, arguments: arguments) }
+        }
+
+        /// One statement; its rows are read and dropped, and the rows it changed (its command tag) returned.
+        func run(_ sql: String, _ arguments: SQLArguments) async throws -> Int {
+            do {
+                let result = try await connection.query(Self.query(sql, arguments), logger: logger).get()
+                return result.metadata.rows ?? 0
+            } catch {
+                throw Self.storeError(error, sql)
+            }
+        }
+
+        static func query(_ sql: String, _ arguments: SQLArguments) -> PostgresQuery {
+            var binds = PostgresBindings(capacity: arguments.values.count)
+            for value in arguments.values {
+                switch value {
+                case .null: binds.appendNull()
+                case .integer(let v): binds.append(v)
+                case .real(let v): binds.append(v)
+                case .text(let v): binds.append(v)
+                case .blob(let v): binds.append(ByteBuffer(bytes: v))
+                }
+            }
+            return PostgresQuery(unsafeSQL: numberedPlaceholders(sql), binds: binds)
         }
 
         /// `sql` split at the semicolons outside quoted text, blank pieces left out.
@@ -206,54 +212,12 @@ public final class PostgresDatabase: SQLDatabase, @unchecked Sendable {
             return pieces.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
         }
 
-        func execute(sql: String, arguments: SQLArguments) throws {
-            if arguments.values.isEmpty, sql.contains(";") {
-                try simple(sql)
-                changesCount = 0
-                return
-            }
-            let result = try run(sql, arguments)
-            changesCount = result.metadata.rows ?? 0
-        }
-
-        func fetchAll(sql: String, arguments: SQLArguments) throws -> [SQLRow] {
-            try run(sql, arguments).rows.map(Self.row)
-        }
-
-        func forEach(sql: String, arguments: SQLArguments, _ body: (SQLRow) throws -> Void) throws {
-            for row in try run(sql, arguments).rows { try body(Self.row(row)) }
-        }
-
-        func cachedStatement(sql: String) throws -> any SQLStatement { Statement(connection: self, sql: sql) }
-
-        final class Statement: SQLStatement {
-            let connection: Connection
-            let sql: String
-            init(connection: Connection, sql: String) {
-                self.connection = connection
-                self.sql = sql
-            }
-            func execute(arguments: SQLArguments) throws { try connection.execute(sql: sql, arguments: arguments) }
-            func fetchAll(arguments: SQLArguments) throws -> [SQLRow] { try connection.fetchAll(sql: sql, arguments: arguments) }
-        }
-
-        func run(_ sql: String, _ arguments: SQLArguments) throws -> PostgresQueryResult {
-            var binds = PostgresBindings(capacity: arguments.values.count)
-            for value in arguments.values {
-                switch value {
-                case .null: binds.appendNull()
-                case .integer(let v): binds.append(v)
-                case .real(let v): binds.append(v)
-                case .text(let v): binds.append(v)
-                case .blob(let v): binds.append(ByteBuffer(bytes: v))
-                }
-            }
-            let query = PostgresQuery(unsafeSQL: Self.numberedPlaceholders(sql), binds: binds)
-            do { return try connection.query(query, logger: logger).wait() } catch { throw Self.storeError(error, sql) }
-        }
+        /// Statement texts as PostgreSQL numbers its placeholders, made once per text.
+        static let numbered = Mutex<[String: String]>([:])
 
         /// `?` placeholders (outside quoted text) as PostgreSQL's `$1`, `$2`, ….
         static func numberedPlaceholders(_ sql: String) -> String {
+            if let known = numbered.withLock({ $0[sql] }) { return known }
             var out = ""
             out.reserveCapacity(sql.utf8.count + 16)
             var number = 0, quoted = false
@@ -265,6 +229,10 @@ public final class PostgresDatabase: SQLDatabase, @unchecked Sendable {
                 } else {
                     out.append(character)
                 }
+            }
+            numbered.withLock { known in
+                if known.count > 4096 { known.removeAll() }
+                known[sql] = out
             }
             return out
         }
@@ -300,6 +268,7 @@ public final class PostgresDatabase: SQLDatabase, @unchecked Sendable {
         }
 
         static func storeError(_ error: any Error, _ sql: String) -> StoreError {
+            if let store = error as? StoreError { return store }
             if let psql = error as? PSQLError, let message = psql.serverInfo?[.message] {
                 let code = psql.serverInfo?[.sqlState] ?? "?"
                 return StoreError(.database, "PostgreSQL \(code): \(message) in: \(sql.prefix(200))")

@@ -24,14 +24,11 @@ extension LabFederation {
         var configuration = configuration
         var made: String?
         if configuration.store == nil, !sqliteOnly {
-            // CREATE DATABASE blocks its thread: on a thread of its own, not on Swift's cooperative pool.
-            made = try await withCheckedThrowingContinuation { (done: CheckedContinuation<String?, any Error>) in
-                Thread { done.resume(with: Result { try TestStore.newDatabase() }) }.start()
-            }
+            made = try await TestStore.newDatabase()
             configuration.store = made
         }
         let federation = try await launch(configuration: configuration, partners: PartnerDirectory.checkout)
-        if let made { federation.onStop { TestStore.dropDatabase(made) } }
+        if let made { federation.onStop { await TestStore.dropDatabase(made) } }
         return federation
     }
 

@@ -9,15 +9,15 @@ public enum TestStore {
     public static var usesPostgres: Bool { postgresAdmin != nil }
 
     /// A new, empty database on the server of `admin` (default: the test server): its URL (nil without a server).
-    public static func newDatabase(on admin: String? = postgresAdmin) throws -> String? {
+    public static func newDatabase(on admin: String? = postgresAdmin) async throws -> String? {
         guard let admin else { return nil }
         ScratchDatabase.installDriver()
-        return try ScratchDatabase.make(on: admin)
+        return try await ScratchDatabase.make(on: admin)
     }
 
     /// Drops a database made by ``newDatabase()``, closing whatever still uses it.
-    public static func dropDatabase(_ url: String, on admin: String? = postgresAdmin) {
+    public static func dropDatabase(_ url: String, on admin: String? = postgresAdmin) async {
         guard let admin else { return }
-        ScratchDatabase.drop(url, on: admin)
+        await ScratchDatabase.drop(url, on: admin)
     }
 }

@@ -79,8 +79,8 @@ struct BenchCommand: AsyncParsableCommand {
             let elapsed = ContinuousClock.now - started
             let seconds = elapsed.seconds
             let accepted = progress.accepted
-            let size = try federation.hub.store.logSize()
-            let report = try LogVerifier(hub: federation.hub).verify()
+            let size = try await federation.hub.store.logSize()
+            let report = try await LogVerifier(hub: federation.hub).verify()
             for agent in agents { await agent.shutdown() }
             await federation.stop()
 
@@ -166,40 +166,40 @@ extension BenchCommand {
             let compacts = try (0..<count).map { try Assertions.sign(SampleAssertions.data($0, issuer: park), park: park, key: key).1.compact }
             let verifying = key.publicKey
             var rows: [[String]] = []
-            func stage(_ name: String, _ body: () throws -> Void) rethrows {
+            func stage(_ name: String, _ body: () async throws -> Void) async rethrows {
                 let start = ContinuousClock.now
-                try body()
+                try await body()
                 let elapsed = ContinuousClock.now - start
                 let micros = elapsed.seconds * 1e6 / Double(count)
                 rows.append([name, String(format: "%.2f µs", micros), String(format: "%.0f /s", 1e6 / micros)])
             }
             var parsed: [JWS] = []
-            try stage("JWS parse (base64url, header JSON)") { parsed = try compacts.map { try JWS(compact: $0) } }
-            stage("Ed25519 verify") { for jws in parsed { precondition(jws.isSigned(by: verifying)) } }
-            try stage("payload decode + strict checks") { for jws in parsed { _ = try Assertions.decodePayload(jws) } }
+            try await stage("JWS parse (base64url, header JSON)") { parsed = try compacts.map { try JWS(compact: $0) } }
+            await stage("Ed25519 verify") { for jws in parsed { precondition(jws.isSigned(by: verifying)) } }
+            try await stage("payload decode + strict checks") { for jws in parsed { _ = try Assertions.decodePayload(jws) } }
             var payloads: [AssertionPayload] = []
-            try stage("  of which JSONDecoder") { payloads = try parsed.map { try Assertions.decoder.decode(AssertionPayload.self, from: $0.payload) } }
-            try stage("  of which JSONEncoder (re-encode)") { for payload in payloads { _ = try Assertions.encoder.encode(payload) } }
-            try stage("  of which JSONSerialization parse") { for jws in parsed { _ = try JSONSerialization.jsonObject(with: jws.payload) } }
-            stage("leaf hash (SHA-256)") { for compact in compacts { _ = MerkleHash.leaf(Data(compact.utf8)) } }
+            try await stage("  of which JSONDecoder") { payloads = try parsed.map { try Assertions.decoder.decode(AssertionPayload.self, from: $0.payload) } }
+            try await stage("  of which JSONEncoder (re-encode)") { for payload in payloads { _ = try Assertions.encoder.encode(payload) } }
+            try await stage("  of which JSONSerialization parse") { for jws in parsed { _ = try JSONSerialization.jsonObject(with: jws.payload) } }
+            await stage("leaf hash (SHA-256)") { for compact in compacts { _ = MerkleHash.leaf(Data(compact.utf8)) } }
             let directory = try TemporaryDirectory()
             defer { directory.remove() }
-            let hubDirectory = try HubDirectory.initialize(at: directory.file("hub"), configuration: HubConfiguration())
-            let hub = try Hub(directory: hubDirectory, logger: Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() })
+            let hubDirectory = try await HubDirectory.initialize(at: directory.file("hub"), configuration: HubConfiguration())
+            let hub = try await Hub(directory: hubDirectory, logger: Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() })
             let candidates = zip(compacts, parsed).map { compact, jws in
                 LogCandidate(
                     id: UUIDv7.make(), park: "P001", type: "card.spent", kid: jws.header.kid ?? "", issuedAt: Date(), jws: compact,
                     leafHash: MerkleHash.leaf(Data(compact.utf8)))
             }
-            try stage("SQLite append, 1,000-row transactions (FULL sync)") {
+            try await stage("SQLite append, 1,000-row transactions (FULL sync)") {
                 for start in stride(from: 0, to: candidates.count, by: 1000) {
                     let slice = Array(candidates[start..<min(start + 1000, candidates.count)])
-                    _ = try hub.store.append(slice, knownSize: UInt64(start), now: Date()) { _, _ in
+                    _ = try await hub.store.append(slice, knownSize: UInt64(start), now: Date()) { _, _ in
                         CheckpointRecord(treeSize: UInt64(start + slice.count), rootHash: Data(count: 32), createdAt: Date(), note: "bench")
                     }
                 }
             }
-            try stage("JSON request body decode (1,000 a batch)") {
+            try await stage("JSON request body decode (1,000 a batch)") {
                 let body = try StrictJSON.encoder.encode(IngestRequest(assertions: Array(compacts.prefix(1000))))
                 for _ in 0..<(count / 1000) { _ = try StrictJSON.decode(IngestRequest.self, from: body) }
             }
@@ -309,14 +309,15 @@ extension BenchCommand {
             let loader = AuthenticatedPeer(principal: .park(try ParkID("P001")), serial: "bench", notAfter: .distantFuture)
             var simulated: [SimulatedCard] = []
             for card in 0..<cards {
-                simulated.append(try SimulatedCard(try federation.hub.registerCard(RegisterCardRequest(cardID: "B\(card)", kind: .virtual), peer: loader)))
-                _ = try federation.hub.loadCard("B\(card)", LoadRequest(loadID: "L\(card)", amountMinor: 10_000_000), peer: loader)
+                await simulated.append(
+                    try SimulatedCard(try federation.hub.registerCard(RegisterCardRequest(cardID: "B\(card)", kind: .virtual), peer: loader)))
+                _ = try await federation.hub.loadCard("B\(card)", LoadRequest(loadID: "L\(card)", amountMinor: 10_000_000), peer: loader)
             }
             let started = ContinuousClock.now
             let latencies = try await Self.authorise(total: total, cards: simulated, concurrency: concurrency, via: agents.map { ($0.park.rawValue, $0.hub) })
             let elapsed = ContinuousClock.now - started
             let seconds = elapsed.seconds
-            let totals = try federation.hub.store.ledgerTotals()
+            let totals = try await federation.hub.store.ledgerTotals()
             for agent in agents { await agent.shutdown() }
             await federation.stop()
 
@@ -504,10 +505,10 @@ extension BenchCommand {
             let scratch = try TemporaryDirectory()
             defer { scratch.remove() }
             let root = data ?? scratch.path
-            let hubDirectory = try HubDirectory.initialize(
+            let hubDirectory = try await HubDirectory.initialize(
                 at: (root as NSString).appendingPathComponent("hub-\(UUIDv7.make())"),
                 configuration: HubConfiguration(federation: "Bench", settlementTime: nil))
-            let hub = try Hub(directory: hubDirectory, logger: CLILogging.quiet)
+            let hub = try await Hub(directory: hubDirectory, logger: CLILogging.quiet)
             say("parkfed bench settle: \(total) obligations among \(parkCount) parks into \(hubDirectory.database)")
             let ids = try (0..<parkCount).map { try ParkID(String(format: "P%04d", $0)) }
             let day = try CivilDay("2026-11-24")
@@ -526,7 +527,7 @@ extension BenchCommand {
                             reason: "pass_redemption", reference: "B\(made + i)"), day
                     )
                 }
-                try hub.store.loadObligations(rows, at: Date(timeIntervalSince1970: 1_795_000_000))
+                try await hub.store.loadObligations(rows, at: Date(timeIntervalSince1970: 1_795_000_000))
                 made += chunk
                 progress.add(chunk)
             }
@@ -537,11 +538,11 @@ extension BenchCommand {
 
             // The raw limit: SQLite's own aggregate over the same rows.
             let scanStart = ContinuousClock.now
-            let scan = try hub.store.plainScan(after: nil, through: day)
+            let scan = try await hub.store.plainScan(after: nil, through: day)
             let scanTime = (ContinuousClock.now - scanStart).seconds
             // Netting: the whole close of the day (totals, netting, signed batch, one transaction).
             let netStart = ContinuousClock.now
-            let record = try hub.runSettlement(day: day, now: hub.endOfDay(day).addingTimeInterval(1)) { say("  … \($0)") }
+            let record = try await hub.runSettlement(day: day, now: hub.endOfDay(day).addingTimeInterval(1)) { say("  … \($0)") }
             let netTime = (ContinuousClock.now - netStart).seconds
             let batch = try StrictJSON.decode(SettlementBatch.self, from: Data(record.body.utf8))
             guard batch.obligationCount == scan.count, batch.grossMinor == scan.sum, batch.positions.reduce(0, { $0 + $1.netMinor }) == 0 else {

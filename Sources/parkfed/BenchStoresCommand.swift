@@ -59,9 +59,15 @@ extension BenchCommand {
             say("  one hub on SQLite…")
             let sqlite = try await Self.play(hubs: 1, store: nil, assertions: total, authorisations: cardTotal)
             say("  two hub processes on one PostgreSQL database…")
-            let database = try ScratchDatabase.make(on: adminURL!)
-            defer { ScratchDatabase.drop(database, on: adminURL!) }
-            let postgres = try await Self.play(hubs: 2, store: database, assertions: total, authorisations: cardTotal)
+            let database = try await ScratchDatabase.make(on: adminURL!)
+            let postgres: Figures
+            do {
+                postgres = try await Self.play(hubs: 2, store: database, assertions: total, authorisations: cardTotal)
+                await ScratchDatabase.drop(database, on: adminURL!)
+            } catch {
+                await ScratchDatabase.drop(database, on: adminURL!)
+                throw error
+            }
             say("")
             say(
                 Table.render(
@@ -142,15 +148,16 @@ extension BenchCommand {
                 let cards = 50
                 var simulated: [SimulatedCard] = []
                 for card in 0..<cards {
-                    simulated.append(try SimulatedCard(try federation.hub.registerCard(RegisterCardRequest(cardID: "B\(card)", kind: .virtual), peer: loader)))
-                    _ = try federation.hub.loadCard("B\(card)", LoadRequest(loadID: "L\(card)", amountMinor: 10_000_000), peer: loader)
+                    await simulated.append(
+                        try SimulatedCard(try federation.hub.registerCard(RegisterCardRequest(cardID: "B\(card)", kind: .virtual), peer: loader)))
+                    _ = try await federation.hub.loadCard("B\(card)", LoadRequest(loadID: "L\(card)", amountMinor: 10_000_000), peer: loader)
                 }
                 let cardStarted = ContinuousClock.now
                 let cardLatencies = try await Card.authorise(
                     total: authorisations, cards: simulated, concurrency: 8, via: agents.map { ($0.park.rawValue, $0.hub) })
                 let cardSeconds = (ContinuousClock.now - cardStarted).seconds
-                let totals = try federation.hub.store.ledgerTotals()
-                let report = try LogVerifier(hub: federation.hub).verify()
+                let totals = try await federation.hub.store.ledgerTotals()
+                let report = try await LogVerifier(hub: federation.hub).verify()
                 guard totals.debits == totals.credits, report.ok else { throw ValidationError("ledger or log does not check after the run") }
 
                 for agent in agents { await agent.shutdown() }

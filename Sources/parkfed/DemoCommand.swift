@@ -42,12 +42,12 @@ struct DemoCommand: AsyncParsableCommand {
         print("ParkFederation demo: \(catalog.manifest.federation), \(catalog.parks.count) parks; data in \(root)\n")
 
         say.step("hub: creating the federation (root CA, hub TLS certificate, Ed25519 signing key, SQLite database)")
-        let hubDirectory = try HubDirectory.initialize(
+        let hubDirectory = try await HubDirectory.initialize(
             at: (root as NSString).appendingPathComponent("hub"), configuration: HubConfiguration(federation: catalog.manifest.federation))
-        let hub = try Hub(directory: hubDirectory, logger: logger)
-        _ = try hub.importPromotions(file: (partners as NSString).appendingPathComponent("promotions.json"))
-        _ = try hub.importProducts(file: (partners as NSString).appendingPathComponent("products.json"))
-        _ = try hub.importParks(directory: partners)
+        let hub = try await Hub(directory: hubDirectory, logger: logger)
+        _ = try await hub.importPromotions(file: (partners as NSString).appendingPathComponent("promotions.json"))
+        _ = try await hub.importProducts(file: (partners as NSString).appendingPathComponent("products.json"))
+        _ = try await hub.importParks(directory: partners)
 
         let hubServer = try await RunningServer.start(logger: logger) { onRunning in
             try HubServer.application(hub: hub, host: "127.0.0.1", port: hubPort, logger: logger, onServerRunning: onRunning)
@@ -64,7 +64,7 @@ struct DemoCommand: AsyncParsableCommand {
         var agents: [(ParkManifest, NodeAgent)] = []
         var usedTokens: [String] = []
         for park in catalog.parks {
-            let token = try hub.createEnrollmentToken(park: park.id, name: park.name)
+            let token = try await hub.createEnrollmentToken(park: park.id, name: park.name)
             usedTokens.append(token)
             let directory = NodeDirectory((root as NSString).appendingPathComponent("nodes/\(park.id)"))
             let parkHubURL = park.id == offlinePark ? "https://127.0.0.1:\(relay.port)" : hubURL
@@ -103,7 +103,7 @@ struct DemoCommand: AsyncParsableCommand {
             ("the same enrollment token used twice", catalog.parks[0].id, usedTokens[0]),
             (
                 "a token for \(catalog.parks[1].id) presented as \(catalog.parks[0].id)", catalog.parks[0].id,
-                try hub.createEnrollmentToken(park: catalog.parks[1].id, name: "spare")
+                try await hub.createEnrollmentToken(park: catalog.parks[1].id, name: "spare")
             ),
         ] {
             do {
@@ -126,7 +126,7 @@ struct DemoCommand: AsyncParsableCommand {
                 park.id.rawValue, "\(recorded)", "\(status.outbox.accepted)", "\(status.outbox.verified)", "\(audit.checkpointSize)", "\(status.alarmCount)",
             ])
         }
-        let verification = try LogVerifier(hub: hub).verify()
+        let verification = try await LogVerifier(hub: hub).verify()
         print("      hub log: \(verification.entries) entries, \(verification.checkpoints) signed checkpoints, verify-log \(verification.ok ? "OK" : "FAILED")")
 
         say.step("one-card: a card loaded at \(agents[0].0.id) under a promotion, spent at the other parks, authorised by the hub")
@@ -186,8 +186,8 @@ struct DemoCommand: AsyncParsableCommand {
 
         say.step("nightly settlement: the business day is closed (as at local midnight) into one signed batch")
         let today = hub.passes.calendar.day(of: Date())
-        let record = try hub.runSettlement(day: today, now: hub.endOfDay(today).addingTimeInterval(1))
-        let export = try hub.settlementExport(record)
+        let record = try await hub.runSettlement(day: today, now: hub.endOfDay(today).addingTimeInterval(1))
+        let export = try await hub.settlementExport(record)
         let settlementFile = (root as NSString).appendingPathComponent("settlement-\(today).json")
         try SettlementReport.json(export).write(toFile: settlementFile, atomically: true, encoding: .utf8)
         try SettlementCSV.positions(export).write(
@@ -202,8 +202,8 @@ struct DemoCommand: AsyncParsableCommand {
         print("\n" + SettlementReport.table(export))
         print("each park checked its own lines against what it holds: " + checks.joined(separator: ", "))
         // Clearing staff approve the batch and record each paying or receiving park's bank reference.
-        _ = try hub.approveSettlement(record.id, by: .clearing("C01"))
-        let paid = try hub.recordSettlementPayments(
+        _ = try await hub.approveSettlement(record.id, by: .clearing("C01"))
+        let paid = try await hub.recordSettlementPayments(
             record.id,
             export.batch.positions.filter { $0.netMinor != 0 }.map {
                 SettlementExport.Payment(park: $0.park, reference: "DEMO-BANK-\($0.park)-\(today)")
@@ -416,7 +416,7 @@ struct DemoCommand: AsyncParsableCommand {
         let directory = (root as NSString).appendingPathComponent("regulator")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let key = P256.Signing.PrivateKey()
-        let (_, pem) = try hub.issueCertificate(for: .regulator("R01"), publicKey: .init(key.publicKey))
+        let (_, pem) = try await hub.issueCertificate(for: .regulator("R01"), publicKey: .init(key.publicKey))
         let certificate = (directory as NSString).appendingPathComponent("R01-cert.pem"),
             keyFile = (directory as NSString).appendingPathComponent("R01-key.pem")
         try SecretFile.writePublic(pem, to: certificate)
@@ -433,7 +433,7 @@ struct DemoCommand: AsyncParsableCommand {
         let traffic = try await client.json(
             .GET, "/v1/regulator/traffic?from=\(today)&to=\(today)", body: Optional<String>.none, as: RegulatorTrafficReport.self)
         print("      traffic today: " + traffic.days.map { "\($0.park) \($0.entries)/\($0.capacityDaily ?? 0)" }.joined(separator: ", "))
-        let audit = try hub.store.regulatorQueries(limit: 2)
+        let audit = try await hub.store.regulatorQueries(limit: 2)
         print(
             "      both queries are hub-signed statements in the log at index "
                 + audit.compactMap { $0.logIndex.map(String.init) }.reversed().joined(separator: " and ")
@@ -454,7 +454,7 @@ struct DemoCommand: AsyncParsableCommand {
         func scan(_ sale: PassSaleResponse, _ agent: (ParkManifest, NodeAgent), gate: String) async throws {
             rows.append(try await scanRow(sale, agent, gate: gate))
         }
-        let known = Set(try hub.store.passConflicts(park: nil, limit: 1000).map(\.entryID))
+        let known = await Set(try hub.store.passConflicts(park: nil, limit: 1000).map(\.entryID))
         try await scan(pooled, agents[0], gate: "G1")
         try await scan(pooled, agents[1], gate: "G1")
         relay.cut()
@@ -465,7 +465,7 @@ struct DemoCommand: AsyncParsableCommand {
         print("      link cut: \(offline.0.id) decided alone; \(waiting) assertion(s) wait in its outbox")
         relay.restore()
         try await offline.1.deliverOutbox()
-        let conflicts = try hub.store.passConflicts(park: nil, limit: 1000).filter { !known.contains($0.entryID) }
+        let conflicts = try await hub.store.passConflicts(park: nil, limit: 1000).filter { !known.contains($0.entryID) }
         print(
             "      link back: outbox delivered (\(offline.1.status().outbox.pending) pending); the hub reports \(conflicts.count) conflict(s): "
                 + conflicts.map { "\(String($0.passID.suffix(8))) at \($0.park): \($0.reason)" }.joined(separator: ", "))

@@ -52,11 +52,11 @@ struct HubCommand: AsyncParsableCommand {
             }
         }
 
-        func run() throws {
+        func run() async throws {
             let configuration = HubConfiguration(
                 federation: federation, hubDNSNames: dnsNames, hubIPAddresses: ips,
                 parkCertificateDays: parkCertificateDays, enrollmentTokenHours: tokenHours, store: store)
-            let directory = try HubDirectory.initialize(at: data.data, configuration: configuration)
+            let directory = try await HubDirectory.initialize(at: data.data, configuration: configuration)
             print("hub initialised in \(directory.path)")
             print("  federation root certificate (give it to parks): \(directory.caCertificate)")
             print("  hub signing public key: \(directory.signingPublicKey)")
@@ -88,7 +88,7 @@ struct HubCommand: AsyncParsableCommand {
             let logger = CLILogging.logger("parkfed.hub", level: logLevel ?? Startup.environment("PARKFED_LOG_LEVEL") ?? "info")
             let listen = try Startup.listen(self.listen, env: "PARKFED_HUB_LISTEN", default: "127.0.0.1:8443")
             let opsListen = try Startup.listen(self.opsListen, env: "PARKFED_HUB_OPS_LISTEN")
-            let hub = try Hub(directory: HubDirectory(data.data), logger: logger)
+            let hub = try await Hub(directory: HubDirectory(data.data), logger: logger)
             let app = try HubServer.application(hub: hub, host: listen.host, port: listen.port, logger: logger) { channel in
                 logger.notice("hub listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
             }
@@ -118,9 +118,9 @@ struct HubCommand: AsyncParsableCommand {
             if let hours, !(1...720).contains(hours) { throw ValidationError("--hours must be 1-720") }
         }
 
-        func run() throws {
-            let hub = try Hub(directory: HubDirectory(data.data), logger: CLILogging.quiet)
-            let token = try hub.createEnrollmentToken(
+        func run() async throws {
+            let hub = try await Hub(directory: HubDirectory(data.data), logger: CLILogging.quiet)
+            let token = try await hub.createEnrollmentToken(
                 park: try ParkID(park), name: name, validity: hours.map { TimeInterval($0 * 3600) },
                 readmit: readmit)
             print(token)
@@ -143,8 +143,8 @@ struct HubCommand: AsyncParsableCommand {
             guard ParkID.isValid(id) else { throw ValidationError("--id must be 2-32 characters of A-Z, 0-9, '-' or '_', starting with a letter") }
         }
 
-        func run() throws {
-            let hub = try Hub(directory: HubDirectory(data.data), logger: CLILogging.quiet)
+        func run() async throws {
+            let hub = try await Hub(directory: HubDirectory(data.data), logger: CLILogging.quiet)
             let principal = try Principal(role: Principal.Role(rawValue: role)!, id: id)
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             let certificatePath = (out as NSString).appendingPathComponent("\(id)-cert.pem")
@@ -158,7 +158,7 @@ struct HubCommand: AsyncParsableCommand {
                 print("key: \(keyPath)")
                 publicKey = .init(key.publicKey)
             }
-            let (_, pem) = try hub.issueCertificate(for: principal, publicKey: publicKey)
+            let (_, pem) = try await hub.issueCertificate(for: principal, publicKey: publicKey)
             try SecretFile.writePublic(pem + (try hub.ca.certificate.pemString()), to: certificatePath)
             print("certificate for \(principal): \(certificatePath)")
         }
@@ -176,10 +176,10 @@ struct HubCommand: AsyncParsableCommand {
             if let park, !ParkID.isValid(park) { throw ValidationError("--park is not a park id") }
         }
 
-        func run() throws {
-            let hub = try Hub(directory: HubDirectory(data.data), logger: CLILogging.quiet)
+        func run() async throws {
+            let hub = try await Hub(directory: HubDirectory(data.data), logger: CLILogging.quiet)
             let target = try park.map { Principal.park(try ParkID($0)) } ?? Principal(parsing: principal!)
-            let count = try hub.revoke(principal: target)
+            let count = try await hub.revoke(principal: target)
             print("revoked \(target): \(count) certificate(s)")
         }
     }
@@ -191,9 +191,9 @@ struct HubCommand: AsyncParsableCommand {
             discussion: "Exits 1 and names the first bad index when any stored byte was changed.")
         @OptionGroup var data: DataOption
 
-        func run() throws {
-            let hub = try Hub(directory: HubDirectory(data.data), logger: CLILogging.quiet)
-            let report = try LogVerifier(hub: hub).verify { count in
+        func run() async throws {
+            let hub = try await Hub(directory: HubDirectory(data.data), logger: CLILogging.quiet)
+            let report = try await LogVerifier(hub: hub).verify { count in
                 FileHandle.standardError.write(Data("  verified \(count) entries…\n".utf8))
             }
             if report.ok {
@@ -214,11 +214,11 @@ struct HubCommand: AsyncParsableCommand {
         @OptionGroup var data: DataOption
         @Option(help: "The partners directory.") var partners = "partners"
 
-        func run() throws {
-            let hub = try Hub(directory: HubDirectory(data.data), logger: CLILogging.quiet)
-            let count = try hub.importPromotions(file: (partners as NSString).appendingPathComponent("promotions.json"))
-            let products = try hub.importProducts(file: (partners as NSString).appendingPathComponent("products.json"))
-            let parks = try hub.importParks(directory: partners)
+        func run() async throws {
+            let hub = try await Hub(directory: HubDirectory(data.data), logger: CLILogging.quiet)
+            let count = try await hub.importPromotions(file: (partners as NSString).appendingPathComponent("promotions.json"))
+            let products = try await hub.importProducts(file: (partners as NSString).appendingPathComponent("products.json"))
+            let parks = try await hub.importParks(directory: partners)
             print("imported \(count) promotion(s), \(products) product(s), \(parks) park capacities")
         }
     }
@@ -231,10 +231,10 @@ struct HubCommand: AsyncParsableCommand {
         @OptionGroup var data: DataOption
         @Option(help: "At most this many, newest first.") var limit = 100
 
-        func run() throws {
+        func run() async throws {
             guard (1...100_000).contains(limit) else { throw ValidationError("--limit is 1-100000") }
-            let hub = try Hub(directory: HubDirectory(data.data), logger: CLILogging.quiet)
-            let queries = try hub.store.regulatorQueries(limit: limit)
+            let hub = try await Hub(directory: HubDirectory(data.data), logger: CLILogging.quiet)
+            let queries = try await hub.store.regulatorQueries(limit: limit)
             let formatter = ISO8601DateFormatter()
             print(
                 Table.render(
@@ -253,9 +253,9 @@ struct HubCommand: AsyncParsableCommand {
         @OptionGroup var data: DataOption
         @Option(help: "A new directory for the backup.") var out: String
 
-        func run() throws {
-            let hub = try Hub(directory: HubDirectory(data.data), logger: CLILogging.quiet)
-            let size = try hub.backup(to: out)
+        func run() async throws {
+            let hub = try await Hub(directory: HubDirectory(data.data), logger: CLILogging.quiet)
+            let size = try await hub.backup(to: out)
             print("backup of \(data.data) in \(out): log of at least \(size) entries, database, configuration and keys")
         }
     }
@@ -267,8 +267,8 @@ struct HubCommand: AsyncParsableCommand {
         @Option(help: "The backup directory.") var from: String
         @Option(help: "A new data directory to restore into.") var data: String
 
-        func run() throws {
-            let report = try Hub.restore(from: from, to: data, logger: CLILogging.quiet)
+        func run() async throws {
+            let report = try await Hub.restore(from: from, to: data, logger: CLILogging.quiet)
             print("restored \(from) into \(data): integrity OK, log OK (\(report.entries) entries, \(report.checkpoints) checkpoints verified)")
         }
     }

@@ -286,7 +286,7 @@ struct NodeCommand: AsyncParsableCommand {
 
         func run() async throws {
             let agent = try NodeAgent(directory: NodeDirectory(data), logger: CLILogging.quiet)
-            do { try agent.backup(to: out) } catch {
+            do { try await agent.backup(to: out) } catch {
                 await agent.shutdown()
                 throw error
             }
@@ -301,8 +301,8 @@ struct NodeCommand: AsyncParsableCommand {
         @Option(help: "The backup directory.") var from: String
         @Option(help: "A new data directory to restore into.") var data: String
 
-        func run() throws {
-            let counts = try NodeAgent.restore(from: from, to: data)
+        func run() async throws {
+            let counts = try await NodeAgent.restore(from: from, to: data)
             print("restored \(from) into \(data): integrity OK; outbox \(counts["pending"] ?? 0) pending, \(counts["accepted"] ?? 0) accepted")
         }
     }

@@ -20,8 +20,8 @@ struct SettleCommand: AsyncParsableCommand {
             guard (try? CivilDay(day)) != nil else { throw ValidationError("--day must be a date YYYY-MM-DD") }
         }
 
-        func open() throws -> (Hub, CivilDay) {
-            (try Hub(directory: HubDirectory(data), logger: CLILogging.quiet), try CivilDay(day))
+        func open() async throws -> (Hub, CivilDay) {
+            await (try Hub(directory: HubDirectory(data), logger: CLILogging.quiet), try CivilDay(day))
         }
     }
 
@@ -29,10 +29,10 @@ struct SettleCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Close a business day: net its obligations into one signed batch (idempotent).")
         @OptionGroup var options: DayOptions
 
-        func run() throws {
-            let (hub, day) = try options.open()
-            let record = try hub.runSettlement(day: day) { print("… \($0)") }
-            print(SettlementReport.table(try hub.settlementExport(record)))
+        func run() async throws {
+            let (hub, day) = try await options.open()
+            let record = try await hub.runSettlement(day: day) { print("… \($0)") }
+            await print(SettlementReport.table(try hub.settlementExport(record)))
         }
     }
 
@@ -45,10 +45,10 @@ struct SettleCommand: AsyncParsableCommand {
             guard MessageCatalog.Language(rawValue: lang) != nil else { throw ValidationError("--lang is en or zh") }
         }
 
-        func run() throws {
-            let (hub, day) = try options.open()
-            guard let record = try hub.store.batch(day: day) else { throw ValidationError("no batch for \(day); run `parkfed settle run` first") }
-            print(SettlementReport.table(try hub.settlementExport(record), language: MessageCatalog.Language(rawValue: lang) ?? .en))
+        func run() async throws {
+            let (hub, day) = try await options.open()
+            guard let record = try await hub.store.batch(day: day) else { throw ValidationError("no batch for \(day); run `parkfed settle run` first") }
+            await print(SettlementReport.table(try hub.settlementExport(record), language: MessageCatalog.Language(rawValue: lang) ?? .en))
         }
     }
 
@@ -57,9 +57,9 @@ struct SettleCommand: AsyncParsableCommand {
         @OptionGroup var options: DayOptions
         @Option(help: "The clearing principal's id, e.g. C01 (recorded as clearing:C01).") var by: String
 
-        func run() throws {
-            let (hub, day) = try options.open()
-            let record = try hub.approveSettlement(Hub.settlementID(day), by: try Principal.clearing(by))
+        func run() async throws {
+            let (hub, day) = try await options.open()
+            let record = try await hub.approveSettlement(Hub.settlementID(day), by: try Principal.clearing(by))
             print("\(record.id): \(record.state) by \(record.approvedBy ?? "?")")
         }
     }
@@ -70,14 +70,14 @@ struct SettleCommand: AsyncParsableCommand {
         @Option(help: "The clearing principal's id.") var by: String
         @Argument(help: "PARK=REFERENCE pairs, e.g. P001=BANK-20261126-0001.") var payments: [String]
 
-        func run() throws {
-            let (hub, day) = try options.open()
+        func run() async throws {
+            let (hub, day) = try await options.open()
             let parsed = try payments.map { pair -> SettlementExport.Payment in
                 let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
                 guard parts.count == 2, !parts[1].isEmpty else { throw ValidationError("\(pair) is not PARK=REFERENCE") }
                 return SettlementExport.Payment(park: parts[0], reference: parts[1])
             }
-            let record = try hub.recordSettlementPayments(Hub.settlementID(day), parsed, by: try Principal.clearing(by))
+            let record = try await hub.recordSettlementPayments(Hub.settlementID(day), parsed, by: try Principal.clearing(by))
             print("\(record.id): \(record.state); payments recorded for \(record.payments.keys.sorted().joined(separator: ", "))")
         }
     }
@@ -94,10 +94,10 @@ struct SettleCommand: AsyncParsableCommand {
             }
         }
 
-        func run() throws {
-            let (hub, day) = try options.open()
-            guard let record = try hub.store.batch(day: day) else { throw ValidationError("no batch for \(day)") }
-            let export = try hub.settlementExport(record)
+        func run() async throws {
+            let (hub, day) = try await options.open()
+            guard let record = try await hub.store.batch(day: day) else { throw ValidationError("no batch for \(day)") }
+            let export = try await hub.settlementExport(record)
             let text: String =
                 switch format {
                 case "positions.csv": SettlementCSV.positions(export)

@@ -20,8 +20,8 @@ import Testing
             try await agents[0].deliverOutbox()
             let today = federation.hub.passes.calendar.day(of: Date())
             let park = (agents[0].directory.tlsCertificate, agents[0].directory.tlsKey)
-            let regulator = try federation.issueCertificate(for: .regulator("R01"), name: "regulator")
-            let clearing = try federation.issueCertificate(for: .clearing("C01"), name: "clearing")
+            let regulator = try await federation.issueCertificate(for: .regulator("R01"), name: "regulator")
+            let clearing = try await federation.issueCertificate(for: .clearing("C01"), name: "clearing")
             let range = "from=\(today)&to=\(today)"
             let holder = "/v1/regulator/holders?id_type=resident_id&id_number=11010519491231002X&\(range)"
             // (method, path, body) → expected status for park, regulator, clearing.
@@ -70,7 +70,7 @@ import Testing
                 #expect(valid.succeeded, "\(valid.stdout)\(valid.stderr)")
             }
             // Every answered regulator query is recorded.
-            #expect(try federation.hub.store.regulatorQueries().count == 6)
+            await #expect(try federation.hub.store.regulatorQueries().count == 6)
         }
     }
 }

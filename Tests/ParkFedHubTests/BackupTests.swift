@@ -31,7 +31,7 @@ import Testing
                 "IC-B1", requestID: "R1", amountMinor: 10_000, proof: card.proof(.hold, amountMinor: 10_000, park: spender, requestID: "R1"))
             try await agents[0].deliverOutbox()
             try await agents[1].deliverOutbox()
-            let acknowledged = try federation.hub.store.logSize()
+            let acknowledged = try await federation.hub.store.logSize()
 
             // The backup runs while another park keeps writing.
             let busy = Task {
@@ -42,31 +42,31 @@ import Testing
                 }
             }
             let backup = federation.directory.file("backup")
-            try federation.hub.backup(to: backup)
+            try await federation.hub.backup(to: backup)
             await busy.value
             #expect(
                 FileManager.default.fileExists(atPath: backup + "/hub-signing-key.pem") && FileManager.default.fileExists(atPath: backup + "/field-keys.json"))
 
             // Restored into a fresh directory: integrity and the whole log checked first.
             let restoredPath = federation.directory.file("restored")
-            let report = try Hub.restore(from: backup, to: restoredPath)
+            let report = try await Hub.restore(from: backup, to: restoredPath)
             #expect(report.ok && report.entries >= acknowledged)
-            let restored = try Hub(directory: HubDirectory(restoredPath), logger: Logger(label: "restored"))
-            for id in passes { #expect(try restored.store.pass(id)?.entries[agents[1].park] == 1) }
-            #expect(try restored.store.authorisations(card: "IC-B1").contains { $0.requestID == "R1" && $0.state == .captured })
-            let ledger = try restored.store.ledgerTotals()
+            let restored = try await Hub(directory: HubDirectory(restoredPath), logger: Logger(label: "restored"))
+            for id in passes { await #expect(try restored.store.pass(id)?.entries[agents[1].park] == 1) }
+            await #expect(try restored.store.authorisations(card: "IC-B1").contains { $0.requestID == "R1" && $0.state == .captured })
+            let ledger = try await restored.store.ledgerTotals()
             #expect(ledger.debits == ledger.credits)
             // Real-name data still opens with the copied keys.
-            #expect(try restored.passes(heldBy: .residentID, number: "11010519491231002X").count == 5)
+            await #expect(try restored.passes(heldBy: .residentID, number: "11010519491231002X").count == 5)
             // A backup without the real-name keys is refused (a restored hub would otherwise make new ones that open nothing).
             let keyless = federation.directory.file("keyless")
             try FileManager.default.copyItem(atPath: backup, toPath: keyless)
             try FileManager.default.removeItem(atPath: keyless + "/field-keys.json")
-            #expect(throws: StoreError.self) { try Hub.restore(from: keyless, to: federation.directory.file("restored-keyless")) }
+            await #expect(throws: StoreError.self) { try await Hub.restore(from: keyless, to: federation.directory.file("restored-keyless")) }
             #expect(!FileManager.default.fileExists(atPath: federation.directory.file("restored-keyless")))
             // A backup is never written over an existing directory, nor restored over one.
-            #expect(throws: StoreError.self) { try federation.hub.backup(to: backup) }
-            #expect(throws: StoreError.self) { try Hub.restore(from: backup, to: restoredPath) }
+            await #expect(throws: StoreError.self) { try await federation.hub.backup(to: backup) }
+            await #expect(throws: StoreError.self) { try await Hub.restore(from: backup, to: restoredPath) }
         }
     }
 
@@ -74,8 +74,8 @@ import Testing
     func aPostgresStoreIsNotCopiedAsAFileButPointsToPgDump() async throws {
         try await TestFederation.run { federation in
             let target = federation.directory.file("backup")
-            #expect(throws: StoreError.self) { _ = try federation.hub.backup(to: target) }
-            do { _ = try federation.hub.backup(to: target) } catch { #expect("\(error)".contains("pg_dump")) }
+            await #expect(throws: StoreError.self) { _ = try await federation.hub.backup(to: target) }
+            do { _ = try await federation.hub.backup(to: target) } catch { #expect("\(error)".contains("pg_dump")) }
         }
     }
 
@@ -113,9 +113,9 @@ import Testing
             await federation.stopHub()
             for i in 0..<7 { _ = try agent.record(SampleAssertions.data(i, issuer: agent.park)) }
             let backup = federation.directory.file("node-backup")
-            try agent.backup(to: backup)
+            try await agent.backup(to: backup)
             let restoredPath = federation.directory.file("node-restored")
-            let counts = try NodeAgent.restore(from: backup, to: restoredPath)
+            let counts = try await NodeAgent.restore(from: backup, to: restoredPath)
             #expect(counts["pending"] == 7)
             let restored = try NodeAgent(directory: NodeDirectory(restoredPath), logger: Logger(label: "restored"))
             #expect(restored.park == agent.park && restored.status().outbox.pending == 7)

@@ -53,7 +53,7 @@ import Testing
             let balance = try await Self.call(p1, "GET", "/v1/cards/IC-0001", Optional<String>.none, as: CardView.self)
             #expect(balance.principalMinor == 92_000 && balance.bonusMinor == 18_000)
             // The loading park owes the spending park the principal and the bonus spent there.
-            let obligations = try federation.hub.store.unsettledObligations()
+            let obligations = try await federation.hub.store.unsettledObligations()
             #expect(
                 obligations == [
                     Obligation(from: try ParkID("P001"), to: try ParkID("P002"), amountMinor: 10_000, reason: "card_spend", reference: "capture:R1")
@@ -132,11 +132,11 @@ import Testing
             #expect(outcomes.filter { $0.1 }.count == 20)
             let balance = try await Self.call(parks[0], "GET", "/v1/cards/IC-RACE", Optional<String>.none, as: CardView.self)
             #expect(balance.principalMinor == 0 && balance.availableMinor == 0)
-            let totals = try federation.hub.store.ledgerTotals()
+            let totals = try await federation.hub.store.ledgerTotals()
             #expect(totals.debits == totals.credits)
             #expect(totals.balances[LedgerAccount.cardPrincipal("IC-RACE")] == 0)
             // P001 loaded it: it owes P002 and P003 what was spent there, nothing to itself.
-            let owed = Dictionary(grouping: try federation.hub.store.unsettledObligations(), by: \.to).mapValues { $0.reduce(0) { $0 + $1.amountMinor } }
+            let owed = await Dictionary(grouping: try federation.hub.store.unsettledObligations(), by: \.to).mapValues { $0.reduce(0) { $0 + $1.amountMinor } }
             #expect(owed[try ParkID("P001")] == nil)
             let spentAtLoader: Int64 = Int64(outcomes.filter { $0.1 && $0.0 % 3 == 0 }.count) * 500
             let owedToOthers: Int64 = (owed[try ParkID("P002")] ?? 0) + (owed[try ParkID("P003")] ?? 0)
@@ -182,8 +182,10 @@ import Testing
             #expect(spend.state == "captured" && spend.principalMinor == 8_000)
             try await p1.deliverOutbox()
             try await p2.deliverOutbox()
-            let types = try (0..<federation.hub.log.size).map { try federation.hub.store.logEntry(index: $0)!.jws }.map {
-                try Assertions.decodePayload(try ParkFedCrypto.JWS(compact: $0)).type
+            var types: [AssertionType] = []
+            for index in 0..<federation.hub.log.size {
+                let jws = try await federation.hub.store.logEntry(index: index)!.jws
+                types.append(try Assertions.decodePayload(try ParkFedCrypto.JWS(compact: jws)).type)
             }
             #expect(types == [.cardLoaded, .cardSpent])
         }
@@ -204,9 +206,9 @@ import Testing
                     HoldRequest(requestID: "R1", amountMinor: 5, cardProof: c_C1.proof(.hold, amountMinor: 5, park: "P001", requestID: "R1")))
                     == "card_not_present")
             #expect(try await Self.problem(p1, "/v1/cards/C1/holds", Self.hold(p1, c_C1, "bad id!", 5)) == "invalid_body")
-            let regulator = try federation.issueCertificate(for: .regulator("R01"), name: "r")
+            let regulator = try await federation.issueCertificate(for: .regulator("R01"), name: "r")
             #expect(try await federation.curl("/v1/cards/C1", certificate: regulator).httpStatus == 403)
-            let totals = try federation.hub.store.ledgerTotals()
+            let totals = try await federation.hub.store.ledgerTotals()
             #expect(totals.debits == 0 && totals.credits == 0)
         }
     }
@@ -222,7 +224,7 @@ import Testing
             let peers = parks.map { AuthenticatedPeer(principal: .park($0), serial: "test", notAfter: .distantFuture) }
             let cards = (0..<5).map { "C\($0)" }
             var simulated: [String: SimulatedCard] = [:]
-            for card in cards { simulated[card] = try SimulatedCard(try hub.registerCard(RegisterCardRequest(cardID: card, kind: .ic), peer: peers[0])) }
+            for card in cards { simulated[card] = try await SimulatedCard(try hub.registerCard(RegisterCardRequest(cardID: card, kind: .ic), peer: peers[0])) }
             let physical = simulated
 
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -241,27 +243,27 @@ import Testing
                                         Bool.random(using: &generator)
                                         ? LoadRequest(loadID: "L\(worker)-\(step)", promotion: promotion)
                                         : LoadRequest(loadID: "L\(worker)-\(step)", amountMinor: Int64.random(in: 1...50_000, using: &generator))
-                                    _ = try hub.loadCard(card, load, peer: peer)
+                                    _ = try await hub.loadCard(card, load, peer: peer)
                                 case 2, 3, 4:
                                     let request = "R\(worker)-\(step)"
                                     let amount = Int64.random(in: 1...30_000, using: &generator)
                                     let proof = physical[card]!.proof(.hold, amountMinor: amount, park: parks[worker % 3].rawValue, requestID: request)
-                                    _ = try hub.holdCard(card, HoldRequest(requestID: request, amountMinor: amount, cardProof: proof), peer: peer)
+                                    _ = try await hub.holdCard(card, HoldRequest(requestID: request, amountMinor: amount, cardProof: proof), peer: peer)
                                     mine.append((card, request))
                                 case 5, 6:
                                     if let pick = mine.randomElement(using: &generator) {
-                                        _ = try hub.settleHold(pick.card, requestID: pick.request, .capture, peer: peer)
+                                        _ = try await hub.settleHold(pick.card, requestID: pick.request, .capture, peer: peer)
                                     }
                                 case 7:
                                     if let pick = mine.randomElement(using: &generator) {
-                                        _ = try hub.settleHold(pick.card, requestID: pick.request, .void, peer: peer)
+                                        _ = try await hub.settleHold(pick.card, requestID: pick.request, .void, peer: peer)
                                     }
                                 default:
                                     if let pick = mine.randomElement(using: &generator) {
                                         let amount = Int64.random(in: 1...5_000, using: &generator), refund = "F\(worker)-\(step)"
                                         let proof = physical[pick.card]!.proof(
                                             .refund, amountMinor: amount, park: parks[worker % 3].rawValue, requestID: refund)
-                                        _ = try hub.refundCard(
+                                        _ = try await hub.refundCard(
                                             pick.card, requestID: pick.request,
                                             CardRefundRequest(refundID: refund, amountMinor: amount, cardProof: proof), peer: peer)
                                     }
@@ -275,18 +277,18 @@ import Testing
                 try await group.waitForAll()
             }
 
-            let totals = try hub.store.ledgerTotals()
+            let totals = try await hub.store.ledgerTotals()
             #expect(totals.debits == totals.credits)
             var spentAway: Int64 = 0
             for card in cards {
-                let record = try #require(try hub.store.card(card))
+                let record = try await #require(try hub.store.card(card))
                 try record.account.checkInvariants()
                 #expect(record.account.principalBalance >= 0 && record.account.bonusBalance >= 0)
                 #expect(totals.balances[LedgerAccount.cardPrincipal(card), default: 0] == record.account.principalBalance)
                 #expect(totals.balances[LedgerAccount.cardBonus(card), default: 0] == record.account.bonusBalance)
                 // Balance = loads − spends + refunds, from the card's own history.
                 let loaded = record.account.lots.reduce(Int64(0)) { $0 + $1.loadedPrincipal + $1.loadedBonus }
-                let captured = try hub.store.authorisations(card: card).filter { $0.state == .captured }
+                let captured = try await hub.store.authorisations(card: card).filter { $0.state == .captured }
                 let spent = captured.reduce(Int64(0)) { $0 + $1.amount }
                 let refunded = captured.reduce(Int64(0)) { $0 + $1.refunded }
                 #expect(record.account.principalBalance + record.account.bonusBalance == loaded - spent + refunded)
@@ -299,7 +301,7 @@ import Testing
             let owes = parks.reduce(Int64(0)) { $0 - totals.balances[LedgerAccount.parkOwes($1), default: 0] }
             let owed = parks.reduce(Int64(0)) { $0 + totals.balances[LedgerAccount.parkOwed($1), default: 0] }
             #expect(owes == owed)
-            #expect(owed == (try hub.store.unsettledObligations()).reduce(Int64(0)) { $0 + $1.amountMinor })
+            await #expect(owed == (try hub.store.unsettledObligations()).reduce(Int64(0)) { $0 + $1.amountMinor })
         }
     }
 }

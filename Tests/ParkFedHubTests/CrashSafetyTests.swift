@@ -135,18 +135,18 @@ import Testing
             _ = try await p2.deliverOutbox()
             await running.stop()
 
-            let reopened = try Hub(directory: HubDirectory(hub.data), logger: Logger(label: "check"))
+            let reopened = try await Hub(directory: HubDirectory(hub.data), logger: Logger(label: "check"))
             var logged: [String: Int] = [:]
-            try reopened.store.forEachLogEntry { logged[$0.id, default: 0] += 1 }
+            try await reopened.store.forEachLogEntry { logged[$0.id, default: 0] += 1 }
             for id in acknowledgedAssertions { #expect(logged[id] == 1, "acknowledged assertion \(id) is in the log \(logged[id] ?? 0) times") }
             #expect(p1.status().outbox.pending == 0 && p2.status().outbox.pending == 0)
-            #expect(try LogVerifier(hub: reopened).verify().ok)
-            let captured = Set(try reopened.store.authorisations(card: "IC-CRASH").filter { $0.state == .captured }.map(\.requestID))
+            await #expect(try LogVerifier(hub: reopened).verify().ok)
+            let captured = await Set(try reopened.store.authorisations(card: "IC-CRASH").filter { $0.state == .captured }.map(\.requestID))
             for id in ackedSpends { #expect(captured.contains(id), "acknowledged capture \(id) lost") }
-            let ledger = try reopened.store.ledgerTotals()
+            let ledger = try await reopened.store.ledgerTotals()
             #expect(ledger.debits == ledger.credits)
             for id in ackedEntries {
-                #expect(try reopened.store.pass(id)?.entries[p2.park] == 1, "acknowledged entry of \(id) is not counted exactly once")
+                await #expect(try reopened.store.pass(id)?.entries[p2.park] == 1, "acknowledged entry of \(id) is not counted exactly once")
             }
         }
     }
@@ -216,12 +216,12 @@ import Testing
             }
             await node.stop()
             await running.stop()
-            let reopened = try Hub(directory: HubDirectory(hub.data), logger: Logger(label: "check"))
+            let reopened = try await Hub(directory: HubDirectory(hub.data), logger: Logger(label: "check"))
             for id in admitted {
-                #expect(
+                await #expect(
                     try reopened.store.pass(id)?.entries[try ParkID("P002")] == 1, "the entry of \(id) admitted before the kill is not counted exactly once")
             }
-            #expect(try LogVerifier(hub: reopened).verify().ok)
+            await #expect(try LogVerifier(hub: reopened).verify().ok)
         }
     }
 }

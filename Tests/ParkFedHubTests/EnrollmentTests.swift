@@ -27,7 +27,7 @@ import X509
     @Test(arguments: ["p256", "ed25519"])
     func opensslCSRSentByCurlEnrolls(keyType: String) async throws {
         try await TestFederation.run { federation in
-            let token = try federation.hub.createEnrollmentToken(park: try ParkID("P001"), name: "West Lake")
+            let token = try await federation.hub.createEnrollmentToken(park: try ParkID("P001"), name: "West Lake")
             let csr = try await Self.opensslCSR(in: federation.directory, name: "p1-\(keyType)", keyType: keyType, subject: "/CN=P001")
             let reply = try await federation.curl("/v1/enrollments", method: "POST", body: Self.body(token: token, csr: csr))
             #expect(reply.httpStatus == 201, "\(reply.body)")
@@ -51,7 +51,7 @@ import X509
 
     @Test func aUsedTokenIsRefused() async throws {
         try await TestFederation.run { federation in
-            let token = try federation.hub.createEnrollmentToken(park: try ParkID("P001"), name: "West Lake")
+            let token = try await federation.hub.createEnrollmentToken(park: try ParkID("P001"), name: "West Lake")
             let csr = try await Self.opensslCSR(in: federation.directory, name: "a", keyType: "p256", subject: "/CN=P001")
             #expect(try await federation.curl("/v1/enrollments", method: "POST", body: Self.body(token: token, csr: csr)).httpStatus == 201)
             let csr2 = try await Self.opensslCSR(in: federation.directory, name: "b", keyType: "p256", subject: "/CN=P001")
@@ -59,13 +59,13 @@ import X509
             #expect(again.httpStatus == 409)
             #expect(again.json["code"] as? String == "token_used")
             #expect(again.json["type"] as? String == "urn:parkfed:problem:token_used")
-            #expect(try federation.hub.store.certificates(of: .park(try ParkID("P001"))).count == 1)
+            await #expect(try federation.hub.store.certificates(of: .park(try ParkID("P001"))).count == 1)
         }
     }
 
     @Test func anExpiredTokenIsRefused() async throws {
         try await TestFederation.run { federation in
-            let token = try federation.hub.createEnrollmentToken(
+            let token = try await federation.hub.createEnrollmentToken(
                 park: try ParkID("P001"), name: "West Lake", now: Date().addingTimeInterval(-25 * 3600))
             let csr = try await Self.opensslCSR(in: federation.directory, name: "a", keyType: "p256", subject: "/CN=P001")
             let reply = try await federation.curl("/v1/enrollments", method: "POST", body: Self.body(token: token, csr: csr))
@@ -76,7 +76,7 @@ import X509
 
     @Test func aTokenForAnotherParkIsRefusedAndStaysUnused() async throws {
         try await TestFederation.run { federation in
-            let token = try federation.hub.createEnrollmentToken(park: try ParkID("P001"), name: "West Lake")
+            let token = try await federation.hub.createEnrollmentToken(park: try ParkID("P001"), name: "West Lake")
             // The CSR names P002 ...
             let csr = try await Self.opensslCSR(in: federation.directory, name: "a", keyType: "p256", subject: "/CN=P002")
             let reply = try await federation.curl("/v1/enrollments", method: "POST", body: Self.body(token: token, csr: csr))
@@ -93,7 +93,7 @@ import X509
 
     @Test func aCSRWhoseSignatureDoesNotVerifyIsRefused() async throws {
         try await TestFederation.run { federation in
-            let token = try federation.hub.createEnrollmentToken(park: try ParkID("P001"), name: "West Lake")
+            let token = try await federation.hub.createEnrollmentToken(park: try ParkID("P001"), name: "West Lake")
             let csr = try await Self.opensslCSR(in: federation.directory, name: "a", keyType: "p256", subject: "/CN=P001")
             // Flip one byte inside the signed part (the subject's CN) and re-encode.
             let derPath = federation.directory.file("a.der")
@@ -119,7 +119,7 @@ import X509
     ])
     func aMalformedPEMIsRefused(csr: String, code: String) async throws {
         try await TestFederation.run { federation in
-            let token = try federation.hub.createEnrollmentToken(park: try ParkID("P001"), name: "West Lake")
+            let token = try await federation.hub.createEnrollmentToken(park: try ParkID("P001"), name: "West Lake")
             let reply = try await federation.curl("/v1/enrollments", method: "POST", body: Self.body(token: token, csr: csr))
             #expect(reply.httpStatus == 400)
             #expect(reply.json["code"] as? String == code, "\(reply.body)")
@@ -133,7 +133,7 @@ import X509
                 #expect(reply.httpStatus == 400, "\(body)")
                 #expect(reply.json["code"] as? String == "invalid_body", "\(body): \(reply.body)")
             }
-            let token = try federation.hub.createEnrollmentToken(park: try ParkID("P001"), name: "West Lake")
+            let token = try await federation.hub.createEnrollmentToken(park: try ParkID("P001"), name: "West Lake")
             let csr = try await Self.opensslCSR(in: federation.directory, name: "a", keyType: "p256", subject: "/CN=P001")
             let badKey = try await federation.curl("/v1/enrollments", method: "POST", body: Self.body(token: token, csr: csr, signingKey: "short"))
             #expect(badKey.json["code"] as? String == "invalid_signing_key")
@@ -144,7 +144,7 @@ import X509
 
     @Test func tokensAreStoredOnlyAsHashes() async throws {
         try await TestFederation.run { federation in
-            let token = try federation.hub.createEnrollmentToken(park: try ParkID("P001"), name: "West Lake")
+            let token = try await federation.hub.createEnrollmentToken(park: try ParkID("P001"), name: "West Lake")
             let dump = try await federation.databaseDump()
             #expect(dump.succeeded && dump.stdout.contains("enrollment_tokens"), "\(dump.stderr)")
             #expect(!dump.stdout.contains(token))
@@ -164,7 +164,7 @@ import X509
     @Test(arguments: ["p256", "ed25519"])
     func theCertsScriptEnrollsWithOpensslAndCurl(keyType: String) async throws {
         try await TestFederation.run { federation in
-            let token = try federation.hub.createEnrollmentToken(park: try ParkID("P007"), name: "By Hand")
+            let token = try await federation.hub.createEnrollmentToken(park: try ParkID("P007"), name: "By Hand")
             let out = federation.directory.file("byhand-\(keyType)")
             let result = try await ExternalTool.run(
                 "bash", [Self.root + "/certs/park-enroll.sh", federation.hubURL, federation.caFile, "P007", token, out, keyType])
@@ -175,9 +175,9 @@ import X509
             let mode = try FileManager.default.attributesOfItem(atPath: out + "/park-key.pem")[.posixPermissions] as? Int
             #expect(mode == 0o600)
             // The signing key openssl made is the one on the trust list.
-            let list = try federation.hub.currentTrustList()
+            let list = try await federation.hub.currentTrustList()
             #expect(list.jws.count > 0)
-            #expect(try federation.hub.store.signingKeys().contains { $0.park.rawValue == "P007" })
+            await #expect(try federation.hub.store.signingKeys().contains { $0.park.rawValue == "P007" })
         }
     }
 }

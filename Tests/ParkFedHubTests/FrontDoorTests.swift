@@ -34,24 +34,24 @@ import Testing
             let first = try await federation.enroll("P009")
             let oldKid = first.signingKey.kid
             await first.shutdown()
-            _ = try federation.hub.revoke(park: try ParkID("P009"))
+            _ = try await federation.hub.revoke(park: try ParkID("P009"))
             // An ordinary token does not bring it back, and the failed enrollment writes nothing (the token stays unused).
-            let before = try federation.hub.store.certificates(of: .park(try ParkID("P009"))).count
+            let before = try await federation.hub.store.certificates(of: .park(try ParkID("P009"))).count
             await #expect(throws: (any Error).self) {
-                let token = try federation.hub.createEnrollmentToken(park: try ParkID("P009"), name: "Park P009")
+                let token = try await federation.hub.createEnrollmentToken(park: try ParkID("P009"), name: "Park P009")
                 try await NodeEnrollment.enroll(
                     directory: NodeDirectory(federation.directory.file("again-P009")), hubURL: federation.hubURL,
                     park: try ParkID("P009"), token: token, caFile: federation.caFile)
             }
-            #expect(try federation.hub.store.certificates(of: .park(try ParkID("P009"))).count == before)
+            await #expect(try federation.hub.store.certificates(of: .park(try ParkID("P009"))).count == before)
             // The operator's re-admission token does, with a new certificate and signing key; the old key stays revoked.
-            let token = try federation.hub.createEnrollmentToken(park: try ParkID("P009"), name: "Park P009", readmit: true)
+            let token = try await federation.hub.createEnrollmentToken(park: try ParkID("P009"), name: "Park P009", readmit: true)
             let directory = NodeDirectory(federation.directory.file("readmitted-P009"))
             try await NodeEnrollment.enroll(directory: directory, hubURL: federation.hubURL, park: try ParkID("P009"), token: token, caFile: federation.caFile)
             let agent = try NodeAgent(directory: directory)
             federation.adopt(agent)
             #expect(try await agent.whoami().principal == "park:P009")
-            let keys = try federation.hub.store.signingKeys().filter { $0.park.rawValue == "P009" }
+            let keys = try await federation.hub.store.signingKeys().filter { $0.park.rawValue == "P009" }
             #expect(keys.count == 2 && keys.first { $0.kid == oldKid }?.revokedAt != nil && keys.contains { $0.kid != oldKid && $0.revokedAt == nil })
         }
     }
@@ -79,16 +79,16 @@ import Testing
             let after = try await federation.stateDump()
             #expect(after == before, "changed: \(Set(after).symmetricDifference(before).prefix(6))")
             // The real park, from another loopback address, enrolls with its token while 127.0.0.1 waits.
-            let token = try federation.hub.createEnrollmentToken(park: try ParkID("P005"), name: "Park P005")
+            let token = try await federation.hub.createEnrollmentToken(park: try ParkID("P005"), name: "Park P005")
             let answer = try await federation.curl(
                 "/v1/enrollments", method: "POST", body: try body(token: token, park: "P005"), extra: ["--interface", "127.0.0.2"])
             #expect(answer.httpStatus == 201, "\(answer.httpStatus) \(answer.body) \(answer.stderr)")
         }
     }
 
-    @Test func hubJsonIsOwnerOnly() throws {
+    @Test func hubJsonIsOwnerOnly() async throws {
         let directory = try TemporaryDirectory()
-        let hub = try HubDirectory.initialize(at: directory.file("hub"), configuration: HubConfiguration(federation: "Modes"))
+        let hub = try await HubDirectory.initialize(at: directory.file("hub"), configuration: HubConfiguration(federation: "Modes"))
         let mode = try FileManager.default.attributesOfItem(atPath: hub.configuration)[.posixPermissions] as? Int
         #expect(mode == 0o600)
     }

@@ -24,9 +24,9 @@ import Testing
     }
 
     /// The stored facts of the hub an attack must not change.
-    static func snapshot(_ hub: Hub) throws -> String {
-        let totals = try hub.store.ledgerTotals()
-        return "\(totals.debits)/\(totals.credits)/\(totals.balances.sorted { $0.key < $1.key })/\(try hub.store.unsettledObligations())/\(hub.log.size)"
+    static func snapshot(_ hub: Hub) async throws -> String {
+        let totals = try await hub.store.ledgerTotals()
+        return "\(totals.debits)/\(totals.credits)/\(totals.balances.sorted { $0.key < $1.key })/\(try await hub.store.unsettledObligations())/\(hub.log.size)"
     }
 
     // MARK: 1. Spending a card the park never saw
@@ -37,7 +37,7 @@ import Testing
             let (p1, p2) = (agents[0], agents[1])
             let card = try SimulatedCard(try await p1.registerCard("IC-H1", kind: .ic))
             _ = try await p1.loadCard("IC-H1", loadID: "L1", promotion: "LOAD1000GET200")
-            let before = try Self.snapshot(federation.hub)
+            let before = try await Self.snapshot(federation.hub)
 
             // The card id alone (read off a receipt), a made-up cryptogram, one made with a guessed key: all refused.
             let guessedKey = SymmetricKey(size: .bits256)
@@ -59,14 +59,14 @@ import Testing
             // A refund onto the card without it is refused too.
             let noCard = CardRefundRequest(refundID: "F-EVIL", amountMinor: 1, cardProof: CardProof(counter: 99, cryptogram: String(repeating: "B", count: 22)))
             #expect(try await Self.post(p2, "/v1/cards/IC-H1/holds/EVIL-1/refunds", noCard).text.contains("card_not_present"))
-            #expect(try Self.snapshot(federation.hub) == before)
-            #expect(try federation.hub.store.authorisations(card: "IC-H1").isEmpty)
+            await #expect(try Self.snapshot(federation.hub) == before)
+            await #expect(try federation.hub.store.authorisations(card: "IC-H1").isEmpty)
 
             // The legitimate path: the visitor taps the card at P002's reader; the hub authorises it.
             let spend = try await p2.spendCard(
                 "IC-H1", requestID: "R1", amountMinor: 10_000, proof: card.proof(.hold, amountMinor: 10_000, park: "P002", requestID: "R1"))
             #expect(spend.state == "captured" && spend.principalMinor == 8_000 && spend.bonusMinor == 2_000)
-            #expect(
+            await #expect(
                 try federation.hub.store.unsettledObligations() == [
                     Obligation(from: p1.park, to: p2.park, amountMinor: 10_000, reason: "card_spend", reference: "capture:R1")
                 ])
@@ -97,7 +97,7 @@ import Testing
             let evil = try SimulatedCard(try await p2.registerCard("IC-EVIL", kind: .ic))
             // P002 loads 1 fen (a load is its own cash: allowed), and then tries to act as the card's custodian.
             _ = try await p2.loadCard("IC-H2", loadID: "EVIL-L", amountMinor: 1)
-            let before = try Self.snapshot(federation.hub)
+            let before = try await Self.snapshot(federation.hub)
             let block = try await Self.post(p2, "/v1/cards/IC-H2/block", BlockCardRequest(reason: "lost"))
             #expect(block.status == 403 && block.text.contains("forbidden_for_principal"), "\(block)")
             let move = try await Self.post(
@@ -108,7 +108,7 @@ import Testing
             // Even the custodian moves a balance only to a card it registered, of the same holder.
             let away = try await Self.post(p1, "/v1/cards/IC-H2/block", BlockCardRequest(reason: "lost", replacementCardID: "IC-EVIL"))
             #expect(away.status == 403, "\(away)")
-            #expect(try Self.snapshot(federation.hub) == before)
+            await #expect(try Self.snapshot(federation.hub) == before)
             let untouched = try await p1.card("IC-H2")
             #expect(untouched.status == "active" && untouched.principalMinor == 100_001)
 
@@ -151,9 +151,9 @@ import Testing
     // MARK: 3. Overwriting another park's pass
 
     /// P001's `pass.issued` for `passID`, as the hub logged it.
-    static func loggedSale(_ hub: Hub, passID: String) throws -> PassIssued {
+    static func loggedSale(_ hub: Hub, passID: String) async throws -> PassIssued {
         for index in 0..<hub.log.size {
-            let payload = try Assertions.decodePayload(try JWS(compact: try #require(try hub.store.logEntry(index: index)).jws))
+            let payload = try Assertions.decodePayload(try JWS(compact: try #require(try await hub.store.logEntry(index: index)).jws))
             if case .passIssued(let data) = payload.data, data.passID == passID { return data }
         }
         throw WireError("no pass.issued for \(passID) in the log")
@@ -165,11 +165,11 @@ import Testing
             let (p1, p2) = (agents[0], agents[1])
             let sale = try await p1.sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window", holder: Self.holder))
             try await p1.deliverOutbox()
-            let original = try Self.loggedSale(federation.hub, passID: sale.passID)
+            let original = try await Self.loggedSale(federation.hub, passID: sale.passID)
             let peer1 = AuthenticatedPeer(principal: .park(p1.park), serial: "t", notAfter: .distantFuture)
-            let revenueBefore = try StrictJSON.encoder.encode(try federation.hub.revenue(peer: peer1))
-            let passBefore = try federation.hub.store.pass(sale.passID)
-            let before = try Self.snapshot(federation.hub)
+            let revenueBefore = try await StrictJSON.encoder.encode(try federation.hub.revenue(peer: peer1))
+            let passBefore = try await federation.hub.store.pass(sale.passID)
+            let before = try await Self.snapshot(federation.hub)
 
             // P002 signs a sale of P001's pass id at 0.01 with its own holder, and a refund and a transfer of it.
             var forged = original
@@ -195,10 +195,10 @@ import Testing
             repriced.priceMinor = 1
             let (_, again) = try Assertions.sign(.passIssued(repriced), park: p1.park, key: p1.signingKey)
             #expect(try await Self.ingest(p1, [again.compact]).first?.reason == "already_issued")
-            #expect(try Self.snapshot(federation.hub) == before)
-            #expect(try federation.hub.store.pass(sale.passID) == passBefore)
-            #expect(try StrictJSON.encoder.encode(try federation.hub.revenue(peer: peer1)) == revenueBefore)
-            #expect(try LogVerifier(hub: federation.hub).verify().ok)
+            await #expect(try Self.snapshot(federation.hub) == before)
+            await #expect(try federation.hub.store.pass(sale.passID) == passBefore)
+            await #expect(try StrictJSON.encoder.encode(try federation.hub.revenue(peer: peer1)) == revenueBefore)
+            await #expect(try LogVerifier(hub: federation.hub).verify().ok)
 
             // The legitimate path: the issuer refunds its own pass.
             #expect(try await p1.refundPass(sale.passID, reason: "rain").refundedMinor == 29_900)
@@ -219,12 +219,12 @@ import Testing
                 """
             let file = federation.directory.file("timed.json")
             try json.write(toFile: file, atomically: true, encoding: .utf8)
-            _ = try federation.hub.importProducts(file: file)
+            _ = try await federation.hub.importProducts(file: file)
             let agents = try await federation.enrollParks(["P001", "P002"])
             let p2 = agents[1]
             // One place sold the legitimate way (decided by the hub).
             let sold = try await p2.sellPass(PassSaleRequest(product: "TIMED-H", channel: "window", holder: Self.holder, slot: "NOW"))
-            let template = try Self.loggedSale(federation.hub, passID: sold.passID)
+            let template = try await Self.loggedSale(federation.hub, passID: sold.passID)
             // Five more sales of the slot pushed through the record path at once: only the two places left are taken.
             let compacts = try (0..<5).map { _ -> String in
                 var sale = template
@@ -261,9 +261,9 @@ import Testing
             }
             let hub = federation.hub
             let today = hub.passes.calendar.day(of: Date())
-            let record = try hub.runSettlement(day: today, now: hub.endOfDay(today).addingTimeInterval(1))
-            _ = try hub.approveSettlement(record.id, by: .clearing("C01"))
-            _ = try hub.recordSettlementPayments(
+            let record = try await hub.runSettlement(day: today, now: hub.endOfDay(today).addingTimeInterval(1))
+            _ = try await hub.approveSettlement(record.id, by: .clearing("C01"))
+            _ = try await hub.recordSettlementPayments(
                 record.id,
                 [
                     .init(park: "P001", reference: "REF-P001-SECRET"), .init(park: "P002", reference: "REF-P002"),
@@ -278,7 +278,7 @@ import Testing
             let text = String(decoding: csv.body, as: UTF8.self)
             #expect(text.contains("REF-P002") && !text.contains("SECRET"), "\(text)")
             // Clearing staff see every reference.
-            #expect(try hub.settlementExport(try hub.settlementBatch(record.id)).payments.count == 3)
+            await #expect(try hub.settlementExport(try hub.settlementBatch(record.id)).payments.count == 3)
         }
     }
 }

@@ -31,7 +31,7 @@ import Testing
             #expect(again.results.map(\.status) == Array(repeating: .duplicate, count: 10))
             #expect(again.results.map(\.index) == first.results.map(\.index))
             #expect(again.treeSize == 10)
-            #expect(try federation.hub.store.logSize() == 10)
+            await #expect(try federation.hub.store.logSize() == 10)
         }
     }
 
@@ -99,7 +99,7 @@ import Testing
             // Resubmitting the conflicting one later is still a conflict, never an overwrite.
             let later = try await Self.submit(p1, [conflicting])
             #expect(later.results[0].reason == "id_conflict")
-            #expect(try federation.hub.store.logEntry(index: 1)?.jws == original)
+            await #expect(try federation.hub.store.logEntry(index: 1)?.jws == original)
         }
     }
 
@@ -125,7 +125,7 @@ import Testing
             let p2 = try await federation.enroll("P002")
             federation.adopt(p2)
             let fromP2 = try Self.sign(p2, 1)
-            _ = try federation.hub.revoke(park: try ParkID("P002"))
+            _ = try await federation.hub.revoke(park: try ParkID("P002"))
             // P2 itself can no longer connect; its key is refused even if another channel carried the assertion.
             let response = try await Self.submit(p1, [fromP2])
             #expect(response.results[0].reason == "revoked_kid")
@@ -135,7 +135,7 @@ import Testing
 
     @Test func onlyParksSubmitAndBatchesAreBounded() async throws {
         try await TestFederation.run { federation in
-            let regulator = try federation.issueCertificate(for: .regulator("R01"), name: "r")
+            let regulator = try await federation.issueCertificate(for: .regulator("R01"), name: "r")
             let reply = try await federation.curl("/v1/assertions", certificate: regulator, method: "POST", body: #"{"assertions":["x"]}"#)
             #expect(reply.httpStatus == 403)
             let agent = try await federation.enroll("P001")
@@ -160,10 +160,10 @@ import Testing
             #expect(response.treeSize == 25)
             let root = federation.hub.log.snapshotRoot()
             // A fresh hub process on the same files rebuilds the same tree.
-            let reopened = try Hub(directory: federation.hub.directory)
+            let reopened = try await Hub(directory: federation.hub.directory)
             #expect(reopened.log.size == 25)
             #expect(reopened.log.snapshotRoot() == root)
-            let checkpoint = try Checkpoint.verify(note: try reopened.log.latestCheckpointNote(), key: federation.hub.signingKey.publicKey)
+            let checkpoint = try await Checkpoint.verify(note: try reopened.log.latestCheckpointNote(), key: federation.hub.signingKey.publicKey)
             #expect(checkpoint.size == 25 && checkpoint.rootHash == root)
         }
     }

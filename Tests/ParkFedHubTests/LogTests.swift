@@ -77,7 +77,7 @@ import Testing
             #expect(own.httpStatus == 200)
             let other = try await federation.curl("/v1/log/entries/0", certificate: (p2.directory.tlsCertificate, p2.directory.tlsKey))
             #expect(other.httpStatus == 403)
-            let regulator = try federation.issueCertificate(for: .regulator("R01"), name: "r")
+            let regulator = try await federation.issueCertificate(for: .regulator("R01"), name: "r")
             #expect(try await federation.curl("/v1/log/entries/0", certificate: regulator).httpStatus == 200)
             #expect(try await federation.curl("/v1/log/entries/9", certificate: regulator).httpStatus == 404)
         }
@@ -123,7 +123,7 @@ import Testing
             federation.adopt(agent)
             try await Self.fill(federation, agent, count: 5)
             _ = try await federation.sqlTool("DELETE FROM log_entries WHERE idx = 2;")
-            let report = try LogVerifier(hub: try Hub(directory: federation.hub.directory)).verify()
+            let report = try await LogVerifier(hub: try Hub(directory: federation.hub.directory)).verify()
             #expect(!report.ok)
             #expect(report.firstBadIndex == 2)
         }

@@ -24,20 +24,20 @@ import Testing
             // An unused month pass is refunded in full; a used one is not refunded at all (its price is shared later).
             let unused = try await p1.sellPass(PassSaleRequest(product: "REGION-MONTH", channel: "ota", holder: holder))
             #expect(try await p1.refundPass(unused.passID, reason: "unused").refundedMinor == 9_900)
-            #expect(try hub.passView(month.passID, peer: .init(principal: .park(p1.park), serial: "t", notAfter: .distantFuture)).refundDueMinor == 0)
+            await #expect(try hub.passView(month.passID, peer: .init(principal: .park(p1.park), serial: "t", notAfter: .distantFuture)).refundDueMinor == 0)
             for agent in agents { try await agent.deliverOutbox() }
 
             // Entries of the pass earn nothing when they happen.
             let today = hub.passes.calendar.day(of: Date())
-            let first = try hub.runSettlement(day: today, now: hub.endOfDay(today).addingTimeInterval(60))
-            #expect(try hub.settlementExport(first).obligations.isEmpty)
+            let first = try await hub.runSettlement(day: today, now: hub.endOfDay(today).addingTimeInterval(60))
+            await #expect(try hub.settlementExport(first).obligations.isEmpty)
             // The pass is usable through today + 29; entries may arrive up to 7 days late (assertion_max_delay), so the
             // split waits until the batch of today + 36, and not a day less.
             let lastDay = today.adding(days: 29 + 7)
-            let before = try hub.runSettlement(day: lastDay.adding(days: -1), now: hub.endOfDay(lastDay).addingTimeInterval(60))
-            #expect(try hub.settlementExport(before).obligations.isEmpty)
-            let record = try hub.runSettlement(day: lastDay, now: hub.endOfDay(lastDay).addingTimeInterval(60))
-            let export = try hub.settlementExport(record)
+            let before = try await hub.runSettlement(day: lastDay.adding(days: -1), now: hub.endOfDay(lastDay).addingTimeInterval(60))
+            await #expect(try hub.settlementExport(before).obligations.isEmpty)
+            let record = try await hub.runSettlement(day: lastDay, now: hub.endOfDay(lastDay).addingTimeInterval(60))
+            let export = try await hub.settlementExport(record)
             // 9900 by entries 1 : 2 : 1 → P001 2475 (the issuer keeps it), P002 4950, P003 2475.
             #expect(
                 export.obligations.map { "\($0.from)→\($0.to) \($0.amountMinor) \($0.reason) \($0.reference)" } == [
@@ -47,9 +47,9 @@ import Testing
             // Each line lists the usage records it came from: the receiving park's entries of the pass.
             #expect(export.obligations.map(\.assertionIDs.count) == [2, 1])
             // Re-running gives the same batch; the pass is never allocated twice.
-            #expect(try hub.runSettlement(day: lastDay, now: hub.endOfDay(lastDay).addingTimeInterval(7200)).body == record.body)
-            #expect(try hub.store.allocationPeriod(pass: month.passID) == lastDay)
-            #expect(try hub.store.allocationPeriod(pass: unused.passID) == nil)
+            await #expect(try hub.runSettlement(day: lastDay, now: hub.endOfDay(lastDay).addingTimeInterval(7200)).body == record.body)
+            await #expect(try hub.store.allocationPeriod(pass: month.passID) == lastDay)
+            await #expect(try hub.store.allocationPeriod(pass: unused.passID) == nil)
             // Every park checks its lines against what it holds.
             for agent in agents {
                 let check = try await agent.verifySettlement(record.id)

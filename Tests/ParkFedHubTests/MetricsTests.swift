@@ -49,7 +49,7 @@ import Testing
             let park = try await federation.curl("/metrics", certificate: (agent.directory.tlsCertificate, agent.directory.tlsKey))
             #expect(park.httpStatus == 403)
             #expect(park.json["code"] as? String == "forbidden_for_principal")
-            let clearing = try federation.issueCertificate(for: .clearing("C01"), name: "c01")
+            let clearing = try await federation.issueCertificate(for: .clearing("C01"), name: "c01")
             let scrape = try await federation.curl("/metrics", certificate: clearing)
             #expect(scrape.httpStatus == 200)
             #expect(scrape.body.contains("parkfed_hub_trust_list_sequence") || scrape.body.contains("parkfed_hub_http_requests_total"))
@@ -60,7 +60,7 @@ import Testing
         try await TestFederation.run { federation in
             let agent = try await federation.enroll("P001")
             federation.adopt(agent)
-            _ = try federation.hub.revoke(park: try ParkID("P001"))
+            _ = try await federation.hub.revoke(park: try ParkID("P001"))
             _ = try await federation.curl("/v1/whoami", certificate: (agent.directory.tlsCertificate, agent.directory.tlsKey))
             #expect(federation.hub.metrics.exposition().contains(#"parkfed_hub_authentication_refusals_total{code="certificate_revoked"} 1"#))
         }

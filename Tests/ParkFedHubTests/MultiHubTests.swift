@@ -56,7 +56,7 @@ import Testing
                 }
                 #expect(decisions.filter { $0.decision == .allow }.count == 1, "\(decisions.map { "\($0.decision) \($0.mode) \($0.reason ?? "")" })")
                 #expect(decisions.allSatisfy { $0.mode == .online }, "\(decisions.map(\.mode))")
-                #expect(try federation.hub.store.pass(pass.passID)?.entries.values.reduce(0, +) == 2)
+                await #expect(try federation.hub.store.pass(pass.passID)?.entries.values.reduce(0, +) == 2)
             }
 
             // A card loaded through hub A, spent from both hubs at once: 1,000.00 in 20 spends of 100.00 admits exactly 10.
@@ -81,9 +81,9 @@ import Testing
 
             // One log, appended by both: it verifies, and hub B proves an entry that hub A appended (and the reverse).
             for agent in viaA + viaB { _ = try await agent.deliverOutbox() }
-            let report = try LogVerifier(hub: federation.hub).verify()
+            let report = try await LogVerifier(hub: federation.hub).verify()
             #expect(report.ok, "\(report.problems)")
-            let size = try federation.hub.store.logSize()
+            let size = try await federation.hub.store.logSize()
             let checkpointB = try await ExternalTool.run(
                 "curl",
                 [
@@ -106,8 +106,17 @@ import Testing
     func theOperatorPutsAHubOnPostgreSQLFromTheCommandLine() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let url = try #require(try TestStore.newDatabase())
-        defer { TestStore.dropDatabase(url) }
+        let url = try await #require(try await TestStore.newDatabase())
+        do {
+            try await Self.runPostgresHub(url: url, directory: directory)
+            await TestStore.dropDatabase(url)
+        } catch {
+            await TestStore.dropDatabase(url)
+            throw error
+        }
+    }
+
+    static func runPostgresHub(url: String, directory: TemporaryDirectory) async throws {
         let parkfed = try BackgroundProcess.parkfedExecutable()
         let data = directory.file("hub")
         let bad = try await ExternalTool.run(parkfed, ["hub", "init", "--data", data, "--store", "mysql://x"])

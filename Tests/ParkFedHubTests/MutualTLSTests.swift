@@ -62,7 +62,7 @@ import X509
 
     @Test func anExpiredCertificateIsRefused() async throws {
         try await TestFederation.run { federation in
-            let expired = try federation.issueCertificate(
+            let expired = try await federation.issueCertificate(
                 for: .park(try ParkID("P001")), name: "expired", validity: 3600, notValidBefore: Date().addingTimeInterval(-10 * 86_400),
                 now: Date().addingTimeInterval(-2 * 86_400))
             let reply = try await federation.curl("/v1/whoami", certificate: expired)
@@ -73,8 +73,8 @@ import X509
             let der = try Certificate.parseChain(pem: pem)[0]
             var serializer = DER.Serializer()
             try serializer.serialize(der)
-            #expect {
-                _ = try federation.hub.authenticate(certificateDER: serializer.serializedBytes)
+            await #expect {
+                _ = try await federation.hub.authenticate(certificateDER: serializer.serializedBytes)
             } throws: { error in
                 (error as? ProblemDetails)?.code == "certificate_expired"
             }
@@ -88,15 +88,15 @@ import X509
             let credentials = (agent.directory.tlsCertificate, agent.directory.tlsKey)
             #expect(try await federation.curl("/v1/whoami", certificate: credentials).httpStatus == 200)
             // Revoke through a second handle on the same data directory, as `parkfed hub revoke` does from another process.
-            let operatorHub = try Hub(directory: federation.hub.directory)
-            #expect(try operatorHub.revoke(park: try ParkID("P001")) == 1)
+            let operatorHub = try await Hub(directory: federation.hub.directory)
+            await #expect(try operatorHub.revoke(park: try ParkID("P001")) == 1)
             let reply = try await federation.curl("/v1/whoami", certificate: credentials)
             #expect(reply.httpStatus == 403)
             #expect(reply.json["code"] as? String == "certificate_revoked")
             // The node agent's pooled connection is refused as well.
             await #expect(throws: (any Error).self) { _ = try await agent.whoami() }
             // A revoked park cannot enroll again with a new token.
-            let token = try federation.hub.createEnrollmentToken(park: try ParkID("P001"), name: "again")
+            let token = try await federation.hub.createEnrollmentToken(park: try ParkID("P001"), name: "again")
             let csr = try await EnrollmentTests.opensslCSR(in: federation.directory, name: "again", keyType: "p256", subject: "/CN=P001")
             let again = try await federation.curl("/v1/enrollments", method: "POST", body: EnrollmentTests.body(token: token, csr: csr))
             #expect(again.json["code"] as? String == "park_revoked")
@@ -121,17 +121,17 @@ import X509
     func staffCertificatesCarryTheirPrincipal(role: String) async throws {
         try await TestFederation.run { federation in
             let principal = try Principal(parsing: "\(role):X01")
-            let credentials = try federation.issueCertificate(for: principal, name: role)
+            let credentials = try await federation.issueCertificate(for: principal, name: role)
             let reply = try await federation.curl("/v1/whoami", certificate: credentials)
             #expect(reply.json["principal"] as? String == "\(role):X01")
-            #expect(try federation.hub.revoke(principal: principal) == 1)
+            await #expect(try federation.hub.revoke(principal: principal) == 1)
             #expect(try await federation.curl("/v1/whoami", certificate: credentials).httpStatus == 403)
         }
     }
 
     @Test func unknownPathsGetProblemDetails() async throws {
         try await TestFederation.run { federation in
-            let credentials = try federation.issueCertificate(for: .regulator("R01"), name: "r")
+            let credentials = try await federation.issueCertificate(for: .regulator("R01"), name: "r")
             let reply = try await federation.curl("/v1/nothing-here", certificate: credentials)
             #expect(reply.httpStatus == 404)
             #expect(reply.json["code"] as? String == "not_found")

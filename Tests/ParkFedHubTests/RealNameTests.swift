@@ -34,16 +34,16 @@ import Testing
                     resalePriceMinor: 20_000))
 
             // The hub finds each holder's passes by document, and only it can read them back.
-            let held = try federation.hub.passes(heldBy: .residentID, number: "110105 19491231002x")
+            let held = try await federation.hub.passes(heldBy: .residentID, number: "110105 19491231002x")
             #expect(held.map(\.passID) == [first.passID])
             let holder = try #require(held.first?.holder)
             #expect(holder.idMasked == "1101**********002X" && holder.nameMasked == "张*三")
             #expect(try federation.hub.secrets.fields.open(holder.idSealed, purpose: "holder.id_number") == "11010519491231002X")
             #expect(try federation.hub.secrets.fields.open(holder.nameSealed, purpose: "holder.name") == "张小三")
             #expect(holder.idSealed.hasPrefix("v1.k"))
-            let buyer = try federation.hub.passes(heldBy: .passport, number: "E12345678")
+            let buyer = try await federation.hub.passes(heldBy: .passport, number: "E12345678")
             #expect(buyer.map { "\($0.passID) \($0.generation)" } == ["\(second.passID) 1"])
-            #expect(try federation.hub.passes(heldBy: .residentID, number: "430102199003071234").map(\.generation) == [0])
+            await #expect(try federation.hub.passes(heldBy: .residentID, number: "430102199003071234").map(\.generation) == [0])
 
             // No file of the hub's or the nodes' databases (with their WAL) holds any of it in clear…
             var files: [String] = []
@@ -60,7 +60,7 @@ import Testing
             for secret in secrets { #expect(!dump.stdout.contains(secret), "\(secret) in clear in the database dump") }
             // …nor any assertion in the log once its base64url payload is decoded.
             var checked = 0
-            try federation.hub.store.forEachLogEntry { entry in
+            try await federation.hub.store.forEachLogEntry { entry in
                 let payload = try JWS(compact: entry.jws).payload
                 for secret in secrets { #expect(payload.range(of: Data(secret.utf8)) == nil, "\(secret) in log entry \(entry.index)") }
                 checked += 1
@@ -86,8 +86,8 @@ import Testing
             #expect(try await agents[1].scan(GateScanRequest(code: sale.code, gate: "G1")).decision == .allow)
             #expect(try await agents[2].scan(GateScanRequest(code: sale.code, gate: "G1")).decision == .allow)
             try await agents[0].deliverOutbox()
-            let regulator = try federation.issueCertificate(for: .regulator("R01"), name: "regulator")
-            let clearing = try federation.issueCertificate(for: .clearing("C01"), name: "clearing")
+            let regulator = try await federation.issueCertificate(for: .regulator("R01"), name: "regulator")
+            let clearing = try await federation.issueCertificate(for: .clearing("C01"), name: "clearing")
             let park = (agents[0].directory.tlsCertificate, agents[0].directory.tlsKey)
             let today = federation.hub.passes.calendar.day(of: Date())
             let path = "/v1/regulator/holders?id_type=resident_id&id_number=11010519491231002X&from=\(today.adding(days: -7))&to=\(today)"
@@ -123,7 +123,7 @@ import Testing
             #expect(cli.succeeded, "\(cli.stdout)\(cli.stderr)")
             #expect(cli.stdout.contains("1101**********002X") && cli.stdout.contains(sale.passID))
             // The audit: who, what (masked), how many records.
-            let audit = try federation.hub.store.regulatorQueries().reversed().map { $0 }
+            let audit = try await federation.hub.store.regulatorQueries().reversed().map { $0 }
             #expect(audit.count == 2)
             #expect(audit[0].principal == "regulator:R01" && audit[0].records == 3 && audit[0].query.contains("1101**********002X"))
             #expect(!audit[0].query.contains("11010519491231002X"))
@@ -132,7 +132,7 @@ import Testing
             // its schema, and the whole log (park assertions and hub statements) still verifies.
             for record in audit {
                 let index = try #require(record.logIndex)
-                let entry = try #require(try federation.hub.store.logEntry(index: index))
+                let entry = try await #require(try federation.hub.store.logEntry(index: index))
                 #expect(entry.id == record.entryID && entry.park == "hub" && !entry.jws.contains("11010519491231002X"))
                 let jwsFile = federation.directory.file("statement-\(index).jws")
                 try entry.jws.write(toFile: jwsFile, atomically: true, encoding: .utf8)
@@ -149,7 +149,7 @@ import Testing
                 #expect(try await federation.curl("/v1/log/entries/\(index)", certificate: clearing).httpStatus == 403)
                 #expect(try await federation.curl("/v1/log/entries/\(index)", certificate: park).httpStatus == 403)
             }
-            #expect(try LogVerifier(hub: federation.hub).verify().ok)
+            await #expect(try LogVerifier(hub: federation.hub).verify().ok)
             // The hub operator lists them from the command line.
             let listing = try await ExternalTool.run(
                 try BackgroundProcess.parkfedExecutable(),

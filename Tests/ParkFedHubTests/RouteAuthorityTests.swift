@@ -28,7 +28,7 @@ import Testing
     @Test func aPrincipalOfTheWrongKindIsRefusedOnEveryRouteBeforeTheBodyIsRead() async throws {
         try await TestFederation.run { federation in
             let rules = HubServer.routes(hub: federation.hub).rules
-            let certificates: [(Principal.Role, (certificate: String, key: String))] = [
+            let certificates: [(Principal.Role, (certificate: String, key: String))] = await [
                 (.park, try federation.issueCertificate(for: .park(try ParkID("P001")), name: "walk-park")),
                 (.regulator, try federation.issueCertificate(for: .regulator("R01"), name: "walk-regulator")),
                 (.clearing, try federation.issueCertificate(for: .clearing("C01"), name: "walk-clearing")),
@@ -60,9 +60,9 @@ import Testing
     /// regulator a traffic report, clearing staff the metrics).
     @Test func eachKindOfPrincipalReachesItsOwnRoutes() async throws {
         try await TestFederation.run { federation in
-            let park = try federation.issueCertificate(for: .park(try ParkID("P001")), name: "own-park")
-            let regulator = try federation.issueCertificate(for: .regulator("R01"), name: "own-regulator")
-            let clearing = try federation.issueCertificate(for: .clearing("C01"), name: "own-clearing")
+            let park = try await federation.issueCertificate(for: .park(try ParkID("P001")), name: "own-park")
+            let regulator = try await federation.issueCertificate(for: .regulator("R01"), name: "own-regulator")
+            let clearing = try await federation.issueCertificate(for: .clearing("C01"), name: "own-clearing")
             #expect(try await federation.curl("/v1/revenue", certificate: park).httpStatus == 200)
             #expect(try await federation.curl("/v1/regulator/traffic?from=2026-12-01&to=2026-12-01", certificate: regulator).httpStatus == 200)
             #expect(try await federation.curl("/metrics", certificate: clearing).httpStatus == 200)

@@ -10,16 +10,16 @@ import Testing
 /// running totals equal the obligation rows, re-running any day gives the identical signed batch, and every
 /// obligation lands in exactly one batch.
 @Suite struct SettlementPropertyTests {
-    @Test(arguments: 0..<12) func randomDaysSumToZeroAreIdempotentAndTakeEveryObligationOnce(seed: Int) throws {
+    @Test(arguments: 0..<12) func randomDaysSumToZeroAreIdempotentAndTakeEveryObligationOnce(seed: Int) async throws {
         var random = SeededRandom(seed: UInt64(seed))
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let fees = Int(random.next() % 3 == 0 ? random.next() % 150 : 0)
-        let hubDirectory = try HubDirectory.initialize(
+        let hubDirectory = try await HubDirectory.initialize(
             at: directory.file("hub"),
             configuration: HubConfiguration(
                 federation: "Prop \(seed)", settlementFeeBasisPoints: fees, settlementTime: nil))
-        let hub = try Hub(directory: hubDirectory)
+        let hub = try await Hub(directory: hubDirectory)
         let parks = try (0..<Int(random.next() % 6 + 2)).map { try ParkID(String(format: "P%03d", $0)) }
         let first = try CivilDay("2026-11-01")
         var total = 0, gross: Int64 = 0
@@ -36,10 +36,10 @@ import Testing
                 rows.append((Obligation(from: parks[from], to: parks[to], amountMinor: amount, reason: "test", reference: "\(offset)-\(i)"), filed))
                 gross += amount
             }
-            try hub.store.loadObligations(rows, at: hub.endOfDay(day).addingTimeInterval(-1))
+            try await hub.store.loadObligations(rows, at: hub.endOfDay(day).addingTimeInterval(-1))
             total += rows.count
-            let record = try hub.runSettlement(day: day, now: hub.endOfDay(day).addingTimeInterval(1))
-            let export = try hub.settlementExport(record)
+            let record = try await hub.runSettlement(day: day, now: hub.endOfDay(day).addingTimeInterval(1))
+            let export = try await hub.settlementExport(record)
             #expect(export.batch.positions.reduce(0) { $0 + $1.netMinor } == 0, "seed \(seed)")
             #expect(export.obligations.count == rows.count, "seed \(seed): every obligation of the day, late ones included")
             #expect(export.batch.grossMinor == export.obligations.reduce(0) { $0 + $1.amountMinor })
@@ -47,11 +47,12 @@ import Testing
             var recomputed = Netting(feeBasisPoints: Int64(fees))
             for line in export.obligations { try recomputed.add(from: line.from, to: line.to, amountMinor: line.amountMinor) }
             #expect(recomputed.result().positions.map { SettlementBatch.Position(park: $0.party, netMinor: $0.netMinor) } == export.batch.positions)
-            let again = try hub.runSettlement(day: day, now: Date().addingTimeInterval(86_400 * 60))
+            let again = try await hub.runSettlement(day: day, now: Date().addingTimeInterval(86_400 * 60))
             #expect(again.body == record.body && again.signature == record.signature)
             batches.append(record)
         }
-        let all = try batches.map { try hub.settlementExport($0) }
+        var all: [SettlementExport] = []
+        for batch in batches { all.append(try await hub.settlementExport(batch)) }
         #expect(all.reduce(0) { $0 + $1.obligations.count } == total)
         #expect(Set(all.flatMap { $0.obligations.map(\.seq) }).count == total)
         #expect(all.reduce(Int64(0)) { $0 + $1.batch.grossMinor } == gross)

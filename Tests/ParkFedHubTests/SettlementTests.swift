@@ -36,7 +36,7 @@ import Testing
         let spend = try await p2.spendCard(
             "IC-S1", requestID: "R1", amountMinor: 10_000, proof: card.proof(.hold, amountMinor: 10_000, park: "P002", requestID: "R1"))
         #expect(spend.principalMinor == 8_000 && spend.bonusMinor == 2_000)
-        _ = try federation.hub.refundCard(
+        _ = try await federation.hub.refundCard(
             "IC-S1", requestID: "R1",
             CardRefundRequest(refundID: "F1", amountMinor: 5_000, cardProof: card.proof(.refund, amountMinor: 5_000, park: "P002", requestID: "F1")),
             peer: AuthenticatedPeer(principal: .park(p2.park), serial: "t", notAfter: .distantFuture))
@@ -50,10 +50,10 @@ import Testing
             let hub = federation.hub
             let today = hub.passes.calendar.day(of: Date())
             // The day is not over yet.
-            #expect(throws: ProblemDetails.self) { try hub.runSettlement(day: today) }
+            await #expect(throws: ProblemDetails.self) { try await hub.runSettlement(day: today) }
             let after = hub.endOfDay(today).addingTimeInterval(60)
-            let record = try hub.runSettlement(day: today, now: after)
-            let export = try hub.settlementExport(record)
+            let record = try await hub.runSettlement(day: today, now: after)
+            let export = try await hub.settlementExport(record)
             let batch = export.batch
             // Obligations (from → to, amount, 1 % fee rounded down):
             //   P001→P002 6000 (60)  pass entry      P001→P003 8000 (80)  pass entry
@@ -81,7 +81,7 @@ import Testing
             #expect(export.obligations.filter { $0.reason != "card_refund" }.allSatisfy { $0.assertionIDs.count == 1 })
             #expect(batch.checkpoint.treeSize == hub.log.size)
             // Re-running the day gives the identical signed batch.
-            let again = try hub.runSettlement(day: today, now: after.addingTimeInterval(3600))
+            let again = try await hub.runSettlement(day: today, now: after.addingTimeInterval(3600))
             #expect(again.body == record.body && again.signature == record.signature)
             // Every park checks its own lines against what it holds, over mutual TLS.
             for agent in agents {
@@ -90,17 +90,19 @@ import Testing
                 #expect(check.position == batch.positions.first { $0.park == agent.park.rawValue }!.netMinor)
             }
             // Draft → approved (clearing only) → paid once every party with a position has a reference.
-            #expect(throws: ProblemDetails.self) { try hub.recordSettlementPayments(record.id, [.init(park: "P001", reference: "X")], by: .clearing("C01")) }
-            #expect(throws: ProblemDetails.self) { try hub.approveSettlement(record.id, by: .park(agents[0].park)) }
-            #expect(try hub.approveSettlement(record.id, by: .clearing("C01")).state == "approved")
-            let partly = try hub.recordSettlementPayments(
+            await #expect(throws: ProblemDetails.self) {
+                try await hub.recordSettlementPayments(record.id, [.init(park: "P001", reference: "X")], by: .clearing("C01"))
+            }
+            await #expect(throws: ProblemDetails.self) { try await hub.approveSettlement(record.id, by: .park(agents[0].park)) }
+            await #expect(try hub.approveSettlement(record.id, by: .clearing("C01")).state == "approved")
+            let partly = try await hub.recordSettlementPayments(
                 record.id, [.init(park: "P001", reference: "BANK-1"), .init(park: "P002", reference: "BANK-2")], by: .clearing("C01"))
             #expect(partly.state == "approved")
-            let paid = try hub.recordSettlementPayments(
+            let paid = try await hub.recordSettlementPayments(
                 record.id, [.init(park: "P003", reference: "BANK-3"), .init(park: "hub", reference: "FEE-1")], by: .clearing("C01"))
             #expect(paid.state == "paid" && paid.body == record.body)
             // CSV: one row per park and one per obligation.
-            let paidExport = try hub.settlementExport(paid)
+            let paidExport = try await hub.settlementExport(paid)
             #expect(SettlementCSV.positions(paidExport).split(separator: "\n").count == 5)
             #expect(SettlementCSV.positions(paidExport).contains("\(today),P002,10840,CNY,BANK-2"))
             #expect(SettlementCSV.obligations(paidExport).split(separator: "\n").count == 6)
@@ -130,13 +132,13 @@ import Testing
             var before: [String: Int64] = [:]
             for agent in agents { before[agent.park.rawValue] = try await agent.revenue().nextPositionMinor }
             let today = hub.passes.calendar.day(of: Date())
-            let batch = try StrictJSON.decode(
+            let batch = try await StrictJSON.decode(
                 SettlementBatch.self, from: Data(try hub.runSettlement(day: today, now: hub.endOfDay(today).addingTimeInterval(1)).body.utf8))
             for position in batch.positions where position.park != "hub" { #expect(before[position.park] == position.netMinor, "\(position.park)") }
             let after = try await agents[0].revenue()
             #expect(after.nextPositionMinor == 0 && after.owedByUs.isEmpty && after.settledThrough == today.description)
             // Regulators and clearing staff do not get a park's revenue view.
-            let regulator = try federation.issueCertificate(for: .regulator("R01"), name: "r")
+            let regulator = try await federation.issueCertificate(for: .regulator("R01"), name: "r")
             #expect(try await federation.curl("/v1/revenue", certificate: regulator).httpStatus == 403)
         }
     }
@@ -149,18 +151,18 @@ import Testing
             let first = try await agents[0].sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window", holder: holder))
             #expect(try await agents[1].scan(GateScanRequest(code: first.code, gate: "G1")).decision == .allow)
             let today = hub.passes.calendar.day(of: Date())
-            let closed = try hub.runSettlement(day: today, now: hub.endOfDay(today).addingTimeInterval(1))
+            let closed = try await hub.runSettlement(day: today, now: hub.endOfDay(today).addingTimeInterval(1))
             // An entry accepted now (still "today" on the hub's clock) arrives after its day was closed.
             let late = try await agents[0].sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window", holder: holder))
             #expect(try await agents[1].scan(GateScanRequest(code: late.code, gate: "G1")).decision == .allow)
-            #expect(try hub.runSettlement(day: today, now: hub.endOfDay(today).addingTimeInterval(7200)).body == closed.body)
-            #expect(try hub.settlementExport(closed).obligations.count == 1)
+            await #expect(try hub.runSettlement(day: today, now: hub.endOfDay(today).addingTimeInterval(7200)).body == closed.body)
+            await #expect(try hub.settlementExport(closed).obligations.count == 1)
             let tomorrow = today.adding(days: 1)
-            let next = try hub.settlementExport(try hub.runSettlement(day: tomorrow, now: hub.endOfDay(tomorrow).addingTimeInterval(1)))
+            let next = try await hub.settlementExport(try hub.runSettlement(day: tomorrow, now: hub.endOfDay(tomorrow).addingTimeInterval(1)))
             #expect(next.obligations.count == 1 && next.obligations[0].period == tomorrow.description && next.batch.after == today.description)
             #expect(next.batch.positions.map { "\($0.park) \($0.netMinor)" } == ["P001 -6000", "P002 6000"])
             // A day before the last closed one cannot be run: its obligations are in a later batch already.
-            #expect(throws: ProblemDetails.self) { try hub.runSettlement(day: today.adding(days: -1), now: Date().addingTimeInterval(3 * 86_400)) }
+            await #expect(throws: ProblemDetails.self) { try await hub.runSettlement(day: today.adding(days: -1), now: Date().addingTimeInterval(3 * 86_400)) }
         }
     }
 
@@ -179,13 +181,13 @@ import Testing
                     """ : "CREATE TRIGGER fail_close BEFORE INSERT ON settlement_positions WHEN NEW.party = 'P002' BEGIN SELECT RAISE(ABORT, 'disk gone'); END;"
             )
             #expect(trigger.succeeded, "\(trigger.stderr)")
-            #expect(throws: (any Error).self) { try hub.runSettlement(day: today, now: hub.endOfDay(today).addingTimeInterval(1)) }
-            #expect(try hub.store.batch(day: today) == nil)
-            #expect(try hub.store.unsettledObligations().count == 5)
+            await #expect(throws: (any Error).self) { try await hub.runSettlement(day: today, now: hub.endOfDay(today).addingTimeInterval(1)) }
+            await #expect(try hub.store.batch(day: today) == nil)
+            await #expect(try hub.store.unsettledObligations().count == 5)
             _ = try await federation.sqlTool(federation.usesPostgres ? "DROP TRIGGER fail_close ON settlement_positions;" : "DROP TRIGGER fail_close;")
-            let record = try hub.runSettlement(day: today, now: hub.endOfDay(today).addingTimeInterval(1))
-            #expect(try hub.settlementExport(record).obligations.count == 5)
-            #expect(try hub.store.unsettledObligations().isEmpty)
+            let record = try await hub.runSettlement(day: today, now: hub.endOfDay(today).addingTimeInterval(1))
+            await #expect(try hub.settlementExport(record).obligations.count == 5)
+            await #expect(try hub.store.unsettledObligations().isEmpty)
             let rows = try await federation.sqlTool("SELECT COUNT(*) FROM settlement_positions;")
             #expect(rows.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "3")
         }
@@ -196,20 +198,20 @@ import Testing
             _ = try await Self.playDay(federation)
             let hub = federation.hub
             let today = hub.passes.calendar.day(of: Date())
-            hub.settleIfDue(now: hub.endOfDay(today).addingTimeInterval(3600))  // 01:00 the next day: not yet
-            #expect(try hub.store.batch(day: today) == nil)
-            hub.settleIfDue(now: hub.endOfDay(today).addingTimeInterval(2 * 3600 + 60))  // 02:01
-            let batch = try #require(try hub.store.batch(day: today))
-            #expect(try hub.settlementExport(batch).obligations.count == 5)
-            hub.settleIfDue(now: hub.endOfDay(today).addingTimeInterval(3 * 3600))  // nothing more to do
-            #expect(try hub.store.batches().count == 1)
+            await hub.settleIfDue(now: hub.endOfDay(today).addingTimeInterval(3600))  // 01:00 the next day: not yet
+            await #expect(try hub.store.batch(day: today) == nil)
+            await hub.settleIfDue(now: hub.endOfDay(today).addingTimeInterval(2 * 3600 + 60))  // 02:01
+            let batch = try await #require(try hub.store.batch(day: today))
+            await #expect(try hub.settlementExport(batch).obligations.count == 5)
+            await hub.settleIfDue(now: hub.endOfDay(today).addingTimeInterval(3 * 3600))  // nothing more to do
+            await #expect(try hub.store.batches().count == 1)
         }
     }
 
     @Test func clearingStaffRunTheDayOverMutualTLSAndParksReadOnlyTheirLines() async throws {
         try await TestFederation.run(configuration: HubConfiguration(federation: "Wire", settlementTime: nil)) { federation in
             _ = try await Self.playDay(federation)
-            let clearing = try federation.issueCertificate(for: .clearing("C01"), name: "clearing")
+            let clearing = try await federation.issueCertificate(for: .clearing("C01"), name: "clearing")
             let yesterday = federation.hub.passes.calendar.day(of: Date()).adding(days: -1)
             let run = try await federation.curl("/v1/settlement/batches", certificate: clearing, method: "POST", body: #"{"day":"\#(yesterday)"}"#)
             #expect(run.httpStatus == 201, "\(run.body)")
@@ -218,7 +220,7 @@ import Testing
             let today = federation.hub.passes.calendar.day(of: Date())
             let notOver = try await federation.curl("/v1/settlement/batches", certificate: clearing, method: "POST", body: #"{"day":"\#(today)"}"#)
             #expect(notOver.httpStatus == 409 && notOver.body.contains("day_not_over"))
-            _ = try federation.hub.runSettlement(day: today, now: federation.hub.endOfDay(today).addingTimeInterval(1))
+            _ = try await federation.hub.runSettlement(day: today, now: federation.hub.endOfDay(today).addingTimeInterval(1))
             let park = (federation.directory.file("node-P003") + "/node-cert.pem", federation.directory.file("node-P003") + "/node-key.pem")
             #expect(try await federation.curl("/v1/settlement/batches", certificate: park, method: "POST", body: #"{"day":"\#(today)"}"#).httpStatus == 403)
             let lines = try await federation.curl("/v1/settlement/batches/S-\(today)", certificate: park)

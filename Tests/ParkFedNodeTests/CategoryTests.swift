@@ -46,13 +46,13 @@ import Testing
             #expect(try await PassTests.scan(p2, try await Self.sell(p1, category: "child").code).decision == .allow)
 
             // Each entry at P002 owes P002 its category's allocation times the heads.
-            #expect(try PassTests.obligations(federation.hub) == ["P001→P002 3000", "P001→P002 3000", "P001→P002 60000"])
+            await #expect(try PassTests.obligations(federation.hub) == ["P001→P002 3000", "P001→P002 3000", "P001→P002 60000"])
             // A partly used group gets back the unused allocations of every head: 286,800 − 12 × 5,000.
             #expect(try await p1.refundPass(group.passID, reason: "bus broke down").refundedMinor == 226_800)
             // The regulator's traffic counts heads.
             let today = federation.hub.passes.calendar.day(of: Date()).description
             let regulator = AuthenticatedPeer(principal: .regulator("R01"), serial: "r", notAfter: .distantFuture)
-            let traffic = try federation.hub.regulatorTraffic(from: today, to: today, peer: regulator)
+            let traffic = try await federation.hub.regulatorTraffic(from: today, to: today, peer: regulator)
             #expect(traffic.days.first { $0.park == "P002" }?.entries == 14)
 
             // A transfer keeps the category and is capped at its price; a re-issue keeps the category and heads.
@@ -92,7 +92,7 @@ import Testing
 
     @Test func timedPassesAreSoldUpToTheSlotCapacityAndAdmittedOnlyInTheirWindow() async throws {
         try await TestFederation.run { federation in
-            _ = try federation.hub.importProducts(file: try Self.timedCatalogue(federation.directory, calendar: federation.hub.passes.calendar))
+            _ = try await federation.hub.importProducts(file: try Self.timedCatalogue(federation.directory, calendar: federation.hub.passes.calendar))
             let agents = try await federation.enrollParks(["P001", "P002"])
             let (p1, p2) = (agents[0], agents[1])
 

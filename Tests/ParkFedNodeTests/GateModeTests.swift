@@ -24,8 +24,8 @@ import Testing
             // Reconciled later: both entries reach the hub; the one it would have refused is a conflict, counted once.
             try await seller.deliverOutbox()
             try await gate.deliverOutbox()
-            #expect(try federation.hub.store.pass(pass.passID)?.entries[gate.park] == 1)
-            #expect(try federation.hub.store.passConflicts(park: gate.park, limit: 10).map(\.reason) == ["already_used"])
+            await #expect(try federation.hub.store.pass(pass.passID)?.entries[gate.park] == 1)
+            await #expect(try federation.hub.store.passConflicts(park: gate.park, limit: 10).map(\.reason) == ["already_used"])
             // Logged, in the status and the metrics.
             let status = gate.status()
             #expect(status.mode == .fastCheck && status.modeChanges.first?.reason == "holiday peak at the north gate" && status.modeChanges.first?.by == "test")
@@ -121,7 +121,7 @@ import Testing
             #expect(try await agents[2].scan(GateScanRequest(code: reissued.code, gate: "G1")).decision == .allow)
             #expect(try await agents[1].scan(GateScanRequest(code: reissued.code, gate: "G3")).reason == "already_used")
             // No money moved for the re-issue, and the holder is the same document at the hub.
-            #expect(
+            await #expect(
                 try federation.hub.passes(heldBy: .residentID, number: "11010519491231002X").filter { $0.passID == pass.passID }.map(\.generation) == [0, 1])
         }
     }

@@ -49,7 +49,7 @@ import Testing
             let p2View = try await p2.hub.json(.GET, "/v1/passes/conflicts", body: Optional<String>.none, as: PassConflicts.self)
             #expect(p2View.conflicts.isEmpty)
             // The offline entries that were within the rules pay their allocations; the conflict pays nothing.
-            #expect(try PassTests.obligations(federation.hub) == ["P001→P002 6000", "P001→P002 8000", "P001→P003 8000"])
+            await #expect(try PassTests.obligations(federation.hub) == ["P001→P002 6000", "P001→P002 8000", "P001→P003 8000"])
             // Back online, the hub decides again and counts the offline entries.
             let online = try await PassTests.scan(p2, jiangnan.code)
             #expect(online.decision == .allow && online.mode == .online && online.entriesLeft == 0)

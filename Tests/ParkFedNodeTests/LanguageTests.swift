@@ -49,7 +49,7 @@ import Testing
             // The settlement report.
             try await agents[0].deliverOutbox()
             let today = federation.hub.passes.calendar.day(of: Date())
-            _ = try federation.hub.runSettlement(day: today, now: federation.hub.endOfDay(today).addingTimeInterval(1))
+            _ = try await federation.hub.runSettlement(day: today, now: federation.hub.endOfDay(today).addingTimeInterval(1))
             let parkfed = try BackgroundProcess.parkfedExecutable()
             let zh = try await ExternalTool.run(
                 parkfed, ["settle", "show", "--data", federation.hub.directory.path, "--day", today.description, "--lang", "zh"])

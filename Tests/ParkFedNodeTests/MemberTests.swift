@@ -85,7 +85,7 @@ import Testing
                     #expect(bytes.range(of: Data(secret.utf8)) == nil, "\(secret) in clear in \(file)")
                 }
             }
-            let stored = try #require(try federation.hub.store.member(first.memberID))
+            let stored = try await #require(try federation.hub.store.member(first.memberID))
             #expect(try federation.hub.secrets.fields.open(stored.phoneSealed, purpose: "member.phone") == "13812345678")
         }
     }

@@ -31,11 +31,11 @@ import Testing
             let compacts = try ids.map { try restarted.store.outboxItem(id: $0)!.jws }
             let again = try await restarted.hub.json(.POST, "/v1/assertions", body: IngestRequest(assertions: compacts), as: IngestResponse.self)
             #expect(again.results.allSatisfy { $0.status == .duplicate })
-            #expect(try federation.hub.store.logSize() == 30)
+            await #expect(try federation.hub.store.logSize() == 30)
             for id in ids {
                 let item = try #require(try restarted.store.outboxItem(id: id))
                 #expect(item.state == "accepted")
-                let entry = try #require(try federation.hub.store.logEntry(index: item.logIndex!))
+                let entry = try await #require(try federation.hub.store.logEntry(index: item.logIndex!))
                 #expect(entry.id == id)
                 #expect(entry.jws == item.jws)
             }
@@ -68,7 +68,7 @@ import Testing
             #expect(status.outbox.pending == 0)
             #expect(status.outbox.accepted == 5)
             #expect(status.outbox.verified == 5)
-            #expect(try federation.hub.store.logSize() == 5)
+            await #expect(try federation.hub.store.logSize() == 5)
         }
     }
 

@@ -22,8 +22,8 @@ import Testing
     }
 
     /// Obligations as "from→to amount" strings, sorted.
-    static func obligations(_ hub: Hub) throws -> [String] {
-        try hub.store.unsettledObligations().filter { $0.reason == "pass_redemption" }.map { "\($0.from)→\($0.to) \($0.amountMinor)" }.sorted()
+    static func obligations(_ hub: Hub) async throws -> [String] {
+        try await hub.store.unsettledObligations().filter { $0.reason == "pass_redemption" }.map { "\($0.from)→\($0.to) \($0.amountMinor)" }.sorted()
     }
 
     @Test func aSaleGivesAShortSignedCodeWithoutTheIDNumber() async throws {
@@ -40,7 +40,8 @@ import Testing
             // The sale's pass.issued waits in the outbox, then reaches the hub, which knows the pass.
             #expect(agents[0].status().outbox.pending == 1)
             try await agents[0].deliverOutbox()
-            let view = try federation.hub.passView(sale.passID, peer: AuthenticatedPeer(principal: .clearing("C1"), serial: "x", notAfter: .distantFuture))
+            let view = try await federation.hub.passView(
+                sale.passID, peer: AuthenticatedPeer(principal: .clearing("C1"), serial: "x", notAfter: .distantFuture))
             #expect(view.refundDueMinor == 29_900 && view.entriesUsed == 0)
             // Invalid holders and unknown products are refused with a clear reason.
             await #expect(throws: ProblemDetails.self) {
@@ -67,14 +68,14 @@ import Testing
             #expect(try await Self.scan(p1, sale.code).decision == .allow)
             #expect(try await Self.scan(p1, sale.code).reason == "already_used")
             // The selling park owes each other park its allocation per entry; its own entry moves nothing.
-            #expect(try Self.obligations(federation.hub) == ["P001→P002 6000", "P001→P002 6000", "P001→P003 8000"])
+            await #expect(try Self.obligations(federation.hub) == ["P001→P002 6000", "P001→P002 6000", "P001→P003 8000"])
             try await p1.deliverOutbox()
             let view = try await p1.hub.json(.GET, "/v1/passes/\(sale.passID)", body: Optional<String>.none, as: PassView.self)
             #expect(view.entriesUsed == 4 && view.refundDueMinor == 0 && view.activatedOn != nil)
             // Every entry the hub admitted is in the verifiable log and each gate's node checks its inclusion.
             let audit = try await p2.auditLog()
             #expect(audit.verifiedInclusions == 2)
-            #expect(try LogVerifier(hub: federation.hub).verify().ok)
+            await #expect(try LogVerifier(hub: federation.hub).verify().ok)
         }
     }
 
@@ -97,7 +98,7 @@ import Testing
             try await federation.startHub()
             await #expect(throws: ProblemDetails.self) { try await p1.refundPass(partly.passID, reason: "again") }
             // The P002 entry before the refund still stands: P001 owes its allocation.
-            #expect(try Self.obligations(federation.hub) == ["P001→P002 6000"])
+            await #expect(try Self.obligations(federation.hub) == ["P001→P002 6000"])
             // A pass under the unused-pass-only rule refunds nothing once used.
             let any2 = try await Self.sell(p1, "ANY2-OF-3")
             #expect(try await Self.scan(p3, any2.code).decision == .allow)
@@ -140,7 +141,7 @@ import Testing
             let another = try await Self.sell(p1, "LAKE-AND-MUSEUM-2026")
             #expect(try await Self.scan(p3, another.code).reason == "capacity_full")
             // A revoked park's key: its passes stop working at every gate once the trust list says so.
-            _ = try federation.hub.revoke(park: p1.park)
+            _ = try await federation.hub.revoke(park: p1.park)
             try await p2.refreshTrustList()
             let jiangnan = try await Self.sell(p1, "JIANGNAN-3P")
             #expect(try await Self.scan(p2, jiangnan.code).reason == "revoked")
@@ -191,7 +192,7 @@ import Testing
             }
             // Nothing conflicting was logged: every refusal happened before the log.
             let clearing = AuthenticatedPeer(principal: .clearing("C1"), serial: "x", notAfter: .distantFuture)
-            #expect(try federation.hub.passConflicts(peer: clearing).conflicts.isEmpty)
+            await #expect(try federation.hub.passConflicts(peer: clearing).conflicts.isEmpty)
         }
     }
 }

@@ -28,7 +28,7 @@ import X509
             // curl with the new files agrees; the hub recorded both certificates.
             let reply = try await federation.curl("/v1/whoami", certificate: (agent.directory.tlsCertificate, agent.directory.tlsKey))
             #expect(reply.json["principal"] as? String == "park:P001")
-            #expect(try federation.hub.store.certificates(of: .park(try ParkID("P001"))).count == 2)
+            await #expect(try federation.hub.store.certificates(of: .park(try ParkID("P001"))).count == 2)
             // A restarted agent reads the renewed certificate.
             let restarted = try NodeAgent(directory: agent.directory)
             federation.adopt(restarted)

@@ -52,7 +52,7 @@ import Testing
             try await p1.deliverOutbox()
             let elsewhere = try await PassTests.scan(p2, codes[0].code)
             #expect(elsewhere.decision == .allow && elsewhere.mode == .online)
-            #expect(try PassTests.obligations(federation.hub) == ["P001→P002 6000"])
+            await #expect(try PassTests.obligations(federation.hub) == ["P001→P002 6000"])
             // Sold once only.
             let twice = try await LocalPassAPITests.curl(node1, "/v1/stock/\(codes[0].serial)/sale", token: window.token, method: "POST", body: saleBody)
             #expect(twice.status == 409 && twice.body.contains("stock_sold"))

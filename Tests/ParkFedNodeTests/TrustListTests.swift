@@ -50,7 +50,7 @@ import Testing
             #expect(list.parks.map(\.park) == ["P001", "P002"])
             #expect(jws.header.kid == federation.hub.signingKey.kid)
             // A revocation is a change too: the park's keys are listed as revoked.
-            _ = try federation.hub.revoke(park: try ParkID("P002"))
+            _ = try await federation.hub.revoke(park: try ParkID("P002"))
             try await agent.refreshTrustList()
             let revoked = try #require(agent.trustList.trustList)
             #expect(revoked.sequence == 3)
@@ -73,7 +73,7 @@ import Testing
                 payload: try StrictJSON.encoder.encode(forgedList), kid: federation.hub.signingKey.kid, type: TrustList.jwsType, with: rogue)
             #expect(throws: NodeError.self) { try agent.trustList.accept(jws: forged.compact, etag: nil) }
             // A changed payload under the hub's real signature.
-            let parts = try federation.hub.currentTrustList().jws.split(separator: ".").map(String.init)
+            let parts = try await federation.hub.currentTrustList().jws.split(separator: ".").map(String.init)
             let tampered = parts[0] + "." + Base64URL.encode(try StrictJSON.encoder.encode(forgedList)) + "." + parts[2]
             #expect(throws: NodeError.self) { try agent.trustList.accept(jws: tampered, etag: nil) }
             #expect(agent.trustList.trustList == good)
@@ -84,7 +84,7 @@ import Testing
         try await TestFederation.run { federation in
             let agent = try await federation.enroll("P001")
             federation.adopt(agent)
-            let old = try federation.hub.currentTrustList()
+            let old = try await federation.hub.currentTrustList()
             let other = try await federation.enroll("P002")
             federation.adopt(other)
             try await agent.refreshTrustList()

@@ -32,7 +32,7 @@ import Testing
                 pairs.append((Self.schema(schema), path))
             }
             // Enrollment request and response, as a park sends them with curl.
-            let token = try federation.hub.createEnrollmentToken(park: try ParkID("P001"), name: "West Lake")
+            let token = try await federation.hub.createEnrollmentToken(park: try ParkID("P001"), name: "West Lake")
             let keyPath = directory.file("p.key"), csrPath = directory.file("p.csr")
             _ = try await ExternalTool.run(
                 "openssl",
@@ -256,15 +256,15 @@ import Testing
             // Settlement: the run request, the export (clearing and park views), payments, the list.
             let today = federation.hub.passes.calendar.day(of: Date())
             try keep("run", SettlementRunRequest(day: today.description), schema: "settlement-run-request")
-            let record = try federation.hub.runSettlement(day: today, now: federation.hub.endOfDay(today).addingTimeInterval(1))
-            try keep("export", try federation.hub.settlementExport(record), schema: "settlement-export")
+            let record = try await federation.hub.runSettlement(day: today, now: federation.hub.endOfDay(today).addingTimeInterval(1))
+            try await keep("export", try federation.hub.settlementExport(record), schema: "settlement-export")
             try keep(
                 "export-park", try await p2.hub.json(.GET, "/v1/settlement/batches/\(record.id)", body: Optional<String>.none, as: SettlementExport.self),
                 schema: "settlement-export")
-            _ = try federation.hub.approveSettlement(record.id, by: .clearing("C01"))
+            _ = try await federation.hub.approveSettlement(record.id, by: .clearing("C01"))
             let payments = SettlementPaymentsRequest(payments: [.init(park: "P001", reference: "BANK-1"), .init(park: "P002", reference: "BANK-2")])
             try keep("payments", payments, schema: "settlement-payments-request")
-            try keep(
+            try await keep(
                 "paid", try federation.hub.settlementExport(try federation.hub.recordSettlementPayments(record.id, payments.payments, by: .clearing("C01"))),
                 schema: "settlement-export")
             try keep(

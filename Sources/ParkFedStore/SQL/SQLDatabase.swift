@@ -1,26 +1,17 @@
 import Foundation
 
-/// The SQL the hub's store speaks, whatever database runs it: the embedded SQLite file (GRDB) or PostgreSQL.
+/// The SQL the hub's store speaks, whatever database runs it: the embedded SQLite file (GRDB) or PostgreSQL
+/// (postgres-nio's `PostgresClient`).
 ///
-/// The hub's store is written once against these types. Statements use `?` placeholders and the SQL both databases
-/// understand; the few differences (column types in DDL, `TOTAL`) are spelled by ``SQLDialect``. Every
-/// ``SQLDatabase/write(_:)`` is one transaction, serialised with every other write to the same database (SQLite has
-/// one writer; on PostgreSQL a transaction-scoped advisory lock gives the same order across hub processes), so the
+/// The hub's store is written once against these types, as async code: on PostgreSQL every statement is a network
+/// round trip that suspends the task (no thread waits), on SQLite the transaction runs on a thread that owns its
+/// connection (``SQLiteDatabase``), never on Swift's cooperative pool. Statements use `?` placeholders and the SQL
+/// both databases understand; DDL is written per dialect in each migration (``SQLConnection/schema(sqlite:postgres:)``).
+/// Every ``SQLDatabase/write(_:)`` is one transaction, serialised with every other write to the same database (SQLite
+/// has one writer; on PostgreSQL a transaction-scoped advisory lock gives the same order across hub processes), so the
 /// store's check-then-write transactions keep their meaning on both.
 public enum SQLDialect: String, Sendable, Hashable {
     case sqlite, postgres
-
-    /// DDL written for SQLite, as this dialect spells it: on PostgreSQL 64-bit integers, `BIGSERIAL` keys, `BYTEA`,
-    /// and no `WITHOUT ROWID` (a SQLite storage choice).
-    public func ddl(_ sqlite: String) -> String {
-        guard self == .postgres else { return sqlite }
-        var text = sqlite.replacingOccurrences(of: "INTEGER PRIMARY KEY AUTOINCREMENT", with: "BIGSERIAL PRIMARY KEY")
-        text = text.replacingOccurrences(of: " INTEGER", with: " BIGINT")
-        text = text.replacingOccurrences(of: " BLOB", with: " BYTEA")
-        text = text.replacingOccurrences(of: " REAL", with: " DOUBLE PRECISION")
-        text = text.replacingOccurrences(of: ") WITHOUT ROWID", with: ")")
-        return text
-    }
 
     /// The sum of a column that is 0 (not NULL) over no rows.
     public func total(_ expression: String) -> String { "COALESCE(SUM(\(expression)), 0)" }
@@ -137,40 +128,74 @@ public struct SQLRow: Sendable {
 
 /// A statement prepared once and run many times in one transaction (hot paths: the log append, settlement).
 public protocol SQLStatement: AnyObject {
-    func execute(arguments: SQLArguments) throws
-    func fetchAll(arguments: SQLArguments) throws -> [SQLRow]
+    /// Runs the statement; returns the number of rows it changed.
+    @discardableResult func execute(arguments: SQLArguments) async throws -> Int
+    func fetchAll(arguments: SQLArguments) async throws -> [SQLRow]
 }
 
 /// The connection a ``SQLDatabase/read(_:)`` or ``SQLDatabase/write(_:)`` body runs on; it must not escape the body.
 public protocol SQLConnection: AnyObject {
     var dialect: SQLDialect { get }
-    func execute(sql: String, arguments: SQLArguments) throws
-    func fetchAll(sql: String, arguments: SQLArguments) throws -> [SQLRow]
-    /// Streams the rows to `body` without holding them all (large scans: settlement, log verification).
-    func forEach(sql: String, arguments: SQLArguments, _ body: (SQLRow) throws -> Void) throws
-    /// Rows changed by the last `execute`.
-    var changesCount: Int { get }
+    /// Runs one statement (or, without arguments, several separated by `;`); returns the rows the last one changed.
+    @discardableResult func execute(sql: String, arguments: SQLArguments) async throws -> Int
+    func fetchAll(sql: String, arguments: SQLArguments) async throws -> [SQLRow]
+    /// Hands the rows to `body` one at a time as the database produces them, without holding them all (large
+    /// scans: settlement, log verification). SQLite steps a cursor; PostgreSQL reads the row stream with back-pressure.
+    func forEach(sql: String, arguments: SQLArguments, _ body: (SQLRow) throws -> Void) async throws
     func cachedStatement(sql: String) throws -> any SQLStatement
 }
 
 extension SQLConnection {
-    public func execute(sql: String) throws { try execute(sql: sql, arguments: []) }
+    @discardableResult public func execute(sql: String) async throws -> Int { try await execute(sql: sql, arguments: []) }
+
+    /// Schema DDL as each dialect spells it: both texts are written out in the migration (column types, keys and
+    /// storage options differ), never translated from one into the other.
+    public func schema(sqlite: String, postgres: String) async throws {
+        try await execute(sql: dialect == .sqlite ? sqlite : postgres)
+    }
 }
 
 /// A database: transactions to read (a consistent snapshot) and to write (serialised with every other write).
 public protocol SQLDatabase: Sendable {
     var dialect: SQLDialect { get }
-    func read<T>(_ body: (any SQLConnection) throws -> T) throws -> T
-    func write<T>(_ body: (any SQLConnection) throws -> T) throws -> T
-    /// Applies the migrations not applied yet, in order, each once (recorded by name).
-    func migrate(_ migrations: [SQLMigration]) throws
+    /// Runs `body` in a read-only transaction that sees one consistent snapshot.
+    @discardableResult
+    func read<T>(_ body: (any SQLConnection) async throws -> T) async throws -> T
+    /// Runs `body` in a write transaction (committed when it returns, rolled back when it throws).
+    @discardableResult
+    func write<T>(_ body: (any SQLConnection) async throws -> T) async throws -> T
+    /// Releases the database's connections and threads; later calls fail.
+    func close() async
+}
+
+extension SQLDatabase {
+    /// Applies the migrations not applied yet, in order, each once, recorded by name in `parkfed_migrations`, in one
+    /// write transaction (a second process migrating at once waits for it and then finds nothing to do). Names GRDB's
+    /// migrator recorded in SQLite files made by earlier versions count as applied.
+    public func migrate(_ migrations: [SQLMigration]) async throws {
+        try await write { db in
+            try await db.execute(sql: "CREATE TABLE IF NOT EXISTS parkfed_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+            var applied = Set(try await String.fetchAll(db, sql: "SELECT name FROM parkfed_migrations"))
+            if db.dialect == .sqlite,
+                try await Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'grdb_migrations'") == 1
+            {
+                applied.formUnion(try await String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations"))
+            }
+            for migration in migrations where !applied.contains(migration.name) {
+                try await migration.apply(db)
+                try await db.execute(
+                    sql: "INSERT INTO parkfed_migrations (name, applied_at) VALUES (?, ?)",
+                    arguments: [migration.name, Int64(Date().timeIntervalSince1970 * 1000)])
+            }
+        }
+    }
 }
 
 /// Migrations in the order they were registered.
 public struct SQLMigrator: Sendable {
     public private(set) var migrations: [SQLMigration] = []
     public init() {}
-    public mutating func registerMigration(_ name: String, migrate: @escaping @Sendable (any SQLConnection) throws -> Void) {
+    public mutating func registerMigration(_ name: String, migrate: @escaping @Sendable (any SQLConnection) async throws -> Void) {
         migrations.append(SQLMigration(name, migrate))
     }
 }
@@ -178,37 +203,37 @@ public struct SQLMigrator: Sendable {
 /// A named schema change; the name is recorded once it is applied.
 public struct SQLMigration: Sendable {
     public let name: String
-    public let apply: @Sendable (any SQLConnection) throws -> Void
+    public let apply: @Sendable (any SQLConnection) async throws -> Void
 
-    public init(_ name: String, _ apply: @escaping @Sendable (any SQLConnection) throws -> Void) {
+    public init(_ name: String, _ apply: @escaping @Sendable (any SQLConnection) async throws -> Void) {
         self.name = name
         self.apply = apply
     }
 }
 
 extension SQLRow {
-    public static func fetchAll(_ db: any SQLConnection, sql: String, arguments: SQLArguments = []) throws -> [SQLRow] {
-        try db.fetchAll(sql: sql, arguments: arguments)
+    public static func fetchAll(_ db: any SQLConnection, sql: String, arguments: SQLArguments = []) async throws -> [SQLRow] {
+        try await db.fetchAll(sql: sql, arguments: arguments)
     }
 
-    public static func fetchOne(_ db: any SQLConnection, sql: String, arguments: SQLArguments = []) throws -> SQLRow? {
-        try db.fetchAll(sql: sql, arguments: arguments).first
+    public static func fetchOne(_ db: any SQLConnection, sql: String, arguments: SQLArguments = []) async throws -> SQLRow? {
+        try await db.fetchAll(sql: sql, arguments: arguments).first
     }
 
-    public static func fetchOne(_ statement: any SQLStatement, arguments: SQLArguments = []) throws -> SQLRow? {
-        try statement.fetchAll(arguments: arguments).first
+    public static func fetchOne(_ statement: any SQLStatement, arguments: SQLArguments = []) async throws -> SQLRow? {
+        try await statement.fetchAll(arguments: arguments).first
     }
 }
 
 extension SQLValueConvertible {
     /// The first column of the first row; nil when there is no row or it is NULL.
-    public static func fetchOne(_ db: any SQLConnection, sql: String, arguments: SQLArguments = []) throws -> Self? {
-        guard let row = try db.fetchAll(sql: sql, arguments: arguments).first else { return nil }
+    public static func fetchOne(_ db: any SQLConnection, sql: String, arguments: SQLArguments = []) async throws -> Self? {
+        guard let row = try await db.fetchAll(sql: sql, arguments: arguments).first else { return nil }
         return Self.fromSQL(row.values[0])
     }
 
     /// The first column of every row (NULLs and other types left out).
-    public static func fetchAll(_ db: any SQLConnection, sql: String, arguments: SQLArguments = []) throws -> [Self] {
-        try db.fetchAll(sql: sql, arguments: arguments).compactMap { Self.fromSQL($0.values[0]) }
+    public static func fetchAll(_ db: any SQLConnection, sql: String, arguments: SQLArguments = []) async throws -> [Self] {
+        try await db.fetchAll(sql: sql, arguments: arguments).compactMap { Self.fromSQL($0.values[0]) }
     }
 }
