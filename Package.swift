@@ -45,7 +45,7 @@ let package = Package(
         .target(
             name: "ParkFedHTTP",
             dependencies: [
-                "ParkFedProtocol",
+                "ParkFedDomain", "ParkFedProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -3,7 +3,33 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import ParkFedDomain
 import ParkFedProtocol
+
+extension ProblemDetails {
+    /// The HTTP status of each kind of refusal: the one place where a rule's refusal becomes a status.
+    public static func status(of kind: Refusal.Kind) -> Int {
+        switch kind {
+        case .invalid: 400
+        case .unauthenticated: 401
+        case .forbidden: 403
+        case .notFound: 404
+        case .conflict: 409
+        case .expired: 410
+        case .tooLarge: 413
+        case .unprocessable: 422
+        case .tooMany: 429
+        case .failed: 500
+        case .upstream: 502
+        case .unavailable: 503
+        }
+    }
+
+    /// The problem details of a refusal.
+    public init(_ refusal: Refusal) {
+        self.init(status: Self.status(of: refusal.kind), code: refusal.code, title: refusal.title, detail: refusal.detail)
+    }
+}
 
 extension ProblemDetails {
     /// The `application/problem+json` response for this problem.
@@ -27,6 +53,8 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         let language = MessageCatalog.Language(acceptLanguage: request.headers[.acceptLanguage])
         do {
             return try await next(request, context)
+        } catch let refusal as Refusal {
+            return ProblemDetails(refusal).localized(language).response()
         } catch let problem as ProblemDetails {
             return problem.localized(language).response()
         } catch let error as HTTPError {

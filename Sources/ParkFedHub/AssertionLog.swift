@@ -81,22 +81,22 @@ public final class AssertionLog: @unchecked Sendable {
         let keys = try await keyInfo()
         var item = Self.check(compact, keys: keys, principal: principal, now: now, window: (skew, maxDelay))
         guard var candidate = item.candidate, let payload = item.payload else {
-            throw ProblemDetails(status: 422, code: item.result.reason ?? "rejected", title: "Assertion refused", detail: item.result.detail)
+            throw Refusal(.unprocessable, code: item.result.reason ?? "rejected", title: "Assertion refused", detail: item.result.detail)
         }
         guard payload.type == type else {
-            throw ProblemDetails(
-                status: 422, code: "wrong_assertion_type", title: "Assertion refused", detail: "expected \(type.rawValue), got \(payload.type.rawValue)")
+            throw Refusal(
+                .unprocessable, code: "wrong_assertion_type", title: "Assertion refused", detail: "expected \(type.rawValue), got \(payload.type.rawValue)")
         }
         candidate.effect = await rules.effect(of: payload, mode: .decide, keys: keys)
         guard candidate.effect != nil else {
-            throw ProblemDetails(status: 404, code: "unknown_pass", title: "Unknown pass", detail: "the hub knows no pass (or product) this assertion is about")
+            throw Refusal(.notFound, code: "unknown_pass", title: "Unknown pass", detail: "the hub knows no pass (or product) this assertion is about")
         }
         item.candidate = candidate
         let (outcomes, effects, _) = try await append([candidate], now: now)
         if case .refused(let refusal) = outcomes[0] { throw refusal }
         let result = Self.result(for: candidate, outcomes[0])
         if result.status == .rejected {
-            throw ProblemDetails(status: 409, code: result.reason ?? "rejected", title: "Assertion refused", detail: result.detail)
+            throw Refusal(.conflict, code: result.reason ?? "rejected", title: "Assertion refused", detail: result.detail)
         }
         return (result, payload, effects[candidate.id])
     }
@@ -112,7 +112,7 @@ public final class AssertionLog: @unchecked Sendable {
             effect: .regulatorQuery(principal: statement.principal, query: statement.query, records: statement.records))
         let (outcomes, _, _) = try await append([candidate], now: now)
         guard case .appended(let index) = outcomes[0] else {
-            throw ProblemDetails(status: 500, code: "audit_not_recorded", title: "The query's audit record was not appended")
+            throw Refusal(.failed, code: "audit_not_recorded", title: "The query's audit record was not appended")
         }
         return index
     }

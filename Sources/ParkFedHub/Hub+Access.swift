@@ -8,7 +8,7 @@ extension Hub {
 
     /// Refuses (403 `forbidden_for_principal`) a principal whose kind is not in `roles`.
     static func require(_ principal: Principal, _ roles: Set<Principal.Role>, _ title: String) throws {
-        guard roles.contains(principal.role) else { throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: title) }
+        guard roles.contains(principal.role) else { throw Refusal(.forbidden, code: "forbidden_for_principal", title: title) }
     }
 
     static func requireRegulator(_ peer: AuthenticatedPeer) throws {

@@ -29,7 +29,7 @@ extension Hub {
 
     static func park(of peer: AuthenticatedPeer) throws -> ParkID {
         guard case .park(let park) = peer.principal else {
-            throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "Only parks operate cards")
+            throw Refusal(.forbidden, code: "forbidden_for_principal", title: "Only parks operate cards")
         }
         return park
     }
@@ -37,7 +37,7 @@ extension Hub {
     /// The identifier rule of the assertion schemas, refused as a 400 problem.
     static func checkIdentifier(_ value: String, _ field: String) throws {
         do { try Check.identifier(value, field) } catch {
-            throw ProblemDetails(status: 400, code: "invalid_body", title: "Invalid \(field)", detail: error.message)
+            throw Refusal(.invalid, code: "invalid_body", title: "Invalid \(field)", detail: error.message)
         }
     }
 
@@ -45,18 +45,18 @@ extension Hub {
     static func cardProblem(_ error: any Error) -> any Error {
         switch error {
         case let error as DomainError:
-            let status: Int =
+            let kind: Refusal.Kind =
                 switch error.code {
-                case .insufficientBalance: 422
-                case .cardNotPresent: 403
-                case .cardBlocked, .requestConflict, .invalidState: 409
-                case .unknownRequest: 404
-                default: 400
+                case .insufficientBalance: .unprocessable
+                case .cardNotPresent: .forbidden
+                case .cardBlocked, .requestConflict, .invalidState: .conflict
+                case .unknownRequest: .notFound
+                default: .invalid
                 }
-            return ProblemDetails(status: status, code: error.code.rawValue, title: "Card operation refused", detail: error.message)
+            return Refusal(kind, code: error.code.rawValue, title: "Card operation refused", detail: error.message)
         case let error as StoreError:
-            return ProblemDetails(
-                status: error.code == .notFound ? 404 : 409, code: error.code == .notFound ? "unknown_card" : error.code.rawValue,
+            return Refusal(
+                error.code == .notFound ? .notFound : .conflict, code: error.code == .notFound ? "unknown_card" : error.code.rawValue,
                 title: "Card operation refused", detail: error.message)
         default:
             return error
@@ -77,8 +77,8 @@ extension Hub {
                 proof.cryptogram, key: key, operation, cardID: cardID, counter: proof.counter, amountMinor: amountMinor,
                 park: park.rawValue, requestID: requestID)
         else {
-            throw ProblemDetails(
-                status: 403, code: "card_not_present", title: "The card is not present",
+            throw Refusal(
+                .forbidden, code: "card_not_present", title: "The card is not present",
                 detail: "no valid cryptogram of card \(cardID) for this \(operation.rawValue) at \(park): only the card itself can make one")
         }
     }
@@ -91,11 +91,11 @@ extension Hub {
         if let member = request.memberID {
             try Self.checkIdentifier(member, "member_id")
             guard try await store.member(member) != nil else {
-                throw ProblemDetails(status: 404, code: "unknown_member", title: "Unknown member", detail: "no member \(member): enroll the member first")
+                throw Refusal(.notFound, code: "unknown_member", title: "Unknown member", detail: "no member \(member): enroll the member first")
             }
             guard let code = request.memberCode else {
-                throw ProblemDetails(
-                    status: 400, code: "member_code_required", title: "The member must be present",
+                throw Refusal(
+                    .invalid, code: "member_code_required", title: "The member must be present",
                     detail: "binding a card to a member needs the member's current code (member_code)")
             }
             // A retried registration (same park, same member) needs no new code: the member was present the first time.
@@ -104,7 +104,7 @@ extension Hub {
                 _ = try await presentMember(code: code, park: park, now: now, expecting: member)
             }
         } else if request.memberCode != nil {
-            throw ProblemDetails(status: 400, code: "invalid_body", title: "member_code without member_id")
+            throw Refusal(.invalid, code: "invalid_body", title: "member_code without member_id")
         }
         let record = try await Self.cardCall {
             try await store.registerCard(id: request.cardID, kind: request.kind.rawValue, park: park, memberID: request.memberID, now: now)
@@ -121,18 +121,18 @@ extension Hub {
         switch (request.promotion, request.amountMinor) {
         case (let id?, nil):
             guard let promotion = try await store.promotion(id) else {
-                throw ProblemDetails(status: 404, code: "unknown_promotion", title: "Unknown promotion", detail: "no promotion \(id)")
+                throw Refusal(.notFound, code: "unknown_promotion", title: "Unknown promotion", detail: "no promotion \(id)")
             }
             guard promotion.park == park else {
-                throw ProblemDetails(
-                    status: 403, code: "promotion_of_other_park", title: "Another park's promotion",
+                throw Refusal(
+                    .forbidden, code: "promotion_of_other_park", title: "Another park's promotion",
                     detail: "promotion \(id) belongs to \(promotion.park)")
             }
             (principal, bonus, ratio, bonusOwed) = (promotion.payMinor, promotion.bonusMinor, promotion.ratio, promotion.bonusOwedByLoader)
         case (nil, let amount?):
             (principal, bonus, ratio, bonusOwed) = (amount, 0, nil, true)
         default:
-            throw ProblemDetails(status: 400, code: "invalid_body", title: "Invalid load", detail: "give either promotion or amount_minor")
+            throw Refusal(.invalid, code: "invalid_body", title: "Invalid load", detail: "give either promotion or amount_minor")
         }
         do {
             let (record, _, _) = try await store.updateCard(cardID, now: now) { account, _ in
@@ -147,7 +147,7 @@ extension Hub {
         let park = try Self.park(of: peer)
         try Self.checkIdentifier(request.requestID, "request_id")
         guard request.amountMinor > 0, request.amountMinor <= 100_000_000 else {
-            throw ProblemDetails(status: 400, code: "invalid_amount", title: "Invalid amount", detail: "amount_minor must be 1-100000000")
+            throw Refusal(.invalid, code: "invalid_amount", title: "Invalid amount", detail: "amount_minor must be 1-100000000")
         }
         try checkCardProof(request.cardProof, .hold, cardID: cardID, amountMinor: request.amountMinor, park: park, requestID: request.requestID)
         let lifetime = TimeInterval(configuration.cardHoldSeconds)
@@ -197,15 +197,15 @@ extension Hub {
     /// the same holder with the holder present (``CardCustody``).
     public func blockCard(_ cardID: String, _ request: BlockCardRequest, peer: AuthenticatedPeer, now: Date = Date()) async throws -> CardView {
         let park = try Self.park(of: peer)
-        guard let record = try await store.card(cardID) else { throw ProblemDetails(status: 404, code: "unknown_card", title: "No such card") }
+        guard let record = try await store.card(cardID) else { throw Refusal(.notFound, code: "unknown_card", title: "No such card") }
         guard !request.reason.isEmpty, request.reason.count <= 200 else {
-            throw ProblemDetails(status: 400, code: "invalid_body", title: "Invalid reason", detail: "reason is 1-200 characters")
+            throw Refusal(.invalid, code: "invalid_body", title: "Invalid reason", detail: "reason is 1-200 characters")
         }
         try Self.custody(CardCustody.block(Self.custodyCard(record), by: park))
         if let replacement = request.replacementCardID {
             try Self.checkIdentifier(replacement, "replacement_card_id")
             guard let new = try await store.card(replacement) else {
-                throw ProblemDetails(status: 404, code: "unknown_card", title: "No such replacement card")
+                throw Refusal(.notFound, code: "unknown_card", title: "No such replacement card")
             }
             var presence: CardCustody.Presence?
             if let proof = request.cardProof {
@@ -224,7 +224,7 @@ extension Hub {
             }
         } else {
             guard request.cardProof == nil, request.memberCode == nil else {
-                throw ProblemDetails(status: 400, code: "invalid_body", title: "card_proof and member_code go with replacement_card_id")
+                throw Refusal(.invalid, code: "invalid_body", title: "card_proof and member_code go with replacement_card_id")
             }
             _ = try await Self.cardCall {
                 try await store.updateCard(cardID, now: now) { account, _ in
@@ -244,8 +244,8 @@ extension Hub {
 
     static func custody(_ result: Result<Void, DomainError>) throws {
         if case .failure(let error) = result {
-            throw ProblemDetails(
-                status: 403, code: error.code == .cardNotPresent ? "card_not_present" : "forbidden_for_principal",
+            throw Refusal(
+                .forbidden, code: error.code == .cardNotPresent ? "card_not_present" : "forbidden_for_principal",
                 title: "Card custody refused", detail: error.message)
         }
     }
@@ -253,7 +253,7 @@ extension Hub {
     /// A card's balances: for the park that registered the card (the holder's park) and the parks that loaded it.
     public func cardBalance(_ cardID: String, peer: AuthenticatedPeer, now: Date = Date()) async throws -> CardView {
         let park = try Self.park(of: peer)
-        guard var record = try await store.card(cardID) else { throw ProblemDetails(status: 404, code: "unknown_card", title: "No such card") }
+        guard var record = try await store.card(cardID) else { throw Refusal(.notFound, code: "unknown_card", title: "No such card") }
         try Self.requireCustodian(park, of: record)
         record.account.expireHolds(now: now)
         return Self.view(record)

@@ -31,7 +31,7 @@ extension Hub {
             return RedeemResponse(decision: .deny, reason: denied.reason, detail: denied.detail, passID: passID)
         }
         guard case .passRedeemed(let data) = outcome.payload.data else {
-            throw ProblemDetails(status: 500, code: "internal_error", title: "Unexpected payload")
+            throw Refusal(.failed, code: "internal_error", title: "Unexpected payload")
         }
         let record = try await store.pass(data.passID)
         switch outcome.effect {
@@ -48,7 +48,7 @@ extension Hub {
         case .applied, nil:
             // A retried request: answer as the entry was first decided.
             guard let entry = try await store.passEntry(outcome.payload.id) else {
-                throw ProblemDetails(status: 500, code: "internal_error", title: "Entry not recorded")
+                throw Refusal(.failed, code: "internal_error", title: "Entry not recorded")
             }
             if entry.counted {
                 return RedeemResponse(decision: .allow, passID: data.passID, activatedOn: record?.activatedOn?.description, logIndex: outcome.result.index)
@@ -61,15 +61,15 @@ extension Hub {
     public func passView(_ id: String, peer: AuthenticatedPeer) async throws -> PassView {
         try Self.checkIdentifier(id, "pass id")
         guard let record = try await store.pass(id) else {
-            throw ProblemDetails(status: 404, code: "unknown_pass", title: "Unknown pass", detail: "no pass \(id)")
+            throw Refusal(.notFound, code: "unknown_pass", title: "Unknown pass", detail: "no pass \(id)")
         }
         switch peer.principal {
         case .park(let park) where park == record.issuer: break
         case .clearing, .hub: break
-        default: throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "Only the issuing park and clearing staff see a pass")
+        default: throw Refusal(.forbidden, code: "forbidden_for_principal", title: "Only the issuing park and clearing staff see a pass")
         }
         guard let product = passes.product(for: record) else {
-            throw ProblemDetails(status: 409, code: "unknown_product", title: "Unknown product", detail: "product \(record.product) is not in the catalogue")
+            throw Refusal(.conflict, code: "unknown_product", title: "Unknown product", detail: "product \(record.product) is not in the catalogue")
         }
         let state = record.state(product)
         return PassView(
@@ -90,9 +90,9 @@ extension Hub {
         do {
             outcome = try await decide(request.assertion, peer: peer, expecting: .passIssued, now: now)
         } catch let denied as PassDenied {
-            throw ProblemDetails(status: 409, code: denied.reason, title: "Sale refused", detail: denied.detail)
+            throw Refusal(.conflict, code: denied.reason, title: "Sale refused", detail: denied.detail)
         }
-        guard case .passIssued(let data) = outcome.payload.data else { throw ProblemDetails(status: 500, code: "internal_error", title: "Unexpected payload") }
+        guard case .passIssued(let data) = outcome.payload.data else { throw Refusal(.failed, code: "internal_error", title: "Unexpected payload") }
         return try await passView(data.passID, peer: peer)
     }
 
@@ -118,11 +118,10 @@ extension Hub {
                 default: nil
                 }
             guard named == id else {
-                throw ProblemDetails(status: 400, code: "pass_mismatch", title: "The assertion is about another pass")
+                throw Refusal(.invalid, code: "pass_mismatch", title: "The assertion is about another pass")
             }
         } catch let denied as PassDenied {
-            let status = denied.reason == "unknown_pass" ? 404 : 409
-            throw ProblemDetails(status: status, code: denied.reason, title: "Pass change refused", detail: denied.detail)
+            throw Refusal(denied.reason == "unknown_pass" ? .notFound : .conflict, code: denied.reason, title: "Pass change refused", detail: denied.detail)
         }
         return try await passView(id, peer: peer)
     }
@@ -149,7 +148,7 @@ extension Hub {
         switch peer.principal {
         case .park(let id): park = id
         case .clearing, .hub: park = nil
-        default: throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "Not for this principal")
+        default: throw Refusal(.forbidden, code: "forbidden_for_principal", title: "Not for this principal")
         }
         let rows = try await store.passConflicts(park: park, limit: 1000)
         return PassConflicts(

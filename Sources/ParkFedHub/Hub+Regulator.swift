@@ -12,13 +12,13 @@ extension Hub {
     ) async throws -> RegulatorHolderReport {
         try Self.requireRegulator(peer)
         guard let documentKind = IdentityDocument.Kind(rawValue: kind) else {
-            throw ProblemDetails(
-                status: 400, code: "invalid_query", title: "Invalid id_type",
+            throw Refusal(
+                .invalid, code: "invalid_query", title: "Invalid id_type",
                 detail: "id_type is one of \(IdentityDocument.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let document: IdentityDocument
         do { document = try IdentityDocument(kind: documentKind, number: number) } catch {
-            throw ProblemDetails(status: 400, code: "invalid_document", title: "Invalid document number", detail: error.message)
+            throw Refusal(.invalid, code: "invalid_document", title: "Invalid document number", detail: error.message)
         }
         let (first, last, start, end) = try dateRange(from, to)
         let held = try await passes(heldBy: documentKind, number: document.number)
@@ -49,10 +49,10 @@ extension Hub {
     func dateRange(_ from: String, _ to: String) throws -> (CivilDay, CivilDay, Date, Date) {
         let first: CivilDay, last: CivilDay
         do { (first, last) = (try CivilDay(from), try CivilDay(to)) } catch {
-            throw ProblemDetails(status: 400, code: "invalid_query", title: "Invalid date range", detail: "from and to are YYYY-MM-DD")
+            throw Refusal(.invalid, code: "invalid_query", title: "Invalid date range", detail: "from and to are YYYY-MM-DD")
         }
         guard first <= last, last.dayNumber - first.dayNumber <= 366 else {
-            throw ProblemDetails(status: 400, code: "invalid_query", title: "Invalid date range", detail: "from ≤ to, at most 366 days")
+            throw Refusal(.invalid, code: "invalid_query", title: "Invalid date range", detail: "from ≤ to, at most 366 days")
         }
         return (first, last, endOfDay(first.adding(days: -1)), endOfDay(last))
     }

@@ -28,14 +28,14 @@ extension Hub {
         if let existing = try await store.batch(day: day) { return existing }
         let cutOff = endOfDay(day)
         guard cutOff <= now else {
-            throw ProblemDetails(
-                status: 409, code: "day_not_over", title: "The business day is not over",
+            throw Refusal(
+                .conflict, code: "day_not_over", title: "The business day is not over",
                 detail: "\(day) ends at \(ISO8601DateFormatter().string(from: cutOff)) (\(configuration.timeZone) midnight)")
         }
         func refuseClosed(_ closed: CivilDay?) async throws {
             if let closed, closed >= day {
-                throw ProblemDetails(
-                    status: 409, code: "day_closed", title: "Day already closed",
+                throw Refusal(
+                    .conflict, code: "day_closed", title: "Day already closed",
                     detail: "\(day) is before the last closed day \(closed); its obligations went into a later batch")
             }
         }
@@ -67,7 +67,7 @@ extension Hub {
                 day, expectedAfter: totals.after, id: id, body: String(decoding: body, as: UTF8.self), signature: signature,
                 positions: result.positions.map { ($0.party, $0.netMinor) }, now: now)
         } catch let error as StoreError {
-            throw ProblemDetails(status: 409, code: error.code.rawValue, title: "Settlement refused", detail: error.message)
+            throw Refusal(.conflict, code: error.code.rawValue, title: "Settlement refused", detail: error.message)
         }
         metrics.settlementRun(day: day.description, obligations: result.obligationCount)
         logger.notice(
@@ -141,7 +141,7 @@ extension Hub {
 
     public func settlementBatch(_ id: String) async throws -> SettlementBatchRecord {
         guard id.hasPrefix("S-"), let day = try? CivilDay(String(id.dropFirst(2))), let record = try await store.batch(day: day) else {
-            throw ProblemDetails(status: 404, code: "unknown_batch", title: "Unknown batch", detail: "no settlement batch \(id)")
+            throw Refusal(.notFound, code: "unknown_batch", title: "Unknown batch", detail: "no settlement batch \(id)")
         }
         return record
     }
@@ -162,7 +162,7 @@ extension Hub {
         let batch = try StrictJSON.decode(SettlementBatch.self, from: Data(record.body.utf8))
         for payment in payments {
             do { try Check.text(payment.reference, "reference", max: 128) } catch {
-                throw ProblemDetails(status: 400, code: "invalid_body", title: "Invalid payment reference", detail: error.message)
+                throw Refusal(.invalid, code: "invalid_body", title: "Invalid payment reference", detail: error.message)
             }
         }
         do {
@@ -170,7 +170,7 @@ extension Hub {
                 id, Dictionary(payments.map { ($0.park, $0.reference) }, uniquingKeysWith: { first, _ in first }),
                 parties: Set(batch.positions.filter { $0.netMinor != 0 }.map(\.park)), now: now)
         } catch let error as StoreError {
-            throw ProblemDetails(status: error.code == .notFound ? 404 : 409, code: error.code.rawValue, title: "Payment refused", detail: error.message)
+            throw Refusal(error.code == .notFound ? .notFound : .conflict, code: error.code.rawValue, title: "Payment refused", detail: error.message)
         }
     }
 

@@ -60,11 +60,11 @@ public final class Hub: Sendable {
     /// Ingests a batch of assertions sent by `peer` (a park speaks only for itself).
     public func ingest(_ request: IngestRequest, from peer: AuthenticatedPeer, now: Date = Date()) async throws -> IngestResponse {
         guard case .park = peer.principal else {
-            throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "Only parks submit assertions")
+            throw Refusal(.forbidden, code: "forbidden_for_principal", title: "Only parks submit assertions")
         }
         guard !request.assertions.isEmpty, request.assertions.count <= IngestRequest.maximumBatch else {
-            throw ProblemDetails(
-                status: 400, code: "invalid_batch", title: "Invalid batch",
+            throw Refusal(
+                .invalid, code: "invalid_batch", title: "Invalid batch",
                 detail: "a batch holds 1 to \(IngestRequest.maximumBatch) assertions")
         }
         let response = try await log.ingest(
@@ -84,7 +84,7 @@ public final class Hub: Sendable {
     {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty, trimmed.count <= 200 else {
-            throw ProblemDetails(status: 400, code: "invalid_name", title: "Invalid park name", detail: "a park name is 1-200 characters")
+            throw Refusal(.invalid, code: "invalid_name", title: "Invalid park name", detail: "a park name is 1-200 characters")
         }
         var random = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &random) }
@@ -104,8 +104,8 @@ public final class Hub: Sendable {
     // MARK: Enrollment
 
     /// Enrolls a park: checks the token and the CSR, issues the certificate bound to the token's park, registers
-    /// the park's signing key. Every refusal is a ``ProblemDetails`` and changes nothing.
-    public func enroll(_ request: EnrollmentRequest, now: Date = Date()) async throws(ProblemDetails) -> CertificateResponse {
+    /// the park's signing key. Every refusal is a ``Refusal`` and changes nothing.
+    public func enroll(_ request: EnrollmentRequest, now: Date = Date()) async throws(Refusal) -> CertificateResponse {
         let csr: SigningRequest
         do { csr = try Self.signingRequest(request.csr) } catch {
             metrics.enrollment(outcome: error.code)
@@ -114,14 +114,14 @@ public final class Hub: Sendable {
         let signingKey: VerifyingKey
         do { signingKey = try VerifyingKey(base64URL: request.signingKey) } catch {
             metrics.enrollment(outcome: "invalid_signing_key")
-            throw ProblemDetails(
-                status: 400, code: "invalid_signing_key", title: "Invalid signing key",
+            throw Refusal(
+                .invalid, code: "invalid_signing_key", title: "Invalid signing key",
                 detail: "signing_key must be a raw 32-byte Ed25519 public key in base64url")
         }
         var requested = csr.namedParkIDs
         if let park = request.park {
             guard ParkID.isValid(park) else {
-                throw ProblemDetails(status: 400, code: "invalid_park_id", title: "Invalid park id", detail: "park \(park.debugDescription) is not a park id")
+                throw Refusal(.invalid, code: "invalid_park_id", title: "Invalid park id", detail: "park \(park.debugDescription) is not a park id")
             }
             requested.insert(park)
         }
@@ -143,7 +143,7 @@ public final class Hub: Sendable {
             throw Self.problem(error)
         } catch {
             logger.error("enrollment failed", metadata: ["error": "\(error)"])
-            throw ProblemDetails(status: 500, code: "internal_error", title: "Enrollment failed", detail: "the hub could not complete the enrollment")
+            throw Refusal(.failed, code: "internal_error", title: "Enrollment failed", detail: "the hub could not complete the enrollment")
         }
         metrics.enrollment(outcome: "accepted")
         logger.info("park enrolled", metadata: ["park": "\(result.park.id)", "serial": "\(result.certificate.serial)"])
@@ -151,11 +151,11 @@ public final class Hub: Sendable {
     }
 
     /// Renews the certificate of an authenticated peer: same principal, new key from the CSR, fresh lifetime.
-    public func renew(peer: AuthenticatedPeer, request: RenewalRequest, now: Date = Date()) async throws(ProblemDetails) -> CertificateResponse {
+    public func renew(peer: AuthenticatedPeer, request: RenewalRequest, now: Date = Date()) async throws(Refusal) -> CertificateResponse {
         let csr = try Self.signingRequest(request.csr)
         if case .park(let park) = peer.principal, let other = csr.namedParkIDs.first(where: { $0 != park.rawValue }) {
-            throw ProblemDetails(
-                status: 403, code: "csr_names_other_principal", title: "CSR names another park",
+            throw Refusal(
+                .forbidden, code: "csr_names_other_principal", title: "CSR names another park",
                 detail: "a park can only renew its own certificate, not \(other)'s")
         }
         let ca = self.ca
@@ -171,7 +171,7 @@ public final class Hub: Sendable {
         } catch let error as StoreError {
             throw Self.problem(error)
         } catch {
-            throw ProblemDetails(status: 500, code: "internal_error", title: "Renewal failed", detail: "the hub could not renew the certificate")
+            throw Refusal(.failed, code: "internal_error", title: "Renewal failed", detail: "the hub could not renew the certificate")
         }
         logger.info("certificate renewed", metadata: ["principal": "\(principal)", "serial": "\(record.serial)"])
         return certificateResponse(record, signingKid: nil)
@@ -193,9 +193,9 @@ public final class Hub: Sendable {
     }
 
     /// Parses and checks a CSR; a refusal is a 400 problem named by the PKI's reason.
-    static func signingRequest(_ pem: String) throws(ProblemDetails) -> SigningRequest {
+    static func signingRequest(_ pem: String) throws(Refusal) -> SigningRequest {
         do { return try SigningRequest(pem: pem) } catch {
-            throw ProblemDetails(status: 400, code: error.code.rawValue, title: "Unacceptable certificate signing request", detail: error.message)
+            throw Refusal(.invalid, code: error.code.rawValue, title: "Unacceptable certificate signing request", detail: error.message)
         }
     }
 
@@ -213,16 +213,16 @@ public final class Hub: Sendable {
             hubSigningKey: signingKey.publicKey.base64URL, hubSigningKid: signingKey.kid)
     }
 
-    static func problem(_ error: StoreError) -> ProblemDetails {
+    static func problem(_ error: StoreError) -> Refusal {
         switch error.code {
-        case .tokenUnknown: ProblemDetails(status: 401, code: error.code.rawValue, title: "Unknown enrollment token", detail: error.message)
-        case .tokenUsed: ProblemDetails(status: 409, code: error.code.rawValue, title: "Enrollment token already used", detail: error.message)
-        case .tokenExpired: ProblemDetails(status: 401, code: error.code.rawValue, title: "Enrollment token expired", detail: error.message)
-        case .tokenForOtherPark: ProblemDetails(status: 403, code: error.code.rawValue, title: "Token is for another park", detail: error.message)
-        case .keyInUse: ProblemDetails(status: 409, code: error.code.rawValue, title: "Signing key already registered", detail: error.message)
-        case .parkRevoked: ProblemDetails(status: 403, code: error.code.rawValue, title: "Park revoked", detail: error.message)
-        case .notFound: ProblemDetails(status: 404, code: error.code.rawValue, title: "Not found", detail: error.message)
-        default: ProblemDetails(status: 500, code: error.code.rawValue, title: "Store error", detail: error.message)
+        case .tokenUnknown: Refusal(.unauthenticated, code: error.code.rawValue, title: "Unknown enrollment token", detail: error.message)
+        case .tokenUsed: Refusal(.conflict, code: error.code.rawValue, title: "Enrollment token already used", detail: error.message)
+        case .tokenExpired: Refusal(.unauthenticated, code: error.code.rawValue, title: "Enrollment token expired", detail: error.message)
+        case .tokenForOtherPark: Refusal(.forbidden, code: error.code.rawValue, title: "Token is for another park", detail: error.message)
+        case .keyInUse: Refusal(.conflict, code: error.code.rawValue, title: "Signing key already registered", detail: error.message)
+        case .parkRevoked: Refusal(.forbidden, code: error.code.rawValue, title: "Park revoked", detail: error.message)
+        case .notFound: Refusal(.notFound, code: error.code.rawValue, title: "Not found", detail: error.message)
+        default: Refusal(.failed, code: error.code.rawValue, title: "Store error", detail: error.message)
         }
     }
 
@@ -277,7 +277,7 @@ public final class Hub: Sendable {
 
     /// Decides whether a verified client certificate may speak: the hub must have issued it, and neither it nor
     /// its park may be revoked or expired. TLS has already checked the chain to the federation root.
-    public func authenticate(certificateDER: [UInt8], now: Date = Date()) async throws(ProblemDetails) -> AuthenticatedPeer {
+    public func authenticate(certificateDER: [UInt8], now: Date = Date()) async throws(Refusal) -> AuthenticatedPeer {
         do { return try await checkCertificate(certificateDER: certificateDER, now: now) } catch {
             metrics.authenticationRefused(code: error.code)
             logger.notice("client certificate refused", metadata: ["code": "\(error.code)"])
@@ -285,27 +285,27 @@ public final class Hub: Sendable {
         }
     }
 
-    func checkCertificate(certificateDER: [UInt8], now: Date) async throws(ProblemDetails) -> AuthenticatedPeer {
+    func checkCertificate(certificateDER: [UInt8], now: Date) async throws(Refusal) -> AuthenticatedPeer {
         let certificate: Certificate
         do { certificate = try Certificate(derEncoded: certificateDER) } catch {
-            throw ProblemDetails(status: 401, code: "bad_client_certificate", title: "Unreadable client certificate")
+            throw Refusal(.unauthenticated, code: "bad_client_certificate", title: "Unreadable client certificate")
         }
         guard let principal = certificate.federationPrincipal else {
-            throw ProblemDetails(status: 403, code: "no_principal", title: "Certificate names no federation principal")
+            throw Refusal(.forbidden, code: "no_principal", title: "Certificate names no federation principal")
         }
         guard certificate.notValidAfter > now, certificate.notValidBefore <= now else {
-            throw ProblemDetails(status: 401, code: "certificate_expired", title: "Client certificate expired or not yet valid")
+            throw Refusal(.unauthenticated, code: "certificate_expired", title: "Client certificate expired or not yet valid")
         }
         let standing: CertificateStanding
         do { standing = try await store.standing(ofSerial: certificate.serialHex) } catch {
-            throw ProblemDetails(status: 503, code: "store_unavailable", title: "The hub cannot check certificates right now")
+            throw Refusal(.unavailable, code: "store_unavailable", title: "The hub cannot check certificates right now")
         }
         guard standing.known else {
-            throw ProblemDetails(status: 403, code: "unknown_certificate", title: "Certificate not issued by this hub")
+            throw Refusal(.forbidden, code: "unknown_certificate", title: "Certificate not issued by this hub")
         }
         guard !standing.revoked, !standing.parkRevoked else {
-            throw ProblemDetails(
-                status: 403, code: "certificate_revoked", title: "Client certificate revoked",
+            throw Refusal(
+                .forbidden, code: "certificate_revoked", title: "Client certificate revoked",
                 detail: "\(principal) has been revoked from the federation")
         }
         return AuthenticatedPeer(principal: principal, serial: certificate.serialHex, notAfter: certificate.notValidAfter)

@@ -90,7 +90,7 @@ public final class FederationSimulator {
         // 2026-11-20 09:00 in Asia/Shanghai.
         now = Date(timeIntervalSince1970: 1_795_568_400)
         day = hub.passes.calendar.day(of: now)
-        for index in parks.indices { agents.append(try openAgent(index)) }
+        for index in parks.indices { await agents.append(try openAgent(index)) }
     }
 
     /// Copies a data directory without SQLite's shared-memory files (rebuilt on open).
@@ -109,8 +109,8 @@ public final class FederationSimulator {
 
     /// A node agent on its copied files whose hub link never answers: every network call fails at once, so its gates
     /// decide offline, as when the park is cut off; the simulator carries what a connected park sends to the hub.
-    func openAgent(_ index: Int) throws -> NodeAgent {
-        let agent = try NodeAgent(
+    func openAgent(_ index: Int) async throws -> NodeAgent {
+        let agent = try await NodeAgent(
             directory: NodeDirectory(root.file("node-\(parks[index])")), hubURL: "https://127.0.0.1:1",
             refreshInterval: .seconds(86_400), logger: logger)
         agent.assumeHubDown()
@@ -182,7 +182,7 @@ public final class FederationSimulator {
             let sale = try await agents[index].sellPass(request, now: now.addingTimeInterval(skew[index]))
             sold.append((sale.passID, sale.code, sale.product))
             summary.sales += 1
-        } catch is ProblemDetails {
+        } catch is Refusal {
             return  // e.g. a product outside its dates: refused, nothing recorded
         }
         if connected[index] { try await deliver(index) }
@@ -199,8 +199,8 @@ public final class FederationSimulator {
             let entry = PassRedeemed(passID: code.passID, issuerPark: code.issuer, gate: "G\(pick(4))", enteredAt: at, offline: false, code: code.text)
             let (payload, jws) = try Assertions.sign(.passRedeemed(entry), park: parks[index], key: agents[index].signingKey, now: at)
             let answer: RedeemResponse
-            do { answer = try await hub.redeem(RedeemRequest(assertion: jws.compact), peer: peer(index), now: now) } catch let problem as ProblemDetails {
-                guard problem.status < 500 else { throw fail("the hub failed an entry: \(problem.code) \(problem.detail ?? "")") }
+            do { answer = try await hub.redeem(RedeemRequest(assertion: jws.compact), peer: peer(index), now: now) } catch let problem as Refusal {
+                guard problem.kind != .failed else { throw fail("the hub failed an entry: \(problem.code) \(problem.detail ?? "")") }
                 summary.refusals += 1
                 return
             }
@@ -260,9 +260,9 @@ public final class FederationSimulator {
                     summary.spends += 1
                 }
             }
-        } catch let problem as ProblemDetails {
+        } catch let problem as Refusal {
             // Refusals (insufficient balance, a refund above what was captured, another park's card...) change nothing.
-            guard problem.status < 500 else { throw fail("the hub failed a card operation: \(problem.code) \(problem.detail ?? "")") }
+            guard problem.kind != .failed else { throw fail("the hub failed a card operation: \(problem.code) \(problem.detail ?? "")") }
         }
     }
 
@@ -281,7 +281,7 @@ public final class FederationSimulator {
         } else {
             let index = pick(parks.count)
             await agents[index].shutdown()
-            agents[index] = try openAgent(index)
+            agents[index] = try await openAgent(index)
         }
     }
 
@@ -295,10 +295,10 @@ public final class FederationSimulator {
     func deliver(_ index: Int) async throws {
         let agent = agents[index]
         while true {
-            let batch = try agent.store.pending(limit: 200)
+            let batch = try await agent.store.pending(limit: 200)
             guard !batch.isEmpty else { return }
             let response = try await hub.ingest(IngestRequest(assertions: batch.map(\.jws)), from: peer(index), now: now)
-            if let rejected = try agent.recordDeliveries(of: batch, response, now: now).first {
+            if let rejected = try await agent.recordDeliveries(of: batch, response, now: now).first {
                 throw fail("the hub rejected \(rejected.item.type) \(rejected.item.id) from \(parks[index]): \(rejected.reason)")
             }
             for (item, result) in zip(batch, response.results) where result.status != .rejected { acknowledged.insert(item.id) }
@@ -361,7 +361,7 @@ public final class FederationSimulator {
     func finish() async throws {
         for index in parks.indices { connected[index] = true }
         try await deliverAll()
-        for agent in agents where agent.status().outbox.pending != 0 { throw fail("\(agent.park) still has pending assertions") }
+        for agent in agents where await agent.status().outbox.pending != 0 { throw fail("\(agent.park) still has pending assertions") }
         now = hub.endOfDay(day).addingTimeInterval(60)
         try await closeFinishedDays()
         step += 1

@@ -131,7 +131,7 @@ public final class LabFederation: @unchecked Sendable {
         let token = try await hub.createEnrollmentToken(park: id, name: name ?? "Park \(park)")
         let nodeDirectory = NodeDirectory(directory.file("node-\(park)"))
         try await NodeEnrollment.enroll(directory: nodeDirectory, hubURL: hubURL, park: id, token: token, caFile: caFile)
-        let agent = try NodeAgent(directory: nodeDirectory, refreshInterval: .seconds(3600), logger: logger)
+        let agent = try await NodeAgent(directory: nodeDirectory, refreshInterval: .seconds(3600), logger: logger)
         // Tests that expect online decisions must not fall back to offline because a loaded CI machine answered late.
         agent.gateHubTimeout.withLockedValue { $0 = .seconds(20) }
         agents.withLockedValue { $0.append(agent) }

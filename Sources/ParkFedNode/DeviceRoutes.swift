@@ -44,7 +44,7 @@ struct DeviceRoutes {
         book.add(DeviceRouteRule(method: method.rawValue, path: RouterPath(path).description, roles: roles, reachesHub: reachesHub))
         let agent = self.agent
         router.on(RouterPath(path), method: method) { request, context -> Response in
-            let device = try agent.device(authorization: request.headers[.authorization], roles: roles)
+            let device = try await agent.device(authorization: request.headers[.authorization], roles: roles)
             if reachesHub, let wait = agent.deviceHubBudget.take(device.id) {
                 throw Self.tooMany(wait, "device \(device.name) is over its share of the park's hub calls")
             }

@@ -24,7 +24,7 @@ extension NodeAgent {
             try await hub.json(
                 .POST, "/v1/cards/\(cardID)/loads", body: LoadRequest(loadID: loadID, promotion: promotion, amountMinor: amountMinor), as: LoadView.self)
         }
-        try record(
+        try await record(
             .cardLoaded(CardLoaded(cardID: cardID, loadID: loadID, principalMinor: view.principalMinor, bonusMinor: view.bonusMinor, promotion: promotion)))
         return view
     }
@@ -46,7 +46,7 @@ extension NodeAgent {
         }
         if capture, settled.state == "captured" {
             do {
-                try record(
+                try await record(
                     .cardSpent(
                         CardSpent(
                             cardID: cardID, requestID: requestID, amountMinor: hold.amountMinor,

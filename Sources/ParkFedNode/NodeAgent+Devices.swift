@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import ParkFedDomain
 import ParkFedCrypto
 import ParkFedProtocol
 import ParkFedStore
@@ -9,13 +10,13 @@ import ParkFedStore
 /// the park's network can sell passes or record entries, and one lost device is revoked alone.
 extension NodeAgent {
     /// Issues a credential for a new device; the token is returned once and never stored.
-    public func addDevice(name: String, role: DeviceRecord.Role, now: Date = Date()) throws -> (id: String, token: String) {
+    public func addDevice(name: String, role: DeviceRecord.Role, now: Date = Date()) async throws -> (id: String, token: String) {
         let trimmed = name.trimmingCharacters(in: .whitespaces)
         do { try Check.identifier(trimmed, "device name") } catch { throw NodeError(.invalidConfiguration, error.message) }
         let token = "pfd_" + Base64URL.encode(SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) })
         let id = "dev-" + UUIDv7.make(now: now)
         do {
-            try store.addDevice(id: id, name: trimmed, role: role, tokenHash: Self.deviceTokenHash(token), now: now)
+            try await store.addDevice(id: id, name: trimmed, role: role, tokenHash: Self.deviceTokenHash(token), now: now)
         } catch {
             throw NodeError(.invalidConfiguration, "cannot add device \(trimmed) (is the name taken?): \(error)")
         }
@@ -25,18 +26,18 @@ extension NodeAgent {
     static func deviceTokenHash(_ token: String) -> String { Hex.encode(SHA256.hash(data: Data(token.utf8))) }
 
     /// The device presenting `authorization` (`Bearer pfd_…`), if it may act in one of `roles`.
-    public func device(authorization: String?, roles: Set<DeviceRecord.Role>) throws -> DeviceRecord {
+    public func device(authorization: String?, roles: Set<DeviceRecord.Role>) async throws -> DeviceRecord {
         guard let authorization, authorization.hasPrefix("Bearer "), case let token = String(authorization.dropFirst(7)), token.hasPrefix("pfd_") else {
-            throw ProblemDetails(
-                status: 401, code: "device_credential_required", title: "Device credential required",
+            throw Refusal(
+                .unauthenticated, code: "device_credential_required", title: "Device credential required",
                 detail: "send Authorization: Bearer <token> issued by `parkfed node device add`")
         }
-        guard let device = try store.device(tokenHash: Self.deviceTokenHash(token)), !device.revoked else {
-            throw ProblemDetails(status: 401, code: "unknown_device", title: "Unknown or revoked device credential")
+        guard let device = try await store.device(tokenHash: Self.deviceTokenHash(token)), !device.revoked else {
+            throw Refusal(.unauthenticated, code: "unknown_device", title: "Unknown or revoked device credential")
         }
         guard roles.contains(device.role) || device.role == .operator else {
-            throw ProblemDetails(
-                status: 403, code: "forbidden_for_device", title: "Not for this device",
+            throw Refusal(
+                .forbidden, code: "forbidden_for_device", title: "Not for this device",
                 detail: "a \(device.role.rawValue) device cannot do this (needs \(roles.map(\.rawValue).sorted().joined(separator: " or ")))")
         }
         return device

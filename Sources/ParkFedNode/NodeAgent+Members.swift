@@ -34,7 +34,7 @@ extension NodeAgent {
     public func enrollMember(_ enrollment: MemberEnrollment, now: Date = Date()) async throws -> MemberView {
         let document = try Self.holder(enrollment.holder)
         guard let hubKey = trustList.trustList?.holderSealKey else {
-            throw Self.problem(503, "no_trust_list", "No trust list yet", "the hub's sealing key comes with the trust list")
+            throw Self.problem(.unavailable, "no_trust_list", "No trust list yet", "the hub's sealing key comes with the trust list")
         }
         let name = enrollment.holder.name.trimmingCharacters(in: .whitespaces)
         let plain = try StrictJSON.encoder.encode(
@@ -55,13 +55,13 @@ extension NodeAgent {
         }
         if !view.existing {
             let holder = try holderRef(document, name: name, nameMasked: Masking.name(name))
-            try record(
+            try await record(
                 .memberEnrolled(MemberEnrolled(memberID: view.memberID, holder: holder, consentVersion: enrollment.consentVersion, consentedAt: now)),
                 now: now)
         }
         if let local = enrollment.localMemberNumber {
             // Linked by the hub in the enrollment itself: record this park's claim of it.
-            try record(.memberLinked(MemberLinked(memberID: view.memberID, localMemberNumber: local)), now: now)
+            try await record(.memberLinked(MemberLinked(memberID: view.memberID, localMemberNumber: local)), now: now)
         }
         return view
     }
@@ -77,7 +77,7 @@ extension NodeAgent {
         } catch {
             throw Self.changeProblem(error)
         }
-        try record(.memberLinked(MemberLinked(memberID: memberID, localMemberNumber: localNumber)), now: now)
+        try await record(.memberLinked(MemberLinked(memberID: memberID, localMemberNumber: localNumber)), now: now)
         return view
     }
 
@@ -101,7 +101,7 @@ extension NodeAgent {
         let document = try Self.holder(holder)
         // The same sealed holder a sale carries (nil only before the trust list brought the hub's sealing key).
         guard let sealed = try holderRef(document, name: holder.name.trimmingCharacters(in: .whitespaces), nameMasked: "").sealed else {
-            throw Self.problem(503, "no_trust_list", "No trust list yet", "the hub's sealing key comes with the trust list")
+            throw Self.problem(.unavailable, "no_trust_list", "No trust list yet", "the hub's sealing key comes with the trust list")
         }
         let request = MemberCodeReissueRequest(sealed: sealed)
         do {

@@ -13,37 +13,37 @@ extension NodeAgent {
 
     /// The mode as the store has it, re-read at most once a second, so that a change made by the operator's command
     /// (another process) reaches the running gates within a second.
-    func currentMode(now: ContinuousClock.Instant = .now) -> GateMode {
+    func currentMode(now: ContinuousClock.Instant = .now) async -> GateMode {
         if let checked = gateModeCheckedAt.withLockedValue({ $0 }), now - checked < .seconds(1) { return gateMode.withLockedValue({ $0 }) }
         gateModeCheckedAt.withLockedValue { $0 = now }
-        if let last = try? store.modeChanges(limit: 1).first, let mode = GateMode(rawValue: last.mode) { gateMode.withLockedValue { $0 = mode } }
+        if let last = try? await store.modeChanges(limit: 1).first, let mode = GateMode(rawValue: last.mode) { gateMode.withLockedValue { $0 = mode } }
         return gateMode.withLockedValue({ $0 })
     }
 
     /// Switches the park's gate mode and logs the change (who, why, when).
-    public func setMode(_ mode: GateMode, by: String, reason: String, now: Date = Date()) throws {
-        do { try Check.text(reason, "reason", max: 200) } catch { throw Self.problem(400, "invalid_body", "A reason is required", error.message) }
-        try store.recordModeChange(mode: mode.rawValue, by: by, reason: reason, now: now)
+    public func setMode(_ mode: GateMode, by: String, reason: String, now: Date = Date()) async throws {
+        do { try Check.text(reason, "reason", max: 200) } catch { throw Self.problem(.invalid, "invalid_body", "A reason is required", error.message) }
+        try await store.recordModeChange(mode: mode.rawValue, by: by, reason: reason, now: now)
         let previous = gateMode.withLockedValue({ $0 })
         gateMode.withLockedValue { $0 = mode }
         logger.notice("gate mode changed", metadata: ["from": "\(previous.rawValue)", "to": "\(mode.rawValue)", "by": "\(by)", "reason": "\(reason)"])
     }
 
     /// The decision in an emergency mode, or nil in normal mode.
-    func emergencyDecision(_ request: GateScanRequest, now: Date) throws -> GateDecision? {
-        switch currentMode() {
+    func emergencyDecision(_ request: GateScanRequest, now: Date) async throws -> GateDecision? {
+        switch await currentMode() {
         case .normal:
             return nil
         case .evacuation:
             return GateDecision(decision: .allow, message: "", mode: .evacuation).localized(.en)
         case .fastCheck:
-            return try fastCheck(request, now: now)
+            return try await fastCheck(request, now: now)
         }
     }
 
     /// Signature, trust list, product and the pass's dates only; the entry is recorded and goes to the hub as an
     /// offline entry, where one the hub would have refused is kept as a conflict.
-    func fastCheck(_ request: GateScanRequest, now: Date) throws -> GateDecision {
+    func fastCheck(_ request: GateScanRequest, now: Date) async throws -> GateDecision {
         let (code, product): (PassCode, ComboProduct)
         switch verifyCode(request.code) {
         case .failure(let refusal): return deny(refusal, code: nil, mode: .fastCheck)
@@ -57,7 +57,7 @@ extension NodeAgent {
         let entryID = UUIDv7.make(now: now)
         let redeemed = PassRedeemed(passID: code.passID, issuerPark: code.issuer, gate: request.gate, enteredAt: now, offline: true, code: code.text)
         let (_, jws) = try Assertions.sign(.passRedeemed(redeemed), park: park, key: signingKey, now: now, id: entryID)
-        _ = try store.reserveEntry(passID: code.passID, day: day, hour: hour, offlineType: AssertionType.passRedeemed.rawValue) {
+        _ = try await store.reserveEntry(passID: code.passID, day: day, hour: hour, offlineType: AssertionType.passRedeemed.rawValue) {
             _ -> Result<GateEntryRecord, PassRefusal> in
             .success(
                 GateEntryRecord(

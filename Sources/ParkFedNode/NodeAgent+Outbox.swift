@@ -9,9 +9,9 @@ import ParkFedStore
 extension NodeAgent {
     /// Signs `data` as an assertion of this park and writes it to the outbox (durable) before returning.
     @discardableResult
-    public func record(_ data: AssertionData, now: Date = Date()) throws -> AssertionPayload {
+    public func record(_ data: AssertionData, now: Date = Date()) async throws -> AssertionPayload {
         let (payload, jws) = try Assertions.sign(data, park: park, key: signingKey, now: now)
-        try store.enqueue(id: payload.id, type: payload.type.rawValue, jws: jws.compact, now: now)
+        try await store.enqueue(id: payload.id, type: payload.type.rawValue, jws: jws.compact, now: now)
         outboxWakeUp.signal()
         return payload
     }
@@ -23,14 +23,14 @@ extension NodeAgent {
         var delivered = 0
         while true {
             let batch: [NodeStore.OutboxItem]
-            do { batch = try store.pending(limit: min(batchSize, IngestRequest.maximumBatch)) } catch {
+            do { batch = try await store.pending(limit: min(batchSize, IngestRequest.maximumBatch)) } catch {
                 throw NodeError(.invalidConfiguration, "cannot read the outbox: \(error)")
             }
             guard !batch.isEmpty else { return delivered }
             let response = try await tracked { (hub: HubClient) async throws(NodeError) in
                 try await hub.json(.POST, "/v1/assertions", body: IngestRequest(assertions: batch.map(\.jws)), as: IngestResponse.self)
             }
-            _ = try recordDeliveries(of: batch, response, now: now)
+            _ = try await recordDeliveries(of: batch, response, now: now)
             delivered += batch.count
         }
     }
@@ -38,7 +38,7 @@ extension NodeAgent {
     /// Records the hub's answer to a delivered batch in the outbox: accepted (or duplicate) items with their log
     /// index, rejected ones with their reason and an alarm each. Returns the rejected items with their reasons.
     @discardableResult
-    public func recordDeliveries(of batch: [NodeStore.OutboxItem], _ response: IngestResponse, now: Date = Date()) throws(NodeError)
+    public func recordDeliveries(of batch: [NodeStore.OutboxItem], _ response: IngestResponse, now: Date = Date()) async throws(NodeError)
         -> [(item: NodeStore.OutboxItem, reason: String)]
     {
         guard response.results.count == batch.count else {
@@ -55,10 +55,10 @@ extension NodeAgent {
                 let reason = result.reason ?? "rejected"
                 deliveries.append((item.id, .rejected(reason: reason)))
                 rejected.append((item, "\(reason) \(result.detail ?? "")"))
-                alarm("assertion_rejected", "the hub rejected \(item.type) \(item.id): \(reason) \(result.detail ?? "")", now: now)
+                await alarm("assertion_rejected", "the hub rejected \(item.type) \(item.id): \(reason) \(result.detail ?? "")", now: now)
             }
         }
-        do { try store.recordDeliveries(deliveries) } catch {
+        do { try await store.recordDeliveries(deliveries) } catch {
             throw NodeError(.invalidConfiguration, "cannot record deliveries: \(error)")
         }
         return rejected
@@ -79,22 +79,22 @@ extension NodeAgent {
         guard reply.status == 200 else { throw HubClient.refusal(reply) }
         let note = String(decoding: reply.body, as: UTF8.self)
         let hubKey = trustList.hubKey
-        let knownOrigin = try? store.meta("log_origin")
+        let knownOrigin = try? await store.meta("log_origin")
         let checkpoint: Checkpoint
         do { checkpoint = try Checkpoint.verify(note: note, key: hubKey, origin: knownOrigin ?? nil) } catch {
-            alarm("checkpoint_invalid", "the hub's checkpoint does not verify: \(error)", now: now)
+            await alarm("checkpoint_invalid", "the hub's checkpoint does not verify: \(error)", now: now)
             throw NodeError(.badResponse, "invalid checkpoint: \(error)")
         }
         var audit = LogAudit(checkpointSize: checkpoint.size, verifiedInclusions: 0, consistencyChecked: false)
-        if let sizeText = try? store.meta("log_checkpoint_size"), let lastSize = UInt64(sizeText),
-            let rootText = try? store.meta("log_checkpoint_root"), let lastRoot = Data(base64Encoded: rootText)
+        if let sizeText = try? await store.meta("log_checkpoint_size"), let lastSize = UInt64(sizeText),
+            let rootText = try? await store.meta("log_checkpoint_root"), let lastRoot = Data(base64Encoded: rootText)
         {
             if checkpoint.size < lastSize {
-                alarm("log_shrunk", "the hub's log went from \(lastSize) to \(checkpoint.size) entries", now: now)
+                await alarm("log_shrunk", "the hub's log went from \(lastSize) to \(checkpoint.size) entries", now: now)
                 throw NodeError(.badResponse, "the hub's log shrank")
             }
             if checkpoint.size == lastSize, checkpoint.rootHash != lastRoot {
-                alarm("log_inconsistent", "two different roots for size \(lastSize)", now: now)
+                await alarm("log_inconsistent", "two different roots for size \(lastSize)", now: now)
                 throw NodeError(.badResponse, "the hub's log forked")
             }
             if checkpoint.size > lastSize, lastSize > 0 {
@@ -108,17 +108,17 @@ extension NodeAgent {
                     MerkleProofs.verifyConsistency(
                         first: lastSize, second: checkpoint.size, proof: hashes, firstRoot: lastRoot, secondRoot: checkpoint.rootHash)
                 else {
-                    alarm("log_inconsistent", "checkpoint \(checkpoint.size) is not consistent with \(lastSize)", now: now)
+                    await alarm("log_inconsistent", "checkpoint \(checkpoint.size) is not consistent with \(lastSize)", now: now)
                     throw NodeError(.badResponse, "the hub's log is not consistent with what this node saw before")
                 }
                 audit.consistencyChecked = true
             }
         }
-        try? store.setMeta("log_origin", checkpoint.origin)
-        try? store.setMeta("log_checkpoint_size", String(checkpoint.size))
-        try? store.setMeta("log_checkpoint_root", checkpoint.rootHash.base64EncodedString())
+        try? await store.setMeta("log_origin", checkpoint.origin)
+        try? await store.setMeta("log_checkpoint_size", String(checkpoint.size))
+        try? await store.setMeta("log_checkpoint_root", checkpoint.rootHash.base64EncodedString())
 
-        let items = (try? store.unverified(below: checkpoint.size, limit: limit)) ?? []
+        let items = await (try? store.unverified(below: checkpoint.size, limit: limit)) ?? []
         var verified: [String] = []
         for item in items {
             guard let index = item.logIndex else { continue }
@@ -134,16 +134,16 @@ extension NodeAgent {
             {
                 verified.append(item.id)
             } else {
-                alarm("inclusion_failed", "assertion \(item.id) is not at index \(index) of the signed log of size \(checkpoint.size)", now: now)
+                await alarm("inclusion_failed", "assertion \(item.id) is not at index \(index) of the signed log of size \(checkpoint.size)", now: now)
             }
         }
-        try? store.markVerified(ids: verified)
+        try? await store.markVerified(ids: verified)
         audit.verifiedInclusions = verified.count
         return audit
     }
 
-    func alarm(_ kind: String, _ detail: String, now: Date) {
+    func alarm(_ kind: String, _ detail: String, now: Date) async {
         logger.error("alarm", metadata: ["kind": "\(kind)", "detail": "\(detail)"])
-        try? store.raiseAlarm(kind: kind, detail: detail, now: now)
+        try? await store.raiseAlarm(kind: kind, detail: detail, now: now)
     }
 }

@@ -6,6 +6,7 @@ import ParkFedPKI
 import ParkFedProtocol
 import ParkFedQR
 import ParkFedStore
+import Synchronization
 
 /// Combo passes at a park: sales at windows and kiosks, gate decisions, refunds and transfers.
 ///
@@ -16,8 +17,8 @@ import ParkFedStore
 /// it would have refused it.
 extension NodeAgent {
     /// Errors of the local API, as problem details.
-    static func problem(_ status: Int, _ code: String, _ title: String, _ detail: String? = nil) -> ProblemDetails {
-        ProblemDetails(status: status, code: code, title: title, detail: detail)
+    static func problem(_ kind: Refusal.Kind, _ code: String, _ title: String, _ detail: String? = nil) -> Refusal {
+        Refusal(kind, code: code, title: title, detail: detail)
     }
 
     // MARK: Catalogue and revocations
@@ -28,7 +29,7 @@ extension NodeAgent {
             try await hub.json(.GET, "/v1/products", body: Optional<String>.none, as: ProductCatalog.self)
         }
         try installProducts(catalog)
-        if let data = try? StrictJSON.encoder.encode(catalog) { try? store.setMeta("products", String(decoding: data, as: UTF8.self)) }
+        if let data = try? StrictJSON.encoder.encode(catalog) { try? await store.setMeta("products", String(decoding: data, as: UTF8.self)) }
     }
 
     func installProducts(_ catalog: ProductCatalog) throws(NodeError) {
@@ -42,8 +43,8 @@ extension NodeAgent {
     }
 
     /// Loads the catalogue kept from the last refresh (at start, before the hub is reachable).
-    func loadKeptProducts() {
-        guard let text = try? store.meta("products"), let catalog = try? StrictJSON.decode(ProductCatalog.self, from: Data(text.utf8)) else { return }
+    func loadKeptProducts() async {
+        guard let text = try? await store.meta("products"), let catalog = try? StrictJSON.decode(ProductCatalog.self, from: Data(text.utf8)) else { return }
         try? installProducts(catalog)
     }
 
@@ -57,14 +58,14 @@ extension NodeAgent {
 
     /// Fetches the pass revocations published since the last fetch.
     public func refreshRevocations() async throws(NodeError) {
-        let after = (try? store.meta("pass_revocations_seq")).flatMap { $0.flatMap { Int64($0) } } ?? 0
+        let after = await (try? store.meta("pass_revocations_seq")).flatMap { $0.flatMap { Int64($0) } } ?? 0
         let list = try await tracked { (hub: HubClient) async throws(NodeError) in
             try await hub.json(.GET, "/v1/passes/revocations?after=\(after)", body: Optional<String>.none, as: PassRevocations.self)
         }
         guard !list.revocations.isEmpty else { return }
         do {
-            try store.learn(list.revocations.map { ($0.passID, PassKnowledge(minimumGeneration: $0.minimumGeneration, refunded: $0.refunded)) })
-            try store.setMeta("pass_revocations_seq", String(list.last))
+            try await store.learn(list.revocations.map { ($0.passID, PassKnowledge(minimumGeneration: $0.minimumGeneration, refunded: $0.refunded)) })
+            try await store.setMeta("pass_revocations_seq", String(list.last))
         } catch {
             throw NodeError(.invalidConfiguration, "cannot store revocations: \(error)")
         }
@@ -78,20 +79,21 @@ extension NodeAgent {
     /// the outbox and work offline.
     public func sellPass(_ request: PassSaleRequest, now: Date = Date()) async throws -> PassSaleResponse {
         guard let base = product(request.product) else {
-            throw Self.problem(404, "unknown_product", "Unknown product", "product \(request.product.debugDescription) is not in the federation's catalogue")
+            throw Self.problem(
+                .notFound, "unknown_product", "Unknown product", "product \(request.product.debugDescription) is not in the federation's catalogue")
         }
         let product = try Self.variant(of: base, category: request.category, heads: request.heads, slot: request.slot)
         let channel = try Self.channel(request.channel)
         let holder = try Self.holder(request.holder)
         let date: CivilDay
         if let text = request.date {
-            do { date = try CivilDay(text) } catch { throw Self.problem(400, "invalid_body", "Invalid date", error.message) }
+            do { date = try CivilDay(text) } catch { throw Self.problem(.invalid, "invalid_body", "Invalid date", error.message) }
         } else {
             date = calendar.day(of: now)
         }
-        guard date >= calendar.day(of: now) else { throw Self.problem(400, "invalid_body", "Invalid date", "a pass cannot be sold for a past date") }
+        guard date >= calendar.day(of: now) else { throw Self.problem(.invalid, "invalid_body", "Invalid date", "a pass cannot be sold for a past date") }
         let window: (from: CivilDay, until: CivilDay)
-        do { window = try product.saleWindow(date: date) } catch { throw Self.problem(409, "not_on_sale", "Not on sale", error.message) }
+        do { window = try product.saleWindow(date: date) } catch { throw Self.problem(.conflict, "not_on_sale", "Not on sale", error.message) }
         let passID = UUIDv7.make(now: now)
         let nameMasked = Masking.name(request.holder.name)
         let code = try PassCode.make(
@@ -107,7 +109,7 @@ extension NodeAgent {
     /// A sale channel from the wire, or the problem a window is shown.
     static func channel(_ text: String) throws -> PassIssued.Channel {
         guard let channel = PassIssued.Channel(rawValue: text) else {
-            throw problem(400, "invalid_body", "Invalid channel", "channel is window, kiosk, mini_program or ota")
+            throw problem(.invalid, "invalid_body", "Invalid channel", "channel is window, kiosk, mini_program or ota")
         }
         return channel
     }
@@ -138,14 +140,14 @@ extension NodeAgent {
     static func variant(of base: ComboProduct, category: String?, heads: Int?, slot: String?) throws -> ComboProduct {
         let product: ComboProduct
         do { product = try base.variant(category: category, heads: heads ?? 1) } catch {
-            throw problem(422, "invalid_category", "Invalid category or head count", error.message)
+            throw problem(.unprocessable, "invalid_category", "Invalid category or head count", error.message)
         }
         if base.slots.isEmpty {
-            guard slot == nil else { throw problem(422, "invalid_slot", "No time slots", "product \(base.id) is not timed") }
+            guard slot == nil else { throw problem(.unprocessable, "invalid_slot", "No time slots", "product \(base.id) is not timed") }
         } else {
             guard let slot, base.slot(slot) != nil else {
                 throw problem(
-                    422, "invalid_slot", "Time slot required",
+                    .unprocessable, "invalid_slot", "Time slot required",
                     "product \(base.id) is sold for one of its time slots: \(base.slots.map(\.id).joined(separator: ", "))")
             }
         }
@@ -163,12 +165,13 @@ extension NodeAgent {
                 }
             } catch {
                 if error.code == .hubUnreachable {
-                    throw Self.problem(503, "hub_unreachable", "The hub is unreachable", "timed passes are sold online: the hub counts each slot's capacity")
+                    throw Self.problem(
+                        .unavailable, "hub_unreachable", "The hub is unreachable", "timed passes are sold online: the hub counts each slot's capacity")
                 }
-                throw Self.problem(409, error.problemCode ?? "hub_refused", "The hub refused the sale", error.message)
+                throw Self.problem(.conflict, error.problemCode ?? "hub_refused", "The hub refused the sale", error.message)
             }
         }
-        try store.recordSale(sold, assertion: (payload.id, payload.type.rawValue, jws.compact), now: now)
+        try await store.recordSale(sold, assertion: (payload.id, payload.type.rawValue, jws.compact), now: now)
         outboxWakeUp.signal()
         metrics.sale()
     }
@@ -184,13 +187,13 @@ extension NodeAgent {
 
     static func holder(_ input: HolderInput) throws -> IdentityDocument {
         let name = input.name.trimmingCharacters(in: .whitespaces)
-        guard (1...64).contains(name.count) else { throw problem(400, "invalid_holder", "Invalid holder", "the holder's name is 1-64 characters") }
+        guard (1...64).contains(name.count) else { throw problem(.invalid, "invalid_holder", "Invalid holder", "the holder's name is 1-64 characters") }
         guard let kind = IdentityDocument.Kind(rawValue: input.idType) else {
             throw problem(
-                400, "invalid_document", "Invalid document", "id_type is one of \(IdentityDocument.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+                .invalid, "invalid_document", "Invalid document", "id_type is one of \(IdentityDocument.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         do { return try IdentityDocument(kind: kind, number: input.idNumber) } catch {
-            throw problem(400, "invalid_document", "Invalid document", error.message)
+            throw problem(.invalid, "invalid_document", "Invalid document", error.message)
         }
     }
 
@@ -210,8 +213,10 @@ extension NodeAgent {
     }
 
     /// The QR image of a pass sold here.
-    public func passQR(_ passID: String) throws -> QRCode {
-        guard let sold = try store.soldPass(passID) else { throw Self.problem(404, "unknown_pass", "Unknown pass", "no pass \(passID) was sold at \(park)") }
+    public func passQR(_ passID: String) async throws -> QRCode {
+        guard let sold = try await store.soldPass(passID) else {
+            throw Self.problem(.notFound, "unknown_pass", "Unknown pass", "no pass \(passID) was sold at \(park)")
+        }
         return try QRCode(text: sold.code)
     }
 
@@ -231,8 +236,8 @@ extension NodeAgent {
     }
 
     func decide(_ request: GateScanRequest, now: Date) async throws -> GateDecision {
-        do { try Check.identifier(request.gate, "gate") } catch { throw Self.problem(400, "invalid_body", "Invalid gate", error.message) }
-        if let emergency = try emergencyDecision(request, now: now) { return emergency }
+        do { try Check.identifier(request.gate, "gate") } catch { throw Self.problem(.invalid, "invalid_body", "Invalid gate", error.message) }
+        if let emergency = try await emergencyDecision(request, now: now) { return emergency }
         let (code, product): (PassCode, ComboProduct)
         switch verifyCode(request.code) {
         case .failure(let refusal): return deny(refusal, code: nil, mode: .offline)
@@ -246,9 +251,9 @@ extension NodeAgent {
         let redeemed = PassRedeemed(passID: code.passID, issuerPark: code.issuer, gate: request.gate, enteredAt: now, offline: !online, code: code.text)
         let (_, jws) = try Assertions.sign(.passRedeemed(redeemed), park: park, key: signingKey, now: now, id: entryID)
         let capacity = configuration.withLockedValue({ $0 })
-        var admission: ComboPass.Admission?
+        let decided = Mutex<ComboPass.Admission?>(nil)
         let type = AssertionType.passRedeemed.rawValue
-        let reserved = try store.reserveEntry(passID: code.passID, day: day, hour: hour, offlineType: online ? nil : type) {
+        let reserved = try await store.reserveEntry(passID: code.passID, day: day, hour: hour, offlineType: online ? nil : type) {
             facts -> Result<GateEntryRecord, PassRefusal> in
             guard !facts.knowledge.refunded, code.generation >= facts.knowledge.minimumGeneration else { return .failure(.revoked) }
             if code.isStock, code.issuer == park {
@@ -268,14 +273,14 @@ extension NodeAgent {
                 // Capacity counts heads: a group enters only if all of it fits.
                 if let daily = capacity.capacityDaily, facts.today + code.heads > daily { return .failure(.capacityFull) }
                 if let hourly = capacity.capacityHourly, facts.thisHour + code.heads > hourly { return .failure(.capacityFull) }
-                admission = admitted
+                decided.withLock { $0 = admitted }
                 return .success(
                     GateEntryRecord(
                         entryID: entryID, passID: code.passID, gate: request.gate, day: day, hour: hour, enteredAt: now,
                         jws: jws.compact, activates: admitted.activates, heads: code.heads))
             }
         }
-        guard case .success = reserved, let admission else {
+        guard case .success = reserved, let admission = decided.withLock({ $0 }) else {
             // Refused on local facts alone: the hub was not asked.
             if case .failure(let refusal) = reserved { return deny(refusal, code: code, mode: .offline) }
             return deny(.forged, code: code, mode: .offline)
@@ -288,7 +293,7 @@ extension NodeAgent {
                         timeout: gateHubTimeout.withLockedValue({ $0 }))
                 }
                 if answer.decision == .allow {
-                    try store.admitOnline(
+                    try await store.admitOnline(
                         entryID, type: type, jws: jws.compact, logIndex: answer.logIndex, passID: code.passID,
                         activatedOn: answer.activatedOn.flatMap { try? CivilDay($0) }, now: now)
                     return allow(
@@ -297,19 +302,19 @@ extension NodeAgent {
                 }
                 let refusal = answer.reason.flatMap(PassRefusal.init(rawValue:)) ?? .forged
                 let learned: PassKnowledge? = refusal == .revoked ? PassKnowledge(minimumGeneration: code.generation + 1) : nil
-                try store.releaseEntry(entryID, passID: code.passID, learned: learned)
+                try await store.releaseEntry(entryID, passID: code.passID, learned: learned)
                 return deny(refusal, code: code, mode: .online)
             } catch let error as NodeError where error.code == .hubUnreachable {
                 hubDown(now: now)
                 // Fall through: the entry stands offline; this assertion goes to the outbox as signed.
             } catch let error as NodeError {
-                try store.releaseEntry(entryID, passID: code.passID, learned: nil)
-                throw Self.problem(502, "hub_error", "The hub could not decide", error.message)
+                try await store.releaseEntry(entryID, passID: code.passID, learned: nil)
+                throw Self.problem(.upstream, "hub_error", "The hub could not decide", error.message)
             }
         }
         if online {
             // The hub did not answer: the reserved entry stands offline, its assertion goes to the outbox as signed.
-            try store.admitOffline(entryID, type: type, jws: jws.compact, passID: code.passID, activatedOn: admission.activates, now: now)
+            try await store.admitOffline(entryID, type: type, jws: jws.compact, passID: code.passID, activatedOn: admission.activates, now: now)
         }
         outboxWakeUp.signal()
         return allow(
@@ -349,9 +354,11 @@ extension NodeAgent {
     /// Refunds a pass sold here: the hub says what is due (unused allocations), and the signed `pass.refunded`
     /// must name exactly that; the hub revokes the pass in the same transaction.
     public func refundPass(_ passID: String, reason: String, now: Date = Date()) async throws -> PassRefundResult {
-        guard var sold = try store.soldPass(passID) else { throw Self.problem(404, "unknown_pass", "Unknown pass", "no pass \(passID) was sold at \(park)") }
-        guard sold.state != "refunded" else { throw Self.problem(409, "already_refunded", "Already refunded") }
-        do { try Check.text(reason, "reason", max: 200) } catch { throw Self.problem(400, "invalid_body", "Invalid reason", error.message) }
+        guard var sold = try await store.soldPass(passID) else {
+            throw Self.problem(.notFound, "unknown_pass", "Unknown pass", "no pass \(passID) was sold at \(park)")
+        }
+        guard sold.state != "refunded" else { throw Self.problem(.conflict, "already_refunded", "Already refunded") }
+        do { try Check.text(reason, "reason", max: 200) } catch { throw Self.problem(.invalid, "invalid_body", "Invalid reason", error.message) }
         try await deliverBeforeChange()
         for attempt in 0..<2 {
             let view = try await hubPass(passID)
@@ -365,27 +372,29 @@ extension NodeAgent {
             }
             sold.state = "refunded"
             let index = try await logIndex(of: jws.compact)
-            try store.recordPassChange(
+            try await store.recordPassChange(
                 sold, knowledge: PassKnowledge(refunded: true), assertion: (payload.id, payload.type.rawValue, jws.compact),
                 logIndex: index, now: now)
             return PassRefundResult(passID: passID, refundedMinor: view.refundDueMinor, currency: view.currency)
         }
-        throw Self.problem(409, "refund_mismatch", "The pass keeps changing; try again")
+        throw Self.problem(.conflict, "refund_mismatch", "The pass keeps changing; try again")
     }
 
     /// Transfers a pass sold here to a new named holder at a resale price within the product's cap; the new code
     /// has the next generation, and every older code is refused from then on.
     public func transferPass(_ passID: String, _ order: PassTransferOrder, now: Date = Date()) async throws -> PassSaleResponse {
-        guard let sold = try store.soldPass(passID) else { throw Self.problem(404, "unknown_pass", "Unknown pass", "no pass \(passID) was sold at \(park)") }
-        guard let product = product(of: sold) else { throw Self.problem(409, "unknown_product", "Unknown product") }
+        guard let sold = try await store.soldPass(passID) else {
+            throw Self.problem(.notFound, "unknown_pass", "Unknown pass", "no pass \(passID) was sold at \(park)")
+        }
+        guard let product = product(of: sold) else { throw Self.problem(.conflict, "unknown_product", "Unknown product") }
         guard product.transfer.allowed else {
-            throw Self.problem(409, "not_transferable", "Not transferable", "product \(product.id) does not allow transfers")
+            throw Self.problem(.conflict, "not_transferable", "Not transferable", "product \(product.id) does not allow transfers")
         }
-        guard sold.state != "refunded" else { throw Self.problem(409, "already_refunded", "Already refunded") }
+        guard sold.state != "refunded" else { throw Self.problem(.conflict, "already_refunded", "Already refunded") }
         if let cap = product.transfer.resaleCapMinor, order.resalePriceMinor > cap {
-            throw Self.problem(422, "resale_above_cap", "Resale price above the cap", "the resale price may be at most \(cap)")
+            throw Self.problem(.unprocessable, "resale_above_cap", "Resale price above the cap", "the resale price may be at most \(cap)")
         }
-        guard order.resalePriceMinor >= 0 else { throw Self.problem(400, "invalid_body", "Invalid resale price") }
+        guard order.resalePriceMinor >= 0 else { throw Self.problem(.invalid, "invalid_body", "Invalid resale price") }
         let holder = try Self.holder(order.newHolder)
         let nameMasked = Masking.name(order.newHolder.name)
         let reference = try holderRef(holder, name: order.newHolder.name.trimmingCharacters(in: .whitespaces), nameMasked: nameMasked)
@@ -398,14 +407,16 @@ extension NodeAgent {
     /// transferred) to: a new code of the next generation with the remaining entries; the hub revokes the old code
     /// at once (gates learn it from the revocation list) and checks the holder again on its side.
     public func reissuePass(_ passID: String, holder input: HolderInput, now: Date = Date()) async throws -> PassSaleResponse {
-        guard let sold = try store.soldPass(passID) else { throw Self.problem(404, "unknown_pass", "Unknown pass", "no pass \(passID) was sold at \(park)") }
-        guard let product = product(of: sold) else { throw Self.problem(409, "unknown_product", "Unknown product") }
-        guard sold.state != "refunded" else { throw Self.problem(409, "already_refunded", "Already refunded") }
+        guard let sold = try await store.soldPass(passID) else {
+            throw Self.problem(.notFound, "unknown_pass", "Unknown pass", "no pass \(passID) was sold at \(park)")
+        }
+        guard let product = product(of: sold) else { throw Self.problem(.conflict, "unknown_product", "Unknown product") }
+        guard sold.state != "refunded" else { throw Self.problem(.conflict, "already_refunded", "Already refunded") }
         let document = try Self.holder(input)
         let name = input.name.trimmingCharacters(in: .whitespaces)
         let reference = try holderRef(document, name: name, nameMasked: sold.holderMasked)
         guard reference.idDigest == sold.idDigest, document.kind.rawValue == sold.idType else {
-            throw Self.problem(403, "holder_mismatch", "Not the pass's holder", "a lost ticket is re-issued only to the holder's own document")
+            throw Self.problem(.forbidden, "holder_mismatch", "Not the pass's holder", "a lost ticket is re-issued only to the holder's own document")
         }
         let response = try await changeHolder(
             sold, product: product, to: document, reference, nameMasked: sold.holderMasked, resalePriceMinor: 0,
@@ -440,7 +451,7 @@ extension NodeAgent {
         sold.generation = generation
         sold.code = code.text
         let index = try await logIndex(of: jws.compact)
-        try store.recordPassChange(
+        try await store.recordPassChange(
             sold, knowledge: PassKnowledge(minimumGeneration: generation), assertion: (payload.id, payload.type.rawValue, jws.compact),
             logIndex: index, now: now)
         var response = try saleResponse(sold, code: code, idNumberMasked: holder.maskedNumber)
@@ -459,16 +470,16 @@ extension NodeAgent {
         }
     }
 
-    static func changeProblem(_ error: NodeError) -> ProblemDetails {
-        if error.code == .hubUnreachable { return problem(503, "hub_unreachable", "The hub is unreachable", error.message) }
-        return problem(409, error.problemCode ?? "hub_refused", "The hub refused the change", error.message)
+    static func changeProblem(_ error: NodeError) -> Refusal {
+        if error.code == .hubUnreachable { return problem(.unavailable, "hub_unreachable", "The hub is unreachable", error.message) }
+        return problem(.conflict, error.problemCode ?? "hub_refused", "The hub refused the change", error.message)
     }
 
     /// Refunds and transfers need the hub to know the pass: deliver what waits in the outbox first.
     func deliverBeforeChange() async throws {
         do { try await deliverOutbox() } catch {
             throw Self.problem(
-                503, "hub_unreachable", "The hub is unreachable", "refunds and transfers are decided by the hub; try again when the link is back")
+                .unavailable, "hub_unreachable", "The hub is unreachable", "refunds and transfers are decided by the hub; try again when the link is back")
         }
     }
 
@@ -478,8 +489,8 @@ extension NodeAgent {
                 try await hub.json(.GET, "/v1/passes/\(passID)", body: Optional<String>.none, as: PassView.self)
             }
         } catch {
-            if error.code == .hubUnreachable { throw Self.problem(503, "hub_unreachable", "The hub is unreachable", error.message) }
-            throw Self.problem(502, error.problemCode ?? "hub_error", "The hub refused", error.message)
+            if error.code == .hubUnreachable { throw Self.problem(.unavailable, "hub_unreachable", "The hub is unreachable", error.message) }
+            throw Self.problem(.upstream, error.problemCode ?? "hub_error", "The hub refused", error.message)
         }
     }
 

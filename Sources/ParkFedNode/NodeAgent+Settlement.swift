@@ -40,7 +40,7 @@ extension NodeAgent {
             sum += line.to == me ? line.amountMinor - line.feeMinor : -line.amountMinor
             switch line.reason {
             case "pass_redemption" where line.to == me:
-                guard let id = line.assertionIDs.first, let item = try? store.outboxItem(id: id), item.state == "accepted",
+                guard let id = line.assertionIDs.first, let item = try? await store.outboxItem(id: id), item.state == "accepted",
                     item.type == AssertionType.passRedeemed.rawValue, let jws = try? JWS(compact: item.jws),
                     case .passRedeemed(let entry)? = try? Assertions.decodePayload(jws).data,
                     let code = try? PassCode(parsing: entry.code), let product = product(of: code)
@@ -54,23 +54,25 @@ extension NodeAgent {
                 }
             case "pass_redemption":
                 // The reference of an entry line is the pass id.
-                if (try? store.soldPass(line.reference)) ?? nil == nil {
+                if await (try? store.soldPass(line.reference)) ?? nil == nil {
                     problems.append("line \(line.seq): we pay for an entry of a pass we did not sell")
                 }
             case ComboProduct.entryAllocationReason where line.to == me:
                 // Our share of a membership pass: every entry it names is one we signed and the hub accepted.
-                let ours = line.assertionIDs.allSatisfy { id in
-                    (try? store.outboxItem(id: id)).map { $0.state == "accepted" && $0.type == AssertionType.passRedeemed.rawValue } ?? false
+                var ours = true
+                for id in line.assertionIDs where ours {
+                    let item = try? await store.outboxItem(id: id)
+                    ours = item.map { $0.state == "accepted" && $0.type == AssertionType.passRedeemed.rawValue } ?? false
                 }
                 if line.assertionIDs.isEmpty || !ours {
                     problems.append("line \(line.seq): the entries behind our share of pass \(line.reference) are not all ours")
                 }
             case ComboProduct.entryAllocationReason:
-                if (try? store.soldPass(line.reference)) ?? nil == nil {
+                if await (try? store.soldPass(line.reference)) ?? nil == nil {
                     problems.append("line \(line.seq): we pay a share of a pass we did not sell")
                 }
             case "card_spend" where line.to == me:
-                if let id = line.assertionIDs.first, (try? store.outboxItem(id: id))?.type != AssertionType.cardSpent.rawValue {
+                if let id = line.assertionIDs.first, await (try? store.outboxItem(id: id))?.type != AssertionType.cardSpent.rawValue {
                     problems.append("line \(line.seq): card spend \(id) is not one of ours")
                 }
             default:

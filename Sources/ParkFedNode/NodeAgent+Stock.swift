@@ -16,21 +16,24 @@ extension NodeAgent {
     public static let maximumStockBatch = 10_000
 
     /// Signs and stores a batch of inactive codes, all or nothing, and answers its serials and the printer's CSV.
-    public func orderStock(_ order: StockOrder, now: Date = Date()) throws -> StockBatch {
+    public func orderStock(_ order: StockOrder, now: Date = Date()) async throws -> StockBatch {
         guard let base = product(order.product) else {
-            throw Self.problem(404, "unknown_product", "Unknown product", "product \(order.product.debugDescription) is not in the federation's catalogue")
+            throw Self.problem(
+                .notFound, "unknown_product", "Unknown product", "product \(order.product.debugDescription) is not in the federation's catalogue")
         }
         guard (1...Self.maximumStockBatch).contains(order.count) else {
-            throw Self.problem(400, "invalid_body", "Invalid count", "a batch is 1-\(Self.maximumStockBatch) codes")
+            throw Self.problem(.invalid, "invalid_body", "Invalid count", "a batch is 1-\(Self.maximumStockBatch) codes")
         }
-        guard base.slots.isEmpty else { throw Self.problem(422, "timed_product", "Timed products are not printed", "a timed pass is sold online for its slot") }
+        guard base.slots.isEmpty else {
+            throw Self.problem(.unprocessable, "timed_product", "Timed products are not printed", "a timed pass is sold online for its slot")
+        }
         let product = try Self.variant(of: base, category: order.category, heads: nil, slot: nil)
         let date: CivilDay
         do { date = try order.date.map { try CivilDay($0) } ?? calendar.day(of: now) } catch {
-            throw Self.problem(400, "invalid_body", "Invalid date", "\(error)")
+            throw Self.problem(.invalid, "invalid_body", "Invalid date", "\(error)")
         }
         let window: (from: CivilDay, until: CivilDay)
-        do { window = try product.saleWindow(date: date) } catch { throw Self.problem(409, "not_on_sale", "Not on sale", error.message) }
+        do { window = try product.saleWindow(date: date) } catch { throw Self.problem(.conflict, "not_on_sale", "Not on sale", error.message) }
         let batch = "B" + String(UUIDv7.make(now: now).replacingOccurrences(of: "-", with: "").prefix(12)).uppercased()
         var codes: [StockCodeRecord] = []
         codes.reserveCapacity(order.count)
@@ -46,7 +49,7 @@ extension NodeAgent {
                     serial: serial, batch: batch, passID: passID, product: product.id, category: product.category?.id,
                     code: code.text, validFrom: window.from, validUntil: window.until))
         }
-        try store.insertStock(codes, now: now)
+        try await store.insertStock(codes, now: now)
         logger.notice("stock printed", metadata: ["batch": "\(batch)", "product": "\(product.id)", "count": "\(order.count)"])
         return StockBatch(
             batch: batch, product: product.id, category: product.category?.id, count: codes.count, firstSerial: codes[0].serial,
@@ -55,9 +58,9 @@ extension NodeAgent {
     }
 
     /// The printer's file of a batch already ordered.
-    public func stockCSV(batch: String) throws -> String {
-        let codes = try store.stockBatch(batch)
-        guard !codes.isEmpty else { throw Self.problem(404, "unknown_batch", "Unknown batch", "no stock batch \(batch) at \(park)") }
+    public func stockCSV(batch: String) async throws -> String {
+        let codes = try await store.stockBatch(batch)
+        guard !codes.isEmpty else { throw Self.problem(.notFound, "unknown_batch", "Unknown batch", "no stock batch \(batch) at \(park)") }
         return Self.stockCSV(codes)
     }
 
@@ -80,20 +83,20 @@ extension NodeAgent {
     /// both sell one code), then, with the link up, delivered before the window is answered; without it, the outbox
     /// sends it when the link returns.
     public func sellStock(serial: String, _ request: StockSaleRequest, now: Date = Date()) async throws -> PassSaleResponse {
-        guard let stock = try store.stockCode(serial: serial) else {
-            throw Self.problem(404, "unknown_stock", "Unknown printed ticket", "no printed ticket \(serial) at \(park)")
+        guard let stock = try await store.stockCode(serial: serial) else {
+            throw Self.problem(.notFound, "unknown_stock", "Unknown printed ticket", "no printed ticket \(serial) at \(park)")
         }
-        guard let base = product(stock.product) else { throw Self.problem(409, "unknown_product", "Unknown product") }
+        guard let base = product(stock.product) else { throw Self.problem(.conflict, "unknown_product", "Unknown product") }
         let product = try Self.variant(of: base, category: stock.category, heads: nil, slot: nil)
         let channel = try Self.channel(request.channel)
         guard calendar.day(of: now) <= stock.validUntil else {
-            throw Self.problem(409, "not_on_sale", "Not on sale", "this printed ticket expired on \(stock.validUntil)")
+            throw Self.problem(.conflict, "not_on_sale", "Not on sale", "this printed ticket expired on \(stock.validUntil)")
         }
         let holder = try Self.holder(request.holder)
         let code = try PassCode(parsing: stock.code)
         let (issued, sold) = try saleRecords(code, product: product, channel: channel, holder: holder, name: request.holder.name, stockSerial: serial)
         let (payload, jws) = try Assertions.sign(.passIssued(issued), park: park, key: signingKey, now: now)
-        do { try store.sellStock(serial: serial, sale: sold, assertion: (payload.id, payload.type.rawValue, jws.compact), now: now) } catch let error
+        do { try await store.sellStock(serial: serial, sale: sold, assertion: (payload.id, payload.type.rawValue, jws.compact), now: now) } catch let error
             as StockStateError
         {
             throw Self.stockProblem(error)
@@ -105,18 +108,18 @@ extension NodeAgent {
     }
 
     /// Voids unsold printed codes (all or none): their gates refuse them (`voided`) from the next scan on.
-    public func voidStock(serials: [String], reason: String, now: Date = Date()) throws {
-        do { try Check.text(reason, "reason", max: 200) } catch { throw Self.problem(400, "invalid_body", "Invalid reason", error.message) }
-        do { try store.voidStock(serials: serials, now: now) } catch let error as StockStateError { throw Self.stockProblem(error) }
+    public func voidStock(serials: [String], reason: String, now: Date = Date()) async throws {
+        do { try Check.text(reason, "reason", max: 200) } catch { throw Self.problem(.invalid, "invalid_body", "Invalid reason", error.message) }
+        do { try await store.voidStock(serials: serials, now: now) } catch let error as StockStateError { throw Self.stockProblem(error) }
         logger.notice("stock voided", metadata: ["serials": "\(serials.joined(separator: " "))", "reason": "\(reason)"])
     }
 
-    static func stockProblem(_ error: StockStateError) -> ProblemDetails {
+    static func stockProblem(_ error: StockStateError) -> Refusal {
         switch error.state {
-        case nil: problem(404, "unknown_stock", "Unknown printed ticket", "no printed ticket \(error.serial)")
-        case .sold: problem(409, "stock_sold", "Already sold", "printed ticket \(error.serial) is sold: refund it instead")
-        case .void: problem(409, "stock_void", "Voided", "printed ticket \(error.serial) has been voided")
-        case .printed: problem(409, "stock_printed", "Not sold", "printed ticket \(error.serial) is not sold")
+        case nil: problem(.notFound, "unknown_stock", "Unknown printed ticket", "no printed ticket \(error.serial)")
+        case .sold: problem(.conflict, "stock_sold", "Already sold", "printed ticket \(error.serial) is sold: refund it instead")
+        case .void: problem(.conflict, "stock_void", "Voided", "printed ticket \(error.serial) has been voided")
+        case .printed: problem(.conflict, "stock_printed", "Not sold", "printed ticket \(error.serial) is not sold")
         }
     }
 }

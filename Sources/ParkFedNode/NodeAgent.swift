@@ -62,7 +62,7 @@ public final class NodeAgent: Sendable {
     public init(
         directory: NodeDirectory, hubURL: String? = nil, refreshInterval: Duration = .seconds(60),
         logger: Logger = Logger(label: "parkfed.node")
-    ) throws {
+    ) async throws {
         self.directory = directory
         self.refreshInterval = refreshInterval
         var configuration = try NodeConfiguration.load(directory)
@@ -77,7 +77,7 @@ public final class NodeAgent: Sendable {
         self.configuration = NIOLockedValueBox(configuration)
         store = try NodeStore(path: directory.database)
         signingKey = try Ed25519PEM.parsePrivateKey(pem: try SecretFile.read(directory.signingKey))
-        trustList = try TrustListCache(store: store, hubKey: try VerifyingKey(base64URL: configuration.hubSigningKey))
+        trustList = try await TrustListCache(store: store, hubKey: try VerifyingKey(base64URL: configuration.hubSigningKey))
         client = NIOLockedValueBox(
             try HubClient(
                 baseURL: configuration.hubURL, caFile: directory.caCertificate,
@@ -90,8 +90,8 @@ public final class NodeAgent: Sendable {
             throw NodeError(.invalidConfiguration, "\(directory.holderKey) must hold a 32-byte key")
         }
         holderKey = key
-        loadKeptProducts()
-        if let last = try store.modeChanges(limit: 1).first, let mode = GateMode(rawValue: last.mode) { gateMode.withLockedValue { $0 = mode } }
+        await loadKeptProducts()
+        if let last = try await store.modeChanges(limit: 1).first, let mode = GateMode(rawValue: last.mode) { gateMode.withLockedValue { $0 = mode } }
     }
 
     public var hub: HubClient { client.withLockedValue({ $0 }) }
@@ -237,14 +237,14 @@ public final class NodeAgent: Sendable {
         }
     }
 
-    public func status(now: Date = Date()) -> Status {
+    public func status(now: Date = Date()) async -> Status {
         let configuration = self.configuration.withLockedValue({ $0 })
         let contact = hubState.withLockedValue({ $0 })
-        let counts = (try? store.outboxCounts()) ?? [:]
-        let outbox = Status.Outbox(
+        let counts = await (try? store.outboxCounts()) ?? [:]
+        let outbox = await Status.Outbox(
             pending: counts["pending"] ?? 0, accepted: counts["accepted"] ?? 0, rejected: counts["rejected"] ?? 0,
             verified: counts["verified"] ?? 0, checkpointSize: ((try? store.meta("log_checkpoint_size")) ?? nil).flatMap { UInt64($0) })
-        return Status(
+        return await Status(
             park: park.rawValue, signingKid: configuration.signingKid,
             hub: .init(url: configuration.hubURL, reachable: contact.reachable, lastContact: contact.lastContact, lastError: contact.lastError),
             trustList: trustList.status(now: now),

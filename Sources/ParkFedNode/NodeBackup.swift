@@ -17,7 +17,7 @@ extension NodeAgent {
         var counts: [String: Int] = [:]
         try await DirectoryBackup.restore(from: backup, database: "node.sqlite", to: target) { staging in
             let store = try NodeStore(path: NodeDirectory(staging).database)
-            counts = try store.outboxCounts()
+            counts = try await store.outboxCounts()
             guard FileManager.default.fileExists(atPath: NodeDirectory(staging).configuration) else {
                 throw StoreError(.backupInvalid, "the backup holds no node configuration")
             }

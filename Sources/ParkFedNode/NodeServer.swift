@@ -29,8 +29,8 @@ public enum NodeServer {
         routes.open(.get, "/readyz") { _, _ -> Response in
             var checks: [String: String] = [:]
             var ready = true
-            do { try agent.store.ping(); checks["database"] = "ok" } catch { checks["database"] = "\(error)"; ready = false }
-            let trust = agent.trustList.status()
+            do { try await agent.store.ping(); checks["database"] = "ok" } catch { checks["database"] = "\(error)"; ready = false }
+            let trust = await agent.trustList.status()
             checks["trust_list"] = trust.present ? (trust.stale ? "stale" : "ok") : "missing"
             if !trust.present { ready = false }
             return try JSONResponse.make(
@@ -39,12 +39,12 @@ public enum NodeServer {
         }
         // Monitoring: the park's Prometheus and its operator (certificate dates, hub link, outbox).
         routes.get("/metrics", [.monitor]) { _, _, _ -> Response in
-            Response(
+            await Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: agent.metrics.exposition(agent.status()))))
         }
         routes.get("/v1/status", [.monitor]) { _, _, _ -> Response in
-            try JSONResponse.make(agent.status())
+            try await JSONResponse.make(agent.status())
         }
         // Combo passes: every route needs a device credential of the right role.
         routes.get("/v1/products", [.window, .kiosk, .gate]) { request, _, _ -> Response in
@@ -58,10 +58,10 @@ public enum NodeServer {
         // Pre-printed stock: operators order and void batches, windows sell (activate) printed tickets.
         routes.post("/v1/stock/batches", [.operator]) { request, _, _ -> Response in
             let body = try await request.decodeStrict(StockOrder.self, limit: BodyLimit.request)
-            return try JSONResponse.make(try agent.orderStock(body), status: .created)
+            return try await JSONResponse.make(try agent.orderStock(body), status: .created)
         }
         routes.get("/v1/stock/batches/:batch/codes.csv", [.operator]) { request, context, _ -> Response in
-            let csv = try agent.stockCSV(batch: try context.parameters.identifier("batch"))
+            let csv = try await agent.stockCSV(batch: try context.parameters.identifier("batch"))
             return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: csv)))
         }
         routes.post("/v1/stock/:serial/sale", [.window], reachesHub: true) { request, context, _ -> Response in
@@ -71,15 +71,15 @@ public enum NodeServer {
         routes.post("/v1/stock/:serial/void", [.operator]) { request, context, _ -> Response in
             let body = try await request.decodeStrict(StockVoidRequest.self, limit: BodyLimit.request)
             let serial = try context.parameters.identifier("serial")
-            try agent.voidStock(serials: [serial], reason: body.reason)
+            try await agent.voidStock(serials: [serial], reason: body.reason)
             return Response(status: .noContent)
         }
         routes.get("/v1/sales/:pass/qr.svg", [.window, .kiosk]) { request, context, _ -> Response in
-            let code = try agent.passQR(try context.parameters.identifier("pass"))
+            let code = try await agent.passQR(try context.parameters.identifier("pass"))
             return Response(status: .ok, headers: [.contentType: "image/svg+xml"], body: .init(byteBuffer: ByteBuffer(string: QRImage.svg(code))))
         }
         routes.get("/v1/sales/:pass/qr.png", [.window, .kiosk]) { request, context, _ -> Response in
-            let code = try agent.passQR(try context.parameters.identifier("pass"))
+            let code = try await agent.passQR(try context.parameters.identifier("pass"))
             return Response(status: .ok, headers: [.contentType: "image/png"], body: .init(byteBuffer: ByteBuffer(bytes: QRImage.png(code))))
         }
         routes.post("/v1/sales/:pass/refund", [.window], reachesHub: true) { request, context, _ -> Response in
@@ -112,8 +112,8 @@ public enum NodeServer {
         }
         routes.put("/v1/mode", [.operator]) { request, _, device -> Response in
             let body = try await request.decodeStrict(GateModeRequest.self, limit: BodyLimit.small)
-            try agent.setMode(body.mode, by: "device:\(device.name)", reason: body.reason)
-            return try JSONResponse.make(agent.status())
+            try await agent.setMode(body.mode, by: "device:\(device.name)", reason: body.reason)
+            return try await JSONResponse.make(agent.status())
         }
         routes.post("/v1/gate/scans", [.gate], reachesHub: true) { request, _, _ -> Response in
             let body = try await request.decodeStrict(GateScanRequest.self, limit: BodyLimit.request)

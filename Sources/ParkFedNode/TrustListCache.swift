@@ -15,12 +15,12 @@ public final class TrustListCache: Sendable {
     public let staleAfter: TimeInterval
     let current: NIOLockedValueBox<TrustList?>
 
-    public init(store: NodeStore, hubKey: VerifyingKey, staleAfter: TimeInterval = 15 * 60) throws {
+    public init(store: NodeStore, hubKey: VerifyingKey, staleAfter: TimeInterval = 15 * 60) async throws {
         self.store = store
         self.hubKey = hubKey
         self.staleAfter = staleAfter
         var loaded: TrustList?
-        if let cached = try store.cachedTrustList() {
+        if let cached = try await store.cachedTrustList() {
             loaded = try? TrustList.verify(jws: cached.jws, hubKey: hubKey).0
         }
         current = NIOLockedValueBox(loaded)
@@ -61,16 +61,16 @@ public final class TrustListCache: Sendable {
 
     /// Accepts a JWS fetched from the hub: verifies it, refuses rollbacks, persists it. Returns the accepted list.
     @discardableResult
-    public func accept(jws: String, etag: String?, now: Date = Date()) throws(NodeError) -> TrustList {
+    public func accept(jws: String, etag: String?, now: Date = Date()) async throws(NodeError) -> TrustList {
         let list: TrustList
         do { list = try TrustList.verify(jws: jws, hubKey: hubKey).0 } catch {
             throw NodeError(.trustListRejected, "the trust list's signature does not verify with the hub key: \(error)")
         }
-        if let cached = try? store.cachedTrustList(), list.sequence < cached.sequence {
+        if let cached = try? await store.cachedTrustList(), list.sequence < cached.sequence {
             throw NodeError(.trustListRejected, "the trust list's sequence \(list.sequence) is older than the cached \(cached.sequence)")
         }
         do {
-            try store.storeTrustList(.init(sequence: list.sequence, issuedAt: list.issuedAt, fetchedAt: now, etag: etag, jws: jws))
+            try await store.storeTrustList(.init(sequence: list.sequence, issuedAt: list.issuedAt, fetchedAt: now, etag: etag, jws: jws))
         } catch {
             throw NodeError(.trustListRejected, "cannot store the trust list: \(error)")
         }
@@ -80,23 +80,23 @@ public final class TrustListCache: Sendable {
 
     /// Fetches the list from the hub (conditional on the cached ETag) and accepts it.
     public func refresh(from hub: HubClient, now: Date = Date()) async throws(NodeError) {
-        let cached = try? store.cachedTrustList()
+        let cached = try? await store.cachedTrustList()
         var headers: [(String, String)] = []
         if let etag = cached?.etag, current.withLockedValue({ $0 }) != nil { headers.append(("if-none-match", etag)) }
         let reply = try await hub.send(.GET, "/v1/trust-list", headers: headers)
         switch reply.status {
         case 304:
-            try? store.touchTrustList(now: now)
+            try? await store.touchTrustList(now: now)
         case 200:
-            try accept(jws: String(decoding: reply.body, as: UTF8.self), etag: reply.header("etag"), now: now)
+            try await accept(jws: String(decoding: reply.body, as: UTF8.self), etag: reply.header("etag"), now: now)
         default:
             throw HubClient.refusal(reply)
         }
     }
 
     /// What the status endpoint reports: sequence, issue time, last fetch, age and staleness.
-    public func status(now: Date = Date()) -> TrustListStatus {
-        guard let list = current.withLockedValue({ $0 }), let cached = try? store.cachedTrustList() else {
+    public func status(now: Date = Date()) async -> TrustListStatus {
+        guard let list = current.withLockedValue({ $0 }), let cached = try? await store.cachedTrustList() else {
             return TrustListStatus(present: false, sequence: nil, issuedAt: nil, fetchedAt: nil, ageSeconds: nil, stale: true)
         }
         let age = now.timeIntervalSince(cached.fetchedAt)

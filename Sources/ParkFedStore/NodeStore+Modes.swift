@@ -28,8 +28,8 @@ extension NodeStore {
         }
     }
 
-    public func recordModeChange(mode: String, by: String, reason: String, now: Date) throws {
-        try pool.write { db in
+    public func recordModeChange(mode: String, by: String, reason: String, now: Date) async throws {
+        try await pool.write { db in
             try db.execute(
                 sql: "INSERT INTO mode_changes (mode, by, reason, at) VALUES (?, ?, ?, ?)",
                 arguments: [mode, by, reason, StoredTime.millis(now)])
@@ -37,8 +37,8 @@ extension NodeStore {
     }
 
     /// The latest changes, newest first.
-    public func modeChanges(limit: Int = 20) throws -> [ModeChange] {
-        try pool.read { db in
+    public func modeChanges(limit: Int = 20) async throws -> [ModeChange] {
+        try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM mode_changes ORDER BY seq DESC LIMIT ?", arguments: [limit]).map {
                 ModeChange(seq: $0["seq"], mode: $0["mode"], by: $0["by"], reason: $0["reason"], at: StoredTime.date($0["at"] as Int64))
             }

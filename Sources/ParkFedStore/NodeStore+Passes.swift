@@ -170,27 +170,27 @@ extension NodeStore {
 
     // MARK: Devices
 
-    public func addDevice(id: String, name: String, role: DeviceRecord.Role, tokenHash: String, now: Date) throws {
-        try pool.write { db in
+    public func addDevice(id: String, name: String, role: DeviceRecord.Role, tokenHash: String, now: Date) async throws {
+        try await pool.write { db in
             try db.execute(
                 sql: "INSERT INTO devices (id, name, role, token_hash, created_at) VALUES (?, ?, ?, ?, ?)",
                 arguments: [id, name, role.rawValue, tokenHash, StoredTime.millis(now)])
         }
     }
 
-    public func device(tokenHash: String) throws -> DeviceRecord? {
-        try pool.read { db in
+    public func device(tokenHash: String) async throws -> DeviceRecord? {
+        try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM devices WHERE token_hash = ?", arguments: [tokenHash]).map(Self.device)
         }
     }
 
-    public func devices() throws -> [DeviceRecord] {
-        try pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM devices ORDER BY created_at").map(Self.device) }
+    public func devices() async throws -> [DeviceRecord] {
+        try await pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM devices ORDER BY created_at").map(Self.device) }
     }
 
     /// Revokes a device by id or name; returns whether one was found.
-    public func revokeDevice(_ idOrName: String, now: Date) throws -> Bool {
-        try pool.write { db in
+    public func revokeDevice(_ idOrName: String, now: Date) async throws -> Bool {
+        try await pool.write { db in
             try db.execute(
                 sql: "UPDATE devices SET revoked_at = ? WHERE (id = ? OR name = ?) AND revoked_at IS NULL",
                 arguments: [StoredTime.millis(now), idOrName, idOrName])
@@ -207,8 +207,8 @@ extension NodeStore {
     // MARK: Sales
 
     /// Records a sale and its `pass.issued` assertion in one transaction.
-    public func recordSale(_ pass: SoldPassRecord, assertion: (id: String, type: String, jws: String), now: Date) throws {
-        try pool.write { db in try Self.recordSale(pass, assertion: assertion, now: now, db) }
+    public func recordSale(_ pass: SoldPassRecord, assertion: (id: String, type: String, jws: String), now: Date) async throws {
+        try await pool.write { db in try Self.recordSale(pass, assertion: assertion, now: now, db) }
     }
 
     static func recordSale(_ pass: SoldPassRecord, assertion: (id: String, type: String, jws: String), now: Date, _ db: Database) throws {
@@ -227,12 +227,12 @@ extension NodeStore {
     }
 
     /// The ids of the passes this park sold, newest first.
-    public func soldPassIDs(limit: Int) throws -> [String] {
-        try pool.read { db in try String.fetchAll(db, sql: "SELECT pass_id FROM sold_passes ORDER BY sold_at DESC, pass_id LIMIT ?", arguments: [limit]) }
+    public func soldPassIDs(limit: Int) async throws -> [String] {
+        try await pool.read { db in try String.fetchAll(db, sql: "SELECT pass_id FROM sold_passes ORDER BY sold_at DESC, pass_id LIMIT ?", arguments: [limit]) }
     }
 
-    public func soldPass(_ id: String) throws -> SoldPassRecord? {
-        try pool.read { db in
+    public func soldPass(_ id: String) async throws -> SoldPassRecord? {
+        try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM sold_passes WHERE pass_id = ?", arguments: [id]).map { row in
                 SoldPassRecord(
                     passID: row["pass_id"], product: row["product"], channel: row["channel"], holderMasked: row["holder_masked"],
@@ -248,8 +248,8 @@ extension NodeStore {
     public func recordPassChange(
         _ pass: SoldPassRecord, knowledge: PassKnowledge, assertion: (id: String, type: String, jws: String),
         logIndex: UInt64, now: Date
-    ) throws {
-        try pool.write { db in
+    ) async throws {
+        try await pool.write { db in
             try db.execute(
                 sql: """
                     UPDATE sold_passes SET holder_masked = ?, id_type = ?, id_digest = ?, id_masked = ?, generation = ?, code = ?, state = ? WHERE pass_id = ?
@@ -261,8 +261,8 @@ extension NodeStore {
 
     // MARK: Gate
 
-    public func knowledge(_ passID: String) throws -> PassKnowledge {
-        try pool.read { db in try Self.knowledge(passID, db) }
+    public func knowledge(_ passID: String) async throws -> PassKnowledge {
+        try await pool.read { db in try Self.knowledge(passID, db) }
     }
 
     static func knowledge(_ passID: String, _ db: Database) throws -> PassKnowledge {
@@ -283,8 +283,8 @@ extension NodeStore {
     }
 
     /// Merges what the hub said about passes (revocations, activation) into local knowledge.
-    public func learn(_ items: [(passID: String, knowledge: PassKnowledge)]) throws {
-        try pool.write { db in for item in items { try Self.saveKnowledge(item.passID, item.knowledge, db) } }
+    public func learn(_ items: [(passID: String, knowledge: PassKnowledge)]) async throws {
+        try await pool.write { db in for item in items { try Self.saveKnowledge(item.passID, item.knowledge, db) } }
     }
 
     /// Decides and reserves an entry in one write transaction: `decide` sees the local facts and either refuses
@@ -293,9 +293,9 @@ extension NodeStore {
     /// entry is admitted at once and its assertion queued in the outbox, in the same transaction.
     public func reserveEntry<Refusal: Error>(
         passID: String, day: CivilDay, hour: Int, offlineType: String? = nil,
-        decide: (GateFacts) -> Result<GateEntryRecord, Refusal>
-    ) throws -> Result<GateEntryRecord, Refusal> {
-        try pool.write { db in
+        decide: @Sendable (GateFacts) -> Result<GateEntryRecord, Refusal>
+    ) async throws -> Result<GateEntryRecord, Refusal> {
+        try await pool.write { db in
             let facts = GateFacts(
                 knowledge: try Self.knowledge(passID, db),
                 entriesHere: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM gate_entries WHERE pass_id = ?", arguments: [passID]) ?? 0,
@@ -324,8 +324,8 @@ extension NodeStore {
     }
 
     /// The hub admitted the entry: it is counted, logged at `logIndex` (kept for the audit), and the pass activated.
-    public func admitOnline(_ entryID: String, type: String, jws: String, logIndex: UInt64?, passID: String, activatedOn: CivilDay?, now: Date) throws {
-        try pool.write { db in
+    public func admitOnline(_ entryID: String, type: String, jws: String, logIndex: UInt64?, passID: String, activatedOn: CivilDay?, now: Date) async throws {
+        try await pool.write { db in
             try db.execute(sql: "UPDATE gate_entries SET state = 'admitted', mode = 'online' WHERE entry_id = ?", arguments: [entryID])
             if let activatedOn { try Self.saveKnowledge(passID, PassKnowledge(activatedOn: activatedOn), db) }
             if let logIndex {
@@ -335,8 +335,8 @@ extension NodeStore {
     }
 
     /// The hub was unreachable: the entry stands on local state and its assertion waits in the outbox.
-    public func admitOffline(_ entryID: String, type: String, jws: String, passID: String, activatedOn: CivilDay?, now: Date) throws {
-        try pool.write { db in
+    public func admitOffline(_ entryID: String, type: String, jws: String, passID: String, activatedOn: CivilDay?, now: Date) async throws {
+        try await pool.write { db in
             try db.execute(sql: "UPDATE gate_entries SET state = 'admitted', mode = 'offline', jws = ? WHERE entry_id = ?", arguments: [jws, entryID])
             if let activatedOn { try Self.saveKnowledge(passID, PassKnowledge(activatedOn: activatedOn), db) }
             try Self.enqueue(id: entryID, type: type, jws: jws, state: "pending", logIndex: nil, now: now, db)
@@ -344,16 +344,16 @@ extension NodeStore {
     }
 
     /// The hub refused: the reservation is dropped (and what the hub's reason teaches is kept).
-    public func releaseEntry(_ entryID: String, passID: String, learned: PassKnowledge?) throws {
-        try pool.write { db in
+    public func releaseEntry(_ entryID: String, passID: String, learned: PassKnowledge?) async throws {
+        try await pool.write { db in
             try db.execute(sql: "DELETE FROM gate_entries WHERE entry_id = ? AND state = 'reserved'", arguments: [entryID])
             if let learned { try Self.saveKnowledge(passID, learned, db) }
         }
     }
 
     /// Entries at this park's gates by mode, and of today.
-    public func gateCounts(day: CivilDay) throws -> (online: Int, offline: Int, today: Int) {
-        try pool.read { db in
+    public func gateCounts(day: CivilDay) async throws -> (online: Int, offline: Int, today: Int) {
+        try await pool.read { db in
             let online = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM gate_entries WHERE mode = 'online'") ?? 0
             let offline = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM gate_entries WHERE mode = 'offline'") ?? 0
             let today = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM gate_entries WHERE day = ?", arguments: [day.description]) ?? 0

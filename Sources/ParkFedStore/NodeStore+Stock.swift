@@ -63,8 +63,8 @@ extension NodeStore {
     }
 
     /// Stores a printed batch, all of it or nothing.
-    public func insertStock(_ codes: [StockCodeRecord], now: Date) throws {
-        try pool.write { db in
+    public func insertStock(_ codes: [StockCodeRecord], now: Date) async throws {
+        try await pool.write { db in
             let statement = try db.makeStatement(
                 sql: """
                     INSERT INTO stock_codes (serial, batch, pass_id, product, category, code, valid_from, valid_until, state, created_at, changed_at)
@@ -79,18 +79,18 @@ extension NodeStore {
         }
     }
 
-    public func stockCode(serial: String) throws -> StockCodeRecord? {
-        try pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM stock_codes WHERE serial = ?", arguments: [serial]).map(Self.stock) }
+    public func stockCode(serial: String) async throws -> StockCodeRecord? {
+        try await pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM stock_codes WHERE serial = ?", arguments: [serial]).map(Self.stock) }
     }
 
     /// A batch's codes in serial order.
-    public func stockBatch(_ batch: String) throws -> [StockCodeRecord] {
-        try pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM stock_codes WHERE batch = ? ORDER BY serial", arguments: [batch]).map(Self.stock) }
+    public func stockBatch(_ batch: String) async throws -> [StockCodeRecord] {
+        try await pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM stock_codes WHERE batch = ? ORDER BY serial", arguments: [batch]).map(Self.stock) }
     }
 
     /// Batches with their count of codes in each state.
-    public func stockBatches() throws -> [(batch: String, product: String, printed: Int, sold: Int, void: Int)] {
-        try pool.read { db in
+    public func stockBatches() async throws -> [(batch: String, product: String, printed: Int, sold: Int, void: Int)] {
+        try await pool.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
@@ -103,8 +103,8 @@ extension NodeStore {
 
     /// Sells a printed code: its state, the sale and its `pass.issued` assertion in one transaction. A code that is
     /// not `printed` (already sold, voided, unknown) throws ``StockStateError`` and nothing changes.
-    public func sellStock(serial: String, sale: SoldPassRecord, assertion: (id: String, type: String, jws: String), now: Date) throws {
-        try pool.write { db in
+    public func sellStock(serial: String, sale: SoldPassRecord, assertion: (id: String, type: String, jws: String), now: Date) async throws {
+        try await pool.write { db in
             let state = try String.fetchOne(db, sql: "SELECT state FROM stock_codes WHERE serial = ?", arguments: [serial])
             guard state == StockCodeRecord.State.printed.rawValue else {
                 throw StockStateError(serial: serial, state: state.flatMap(StockCodeRecord.State.init(rawValue:)))
@@ -116,8 +116,8 @@ extension NodeStore {
 
     /// Voids printed codes (damaged, lost, unsold at the end of a season); voiding a void code again changes
     /// nothing. A sold code is refunded instead: ``StockStateError``.
-    public func voidStock(serials: [String], now: Date) throws {
-        try pool.write { db in
+    public func voidStock(serials: [String], now: Date) async throws {
+        try await pool.write { db in
             for serial in serials {
                 let state = try String.fetchOne(db, sql: "SELECT state FROM stock_codes WHERE serial = ?", arguments: [serial])
                 guard state == StockCodeRecord.State.printed.rawValue || state == StockCodeRecord.State.void.rawValue else {

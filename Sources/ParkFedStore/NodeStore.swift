@@ -76,8 +76,8 @@ public final class NodeStore: Sendable {
         }
     }
 
-    public func cachedTrustList() throws -> CachedTrustList? {
-        try pool.read { db in
+    public func cachedTrustList() async throws -> CachedTrustList? {
+        try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM trust_list_cache WHERE id = 1").map { row in
                 CachedTrustList(
                     sequence: row["sequence"], issuedAt: StoredTime.date(row["issued_at"] as Int64),
@@ -86,8 +86,8 @@ public final class NodeStore: Sendable {
         }
     }
 
-    public func storeTrustList(_ list: CachedTrustList) throws {
-        try pool.write { db in
+    public func storeTrustList(_ list: CachedTrustList) async throws {
+        try await pool.write { db in
             try db.execute(
                 sql: """
                     INSERT INTO trust_list_cache (id, sequence, issued_at, fetched_at, etag, jws) VALUES (1, ?, ?, ?, ?, ?)
@@ -99,14 +99,14 @@ public final class NodeStore: Sendable {
     }
 
     /// Notes that the hub answered "not modified": the cached list is current as of `now`.
-    public func touchTrustList(now: Date) throws {
-        try pool.write { db in
+    public func touchTrustList(now: Date) async throws {
+        try await pool.write { db in
             try db.execute(sql: "UPDATE trust_list_cache SET fetched_at = ? WHERE id = 1", arguments: [StoredTime.millis(now)])
         }
     }
 
-    public func ping() throws {
-        _ = try pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    public func ping() async throws {
+        _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
 
     // MARK: Outbox
@@ -124,8 +124,8 @@ public final class NodeStore: Sendable {
     }
 
     /// Writes an assertion to the outbox (durably) before anything tries to send it.
-    public func enqueue(id: String, type: String, jws: String, now: Date) throws {
-        try pool.write { db in try Self.enqueue(id: id, type: type, jws: jws, state: "pending", logIndex: nil, now: now, db) }
+    public func enqueue(id: String, type: String, jws: String, now: Date) async throws {
+        try await pool.write { db in try Self.enqueue(id: id, type: type, jws: jws, state: "pending", logIndex: nil, now: now, db) }
     }
 
     /// An outbox row: `pending` to be sent, or `accepted` at `logIndex` when the hub already logged it (a decision
@@ -138,8 +138,8 @@ public final class NodeStore: Sendable {
                 """, arguments: [id, type, jws, StoredTime.millis(now), state, logIndex.map { Int64($0) }])
     }
 
-    public func pending(limit: Int) throws -> [OutboxItem] {
-        try pool.read { db in
+    public func pending(limit: Int) async throws -> [OutboxItem] {
+        try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT ?", arguments: [limit]).map(Self.item)
         }
     }
@@ -151,8 +151,8 @@ public final class NodeStore: Sendable {
     }
 
     /// Records the hub's answers for a delivered batch in one transaction.
-    public func recordDeliveries(_ deliveries: [(id: String, delivery: Delivery)]) throws {
-        try pool.write { db in
+    public func recordDeliveries(_ deliveries: [(id: String, delivery: Delivery)]) async throws {
+        try await pool.write { db in
             let accepted = try db.cachedStatement(sql: "UPDATE outbox SET state = 'accepted', log_index = ?, attempts = attempts + 1 WHERE id = ?")
             let rejected = try db.cachedStatement(sql: "UPDATE outbox SET state = 'rejected', reason = ?, attempts = attempts + 1 WHERE id = ?")
             for (id, delivery) in deliveries {
@@ -165,8 +165,8 @@ public final class NodeStore: Sendable {
     }
 
     /// Accepted entries whose inclusion in the log has not been verified yet, below `treeSize`.
-    public func unverified(below treeSize: UInt64, limit: Int) throws -> [OutboxItem] {
-        try pool.read { db in
+    public func unverified(below treeSize: UInt64, limit: Int) async throws -> [OutboxItem] {
+        try await pool.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
@@ -176,25 +176,25 @@ public final class NodeStore: Sendable {
         }
     }
 
-    public func markVerified(ids: [String]) throws {
-        try pool.write { db in
+    public func markVerified(ids: [String]) async throws {
+        try await pool.write { db in
             let statement = try db.cachedStatement(sql: "UPDATE outbox SET proof_verified = 1 WHERE id = ?")
             for id in ids { try statement.execute(arguments: [id]) }
         }
     }
 
     /// The ids of the outbox entries in a state (`accepted`: the hub acknowledged them), in order.
-    public func outboxIDs(state: String) throws -> [String] {
-        try pool.read { db in try String.fetchAll(db, sql: "SELECT id FROM outbox WHERE state = ? ORDER BY seq", arguments: [state]) }
+    public func outboxIDs(state: String) async throws -> [String] {
+        try await pool.read { db in try String.fetchAll(db, sql: "SELECT id FROM outbox WHERE state = ? ORDER BY seq", arguments: [state]) }
     }
 
-    public func outboxItem(id: String) throws -> OutboxItem? {
-        try pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE id = ?", arguments: [id]).map(Self.item) }
+    public func outboxItem(id: String) async throws -> OutboxItem? {
+        try await pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE id = ?", arguments: [id]).map(Self.item) }
     }
 
     /// Counts by state, and how many accepted entries have a verified inclusion proof.
-    public func outboxCounts() throws -> [String: Int] {
-        try pool.read { db in
+    public func outboxCounts() async throws -> [String: Int] {
+        try await pool.read { db in
             var counts: [String: Int] = ["pending": 0, "accepted": 0, "rejected": 0]
             for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM outbox GROUP BY state") {
                 counts[row["state"] as String] = row["n"]
@@ -218,31 +218,31 @@ public final class NodeStore: Sendable {
         public var detail: String
     }
 
-    public func raiseAlarm(kind: String, detail: String, now: Date) throws {
-        try pool.write { db in
+    public func raiseAlarm(kind: String, detail: String, now: Date) async throws {
+        try await pool.write { db in
             try db.execute(sql: "INSERT INTO alarms (at, kind, detail) VALUES (?, ?, ?)", arguments: [StoredTime.millis(now), kind, detail])
         }
     }
 
-    public func alarms(limit: Int = 20) throws -> [Alarm] {
-        try pool.read { db in
+    public func alarms(limit: Int = 20) async throws -> [Alarm] {
+        try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM alarms ORDER BY seq DESC LIMIT ?", arguments: [limit]).map { row in
                 Alarm(at: StoredTime.date(row["at"] as Int64), kind: row["kind"], detail: row["detail"])
             }
         }
     }
 
-    public func alarmCount() throws -> Int {
-        try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM alarms") ?? 0 }
+    public func alarmCount() async throws -> Int {
+        try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM alarms") ?? 0 }
     }
 
-    public func setMeta(_ key: String, _ value: String) throws {
-        try pool.write { db in
+    public func setMeta(_ key: String, _ value: String) async throws {
+        try await pool.write { db in
             try db.execute(sql: "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", arguments: [key, value])
         }
     }
 
-    public func meta(_ key: String) throws -> String? {
-        try pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) }
+    public func meta(_ key: String) async throws -> String? {
+        try await pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) }
     }
 }

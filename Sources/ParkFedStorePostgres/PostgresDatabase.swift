@@ -23,17 +23,29 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
     let client: PostgresClient
     let logger: Logger
     private let running: Mutex<Task<Void, Never>?>
+    /// Set by the pool's task just before it enters `run()`: the first transactions wait for it, so that no
+    /// connection is asked of a pool that is not running yet.
+    private let poolStarted: StartFlag
+    private final class StartFlag: Sendable {
+        let raised = Mutex(false)
+    }
 
     /// Connects lazily to `url` (`postgres://user:password@host:port/database`, or `postgres:///database?host=/run/postgresql`
     /// for a Unix socket), with at most `maximumConnections` connections at once.
     public init(url: String, maximumConnections: Int = 8, logger: Logger = Logger(label: "parkfed.postgres")) throws {
-        var configuration = try Self.configuration(url)
+        var configuration = try Self.endpoint(url).client
         configuration.options.maximumConnections = maximumConnections
         configuration.options.minimumConnections = 0
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         self.logger = logger
-        running = Mutex(Task.detached { await client.run() })
+        let started = StartFlag()
+        poolStarted = started
+        running = Mutex(
+            Task.detached {
+                started.raised.withLock { $0 = true }
+                await client.run()
+            })
     }
 
     deinit { running.withLock { $0?.cancel() } }
@@ -48,31 +60,60 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
         await task?.value
     }
 
+    /// A `postgres://` URL's parts.
+    struct Endpoint {
+        let host: String?
+        let port: Int
+        let socket: String?
+        let user: String
+        let password: String?
+        let database: String
+
+        var client: PostgresClient.Configuration {
+            if let socket { return .init(unixSocketPath: socket, username: user, password: password, database: database) }
+            return .init(host: host ?? "127.0.0.1", port: port, username: user, password: password, database: database, tls: .disable)
+        }
+
+        var connection: PostgresConnection.Configuration {
+            if let socket { return .init(unixSocketPath: socket, username: user, password: password, database: database) }
+            return .init(host: host ?? "127.0.0.1", port: port, username: user, password: password, database: database, tls: .disable)
+        }
+    }
+
     /// Parses a `postgres://` URL.
-    static func configuration(_ url: String) throws -> PostgresClient.Configuration {
+    static func endpoint(_ url: String) throws -> Endpoint {
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? "") else {
             throw StoreError(.invalidState, "a PostgreSQL store is a postgres://user:password@host:port/database URL")
         }
         let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
         guard !database.isEmpty else { throw StoreError(.invalidState, "the PostgreSQL URL names no database") }
         let user = components.percentEncodedUser?.removingPercentEncoding ?? ProcessInfo.processInfo.environment["USER"] ?? "postgres"
-        let password = components.percentEncodedPassword?.removingPercentEncoding
-        if let socket = components.queryItems?.first(where: { $0.name == "host" })?.value, socket.hasPrefix("/") {
-            let port = components.port ?? 5432
-            return .init(unixSocketPath: socket + "/.s.PGSQL.\(port)", username: user, password: password, database: database)
+        let port = components.port ?? 5432
+        var socket: String?
+        if let directory = components.queryItems?.first(where: { $0.name == "host" })?.value, directory.hasPrefix("/") {
+            socket = directory + "/.s.PGSQL.\(port)"
         }
-        return .init(host: components.host ?? "127.0.0.1", port: components.port ?? 5432, username: user, password: password, database: database, tls: .disable)
+        return Endpoint(
+            host: components.host, port: port, socket: socket, user: user, password: components.percentEncodedPassword?.removingPercentEncoding,
+            database: database)
     }
 
     /// Runs statements outside any transaction on a connection of its own (`CREATE DATABASE`, `DROP DATABASE`).
     public static func administer(_ url: String, _ sql: String, logger: Logger = Logger(label: "parkfed.postgres")) async throws {
-        let client = PostgresClient(configuration: try configuration(url), backgroundLogger: logger)
-        try await withThrowingDiscardingTaskGroup { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            try await client.withConnection { connection in
-                do { try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger) } catch { throw Connection.storeError(error, sql) }
-            }
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(configuration: try endpoint(url).connection, id: 0, logger: logger)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw Connection.storeError(error, "(connect)")
+        }
+        do {
+            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+            try await connection.close()
+        } catch {
+            try? await connection.close()
+            throw Connection.storeError(error, sql)
         }
     }
 
@@ -98,6 +139,7 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
     }
 
     func transaction<T>(begin: [String], _ body: (any SQLConnection) async throws -> T) async throws -> T {
+        while !poolStarted.raised.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(1)) }
         let logger = self.logger
         do {
             return try await client.withConnection { connection in

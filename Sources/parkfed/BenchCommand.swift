@@ -300,7 +300,7 @@ extension BenchCommand {
             let scratch = try TemporaryDirectory()
             defer { scratch.remove() }
             let rawCount = quick ? 300 : 3_000
-            let rawRate = try Self.rawWriteRate(path: scratch.file("raw.sqlite"), count: rawCount)
+            let rawRate = try await Self.rawWriteRate(path: scratch.file("raw.sqlite"), count: rawCount)
             say(String(format: "  raw durable SQLite write transactions: %.0f /s", rawRate))
 
             let federation = try await LabFederation.launch()
@@ -375,10 +375,10 @@ extension BenchCommand {
 
         /// Single-row INSERT transactions with synchronous FULL in WAL mode: one fsync each, the floor of any
         /// durable acknowledgement on this disk.
-        static func rawWriteRate(path: String, count: Int) throws -> Double {
+        static func rawWriteRate(path: String, count: Int) async throws -> Double {
             let store = try NodeStore(path: path)
             let start = ContinuousClock.now
-            for i in 0..<count { try store.raiseAlarm(kind: "bench", detail: "row \(i)", now: Date()) }
+            for i in 0..<count { try await store.raiseAlarm(kind: "bench", detail: "row \(i)", now: Date()) }
             let elapsed = ContinuousClock.now - start
             return Double(count) / elapsed.seconds
         }
@@ -405,7 +405,7 @@ extension BenchCommand {
             say(String(format: "  raw Ed25519 verify: %.0f /s on 1 core", raw))
             let scratch = try TemporaryDirectory()
             defer { scratch.remove() }
-            let rawWrites = try Card.rawWriteRate(path: scratch.file("raw.sqlite"), count: quick ? 300 : 2_000)
+            let rawWrites = try await Card.rawWriteRate(path: scratch.file("raw.sqlite"), count: quick ? 300 : 2_000)
             say(String(format: "  raw durable SQLite write transactions: %.0f /s", rawWrites))
 
             let federation = try await LabFederation.launch()
@@ -449,7 +449,7 @@ extension BenchCommand {
                 guard decision.decision == .allow else { throw ValidationError("offline scan \(i): \(decision.reason ?? "?")") }
             }
             let offlineRate = Double(total - 1) / (ContinuousClock.now - offlineStart).seconds
-            let pending = gate.status().outbox.pending
+            let pending = await gate.status().outbox.pending
             await federation.stop()
 
             func percentiles(_ values: [Duration]) -> String {

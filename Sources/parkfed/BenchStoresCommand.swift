@@ -118,7 +118,7 @@ extension BenchCommand {
                 for (index, id) in ["P001", "P002", "P003", "P004"].enumerated() {
                     let enrolled = try await federation.enroll(id)
                     let url = urls[index % urls.count]
-                    agents.append(
+                    await agents.append(
                         url == federation.hubURL
                             ? enrolled
                             : try NodeAgent(directory: enrolled.directory, hubURL: url, refreshInterval: .seconds(3600), logger: federation.logger))

@@ -73,7 +73,7 @@ struct DemoCommand: AsyncParsableCommand {
             print(
                 "      \(park.id) \(park.name): certificate \(configuration.certificateSerial.prefix(12))… valid until \(Self.day(configuration.certificateNotAfter)), signing kid \(configuration.signingKid.prefix(10))…"
             )
-            agents.append((park, try NodeAgent(directory: directory, refreshInterval: .seconds(30), logger: logger)))
+            await agents.append((park, try NodeAgent(directory: directory, refreshInterval: .seconds(30), logger: logger)))
         }
 
         say.step("node agents: starting local APIs, asking the hub who they are, fetching the signed trust list")
@@ -86,7 +86,7 @@ struct DemoCommand: AsyncParsableCommand {
             nodeServers.append(server)
             let whoami = try await agent.whoami()
             try await agent.refreshTrustList()
-            let trust = agent.trustList.status()
+            let trust = await agent.trustList.status()
             rows.append([
                 park.id.rawValue, park.name, whoami.principal, "\(trust.sequence ?? 0)", "\(agent.trustList.trustList?.parks.count ?? 0)",
                 "https://127.0.0.1:\(server.port)",
@@ -118,10 +118,10 @@ struct DemoCommand: AsyncParsableCommand {
         var logRows: [[String]] = []
         for (index, (park, agent)) in agents.enumerated() {
             let recorded = 8 + index * 4
-            for i in 0..<recorded { try agent.record(SampleAssertions.data(i, issuer: park.id)) }
+            for i in 0..<recorded { try await agent.record(SampleAssertions.data(i, issuer: park.id)) }
             try await agent.deliverOutbox()
             let audit = try await agent.auditLog()
-            let status = agent.status()
+            let status = await agent.status()
             logRows.append([
                 park.id.rawValue, "\(recorded)", "\(status.outbox.accepted)", "\(status.outbox.verified)", "\(audit.checkpointSize)", "\(status.alarmCount)",
             ])
@@ -210,7 +210,7 @@ struct DemoCommand: AsyncParsableCommand {
             }, by: .clearing("C01"))
         print("clearing C01 approved the batch and recorded the bank references: \(paid.state)")
         // What the day left, for outside checks against this running federation (scripts/attack-demo).
-        try Self.writeManifest(
+        try await Self.writeManifest(
             root: root, hubURL: hubURL, hubDirectory: hubDirectory, agents: agents, nodeServers: nodeServers,
             memberID: memberID, batch: record.id, passes: try agents[0].1.store.soldPassIDs(limit: 50))
         print("settlement files: \(settlementFile) (+ -positions.csv, -obligations.csv)")
@@ -346,12 +346,12 @@ struct DemoCommand: AsyncParsableCommand {
             )
             _ = try await scan(timed, museum, gate: "G1")
         }
-        let batch = try seller.1.orderStock(StockOrder(product: "JIANGNAN-3P", category: "student", count: 3))
+        let batch = try await seller.1.orderStock(StockOrder(product: "JIANGNAN-3P", category: "student", count: 3))
         let serials = batch.csv.split(separator: "\n").dropFirst().map { String($0.split(separator: ",")[0]) }
         print("      printed batch \(batch.batch): \(batch.count) student tickets \(batch.firstSerial) … \(batch.lastSerial) (CSV for the printer)")
         let printed = try await seller.1.sellStock(serial: serials[0], StockSaleRequest(channel: "window", holder: holder))
-        try seller.1.voidStock(serials: [serials[1]], reason: "torn at the printer")
-        guard let voided = try seller.1.store.stockCode(serial: serials[1]), let unsold = try seller.1.store.stockCode(serial: serials[2]) else {
+        try await seller.1.voidStock(serials: [serials[1]], reason: "torn at the printer")
+        guard let voided = try await seller.1.store.stockCode(serial: serials[1]), let unsold = try await seller.1.store.stockCode(serial: serials[2]) else {
             throw ValidationError("the printed batch was not kept")
         }
         _ = try await scan(printed, seller, gate: "G1")
@@ -389,7 +389,7 @@ struct DemoCommand: AsyncParsableCommand {
             do {
                 _ = try await agents[1].1.recognizeMember(code: code)
                 print("      the same code again → accepted (unexpected!)")
-            } catch let problem as ProblemDetails {
+            } catch let problem as Refusal {
                 print("      the same code again (a screenshot) → \(problem.code)")
             }
         }
@@ -461,13 +461,13 @@ struct DemoCommand: AsyncParsableCommand {
         try await scan(combo, offline, gate: "G1")
         try await scan(combo, offline, gate: "G2")
         try await scan(pooled, offline, gate: "G1")
-        let waiting = offline.1.status().outbox.pending
+        let waiting = await offline.1.status().outbox.pending
         print("      link cut: \(offline.0.id) decided alone; \(waiting) assertion(s) wait in its outbox")
         relay.restore()
         try await offline.1.deliverOutbox()
         let conflicts = try await hub.store.passConflicts(park: nil, limit: 1000).filter { !known.contains($0.entryID) }
         print(
-            "      link back: outbox delivered (\(offline.1.status().outbox.pending) pending); the hub reports \(conflicts.count) conflict(s): "
+            "      link back: outbox delivered (\(await offline.1.status().outbox.pending) pending); the hub reports \(conflicts.count) conflict(s): "
                 + conflicts.map { "\(String($0.passID.suffix(8))) at \($0.park): \($0.reason)" }.joined(separator: ", "))
         return rows
     }

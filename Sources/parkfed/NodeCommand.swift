@@ -86,7 +86,7 @@ struct NodeCommand: AsyncParsableCommand {
                 configuration.lanNames = Array(Set((configuration.lanNames ?? []) + lanNames)).sorted()
                 try configuration.save(directory)
             }
-            let agent = try NodeAgent(directory: directory, hubURL: hubURL, refreshInterval: .seconds(refreshSeconds), logger: logger)
+            let agent = try await NodeAgent(directory: directory, hubURL: hubURL, refreshInterval: .seconds(refreshSeconds), logger: logger)
             let app = try NodeServer.application(agent: agent, host: listen.host, port: listen.port, logger: logger) { channel in
                 logger.notice("node agent listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
             }
@@ -105,12 +105,12 @@ struct NodeCommand: AsyncParsableCommand {
         @Option(help: "The node agent's data directory.") var data: String
 
         func run() async throws {
-            let agent = try NodeAgent(directory: NodeDirectory(data), logger: CLILogging.quiet)
+            let agent = try await NodeAgent(directory: NodeDirectory(data), logger: CLILogging.quiet)
             defer { Task { await agent.shutdown() } }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             encoder.dateEncodingStrategy = .iso8601
-            print(String(decoding: try encoder.encode(agent.status()), as: UTF8.self))
+            await print(String(decoding: try encoder.encode(agent.status()), as: UTF8.self))
             await agent.shutdown()
         }
     }
@@ -132,8 +132,8 @@ struct NodeCommand: AsyncParsableCommand {
             }
 
             func run() async throws {
-                let agent = try NodeAgent(directory: NodeDirectory(data), logger: CLILogging.quiet)
-                let device = try agent.addDevice(name: name, role: DeviceRecord.Role(rawValue: role)!)
+                let agent = try await NodeAgent(directory: NodeDirectory(data), logger: CLILogging.quiet)
+                let device = try await agent.addDevice(name: name, role: DeviceRecord.Role(rawValue: role)!)
                 await agent.shutdown()
                 print("device \(name) (\(role)) id \(device.id)")
                 print("token (shown once; send it as `Authorization: Bearer <token>`):")
@@ -146,8 +146,8 @@ struct NodeCommand: AsyncParsableCommand {
             @Option(help: "The node agent's data directory.") var data: String
 
             func run() async throws {
-                let agent = try NodeAgent(directory: NodeDirectory(data), logger: CLILogging.quiet)
-                for device in try agent.store.devices() {
+                let agent = try await NodeAgent(directory: NodeDirectory(data), logger: CLILogging.quiet)
+                for device in try await agent.store.devices() {
                     print("\(device.id)  \(device.name)  \(device.role.rawValue)\(device.revoked ? "  REVOKED" : "")")
                 }
                 await agent.shutdown()
@@ -160,8 +160,8 @@ struct NodeCommand: AsyncParsableCommand {
             @Argument(help: "The device's id or name.") var device: String
 
             func run() async throws {
-                let agent = try NodeAgent(directory: NodeDirectory(data), logger: CLILogging.quiet)
-                let found = try agent.store.revokeDevice(device, now: Date())
+                let agent = try await NodeAgent(directory: NodeDirectory(data), logger: CLILogging.quiet)
+                let found = try await agent.store.revokeDevice(device, now: Date())
                 await agent.shutdown()
                 guard found else { throw ValidationError("no active device \(device)") }
                 print("revoked \(device)")
@@ -210,10 +210,10 @@ struct NodeCommand: AsyncParsableCommand {
             }
 
             func run() async throws {
-                let agent = try NodeAgent(directory: NodeDirectory(data), logger: CLILogging.quiet)
+                let agent = try await NodeAgent(directory: NodeDirectory(data), logger: CLILogging.quiet)
                 let batch: StockBatch
-                do { batch = try agent.orderStock(StockOrder(product: product, category: category, count: count, date: date)) } catch let problem
-                    as ProblemDetails
+                do { batch = try await agent.orderStock(StockOrder(product: product, category: category, count: count, date: date)) } catch let problem
+                    as Refusal
                 {
                     await agent.shutdown()
                     throw ValidationError("\(problem.title): \(problem.detail ?? problem.code)")
@@ -235,8 +235,8 @@ struct NodeCommand: AsyncParsableCommand {
             @Option(help: "The node agent's data directory.") var data: String
 
             func run() async throws {
-                let agent = try NodeAgent(directory: NodeDirectory(data), logger: CLILogging.quiet)
-                let batches = try agent.store.stockBatches()
+                let agent = try await NodeAgent(directory: NodeDirectory(data), logger: CLILogging.quiet)
+                let batches = try await agent.store.stockBatches()
                 await agent.shutdown()
                 print("batch          product               printed    sold    void")
                 for b in batches {
@@ -253,9 +253,9 @@ struct NodeCommand: AsyncParsableCommand {
             @Argument(help: "The batch id (B…).") var batch: String
 
             func run() async throws {
-                let agent = try NodeAgent(directory: NodeDirectory(data), logger: CLILogging.quiet)
+                let agent = try await NodeAgent(directory: NodeDirectory(data), logger: CLILogging.quiet)
                 defer { Task { await agent.shutdown() } }
-                do { print(try agent.stockCSV(batch: batch), terminator: "") } catch let problem as ProblemDetails {
+                do { await print(try agent.stockCSV(batch: batch), terminator: "") } catch let problem as Refusal {
                     throw ValidationError(problem.detail ?? problem.title)
                 }
             }
@@ -268,9 +268,9 @@ struct NodeCommand: AsyncParsableCommand {
             @Argument(help: "Serial numbers.") var serials: [String]
 
             func run() async throws {
-                let agent = try NodeAgent(directory: NodeDirectory(data), logger: CLILogging.quiet)
+                let agent = try await NodeAgent(directory: NodeDirectory(data), logger: CLILogging.quiet)
                 defer { Task { await agent.shutdown() } }
-                do { try agent.voidStock(serials: serials, reason: reason) } catch let problem as ProblemDetails {
+                do { try await agent.voidStock(serials: serials, reason: reason) } catch let problem as Refusal {
                     throw ValidationError(problem.detail ?? problem.title)
                 }
                 print("voided \(serials.count) printed ticket(s)")
@@ -285,7 +285,7 @@ struct NodeCommand: AsyncParsableCommand {
         @Option(help: "A new directory for the backup.") var out: String
 
         func run() async throws {
-            let agent = try NodeAgent(directory: NodeDirectory(data), logger: CLILogging.quiet)
+            let agent = try await NodeAgent(directory: NodeDirectory(data), logger: CLILogging.quiet)
             do { try await agent.backup(to: out) } catch {
                 await agent.shutdown()
                 throw error
@@ -327,12 +327,12 @@ struct NodeCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let agent = try NodeAgent(directory: NodeDirectory(data), logger: CLILogging.quiet)
+            let agent = try await NodeAgent(directory: NodeDirectory(data), logger: CLILogging.quiet)
             defer { Task { await agent.shutdown() } }
             if let set, let mode = GateMode(rawValue: set) {
-                try agent.setMode(mode, by: "cli:\(by)", reason: reason ?? "")
+                try await agent.setMode(mode, by: "cli:\(by)", reason: reason ?? "")
             }
-            let status = agent.status()
+            let status = await agent.status()
             print("mode: \(status.mode.rawValue)")
             for change in status.modeChanges {
                 print("  \(ISO8601DateFormatter().string(from: change.at))  \(change.mode)  by \(change.by): \(change.reason)")

@@ -53,7 +53,7 @@ import Testing
             let first = try await agents[1].scan(GateScanRequest(code: sale.code, gate: "G1"))
             #expect(first.decision == .allow && first.mode == .online)
             let entryID = try #require(first.entryID)
-            let entry = try #require(try agents[1].store.outboxItem(id: entryID))
+            let entry = try await #require(try agents[1].store.outboxItem(id: entryID))
             // The same signed entry sent again, twice: answered, never counted again.
             for _ in 0..<2 {
                 let replay = try await agents[1].hub.send(.POST, "/v1/passes/entries", body: try StrictJSON.encoder.encode(RedeemRequest(assertion: entry.jws)))

@@ -84,7 +84,7 @@ import Testing
         try await TestFederation.run { federation in
             let agent = try await federation.enroll("P001")
             federation.adopt(agent)
-            for i in 0..<10 { _ = try agent.record(SampleAssertions.data(i, issuer: agent.park)) }
+            for i in 0..<10 { _ = try await agent.record(SampleAssertions.data(i, issuer: agent.park)) }
             try await agent.deliverOutbox()
             let backup = federation.directory.file("backup")
             let parkfed = try BackgroundProcess.parkfedExecutable()
@@ -111,14 +111,15 @@ import Testing
             let agent = try await federation.enroll("P001")
             federation.adopt(agent)
             await federation.stopHub()
-            for i in 0..<7 { _ = try agent.record(SampleAssertions.data(i, issuer: agent.park)) }
+            for i in 0..<7 { _ = try await agent.record(SampleAssertions.data(i, issuer: agent.park)) }
             let backup = federation.directory.file("node-backup")
             try await agent.backup(to: backup)
             let restoredPath = federation.directory.file("node-restored")
             let counts = try await NodeAgent.restore(from: backup, to: restoredPath)
             #expect(counts["pending"] == 7)
-            let restored = try NodeAgent(directory: NodeDirectory(restoredPath), logger: Logger(label: "restored"))
-            #expect(restored.park == agent.park && restored.status().outbox.pending == 7)
+            let restored = try await NodeAgent(directory: NodeDirectory(restoredPath), logger: Logger(label: "restored"))
+            let restoredPending = await restored.status().outbox.pending
+            #expect(restored.park == agent.park && restoredPending == 7)
             await restored.shutdown()
         }
     }

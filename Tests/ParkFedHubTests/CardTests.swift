@@ -268,7 +268,7 @@ import Testing
                                             CardRefundRequest(refundID: refund, amountMinor: amount, cardProof: proof), peer: peer)
                                     }
                                 }
-                            } catch is ProblemDetails {
+                            } catch is Refusal {
                                 // Refusals (overdraft, conflicts, wrong state) are expected and change nothing.
                             }
                         }

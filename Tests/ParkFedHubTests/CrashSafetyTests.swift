@@ -56,7 +56,7 @@ import Testing
             _ = try await NodeEnrollment.enroll(directory: nodeDirectory, hubURL: url, park: try ParkID(park), token: token, caFile: caFile)
             var logger = Logger(label: "crash")
             logger.logLevel = .critical
-            let agent = try NodeAgent(directory: nodeDirectory, logger: logger)
+            let agent = try await NodeAgent(directory: nodeDirectory, logger: logger)
             try await agent.refreshTrustList()
             try await agent.refreshProducts()
             return agent
@@ -87,7 +87,7 @@ import Testing
                     group.addTask {  // assertions: recorded, then delivered in batches
                         var i = 0
                         while ContinuousClock.now < deadline, !Task.isCancelled {
-                            for _ in 0..<20 { _ = try? p1.record(SampleAssertions.data(i, issuer: p1.park)); i += 1 }
+                            for _ in 0..<20 { _ = try? await p1.record(SampleAssertions.data(i, issuer: p1.park)); i += 1 }
                             _ = try? await p1.deliverOutbox()
                         }
                     }
@@ -116,14 +116,14 @@ import Testing
             }
             // Kill once each kind of traffic has been acknowledged at least once (a loaded machine may need longer).
             try await waitUntil("traffic of every kind") {
-                (try p1.store.outboxIDs(state: "accepted").count) > 0 && !spends.withLockedValue { $0.isEmpty } && !entries.withLockedValue { $0.isEmpty }
+                await (try p1.store.outboxIDs(state: "accepted").count) > 0 && !spends.withLockedValue { $0.isEmpty } && !entries.withLockedValue { $0.isEmpty }
             }
             try await Task.sleep(for: .milliseconds(300))
             await running.kill()
             try await Task.sleep(for: .milliseconds(300))
             traffic.cancel()
             await traffic.value
-            let acknowledgedAssertions = try p1.store.outboxIDs(state: "accepted")
+            let acknowledgedAssertions = try await p1.store.outboxIDs(state: "accepted")
             let (ackedSpends, ackedEntries) = (spends.withLockedValue { $0 }, entries.withLockedValue { $0 })
             #expect(
                 acknowledgedAssertions.count > 0 && ackedSpends.count > 0 && ackedEntries.count > 0,
@@ -139,7 +139,8 @@ import Testing
             var logged: [String: Int] = [:]
             try await reopened.store.forEachLogEntry { logged[$0.id, default: 0] += 1 }
             for id in acknowledgedAssertions { #expect(logged[id] == 1, "acknowledged assertion \(id) is in the log \(logged[id] ?? 0) times") }
-            #expect(p1.status().outbox.pending == 0 && p2.status().outbox.pending == 0)
+            let (pending1, pending2) = (await p1.status().outbox.pending, await p2.status().outbox.pending)
+            #expect(pending1 == 0 && pending2 == 0)
             await #expect(try LogVerifier(hub: reopened).verify().ok)
             let captured = await Set(try reopened.store.authorisations(card: "IC-CRASH").filter { $0.state == .captured }.map(\.requestID))
             for id in ackedSpends { #expect(captured.contains(id), "acknowledged capture \(id) lost") }

@@ -48,7 +48,7 @@ import Testing
             let token = try await federation.hub.createEnrollmentToken(park: try ParkID("P009"), name: "Park P009", readmit: true)
             let directory = NodeDirectory(federation.directory.file("readmitted-P009"))
             try await NodeEnrollment.enroll(directory: directory, hubURL: federation.hubURL, park: try ParkID("P009"), token: token, caFile: federation.caFile)
-            let agent = try NodeAgent(directory: directory)
+            let agent = try await NodeAgent(directory: directory)
             federation.adopt(agent)
             #expect(try await agent.whoami().principal == "park:P009")
             let keys = try await federation.hub.store.signingKeys().filter { $0.park.rawValue == "P009" }

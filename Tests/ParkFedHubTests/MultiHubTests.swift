@@ -30,7 +30,7 @@ import Testing
             // The same parks' node agents, talking to hub B.
             var others: [NodeAgent] = []
             for agent in viaA {
-                let other = try NodeAgent(directory: agent.directory, hubURL: urlB, refreshInterval: .seconds(3600), logger: federation.logger)
+                let other = try await NodeAgent(directory: agent.directory, hubURL: urlB, refreshInterval: .seconds(3600), logger: federation.logger)
                 other.gateHubTimeout.withLockedValue { $0 = .seconds(20) }
                 try await other.refreshTrustList()
                 try await other.refreshProducts()

@@ -76,7 +76,7 @@ import X509
             await #expect {
                 _ = try await federation.hub.authenticate(certificateDER: serializer.serializedBytes)
             } throws: { error in
-                (error as? ProblemDetails)?.code == "certificate_expired"
+                (error as? Refusal)?.code == "certificate_expired"
             }
         }
     }

@@ -50,7 +50,7 @@ import Testing
             let hub = federation.hub
             let today = hub.passes.calendar.day(of: Date())
             // The day is not over yet.
-            await #expect(throws: ProblemDetails.self) { try await hub.runSettlement(day: today) }
+            await #expect(throws: Refusal.self) { try await hub.runSettlement(day: today) }
             let after = hub.endOfDay(today).addingTimeInterval(60)
             let record = try await hub.runSettlement(day: today, now: after)
             let export = try await hub.settlementExport(record)
@@ -90,10 +90,10 @@ import Testing
                 #expect(check.position == batch.positions.first { $0.park == agent.park.rawValue }!.netMinor)
             }
             // Draft → approved (clearing only) → paid once every party with a position has a reference.
-            await #expect(throws: ProblemDetails.self) {
+            await #expect(throws: Refusal.self) {
                 try await hub.recordSettlementPayments(record.id, [.init(park: "P001", reference: "X")], by: .clearing("C01"))
             }
-            await #expect(throws: ProblemDetails.self) { try await hub.approveSettlement(record.id, by: .park(agents[0].park)) }
+            await #expect(throws: Refusal.self) { try await hub.approveSettlement(record.id, by: .park(agents[0].park)) }
             await #expect(try hub.approveSettlement(record.id, by: .clearing("C01")).state == "approved")
             let partly = try await hub.recordSettlementPayments(
                 record.id, [.init(park: "P001", reference: "BANK-1"), .init(park: "P002", reference: "BANK-2")], by: .clearing("C01"))
@@ -162,7 +162,7 @@ import Testing
             #expect(next.obligations.count == 1 && next.obligations[0].period == tomorrow.description && next.batch.after == today.description)
             #expect(next.batch.positions.map { "\($0.park) \($0.netMinor)" } == ["P001 -6000", "P002 6000"])
             // A day before the last closed one cannot be run: its obligations are in a later batch already.
-            await #expect(throws: ProblemDetails.self) { try await hub.runSettlement(day: today.adding(days: -1), now: Date().addingTimeInterval(3 * 86_400)) }
+            await #expect(throws: Refusal.self) { try await hub.runSettlement(day: today.adding(days: -1), now: Date().addingTimeInterval(3 * 86_400)) }
         }
     }
 

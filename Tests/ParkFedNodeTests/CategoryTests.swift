@@ -19,7 +19,7 @@ import Testing
     }
 
     static func problemCode(_ body: () async throws -> Void) async -> String? {
-        do { try await body(); return nil } catch let problem as ProblemDetails { return problem.code } catch { return "\(error)" }
+        do { try await body(); return nil } catch let problem as Refusal { return problem.code } catch { return "\(error)" }
     }
 
     @Test func concessionsAndGroupsHaveTheirPricesAllocationsProofAndHeadCounts() async throws {

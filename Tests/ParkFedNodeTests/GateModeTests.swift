@@ -13,7 +13,7 @@ import Testing
             let (seller, gate) = (agents[0], agents[1])
             let holder = HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X")
             let pass = try await seller.sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window", holder: holder))
-            try gate.setMode(.fastCheck, by: "test", reason: "holiday peak at the north gate")
+            try await gate.setMode(.fastCheck, by: "test", reason: "holiday peak at the north gate")
             // Signature and dates only: the same pass twice is admitted (P003 allows one entry), nothing waits for the hub.
             let first = try await gate.scan(GateScanRequest(code: pass.code, gate: "G1"))
             let second = try await gate.scan(GateScanRequest(code: pass.code, gate: "G2"))
@@ -27,7 +27,7 @@ import Testing
             await #expect(try federation.hub.store.pass(pass.passID)?.entries[gate.park] == 1)
             await #expect(try federation.hub.store.passConflicts(park: gate.park, limit: 10).map(\.reason) == ["already_used"])
             // Logged, in the status and the metrics.
-            let status = gate.status()
+            let status = await gate.status()
             #expect(status.mode == .fastCheck && status.modeChanges.first?.reason == "holiday peak at the north gate" && status.modeChanges.first?.by == "test")
         }
     }
@@ -38,8 +38,8 @@ import Testing
             federation.adopt(agent)
             let server = try await federation.serve(agent)
             federation.adopt(server)
-            let operatorToken = try agent.addDevice(name: "duty-manager", role: .operator).token
-            let gateToken = try agent.addDevice(name: "gate-1", role: .gate).token
+            let operatorToken = try await agent.addDevice(name: "duty-manager", role: .operator).token
+            let gateToken = try await agent.addDevice(name: "gate-1", role: .gate).token
             let base = server.baseURL
             func put(_ body: String, token: String) async throws -> ExternalTool.Result {
                 try await ExternalTool.run(
@@ -62,7 +62,7 @@ import Testing
                     "-H", "content-type: application/json", "-d", #"{"code":"not-even-a-pass","gate":"G1"}"#,
                 ])
             #expect(scan.stdout.contains(#""decision":"allow""#) && scan.stdout.contains(#""mode":"evacuation""#), "\(scan.stdout)")
-            #expect(agent.status().outbox.pending == 0)
+            await #expect(agent.status().outbox.pending == 0)
             let metrics = try await ExternalTool.run("curl", server.curlTrust + ["-sS", "-H", "authorization: Bearer \(operatorToken)", base + "/metrics"])
                 .stdout
             #expect(metrics.contains(#"parkfed_node_gate_mode{park="P001",mode="evacuation"} 1"#))
@@ -87,7 +87,7 @@ import Testing
                 return refused.contains(#""decision":"deny""#)
             }
             #expect(refused.contains(#""decision":"deny""#), "\(refused)")
-            #expect(agent.status().modeChanges.map(\.mode) == ["normal", "evacuation"])
+            await #expect(agent.status().modeChanges.map(\.mode) == ["normal", "evacuation"])
         }
     }
 }
@@ -104,7 +104,7 @@ import Testing
             #expect(try await agents[1].scan(GateScanRequest(code: pass.code, gate: "G1")).decision == .allow)  // 1 of 2 at P002 used
             let lake = try await agents[0].sellPass(PassSaleRequest(product: "LAKE-AND-MUSEUM-2026", channel: "window", holder: holder))
             // Someone else's document is refused, and nothing changes.
-            await #expect(throws: ProblemDetails.self) {
+            await #expect(throws: Refusal.self) {
                 try await agents[0].reissuePass(pass.passID, holder: HolderInput(name: "张小三", idType: "resident_id", idNumber: "430102199003071234"))
             }
             let reissued = try await agents[0].reissuePass(pass.passID, holder: holder)

@@ -31,13 +31,15 @@ import Testing
             // P003 cannot know that the pooled pass is used up elsewhere: it admits offline.
             let unknowing = try await PassTests.scan(p3, any2.code)
             #expect(unknowing.decision == .allow && unknowing.mode == .offline)
-            #expect(p3.status().outbox.pending == 2 && p2.status().outbox.pending == 1)
+            let (pending3, pending2) = (await p3.status().outbox.pending, await p2.status().outbox.pending)
+            #expect(pending3 == 2 && pending2 == 1)
 
             try await federation.startHub()
             try await p2.deliverOutbox()
             try await p3.deliverOutbox()
             // Nothing is lost or refused: every offline entry is in the log.
-            #expect(p3.status().outbox.rejected == 0 && p3.status().outbox.pending == 0 && p2.status().outbox.rejected == 0)
+            let (after3, after2) = (await p3.status().outbox, await p2.status().outbox)
+            #expect(after3.rejected == 0 && after3.pending == 0 && after2.rejected == 0)
             // The hub kept the entry it would have refused and reports it, to P003, to the issuer P001, and to clearing.
             let conflicts = try await p3.hub.json(.GET, "/v1/passes/conflicts", body: Optional<String>.none, as: PassConflicts.self)
             #expect(conflicts.conflicts.count == 1)
@@ -79,9 +81,9 @@ import Testing
     @Test func onlyCredentialedDevicesSellAndScanAndTheQRImageDecodesToTheCode() async throws {
         try await TestFederation.run { federation in
             let agents = try await federation.enrollParks(["P001", "P002"])
-            let window = try agents[0].addDevice(name: "window-1", role: .window)
-            let gate = try agents[1].addDevice(name: "gate-north-1", role: .gate)
-            let p2Window = try agents[1].addDevice(name: "window-9", role: .window)
+            let window = try await agents[0].addDevice(name: "window-1", role: .window)
+            let gate = try await agents[1].addDevice(name: "gate-north-1", role: .gate)
+            let p2Window = try await agents[1].addDevice(name: "window-9", role: .window)
             let node1 = try await federation.serve(agents[0])
             let node2 = try await federation.serve(agents[1])
             federation.adopt(node1); federation.adopt(node2)
@@ -119,7 +121,7 @@ import Testing
             let decision = try StrictJSON.decode(GateDecision.self, from: Data(scanned.body.utf8))
             #expect(decision.decision == .allow && decision.entriesLeft == 1 && decision.holderNameMasked == "王*")
             // A revoked device is refused at once.
-            #expect(try agents[1].store.revokeDevice("gate-north-1", now: Date()))
+            await #expect(try agents[1].store.revokeDevice("gate-north-1", now: Date()))
             #expect(try await Self.curl(node2, "/v1/gate/scans", token: gate.token, method: "POST", body: scanBody).status == 401)
         }
     }

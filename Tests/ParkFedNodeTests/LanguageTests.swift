@@ -21,7 +21,7 @@ import Testing
             let agents = try await federation.enrollParks(["P001", "P003"])
             let server = try await federation.serve(agents[1])
             federation.adopt(server)
-            let gate = try agents[1].addDevice(name: "gate-1", role: .gate).token
+            let gate = try await agents[1].addDevice(name: "gate-1", role: .gate).token
             let pass = try await agents[0].sellPass(
                 PassSaleRequest(
                     product: "JIANGNAN-3P", channel: "window",

@@ -35,7 +35,7 @@ import Testing
             let hidden = try await p3.hub.send(.GET, "/v1/members/\(first.memberID)")
             #expect(hidden.status == 404)
             // Linking needs the member present: without their current code (a made-up one) nothing is linked.
-            await #expect(throws: ProblemDetails.self) {
+            await #expect(throws: Refusal.self) {
                 try await p3.linkMember(
                     first.memberID, localNumber: "MUS-77",
                     code: MemberCode.make(memberID: first.memberID, secret: SymmetricKey(size: .bits256), at: Date()))
@@ -49,7 +49,7 @@ import Testing
                     holder: HolderInput(name: "王五", idType: "resident_id", idNumber: "430102199003071234"),
                     phone: "13900000000", consentVersion: "2026-01"))
             let otherSecret = SymmetricKey(data: try #require(other.codeSecret.flatMap { Base64URL.decode($0) }))
-            await #expect(throws: ProblemDetails.self) {
+            await #expect(throws: Refusal.self) {
                 try await p3.linkMember(other.memberID, localNumber: "MUS-77", code: MemberCode.make(memberID: other.memberID, secret: otherSecret, at: Date()))
             }
             // A new member whose local number is taken: refused whole, before anything is written (the same document
@@ -57,18 +57,18 @@ import Testing
             let taken = NodeAgent.MemberEnrollment(
                 holder: HolderInput(name: "赵六", idType: "resident_id", idNumber: "110105195001010012"),
                 phone: "13900000002", consentVersion: "2026-01", localMemberNumber: "MUS-77")
-            await #expect(throws: ProblemDetails.self) { try await p3.enrollMember(taken) }
+            await #expect(throws: Refusal.self) { try await p3.enrollMember(taken) }
             var untaken = taken
             untaken.localMemberNumber = "MUS-78"
             let fresh = try await p3.enrollMember(untaken)
             #expect(!fresh.existing && fresh.codeSecret != nil && fresh.localNumbers == ["MUS-78"])
-            await #expect(throws: ProblemDetails.self) {
+            await #expect(throws: Refusal.self) {
                 try await p1.enrollMember(
                     NodeAgent.MemberEnrollment(
                         holder: HolderInput(name: "李四", idType: "resident_id", idNumber: "110105194912310021"),
                         phone: "13900000001", consentVersion: "2026-01"))
             }
-            await #expect(throws: ProblemDetails.self) {
+            await #expect(throws: Refusal.self) {
                 try await p1.enrollMember(
                     NodeAgent.MemberEnrollment(
                         holder: HolderInput(name: "李四", idType: "passport", idNumber: "E7654321"),
@@ -77,7 +77,8 @@ import Testing
             // The enrollment and the links are this park's signed assertions in the log.
             try await p1.deliverOutbox()
             try await p3.deliverOutbox()
-            #expect(p1.status().outbox.accepted == 3 && p3.status().outbox.accepted == 3, "\(p3.status().outbox)")
+            let (outbox1, outbox3) = (await p1.status().outbox, await p3.status().outbox)
+            #expect(outbox1.accepted == 3 && outbox3.accepted == 3, "\(outbox3)")
             // Nothing personal is in clear in the hub's database.
             for file in [federation.hub.store.path, federation.hub.store.path + "-wal"] where FileManager.default.fileExists(atPath: file) {
                 let bytes = try Data(contentsOf: URL(fileURLWithPath: file))
@@ -102,7 +103,7 @@ import Testing
             let seen = try await agents[1].recognizeMember(code: code)
             #expect(seen.memberID == enrolled.memberID && seen.nameMasked == "张*三" && seen.codeSecret == nil)
             // A screenshot of the same code is refused, as are a code two minutes old and a forged one.
-            await #expect(throws: ProblemDetails.self) { try await agents[1].recognizeMember(code: code) }
+            await #expect(throws: Refusal.self) { try await agents[1].recognizeMember(code: code) }
             let old = MemberCode.make(memberID: enrolled.memberID, secret: secret, at: Date().addingTimeInterval(-150))
             let stale = try await agents[1].hub.send(
                 .POST, "/v1/members/recognitions", body: try StrictJSON.encoder.encode(MemberRecognitionRequest(code: old)))
@@ -181,11 +182,11 @@ import Testing
                 try await agents[1].recognizeMember(code: MemberCode.make(memberID: enrolled.memberID, secret: oldSecret, at: Date())).memberID
                     == enrolled.memberID)
             // Another person's document gets nothing; a park that does not know the member gets 404.
-            await #expect(throws: ProblemDetails.self) {
+            await #expect(throws: Refusal.self) {
                 try await agents[0].reissueMemberCode(
                     enrolled.memberID, holder: HolderInput(name: "张小三", idType: "resident_id", idNumber: "430102199003071234"))
             }
-            await #expect(throws: ProblemDetails.self) { try await agents[1].reissueMemberCode(enrolled.memberID, holder: holder) }
+            await #expect(throws: Refusal.self) { try await agents[1].reissueMemberCode(enrolled.memberID, holder: holder) }
             let reissued = try await agents[0].reissueMemberCode(enrolled.memberID, holder: holder)
             let newSecret = SymmetricKey(data: try #require(reissued.codeSecret.flatMap { Base64URL.decode($0) }))
             // A fresh code made with the old secret (the lost phone) is refused; the new phone's code works.

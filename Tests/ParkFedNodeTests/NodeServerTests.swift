@@ -10,8 +10,8 @@ import Testing
             federation.adopt(agent)
             let server = try await federation.serve(agent)
             federation.adopt(server)
-            let monitor = try agent.addDevice(name: "prometheus", role: .monitor).token
-            let console = try agent.addDevice(name: "console", role: .operator).token
+            let monitor = try await agent.addDevice(name: "prometheus", role: .monitor).token
+            let console = try await agent.addDevice(name: "console", role: .operator).token
             func get(_ path: String, token: String? = nil) async throws -> (Int, [String: Any]) {
                 let result = try await TestFederation.nodeCurl(server, path, token: token)
                 let json = (try? JSONSerialization.jsonObject(with: Data(result.body.utf8))) as? [String: Any] ?? [:]
@@ -46,7 +46,7 @@ import Testing
             let agent = try await federation.enroll("P001")
             await federation.hubServer.stop()
             await #expect(throws: NodeError.self) { try await agent.refreshTrustList() }
-            let status = agent.status()
+            let status = await agent.status()
             #expect(status.hub.reachable == false)
             #expect(status.hub.lastError != nil)
             #expect(status.trustList.present == false)

@@ -15,25 +15,26 @@ import Testing
             await federation.stopHub()
 
             var ids: [String] = []
-            for i in 0..<30 { ids.append(try agent.record(SampleAssertions.data(i)).id) }
+            for i in 0..<30 { await ids.append(try agent.record(SampleAssertions.data(i)).id) }
             await #expect(throws: NodeError.self) { try await agent.deliverOutbox() }
-            #expect(agent.status().outbox.pending == 30)
-            #expect(agent.status().hub.reachable == false)
+            await #expect(agent.status().outbox.pending == 30)
+            await #expect(agent.status().hub.reachable == false)
             await agent.shutdown()
 
             // The node agent restarts (a new process on the same files), then the hub comes back.
-            let restarted = try NodeAgent(directory: agent.directory)
+            let restarted = try await NodeAgent(directory: agent.directory)
             federation.adopt(restarted)
-            #expect(restarted.status().outbox.pending == 30)
+            await #expect(restarted.status().outbox.pending == 30)
             try await federation.startHub()
             #expect(try await restarted.deliverOutbox(batchSize: 7) == 30)
             // A retry of everything (as after a lost answer) changes nothing in the log.
-            let compacts = try ids.map { try restarted.store.outboxItem(id: $0)!.jws }
+            var compacts: [String] = []
+            for id in ids { compacts.append(try await restarted.store.outboxItem(id: id)!.jws) }
             let again = try await restarted.hub.json(.POST, "/v1/assertions", body: IngestRequest(assertions: compacts), as: IngestResponse.self)
             #expect(again.results.allSatisfy { $0.status == .duplicate })
             await #expect(try federation.hub.store.logSize() == 30)
             for id in ids {
-                let item = try #require(try restarted.store.outboxItem(id: id))
+                let item = try await #require(try restarted.store.outboxItem(id: id))
                 #expect(item.state == "accepted")
                 let entry = try await #require(try federation.hub.store.logEntry(index: item.logIndex!))
                 #expect(entry.id == id)
@@ -43,8 +44,8 @@ import Testing
             let audit = try await restarted.auditLog()
             #expect(audit.checkpointSize == 30)
             #expect(audit.verifiedInclusions == 30)
-            #expect(restarted.status().outbox.verified == 30)
-            #expect(restarted.status().alarmCount == 0)
+            await #expect(restarted.status().outbox.verified == 30)
+            await #expect(restarted.status().alarmCount == 0)
         }
     }
 
@@ -55,15 +56,15 @@ import Testing
             await federation.stopHub()
             let server = try await federation.serve(agent)
             federation.adopt(server)
-            for i in 0..<5 { try agent.record(SampleAssertions.data(i)) }
+            for i in 0..<5 { try await agent.record(SampleAssertions.data(i)) }
             try await Task.sleep(for: .milliseconds(600))
-            #expect(agent.status().outbox.pending == 5)
+            await #expect(agent.status().outbox.pending == 5)
             try await federation.startHub()
             // Backoff retries at most a few seconds apart; wait until the outbox drains and is verified.
-            var status = agent.status()
+            var status = await agent.status()
             for _ in 0..<150 where status.outbox.verified < 5 {
                 try await Task.sleep(for: .milliseconds(100))
-                status = agent.status()
+                status = await agent.status()
             }
             #expect(status.outbox.pending == 0)
             #expect(status.outbox.accepted == 5)
@@ -76,12 +77,12 @@ import Testing
         try await TestFederation.run { federation in
             let agent = try await federation.enroll("P001")
             federation.adopt(agent)
-            let payload = try agent.record(SampleAssertions.data(1), now: Date().addingTimeInterval(3600))  // a clock an hour fast
+            let payload = try await agent.record(SampleAssertions.data(1), now: Date().addingTimeInterval(3600))  // a clock an hour fast
             try await agent.deliverOutbox()
-            let item = try #require(try agent.store.outboxItem(id: payload.id))
+            let item = try await #require(try agent.store.outboxItem(id: payload.id))
             #expect(item.state == "rejected")
             #expect(item.reason == "clock_skew")
-            let status = agent.status()
+            let status = await agent.status()
             #expect(status.alarmCount == 1)
             #expect(status.alarms.first?.kind == "assertion_rejected")
         }
@@ -91,15 +92,15 @@ import Testing
         try await TestFederation.run { federation in
             let agent = try await federation.enroll("P001")
             federation.adopt(agent)
-            for i in 0..<3 { try agent.record(SampleAssertions.data(i)) }
+            for i in 0..<3 { try await agent.record(SampleAssertions.data(i)) }
             try await agent.deliverOutbox()
             try await agent.auditLog()
             // Pretend the node had seen a different size-3 log (a fork shown to another party).
-            try agent.store.setMeta("log_checkpoint_root", Data(repeating: 9, count: 32).base64EncodedString())
-            for i in 3..<6 { try agent.record(SampleAssertions.data(i)) }
+            try await agent.store.setMeta("log_checkpoint_root", Data(repeating: 9, count: 32).base64EncodedString())
+            for i in 3..<6 { try await agent.record(SampleAssertions.data(i)) }
             try await agent.deliverOutbox()
             await #expect(throws: NodeError.self) { try await agent.auditLog() }
-            #expect(agent.status().alarms.first?.kind == "log_inconsistent")
+            await #expect(agent.status().alarms.first?.kind == "log_inconsistent")
         }
     }
 }

@@ -20,7 +20,7 @@ import Testing
             #expect(rules.filter { $0.roles == nil }.map(\.path).sorted() == ["/healthz", "/readyz"])
             let server = try await federation.serve(agent)
             federation.adopt(server)
-            let monitor = try agent.addDevice(name: "status-screen", role: .monitor).token
+            let monitor = try await agent.addDevice(name: "status-screen", role: .monitor).token
             // The upkeep loop fetches the trust list and products as the server starts: let it finish first.
             // The upkeep loop fetches the trust list and then the products as the server starts: wait for both to be
             // kept (and the database to be still), so that only the requests below could change it.
@@ -28,7 +28,8 @@ import Testing
             try await waitUntil("the node's start-up refreshes") {
                 let now = try await ExternalTool.run("sqlite3", [agent.directory.database, ".dump"]).stdout
                 defer { settled = now }
-                return now == settled && now.contains("INSERT INTO meta VALUES('products'") && agent.trustList.status().present
+                let present = await agent.trustList.status().present
+                return now == settled && now.contains("INSERT INTO meta VALUES('products'") && present
             }
             let before = try await ExternalTool.run("sqlite3", [agent.directory.database, ".dump"]).stdout
             for rule in rules {
@@ -106,15 +107,15 @@ import Testing
             configuration.deviceHubCallsPerSecond = 2
             try configuration.save(agents[1].directory)
             await agents[1].shutdown()
-            let p2 = try NodeAgent(directory: agents[1].directory, refreshInterval: .seconds(3600))
+            let p2 = try await NodeAgent(directory: agents[1].directory, refreshInterval: .seconds(3600))
             p2.gateHubTimeout.withLockedValue { $0 = .seconds(20) }
             try await p2.refreshTrustList()
             try await p2.refreshProducts()
             federation.adopt(p2)
             let server = try await federation.serve(p2)
             federation.adopt(server)
-            let console = try p2.addDevice(name: "runaway", role: .operator).token
-            let gate = try p2.addDevice(name: "gate-1", role: .gate).token
+            let console = try await p2.addDevice(name: "runaway", role: .operator).token
+            let gate = try await p2.addDevice(name: "gate-1", role: .gate).token
             let pass = try await agents[0].sellPass(
                 PassSaleRequest(
                     product: "JIANGNAN-3P", channel: "window",
@@ -132,7 +133,7 @@ import Testing
             #expect(codes.count == 120 && served + limited == 120 && served <= 30 && limited >= 90, "served \(served), limited \(limited) of \(codes.count)")
             #expect(flood.stdout.contains("local_rate_limited"))
             // The hub-link probe: once a second for the whole node (bursts of three), whoever asks.
-            let probe = try p2.addDevice(name: "probe-console", role: .operator).token
+            let probe = try await p2.addDevice(name: "probe-console", role: .operator).token
             let probes = try await ExternalTool.run(
                 "curl",
                 server.curlTrust + ["-sS", "-Z", "-H", "authorization: Bearer \(probe)", "-w", "\n%{http_code}\n"]

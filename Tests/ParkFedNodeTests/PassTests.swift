@@ -38,16 +38,16 @@ import Testing
             #expect(!sale.code.contains("11010519491231002X") && !payload.contains("11010519491231002X") && !payload.contains("张小三"))
             #expect(code.issuer.rawValue == "P001" && code.generation == 0)
             // The sale's pass.issued waits in the outbox, then reaches the hub, which knows the pass.
-            #expect(agents[0].status().outbox.pending == 1)
+            await #expect(agents[0].status().outbox.pending == 1)
             try await agents[0].deliverOutbox()
             let view = try await federation.hub.passView(
                 sale.passID, peer: AuthenticatedPeer(principal: .clearing("C1"), serial: "x", notAfter: .distantFuture))
             #expect(view.refundDueMinor == 29_900 && view.entriesUsed == 0)
             // Invalid holders and unknown products are refused with a clear reason.
-            await #expect(throws: ProblemDetails.self) {
+            await #expect(throws: Refusal.self) {
                 try await Self.sell(agents[0], "JIANGNAN-3P", holder: HolderInput(name: "李四", idType: "resident_id", idNumber: "110105194912310021"))
             }
-            await #expect(throws: ProblemDetails.self) { try await Self.sell(agents[0], "NO-SUCH-PRODUCT") }
+            await #expect(throws: Refusal.self) { try await Self.sell(agents[0], "NO-SUCH-PRODUCT") }
         }
     }
 
@@ -96,7 +96,7 @@ import Testing
             let offline = try await Self.scan(p2, unused.code)
             #expect(offline.decision == .deny && offline.reason == "revoked" && offline.mode == .offline)
             try await federation.startHub()
-            await #expect(throws: ProblemDetails.self) { try await p1.refundPass(partly.passID, reason: "again") }
+            await #expect(throws: Refusal.self) { try await p1.refundPass(partly.passID, reason: "again") }
             // The P002 entry before the refund still stands: P001 owes its allocation.
             await #expect(try Self.obligations(federation.hub) == ["P001→P002 6000"])
             // A pass under the unused-pass-only rule refunds nothing once used.
@@ -154,7 +154,7 @@ import Testing
             let (p1, p2) = (agents[0], agents[1])
             let sale = try await Self.sell(p1, "JIANGNAN-3P")
             let buyer = HolderInput(name: "李四", idType: "passport", idNumber: "E12345678")
-            await #expect(throws: ProblemDetails.self) {
+            await #expect(throws: Refusal.self) {
                 try await p1.transferPass(sale.passID, PassTransferOrder(newHolder: buyer, resalePriceMinor: 30_000))
             }
             let moved = try await p1.transferPass(sale.passID, PassTransferOrder(newHolder: buyer, resalePriceMinor: 25_000))
@@ -164,7 +164,7 @@ import Testing
             #expect(entry.decision == .allow && entry.holderNameMasked == "李*")
             // The lake-and-museum product does not allow transfers.
             let fixed = try await Self.sell(p1, "LAKE-AND-MUSEUM-2026")
-            await #expect(throws: ProblemDetails.self) {
+            await #expect(throws: Refusal.self) {
                 try await p1.transferPass(fixed.passID, PassTransferOrder(newHolder: buyer, resalePriceMinor: 100))
             }
         }

@@ -11,15 +11,15 @@ import X509
         try await TestFederation.run { federation in
             let agent = try await federation.enroll("P001")
             federation.adopt(agent)
-            let before = agent.status().certificate
+            let before = await agent.status().certificate
             let lifetime = before.notAfter.timeIntervalSince(before.renewalDue) * 3
             #expect(abs(lifetime - 90 * 86_400) < 300)
             // Before two thirds: no renewal.
             await agent.maintain(now: before.renewalDue.addingTimeInterval(-60))
-            #expect(agent.status().certificate.serial == before.serial)
+            await #expect(agent.status().certificate.serial == before.serial)
             // After two thirds: a new certificate, a new key, the same principal.
             await agent.maintain(now: before.renewalDue.addingTimeInterval(60))
-            let after = agent.status().certificate
+            let after = await agent.status().certificate
             #expect(after.serial != before.serial)
             let chain = try Certificate.parseChain(pem: try String(contentsOfFile: agent.directory.tlsCertificate, encoding: .utf8))
             #expect(chain[0].serialHex == after.serial)
@@ -30,9 +30,9 @@ import X509
             #expect(reply.json["principal"] as? String == "park:P001")
             await #expect(try federation.hub.store.certificates(of: .park(try ParkID("P001"))).count == 2)
             // A restarted agent reads the renewed certificate.
-            let restarted = try NodeAgent(directory: agent.directory)
+            let restarted = try await NodeAgent(directory: agent.directory)
             federation.adopt(restarted)
-            #expect(restarted.status().certificate.serial == after.serial)
+            await #expect(restarted.status().certificate.serial == after.serial)
         }
     }
 

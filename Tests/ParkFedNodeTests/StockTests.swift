@@ -12,8 +12,8 @@ import Testing
         try await TestFederation.run { federation in
             let agents = try await federation.enrollParks(["P001", "P002"])
             let (p1, p2) = (agents[0], agents[1])
-            let operatorDevice = try p1.addDevice(name: "office-1", role: .operator)
-            let window = try p1.addDevice(name: "window-1", role: .window)
+            let operatorDevice = try await p1.addDevice(name: "office-1", role: .operator)
+            let window = try await p1.addDevice(name: "window-1", role: .window)
             let node1 = try await federation.serve(p1)
 
             // The operator orders three codes over the local API; the answer and the CSV name the same codes.
@@ -70,8 +70,8 @@ import Testing
                     node1, "/v1/stock/\(codes[1].serial)/sale", token: window.token, method: "POST",
                     body: saleBody
                 ).body.contains("stock_void"))
-            #expect(throws: ProblemDetails.self) { try p1.voidStock(serials: [codes[0].serial], reason: "sold one") }
-            #expect(throws: ProblemDetails.self) { try p1.voidStock(serials: ["P001-NOPE-000001"], reason: "unknown") }
+            await #expect(throws: Refusal.self) { try await p1.voidStock(serials: [codes[0].serial], reason: "sold one") }
+            await #expect(throws: Refusal.self) { try await p1.voidStock(serials: ["P001-NOPE-000001"], reason: "unknown") }
 
             // Offline, another park cannot know a printed code was sold: it refuses it rather than guess.
             let third = try await p1.sellStock(serial: codes[2].serial, StockSaleRequest(channel: "window", holder: CategoryTests.holder))

@@ -11,20 +11,20 @@ import Testing
         try await TestFederation.run { federation in
             let agent = try await federation.enroll("P001")
             federation.adopt(agent)
-            #expect(agent.trustList.status().present == false)
+            await #expect(agent.trustList.status().present == false)
             try await agent.refreshTrustList()
             let list = try #require(agent.trustList.trustList)
             #expect(list.parks.map(\.park) == ["P001"])
             #expect(list.activeKey(kid: agent.signingKey.kid, at: Date())?.park == "P001")
-            let status = agent.trustList.status()
+            let status = await agent.trustList.status()
             #expect(status.present && !status.stale)
             #expect(status.sequence == list.sequence)
             // An hour later, without a refresh, the list is visibly stale (but still there).
-            let later = agent.trustList.status(now: Date().addingTimeInterval(3600))
+            let later = await agent.trustList.status(now: Date().addingTimeInterval(3600))
             #expect(later.stale && later.present)
             #expect((later.ageSeconds ?? 0) >= 3599)
             // The cache survives a restart of the agent.
-            let restarted = try NodeAgent(directory: agent.directory)
+            let restarted = try await NodeAgent(directory: agent.directory)
             federation.adopt(restarted)
             #expect(restarted.trustList.trustList == list)
         }
@@ -71,11 +71,11 @@ import Testing
             forgedList.sequence = 99
             let forged = try JWS.sign(
                 payload: try StrictJSON.encoder.encode(forgedList), kid: federation.hub.signingKey.kid, type: TrustList.jwsType, with: rogue)
-            #expect(throws: NodeError.self) { try agent.trustList.accept(jws: forged.compact, etag: nil) }
+            await #expect(throws: NodeError.self) { try await agent.trustList.accept(jws: forged.compact, etag: nil) }
             // A changed payload under the hub's real signature.
             let parts = try await federation.hub.currentTrustList().jws.split(separator: ".").map(String.init)
             let tampered = parts[0] + "." + Base64URL.encode(try StrictJSON.encoder.encode(forgedList)) + "." + parts[2]
-            #expect(throws: NodeError.self) { try agent.trustList.accept(jws: tampered, etag: nil) }
+            await #expect(throws: NodeError.self) { try await agent.trustList.accept(jws: tampered, etag: nil) }
             #expect(agent.trustList.trustList == good)
         }
     }
@@ -90,7 +90,7 @@ import Testing
             try await agent.refreshTrustList()
             #expect(agent.trustList.trustList?.sequence == old.sequence + 1)
             do {
-                try agent.trustList.accept(jws: old.jws, etag: nil)
+                try await agent.trustList.accept(jws: old.jws, etag: nil)
                 Issue.record("an older trust list was accepted")
             } catch let error as NodeError {
                 #expect(error.code == .trustListRejected)

@@ -68,7 +68,7 @@ import Testing
             try await agent.refreshTrustList()
             let encoder = JSONEncoder()
             encoder.dateEncodingStrategy = .iso8601
-            try keep("node-status", String(decoding: try encoder.encode(agent.status()), as: UTF8.self), schema: "node-status")
+            try await keep("node-status", String(decoding: try encoder.encode(agent.status()), as: UTF8.self), schema: "node-status")
             // Ingest and the log.
             let batch = try (0..<12).map { try Assertions.sign(SampleAssertions.data($0), park: agent.park, key: agent.signingKey).1.compact }
             let ingestRequest = String(decoding: try StrictJSON.encoder.encode(IngestRequest(assertions: batch + ["garbage"])), as: UTF8.self)
@@ -183,12 +183,12 @@ import Testing
             try keep(
                 "reissue-order", PassReissueOrder(holder: HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X")),
                 schema: "pass-reissue-order")
-            try p2.setMode(.fastCheck, by: "test", reason: "peak")
+            try await p2.setMode(.fastCheck, by: "test", reason: "peak")
             try keep("fast-check", try await p2.scan(scan), schema: "gate-decision")
-            try p2.setMode(.evacuation, by: "test", reason: "drill")
+            try await p2.setMode(.evacuation, by: "test", reason: "drill")
             try keep("evacuation", try await p2.scan(scan), schema: "gate-decision")
-            try keep("status-with-mode", p2.status(), schema: "node-status")
-            try p2.setMode(.normal, by: "test", reason: "over")
+            try await keep("status-with-mode", p2.status(), schema: "node-status")
+            try await p2.setMode(.normal, by: "test", reason: "over")
             // Categories and groups: the sale, the code carrying them, the gate's answer with the proof to check or the heads.
             let visitor = HolderInput(name: "王五", idType: "resident_id", idNumber: "430102199003071234")
             let groupRequest = PassSaleRequest(product: "JIANGNAN-3P", channel: "ota", holder: visitor, category: "group", heads: 12)
@@ -203,9 +203,9 @@ import Testing
             // Pre-printed stock: the order, the batch with its CSV, a printed code, its sale and a void.
             let order = StockOrder(product: "JIANGNAN-3P", category: "student", count: 3)
             try keep("stock-order", order, schema: "stock-order")
-            let batch = try p1.orderStock(order)
+            let batch = try await p1.orderStock(order)
             try keep("stock-batch", batch, schema: "stock-batch")
-            let printed = try #require(try p1.store.stockCode(serial: batch.lastSerial))
+            let printed = try await #require(try p1.store.stockCode(serial: batch.lastSerial))
             try PassCode(parsing: printed.code).jws.payload.write(to: URL(fileURLWithPath: directory.file("stock-code.json")))
             pairs.append((Self.schema("pass-code-payload"), directory.file("stock-code.json")))
             let stockSale = StockSaleRequest(channel: "window", holder: visitor)
