@@ -143,8 +143,9 @@ let package = Package(
         .target(
             name: "ParkFedTesting",
             dependencies: [
-                "ParkFedLab", "ParkFedHub", "ParkFedNode", "ParkFedProtocol",
+                "ParkFedLab", "ParkFedHub", "ParkFedNode", "ParkFedProtocol", "ParkFedDomain", "ParkFedCrypto", "ParkFedPKI",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .executableTarget(

@@ -35,22 +35,34 @@ public final class LabFederation: @unchecked Sendable {
     /// Runs `action` when the federation stops, after its hub.
     public func onStop(_ action: @escaping @Sendable () async -> Void) { cleanups.withLockedValue { $0.append(action) } }
 
+    /// The lab's logger: quiet unless `PARKFED_TEST_LOG` names a level.
+    public static var labLogger: Logger {
+        var logger = Logger(label: "parkfed.lab")
+        logger.logLevel = ProcessInfo.processInfo.environment["PARKFED_TEST_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .critical
+        return logger
+    }
+
+    /// A new hub in `directory/hub` (no server) with the example federation of `partners` imported: its promotions,
+    /// products and parks.
+    public static func makeHub(in directory: TemporaryDirectory, configuration: HubConfiguration, partners: String, logger: Logger) async throws -> Hub {
+        ScratchDatabase.installDriver()
+        let hubDirectory = try await HubDirectory.initialize(at: directory.file("hub"), configuration: configuration)
+        let hub = try await Hub(directory: hubDirectory, logger: logger)
+        _ = try await hub.importPromotions(file: partners + "/promotions.json")
+        _ = try await hub.importProducts(file: partners + "/products.json")
+        _ = try await hub.importParks(directory: partners)
+        return hub
+    }
+
     /// Starts a hub in a new temporary directory, on its SQLite file or the PostgreSQL database `configuration.store`
     /// names, with the example federation of `partners` (``PartnerDirectory``) imported, serving mutual TLS on
     /// 127.0.0.1.
     public static func launch(
         configuration: HubConfiguration = HubConfiguration(federation: "Lab Federation"), partners: String = PartnerDirectory.located
     ) async throws -> LabFederation {
-        let partnersDirectory = partners
-        ScratchDatabase.installDriver()
-        var logger = Logger(label: "parkfed.lab")
-        logger.logLevel = ProcessInfo.processInfo.environment["PARKFED_TEST_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .critical
+        let logger = labLogger
         let directory = try TemporaryDirectory()
-        let hubDirectory = try await HubDirectory.initialize(at: directory.file("hub"), configuration: configuration)
-        let hub = try await Hub(directory: hubDirectory, logger: logger)
-        _ = try await hub.importPromotions(file: partnersDirectory + "/promotions.json")
-        _ = try await hub.importProducts(file: partnersDirectory + "/products.json")
-        _ = try await hub.importParks(directory: partnersDirectory)
+        let hub = try await makeHub(in: directory, configuration: configuration, partners: partners, logger: logger)
         // A listener on a fresh port; a failure to start (seen once on a machine loaded by two suites back to back)
         // is retried before it fails the test, with its reason.
         // The port is below the kernel's ephemeral range (32768+), so that while the hub is stopped for a restart no

@@ -95,7 +95,10 @@ extension LabFederation {
 
     /// What a request could have changed: the database dump without the signed checkpoints that the running hub adds
     /// by itself every minute (``databaseDump()`` otherwise), as lines, for before-and-after comparisons.
-    public func stateDump() async throws -> [Substring] {
+    public func stateDump() async throws -> [Substring] { try await Self.stateDump(of: hub) }
+
+    /// ``stateDump()`` of any hub (one with no server too).
+    public static func stateDump(of hub: Hub) async throws -> [Substring] {
         let dump: String
         if let store = hub.configuration.store {
             dump = try await ExternalTool.run("pg_dump", ["--no-owner", "--exclude-table-data=checkpoints", store]).stdout

@@ -118,9 +118,7 @@ import Testing
             try await waitUntil("traffic of every kind") {
                 await (try p1.store.outboxIDs(state: "accepted").count) > 0 && !spends.withLockedValue { $0.isEmpty } && !entries.withLockedValue { $0.isEmpty }
             }
-            try await Task.sleep(for: .milliseconds(300))
             await running.kill()
-            try await Task.sleep(for: .milliseconds(300))
             traffic.cancel()
             await traffic.value
             let acknowledgedAssertions = try await p1.store.outboxIDs(state: "accepted")

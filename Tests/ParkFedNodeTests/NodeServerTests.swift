@@ -18,13 +18,8 @@ import Testing
                 return (result.httpStatus, json)
             }
             #expect(try await get("/healthz").0 == 200)
-            // The upkeep loop fetches the trust list as the server starts; wait for it briefly.
-            var ready = try await get("/readyz")
-            for _ in 0..<50 where ready.0 != 200 {
-                try await Task.sleep(for: .milliseconds(100))
-                ready = try await get("/readyz")
-            }
-            #expect(ready.0 == 200)
+            // The upkeep loop fetches the trust list as the server starts; wait for it.
+            try await waitUntil("the node ready") { try await get("/readyz").0 == 200 }
             let whoami = try await get("/v1/hub/whoami", token: console)
             #expect(whoami.1["principal"] as? String == "park:P001")
             let status = try await get("/v1/status", token: monitor)

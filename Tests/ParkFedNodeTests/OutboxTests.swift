@@ -57,15 +57,13 @@ import Testing
             let server = try await federation.serve(agent)
             federation.adopt(server)
             for i in 0..<5 { try await agent.record(SampleAssertions.data(i)) }
-            try await Task.sleep(for: .milliseconds(600))
+            // The running agent tries, fails against the stopped hub, and keeps every assertion.
+            try await waitUntil("a delivery attempt against the stopped hub") { await agent.status().hub.lastError != nil }
             await #expect(agent.status().outbox.pending == 5)
             try await federation.startHub()
             // Backoff retries at most a few seconds apart; wait until the outbox drains and is verified.
-            var status = await agent.status()
-            for _ in 0..<150 where status.outbox.verified < 5 {
-                try await Task.sleep(for: .milliseconds(100))
-                status = await agent.status()
-            }
+            try await waitUntil("the outbox drained and verified") { await agent.status().outbox.verified == 5 }
+            let status = await agent.status()
             #expect(status.outbox.pending == 0)
             #expect(status.outbox.accepted == 5)
             #expect(status.outbox.verified == 5)
