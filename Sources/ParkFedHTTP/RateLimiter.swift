@@ -40,8 +40,8 @@ public final class RateLimiter: Sendable {
 extension RateLimiter {
     /// The answer to a request over its limit: 429 `rate_limited` with `title` and `detail`, and `Retry-After` in
     /// whole seconds (`wait` rounded up).
-    public static func refusal(wait: Double, title: String, detail: String) -> Response {
-        var response = ProblemDetails(status: 429, code: "rate_limited", title: title, detail: detail).response()
+    public static func refusal(wait: Double, code: String = "rate_limited", title: String, detail: String) -> Response {
+        var response = ProblemDetails(status: 429, code: code, title: title, detail: detail).response()
         response.headers[.retryAfter] = String(Int(wait.rounded(.up)))
         return response
     }

@@ -67,14 +67,22 @@ public final class LabFederation: @unchecked Sendable {
         // is retried before it fails the test, with its reason.
         // The port is below the kernel's ephemeral range (32768+), so that while the hub is stopped for a restart no
         // outgoing connection of another test (pooled node clients live for minutes) can be given its port.
-        var server: RunningServer?
-        for attempt in 1...10 where server == nil {
-            do { server = try await serve(hub, port: Int.random(in: 20_000..<32_000), logger: logger) } catch  where attempt < 10 {
-                logger.warning("hub server did not start, retrying", metadata: ["error": "\(error)"])
-                try await Task.sleep(for: .milliseconds(50))
+        let server = try await retrying("hub server", attempts: 10, every: .milliseconds(50), logger: logger) {
+            try await serve(hub, port: Int.random(in: 20_000..<32_000), logger: logger)
+        }
+        return LabFederation(directory: directory, hub: hub, hubServer: server, logger: logger)
+    }
+
+    /// Runs `start` until it succeeds, at most `attempts` times, `every` apart; the last failure is thrown.
+    /// For listeners that fail to start now and then on a loaded machine (a port not yet released).
+    static func retrying<T>(_ what: String, attempts: Int, every delay: Duration, logger: Logger, _ start: () async throws -> T) async throws -> T {
+        for attempt in 1... {
+            do { return try await start() } catch  where attempt < attempts {
+                logger.warning("\(what) did not start, retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+                try await Task.sleep(for: delay)
             }
         }
-        return LabFederation(directory: directory, hub: hub, hubServer: server!, logger: logger)
+        fatalError("unreachable")
     }
 
     /// Shuts `agent` down with the federation (one a test made itself, e.g. a restarted agent on the same files).
@@ -119,22 +127,14 @@ public final class LabFederation: @unchecked Sendable {
         guard !hubRunning else { return }
         let hub = try await Hub(directory: self.hub.directory, logger: logger)
         let port = hubPort, logger = self.logger
-        var lastError: (any Error)?
         // Up to 20 s: on a loaded machine the stopped listener can take seconds to go.
-        for _ in 0..<200 {
-            do {
-                hubServer = try await Self.serve(hub, port: port, logger: logger)
-                let old = self.hub
-                self.hub = hub
-                hubRunning = true
-                await old.close()
-                return
-            } catch {
-                lastError = error
-                try await Task.sleep(for: .milliseconds(100))
-            }
+        hubServer = try await Self.retrying("restarted hub server", attempts: 200, every: .milliseconds(100), logger: logger) {
+            try await Self.serve(hub, port: port, logger: logger)
         }
-        throw lastError ?? LabError("hub did not restart")
+        let old = self.hub
+        self.hub = hub
+        hubRunning = true
+        await old.close()
     }
 
     /// Enrolls `park` through the real enrollment endpoint and returns its node agent (not yet serving).
@@ -166,19 +166,13 @@ public final class LabFederation: @unchecked Sendable {
     /// A failure to bind (seen rarely on a loaded machine, as for the hub) is retried before it fails the test.
     public func serve(_ agent: NodeAgent) async throws -> RunningServer {
         let logger = self.logger
-        for attempt in 1...3 {
-            do {
-                let server = try await RunningServer.start(logger: logger, caFile: agent.directory.lanCA) { onRunning in
-                    try NodeServer.application(agent: agent, host: "127.0.0.1", port: 0, logger: logger, onServerRunning: onRunning)
-                }
-                adopt(server)
-                return server
-            } catch  where attempt < 3 {
-                logger.warning("node server did not start, retrying", metadata: ["error": "\(error)"])
-                try await Task.sleep(for: .milliseconds(200))
+        let server = try await Self.retrying("node server", attempts: 3, every: .milliseconds(200), logger: logger) {
+            try await RunningServer.start(logger: logger, caFile: agent.directory.lanCA) { onRunning in
+                try NodeServer.application(agent: agent, host: "127.0.0.1", port: 0, logger: logger, onServerRunning: onRunning)
             }
         }
-        throw LabError("unreachable")
+        adopt(server)
+        return server
     }
 
     /// Makes a P-256 key and a certificate for `principal` signed by the federation CA and recorded by the hub;

@@ -46,14 +46,11 @@ struct DeviceRoutes {
         router.on(RouterPath(path), method: method) { request, context -> Response in
             let device = try await agent.device(authorization: request.headers[.authorization], roles: roles)
             if reachesHub, let wait = agent.deviceHubBudget.take(device.id) {
-                throw Self.tooMany(wait, "device \(device.name) is over its share of the park's hub calls")
+                return RateLimiter.refusal(
+                    wait: wait, code: "local_rate_limited", title: "Too many requests",
+                    detail: "device \(device.name) is over its share of the park's hub calls; retry in \(Int(wait.rounded(.up))) s")
             }
             return try await handler(request, context, device)
         }
-    }
-
-    /// 429 `local_rate_limited` with the seconds to wait.
-    static func tooMany(_ wait: Double, _ detail: String) -> ProblemDetails {
-        ProblemDetails(status: 429, code: "local_rate_limited", title: "Too many requests", detail: "\(detail); retry in \(Int(wait.rounded(.up))) s")
     }
 }

@@ -124,7 +124,11 @@ public enum NodeServer {
         }
         // A check of the hub link for the operator; one probe a second for the whole node, whoever asks.
         routes.get("/v1/hub/whoami", [.operator], reachesHub: true) { _, _, _ -> Response in
-            if let wait = agent.probeLimiter.take("whoami") { throw DeviceRoutes.tooMany(wait, "the hub link is checked at most once a second") }
+            if let wait = agent.probeLimiter.take("whoami") {
+                return RateLimiter.refusal(
+                    wait: wait, code: "local_rate_limited", title: "Too many requests",
+                    detail: "the hub link is checked at most once a second; retry in \(Int(wait.rounded(.up))) s")
+            }
             let answer: WhoAmIResponse
             do { answer = try await agent.whoami() } catch let error as NodeError {
                 throw ProblemDetails(status: 502, code: error.problemCode ?? error.code.rawValue, title: "Hub call failed", detail: error.message)

@@ -55,12 +55,9 @@ extension LabFederation {
         _ server: RunningServer, _ path: String, token: String? = nil, method: String = "GET",
         body: String? = nil, extra: [String] = []
     ) async throws -> CurlResult {
-        var arguments = ["-sS", "--max-time", "30", "-X", method, "-w", "\n%{http_code} %{http_version}"] + server.curlTrust
-        if let token { arguments += ["-H", "authorization: Bearer \(token)"] }
-        if body != nil { arguments += ["-H", "content-type: application/json", "--data-binary", "@-"] }
-        arguments += extra
-        arguments.append(server.baseURL + path)
-        return CurlResult(try await ExternalTool.run("curl", arguments, input: body.map { Data($0.utf8) }))
+        var trust = server.curlTrust
+        if let token { trust += ["-H", "authorization: Bearer \(token)"] }
+        return try await runCurl(server.baseURL + path, method: method, body: body, options: trust + extra)
     }
 
     /// Runs `curl` against the hub with the given client certificate; returns status code and body.
@@ -68,14 +65,17 @@ extension LabFederation {
         _ path: String, certificate: (certificate: String, key: String)? = nil, method: String = "GET",
         body: String? = nil, http2: Bool = true, extra: [String] = []
     ) async throws -> CurlResult {
-        var arguments = ["-sS", "--max-time", "30", "--cacert", caFile, "-X", method, "-w", "\n%{http_code} %{http_version}"]
-        arguments.append(http2 ? "--http2" : "--http1.1")
-        if let certificate { arguments += ["--cert", certificate.certificate, "--key", certificate.key] }
-        if let body { arguments += ["-H", "content-type: application/json", "--data-binary", "@-"] }
-        arguments += extra
-        arguments.append(hubURL + path)
-        let result = try await ExternalTool.run("curl", arguments, input: body.map { Data($0.utf8) })
-        return CurlResult(result)
+        var options = ["--cacert", caFile, http2 ? "--http2" : "--http1.1"]
+        if let certificate { options += ["--cert", certificate.certificate, "--key", certificate.key] }
+        return try await Self.runCurl(hubURL + path, method: method, body: body, options: options + extra)
+    }
+
+    /// One `curl` request: 30 s at most, the status and HTTP version after the body, a JSON body from standard input.
+    static func runCurl(_ url: String, method: String, body: String?, options: [String]) async throws -> CurlResult {
+        var arguments = ["-sS", "--max-time", "30", "-X", method, "-w", "\n%{http_code} %{http_version}"] + options
+        if body != nil { arguments += ["-H", "content-type: application/json", "--data-binary", "@-"] }
+        arguments.append(url)
+        return CurlResult(try await ExternalTool.run("curl", arguments, input: body.map { Data($0.utf8) }))
     }
 
     /// Runs SQL on the hub's database with the database's own command-line tool (`sqlite3` on the file, `psql` on a

@@ -139,6 +139,11 @@ import Testing
                 server.curlTrust + ["-sS", "-Z", "-H", "authorization: Bearer \(probe)", "-w", "\n%{http_code}\n"]
                     + Array(repeating: server.baseURL + "/v1/hub/whoami", count: 20))
             #expect(Self.statusCodes(probes.stdout).filter { $0 == 429 }.count >= 5, "\(probes.stdout)")
+            // A refused caller is told when to come back (the probe allows three at once).
+            let headers = try await ExternalTool.run(
+                "curl",
+                server.curlTrust + ["-sS", "-i", "-H", "authorization: Bearer \(probe)"] + Array(repeating: server.baseURL + "/v1/hub/whoami", count: 5))
+            #expect(headers.stdout.contains(" 429") && headers.stdout.lowercased().contains("retry-after: 1"), "\(headers.stdout)")
             // The gate is another device: its scan is decided by the hub at once.
             let scan = try await TestFederation.nodeCurl(server, "/v1/gate/scans", token: gate, method: "POST", body: #"{"code":"\#(pass.code)","gate":"G1"}"#)
             #expect(scan.httpStatus == 200 && scan.body.contains(#""decision":"allow""#) && scan.body.contains(#""mode":"online""#), "\(scan.body)")
