@@ -1,16 +1,18 @@
 /// Who is speaking on a connection. Principals come only from verified certificates.
 ///
-/// Text form: `park:P001`, `regulator:R01`, `clearing:C01`, `hub`. In certificates the principal is a SAN URI
+/// Text form: `park:P001`, `regulator:R01`, `clearing:C01`, `operator:O01` (the federation's operator staff, who
+/// admit and revoke parks through the console), `hub`. In certificates the principal is a SAN URI
 /// `urn:parkfed:` followed by the text form (``uri``).
 public enum Principal: Hashable, Sendable, CustomStringConvertible, Codable {
     case park(ParkID)
     case regulator(String)
     case clearing(String)
+    case `operator`(String)
     case hub
 
     /// The roles a certificate can carry.
     public enum Role: String, Sendable, CaseIterable, Codable {
-        case park, regulator, clearing, hub
+        case park, regulator, clearing, `operator`, hub
     }
 
     public static let uriPrefix = "urn:parkfed:"
@@ -20,6 +22,7 @@ public enum Principal: Hashable, Sendable, CustomStringConvertible, Codable {
         case .park: .park
         case .regulator: .regulator
         case .clearing: .clearing
+        case .operator: .operator
         case .hub: .hub
         }
     }
@@ -28,7 +31,7 @@ public enum Principal: Hashable, Sendable, CustomStringConvertible, Codable {
     public var id: String? {
         switch self {
         case .park(let park): park.rawValue
-        case .regulator(let id), .clearing(let id): id
+        case .regulator(let id), .clearing(let id), .operator(let id): id
         case .hub: nil
         }
     }
@@ -49,11 +52,15 @@ public enum Principal: Hashable, Sendable, CustomStringConvertible, Codable {
             self = .hub
         case .park:
             self = .park(try ParkID(id ?? ""))
-        case .regulator, .clearing:
+        case .regulator, .clearing, .operator:
             guard let id, ParkID.isValid(id) else {
                 throw DomainError(.invalidPrincipal, "\(role.rawValue) id must be 2-32 characters of A-Z, 0-9, '-' or '_', starting with a letter")
             }
-            self = role == .regulator ? .regulator(id) : .clearing(id)
+            switch role {
+            case .regulator: self = .regulator(id)
+            case .clearing: self = .clearing(id)
+            default: self = .operator(id)
+            }
         }
     }
 

@@ -147,7 +147,7 @@ extension Hub {
         let park: ParkID?
         switch peer.principal {
         case .park(let id): park = id
-        case .clearing, .hub: park = nil
+        case .clearing, .operator, .hub: park = nil
         default: throw Refusal(.forbidden, code: "forbidden_for_principal", title: "Not for this principal")
         }
         let rows = try await store.passConflicts(park: park, limit: 1000)

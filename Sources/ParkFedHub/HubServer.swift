@@ -53,6 +53,7 @@ public enum HubServer {
         let metrics = hub.metrics
         router.add(middleware: AccessLogMiddleware { metrics.request(method: $0, route: $1, status: $2, duration: $3) })
         router.add(middleware: ProblemMiddleware())
+        router.add(middleware: ConsoleErrorPages(hub: hub))
 
         // Enrollment: the one-time token is the credential; limited per source address before the body is read.
         book.add(.post, "/v1/enrollments", .enrollmentToken)
@@ -329,6 +330,25 @@ public enum HubServer {
             let body = try await request.decodeStrict(RenewalRequest.self, limit: BodyLimit.document)
             return try JSONResponse.make(try await hub.renew(peer: peer, request: body), status: .created)
         }
+        // The federation operator's API (the console's operator pages call the same rules).
+        let operators = HubRouteGroup(router, .operators, hub: hub, book: book)
+        operators.post("/v1/operator/enrollment-tokens") { request, _, peer -> Response in
+            let body = try await request.decodeStrict(OperatorTokenRequest.self, limit: BodyLimit.small)
+            let now = Date()
+            let token = try await hub.createEnrollmentToken(park: try ParkID(body.park), name: body.name, now: now, readmit: body.readmit ?? false)
+            hub.logger.notice("enrollment token made", metadata: ["park": "\(body.park)", "by": "\(peer.principal)"])
+            return try JSONResponse.make(
+                OperatorTokenResponse(
+                    token: token, park: body.park, expiresAt: now.addingTimeInterval(TimeInterval(hub.configuration.enrollmentTokenHours * 3600))),
+                status: .created)
+        }
+        operators.post("/v1/operator/parks/:park/revocation") { _, context, peer -> Response in
+            let park = try ParkID(try context.parameters.identifier("park"))
+            let count = try await hub.revoke(park: park)
+            hub.logger.notice("park revoked", metadata: ["park": "\(park)", "by": "\(peer.principal)", "certificates": "\(count)"])
+            return try JSONResponse.make(OperatorRevocationResponse(park: park.rawValue, certificates: count))
+        }
+        ConsolePages.register(on: router, hub: hub, book: book)
         return (router, book.rules)
     }
 

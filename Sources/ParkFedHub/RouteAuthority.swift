@@ -25,6 +25,10 @@ public struct RouteAuthority: Sendable, Hashable, CustomStringConvertible {
     public static let clearing = RouteAuthority(roles: Hub.clearingRoles)
     /// Regulators.
     public static let regulators = RouteAuthority(roles: [.regulator])
+    /// The federation operator's staff (admitting and revoking parks).
+    public static let operators = RouteAuthority(roles: [.operator])
+    /// Everyone who works in the hub console (not parks: their console is their node agent's).
+    public static let consoleUsers = RouteAuthority(roles: [.clearing, .regulator, .operator, .hub])
 
     /// Whether `principal` may call a route of this authority (a certificate-less caller never may, unless the
     /// route needs none).

@@ -84,3 +84,45 @@ public struct HealthResponse: Codable, Sendable, Hashable {
         self.checks = checks
     }
 }
+
+/// `POST /v1/operator/enrollment-tokens`: a one-time token for a park (shown once).
+public struct OperatorTokenRequest: Codable, Sendable {
+    public var park: String
+    public var name: String
+    /// Re-admits a revoked park (a new certificate and signing key; the old ones stay revoked).
+    public var readmit: Bool?
+
+    public init(park: String, name: String, readmit: Bool? = nil) {
+        self.park = park
+        self.name = name
+        self.readmit = readmit
+    }
+}
+
+public struct OperatorTokenResponse: Codable, Sendable {
+    public var token: String
+    public var park: String
+    public var expiresAt: Date
+
+    public init(token: String, park: String, expiresAt: Date) {
+        self.token = token
+        self.park = park
+        self.expiresAt = expiresAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case token, park
+        case expiresAt = "expires_at"
+    }
+}
+
+/// `POST /v1/operator/parks/{park}/revocation`: the park's certificates and keys revoked at once.
+public struct OperatorRevocationResponse: Codable, Sendable {
+    public var park: String
+    public var certificates: Int
+
+    public init(park: String, certificates: Int) {
+        self.park = park
+        self.certificates = certificates
+    }
+}

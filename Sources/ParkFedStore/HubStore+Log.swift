@@ -200,6 +200,13 @@ extension HubStore {
         }
     }
 
+    /// The entry of an assertion (or hub statement) id.
+    public func logEntry(id: String) async throws -> LogEntryRecord? {
+        try await database.read { db in
+            try await SQLRow.fetchOne(db, sql: "SELECT idx, id, park_id, jws, leaf_hash FROM log_entries WHERE id = ?", arguments: [id]).map(Self.entry)
+        }
+    }
+
     public func logIndex(leafHash: Data) async throws -> UInt64? {
         try await database.read { db in
             try await Int64.fetchOne(db, sql: "SELECT idx FROM log_entries WHERE leaf_hash = ? ORDER BY idx LIMIT 1", arguments: [leafHash]).map(UInt64.init)

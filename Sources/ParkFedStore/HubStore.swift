@@ -459,6 +459,31 @@ public final class HubStore: Sendable {
         }
     }
 
+    /// An enrollment token as the operator sees it (never the token itself: only its hash is stored).
+    public struct EnrollmentTokenRecord: Sendable, Hashable {
+        public var park: String
+        public var name: String
+        public var createdAt: Date
+        public var expiresAt: Date
+        public var usedAt: Date?
+        public var readmit: Bool
+    }
+
+    /// The latest enrollment tokens, newest first.
+    public func enrollmentTokens(limit: Int = 200) async throws -> [EnrollmentTokenRecord] {
+        try await database.read { db in
+            try await SQLRow.fetchAll(
+                db, sql: "SELECT park_id, park_name, created_at, expires_at, used_at, readmit FROM enrollment_tokens ORDER BY created_at DESC LIMIT ?",
+                arguments: [limit]
+            ).map { row in
+                EnrollmentTokenRecord(
+                    park: row["park_id"], name: row["park_name"], createdAt: StoredTime.date(row["created_at"] as Int64),
+                    expiresAt: StoredTime.date(row["expires_at"] as Int64), usedAt: StoredTime.date(row["used_at"] as Int64?),
+                    readmit: (row["readmit"] as Int64) != 0)
+            }
+        }
+    }
+
     // MARK: Parks and keys
 
     public func parks() async throws -> [ParkRecord] {

@@ -133,13 +133,13 @@ struct HubCommand: AsyncParsableCommand {
             abstract: "Issue a certificate for a regulator or clearing principal.",
             discussion: "With --csr the certificate is issued for the CSR's key; otherwise a P-256 key is made and written next to it (mode 0600).")
         @OptionGroup var data: DataOption
-        @Option(help: "regulator or clearing.") var role: String
+        @Option(help: "regulator, clearing or operator.") var role: String
         @Option(help: "The principal's id, e.g. R01.") var id: String
         @Option(help: "A PEM CSR to sign (openssl req). Without it a key pair is generated.") var csr: String?
         @Option(help: "Directory to write ID-cert.pem (and ID-key.pem).") var out: String = "."
 
         func validate() throws {
-            guard role == "regulator" || role == "clearing" else { throw ValidationError("--role must be regulator or clearing") }
+            guard ["regulator", "clearing", "operator"].contains(role) else { throw ValidationError("--role must be regulator, clearing or operator") }
             guard ParkID.isValid(id) else { throw ValidationError("--id must be 2-32 characters of A-Z, 0-9, '-' or '_', starting with a letter") }
         }
 

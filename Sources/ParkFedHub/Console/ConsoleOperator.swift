@@ -1,0 +1,111 @@
+import Foundation
+import Hummingbird
+import ParkFedDomain
+import ParkFedHTTP
+import ParkFedProtocol
+import ParkFedStore
+
+/// The federation operator's pages: parks (status, certificate expiry, signing keys), enrollment tokens (made here,
+/// shown once), revocation behind a confirmation, the trust list, the log and its last verification.
+extension ConsolePages {
+    /// The meta keys under which the last `verify-log` result is kept (by the console and by `parkfed hub verify-log`).
+    static let verifyMeta = (at: "verify_log_at", result: "verify_log_result")
+
+    func registerOperator(_ operators: HubRouteGroup) {
+        operators.get("/console/operator") { request, _, peer -> Response in
+            try await operatorPage(request, peer: peer)
+        }
+        operators.post("/console/operator/tokens") { request, _, peer -> Response in
+            let words = ConsoleText.words(Self.language(request).0)
+            let form = try await form(request, peer)
+            guard let text = form["park"], let park = try? ParkID(text.trimmingCharacters(in: .whitespaces)) else {
+                throw Refusal(.invalid, code: "invalid_park_id", title: "Invalid park id", detail: "a park id is 2-32 characters of A-Z, 0-9, '-' or '_'")
+            }
+            let now = Date()
+            let token = try await hub.createEnrollmentToken(park: park, name: form["name"] ?? "", now: now, readmit: form["readmit"] == "yes")
+            hub.logger.notice("enrollment token made in the console", metadata: ["park": "\(park)", "by": "\(peer.principal)"])
+            let expires = now.addingTimeInterval(TimeInterval(hub.configuration.enrollmentTokenHours * 3600))
+            return page(
+                "token", title: words["tokenFor"]! + " " + park.rawValue, request: request, peer: peer,
+                ["park": park.rawValue, "token": token, "expires": Self.time(expires)])
+        }
+        operators.get("/console/operator/parks/:park/revoke") { request, context, peer -> Response in
+            let words = ConsoleText.words(Self.language(request).0)
+            let park = try ParkID(try context.parameters.identifier("park"))
+            return page(
+                "confirm", title: "confirmRevoke", request: request, peer: peer,
+                [
+                    "heading": words["confirmRevoke"]! + " " + park.rawValue,
+                    "text": ConsoleText.format(words, "confirmRevokeText", ["park": park.rawValue]),
+                    "action": "/console/operator/parks/\(park.rawValue)/revoke", "button": words["revoke"]!, "buttonClass": "danger",
+                    "back": "/console/operator", "fields": [[String: String]](),
+                ])
+        }
+        operators.post("/console/operator/parks/:park/revoke") { request, context, peer -> Response in
+            let form = try await form(request, peer)
+            guard form["confirm"] == "yes" else { throw Refusal(.invalid, code: "not_confirmed", title: "Not confirmed") }
+            let park = try ParkID(try context.parameters.identifier("park"))
+            let count = try await hub.revoke(park: park)
+            hub.logger.notice("park revoked in the console", metadata: ["park": "\(park)", "by": "\(peer.principal)", "certificates": "\(count)"])
+            return Self.redirect("/console/operator?revoked=\(park.rawValue)&count=\(count)")
+        }
+        operators.post("/console/operator/verify-log") { request, _, peer -> Response in
+            _ = try await form(request, peer)
+            let report = try await LogVerifier(hub: hub).verify()
+            try await Self.recordVerification(report, hub: hub)
+            return Self.redirect("/console/operator")
+        }
+    }
+
+    /// Keeps a verification's outcome for the operator's page.
+    static func recordVerification(_ report: LogVerifier.Report, hub: Hub, now: Date = Date()) async throws {
+        try await hub.store.setMeta(verifyMeta.at, time(now))
+        try await hub.store.setMeta(verifyMeta.result, report.ok ? "ok \(report.entries)" : "bad \(report.firstBadIndex ?? 0)")
+    }
+
+    func operatorPage(_ request: Request, peer: AuthenticatedPeer) async throws -> Response {
+        let words = ConsoleText.words(Self.language(request).0)
+        let now = Date()
+        let keys = try await hub.store.signingKeys()
+        var parks: [[String: Any]] = []
+        for park in try await hub.store.parks() {
+            let certificates = try await hub.store.certificates(of: .park(park.id)).filter { $0.revokedAt == nil }
+            let active = park.status == .active
+            parks.append([
+                "id": park.id.rawValue, "name": park.name, "active": active, "stateClass": active ? "paid" : "draft",
+                "state": words[active ? "parkActive" : "parkRevoked"]!, "expiry": Self.time(certificates.map(\.notAfter).max()),
+                "keys": keys.filter { $0.park == park.id && $0.revokedAt == nil }.map(\.kid).map { String($0.prefix(12)) }.joined(separator: ", "),
+            ])
+        }
+        let tokens = try await hub.store.enrollmentTokens().map { token -> [String: Any] in
+            let state = token.usedAt != nil ? "tokenUsed" : token.expiresAt < now ? "tokenExpired" : "tokenOpen"
+            return [
+                "park": token.park, "name": token.name, "created": Self.time(token.createdAt), "expires": Self.time(token.expiresAt),
+                "state": words[state]!,
+            ]
+        }
+        let trust = try await hub.currentTrustList(now: now)
+        let checkpoint = try await hub.store.latestCheckpoint()
+        let verified = try await hub.store.meta(Self.verifyMeta.result)
+        let verifyResult: String
+        switch verified?.split(separator: " ") {
+        case let parts? where parts.count == 2 && parts[0] == "ok": verifyResult = ConsoleText.format(words, "verifyOK", ["entries": String(parts[1])])
+        case let parts? where parts.count == 2: verifyResult = ConsoleText.format(words, "verifyBad", ["index": String(parts[1])])
+        default: verifyResult = words["verifyNever"]!
+        }
+        let conflicts = try await hub.passConflicts(peer: peer)
+        var flash: (String, String)?
+        if let revoked = request.uri.queryParameters["revoked"].map(String.init) {
+            let count = request.uri.queryParameters["count"].map(String.init) ?? "0"
+            flash = (ConsoleText.format(words, "revoked", ["park": revoked, "count": count]), "good")
+        }
+        return page(
+            "operator", title: "operator", request: request, peer: peer, flash: flash,
+            [
+                "federation": hub.configuration.federation, "parks": parks, "tokens": tokens, "trustSequence": trust.sequence,
+                "trustAge": Self.time(trust.issuedAt), "logSize": hub.log.size, "checkpointSize": checkpoint?.treeSize ?? 0,
+                "checkpointAge": Self.time(checkpoint?.createdAt), "verifyResult": verifyResult,
+                "verifyAt": try await hub.store.meta(Self.verifyMeta.at) ?? "", "conflicts": conflicts.conflicts.count,
+            ])
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import Hummingbird
+import ParkFedDomain
+import ParkFedHTTP
+import ParkFedProtocol
+
+/// Regulators' pages: the real-name lookup (the form says the query is recorded; results masked), traffic per park
+/// and hour against capacity as charts, and the regulator's own past queries as the log records them. Each query
+/// goes through the same audited rule as the API's.
+extension ConsolePages {
+    func registerRegulator(_ regulators: HubRouteGroup) {
+        regulators.get("/console/regulator") { request, _, peer -> Response in
+            let words = ConsoleText.words(Self.language(request).0)
+            let today = hub.passes.calendar.day(of: Date())
+            let mine = try await hub.store.regulatorQueries(limit: 200).filter { $0.principal == peer.principal.description }.map {
+                ["at": Self.time($0.at), "query": $0.query, "records": $0.records, "logIndex": $0.logIndex.map(String.init) ?? "—"] as [String: Any]
+            }
+            let documentTypes = [
+                ["value": "resident_id", "label": words["residentID"]!], ["value": "passport", "label": words["passport"]!],
+                ["value": "other", "label": words["otherDocument"]!],
+            ]
+            return page(
+                "regulator", title: "realNameLookup", request: request, peer: peer,
+                [
+                    "queries": mine, "documentTypes": documentTypes, "from": today.adding(days: -30).description, "to": today.description,
+                ])
+        }
+        regulators.get("/console/regulator/holders") { request, _, peer -> Response in
+            let query = request.uri.queryParameters
+            let report = try await hub.regulatorHolderReport(
+                kind: String(query["id_type"] ?? ""), number: String(query["id_number"] ?? ""), from: String(query["from"] ?? ""),
+                to: String(query["to"] ?? ""), peer: peer)
+            // The query's own statement is the latest of this regulator's in the log.
+            let logged = try await hub.store.regulatorQueries(limit: 20).first { $0.principal == peer.principal.description }
+            let purchases = report.purchases.map {
+                ["pass": $0.passID, "park": $0.park, "holder": $0.holderNameMasked, "product": "", "at": Self.time($0.recordedAt)]
+            }
+            let entries = report.entries.map { ["pass": $0.passID, "park": $0.park, "at": Self.time($0.enteredAt)] }
+            return page(
+                "holders", title: "lookupResult", request: request, peer: peer,
+                ["purchases": purchases, "entries": entries, "logIndex": logged?.logIndex.map(String.init) ?? "—"])
+        }
+        regulators.get("/console/regulator/traffic") { request, _, peer -> Response in
+            let query = request.uri.queryParameters
+            let (from, to) = (String(query["from"] ?? ""), String(query["to"] ?? ""))
+            let report = try await hub.regulatorTraffic(from: from, to: to, peer: peer)
+            let days = report.days.map { day -> [String: Any] in
+                [
+                    "park": day.park, "day": day.day, "entries": day.entries, "capacity": day.capacityDaily.map(String.init) ?? "—",
+                    "chart": ConsoleCharts.hourly(day.hourly, capacity: day.capacityHourly),
+                ]
+            }
+            return page("traffic", title: "traffic", request: request, peer: peer, ["days": days, "from": report.from, "to": report.to])
+        }
+    }
+}

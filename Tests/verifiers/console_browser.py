@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""Drives the hub console in Debian's headless Chromium as a real person would, signed in with a federation client
+certificate (imported into the browser's NSS database with pk12util and chosen by Chromium's
+AutoSelectCertificateForUrls policy, which the calling test writes).
+
+usage: console_browser.py JOURNEY --hub URL --home DIR --shots DIR [--lang zh|en] [key=value ...]
+
+Journeys: clearing (approve a batch and record its payment references), regulator (look a document up and find the
+query among my past queries), operator-token (make an enrollment token), operator-revoke (revoke park=P…),
+forbidden (open path=… and expect a 403 page). Prints one JSON object; exits 1 when the page is not what it should be.
+"""
+import json
+import os
+import sys
+import time
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+
+def browser(home, lang):
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1400",
+                     f"--user-data-dir={home}/profile", f"--lang={'zh-CN' if lang == 'zh' else 'en-US'}"]:
+        options.add_argument(argument)
+    options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh" if lang == "zh" else "en-US,en"})
+    # Chromium reads the client certificate (and the federation root it trusts) from $HOME/.pki/nssdb.
+    env = dict(os.environ, HOME=home)
+    service = Service("/usr/bin/chromedriver", env=env)
+    driver = webdriver.Chrome(options=options, service=service)
+    driver.set_page_load_timeout(60)
+    return driver
+
+
+class Journey:
+    def __init__(self, driver, hub, shots, name):
+        self.driver, self.hub, self.shots, self.name = driver, hub, shots, name
+        self.count = 0
+        self.pages = []
+
+    def open(self, path):
+        self.driver.get(self.hub + path)
+        self.shot()
+
+    def shot(self):
+        self.count += 1
+        path = os.path.join(self.shots, f"{self.name}-{self.count:02d}.png")
+        self.driver.save_screenshot(path)
+        self.pages.append({"url": self.driver.current_url, "title": self.driver.title, "screenshot": path})
+
+    def find(self, selector):
+        return self.driver.find_element(By.CSS_SELECTOR, selector)
+
+    def click(self, selector):
+        self.find(selector).click()
+        time.sleep(0.05)
+        self.shot()
+
+    def text(self, selector):
+        return self.find(selector).text
+
+    def expect(self, condition, message):
+        if not condition:
+            raise SystemExit(json.dumps({"ok": False, "error": message, "url": self.driver.current_url,
+                                         "body": self.driver.find_element(By.TAG_NAME, "body").text[:2000], "pages": self.pages}))
+
+
+def clearing(j, args):
+    j.open("/console")
+    j.expect("/console/settlement" in j.driver.current_url, "the console sends clearing staff to the settlement calendar")
+    j.expect(j.find("#principal").text == args["principal"], "the page names the signed-in principal")
+    batch = args["batch"]
+    j.click(f"a[href='/console/settlement/{batch}']")
+    j.expect(j.text("#batch-id") == batch, "the batch page opens")
+    j.expect(j.find("#positions") is not None and "svg" in j.driver.page_source, "positions and their chart are shown")
+    j.click("#approve")
+    j.expect(batch in j.text("#confirm-text"), "approval asks for confirmation")
+    j.click("#confirm")
+    state_after_approve = j.find("#batch-state").get_attribute("class")
+    j.expect("state-approved" in state_after_approve, "the batch is approved")
+    references = {}
+    for field in j.driver.find_elements(By.CSS_SELECTOR, "#payments input[name^='ref-']"):
+        park = field.get_attribute("name")[4:]
+        references[park] = f"BANK-{batch}-{park}"
+        field.clear()
+        field.send_keys(references[park])
+    j.shot()
+    j.click("#record-payments")
+    j.expect("state-paid" in j.find("#batch-state").get_attribute("class"), "the batch is paid once every party has a reference")
+    j.click(f"#positions a")
+    links = j.driver.find_elements(By.CSS_SELECTOR, "#obligations a")
+    j.expect(len(links) > 0, "a park's obligations name their assertions")
+    links[0].click()
+    j.shot()
+    j.expect("state-paid" in j.find("#inclusion span").get_attribute("class"), "the obligation's assertion is proven in the log")
+    return {"references": references, "lang": j.driver.find_element(By.TAG_NAME, "html").get_attribute("lang")}
+
+
+def regulator(j, args):
+    j.open("/console")
+    j.expect("/console/regulator" in j.driver.current_url, "the console sends regulators to the lookup")
+    j.find("#id-type").send_keys(args.get("id_type_label", "Resident identity card"))
+    j.find("#id-number").send_keys(args["id_number"])
+    j.shot()
+    j.click("#search")
+    index = j.text("#log-index")
+    j.expect(index.isdigit(), "the result names the query's log index")
+    purchases = len(j.driver.find_elements(By.CSS_SELECTOR, "#purchases tbody tr"))
+    entries = len(j.driver.find_elements(By.CSS_SELECTOR, "#entries tbody tr"))
+    j.expect(args["id_number"] not in j.driver.page_source, "the document number is never shown in full")
+    j.open("/console/regulator")
+    rows = [row.text for row in j.driver.find_elements(By.CSS_SELECTOR, "#queries tbody tr")]
+    j.expect(any(index in row for row in rows), "the query is among my past queries with its log index")
+    j.click("#traffic")
+    j.expect("svg" in j.driver.page_source, "traffic is drawn per hour")
+    return {"log_index": int(index), "purchases": purchases, "entries": entries}
+
+
+def operator_token(j, args):
+    j.open("/console")
+    j.expect("/console/operator" in j.driver.current_url, "the console sends the operator to the federation page")
+    j.find("#token-park").send_keys(args["park"])
+    j.find("#token-name").send_keys(args["name"])
+    j.click("#make-token")
+    token = j.text("#token")
+    j.expect(token.startswith("pfe_"), "the token is shown once")
+    j.open("/console/operator")
+    j.expect(token not in j.driver.page_source, "the token is not shown again")
+    return {"token": token}
+
+
+def operator_revoke(j, args):
+    park = args["park"]
+    j.open("/console/operator")
+    j.click(f"#revoke-{park}")
+    j.expect(park in j.text("#confirm-text"), "revocation asks for confirmation")
+    j.click("#confirm")
+    row = j.find(f"#parks tr[data-park='{park}']").text
+    j.expect(len(j.driver.find_elements(By.CSS_SELECTOR, f"#revoke-{park}")) == 0, "a revoked park can no longer be revoked")
+    return {"row": row}
+
+
+def forbidden(j, args):
+    j.open(args["path"])
+    j.expect(j.text("#error-title").startswith("403"), "the page is a 403 page")
+    return {"code": j.text("#error-code"), "detail": j.text("#error-detail")}
+
+
+JOURNEYS = {"clearing": clearing, "regulator": regulator, "operator-token": operator_token, "operator-revoke": operator_revoke,
+            "forbidden": forbidden}
+
+
+def main():
+    journey = sys.argv[1]
+    options, args = {}, {}
+    rest = sys.argv[2:]
+    while rest:
+        item = rest.pop(0)
+        if item.startswith("--"):
+            options[item[2:]] = rest.pop(0)
+        else:
+            key, _, value = item.partition("=")
+            args[key] = value
+    os.makedirs(options["shots"], exist_ok=True)
+    driver = browser(options["home"], options.get("lang", "en"))
+    try:
+        j = Journey(driver, options["hub"], options["shots"], options.get("name", journey))
+        result = JOURNEYS[journey](j, args)
+        print(json.dumps({"ok": True, **result, "pages": j.pages}))
+    finally:
+        driver.quit()
+
+
+if __name__ == "__main__":
+    main()
