@@ -95,3 +95,14 @@ public struct LogVerifier {
         return report
     }
 }
+
+extension Hub {
+    /// The meta keys under which the last verification is kept (by the console and by `parkfed hub verify-log`).
+    static let verifyMeta = (at: "verify_log_at", result: "verify_log_result")
+
+    /// Keeps a verification's outcome for the operator's console.
+    public func recordLogVerification(_ report: LogVerifier.Report, now: Date = Date()) async throws {
+        try await store.setMeta(Self.verifyMeta.at, ISO8601DateFormatter().string(from: now))
+        try await store.setMeta(Self.verifyMeta.result, report.ok ? "ok \(report.entries)" : "bad \(report.firstBadIndex ?? 0)")
+    }
+}

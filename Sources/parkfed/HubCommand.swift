@@ -196,6 +196,8 @@ struct HubCommand: AsyncParsableCommand {
             let report = try await LogVerifier(hub: hub).verify { count in
                 FileHandle.standardError.write(Data("  verified \(count) entries…\n".utf8))
             }
+            // The operator's console shows the last verification, wherever it ran.
+            try await hub.recordLogVerification(report)
             if report.ok {
                 print("log OK: \(report.entries) entries, \(report.checkpoints) checkpoints verified")
                 return

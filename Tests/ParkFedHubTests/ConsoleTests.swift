@@ -108,3 +108,10 @@ import Testing
         }
     }
 }
+
+/// Every word of the consoles exists in both languages, and every page template renders.
+@Suite struct ConsoleTextTests {
+    @Test func everyKeyHasAnEnglishAndAChineseText() {
+        #expect(ConsoleTextCheck.missingKeys.isEmpty, "\(ConsoleTextCheck.missingKeys.sorted())")
+    }
+}

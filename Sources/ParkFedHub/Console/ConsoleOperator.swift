@@ -8,9 +8,6 @@ import ParkFedStore
 /// The federation operator's pages: parks (status, certificate expiry, signing keys), enrollment tokens (made here,
 /// shown once), revocation behind a confirmation, the trust list, the log and its last verification.
 extension ConsolePages {
-    /// The meta keys under which the last `verify-log` result is kept (by the console and by `parkfed hub verify-log`).
-    static let verifyMeta = (at: "verify_log_at", result: "verify_log_result")
-
     func registerOperator(_ operators: HubRouteGroup) {
         operators.get("/console/operator") { request, _, peer -> Response in
             try await operatorPage(request, peer: peer)
@@ -52,15 +49,9 @@ extension ConsolePages {
         operators.post("/console/operator/verify-log") { request, _, peer -> Response in
             _ = try await form(request, peer)
             let report = try await LogVerifier(hub: hub).verify()
-            try await Self.recordVerification(report, hub: hub)
+            try await hub.recordLogVerification(report)
             return Self.redirect("/console/operator")
         }
-    }
-
-    /// Keeps a verification's outcome for the operator's page.
-    static func recordVerification(_ report: LogVerifier.Report, hub: Hub, now: Date = Date()) async throws {
-        try await hub.store.setMeta(verifyMeta.at, time(now))
-        try await hub.store.setMeta(verifyMeta.result, report.ok ? "ok \(report.entries)" : "bad \(report.firstBadIndex ?? 0)")
     }
 
     func operatorPage(_ request: Request, peer: AuthenticatedPeer) async throws -> Response {
@@ -86,7 +77,7 @@ extension ConsolePages {
         }
         let trust = try await hub.currentTrustList(now: now)
         let checkpoint = try await hub.store.latestCheckpoint()
-        let verified = try await hub.store.meta(Self.verifyMeta.result)
+        let verified = try await hub.store.meta(Hub.verifyMeta.result)
         let verifyResult: String
         switch verified?.split(separator: " ") {
         case let parts? where parts.count == 2 && parts[0] == "ok": verifyResult = ConsoleText.format(words, "verifyOK", ["entries": String(parts[1])])
@@ -105,7 +96,7 @@ extension ConsolePages {
                 "federation": hub.configuration.federation, "parks": parks, "tokens": tokens, "trustSequence": trust.sequence,
                 "trustAge": Self.time(trust.issuedAt), "logSize": hub.log.size, "checkpointSize": checkpoint?.treeSize ?? 0,
                 "checkpointAge": Self.time(checkpoint?.createdAt), "verifyResult": verifyResult,
-                "verifyAt": try await hub.store.meta(Self.verifyMeta.at) ?? "", "conflicts": conflicts.conflicts.count,
+                "verifyAt": try await hub.store.meta(Hub.verifyMeta.at) ?? "", "conflicts": conflicts.conflicts.count,
             ])
     }
 }

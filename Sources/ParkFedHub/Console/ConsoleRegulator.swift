@@ -33,12 +33,15 @@ extension ConsolePages {
             // The query's own statement is the latest of this regulator's in the log.
             let logged = try await hub.store.regulatorQueries(limit: 20).first { $0.principal == peer.principal.description }
             let purchases = report.purchases.map {
-                ["pass": $0.passID, "park": $0.park, "holder": $0.holderNameMasked, "product": "", "at": Self.time($0.recordedAt)]
+                ["pass": $0.passID, "park": $0.park, "holder": $0.holderNameMasked, "at": Self.time($0.recordedAt)]
             }
             let entries = report.entries.map { ["pass": $0.passID, "park": $0.park, "at": Self.time($0.enteredAt)] }
             return page(
                 "holders", title: "lookupResult", request: request, peer: peer,
-                ["purchases": purchases, "entries": entries, "logIndex": logged?.logIndex.map(String.init) ?? "—"])
+                [
+                    "purchases": purchases, "entries": entries, "logIndex": logged?.logIndex.map(String.init) ?? "—",
+                    "document": "\(report.idType) \(report.idNumberMasked)", "from": report.from, "to": report.to,
+                ])
         }
         regulators.get("/console/regulator/traffic") { request, _, peer -> Response in
             let query = request.uri.queryParameters

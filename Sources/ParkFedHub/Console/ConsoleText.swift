@@ -99,3 +99,9 @@ enum ConsoleText {
         return text
     }
 }
+
+/// For the test that holds both languages to the same keys.
+public enum ConsoleTextCheck {
+    /// Keys that one language has and the other lacks (none, when the console is whole).
+    public static var missingKeys: Set<String> { ConsoleText.missing }
+}
