@@ -53,7 +53,12 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-            ]
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                "ParkFedCrypto",
+            ],
+            // The consoles' one style sheet.
+            resources: [.copy("Pages/Resources")]
         ),
         // Federation PKI: root CA, CSR checks, certificate issuing, principals from certificates.
         .target(
@@ -101,7 +106,6 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "X509", package: "swift-certificates"),
-                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             // The console's page templates, beside the module that serves them.
@@ -125,7 +129,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-            ]
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            // The node console's page templates, beside the module that serves them.
+            resources: [.copy("Console/Templates")]
         ),
         // In-process federations for the demo, the benchmarks and the simulator (and the tests): hubs and node agents
         // on loopback, the link relay, the card simulator, seeded randomness, the example federation's location. Runs

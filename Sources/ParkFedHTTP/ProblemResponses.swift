@@ -44,35 +44,46 @@ extension ProblemDetails {
     }
 }
 
-/// Turns every error a handler throws into RFC 9457 problem details, so that no client ever sees an empty 500 or
-/// a framework-specific error body.
-public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
-    public init() {}
-
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let language = MessageCatalog.Language(acceptLanguage: request.headers[.acceptLanguage])
-        do {
-            return try await next(request, context)
-        } catch let refusal as Refusal {
-            return ProblemDetails(refusal).localized(language).response()
-        } catch let problem as ProblemDetails {
-            return problem.localized(language).response()
-        } catch let error as HTTPError {
+extension ProblemDetails {
+    /// The problem an error a handler threw stands for: a rule's refusal, a problem already, the framework's own
+    /// errors (404, 405, body too large), a body that does not decode; nil for anything else (a failure of ours).
+    public init?(_ error: any Error) {
+        switch error {
+        case let refusal as Refusal: self.init(refusal)
+        case let problem as ProblemDetails: self = problem
+        case let error as HTTPError:
             let code =
                 error.status == .notFound
                 ? "not_found"
                 : error.status == .methodNotAllowed
                     ? "method_not_allowed"
                     : error.status == .contentTooLarge ? "body_too_large" : "http_\(error.status.code)"
-            return ProblemDetails(status: error.status.code, code: code, title: error.status.reasonPhrase, detail: error.body)
-                .localized(language).response()
-        } catch let error as WireError {
-            return ProblemDetails(status: 400, code: "invalid_body", title: "Invalid request body", detail: error.message)
-                .localized(language).response()
+            self.init(status: error.status.code, code: code, title: error.status.reasonPhrase, detail: error.body)
+        case let error as WireError: self.init(status: 400, code: "invalid_body", title: "Invalid request body", detail: error.message)
+        default: return nil
+        }
+    }
+
+    /// The answer to an error nothing mapped: logged, and a bare 500 that tells the caller nothing was changed.
+    public static func unhandled(_ error: any Error, path: String, logger: Logger) -> ProblemDetails {
+        logger.error("unhandled error", metadata: ["error": "\(error)", "path": "\(path)"])
+        return ProblemDetails(status: 500, code: "internal_error", title: "Internal server error")
+    }
+}
+
+/// Turns every error a handler throws into RFC 9457 problem details, so that no client ever sees an empty 500 or
+/// a framework-specific error body.
+public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    public init() {}
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
         } catch {
-            context.logger.error("unhandled error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
-            return ProblemDetails(status: 500, code: "internal_error", title: "Internal server error")
-                .response()
+            guard let problem = ProblemDetails(error) else {
+                return ProblemDetails.unhandled(error, path: request.uri.path, logger: context.logger).response()
+            }
+            return problem.localized(MessageCatalog.Language(acceptLanguage: request.headers[.acceptLanguage])).response()
         }
     }
 }

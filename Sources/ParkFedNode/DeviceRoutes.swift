@@ -30,6 +30,16 @@ struct DeviceRoutes {
         router.on(RouterPath(path), method: method, use: handler)
     }
 
+    /// A route whose handler checks the device itself (the console: a session cookie, or a bearer credential as
+    /// here), registered with the roles it names.
+    func custom(
+        _ method: HTTPRequest.Method, _ path: String, _ roles: Set<DeviceRecord.Role>, reachesHub: Bool,
+        _ handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response
+    ) {
+        book.add(DeviceRouteRule(method: method.rawValue, path: RouterPath(path).description, roles: roles, reachesHub: reachesHub))
+        router.on(RouterPath(path), method: method, use: handler)
+    }
+
     func get(_ path: String, _ roles: Set<DeviceRecord.Role>, reachesHub: Bool = false, _ handler: @escaping Handler) {
         on(.get, path, roles, reachesHub: reachesHub, handler)
     }

@@ -32,7 +32,13 @@ extension NodeAgent {
                 .unauthenticated, code: "device_credential_required", title: "Device credential required",
                 detail: "send Authorization: Bearer <token> issued by `parkfed node device add`")
         }
-        guard let device = try await store.device(tokenHash: Self.deviceTokenHash(token)), !device.revoked else {
+        return try await device(tokenHash: Self.deviceTokenHash(token), roles: roles)
+    }
+
+    /// The device whose credential hashes to `tokenHash` (a console session keeps only the hash), if it is not
+    /// revoked and may act in one of `roles`.
+    func device(tokenHash: String, roles: Set<DeviceRecord.Role>) async throws -> DeviceRecord {
+        guard let device = try await store.device(tokenHash: tokenHash), !device.revoked else {
             throw Refusal(.unauthenticated, code: "unknown_device", title: "Unknown or revoked device credential")
         }
         guard roles.contains(device.role) || device.role == .operator else {

@@ -21,6 +21,8 @@ public enum NodeServer {
         let counters = agent.metrics
         router.add(middleware: AccessLogMiddleware { counters.request(route: $1, status: $2, duration: $3) })
         router.add(middleware: ProblemMiddleware())
+        let console = NodeConsole(agent: agent)
+        router.add(middleware: NodeConsoleErrorPages(console: console))
         let routes = DeviceRoutes(router: router, agent: agent)
         // Probes: open, and they tell nothing a stranger could use.
         routes.open(.get, "/healthz") { _, _ -> Response in
@@ -135,6 +137,7 @@ public enum NodeServer {
             }
             return try JSONResponse.make(answer)
         }
+        console.register(routes)
         return (router, routes.book.rules)
     }
 

@@ -56,13 +56,13 @@ struct ConsoleBrowserTests {
         return home
     }
 
-    /// Runs one journey of the browser script; its JSON answer.
-    static func journey(
-        _ federation: TestFederation, _ name: String, home: String, lang: String = "en", shots: String, _ arguments: [String: String] = [:]
-    ) async throws -> [String: Any] {
+    /// Runs one journey of the browser script against `base` (the hub's or a node's URL); its JSON answer.
+    static func journey(_ name: String, base: String, home: String, lang: String = "en", _ arguments: [String: String] = [:]) async throws
+        -> [String: Any]
+    {
         let result = try await ExternalTool.run(
             "python3",
-            [Verifiers.path("console_browser.py"), name, "--hub", federation.hubURL, "--home", home, "--shots", shots, "--lang", lang, "--name", name]
+            [Verifiers.path("console_browser.py"), name, "--hub", base, "--home", home, "--shots", screenshots, "--lang", lang, "--name", name]
                 + arguments.map { "\($0.key)=\($0.value)" })
         let answer = (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8))) as? [String: Any] ?? [:]
         guard result.succeeded, answer["ok"] as? Bool == true else {
@@ -74,8 +74,7 @@ struct ConsoleBrowserTests {
     @Test func clearingStaffRegulatorsAndTheOperatorDoTheirJobsInTheBrowser() async throws {
         try await TestFederation.run { federation in
             let (_, batch, day) = try await ConsoleTests.closedDay(federation)
-            let shots = Self.screenshots
-            try FileManager.default.createDirectory(atPath: shots, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: Self.screenshots, withIntermediateDirectories: true)
             // The policy that lets the browser present its one certificate to this hub without asking.
             let policy = BrowserSupport.policyDirectory + "/parkfed-test-\(federation.hubPort).json"
             let pattern = #"{\"pattern\":\"https://127.0.0.1:\#(federation.hubPort)\",\"filter\":{}}"#
@@ -86,7 +85,7 @@ struct ConsoleBrowserTests {
             // obligation to its proven log entry. The command line agrees.
             let clearing = try await Self.profile(federation, .clearing("C01"), name: "clearing")
             let cleared = try await Self.journey(
-                federation, "clearing", home: clearing, lang: "zh", shots: shots, ["batch": batch, "principal": "clearing:C01"])
+                "clearing", base: federation.hubURL, home: clearing, lang: "zh", ["batch": batch, "principal": "clearing:C01"])
             #expect(cleared["lang"] as? String == "zh")
             let record = try await federation.hub.settlementBatch(batch)
             #expect(record.state == "paid" && record.approvedBy == "clearing:C01")
@@ -98,28 +97,86 @@ struct ConsoleBrowserTests {
 
             // A regulator looks a document up; the query is in the signed log, and among their past queries.
             let regulator = try await Self.profile(federation, .regulator("R01"), name: "regulator")
-            let looked = try await Self.journey(federation, "regulator", home: regulator, shots: shots, ["id_number": "11010519491231002X"])
+            let looked = try await Self.journey("regulator", base: federation.hubURL, home: regulator, ["id_number": "11010519491231002X"])
             let index = try #require(looked["log_index"] as? Int)
             let entry = try #require(try await federation.hub.store.logEntry(index: UInt64(index)))
             #expect(entry.park == RegulatorQueryStatement.logParty && entry.jws.split(separator: ".").count == 3)
             #expect((looked["purchases"] as? Int) == 1 && (looked["entries"] as? Int) == 1)
             // Another role's page is a 403 page in the browser too.
-            let refused = try await Self.journey(federation, "forbidden", home: regulator, shots: shots, ["path": "/console/settlement"])
+            let refused = try await Self.journey("forbidden", base: federation.hubURL, home: regulator, ["path": "/console/settlement"])
             #expect(refused["code"] as? String == "forbidden_for_principal")
 
             // The operator makes a token; the park enrolls with it; the operator revokes the park, whose next call
             // is refused.
             let operatorHome = try await Self.profile(federation, .operator("O01"), name: "operator")
-            let made = try await Self.journey(federation, "operator-token", home: operatorHome, shots: shots, ["park": "P009", "name": "Park Nine"])
+            let made = try await Self.journey("operator-token", base: federation.hubURL, home: operatorHome, ["park": "P009", "name": "Park Nine"])
             let token = try #require(made["token"] as? String)
             let directory = NodeDirectory(federation.directory.file("P009"))
             _ = try await NodeEnrollment.enroll(
                 directory: directory, hubURL: federation.hubURL, park: try ParkID("P009"), token: token, caFile: federation.caFile)
             let before = try await federation.curl("/v1/whoami", certificate: (directory.tlsCertificate, directory.tlsKey))
             #expect(before.httpStatus == 200, "\(before.body)")
-            _ = try await Self.journey(federation, "operator-revoke", home: operatorHome, shots: shots, ["park": "P009"])
+            _ = try await Self.journey("operator-revoke", base: federation.hubURL, home: operatorHome, ["park": "P009"])
             let after = try await federation.curl("/v1/whoami", certificate: (directory.tlsCertificate, directory.tlsKey))
             #expect(after.httpStatus == 401 || after.httpStatus == 403, "\(after.body)")
+        }
+    }
+}
+
+/// The node console in the browser: the duty manager evacuates the park and brings it back (the gates' answers
+/// change), and a window sells a pass whose printed QR, decoded with zxing-cpp from a screenshot, a gate admits.
+@Suite(.enabled(if: BrowserSupport.ready, "headless chromium, chromedriver, NSS tools and selenium"))
+struct NodeConsoleBrowserTests {
+    /// A browser home that trusts the park's LAN CA (the node console's certificate), with no client certificate.
+    static func profile(_ federation: TestFederation, _ agent: NodeAgent, name: String) async throws -> String {
+        let home = federation.directory.file("browser-\(name)")
+        let nss = home + "/.pki/nssdb"
+        try FileManager.default.createDirectory(atPath: nss, withIntermediateDirectories: true)
+        for arguments in [
+            ["-N", "-d", "sql:" + nss, "--empty-password"], ["-A", "-d", "sql:" + nss, "-n", "park-lan", "-t", "C,,", "-i", agent.directory.lanCA],
+        ] {
+            let result = try await ExternalTool.run("certutil", arguments)
+            guard result.succeeded else { throw TestSupportError("certutil: \(result.stderr)") }
+        }
+        return home
+    }
+
+    @Test func theDutyManagerEvacuatesAndAWindowSellsATicketAGateAdmits() async throws {
+        try await TestFederation.run { federation in
+            let agents = try await federation.enrollParks(["P001", "P002"])
+            let (p1, p2) = (agents[0], agents[1])
+            let server = try await federation.serve(p1)
+            try FileManager.default.createDirectory(atPath: ConsoleBrowserTests.screenshots, withIntermediateDirectories: true)
+            let home = try await Self.profile(federation, p1, name: "node-p001")
+            let manager = try await p1.addDevice(name: "duty-manager", role: .operator).token
+            let window = try await p1.addDevice(name: "window-1", role: .window).token
+            let gate = try await p1.addDevice(name: "gate-1", role: .gate).token
+            func gateAnswer(_ code: String) async throws -> [String: Any] {
+                let reply = try await TestFederation.nodeCurl(server, "/v1/gate/scans", token: gate, method: "POST", body: #"{"code":"\#(code)","gate":"G1"}"#)
+                return reply.json
+            }
+            // Normal: a code that is no ticket is refused.
+            #expect(try await gateAnswer("NOT-A-TICKET")["decision"] as? String == "deny")
+            let evacuated = try await ConsoleBrowserTests.journey(
+                "node-manager", base: server.baseURL, home: home, lang: "zh", ["credential": manager, "mode": "evacuation", "reason": "消防演练"])
+            #expect(evacuated["mode"] as? String == "疏散")
+            let open = try await gateAnswer("NOT-A-TICKET")
+            #expect(open["decision"] as? String == "allow" && open["mode"] as? String == "evacuation", "\(open)")
+            _ = try await ConsoleBrowserTests.journey(
+                "node-manager", base: server.baseURL, home: home, ["credential": manager, "mode": "normal", "reason": "drill over"])
+            #expect(try await gateAnswer("NOT-A-TICKET")["decision"] as? String == "deny")
+            #expect(await p1.status().modeChanges.first?.by == "device:duty-manager")
+
+            // The window sells; the printed QR, read back from the page, is admitted at another park's gate.
+            let sold = try await ConsoleBrowserTests.journey(
+                "node-window", base: server.baseURL, home: home, ["credential": window, "holder": "李四", "id_number": "11010519491231002X"])
+            let qr = try #require(sold["qr"] as? String)
+            let decoded = try await ExternalTool.run("python3", [Verifiers.path("decode_qr.py"), qr])
+            #expect(decoded.succeeded, "\(decoded.stderr)")
+            let code = decoded.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let admitted = try await p2.scan(GateScanRequest(code: code, gate: "G2"))
+            #expect(admitted.decision == .allow && admitted.passID == sold["pass"] as? String, "\(admitted)")
+            #expect((sold["holder"] as? String)?.contains("李*") == true)
         }
     }
 }

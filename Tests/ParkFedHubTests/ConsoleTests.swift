@@ -57,6 +57,7 @@ import Testing
             // The batch page: positions, their chart, the gross matrix, downloads.
             let page = try await federation.curl("/console/settlement/\(batch)", certificate: clearing)
             #expect(page.body.contains("<svg") && page.body.contains("id=\"matrix\"") && page.body.contains("format=obligations.csv"))
+            #expect(page.body.contains("--accent:"), "the consoles' style sheet is inlined")
             // A form without the console's token, or from another site, changes nothing.
             let before = try await federation.stateDump()
             let forged = try await federation.curl(

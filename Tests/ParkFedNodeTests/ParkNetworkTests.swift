@@ -9,7 +9,7 @@ import Testing
 /// CA, every route but the two probes needs a device credential of a stated role (checked before the body is read),
 /// and no local caller can spend the park's hub budget.
 @Suite struct ParkNetworkTests {
-    /// Walks the node's router: each route has stated roles; only `/healthz` and `/readyz` are open; a caller without
+    /// Walks the node's router: each route has stated roles; only the probes and the console's sign-in are open; a caller without
     /// a credential gets 401 and a monitoring device 403 on everything else, whatever body it sends.
     @Test func everyLocalRouteNamesItsDeviceRolesAndRefusesOthersBeforeReadingTheBody() async throws {
         try await TestFederation.run { federation in
@@ -17,7 +17,11 @@ import Testing
             let (router, rules) = NodeServer.routes(agent: agent)
             let registered = Set(router.routes.map { "\($0.method) \($0.path)" })
             #expect(registered == Set(rules.map { "\($0.method) \($0.path)" }), "routes without stated roles")
-            #expect(rules.filter { $0.roles == nil }.map(\.path).sorted() == ["/healthz", "/readyz"])
+            // Open: the probes, and the console's sign-in (where a device presents its credential).
+            #expect(
+                rules.filter { $0.roles == nil }.map { "\($0.method) \($0.path)" }.sorted() == [
+                    "GET /console/sign-in", "GET /healthz", "GET /readyz", "POST /console/sign-in",
+                ])
             let server = try await federation.serve(agent)
             federation.adopt(server)
             let monitor = try await agent.addDevice(name: "status-screen", role: .monitor).token

@@ -148,7 +148,42 @@ def forbidden(j, args):
     return {"code": j.text("#error-code"), "detail": j.text("#error-detail")}
 
 
-JOURNEYS = {"clearing": clearing, "regulator": regulator, "operator-token": operator_token, "operator-revoke": operator_revoke,
+def sign_in(j, credential):
+    j.open("/console/sign-in")
+    j.find("#credential").send_keys(credential)
+    j.click("#submit")
+
+
+def node_manager(j, args):
+    sign_in(j, args["credential"])
+    j.expect("/console/manager" in j.driver.current_url, "an operator device lands on the duty manager's page")
+    mode = args["mode"]
+    j.click(f"#mode-{mode}")
+    j.expect(f"mode={mode}" in j.driver.current_url, "a mode switch asks for confirmation first")
+    j.find("#reason").send_keys(args["reason"])
+    j.click("#confirm")
+    shown = j.text("#mode")
+    j.click("#sign-out")
+    j.expect("/console/sign-in" in j.driver.current_url, "signing out ends the session")
+    j.open("/console/manager")
+    j.expect(j.text("#error-title").startswith("401"), "after sign-out the session no longer works")
+    return {"mode": shown}
+
+
+def node_window(j, args):
+    sign_in(j, args["credential"])
+    j.expect("/console/window" in j.driver.current_url, "a window device lands on the ticket window")
+    j.find("#holder-name").send_keys(args["holder"])
+    j.find("#id-number").send_keys(args["id_number"])
+    j.shot()
+    j.click("#sell")
+    j.expect("/console/window/passes/" in j.driver.current_url, "the sale shows the ticket")
+    qr = os.path.join(j.shots, f"{j.name}-qr.png")
+    j.find("#qr").screenshot(qr)
+    return {"pass": j.text("#pass-id"), "qr": qr, "holder": j.text("#holder")}
+
+
+JOURNEYS = {"node-manager": node_manager, "node-window": node_window, "clearing": clearing, "regulator": regulator, "operator-token": operator_token, "operator-revoke": operator_revoke,
             "forbidden": forbidden}
 
 

@@ -33,7 +33,7 @@ extension ConsolePages {
                 "confirm", title: "confirmRevoke", request: request, peer: peer,
                 [
                     "heading": words["confirmRevoke"]! + " " + park.rawValue,
-                    "text": ConsoleText.format(words, "confirmRevokeText", ["park": park.rawValue]),
+                    "text": PageResponse.format(words, "confirmRevokeText", ["park": park.rawValue]),
                     "action": "/console/operator/parks/\(park.rawValue)/revoke", "button": words["revoke"]!, "buttonClass": "danger",
                     "back": "/console/operator", "fields": [[String: String]](),
                 ])
@@ -80,15 +80,15 @@ extension ConsolePages {
         let verified = try await hub.store.meta(Hub.verifyMeta.result)
         let verifyResult: String
         switch verified?.split(separator: " ") {
-        case let parts? where parts.count == 2 && parts[0] == "ok": verifyResult = ConsoleText.format(words, "verifyOK", ["entries": String(parts[1])])
-        case let parts? where parts.count == 2: verifyResult = ConsoleText.format(words, "verifyBad", ["index": String(parts[1])])
+        case let parts? where parts.count == 2 && parts[0] == "ok": verifyResult = PageResponse.format(words, "verifyOK", ["entries": String(parts[1])])
+        case let parts? where parts.count == 2: verifyResult = PageResponse.format(words, "verifyBad", ["index": String(parts[1])])
         default: verifyResult = words["verifyNever"]!
         }
         let conflicts = try await hub.passConflicts(peer: peer)
         var flash: (String, String)?
         if let revoked = request.uri.queryParameters["revoked"].map(String.init) {
             let count = request.uri.queryParameters["count"].map(String.init) ?? "0"
-            flash = (ConsoleText.format(words, "revoked", ["park": revoked, "count": count]), "good")
+            flash = (PageResponse.format(words, "revoked", ["park": revoked, "count": count]), "good")
         }
         return page(
             "operator", title: "operator", request: request, peer: peer, flash: flash,

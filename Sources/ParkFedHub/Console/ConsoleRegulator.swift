@@ -50,7 +50,7 @@ extension ConsolePages {
             let days = report.days.map { day -> [String: Any] in
                 [
                     "park": day.park, "day": day.day, "entries": day.entries, "capacity": day.capacityDaily.map(String.init) ?? "—",
-                    "chart": ConsoleCharts.hourly(day.hourly, capacity: day.capacityHourly),
+                    "chart": PageCharts.hourly(day.hourly, capacity: day.capacityHourly),
                 ]
             }
             return page("traffic", title: "traffic", request: request, peer: peer, ["days": days, "from": report.from, "to": report.to])

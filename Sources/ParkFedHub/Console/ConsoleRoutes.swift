@@ -19,28 +19,25 @@ import ParkFedStore
 /// (``ConsoleErrorPages``), a 403 for a role that may not see the page.
 struct ConsolePages: Sendable {
     let hub: Hub
-    let templates: Result<ConsoleTemplates, HubError>
+    let templates: Result<PageTemplates, PageError>
     let formKey: SymmetricKey
 
     init(hub: Hub) {
         self.hub = hub
-        templates = Result { () throws(HubError) in
-            do { return try ConsoleTemplates.load() } catch let error as HubError { throw error } catch { throw HubError(.io, "\(error)") }
+        templates = Result { () throws(PageError) in
+            do { return try PageTemplates.load(module: "ParkFedHub") } catch let error as PageError { throw error } catch {
+                throw PageError(.templatesMissing, "\(error)")
+            }
         }
         formKey = hub.secrets.fields.derivedKey("console-form-token-v1")
     }
 
     // MARK: Rendering
 
-    /// The language of this request, and whether the request chose it (then it is kept in a cookie).
-    static func language(_ request: Request) -> (MessageCatalog.Language, chosen: Bool) {
-        if let asked = request.uri.queryParameters["lang"].flatMap({ MessageCatalog.Language(rawValue: String($0)) }) { return (asked, true) }
-        for cookie in (request.headers[.cookie] ?? "").split(separator: ";") {
-            let parts = cookie.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            if parts.count == 2, parts[0] == "lang", let language = MessageCatalog.Language(rawValue: parts[1]) { return (language, false) }
-        }
-        return (MessageCatalog.Language(acceptLanguage: request.headers[.acceptLanguage]), false)
-    }
+    static func language(_ request: Request) -> (MessageCatalog.Language, chosen: Bool) { PageResponse.language(request) }
+
+    /// The form token's subject: the principal and its certificate.
+    static func subject(_ peer: AuthenticatedPeer) -> String { "\(peer.principal)|\(peer.serial)" }
 
     static func navigation(_ principal: Principal?, _ words: [String: String]) -> [[String: String]] {
         switch principal?.role {
@@ -58,13 +55,10 @@ struct ConsolePages: Sendable {
     ) -> Response {
         let (language, chosen) = Self.language(request)
         let words = ConsoleText.words(language)
-        let templates: ConsoleTemplates
+        let templates: PageTemplates
         switch self.templates {
         case .success(let loaded): templates = loaded
-        case .failure(let error):
-            return Response(
-                status: .serviceUnavailable, headers: [.contentType: "text/plain; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: "The console is not available: \(error.message)\n")))
+        case .failure(let error): return PageResponse.unavailable(error)
         }
         var context = values
         context["t"] = words
@@ -72,29 +66,21 @@ struct ConsolePages: Sendable {
         context["title"] = words[title] ?? title
         context["principal"] = peer.map { "\($0.principal)" } ?? "—"
         context["nav"] = Self.navigation(peer?.principal, words)
-        if let peer { context["csrf"] = ConsoleForm.token(for: peer, key: formKey) }
+        if let peer { context["csrf"] = PageForm.token(for: Self.subject(peer), key: formKey) }
         if let flash { context["flash"] = ["text": flash.text, "kind": flash.kind] }
-        var headers: HTTPFields = [
-            .contentType: "text/html; charset=utf-8", .cacheControl: "no-store", .contentLanguage: language.rawValue,
-            .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
-            .xContentTypeOptions: "nosniff", HTTPField.Name("Referrer-Policy")!: "no-referrer",
-        ]
-        if chosen { headers[.setCookie] = "lang=\(language.rawValue); Path=/console; Secure; HttpOnly; SameSite=Strict; Max-Age=31536000" }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: templates.render(template, context))))
+        return PageResponse.html(templates.render(template, context), status: status, language: language, keepLanguage: chosen)
     }
 
-    static func redirect(_ location: String) -> Response {
-        Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store"])
-    }
+    static func redirect(_ location: String) -> Response { PageResponse.redirect(location) }
 
     /// The form of a POST, its token and origin checked.
-    func form(_ request: Request, _ peer: AuthenticatedPeer) async throws -> ConsoleForm {
+    func form(_ request: Request, _ peer: AuthenticatedPeer) async throws -> PageForm {
         let buffer = try await request.body.collect(upTo: BodyLimit.small)
-        return try ConsoleForm.checked(
-            String(buffer: buffer), fetchSite: request.headers[HTTPField.Name("Sec-Fetch-Site")!], peer: peer, key: formKey)
+        return try PageForm.checked(
+            String(buffer: buffer), fetchSite: request.headers[HTTPField.Name("Sec-Fetch-Site")!], subject: Self.subject(peer), key: formKey)
     }
 
-    func money(_ minor: Int64) -> String { ConsoleMoney.format(minor, currency: hub.configuration.currency) }
+    func money(_ minor: Int64) -> String { MoneyText.format(minor, currency: hub.configuration.currency) }
 
     static func time(_ date: Date?) -> String {
         guard let date else { return "—" }
@@ -123,22 +109,6 @@ struct ConsolePages: Sendable {
     }
 }
 
-/// Money for people: `1,234.56 CNY` from integer minor units (two decimals).
-enum ConsoleMoney {
-    static func format(_ minor: Int64, currency: String) -> String {
-        let sign = minor < 0 ? "-" : ""
-        let magnitude = minor.magnitude
-        let units = String(magnitude / 100)
-        var grouped = ""
-        for (offset, character) in units.reversed().enumerated() {
-            if offset > 0, offset % 3 == 0 { grouped.append(",") }
-            grouped.append(character)
-        }
-        let cents = magnitude % 100
-        return "\(sign)\(String(grouped.reversed())).\(cents < 10 ? "0" : "")\(cents) \(currency)"
-    }
-}
-
 /// Console paths answer errors as pages (a 403 page for a role that may not see one), everything else as problem
 /// details.
 struct ConsoleErrorPages: RouterMiddleware {
@@ -156,16 +126,7 @@ struct ConsoleErrorPages: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
-            let problem: ProblemDetails
-            switch error {
-            case let refusal as Refusal: problem = ProblemDetails(refusal)
-            case let details as ProblemDetails: problem = details
-            case let http as HTTPError:
-                problem = ProblemDetails(status: http.status.code, code: "not_found", title: http.status.reasonPhrase, detail: http.body)
-            default:
-                context.logger.error("console page failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
-                problem = ProblemDetails(status: 500, code: "internal_error", title: "Internal server error")
-            }
+            let problem = ProblemDetails(error) ?? .unhandled(error, path: request.uri.path, logger: context.logger)
             let (language, _) = ConsolePages.language(request)
             let localized = problem.localized(language)
             let words = ConsoleText.words(language)

@@ -74,7 +74,7 @@ extension ConsolePages {
                 "confirm", title: "confirmApprove", request: request, peer: peer,
                 [
                     "heading": words["confirmApprove"]!,
-                    "text": ConsoleText.format(words, "confirmApproveText", ["batch": record.id, "net": money(batch.netMinor)]),
+                    "text": PageResponse.format(words, "confirmApproveText", ["batch": record.id, "net": money(batch.netMinor)]),
                     "action": "/console/settlement/\(record.id)/approve", "button": words["approve"]!, "buttonClass": "",
                     "back": "/console/settlement/\(record.id)", "fields": [[String: String]](),
                 ])
@@ -134,16 +134,16 @@ extension ConsolePages {
         let matrix = parties.map { from -> [String: Any] in
             ["from": from, "cells": parties.map { to in gross["\(from)>\(to)"].map(money) ?? "" }]
         }
-        let chart = ConsoleCharts.signedBars(batch.positions.map { ($0.park, $0.netMinor, money($0.netMinor)) })
+        let chart = PageCharts.signedBars(batch.positions.map { ($0.park, $0.netMinor, money($0.netMinor)) })
         let payers = batch.positions.filter { $0.netMinor != 0 }.map { position -> [String: Any] in
             ["park": position.park, "net": money(position.netMinor), "reference": references[position.park] ?? ""]
         }
         let done = request.uri.queryParameters["done"].map(String.init)
         let flash: (String, String)? =
             switch done {
-            case "approved": (ConsoleText.format(words, "approved", ["batch": record.id]), "good")
-            case "paid": (ConsoleText.format(words, "paymentsRecorded", ["state": stateLabel(record.state, words)]), "good")
-            case "closed": (ConsoleText.format(words, "dayClosed", ["day": batch.day, "batch": record.id]), "good")
+            case "approved": (PageResponse.format(words, "approved", ["batch": record.id]), "good")
+            case "paid": (PageResponse.format(words, "paymentsRecorded", ["state": stateLabel(record.state, words)]), "good")
+            case "closed": (PageResponse.format(words, "dayClosed", ["day": batch.day, "batch": record.id]), "good")
             default: nil
             }
         return page(
@@ -151,7 +151,7 @@ extension ConsolePages {
             [
                 "id": record.id, "state": record.state, "stateLabel": stateLabel(record.state, words), "gross": money(batch.grossMinor),
                 "net": money(batch.netMinor), "reduction": String(format: "%.2f %%", Double(batch.reductionBasisPoints) / 100),
-                "count": batch.obligationCount, "treeSize": batch.checkpoint.treeSize, "approvedBy": record.approvedBy ?? "",
+                "count": batch.obligationCount, "treeSize": batch.checkpoint.treeSize, "approvedBy": record.approvedBy.map { [$0] } ?? [],
                 "positions": positions, "parties": parties, "matrix": matrix, "chart": chart, "payers": payers,
                 "canApprove": record.state == "draft", "canPay": record.state == "approved",
             ])

@@ -92,12 +92,6 @@ enum ConsoleText {
         "forbidden": "无权访问", "notFound": "未找到", "refused": "请求被拒绝",
     ]
 
-    /// `words[key]` with `{name}` placeholders filled.
-    static func format(_ words: [String: String], _ key: String, _ values: [String: String] = [:]) -> String {
-        var text = words[key] ?? key
-        for (name, value) in values { text = text.replacingOccurrences(of: "{\(name)}", with: value) }
-        return text
-    }
 }
 
 /// For the test that holds both languages to the same keys.

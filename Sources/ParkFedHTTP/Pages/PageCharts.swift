@@ -1,9 +1,9 @@
 import Foundation
 
 /// Charts drawn on the server as inline SVG (no script): numbers in, markup out, labels escaped.
-enum ConsoleCharts {
+public enum PageCharts {
     /// Horizontal bars for signed values around a zero line (net positions: receivers right, payers left).
-    static func signedBars(_ items: [(label: String, value: Int64, text: String)]) -> String {
+    public static func signedBars(_ items: [(label: String, value: Int64, text: String)]) -> String {
         let rowHeight = 26, labelWidth = 90, width = 640, half = (width - labelWidth - 120) / 2
         let largest = max(1, items.map { abs($0.value) }.max() ?? 1)
         let zero = labelWidth + half
@@ -24,7 +24,7 @@ enum ConsoleCharts {
     }
 
     /// Vertical bars per hour (0-23) with an optional capacity line.
-    static func hourly(_ counts: [Int], capacity: Int?) -> String {
+    public static func hourly(_ counts: [Int], capacity: Int?) -> String {
         let width = 24 * 26 + 40, height = 160, plot = 120
         let top = max(1, max(counts.max() ?? 0, capacity ?? 0))
         var svg = "<svg xmlns='http://www.w3.org/2000/svg' width='100%' viewBox='0 0 \(width) \(height)'>"
@@ -43,7 +43,7 @@ enum ConsoleCharts {
         return svg + "</svg>"
     }
 
-    static func escape(_ text: String) -> String {
+    public static func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
             .replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "'", with: "&#39;")
     }

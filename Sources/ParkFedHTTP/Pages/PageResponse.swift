@@ -1,0 +1,60 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import ParkFedProtocol
+
+/// The HTML answer of a console page, and the language a request asks for.
+public enum PageResponse {
+    /// The language of this request (`?lang=`, then the `lang` cookie, then `Accept-Language`), and whether the
+    /// request chose it (then it is kept in a cookie).
+    public static func language(_ request: Request) -> (MessageCatalog.Language, chosen: Bool) {
+        if let asked = request.uri.queryParameters["lang"].flatMap({ MessageCatalog.Language(rawValue: String($0)) }) { return (asked, true) }
+        if let kept = cookie("lang", request).flatMap(MessageCatalog.Language.init(rawValue:)) { return (kept, false) }
+        return (MessageCatalog.Language(acceptLanguage: request.headers[.acceptLanguage]), false)
+    }
+
+    /// A cookie's value.
+    public static func cookie(_ name: String, _ request: Request) -> String? {
+        for cookie in (request.headers[.cookie] ?? "").split(separator: ";") {
+            let parts = cookie.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if parts.count == 2, parts[0] == name { return parts[1] }
+        }
+        return nil
+    }
+
+    /// An HTML page: no caching, no framing, no outside resources, the language kept when chosen.
+    public static func html(_ body: String, status: HTTPResponse.Status = .ok, language: MessageCatalog.Language, keepLanguage: Bool, cookies: [String] = [])
+        -> Response
+    {
+        var headers: HTTPFields = [
+            .contentType: "text/html; charset=utf-8", .cacheControl: "no-store", .contentLanguage: language.rawValue,
+            .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
+            .xContentTypeOptions: "nosniff", HTTPField.Name("Referrer-Policy")!: "no-referrer",
+        ]
+        var setCookies = cookies
+        if keepLanguage { setCookies.append("lang=\(language.rawValue); Path=/console; Secure; HttpOnly; SameSite=Strict; Max-Age=31536000") }
+        for cookie in setCookies { headers.append(HTTPField(name: .setCookie, value: cookie)) }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// A page that cannot be drawn (templates missing): plain text that says so.
+    public static func unavailable(_ error: PageError) -> Response {
+        Response(
+            status: .serviceUnavailable, headers: [.contentType: "text/plain; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: "The console is not available: \(error.message)\n")))
+    }
+
+    public static func redirect(_ location: String, cookies: [String] = []) -> Response {
+        var headers: HTTPFields = [.location: location, .cacheControl: "no-store"]
+        for cookie in cookies { headers.append(HTTPField(name: .setCookie, value: cookie)) }
+        return Response(status: .seeOther, headers: headers)
+    }
+
+    /// `words[key]` with `{name}` placeholders filled.
+    public static func format(_ words: [String: String], _ key: String, _ values: [String: String] = [:]) -> String {
+        var text = words[key] ?? key
+        for (name, value) in values { text = text.replacingOccurrences(of: "{\(name)}", with: value) }
+        return text
+    }
+}
