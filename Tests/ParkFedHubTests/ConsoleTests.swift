@@ -47,6 +47,14 @@ import Testing
                 let page = try await federation.curl(path, certificate: credentials)
                 #expect(page.httpStatus == status && page.body.contains("id=\"error-title\">\(status)"), "\(path): \(page.httpStatus) \(page.body.prefix(400))")
             }
+            // Regulators' sales and traffic, as pages and as CSV (each an audited query).
+            let today = federation.hub.passes.calendar.day(of: Date()).description
+            let sales = try await federation.curl("/console/regulator/sales?from=\(today)&to=\(today)", certificate: regulator)
+            #expect(sales.httpStatus == 200 && sales.body.contains("id=\"sales\"") && sales.body.contains("P001"), "\(sales.body.prefix(300))")
+            let salesCSV = try await federation.curl("/console/regulator/sales.csv?from=\(today)&to=\(today)", certificate: regulator)
+            #expect(salesCSV.body.hasPrefix("park,day,passes,amount_minor,currency\nP001,\(today),1,"), "\(salesCSV.body)")
+            let trafficCSV = try await federation.curl("/console/regulator/traffic.csv?from=\(today)&to=\(today)", certificate: regulator)
+            #expect(trafficCSV.body.split(separator: "\n").count == 25, "\(trafficCSV.body.prefix(200))")
             let anonymous = try await federation.curl("/console/settlement")
             #expect(anonymous.httpStatus == 401 && anonymous.body.contains("<html"))
             // In Chinese by Accept-Language, or by choice (kept in a cookie).

@@ -41,7 +41,28 @@ import Testing
             ).dropFirst("set-cookie: ".count).split(separator: ";")[0]
             let refused = try await TestFederation.nodeCurl(server, "/console/manager", extra: ["-H", "cookie: \(windowCookie)"])
             #expect(refused.httpStatus == 403 && refused.body.contains("forbidden_for_device"))
-            #expect(try await TestFederation.nodeCurl(server, "/console/window", extra: ["-H", "cookie: \(windowCookie)"]).httpStatus == 200)
+            let windowPage = try await TestFederation.nodeCurl(server, "/console/window", extra: ["-H", "cookie: \(windowCookie)"])
+            #expect(windowPage.httpStatus == 200)
+            // The window sells, then transfers the pass from its page: the new holder's code replaces the old one.
+            func token(_ page: CurlResult) throws -> String { try #require(page.body.firstMatch(of: /name="csrf" value="([^"]+)"/)?.1).description }
+            func post(_ path: String, _ form: String) async throws -> CurlResult {
+                try await TestFederation.nodeCurl(
+                    server, path, method: "POST",
+                    extra: ["-i", "-H", "cookie: \(windowCookie)", "-H", "content-type: application/x-www-form-urlencoded", "--data-raw", form])
+            }
+            let sale = try await post(
+                "/console/window/sales",
+                "csrf=\(try token(windowPage))&product=JIANGNAN-3P&heads=1&holder_name=%E5%BC%A0%E4%B8%89&id_type=resident_id&id_number=11010519491231002X")
+            let ticketPath = try #require(sale.body.firstMatch(of: /location: (\/console\/window\/passes\/[^\r\n]+)/.ignoresCase())?.1).description
+            let ticket = try await TestFederation.nodeCurl(server, ticketPath, extra: ["-H", "cookie: \(windowCookie)"])
+            #expect(ticket.body.contains("data:image/png;base64,") && ticket.body.contains("张*"), "\(ticket.body.prefix(300))")
+            let passID = String(ticketPath.split(separator: "/").last!)
+            let before = try #require(try await agent.store.soldPass(passID)).code
+            let moved = try await post(
+                ticketPath + "/transfer", "csrf=\(try token(ticket))&holder_name=Li+Si&id_type=passport&id_number=E12345678&resale_minor=16000")
+            #expect(moved.httpStatus == 303, "\(moved.body.prefix(400))")
+            let transferred = try #require(try await agent.store.soldPass(passID))
+            #expect(transferred.code != before && transferred.holderMasked.hasPrefix("L"), "\(transferred)")
             // Revoked: the session ends on its next request.
             _ = try await agent.store.revokeDevice(manager.id, now: Date())
             let after = try await TestFederation.nodeCurl(server, "/console/manager", extra: ["-H", "cookie: \(cookie)"])

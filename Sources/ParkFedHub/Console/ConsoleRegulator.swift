@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import ParkFedDomain
 import ParkFedHTTP
 import ParkFedProtocol
@@ -43,6 +44,36 @@ extension ConsolePages {
                     "document": "\(report.idType) \(report.idNumberMasked)", "from": report.from, "to": report.to,
                 ])
         }
+        regulators.get("/console/regulator/sales") { request, _, peer -> Response in
+            let query = request.uri.queryParameters
+            let report = try await hub.regulatorSales(from: String(query["from"] ?? ""), to: String(query["to"] ?? ""), peer: peer)
+            let days = report.days.map { ["park": $0.park, "day": $0.day, "passes": $0.passes, "amount": money($0.amountMinor)] as [String: Any] }
+            return page("sales", title: "sales", request: request, peer: peer, ["days": days, "from": report.from, "to": report.to])
+        }
+        // CSV downloads: each is a query of its own, audited like the page.
+        regulators.get("/console/regulator/sales.csv") { request, _, peer -> Response in
+            let query = request.uri.queryParameters
+            let report = try await hub.regulatorSales(from: String(query["from"] ?? ""), to: String(query["to"] ?? ""), peer: peer)
+            let lines =
+                [CSVField.line(["park", "day", "passes", "amount_minor", "currency"])]
+                + report.days.map { CSVField.line([$0.park, $0.day, String($0.passes), String($0.amountMinor), report.currency]) }
+            return Self.csv(lines, name: "sales-\(report.from)-\(report.to).csv")
+        }
+        regulators.get("/console/regulator/traffic.csv") { request, _, peer -> Response in
+            let query = request.uri.queryParameters
+            let report = try await hub.regulatorTraffic(from: String(query["from"] ?? ""), to: String(query["to"] ?? ""), peer: peer)
+            var lines = [CSVField.line(["park", "day", "hour", "entries", "capacity_hourly", "entries_day", "capacity_daily"])]
+            for day in report.days {
+                for (hour, count) in day.hourly.enumerated() {
+                    lines.append(
+                        CSVField.line([
+                            day.park, day.day, String(hour), String(count), day.capacityHourly.map(String.init) ?? "", String(day.entries),
+                            day.capacityDaily.map(String.init) ?? "",
+                        ]))
+                }
+            }
+            return Self.csv(lines, name: "traffic-\(report.from)-\(report.to).csv")
+        }
         regulators.get("/console/regulator/traffic") { request, _, peer -> Response in
             let query = request.uri.queryParameters
             let (from, to) = (String(query["from"] ?? ""), String(query["to"] ?? ""))
@@ -55,5 +86,12 @@ extension ConsolePages {
             }
             return page("traffic", title: "traffic", request: request, peer: peer, ["days": days, "from": report.from, "to": report.to])
         }
+    }
+
+    static func csv(_ lines: [String], name: String) -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(name)\"", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: lines.joined(separator: "\n") + "\n")))
     }
 }

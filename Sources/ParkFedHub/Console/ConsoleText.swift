@@ -49,7 +49,7 @@ enum ConsoleText {
         "purchases": "Purchases", "entries": "Entries", "pass": "Pass", "holder": "Holder", "product": "Product",
         "hourly": "Entries per hour", "noEntries": "No entries in this range.",
         "residentID": "Resident identity card", "passport": "Passport", "otherDocument": "Other document",
-        "forbidden": "Not for you", "notFound": "Not found", "refused": "Refused",
+        "sales": "Sales", "passesSold": "Passes sold", "downloadCSV": "Download CSV", "forbidden": "Not for you", "notFound": "Not found", "refused": "Refused",
     ]
 
     static let chinese: [String: String] = [
@@ -89,7 +89,7 @@ enum ConsoleText {
         "purchases": "购票记录", "entries": "入园记录", "pass": "票号", "holder": "持票人", "product": "产品",
         "hourly": "每小时入园人数", "noEntries": "该时间段内没有入园记录。",
         "residentID": "居民身份证", "passport": "护照", "otherDocument": "其他证件",
-        "forbidden": "无权访问", "notFound": "未找到", "refused": "请求被拒绝",
+        "sales": "销售", "passesSold": "售出票数", "downloadCSV": "下载 CSV", "forbidden": "无权访问", "notFound": "未找到", "refused": "请求被拒绝",
     ]
 
 }

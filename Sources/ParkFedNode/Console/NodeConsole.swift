@@ -296,7 +296,7 @@ final class NodeConsole: Sendable {
             let heads = form["heads"].flatMap { Int($0) }
             let sale = PassSaleRequest(
                 product: form["product"] ?? "", channel: "window",
-                holder: HolderInput(name: form["holder_name"] ?? "", idType: form["id_type"] ?? "", idNumber: form["id_number"] ?? ""),
+                holder: Self.holder(form),
                 category: form["category"].flatMap { $0.isEmpty ? nil : $0 }, heads: heads == 1 ? nil : heads,
                 slot: form["slot"].flatMap { $0.isEmpty ? nil : $0 })
             let sold = try await agent.sellPass(sale)
@@ -316,6 +316,21 @@ final class NodeConsole: Sendable {
                     "back": "/console/window/passes/\(pass)", "fields": [["name": "reason", "value": "window refund"]],
                 ])
         }
+        page(routes, .post, "/console/window/passes/:pass/transfer", [.window], reachesHub: true) { [self] request, device, session in
+            let form = try await form(request, device: device, session: session)
+            let pass = String(request.uri.path.split(separator: "/").dropLast().last ?? "")
+            guard let price = form["resale_minor"].flatMap({ Int64($0) }), price >= 0 else {
+                throw Refusal(.invalid, code: "invalid_body", title: "Invalid resale price", detail: "the resale price is a whole number of fen")
+            }
+            let moved = try await agent.transferPass(pass, PassTransferOrder(newHolder: Self.holder(form), resalePriceMinor: price))
+            return PageResponse.redirect("/console/window/passes/\(moved.passID)")
+        }
+        page(routes, .post, "/console/window/passes/:pass/reissue", [.window], reachesHub: true) { [self] request, device, session in
+            let form = try await form(request, device: device, session: session)
+            let pass = String(request.uri.path.split(separator: "/").dropLast().last ?? "")
+            let reissued = try await agent.reissuePass(pass, holder: Self.holder(form))
+            return PageResponse.redirect("/console/window/passes/\(reissued.passID)")
+        }
         page(routes, .post, "/console/window/passes/:pass/refund", [.window], reachesHub: true) { [self] request, device, session in
             let form = try await form(request, device: device, session: session)
             guard form["confirm"] == "yes" else { throw Refusal(.invalid, code: "not_confirmed", title: "Not confirmed") }
@@ -323,6 +338,10 @@ final class NodeConsole: Sendable {
             let result = try await agent.refundPass(pass, reason: form["reason"] ?? "window refund")
             return PageResponse.redirect("/console/window/passes/\(pass)?refunded=\(result.refundedMinor)")
         }
+    }
+
+    static func holder(_ form: PageForm) -> HolderInput {
+        HolderInput(name: form["holder_name"] ?? "", idType: form["id_type"] ?? "", idNumber: form["id_number"] ?? "")
     }
 
     /// The print-ready ticket: QR, product, parks, validity, masked holder.

@@ -27,7 +27,9 @@ enum NodeConsoleText {
         "holder": "Holder", "validity": "Valid", "parks": "Parks", "price": "Price", "printHint": "Print this page (Ctrl+P): the ticket prints alone.",
         "refund": "Refund", "nextSale": "Next sale", "confirmRefund": "Refund pass",
         "confirmRefundText": "Refund pass {pass}? The hub decides the amount by the product's rule; its code stops working.",
-        "refunded": "Refunded {amount}.", "sold": "sold", "forbidden": "Not for this device", "notFound": "Not found",
+        "refunded": "Refunded {amount}.", "sold": "sold", "transfer": "Transfer to another holder", "newHolder": "New holder's name",
+        "resalePrice": "Resale price (fen)", "reissue": "Re-issue to the same holder (lost ticket)", "forbidden": "Not for this device",
+        "notFound": "Not found",
     ]
 
     static let chinese: [String: String] = [
@@ -51,7 +53,8 @@ enum NodeConsoleText {
         "residentID": "居民身份证", "passport": "护照", "otherDocument": "其他证件", "pass": "票号",
         "holder": "持票人", "validity": "有效期", "parks": "景区", "price": "票价", "printHint": "打印本页（Ctrl+P），只会打印票面。",
         "refund": "退票", "nextSale": "下一位", "confirmRefund": "退票", "confirmRefundText": "确认退票 {pass}？退款金额由平台按产品规则决定，票码随即失效。",
-        "refunded": "已退款 {amount}。", "sold": "已售", "forbidden": "本设备无权访问", "notFound": "未找到",
+        "refunded": "已退款 {amount}。", "sold": "已售", "transfer": "转让给他人", "newHolder": "新持票人姓名",
+        "resalePrice": "转让价格（分）", "reissue": "补发给原持票人（遗失）", "forbidden": "本设备无权访问", "notFound": "未找到",
     ]
 }
 
