@@ -27,8 +27,12 @@ import Testing
             let cookieLine = try #require(signed.body.split(separator: "\r\n").first { $0.lowercased().hasPrefix("set-cookie: pf_node_session=") })
             #expect(cookieLine.contains("HttpOnly") && cookieLine.contains("Secure") && cookieLine.contains("SameSite=Strict"))
             let cookie = String(cookieLine.dropFirst("set-cookie: ".count).split(separator: ";")[0])
+            let batch = try await agent.orderStock(StockOrder(product: "JIANGNAN-3P", count: 3))
             let page = try await TestFederation.nodeCurl(server, "/console/manager", extra: ["-H", "cookie: \(cookie)"])
-            #expect(page.httpStatus == 200 && page.body.contains("id=\"mode-evacuation\""), "\(page.body.prefix(300))")
+            #expect(page.httpStatus == 200 && page.body.contains("id=\"mode-evacuation\"") && page.body.contains("id=\"rejected\""), "\(page.body.prefix(300))")
+            #expect(page.body.contains(batch.batch))
+            let printerFile = try await TestFederation.nodeCurl(server, "/console/stock/\(batch.batch)/codes.csv", extra: ["-H", "cookie: \(cookie)"])
+            #expect(printerFile.httpStatus == 200 && printerFile.body == batch.csv, "\(printerFile.body.prefix(200))")
             // A form without the session's token changes nothing.
             let forged = try await TestFederation.nodeCurl(
                 server, "/console/mode", method: "POST",

@@ -201,7 +201,19 @@ final class NodeConsole: Sendable {
                     "revenue": revenue, "modes": modes,
                     "changes": status.modeChanges.prefix(10).map { ["at": Self.time($0.at), "mode": $0.mode, "by": $0.by, "reason": $0.reason] },
                     "alarms": status.alarms.prefix(10).map { ["at": Self.time($0.at), "kind": $0.kind, "detail": $0.detail] },
+                    "rejectedItems": try await rejected(limit: 20),
+                    "stock": try await agent.store.stockBatches().map {
+                        ["batch": $0.batch, "product": $0.product, "printed": $0.printed, "sold": $0.sold, "void": $0.void] as [String: Any]
+                    },
                 ])
+        }
+        page(routes, .get, "/console/stock/:batch/codes.csv", [.operator]) { [self] request, _, _ in
+            let batch = String(request.uri.path.split(separator: "/").dropLast().last ?? "")
+            let csv = try await agent.stockCSV(batch: batch)
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(batch).csv\"", .cacheControl: "no-store"],
+                body: .init(byteBuffer: ByteBuffer(string: csv)))
         }
         page(routes, .get, "/console/mode", [.operator]) { [self] request, device, session in
             let words = NodeConsoleText.words(PageResponse.language(request).0 == .zh)
@@ -338,6 +350,15 @@ final class NodeConsole: Sendable {
             let result = try await agent.refundPass(pass, reason: form["reason"] ?? "window refund")
             return PageResponse.redirect("/console/window/passes/\(pass)?refunded=\(result.refundedMinor)")
         }
+    }
+
+    /// The latest assertions the hub rejected, with its reasons (they stay in the outbox, never lost).
+    func rejected(limit: Int) async throws -> [[String: String]] {
+        var rows: [[String: String]] = []
+        for id in try await agent.store.outboxIDs(state: "rejected").suffix(limit).reversed() {
+            if let item = try await agent.store.outboxItem(id: id) { rows.append(["id": item.id, "type": item.type, "reason": item.reason ?? ""]) }
+        }
+        return rows
     }
 
     static func holder(_ form: PageForm) -> HolderInput {

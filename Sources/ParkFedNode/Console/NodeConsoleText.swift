@@ -28,7 +28,9 @@ enum NodeConsoleText {
         "refund": "Refund", "nextSale": "Next sale", "confirmRefund": "Refund pass",
         "confirmRefundText": "Refund pass {pass}? The hub decides the amount by the product's rule; its code stops working.",
         "refunded": "Refunded {amount}.", "sold": "sold", "transfer": "Transfer to another holder", "newHolder": "New holder's name",
-        "resalePrice": "Resale price (fen)", "reissue": "Re-issue to the same holder (lost ticket)", "forbidden": "Not for this device",
+        "resalePrice": "Resale price (fen)", "reissue": "Re-issue to the same holder (lost ticket)",
+        "rejectedAssertions": "Assertions the hub rejected", "assertionID": "Assertion", "stockBatches": "Printed stock", "batch": "Batch",
+        "printed": "Printed", "voided": "Voided", "printerFile": "Printer's file (CSV)", "forbidden": "Not for this device",
         "notFound": "Not found",
     ]
 
@@ -54,7 +56,9 @@ enum NodeConsoleText {
         "holder": "持票人", "validity": "有效期", "parks": "景区", "price": "票价", "printHint": "打印本页（Ctrl+P），只会打印票面。",
         "refund": "退票", "nextSale": "下一位", "confirmRefund": "退票", "confirmRefundText": "确认退票 {pass}？退款金额由平台按产品规则决定，票码随即失效。",
         "refunded": "已退款 {amount}。", "sold": "已售", "transfer": "转让给他人", "newHolder": "新持票人姓名",
-        "resalePrice": "转让价格（分）", "reissue": "补发给原持票人（遗失）", "forbidden": "本设备无权访问", "notFound": "未找到",
+        "resalePrice": "转让价格（分）", "reissue": "补发给原持票人（遗失）",
+        "rejectedAssertions": "被平台拒绝的断言", "assertionID": "断言", "stockBatches": "预印票库存", "batch": "批次",
+        "printed": "已印", "voided": "已作废", "printerFile": "印刷文件（CSV）", "forbidden": "本设备无权访问", "notFound": "未找到",
     ]
 }
 
