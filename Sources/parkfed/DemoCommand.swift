@@ -235,6 +235,8 @@ struct DemoCommand: AsyncParsableCommand {
 
         if keepRunning {
             print("Running; press Ctrl-C to stop.")
+            // Standard output is a file for scripts (scripts/attack-demo waits for this line): push it out now.
+            fflush(nil)
             let (stream, continuation) = AsyncStream<Void>.makeStream()
             let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .main)
             signal(SIGINT, SIG_IGN)
