@@ -12,6 +12,7 @@ import Testing
     @Test func aDeviceSignsInOnceKeepsASessionAndLosesItWhenRevoked() async throws {
         try await TestFederation.run { federation in
             let agent = try await federation.enroll("P001")
+            try await agent.refreshProducts()
             let server = try await federation.serve(agent)
             let manager = try await agent.addDevice(name: "duty-manager", role: .operator)
             let window = try await agent.addDevice(name: "window-1", role: .window).token
