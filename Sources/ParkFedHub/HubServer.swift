@@ -53,7 +53,9 @@ public enum HubServer {
         let metrics = hub.metrics
         router.add(middleware: AccessLogMiddleware { metrics.request(method: $0, route: $1, status: $2, duration: $3) })
         router.add(middleware: ProblemMiddleware())
-        router.add(middleware: ConsoleErrorPages(hub: hub))
+        // The console's pages (templates loaded once) also draw its error pages.
+        let console = ConsolePages(hub: hub)
+        router.add(middleware: ConsoleErrorPages(pages: console))
 
         // Enrollment: the one-time token is the credential; limited per source address before the body is read.
         book.add(.post, "/v1/enrollments", .enrollmentToken)
@@ -348,7 +350,7 @@ public enum HubServer {
             hub.logger.notice("park revoked", metadata: ["park": "\(park)", "by": "\(peer.principal)", "certificates": "\(count)"])
             return try JSONResponse.make(OperatorRevocationResponse(park: park.rawValue, certificates: count))
         }
-        ConsolePages.register(on: router, hub: hub, book: book)
+        console.register(on: router, book: book)
         return (router, book.rules)
     }
 

@@ -106,7 +106,7 @@ import Testing
     func theOperatorPutsAHubOnPostgreSQLFromTheCommandLine() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let url = try await #require(try await TestStore.newDatabase())
+        let url = try #require(try await TestStore.newDatabase())
         do {
             try await Self.runPostgresHub(url: url, directory: directory)
             await TestStore.dropDatabase(url)

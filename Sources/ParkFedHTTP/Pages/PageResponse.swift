@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
 import ParkFedProtocol
 
@@ -57,4 +58,25 @@ public enum PageResponse {
         for (name, value) in values { text = text.replacingOccurrences(of: "{\(name)}", with: value) }
         return text
     }
+}
+
+/// What a console's error page shows for a thrown error: the problem it stands for (``ProblemDetails/init(_:)``,
+/// or `mapped` when the console maps its own errors first), in the request's language, a 403 or 404 headed by the
+/// console's own words (`forbidden`, `notFound`).
+public struct ErrorPage {
+    public let status: HTTPResponse.Status
+    public let heading: String
+    /// The `error` template's values.
+    public let values: [String: Any]
+
+    public init(_ error: any Error, request: Request, logger: Logger, words: [String: String], mapped: ProblemDetails? = nil) {
+        let problem = mapped ?? ProblemDetails(error) ?? .unhandled(error, path: request.uri.path, logger: logger)
+        let localized = problem.localized(PageResponse.language(request).0)
+        status = HTTPResponse.Status(code: problem.status)
+        heading = problem.status == 403 ? words["forbidden"] ?? localized.title : problem.status == 404 ? words["notFound"] ?? localized.title : localized.title
+        values = ["status": problem.status, "heading": heading, "detail": localized.detail ?? localized.title, "code": problem.code]
+    }
+
+    /// Whether `path` is a console page (errors there are pages, elsewhere problem details).
+    public static func isConsole(_ path: String) -> Bool { path == "/console" || path.hasPrefix("/console/") }
 }

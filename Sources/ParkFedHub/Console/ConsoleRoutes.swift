@@ -89,8 +89,7 @@ struct ConsolePages: Sendable {
 
     // MARK: Routes
 
-    static func register(on router: Router<HubRequestContext>, hub: Hub, book: RouteBook) {
-        let pages = ConsolePages(hub: hub)
+    func register(on router: Router<HubRequestContext>, book: RouteBook) {
         let anyone = HubRouteGroup(router, .consoleUsers, hub: hub, book: book)
         let clearing = HubRouteGroup(router, .clearing, hub: hub, book: book)
         let regulators = HubRouteGroup(router, .regulators, hub: hub, book: book)
@@ -98,14 +97,14 @@ struct ConsolePages: Sendable {
 
         anyone.get("/console") { _, _, peer -> Response in
             switch peer.principal.role {
-            case .regulator: redirect("/console/regulator")
-            case .operator: redirect("/console/operator")
-            default: redirect("/console/settlement")
+            case .regulator: Self.redirect("/console/regulator")
+            case .operator: Self.redirect("/console/operator")
+            default: Self.redirect("/console/settlement")
             }
         }
-        pages.registerSettlement(clearing)
-        pages.registerOperator(operators)
-        pages.registerRegulator(regulators)
+        registerSettlement(clearing)
+        registerOperator(operators)
+        registerRegulator(regulators)
     }
 }
 
@@ -113,27 +112,15 @@ struct ConsolePages: Sendable {
 /// details.
 struct ConsoleErrorPages: RouterMiddleware {
     typealias Context = HubRequestContext
-    let hub: Hub
     let pages: ConsolePages
 
-    init(hub: Hub) {
-        self.hub = hub
-        pages = ConsolePages(hub: hub)
-    }
-
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.uri.path == "/console" || request.uri.path.hasPrefix("/console/") else { return try await next(request, context) }
+        guard ErrorPage.isConsole(request.uri.path) else { return try await next(request, context) }
         do {
             return try await next(request, context)
         } catch {
-            let problem = ProblemDetails(error) ?? .unhandled(error, path: request.uri.path, logger: context.logger)
-            let (language, _) = ConsolePages.language(request)
-            let localized = problem.localized(language)
-            let words = ConsoleText.words(language)
-            let heading = problem.status == 403 ? words["forbidden"]! : problem.status == 404 ? words["notFound"]! : localized.title
-            return pages.page(
-                "error", title: heading, request: request, peer: context.peer, status: HTTPResponse.Status(code: problem.status),
-                ["status": problem.status, "heading": heading, "detail": localized.detail ?? localized.title, "code": problem.code])
+            let shown = ErrorPage(error, request: request, logger: context.logger, words: ConsoleText.words(ConsolePages.language(request).0))
+            return pages.page("error", title: shown.heading, request: request, peer: context.peer, status: shown.status, shown.values)
         }
     }
 }

@@ -142,12 +142,12 @@ final class NodeConsole: Sendable {
             agent.logger.notice("console sign-in", metadata: ["device": "\(device.name)", "role": "\(device.role.rawValue)"])
             return PageResponse.redirect(device.role == .operator ? "/console/manager" : "/console/window", cookies: [Self.sessionCookie(id)])
         }
-        page(routes, .post, "/console/sign-out", [.operator, .window]) { [self] request, device, session in
+        page(routes, .post, "/console/sign-out", [.operator, .window]) { [self] request, _, device, session in
             _ = try await form(request, device: device, session: session)
             if let session { sessions.withLock { $0[session] = nil } }
             return PageResponse.redirect("/console/sign-in", cookies: [Self.sessionCookie("", maxAge: 0)])
         }
-        page(routes, .get, "/console", [.operator, .window]) { _, device, _ in
+        page(routes, .get, "/console", [.operator, .window]) { _, _, device, _ in
             PageResponse.redirect(device.role == .operator ? "/console/manager" : "/console/window")
         }
         registerManager(routes)
@@ -157,21 +157,21 @@ final class NodeConsole: Sendable {
     /// A console page with the device roles it names: the session (or a bearer credential) is checked first.
     func page(
         _ routes: DeviceRoutes, _ method: HTTPRequest.Method, _ path: String, _ roles: Set<DeviceRecord.Role>, reachesHub: Bool = false,
-        _ handler: @escaping @Sendable (Request, DeviceRecord, String?) async throws -> Response
+        _ handler: @escaping @Sendable (Request, BasicRequestContext, DeviceRecord, String?) async throws -> Response
     ) {
-        routes.custom(method, path, roles, reachesHub: reachesHub) { [self] request, _ -> Response in
+        routes.custom(method, path, roles, reachesHub: reachesHub) { [self] request, context -> Response in
             let (device, session) = try await device(request, roles: roles)
             if reachesHub, let wait = agent.deviceHubBudget.take(device.id) {
                 return RateLimiter.refusal(
                     wait: wait, code: "local_rate_limited", title: "Too many requests",
                     detail: "device \(device.name) is over its share of the park's hub calls; retry in \(Int(wait.rounded(.up))) s")
             }
-            return try await handler(request, device, session)
+            return try await handler(request, context, device, session)
         }
     }
 
     func registerManager(_ routes: DeviceRoutes) {
-        page(routes, .get, "/console/manager", [.operator]) { [self] request, device, session in
+        page(routes, .get, "/console/manager", [.operator]) { [self] request, _, device, session in
             let words = NodeConsoleText.words(PageResponse.language(request).0 == .zh)
             let status = await agent.status()
             let revenue: String
@@ -207,15 +207,15 @@ final class NodeConsole: Sendable {
                     },
                 ])
         }
-        page(routes, .get, "/console/stock/:batch/codes.csv", [.operator]) { [self] request, _, _ in
-            let batch = String(request.uri.path.split(separator: "/").dropLast().last ?? "")
+        page(routes, .get, "/console/stock/:batch/codes.csv", [.operator]) { [self] request, context, _, _ in
+            let batch = try context.parameters.identifier("batch")
             let csv = try await agent.stockCSV(batch: batch)
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(batch).csv\"", .cacheControl: "no-store"],
                 body: .init(byteBuffer: ByteBuffer(string: csv)))
         }
-        page(routes, .get, "/console/mode", [.operator]) { [self] request, device, session in
+        page(routes, .get, "/console/mode", [.operator]) { [self] request, _, device, session in
             let words = NodeConsoleText.words(PageResponse.language(request).0 == .zh)
             guard let mode = request.uri.queryParameters["mode"].flatMap({ GateMode(rawValue: String($0)) }) else {
                 throw Refusal(.invalid, code: "invalid_mode", title: "Unknown gate mode")
@@ -227,7 +227,7 @@ final class NodeConsole: Sendable {
                     "explain": words["explain" + Self.modeKey(mode)]!, "defaultReason": "",
                 ])
         }
-        page(routes, .post, "/console/mode", [.operator]) { [self] request, device, session in
+        page(routes, .post, "/console/mode", [.operator]) { [self] request, _, device, session in
             let form = try await form(request, device: device, session: session)
             guard let mode = form["mode"].flatMap(GateMode.init(rawValue:)) else { throw Refusal(.invalid, code: "invalid_mode", title: "Unknown gate mode") }
             let reason = (form["reason"] ?? "").trimmingCharacters(in: .whitespaces)
@@ -235,7 +235,7 @@ final class NodeConsole: Sendable {
             try await agent.setMode(mode, by: "device:\(device.name)", reason: reason)
             return PageResponse.redirect("/console/manager?switched=\(mode.rawValue)")
         }
-        page(routes, .get, "/console/devices", [.operator]) { [self] request, device, session in
+        page(routes, .get, "/console/devices", [.operator]) { [self] request, _, device, session in
             let words = NodeConsoleText.words(PageResponse.language(request).0 == .zh)
             let devices = try await agent.store.devices().map { item -> [String: Any] in
                 ["id": item.id, "name": item.name, "role": item.role.rawValue, "state": words[item.revoked ? "revoked" : "active"]!, "active": !item.revoked]
@@ -246,7 +246,7 @@ final class NodeConsole: Sendable {
                 "devices", title: "devices", request: request, device: device, session: session, flash: flash,
                 ["devices": devices, "roles": DeviceRecord.Role.allCases.map(\.rawValue)])
         }
-        page(routes, .post, "/console/devices", [.operator]) { [self] request, device, session in
+        page(routes, .post, "/console/devices", [.operator]) { [self] request, _, device, session in
             let form = try await form(request, device: device, session: session)
             guard let role = form["role"].flatMap(DeviceRecord.Role.init(rawValue:)) else {
                 throw Refusal(.invalid, code: "invalid_role", title: "Unknown role")
@@ -265,9 +265,9 @@ final class NodeConsole: Sendable {
                 "credential", title: "credentialFor", request: request, device: device, session: session,
                 ["name": name, "role": role.rawValue, "token": made.token, "qr": qr])
         }
-        page(routes, .get, "/console/devices/:device/revoke", [.operator]) { [self] request, device, session in
+        page(routes, .get, "/console/devices/:device/revoke", [.operator]) { [self] request, context, device, session in
             let words = NodeConsoleText.words(PageResponse.language(request).0 == .zh)
-            let id = String(request.uri.path.split(separator: "/").dropLast().last ?? "")
+            let id = try context.parameters.identifier("device")
             guard let target = try await agent.store.devices().first(where: { $0.id == id }) else {
                 throw Refusal(.notFound, code: "unknown_device", title: "No such device")
             }
@@ -279,10 +279,10 @@ final class NodeConsole: Sendable {
                     "fields": [[String: String]](),
                 ])
         }
-        page(routes, .post, "/console/devices/:device/revoke", [.operator]) { [self] request, device, session in
+        page(routes, .post, "/console/devices/:device/revoke", [.operator]) { [self] request, context, device, session in
             let form = try await form(request, device: device, session: session)
             guard form["confirm"] == "yes" else { throw Refusal(.invalid, code: "not_confirmed", title: "Not confirmed") }
-            let id = String(request.uri.path.split(separator: "/").dropLast().last ?? "")
+            let id = try context.parameters.identifier("device")
             guard let target = try await agent.store.devices().first(where: { $0.id == id }) else {
                 throw Refusal(.notFound, code: "unknown_device", title: "No such device")
             }
@@ -293,7 +293,7 @@ final class NodeConsole: Sendable {
     }
 
     func registerWindow(_ routes: DeviceRoutes) {
-        page(routes, .get, "/console/window", [.window]) { [self] request, device, session in
+        page(routes, .get, "/console/window", [.window]) { [self] request, _, device, session in
             let products = agent.products.withLockedValue({ $0 }).values.sorted { $0.id < $1.id }
             let categories = Set(products.flatMap { $0.categories.map(\.id) }).sorted().map { ["id": $0, "label": $0] }
             return page(
@@ -303,7 +303,7 @@ final class NodeConsole: Sendable {
                     "categories": categories,
                 ])
         }
-        page(routes, .post, "/console/window/sales", [.window], reachesHub: true) { [self] request, device, session in
+        page(routes, .post, "/console/window/sales", [.window], reachesHub: true) { [self] request, _, device, session in
             let form = try await form(request, device: device, session: session)
             let heads = form["heads"].flatMap { Int($0) }
             let sale = PassSaleRequest(
@@ -314,12 +314,12 @@ final class NodeConsole: Sendable {
             let sold = try await agent.sellPass(sale)
             return PageResponse.redirect("/console/window/passes/\(sold.passID)")
         }
-        page(routes, .get, "/console/window/passes/:pass", [.window]) { [self] request, device, session in
-            try await ticket(request, String(request.uri.path.split(separator: "/").last ?? ""), device: device, session: session)
+        page(routes, .get, "/console/window/passes/:pass", [.window]) { [self] request, context, device, session in
+            try await ticket(request, try context.parameters.identifier("pass"), device: device, session: session)
         }
-        page(routes, .get, "/console/window/passes/:pass/refund", [.window]) { [self] request, device, session in
+        page(routes, .get, "/console/window/passes/:pass/refund", [.window]) { [self] request, context, device, session in
             let words = NodeConsoleText.words(PageResponse.language(request).0 == .zh)
-            let pass = String(request.uri.path.split(separator: "/").dropLast().last ?? "")
+            let pass = try context.parameters.identifier("pass")
             return page(
                 "confirm", title: "confirmRefund", request: request, device: device, session: session,
                 [
@@ -328,25 +328,25 @@ final class NodeConsole: Sendable {
                     "back": "/console/window/passes/\(pass)", "fields": [["name": "reason", "value": "window refund"]],
                 ])
         }
-        page(routes, .post, "/console/window/passes/:pass/transfer", [.window], reachesHub: true) { [self] request, device, session in
+        page(routes, .post, "/console/window/passes/:pass/transfer", [.window], reachesHub: true) { [self] request, context, device, session in
             let form = try await form(request, device: device, session: session)
-            let pass = String(request.uri.path.split(separator: "/").dropLast().last ?? "")
+            let pass = try context.parameters.identifier("pass")
             guard let price = form["resale_minor"].flatMap({ Int64($0) }), price >= 0 else {
                 throw Refusal(.invalid, code: "invalid_body", title: "Invalid resale price", detail: "the resale price is a whole number of fen")
             }
             let moved = try await agent.transferPass(pass, PassTransferOrder(newHolder: Self.holder(form), resalePriceMinor: price))
             return PageResponse.redirect("/console/window/passes/\(moved.passID)")
         }
-        page(routes, .post, "/console/window/passes/:pass/reissue", [.window], reachesHub: true) { [self] request, device, session in
+        page(routes, .post, "/console/window/passes/:pass/reissue", [.window], reachesHub: true) { [self] request, context, device, session in
             let form = try await form(request, device: device, session: session)
-            let pass = String(request.uri.path.split(separator: "/").dropLast().last ?? "")
+            let pass = try context.parameters.identifier("pass")
             let reissued = try await agent.reissuePass(pass, holder: Self.holder(form))
             return PageResponse.redirect("/console/window/passes/\(reissued.passID)")
         }
-        page(routes, .post, "/console/window/passes/:pass/refund", [.window], reachesHub: true) { [self] request, device, session in
+        page(routes, .post, "/console/window/passes/:pass/refund", [.window], reachesHub: true) { [self] request, context, device, session in
             let form = try await form(request, device: device, session: session)
             guard form["confirm"] == "yes" else { throw Refusal(.invalid, code: "not_confirmed", title: "Not confirmed") }
-            let pass = String(request.uri.path.split(separator: "/").dropLast().last ?? "")
+            let pass = try context.parameters.identifier("pass")
             let result = try await agent.refundPass(pass, reason: form["reason"] ?? "window refund")
             return PageResponse.redirect("/console/window/passes/\(pass)?refunded=\(result.refundedMinor)")
         }
@@ -395,23 +395,17 @@ struct NodeConsoleErrorPages: RouterMiddleware {
     let console: NodeConsole
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.uri.path == "/console" || request.uri.path.hasPrefix("/console/") else { return try await next(request, context) }
+        guard ErrorPage.isConsole(request.uri.path) else { return try await next(request, context) }
         do {
             return try await next(request, context)
         } catch {
-            let problem: ProblemDetails
-            if let node = error as? NodeError {
-                problem = ProblemDetails(status: 502, code: node.problemCode ?? node.code.rawValue, title: "Hub call failed", detail: node.message)
-            } else {
-                problem = ProblemDetails(error) ?? .unhandled(error, path: request.uri.path, logger: context.logger)
+            // A failed hub call is the node's own error: a 502 that names what the hub said.
+            let hubFailure = (error as? NodeError).map {
+                ProblemDetails(status: 502, code: $0.problemCode ?? $0.code.rawValue, title: "Hub call failed", detail: $0.message)
             }
-            let (language, _) = PageResponse.language(request)
-            let localized = problem.localized(language)
-            let words = NodeConsoleText.words(language == .zh)
-            let heading = problem.status == 403 ? words["forbidden"]! : problem.status == 404 ? words["notFound"]! : localized.title
-            return console.page(
-                "error", title: heading, request: request, device: nil, session: nil, status: HTTPResponse.Status(code: problem.status),
-                ["status": problem.status, "heading": heading, "detail": localized.detail ?? localized.title, "code": problem.code])
+            let shown = ErrorPage(
+                error, request: request, logger: context.logger, words: NodeConsoleText.words(PageResponse.language(request).0 == .zh), mapped: hubFailure)
+            return console.page("error", title: shown.heading, request: request, device: nil, session: nil, status: shown.status, shown.values)
         }
     }
 }
