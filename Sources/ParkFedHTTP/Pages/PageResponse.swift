@@ -39,6 +39,29 @@ public enum PageResponse {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
+    /// A console page: `template` drawn with `values` and what every page has (the words of the request's language as
+    /// `t`, `lang`, `title`, the form token as `csrf`, an optional notice as `flash`), or a 503 when the templates are
+    /// missing.
+    public static func page(
+        _ templates: Result<PageTemplates, PageError>, _ template: String, request: Request, words: (MessageCatalog.Language) -> [String: String],
+        title: String, formToken: String?, status: HTTPResponse.Status, flash: (text: String, kind: String)?, _ values: [String: Any]
+    ) -> Response {
+        let loaded: PageTemplates
+        switch templates {
+        case .success(let found): loaded = found
+        case .failure(let error): return unavailable(error)
+        }
+        let (language, chosen) = self.language(request)
+        let text = words(language)
+        var context = values
+        context["t"] = text
+        context["lang"] = language.rawValue
+        context["title"] = text[title] ?? title
+        if let formToken { context["csrf"] = formToken }
+        if let flash { context["flash"] = ["text": flash.text, "kind": flash.kind] }
+        return html(loaded.render(template, context), status: status, language: language, keepLanguage: chosen)
+    }
+
     /// A page that cannot be drawn (templates missing): plain text that says so.
     public static func unavailable(_ error: PageError) -> Response {
         Response(

@@ -46,6 +46,15 @@ public struct PageTemplates: Sendable {
         return PageTemplates(library: library, css: css)
     }
 
+    /// ``load(module:)`` as a result: a console keeps serving its API when its pages cannot be drawn.
+    public static func loaded(module: String) -> Result<PageTemplates, PageError> {
+        Result { () throws(PageError) in
+            do { return try load(module: module) } catch let error as PageError { throw error } catch {
+                throw PageError(.templatesMissing, "\(error)")
+            }
+        }
+    }
+
     /// `template` rendered with `context` (and the style sheet).
     public func render(_ template: String, _ context: [String: Any]) -> String {
         var context = context

@@ -24,11 +24,7 @@ struct ConsolePages: Sendable {
 
     init(hub: Hub) {
         self.hub = hub
-        templates = Result { () throws(PageError) in
-            do { return try PageTemplates.load(module: "ParkFedHub") } catch let error as PageError { throw error } catch {
-                throw PageError(.templatesMissing, "\(error)")
-            }
-        }
+        templates = PageTemplates.loaded(module: "ParkFedHub")
         formKey = hub.secrets.fields.derivedKey("console-form-token-v1")
     }
 
@@ -53,22 +49,12 @@ struct ConsolePages: Sendable {
         _ template: String, title: String, request: Request, peer: AuthenticatedPeer?, status: HTTPResponse.Status = .ok,
         flash: (text: String, kind: String)? = nil, _ values: [String: Any] = [:]
     ) -> Response {
-        let (language, chosen) = Self.language(request)
-        let words = ConsoleText.words(language)
-        let templates: PageTemplates
-        switch self.templates {
-        case .success(let loaded): templates = loaded
-        case .failure(let error): return PageResponse.unavailable(error)
-        }
         var context = values
-        context["t"] = words
-        context["lang"] = language.rawValue
-        context["title"] = words[title] ?? title
         context["principal"] = peer.map { "\($0.principal)" } ?? "—"
-        context["nav"] = Self.navigation(peer?.principal, words)
-        if let peer { context["csrf"] = PageForm.token(for: Self.subject(peer), key: formKey) }
-        if let flash { context["flash"] = ["text": flash.text, "kind": flash.kind] }
-        return PageResponse.html(templates.render(template, context), status: status, language: language, keepLanguage: chosen)
+        context["nav"] = Self.navigation(peer?.principal, ConsoleText.words(Self.language(request).0))
+        return PageResponse.page(
+            templates, template, request: request, words: ConsoleText.words, title: title,
+            formToken: peer.map { PageForm.token(for: Self.subject($0), key: formKey) }, status: status, flash: flash, context)
     }
 
     static func redirect(_ location: String) -> Response { PageResponse.redirect(location) }

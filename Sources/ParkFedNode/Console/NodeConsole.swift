@@ -37,11 +37,7 @@ final class NodeConsole: Sendable {
 
     init(agent: NodeAgent) {
         self.agent = agent
-        templates = Result { () throws(PageError) in
-            do { return try PageTemplates.load(module: "ParkFedNode") } catch let error as PageError { throw error } catch {
-                throw PageError(.templatesMissing, "\(error)")
-            }
-        }
+        templates = PageTemplates.loaded(module: "ParkFedNode")
     }
 
     // MARK: Sessions
@@ -73,17 +69,8 @@ final class NodeConsole: Sendable {
         _ template: String, title: String, request: Request, device: DeviceRecord?, session: String?, status: HTTPResponse.Status = .ok,
         flash: (String, String)? = nil, _ values: [String: Any] = [:]
     ) -> Response {
-        let (language, chosen) = PageResponse.language(request)
-        let words = NodeConsoleText.words(language == .zh)
-        let templates: PageTemplates
-        switch self.templates {
-        case .success(let loaded): templates = loaded
-        case .failure(let error): return PageResponse.unavailable(error)
-        }
+        let words = NodeConsoleText.words(PageResponse.language(request).0 == .zh)
         var context = values
-        context["t"] = words
-        context["lang"] = language.rawValue
-        context["title"] = words[title] ?? title
         context["park"] = agent.park.rawValue
         if let device {
             context["device"] = "\(device.name) (\(device.role.rawValue))"
@@ -94,9 +81,10 @@ final class NodeConsole: Sendable {
             if device.role == .operator || device.role == .window { nav.append(["href": "/console/window", "label": words["window"]!]) }
             context["nav"] = nav
         }
-        context["csrf"] = PageForm.token(for: session ?? device?.id ?? "anonymous", key: formKey)
-        if let flash { context["flash"] = ["text": flash.0, "kind": flash.1] }
-        return PageResponse.html(templates.render(template, context), status: status, language: language, keepLanguage: chosen)
+        return PageResponse.page(
+            templates, template, request: request, words: { NodeConsoleText.words($0 == .zh) }, title: title,
+            formToken: PageForm.token(for: session ?? device?.id ?? "anonymous", key: formKey), status: status,
+            flash: flash.map { (text: $0.0, kind: $0.1) }, context)
     }
 
     func form(_ request: Request, device: DeviceRecord, session: String?) async throws -> PageForm {
