@@ -350,6 +350,9 @@ public enum HubServer {
             hub.logger.notice("park revoked", metadata: ["park": "\(park)", "by": "\(peer.principal)", "certificates": "\(count)"])
             return try JSONResponse.make(OperatorRevocationResponse(park: park.rawValue, certificates: count))
         }
+        operators.get("/v1/operator/alarms") { _, _, _ -> Response in
+            try JSONResponse.make(try await hub.operatorAlarms())
+        }
         console.register(on: router, book: book)
         return (router, book.rules)
     }

@@ -23,6 +23,23 @@ extension NodeAgent {
         return (id, token)
     }
 
+    /// Revokes a device's credential at once (by id or name); its next request, and its console session, are
+    /// refused. From the console (`keepingAnOperator`), the last active operator device cannot be revoked: that
+    /// would lock the park out of its own console (the command line on the node's machine still can).
+    /// - Returns: whether an active device was revoked.
+    public func revokeDevice(_ idOrName: String, keepingAnOperator: Bool = false, now: Date = Date()) async throws -> Bool {
+        if keepingAnOperator {
+            let active = try await store.devices().filter { !$0.revoked }
+            let operators = active.filter { $0.role == .operator }
+            if operators.count == 1, let last = operators.first, last.id == idOrName || last.name == idOrName {
+                throw Refusal(
+                    .conflict, code: "last_operator_device", title: "The last operator device",
+                    detail: "\(last.name) is the park's only operator device; add another before revoking it")
+            }
+        }
+        return try await store.revokeDevice(idOrName, now: now)
+    }
+
     static func deviceTokenHash(_ token: String) -> String { Hex.encode(SHA256.hash(data: Data(token.utf8))) }
 
     /// The device presenting `authorization` (`Bearer pfd_…`), if it may act in one of `roles`.

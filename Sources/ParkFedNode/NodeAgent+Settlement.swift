@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import ParkFedCrypto
 import ParkFedDomain
 import ParkFedProtocol
@@ -85,10 +86,21 @@ extension NodeAgent {
     }
 
     /// This park's money right now, from the hub (sales today, open obligations both ways, next position).
-    public func revenue() async throws -> ParkRevenue {
+    public func revenue(timeout: TimeAmount = .seconds(30)) async throws -> ParkRevenue {
         do {
             return try await tracked { (hub: HubClient) async throws(NodeError) in
-                try await hub.json(.GET, "/v1/revenue", body: Optional<String>.none, as: ParkRevenue.self)
+                try await hub.json(.GET, "/v1/revenue", body: Optional<String>.none, as: ParkRevenue.self, timeout: timeout)
+            }
+        } catch {
+            throw Self.changeProblem(error)
+        }
+    }
+
+    /// Offline entries the hub found in conflict: those at this park's gates and those of its own passes.
+    public func conflicts(timeout: TimeAmount = .seconds(30)) async throws -> PassConflicts {
+        do {
+            return try await tracked { (hub: HubClient) async throws(NodeError) in
+                try await hub.json(.GET, "/v1/passes/conflicts", body: Optional<String>.none, as: PassConflicts.self, timeout: timeout)
             }
         } catch {
             throw Self.changeProblem(error)

@@ -121,6 +121,9 @@ public final class NodeStore: Sendable {
         public var logIndex: UInt64?
         public var reason: String?
         public var proofVerified: Bool
+        public var createdAt: Date
+        /// Deliveries tried so far (a pending entry whose attempts grow is one the hub could not be reached for).
+        public var attempts: Int
     }
 
     /// Writes an assertion to the outbox (durably) before anything tries to send it.
@@ -188,6 +191,13 @@ public final class NodeStore: Sendable {
         try await pool.read { db in try String.fetchAll(db, sql: "SELECT id FROM outbox WHERE state = ? ORDER BY seq", arguments: [state]) }
     }
 
+    /// The latest `limit` outbox entries in a state, newest first (what the duty manager looks at).
+    public func latestOutbox(state: String, limit: Int) async throws -> [OutboxItem] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE state = ? ORDER BY seq DESC LIMIT ?", arguments: [state, limit]).map(Self.item)
+        }
+    }
+
     public func outboxItem(id: String) async throws -> OutboxItem? {
         try await pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE id = ?", arguments: [id]).map(Self.item) }
     }
@@ -207,7 +217,8 @@ public final class NodeStore: Sendable {
     static func item(_ row: Row) -> OutboxItem {
         OutboxItem(
             seq: row["seq"], id: row["id"], type: row["type"], jws: row["jws"], state: row["state"],
-            logIndex: (row["log_index"] as Int64?).map(UInt64.init), reason: row["reason"], proofVerified: (row["proof_verified"] as Int64) != 0)
+            logIndex: (row["log_index"] as Int64?).map(UInt64.init), reason: row["reason"], proofVerified: (row["proof_verified"] as Int64) != 0,
+            createdAt: StoredTime.date(row["created_at"] as Int64), attempts: row["attempts"])
     }
 
     // MARK: Alarms and settings

@@ -161,7 +161,7 @@ struct NodeCommand: AsyncParsableCommand {
 
             func run() async throws {
                 let agent = try await NodeAgent(directory: NodeDirectory(data), logger: CLILogging.quiet)
-                let found = try await agent.store.revokeDevice(device, now: Date())
+                let found = try await agent.revokeDevice(device)
                 await agent.shutdown()
                 guard found else { throw ValidationError("no active device \(device)") }
                 print("revoked \(device)")

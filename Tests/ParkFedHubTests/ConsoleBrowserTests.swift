@@ -57,15 +57,21 @@ struct ConsoleBrowserTests {
     }
 
     /// Runs one journey of the browser script against `base` (the hub's or a node's URL); its JSON answer.
-    static func journey(_ name: String, base: String, home: String, lang: String = "en", _ arguments: [String: String] = [:]) async throws
-        -> [String: Any]
-    {
+    static func journey(
+        _ name: String, base: String, home: String, lang: String = "en", shots label: String? = nil, _ arguments: [String: String] = [:]
+    ) async throws -> [String: Any] {
         let result = try await ExternalTool.run(
             "python3",
-            [Verifiers.path("console_browser.py"), name, "--hub", base, "--home", home, "--shots", screenshots, "--lang", lang, "--name", name]
+            [Verifiers.path("console_browser.py"), name, "--hub", base, "--home", home, "--shots", screenshots, "--lang", lang, "--name", label ?? name]
                 + arguments.map { "\($0.key)=\($0.value)" })
         let answer = (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8))) as? [String: Any] ?? [:]
         guard result.succeeded, answer["ok"] as? Bool == true else {
+            // A failed expectation leaves its JSON on stderr (SystemExit): what failed and where first.
+            let failure = (try? JSONSerialization.jsonObject(with: Data(result.stderr.utf8))) as? [String: Any]
+            if let failure, let error = failure["error"] as? String {
+                throw TestSupportError(
+                    "browser journey \(name) failed: \(error) at \(failure["url"] ?? "?"); page: \(String(describing: failure["body"]).prefix(1500))")
+            }
             throw TestSupportError("browser journey \(name) failed: \(result.stdout.prefix(3000)) \(result.stderr.suffix(2000))")
         }
         return answer
@@ -94,6 +100,10 @@ struct ConsoleBrowserTests {
             let show = try await ExternalTool.run(
                 try BackgroundProcess.parkfedExecutable(), ["settle", "show", "--data", federation.hub.directory.path, "--day", day.description])
             #expect(show.succeeded && show.stdout.contains("paid"), "\(show.stdout)\(show.stderr)")
+            // On a tablet and a phone: no page scrolls sideways, every button is big enough to touch.
+            _ = try await Self.journey(
+                "tablet", base: federation.hubURL, home: clearing, shots: "tablet-clearing",
+                ["paths": "/console/settlement,/console/settlement/\(batch),/console/settlement/\(batch)/parks/P001"])
 
             // A regulator looks a document up; the query is in the signed log, and among their past queries.
             let regulator = try await Self.profile(federation, .regulator("R01"), name: "regulator")
@@ -103,6 +113,9 @@ struct ConsoleBrowserTests {
             #expect(entry.park == RegulatorQueryStatement.logParty && entry.jws.split(separator: ".").count == 3)
             #expect((looked["purchases"] as? Int) == 1 && (looked["entries"] as? Int) == 1)
             // Another role's page is a 403 page in the browser too.
+            _ = try await Self.journey(
+                "tablet", base: federation.hubURL, home: regulator, shots: "tablet-regulator",
+                ["paths": "/console/regulator,/console/regulator/traffic,/console/regulator/sales"])
             let refused = try await Self.journey("forbidden", base: federation.hubURL, home: regulator, ["path": "/console/settlement"])
             #expect(refused["code"] as? String == "forbidden_for_principal")
 
@@ -110,6 +123,7 @@ struct ConsoleBrowserTests {
             // is refused.
             let operatorHome = try await Self.profile(federation, .operator("O01"), name: "operator")
             let made = try await Self.journey("operator-token", base: federation.hubURL, home: operatorHome, ["park": "P009", "name": "Park Nine"])
+            _ = try await Self.journey("tablet", base: federation.hubURL, home: operatorHome, shots: "tablet-operator", ["paths": "/console/operator"])
             let token = try #require(made["token"] as? String)
             let directory = NodeDirectory(federation.directory.file("P009"))
             _ = try await NodeEnrollment.enroll(
@@ -158,7 +172,8 @@ struct NodeConsoleBrowserTests {
             // Normal: a code that is no ticket is refused.
             #expect(try await gateAnswer("NOT-A-TICKET")["decision"] as? String == "deny")
             let evacuated = try await ConsoleBrowserTests.journey(
-                "node-manager", base: server.baseURL, home: home, lang: "zh", ["credential": manager, "mode": "evacuation", "reason": "消防演练"])
+                "node-manager", base: server.baseURL, home: home, lang: "zh",
+                ["credential": manager, "mode": "evacuation", "reason": "消防演练", "keyboard": "yes"])
             #expect(evacuated["mode"] as? String == "疏散")
             let open = try await gateAnswer("NOT-A-TICKET")
             #expect(open["decision"] as? String == "allow" && open["mode"] as? String == "evacuation", "\(open)")
@@ -166,6 +181,9 @@ struct NodeConsoleBrowserTests {
                 "node-manager", base: server.baseURL, home: home, ["credential": manager, "mode": "normal", "reason": "drill over"])
             #expect(try await gateAnswer("NOT-A-TICKET")["decision"] as? String == "deny")
             #expect(await p1.status().modeChanges.first?.by == "device:duty-manager")
+            _ = try await ConsoleBrowserTests.journey(
+                "tablet", base: server.baseURL, home: home, shots: "tablet-node",
+                ["credential": manager, "paths": "/console/manager,/console/devices,/console/window"])
 
             // The window sells; the printed QR, read back from the page, is admitted at another park's gate.
             let sold = try await ConsoleBrowserTests.journey(

@@ -116,6 +116,33 @@ import Testing
             #expect(next.httpStatus == 401 || next.httpStatus == 403, "\(next.body)")
         }
     }
+
+    @Test func theOperatorsAlarmsComeFromTheStateAndEndWithTheirCause() async throws {
+        try await TestFederation.run { federation in
+            _ = try await federation.enrollParks(["P001", "P002"])
+            let operatorStaff = try await federation.issueCertificate(for: .operator("O01"), name: "operator")
+            let clearing = try await federation.issueCertificate(for: .clearing("C01"), name: "clearing")
+            // Nobody has verified the log yet.
+            let first = try await federation.curl("/v1/operator/alarms", certificate: operatorStaff)
+            #expect(first.httpStatus == 200, "\(first.body)")
+            let kinds = (first.json["alarms"] as? [[String: Any]] ?? []).compactMap { $0["kind"] as? String }
+            #expect(kinds == ["log_verification_stale"], "\(first.body)")
+            #expect(try await federation.curl("/v1/operator/alarms", certificate: clearing).httpStatus == 403)
+            // Verified: that alarm ends. Seen 80 days on, both parks' certificates are close to their end, and the
+            // verification is stale again.
+            try await federation.hub.recordLogVerification(try await LogVerifier(hub: federation.hub).verify())
+            #expect(try await federation.hub.operatorAlarms().alarms.isEmpty)
+            let later = try await federation.hub.operatorAlarms(now: Date().addingTimeInterval(80 * 86_400)).alarms
+            #expect(Set(later.filter { $0.kind == "certificate_expiring" }.map(\.subject)) == ["P001", "P002"], "\(later)")
+            #expect(later.contains { $0.kind == "log_verification_stale" })
+            let expired = try await federation.hub.operatorAlarms(now: Date().addingTimeInterval(91 * 86_400)).alarms
+            #expect(expired.prefix(2).allSatisfy { $0.kind == "certificate_expired" && $0.severity == .critical }, "\(expired)")
+            // The console shows them, in the operator's language.
+            let page = try await federation.curl(
+                "/console/operator", certificate: operatorStaff, extra: ["-H", "accept-language: zh-CN"])
+            #expect(page.httpStatus == 200 && page.body.contains("id=\"alarms\"") && page.body.contains("id=\"conflict-rows\""), "\(page.body.prefix(300))")
+        }
+    }
 }
 
 /// Every word of the consoles exists in both languages, and every page template renders.

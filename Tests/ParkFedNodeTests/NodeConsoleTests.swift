@@ -68,10 +68,73 @@ import Testing
             #expect(moved.httpStatus == 303, "\(moved.body.prefix(400))")
             let transferred = try #require(try await agent.store.soldPass(passID))
             #expect(transferred.code != before && transferred.holderMasked.hasPrefix("L"), "\(transferred)")
+            // The park's only operator device cannot revoke itself from the console (it would lock the park out).
+            let devicesPage = try await TestFederation.nodeCurl(server, "/console/devices", extra: ["-H", "cookie: \(cookie)"])
+            let lockout = try await TestFederation.nodeCurl(
+                server, "/console/devices/\(manager.id)/revoke", method: "POST",
+                extra: [
+                    "-H", "cookie: \(cookie)", "-H", "content-type: application/x-www-form-urlencoded", "--data-raw",
+                    "csrf=\(try token(devicesPage))&confirm=yes",
+                ])
+            #expect(lockout.httpStatus == 409 && lockout.body.contains("last_operator_device"), "\(lockout.body.prefix(300))")
+            #expect(try await agent.store.devices().first { $0.id == manager.id }?.revoked == false)
             // Revoked: the session ends on its next request.
             _ = try await agent.store.revokeDevice(manager.id, now: Date())
             let after = try await TestFederation.nodeCurl(server, "/console/manager", extra: ["-H", "cookie: \(cookie)"])
             #expect(after.httpStatus == 401, "\(after.httpStatus)")
+        }
+    }
+}
+
+extension NodeConsoleTests {
+    /// Signs a device in; the session cookie (`name=value`).
+    static func sessionCookie(_ server: RunningServer, _ credential: String) async throws -> String {
+        let signed = try await TestFederation.nodeCurl(
+            server, "/console/sign-in", method: "POST",
+            extra: ["-i", "-H", "content-type: application/x-www-form-urlencoded", "--data-raw", "credential=\(credential)"])
+        let line = try #require(signed.body.split(separator: "\r\n").first { $0.lowercased().hasPrefix("set-cookie: pf_node_session=") })
+        return String(line.dropFirst("set-cookie: ".count).split(separator: ";")[0])
+    }
+
+    @Test func theDutyManagerSeesWhatWaitsWhatTheHubFoundAndTheMoney() async throws {
+        try await TestFederation.run { federation in
+            let agents = try await federation.enrollParks(["P001", "P002", "P003"])
+            let (p1, p2, p3) = (agents[0], agents[1], agents[2])
+            let any2 = try await PassTests.sell(p1, "ANY2-OF-3")
+            try await p1.deliverOutbox()
+            #expect(try await PassTests.scan(p1, any2.code).decision == .allow)
+            #expect(try await PassTests.scan(p2, any2.code).decision == .allow)
+            let server1 = try await federation.serve(p1)
+            let server3 = try await federation.serve(p3)
+            let manager1 = try await Self.sessionCookie(server1, try await p1.addDevice(name: "manager-1", role: .operator).token)
+            let manager3 = try await Self.sessionCookie(server3, try await p3.addDevice(name: "manager-3", role: .operator).token)
+
+            // The hub is down: P003's gate admits offline; the entry waits in the outbox, and what only the hub knows
+            // is said to be unavailable (the page itself still answers).
+            await federation.stopHub()
+            let offline = try await PassTests.scan(p3, any2.code)
+            #expect(offline.decision == .allow && offline.mode == .offline)
+            let waiting = try await TestFederation.nodeCurl(server3, "/console/manager", extra: ["-H", "cookie: \(manager3)"])
+            #expect(waiting.httpStatus == 200 && waiting.body.contains("id=\"money-unavailable\""), "\(waiting.body.prefix(300))")
+            let pendingTable = try #require(waiting.body.firstMatch(of: /<table id="pending">(.*?)<\/table>/.dotMatchesNewlines())?.1)
+            #expect(pendingTable.contains(AssertionType.passRedeemed.rawValue), "\(pendingTable)")
+
+            // Back: the entry is delivered, and the hub reports it as a conflict on both parks' pages.
+            try await federation.startHub()
+            try await p3.deliverOutbox()
+            let after = try await TestFederation.nodeCurl(server3, "/console/manager", extra: ["-H", "cookie: \(manager3)"])
+            let conflicts = try #require(after.body.firstMatch(of: /<table id="conflicts">(.*?)<\/table>/.dotMatchesNewlines())?.1)
+            #expect(conflicts.contains(any2.passID) && conflicts.contains("already_used"), "\(conflicts)")
+            let pendingAfter = try #require(after.body.firstMatch(of: /<table id="pending">.*?<tbody>(.*?)<\/tbody>/.dotMatchesNewlines())?.1)
+            #expect(!pendingAfter.contains(AssertionType.passRedeemed.rawValue) && pendingAfter.contains("None."), "\(pendingAfter)")
+            // The selling park's money: today's sale, and what it owes P002 for the entry there (not P003's conflict).
+            let issuer = try await TestFederation.nodeCurl(server1, "/console/manager", extra: ["-H", "cookie: \(manager1)"])
+            #expect(issuer.body.contains(any2.passID), "the issuer sees the conflict of its pass")
+            let sales = try #require(issuer.body.firstMatch(of: /id="sales-today">([^<]*)</)?.1)
+            #expect(sales.contains("(1 "), "\(sales)")
+            let positions = try #require(issuer.body.firstMatch(of: /<table id="open-positions">(.*?)<\/table>/.dotMatchesNewlines())?.1)
+            #expect(positions.contains("pass entries") && positions.contains("Owed by us"), "\(positions)")
+            #expect(!positions.contains("Owed to us"), "\(positions)")
         }
     }
 }

@@ -7,7 +7,8 @@ usage: console_browser.py JOURNEY --hub URL --home DIR --shots DIR [--lang zh|en
 
 Journeys: clearing (approve a batch and record its payment references), regulator (look a document up and find the
 query among my past queries), operator-token (make an enrollment token), operator-revoke (revoke park=P…),
-forbidden (open path=… and expect a 403 page). Prints one JSON object; exits 1 when the page is not what it should be.
+forbidden (open path=… and expect a 403 page), node-manager (switch the gate mode, keyboard=yes by keyboard alone),
+node-window (sell and read the ticket's QR), tablet (paths=a,b,… at tablet and phone sizes). Prints one JSON object; exits 1 when the page is not what it should be.
 """
 import json
 import os
@@ -17,6 +18,7 @@ import time
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 
 def browser(home, lang):
@@ -60,6 +62,23 @@ class Journey:
 
     def text(self, selector):
         return self.find(selector).text
+
+    def tab_to(self, element_id, limit=80):
+        """Moves the keyboard focus with Tab alone until it reaches the element; it must show a visible focus ring."""
+        for _ in range(limit):
+            active = self.driver.switch_to.active_element
+            if active.get_attribute("id") == element_id:
+                outline = self.driver.execute_script(
+                    "const s = getComputedStyle(document.activeElement); return s.outlineStyle + ' ' + s.outlineWidth;")
+                self.expect(not outline.startswith("none") and not outline.endswith(" 0px"), f"#{element_id} shows where the focus is ({outline})")
+                return active
+            active.send_keys(Keys.TAB)
+        self.expect(False, f"#{element_id} is reachable with the Tab key")
+
+    def press(self, element_id, key=Keys.ENTER):
+        self.tab_to(element_id).send_keys(key)
+        time.sleep(0.05)
+        self.shot()
 
     def expect(self, condition, message):
         if not condition:
@@ -158,10 +177,17 @@ def node_manager(j, args):
     sign_in(j, args["credential"])
     j.expect("/console/manager" in j.driver.current_url, "an operator device lands on the duty manager's page")
     mode = args["mode"]
-    j.click(f"#mode-{mode}")
-    j.expect(f"mode={mode}" in j.driver.current_url, "a mode switch asks for confirmation first")
-    j.find("#reason").send_keys(args["reason"])
-    j.click("#confirm")
+    if args.get("keyboard") == "yes":
+        # The whole switch by keyboard alone: Tab to the button, Enter; Tab to the reason, type; Tab to confirm, Enter.
+        j.press(f"mode-{mode}")
+        j.expect(f"mode={mode}" in j.driver.current_url, "a mode switch asks for confirmation first")
+        j.tab_to("reason").send_keys(args["reason"])
+        j.press("confirm")
+    else:
+        j.click(f"#mode-{mode}")
+        j.expect(f"mode={mode}" in j.driver.current_url, "a mode switch asks for confirmation first")
+        j.find("#reason").send_keys(args["reason"])
+        j.click("#confirm")
     shown = j.text("#mode")
     j.click("#sign-out")
     j.expect("/console/sign-in" in j.driver.current_url, "signing out ends the session")
@@ -183,7 +209,29 @@ def node_window(j, args):
     return {"pass": j.text("#pass-id"), "qr": qr, "holder": j.text("#holder")}
 
 
-JOURNEYS = {"node-manager": node_manager, "node-window": node_window, "clearing": clearing, "regulator": regulator, "operator-token": operator_token, "operator-revoke": operator_revoke,
+def tablet(j, args):
+    """Each page at a tablet's size (820 x 1180 CSS pixels, portrait) and a phone's (390 x 844): nothing makes the page
+    itself scroll sideways (wide tables scroll inside themselves), and every button is big enough to touch."""
+    if "credential" in args:
+        sign_in(j, args["credential"])
+    checked = []
+    for width, height in [(820, 1180), (390, 844)]:
+        j.driver.set_window_size(width, height)
+        for path in args["paths"].split(","):
+            j.open(path)
+            j.expect(j.driver.execute_script("return document.readyState") == "complete", f"{path} loads")
+            title = j.driver.find_elements(By.CSS_SELECTOR, "#error-title")
+            j.expect(not title, f"{path} is a page of this role, not an error ({title[0].text if title else ''})")
+            wide = j.driver.execute_script("return document.documentElement.scrollWidth - document.documentElement.clientWidth;")
+            j.expect(wide <= 1, f"{path} at {width} px does not scroll sideways (by {wide} px)")
+            small = j.driver.execute_script(
+                "return [...document.querySelectorAll('button, a.button')].filter(b => b.offsetParent && b.getBoundingClientRect().height < 32).length;")
+            j.expect(small == 0, f"{path} at {width} px has {small} buttons too small to touch")
+            checked.append({"path": path, "width": width})
+    return {"checked": checked}
+
+
+JOURNEYS = {"tablet": tablet, "node-manager": node_manager, "node-window": node_window, "clearing": clearing, "regulator": regulator, "operator-token": operator_token, "operator-revoke": operator_revoke,
             "forbidden": forbidden}
 
 

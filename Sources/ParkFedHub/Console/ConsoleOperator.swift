@@ -6,7 +6,8 @@ import ParkFedProtocol
 import ParkFedStore
 
 /// The federation operator's pages: parks (status, certificate expiry, signing keys), enrollment tokens (made here,
-/// shown once), revocation behind a confirmation, the trust list, the log and its last verification.
+/// shown once), revocation behind a confirmation, the trust list, the log and its last verification, the alarms
+/// (``Hub/operatorAlarms(now:)``, as `GET /v1/operator/alarms` answers them) and the offline conflicts.
 extension ConsolePages {
     func registerOperator(_ operators: HubRouteGroup) {
         operators.get("/console/operator") { request, _, peer -> Response in
@@ -85,6 +86,12 @@ extension ConsolePages {
         default: verifyResult = words["verifyNever"]!
         }
         let conflicts = try await hub.passConflicts(peer: peer)
+        let alarms = try await hub.operatorAlarms(now: now).alarms.map { alarm -> [String: String] in
+            [
+                "severity": words["severity_" + alarm.severity.rawValue]!, "class": alarm.severity == .critical ? "bad" : "warn",
+                "kind": words["alarm_" + alarm.kind] ?? alarm.kind, "code": alarm.kind, "subject": alarm.subject, "detail": alarm.detail,
+            ]
+        }
         var flash: (String, String)?
         if let revoked = request.uri.queryParameters["revoked"].map(String.init) {
             let count = request.uri.queryParameters["count"].map(String.init) ?? "0"
@@ -97,6 +104,10 @@ extension ConsolePages {
                 "trustAge": Self.time(trust.issuedAt), "logSize": hub.log.size, "checkpointSize": checkpoint?.treeSize ?? 0,
                 "checkpointAge": Self.time(checkpoint?.createdAt), "verifyResult": verifyResult,
                 "verifyAt": try await hub.store.meta(Hub.verifyMeta.at) ?? "", "conflicts": conflicts.conflicts.count,
+                "alarms": alarms, "alarmCount": alarms.count,
+                "conflictRows": conflicts.conflicts.prefix(50).map {
+                    ["pass": $0.passID, "park": $0.park, "issuer": $0.issuer, "reason": $0.reason, "at": Self.time($0.enteredAt), "index": String($0.logIndex)]
+                },
             ])
     }
 }

@@ -45,23 +45,23 @@ extension ConsolePages {
                 ])
         }
         regulators.get("/console/regulator/sales") { request, _, peer -> Response in
-            let query = request.uri.queryParameters
-            let report = try await hub.regulatorSales(from: String(query["from"] ?? ""), to: String(query["to"] ?? ""), peer: peer)
+            let (from, to) = range(request)
+            let report = try await hub.regulatorSales(from: from, to: to, peer: peer)
             let days = report.days.map { ["park": $0.park, "day": $0.day, "passes": $0.passes, "amount": money($0.amountMinor)] as [String: Any] }
             return page("sales", title: "sales", request: request, peer: peer, ["days": days, "from": report.from, "to": report.to])
         }
         // CSV downloads: each is a query of its own, audited like the page.
         regulators.get("/console/regulator/sales.csv") { request, _, peer -> Response in
-            let query = request.uri.queryParameters
-            let report = try await hub.regulatorSales(from: String(query["from"] ?? ""), to: String(query["to"] ?? ""), peer: peer)
+            let (from, to) = range(request)
+            let report = try await hub.regulatorSales(from: from, to: to, peer: peer)
             let lines =
                 [CSVField.line(["park", "day", "passes", "amount_minor", "currency"])]
                 + report.days.map { CSVField.line([$0.park, $0.day, String($0.passes), String($0.amountMinor), report.currency]) }
             return Self.csv(lines, name: "sales-\(report.from)-\(report.to).csv")
         }
         regulators.get("/console/regulator/traffic.csv") { request, _, peer -> Response in
-            let query = request.uri.queryParameters
-            let report = try await hub.regulatorTraffic(from: String(query["from"] ?? ""), to: String(query["to"] ?? ""), peer: peer)
+            let (from, to) = range(request)
+            let report = try await hub.regulatorTraffic(from: from, to: to, peer: peer)
             var lines = [CSVField.line(["park", "day", "hour", "entries", "capacity_hourly", "entries_day", "capacity_daily"])]
             for day in report.days {
                 for (hour, count) in day.hourly.enumerated() {
@@ -75,8 +75,7 @@ extension ConsolePages {
             return Self.csv(lines, name: "traffic-\(report.from)-\(report.to).csv")
         }
         regulators.get("/console/regulator/traffic") { request, _, peer -> Response in
-            let query = request.uri.queryParameters
-            let (from, to) = (String(query["from"] ?? ""), String(query["to"] ?? ""))
+            let (from, to) = range(request)
             let report = try await hub.regulatorTraffic(from: from, to: to, peer: peer)
             let days = report.days.map { day -> [String: Any] in
                 [
@@ -86,6 +85,15 @@ extension ConsolePages {
             }
             return page("traffic", title: "traffic", request: request, peer: peer, ["days": days, "from": report.from, "to": report.to])
         }
+    }
+
+    /// The days a report page covers: `from` and `to` as given (the rule checks them), or the last seven days when
+    /// the page is opened without any.
+    func range(_ request: Request) -> (from: String, to: String) {
+        let query = request.uri.queryParameters
+        guard query["from"] == nil, query["to"] == nil else { return (String(query["from"] ?? ""), String(query["to"] ?? "")) }
+        let today = hub.passes.calendar.day(of: Date())
+        return (today.adding(days: -6).description, today.description)
     }
 
     static func csv(_ lines: [String], name: String) -> Response {

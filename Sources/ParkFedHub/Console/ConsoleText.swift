@@ -50,6 +50,11 @@ enum ConsoleText {
         "hourly": "Entries per hour", "noEntries": "No entries in this range.",
         "residentID": "Resident identity card", "passport": "Passport", "otherDocument": "Other document",
         "sales": "Sales", "passesSold": "Passes sold", "downloadCSV": "Download CSV", "forbidden": "Not for you", "notFound": "Not found", "refused": "Refused",
+        "nothing": "None.", "alarms": "Alarms", "severity": "Severity", "kind": "Kind", "subject": "About", "detail": "Detail", "gatePark": "Gate's park",
+        "issuer": "Issuer", "severity_warning": "warning", "severity_critical": "critical",
+        "alarm_log_verification_failed": "Log verification failed", "alarm_log_verification_stale": "Log not verified in 24 h",
+        "alarm_certificate_expired": "Certificate expired", "alarm_certificate_expiring": "Certificate expires soon",
+        "alarm_checkpoint_behind": "Log ahead of its checkpoint", "alarm_offline_conflicts": "Offline conflicts",
     ]
 
     static let chinese: [String: String] = [
@@ -90,6 +95,11 @@ enum ConsoleText {
         "hourly": "每小时入园人数", "noEntries": "该时间段内没有入园记录。",
         "residentID": "居民身份证", "passport": "护照", "otherDocument": "其他证件",
         "sales": "销售", "passesSold": "售出票数", "downloadCSV": "下载 CSV", "forbidden": "无权访问", "notFound": "未找到", "refused": "请求被拒绝",
+        "nothing": "无。", "alarms": "告警", "severity": "级别", "kind": "类型", "subject": "对象", "detail": "详情", "gatePark": "入园景区",
+        "issuer": "出票景区", "severity_warning": "警告", "severity_critical": "严重",
+        "alarm_log_verification_failed": "日志校验失败", "alarm_log_verification_stale": "24 小时内未校验日志",
+        "alarm_certificate_expired": "证书已过期", "alarm_certificate_expiring": "证书即将到期",
+        "alarm_checkpoint_behind": "日志超出最新检查点", "alarm_offline_conflicts": "离线冲突",
     ]
 
 }

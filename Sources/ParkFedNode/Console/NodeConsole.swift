@@ -29,6 +29,8 @@ final class NodeConsole: Sendable {
     let signIns = RateLimiter(perSecond: 5, burst: 20)
     static let idle: TimeInterval = 15 * 60
     static let cookie = "pf_node_session"
+    /// How long a console page waits for what it reads from the hub.
+    static let hubReadTimeout = TimeAmount.seconds(3)
 
     struct Session: Sendable {
         var tokenHash: String
@@ -162,12 +164,14 @@ final class NodeConsole: Sendable {
         page(routes, .get, "/console/manager", [.operator]) { [self] request, _, device, session in
             let words = NodeConsoleText.words(PageResponse.language(request).0 == .zh)
             let status = await agent.status()
-            let revenue: String
-            if let open = try? await agent.revenue() {
-                revenue = money(open.salesToday.amountMinor, open.currency) + " · " + money(open.nextPositionMinor, open.currency)
-            } else {
-                revenue = words["unavailable"]!
-            }
+            // What only the hub knows (money, conflicts) is shown when the hub answers, and said to be unavailable when
+            // not: asked at once, briefly, and not at all while the link is known to be down (the page must answer
+            // exactly when the hub does not).
+            let linkUp = agent.hubLinkUp(now: Date())
+            async let openCall = linkUp ? try? agent.revenue(timeout: Self.hubReadTimeout) : nil
+            async let conflictsCall = linkUp ? try? agent.conflicts(timeout: Self.hubReadTimeout) : nil
+            let (open, conflicts) = await (openCall, conflictsCall)
+            let revenue = open.map { money($0.salesToday.amountMinor, $0.currency) } ?? words["unavailable"]!
             let mode = status.mode
             let modes = GateMode.allCases.map { candidate -> [String: String] in
                 [
@@ -189,7 +193,18 @@ final class NodeConsole: Sendable {
                     "revenue": revenue, "modes": modes,
                     "changes": status.modeChanges.prefix(10).map { ["at": Self.time($0.at), "mode": $0.mode, "by": $0.by, "reason": $0.reason] },
                     "alarms": status.alarms.prefix(10).map { ["at": Self.time($0.at), "kind": $0.kind, "detail": $0.detail] },
-                    "rejectedItems": try await rejected(limit: 20),
+                    "rejectedItems": try await outbox(state: "rejected", limit: 20),
+                    "pendingItems": try await outbox(state: "pending", limit: 20),
+                    "money": open.map { [moneyContext($0, words)] } ?? [], "moneyUnavailable": open == nil ? [words["hubUnavailable"]!] : [],
+                    "conflicts": conflicts.map { list in
+                        list.conflicts.prefix(50).map {
+                            [
+                                "pass": $0.passID, "park": $0.park, "issuer": $0.issuer, "reason": $0.reason, "at": Self.time($0.enteredAt),
+                                "index": String($0.logIndex),
+                            ]
+                        }
+                    } ?? [],
+                    "conflictsUnavailable": conflicts == nil ? [words["hubUnavailable"]!] : [],
                     "stock": try await agent.store.stockBatches().map {
                         ["batch": $0.batch, "product": $0.product, "printed": $0.printed, "sold": $0.sold, "void": $0.void] as [String: Any]
                     },
@@ -274,7 +289,7 @@ final class NodeConsole: Sendable {
             guard let target = try await agent.store.devices().first(where: { $0.id == id }) else {
                 throw Refusal(.notFound, code: "unknown_device", title: "No such device")
             }
-            _ = try await agent.store.revokeDevice(target.id, now: Date())
+            _ = try await agent.revokeDevice(target.id, keepingAnOperator: true)
             agent.logger.notice("device revoked in the console", metadata: ["device": "\(target.name)", "by": "\(device.name)"])
             return PageResponse.redirect("/console/devices?revoked=\(target.name)")
         }
@@ -340,13 +355,29 @@ final class NodeConsole: Sendable {
         }
     }
 
-    /// The latest assertions the hub rejected, with its reasons (they stay in the outbox, never lost).
-    func rejected(limit: Int) async throws -> [[String: String]] {
-        var rows: [[String: String]] = []
-        for id in try await agent.store.outboxIDs(state: "rejected").suffix(limit).reversed() {
-            if let item = try await agent.store.outboxItem(id: id) { rows.append(["id": item.id, "type": item.type, "reason": item.reason ?? ""]) }
+    /// The latest outbox entries in a state: rejected ones with the hub's reasons (they stay, never lost), pending
+    /// ones with their age and delivery attempts.
+    func outbox(state: String, limit: Int) async throws -> [[String: String]] {
+        try await agent.store.latestOutbox(state: state, limit: limit).map {
+            ["id": $0.id, "type": $0.type, "reason": $0.reason ?? "", "created": Self.time($0.createdAt), "attempts": String($0.attempts)]
         }
-        return rows
+    }
+
+    /// Today's sales and the open obligations both ways, as the manager's money table.
+    func moneyContext(_ open: ParkRevenue, _ words: [String: String]) -> [String: Any] {
+        func lines(_ lines: [ParkRevenue.Line]) -> [[String: String]] {
+            lines.map {
+                [
+                    "reason": words["reason_" + $0.reason] ?? $0.reason, "count": String($0.count), "amount": money($0.amountMinor, open.currency),
+                    "fee": money($0.feeMinor, open.currency),
+                ]
+            }
+        }
+        return [
+            "day": open.day, "salesCount": open.salesToday.passes, "salesAmount": money(open.salesToday.amountMinor, open.currency),
+            "owedToUs": lines(open.owedToUs), "owedByUs": lines(open.owedByUs), "settledThrough": open.settledThrough ?? "—",
+            "next": money(open.nextPositionMinor, open.currency), "nextClass": open.nextPositionMinor < 0 ? "bad" : "good",
+        ]
     }
 
     static func holder(_ form: PageForm) -> HolderInput {

@@ -32,6 +32,13 @@ enum NodeConsoleText {
         "rejectedAssertions": "Assertions the hub rejected", "assertionID": "Assertion", "stockBatches": "Printed stock", "batch": "Batch",
         "printed": "Printed", "voided": "Voided", "printerFile": "Printer's file (CSV)", "forbidden": "Not for this device",
         "notFound": "Not found",
+        "hubUnavailable": "The hub does not answer now; this part is shown again when the link is back.",
+        "moneyTitle": "Today and open positions", "businessDay": "Business day", "salesToday": "Sales today", "passes": "passes",
+        "owedToUs": "Owed to us (open)", "owedByUs": "Owed by us (open)", "count": "Count", "amount": "Amount", "fee": "Hub fee",
+        "settledThrough": "Settled through", "nextPosition": "Next settlement (net)", "reason_pass_redemption": "pass entries",
+        "reason_card_spend": "card spends", "reason_card_refund": "card refunds", "reason_member_pass_allocation": "membership pass shares",
+        "pendingAssertions": "Waiting to be sent", "created": "Created", "attempts": "Attempts", "conflictsTitle": "Offline conflicts",
+        "gatePark": "Gate's park", "issuer": "Issuer", "logIndex": "Log entry", "nothing": "None.",
     ]
 
     static let chinese: [String: String] = [
@@ -59,6 +66,13 @@ enum NodeConsoleText {
         "resalePrice": "转让价格（分）", "reissue": "补发给原持票人（遗失）",
         "rejectedAssertions": "被平台拒绝的断言", "assertionID": "断言", "stockBatches": "预印票库存", "batch": "批次",
         "printed": "已印", "voided": "已作废", "printerFile": "印刷文件（CSV）", "forbidden": "本设备无权访问", "notFound": "未找到",
+        "hubUnavailable": "平台暂未应答；连接恢复后此处重新显示。",
+        "moneyTitle": "今日与未结头寸", "businessDay": "营业日", "salesToday": "今日销售", "passes": "张",
+        "owedToUs": "应收（未结）", "owedByUs": "应付（未结）", "count": "笔数", "amount": "金额", "fee": "平台手续费",
+        "settledThrough": "已结算至", "nextPosition": "下次结算（净额）", "reason_pass_redemption": "联票入园",
+        "reason_card_spend": "一卡通消费", "reason_card_refund": "一卡通退款", "reason_member_pass_allocation": "年卡分成",
+        "pendingAssertions": "待发送", "created": "生成时间", "attempts": "尝试次数", "conflictsTitle": "离线冲突",
+        "gatePark": "入园景区", "issuer": "出票景区", "logIndex": "日志条目", "nothing": "无。",
     ]
 }
 
