@@ -4,6 +4,7 @@ import ParkFedCrypto
 import ParkFedDomain
 import ParkFedProtocol
 import ParkFedStore
+import Synchronization
 
 /// The hub's append-only, verifiable log of accepted assertions.
 ///
@@ -21,9 +22,15 @@ public final class AssertionLog: @unchecked Sendable {
     private let lock = NSLock()
     private var tree: MerkleTree
     private let appending = LendingPool<Void>()
+    /// Appends queued for the next group commit.
+    private let waiting = Mutex<[Ticket]>([])
+    let metrics: HubMetrics
+    let trust: TrustCache
 
-    public init(store: HubStore, signingKey: SigningKey, origin: String, rules: PassRules, logger: Logger) async throws {
+    init(store: HubStore, signingKey: SigningKey, origin: String, rules: PassRules, metrics: HubMetrics, trust: TrustCache, logger: Logger) async throws {
         self.rules = rules
+        self.trust = trust
+        self.metrics = metrics
         self.store = store
         self.signingKey = signingKey
         self.origin = origin
@@ -117,11 +124,14 @@ public final class AssertionLog: @unchecked Sendable {
         return index
     }
 
+    /// The signing keys as the log checks them, read once per trust epoch.
     func keyInfo() async throws -> [String: KeyInfo] {
-        try await Dictionary(
-            uniqueKeysWithValues: store.signingKeys().map { record in
-                (record.kid, KeyInfo(park: record.park, key: try VerifyingKey(base64URL: record.publicKey), revoked: record.revokedAt != nil))
-            })
+        try await trust.keys(epoch: try await store.trustEpoch()) {
+            try await Dictionary(
+                uniqueKeysWithValues: store.signingKeys().map { record in
+                    (record.kid, KeyInfo(park: record.park, key: try VerifyingKey(base64URL: record.publicKey), revoked: record.revokedAt != nil))
+                })
+        }
     }
 
     static func result(for candidate: LogCandidate, _ outcome: LogOutcome) -> IngestResult {
@@ -139,31 +149,75 @@ public final class AssertionLog: @unchecked Sendable {
         }
     }
 
-    /// The append itself: one transaction (entries, their pass effects, the signed checkpoint) at the end of the log
-    /// as the database has it; the in-memory tree takes what other hub processes appended meanwhile, then this
-    /// batch, and moves only after the transaction committed.
+    /// An append waiting for the writer: its candidates, and its answer once a group that holds it has committed.
+    final class Ticket: @unchecked Sendable {
+        let candidates: [LogCandidate]
+        /// Set (under `AssertionLog.waiting`'s lock) before the writer gate is released by the group that took it.
+        var answer: Result<([LogOutcome], [String: AssertionEffectResult], UInt64), any Error>?
+        init(_ candidates: [LogCandidate]) { self.candidates = candidates }
+    }
+
+    /// Appends `candidates` (with their effects) and answers after the commit that holds them.
+    ///
+    /// Group commit: every append waiting when the writer comes free goes into one store transaction, one
+    /// checkpoint and one fsync, in the order they queued; each gets its own outcomes (a refusal or duplicate of one
+    /// never touches another's), and nobody is answered before that transaction has committed. An idle log adds no
+    /// wait: a lone append is a group of one.
     func append(_ candidates: [LogCandidate], now: Date) async throws -> ([LogOutcome], [String: AssertionEffectResult], UInt64) {
+        let ticket = Ticket(candidates)
+        waiting.withLock { $0.append(ticket) }
         try await appending.serially {
-            let key = signingKey, origin = self.origin
-            let box = TreeBox()
-            let start = snapshot()
-            box.tree = start
-            let (outcomes, record, effects, missed) = try await store.append(candidates, knownSize: start.size, now: now) { missed, appended in
-                var next = box.tree!
-                for hash in missed { next.append(leafHash: hash) }
-                for hash in appended { next.append(leafHash: hash) }
-                let checkpoint = Checkpoint(origin: origin, size: next.size, rootHash: next.rootHash(), timestamp: now)
-                box.tree = next
-                return CheckpointRecord(treeSize: next.size, rootHash: checkpoint.rootHash, createdAt: now, note: try checkpoint.signed(with: key))
+            // Whoever holds the gate takes every ticket queued so far; a ticket already taken by an earlier group has
+            // its answer when this task gets the gate.
+            let group: [Ticket] = waiting.withLock { queue in
+                defer { queue.removeAll(keepingCapacity: true) }
+                return queue
             }
-            return lock.withLock {
-                if record != nil, let grown = box.tree {
-                    tree = grown
-                } else {
-                    for hash in missed { tree.append(leafHash: hash) }
+            guard !group.isEmpty else { return }
+            let answer: Result<([LogOutcome], [String: AssertionEffectResult], UInt64), any Error>
+            do { answer = .success(try await appendNow(group.flatMap(\.candidates), now: now)) } catch { answer = .failure(error) }
+            waiting.withLock { _ in
+                var offset = 0
+                for member in group {
+                    member.answer = answer.map { outcomes, effects, size in
+                        defer { offset += member.candidates.count }
+                        let mine = Array(outcomes[offset..<offset + member.candidates.count])
+                        let ids = Set(member.candidates.map(\.id))
+                        return (mine, effects.filter { ids.contains($0.key) }, size)
+                    }
                 }
-                return (outcomes, effects, tree.size)
             }
+            metrics.logGroup(appends: group.count, entries: group.reduce(0) { $0 + $1.candidates.count })
+        }
+        guard let answer = waiting.withLock({ _ in ticket.answer }) else {
+            throw Refusal(.failed, code: "append_lost", title: "The append was not answered")
+        }
+        return try answer.get()
+    }
+
+    /// One store transaction at the end of the log as the database has it (entries, their pass effects, the signed
+    /// checkpoint); the in-memory tree takes what other hub processes appended meanwhile, then this batch, and moves
+    /// only after the transaction committed.
+    private func appendNow(_ candidates: [LogCandidate], now: Date) async throws -> ([LogOutcome], [String: AssertionEffectResult], UInt64) {
+        let key = signingKey, origin = self.origin
+        let box = TreeBox()
+        let start = snapshot()
+        box.tree = start
+        let (outcomes, record, effects, missed) = try await store.append(candidates, knownSize: start.size, now: now) { missed, appended in
+            var next = box.tree!
+            for hash in missed { next.append(leafHash: hash) }
+            for hash in appended { next.append(leafHash: hash) }
+            let checkpoint = Checkpoint(origin: origin, size: next.size, rootHash: next.rootHash(), timestamp: now)
+            box.tree = next
+            return CheckpointRecord(treeSize: next.size, rootHash: checkpoint.rootHash, createdAt: now, note: try checkpoint.signed(with: key))
+        }
+        return lock.withLock {
+            if record != nil, let grown = box.tree {
+                tree = grown
+            } else {
+                for hash in missed { tree.append(leafHash: hash) }
+            }
+            return (outcomes, effects, tree.size)
         }
     }
 

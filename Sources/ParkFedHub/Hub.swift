@@ -18,6 +18,8 @@ public final class Hub: Sendable {
     public let signingKey: SigningKey
     public let store: HubStore
     public let metrics = HubMetrics()
+    /// Parsed client certificates, their standing and the signing keys, per trust epoch.
+    let trust = TrustCache()
     /// The verifiable log of accepted assertions.
     public let log: AssertionLog
     /// Combo pass products and the effect of pass assertions on pass state.
@@ -51,7 +53,7 @@ public final class Hub: Sendable {
         passes = try await PassRules(store: store, calendar: calendar, secrets: secrets)
         log = try await AssertionLog(
             store: store, signingKey: signingKey, origin: AssertionLog.origin(federation: configuration.federation),
-            rules: passes, logger: logger)
+            rules: passes, metrics: metrics, trust: trust, logger: logger)
     }
 
     /// Closes the hub's store (its database threads or connections). The hub cannot serve after this.
@@ -286,18 +288,21 @@ public final class Hub: Sendable {
     }
 
     func checkCertificate(certificateDER: [UInt8], now: Date) async throws(Refusal) -> AuthenticatedPeer {
-        let certificate: Certificate
-        do { certificate = try Certificate(derEncoded: certificateDER) } catch {
+        let certificate: TrustCache.Parsed
+        do { certificate = try trust.parse(certificateDER) } catch {
             throw Refusal(.unauthenticated, code: "bad_client_certificate", title: "Unreadable client certificate")
         }
-        guard let principal = certificate.federationPrincipal else {
+        guard let principal = certificate.principal else {
             throw Refusal(.forbidden, code: "no_principal", title: "Certificate names no federation principal")
         }
-        guard certificate.notValidAfter > now, certificate.notValidBefore <= now else {
+        guard certificate.notAfter > now, certificate.notBefore <= now else {
             throw Refusal(.unauthenticated, code: "certificate_expired", title: "Client certificate expired or not yet valid")
         }
         let standing: CertificateStanding
-        do { standing = try await store.standing(ofSerial: certificate.serialHex) } catch {
+        do {
+            let epoch = try await store.trustEpoch()
+            standing = try await trust.standing(certificate.serial, epoch: epoch) { try await store.standing(ofSerial: certificate.serial) }
+        } catch {
             throw Refusal(.unavailable, code: "store_unavailable", title: "The hub cannot check certificates right now")
         }
         guard standing.known else {
@@ -308,7 +313,7 @@ public final class Hub: Sendable {
                 .forbidden, code: "certificate_revoked", title: "Client certificate revoked",
                 detail: "\(principal) has been revoked from the federation")
         }
-        return AuthenticatedPeer(principal: principal, serial: certificate.serialHex, notAfter: certificate.notValidAfter)
+        return AuthenticatedPeer(principal: principal, serial: certificate.serial, notAfter: certificate.notAfter)
     }
 }
 

@@ -29,6 +29,15 @@ public final class HubMetrics: Sendable {
         ).record(duration)
     }
 
+    /// One group commit of the log: how many appends (requests) and entries it held.
+    func logGroup(appends: Int, entries: Int) {
+        registry.makeCounter(descriptor: Self.descriptor("log_group_commits", "total", "Log transactions (group commits)")).increment()
+        registry.makeCounter(descriptor: Self.descriptor("log_group_appends", "total", "Appends (requests) answered by the log's group commits"))
+            .increment(by: Int64(appends))
+        registry.makeCounter(descriptor: Self.descriptor("log_group_entries", "total", "Entries offered to the log's group commits"))
+            .increment(by: Int64(entries))
+    }
+
     func enrollment(outcome: String) {
         registry.makeCounter(
             descriptor: Self.descriptor("enrollments", "total", "Enrollment attempts by outcome (accepted or the refusal code)"),

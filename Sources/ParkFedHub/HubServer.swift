@@ -406,6 +406,26 @@ public enum HubServer {
     }
 }
 
+extension HubServer {
+    /// The stack's own limit, for benchmarks: the hub's listener exactly (TLS with client certificates verified
+    /// against the federation root, ALPN `h2`, the connection cap and timeouts) and Hummingbird's router, with one
+    /// route, `POST /raw`, that reads the body and answers a small JSON document, and no rule and no middleware.
+    /// What a real route costs beyond it is ours.
+    public static func rawApplication(
+        hub: Hub, host: String, port: Int, logger: Logger, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
+        let router = Router()
+        router.post("/raw") { request, _ -> Response in
+            _ = try await request.body.collect(upTo: BodyLimit.document)
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"decision":"allow"}"#)))
+        }
+        return Application(
+            router: router, server: try limitedServer(hub: hub), configuration: .init(address: .hostname(host, port: port), serverName: "parkfed-raw"),
+            onServerRunning: onServerRunning, logger: logger)
+    }
+}
+
 /// HTTP/2 (ALPN) and HTTP/1.1 over TLS, with the hub's idle timeout and connection cap.
 func limitedServer(hub: Hub) throws -> HTTPServerBuilder {
     let tls = try HubServer.tlsConfiguration(directory: hub.directory)

@@ -108,6 +108,23 @@ public final class LabFederation: @unchecked Sendable {
         hubPort = hubServer.port
     }
 
+    /// A no-op server on the hub's listener set-up (``HubServer/rawApplication(hub:host:port:logger:onServerRunning:)``):
+    /// the raw mutual-TLS HTTP/2 request rate the benchmarks compare against. The caller stops it.
+    public func serveRaw() async throws -> RunningServer {
+        let hub = self.hub, logger = self.logger
+        return try await RunningServer.start(logger: logger, caFile: hub.directory.caCertificate) { onRunning in
+            try HubServer.rawApplication(hub: hub, host: "127.0.0.1", port: 0, logger: logger, onServerRunning: onRunning)
+        }
+    }
+
+    /// A client of `server` as `agent` is of the hub: the park's certificate, the federation root, the same
+    /// connection pool settings.
+    public static func client(of server: RunningServer, as agent: NodeAgent) throws -> HubClient {
+        try HubClient(
+            baseURL: server.baseURL, caFile: agent.directory.caCertificate, certificateFile: agent.directory.tlsCertificate,
+            keyFile: agent.directory.tlsKey)
+    }
+
     /// Stops the hub's server (the data stays), as when the hub machine goes down.
     public func stopHub() async {
         guard hubRunning else { return }

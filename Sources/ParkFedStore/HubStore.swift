@@ -287,6 +287,7 @@ public final class HubStore: Sendable {
                 sqlite: "ALTER TABLE enrollment_tokens ADD COLUMN readmit INTEGER NOT NULL DEFAULT 0;",
                 postgres: "ALTER TABLE enrollment_tokens ADD COLUMN readmit BIGINT NOT NULL DEFAULT 0;")
         }
+        registerTrustEpochMigration(&migrator)
         return migrator
     }
 

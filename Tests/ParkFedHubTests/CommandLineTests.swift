@@ -131,7 +131,7 @@ extension CommandLineTests {
             return try await ExternalTool.run("/usr/bin/env", environment + [installed + "/parkfed"] + arguments, directory: installed)
         }
         let bench = try await copied(["bench", "card", "--quick"])
-        #expect(bench.succeeded && (bench.stdout + bench.stderr).contains("authorisations per second"), "\(bench.stdout)\(bench.stderr)")
+        #expect(bench.succeeded && (bench.stdout + bench.stderr).contains("authorisation requests per second"), "\(bench.stdout)\(bench.stderr)")
         let lost = try await copied(["demo", "--data", directory.file("no-partners")], partners: nil)
         #expect(!lost.succeeded && lost.stderr.contains("partners"), "\(lost.stdout)\(lost.stderr)")
         let result = try await copied(["demo", "--data", directory.file("demo")])

@@ -21,6 +21,9 @@ public final class LendingPool<Resource: Sendable>: Sendable {
         return try await body(resource)
     }
 
+    /// How many tasks are waiting for a resource right now.
+    public var waitingCount: Int { state.withLock { $0.waiting.count } }
+
     private func borrow() async -> Resource {
         await withCheckedContinuation { (continuation: CheckedContinuation<Resource, Never>) in
             let found: Resource? = state.withLock { state in

@@ -3,7 +3,8 @@ import GRDB
 import Synchronization
 
 /// ``SQLDatabase`` on a SQLite file through GRDB: a WAL pool (concurrent snapshot reads, one writer), durable
-/// commits (`synchronous = FULL`) and the online backup API.
+/// commits (`synchronous = FULL`) shared by the writes that queue meanwhile (group commit), and the online backup
+/// API.
 ///
 /// Transactions run on threads of their own (``SQLiteThread``): one writer thread holding GRDB's writer connection
 /// and a few reader threads each holding a reader connection. A transaction borrows a thread (waiting, suspended,
@@ -88,10 +89,124 @@ public final class SQLiteDatabase: SQLDatabase {
         try await transaction(on: try started().readers, begin: "BEGIN DEFERRED", body)
     }
 
+    /// Writes that queue while one runs share its transaction and its one fsync (group commit); each runs in a
+    /// savepoint of its own (a body that throws rolls back only its own statements and gets its error at once), and
+    /// each successful one returns only after the `COMMIT` that holds it. The group ends (commits) when nobody is
+    /// waiting for the writer or it holds ``maximumGroup`` writes; a write that finds the writer idle is a group of
+    /// one and waits for nobody.
     @discardableResult
-
     public func write<T>(_ body: (any SQLConnection) async throws -> T) async throws -> T {
-        try await transaction(on: try started().writer, begin: "BEGIN IMMEDIATE", body)
+        let writer = try started().writer
+        let (result, pending): (Result<T, any Error>, CommitGroup?) = try await writer.lend { thread in
+            try await withTaskExecutorPreference(thread) {
+                guard let connection = thread.connection else {
+                    let error = StoreError(.database, "cannot open \(path): \(thread.openError.map(String.init(describing:)) ?? "the database is closed")")
+                    openGroup.withLock { open in
+                        open?.finish(.failure(error))
+                        open = nil
+                    }
+                    throw error
+                }
+                let db = connection.db
+                let group: CommitGroup
+                if let open = openGroup.withLock({ $0 }) {
+                    group = open
+                } else {
+                    try db.execute(sql: "BEGIN IMMEDIATE")
+                    group = CommitGroup()
+                    openGroup.withLock { $0 = group }
+                }
+                let members = group.join()
+                var result: Result<T, any Error>
+                do {
+                    try db.execute(sql: "SAVEPOINT parkfed_write")
+                    result = .success(try await body(connection))
+                    try db.execute(sql: "RELEASE parkfed_write")
+                } catch {
+                    if db.isInsideTransaction {
+                        try? db.execute(sql: "ROLLBACK TO parkfed_write")
+                        try? db.execute(sql: "RELEASE parkfed_write")
+                    }
+                    result = .failure(error)
+                }
+                guard db.isInsideTransaction else {
+                    // SQLite ended the transaction itself (an I/O error, a full disk): the whole group is lost.
+                    let lost = StoreError(.database, "SQLite rolled the write transaction back (an I/O error or a full disk); nothing of it was written")
+                    openGroup.withLock { $0 = nil }
+                    group.finish(.failure(lost))
+                    if case .failure = result { return (result, nil) }
+                    return (.failure(lost), nil)
+                }
+                if writer.waitingCount > 0, members < Self.maximumGroup {
+                    // Someone waits for the writer: leave the transaction open for them. A failed body changed nothing
+                    // and is answered now; a successful one waits for the commit.
+                    if case .failure = result { return (result, nil) }
+                    return (result, group)
+                }
+                openGroup.withLock { $0 = nil }
+                do {
+                    try db.execute(sql: "COMMIT")
+                } catch {
+                    if db.isInsideTransaction { try? db.execute(sql: "ROLLBACK") }
+                    group.finish(.failure(error))
+                    return (.failure(error), nil)
+                }
+                group.finish(.success(()))
+                commitCount.add(1, ordering: .relaxed)
+                return (result, nil)
+            }
+        }
+        if let pending { try await pending.committed() }
+        return try result.get()
+    }
+
+    /// Write transactions committed so far (each one fsync); fewer than the writes when they were grouped.
+    public var commits: Int { commitCount.load(ordering: .relaxed) }
+    private let commitCount = Atomic<Int>(0)
+
+    /// The most writes one transaction holds before it commits.
+    static let maximumGroup = 64
+
+    /// The open write transaction, while one writer has left it for the next (only the writer thread's holder
+    /// reads or changes it).
+    private let openGroup = Mutex<CommitGroup?>(nil)
+
+    /// The writes of one transaction: their number, and the commit's outcome for those waiting on it.
+    final class CommitGroup: Sendable {
+        private struct State {
+            var members = 0
+            var outcome: Result<Void, any Error>?
+            var waiting: [CheckedContinuation<Void, any Error>] = []
+        }
+        private let state = Mutex(State())
+
+        /// Counts one more write in the group; how many it holds now.
+        func join() -> Int {
+            state.withLock {
+                $0.members += 1; return $0.members
+            }
+        }
+
+        /// Ends the group: everyone waiting learns the commit's outcome.
+        func finish(_ outcome: Result<Void, any Error>) {
+            let waiting = state.withLock { state in
+                state.outcome = outcome
+                defer { state.waiting = [] }
+                return state.waiting
+            }
+            for continuation in waiting { continuation.resume(with: outcome) }
+        }
+
+        /// Returns when the group has committed; throws when its commit failed.
+        func committed() async throws {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let outcome: Result<Void, any Error>? = state.withLock { state in
+                    if state.outcome == nil { state.waiting.append(continuation) }
+                    return state.outcome
+                }
+                if let outcome { continuation.resume(with: outcome) }
+            }
+        }
     }
 
     /// A consistent online copy into a new file at `path` (which must not exist), page by page from one snapshot,

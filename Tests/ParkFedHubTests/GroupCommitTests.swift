@@ -1,0 +1,72 @@
+import Foundation
+import ParkFedDomain
+import ParkFedHub
+import ParkFedProtocol
+import ParkFedStore
+import ParkFedTesting
+import Testing
+
+/// Group commit: writes that queue while one runs share its transaction and its fsync, each in a savepoint of its
+/// own, each answered only after the commit that holds it (the crash tests kill a hub in the middle of such groups).
+@Suite struct GroupCommitTests {
+    struct Refused: Error {}
+
+    @Test func writesThatQueueShareCommitsAndAFailedOneRollsBackOnlyItsOwnStatements() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let database = try SQLiteDatabase(path: directory.file("group.sqlite"))
+        try await database.write { db in try await db.execute(sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, note TEXT NOT NULL)") }
+        let before = database.commits
+        let count = 300
+        // Every tenth write inserts its row and then fails: its row must be gone, and nobody else's with it.
+        let answers = await withTaskGroup(of: (Int, Bool).self) { group in
+            for id in 0..<count {
+                group.addTask {
+                    do {
+                        try await database.write { db in
+                            try await db.execute(sql: "INSERT INTO t (id, note) VALUES (?, ?)", arguments: [Int64(id), "write \(id)"])
+                            if id % 10 == 3 { throw Refused() }
+                        }
+                        return (id, true)
+                    } catch {
+                        return (id, false)
+                    }
+                }
+            }
+            return await group.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }
+        }
+        let stored = try await database.read { db in try await Int64.fetchAll(db, sql: "SELECT id FROM t ORDER BY id") }.map { Int($0) }
+        #expect(stored == (0..<count).filter { $0 % 10 != 3 })
+        #expect(answers.filter(\.value).keys.sorted() == stored)
+        let commits = database.commits - before
+        #expect(commits < count - count / 10, "\(commits) commits for \(count) writes: they were not grouped")
+        await database.close()
+    }
+
+    @Test func concurrentAppendsShareLogTransactionsAndEachGetsItsOwnIndex() async throws {
+        try await InProcessHub.run(parks: ["P001", "P002"]) { rules, parks in
+            let hub = rules.hub
+            let signed = try (0..<60).map { i in (parks[i % 2], try parks[i % 2].sign(SampleAssertions.data(4 + 10 * i, issuer: parks[i % 2].id))) }
+            // The tenth is sent twice at once: one of the two is a duplicate at the same index.
+            let sends = signed + [signed[10]]
+            let results = try await withThrowingTaskGroup(of: IngestResult.self) { group in
+                for (park, jws) in sends {
+                    group.addTask { try await hub.ingest(IngestRequest(assertions: [jws]), from: park.peer).results[0] }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(results.filter { $0.status == .accepted }.count == 60 && results.filter { $0.status == .duplicate }.count == 1)
+            #expect(Set(results.compactMap(\.index)) == Set(0..<60))
+            #expect(hub.log.size == 60)
+            let metrics = hub.metrics.exposition()
+            func counter(_ name: String) -> Int {
+                metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Int(Double($0.split(separator: " ")[1]) ?? -1) } ?? -1
+            }
+            let (commits, appends) = (counter("parkfed_hub_log_group_commits_total"), counter("parkfed_hub_log_group_appends_total"))
+            #expect(appends == 61 && commits > 0 && commits < appends, "\(commits) log transactions for \(appends) appends")
+            // Every entry verifies against the checkpoint that covers it.
+            let report = try await LogVerifier(hub: hub).verify()
+            #expect(report.ok && report.entries == 60)
+        }
+    }
+}
