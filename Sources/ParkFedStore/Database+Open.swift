@@ -12,6 +12,10 @@ enum SQLiteFile {
         configuration.foreignKeysEnabled = true
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Pages are read through a shared memory map instead of a pread(2) each (measured: 6 % of the card
+            // path's CPU was pread); 64 MiB of page cache per connection.
+            try db.execute(sql: "PRAGMA mmap_size = 1073741824")
+            try db.execute(sql: "PRAGMA cache_size = -65536")
         }
         return try DatabasePool(path: path, configuration: configuration)
     }

@@ -204,8 +204,10 @@ extension HubStore {
         let bodies = try await String.fetchAll(
             db,
             sql: """
-                SELECT body FROM card_authorisations WHERE card_id = ? AND (state = 'held' OR request_id = ?)
-                """, arguments: [id, request])
+                SELECT body FROM card_authorisations WHERE card_id = ? AND state = 'held'
+                UNION ALL
+                SELECT body FROM card_authorisations WHERE card_id = ? AND request_id = ? AND state <> 'held'
+                """, arguments: [id, id, request])
         for body in bodies {
             let authorisation = try JSONDecoder().decode(CardAccount.Authorisation.self, from: Data(body.utf8))
             account.authorisations[authorisation.requestID] = authorisation

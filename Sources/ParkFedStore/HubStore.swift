@@ -9,6 +9,9 @@ import ParkFedDomain
 public final class HubStore: Sendable {
     public let path: String
     let database: any SQLDatabase
+    /// Write transactions committed on the embedded SQLite store so far (nil on PostgreSQL): with group commit,
+    /// fewer than the writes.
+    public var sqliteCommits: Int? { (database as? SQLiteDatabase)?.commits }
     /// The business day (federation time zone) a moment belongs to: obligations are settled by these.
     let businessDay: @Sendable (Date) -> CivilDay
     /// Hub fee on each obligation, in basis points, rounded down (0: no fees).

@@ -296,13 +296,11 @@ extension NodeStore {
         decide: @Sendable (GateFacts) -> Result<GateEntryRecord, Refusal>
     ) async throws -> Result<GateEntryRecord, Refusal> {
         try await pool.write { db in
+            let heads = try Self.heads(day: day.description, hour: hour, db)
             let facts = GateFacts(
                 knowledge: try Self.knowledge(passID, db),
                 entriesHere: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM gate_entries WHERE pass_id = ?", arguments: [passID]) ?? 0,
-                today: try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(heads), 0) FROM gate_entries WHERE day = ?", arguments: [day.description]) ?? 0,
-                thisHour: try Int.fetchOne(
-                    db, sql: "SELECT COALESCE(SUM(heads), 0) FROM gate_entries WHERE day = ? AND hour = ?",
-                    arguments: [day.description, hour]) ?? 0,
+                today: heads.today, thisHour: heads.thisHour,
                 stockState: try String.fetchOne(db, sql: "SELECT state FROM stock_codes WHERE pass_id = ?", arguments: [passID]))
             let result = decide(facts)
             if case .success(let entry) = result {

@@ -238,12 +238,16 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
             return PostgresQuery(unsafeSQL: numberedPlaceholders(sql), binds: binds)
         }
 
-        /// `sql` split at the semicolons outside quoted text, blank pieces left out.
+        /// `sql` split at the semicolons outside quoted text ('…' and $$…$$, as a function body is), blank pieces
+        /// left out.
         static func statements(_ sql: String) -> [String] {
-            var pieces: [String] = [], current = "", quoted = false
+            var pieces: [String] = [], current = "", quoted = false, dollarQuoted = false
+            var previous: Character?
             for character in sql {
-                if character == "'" { quoted.toggle() }
-                if character == ";", !quoted {
+                if character == "'", !dollarQuoted { quoted.toggle() }
+                if character == "$", previous == "$", !quoted { dollarQuoted.toggle() }
+                previous = character
+                if character == ";", !quoted, !dollarQuoted {
                     pieces.append(current)
                     current = ""
                 } else {

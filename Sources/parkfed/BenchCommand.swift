@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import NIOCore
+import NIOHTTP1
 import ParkFedCrypto
 import ParkFedDomain
 import ParkFedHub
@@ -272,20 +273,25 @@ enum RawMTLS {
     static func measure(_ federation: LabFederation, as agents: [NodeAgent], total: Int, concurrency: Int, body: Data) async throws -> Figure {
         let server = try await federation.serveRaw()
         let clients = try agents.map { try LabFederation.client(of: server, as: $0) }
-        defer {
-            Task {
-                for client in clients { await client.shutdown() }; await server.stop()
-            }
-        }
-        for client in clients { _ = try await client.send(.POST, "/raw", body: body) }  // connections up
+        let figure: Result<Figure, any Error>
+        do { figure = .success(try await rate(clients, .POST, "/raw", body: body, total: total, concurrency: concurrency)) } catch { figure = .failure(error) }
+        for client in clients { await client.shutdown() }
+        await server.stop()
+        return try figure.get()
+    }
+
+    /// The rate of one request over `clients`, `concurrency` in flight on each (after one each to bring the
+    /// connections up).
+    static func rate(_ clients: [HubClient], _ method: HTTPMethod, _ path: String, body: Data?, total: Int, concurrency: Int) async throws -> Figure {
+        for client in clients { _ = try await client.send(method, path, body: body) }
         let perClient = max(1, total / clients.count)
         let start = ContinuousClock.now
         let latencies = try await withThrowingTaskGroup(of: [Duration].self) { group in
             for client in clients {
                 group.addTask {
                     try await timedConcurrently(count: perClient, limit: concurrency) { _ in
-                        let reply = try await client.send(.POST, "/raw", body: body)
-                        guard reply.status == 200 else { throw ValidationError("raw request answered \(reply.status)") }
+                        let reply = try await client.send(method, path, body: body)
+                        guard reply.status == 200 else { throw ValidationError("\(path) answered \(reply.status)") }
                     }
                 }
             }
@@ -370,12 +376,19 @@ extension BenchCommand {
                 HoldRequest(requestID: "P0-0", amountMinor: 100, cardProof: simulated[0].proof(.hold, amountMinor: 100, park: "P001", requestID: "P0-0")))
             let raw = try await RawMTLS.measure(federation, as: agents, total: quick ? 600 : 20_000, concurrency: concurrency, body: sample)
             say(String(format: "  raw mutual-TLS HTTP/2 requests (no-op handler, same clients): %.0f /s", raw.rate))
+            // Where the gap starts: the hub's own HTTP layer (authentication, rate limit, metrics, logging) on a
+            // route with no rule behind it.
+            let whoami = try await RawMTLS.rate(
+                agents.map(\.hub), .GET, "/v1/whoami", body: nil, total: quick ? 600 : 20_000, concurrency: concurrency)
+            say(String(format: "  the hub's GET /v1/whoami (authenticated, no rule), same clients: %.0f /s", whoami.rate))
+            let commitsBefore = federation.hub.store.sqliteCommits ?? 0
             let started = ContinuousClock.now
             let each = Latencies()
             let latencies = try await Self.authorise(
                 total: total, cards: simulated, concurrency: concurrency, via: agents.map { ($0.park.rawValue, $0.hub) }, requests: each)
             let elapsed = ContinuousClock.now - started
             let seconds = elapsed.seconds
+            let commits = (federation.hub.store.sqliteCommits ?? 0) - commitsBefore
             let totals = try await federation.hub.store.ledgerTotals()
             for agent in agents { await agent.shutdown() }
             await federation.stop()
@@ -397,6 +410,8 @@ extension BenchCommand {
                         ["latency p50 / p99 of hold + capture", String(format: "%.1f ms / %.1f ms", pair.p50, pair.p99)],
                         ["raw mutual-TLS HTTP/2 requests, same clients and concurrency", String(format: "%.0f /s", raw.rate)],
                         ["  raw latency p50 / p99", String(format: "%.1f ms / %.1f ms", rawLatency.p50, rawLatency.p99)],
+                        ["the hub's GET /v1/whoami (authenticated, no rule), same clients", String(format: "%.0f /s", whoami.rate)],
+                        ["durable commits for \(2 * latencies.count) writes (group commit)", "\(commits)"],
                         ["authorisation requests ÷ raw requests", String(format: "%.2f  (goal ≥ 0.5)", requests / raw.rate)],
                         ["raw durable SQLite write transactions", String(format: "%.0f /s", rawRate)],
                     ]))
