@@ -179,7 +179,7 @@ extension NodeAgent {
     /// What the window is told of a pass sold (or re-coded) here.
     func saleResponse(_ sold: SoldPassRecord, code: PassCode, idNumberMasked: String, stockSerial: String? = nil) throws -> PassSaleResponse {
         PassSaleResponse(
-            passID: sold.passID, code: code.text, qrVersion: try QRCode(text: code.text).version, product: sold.product,
+            passID: sold.passID, code: code.text, qrVersion: try QRCode.version(forByteCount: code.text.utf8.count), product: sold.product,
             holderNameMasked: sold.holderMasked, idNumberMasked: idNumberMasked, validFrom: sold.validFrom.description,
             validUntil: sold.validUntil.description, priceMinor: sold.priceMinor, currency: sold.currency, generation: sold.generation,
             category: code.payload.category, heads: code.payload.heads, slot: code.payload.slot, stockSerial: stockSerial)

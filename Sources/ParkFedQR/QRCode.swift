@@ -24,15 +24,22 @@ public struct QRCode: Sendable, Hashable {
         return modules[y * size + x]
     }
 
+    /// The smallest version that holds `count` bytes, without drawing the symbol (what a sale reports; drawing it
+    /// and choosing its mask is most of the work).
+    public static func version(forByteCount count: Int) throws(Failure) -> Int {
+        guard let version = (1...maximumVersion).first(where: { byteCapacity(version: $0) >= count }) else {
+            throw .tooLong(bytes: count, capacity: byteCapacity(version: maximumVersion))
+        }
+        return version
+    }
+
     /// Encodes `text` (UTF-8) in the smallest version that holds it.
     public init(text: String) throws(Failure) {
         try self.init(bytes: Array(text.utf8))
     }
 
     public init(bytes: [UInt8]) throws(Failure) {
-        guard let version = (1...Self.maximumVersion).first(where: { Self.byteCapacity(version: $0) >= bytes.count }) else {
-            throw .tooLong(bytes: bytes.count, capacity: Self.byteCapacity(version: Self.maximumVersion))
-        }
+        let version = try Self.version(forByteCount: bytes.count)
         let codewords = Self.interleaved(Self.dataCodewords(bytes, version: version), version: version)
         var best: Matrix?
         var bestPenalty = Int.max

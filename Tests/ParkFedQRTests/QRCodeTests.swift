@@ -12,6 +12,11 @@ import Testing
         #expect(try QRCode(text: String(repeating: "a", count: 15)).version == 2)
         #expect(try QRCode(text: String(repeating: "a", count: 412)).version == 15)
         #expect(throws: QRCode.Failure.tooLong(bytes: 413, capacity: 412)) { try QRCode(text: String(repeating: "a", count: 413)) }
+        // The version a sale reports without drawing the symbol is the one the drawn symbol has.
+        for count in stride(from: 1, through: 412, by: 7) {
+            #expect(try QRCode.version(forByteCount: count) == QRCode(bytes: [UInt8](repeating: 0x41, count: count)).version)
+        }
+        #expect(throws: QRCode.Failure.tooLong(bytes: 413, capacity: 412)) { try QRCode.version(forByteCount: 413) }
     }
 
     @Test func formatInformationIsWrittenTwiceAndTheDarkModuleIsSet() throws {
