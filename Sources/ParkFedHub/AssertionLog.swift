@@ -59,10 +59,11 @@ public final class AssertionLog: @unchecked Sendable {
 
     /// Checks and appends a batch from `principal`. Returns one result per input, in order. Pass assertions apply
     /// to pass state as facts already happened (`record`): a rule they break is kept as a conflict, never dropped.
-    public func ingest(_ compacts: [String], from principal: Principal, now: Date = Date(), skew: TimeInterval, maxDelay: TimeInterval) async throws
-        -> IngestResponse
-    {
-        let keys = try await keyInfo()
+    /// `trustEpoch`: the epoch the caller's certificate was checked at (read here when nil).
+    public func ingest(
+        _ compacts: [String], from principal: Principal, trustEpoch: Int64? = nil, now: Date = Date(), skew: TimeInterval, maxDelay: TimeInterval
+    ) async throws -> IngestResponse {
+        let keys = try await keyInfo(epoch: trustEpoch)
         var checked = await Self.checkInParallel(compacts, keys: keys, principal: principal, now: now, window: (skew, maxDelay))
         var results = checked.map { $0.result }
         for position in checked.indices {
@@ -82,10 +83,10 @@ public final class AssertionLog: @unchecked Sendable {
     /// transfer): a refusal throws ``PassDenied`` and nothing is logged. A retried request (same id and bytes)
     /// answers `duplicate` without applying anything twice.
     public func decide(
-        _ compact: String, from principal: Principal, now: Date = Date(), skew: TimeInterval, maxDelay: TimeInterval,
+        _ compact: String, from principal: Principal, trustEpoch: Int64? = nil, now: Date = Date(), skew: TimeInterval, maxDelay: TimeInterval,
         expecting type: AssertionType
     ) async throws -> (result: IngestResult, payload: AssertionPayload, effect: AssertionEffectResult?) {
-        let keys = try await keyInfo()
+        let keys = try await keyInfo(epoch: trustEpoch)
         var item = Self.check(compact, keys: keys, principal: principal, now: now, window: (skew, maxDelay))
         guard var candidate = item.candidate, let payload = item.payload else {
             throw Refusal(.unprocessable, code: item.result.reason ?? "rejected", title: "Assertion refused", detail: item.result.detail)
@@ -124,9 +125,12 @@ public final class AssertionLog: @unchecked Sendable {
         return index
     }
 
-    /// The signing keys as the log checks them, read once per trust epoch.
-    func keyInfo() async throws -> [String: KeyInfo] {
-        try await trust.keys(epoch: try await store.trustEpoch()) {
+    /// The signing keys as the log checks them, read once per trust epoch (`epoch`: as the request's certificate
+    /// check read it; read now when nil).
+    func keyInfo(epoch: Int64? = nil) async throws -> [String: KeyInfo] {
+        let current: Int64
+        if let epoch { current = epoch } else { current = try await store.trustEpoch() }
+        return try await trust.keys(epoch: current) {
             try await Dictionary(
                 uniqueKeysWithValues: store.signingKeys().map { record in
                     (record.kid, KeyInfo(park: record.park, key: try VerifyingKey(base64URL: record.publicKey), revoked: record.revokedAt != nil))

@@ -17,10 +17,11 @@ extension Hub {
     /// every time (nothing to acknowledge and forget): an alarm ends when its cause does.
     public func operatorAlarms(now: Date = Date()) async throws -> OperatorAlarms {
         var alarms: [OperatorAlarms.Alarm] = []
-        let verified = try await store.meta(Self.verifyMeta.result)?.split(separator: " ")
-        let verifiedAt = try await store.meta(Self.verifyMeta.at).flatMap { ISO8601DateFormatter().date(from: $0) }
-        if let verified, verified.count == 2, verified[0] == "bad" {
-            alarms.append(.init(severity: .critical, kind: "log_verification_failed", subject: "log", detail: "entry \(verified[1]) does not verify"))
+        let verified = try await lastLogVerification()
+        let verifiedAt = verified.at
+        if verified.ok == false {
+            alarms.append(
+                .init(severity: .critical, kind: "log_verification_failed", subject: "log", detail: "entry \(verified.number ?? "?") does not verify"))
         } else if verifiedAt.map({ now.timeIntervalSince($0) > Self.verificationMaxAge }) ?? true {
             alarms.append(
                 .init(

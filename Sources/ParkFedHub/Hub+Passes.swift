@@ -131,7 +131,7 @@ extension Hub {
         -> (result: IngestResult, payload: AssertionPayload, effect: AssertionEffectResult?)
     {
         try await log.decide(
-            assertion, from: peer.principal, now: now, skew: TimeInterval(configuration.assertionSkewSeconds),
+            assertion, from: peer.principal, trustEpoch: peer.trustEpoch, now: now, skew: TimeInterval(configuration.assertionSkewSeconds),
             maxDelay: TimeInterval(configuration.assertionMaxDelaySeconds), expecting: type)
     }
 

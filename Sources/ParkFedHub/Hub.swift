@@ -70,7 +70,7 @@ public final class Hub: Sendable {
                 detail: "a batch holds 1 to \(IngestRequest.maximumBatch) assertions")
         }
         let response = try await log.ingest(
-            request.assertions, from: peer.principal, now: now,
+            request.assertions, from: peer.principal, trustEpoch: peer.trustEpoch, now: now,
             skew: TimeInterval(configuration.assertionSkewSeconds),
             maxDelay: TimeInterval(configuration.assertionMaxDelaySeconds))
         metrics.ingested(response.results)
@@ -298,9 +298,9 @@ public final class Hub: Sendable {
         guard certificate.notAfter > now, certificate.notBefore <= now else {
             throw Refusal(.unauthenticated, code: "certificate_expired", title: "Client certificate expired or not yet valid")
         }
-        let standing: CertificateStanding
+        let standing: CertificateStanding, epoch: Int64
         do {
-            let epoch = try await store.trustEpoch()
+            epoch = try await store.trustEpoch()
             standing = try await trust.standing(certificate.serial, epoch: epoch) { try await store.standing(ofSerial: certificate.serial) }
         } catch {
             throw Refusal(.unavailable, code: "store_unavailable", title: "The hub cannot check certificates right now")
@@ -313,7 +313,7 @@ public final class Hub: Sendable {
                 .forbidden, code: "certificate_revoked", title: "Client certificate revoked",
                 detail: "\(principal) has been revoked from the federation")
         }
-        return AuthenticatedPeer(principal: principal, serial: certificate.serial, notAfter: certificate.notAfter)
+        return AuthenticatedPeer(principal: principal, serial: certificate.serial, notAfter: certificate.notAfter, trustEpoch: epoch)
     }
 }
 
@@ -322,11 +322,15 @@ public struct AuthenticatedPeer: Sendable, Hashable {
     public let principal: Principal
     public let serial: String
     public let notAfter: Date
+    /// The trust epoch the certificate was checked at (nil for in-process callers): the same request's signing-key
+    /// checks use it instead of reading the epoch again.
+    public let trustEpoch: Int64?
 
     /// For in-process callers (tests, benchmarks, the CLI) that act as a principal without a TLS connection.
-    public init(principal: Principal, serial: String, notAfter: Date) {
+    public init(principal: Principal, serial: String, notAfter: Date, trustEpoch: Int64? = nil) {
         self.principal = principal
         self.serial = serial
         self.notAfter = notAfter
+        self.trustEpoch = trustEpoch
     }
 }

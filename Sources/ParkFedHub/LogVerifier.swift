@@ -100,6 +100,28 @@ extension Hub {
     /// The meta keys under which the last verification is kept (by the console and by `parkfed hub verify-log`).
     static let verifyMeta = (at: "verify_log_at", result: "verify_log_result")
 
+    /// The last whole-log verification as kept by ``recordLogVerification(_:now:)``.
+    public struct LastLogVerification: Sendable, Hashable {
+        public var at: Date?
+        /// The stored `at` as written (ISO 8601), for display.
+        public var atText: String?
+        /// Whether every entry verified; nil when no verification has been recorded.
+        public var ok: Bool?
+        /// The entries verified (`ok`), or the first entry that did not verify.
+        public var number: String?
+    }
+
+    /// Reads the last verification (one reading of the stored form, for the console and the alarms).
+    public func lastLogVerification() async throws -> LastLogVerification {
+        let atText = try await store.meta(Self.verifyMeta.at)
+        var last = LastLogVerification(at: atText.flatMap { ISO8601DateFormatter().date(from: $0) }, atText: atText)
+        if let parts = try await store.meta(Self.verifyMeta.result)?.split(separator: " "), parts.count == 2 {
+            last.ok = parts[0] == "ok"
+            last.number = String(parts[1])
+        }
+        return last
+    }
+
     /// Keeps a verification's outcome for the operator's console.
     public func recordLogVerification(_ report: LogVerifier.Report, now: Date = Date()) async throws {
         try await store.setMeta(Self.verifyMeta.at, ISO8601DateFormatter().string(from: now))

@@ -78,12 +78,12 @@ extension ConsolePages {
         }
         let trust = try await hub.currentTrustList(now: now)
         let checkpoint = try await hub.store.latestCheckpoint()
-        let verified = try await hub.store.meta(Hub.verifyMeta.result)
+        let verified = try await hub.lastLogVerification()
         let verifyResult: String
-        switch verified?.split(separator: " ") {
-        case let parts? where parts.count == 2 && parts[0] == "ok": verifyResult = PageResponse.format(words, "verifyOK", ["entries": String(parts[1])])
-        case let parts? where parts.count == 2: verifyResult = PageResponse.format(words, "verifyBad", ["index": String(parts[1])])
-        default: verifyResult = words["verifyNever"]!
+        switch verified.ok {
+        case true?: verifyResult = PageResponse.format(words, "verifyOK", ["entries": verified.number ?? ""])
+        case false?: verifyResult = PageResponse.format(words, "verifyBad", ["index": verified.number ?? ""])
+        case nil: verifyResult = words["verifyNever"]!
         }
         let conflicts = try await hub.passConflicts(peer: peer)
         let alarms = try await hub.operatorAlarms(now: now).alarms.map { alarm -> [String: String] in
@@ -103,7 +103,7 @@ extension ConsolePages {
                 "federation": hub.configuration.federation, "parks": parks, "tokens": tokens, "trustSequence": trust.sequence,
                 "trustAge": Self.time(trust.issuedAt), "logSize": hub.log.size, "checkpointSize": checkpoint?.treeSize ?? 0,
                 "checkpointAge": Self.time(checkpoint?.createdAt), "verifyResult": verifyResult,
-                "verifyAt": try await hub.store.meta(Hub.verifyMeta.at) ?? "", "conflicts": conflicts.conflicts.count,
+                "verifyAt": verified.atText ?? "", "conflicts": conflicts.conflicts.count,
                 "alarms": alarms, "alarmCount": alarms.count,
                 "conflictRows": conflicts.conflicts.prefix(50).map {
                     ["pass": $0.passID, "park": $0.park, "issuer": $0.issuer, "reason": $0.reason, "at": Self.time($0.enteredAt), "index": String($0.logIndex)]
