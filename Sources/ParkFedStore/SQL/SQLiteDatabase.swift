@@ -63,14 +63,21 @@ public final class SQLiteDatabase: SQLDatabase {
         }
     }
 
-    /// Runs `body` on a borrowed thread from `BEGIN` to `COMMIT` (or `ROLLBACK` when it throws).
-    private func transaction<T>(on threads: LendingPool<SQLiteThread>, begin: String, _ body: (any SQLConnection) async throws -> T) async throws -> T {
-        try await threads.lend { thread in
+    /// The connection a thread holds, or why it has none.
+    private func connection(_ thread: SQLiteThread) throws -> Connection {
+        guard let connection = thread.connection else {
+            throw StoreError(.database, "cannot open \(path): \(thread.openError.map(String.init(describing:)) ?? "the database is closed")")
+        }
+        return connection
+    }
+
+    /// Runs `body` on a borrowed reader thread from `BEGIN` to `COMMIT` (or `ROLLBACK` when it throws).
+    @discardableResult
+    public func read<T>(_ body: (any SQLConnection) async throws -> T) async throws -> T {
+        try await started().readers.lend { thread in
             try await withTaskExecutorPreference(thread) {
-                guard let connection = thread.connection else {
-                    throw StoreError(.database, "cannot open \(path): \(thread.openError.map(String.init(describing:)) ?? "the database is closed")")
-                }
-                try connection.db.execute(sql: begin)
+                let connection = try self.connection(thread)
+                try connection.db.execute(sql: "BEGIN DEFERRED")
                 do {
                     let result = try await body(connection)
                     try connection.db.execute(sql: "COMMIT")
@@ -83,12 +90,6 @@ public final class SQLiteDatabase: SQLDatabase {
         }
     }
 
-    @discardableResult
-
-    public func read<T>(_ body: (any SQLConnection) async throws -> T) async throws -> T {
-        try await transaction(on: try started().readers, begin: "BEGIN DEFERRED", body)
-    }
-
     /// Writes that queue while one runs share its transaction and its one fsync (group commit); each runs in a
     /// savepoint of its own (a body that throws rolls back only its own statements and gets its error at once), and
     /// each successful one returns only after the `COMMIT` that holds it. The group ends (commits) when nobody is
@@ -99,8 +100,9 @@ public final class SQLiteDatabase: SQLDatabase {
         let writer = try started().writer
         let (result, pending): (Result<T, any Error>, CommitGroup?) = try await writer.lend { thread in
             try await withTaskExecutorPreference(thread) {
-                guard let connection = thread.connection else {
-                    let error = StoreError(.database, "cannot open \(path): \(thread.openError.map(String.init(describing:)) ?? "the database is closed")")
+                let connection: Connection
+                do { connection = try self.connection(thread) } catch {
+                    // A group left open for this write ends with it.
                     openGroup.withLock { open in
                         open?.finish(.failure(error))
                         open = nil
@@ -216,7 +218,7 @@ public final class SQLiteDatabase: SQLDatabase {
         let queue = try DatabaseQueue(path: target)
         try await started().readers.lend { thread in
             try await withTaskExecutorPreference(thread) {
-                guard let connection = thread.connection else { throw StoreError(.database, "cannot open \(path)") }
+                let connection = try self.connection(thread)
                 try queue.writeWithoutTransaction { destination in try connection.db.backup(to: destination) }
             }
         }
