@@ -24,4 +24,5 @@ extension CodedError<DomainErrorKind>.Code {
     public static let notValidHere = Self(rawValue: "not_valid_here")
     public static let invalidDate = Self(rawValue: "invalid_date")
     public static let invalidTimeZone = Self(rawValue: "invalid_time_zone")
+    public static let invalidCalendar = Self(rawValue: "invalid_calendar")
 }

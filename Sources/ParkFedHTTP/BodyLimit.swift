@@ -7,6 +7,8 @@ public enum BodyLimit {
     public static let request = 16 * 1024
     /// Requests that carry a CSR or a list (enrollment, renewal, payment references): 64 KiB.
     public static let document = 64 * 1024
+    /// A bank statement (camt.053 or CSV) of the settlement account: 4 MiB.
+    public static let statement = 4 * 1024 * 1024
     /// A batch of up to 1,000 signed assertions: 8 MiB. Also the most any request context accepts.
     public static let batch = 8 * 1024 * 1024
 }

@@ -106,4 +106,11 @@ extension Request {
         }
         return try StrictJSON.decode(T.self, from: Data(buffer.readableBytesView))
     }
+
+    /// Collects the body's bytes (up to `limit`), for documents that are not JSON (a bank statement).
+    public func collectBytes(limit: Int) async throws -> Data {
+        do { return Data(try await body.collect(upTo: limit).readableBytesView) } catch {
+            throw ProblemDetails(status: 413, code: "body_too_large", title: "Request body too large", detail: "the limit is \(limit) bytes")
+        }
+    }
 }

@@ -125,6 +125,31 @@ public final class AssertionLog: @unchecked Sendable {
         return index
     }
 
+    /// Appends the hub's statements of clearing steps with their effects, in one transaction; returns their log
+    /// indices. Each step stands alone: one the store refuses (the state moved on) is neither applied nor logged,
+    /// and is thrown here after the others were kept.
+    @discardableResult
+    public func record(_ steps: [(statement: SettlementStatement, effect: ClearingEffect)], now: Date = Date()) async throws -> [UInt64] {
+        let candidates = try steps.map { step in
+            let jws = try step.statement.signed(with: signingKey)
+            return LogCandidate(
+                id: step.statement.id, park: RegulatorQueryStatement.logParty, type: SettlementStatement.type, kid: signingKey.kid,
+                issuedAt: step.statement.issuedAt, jws: jws, leafHash: MerkleHash.leaf(Data(jws.utf8)), effect: .clearing(step.effect))
+        }
+        let (outcomes, _, _) = try await append(candidates, now: now)
+        return try outcomes.map { outcome in
+            switch outcome {
+            case .appended(let index): return index
+            case .refused(let refusal):
+                throw Refusal(
+                    refusal.reason.hasPrefix("unknown_") ? .notFound : .conflict, code: refusal.reason, title: "Clearing step refused",
+                    detail: refusal.detail)
+            case .duplicate, .conflict:
+                throw Refusal(.failed, code: "statement_not_recorded", title: "The clearing statement was not appended")
+            }
+        }
+    }
+
     /// The signing keys as the log checks them, read once per trust epoch (`epoch`: as the request's certificate
     /// check read it; read now when nil).
     func keyInfo(epoch: Int64? = nil) async throws -> [String: KeyInfo] {

@@ -99,6 +99,7 @@ extension Hub {
     public func importParks(directory: String) async throws -> Int {
         let catalog = try PartnerCatalog.load(directory: directory)
         for park in catalog.parks { try await store.setCapacity(park: park.id.rawValue, daily: park.capacity.daily, hourly: park.capacity.hourly) }
+        try await importClearingAccounts(catalog)
         return catalog.parks.count
     }
 }

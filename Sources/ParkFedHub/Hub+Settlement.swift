@@ -24,8 +24,15 @@ extension Hub {
 
     /// Closes `day`: nets the obligations of every open day up to it and stores the signed batch. Refused while the
     /// day is not over, and for a day already folded into a later batch; idempotent for a day already closed.
-    public func runSettlement(day: CivilDay, now: Date = Date(), progress: (@Sendable (String) -> Void)? = nil) async throws -> SettlementBatchRecord {
-        if let existing = try await store.batch(day: day) { return existing }
+    /// `by`: who runs it (recorded: under four eyes, whoever ran or re-ran a batch cannot approve it).
+    public func runSettlement(
+        day: CivilDay, by principal: Principal = .hub, now: Date = Date(), progress: (@Sendable (String) -> Void)? = nil
+    ) async throws -> SettlementBatchRecord {
+        try Self.require(principal, Self.clearingRoles, "Only clearing staff run settlement")
+        if let existing = try await store.batch(day: day) {
+            try await store.recordRun(existing.id, by: principal.description, now: now)
+            return existing
+        }
         let cutOff = endOfDay(day)
         guard cutOff <= now else {
             throw Refusal(
@@ -69,6 +76,7 @@ extension Hub {
         } catch let error as StoreError {
             throw Refusal(.conflict, code: error.code.rawValue, title: "Settlement refused", detail: error.message)
         }
+        try await store.recordRun(id, by: principal.description, now: now)
         metrics.settlementRun(day: day.description, obligations: result.obligationCount)
         logger.notice(
             "business day closed",
@@ -119,7 +127,12 @@ extension Hub {
         }
         let result = netting.result()
         var lines: [SettlementObligation] = []
+        var adjustmentRows: [ObligationRecord] = []
         try await store.forEachObligation(after: batch.after.map { try CivilDay($0) }, through: record.day, party: party) { row in
+            if row.reason == HubStore.adjustmentReason {
+                adjustmentRows.append(row)
+                return
+            }
             lines.append(
                 SettlementObligation(
                     seq: row.seq, from: row.from, to: row.to, amountMinor: row.amountMinor, feeMinor: row.feeMinor,
@@ -130,13 +143,25 @@ extension Hub {
         for index in lines.indices where lines[index].reason == ComboProduct.entryAllocationReason {
             lines[index].assertionIDs = try await store.countedEntryIDs(pass: lines[index].reference, park: lines[index].to)
         }
+        // Adjustments: shown in the disputed obligation's direction with the opposite sign.
+        let disputes = try await store.disputes(ids: Array(Set(adjustmentRows.map(\.reference))))
+        var originals: [Int64: String] = [:]
+        var adjustments: [SettlementAdjustment] = []
+        for row in adjustmentRows {
+            guard let dispute = disputes[row.reference] else { continue }
+            if originals[dispute.seq] == nil { originals[dispute.seq] = dispute.batch }
+            adjustments.append(
+                SettlementAdjustment(
+                    seq: row.seq, dispute: dispute.id, originalSeq: dispute.seq, originalBatch: dispute.batch, from: row.to, to: row.from,
+                    amountMinor: -row.amountMinor, assertionIDs: row.assertionID.map { [$0] } ?? [], period: row.period.description))
+        }
         return SettlementExport(
             batch: batch, state: record.state, approvedBy: record.approvedBy, signature: record.signature,
             // A park sees its own payment reference only (every net position stays: the signature covers them).
             payments: record.payments.sorted { $0.key < $1.key }.filter { party == nil || $0.key == party }
                 .map { .init(park: $0.key, reference: $0.value) },
             pairs: Self.pairs(result), bilateral: result.bilateral.map { .init(from: $0.from, to: $0.to, netMinor: $0.netMinor) },
-            obligations: lines)
+            obligations: lines, adjustments: adjustments)
     }
 
     public func settlementBatch(_ id: String) async throws -> SettlementBatchRecord {
@@ -144,34 +169,6 @@ extension Hub {
             throw Refusal(.notFound, code: "unknown_batch", title: "Unknown batch", detail: "no settlement batch \(id)")
         }
         return record
-    }
-
-    /// draft → approved by a clearing principal (or the operator); an approved batch never changes.
-    public func approveSettlement(_ id: String, by principal: Principal, now: Date = Date()) async throws -> SettlementBatchRecord {
-        try Self.require(principal, Self.clearingRoles, "Only clearing staff approve batches")
-        _ = try await settlementBatch(id)
-        return try await store.approveBatch(id, by: principal.description, now: now)
-    }
-
-    /// Records payment references; the batch is `paid` when every party with a position has one.
-    public func recordSettlementPayments(_ id: String, _ payments: [SettlementExport.Payment], by principal: Principal, now: Date = Date()) async throws
-        -> SettlementBatchRecord
-    {
-        try Self.require(principal, Self.clearingRoles, "Only clearing staff mark batches paid")
-        let record = try await settlementBatch(id)
-        let batch = try StrictJSON.decode(SettlementBatch.self, from: Data(record.body.utf8))
-        for payment in payments {
-            do { try Check.text(payment.reference, "reference", max: 128) } catch {
-                throw Refusal(.invalid, code: "invalid_body", title: "Invalid payment reference", detail: error.message)
-            }
-        }
-        do {
-            return try await store.recordPayments(
-                id, Dictionary(payments.map { ($0.park, $0.reference) }, uniquingKeysWith: { first, _ in first }),
-                parties: Set(batch.positions.filter { $0.netMinor != 0 }.map(\.park)), now: now)
-        } catch let error as StoreError {
-            throw Refusal(error.code == .notFound ? .notFound : .conflict, code: error.code.rawValue, title: "Payment refused", detail: error.message)
-        }
     }
 
     /// Closes the previous business day once the configured local time has passed (the running hub's own batcher).

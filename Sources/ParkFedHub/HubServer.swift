@@ -162,7 +162,8 @@ public enum HubServer {
             switch peer.principal {
             case .park(let park) where park.rawValue != entry.park:
                 throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "Another park's entry")
-            case .clearing where entry.park == RegulatorQueryStatement.logParty:
+            case .clearing
+            where entry.park == RegulatorQueryStatement.logParty && (try? JWS(compact: entry.jws))?.header.typ != SettlementStatement.jwsType:
                 throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "A regulator query record")
             default: break
             }
@@ -286,7 +287,7 @@ public enum HubServer {
             let body = try await request.decodeStrict(SettlementRunRequest.self, limit: BodyLimit.small)
             let day: CivilDay
             do { day = try CivilDay(body.day) } catch { throw ProblemDetails(status: 400, code: "invalid_body", title: "Invalid day", detail: "\(error)") }
-            let record = try await hub.runSettlement(day: day)
+            let record = try await hub.runSettlement(day: day, by: peer.principal)
             return try JSONResponse.make(try await hub.settlementExport(record), status: .created)
         }
         parksAndClearing.get("/v1/settlement/batches") { _, _, peer -> Response in
@@ -325,9 +326,11 @@ public enum HubServer {
         }
         clearing.post("/v1/settlement/batches/:batch/payments") { request, context, peer -> Response in
             let body = try await request.decodeStrict(SettlementPaymentsRequest.self, limit: BodyLimit.document)
-            let record = try await hub.recordSettlementPayments(context.parameters.get("batch") ?? "", body.payments, by: peer.principal)
+            let record = try await hub.recordSettlementPayments(
+                context.parameters.get("batch") ?? "", body.payments, by: peer.principal, reason: body.reason ?? "payment reference recorded by hand")
             return try JSONResponse.make(try await hub.settlementExport(record))
         }
+        registerClearing(clearing: clearing, parks: parks, parksAndClearing: parksAndClearing, hub: hub)
         everyone.post("/v1/certificates/renewals") { request, context, peer -> Response in
             let body = try await request.decodeStrict(RenewalRequest.self, limit: BodyLimit.document)
             return try JSONResponse.make(try await hub.renew(peer: peer, request: body), status: .created)

@@ -7,9 +7,11 @@ public struct FederationManifest: Codable, Sendable, Hashable {
     public var currency: String
     public var timeZone: String
     public var parks: [String]
+    /// The settlement account, calendar and dispute window (optional: without it no payment file can be made).
+    public var settlement: SettlementProfile?
 
     enum CodingKeys: String, CodingKey {
-        case federation, currency, parks
+        case federation, currency, parks, settlement
         case timeZone = "time_zone"
     }
 }
@@ -27,6 +29,8 @@ public struct ParkManifest: Codable, Sendable, Hashable {
     public var kind: Kind
     public var city: String
     public var capacity: Capacity
+    /// The account the park is paid into and pays from (optional: a park without one gets no payment line).
+    public var bank: BankAccount?
 }
 
 /// The example federation read from a `partners/` directory, validated.
@@ -46,6 +50,7 @@ public struct PartnerCatalog: Sendable {
         guard !manifest.parks.isEmpty, Set(manifest.parks).count == manifest.parks.count else {
             throw WireError("federation.json: parks must be a non-empty list without repeats")
         }
+        try manifest.settlement?.validate()
         var parks: [ParkManifest] = []
         for id in manifest.parks {
             guard ParkID.isValid(id) else { throw WireError("federation.json: \(id.debugDescription) is not a park id") }
@@ -57,6 +62,7 @@ public struct PartnerCatalog: Sendable {
             guard park.capacity.daily > 0, park.capacity.hourly > 0, park.capacity.hourly <= park.capacity.daily else {
                 throw WireError("partners/parks/\(id).json: capacities must be positive and hourly <= daily")
             }
+            try park.bank?.validate("partners/parks/\(id).json bank")
             parks.append(park)
         }
         return PartnerCatalog(manifest: manifest, parks: parks)

@@ -170,6 +170,44 @@ public struct SettlementObligation: Codable, Sendable, Hashable {
     }
 }
 
+/// An adjustment line of a batch: an accepted dispute reversing an obligation of an earlier batch. It is shown in
+/// the original obligation's direction with the opposite sign (`amount_minor` negative): the payer of the original
+/// gets back what it paid, the receiver gives back what it got, and the hub (`to: hub`) its fee.
+public struct SettlementAdjustment: Codable, Sendable, Hashable {
+    public var seq: Int64
+    public var dispute: String
+    public var originalSeq: Int64
+    public var originalBatch: String
+    public var from: String
+    public var to: String
+    public var amountMinor: Int64
+    public var assertionIDs: [String]
+    public var period: String
+
+    public init(
+        seq: Int64, dispute: String, originalSeq: Int64, originalBatch: String, from: String, to: String, amountMinor: Int64, assertionIDs: [String],
+        period: String
+    ) {
+        self.seq = seq
+        self.dispute = dispute
+        self.originalSeq = originalSeq
+        self.originalBatch = originalBatch
+        self.from = from
+        self.to = to
+        self.amountMinor = amountMinor
+        self.assertionIDs = assertionIDs
+        self.period = period
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case seq, dispute, from, to, period
+        case originalSeq = "original_seq"
+        case originalBatch = "original_batch"
+        case amountMinor = "amount_minor"
+        case assertionIDs = "assertion_ids"
+    }
+}
+
 /// The settlement export (`settlement-YYYY-MM-DD.json`, `GET /v1/settlement/batches/{id}`): the signed batch, its
 /// state, the hub's JWS over the batch, payments, and every obligation (for a park: only the lines about it).
 public struct SettlementExport: Codable, Sendable, Hashable {
@@ -190,11 +228,15 @@ public struct SettlementExport: Codable, Sendable, Hashable {
     public var pairs: [SettlementBatch.Pair]
     public var bilateral: [SettlementBatch.Bilateral]
     public var obligations: [SettlementObligation]
+    /// Accepted disputes of earlier batches reversed in this one, apart from the day's own obligations.
+    public var adjustments: [SettlementAdjustment]
 
     public init(
         batch: SettlementBatch, state: String, approvedBy: String?, signature: String, payments: [Payment],
-        pairs: [SettlementBatch.Pair], bilateral: [SettlementBatch.Bilateral], obligations: [SettlementObligation]
+        pairs: [SettlementBatch.Pair], bilateral: [SettlementBatch.Bilateral], obligations: [SettlementObligation],
+        adjustments: [SettlementAdjustment] = []
     ) {
+        self.adjustments = adjustments
         self.pairs = pairs
         self.bilateral = bilateral
         self.batch = batch
@@ -227,6 +269,7 @@ public struct SettlementExport: Codable, Sendable, Hashable {
         try container.encode(pairs, forKey: .pairs)
         try container.encode(bilateral, forKey: .bilateral)
         try container.encode(obligations, forKey: .obligations)
+        try container.encode(adjustments, forKey: .adjustments)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -239,11 +282,12 @@ public struct SettlementExport: Codable, Sendable, Hashable {
         pairs = try container.decode([SettlementBatch.Pair].self, forKey: .pairs)
         bilateral = try container.decode([SettlementBatch.Bilateral].self, forKey: .bilateral)
         obligations = try container.decode([SettlementObligation].self, forKey: .obligations)
+        adjustments = try container.decodeIfPresent([SettlementAdjustment].self, forKey: .adjustments) ?? []
         _ = try container.decode(String.self, forKey: .day)
     }
 
     enum FlatKeys: String, CodingKey {
-        case id, day, currency, positions, batch, state, signature, payments, obligations, pairs, bilateral
+        case id, day, currency, positions, batch, state, signature, payments, obligations, pairs, bilateral, adjustments
         case grossMinor = "gross_minor"
         case netMinor = "net_minor"
         case approvedBy = "approved_by"
@@ -259,7 +303,12 @@ public struct SettlementRunRequest: Codable, Sendable {
 /// `POST /v1/settlement/batches/{id}/payments` (clearing): payment references per park.
 public struct SettlementPaymentsRequest: Codable, Sendable {
     public var payments: [SettlementExport.Payment]
-    public init(payments: [SettlementExport.Payment]) { self.payments = payments }
+    /// Why the positions are marked paid by hand (recorded with who did it).
+    public var reason: String?
+    public init(payments: [SettlementExport.Payment], reason: String? = nil) {
+        self.payments = payments
+        self.reason = reason
+    }
 }
 
 /// What a settlement batch says in a short list.

@@ -83,6 +83,8 @@ public enum AssertionEffect: Sendable, Hashable {
     case linkObligation(reason: String, toPark: ParkID, reference: String)
     /// A hub statement of an answered regulator query: the audit row that names its log index.
     case regulatorQuery(principal: String, query: String, records: Int)
+    /// A hub statement of a clearing step (``ClearingEffect``), applied with it.
+    case clearing(ClearingEffect)
 }
 
 /// The outcome of a pass effect.
@@ -463,6 +465,9 @@ extension HubStore {
                 sql: "INSERT INTO pass_revocations (pass_id, minimum_generation, refunded, at) VALUES (?, ?, 1, ?)",
                 arguments: [passID, record.generation, StoredTime.millis(now)])
             return .applied
+
+        case .clearing(let step):
+            return try await Self.apply(step, entryID: entryID, logIndex: logIndex, now: now, db)
 
         case .regulatorQuery(let principal, let query, let records):
             try await db.execute(

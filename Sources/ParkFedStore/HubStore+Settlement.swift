@@ -123,22 +123,29 @@ extension HubStore {
         var period = day
         let fee = obligation.amountMinor * feeBasisPoints / 10_000
         if let closed = try await lastClosedDay(db), period <= closed { period = closed.adding(days: 1) }
+        try await recordObligationRow(
+            from: obligation.from.rawValue, to: obligation.to.rawValue, amountMinor: obligation.amountMinor, feeMinor: fee, reason: obligation.reason,
+            reference: obligation.reference, assertionID: assertionID, at: at, period: period, db)
+    }
+
+    /// One obligation row and its period's running totals, as given (the period already chosen, the fee computed).
+    static func recordObligationRow(
+        from: String, to: String, amountMinor: Int64, feeMinor fee: Int64, reason: String, reference: String, assertionID: String?, at: Date,
+        period: CivilDay, _ db: any SQLConnection
+    ) async throws {
         try await db.cachedStatement(
             sql: """
                 INSERT INTO obligations (from_park, to_park, amount_minor, reason, reference, created_at, assertion_id, period, fee_minor)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
-        ).execute(arguments: [
-            obligation.from.rawValue, obligation.to.rawValue, obligation.amountMinor, obligation.reason, obligation.reference,
-            StoredTime.millis(at), assertionID, period.description, fee,
-        ])
+        ).execute(arguments: [from, to, amountMinor, reason, reference, StoredTime.millis(at), assertionID, period.description, fee])
         try await db.cachedStatement(
             sql: """
                 INSERT INTO obligation_totals (period, from_park, to_park, gross_minor, count, fee_minor) VALUES (?, ?, ?, ?, 1, ?)
                 ON CONFLICT(period, from_park, to_park) DO UPDATE SET gross_minor = obligation_totals.gross_minor + excluded.gross_minor, count = obligation_totals.count + 1,
                     fee_minor = obligation_totals.fee_minor + excluded.fee_minor
                 """
-        ).execute(arguments: [period.description, obligation.from.rawValue, obligation.to.rawValue, obligation.amountMinor, fee])
+        ).execute(arguments: [period.description, from, to, amountMinor, fee])
     }
 
     /// Bulk-loads obligations (benchmarks): one transaction, the same filing and totals as live traffic.

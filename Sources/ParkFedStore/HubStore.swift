@@ -291,6 +291,7 @@ public final class HubStore: Sendable {
                 postgres: "ALTER TABLE enrollment_tokens ADD COLUMN readmit BIGINT NOT NULL DEFAULT 0;")
         }
         registerTrustEpochMigration(&migrator)
+        registerClearingMigration(&migrator)
         return migrator
     }
 
