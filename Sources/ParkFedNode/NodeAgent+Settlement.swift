@@ -80,9 +80,60 @@ extension NodeAgent {
                 break
             }
         }
+        // Adjustments reverse a disputed line of an earlier batch: each names a dispute the hub decided, and counts
+        // in the line's direction with its (negative) amount.
+        for adjustment in export.adjustments {
+            guard adjustment.from == me || adjustment.to == me else {
+                problems.append("adjustment \(adjustment.seq) is about \(adjustment.from) and \(adjustment.to), not \(me)")
+                continue
+            }
+            sum += adjustment.to == me ? adjustment.amountMinor : -adjustment.amountMinor
+        }
         let position = export.batch.positions.first { $0.park == me }?.netMinor ?? 0
         if position != sum { problems.append("our position is \(position) but our lines add up to \(sum)") }
-        return SettlementCheck(batchID: batchID, position: position, linesChecked: export.obligations.count, problems: problems)
+        return SettlementCheck(
+            batchID: batchID, position: position, linesChecked: export.obligations.count + export.adjustments.count, problems: problems)
+    }
+
+    /// Disputes one of this park's obligation lines of a closed batch; the answer's steps are checked as
+    /// ``dispute(_:)`` checks them.
+    public func fileDispute(batch: String, seq: Int64, reason: String) async throws -> DisputeView {
+        let body = DisputeRequest(batch: batch, seq: seq, reason: reason)
+        let view: DisputeView
+        do {
+            view = try await tracked { (hub: HubClient) async throws(NodeError) in
+                try await hub.json(.POST, "/v1/settlement/disputes", body: body, as: DisputeView.self)
+            }
+        } catch {
+            throw Self.changeProblem(error)
+        }
+        try checkSteps(view)
+        return view
+    }
+
+    /// A dispute of one of this park's lines, every step of it verified: each is a settlement statement signed by the
+    /// hub's key (from the enrollment) that names this dispute, so the park holds the hub's own word for the outcome.
+    public func dispute(_ id: String) async throws -> DisputeView {
+        let view: DisputeView
+        do {
+            view = try await tracked { (hub: HubClient) async throws(NodeError) in
+                try await hub.json(.GET, "/v1/settlement/disputes/\(id)", body: Optional<String>.none, as: DisputeView.self)
+            }
+        } catch {
+            throw Self.changeProblem(error)
+        }
+        try checkSteps(view)
+        return view
+    }
+
+    func checkSteps(_ view: DisputeView) throws {
+        for step in view.steps {
+            guard let jws = try? JWS(compact: step.statement), let statement = try? SettlementStatement.verify(jws, hubKey: trustList.hubKey),
+                statement.dispute == view.id, statement.action.rawValue == step.action, statement.obligationSeq == view.seq
+            else {
+                throw Self.problem(.failed, "statement_invalid", "A dispute step is not the hub's signed word", "step \(step.action) of \(view.id)")
+            }
+        }
     }
 
     /// This park's money right now, from the hub (sales today, open obligations both ways, next position).
