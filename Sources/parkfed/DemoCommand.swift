@@ -38,7 +38,7 @@ struct DemoCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let logger = CLILogging.logger("parkfed.demo", level: logLevel)
         let catalog = try PartnerCatalog.load(directory: partners)
-        let say = Progress(total: 13)
+        let say = Progress(total: 15)
         print("ParkFederation demo: \(catalog.manifest.federation), \(catalog.parks.count) parks; data in \(root)\n")
 
         say.step("hub: creating the federation (root CA, hub TLS certificate, Ed25519 signing key, SQLite database)")
@@ -58,7 +58,8 @@ struct DemoCommand: AsyncParsableCommand {
         // The last park reaches the hub through a link the demo can cut (a loopback TCP relay), to show a park
         // going offline and syncing back while the others carry on.
         let relay = try await LinkRelay.start(targetPort: hubServer.port)
-        let offlinePark = catalog.parks.last!.id
+        // The museum (the third park) is the one whose link is cut, as its gates hold timed tickets of its own.
+        let offlinePark = catalog.parks[min(2, catalog.parks.count - 1)].id
 
         say.step("enrolling \(catalog.parks.count) parks with one-time tokens and CSRs")
         var agents: [(ParkManifest, NodeAgent)] = []
@@ -138,7 +139,7 @@ struct DemoCommand: AsyncParsableCommand {
         print("      loaded \(Money(minorUnits: loaded.principalMinor)) + \(Money(minorUnits: loaded.bonusMinor)) bonus (promotion LOAD1000GET200, deduct 8:2)")
         var spendRows: [[String]] = []
         for (index, (park, agent)) in agents.enumerated().dropFirst() {
-            let amount = Int64(10_000 * index)
+            let amount = Int64(10_000 * ((index - 1) % 3 + 1))
             let spend = try await agent.spendCard(
                 "IC-DEMO-0001", requestID: "DEMO-SPEND-\(index)", amountMinor: amount,
                 proof: card.proof(.hold, amountMinor: amount, park: park.id.rawValue, requestID: "DEMO-SPEND-\(index)"))
@@ -184,31 +185,20 @@ struct DemoCommand: AsyncParsableCommand {
         print("\n" + Table.render(header: ["pass", "scanned at", "gate", "decision", "reason / entries left"], rows: passRows + operationRows + offlineRows))
         print("card IC-DEMO-0001 now: \(Money(minorUnits: balance.principalMinor)) principal + \(Money(minorUnits: balance.bonusMinor)) bonus")
 
+        say.step("trade between all \(agents.count) parks: passes sold at five of them and used at others, a card loaded at \(agents[min(3, agents.count - 1)].0.id) spent elsewhere")
+        let tradeRows = try await Self.playTrade(agents)
+        if !tradeRows.isEmpty { print(Table.render(header: ["pass", "scanned at", "gate", "decision", "reason / entries left"], rows: tradeRows)) }
+
         say.step("nightly settlement: the business day is closed (as at local midnight) into one signed batch")
         let today = hub.passes.calendar.day(of: Date())
-        let record = try await hub.runSettlement(day: today, now: hub.endOfDay(today).addingTimeInterval(1))
-        let export = try await hub.settlementExport(record)
+        say.step("clearing: four eyes, ISO 20022 payment files, the bank's camt.053 statement reconciled, a dispute decided")
+        let (record, export) = try await Self.playClearing(hub: hub, agents: agents, root: root, day: today)
         let settlementFile = (root as NSString).appendingPathComponent("settlement-\(today).json")
         try SettlementReport.json(export).write(toFile: settlementFile, atomically: true, encoding: .utf8)
         try SettlementCSV.positions(export).write(
             toFile: (root as NSString).appendingPathComponent("settlement-\(today)-positions.csv"), atomically: true, encoding: .utf8)
         try SettlementCSV.obligations(export).write(
             toFile: (root as NSString).appendingPathComponent("settlement-\(today)-obligations.csv"), atomically: true, encoding: .utf8)
-        var checks: [String] = []
-        for (park, agent) in agents {
-            let check = try await agent.verifySettlement(record.id)
-            checks.append("\(park.id) \(check.problems.isEmpty ? "✓ \(check.linesChecked) lines" : "✗ \(check.problems.joined(separator: "; "))")")
-        }
-        print("\n" + SettlementReport.table(export))
-        print("each park checked its own lines against what it holds: " + checks.joined(separator: ", "))
-        // Clearing staff approve the batch and record each paying or receiving park's bank reference.
-        _ = try await hub.approveSettlement(record.id, by: .clearing("C01"))
-        let paid = try await hub.recordSettlementPayments(
-            record.id,
-            export.batch.positions.filter { $0.netMinor != 0 }.map {
-                SettlementExport.Payment(park: $0.park, reference: "DEMO-BANK-\($0.park)-\(today)")
-            }, by: .clearing("C01"))
-        print("clearing C01 approved the batch and recorded the bank references: \(paid.state)")
         // What the day left, for outside checks against this running federation (scripts/attack-demo).
         try await Self.writeManifest(
             root: root, hubURL: hubURL, hubDirectory: hubDirectory, agents: agents, nodeServers: nodeServers,
@@ -227,7 +217,7 @@ struct DemoCommand: AsyncParsableCommand {
               curl --http2 --cert \(p1.tlsCertificate) --key \(p1.tlsKey) --cacert \(hubDirectory.caCertificate) \(hubURL)/v1/log/checkpoint
               curl --http2 --cert \(p1.tlsCertificate) --key \(p1.tlsKey) --cacert \(hubDirectory.caCertificate) \(hubURL)/v1/settlement/batches/\(record.id)
               curl --http2 --cert \(root)/regulator/R01-cert.pem --key \(root)/regulator/R01-key.pem --cacert \(hubDirectory.caCertificate) '\(hubURL)/v1/regulator/traffic?from=\(today)&to=\(today)'
-            Settlement by hand: parkfed settle show --data \(hubDirectory.path) --day \(today); then approve --by C01, mark-paid, export
+            Settlement by hand: parkfed settle calendar --data \(hubDirectory.path); settle show --day \(today); files, reconcile, exceptions, disputes
             Check the whole log offline: parkfed hub verify-log --data \(hubDirectory.path)
 
             Done in \(String(format: "%.1f", Date().timeIntervalSince(started))) s.
@@ -321,7 +311,7 @@ struct DemoCommand: AsyncParsableCommand {
     /// at the last park, and a printed batch of three: one sold and admitted, one voided and refused, one unsold.
     static func playOperations(_ agents: [(ParkManifest, NodeAgent)]) async throws -> [[String]] {
         guard agents.count >= 3 else { return [] }
-        let (seller, other, museum) = (agents[0], agents[1], agents[agents.count - 1])
+        let (seller, other, museum) = (agents[0], agents[1], agents[min(2, agents.count - 1)])
         let holder = HolderInput(name: "孙八", idType: "resident_id", idNumber: "44030419851111801X")
         var rows: [[String]] = []
         func scan(_ sale: PassSaleResponse, _ agent: (ParkManifest, NodeAgent), gate: String) async throws -> GateDecision {
@@ -448,7 +438,7 @@ struct DemoCommand: AsyncParsableCommand {
     /// the outbox drains, and the hub reports that entry as a conflict.
     static func playOffline(_ agents: [(ParkManifest, NodeAgent)], relay: LinkRelay, hub: Hub) async throws -> [[String]] {
         guard agents.count >= 3 else { return [] }
-        let (seller, offline) = (agents[0].1, agents[agents.count - 1])
+        let (seller, offline) = (agents[0].1, agents[min(2, agents.count - 1)])
         let holder = HolderInput(name: "钱七", idType: "resident_id", idNumber: "430102199003071234")
         let combo = try await seller.sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window", holder: holder))
         let pooled = try await seller.sellPass(PassSaleRequest(product: "ANY2-OF-3", channel: "window", holder: holder))

@@ -137,12 +137,31 @@ extension CommandLineTests {
         let result = try await copied(["demo", "--data", directory.file("demo")])
         #expect(result.succeeded, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("verify-log OK"))
-        // The day ends in one settlement: P001 sold the passes and loaded the card, so it pays; the positions sum to zero.
-        // Passes at other parks 200 + 60 + 80 (pooled) + 80 (entered offline), card spends 300: 720.00; then a child's
-        // ticket (30.00) and a group of 12 (12 × 50.00) at P002: P001 pays 1,350.00, P002 gets 990.00, P003 360.00.
+        // The day ends in one settlement of six parks trading in several directions, netted to the fen. P001 sold
+        // most passes and loaded the first card (1,350.00 owed to P002 and P003 as before) and is owed by P002, P003,
+        // P004 and P006 for entries and a card spend at its gates; Wuzhen and Suzhou sold each other's entries.
         #expect(
-            result.stdout.contains("P001  pays      -1350.00 CNY") && result.stdout.contains("P002  receives  990.00 CNY")
-                && result.stdout.contains("P003  receives  360.00 CNY"), "\(result.stdout)")
+            result.stdout.contains("P001  pays      -1461.00 CNY") && result.stdout.contains("P002  receives  931.00 CNY")
+                && result.stdout.contains("P003  receives  321.00 CNY") && result.stdout.contains("P004  receives  242.00 CNY")
+                && result.stdout.contains("P005  receives  120.00 CNY") && result.stdout.contains("P006  pays      -153.00 CNY"), "\(result.stdout)")
+        #expect(result.stdout.contains("gross 3266.00 CNY   net 1614.00 CNY   reduction 50.58 %"))
+        // Clearing: four eyes, the payment files and the bank's statement, each valid ISO 20022, all matched; a
+        // dispute accepted into the next day; the day final.
+        #expect(result.stdout.contains("tries to release it → four_eyes") && result.stdout.contains("clearing C02 released it: approved"))
+        #expect(result.stdout.contains("4 pay-out(s) in pain.001, 1 direct debit(s) in pain.008, 1 payment-due notice(s)"))
+        #expect(result.stdout.contains("6 entries, 6 matched; batch paid") && result.stdout.contains("accepted by clearing:C02"))
+        #expect(result.stdout.contains("final (cut-off"))
+        let clearing = directory.file("demo/clearing")
+        let files = try FileManager.default.contentsOfDirectory(atPath: clearing).sorted()
+        let xsd = files.compactMap { name -> String? in
+            if name.hasSuffix("pain.001.xml") { return "pain.001.001.09=\(clearing)/\(name)" }
+            if name.hasSuffix("pain.008.xml") { return "pain.008.001.08=\(clearing)/\(name)" }
+            if name.hasSuffix("camt053.xml") { return "camt.053.001.08=\(clearing)/\(name)" }
+            return nil
+        }
+        #expect(xsd.count == 3, "\(files)")
+        let valid = try await ExternalTool.run("python3", [Verifiers.path("validate_iso20022.py")] + xsd)
+        #expect(valid.succeeded, "\(valid.stdout)\(valid.stderr)")
         // Park operations: the proof the gate must check, the group's heads, a printed batch sold, voided and unsold.
         #expect(result.stdout.contains("Check the visitor's child's ID document") && result.stdout.contains("12 heads"))
         #expect(result.stdout.contains("voided") && result.stdout.contains("not_activated"))
