@@ -34,6 +34,11 @@ public enum Disputes {
         public let from: String
         public let to: String
         public let amountMinor: Int64
+        public init(from: String, to: String, amountMinor: Int64) {
+            self.from = from
+            self.to = to
+            self.amountMinor = amountMinor
+        }
     }
 
     /// The lines that reverse an obligation `from` → `to` of `amountMinor` on which the hub charged `feeMinor`.

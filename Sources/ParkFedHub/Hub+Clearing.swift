@@ -45,7 +45,8 @@ extension Hub {
     public func settlementCalendar() async throws -> SettlementCalendar {
         guard let profile = try await clearingAccounts().profile else { return try SettlementCalendar() }
         return try SettlementCalendar(
-            holidays: Set(try profile.bankHolidays.map { try CivilDay($0) }), workingWeekendDays: Set(try (profile.workingWeekendDays ?? []).map { try CivilDay($0) }),
+            holidays: Set(try profile.bankHolidays.map { try CivilDay($0) }),
+            workingWeekendDays: Set(try (profile.workingWeekendDays ?? []).map { try CivilDay($0) }),
             paymentLagBankDays: profile.paymentLagBankDays ?? 1)
     }
 
@@ -111,7 +112,8 @@ extension Hub {
     public func paymentRun(_ id: String) async throws -> PaymentRun {
         let record = try await settlementBatch(id)
         guard record.state != "draft", let approvedAt = record.approvedAt else {
-            throw Refusal(.conflict, code: "not_approved", title: "No payment files for a draft", detail: "\(id) must be approved by a second clearing person first")
+            throw Refusal(
+                .conflict, code: "not_approved", title: "No payment files for a draft", detail: "\(id) must be approved by a second clearing person first")
         }
         let batch = try StrictJSON.decode(SettlementBatch.self, from: Data(record.body.utf8))
         let (profile, accounts) = try await clearingAccounts()
@@ -187,7 +189,8 @@ extension Hub {
             case "camt053": statement = try BankStatement.camt053(data, currency: configuration.currency)
             case "csv":
                 let digest = Hex.encode(SHA256.hash(data: data)).prefix(16)
-                statement = try BankStatement.csv(String(decoding: data, as: UTF8.self), id: "CSV-\(digest)", account: accountID, currency: configuration.currency)
+                statement = try BankStatement.csv(
+                    String(decoding: data, as: UTF8.self), id: "CSV-\(digest)", account: accountID, currency: configuration.currency)
             default: throw WireError("format is camt053 or csv")
             }
         } catch let error as WireError {
@@ -273,7 +276,8 @@ extension Hub {
             throw refusal
         }
         let id = "D-" + UUIDv7.make(now: now)
-        var statement = SettlementStatement(id: "ST-" + UUIDv7.make(now: now), action: .disputeFiled, issuedAt: now, batch: record.id, principal: principal.description)
+        var statement = SettlementStatement(
+            id: "ST-" + UUIDv7.make(now: now), action: .disputeFiled, issuedAt: now, batch: record.id, principal: principal.description)
         statement.dispute = id
         statement.park = park.rawValue
         statement.obligationSeq = line.seq
@@ -318,7 +322,8 @@ extension Hub {
         statement.assertionIDs = try await assertionIDs(of: line)
         statement.reason = reason
         statement.adjustmentPeriod = period?.description
-        try await log.record([(statement, .decideDispute(id: id, accept: accept, by: principal.description, reason: reason, period: period, lines: lines))], now: now)
+        try await log.record(
+            [(statement, .decideDispute(id: id, accept: accept, by: principal.description, reason: reason, period: period, lines: lines))], now: now)
         return try await disputeView(id, for: principal)
     }
 
@@ -388,7 +393,8 @@ extension Hub {
                 SettlementDay(
                     day: day.description, state: state.rawValue, cutOff: formatter.string(from: endOfDay(day)),
                     paymentDay: calendar.paymentDay(for: holder?.day ?? day).description, batch: holder?.id, approvedBy: holder?.approvedBy,
-                    openExceptions: holder.map { counts.exceptions[$0.id, default: 0] } ?? 0, openDisputes: holder.map { counts.disputes[$0.id, default: 0] } ?? 0))
+                    openExceptions: holder.map { counts.exceptions[$0.id, default: 0] } ?? 0,
+                    openDisputes: holder.map { counts.disputes[$0.id, default: 0] } ?? 0))
             day = day.adding(days: 1)
         }
         return SettlementCalendarReport(timeZone: configuration.timeZone, days: days)

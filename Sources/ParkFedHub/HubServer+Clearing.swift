@@ -31,7 +31,8 @@ extension HubServer {
             case "pain.008": return try text(files.pain008, "application/xml; charset=utf-8", "direct debits")
             case "notices.csv": return try text(files.noticesCSV, "text/csv; charset=utf-8", "notices")
             case let other?:
-                throw ProblemDetails(status: 400, code: "invalid_query", title: "Unknown format", detail: "\(other): use json, pain.001, pain.008 or notices.csv")
+                throw ProblemDetails(
+                    status: 400, code: "invalid_query", title: "Unknown format", detail: "\(other): use json, pain.001, pain.008 or notices.csv")
             }
         }
         clearing.post("/v1/settlement/statements") { request, _, peer -> Response in

@@ -185,7 +185,9 @@ struct DemoCommand: AsyncParsableCommand {
         print("\n" + Table.render(header: ["pass", "scanned at", "gate", "decision", "reason / entries left"], rows: passRows + operationRows + offlineRows))
         print("card IC-DEMO-0001 now: \(Money(minorUnits: balance.principalMinor)) principal + \(Money(minorUnits: balance.bonusMinor)) bonus")
 
-        say.step("trade between all \(agents.count) parks: passes sold at five of them and used at others, a card loaded at \(agents[min(3, agents.count - 1)].0.id) spent elsewhere")
+        say.step(
+            "trade between all \(agents.count) parks: passes sold at five of them and used at others, a card loaded at \(agents[min(3, agents.count - 1)].0.id) spent elsewhere"
+        )
         let tradeRows = try await Self.playTrade(agents)
         if !tradeRows.isEmpty { print(Table.render(header: ["pass", "scanned at", "gate", "decision", "reason / entries left"], rows: tradeRows)) }
 

@@ -162,7 +162,10 @@ extension SettleCommand {
                 Table.render(
                     header: ["entry", "direction", "amount", "outcome", "batch", "park", "expected", "received"],
                     rows: report.lines.map {
-                        [$0.entryRef, $0.direction, money($0.amountMinor), $0.outcome, $0.batch ?? "", $0.park ?? "", money($0.expectedMinor), money($0.receivedMinor)]
+                        [
+                            $0.entryRef, $0.direction, money($0.amountMinor), $0.outcome, $0.batch ?? "", $0.park ?? "", money($0.expectedMinor),
+                            money($0.receivedMinor),
+                        ]
                     }))
             if !report.paid.isEmpty { print("paid now: " + report.paid.joined(separator: ", ")) }
         }
@@ -214,7 +217,8 @@ extension SettleCommand {
                     header: ["id", "state", "batch", "line", "park", "from", "to", "amount", "reason", "decision"],
                     rows: list.map { item in
                         [
-                            item.id, item.state, item.batch, "\(item.seq)", item.park, item.from, item.to, "\(Money(minorUnits: item.amountMinor))", item.reason,
+                            item.id, item.state, item.batch, "\(item.seq)", item.park, item.from, item.to, "\(Money(minorUnits: item.amountMinor))",
+                            item.reason,
                             item.decisionReason.map { "\($0) (\(item.decidedBy ?? ""))" } ?? "",
                         ]
                     }))

@@ -50,7 +50,10 @@ import Testing
                 #expect(original.position(party) + back.position(party) == 0, "amount \(amount) bps \(bps) \(party)")
             }
         }
-        #expect(Disputes.reversal(from: "A1", to: "B1", amountMinor: 10_000, feeMinor: 100) == [.init(from: "B1", to: "A1", amountMinor: 9_900), .init(from: "hub", to: "A1", amountMinor: 100)])
+        #expect(
+            Disputes.reversal(from: "A1", to: "B1", amountMinor: 10_000, feeMinor: 100) == [
+                .init(from: "B1", to: "A1", amountMinor: 9_900), .init(from: "hub", to: "A1", amountMinor: 100),
+            ])
         #expect(Disputes.reversal(from: "A1", to: "B1", amountMinor: 10_000, feeMinor: 0) == [.init(from: "B1", to: "A1", amountMinor: 10_000)])
     }
 

@@ -3,7 +3,6 @@ import Foundation
 import ParkFedCrypto
 import ParkFedDomain
 import ParkFedHub
-import ParkFedLab
 import ParkFedNode
 import ParkFedProtocol
 import ParkFedStore
@@ -36,6 +35,15 @@ import Testing
         let today = federation.hub.passes.calendar.day(of: Date())
         let record = try await federation.hub.runSettlement(day: today, by: principal, now: federation.hub.endOfDay(today).addingTimeInterval(60))
         return (record, agents)
+    }
+
+    /// Checks `value`, as the hub sends it, against `schemas/<schema>.schema.json` with Python's jsonschema.
+    static func conforms(_ federation: TestFederation, _ schema: String, _ value: some Encodable) async throws {
+        let file = federation.directory.file("\(schema)-\(UUID().uuidString).json")
+        try StrictJSON.encoder.encode(value).write(to: URL(fileURLWithPath: file))
+        let result = try await ExternalTool.run(
+            "python3", [Verifiers.path("validate_schemas.py"), Verifiers.repositoryRoot + "/schemas/\(schema).schema.json=" + file])
+        #expect(result.succeeded, "\(schema): \(result.stdout)\(result.stderr)")
     }
 
     static func refusal(_ body: () async throws -> Void) async -> Refusal? {
@@ -139,9 +147,13 @@ import Testing
             #expect(again.httpStatus == 200 && again.body == pain001)
             #expect(try await hub.paymentFiles(record.id, by: .clearing("C03")) == files)
             // A park may not fetch them.
-            let park = try await federation.curl("/v1/settlement/batches/\(record.id)/files", certificate: (agents[0].directory.tlsCertificate, agents[0].directory.tlsKey))
+            let park = try await federation.curl(
+                "/v1/settlement/batches/\(record.id)/files", certificate: (agents[0].directory.tlsCertificate, agents[0].directory.tlsKey))
             #expect(park.httpStatus == 403)
             #expect(try await hub.settlementCalendarReport(from: record.day, to: record.day).days[0].state == "files_issued")
+            try await Self.conforms(federation, "payment-files", files)
+            try await Self.conforms(
+                federation, "settlement-calendar", try await hub.settlementCalendarReport(from: record.day.adding(days: -2), to: record.day))
         }
     }
 
@@ -167,7 +179,9 @@ import Testing
             // Imported over mutual TLS by clearing staff (a park is refused).
             let c01 = try await federation.issueCertificate(for: .clearing("C01"), name: "c01")
             #expect(
-                try await federation.curl("/v1/settlement/statements", certificate: (agents[0].directory.tlsCertificate, agents[0].directory.tlsKey), method: "POST", body: camt).httpStatus == 403)
+                try await federation.curl(
+                    "/v1/settlement/statements", certificate: (agents[0].directory.tlsCertificate, agents[0].directory.tlsKey), method: "POST", body: camt
+                ).httpStatus == 403)
             let posted = try await federation.curl("/v1/settlement/statements?format=camt053", certificate: c01, method: "POST", body: camt)
             #expect(posted.httpStatus == 201, "\(posted.body)")
             let report = try StrictJSON.decode(ReconciliationReport.self, from: Data(posted.body.utf8))
@@ -176,7 +190,9 @@ import Testing
                     "P002 debit 10840 matched", "P003 credit 1080 partly_paid", "P001 credit 9150 matched", "- credit 4321 unknown",
                 ])
             #expect(report.paid.sorted() == ["\(record.id) P001", "\(record.id) P002"])
+            try await Self.conforms(federation, "reconciliation-report", report)
             let open = try await hub.clearingExceptions(open: true)
+            try await Self.conforms(federation, "clearing-exception-list", ClearingExceptionList(exceptions: open))
             #expect(open.map { "\($0.outcome) \($0.amountMinor) \($0.park ?? "-")" }.sorted() == ["partly_paid 1080 P003", "unknown 4321 -"])
             #expect(try await hub.settlementBatch(record.id).state == "approved")
             #expect(try await hub.settlementCalendarReport(from: record.day, to: record.day).days[0].openExceptions == 1)
@@ -206,8 +222,10 @@ import Testing
             let other = SimulatedBank.camt053(
                 id: "OTHER", account: BankAccount(holder: "x", cnaps: "102331000011", account: "999999999"), currency: "CNY", day: run.paymentDay,
                 bookings: bookings, createdAt: Date())
-            #expect(await Self.refusal { _ = try await hub.importStatement(Data(other.utf8), format: "camt053", by: .clearing("C01")) }?.code == "wrong_account")
-            #expect(await Self.refusal { _ = try await hub.importStatement(Data("<x".utf8), format: "camt053", by: .clearing("C01")) }?.code == "invalid_statement")
+            #expect(
+                await Self.refusal { _ = try await hub.importStatement(Data(other.utf8), format: "camt053", by: .clearing("C01")) }?.code == "wrong_account")
+            #expect(
+                await Self.refusal { _ = try await hub.importStatement(Data("<x".utf8), format: "camt053", by: .clearing("C01")) }?.code == "invalid_statement")
             #expect(try await hub.clearingExceptions().count == 2)
         }
     }
@@ -231,13 +249,17 @@ import Testing
             // Both parties see it; the third park does not; only clearing staff decide.
             #expect(try await p1.dispute(filed.id).id == filed.id)
             #expect(await Self.refusal { _ = try await p2.dispute(filed.id) } != nil)
-            #expect(await Self.refusal { _ = try await hub.decideDispute(filed.id, .init(decision: "accept", reason: "ok"), by: .park(p3.park)) }?.kind == .forbidden)
+            #expect(
+                await Self.refusal { _ = try await hub.decideDispute(filed.id, .init(decision: "accept", reason: "ok"), by: .park(p3.park)) }?.kind
+                    == .forbidden)
             #expect(try await hub.settlementCalendarReport(from: record.day, to: record.day).days[0].openDisputes == 1)
             let accepted = try await hub.decideDispute(
                 filed.id, .init(decision: "accept", reason: "gate log shows no entry"), by: .clearing("C01"))
             let tomorrow = record.day.adding(days: 1)
             #expect(accepted.state == "accepted" && accepted.adjustmentPeriod == tomorrow.description)
-            #expect(await Self.refusal { _ = try await hub.decideDispute(filed.id, .init(decision: "reject", reason: "changed"), by: .clearing("C01")) }?.code == "already_decided")
+            #expect(
+                await Self.refusal { _ = try await hub.decideDispute(filed.id, .init(decision: "reject", reason: "changed"), by: .clearing("C01")) }?.code
+                    == "already_decided")
             // The closed, approved batch is unchanged; the adjustment is in the next day's batch, apart from its own
             // obligations, reversing the original exactly: P001 gives back 99.00, the hub its 1.00 fee.
             #expect(try await hub.settlementBatch(record.id).body == record.body)
@@ -256,6 +278,8 @@ import Testing
                 let check = try await agent.verifySettlement(next.batch.id)
                 #expect(check.problems.isEmpty, "\(agent.park): \(check.problems)")
             }
+            try await Self.conforms(federation, "settlement-export", next)
+            try await Self.conforms(federation, "dispute-list", DisputeList(disputes: try await hub.disputes(for: .clearing("C01"))))
             let seen = try await p3.dispute(filed.id)
             #expect(seen.steps.map(\.action) == ["dispute.filed", "dispute.accepted"])
             // A dispute of the other line is rejected with a reason: nothing moves.

@@ -23,8 +23,8 @@ import Testing
     }
 
     @Test func amountsAreExactMinorUnitsBothWays() throws {
-        #expect(try BankStatement.minorUnits("1350.00") == 135_000 && try BankStatement.minorUnits("1350.5") == 135_050)
-        #expect(try BankStatement.minorUnits("7") == 700 && try BankStatement.minorUnits("0.01") == 1)
+        let parsed = try ["1350.00", "1350.5", "7", "0.01"].map { try BankStatement.minorUnits($0) }
+        #expect(parsed == [135_000, 135_050, 700, 1])
         for bad in ["1,350.00", "-1.00", "1.005", "1.", ".5", "", "1e3", "99999999999999999999"] {
             #expect(throws: WireError.self, "\(bad)") { try BankStatement.minorUnits(bad) }
         }
@@ -53,7 +53,9 @@ import Testing
             statement.entries.map { "\($0.entryRef) \($0.direction.rawValue) \($0.amountMinor) \($0.texts.joined(separator: "|"))" } == [
                 "B1/1 credit 1000 PF20261201-P001|N1", "B1/2 credit 2000 PF20261201-P003|N1", "ST-1#3 debit 200 fee & charges",
             ])
-        #expect(throws: WireError.self) { try BankStatement.camt053(Data(xml.replacingOccurrences(of: "Ccy=\"CNY\">30", with: "Ccy=\"EUR\">30").utf8), currency: "CNY") }
+        #expect(throws: WireError.self) {
+            try BankStatement.camt053(Data(xml.replacingOccurrences(of: "Ccy=\"CNY\">30", with: "Ccy=\"EUR\">30").utf8), currency: "CNY")
+        }
         #expect(throws: WireError.self) { try BankStatement.camt053(Data("<Document/>".utf8), currency: "CNY") }
         #expect(throws: WireError.self) { try BankStatement.camt053(Data("not xml".utf8), currency: "CNY") }
     }
