@@ -79,7 +79,17 @@ struct ConsoleBrowserTests {
 
     @Test func clearingStaffRegulatorsAndTheOperatorDoTheirJobsInTheBrowser() async throws {
         try await TestFederation.run { federation in
-            let (_, batch, day) = try await ConsoleTests.closedDay(federation)
+            let (agents, batch, day) = try await ConsoleTests.closedDay(federation)
+            // Something for clearing staff to settle: a transfer nobody expected on the bank statement, and P002
+            // disputing its line of the batch.
+            let profile = try #require(try await federation.hub.clearingAccounts().profile)
+            let stray = SimulatedBank.camt053(
+                id: "STMT-STRAY", account: profile.account, currency: "CNY", day: day,
+                bookings: [.init(ref: "BK-STRAY", direction: .credit, amountMinor: 1_234, remittance: "misdirected", counterparty: "Someone")],
+                createdAt: Date())
+            _ = try await federation.hub.importStatement(Data(stray.utf8), format: "camt053", by: .clearing("C02"))
+            let line = try #require(try await federation.hub.settlementExport(try await federation.hub.settlementBatch(batch)).obligations.first)
+            let dispute = try await agents[1].fileDispute(batch: batch, seq: line.seq, reason: "the visitor never entered")
             try FileManager.default.createDirectory(atPath: Self.screenshots, withIntermediateDirectories: true)
             // The policy that lets the browser present its one certificate to this hub without asking.
             let policy = BrowserSupport.policyDirectory + "/parkfed-test-\(federation.hubPort).json"
@@ -95,6 +105,10 @@ struct ConsoleBrowserTests {
             #expect(cleared["lang"] as? String == "zh")
             let record = try await federation.hub.settlementBatch(batch)
             #expect(record.state == "paid" && record.approvedBy == "clearing:C01")
+            // The exception was resolved and the dispute accepted in the browser, each with its reason.
+            #expect(try await federation.hub.clearingExceptions(open: true).isEmpty)
+            let decided = try await federation.hub.disputeView(dispute.id, for: .hub)
+            #expect(decided.state == "accepted" && decided.decidedBy == "clearing:C01" && decided.decisionReason == cleared["decision_reason"] as? String)
             let references = try #require(cleared["references"] as? [String: String])
             #expect(record.payments == references && !references.isEmpty)
             let show = try await ExternalTool.run(
@@ -103,7 +117,10 @@ struct ConsoleBrowserTests {
             // On a tablet and a phone: no page scrolls sideways, every button is big enough to touch.
             _ = try await Self.journey(
                 "tablet", base: federation.hubURL, home: clearing, shots: "tablet-clearing",
-                ["paths": "/console/settlement,/console/settlement/\(batch),/console/settlement/\(batch)/parks/P001"])
+                [
+                    "paths":
+                        "/console/settlement,/console/settlement/\(batch),/console/settlement/\(batch)/parks/P001,/console/settlement/exceptions,/console/settlement/disputes"
+                ])
 
             // A regulator looks a document up; the query is in the signed log, and among their past queries.
             let regulator = try await Self.profile(federation, .regulator("R01"), name: "regulator")

@@ -114,7 +114,28 @@ def clearing(j, args):
     links[0].click()
     j.shot()
     j.expect("state-paid" in j.find("#inclusion span").get_attribute("class"), "the obligation's assertion is proven in the log")
-    return {"references": references, "lang": j.driver.find_element(By.TAG_NAME, "html").get_attribute("lang")}
+    # The exceptions the bank statement left: resolve the open one with a reason.
+    j.click("nav a[href='/console/settlement/exceptions']")
+    open_rows = j.driver.find_elements(By.CSS_SELECTOR, "#exceptions tr[data-state='open']")
+    j.expect(len(open_rows) == 1, "the stray transfer waits as an open exception")
+    open_rows[0].find_element(By.CSS_SELECTOR, "input[name='reason']").send_keys("returned to the sender's bank")
+    j.shot()
+    open_rows[0].find_element(By.CSS_SELECTOR, "button[type='submit']").click()
+    j.expect(len(j.driver.find_elements(By.CSS_SELECTOR, "#exceptions tr[data-state='resolved']")) == 1, "the exception is resolved")
+    # The park's dispute: accept it with a reason; the page says where the adjustment goes.
+    j.click("nav a[href='/console/settlement/disputes']")
+    rows = j.driver.find_elements(By.CSS_SELECTOR, "#disputes tr[data-state='open']")
+    j.expect(len(rows) == 1, "the park's dispute waits for a decision")
+    decision_reason = "the gate log shows no entry"
+    rows[0].find_element(By.CSS_SELECTOR, "input[name='reason']").send_keys(decision_reason)
+    rows[0].find_element(By.CSS_SELECTOR, "button[value='accept']").click()
+    accepted = j.driver.find_elements(By.CSS_SELECTOR, "#disputes tr[data-state='accepted']")
+    j.expect(len(accepted) == 1 and decision_reason in accepted[0].text, "the dispute is accepted, its reason shown")
+    j.shot()
+    # The calendar shows the day's state and its payment day.
+    j.click("nav a[href='/console/settlement']")
+    j.expect(len(j.driver.find_elements(By.CSS_SELECTOR, "#calendar tr[data-state]")) > 0, "the calendar shows each day's state")
+    return {"references": references, "lang": j.driver.find_element(By.TAG_NAME, "html").get_attribute("lang"), "decision_reason": decision_reason}
 
 
 def regulator(j, args):

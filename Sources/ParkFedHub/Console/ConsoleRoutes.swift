@@ -37,7 +37,12 @@ struct ConsolePages: Sendable {
 
     static func navigation(_ principal: Principal?, _ words: [String: String]) -> [[String: String]] {
         switch principal?.role {
-        case .clearing, .hub: [["href": "/console/settlement", "label": words["settlement"]!]]
+        case .clearing, .hub:
+            [
+                ["href": "/console/settlement", "label": words["settlement"]!],
+                ["href": "/console/settlement/exceptions", "label": words["exceptions"]!],
+                ["href": "/console/settlement/disputes", "label": words["disputes"]!],
+            ]
         case .regulator: [["href": "/console/regulator", "label": words["regulator"]!]]
         case .operator: [["href": "/console/operator", "label": words["operator"]!]]
         default: []
@@ -60,8 +65,8 @@ struct ConsolePages: Sendable {
     static func redirect(_ location: String) -> Response { PageResponse.redirect(location) }
 
     /// The form of a POST, its token and origin checked.
-    func form(_ request: Request, _ peer: AuthenticatedPeer) async throws -> PageForm {
-        let buffer = try await request.body.collect(upTo: BodyLimit.small)
+    func form(_ request: Request, _ peer: AuthenticatedPeer, limit: Int = BodyLimit.small) async throws -> PageForm {
+        let buffer = try await request.body.collect(upTo: limit)
         return try PageForm.checked(
             String(buffer: buffer), fetchSite: request.headers[HTTPField.Name("Sec-Fetch-Site")!], subject: Self.subject(peer), key: formKey)
     }
@@ -89,6 +94,7 @@ struct ConsolePages: Sendable {
             }
         }
         registerSettlement(clearing)
+        registerClearing(clearing)
         registerOperator(operators)
         registerRegulator(regulators)
     }

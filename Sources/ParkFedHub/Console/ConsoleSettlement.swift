@@ -18,37 +18,47 @@ extension ConsolePages {
             let words = ConsoleText.words(Self.language(request).0)
             let batches = try await hub.store.batches()
             let today = hub.passes.calendar.day(of: Date())
+            // The days since the first batch (at most 62 back), and the open ones up to today (today cannot be closed).
+            let first = max(batches.map(\.day).min() ?? today.adding(days: -6), today.adding(days: -61))
+            let calendar = try await hub.settlementCalendarReport(from: min(first, today.adding(days: -6)), to: today)
+            let figures = Dictionary(
+                try batches.map { record in (record.id, try StrictJSON.decode(SettlementBatch.self, from: Data(record.body.utf8))) },
+                uniquingKeysWith: { first, _ in first })
             var rows: [[String: Any]] = []
-            var covered = Set<CivilDay>()
-            for record in batches.reversed() {
-                let batch = try StrictJSON.decode(SettlementBatch.self, from: Data(record.body.utf8))
-                rows.append([
-                    "day": batch.day, "state": record.state, "stateLabel": stateLabel(record.state, words), "count": batch.obligationCount,
-                    "gross": money(batch.grossMinor), "net": money(batch.netMinor),
-                    "reduction": String(format: "%.2f %%", Double(batch.reductionBasisPoints) / 100), "batch": record.id,
-                ])
-                covered.insert(record.day)
-            }
-            // The open days after the last closed one, up to today (today cannot be closed yet).
-            let lastClosed = batches.map(\.day).max()
-            var open: [[String: Any]] = []
-            var day = lastClosed.map { $0.adding(days: 1) } ?? today.adding(days: -6)
-            while day <= today {
-                if !covered.contains(day) {
-                    open.append(["day": day.description, "state": "open", "stateLabel": words["stateOpen"]!, "closable": day < today])
+            for day in calendar.days.reversed() {
+                var row: [String: Any] = [
+                    "day": day.day, "state": day.state, "stateLabel": stateLabel(day.state, words), "paymentDay": day.paymentDay,
+                    "exceptions": day.openExceptions, "disputes": day.openDisputes,
+                ]
+                if let id = day.batch, let batch = figures[id] {
+                    // A day folded into a later batch links to that batch; its figures are shown once, on its own day.
+                    row["batch"] = id
+                    if batch.day == day.day {
+                        row["count"] = batch.obligationCount
+                        row["gross"] = money(batch.grossMinor)
+                        row["net"] = money(batch.netMinor)
+                        row["reduction"] = String(format: "%.2f %%", Double(batch.reductionBasisPoints) / 100)
+                    }
+                } else if day.state == SettlementDayState.open.rawValue {
+                    row["closable"] = day.day < today.description
                 }
-                day = day.adding(days: 1)
+                rows.append(row)
             }
+            let open = try await hub.store.openCounts()
             return page(
-                "settlement", title: "settlementCalendar", request: request, peer: peer,
-                ["days": open.reversed() + rows, "timeZone": hub.configuration.timeZone])
+                "settlement", title: "settlementCalendar", request: request, peer: peer, flash: flash(request, words),
+                [
+                    "days": rows, "timeZone": hub.configuration.timeZone,
+                    "openExceptions": try await hub.clearingExceptions(open: true).count,
+                    "openDisputes": open.disputes.values.reduce(0, +),
+                ])
         }
         clearing.post("/console/settlement/run") { request, _, peer -> Response in
             let form = try await form(request, peer)
             guard let text = form["day"], let day = try? CivilDay(text) else {
                 throw Refusal(.invalid, code: "invalid_body", title: "Invalid day", detail: "day is YYYY-MM-DD")
             }
-            let record = try await hub.runSettlement(day: day)
+            let record = try await hub.runSettlement(day: day, by: peer.principal)
             return Self.redirect("/console/settlement/\(record.id)?done=closed")
         }
         clearing.get("/console/settlement/:batch") { request, context, peer -> Response in
@@ -92,7 +102,7 @@ extension ConsolePages {
                 guard name.hasPrefix("ref-"), !value.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
                 return SettlementExport.Payment(park: String(name.dropFirst(4)), reference: value.trimmingCharacters(in: .whitespaces))
             }.sorted { $0.park < $1.park }
-            let record = try await hub.recordSettlementPayments(id, payments, by: peer.principal)
+            let record = try await hub.recordSettlementPayments(id, payments, by: peer.principal, reason: form["reason"] ?? "")
             return Self.redirect("/console/settlement/\(record.id)?done=paid")
         }
         clearing.get("/console/log/:id") { request, context, peer -> Response in
@@ -126,8 +136,23 @@ extension ConsolePages {
         let export = try await hub.settlementExport(record)
         let batch = export.batch
         let references = Dictionary(export.payments.map { ($0.park, $0.reference) }, uniquingKeysWith: { first, _ in first })
+        let clearingState = try await hub.store.clearingState(record.id)
         let positions = batch.positions.map { position -> [String: Any] in
-            ["park": position.park, "net": money(position.netMinor), "reference": references[position.park] ?? "", "id": record.id]
+            let source = clearingState.paidBy[position.park].map { words[$0 == "statement" ? "paidByStatement" : "paidByHand"] ?? $0 } ?? ""
+            return ["park": position.park, "net": money(position.netMinor), "reference": references[position.park] ?? "", "id": record.id, "source": source]
+        }
+        var files: [String: Any]?
+        if record.state != "draft", let run = try? await hub.paymentRun(record.id) {
+            var entry: [String: Any] = ["id": record.id, "paymentDay": run.paymentDay.description]
+            if !run.payouts.isEmpty { entry["pain001"] = [true] }
+            if !run.collections.isEmpty { entry["pain008"] = [true] }
+            files = entry
+        }
+        let adjustments = export.adjustments.map { line -> [String: Any] in
+            [
+                "seq": line.seq, "dispute": line.dispute, "originalBatch": line.originalBatch, "originalSeq": line.originalSeq, "from": line.from,
+                "to": line.to, "amount": money(line.amountMinor), "assertions": line.assertionIDs,
+            ]
         }
         let parties = Array(Set(export.pairs.flatMap { [$0.from, $0.to] }).union(batch.positions.map(\.park))).sorted()
         let gross = Dictionary(export.pairs.map { ("\($0.from)>\($0.to)", $0.grossMinor) }, uniquingKeysWith: +)
@@ -135,7 +160,7 @@ extension ConsolePages {
             ["from": from, "cells": parties.map { to in gross["\(from)>\(to)"].map(money) ?? "" }]
         }
         let chart = PageCharts.signedBars(batch.positions.map { ($0.park, $0.netMinor, money($0.netMinor)) })
-        let payers = batch.positions.filter { $0.netMinor != 0 }.map { position -> [String: Any] in
+        let payers = batch.positions.filter { $0.netMinor != 0 && $0.park != Netting.hubParty && references[$0.park] == nil }.map { position -> [String: Any] in
             ["park": position.park, "net": money(position.netMinor), "reference": references[position.park] ?? ""]
         }
         let done = request.uri.queryParameters["done"].map(String.init)
@@ -154,6 +179,8 @@ extension ConsolePages {
                 "count": batch.obligationCount, "treeSize": batch.checkpoint.treeSize, "approvedBy": record.approvedBy.map { [$0] } ?? [],
                 "positions": positions, "parties": parties, "matrix": matrix, "chart": chart, "payers": payers,
                 "canApprove": record.state == "draft", "canPay": record.state == "approved",
+                "ranBy": try await hub.store.runners(record.id).joined(separator: ", "), "files": files.map { [$0] } ?? [],
+                "adjustments": adjustments, "hasAdjustments": adjustments.isEmpty ? [] : [true],
             ])
     }
 }
