@@ -120,7 +120,7 @@ extension Hub {
         guard let profile else {
             throw Refusal(
                 .conflict, code: "no_settlement_account", title: "No settlement account",
-                detail: "import a federation.json with a settlement block (parkfed hub import-parks)")
+                detail: "import a federation.json with a settlement block (parkfed hub import-partners)")
         }
         var payouts: [PaymentRun.Line] = [], collections: [PaymentRun.Line] = [], notices: [PaymentRun.Line] = [], missing: [String] = []
         for position in batch.positions where position.park != Netting.hubParty && position.netMinor != 0 {

@@ -12,7 +12,7 @@ import ParkFedProtocol
 enum FuzzTargets {
     static let names = [
         "jws", "assertion", "pass-code", "member-code", "csr", "json-bodies", "manifests", "values", "checkpoint",
-        "trust-list", "sealed",
+        "trust-list", "sealed", "bank-statement",
     ]
 
     static let hubKey = try! Ed25519PEM.parsePrivateKey(pem: fixedKeyPEM)
@@ -73,6 +73,14 @@ enum FuzzTargets {
             _ = try? TrustList.verify(jws: text, hubKey: hubKey.publicKey)
         case "sealed":
             _ = try? HolderSealing.open(text, with: sealKey, purpose: HolderRef.sealPurpose)
+        case "bank-statement":
+            // Bank statements clearing staff import: camt.053 XML and the CSV form; amounts exact and positive.
+            for statement in [try? BankStatement.camt053(data, currency: "CNY"), try? BankStatement.csv(text, id: "F", account: "A", currency: "CNY")] {
+                for entry in statement?.entries ?? [] { precondition(entry.amountMinor >= 0 && !entry.entryRef.isEmpty, "a read entry is whole") }
+            }
+            if let minor = try? BankStatement.minorUnits(text) {
+                precondition(minor >= 0 && (try? BankStatement.minorUnits(PaymentRun.amount(minor, currency: "CNY"))) == minor, "amount round trip")
+            }
         default:
             fatalError("unknown fuzz target \(target); one of \(names.joined(separator: ", "))")
         }

@@ -204,7 +204,11 @@ struct DemoCommand: AsyncParsableCommand {
         // What the day left, for outside checks against this running federation (scripts/attack-demo).
         try await Self.writeManifest(
             root: root, hubURL: hubURL, hubDirectory: hubDirectory, agents: agents, nodeServers: nodeServers,
-            memberID: memberID, batch: record.id, passes: try agents[0].1.store.soldPassIDs(limit: 50))
+            memberID: memberID, batch: record.id, passes: try agents[0].1.store.soldPassIDs(limit: 50),
+            // A line of the batch between two parks neither of which is the second (the attack script's park), and the
+            // dispute the demo filed (not the second park's either).
+            foreignLine: export.obligations.first { $0.from != agents[1].0.id.rawValue && $0.to != agents[1].0.id.rawValue }?.seq ?? 0,
+            dispute: try await hub.disputes(for: .hub).first?.id ?? "")
         print("settlement files: \(settlementFile) (+ -positions.csv, -obligations.csv)")
         let p1 = agents[0].1.directory
         print(
@@ -246,7 +250,7 @@ struct DemoCommand: AsyncParsableCommand {
     /// what the day made (cards, a member, passes, the settlement batch), for checks run from outside against it.
     static func writeManifest(
         root: String, hubURL: String, hubDirectory: HubDirectory, agents: [(ParkManifest, NodeAgent)],
-        nodeServers: [RunningServer], memberID: String, batch: String, passes: [String]
+        nodeServers: [RunningServer], memberID: String, batch: String, passes: [String], foreignLine: Int64, dispute: String
     ) throws {
         var parks: [[String: Any]] = []
         for ((park, agent), server) in zip(agents, nodeServers) {
@@ -259,7 +263,8 @@ struct DemoCommand: AsyncParsableCommand {
         let manifest: [String: Any] = [
             "hub_url": hubURL, "ca": hubDirectory.caCertificate, "hub_data": hubDirectory.path, "parks": parks,
             "card": "IC-DEMO-0001", "card_registered_at": agents[0].0.id.rawValue, "member": memberID, "member_card": "IC-MEMBER-0001",
-            "passes_of_first_park": passes, "settlement_batch": batch, "regulator": (root as NSString).appendingPathComponent("regulator"),
+            "passes_of_first_park": passes, "settlement_batch": batch, "foreign_line": foreignLine, "dispute": dispute,
+            "regulator": (root as NSString).appendingPathComponent("regulator"),
         ]
         let data = try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         try data.write(to: URL(fileURLWithPath: (root as NSString).appendingPathComponent("demo.json")))

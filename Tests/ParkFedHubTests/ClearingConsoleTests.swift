@@ -72,7 +72,8 @@ import Testing
                 ["csrf=\(try Self.token(exceptions.body))", "reason=returned to the sender's bank"], certificate: c01)
             #expect(resolved.httpStatus == 303)
             let after = try await federation.curl("/console/settlement/exceptions?lang=zh", certificate: c01)
-            #expect(after.body.contains("returned to the sender&#39;s bank (clearing:C01)") || after.body.contains("returned to the sender's bank (clearing:C01)"))
+            #expect(
+                after.body.contains("returned to the sender&#39;s bank (clearing:C01)") || after.body.contains("returned to the sender's bank (clearing:C01)"))
             #expect(after.body.contains("已处理") && after.body.contains("部分到账"))
             // P003 disputes a line; clearing staff accept it on the disputes page.
             let export = try await hub.settlementExport(record)

@@ -58,6 +58,15 @@ import Testing
         }
         #expect(throws: WireError.self) { try BankStatement.camt053(Data("<Document/>".utf8), currency: "CNY") }
         #expect(throws: WireError.self) { try BankStatement.camt053(Data("not xml".utf8), currency: "CNY") }
+        // Found by fuzzing: a byte that is not UTF-8 in a namespace made FoundationXML trap; it is refused first.
+        var broken = Data(#"<?xml version="1.0"?><Document xmlns="u"#.utf8)
+        broken.append(0xF8)
+        broken.append(contentsOf: Data(#"rn:x"><BkToCstmrStmt/></Document>"#.utf8))
+        #expect(throws: WireError.self) { try BankStatement.camt053(broken, currency: "CNY") }
+        #expect(throws: WireError.self) {
+            try BankStatement.camt053(
+                Data(xml.replacingOccurrences(of: "<?xml version=\"1.0\"?>", with: "<?xml version=\"1.0\" encoding=\"UTF-16\"?>").utf8), currency: "CNY")
+        }
     }
 
     @Test func theCSVFormIsReadStrictly() throws {

@@ -151,9 +151,26 @@ def run(manifest):
                  "ok": r[0] == 200 and all(p["park"] == a for p in payments)})
     r = f.call("GET", f"/v1/settlement/batches/{batch}?format=positions.csv", a)
     text = r[1] if isinstance(r[1], str) else json.dumps(r[1])
-    others = [p for p in f.parks if p != a and f"DEMO-BANK-{p}" in text]
+    # day,park,net_minor,currency,payment_reference: another park's row never shows its reference.
+    others = [line.split(",")[1] for line in text.strip().split("\n")[1:] if line.count(",") >= 4 and line.split(",")[1] != a and line.split(",")[4]]
     rows.append({"attack": f"{a} reads others' references in positions.csv", "expected": "none", "answer": f"{r[0]} others {others}",
                  "ok": r[0] == 200 and not others})
+    # Clearing after the batch: a park may dispute only its own lines, and never act as clearing staff.
+    foreign = manifest["foreign_line"]
+    r = f.call("POST", "/v1/settlement/disputes", a, {"batch": batch, "seq": foreign, "reason": "not my line but let us try"})
+    check(f"{a} disputes line {foreign} between two other parks", r, r[0] == 403 and code(r) == "not_your_line", "403 not_your_line")
+    r = f.call("GET", f"/v1/settlement/batches/{batch}/files?format=pain.001", a)
+    check(f"{a} fetches the federation's payment files", r, r[0] == 403, "403")
+    r = f.call("POST", "/v1/settlement/statements?format=csv", a, {"x": 1})
+    check(f"{a} imports a bank statement", r, r[0] == 403, "403")
+    r = f.call("POST", f"/v1/settlement/disputes/{manifest['dispute']}/decision", a, {"decision": "accept", "reason": "accept it myself"})
+    check(f"{a} decides a dispute", r, r[0] == 403, "403")
+    r = f.call("GET", f"/v1/settlement/disputes/{manifest['dispute']}", a)
+    check(f"{a} reads a dispute between other parks", r, r[0] == 404, "404")
+    r = f.call("GET", "/v1/settlement/disputes", a)
+    mine = r[1].get("disputes", []) if isinstance(r[1], dict) else None
+    rows.append({"attack": f"legitimate: {a} lists the disputes of its lines", "expected": "200, only its own",
+                 "answer": f"{r[0]} {len(mine or [])}", "ok": r[0] == 200 and mine is not None and all(a in (d["from"], d["to"]) for d in mine)})
     r = f.call("POST", f"/v1/settlement/batches/{batch}/approve", a)
     check(f"{a} approves the settlement batch", r, r[0] == 403 and code(r) == "forbidden_for_principal", "403 forbidden_for_principal")
 

@@ -40,6 +40,14 @@ public struct BankStatement: Sendable, Hashable {
 
     /// Reads a `camt.053` document. Entries in another currency than `currency` are refused.
     public static func camt053(_ data: Data, currency: String) throws -> BankStatement {
+        // FoundationXML traps on a name or namespace that is not UTF-8 (found by fuzzing: one byte 0xF8 in an xmlns
+        // crashed the process), so the document must be UTF-8 throughout, and declared so if declared at all.
+        guard let text = String(data: data, encoding: .utf8) else { throw WireError("the statement is not UTF-8 text") }
+        if let declaration = text.prefix(200).firstRange(of: "?>").map({ text[..<$0.upperBound] }), declaration.hasPrefix("<?xml"),
+            let encoding = declaration.firstMatch(of: /encoding\s*=\s*["']([^"']*)["']/)?.1, encoding.lowercased() != "utf-8"
+        {
+            throw WireError("the statement declares \(encoding); only UTF-8 is read")
+        }
         let reader = Camt053Reader(currency: currency)
         let parser = XMLParser(data: data)
         parser.shouldResolveExternalEntities = false
