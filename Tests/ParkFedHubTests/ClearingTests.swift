@@ -297,4 +297,56 @@ import Testing
             await #expect(try LogVerifier(hub: hub).verify().ok)
         }
     }
+
+    @Test func clearingStaffRunTheDayFromTheCommandLineAndAHandMarkingSaysWhoAndWhy() async throws {
+        try await TestFederation.run(configuration: Self.configuration) { federation in
+            let hub = federation.hub
+            let (record, agents) = try await Self.closeDay(federation)
+            let data = hub.directory.path, day = record.day.description
+            func parkfed(_ arguments: [String]) async throws -> ExternalTool.Result {
+                try await ExternalTool.run(try BackgroundProcess.parkfedExecutable(), ["settle"] + arguments + ["--data", data])
+            }
+            let refused = try await parkfed(["approve", "--day", day, "--by", "C01"])
+            #expect(!refused.succeeded && refused.stderr.contains("four_eyes"), "\(refused.stdout)\(refused.stderr)")
+            let approved = try await parkfed(["approve", "--day", day, "--by", "C02"])
+            #expect(approved.succeeded && approved.stdout.contains("approved by clearing:C02"), "\(approved.stdout)\(approved.stderr)")
+            let out = federation.directory.file("bank")
+            let files = try await parkfed(["files", "--day", day, "--by", "C01", "--out", out])
+            #expect(files.succeeded && files.stdout.contains("\(record.id)-pain.001.xml"), "\(files.stdout)\(files.stderr)")
+            #expect(FileManager.default.fileExists(atPath: out + "/\(record.id)-notices.csv"))
+            // The bank's CSV: P002's pay-out and P003's transfer; P001's payment is marked by hand below.
+            let run = try await hub.paymentRun(record.id)
+            let csv = federation.directory.file("statement.csv")
+            try """
+            entry_ref,booking_date,direction,amount,currency,reference
+            B1,\(run.paymentDay),DBIT,108.40,CNY,\(PaymentRun.reference(day: record.day, party: "P002"))
+            B2,\(run.paymentDay),CRDT,20.80,CNY,\(PaymentRun.reference(day: record.day, party: "P003")) settlement
+            B3,\(run.paymentDay),CRDT,1.00,CNY,interest
+            """.write(toFile: csv, atomically: true, encoding: .utf8)
+            let reconciled = try await parkfed(["reconcile", "--by", "C01", csv])
+            #expect(reconciled.succeeded && reconciled.stdout.contains("matched") && reconciled.stdout.contains("unknown"), "\(reconciled.stdout)\(reconciled.stderr)")
+            let exceptions = try await parkfed(["exceptions", "--open"])
+            #expect(exceptions.succeeded && exceptions.stdout.contains("B3") && exceptions.stdout.contains("unknown"), "\(exceptions.stdout)")
+            let id = try #require(try await hub.clearingExceptions(open: true).first?.id)
+            let resolved = try await parkfed(["resolve", "--by", "C01", "--reason", "bank interest, booked to income", String(id)])
+            #expect(resolved.succeeded && resolved.stdout.contains("resolved by clearing:C01"), "\(resolved.stdout)\(resolved.stderr)")
+            // By hand, with who and why: a park cannot; a reason is needed; the step is a signed statement.
+            #expect(
+                await Self.refusal { _ = try await hub.recordSettlementPayments(record.id, [.init(park: "P001", reference: "FAX-1")], by: .park(agents[0].park)) }?
+                    .kind == .forbidden)
+            let noReason = try await parkfed(["mark-paid", "--day", day, "--by", "C01", "--reason", "", "P001=FAX-1"])
+            #expect(!noReason.succeeded)
+            let marked = try await parkfed(["mark-paid", "--day", day, "--by", "C01", "--reason", "bank's fax of the transfer", "P001=FAX-1"])
+            #expect(marked.succeeded && marked.stdout.contains("paid"), "\(marked.stdout)\(marked.stderr)")
+            let statements = try await hub.store.clearingStatements(subject: record.id)
+            #expect(statements.map(\.action) == ["batch.approved", "payment.marked"])
+            let byHand = try SettlementStatement.verify(try JWS(compact: statements[1].jws), hubKey: hub.signingKey.publicKey)
+            #expect(byHand.principal == "clearing:C01" && byHand.park == "P001" && byHand.reason == "bank's fax of the transfer" && byHand.amountMinor == -9_150)
+            #expect(try await hub.store.clearingState(record.id).paidBy == ["P001": "hand", "P002": "statement", "P003": "statement"])
+            let calendar = try await parkfed(["calendar", "--from", day, "--to", day])
+            #expect(calendar.succeeded && calendar.stdout.contains("\(day)  final"), "\(calendar.stdout)\(calendar.stderr)")
+            let json = try await parkfed(["calendar", "--from", day, "--to", day, "--json"])
+            #expect(json.stdout.contains("\"state\" : \"final\""), "\(json.stdout)")
+        }
+    }
 }

@@ -196,8 +196,8 @@ final class Camt053Reader: NSObject, XMLParserDelegate, @unchecked Sendable {
         case "CdtDbtInd" where parent == "Ntry": entry?.direction = value
         case "Cd" where parent == "Sts" && inEntry: entry?.status = value
         case "Sts" where parent == "Ntry" && entry?.status == nil && !value.isEmpty: entry?.status = value
-        case "AcctSvcrRef" where parent == "Ntry": entry?.ref = value
-        case "NtryRef" where parent == "Ntry":
+        case "AcctSvcrRef" where parent == "Ntry" && !value.isEmpty: entry?.ref = value
+        case "NtryRef" where parent == "Ntry" && !value.isEmpty:
             if entry?.ref == nil { entry?.ref = value }
             entry?.texts.append(value)
         case "EndToEndId", "InstrId", "Ustrd", "MndtId", "PmtInfId", "TxId":
