@@ -324,7 +324,9 @@ import Testing
             B3,\(run.paymentDay),CRDT,1.00,CNY,interest
             """.write(toFile: csv, atomically: true, encoding: .utf8)
             let reconciled = try await parkfed(["reconcile", "--by", "C01", csv])
-            #expect(reconciled.succeeded && reconciled.stdout.contains("matched") && reconciled.stdout.contains("unknown"), "\(reconciled.stdout)\(reconciled.stderr)")
+            #expect(
+                reconciled.succeeded && reconciled.stdout.contains("matched") && reconciled.stdout.contains("unknown"),
+                "\(reconciled.stdout)\(reconciled.stderr)")
             let exceptions = try await parkfed(["exceptions", "--open"])
             #expect(exceptions.succeeded && exceptions.stdout.contains("B3") && exceptions.stdout.contains("unknown"), "\(exceptions.stdout)")
             let id = try #require(try await hub.clearingExceptions(open: true).first?.id)
@@ -332,8 +334,10 @@ import Testing
             #expect(resolved.succeeded && resolved.stdout.contains("resolved by clearing:C01"), "\(resolved.stdout)\(resolved.stderr)")
             // By hand, with who and why: a park cannot; a reason is needed; the step is a signed statement.
             #expect(
-                await Self.refusal { _ = try await hub.recordSettlementPayments(record.id, [.init(park: "P001", reference: "FAX-1")], by: .park(agents[0].park)) }?
-                    .kind == .forbidden)
+                await Self.refusal {
+                    _ = try await hub.recordSettlementPayments(record.id, [.init(park: "P001", reference: "FAX-1")], by: .park(agents[0].park))
+                }?
+                .kind == .forbidden)
             let noReason = try await parkfed(["mark-paid", "--day", day, "--by", "C01", "--reason", "", "P001=FAX-1"])
             #expect(!noReason.succeeded)
             let marked = try await parkfed(["mark-paid", "--day", day, "--by", "C01", "--reason", "bank's fax of the transfer", "P001=FAX-1"])
@@ -341,7 +345,8 @@ import Testing
             let statements = try await hub.store.clearingStatements(subject: record.id)
             #expect(statements.map(\.action) == ["batch.approved", "payment.marked"])
             let byHand = try SettlementStatement.verify(try JWS(compact: statements[1].jws), hubKey: hub.signingKey.publicKey)
-            #expect(byHand.principal == "clearing:C01" && byHand.park == "P001" && byHand.reason == "bank's fax of the transfer" && byHand.amountMinor == -9_150)
+            #expect(
+                byHand.principal == "clearing:C01" && byHand.park == "P001" && byHand.reason == "bank's fax of the transfer" && byHand.amountMinor == -9_150)
             #expect(try await hub.store.clearingState(record.id).paidBy == ["P001": "hand", "P002": "statement", "P003": "statement"])
             let calendar = try await parkfed(["calendar", "--from", day, "--to", day])
             #expect(calendar.succeeded && calendar.stdout.contains("\(day)  final"), "\(calendar.stdout)\(calendar.stderr)")
