@@ -93,7 +93,7 @@ let package = Package(
         .target(
             name: "ParkFedHub",
             dependencies: [
-                "ParkFedDomain", "ParkFedCrypto", "ParkFedProtocol", "ParkFedPKI", "ParkFedStore", "ParkFedHTTP",
+                "ParkFedDomain", "ParkFedCrypto", "ParkFedProtocol", "ParkFedPKI", "ParkFedStore", "ParkFedHTTP", "ParkFedQR",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

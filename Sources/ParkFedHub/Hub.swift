@@ -33,6 +33,8 @@ public final class Hub: Sendable {
     public let rateLimiter: RateLimiter
     /// Enrollment attempts per source address (`enrollments_per_minute`, `enrollment_burst`).
     public let enrollmentLimiter: RateLimiter
+    /// Visitor pages, per source address: 2 a second, bursts of 30.
+    public let visitorLimiter = RateLimiter(perSecond: 2, burst: 30)
     let logger: Logger
 
     public init(directory: HubDirectory, logger: Logger = Logger(label: "parkfed.hub")) async throws {

@@ -169,6 +169,11 @@ public enum HubServer {
             }
             return Response(status: .ok, headers: [.contentType: "application/jose"], body: .init(byteBuffer: ByteBuffer(string: entry.jws)))
         }
+        parks.post("/v1/passes/:pass/visitor-links") { request, context, peer -> Response in
+            let body = try await request.decodeStrict(VisitorLinkRequest.self, limit: BodyLimit.small)
+            return try JSONResponse.make(
+                try await hub.createVisitorLink(passID: try context.parameters.identifier("pass"), code: body.code, peer: peer), status: .created)
+        }
         // One-card stored value.
         parks.post("/v1/cards") { request, context, peer -> Response in
             let body = try await request.decodeStrict(RegisterCardRequest.self, limit: BodyLimit.request)

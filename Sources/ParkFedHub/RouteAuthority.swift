@@ -12,9 +12,13 @@ public struct RouteAuthority: Sendable, Hashable, CustomStringConvertible {
     /// The principal kinds allowed; `nil`: no client certificate is needed (enrollment, whose one-time token is the
     /// credential).
     public let roles: Set<Principal.Role>?
+    /// What stands in for a certificate on a route without one.
+    public var credential: String = "enrollment token"
 
     /// Enrollment: no certificate yet.
     public static let enrollmentToken = RouteAuthority(roles: nil)
+    /// A visitor's page of a pass: the unguessable token in the link is the credential.
+    public static let visitorToken = RouteAuthority(roles: nil, credential: "pass page token")
     /// Any principal with a valid federation certificate.
     public static let anyPrincipal = RouteAuthority(roles: Set(Principal.Role.allCases))
     /// Parks only (their own passes, cards, members and assertions).
@@ -39,7 +43,7 @@ public struct RouteAuthority: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        guard let roles else { return "enrollment token" }
+        guard let roles else { return credential }
         return roles.map(\.rawValue).sorted().joined(separator: ", ")
     }
 }

@@ -503,3 +503,25 @@ extension NodeAgent {
         return proof.leafIndex
     }
 }
+
+extension NodeAgent {
+    /// The visitor's link to the page of a pass this park sold (the receipt's QR, or the message to the visitor),
+    /// for its current code: the hub verifies the code and answers a token it keeps only hashed. `url` is the link
+    /// on the hub's address.
+    public func visitorLink(_ passID: String) async throws -> (link: VisitorLink, url: String) {
+        guard let sold = try await store.soldPass(passID) else {
+            throw Self.problem(.notFound, "unknown_pass", "Unknown pass", "no pass \(passID) was sold at \(park)")
+        }
+        guard sold.state != "refunded" else { throw Self.problem(.conflict, "already_refunded", "A refunded pass has no page") }
+        try await deliverBeforeChange()
+        let body = VisitorLinkRequest(code: sold.code)
+        do {
+            let link = try await tracked { (hub: HubClient) async throws(NodeError) in
+                try await hub.json(.POST, "/v1/passes/\(passID)/visitor-links", body: body, as: VisitorLink.self)
+            }
+            return (link, configuration.withLockedValue { $0.hubURL } + link.path)
+        } catch {
+            throw Self.changeProblem(error)
+        }
+    }
+}

@@ -84,6 +84,10 @@ public enum NodeServer {
             let code = try await agent.passQR(try context.parameters.identifier("pass"))
             return Response(status: .ok, headers: [.contentType: "image/png"], body: .init(byteBuffer: ByteBuffer(bytes: QRImage.png(code))))
         }
+        routes.post("/v1/sales/:pass/visitor-link", [.window, .kiosk], reachesHub: true) { _, context, _ -> Response in
+            let (link, url) = try await agent.visitorLink(try context.parameters.identifier("pass"))
+            return try JSONResponse.make(VisitorLinkAnswer(passID: link.passID, generation: link.generation, url: url), status: .created)
+        }
         routes.post("/v1/sales/:pass/refund", [.window], reachesHub: true) { request, context, _ -> Response in
             let body = try await request.decodeStrict(PassRefundOrder.self, limit: BodyLimit.request)
             return try JSONResponse.make(try await agent.refundPass(try context.parameters.identifier("pass"), reason: body.reason))

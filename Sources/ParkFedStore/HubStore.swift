@@ -292,6 +292,7 @@ public final class HubStore: Sendable {
         }
         registerTrustEpochMigration(&migrator)
         registerClearingMigration(&migrator)
+        registerVisitorLinkMigration(&migrator)
         return migrator
     }
 

@@ -18,7 +18,10 @@ import Testing
             #expect(Set(stated).subtracting(registered).isEmpty, "stated but not routed: \(Set(stated).subtracting(registered).sorted())")
             #expect(Set(stated).count == stated.count, "a route stated twice")
             // Only enrollment goes without a certificate.
-            #expect(rules.filter { $0.authority.roles == nil }.map(\.description) == ["POST /v1/enrollments (enrollment token)"])
+            #expect(
+                rules.filter { $0.authority.roles == nil }.map(\.description).sorted() == [
+                    "GET /p/{token} (pass page token)", "POST /v1/enrollments (enrollment token)",
+                ])
         }
     }
 

@@ -21,8 +21,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 
-def browser(home, lang):
+def browser(home, lang, scale="1"):
     options = webdriver.ChromeOptions()
+    # A phone's screen has two or three device pixels to the CSS pixel.
+    options.add_argument(f"--force-device-scale-factor={scale}")
     options.binary_location = "/usr/bin/chromium"
     for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1400",
                      f"--user-data-dir={home}/profile", f"--lang={'zh-CN' if lang == 'zh' else 'en-US'}"]:
@@ -252,7 +254,26 @@ def tablet(j, args):
     return {"checked": checked}
 
 
-JOURNEYS = {"tablet": tablet, "node-manager": node_manager, "node-window": node_window, "clearing": clearing, "regulator": regulator, "operator-token": operator_token, "operator-revoke": operator_revoke,
+def visitor(j, args):
+    """A visitor's phone (390 x 844) opens the pass page of a link: the QR is there, nothing scrolls sideways; an old
+    link (after a transfer) says so and shows no code."""
+    j.driver.set_window_size(390, 844)
+    j.open(args["path"])
+    j.expect(len(j.driver.find_elements(By.CSS_SELECTOR, "#qr svg")) == 1, "the pass page shows the QR code")
+    wide = j.driver.execute_script("return document.documentElement.scrollWidth - document.documentElement.clientWidth;")
+    j.expect(wide <= 1, f"the pass page does not scroll sideways on a phone (by {wide} px)")
+    qr = os.path.join(j.shots, f"{j.name}-qr.png")
+    j.find("#qr").screenshot(qr)
+    result = {"qr": qr, "state": j.find("#pass-state").text, "parks": len(j.driver.find_elements(By.CSS_SELECTOR, "#parks tbody tr"))}
+    if "old" in args:
+        j.open(args["old"])
+        j.expect(not j.driver.find_elements(By.CSS_SELECTOR, "#qr"), "an old link shows no code")
+        j.expect(len(j.driver.find_elements(By.CSS_SELECTOR, "#no-code")) == 1, "an old link says why it shows no code")
+        result["old_state"] = j.find("#pass-state").text
+    return result
+
+
+JOURNEYS = {"visitor": visitor, "tablet": tablet, "node-manager": node_manager, "node-window": node_window, "clearing": clearing, "regulator": regulator, "operator-token": operator_token, "operator-revoke": operator_revoke,
             "forbidden": forbidden}
 
 
@@ -268,7 +289,7 @@ def main():
             key, _, value = item.partition("=")
             args[key] = value
     os.makedirs(options["shots"], exist_ok=True)
-    driver = browser(options["home"], options.get("lang", "en"))
+    driver = browser(options["home"], options.get("lang", "en"), "2" if journey == "visitor" else "1")
     try:
         j = Journey(driver, options["hub"], options["shots"], options.get("name", journey))
         result = JOURNEYS[journey](j, args)

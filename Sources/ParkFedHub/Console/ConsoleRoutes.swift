@@ -95,6 +95,7 @@ struct ConsolePages: Sendable {
         }
         registerSettlement(clearing)
         registerClearing(clearing)
+        registerVisitor(on: router, book: book)
         registerOperator(operators)
         registerRegulator(regulators)
     }

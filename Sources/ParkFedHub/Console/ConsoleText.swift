@@ -12,6 +12,16 @@ enum ConsoleText {
     static var missing: Set<String> { Set(english.keys).symmetricDifference(Set(chinese.keys)) }
 
     static let english: [String: String] = [
+        "passTitle": "Your pass", "showAtGate": "Show this code at each park's gate.", "passCode": "The pass's QR code",
+        "validity": "Valid", "timeSlot": "Entry window", "entriesLeft": "Entries left", "heads": "people",
+        "validFromTo": "{from} to {until}", "startsOnFirstEntry": "{days} days from the first entry (first entry by {until})",
+        "activatedUntil": "from {from} (first entry) to {until}",
+        "pass_valid": "valid", "pass_not_yet_active": "valid later", "pass_expired": "expired", "pass_refunded": "refunded",
+        "pass_replaced": "replaced",
+        "noCode_expired": "This pass can no longer be used.", "noCode_refunded": "This pass was refunded; it admits no one.",
+        "noCode_replaced": "This pass was transferred or re-issued: this link no longer shows a code. The new holder has a link of their own.",
+        "passPageNote": "Keep this link to yourself: whoever has it can show the code.",
+        "passNotFound": "No such pass page", "passNotFoundText": "This link does not lead to a pass. Check that it was copied whole.",
         "paymentDayRule": "payments are due on the next bank day (settlement calendar)", "paymentDay": "Payment day",
         "exceptions": "Exceptions", "disputes": "Disputes", "importStatement": "Import a bank statement",
         "statementFormat": "Format", "statementText": "The statement of the settlement account (paste the file's text)",
@@ -75,6 +85,16 @@ enum ConsoleText {
     ]
 
     static let chinese: [String: String] = [
+        "passTitle": "我的票", "showAtGate": "在各景区闸机出示此码。", "passCode": "票的二维码",
+        "validity": "有效期", "timeSlot": "入园时段", "entriesLeft": "剩余次数", "heads": "人",
+        "validFromTo": "{from} 至 {until}", "startsOnFirstEntry": "首次入园起 {days} 天（须在 {until} 前首次入园）",
+        "activatedUntil": "{from}（首次入园）至 {until}",
+        "pass_valid": "有效", "pass_not_yet_active": "尚未到有效期", "pass_expired": "已过期", "pass_refunded": "已退票",
+        "pass_replaced": "已更换",
+        "noCode_expired": "此票已不能使用。", "noCode_refunded": "此票已退，不能入园。",
+        "noCode_replaced": "此票已转让或重新出票，本链接不再显示二维码。新持票人有自己的链接。",
+        "passPageNote": "请勿转发此链接：持有链接即可出示二维码。",
+        "passNotFound": "找不到此票", "passNotFoundText": "此链接没有对应的票，请确认链接完整。",
         "paymentDayRule": "款项于下一个银行工作日支付（清算日历）", "paymentDay": "付款日",
         "exceptions": "对账差异", "disputes": "争议", "importStatement": "导入银行对账单",
         "statementFormat": "格式", "statementText": "清算账户的对账单（粘贴文件内容）",

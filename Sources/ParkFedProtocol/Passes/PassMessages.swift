@@ -175,3 +175,43 @@ public struct PassConflicts: Codable, Sendable, Hashable {
 
     public init(conflicts: [Conflict]) { self.conflicts = conflicts }
 }
+
+/// `POST /v1/passes/{id}/visitor-links` (the selling park): the code of the pass's current generation.
+public struct VisitorLinkRequest: Codable, Sendable, Hashable {
+    public var code: String
+    public init(code: String) { self.code = code }
+}
+
+/// A visitor link: `path` (`/p/<token>`) on the hub's public address; the token is shown this once.
+public struct VisitorLink: Codable, Sendable, Hashable {
+    public var passID: String
+    public var generation: Int
+    public var token: String
+    public var path: String
+    public init(passID: String, generation: Int, token: String, path: String) {
+        self.passID = passID
+        self.generation = generation
+        self.token = token
+        self.path = path
+    }
+    enum CodingKeys: String, CodingKey {
+        case generation, token, path
+        case passID = "pass_id"
+    }
+}
+
+/// `POST /v1/sales/{id}/visitor-link` at the node agent: the link to print or send to the visitor.
+public struct VisitorLinkAnswer: Codable, Sendable, Hashable {
+    public var passID: String
+    public var generation: Int
+    public var url: String
+    public init(passID: String, generation: Int, url: String) {
+        self.passID = passID
+        self.generation = generation
+        self.url = url
+    }
+    enum CodingKeys: String, CodingKey {
+        case generation, url
+        case passID = "pass_id"
+    }
+}
