@@ -88,6 +88,16 @@ class Journey:
                                          "body": self.driver.find_element(By.TAG_NAME, "body").text[:2000], "pages": self.pages}))
 
 
+def wait_for(j, selector, seconds=10):
+    """Waits until the page after a form's submission shows `selector` (the click returns before the next page)."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if j.driver.find_elements(By.CSS_SELECTOR, selector):
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def clearing(j, args):
     j.open("/console")
     j.expect("/console/settlement" in j.driver.current_url, "the console sends clearing staff to the settlement calendar")
@@ -123,7 +133,7 @@ def clearing(j, args):
     open_rows[0].find_element(By.CSS_SELECTOR, "input[name='reason']").send_keys("returned to the sender's bank")
     j.shot()
     open_rows[0].find_element(By.CSS_SELECTOR, "button[type='submit']").click()
-    j.expect(len(j.driver.find_elements(By.CSS_SELECTOR, "#exceptions tr[data-state='resolved']")) == 1, "the exception is resolved")
+    j.expect(wait_for(j, "#exceptions tr[data-state='resolved']"), "the exception is resolved")
     # The park's dispute: accept it with a reason; the page says where the adjustment goes.
     j.click("nav a[href='/console/settlement/disputes']")
     rows = j.driver.find_elements(By.CSS_SELECTOR, "#disputes tr[data-state='open']")
@@ -131,6 +141,7 @@ def clearing(j, args):
     decision_reason = "the gate log shows no entry"
     rows[0].find_element(By.CSS_SELECTOR, "input[name='reason']").send_keys(decision_reason)
     rows[0].find_element(By.CSS_SELECTOR, "button[value='accept']").click()
+    wait_for(j, "#disputes tr[data-state='accepted']")
     accepted = j.driver.find_elements(By.CSS_SELECTOR, "#disputes tr[data-state='accepted']")
     j.expect(len(accepted) == 1 and decision_reason in accepted[0].text, "the dispute is accepted, its reason shown")
     j.shot()
