@@ -22,10 +22,14 @@ public enum Disputes {
                 .conflict, code: "dispute_window_closed", title: "Too late to dispute",
                 detail: "lines of \(batchDay) could be disputed until \(lastDay(batchDay: batchDay, windowDays: windowDays))")
         }
+        return reasonRefusal(reason, title: "A dispute needs a reason")
+    }
+
+    /// The one rule for the reasons clearing steps carry (a dispute, its decision, an exception's resolution):
+    /// 3-500 characters once trimmed; nil when `reason` meets it.
+    public static func reasonRefusal(_ reason: String, title: String) -> Refusal? {
         let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard trimmed.count >= 3, trimmed.count <= 500 else {
-            return Refusal(.invalid, code: "invalid_reason", title: "A dispute needs a reason", detail: "3-500 characters")
-        }
+        guard trimmed.count >= 3, trimmed.count <= 500 else { return Refusal(.invalid, code: "invalid_reason", title: title, detail: "3-500 characters") }
         return nil
     }
 

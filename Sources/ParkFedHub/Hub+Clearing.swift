@@ -234,10 +234,8 @@ extension Hub {
     /// Clearing staff resolve an exception with a reason (recorded with who).
     public func resolveException(_ id: Int64, reason: String, by principal: Principal, now: Date = Date()) async throws -> ClearingException {
         try Self.require(principal, [.clearing], "Only clearing staff resolve exceptions")
+        if let refusal = Disputes.reasonRefusal(reason, title: "A resolution needs a reason") { throw refusal }
         let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard reason.count >= 3, reason.count <= 500 else {
-            throw Refusal(.invalid, code: "invalid_reason", title: "A resolution needs a reason", detail: "3-500 characters")
-        }
         do {
             return Self.view(try await store.resolveException(id, by: principal.description, reason: reason, now: now))
         } catch let error as StoreError {
@@ -301,10 +299,8 @@ extension Hub {
         guard decision.decision == "accept" || decision.decision == "reject" else {
             throw Refusal(.invalid, code: "invalid_body", title: "Invalid decision", detail: "decision is accept or reject")
         }
+        if let refusal = Disputes.reasonRefusal(decision.reason, title: "A decision needs a reason") { throw refusal }
         let reason = decision.reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard reason.count >= 3, reason.count <= 500 else {
-            throw Refusal(.invalid, code: "invalid_reason", title: "A decision needs a reason", detail: "3-500 characters")
-        }
         guard let dispute = try await store.dispute(id: id) else { throw Refusal(.notFound, code: "unknown_dispute", title: "No such dispute") }
         guard dispute.state == "open" else { throw Refusal(.conflict, code: "already_decided", title: "The dispute is \(dispute.state)") }
         guard let line = try await store.obligation(seq: dispute.seq) else { throw Refusal(.notFound, code: "unknown_obligation", title: "The line is gone") }
@@ -373,6 +369,7 @@ extension Hub {
             covering.append((record, try batch.after.map { try CivilDay($0) }))
         }
         var days: [SettlementDay] = []
+        var issued: [String: Bool] = [:]
         let formatter = ISO8601DateFormatter()
         var day = from
         while day <= to {
@@ -380,12 +377,12 @@ extension Hub {
             let holder = covering.first { $0.record.day >= current && ($0.after.map { $0 < current } ?? true) }?.record
             var state = SettlementDayState.open
             if let holder {
-                let issued = try await store.clearingState(holder.id).filesIssuedAt != nil
+                if issued[holder.id] == nil { issued[holder.id] = try await store.clearingState(holder.id).filesIssuedAt != nil }
                 let open = counts.exceptions[holder.id, default: 0] + counts.disputes[holder.id, default: 0]
                 state =
                     switch holder.state {
                     case "draft": .closed
-                    case "approved": issued ? .filesIssued : .approved
+                    case "approved": issued[holder.id] == true ? .filesIssued : .approved
                     default: open == 0 ? .final : .reconciled
                     }
             }

@@ -1,4 +1,5 @@
 import Foundation
+import ParkFedDomain
 
 /// A bank account as payment files name it: a mainland Chinese account by its bank's CNAPS code (the 12-digit
 /// bank code of the China National Advanced Payment System) and account number, or a foreign one by BIC and IBAN.
@@ -68,9 +69,8 @@ public struct BankAccount: Codable, Sendable, Hashable {
         }
     }
 
-    static func isDay(_ text: String) -> Bool {
-        text.count == 10 && text.enumerated().allSatisfy { index, character in [4, 7].contains(index) ? character == "-" : character.isASCIIDigit }
-    }
+    /// A calendar day as the files write it (`YYYY-MM-DD`, a real date): ``CivilDay``'s own parse.
+    static func isDay(_ text: String) -> Bool { (try? CivilDay(text)) != nil }
 
     public static func isBIC(_ text: String) -> Bool {
         let characters = Array(text)

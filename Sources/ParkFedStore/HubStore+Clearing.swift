@@ -43,11 +43,6 @@ public struct ClearingExceptionRecord: Sendable, Hashable {
     public var resolution: String?
 }
 
-/// One line of an imported statement as reconciliation left it.
-public struct StatementEntryRecord: Sendable, Hashable {
-    public var match: Reconciliation.Match
-}
-
 /// Clearing after the batch: who ran it (four eyes), payment files issued, bank statements and their matches,
 /// exceptions, disputes, the parties' bank accounts, and the log statements of every step.
 extension HubStore {
