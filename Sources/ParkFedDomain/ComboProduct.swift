@@ -81,8 +81,8 @@ public struct ComboProduct: Hashable, Sendable {
     /// Entry windows; when there are any, every pass names one and is for a single day.
     public let slots: [TimeSlot]
     /// Set on a variant (``variant(category:heads:)``): the category it prices, and the heads one pass admits.
-    public private(set) var category: TicketCategory?
-    public private(set) var heads: Int = 1
+    public internal(set) var category: TicketCategory?
+    public internal(set) var heads: Int = 1
 
     public init(
         id: String, name: String? = nil, price: Money, members: [Member],

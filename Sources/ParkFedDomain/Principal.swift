@@ -1,18 +1,20 @@
 /// Who is speaking on a connection. Principals come only from verified certificates.
 ///
 /// Text form: `park:P001`, `regulator:R01`, `clearing:C01`, `operator:O01` (the federation's operator staff, who
-/// admit and revoke parks through the console), `hub`. In certificates the principal is a SAN URI
+/// admit and revoke parks through the console), `reseller:KLOOK` (an online travel agency or mini-program platform
+/// selling through the OCTO API, with an API key or a certificate), `hub`. In certificates the principal is a SAN URI
 /// `urn:parkfed:` followed by the text form (``uri``).
 public enum Principal: Hashable, Sendable, CustomStringConvertible, Codable {
     case park(ParkID)
     case regulator(String)
     case clearing(String)
     case `operator`(String)
+    case reseller(String)
     case hub
 
     /// The roles a certificate can carry.
     public enum Role: String, Sendable, CaseIterable, Codable {
-        case park, regulator, clearing, `operator`, hub
+        case park, regulator, clearing, `operator`, reseller, hub
     }
 
     public static let uriPrefix = "urn:parkfed:"
@@ -23,6 +25,7 @@ public enum Principal: Hashable, Sendable, CustomStringConvertible, Codable {
         case .regulator: .regulator
         case .clearing: .clearing
         case .operator: .operator
+        case .reseller: .reseller
         case .hub: .hub
         }
     }
@@ -31,7 +34,7 @@ public enum Principal: Hashable, Sendable, CustomStringConvertible, Codable {
     public var id: String? {
         switch self {
         case .park(let park): park.rawValue
-        case .regulator(let id), .clearing(let id), .operator(let id): id
+        case .regulator(let id), .clearing(let id), .operator(let id), .reseller(let id): id
         case .hub: nil
         }
     }
@@ -52,13 +55,14 @@ public enum Principal: Hashable, Sendable, CustomStringConvertible, Codable {
             self = .hub
         case .park:
             self = .park(try ParkID(id ?? ""))
-        case .regulator, .clearing, .operator:
+        case .regulator, .clearing, .operator, .reseller:
             guard let id, ParkID.isValid(id) else {
                 throw DomainError(.invalidPrincipal, "\(role.rawValue) id must be 2-32 characters of A-Z, 0-9, '-' or '_', starting with a letter")
             }
             switch role {
             case .regulator: self = .regulator(id)
             case .clearing: self = .clearing(id)
+            case .reseller: self = .reseller(id)
             default: self = .operator(id)
             }
         }

@@ -87,6 +87,9 @@ public final class Hub: Sendable {
         -> String
     {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        if passes.isReseller(park) {
+            throw Refusal(.conflict, code: "reseller_id", title: "A reseller's id", detail: "\(park) is a reseller's settlement id; a park needs its own")
+        }
         guard !trimmed.isEmpty, trimmed.count <= 200 else {
             throw Refusal(.invalid, code: "invalid_name", title: "Invalid park name", detail: "a park name is 1-200 characters")
         }
@@ -254,7 +257,7 @@ public final class Hub: Sendable {
         let keys = await Dictionary(grouping: try store.signingKeys(), by: \.park)
         let entries = parks.map { park in
             TrustList.Park(
-                park: park.id.rawValue, name: park.name, status: park.status.rawValue,
+                park: park.id.rawValue, name: park.name, status: park.status.rawValue, kind: park.kind,
                 keys: (keys[park.id] ?? []).map { key in
                     TrustList.Key(
                         kid: key.kid, publicKey: key.publicKey, notBefore: key.notBefore,

@@ -80,6 +80,20 @@ public final class HubMetrics: Sendable {
         }
     }
 
+    func octoBooking(_ outcome: String) {
+        registry.makeCounter(
+            descriptor: Self.descriptor("octo_bookings", "total", "OCTO booking steps by outcome (held, sold_out, confirmed, cancelled)"),
+            labels: [("outcome", outcome)]
+        ).increment()
+    }
+
+    func octoWebhook(_ outcome: String) {
+        registry.makeCounter(
+            descriptor: Self.descriptor("octo_webhooks", "total", "OCTO webhook delivery attempts by outcome (delivered, failed)"),
+            labels: [("outcome", outcome)]
+        ).increment()
+    }
+
     func gateDecision(reason: String) {
         registry.makeCounter(
             descriptor: Self.descriptor("pass_entries", "total", "Gate entries decided by the hub, by outcome (allow or the refusal reason)"),

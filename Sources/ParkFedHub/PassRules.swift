@@ -9,6 +9,8 @@ import ParkFedStore
 /// loaded from the store at start and replaced when the operator imports a new catalogue.
 public final class PassRules: Sendable {
     let products: NIOLockedValueBox<[String: ComboProduct]>
+    /// The resellers' settlement ids: their passes are priced and allocated at the net they owe.
+    let resellers: NIOLockedValueBox<Set<ParkID>>
     let store: HubStore
     public let calendar: BusinessCalendar
     let secrets: HubSecrets
@@ -23,13 +25,20 @@ public final class PassRules: Sendable {
             loaded[product.id] = product
         }
         products = NIOLockedValueBox(loaded)
+        resellers = NIOLockedValueBox(Set(try await store.resellers().map(\.id)))
     }
+
+    /// Whether `participant` is a reseller (not a park).
+    public func isReseller(_ participant: ParkID) -> Bool { resellers.withLockedValue { $0.contains(participant) } }
 
     public func product(_ id: String) -> ComboProduct? { products.withLockedValue({ $0 })[id] }
 
     /// A stored pass's product: its variant (category and heads), as its code priced it.
+    /// A reseller's pass is priced and allocated at the net its sale named (``ComboProduct/atNet(_:)``).
     public func product(for record: PassRecord) -> ComboProduct? {
-        ComboProduct.variant(of: product(record.product), category: record.category, heads: record.heads)
+        guard let variant = ComboProduct.variant(of: product(record.product), category: record.category, heads: record.heads) else { return nil }
+        guard isReseller(record.issuer), let net = record.priceMinor else { return variant }
+        return try? variant.atNet(net)
     }
 
     public var catalog: ProductCatalog {
@@ -101,7 +110,10 @@ public final class PassRules: Sendable {
             case .failure(let refusal):
                 return .entry(
                     park: payload.park, enteredAt: data.enteredAt, day: day, minute: minute, facts: nil, codeProblem: refusal, product: nil, mode: mode)
-            case .success(let (code, product)):
+            case .success(let (code, verified)):
+                var product = verified
+                // A reseller's pass moves the net it owes, as its sale named it.
+                if isReseller(code.issuer), let record = try? await store.pass(code.passID), let net = self.product(for: record) { product = net }
                 guard code.passID == data.passID, code.issuer == data.issuerPark else {
                     return .entry(
                         park: payload.park, enteredAt: data.enteredAt, day: day, minute: minute, facts: nil, codeProblem: .forged, product: nil, mode: mode)

@@ -37,12 +37,15 @@ public struct TrustList: Codable, Sendable, Hashable {
         public var park: String
         public var name: String
         public var status: String
+        /// `reseller` for a reseller (its passes verify like a park's; it has no gates); absent for a park.
+        public var kind: String?
         public var keys: [Key]
 
-        public init(park: String, name: String, status: String, keys: [Key]) {
+        public init(park: String, name: String, status: String, kind: String? = nil, keys: [Key]) {
             self.park = park
             self.name = name
             self.status = status
+            self.kind = kind
             self.keys = keys
         }
     }

@@ -9,6 +9,10 @@ public struct ParkRecord: Sendable, Hashable, Codable {
     public var status: Status
     public var createdAt: Date
     public var revokedAt: Date?
+    /// `reseller` for a reseller's settlement and signing identity (its keys are held by the hub); nil for a park.
+    public var kind: String? = nil
+
+    public var isReseller: Bool { kind == "reseller" }
 }
 
 /// A certificate the hub's CA issued.

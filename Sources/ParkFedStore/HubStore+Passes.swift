@@ -118,6 +118,8 @@ public struct PassRecord: Sendable, Hashable {
     /// Pre-printed stock, and whether its sale (`pass.issued`) has reached the hub.
     public var stock: Bool
     public var issued: Bool
+    /// What the sale named as the price (a reseller's sale: the net it owes); nil until sold.
+    public var priceMinor: Int64? = nil
 
     /// What the sale rule needs to know of the stored pass.
     public var known: PassChanges.Known {
@@ -322,7 +324,8 @@ extension HubStore {
             id: id, issuer: try ParkID(row["issuer"] as String), product: row["product"], validFrom: try CivilDay(row["valid_from"] as String),
             validUntil: try CivilDay(row["valid_until"] as String), generation: row["generation"], refundedMinor: row["refunded_minor"],
             activatedOn: try (row["activated_on"] as String?).map { try CivilDay($0) }, entries: entries, category: row["category"],
-            heads: row["heads"], slot: row["slot"], stock: (row["stock"] as Int64) == 1, issued: (row["price_minor"] as Int64?) != nil)
+            heads: row["heads"], slot: row["slot"], stock: (row["stock"] as Int64) == 1, issued: (row["price_minor"] as Int64?) != nil,
+            priceMinor: row["price_minor"])
     }
 
     /// How an entry already recorded was decided (for an idempotent answer to a retried gate request).
@@ -376,13 +379,8 @@ extension HubStore {
             let existing = try await Self.pass(facts.passID, db)
             var slotSold: Int?
             if let slot = facts.slot {
-                slotSold =
-                    try await Int.fetchOne(
-                        db,
-                        sql: """
-                            SELECT COALESCE(SUM(heads), 0) FROM passes
-                            WHERE product = ? AND valid_from = ? AND slot = ? AND price_minor IS NOT NULL AND refunded_minor IS NULL AND id != ?
-                            """, arguments: [product.id, facts.validFrom.description, slot, facts.passID]) ?? 0
+                // Sold and held by resellers' bookings not yet expired (this pass's own hold aside).
+                slotSold = try await slotHeads(product: product.id, day: facts.validFrom, slot: slot, now: now, excludingPass: facts.passID, db)
             }
             let sale = PassChanges.Sale(passID: facts.passID, facts: facts.fixed(product: product.id), priceMinor: price)
             if case .failure(let refusal) = PassChanges.sale(sale, known: existing.map(\.known), product: product, slotHeadsSold: slotSold) {
@@ -445,6 +443,7 @@ extension HubStore {
                 try await insertEntry(
                     entryID, passID: record.id, park: park.rawValue, issuer: record.issuer.rawValue, day: day, at: enteredAt, mode: mode,
                     counted: true, conflict: nil, heads: facts.heads, logIndex: logIndex, db)
+                try await queueRedemptionWebhook(passID: record.id, entryID: entryID, now: now, db)
                 if let activates = admission.activates {
                     try await db.execute(
                         sql: "UPDATE passes SET activated_on = ? WHERE id = ? AND activated_on IS NULL", arguments: [activates.description, record.id])

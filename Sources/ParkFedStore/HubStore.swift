@@ -293,6 +293,7 @@ public final class HubStore: Sendable {
         registerTrustEpochMigration(&migrator)
         registerClearingMigration(&migrator)
         registerVisitorLinkMigration(&migrator)
+        registerResellerMigration(&migrator)
         return migrator
     }
 
@@ -515,7 +516,8 @@ public final class HubStore: Sendable {
         guard let status = ParkRecord.Status(rawValue: row["status"]) else { throw StoreError(.corrupt, "bad park status") }
         return ParkRecord(
             id: try ParkID(row["id"] as String), name: row["name"], status: status,
-            createdAt: StoredTime.date(row["created_at"] as Int64), revokedAt: StoredTime.date(row["revoked_at"] as Int64?))
+            createdAt: StoredTime.date(row["created_at"] as Int64), revokedAt: StoredTime.date(row["revoked_at"] as Int64?),
+            kind: (row["kind"] as String?).flatMap { $0 == "park" ? nil : $0 })
     }
 
     // MARK: Trust lists
