@@ -281,7 +281,7 @@ extension Hub {
             uuid: uuid, reseller: caller.reseller, reference: Self.octoSupplierReference(), product: product.id, day: slot.day, slot: slot.slot?.id,
             availabilityID: slot.id, status: "held", expiresAt: now.addingTimeInterval(TimeInterval(minutes * 60)),
             resellerReference: try Self.octoReference(request.resellerReference, "resellerReference"), notes: try Self.octoNotes(request.notes),
-            contact: nil, currency: product.price.currency.code, createdAt: now, units: units)
+            contact: nil, currency: product.price.currency.code, baseURL: caller.baseURL, createdAt: now, units: units)
         switch try await store.holdBooking(booking, slotCapacity: slot.slot?.capacity, now: now) {
         case .held(let record):
             metrics.octoBooking("held")
@@ -547,7 +547,7 @@ extension Hub {
                 unitId: unit.category, unit: units[unit.category] ?? fallbackUnit, status: status, utcRedeemedAt: redeemed.map(clock.utc),
                 contact: Octo.Contact(fullName: unit.holderMasked), ticket: booking.status == "confirmed" ? ticket : nil,
                 pricing: caller.pricing ? pricing : nil,
-                visitorPageUrl: booking.status == "confirmed" && unit.code != nil ? caller.baseURL + Self.visitorPath(octoVisitorToken(unit.passID)) : nil)
+                visitorPageUrl: booking.status == "confirmed" && unit.code != nil ? booking.baseURL + Self.visitorPath(octoVisitorToken(unit.passID)) : nil)
         }
         let contact = booking.contact.flatMap { try? JSONDecoder().decode(OctoShownContact.self, from: Data($0.utf8)) }
         let cancellation = booking.cancelledAt.map {

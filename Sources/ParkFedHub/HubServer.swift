@@ -72,6 +72,8 @@ public enum HubServer {
                 return try JSONResponse.make(response, status: .created)
             }
 
+        registerOcto(on: router, hub: hub, book: book)
+
         let everyone = HubRouteGroup(router, .anyPrincipal, hub: hub, book: book)
         let parks = HubRouteGroup(router, .parks, hub: hub, book: book)
         let parksAndClearing = HubRouteGroup(router, .parksAndClearing, hub: hub, book: book)

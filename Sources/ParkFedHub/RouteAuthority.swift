@@ -31,6 +31,8 @@ public struct RouteAuthority: Sendable, Hashable, CustomStringConvertible {
     public static let regulators = RouteAuthority(roles: [.regulator])
     /// The federation operator's staff (admitting and revoking parks).
     public static let operators = RouteAuthority(roles: [.operator])
+    /// Resellers on the OCTO API: an API key (`Authorization: Bearer pfr_…`) or a reseller certificate.
+    public static let resellers = RouteAuthority(roles: [.reseller], credential: "reseller API key or certificate")
     /// Everyone who works in the hub console (not parks: their console is their node agent's).
     public static let consoleUsers = RouteAuthority(roles: [.clearing, .regulator, .operator, .hub])
 

@@ -51,6 +51,7 @@ public final class LabFederation: @unchecked Sendable {
         _ = try await hub.importPromotions(file: partners + "/promotions.json")
         _ = try await hub.importProducts(file: partners + "/products.json")
         _ = try await hub.importParks(directory: partners)
+        if FileManager.default.fileExists(atPath: partners + "/resellers.json") { _ = try await hub.importResellers(file: partners + "/resellers.json") }
         return hub
     }
 

@@ -82,6 +82,8 @@ public struct OctoBookingRecord: Sendable, Hashable {
     /// The booking contact as shown back (masked; JSON of OCTO's contact), never a document number.
     public var contact: String?
     public var currency: String
+    /// The hub's address as the reseller reached it when booking: the visitor pages' links are made on it.
+    public var baseURL: String
     public var createdAt: Date
     public var updatedAt: Date
     public var confirmedAt: Date?
@@ -93,7 +95,8 @@ public struct OctoBookingRecord: Sendable, Hashable {
 
     public init(
         uuid: String, reseller: ParkID, reference: String, product: String, day: CivilDay, slot: String?, availabilityID: String, status: String,
-        expiresAt: Date?, resellerReference: String?, notes: String?, contact: String?, currency: String, createdAt: Date, units: [OctoUnitRecord]
+        expiresAt: Date?, resellerReference: String?, notes: String?, contact: String?, currency: String, baseURL: String, createdAt: Date,
+        units: [OctoUnitRecord]
     ) {
         self.uuid = uuid
         self.reseller = reseller
@@ -108,6 +111,7 @@ public struct OctoBookingRecord: Sendable, Hashable {
         self.notes = notes
         self.contact = contact
         self.currency = currency
+        self.baseURL = baseURL
         self.createdAt = createdAt
         updatedAt = createdAt
         self.units = units
@@ -165,6 +169,7 @@ extension HubStore {
                     notes TEXT,
                     contact TEXT,
                     currency TEXT NOT NULL,
+                    base_url TEXT NOT NULL,
                     created_at BIGINT NOT NULL,
                     updated_at BIGINT NOT NULL,
                     confirmed_at BIGINT,
@@ -320,13 +325,13 @@ extension HubStore {
             try await db.execute(
                 sql: """
                     INSERT INTO octo_bookings (uuid, reseller, reference, product, day, slot, availability_id, status, expires_at, reseller_reference,
-                        notes, contact, currency, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, 'held', ?, ?, ?, ?, ?, ?, ?)
+                        notes, contact, currency, base_url, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, 'held', ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     booking.uuid, booking.reseller.rawValue, booking.reference, booking.product, booking.day.description, booking.slot,
                     booking.availabilityID, booking.expiresAt.map(StoredTime.millis), booking.resellerReference, booking.notes, booking.contact,
-                    booking.currency, at, at,
+                    booking.currency, booking.baseURL, at, at,
                 ])
             for unit in booking.units {
                 try await db.execute(
@@ -442,7 +447,7 @@ extension HubStore {
             uuid: row["uuid"], reseller: try ParkID(row["reseller"] as String), reference: row["reference"], product: row["product"],
             day: try CivilDay(row["day"] as String), slot: row["slot"], availabilityID: row["availability_id"], status: row["status"],
             expiresAt: StoredTime.date(row["expires_at"] as Int64?), resellerReference: row["reseller_reference"], notes: row["notes"],
-            contact: row["contact"], currency: row["currency"], createdAt: StoredTime.date(row["created_at"] as Int64), units: units)
+            contact: row["contact"], currency: row["currency"], baseURL: row["base_url"], createdAt: StoredTime.date(row["created_at"] as Int64), units: units)
         booking.updatedAt = StoredTime.date(row["updated_at"] as Int64)
         booking.confirmedAt = StoredTime.date(row["confirmed_at"] as Int64?)
         booking.cancelledAt = StoredTime.date(row["cancelled_at"] as Int64?)

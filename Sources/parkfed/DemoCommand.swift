@@ -48,6 +48,7 @@ struct DemoCommand: AsyncParsableCommand {
         _ = try await hub.importPromotions(file: (partners as NSString).appendingPathComponent("promotions.json"))
         _ = try await hub.importProducts(file: (partners as NSString).appendingPathComponent("products.json"))
         _ = try await hub.importParks(directory: partners)
+        _ = try await hub.importResellers(file: (partners as NSString).appendingPathComponent("resellers.json"))
 
         let hubServer = try await RunningServer.start(logger: logger) { onRunning in
             try HubServer.application(hub: hub, host: "127.0.0.1", port: hubPort, logger: logger, onServerRunning: onRunning)

@@ -92,7 +92,7 @@ struct HubCommand: AsyncParsableCommand {
             let app = try HubServer.application(hub: hub, host: listen.host, port: listen.port, logger: logger) { channel in
                 logger.notice("hub listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
             }
-            var services: [any Service] = [app, SettlementService(hub: hub)]
+            var services: [any Service] = [app, SettlementService(hub: hub), OctoWebhookService(hub: hub)]
             if let opsListen {
                 services.append(
                     HubServer.opsApplication(hub: hub, host: opsListen.host, port: opsListen.port, logger: logger) { channel in
@@ -212,7 +212,7 @@ struct HubCommand: AsyncParsableCommand {
     struct ImportPartners: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "import-partners",
-            abstract: "Load the federation's promotions and combo pass products (partners/promotions.json, partners/products.json) into the hub.")
+            abstract: "Load the federation's promotions, combo pass products, parks' capacities and accounts, and resellers (partners/*.json) into the hub.")
         @OptionGroup var data: DataOption
         @Option(help: "The partners directory.") var partners = "partners"
 
@@ -221,7 +221,9 @@ struct HubCommand: AsyncParsableCommand {
             let count = try await hub.importPromotions(file: (partners as NSString).appendingPathComponent("promotions.json"))
             let products = try await hub.importProducts(file: (partners as NSString).appendingPathComponent("products.json"))
             let parks = try await hub.importParks(directory: partners)
-            print("imported \(count) promotion(s), \(products) product(s), \(parks) park capacities")
+            let resellersFile = (partners as NSString).appendingPathComponent("resellers.json")
+            let resellers = FileManager.default.fileExists(atPath: resellersFile) ? try await hub.importResellers(file: resellersFile) : 0
+            print("imported \(count) promotion(s), \(products) product(s), \(parks) park capacities, \(resellers) reseller(s)")
         }
     }
 

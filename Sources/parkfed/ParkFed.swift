@@ -8,7 +8,10 @@ struct ParkFed: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parkfed",
         abstract: "ParkFederation: a clearing house and node agents for scenic areas, theme parks and museums.",
-        subcommands: [DemoCommand.self, HubCommand.self, NodeCommand.self, SettleCommand.self, RegulatorCommand.self, BenchCommand.self, SimulateCommand.self])
+        subcommands: [
+            DemoCommand.self, HubCommand.self, NodeCommand.self, SettleCommand.self, RegulatorCommand.self, ResellerCommand.self, BenchCommand.self,
+            SimulateCommand.self,
+        ])
 
     /// The command supports both stores: it installs the PostgreSQL driver before any hub opens its store.
     static func main() async {

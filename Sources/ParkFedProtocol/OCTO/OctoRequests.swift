@@ -87,12 +87,17 @@ extension Octo {
     /// `POST /bookings/{uuid}/extend`.
     public struct ExtendRequest: Decodable, Sendable, Hashable {
         public var expirationMinutes: Int?
+        public init(expirationMinutes: Int? = nil) { self.expirationMinutes = expirationMinutes }
     }
 
     /// `POST /bookings/{uuid}/cancel`.
     public struct CancelRequest: Decodable, Sendable, Hashable {
         public var reason: String?
         public var force: Bool?
+        public init(reason: String? = nil, force: Bool? = nil) {
+            self.reason = reason
+            self.force = force
+        }
     }
 
     /// `PATCH /bookings/{uuid}`: the references, notes and contact of a booking; a hold's expiry. OCTO's
