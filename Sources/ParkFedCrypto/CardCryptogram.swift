@@ -25,6 +25,9 @@ public enum CardCryptogram {
         case move
         /// Showing the card to be recognised as its member's (amount 0).
         case identify
+        /// Opening the holder's own balance page (amount 0, park `hub`, request id `balance`): the app or a
+        /// reader makes a fresh link each time, and a link opens once.
+        case balance
     }
 
     /// The card's own key, diversified from the issuer master key.

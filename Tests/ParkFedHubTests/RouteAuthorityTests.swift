@@ -17,10 +17,10 @@ import Testing
             #expect(Set(registered).subtracting(stated).isEmpty, "routes without a stated authority: \(Set(registered).subtracting(stated).sorted())")
             #expect(Set(stated).subtracting(registered).isEmpty, "stated but not routed: \(Set(stated).subtracting(registered).sorted())")
             #expect(Set(stated).count == stated.count, "a route stated twice")
-            // Only enrollment goes without a certificate.
+            // Only enrollment and the visitors' own pages go without a certificate (the OCTO routes take an API key).
             #expect(
                 rules.filter { $0.authority.roles == nil }.map(\.description).sorted() == [
-                    "GET /p/{token} (pass page token)", "POST /v1/enrollments (enrollment token)",
+                    "GET /c/{card}/{counter}/{proof} (card's own cryptogram)", "GET /p/{token} (pass page token)", "POST /v1/enrollments (enrollment token)",
                 ])
         }
     }

@@ -74,6 +74,38 @@ import Testing
         }
     }
 
+    /// The card holder's balance page opens only with the card's own cryptogram, once per link; another card's
+    /// cryptogram, a forged one or a used link shows no balance.
+    @Test func aCardsOwnProofOpensItsBalancePageOnce() async throws {
+        try await TestFederation.run { federation in
+            let p1 = try await federation.enroll("P001")
+            federation.adopt(p1)
+            let card = try SimulatedCard(try await p1.registerCard("IC-PAGE", kind: .ic))
+            _ = try await p1.loadCard("IC-PAGE", loadID: "L1", promotion: "LOAD1000GET200")
+            func link(_ card: SimulatedCard, as id: String? = nil) -> String {
+                let proof = card.proof(.balance, park: Hub.cardPagePark, requestID: Hub.cardPageRequest)
+                return Hub.cardPagePath(cardID: id ?? card.id, counter: proof.counter, cryptogram: proof.cryptogram)
+            }
+            let path = link(card)
+            let page = try await federation.curl(path + "?lang=en", extra: ["-D", "-"])
+            #expect(page.httpStatus == 200 && page.body.lowercased().contains("cache-control: no-store"), "\(page.body.prefix(300))")
+            #expect(page.body.contains("id=\"available\"") && page.body.contains("1,200.00") && page.body.contains("200.00"), "\(page.body)")
+            // The same link again: used, no balance.
+            let again = try await federation.curl(path + "?lang=zh")
+            #expect(again.httpStatus == 200 && again.body.contains("id=\"link-used\"") && !again.body.contains("id=\"available\""))
+            // Another card's proof for this card, a forged cryptogram, an unknown card: the same small page.
+            let other = try SimulatedCard(try await p1.registerCard("IC-OTHER", kind: .ic))
+            let strangers = try await [
+                link(other, as: "IC-PAGE"), Hub.cardPagePath(cardID: "IC-PAGE", counter: 99, cryptogram: String(repeating: "A", count: 22)),
+                Hub.cardPagePath(cardID: "IC-NONE", counter: 1, cryptogram: String(repeating: "A", count: 22)),
+            ].asyncMap { try await federation.curl($0) }
+            #expect(strangers.allSatisfy { $0.httpStatus == 404 && $0.body.contains("id=\"not-found\"") && !$0.body.contains("available") })
+            #expect(Set(strangers.map(\.body)).count == 1)
+            // A fresh link from the card opens again.
+            #expect(try await federation.curl(link(card)).body.contains("id=\"available\""))
+        }
+    }
+
     @Test func guessingTokensMeetsTheLimitPerAddress() async throws {
         try await TestFederation.run { federation in
             // 60 guesses at once from one address (curl in parallel, as a script would): the burst of 30 answers, then 429.

@@ -12,6 +12,11 @@ enum ConsoleText {
     static var missing: Set<String> { Set(english.keys).symmetricDifference(Set(chinese.keys)) }
 
     static let english: [String: String] = [
+        "cardTitle": "Your card's balance", "card": "Card", "cardAvailable": "Available to spend", "cardPrincipal": "Principal",
+        "cardBonus": "Bonus", "cardHeld": "Held for spends in progress", "card_active": "active", "card_blocked": "blocked",
+        "cardPageNote": "This link opened once: open a new one from your card's app or a park's reader to look again.",
+        "cardLinkUsed": "This link has been used. Open a new one from your card's app or a park's reader.",
+        "cardNotFound": "No such card page", "cardNotFoundText": "This link does not lead to a card. Check that it was copied whole.",
         "passTitle": "Your pass", "showAtGate": "Show this code at each park's gate.", "passCode": "The pass's QR code",
         "validity": "Valid", "timeSlot": "Entry window", "entriesLeft": "Entries left", "heads": "people",
         "validFromTo": "{from} to {until}", "startsOnFirstEntry": "{days} days from the first entry (first entry by {until})",
@@ -85,6 +90,11 @@ enum ConsoleText {
     ]
 
     static let chinese: [String: String] = [
+        "cardTitle": "我的卡余额", "card": "卡号", "cardAvailable": "可用余额", "cardPrincipal": "本金",
+        "cardBonus": "赠送金额", "cardHeld": "消费中冻结", "card_active": "正常", "card_blocked": "已挂失",
+        "cardPageNote": "此链接只能打开一次：如需再次查看，请在卡的应用或景区读卡器上重新生成。",
+        "cardLinkUsed": "此链接已使用。请在卡的应用或景区读卡器上重新生成。",
+        "cardNotFound": "找不到此卡", "cardNotFoundText": "此链接没有对应的卡，请确认链接完整。",
         "passTitle": "我的票", "showAtGate": "在各景区闸机出示此码。", "passCode": "票的二维码",
         "validity": "有效期", "timeSlot": "入园时段", "entriesLeft": "剩余次数", "heads": "人",
         "validFromTo": "{from} 至 {until}", "startsOnFirstEntry": "首次入园起 {days} 天（须在 {until} 前首次入园）",

@@ -34,6 +34,42 @@ extension ConsolePages {
             }
     }
 
+    /// A card holder's balance page: the link carries the card's own cryptogram and opens once.
+    func registerCardPage(on router: Router<HubRequestContext>, book: RouteBook) {
+        book.add(.get, "/c/:card/:counter/:proof", .cardProof)
+        router.group().add(middleware: VisitorLimitMiddleware(limiter: hub.visitorLimiter, metrics: hub.metrics))
+            .get("/c/:card/:counter/:proof") { request, context -> Response in
+                let words = ConsoleText.words(Self.language(request).0)
+                var values: [String: Any] = [:]
+                var status = HTTPResponse.Status.ok
+                if let page = try await hub.cardPage(
+                    cardID: context.parameters.get("card") ?? "", counter: context.parameters.get("counter") ?? "",
+                    cryptogram: context.parameters.get("proof") ?? "")
+                {
+                    values["found"] = [true]
+                    values["cardID"] = page.cardID
+                    if page.state == .shown {
+                        values["shown"] = [true]
+                        let money = { (minor: Int64) in MoneyText.format(minor, currency: page.currency) }
+                        values["available"] = money(page.availableMinor)
+                        values["principal"] = money(page.principalMinor)
+                        values["bonus"] = money(page.bonusMinor)
+                        values["held"] = money(page.heldMinor)
+                        values["cardState"] = words["card_" + page.status] ?? page.status
+                    }
+                } else {
+                    status = .notFound
+                }
+                var response = PageResponse.page(
+                    templates, "card", request: request, words: ConsoleText.words, title: values["found"] == nil ? "cardNotFound" : "cardTitle",
+                    formToken: nil, status: status, flash: nil, values)
+                response.headers[.cacheControl] = "no-store"
+                response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+                response.headers[HTTPField.Name("X-Robots-Tag")!] = "noindex"
+                return response
+            }
+    }
+
     func visitorValues(_ pass: Hub.VisitorPass, _ words: [String: String]) -> [String: Any] {
         var values: [String: Any] = [
             "productName": pass.productName, "state": pass.state.rawValue, "stateLabel": words["pass_" + pass.state.rawValue] ?? pass.state.rawValue,
