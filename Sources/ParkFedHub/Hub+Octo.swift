@@ -430,7 +430,7 @@ extension Hub {
             let code = try PassCode.make(
                 .init(
                     issuer: caller.reseller, passID: unit.passID, product: base.id, validFrom: window.from, validUntil: window.until, generation: 0,
-                    name: nameMasked, category: variant.category?.id, heads: unit.heads, slot: booking.slot), key: key)
+                    name: nameMasked, category: variant.category?.id, heads: unit.heads, slot: booking.slot, net: unit.netMinor), key: key)
             booking.units[index].code = code.text
             if let sold = try await store.pass(unit.passID), sold.issued {
                 try await registerOctoVisitorLink(passID: unit.passID, code: code.text, now: now)

@@ -112,8 +112,8 @@ public final class PassRules: Sendable {
                     park: payload.park, enteredAt: data.enteredAt, day: day, minute: minute, facts: nil, codeProblem: refusal, product: nil, mode: mode)
             case .success(let (code, verified)):
                 var product = verified
-                // A reseller's pass moves the net it owes, as its sale named it.
-                if isReseller(code.issuer), let record = try? await store.pass(code.passID), let net = self.product(for: record) { product = net }
+                // A reseller's pass moves the net its signed code carries (parks' gates price it the same way).
+                if isReseller(code.issuer), let net = code.product(in: self.product, resellerIssued: true) { product = net }
                 guard code.passID == data.passID, code.issuer == data.issuerPark else {
                     return .entry(
                         park: payload.park, enteredAt: data.enteredAt, day: day, minute: minute, facts: nil, codeProblem: .forged, product: nil, mode: mode)

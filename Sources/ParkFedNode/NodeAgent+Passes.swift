@@ -51,7 +51,11 @@ extension NodeAgent {
     public func product(_ id: String) -> ComboProduct? { products.withLockedValue({ $0 })[id] }
 
     /// The product of a code as it prices the pass: its category and heads (nil when unknown here).
-    public func product(of code: PassCode) -> ComboProduct? { code.product(in: product) }
+    /// A reseller's code (the trust list names its issuer a reseller) is priced at the net it carries.
+    public func product(of code: PassCode) -> ComboProduct? {
+        let reseller = trustList.trustList?.parks.first { $0.park == code.issuer.rawValue }?.kind == "reseller"
+        return code.product(in: product, resellerIssued: reseller)
+    }
 
     /// The product of a pass sold here, as its current code prices it.
     func product(of sold: SoldPassRecord) -> ComboProduct? { (try? PassCode(parsing: sold.code)).flatMap { product(of: $0) } }

@@ -38,7 +38,7 @@ struct DemoCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let logger = CLILogging.logger("parkfed.demo", level: logLevel)
         let catalog = try PartnerCatalog.load(directory: partners)
-        let say = Progress(total: 15)
+        let say = Progress(total: 16)
         print("ParkFederation demo: \(catalog.manifest.federation), \(catalog.parks.count) parks; data in \(root)\n")
 
         say.step("hub: creating the federation (root CA, hub TLS certificate, Ed25519 signing key, SQLite database)")
@@ -191,6 +191,10 @@ struct DemoCommand: AsyncParsableCommand {
         )
         let tradeRows = try await Self.playTrade(agents)
         if !tradeRows.isEmpty { print(Table.render(header: ["pass", "scanned at", "gate", "decision", "reason / entries left"], rows: tradeRows)) }
+
+        say.step("a reseller: TRIPGO books, confirms and cancels through the OCTO API with its API key; other parks' gates admit its passes")
+        let resellerRows = try await Self.playResellers(hub: hub, hubURL: hubURL, caFile: hubDirectory.caCertificate, agents: agents)
+        print(Table.render(header: ["booking", "unit", "retail", "net", "confirmed", "now"], rows: resellerRows))
 
         say.step("nightly settlement: the business day is closed (as at local midnight) into one signed batch")
         let today = hub.passes.calendar.day(of: Date())

@@ -117,6 +117,35 @@ import Testing
         }
     }
 
+    /// The operator sees the admitted resellers and makes a reseller's API key in the console (shown once), which the
+    /// OCTO API then takes, and revokes it behind a confirmation, after which it is refused.
+    @Test func theOperatorMakesAndRevokesAResellersAPIKeyInTheConsole() async throws {
+        try await TestFederation.run { federation in
+            let operatorStaff = try await federation.issueCertificate(for: .operator("O01"), name: "operator")
+            let form = ["-H", "content-type: application/x-www-form-urlencoded"]
+            let page = try await federation.curl("/console/operator", certificate: operatorStaff, extra: ["-H", "accept-language: zh-CN"])
+            #expect(page.body.contains("data-reseller=\"TRIPGO\"") && page.body.contains("分销商") && page.body.contains("JIANGNAN-3P, MUSEUM-TIMED"))
+            #expect(!page.body.contains("data-park=\"TRIPGO\""), "a reseller is not listed as a park")
+            let csrf = try #require(page.body.firstMatch(of: /name="csrf" value="([^"]+)"/)?.1).description
+            let made = try await federation.curl(
+                "/console/operator/reseller-keys", certificate: operatorStaff, method: "POST",
+                extra: form + ["--data-raw", "reseller=TRIPGO&label=OCTO+production&csrf=\(csrf)"])
+            let key = try #require(made.body.firstMatch(of: /id="api-key">(pfr_[A-Za-z0-9_-]+)</)?.1).description
+            let octo = { try await federation.curl("/octo/supplier", extra: ["-H", "authorization: Bearer \(key)"]).httpStatus }
+            #expect(try await octo() == 200)
+            let keyID = String(key.dropFirst(4).prefix(12))
+            let confirm = try await federation.curl("/console/operator/reseller-keys/\(keyID)/revoke", certificate: operatorStaff)
+            #expect(confirm.body.contains("id=\"confirm-text\""))
+            let revoked = try await federation.curl(
+                "/console/operator/reseller-keys/\(keyID)/revoke", certificate: operatorStaff, method: "POST",
+                extra: form + ["--data-raw", "confirm=yes&csrf=\(csrf)"])
+            #expect(revoked.httpStatus == 303)
+            #expect(try await octo() == 401)
+            let after = try await federation.curl("/console/operator?revokedKey=\(keyID)&lang=en", certificate: operatorStaff)
+            #expect(after.body.contains("data-key=\"\(keyID)\"") && after.body.contains("revoked"))
+        }
+    }
+
     @Test func theOperatorsAlarmsComeFromTheStateAndEndWithTheirCause() async throws {
         try await TestFederation.run { federation in
             _ = try await federation.enrollParks(["P001", "P002"])

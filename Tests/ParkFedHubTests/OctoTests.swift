@@ -312,4 +312,34 @@ import Testing
             #expect(statement.owedMinor == 31_320)
         }
     }
+
+    /// A hostile park signs a net into its own pass's code (to owe the other parks less): the hub and every gate
+    /// price a park's pass by its product alone, so the redeeming park is owed its full allocation.
+    @Test func aParkCannotScaleItsOwnPassDownWithANetInItsCode() async throws {
+        try await TestFederation.run { federation in
+            let agents = try await federation.enrollParks(["P001", "P002"])
+            let (p1, p2) = (agents[0], agents[1])
+            let hub = federation.hub
+            let today = hub.passes.calendar.day(of: Date())
+            let passID = UUIDv7.make(now: Date())
+            let code = try PassCode.make(
+                .init(
+                    issuer: p1.park, passID: passID, product: "JIANGNAN-3P", validFrom: today, validUntil: today.adding(days: 89), generation: 0,
+                    name: "张*", net: 100), key: p1.signingKey)
+            let issued = PassIssued(
+                passID: passID, product: "JIANGNAN-3P", channel: .window, priceMinor: 29_900,
+                holder: HolderRef(nameMasked: "张*", idType: .residentID, idDigest: String(repeating: "A", count: 43)), validFrom: today.description,
+                validUntil: today.adding(days: 89).description)
+            let (_, jws) = try Assertions.sign(.passIssued(issued), park: p1.park, key: p1.signingKey)
+            let peer = AuthenticatedPeer(principal: .park(p1.park), serial: "t", notAfter: .distantFuture)
+            #expect(try await hub.ingest(IngestRequest(assertions: [jws.compact]), from: peer).results.first?.status == .accepted)
+            #expect(try await p2.scan(GateScanRequest(code: code.text, gate: "G1")).decision == .allow)
+            try await p2.deliverOutbox()
+            let record = try await hub.runSettlement(day: today, now: hub.endOfDay(today).addingTimeInterval(60))
+            let lines = try await hub.settlementExport(record).obligations
+            #expect(lines.map { "\($0.from)→\($0.to) \($0.amountMinor)" } == ["P001→P002 6000"], "\(lines)")
+            // The redeeming park checks its line and agrees: its gate priced the code the same way.
+            #expect(try await p2.verifySettlement(record.id).problems.isEmpty)
+        }
+    }
 }

@@ -135,6 +135,7 @@ import Testing
             pairs.append((Self.schema("promotions"), Self.root + "/partners/promotions.json"))
             // The example federation.
             pairs.append((Self.schema("federation-manifest"), Self.root + "/partners/federation.json"))
+            pairs.append((Self.schema("reseller-manifest"), Self.root + "/partners/resellers.json"))
             for park in try PartnerCatalog.load(directory: Self.root + "/partners").parks {
                 pairs.append((Self.schema("park-manifest"), Self.root + "/partners/parks/\(park.id).json"))
             }
@@ -355,7 +356,9 @@ import Testing
             "/v1/stock/batches", "/v1/stock/batches/{batch}/codes.csv", "/v1/stock/{serial}/sale", "/v1/stock/{serial}/void",
             "/v1/settlement/calendar", "/v1/settlement/batches/{batch}/files", "/v1/settlement/statements", "/v1/settlement/exceptions",
             "/v1/settlement/exceptions/{id}/resolve", "/v1/settlement/disputes", "/v1/settlement/disputes/{id}", "/v1/settlement/disputes/{id}/decision",
-            "/v1/passes/{pass}/visitor-links", "/p/{token}", "/v1/sales/{pass}/visitor-link",
+            "/v1/passes/{pass}/visitor-links", "/p/{token}", "/v1/sales/{pass}/visitor-link", "/c/{card}/{counter}/{proof}", "/octo/supplier",
+            "/octo/products", "/octo/products/{id}", "/octo/availability", "/octo/availability/calendar", "/octo/bookings", "/octo/bookings/{uuid}",
+            "/octo/bookings/{uuid}/extend", "/octo/bookings/{uuid}/confirm", "/octo/bookings/{uuid}/cancel", "/octo/webhooks", "/octo/statement",
         ] {
             #expect(result.stdout.contains(" \(path)"), "\(path) is missing from openapi.yaml")
         }

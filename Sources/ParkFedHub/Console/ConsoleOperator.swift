@@ -47,6 +47,38 @@ extension ConsolePages {
             hub.logger.notice("park revoked in the console", metadata: ["park": "\(park)", "by": "\(peer.principal)", "certificates": "\(count)"])
             return Self.redirect("/console/operator?revoked=\(park.rawValue)&count=\(count)")
         }
+        operators.post("/console/operator/reseller-keys") { request, _, peer -> Response in
+            let words = ConsoleText.words(Self.language(request).0)
+            let form = try await form(request, peer)
+            guard let text = form["reseller"], let reseller = try? ParkID(text.trimmingCharacters(in: .whitespaces)) else {
+                throw Refusal(.invalid, code: "invalid_reseller", title: "Invalid reseller id", detail: "choose an admitted reseller")
+            }
+            let issued = try await hub.issueResellerKey(reseller, label: form["label"] ?? "")
+            hub.logger.notice(
+                "reseller API key made in the console", metadata: ["reseller": "\(reseller)", "key": "\(issued.keyID)", "by": "\(peer.principal)"])
+            return page(
+                "apikey", title: words["apiKeyFor"]! + " " + reseller.rawValue, request: request, peer: peer,
+                ["reseller": reseller.rawValue, "key": issued.key, "keyID": issued.keyID])
+        }
+        operators.get("/console/operator/reseller-keys/:key/revoke") { request, context, peer -> Response in
+            let words = ConsoleText.words(Self.language(request).0)
+            let key = try context.parameters.identifier("key")
+            return page(
+                "confirm", title: "confirmRevokeKey", request: request, peer: peer,
+                [
+                    "heading": words["confirmRevokeKey"]! + " " + key, "text": PageResponse.format(words, "confirmRevokeKeyText", ["key": key]),
+                    "action": "/console/operator/reseller-keys/\(key)/revoke", "button": words["revoke"]!, "buttonClass": "danger",
+                    "back": "/console/operator", "fields": [[String: String]](),
+                ])
+        }
+        operators.post("/console/operator/reseller-keys/:key/revoke") { request, context, peer -> Response in
+            let form = try await form(request, peer)
+            guard form["confirm"] == "yes" else { throw Refusal(.invalid, code: "not_confirmed", title: "Not confirmed") }
+            let key = try context.parameters.identifier("key")
+            try await hub.revokeResellerKey(key)
+            hub.logger.notice("reseller API key revoked in the console", metadata: ["key": "\(key)", "by": "\(peer.principal)"])
+            return Self.redirect("/console/operator?revokedKey=\(key)")
+        }
         operators.post("/console/operator/verify-log") { request, _, peer -> Response in
             _ = try await form(request, peer)
             let report = try await LogVerifier(hub: hub).verify()
@@ -60,7 +92,7 @@ extension ConsolePages {
         let now = Date()
         let keys = try await hub.store.signingKeys()
         var parks: [[String: Any]] = []
-        for park in try await hub.store.parks() {
+        for park in try await hub.store.parks() where !park.isReseller {
             let certificates = try await hub.store.certificates(of: .park(park.id)).filter { $0.revokedAt == nil }
             let active = park.status == .active
             parks.append([
@@ -92,7 +124,17 @@ extension ConsolePages {
                 "kind": words["alarm_" + alarm.kind] ?? alarm.kind, "code": alarm.kind, "subject": alarm.subject, "detail": alarm.detail,
             ]
         }
+        let resellers = try await resellerRows(words, now: now)
+        let resellerKeys = try await hub.store.resellerKeys(nil).map { key -> [String: Any] in
+            [
+                "id": key.keyID, "reseller": key.reseller.rawValue, "label": key.label, "created": Self.time(key.createdAt),
+                "state": words[key.revokedAt == nil ? "keyActive" : "keyRevoked"]!, "active": key.revokedAt == nil,
+            ]
+        }
         var flash: (String, String)?
+        if let key = request.uri.queryParameters["revokedKey"].map(String.init) {
+            flash = (PageResponse.format(words, "keyRevokedFlash", ["key": key]), "good")
+        }
         if let revoked = request.uri.queryParameters["revoked"].map(String.init) {
             let count = request.uri.queryParameters["count"].map(String.init) ?? "0"
             flash = (PageResponse.format(words, "revoked", ["park": revoked, "count": count]), "good")
@@ -104,10 +146,31 @@ extension ConsolePages {
                 "trustAge": Self.time(trust.issuedAt), "logSize": hub.log.size, "checkpointSize": checkpoint?.treeSize ?? 0,
                 "checkpointAge": Self.time(checkpoint?.createdAt), "verifyResult": verifyResult,
                 "verifyAt": verified.atText ?? "", "conflicts": conflicts.conflicts.count,
-                "alarms": alarms, "alarmCount": alarms.count,
+                "alarms": alarms, "alarmCount": alarms.count, "resellers": resellers, "resellerKeys": resellerKeys,
+                "resellerChoices": resellers.map { ["id": $0["id"] as? String ?? ""] },
                 "conflictRows": conflicts.conflicts.prefix(50).map {
                     ["pass": $0.passID, "park": $0.park, "issuer": $0.issuer, "reason": $0.reason, "at": Self.time($0.enteredAt), "index": String($0.logIndex)]
                 },
             ])
+    }
+
+    /// The admitted resellers: state, products, keys, bookings and webhooks waiting or failing.
+    func resellerRows(_ words: [String: String], now: Date) async throws -> [[String: Any]] {
+        let keys = try await hub.store.resellerKeys(nil)
+        var rows: [[String: Any]] = []
+        for record in try await hub.store.resellers() {
+            guard let reseller = try await hub.admittedReseller(record.id) else { continue }
+            let bookings = try await hub.store.bookings(reseller: record.id, limit: 5000)
+            let webhooks = try await hub.store.webhooks(reseller: record.id, limit: 1000).filter { $0.deliveredAt == nil }
+            let active = record.status == .active
+            rows.append([
+                "id": record.id.rawValue, "name": record.name, "state": words[active ? "parkActive" : "parkRevoked"]!,
+                "stateClass": active ? "paid" : "draft", "products": reseller.products.sorted().joined(separator: ", "),
+                "keys": keys.filter { $0.reseller == record.id && $0.revokedAt == nil }.count,
+                "bookings": bookings.filter { $0.status == "confirmed" }.count, "held": bookings.filter { $0.status == "held" && !$0.expired(now: now) }.count,
+                "waiting": webhooks.count, "failing": webhooks.filter { $0.attempts > 0 }.count, "webhook": record.webhookURL ?? "—",
+            ])
+        }
+        return rows
     }
 }

@@ -12,6 +12,16 @@ enum ConsoleText {
     static var missing: Set<String> { Set(english.keys).symmetricDifference(Set(chinese.keys)) }
 
     static let english: [String: String] = [
+        "resellers": "Resellers", "reseller": "Reseller",
+        "resellersHelp":
+            "Online travel agencies and mini-programs selling through the OCTO API (partners/resellers.json). Their passes are signed with an issuing key the hub holds for each, on the trust list; they settle like a park.",
+        "resellerProducts": "Products", "activeKeys": "Active API keys", "confirmedBookings": "Confirmed", "heldBookings": "On hold",
+        "webhooksWaiting": "Webhooks waiting", "failing": "failing", "webhookAddress": "Webhook address", "keyLabel": "Label", "keyID": "Key id",
+        "makeApiKey": "Make an API key", "apiKeyFor": "API key for", "keyActive": "active", "keyRevoked": "revoked",
+        "apiKeyShownOnce": "Shown this once: give it to the reseller over a safe channel. The hub keeps only its hash; revoke it here if it leaks.",
+        "confirmRevokeKey": "Revoke API key",
+        "confirmRevokeKeyText": "Key {key} is refused from its next request on. The reseller's bookings and sold passes stay valid.",
+        "keyRevokedFlash": "API key {key} revoked.",
         "cardTitle": "Your card's balance", "card": "Card", "cardAvailable": "Available to spend", "cardPrincipal": "Principal",
         "cardBonus": "Bonus", "cardHeld": "Held for spends in progress", "card_active": "active", "card_blocked": "blocked",
         "cardPageNote": "This link opened once: open a new one from your card's app or a park's reader to look again.",
@@ -90,6 +100,14 @@ enum ConsoleText {
     ]
 
     static let chinese: [String: String] = [
+        "resellers": "分销商", "reseller": "分销商",
+        "resellersHelp": "通过 OCTO 接口销售的在线旅行社和小程序（partners/resellers.json）。其票由中心为其持有的签发密钥签名，列在信任列表上；与景区一样参与清算。",
+        "resellerProducts": "产品", "activeKeys": "有效 API 密钥", "confirmedBookings": "已确认", "heldBookings": "预留中",
+        "webhooksWaiting": "待送达回调", "failing": "失败", "webhookAddress": "回调地址", "keyLabel": "用途", "keyID": "密钥编号",
+        "makeApiKey": "生成 API 密钥", "apiKeyFor": "API 密钥：", "keyActive": "有效", "keyRevoked": "已吊销",
+        "apiKeyShownOnce": "仅显示这一次：请通过安全渠道交给分销商。中心只保存其哈希；如有泄露请在此吊销。",
+        "confirmRevokeKey": "吊销 API 密钥", "confirmRevokeKeyText": "密钥 {key} 从下一次请求起被拒绝。该分销商的订单和已售票仍然有效。",
+        "keyRevokedFlash": "API 密钥 {key} 已吊销。",
         "cardTitle": "我的卡余额", "card": "卡号", "cardAvailable": "可用余额", "cardPrincipal": "本金",
         "cardBonus": "赠送金额", "cardHeld": "消费中冻结", "card_active": "正常", "card_blocked": "已挂失",
         "cardPageNote": "此链接只能打开一次：如需再次查看，请在卡的应用或景区读卡器上重新生成。",

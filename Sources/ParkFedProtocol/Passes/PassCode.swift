@@ -26,11 +26,15 @@ public struct PassCode: Sendable, Hashable {
         public var slot: String?
         /// 1 on pre-printed stock: valid only once its park has sold (activated) it.
         public var stock: Int?
+        /// A reseller's pass: the net it owes (minor units), which the parks' allocations are scaled to
+        /// (``ComboProduct/atNet(_:)``). Honoured only for an issuer the trust list names a reseller.
+        public var net: Int64?
 
         public init(
             issuer: ParkID, passID: String, product: String, validFrom: CivilDay, validUntil: CivilDay, generation: Int, name: String,
-            category: String? = nil, heads: Int = 1, slot: String? = nil, stock: Bool = false
+            category: String? = nil, heads: Int = 1, slot: String? = nil, stock: Bool = false, net: Int64? = nil
         ) {
+            self.net = net
             self.category = category == TicketCategory.fullID ? nil : category
             self.heads = heads == 1 ? nil : heads
             self.slot = slot
@@ -47,7 +51,7 @@ public struct PassCode: Sendable, Hashable {
 
         enum CodingKeys: String, CodingKey {
             case version = "v", issuer = "p", passID = "id", product = "pr", validFrom = "f", validUntil = "u", generation = "g", name = "n"
-            case category = "c", heads = "h", slot = "s", stock = "k"
+            case category = "c", heads = "h", slot = "s", stock = "k", net = "t"
         }
 
         /// Everything but the holder and generation, as a later generation of the same pass carries it on.
@@ -88,7 +92,8 @@ public struct PassCode: Sendable, Hashable {
             (try? Check.identifier(payload.product, "pr")) != nil, (0...1_000_000).contains(payload.generation),
             let from = try? CivilDay(payload.validFrom), let until = try? CivilDay(payload.validUntil), from <= until,
             payload.category.map({ (try? Check.identifier($0, "c")) != nil }) ?? true, payload.heads.map({ (2...1000).contains($0) }) ?? true,
-            payload.slot.map({ (try? Check.identifier($0, "s")) != nil }) ?? true, payload.stock.map({ $0 == 1 }) ?? true
+            payload.slot.map({ (try? Check.identifier($0, "s")) != nil }) ?? true, payload.stock.map({ $0 == 1 }) ?? true,
+            payload.net.map({ (0...1_000_000_000_000).contains($0) }) ?? true
         else { throw .forged }
         self.text = text
         self.jws = jws
@@ -115,9 +120,12 @@ public struct PassCode: Sendable, Hashable {
     }
 
     /// The code's product as it prices the pass (its category and heads), from `lookup`; nil when the product is
-    /// unknown or has no such category.
-    public func product(in lookup: (String) -> ComboProduct?) -> ComboProduct? {
-        ComboProduct.variant(of: lookup(payload.product), category: payload.category, heads: heads)
+    /// unknown or has no such category. With `resellerIssued` (the trust list names the issuer a reseller), a code's
+    /// net scales the allocations (``ComboProduct/atNet(_:)``); a park's code is priced by the product alone.
+    public func product(in lookup: (String) -> ComboProduct?, resellerIssued: Bool = false) -> ComboProduct? {
+        let variant = ComboProduct.variant(of: lookup(payload.product), category: payload.category, heads: heads)
+        guard resellerIssued, let net = payload.net else { return variant }
+        return variant.flatMap { try? $0.atNet(net) }
     }
 
     public var kid: String { jws.header.kid ?? "" }
