@@ -342,4 +342,102 @@ import Testing
             #expect(try await p2.verifySettlement(record.id).problems.isEmpty)
         }
     }
+
+    /// The rest of the API a reseller's system uses, each answer validated: the calendar, bad requests answered
+    /// with OCTO's own codes (nothing held), PATCH of references and notes, look-ups by supplier reference and date,
+    /// a uuid another reseller holds, and a reseller's federation certificate in place of an API key.
+    @Test func calendarPatchLookupsRefusalsAndACertificateInsteadOfAKey() async throws {
+        try await TestFederation.run { federation in
+            let hub = federation.hub
+            let key = try await hub.issueResellerKey(try ParkID("TRIPGO"), label: "test").key
+            let other = try await hub.issueResellerKey(try ParkID("LAKEMINI"), label: "test").key
+            let octo = Recorder(federation)
+            let today = hub.passes.calendar.day(of: Date())
+            let calendar = Self.array(
+                try await octo.call(
+                    "POST", "/availability/calendar", key: key,
+                    body:
+                        #"{"productId":"MUSEUM-TIMED","optionId":"DEFAULT","localDateStart":"\#(today.adding(days: 1))","localDateEnd":"\#(today.adding(days: 7))"}"#,
+                    schema: "calendar-day"
+                ).json)
+            #expect(calendar.count == 7 && calendar.allSatisfy { $0["capacity"] as? Int == 1000 && $0["vacancies"] as? Int == 1000 })
+            let slots = Self.array(
+                try await octo.call(
+                    "POST", "/availability", key: key,
+                    body: #"{"productId":"MUSEUM-TIMED","optionId":"DEFAULT","localDate":"\#(today.adding(days: 1))"}"#, schema: "availability"
+                ).json)
+            #expect(slots.map { $0["id"] as? String ?? "" } == ["\(today.adding(days: 1))T09:00:00+08:00", "\(today.adding(days: 1))T12:00:00+08:00"])
+            let slot = slots[0]["id"] as! String
+            // Refusals in OCTO's words; none of them holds anything.
+            let bad: [(String, String, String)] = [
+                ("/bookings", "{not json", "BAD_REQUEST"),
+                (
+                    "/bookings", #"{"productId":"MUSEUM-TIMED","optionId":"NOPE","availabilityId":"\#(slot)","unitItems":[{"unitId":"full"}]}"#,
+                    "INVALID_OPTION_ID"
+                ),
+                (
+                    "/bookings",
+                    #"{"productId":"MUSEUM-TIMED","optionId":"DEFAULT","availabilityId":"\#(today)T10:00:00+08:00","unitItems":[{"unitId":"full"}]}"#,
+                    "INVALID_AVAILABILITY_ID"
+                ),
+                (
+                    "/bookings", #"{"productId":"MUSEUM-TIMED","optionId":"DEFAULT","availabilityId":"\#(slot)","unitItems":[{"unitId":"child"}]}"#,
+                    "INVALID_UNIT_ID"
+                ),
+                ("/bookings", #"{"productId":"MUSEUM-TIMED","optionId":"DEFAULT","availabilityId":"\#(slot)","unitItems":[]}"#, "UNPROCESSABLE_ENTITY"),
+                (
+                    "/bookings",
+                    #"{"productId":"MUSEUM-TIMED","optionId":"DEFAULT","availabilityId":"\#(slot)","expirationMinutes":0,"unitItems":[{"unitId":"full"}]}"#,
+                    "UNPROCESSABLE_ENTITY"
+                ),
+                ("/availability", #"{"productId":"MUSEUM-TIMED","optionId":"DEFAULT"}"#, "BAD_REQUEST"),
+                (
+                    "/availability/calendar",
+                    #"{"productId":"MUSEUM-TIMED","optionId":"DEFAULT","localDateStart":"\#(today)","localDateEnd":"\#(today.adding(days: 400))"}"#,
+                    "BAD_REQUEST"
+                ),
+            ]
+            for (path, body, error) in bad {
+                let (status, json) = try await octo.call("POST", path, key: key, body: body, schema: "booking")
+                #expect(status == 400 && Self.object(json)["error"] as? String == error, "\(body): \(json)")
+            }
+            #expect(try await hub.store.bookings(reseller: nil, limit: 10).isEmpty)
+            // A booking, its references and notes changed; found by the supplier reference and by its date.
+            let uuid = UUID().uuidString.lowercased()
+            let hold =
+                #"{"uuid":"\#(uuid)","productId":"MUSEUM-TIMED","optionId":"DEFAULT","availabilityId":"\#(slot)","unitItems":[{"unitId":"full"},{"unitId":"senior"}]}"#
+            let held = Self.object(try await octo.call("POST", "/bookings", key: key, body: hold, schema: "booking").json)
+            #expect(Self.object(held["pricing"]!)["retail"] as? Int == 9_000 && Self.object(held["pricing"]!)["net"] as? Int == 8_100)
+            let patched = Self.object(
+                try await octo.call(
+                    "PATCH", "/bookings/\(uuid)", key: key, body: #"{"resellerReference":"TG-77","notes":"wheelchair","expirationMinutes":"45"}"#,
+                    schema: "booking", template: "/bookings/{uuid}"
+                ).json)
+            #expect(patched["resellerReference"] as? String == "TG-77" && patched["notes"] as? String == "wheelchair")
+            let moved = try await octo.call(
+                "PATCH", "/bookings/\(uuid)", key: key, body: #"{"availabilityId":"\#(slots[1]["id"] as! String)"}"#, schema: "booking",
+                template: "/bookings/{uuid}")
+            #expect(moved.status == 400 && Self.object(moved.json)["error"] as? String == "UNPROCESSABLE_ENTITY")
+            let reference = held["supplierReference"] as! String
+            for query in ["supplierReference=\(reference)", "localDate=\(today.adding(days: 1))", "productId=MUSEUM-TIMED"] {
+                let found = Self.array(try await octo.call("GET", "/bookings?\(query)", key: key, schema: "booking").json)
+                #expect(found.map { $0["uuid"] as? String } == [uuid], "\(query)")
+            }
+            let (listStatus, _) = try await octo.call("GET", "/bookings", key: key, schema: "booking")
+            #expect(listStatus == 400)
+            // Another reseller cannot take this uuid, nor see the booking by its reference.
+            let stolen = try await octo.call(
+                "POST", "/bookings", key: other, body: hold.replacingOccurrences(of: "MUSEUM-TIMED", with: "JIANGNAN-3P"), schema: "booking")
+            #expect(stolen.status == 400)
+            #expect(Self.array(try await octo.call("GET", "/bookings?supplierReference=\(reference)", key: other, schema: "booking").json).isEmpty)
+            // A reseller's federation certificate stands in for the key; a park's certificate does not.
+            let certificate = try await federation.issueCertificate(for: .reseller("TRIPGO"), name: "tripgo")
+            let byCertificate = try await federation.curl("/octo/bookings/\(uuid)", certificate: certificate)
+            #expect(byCertificate.httpStatus == 200 && byCertificate.body.contains(uuid))
+            let park = try await federation.issueCertificate(for: .park(try ParkID("P001")), name: "p1")
+            let byPark = try await federation.curl("/octo/bookings/\(uuid)", certificate: park)
+            #expect(byPark.httpStatus == 403 && byPark.body.contains(#""error":"FORBIDDEN""#))
+            try await octo.validate()
+        }
+    }
 }
