@@ -440,4 +440,19 @@ import Testing
             try await octo.validate()
         }
     }
+
+    /// A reseller's key is limited like any principal: past its burst the API answers 429 in OCTO's error body with
+    /// Retry-After, and another reseller is not slowed by it.
+    @Test func aResellersKeyIsRateLimited() async throws {
+        try await TestFederation.run(configuration: HubConfiguration(federation: "Limits", rateLimitPerSecond: 0.01, rateLimitBurst: 3)) { federation in
+            let key = try await federation.hub.issueResellerKey(try ParkID("TRIPGO"), label: "test").key
+            let other = try await federation.hub.issueResellerKey(try ParkID("LAKEMINI"), label: "test").key
+            var statuses: [Int] = []
+            for _ in 0..<5 { statuses.append(try await federation.curl("/octo/supplier", extra: ["-H", "authorization: Bearer \(key)"]).httpStatus) }
+            #expect(statuses == [200, 200, 200, 429, 429], "\(statuses)")
+            let limited = try await federation.curl("/octo/supplier", extra: ["-H", "authorization: Bearer \(key)", "-D", "-"])
+            #expect(limited.body.lowercased().contains("retry-after:") && limited.body.contains(#""error":"TOO_MANY_REQUESTS""#))
+            #expect(try await federation.curl("/octo/supplier", extra: ["-H", "authorization: Bearer \(other)"]).httpStatus == 200)
+        }
+    }
 }
