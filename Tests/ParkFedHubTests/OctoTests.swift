@@ -138,6 +138,9 @@ import Testing
             // The pass names the reseller as issuer, signed with its key on the trust list.
             let parsed = try PassCode(parsing: code)
             #expect(parsed.issuer == tripgo)
+            // Real-name as at a window: the holder is sealed at the hub and found by a regulator's document lookup.
+            let holdings = try await hub.passes(heldBy: .residentID, number: Self.holder["document"]!)
+            #expect(holdings.map(\.passID) == [parsed.passID] && holdings.first?.issuer == "TRIPGO" && holdings.first?.holder.nameMasked == "王*明")
             // The visitor's page, from the link a reseller texts.
             let page = try await federation.curl(String((item["visitorPageUrl"] as! String).dropFirst(federation.hubURL.count)))
             #expect(page.httpStatus == 200 && page.body.contains("id=\"qr\""))
