@@ -14,6 +14,9 @@ public enum PassRefusal: String, Error, Hashable, Sendable, CaseIterable {
     case alreadyUsed = "already_used"
     /// The park's daily or hourly capacity is reached.
     case capacityFull = "capacity_full"
+    /// As many people are inside now as the park's instantaneous capacity (瞬时承载量): the visitor waits until
+    /// others leave (an exit frees a place).
+    case capacityFullNow = "capacity_full_now"
     /// The product is not known to this node (its catalogue is older than the pass).
     case unknownProduct = "unknown_product"
     /// A timed pass scanned outside its entry window (its day is checked as validity).

@@ -77,6 +77,28 @@ extension Hub {
         return RegulatorTrafficReport(from: first.description, to: last.description, days: days)
     }
 
+    /// People inside each park on `day` (now, for today): counted entries' heads less counted exits, the day's peak
+    /// from the events in time order, against the capacities (audited like every regulator query).
+    public func regulatorOccupancy(day text: String, peer: AuthenticatedPeer, now: Date = Date()) async throws -> RegulatorOccupancyReport {
+        try Self.requireRegulator(peer)
+        let day = try dateRange(text, text).0
+        let (capacities, instantaneous) = (try await store.capacities(), try await store.instantaneousCapacities())
+        var changes: [String: [(Date, Int)]] = [:]
+        for entry in try await store.countedEntries(from: endOfDay(day.adding(days: -1)), until: endOfDay(day)) {
+            changes[entry.park, default: []].append((entry.at, entry.heads))
+        }
+        for exit in try await store.exits(day: day) { changes[exit.park, default: []].append((exit.at, -exit.count)) }
+        let parks = Set(changes.keys).union(capacities.keys).sorted().map { park -> RegulatorOccupancyReport.Park in
+            let events = (changes[park] ?? []).sorted { $0.0 < $1.0 }.map(\.1)
+            let occupancy = Occupancy(entries: events.filter { $0 > 0 }.reduce(0, +), exits: -events.filter { $0 < 0 }.reduce(0, +))
+            return .init(
+                park: park, inside: occupancy.inside, peak: Occupancy.peak(events), entries: occupancy.entries, exits: occupancy.exits,
+                capacityNow: instantaneous[park], capacityDaily: capacities[park]?.daily)
+        }
+        try await audit(peer, "occupancy \(day)", records: parks.count, now: now)
+        return RegulatorOccupancyReport(day: day.description, parks: parks)
+    }
+
     /// Passes sold per park per local day (audited).
     public func regulatorSales(from: String, to: String, peer: AuthenticatedPeer, now: Date = Date()) async throws -> RegulatorSalesReport {
         try Self.requireRegulator(peer)
@@ -98,7 +120,10 @@ extension Hub {
     /// Imports the parks' capacities from `partners/parks/*.json` (for the regulator's traffic report).
     public func importParks(directory: String) async throws -> Int {
         let catalog = try PartnerCatalog.load(directory: directory)
-        for park in catalog.parks { try await store.setCapacity(park: park.id.rawValue, daily: park.capacity.daily, hourly: park.capacity.hourly) }
+        for park in catalog.parks {
+            try await store.setCapacity(park: park.id.rawValue, daily: park.capacity.daily, hourly: park.capacity.hourly)
+            try await store.setInstantaneousCapacity(park: park.id.rawValue, park.capacity.instantaneous)
+        }
         try await importClearingAccounts(catalog)
         return catalog.parks.count
     }

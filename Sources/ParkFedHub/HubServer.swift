@@ -284,6 +284,11 @@ public enum HubServer {
             return try JSONResponse.make(
                 try await hub.regulatorTraffic(from: String(query["from"] ?? ""), to: String(query["to"] ?? ""), peer: peer))
         }
+        regulators.get("/v1/regulator/occupancy") { request, context, peer -> Response in
+            let query = request.uri.queryParameters
+            let day = query["day"].map(String.init) ?? hub.passes.calendar.day(of: Date()).description
+            return try JSONResponse.make(try await hub.regulatorOccupancy(day: day, peer: peer))
+        }
         regulators.get("/v1/regulator/sales") { request, context, peer -> Response in
             let query = request.uri.queryParameters
             return try JSONResponse.make(

@@ -133,6 +133,8 @@ public final class PassRules: Sendable {
             return .transfer(
                 passID: data.passID, issuer: payload.park, generation: data.generation, resalePriceMinor: data.resalePriceMinor,
                 feeMinor: data.feeMinor, product: product, holder: protect(data.newHolder), reissue: data.reissue == true)
+        case .gateExits(let data):
+            return .exits(park: payload.park, day: calendar.day(of: data.countedAt), count: data.count, at: data.countedAt)
         case .cardSpent(let data):
             return .linkObligation(reason: "card_spend", toPark: payload.park, reference: "capture:\(data.requestID)")
         default:

@@ -10,7 +10,7 @@ public enum SampleAssertions {
 
     public static func data(_ i: Int, issuer: ParkID = try! ParkID("P001")) -> AssertionData {
         let holder = HolderRef(nameMasked: "张*三", idType: .residentID, idDigest: digest)
-        switch i % 10 {
+        switch i % 11 {
         case 0:
             return .passIssued(
                 PassIssued(
@@ -28,7 +28,8 @@ public enum SampleAssertions {
         case 6: return .cardRefunded(CardRefunded(cardID: "CARD-\(i)", requestID: "REQ-\(i)", amountMinor: 12_000))
         case 7: return .cardBlocked(CardBlocked(cardID: "CARD-\(i)", reason: "lost", replacementCardID: "CARD-\(i)-B"))
         case 8: return .memberEnrolled(MemberEnrolled(memberID: "M-\(i)", holder: holder, consentVersion: "2026-01", consentedAt: Date()))
-        default: return .memberLinked(MemberLinked(memberID: "M-\(i)", localMemberNumber: "LOCAL-\(i)"))
+        case 9: return .memberLinked(MemberLinked(memberID: "M-\(i)", localMemberNumber: "LOCAL-\(i)"))
+        default: return .gateExits(GateExits(gate: "EXIT-\(i)", count: 1 + i % 7, countedAt: Date()))
         }
     }
 }

@@ -68,11 +68,12 @@ extension NodeAgent {
 }
 
 extension NodeAgent {
-    /// Sets the park's capacity (entries per local day and hour) now and in `node.json`.
-    public func setCapacity(daily: Int?, hourly: Int?) throws {
+    /// Sets the park's capacity (entries per local day and hour; people inside at once) now and in `node.json`.
+    public func setCapacity(daily: Int?, hourly: Int?, instantaneous: Int? = nil) throws {
         var configuration = self.configuration.withLockedValue({ $0 })
         configuration.capacityDaily = daily
         configuration.capacityHourly = hourly
+        configuration.capacityInstantaneous = instantaneous
         try configuration.save(directory)
         self.configuration.withLockedValue { $0 = configuration }
     }

@@ -256,6 +256,7 @@ extension NodeAgent {
         let (_, jws) = try Assertions.sign(.passRedeemed(redeemed), park: park, key: signingKey, now: now, id: entryID)
         let capacity = configuration.withLockedValue({ $0 })
         let decided = Mutex<ComboPass.Admission?>(nil)
+        let inside = Mutex<Int?>(nil)
         let type = AssertionType.passRedeemed.rawValue
         let reserved = try await store.reserveEntry(passID: code.passID, day: day, hour: hour, offlineType: online ? nil : type) {
             facts -> Result<GateEntryRecord, PassRefusal> in
@@ -277,6 +278,9 @@ extension NodeAgent {
                 // Capacity counts heads: a group enters only if all of it fits.
                 if let daily = capacity.capacityDaily, facts.today + code.heads > daily { return .failure(.capacityFull) }
                 if let hourly = capacity.capacityHourly, facts.thisHour + code.heads > hourly { return .failure(.capacityFull) }
+                let occupancy = Occupancy(entries: facts.today, exits: facts.exitsToday)
+                inside.withLock { $0 = occupancy.inside }
+                if !occupancy.admits(heads: code.heads, capacity: capacity.capacityInstantaneous) { return .failure(.capacityFullNow) }
                 decided.withLock { $0 = admitted }
                 return .success(
                     GateEntryRecord(
@@ -286,7 +290,14 @@ extension NodeAgent {
         }
         guard case .success = reserved, let admission = decided.withLock({ $0 }) else {
             // Refused on local facts alone: the hub was not asked.
-            if case .failure(let refusal) = reserved { return deny(refusal, code: code, mode: .offline) }
+            if case .failure(let refusal) = reserved {
+                var decision = deny(refusal, code: code, mode: .offline)
+                if refusal == .capacityFullNow {
+                    decision.occupancy = inside.withLock { $0 }
+                    decision.capacityNow = capacity.capacityInstantaneous
+                }
+                return decision
+            }
             return deny(.forged, code: code, mode: .offline)
         }
         if online {
@@ -352,6 +363,35 @@ extension NodeAgent {
     /// Treats the hub as unreachable from now until a call to it succeeds: gates go straight to their offline path
     /// instead of first waiting for the hub (a known outage, or a simulation that carries the hub's traffic itself).
     public func assumeHubDown(now: Date = Date()) { hubDown(now: now) }
+
+    // MARK: Exits
+
+    /// People an exit gate counted leaving: recorded with their signed `gate.exits` (to the hub) in one
+    /// transaction; answers the occupancy now.
+    public func recordExits(_ request: GateExitRequest, now: Date = Date()) async throws -> OccupancyView {
+        do { try Check.identifier(request.gate, "gate") } catch { throw Self.problem(.invalid, "invalid_body", "Invalid gate", error.message) }
+        guard (1...10_000).contains(request.count) else { throw Self.problem(.invalid, "invalid_body", "Invalid count", "count is 1-10000") }
+        let id = UUIDv7.make(now: now)
+        let (_, jws) = try Assertions.sign(
+            .gateExits(GateExits(gate: request.gate, count: request.count, countedAt: now)), park: park, key: signingKey, now: now, id: id)
+        let day = calendar.day(of: now)
+        let occupancy = try await store.recordExits(
+            id: id, gate: request.gate, day: day, at: now, count: request.count, type: AssertionType.gateExits.rawValue, jws: jws.compact)
+        outboxWakeUp.signal()
+        return occupancyView(occupancy, day: day)
+    }
+
+    /// People inside now (entries less exits today) against the instantaneous capacity.
+    public func occupancy(now: Date = Date()) async throws -> OccupancyView {
+        let day = calendar.day(of: now)
+        return occupancyView(try await store.occupancy(day: day), day: day)
+    }
+
+    func occupancyView(_ occupancy: Occupancy, day: CivilDay) -> OccupancyView {
+        OccupancyView(
+            park: park.rawValue, day: day.description, inside: occupancy.inside, entries: occupancy.entries, exits: occupancy.exits,
+            capacityNow: configuration.withLockedValue({ $0 }).capacityInstantaneous)
+    }
 
     // MARK: Refund and transfer
 

@@ -54,6 +54,8 @@ public struct NodeConfiguration: Codable, Sendable, Hashable {
     /// The park's capacity: entries per local day and per local hour (none when unset).
     public var capacityDaily: Int?
     public var capacityHourly: Int?
+    /// People inside at once (瞬时承载量): an entry that would pass it waits (`capacity_full_now`).
+    public var capacityInstantaneous: Int?
     /// The federation's time zone (Asia/Shanghai when unset).
     public var timeZone: String?
     /// Host names and IP addresses the local API is reached by on the park network, besides localhost.
@@ -72,6 +74,7 @@ public struct NodeConfiguration: Codable, Sendable, Hashable {
         case certificateNotAfter = "certificate_not_after"
         case capacityDaily = "capacity_daily"
         case capacityHourly = "capacity_hourly"
+        case capacityInstantaneous = "capacity_instantaneous"
         case timeZone = "time_zone"
         case lanNames = "lan_names"
         case deviceHubCallsPerSecond = "device_hub_calls_per_second"

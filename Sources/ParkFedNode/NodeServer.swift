@@ -128,6 +128,11 @@ public enum NodeServer {
                 try await agent.scan(body).localized(language),
                 headers: [.contentLanguage: language.rawValue])
         }
+        routes.post("/v1/gate/exits", [.gate]) { request, _, _ -> Response in
+            let body = try await request.decodeStrict(GateExitRequest.self, limit: BodyLimit.request)
+            return try JSONResponse.make(try await agent.recordExits(body))
+        }
+        routes.get("/v1/occupancy", [.gate, .operator, .monitor]) { _, _, _ -> Response in try JSONResponse.make(try await agent.occupancy()) }
         // A check of the hub link for the operator; one probe a second for the whole node, whoever asks.
         routes.get("/v1/hub/whoami", [.operator], reachesHub: true) { _, _, _ -> Response in
             if let wait = agent.probeLimiter.take("whoami") {

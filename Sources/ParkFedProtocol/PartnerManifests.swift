@@ -22,6 +22,8 @@ public struct ParkManifest: Codable, Sendable, Hashable {
     public struct Capacity: Codable, Sendable, Hashable {
         public var daily: Int
         public var hourly: Int
+        /// People inside at once (瞬时承载量), when the park has one.
+        public var instantaneous: Int?
     }
 
     public var id: ParkID
@@ -59,8 +61,10 @@ public struct PartnerCatalog: Sendable {
                 throw WireError("partners/parks/\(id).json: \(error)")
             }
             guard park.id.rawValue == id else { throw WireError("partners/parks/\(id).json: id is \(park.id), not \(id)") }
-            guard park.capacity.daily > 0, park.capacity.hourly > 0, park.capacity.hourly <= park.capacity.daily else {
-                throw WireError("partners/parks/\(id).json: capacities must be positive and hourly <= daily")
+            guard park.capacity.daily > 0, park.capacity.hourly > 0, park.capacity.hourly <= park.capacity.daily,
+                park.capacity.instantaneous.map({ (1...park.capacity.daily).contains($0) }) ?? true
+            else {
+                throw WireError("partners/parks/\(id).json: capacities must be positive, hourly <= daily and instantaneous <= daily")
             }
             try park.bank?.validate("partners/parks/\(id).json bank")
             parks.append(park)

@@ -128,3 +128,37 @@ public struct RegulatorSalesReport: Codable, Sendable, Hashable {
         self.days = days
     }
 }
+
+/// `GET /v1/regulator/occupancy?day=`: people inside each park (entries counted less exits counted that day), the
+/// day's peak, against the instantaneous and daily capacities.
+public struct RegulatorOccupancyReport: Codable, Sendable, Hashable {
+    public struct Park: Codable, Sendable, Hashable {
+        public var park: String
+        public var inside: Int
+        public var peak: Int
+        public var entries: Int
+        public var exits: Int
+        public var capacityNow: Int?
+        public var capacityDaily: Int?
+        public init(park: String, inside: Int, peak: Int, entries: Int, exits: Int, capacityNow: Int?, capacityDaily: Int?) {
+            self.park = park
+            self.inside = inside
+            self.peak = peak
+            self.entries = entries
+            self.exits = exits
+            self.capacityNow = capacityNow
+            self.capacityDaily = capacityDaily
+        }
+        enum CodingKeys: String, CodingKey {
+            case park, inside, peak, entries, exits
+            case capacityNow = "capacity_now"
+            case capacityDaily = "capacity_daily"
+        }
+    }
+    public var day: String
+    public var parks: [Park]
+    public init(day: String, parks: [Park]) {
+        self.day = day
+        self.parks = parks
+    }
+}

@@ -85,6 +85,8 @@ public enum AssertionEffect: Sendable, Hashable {
     case regulatorQuery(principal: String, query: String, records: Int)
     /// A hub statement of a clearing step (``ClearingEffect``), applied with it.
     case clearing(ClearingEffect)
+    /// People a park's gate counted leaving (`gate.exits`), for occupancy.
+    case exits(park: ParkID, day: CivilDay, count: Int, at: Date)
 }
 
 /// The outcome of a pass effect.
@@ -472,6 +474,10 @@ extension HubStore {
             try await db.execute(
                 sql: "INSERT INTO regulator_queries (principal, query, records, at, entry_id, log_index) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [principal, query, records, StoredTime.millis(now), entryID, Int64(logIndex)])
+            return .applied
+
+        case .exits(let park, let day, let count, let at):
+            try await insertExits(entryID, park: park, day: day, at: at, count: count, db)
             return .applied
 
         case .linkObligation(let reason, let park, let reference):

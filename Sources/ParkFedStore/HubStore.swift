@@ -294,6 +294,7 @@ public final class HubStore: Sendable {
         registerClearingMigration(&migrator)
         registerVisitorLinkMigration(&migrator)
         registerResellerMigration(&migrator)
+        registerOccupancyMigration(&migrator)
         return migrator
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+import ParkFedDomain
 import GRDB
 
 /// Heads admitted per local day and hour, kept beside the entries by triggers, so that a gate's capacity check
@@ -35,5 +37,38 @@ extension NodeStore {
             if (row["hour"] as Int) == hour { thisHour = heads }
         }
         return (today, thisHour)
+    }
+
+    static func registerGateExitMigration(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v7-gate-exits") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE gate_exits (id TEXT PRIMARY KEY, gate TEXT NOT NULL, day TEXT NOT NULL, counted_at INTEGER NOT NULL, count INTEGER NOT NULL);
+                    CREATE INDEX gate_exits_by_day ON gate_exits(day);
+                    """)
+        }
+    }
+
+    /// People counted leaving on `day`.
+    static func exits(day: String, _ db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(count), 0) FROM gate_exits WHERE day = ?", arguments: [day]) ?? 0
+    }
+
+    /// Records an exit count and its signed `gate.exits` in the outbox, in one transaction; answers the occupancy.
+    public func recordExits(id: String, gate: String, day: CivilDay, at: Date, count: Int, type: String, jws: String) async throws -> Occupancy {
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO gate_exits (id, gate, day, counted_at, count) VALUES (?, ?, ?, ?, ?)",
+                arguments: [id, gate, day.description, StoredTime.millis(at), count])
+            try Self.enqueue(id: id, type: type, jws: jws, state: "pending", logIndex: nil, now: at, db)
+            return Occupancy(entries: try Self.heads(day: day.description, hour: -1, db).today, exits: try Self.exits(day: day.description, db))
+        }
+    }
+
+    /// Heads admitted (or reserved) and counted leaving on `day`.
+    public func occupancy(day: CivilDay) async throws -> Occupancy {
+        try await pool.read { db in
+            Occupancy(entries: try Self.heads(day: day.description, hour: -1, db).today, exits: try Self.exits(day: day.description, db))
+        }
     }
 }

@@ -81,6 +81,8 @@ public struct GateFacts: Sendable {
     /// Heads that entered this park today and in this hour (all passes; a group counts its heads).
     public var today: Int
     public var thisHour: Int
+    /// People counted leaving today (exit scans, counting gates): inside now is `today - exitsToday`.
+    public var exitsToday: Int = 0
     /// For this park's own pre-printed stock: `printed`, `sold` or `void` (nil: not stock of this park).
     public var stockState: String?
 }
@@ -300,7 +302,7 @@ extension NodeStore {
             let facts = GateFacts(
                 knowledge: try Self.knowledge(passID, db),
                 entriesHere: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM gate_entries WHERE pass_id = ?", arguments: [passID]) ?? 0,
-                today: heads.today, thisHour: heads.thisHour,
+                today: heads.today, thisHour: heads.thisHour, exitsToday: try Self.exits(day: day.description, db),
                 stockState: try String.fetchOne(db, sql: "SELECT state FROM stock_codes WHERE pass_id = ?", arguments: [passID]))
             let result = decide(facts)
             if case .success(let entry) = result {

@@ -60,6 +60,7 @@ public final class NodeStore: Sendable {
         registerModeMigrations(&migrator)
         registerStockMigrations(&migrator)
         registerGateCountMigrations(&migrator)
+        registerGateExitMigration(&migrator)
         return migrator
     }
 

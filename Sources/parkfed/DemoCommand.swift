@@ -468,6 +468,12 @@ struct DemoCommand: AsyncParsableCommand {
         let waiting = await offline.1.status().outbox.pending
         print("      link cut: \(offline.0.id) decided alone; \(waiting) assertion(s) wait in its outbox")
         relay.restore()
+        // The first call after the link returns may still meet a connection the cut broke (the node's sender
+        // retries with backoff as well): a few quick attempts.
+        for _ in 1..<10 {
+            if (try? await offline.1.deliverOutbox()) != nil { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
         try await offline.1.deliverOutbox()
         let conflicts = try await hub.store.passConflicts(park: nil, limit: 1000).filter { !known.contains($0.entryID) }
         print(

@@ -170,13 +170,18 @@ struct NodeCommand: AsyncParsableCommand {
     }
 
     struct Capacity: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Set the park's daily and hourly capacity (entries beyond it are refused as capacity_full).")
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Set the park's daily and hourly capacity (entries beyond it are refused as capacity_full) and its instantaneous capacity (people inside at once; entries wait as capacity_full_now)."
+        )
         @Option(help: "The node agent's data directory.") var data: String
         @Option(help: "Entries per local day.") var daily: Int
         @Option(help: "Entries per local hour.") var hourly: Int
+        @Option(help: "People inside at once (瞬时承载量), counted from entries less exits.") var instantaneous: Int?
 
         func validate() throws {
             guard daily > 0, hourly > 0, hourly <= daily else { throw ValidationError("capacities must be positive and --hourly <= --daily") }
+            if let instantaneous, !(1...daily).contains(instantaneous) { throw ValidationError("--instantaneous is 1 to --daily") }
         }
 
         func run() throws {
@@ -184,8 +189,11 @@ struct NodeCommand: AsyncParsableCommand {
             var configuration = try NodeConfiguration.load(directory)
             configuration.capacityDaily = daily
             configuration.capacityHourly = hourly
+            configuration.capacityInstantaneous = instantaneous
             try configuration.save(directory)
-            print("capacity of \(configuration.park): \(daily) a day, \(hourly) an hour (takes effect when the node agent starts)")
+            print(
+                "capacity of \(configuration.park): \(daily) a day, \(hourly) an hour\(instantaneous.map { ", \($0) inside at once" } ?? "") (takes effect when the node agent starts)"
+            )
         }
     }
 

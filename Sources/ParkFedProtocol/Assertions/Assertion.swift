@@ -34,6 +34,7 @@ public enum AssertionData: Sendable, Hashable {
     case cardBlocked(CardBlocked)
     case memberEnrolled(MemberEnrolled)
     case memberLinked(MemberLinked)
+    case gateExits(GateExits)
 
     public var type: AssertionType {
         switch self {
@@ -47,6 +48,7 @@ public enum AssertionData: Sendable, Hashable {
         case .cardBlocked: .cardBlocked
         case .memberEnrolled: .memberEnrolled
         case .memberLinked: .memberLinked
+        case .gateExits: .gateExits
         }
     }
 
@@ -62,6 +64,7 @@ public enum AssertionData: Sendable, Hashable {
         case .cardBlocked(let data): try data.validate()
         case .memberEnrolled(let data): try data.validate()
         case .memberLinked(let data): try data.validate()
+        case .gateExits(let data): try data.validate()
         }
     }
 }
@@ -89,6 +92,7 @@ extension AssertionPayload: Codable {
         case .cardBlocked: data = .cardBlocked(try container.decode(CardBlocked.self, forKey: .data))
         case .memberEnrolled: data = .memberEnrolled(try container.decode(MemberEnrolled.self, forKey: .data))
         case .memberLinked: data = .memberLinked(try container.decode(MemberLinked.self, forKey: .data))
+        case .gateExits: data = .gateExits(try container.decode(GateExits.self, forKey: .data))
         }
     }
 
@@ -109,6 +113,7 @@ extension AssertionPayload: Codable {
         case .cardBlocked(let value): try container.encode(value, forKey: .data)
         case .memberEnrolled(let value): try container.encode(value, forKey: .data)
         case .memberLinked(let value): try container.encode(value, forKey: .data)
+        case .gateExits(let value): try container.encode(value, forKey: .data)
         }
     }
 }

@@ -388,6 +388,30 @@ public struct MemberLinked: Codable, Sendable, Hashable {
     }
 }
 
+/// `gate.exits`: people a park's gate counted leaving (an exit scan, or a counting gate's count for an interval),
+/// so that everyone knows how many are inside against the instantaneous capacity.
+public struct GateExits: Codable, Sendable, Hashable {
+    public var gate: String
+    public var count: Int
+    public var countedAt: Date
+
+    public init(gate: String, count: Int, countedAt: Date) {
+        self.gate = gate
+        self.count = count
+        self.countedAt = countedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case gate, count
+        case countedAt = "counted_at"
+    }
+
+    func validate() throws(WireError) {
+        try Check.identifier(gate, "gate")
+        guard (1...10_000).contains(count) else { throw WireError("count must be 1-10000") }
+    }
+}
+
 /// Field checks shared by the assertion types; each matches a pattern in the JSON Schemas.
 public enum Check {
     public static func identifier(_ value: String, _ field: String) throws(WireError) {

@@ -10,6 +10,7 @@ public enum AssertionType: String, Codable, Sendable, CaseIterable {
     case cardBlocked = "card.blocked"
     case memberEnrolled = "member.enrolled"
     case memberLinked = "member.linked"
+    case gateExits = "gate.exits"
 
     public var jwsType: String { "parkfed-\(rawValue)+jwt" }
 

@@ -34,6 +34,10 @@ public struct GateDecision: Codable, Sendable, Hashable {
     public var checkProof: String?
     /// The heads this scan admits (groups).
     public var heads: Int?
+    /// People inside now, and the instantaneous capacity, when the park has one (on `capacity_full_now` the visitor
+    /// waits until exits free a place).
+    public var occupancy: Int?
+    public var capacityNow: Int?
 
     public init(
         decision: Decision, reason: String? = nil, message: String, passID: String? = nil, product: String? = nil,
@@ -62,8 +66,42 @@ public struct GateDecision: Codable, Sendable, Hashable {
         case entriesLeft = "entries_left"
         case usableUntil = "usable_until"
         case entryID = "entry_id"
-        case category, heads
+        case category, heads, occupancy
         case checkProof = "check_proof"
+        case capacityNow = "capacity_now"
+    }
+}
+
+/// `POST /v1/gate/exits` at the node agent: people an exit gate counted leaving (1 for an exit scan, or a counting
+/// gate's count for its interval).
+public struct GateExitRequest: Codable, Sendable {
+    public var gate: String
+    public var count: Int
+    public init(gate: String, count: Int = 1) {
+        self.gate = gate
+        self.count = count
+    }
+}
+
+/// People inside a park now (entries less exits today) against its instantaneous capacity.
+public struct OccupancyView: Codable, Sendable, Hashable {
+    public var park: String
+    public var day: String
+    public var inside: Int
+    public var entries: Int
+    public var exits: Int
+    public var capacityNow: Int?
+    public init(park: String, day: String, inside: Int, entries: Int, exits: Int, capacityNow: Int?) {
+        self.park = park
+        self.day = day
+        self.inside = inside
+        self.entries = entries
+        self.exits = exits
+        self.capacityNow = capacityNow
+    }
+    enum CodingKeys: String, CodingKey {
+        case park, day, inside, entries, exits
+        case capacityNow = "capacity_now"
     }
 }
 
