@@ -28,7 +28,7 @@ extension Hub {
 
     static let octoHoldDefaultMinutes = 30
     static let octoHoldMaximumMinutes = 1440
-    static let octoMaximumUnits = 50
+    static let octoMaximumUnits = 100
 
     // MARK: Supplier and products
 
@@ -63,10 +63,14 @@ extension Hub {
 
     func octoProduct(_ product: ComboProduct, _ admitted: AdmittedReseller, _ caller: OctoCaller) -> Octo.Product {
         let units = octoUnits(product, admitted).map { category, rate -> Octo.Unit in
-            Octo.Unit(
+            // A group category is a unit whose items in one booking make one pass for that many heads.
+            let group = product.categories.first { $0.id == category && $0.minimumHeads > 1 }
+            return Octo.Unit(
                 id: category, internalName: category == TicketCategory.fullID ? "Full" : category.capitalized, reference: nil,
-                type: Self.octoUnitType(category), requiredContactFields: ["firstName", "lastName"],
-                restrictions: .init(minAge: 0, maxAge: 100, idRequired: true, minQuantity: nil, maxQuantity: Self.octoMaximumUnits, paxCount: 1),
+                type: group == nil ? Self.octoUnitType(category) : "OTHER", requiredContactFields: ["firstName", "lastName"],
+                restrictions: .init(
+                    minAge: 0, maxAge: 100, idRequired: true, minQuantity: group?.minimumHeads,
+                    maxQuantity: group.map { min($0.maximumHeads, Self.octoMaximumUnits) } ?? Self.octoMaximumUnits, paxCount: 1),
                 pricingFrom: caller.pricing ? [octoPricing(product, category: category, rate: rate)] : nil)
         }
         let option = Octo.Option(
@@ -79,9 +83,9 @@ extension Hub {
             allowFreesale: product.slots.isEmpty, availabilityType: product.slots.isEmpty ? "OPENING_HOURS" : "START_TIME", options: [option])
     }
 
-    /// The units of a product this reseller has rates for: `full` and the categories one head buys.
+    /// The units of a product this reseller has rates for: `full` and its categories (a group's rate is per head).
     func octoUnits(_ product: ComboProduct, _ admitted: AdmittedReseller) -> [(String, ResellerRate)] {
-        let categories = [TicketCategory.fullID] + product.categories.filter { $0.minimumHeads == 1 }.map(\.id)
+        let categories = [TicketCategory.fullID] + product.categories.map(\.id)
         return categories.compactMap { category in admitted.rate(product: product.id, category: category).map { (category, $0) } }
     }
 
@@ -266,6 +270,17 @@ extension Hub {
         let rates = Dictionary(octoUnits(product, admitted), uniquingKeysWith: { first, _ in first })
         var units: [OctoUnitRecord] = []
         var unitUUIDs = Set<String>()
+        // The items of a group category make one pass for as many heads, within the group's size.
+        var groupPasses: [String: String] = [:]
+        for category in product.categories where category.minimumHeads > 1 {
+            let heads = request.unitItems.filter { $0.unitId == category.id }.count
+            guard heads > 0 else { continue }
+            guard (category.minimumHeads...category.maximumHeads).contains(heads) else {
+                throw Octo.ErrorBody.unprocessable(
+                    "a \(category.id) ticket is for \(category.minimumHeads) to \(category.maximumHeads) people: \(heads) unit items given")
+            }
+            groupPasses[category.id] = Self.octoPassID()
+        }
         for (position, item) in request.unitItems.enumerated() {
             guard let rate = rates[item.unitId] else {
                 throw Octo.ErrorBody("INVALID_UNIT_ID", "The unitId was missing or invalid", unitId: String(item.unitId.prefix(64)))
@@ -274,7 +289,8 @@ extension Hub {
             guard unitUUIDs.insert(unitUUID).inserted else { throw Octo.ErrorBody.unprocessable("unit item uuid \(unitUUID) is listed twice") }
             units.append(
                 OctoUnitRecord(
-                    uuid: unitUUID, position: position, category: item.unitId, passID: UUIDv7.make(now: now), heads: 1, retailMinor: rate.retailMinor,
+                    uuid: unitUUID, position: position, category: item.unitId, passID: groupPasses[item.unitId] ?? Self.octoPassID(), heads: 1,
+                    retailMinor: rate.retailMinor,
                     netMinor: rate.netMinor, resellerReference: try Self.octoReference(item.resellerReference, "unit resellerReference")))
         }
         let booking = OctoBookingRecord(
@@ -395,14 +411,18 @@ extension Hub {
         guard let base = passes.product(booking.product) else { throw Octo.ErrorBody.invalidProduct(booking.product) }
         // Decided first: every unit's holder, before any pass is signed.
         guard let contact = request.contact else { throw Octo.ErrorBody("UNPROCESSABLE_ENTITY", "contact is required", uuid: booking.uuid) }
-        var holders: [(name: String, document: IdentityDocument)] = []
+        // One pass per distinct pass id (a group's items share theirs), its holder from its first item's contact
+        // (the group's leader), or the booking's contact for a booking of one pass.
+        let passIDs = booking.units.map(\.passID).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        var holders: [String: (name: String, document: IdentityDocument)] = [:]
         for (index, unit) in booking.units.enumerated() {
             let given = request.unitItems?.first { $0.uuid?.lowercased() == unit.uuid } ?? request.unitItems?[safe: index]
             if let given, given.unitId != unit.category {
                 throw Octo.ErrorBody(
                     "INVALID_UNIT_ID", "unit item \(index + 1) is a \(unit.category), not \(given.unitId)", unitId: String(given.unitId.prefix(64)))
             }
-            let person = given?.contact ?? (booking.units.count == 1 ? contact : nil)
+            guard holders[unit.passID] == nil else { continue }
+            let person = given?.contact ?? (passIDs.count == 1 ? contact : nil)
             guard let person, let name = person.name, (1...64).contains(name.count), let input = person.identityDocument,
                 let kind = IdentityDocument.Kind(rawValue: input.type), let document = try? IdentityDocument(kind: kind, number: input.number)
             else {
@@ -411,34 +431,46 @@ extension Hub {
                     "real-name ticket: unit item \(index + 1) needs its holder's contact with fullName (1-64 characters) and a valid identityDocument {type, number}",
                     uuid: booking.uuid)
             }
-            holders.append((name, document))
+            holders[unit.passID] = (name, document)
+        }
+        for (index, unit) in booking.units.enumerated() {
+            if let given = request.unitItems?.first(where: { $0.uuid?.lowercased() == unit.uuid }), let reference = given.resellerReference {
+                booking.units[index].resellerReference = try Self.octoReference(reference, "unit resellerReference")
+            }
         }
         if let reference = request.resellerReference { booking.resellerReference = try Self.octoReference(reference, "resellerReference") }
         let shownContact = try Self.octoShownContact(contact)
         let key = issuingKey(of: caller.reseller)
         let clockWindow = (skew: TimeInterval(configuration.assertionSkewSeconds), maxDelay: TimeInterval(configuration.assertionMaxDelaySeconds))
-        for (index, unit) in booking.units.enumerated() {
-            let (name, document) = holders[index]
+        for (number, passID) in passIDs.enumerated() {
+            let members = booking.units.indices.filter { booking.units[$0].passID == passID }
+            let first = booking.units[members[0]]
+            let (name, document) = holders[passID]!
             let nameMasked = Masking.name(name)
-            booking.units[index].holderMasked = nameMasked
-            if let given = request.unitItems?.first(where: { $0.uuid?.lowercased() == unit.uuid }), let reference = given.resellerReference {
-                booking.units[index].resellerReference = try Self.octoReference(reference, "unit resellerReference")
-            }
-            guard let variant = try? base.variant(category: unit.category, heads: unit.heads), let window = try? variant.saleWindow(date: booking.day)
+            let heads = members.count, net = members.reduce(Int64(0)) { $0 + booking.units[$1].netMinor }
+            guard let variant = try? base.variant(category: first.category, heads: heads), let window = try? variant.saleWindow(date: booking.day)
             else { throw Octo.ErrorBody.unprocessable("product \(base.id) is no longer on sale for \(booking.day)") }
-            // Ed25519 signs deterministically: a confirmation that stopped half way makes the same codes again.
-            let code = try PassCode.make(
-                .init(
-                    issuer: caller.reseller, passID: unit.passID, product: base.id, validFrom: window.from, validUntil: window.until, generation: 0,
-                    name: nameMasked, category: variant.category?.id, heads: unit.heads, slot: booking.slot, net: unit.netMinor), key: key)
-            booking.units[index].code = code.text
-            if let sold = try await store.pass(unit.passID), sold.issued {
-                try await registerOctoVisitorLink(passID: unit.passID, code: code.text, now: now)
+            // Ed25519 signs deterministically: a confirmation that stopped half way makes the same codes again. A
+            // long masked name is shortened until the code fits its QR code (version 15-M).
+            var code: PassCode?
+            for length in stride(from: 16, through: 2, by: -2) where code == nil {
+                code = try? PassCode.make(
+                    .init(
+                        issuer: caller.reseller, passID: passID, product: base.id, validFrom: window.from, validUntil: window.until, generation: 0,
+                        name: String(nameMasked.prefix(length)), category: variant.category?.id, heads: heads, slot: booking.slot, net: net), key: key)
+            }
+            guard let code else { throw Octo.ErrorBody("UNPROCESSABLE_ENTITY", "pass \(number + 1)'s code does not fit a QR code", uuid: booking.uuid) }
+            for member in members {
+                booking.units[member].code = code.text
+                booking.units[member].holderMasked = nameMasked
+            }
+            if let sold = try await store.pass(passID), sold.issued {
+                try await registerOctoVisitorLink(passID: passID, code: code.text, now: now)
                 continue
             }
             let holder = try holderReference(document, name: name, nameMasked: nameMasked, reseller: caller.reseller)
             let issued = PassIssued(
-                passID: unit.passID, product: base.id, channel: .ota, priceMinor: unit.netMinor, currency: booking.currency, holder: holder,
+                passID: passID, product: base.id, channel: .ota, priceMinor: net, currency: booking.currency, holder: holder,
                 validFrom: window.from.description, validUntil: window.until.description, category: code.payload.category, heads: code.payload.heads,
                 slot: booking.slot)
             let (_, jws) = try Assertions.sign(.passIssued(issued), park: caller.reseller, key: key, now: now)
@@ -446,9 +478,9 @@ extension Hub {
                 _ = try await log.decide(
                     jws.compact, from: .park(caller.reseller), now: now, skew: clockWindow.skew, maxDelay: clockWindow.maxDelay, expecting: .passIssued)
             } catch let denied as PassDenied {
-                throw Octo.ErrorBody("UNPROCESSABLE_ENTITY", "unit item \(index + 1) cannot be issued: \(denied.detail)", uuid: booking.uuid)
+                throw Octo.ErrorBody("UNPROCESSABLE_ENTITY", "pass \(number + 1) cannot be issued: \(denied.detail)", uuid: booking.uuid)
             }
-            try await registerOctoVisitorLink(passID: unit.passID, code: code.text, now: now)
+            try await registerOctoVisitorLink(passID: passID, code: code.text, now: now)
         }
         booking.status = "confirmed"
         booking.contact = shownContact
@@ -472,7 +504,8 @@ extension Hub {
             booking.refund = "NONE"
         } else {
             var refunds: [(OctoUnitRecord, Int64, PassRecord)] = []
-            for unit in booking.units {
+            var seen = Set<String>()
+            for unit in booking.units where seen.insert(unit.passID).inserted {
                 guard let record = try await store.pass(unit.passID), let product = passes.product(for: record) else {
                     throw Octo.ErrorBody("UNPROCESSABLE_ENTITY", "unit \(unit.uuid) has no pass", uuid: booking.uuid)
                 }
@@ -643,6 +676,13 @@ extension Hub {
         guard let text else { return nil }
         guard text.count <= 1000 else { throw Octo.ErrorBody.unprocessable("notes are at most 1000 characters") }
         return text.isEmpty ? nil : text
+    }
+
+    /// A reseller pass's id: 128 random bits in base64url (22 characters), shorter than a UUID so that a group's code
+    /// with its category, heads and net still fits its QR code.
+    static func octoPassID() -> String {
+        var random = SystemRandomNumberGenerator()
+        return "r" + Base64URL.encode((0..<16).map { _ in UInt8.random(in: 0...255, using: &random) })
     }
 
     /// A short reference a visitor can read out at a window: 10 characters without look-alikes.

@@ -53,9 +53,13 @@ extension Hub {
         var lines: [ResellerStatement.Line] = []
         for booking in try await store.bookings(reseller: reseller, days: from...to, limit: 5000).reversed() where booking.confirmedAt != nil {
             let entered = try await store.firstEntries(booking.units.map(\.passID))
+            var counted = Set<String>()
             for unit in booking.units {
                 var owed: Int64 = 0
-                if let record = try await store.pass(unit.passID), let product = passes.product(for: record), record.refundedMinor == nil {
+                // A group's pass owes once, on its first unit item's line.
+                if counted.insert(unit.passID).inserted, let record = try await store.pass(unit.passID), let product = passes.product(for: record),
+                    record.refundedMinor == nil
+                {
                     owed = record.entries.reduce(Int64(0)) { sum, entry in sum + Int64(entry.value) * (product.member(entry.key)?.allocationPerEntry ?? 0) }
                 }
                 let status = booking.status == "cancelled" ? "CANCELLED" : (entered[unit.passID] != nil ? "REDEEMED" : "CONFIRMED")

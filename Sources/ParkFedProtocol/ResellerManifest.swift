@@ -39,8 +39,8 @@ public struct ResellerManifest: Codable, Sendable, Hashable {
 
     /// Decodes and checks the file against the catalogue's products and the federation's park ids: ids unique and
     /// not a park's, names 1-200 characters, webhook addresses HTTPS (plain HTTP only to loopback), each rate's
-    /// product known, its category one a single head buys, net at most retail, and the net allocable to the parks
-    /// exactly (``ComboProduct/atNet(_:)``).
+    /// product and category known, net at most retail (per head), and the net allocable to the parks exactly
+    /// (``ComboProduct/atNet(_:)``; a group's at its smallest size).
     public static func load(_ data: Data, products: [String: ComboProduct], parks: Set<ParkID>) throws -> [ResellerManifest.Reseller] {
         let manifest: ResellerManifest
         do { manifest = try StrictJSON.decode(ResellerManifest.self, from: data) } catch { throw WireError("resellers.json: \(error)") }
@@ -59,8 +59,10 @@ public struct ResellerManifest: Codable, Sendable, Hashable {
                 guard let product = products[rate.product] else { throw WireError("\(at): no product \(rate.product) in the catalogue") }
                 do {
                     _ = try ResellerRate(product: rate.product, category: category, retailMinor: rate.retailMinor, netMinor: rate.netMinor)
-                    let variant = try product.variant(category: category, heads: 1)
-                    _ = try variant.atNet(rate.netMinor)
+                    // A group's rate is per head: checked at the group's smallest size.
+                    let heads = product.categories.first { $0.id == category }?.minimumHeads ?? 1
+                    let variant = try product.variant(category: category, heads: heads)
+                    _ = try variant.atNet(rate.netMinor * Int64(heads))
                 } catch {
                     throw WireError("\(at) \(rate.product)/\(category): \(error.message)")
                 }

@@ -31,8 +31,8 @@ public struct ResellerKeyRecord: Sendable, Hashable {
     }
 }
 
-/// One unit item of an OCTO booking: one pass for one head of a category, its pass id chosen when the booking is
-/// held (so that its places are held by that id), its code once confirmed.
+/// One unit item of an OCTO booking: one head of a category, its pass id chosen when the booking is held (so that its
+/// places are held by that id; the items of a group category share one pass), its code once confirmed.
 public struct OctoUnitRecord: Sendable, Hashable {
     public var uuid: String
     public var position: Int
@@ -184,7 +184,7 @@ extension HubStore {
                     booking_uuid TEXT NOT NULL REFERENCES octo_bookings(uuid),
                     position BIGINT NOT NULL,
                     category TEXT NOT NULL,
-                    pass_id TEXT NOT NULL UNIQUE,
+                    pass_id TEXT NOT NULL,
                     heads BIGINT NOT NULL,
                     retail_minor BIGINT NOT NULL,
                     net_minor BIGINT NOT NULL,
@@ -193,6 +193,7 @@ extension HubStore {
                     code TEXT
                 );
                 CREATE INDEX octo_units_by_booking ON octo_units(booking_uuid, position);
+                CREATE INDEX octo_units_by_pass ON octo_units(pass_id);
                 CREATE TABLE octo_webhooks (
                     id TEXT PRIMARY KEY,
                     reseller TEXT NOT NULL,
@@ -389,7 +390,8 @@ extension HubStore {
     /// The booking that holds `passID`, if a reseller sold it.
     public func booking(holdingPass passID: String) async throws -> OctoBookingRecord? {
         try await database.read { db in
-            guard let uuid = try await String.fetchOne(db, sql: "SELECT booking_uuid FROM octo_units WHERE pass_id = ?", arguments: [passID]) else {
+            guard let uuid = try await String.fetchOne(db, sql: "SELECT booking_uuid FROM octo_units WHERE pass_id = ? LIMIT 1", arguments: [passID])
+            else {
                 return nil
             }
             return try await Self.booking(uuid, db)
@@ -508,7 +510,7 @@ extension HubStore {
     static func queueRedemptionWebhook(passID: String, entryID: String, now: Date, _ db: any SQLConnection) async throws {
         guard
             let row = try await SQLRow.fetchOne(
-                db, sql: "SELECT b.uuid, b.reseller FROM octo_units u JOIN octo_bookings b ON b.uuid = u.booking_uuid WHERE u.pass_id = ?",
+                db, sql: "SELECT b.uuid, b.reseller FROM octo_units u JOIN octo_bookings b ON b.uuid = u.booking_uuid WHERE u.pass_id = ? LIMIT 1",
                 arguments: [passID])
         else { return }
         try await queueWebhook(id: "redeemed:\(entryID)", reseller: row["reseller"], bookingUUID: row["uuid"], event: "booking_update", now: now, db)

@@ -85,7 +85,8 @@ import Testing
             #expect(products.map { $0["id"] as? String } == ["JIANGNAN-3P", "MUSEUM-TIMED", "WATER-TOWN-MUSEUM"])
             let product = Self.object(try await octo.call("GET", "/products/JIANGNAN-3P", key: key, schema: "product", template: "/products/{id}").json)
             let units = Self.array(Self.array(product["options"]!)[0]["units"]!)
-            #expect(units.map { $0["id"] as? String } == ["full", "child", "student"], "groups need more than one head: not an OCTO unit")
+            #expect(units.map { $0["id"] as? String } == ["full", "child", "student", "group"])
+            #expect(Self.object(units[3]["restrictions"]!)["minQuantity"] as? Int == 10, "a group's items make one pass of 10 to 60 heads")
             let fullPrice = Self.array(units[0]["pricingFrom"]!)[0]
             #expect(fullPrice["retail"] as? Int == 29_900 && fullPrice["net"] as? Int == 26_910)
             // Another reseller's product and an unknown one: OCTO's own error.
@@ -456,6 +457,40 @@ import Testing
             let limited = try await federation.curl("/octo/supplier", extra: ["-H", "authorization: Bearer \(key)", "-D", "-"])
             #expect(limited.body.lowercased().contains("retry-after:") && limited.body.contains(#""error":"TOO_MANY_REQUESTS""#))
             #expect(try await federation.curl("/octo/supplier", extra: ["-H", "authorization: Bearer \(other)"]).httpStatus == 200)
+        }
+    }
+
+    /// A group's unit items make one pass for all its heads (within the group's size), one code for every item,
+    /// admitted by one scan; its net is the per-head net times the heads.
+    @Test func aGroupsUnitItemsMakeOnePassForAllItsHeads() async throws {
+        try await TestFederation.run { federation in
+            let agents = try await federation.enrollParks(["P001", "P002", "P003"])
+            let hub = federation.hub
+            let caller = Hub.OctoCaller(reseller: try ParkID("TRIPGO"), pricing: true, baseURL: federation.hubURL)
+            let today = hub.passes.calendar.day(of: Date())
+            let availability = try await hub.octoAvailability(
+                try JSONDecoder().decode(
+                    Octo.AvailabilityRequest.self, from: Data(#"{"productId":"JIANGNAN-3P","optionId":"DEFAULT","localDate":"\#(today)"}"#.utf8)), caller)[0].id
+            func request(_ count: Int) throws -> Octo.BookingRequest {
+                let items = Array(repeating: #"{"unitId":"group"}"#, count: count).joined(separator: ",")
+                let body = #"{"productId":"JIANGNAN-3P","optionId":"DEFAULT","availabilityId":"\#(availability)","unitItems":[\#(items)]}"#
+                return try JSONDecoder().decode(Octo.BookingRequest.self, from: Data(body.utf8))
+            }
+            await #expect(throws: Octo.ErrorBody.self) { _ = try await hub.octoHold(try request(9), caller) }
+            let held = try await hub.octoHold(try request(10), caller)
+            let confirm = try JSONDecoder().decode(Octo.ConfirmRequest.self, from: Data(Self.confirmation().utf8))
+            let booking = try await hub.octoConfirm(held.uuid, confirm, caller)
+            let codes = Set(booking.unitItems.compactMap { $0.ticket?.deliveryOptions.first?.deliveryValue })
+            #expect(booking.unitItems.count == 10 && codes.count == 1)
+            let code = try PassCode(parsing: codes.first!)
+            #expect(code.heads == 10 && code.payload.net == 215_100 && booking.pricing?.net == 215_100)
+            let scan = try await agents[1].scan(GateScanRequest(code: code.text, gate: "G1"))
+            #expect(scan.decision == .allow && scan.heads == 10, "\(scan)")
+            let after = try await hub.octoBooking(held.uuid, caller)
+            #expect(after.unitItems.allSatisfy { $0.status == "REDEEMED" })
+            // The obligation is the group's net allocation at P002 for one entry: 45,000 per entry (90 % of 50,000).
+            let statement = try await hub.resellerStatement(try ParkID("TRIPGO"), from: today, to: today)
+            #expect(statement.owedMinor == 45_000 && statement.lines.count == 10)
         }
     }
 }
