@@ -111,18 +111,18 @@ import Testing
             let parks = enrolled
             // Enrolled agents shut down with the federation.
             let c_IC_RACE = try await Self.register(parks[0], "IC-RACE", .ic)
-            _ = try await Self.post(parks[0], "/v1/cards/IC-RACE/loads", LoadRequest(loadID: "L1", amountMinor: 10_000), as: LoadView.self)
-            // 60 concurrent spends of 500 from three parks on a card holding 10,000: exactly 20 can succeed.
+            _ = try await Self.post(parks[0], "/v1/cards/IC-RACE/loads", LoadRequest(loadID: "L1", amountMinor: 5_000), as: LoadView.self)
+            // 30 concurrent spends of 500 from three parks on a card holding 5,000: exactly 10 can succeed. (Kept to 30:
+            // the whole suite runs at once on 2 cores, and each request must answer within the client's 30 s.)
             let outcomes = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
-                for i in 0..<60 {
+                for i in 0..<30 {
                     let park = parks[i % 3]
                     group.addTask {
-                        // A loaded machine (the whole suite on one PostgreSQL server) may queue these for a while.
                         let reply = try await park.hub.send(
                             .POST, "/v1/cards/IC-RACE/holds",
-                            body: try StrictJSON.encoder.encode(Self.hold(park, c_IC_RACE, "R\(i)", 500)), timeout: .seconds(180))
+                            body: try StrictJSON.encoder.encode(Self.hold(park, c_IC_RACE, "R\(i)", 500)))
                         guard reply.status == 200 else { return (i, false) }
-                        let capture = try await park.hub.send(.POST, "/v1/cards/IC-RACE/holds/R\(i)/capture", timeout: .seconds(180))
+                        let capture = try await park.hub.send(.POST, "/v1/cards/IC-RACE/holds/R\(i)/capture")
                         return (i, capture.status == 200)
                     }
                 }
@@ -130,7 +130,7 @@ import Testing
                 for try await result in group { results.append(result) }
                 return results
             }
-            #expect(outcomes.filter { $0.1 }.count == 20)
+            #expect(outcomes.filter { $0.1 }.count == 10)
             let balance = try await Self.call(parks[0], "GET", "/v1/cards/IC-RACE", Optional<String>.none, as: CardView.self)
             #expect(balance.principalMinor == 0 && balance.availableMinor == 0)
             let totals = try await federation.hub.store.ledgerTotals()
@@ -141,7 +141,7 @@ import Testing
             #expect(owed[try ParkID("P001")] == nil)
             let spentAtLoader: Int64 = Int64(outcomes.filter { $0.1 && $0.0 % 3 == 0 }.count) * 500
             let owedToOthers: Int64 = (owed[try ParkID("P002")] ?? 0) + (owed[try ParkID("P003")] ?? 0)
-            #expect(owedToOthers + spentAtLoader == 10_000)
+            #expect(owedToOthers + spentAtLoader == 5_000)
         }
     }
 
