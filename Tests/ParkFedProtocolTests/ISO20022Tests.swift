@@ -63,6 +63,15 @@ import Testing
         broken.append(0xF8)
         broken.append(contentsOf: Data(#"rn:x"><BkToCstmrStmt/></Document>"#.utf8))
         #expect(throws: WireError.self) { try BankStatement.camt053(broken, currency: "CNY") }
+        // Found by fuzzing too: a processing instruction without data made FoundationXML crash (it reads a NULL);
+        // control characters and document types are refused with them.
+        for hostile in [
+            "<?xml version=\"1.0\"?><?x?><Document><BkToCstmrStmt/></Document>", "<?<?xmlCFRunLoopRef?>\n<Document/>", "<?xml0veEndd?>\n<Document/>",
+            "<?xml version=\"1.0\"?><Document xmlns=\"urn:iso:\u{0}20022\"><BkToCstmrStmt/></Document>",
+            "<?xml version=\"1.0\"?><!DOCTYPE d [<!ENTITY e \"x\">]><Document>&e;</Document>",
+        ] {
+            #expect(throws: WireError.self) { try BankStatement.camt053(Data(hostile.utf8), currency: "CNY") }
+        }
         #expect(throws: WireError.self) {
             try BankStatement.camt053(
                 Data(xml.replacingOccurrences(of: "<?xml version=\"1.0\"?>", with: "<?xml version=\"1.0\" encoding=\"UTF-16\"?>").utf8), currency: "CNY")

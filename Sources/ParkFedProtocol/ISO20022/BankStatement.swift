@@ -43,6 +43,20 @@ public struct BankStatement: Sendable, Hashable {
         // FoundationXML traps on a name or namespace that is not UTF-8 (found by fuzzing: one byte 0xF8 in an xmlns
         // crashed the process), so the document must be UTF-8 throughout, and declared so if declared at all.
         guard let text = String(data: data, encoding: .utf8) else { throw WireError("the statement is not UTF-8 text") }
+        // Nor may it hold a control character XML 1.0 forbids (tab, line feed and carriage return are XML's own
+        // white space), a processing instruction beyond the declaration (found by fuzzing: FoundationXML reads a
+        // NULL when a processing instruction has no data, `<?x?>`, and crashes), or a document type (no entities).
+        guard !data.contains(where: { $0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }) else {
+            throw WireError("the statement holds a control character XML does not allow")
+        }
+        var body = Substring(text)
+        // The declaration is `<?xml` and white space (`<?xmlfoo?>` is a processing instruction without data).
+        if body.hasPrefix("<?xml"), body.dropFirst(5).first.map({ " \t\r\n".contains($0) }) == true, let end = body.firstRange(of: "?>") {
+            body = body[end.upperBound...]
+        }
+        guard !body.contains("<?"), !body.contains("<!DOCTYPE"), !body.contains("<!ENTITY") else {
+            throw WireError("the statement holds a processing instruction or a document type; a camt.053 has neither")
+        }
         if let declaration = text.prefix(200).firstRange(of: "?>").map({ text[..<$0.upperBound] }), declaration.hasPrefix("<?xml"),
             let encoding = declaration.firstMatch(of: /encoding\s*=\s*["']([^"']*)["']/)?.1, encoding.lowercased() != "utf-8"
         {
