@@ -441,7 +441,7 @@ extension Hub {
         if let reference = request.resellerReference { booking.resellerReference = try Self.octoReference(reference, "resellerReference") }
         let shownContact = try Self.octoShownContact(contact)
         let key = issuingKey(of: caller.reseller)
-        let clockWindow = (skew: TimeInterval(configuration.assertionSkewSeconds), maxDelay: TimeInterval(configuration.assertionMaxDelaySeconds))
+        let reseller = Self.issuingPeer(caller.reseller)
         for (number, passID) in passIDs.enumerated() {
             let members = booking.units.indices.filter { booking.units[$0].passID == passID }
             let first = booking.units[members[0]]
@@ -475,8 +475,7 @@ extension Hub {
                 slot: booking.slot)
             let (_, jws) = try Assertions.sign(.passIssued(issued), park: caller.reseller, key: key, now: now)
             do {
-                _ = try await log.decide(
-                    jws.compact, from: .park(caller.reseller), now: now, skew: clockWindow.skew, maxDelay: clockWindow.maxDelay, expecting: .passIssued)
+                _ = try await decide(jws.compact, peer: reseller, expecting: .passIssued, now: now)
             } catch let denied as PassDenied {
                 throw Octo.ErrorBody("UNPROCESSABLE_ENTITY", "pass \(number + 1) cannot be issued: \(denied.detail)", uuid: booking.uuid)
             }
@@ -516,15 +515,13 @@ extension Hub {
                 let due = try record.state(product).refundDue().minorUnits
                 refunds.append((unit, due, record))
             }
-            let key = issuingKey(of: caller.reseller)
+            let key = issuingKey(of: caller.reseller), reseller = Self.issuingPeer(caller.reseller)
             for (unit, due, _) in refunds {
                 let (_, jws) = try Assertions.sign(
                     .passRefunded(PassRefunded(passID: unit.passID, amountMinor: due, currency: booking.currency, reason: String(reason.prefix(200)))),
                     park: caller.reseller, key: key, now: now)
                 do {
-                    _ = try await log.decide(
-                        jws.compact, from: .park(caller.reseller), now: now, skew: TimeInterval(configuration.assertionSkewSeconds),
-                        maxDelay: TimeInterval(configuration.assertionMaxDelaySeconds), expecting: .passRefunded)
+                    _ = try await decide(jws.compact, peer: reseller, expecting: .passRefunded, now: now)
                 } catch let denied as PassDenied {
                     throw Octo.ErrorBody("UNPROCESSABLE_ENTITY", "unit \(unit.uuid) cannot be refunded: \(denied.detail)", uuid: booking.uuid)
                 }
@@ -603,6 +600,12 @@ extension Hub {
     }
 
     // MARK: Visitor links, holders, references
+
+    /// The reseller as the speaker of the assertions the hub signs for it, decided by the same rule as a park's
+    /// (``decide(_:peer:expecting:now:)``).
+    static func issuingPeer(_ reseller: ParkID) -> AuthenticatedPeer {
+        AuthenticatedPeer(principal: .park(reseller), serial: "hub-issued", notAfter: .distantFuture)
+    }
 
     /// The visitor page token of a reseller's pass: derived (HMAC of the pass id under a key of the hub's own), so
     /// that every view of the booking can show the link while the hub keeps only its hash, as for every link.

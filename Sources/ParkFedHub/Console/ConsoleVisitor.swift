@@ -24,13 +24,7 @@ extension ConsolePages {
                 } else {
                     status = .notFound
                 }
-                var response = PageResponse.page(
-                    templates, "pass", request: request, words: ConsoleText.words, title: values["found"] == nil ? "passNotFound" : "passTitle",
-                    formToken: nil, status: status, flash: nil, values)
-                response.headers[.cacheControl] = "no-store"
-                response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
-                response.headers[HTTPField.Name("X-Robots-Tag")!] = "noindex"
-                return response
+                return visitorPage("pass", request: request, title: values["found"] == nil ? "passNotFound" : "passTitle", status: status, values)
             }
     }
 
@@ -60,14 +54,18 @@ extension ConsolePages {
                 } else {
                     status = .notFound
                 }
-                var response = PageResponse.page(
-                    templates, "card", request: request, words: ConsoleText.words, title: values["found"] == nil ? "cardNotFound" : "cardTitle",
-                    formToken: nil, status: status, flash: nil, values)
-                response.headers[.cacheControl] = "no-store"
-                response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
-                response.headers[HTTPField.Name("X-Robots-Tag")!] = "noindex"
-                return response
+                return visitorPage("card", request: request, title: values["found"] == nil ? "cardNotFound" : "cardTitle", status: status, values)
             }
+    }
+
+    /// A visitor's own page: never cached, never sent on as a referrer, not indexed.
+    func visitorPage(_ template: String, request: Request, title: String, status: HTTPResponse.Status, _ values: [String: Any]) -> Response {
+        var response = PageResponse.page(
+            templates, template, request: request, words: ConsoleText.words, title: title, formToken: nil, status: status, flash: nil, values)
+        response.headers[.cacheControl] = "no-store"
+        response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        response.headers[HTTPField.Name("X-Robots-Tag")!] = "noindex"
+        return response
     }
 
     func visitorValues(_ pass: Hub.VisitorPass, _ words: [String: String]) -> [String: Any] {
