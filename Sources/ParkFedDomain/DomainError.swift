@@ -25,4 +25,5 @@ extension CodedError<DomainErrorKind>.Code {
     public static let invalidDate = Self(rawValue: "invalid_date")
     public static let invalidTimeZone = Self(rawValue: "invalid_time_zone")
     public static let invalidCalendar = Self(rawValue: "invalid_calendar")
+    public static let invalidCapacity = Self(rawValue: "invalid_capacity")
 }

@@ -26,6 +26,8 @@ public final class AssertionLog: @unchecked Sendable {
     private let waiting = Mutex<[Ticket]>([])
     let metrics: HubMetrics
     let trust: TrustCache
+    /// Told, after each append committed, what it appended and when (the hub's capacity watch).
+    let observer = Mutex<(@Sendable ([LogCandidate], Date) async -> Void)?>(nil)
 
     init(store: HubStore, signingKey: SigningKey, origin: String, rules: PassRules, metrics: HubMetrics, trust: TrustCache, logger: Logger) async throws {
         self.rules = rules
@@ -221,7 +223,15 @@ public final class AssertionLog: @unchecked Sendable {
         guard let answer = waiting.withLock({ _ in ticket.answer }) else {
             throw Refusal(.failed, code: "append_lost", title: "The append was not answered")
         }
-        return try answer.get()
+        let result = try answer.get()
+        if let observer = observer.withLock({ $0 }) {
+            let appended = zip(candidates, result.0).compactMap { candidate, outcome -> LogCandidate? in
+                if case .appended = outcome, candidate.effect != nil { return candidate }
+                return nil
+            }
+            if !appended.isEmpty { await observer(appended, now) }
+        }
+        return result
     }
 
     /// One store transaction at the end of the log as the database has it (entries, their pass effects, the signed

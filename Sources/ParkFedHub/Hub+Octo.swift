@@ -163,16 +163,19 @@ extension Hub {
             slots = range.flatMap { octoSlots(product, on: $0) }
         }
         let usage = try await octoUsage(product, slots, now: now)
+        let daily = try await octoDailyPlaces(product, days: Set(slots.map(\.day)), now: now)
         let pricing = caller.pricing ? octoUnitsPricing(product, admitted, request.units) : nil
         let clock = octoClock
         return slots.map { slot in
             let open = octoOpen(product, slot, now: now)
-            let vacancies = slot.slot.map { max(0, $0.capacity - (usage["\(slot.day) \($0.id)"] ?? 0)) }
-            let status = Self.octoStatus(open: open, vacancies: vacancies, capacity: slot.slot?.capacity)
+            let slotLeft = slot.slot.map { max(0, $0.capacity - (usage["\(slot.day) \($0.id)"] ?? 0)) }
+            let vacancies = Self.fewest(slotLeft, daily[slot.day]?.left)
+            let capacity = slot.slot?.capacity ?? daily[slot.day]?.capacity
+            let status = Self.octoStatus(open: open, vacancies: vacancies, capacity: capacity)
             return Octo.Availability(
                 id: slot.id, localDateTimeStart: clock.local(slot.start), localDateTimeEnd: clock.local(slot.end), allDay: slot.slot == nil,
                 available: open && (vacancies.map { $0 >= max(1, wanted) } ?? true), status: status, vacancies: vacancies,
-                capacity: slot.slot?.capacity, maxUnits: vacancies.map { min($0, Self.octoMaximumUnits) } ?? Self.octoMaximumUnits,
+                capacity: capacity, maxUnits: vacancies.map { min($0, Self.octoMaximumUnits) } ?? Self.octoMaximumUnits,
                 utcCutoffAt: clock.utc(slot.end), openingHours: slot.slot == nil ? [] : [Self.octoHours(slot.slot!)], pricing: pricing)
         }
     }
@@ -185,16 +188,40 @@ extension Hub {
         let days = try octoDays(from: request.localDateStart, to: request.localDateEnd, maximum: 366)
         let perDay = days.map { ($0, octoSlots(product, on: $0)) }
         let usage = try await octoUsage(product, perDay.flatMap(\.1), now: now)
+        let daily = try await octoDailyPlaces(product, days: Set(days), now: now)
         return perDay.map { day, slots in
             let open = slots.filter { octoOpen(product, $0, now: now) }
-            let capacity = product.slots.isEmpty ? nil : Optional(product.slots.reduce(0) { $0 + $1.capacity })
-            let vacancies =
+            let capacity = product.slots.isEmpty ? daily[day]?.capacity : Optional(product.slots.reduce(0) { $0 + $1.capacity })
+            let slotLeft =
                 product.slots.isEmpty
                 ? nil : Optional(open.reduce(0) { sum, slot in sum + max(0, slot.slot!.capacity - (usage["\(day) \(slot.slot!.id)"] ?? 0)) })
+            let vacancies = Self.fewest(slotLeft, daily[day]?.left)
             return Octo.CalendarDay(
                 localDate: day.description, available: !open.isEmpty && (vacancies.map { $0 > 0 } ?? true),
                 status: Self.octoStatus(open: !open.isEmpty, vacancies: vacancies, capacity: capacity), vacancies: vacancies, capacity: capacity,
                 openingHours: product.slots.map(Self.octoHours))
+        }
+    }
+
+    /// The places of each day left for `product`: the fewest any of its parks with a daily capacity has left (the
+    /// same figures the deciding sale path holds every channel to), with that park's capacity.
+    func octoDailyPlaces(_ product: ComboProduct, days: Set<CivilDay>, now: Date) async throws -> [CivilDay: (left: Int, capacity: Int)] {
+        let limits = await passes.dailyLimits(of: product)
+        guard !limits.isEmpty else { return [:] }
+        var result: [CivilDay: (left: Int, capacity: Int)] = [:]
+        for day in days {
+            let used = try await store.dailyUsed(limits, day: day, now: now)
+            result[day] = limits.map { (max(0, $0.capacity - (used[$0.park] ?? 0)) / max(1, product.heads), $0.capacity) }.min { $0.0 < $1.0 }
+        }
+        return result
+    }
+
+    static func fewest(_ a: Int?, _ b: Int?) -> Int? {
+        switch (a, b) {
+        case (let a?, let b?): min(a, b)
+        case (let a?, nil): a
+        case (nil, let b?): b
+        case (nil, nil): nil
         }
     }
 
@@ -298,9 +325,10 @@ extension Hub {
             availabilityID: slot.id, status: "held", expiresAt: now.addingTimeInterval(TimeInterval(minutes * 60)),
             resellerReference: try Self.octoReference(request.resellerReference, "resellerReference"), notes: try Self.octoNotes(request.notes),
             contact: nil, currency: product.price.currency.code, baseURL: caller.baseURL, createdAt: now, units: units)
-        switch try await store.holdBooking(booking, slotCapacity: slot.slot?.capacity, now: now) {
+        switch try await store.holdBooking(booking, slotCapacity: slot.slot?.capacity, dailyLimits: await passes.dailyLimits(of: product), now: now) {
         case .held(let record):
             metrics.octoBooking("held")
+            await watchCapacity(Set(product.members.map { "\($0.park) \(slot.day)" }), now: now)
             return try await octoView(record, admitted, caller, now: now)
         case .existing(let record):
             guard record.reseller == caller.reseller else { throw Octo.ErrorBody.unprocessable("uuid \(uuid) is already in use") }

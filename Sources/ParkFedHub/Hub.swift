@@ -56,6 +56,12 @@ public final class Hub: Sendable {
         log = try await AssertionLog(
             store: store, signingKey: signingKey, origin: AssertionLog.origin(federation: configuration.federation),
             rules: passes, metrics: metrics, trust: trust, logger: logger)
+        log.observer.withLock {
+            $0 = { [weak self] candidates, now in
+                guard let self else { return }
+                await self.watchCapacity(await self.capacityTouched(by: candidates), now: now)
+            }
+        }
     }
 
     /// Closes the hub's store (its database threads or connections). The hub cannot serve after this.

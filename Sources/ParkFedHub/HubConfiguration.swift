@@ -48,6 +48,9 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
     /// Where the hub keeps its state: nil for the embedded SQLite file in the data directory, or a PostgreSQL URL
     /// (`postgres://user:password@host:port/database`) that several hub processes can share.
     public var store: String?
+    /// The share of a park's daily or instantaneous capacity at which operators and regulators are warned, in
+    /// basis points (8000: 80 %, as local rules under 《景区最大承载量核定导则》 ask).
+    public var capacityWarningBasisPoints: Int
 
     public init(
         federation: String = "ParkFederation",
@@ -69,9 +72,11 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         enrollmentBurst: Int = 60,
         idleTimeoutSeconds: Int = 120,
         maxConnections: Int = 10_000,
-        store: String? = nil
+        store: String? = nil,
+        capacityWarningBasisPoints: Int = 8000
     ) {
         self.store = store
+        self.capacityWarningBasisPoints = capacityWarningBasisPoints
         self.maxConnections = maxConnections
         self.rateLimitPerSecond = rateLimitPerSecond
         self.rateLimitBurst = rateLimitBurst
@@ -116,6 +121,8 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         idleTimeoutSeconds = try container.decodeIfPresent(Int.self, forKey: .idleTimeoutSeconds) ?? defaults.idleTimeoutSeconds
         maxConnections = try container.decodeIfPresent(Int.self, forKey: .maxConnections) ?? defaults.maxConnections
         store = try container.decodeIfPresent(String.self, forKey: .store)
+        capacityWarningBasisPoints =
+            try container.decodeIfPresent(Int.self, forKey: .capacityWarningBasisPoints) ?? defaults.capacityWarningBasisPoints
     }
 
     enum CodingKeys: String, CodingKey {
@@ -139,6 +146,7 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         case idleTimeoutSeconds = "idle_timeout_seconds"
         case maxConnections = "max_connections"
         case store
+        case capacityWarningBasisPoints = "capacity_warning_bps"
     }
 
     public func validate() throws(HubError) {
@@ -177,6 +185,9 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
             throw HubError(.invalidConfiguration, "enrollments_per_minute is 0-100000 (0: none) and enrollment_burst 1-100000")
         }
         guard (1...86_400).contains(idleTimeoutSeconds) else { throw HubError(.invalidConfiguration, "idle_timeout_seconds is 1-86400") }
+        guard (1...10_000).contains(capacityWarningBasisPoints) else {
+            throw HubError(.invalidConfiguration, "capacity_warning_bps is 1-10000 (8000: warn at 80 % of a capacity)")
+        }
         guard (1...1_000_000).contains(maxConnections) else { throw HubError(.invalidConfiguration, "max_connections is 1-1000000") }
         if let store, !(store.hasPrefix("postgres://") || store.hasPrefix("postgresql://")) {
             throw HubError(.invalidConfiguration, "store is a postgres:// URL (or absent for the embedded SQLite file)")

@@ -1,4 +1,5 @@
 import Foundation
+import ParkFedDomain
 import Hummingbird
 import ParkFedProtocol
 import Prometheus
@@ -83,6 +84,21 @@ public final class HubMetrics: Sendable {
     func octoBooking(_ outcome: String) {
         registry.makeCounter(
             descriptor: Self.descriptor("octo_bookings", "total", "OCTO booking steps by outcome (held, sold_out, confirmed, cancelled)"),
+            labels: [("outcome", outcome)]
+        ).increment()
+    }
+
+    /// The level a park last reached against a capacity: 0 normal, 1 warning, 2 full (set when a statement logs it).
+    func capacityLevel(park: String, measure: String, level: CapacityLevel) {
+        registry.makeGauge(
+            descriptor: Self.descriptor("capacity", "level", "Capacity level per park and measure (0 normal, 1 warning at the share, 2 full)"),
+            labels: [("park", park), ("measure", measure)]
+        ).set(Double(level.rank))
+    }
+
+    func regulatorPush(_ outcome: String) {
+        registry.makeCounter(
+            descriptor: Self.descriptor("regulator_pushes", "total", "Capacity statements pushed to regulators' endpoints by outcome (delivered, failed)"),
             labels: [("outcome", outcome)]
         ).increment()
     }

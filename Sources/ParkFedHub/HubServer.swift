@@ -294,6 +294,13 @@ public enum HubServer {
             return try JSONResponse.make(
                 try await hub.regulatorSales(from: String(query["from"] ?? ""), to: String(query["to"] ?? ""), peer: peer))
         }
+        regulators.put("/v1/regulator/endpoint") { request, context, peer -> Response in
+            let body = try await request.decodeStrict(RegulatorEndpointRequest.self, limit: BodyLimit.small)
+            try await hub.setRegulatorEndpoint(body.url, peer: peer)
+            return Response(status: .noContent)
+        }
+        // Capacity levels (warnings, days whose sales stopped): every park's, for parks' agents, staff and regulators.
+        everyone.get("/v1/capacity") { _, _, peer -> Response in try JSONResponse.make(try await hub.capacityStatus()) }
         // Settlement: clearing staff run, approve and mark paid; parks read their own lines.
         clearing.post("/v1/settlement/batches") { request, context, peer -> Response in
             let body = try await request.decodeStrict(SettlementRunRequest.self, limit: BodyLimit.small)

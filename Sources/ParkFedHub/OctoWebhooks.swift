@@ -69,8 +69,9 @@ extension Hub {
     }
 }
 
-/// Sends due webhooks every few seconds while the hub serves.
-public struct OctoWebhookService: Service {
+/// Sends what the hub owes outside peers every few seconds while it serves: resellers' webhooks and regulators'
+/// capacity pushes, each queue retried with its own backoff.
+public struct OutboundDeliveryService: Service {
     let hub: Hub
     let every: Duration
     public init(hub: Hub, every: Duration = .seconds(5)) {
@@ -81,6 +82,7 @@ public struct OctoWebhookService: Service {
     public func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do { try await hub.deliverWebhooks() } catch { hub.logger.warning("webhook delivery failed", metadata: ["error": "\(error)"]) }
+            do { try await hub.deliverRegulatorPushes() } catch { hub.logger.warning("regulator push failed", metadata: ["error": "\(error)"]) }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: every) }
         }
     }

@@ -41,6 +41,21 @@ public final class PassRules: Sendable {
         return try? variant.atNet(net)
     }
 
+    /// The daily capacities a sale of `product` must fit (``DailyLimit``): each of its parks that has one, with every
+    /// product that takes that park's places.
+    public func dailyLimits(of product: ComboProduct) async -> [DailyLimit] {
+        guard let capacities = try? await store.capacities() else { return [] }
+        return product.members.compactMap { member in
+            guard let capacity = capacities[member.park.rawValue]?.daily, capacity > 0 else { return nil }
+            return DailyLimit(park: member.park, capacity: capacity, products: products(entering: member.park))
+        }
+    }
+
+    /// Every product whose passes enter `park`: they share its places of a day.
+    public func products(entering park: ParkID) -> [String] {
+        products.withLockedValue({ $0 }).values.filter { $0.members.contains { $0.park == park } }.map(\.id).sorted()
+    }
+
     public var catalog: ProductCatalog {
         ProductCatalog(products: products.withLockedValue({ $0 }).values.sorted { $0.id < $1.id }.map { ProductCatalog.Product($0) })
     }
@@ -103,7 +118,7 @@ public final class PassRules: Sendable {
                 category: data.category, heads: data.heads ?? 1, slot: data.slot, stock: data.stockSerial != nil)
             return .issued(
                 facts: facts, product: product, priceMinor: data.priceMinor, holderMasked: data.holder.nameMasked,
-                holder: protect(data.holder))
+                holder: protect(data.holder), dailyLimits: mode == .decide ? await dailyLimits(of: product) : [])
         case .passRedeemed(let data):
             let day = calendar.day(of: data.enteredAt), minute = calendar.minuteOfDay(data.enteredAt)
             switch verify(code: data.code, keys: keys) {

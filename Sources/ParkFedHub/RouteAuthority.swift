@@ -89,6 +89,7 @@ struct HubRouteGroup {
 
     func get(_ path: String, _ handler: @escaping Handler) { on(.get, path, handler) }
     func post(_ path: String, _ handler: @escaping Handler) { on(.post, path, handler) }
+    func put(_ path: String, _ handler: @escaping Handler) { on(.put, path, handler) }
 
     func on(_ method: HTTPRequest.Method, _ path: String, _ handler: @escaping Handler) {
         book.add(method, path, authority)

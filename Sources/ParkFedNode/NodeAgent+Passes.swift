@@ -106,8 +106,17 @@ extension NodeAgent {
                 generation: 0, name: nameMasked, category: product.category?.id, heads: product.heads,
                 slot: request.slot), key: signingKey)
         let (issued, sold) = try saleRecords(code, product: product, channel: channel, holder: holder, name: request.holder.name)
-        try await recordIssue(issued, sold: sold, decidedByHub: !product.slots.isEmpty, now: now)
+        try await recordIssue(issued, sold: sold, product: product, decision: product.slots.isEmpty ? .hubWhenReachable : .hub, now: now)
         return try saleResponse(sold, code: code, idNumberMasked: holder.maskedNumber)
+    }
+
+    /// Who decides a sale before the window is answered.
+    enum SaleDecision {
+        /// The hub, always (timed passes: slot capacity is federation-wide).
+        case hub
+        /// The hub while it is reachable (the day's places at every park of the product); offline, the node sells
+        /// through the outbox unless the hub last said the day's sales stopped.
+        case hubWhenReachable
     }
 
     /// A sale channel from the wire, or the problem a window is shown.
@@ -158,21 +167,33 @@ extension NodeAgent {
         return product
     }
 
-    /// Signs `pass.issued` and records the sale with it (one transaction). `decidedByHub`: the hub logs it first
-    /// (and may refuse: a full time slot), and the outbox's later delivery of the same assertion is a duplicate.
-    func recordIssue(_ issued: PassIssued, sold: SoldPassRecord, decidedByHub: Bool, now: Date) async throws {
+    /// Signs `pass.issued` and records the sale with it (one transaction). When the hub decides (``SaleDecision``) it
+    /// logs the sale first (and may refuse: a full time slot, `sold_out` at a park's daily capacity), and the
+    /// outbox's later delivery of the same assertion is a duplicate.
+    func recordIssue(_ issued: PassIssued, sold: SoldPassRecord, product: ComboProduct, decision: SaleDecision, now: Date) async throws {
+        let day = try CivilDay(issued.validFrom)
+        let online = decision == .hub || hubLinkUp(now: now)
+        if !online { try refuseOfflineIfStopped(product, day: day) }
         let (payload, jws) = try Assertions.sign(.passIssued(issued), park: park, key: signingKey, now: now)
-        if decidedByHub {
+        if online {
             do {
                 _ = try await tracked { (hub: HubClient) async throws(NodeError) in
                     try await hub.json(.POST, "/v1/passes", body: PassChangeRequest(assertion: jws.compact), as: PassView.self)
                 }
             } catch {
-                if error.code == .hubUnreachable {
+                if error.code == .hubUnreachable, decision == .hubWhenReachable {
+                    // Offline from now on: sold through the outbox, unless the hub last said the day is full.
+                    hubDown(now: now)
+                    try refuseOfflineIfStopped(product, day: day)
+                } else if error.code == .hubUnreachable {
                     throw Self.problem(
                         .unavailable, "hub_unreachable", "The hub is unreachable", "timed passes are sold online: the hub counts each slot's capacity")
+                } else if error.problemCode == "sold_out" {
+                    try? await refreshCapacity()
+                    throw Self.soldOut(park: "", day: day.description, detail: error.message)
+                } else {
+                    throw Self.problem(.conflict, error.problemCode ?? "hub_refused", "The hub refused the sale", error.message)
                 }
-                throw Self.problem(.conflict, error.problemCode ?? "hub_refused", "The hub refused the sale", error.message)
             }
         }
         try await store.recordSale(sold, assertion: (payload.id, payload.type.rawValue, jws.compact), now: now)

@@ -93,6 +93,8 @@ extension NodeAgent {
             throw Self.problem(.conflict, "not_on_sale", "Not on sale", "this printed ticket expired on \(stock.validUntil)")
         }
         let holder = try Self.holder(request.holder)
+        // A printed ticket is for no one day: it is refused while today's sales at one of its parks stopped.
+        try refuseOfflineIfStopped(product, day: calendar.day(of: now))
         let code = try PassCode(parsing: stock.code)
         let (issued, sold) = try saleRecords(code, product: product, channel: channel, holder: holder, name: request.holder.name, stockSerial: serial)
         let (payload, jws) = try Assertions.sign(.passIssued(issued), park: park, key: signingKey, now: now)

@@ -35,6 +35,9 @@ public final class NodeAgent: Sendable {
     let products = NIOLockedValueBox<[String: ComboProduct]>([:])
     /// When the hub was last found unreachable by a gate call (gates then decide offline for a few seconds).
     let hubDownSince = NIOLockedValueBox<Date?>(nil)
+    /// The hub's capacity levels as last read (``CapacityStatus``): shown to the park's operators, and the days
+    /// whose sales stopped, which the node refuses to sell while it sells offline.
+    let capacityLevels = NIOLockedValueBox<CapacityStatus?>(nil)
     /// The park's gate mode (normal, fast-check, evacuation), from the last logged change.
     let gateMode = NIOLockedValueBox(GateMode.normal)
     let gateModeCheckedAt = NIOLockedValueBox<ContinuousClock.Instant?>(nil)
@@ -169,6 +172,7 @@ public final class NodeAgent: Sendable {
         do {
             try await refreshProducts()
             try await refreshRevocations()
+            try await refreshCapacity()
         } catch {
             logger.warning("pass catalogue or revocation refresh failed", metadata: ["error": "\(error)"])
         }
@@ -228,8 +232,10 @@ public final class NodeAgent: Sendable {
         /// The gate mode and its latest changes (who, why, when).
         public var mode: GateMode
         public var modeChanges: [NodeStore.ModeChange]
+        /// People inside now and the park's levels against its capacities (warnings from the share the hub set).
+        public var capacity: CapacityNow
         enum CodingKeys: String, CodingKey {
-            case park, hub, certificate, outbox, alarms, mode
+            case park, hub, certificate, outbox, alarms, mode, capacity
             case modeChanges = "mode_changes"
             case signingKid = "signing_kid"
             case trustList = "trust_list"
@@ -250,7 +256,7 @@ public final class NodeAgent: Sendable {
             trustList: trustList.status(now: now),
             certificate: .init(serial: configuration.certificateSerial, notAfter: configuration.certificateNotAfter, renewalDue: configuration.renewalDue),
             outbox: outbox, alarms: (try? store.alarms(limit: 10)) ?? [], alarmCount: (try? store.alarmCount()) ?? 0,
-            mode: currentMode(), modeChanges: (try? store.modeChanges(limit: 5)) ?? [])
+            mode: currentMode(), modeChanges: (try? store.modeChanges(limit: 5)) ?? [], capacity: await capacityNow(now: now))
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import ParkFedDomain
 import ParkFedProtocol
 import Prometheus
 
@@ -30,6 +31,22 @@ final class NodeMetrics: Sendable {
                 .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500),
             ]
         ).record(duration)
+    }
+
+    /// Days (of any park) whose sales the hub last said stopped.
+    func capacity(stopped: Int) {
+        registry.makeGauge(
+            descriptor: Self.descriptor("capacity_sales_stopped", "days", "Park days whose sales stopped at the daily capacity, as the hub last said"),
+            labels: [("park", park)]
+        ).set(Double(stopped))
+    }
+
+    /// The park's level against its instantaneous capacity (0 normal, 1 warning, 2 full).
+    func insideLevel(_ level: CapacityLevel) {
+        registry.makeGauge(
+            descriptor: Self.descriptor("capacity_inside", "level", "Level of people inside against the instantaneous capacity (0, 1 warning, 2 full)"),
+            labels: [("park", park)]
+        ).set(Double(level.rank))
     }
 
     func sale() {

@@ -162,3 +162,9 @@ public struct RegulatorOccupancyReport: Codable, Sendable, Hashable {
         self.parks = parks
     }
 }
+
+/// `PUT /v1/regulator/endpoint`: where the hub pushes this regulator's capacity statements (nil: no pushes).
+public struct RegulatorEndpointRequest: Codable, Sendable, Hashable {
+    public var url: String?
+    public init(url: String?) { self.url = url }
+}

@@ -82,6 +82,7 @@ public enum HubStatement {
         switch jws.header.typ {
         case RegulatorQueryStatement.jwsType: (try? RegulatorQueryStatement.verify(jws, hubKey: hubKey))?.id
         case SettlementStatement.jwsType: (try? SettlementStatement.verify(jws, hubKey: hubKey))?.id
+        case CapacityStatement.jwsType: (try? CapacityStatement.verify(jws, hubKey: hubKey))?.id
         default: nil
         }
     }

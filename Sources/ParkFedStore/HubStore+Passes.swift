@@ -68,7 +68,11 @@ public enum AssertionEffectMode: Sendable, Hashable { case decide, record }
 public enum AssertionEffect: Sendable, Hashable {
     /// A sale; `product` is the pass's variant (category and heads). Refused (``AssertionEffectResult/refused(_:)``)
     /// as ``PassChanges/sale(_:known:product:slotHeadsSold:)`` says, e.g. when its slot's heads would pass capacity.
-    case issued(facts: PassCodeFacts, product: ComboProduct, priceMinor: Int64, holderMasked: String, holder: ProtectedHolder?)
+    /// `dailyLimits`: on the deciding path, the daily capacities of the product's parks the sale must fit
+    /// (``CapacityWatch``; `sold_out` when one is full); empty when the sale already happened (an offline sale
+    /// delivered later is kept, and the gates still hold the day's entries to the capacity).
+    case issued(
+        facts: PassCodeFacts, product: ComboProduct, priceMinor: Int64, holderMasked: String, holder: ProtectedHolder?, dailyLimits: [DailyLimit] = [])
     /// `facts` is nil when the scanned code itself did not verify (`codeProblem` says why). `minute`: after local
     /// midnight, for timed passes.
     case entry(
@@ -87,6 +91,8 @@ public enum AssertionEffect: Sendable, Hashable {
     case clearing(ClearingEffect)
     /// People a park's gate counted leaving (`gate.exits`), for occupancy.
     case exits(park: ParkID, day: CivilDay, count: Int, at: Date)
+    /// A hub statement that a park's capacity level changed, applied with it (compare-and-set).
+    case capacityLevel(CapacityLevelChange)
 }
 
 /// The outcome of a pass effect.
@@ -376,7 +382,7 @@ extension HubStore {
         async throws -> AssertionEffectResult
     {
         switch effect {
-        case .issued(let facts, let product, let price, let holder, let protected):
+        case .issued(let facts, let product, let price, let holder, let protected, let dailyLimits):
             // Decided first (the same rule on the deciding and the record path), written only when accepted.
             let existing = try await Self.pass(facts.passID, db)
             var slotSold: Int?
@@ -387,6 +393,13 @@ extension HubStore {
             let sale = PassChanges.Sale(passID: facts.passID, facts: facts.fixed(product: product.id), priceMinor: price)
             if case .failure(let refusal) = PassChanges.sale(sale, known: existing.map(\.known), product: product, slotHeadsSold: slotSold) {
                 return .refused(refusal)
+            }
+            if let (limit, used) = try await overfull(dailyLimits, heads: facts.heads, day: facts.validFrom, now: now, excludingPass: facts.passID, db) {
+                return .refused(
+                    PassChangeRefusal(
+                        "sold_out",
+                        "\(limit.park) has \(max(0, limit.capacity - used)) of its \(limit.capacity) places of \(facts.validFrom) left: sales of that day stopped"
+                    ))
             }
             if let protected { try await insertHolder(protected, passID: facts.passID, generation: 0, issuer: facts.issuer, at: now, db) }
             if existing == nil {
@@ -479,6 +492,9 @@ extension HubStore {
         case .exits(let park, let day, let count, let at):
             try await insertExits(entryID, park: park, day: day, at: at, count: count, db)
             return .applied
+
+        case .capacityLevel(let change):
+            return try await Self.apply(change, entryID: entryID, logIndex: logIndex, now: now, db)
 
         case .linkObligation(let reason, let park, let reference):
             try await db.execute(

@@ -313,14 +313,19 @@ extension HubStore {
 
     /// Holds a booking's places and records it, in one transaction: when its uuid is already known, the booking it
     /// names is returned unchanged (the uuid is the idempotency key); when the product is timed (`slotCapacity`),
-    /// the heads sold and held in the slot that day plus the booking's must stay within it.
-    public func holdBooking(_ booking: OctoBookingRecord, slotCapacity: Int?, now: Date) async throws -> HoldOutcome {
+    /// the heads sold and held in the slot that day plus the booking's must stay within it, and so must the places
+    /// of the day at each park with a daily capacity (`dailyLimits`).
+    public func holdBooking(_ booking: OctoBookingRecord, slotCapacity: Int?, dailyLimits: [DailyLimit] = [], now: Date) async throws -> HoldOutcome {
         try await database.write { db in
             if let existing = try await Self.booking(booking.uuid, db) { return .existing(existing) }
+            let heads = booking.units.reduce(0) { $0 + $1.heads }
             if let capacity = slotCapacity, let slot = booking.slot {
                 let taken = try await Self.slotHeads(product: booking.product, day: booking.day, slot: slot, now: now, excludingPass: nil, db)
-                let heads = booking.units.reduce(0) { $0 + $1.heads }
                 guard taken + heads <= capacity else { return .full(placesLeft: max(0, capacity - taken)) }
+            }
+            // The parks' places of the day (stop-sale at the daily capacity), shared with every other channel.
+            if let (limit, used) = try await Self.overfull(dailyLimits, heads: heads, day: booking.day, now: now, excludingPass: nil, db) {
+                return .full(placesLeft: max(0, limit.capacity - used))
             }
             let at = StoredTime.millis(now)
             try await db.execute(
@@ -526,12 +531,7 @@ extension HubStore {
 
     /// Webhooks not yet delivered whose next attempt is due.
     public func dueWebhooks(now: Date, limit: Int = 100) async throws -> [OctoWebhookRecord] {
-        try await database.read { db in
-            try await SQLRow.fetchAll(
-                db, sql: "SELECT * FROM octo_webhooks WHERE delivered_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT \(limit)",
-                arguments: [StoredTime.millis(now)]
-            ).map(Self.webhookRecord)
-        }
+        try await due("octo_webhooks", now: now, limit: limit).map(Self.webhookRecord)
     }
 
     /// Every webhook of a reseller (or all), newest first.
@@ -548,14 +548,7 @@ extension HubStore {
 
     /// Records an attempt: delivered (`status` 2xx), or failed with the next attempt's time.
     public func recordWebhookAttempt(_ id: String, status: Int?, error: String?, delivered: Bool, nextAttemptAt: Date, now: Date) async throws {
-        try await database.write { db in
-            try await db.execute(
-                sql: """
-                    UPDATE octo_webhooks SET attempts = attempts + 1, last_status = ?, last_error = ?, delivered_at = ?, next_attempt_at = ?
-                    WHERE id = ? AND delivered_at IS NULL
-                    """,
-                arguments: [status.map { Int64($0) }, error, delivered ? StoredTime.millis(now) : nil, StoredTime.millis(nextAttemptAt), id])
-        }
+        try await recordAttempt("octo_webhooks", id: id, status: status, error: error, delivered: delivered, nextAttemptAt: nextAttemptAt, now: now)
     }
 
     static func webhookRecord(_ row: SQLRow) throws -> OctoWebhookRecord {
@@ -564,5 +557,30 @@ extension HubStore {
             createdAt: StoredTime.date(row["created_at"] as Int64), attempts: Int(row["attempts"] as Int64),
             nextAttemptAt: StoredTime.date(row["next_attempt_at"] as Int64), deliveredAt: StoredTime.date(row["delivered_at"] as Int64?),
             lastStatus: (row["last_status"] as Int64?).map(Int.init), lastError: row["last_error"])
+    }
+
+    // MARK: Outbound deliveries (webhooks, regulator pushes): one shape of queue
+
+    /// Rows of an outbound queue (`octo_webhooks`, `regulator_pushes`) not delivered and due by `now`.
+    func due(_ table: String, now: Date, limit: Int) async throws -> [SQLRow] {
+        try await database.read { db in
+            try await SQLRow.fetchAll(
+                db, sql: "SELECT * FROM \(table) WHERE delivered_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT \(limit)",
+                arguments: [StoredTime.millis(now)])
+        }
+    }
+
+    /// Records an attempt of an outbound queue's row: delivered, or failed with the next attempt's time.
+    func recordAttempt(
+        _ table: String, id: some SQLValueConvertible, status: Int?, error: String?, delivered: Bool, nextAttemptAt: Date, now: Date
+    ) async throws {
+        try await database.write { db in
+            try await db.execute(
+                sql: """
+                    UPDATE \(table) SET attempts = attempts + 1, last_status = ?, last_error = ?, delivered_at = ?, next_attempt_at = ?
+                    WHERE id = ? AND delivered_at IS NULL
+                    """,
+                arguments: [status.map { Int64($0) }, error, delivered ? StoredTime.millis(now) : nil, StoredTime.millis(nextAttemptAt), id])
+        }
     }
 }

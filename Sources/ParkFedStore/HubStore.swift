@@ -295,6 +295,7 @@ public final class HubStore: Sendable {
         registerVisitorLinkMigration(&migrator)
         registerResellerMigration(&migrator)
         registerOccupancyMigration(&migrator)
+        registerCapacityWatchMigration(&migrator)
         return migrator
     }
 

@@ -103,7 +103,12 @@ import Testing
                         #"{"productId":"JIANGNAN-3P","optionId":"DEFAULT","localDateStart":"\#(today)","localDateEnd":"\#(today.adding(days: 2))","units":[{"id":"full","quantity":1}]}"#,
                     schema: "availability"
                 ).json)
-            #expect(availability.count == 3 && availability.allSatisfy { $0["status"] as? String == "FREESALE" && $0["available"] as? Bool == true })
+            // Untimed, but each park has a daily capacity: the places left are the fewest of its parks' (P003: 8,000).
+            #expect(
+                availability.count == 3
+                    && availability.allSatisfy {
+                        $0["status"] as? String == "AVAILABLE" && $0["available"] as? Bool == true && $0["vacancies"] as? Int == 8_000
+                    })
             let availabilityID = availability[0]["id"] as! String
 
             // Hold, and the same uuid again is the same booking.

@@ -140,11 +140,18 @@ import Testing
             #expect(try await Self.scan(p3, good.code).decision == .allow)
             let another = try await Self.sell(p1, "LAKE-AND-MUSEUM-2026")
             #expect(try await Self.scan(p3, another.code).reason == "capacity_full")
-            // A revoked park's key: its passes stop working at every gate once the trust list says so.
+            // A revoked park's key: its passes stop working at every gate once the trust list says so, and the hub
+            // (which decides every sale while it is reachable) refuses the revoked park's next sale.
+            let jiangnan = try await Self.sell(p1, "JIANGNAN-3P")
             _ = try await federation.hub.revoke(park: p1.park)
             try await p2.refreshTrustList()
-            let jiangnan = try await Self.sell(p1, "JIANGNAN-3P")
             #expect(try await Self.scan(p2, jiangnan.code).reason == "revoked")
+            do {
+                _ = try await Self.sell(p1, "JIANGNAN-3P")
+                Issue.record("a revoked park sold a pass while the hub was reachable")
+            } catch let refusal as Refusal {
+                #expect(refusal.code == "certificate_revoked")
+            }
         }
     }
 
