@@ -51,6 +51,21 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
     /// The share of a park's daily or instantaneous capacity at which operators and regulators are warned, in
     /// basis points (8000: 80 %, as local rules under 《景区最大承载量核定导则》 ask).
     public var capacityWarningBasisPoints: Int
+    /// Holiday periods (e.g. 国庆节 2026-10-01..2026-10-07) whose report the hub writes for the regulators when the
+    /// period has ended, beside the daily reports.
+    public var reportHolidays: [ReportPeriod]
+
+    /// A named period of days, inclusive.
+    public struct ReportPeriod: Codable, Sendable, Hashable {
+        public var name: String
+        public var from: String
+        public var to: String
+        public init(name: String, from: String, to: String) {
+            self.name = name
+            self.from = from
+            self.to = to
+        }
+    }
 
     public init(
         federation: String = "ParkFederation",
@@ -73,8 +88,10 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         idleTimeoutSeconds: Int = 120,
         maxConnections: Int = 10_000,
         store: String? = nil,
-        capacityWarningBasisPoints: Int = 8000
+        capacityWarningBasisPoints: Int = 8000,
+        reportHolidays: [ReportPeriod] = []
     ) {
+        self.reportHolidays = reportHolidays
         self.store = store
         self.capacityWarningBasisPoints = capacityWarningBasisPoints
         self.maxConnections = maxConnections
@@ -123,6 +140,7 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         store = try container.decodeIfPresent(String.self, forKey: .store)
         capacityWarningBasisPoints =
             try container.decodeIfPresent(Int.self, forKey: .capacityWarningBasisPoints) ?? defaults.capacityWarningBasisPoints
+        reportHolidays = try container.decodeIfPresent([ReportPeriod].self, forKey: .reportHolidays) ?? []
     }
 
     enum CodingKeys: String, CodingKey {
@@ -147,6 +165,7 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         case maxConnections = "max_connections"
         case store
         case capacityWarningBasisPoints = "capacity_warning_bps"
+        case reportHolidays = "report_holidays"
     }
 
     public func validate() throws(HubError) {
@@ -187,6 +206,15 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         guard (1...86_400).contains(idleTimeoutSeconds) else { throw HubError(.invalidConfiguration, "idle_timeout_seconds is 1-86400") }
         guard (1...10_000).contains(capacityWarningBasisPoints) else {
             throw HubError(.invalidConfiguration, "capacity_warning_bps is 1-10000 (8000: warn at 80 % of a capacity)")
+        }
+        for period in reportHolidays {
+            guard !period.name.trimmingCharacters(in: .whitespaces).isEmpty, period.name.count <= 64,
+                !period.name.contains(where: { $0.isNewline || "/\\".contains($0) }),
+                let from = try? CivilDay(period.from), let to = try? CivilDay(period.to), from <= to, to.dayNumber - from.dayNumber < 62
+            else {
+                throw HubError(
+                    .invalidConfiguration, "report_holidays: each is a name (1-64 characters, no slashes) and from <= to (YYYY-MM-DD), at most 62 days")
+            }
         }
         guard (1...1_000_000).contains(maxConnections) else { throw HubError(.invalidConfiguration, "max_connections is 1-1000000") }
         if let store, !(store.hasPrefix("postgres://") || store.hasPrefix("postgresql://")) {

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HTTPTypes
 import HummingbirdCore
 import HummingbirdHTTP2
 import HummingbirdTLS
@@ -293,6 +294,63 @@ public enum HubServer {
             let query = request.uri.queryParameters
             return try JSONResponse.make(
                 try await hub.regulatorSales(from: String(query["from"] ?? ""), to: String(query["to"] ?? ""), peer: peer))
+        }
+        regulators.get("/v1/regulator/reports") { request, context, peer -> Response in
+            let query = request.uri.queryParameters
+            let report = try await hub.regulatorReport(
+                from: String(query["from"] ?? ""), to: String(query["to"] ?? ""), name: query["name"].map(String.init), peer: peer)
+            switch query["format"].map(String.init) ?? "json" {
+            case "json": return try JSONResponse.make(report)
+            case "csv":
+                return Response(
+                    status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .cacheControl: "no-store"],
+                    body: .init(byteBuffer: ByteBuffer(string: report.csv)))
+            default: throw ProblemDetails(status: 400, code: "invalid_query", title: "format is json or csv")
+            }
+        }
+        // People inside now, live: server-sent events whose ids are log indices; a client resumes with Last-Event-ID.
+        regulators.get("/v1/regulator/occupancy/feed") { request, context, peer -> Response in
+            let query = request.uri.queryParameters
+            let day: CivilDay
+            do { day = try CivilDay(query["day"].map(String.init) ?? hub.passes.calendar.day(of: Date()).description) } catch {
+                throw ProblemDetails(status: 400, code: "invalid_query", title: "day is YYYY-MM-DD")
+            }
+            let resume = request.headers[HTTPField.Name("Last-Event-ID")!] ?? query["last_event_id"].map(String.init)
+            var after: UInt64?
+            if let resume {
+                guard let index = UInt64(resume) else { throw ProblemDetails(status: 400, code: "invalid_query", title: "Last-Event-ID is a log index") }
+                after = index
+            }
+            let seconds = Int(query["max_seconds"] ?? "") ?? 300
+            guard (1...300).contains(seconds) else { throw ProblemDetails(status: 400, code: "invalid_query", title: "max_seconds is 1-300") }
+            let (snapshot, resumeAt) = try await hub.occupancySnapshot(day: day, after: after, peer: peer)
+            let body = ResponseBody { writer in
+                var after = resumeAt
+                func send(_ event: Hub.OccupancyEvent, name: String) async throws {
+                    let data = String(decoding: try StrictJSON.encoder.encode(event), as: UTF8.self)
+                    try await writer.write(ByteBuffer(string: (event.index.map { "id: \($0)\n" } ?? "") + "event: \(name)\ndata: \(data)\n\n"))
+                }
+                try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
+                var totals: [String: Occupancy] = [:]
+                for event in snapshot {
+                    totals[event.park] = Occupancy(entries: event.entries, exits: event.exits)
+                    try await send(event, name: "snapshot")
+                }
+                let end = ContinuousClock.now + .seconds(seconds)
+                var quiet = 0
+                while ContinuousClock.now < end, !Task.isCancelled {
+                    let events = try await hub.occupancyEvents(day: day, after: after, totals: &totals)
+                    for event in events { try await send(event, name: "occupancy") }
+                    if let last = events.last?.index { after = last }
+                    quiet = events.isEmpty ? quiet + 1 : 0
+                    // A comment every ~15 s keeps proxies from closing an idle stream.
+                    if quiet > 0, quiet % 30 == 0 { try await writer.write(ByteBuffer(string: ": idle\n\n")) }
+                    try? await Task.sleep(for: .milliseconds(500))
+                }
+                try await writer.finish(nil)
+            }
+            return Response(
+                status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"], body: body)
         }
         regulators.put("/v1/regulator/endpoint") { request, context, peer -> Response in
             let body = try await request.decodeStrict(RegulatorEndpointRequest.self, limit: BodyLimit.small)

@@ -92,7 +92,10 @@ struct HubCommand: AsyncParsableCommand {
             let app = try HubServer.application(hub: hub, host: listen.host, port: listen.port, logger: logger) { channel in
                 logger.notice("hub listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
             }
-            var services: [any Service] = [app, SettlementService(hub: hub), OutboundDeliveryService(hub: hub)]
+            var services: [any Service] = [
+                app, SettlementService(hub: hub), OutboundDeliveryService(hub: hub),
+                ReportService(hub: hub, directory: (data.data as NSString).appendingPathComponent("reports")),
+            ]
             if let opsListen {
                 services.append(
                     HubServer.opsApplication(hub: hub, host: opsListen.host, port: opsListen.port, logger: logger) { channel in
