@@ -80,6 +80,9 @@ public struct ComboProduct: Hashable, Sendable {
     public let categories: [TicketCategory]
     /// Entry windows; when there are any, every pass names one and is for a single day.
     public let slots: [TimeSlot]
+    /// Whether a pass carries its holder's real name and document (实名制); false where a city or park dropped
+    /// compulsory real-name booking: no holder is taken, and such a pass cannot be transferred to a named holder.
+    public let realName: Bool
     /// Set on a variant (``variant(category:heads:)``): the category it prices, and the heads one pass admits.
     public internal(set) var category: TicketCategory?
     public internal(set) var heads: Int = 1
@@ -88,8 +91,11 @@ public struct ComboProduct: Hashable, Sendable {
         id: String, name: String? = nil, price: Money, members: [Member],
         validity: Validity = .fromFirstUse(days: 1, activateWithinDays: 365), entriesTotal: Int? = nil,
         transfer: TransferTerms = .notAllowed, refundRule: RefundRule = .unusedAllocations,
-        allocation: AllocationRule = .perEntry, categories: [TicketCategory] = [], slots: [TimeSlot] = []
+        allocation: AllocationRule = .perEntry, categories: [TicketCategory] = [], slots: [TimeSlot] = [], realName: Bool = true
     ) throws(DomainError) {
+        guard realName || !transfer.allowed else {
+            throw DomainError(.invalidProduct, "a product sold without real name cannot be transferred to a named holder")
+        }
         guard !members.isEmpty, Set(members.map(\.park)).count == members.count else {
             throw DomainError(.invalidProduct, "a combo product lists each member park once, at least one")
         }
@@ -142,6 +148,7 @@ public struct ComboProduct: Hashable, Sendable {
         self.allocation = allocation
         self.categories = categories
         self.slots = slots
+        self.realName = realName
         guard Set(categories.map(\.id)).count == categories.count, !categories.contains(where: { $0.id == TicketCategory.fullID }) else {
             throw DomainError(.invalidProduct, "category ids are listed once each, and `full` is the product's own price")
         }
@@ -186,7 +193,7 @@ public struct ComboProduct: Hashable, Sendable {
             feeMinor: transfer.feeMinor)
         var variant = try ComboProduct(
             id: self.id, name: name, price: price, members: members, validity: validity, entriesTotal: entriesTotal,
-            transfer: transfer, refundRule: refundRule, allocation: allocation, slots: slots)
+            transfer: transfer, refundRule: refundRule, allocation: allocation, slots: slots, realName: realName)
         variant.category = category
         variant.heads = heads
         return variant

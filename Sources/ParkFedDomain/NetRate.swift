@@ -43,7 +43,7 @@ extension ComboProduct {
         }
         var net = try ComboProduct(
             id: id, name: name, price: Money(minorUnits: netMinor, currency: price.currency), members: scaled, validity: validity,
-            entriesTotal: entriesTotal, transfer: transfer, refundRule: refundRule, allocation: allocation, slots: slots)
+            entriesTotal: entriesTotal, transfer: transfer, refundRule: refundRule, allocation: allocation, slots: slots, realName: realName)
         net.category = category
         net.heads = heads
         return net

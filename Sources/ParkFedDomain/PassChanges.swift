@@ -48,11 +48,14 @@ public enum PassChanges {
         public var passID: String
         public var facts: Facts
         public var priceMinor: Int64
+        /// Whether the sale names a holder (sealed real-name data); exactly when the product is real-name.
+        public var hasHolder: Bool
 
-        public init(passID: String, facts: Facts, priceMinor: Int64) {
+        public init(passID: String, facts: Facts, priceMinor: Int64, hasHolder: Bool = true) {
             self.passID = passID
             self.facts = facts
             self.priceMinor = priceMinor
+            self.hasHolder = hasHolder
         }
     }
 
@@ -72,6 +75,14 @@ public enum PassChanges {
     /// time slot on its day (nil when the product is not timed).
     public static func sale(_ sale: Sale, known: Known?, product: ComboProduct, slotHeadsSold: Int?) -> Result<Void, PassChangeRefusal> {
         guard sale.priceMinor >= 0 else { return .failure(.init("invalid_price", "a sale's price is not negative")) }
+        // Real name is the product's rule, not the seller's choice: a real-name product's pass names its holder, and
+        // a product sold without real name collects none.
+        if product.realName, !sale.hasHolder {
+            return .failure(.init("holder_required", "product \(product.id) is sold under real name: the sale must name its holder"))
+        }
+        if !product.realName, sale.hasHolder {
+            return .failure(.init("holder_not_taken", "product \(product.id) is sold without real name: a sale names no holder"))
+        }
         if let known {
             guard known.facts.issuer == sale.facts.issuer else {
                 return .failure(.init("not_issuer", "pass \(sale.passID) was issued by \(known.facts.issuer): only its issuer sells it"))

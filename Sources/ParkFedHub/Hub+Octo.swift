@@ -498,7 +498,7 @@ extension Hub {
             }
             let holder = try holderReference(document, name: name, nameMasked: nameMasked, reseller: caller.reseller)
             let issued = PassIssued(
-                passID: passID, product: base.id, channel: .ota, priceMinor: net, currency: booking.currency, holder: holder,
+                passID: passID, product: base.id, channel: .ota, priceMinor: net, currency: booking.currency, holder: base.realName ? holder : nil,
                 validFrom: window.from.description, validUntil: window.until.description, category: code.payload.category, heads: code.payload.heads,
                 slot: booking.slot)
             let (_, jws) = try Assertions.sign(.passIssued(issued), park: caller.reseller, key: key, now: now)

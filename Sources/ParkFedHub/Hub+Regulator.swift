@@ -33,7 +33,8 @@ extension Hub {
         try await audit(peer, "holder \(documentKind.rawValue) \(document.maskedNumber) \(first)..\(last)", records: purchases.count + entries.count, now: now)
         return RegulatorHolderReport(
             idType: documentKind.rawValue, idNumberMasked: document.maskedNumber, from: first.description, to: last.description,
-            purchases: purchases, entries: entries)
+            purchases: purchases, entries: entries,
+            anonymousProducts: passes.catalog.products.filter { $0.realName == false }.map(\.id))
     }
 
     /// Records an answered query as a hub-signed statement in the log (and its audit row), before the answer goes out.

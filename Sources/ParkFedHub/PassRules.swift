@@ -117,8 +117,8 @@ public final class PassRules: Sendable {
                 passID: data.passID, issuer: payload.park, validFrom: from, validUntil: until, generation: 0,
                 category: data.category, heads: data.heads ?? 1, slot: data.slot, stock: data.stockSerial != nil)
             return .issued(
-                facts: facts, product: product, priceMinor: data.priceMinor, holderMasked: data.holder.nameMasked,
-                holder: protect(data.holder), dailyLimits: mode == .decide ? await dailyLimits(of: product) : [])
+                facts: facts, product: product, priceMinor: data.priceMinor, holderMasked: data.holder?.nameMasked,
+                holder: data.holder.flatMap(protect), dailyLimits: mode == .decide ? await dailyLimits(of: product) : [])
         case .passRedeemed(let data):
             let day = calendar.day(of: data.enteredAt), minute = calendar.minuteOfDay(data.enteredAt)
             switch verify(code: data.code, keys: keys) {

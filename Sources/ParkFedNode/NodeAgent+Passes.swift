@@ -88,7 +88,7 @@ extension NodeAgent {
         }
         let product = try Self.variant(of: base, category: request.category, heads: request.heads, slot: request.slot)
         let channel = try Self.channel(request.channel)
-        let holder = try Self.holder(request.holder)
+        let holder = try Self.holder(request.holder, product: product)
         let date: CivilDay
         if let text = request.date {
             do { date = try CivilDay(text) } catch { throw Self.problem(.invalid, "invalid_body", "Invalid date", error.message) }
@@ -99,15 +99,15 @@ extension NodeAgent {
         let window: (from: CivilDay, until: CivilDay)
         do { window = try product.saleWindow(date: date) } catch { throw Self.problem(.conflict, "not_on_sale", "Not on sale", error.message) }
         let passID = UUIDv7.make(now: now)
-        let nameMasked = Masking.name(request.holder.name)
+        let nameMasked = request.holder.map { Masking.name($0.name) } ?? ""
         let code = try PassCode.make(
             .init(
                 issuer: park, passID: passID, product: product.id, validFrom: window.from, validUntil: window.until,
                 generation: 0, name: nameMasked, category: product.category?.id, heads: product.heads,
                 slot: request.slot), key: signingKey)
-        let (issued, sold) = try saleRecords(code, product: product, channel: channel, holder: holder, name: request.holder.name)
+        let (issued, sold) = try saleRecords(code, product: product, channel: channel, holder: holder, name: request.holder?.name ?? "")
         try await recordIssue(issued, sold: sold, product: product, decision: product.slots.isEmpty ? .hubWhenReachable : .hub, now: now)
-        return try saleResponse(sold, code: code, idNumberMasked: holder.maskedNumber)
+        return try saleResponse(sold, code: code, idNumberMasked: holder?.maskedNumber ?? "")
     }
 
     /// Who decides a sale before the window is answered.
@@ -131,19 +131,19 @@ extension NodeAgent {
     /// `document` named `name` through `channel`: the `pass.issued` to sign and the sale row. `stockSerial` names the
     /// printed code a sale activates.
     func saleRecords(
-        _ code: PassCode, product: ComboProduct, channel: PassIssued.Channel, holder document: IdentityDocument, name: String,
+        _ code: PassCode, product: ComboProduct, channel: PassIssued.Channel, holder document: IdentityDocument?, name: String,
         stockSerial: String? = nil
     ) throws -> (issued: PassIssued, sold: SoldPassRecord) {
-        let nameMasked = Masking.name(name)
-        let reference = try holderRef(document, name: name.trimmingCharacters(in: .whitespaces), nameMasked: nameMasked)
+        let nameMasked = document == nil ? "" : Masking.name(name)
+        let reference = try document.map { try holderRef($0, name: name.trimmingCharacters(in: .whitespaces), nameMasked: nameMasked) }
         let issued = PassIssued(
             passID: code.passID, product: product.id, channel: channel, priceMinor: product.price.minorUnits,
             currency: product.price.currency.code, holder: reference, validFrom: code.validFrom.description,
             validUntil: code.validUntil.description, category: code.payload.category, heads: code.payload.heads,
             slot: code.payload.slot, stockSerial: stockSerial)
         let sold = SoldPassRecord(
-            passID: code.passID, product: product.id, channel: channel.rawValue, holderMasked: nameMasked, idType: document.kind.rawValue,
-            idDigest: reference.idDigest, idMasked: document.maskedNumber, priceMinor: product.price.minorUnits,
+            passID: code.passID, product: product.id, channel: channel.rawValue, holderMasked: nameMasked, idType: document?.kind.rawValue ?? "none",
+            idDigest: reference?.idDigest ?? "", idMasked: document?.maskedNumber ?? "", priceMinor: product.price.minorUnits,
             currency: product.price.currency.code, validFrom: code.validFrom, validUntil: code.validUntil, generation: 0,
             code: code.text, state: "sold")
         return (issued, sold)
@@ -208,6 +208,19 @@ extension NodeAgent {
             holderNameMasked: sold.holderMasked, idNumberMasked: idNumberMasked, validFrom: sold.validFrom.description,
             validUntil: sold.validUntil.description, priceMinor: sold.priceMinor, currency: sold.currency, generation: sold.generation,
             category: code.payload.category, heads: code.payload.heads, slot: code.payload.slot, stockSerial: stockSerial)
+    }
+
+    /// The holder a sale of `product` takes: required under real name, refused (no data collected) without it.
+    static func holder(_ input: HolderInput?, product: ComboProduct) throws -> IdentityDocument? {
+        switch (product.realName, input) {
+        case (true, let input?): return try holder(input)
+        case (true, nil):
+            throw problem(.invalid, "holder_required", "Holder required", "product \(product.id) is sold under real name: enter the holder's name and document")
+        case (false, nil): return nil
+        case (false, _?):
+            throw problem(
+                .invalid, "holder_not_taken", "No holder is taken", "product \(product.id) is sold without real name: no name or document is collected")
+        }
     }
 
     static func holder(_ input: HolderInput) throws -> IdentityDocument {

@@ -92,11 +92,12 @@ extension NodeAgent {
         guard calendar.day(of: now) <= stock.validUntil else {
             throw Self.problem(.conflict, "not_on_sale", "Not on sale", "this printed ticket expired on \(stock.validUntil)")
         }
-        let holder = try Self.holder(request.holder)
+        let holder = try Self.holder(product.realName ? request.holder : nil, product: product)
         // A printed ticket is for no one day: it is refused while today's sales at one of its parks stopped.
         try refuseOfflineIfStopped(product, day: calendar.day(of: now))
         let code = try PassCode(parsing: stock.code)
-        let (issued, sold) = try saleRecords(code, product: product, channel: channel, holder: holder, name: request.holder.name, stockSerial: serial)
+        let (issued, sold) = try saleRecords(
+            code, product: product, channel: channel, holder: holder, name: product.realName ? request.holder.name : "", stockSerial: serial)
         let (payload, jws) = try Assertions.sign(.passIssued(issued), park: park, key: signingKey, now: now)
         do { try await store.sellStock(serial: serial, sale: sold, assertion: (payload.id, payload.type.rawValue, jws.compact), now: now) } catch let error
             as StockStateError
@@ -106,7 +107,7 @@ extension NodeAgent {
         metrics.sale()
         if hubLinkUp(now: now) { try? await deliverOutbox() }
         outboxWakeUp.signal()
-        return try saleResponse(sold, code: code, idNumberMasked: holder.maskedNumber, stockSerial: serial)
+        return try saleResponse(sold, code: code, idNumberMasked: holder?.maskedNumber ?? "", stockSerial: serial)
     }
 
     /// Voids unsold printed codes (all or none): their gates refuse them (`voided`) from the next scan on.

@@ -47,8 +47,18 @@ public struct RegulatorHolderReport: Codable, Sendable, Hashable {
     public var to: String
     public var purchases: [Purchase]
     public var entries: [Entry]
+    /// Products sold without real name: their passes carry no holder, so no lookup by document can find them (the
+    /// answer says so rather than implying the holder made no such visit).
+    public var anonymousProducts: [String]
+    public var note: String?
 
-    public init(idType: String, idNumberMasked: String, from: String, to: String, purchases: [Purchase], entries: [Entry]) {
+    public init(
+        idType: String, idNumberMasked: String, from: String, to: String, purchases: [Purchase], entries: [Entry], anonymousProducts: [String] = []
+    ) {
+        self.anonymousProducts = anonymousProducts
+        self.note =
+            anonymousProducts.isEmpty
+            ? nil : "passes of \(anonymousProducts.joined(separator: ", ")) are sold without real name and carry no holder: they are not in this answer"
         self.idType = idType
         self.idNumberMasked = idNumberMasked
         self.from = from
@@ -58,9 +68,10 @@ public struct RegulatorHolderReport: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case from, to, purchases, entries
+        case from, to, purchases, entries, note
         case idType = "id_type"
         case idNumberMasked = "id_number_masked"
+        case anonymousProducts = "anonymous_products"
     }
 }
 

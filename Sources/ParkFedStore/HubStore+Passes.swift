@@ -72,7 +72,8 @@ public enum AssertionEffect: Sendable, Hashable {
     /// (``CapacityWatch``; `sold_out` when one is full); empty when the sale already happened (an offline sale
     /// delivered later is kept, and the gates still hold the day's entries to the capacity).
     case issued(
-        facts: PassCodeFacts, product: ComboProduct, priceMinor: Int64, holderMasked: String, holder: ProtectedHolder?, dailyLimits: [DailyLimit] = [])
+        facts: PassCodeFacts, product: ComboProduct, priceMinor: Int64, holderMasked: String?, holder: ProtectedHolder?,
+        dailyLimits: [DailyLimit] = [])
     /// `facts` is nil when the scanned code itself did not verify (`codeProblem` says why). `minute`: after local
     /// midnight, for timed passes.
     case entry(
@@ -390,7 +391,7 @@ extension HubStore {
                 // Sold and held by resellers' bookings not yet expired (this pass's own hold aside).
                 slotSold = try await slotHeads(product: product.id, day: facts.validFrom, slot: slot, now: now, excludingPass: facts.passID, db)
             }
-            let sale = PassChanges.Sale(passID: facts.passID, facts: facts.fixed(product: product.id), priceMinor: price)
+            let sale = PassChanges.Sale(passID: facts.passID, facts: facts.fixed(product: product.id), priceMinor: price, hasHolder: holder != nil)
             if case .failure(let refusal) = PassChanges.sale(sale, known: existing.map(\.known), product: product, slotHeadsSold: slotSold) {
                 return .refused(refusal)
             }

@@ -180,7 +180,7 @@ import Testing
             let (_, transferred) = try Assertions.sign(
                 .passTransferred(
                     PassTransferred(
-                        passID: sale.passID, newHolder: original.holder, generation: 1, resalePriceMinor: 0, feeMinor: 0, currency: "CNY")), park: p2.park,
+                        passID: sale.passID, newHolder: original.holder!, generation: 1, resalePriceMinor: 0, feeMinor: 0, currency: "CNY")), park: p2.park,
                 key: p2.signingKey)
             let results = try await Self.ingest(p2, [issued.compact, refunded.compact, transferred.compact])
             #expect(results.map(\.status) == [.rejected, .rejected, .rejected], "\(results)")

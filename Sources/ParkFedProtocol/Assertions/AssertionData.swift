@@ -52,7 +52,8 @@ public struct PassIssued: Codable, Sendable, Hashable {
     public var channel: Channel
     public var priceMinor: Int64
     public var currency: String
-    public var holder: HolderRef
+    /// The real-name holder; nil only for a product sold without real name (`real_name: false`).
+    public var holder: HolderRef?
     public var validFrom: String
     public var validUntil: String
     /// The ticket category when not `full`, the heads of a group, the entry window of a timed pass.
@@ -64,7 +65,7 @@ public struct PassIssued: Codable, Sendable, Hashable {
 
     public init(
         passID: String, product: String, channel: Channel, priceMinor: Int64, currency: String = "CNY",
-        holder: HolderRef, validFrom: String, validUntil: String, category: String? = nil, heads: Int? = nil, slot: String? = nil,
+        holder: HolderRef?, validFrom: String, validUntil: String, category: String? = nil, heads: Int? = nil, slot: String? = nil,
         stockSerial: String? = nil
     ) {
         self.category = category
@@ -95,7 +96,7 @@ public struct PassIssued: Codable, Sendable, Hashable {
         try Check.identifier(product, "product")
         try Check.amount(priceMinor, "price_minor")
         try Check.currency(currency)
-        try holder.validate("holder")
+        try holder?.validate("holder")
         try Check.day(validFrom, "valid_from")
         try Check.day(validUntil, "valid_until")
         guard validFrom <= validUntil else { throw WireError("valid_from is after valid_until") }

@@ -128,7 +128,8 @@ public struct HolderInput: Codable, Sendable, Hashable {
 public struct PassSaleRequest: Codable, Sendable {
     public var product: String
     public var channel: String
-    public var holder: HolderInput
+    /// The real-name holder; omitted exactly for a product sold without real name.
+    public var holder: HolderInput?
     /// The visit date (default: today in the federation's time zone).
     public var date: String?
     /// The ticket category (default `full`), the heads of a group, and the entry window of a timed product.
@@ -137,7 +138,7 @@ public struct PassSaleRequest: Codable, Sendable {
     public var slot: String?
 
     public init(
-        product: String, channel: String, holder: HolderInput, date: String? = nil, category: String? = nil, heads: Int? = nil,
+        product: String, channel: String, holder: HolderInput?, date: String? = nil, category: String? = nil, heads: Int? = nil,
         slot: String? = nil
     ) {
         self.category = category

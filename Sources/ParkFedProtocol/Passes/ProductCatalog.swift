@@ -108,13 +108,16 @@ public struct ProductCatalog: Codable, Sendable, Hashable {
         public var issuerRetainedBps: Int?
         public var categories: [Category]?
         public var timeSlots: [Slot]?
+        /// false: sold without real name (no holder is taken, regulators' lookups say so); default true.
+        public var realName: Bool?
 
         public init(
             id: String, name: String, currency: String = "CNY", priceMinor: Int64, validity: Validity, members: [Member],
             entriesTotal: Int? = nil, transferable: Bool? = nil, resaleCapMinor: Int64? = nil, transferFeeMinor: Int64? = nil,
             refundRule: String? = nil, allocationRule: String? = nil, issuerRetainedBps: Int? = nil,
-            categories: [Category]? = nil, timeSlots: [Slot]? = nil
+            categories: [Category]? = nil, timeSlots: [Slot]? = nil, realName: Bool? = nil
         ) {
+            self.realName = realName
             self.categories = categories
             self.timeSlots = timeSlots
             self.allocationRule = allocationRule
@@ -143,6 +146,7 @@ public struct ProductCatalog: Codable, Sendable, Hashable {
             case issuerRetainedBps = "issuer_retained_bps"
             case categories
             case timeSlots = "time_slots"
+            case realName = "real_name"
         }
 
         /// The domain product, with every rule checked (ids, dates, allocations adding up to the price).
@@ -197,7 +201,7 @@ public struct ProductCatalog: Codable, Sendable, Hashable {
                 return try ComboProduct(
                     id: id, name: name, price: Money(minorUnits: priceMinor, currency: try Currency(currency)),
                     members: members, validity: validity, entriesTotal: entriesTotal, transfer: transfer, refundRule: rule,
-                    allocation: allocation, categories: categories, slots: slots)
+                    allocation: allocation, categories: categories, slots: slots, realName: realName ?? true)
             } catch let error as WireError {
                 throw WireError("product \(id): \(error.message)")
             } catch {
@@ -235,7 +239,7 @@ public struct ProductCatalog: Codable, Sendable, Hashable {
                     ? nil
                     : product.slots.map {
                         Slot(id: $0.id, start: TimeSlot.clock($0.startMinute), end: TimeSlot.clock($0.endMinute), capacity: $0.capacity)
-                    })
+                    }, realName: product.realName ? nil : false)
         }
     }
 
