@@ -156,7 +156,8 @@ extension Hub {
     }
 }
 
-/// Writes the regulators' reports when they fall due (checked every minute while the hub serves).
+/// The hub's daily jobs for regulators (checked every minute while the hub serves): the reports that fell due, and
+/// the real-name retention run (``Hub/purgeRealName(now:batch:)``).
 public struct ReportService: Service {
     let hub: Hub
     let directory: String
@@ -170,6 +171,7 @@ public struct ReportService: Service {
             do { try await hub.writeDueReports(directory: directory) } catch {
                 hub.logger.warning("regulator reports not written", metadata: ["error": "\(error)"])
             }
+            do { try await hub.purgeRealName() } catch { hub.logger.warning("retention run failed", metadata: ["error": "\(error)"]) }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(60)) }
         }
     }

@@ -54,6 +54,10 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
     /// Holiday periods (e.g. 国庆节 2026-10-01..2026-10-07) whose report the hub writes for the regulators when the
     /// period has ended, beside the daily reports.
     public var reportHolidays: [ReportPeriod]
+    /// Days after a pass's validity ends that its holder's real-name data is kept (then reduced to masked form by
+    /// the retention job): 1095 by default (E-Commerce Law art. 31, three years), 180 at least (Cybersecurity Law
+    /// art. 21, six months of network logs).
+    public var realNameRetentionDays: Int
 
     /// A named period of days, inclusive.
     public struct ReportPeriod: Codable, Sendable, Hashable {
@@ -89,8 +93,10 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         maxConnections: Int = 10_000,
         store: String? = nil,
         capacityWarningBasisPoints: Int = 8000,
-        reportHolidays: [ReportPeriod] = []
+        reportHolidays: [ReportPeriod] = [],
+        realNameRetentionDays: Int = 1095
     ) {
+        self.realNameRetentionDays = realNameRetentionDays
         self.reportHolidays = reportHolidays
         self.store = store
         self.capacityWarningBasisPoints = capacityWarningBasisPoints
@@ -141,6 +147,7 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         capacityWarningBasisPoints =
             try container.decodeIfPresent(Int.self, forKey: .capacityWarningBasisPoints) ?? defaults.capacityWarningBasisPoints
         reportHolidays = try container.decodeIfPresent([ReportPeriod].self, forKey: .reportHolidays) ?? []
+        realNameRetentionDays = try container.decodeIfPresent(Int.self, forKey: .realNameRetentionDays) ?? defaults.realNameRetentionDays
     }
 
     enum CodingKeys: String, CodingKey {
@@ -166,6 +173,7 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         case store
         case capacityWarningBasisPoints = "capacity_warning_bps"
         case reportHolidays = "report_holidays"
+        case realNameRetentionDays = "real_name_retention_days"
     }
 
     public func validate() throws(HubError) {
@@ -206,6 +214,9 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         guard (1...86_400).contains(idleTimeoutSeconds) else { throw HubError(.invalidConfiguration, "idle_timeout_seconds is 1-86400") }
         guard (1...10_000).contains(capacityWarningBasisPoints) else {
             throw HubError(.invalidConfiguration, "capacity_warning_bps is 1-10000 (8000: warn at 80 % of a capacity)")
+        }
+        guard (180...3650).contains(realNameRetentionDays) else {
+            throw HubError(.invalidConfiguration, "real_name_retention_days is 180-3650 (the law asks six months of logs at least)")
         }
         for period in reportHolidays {
             guard !period.name.trimmingCharacters(in: .whitespaces).isEmpty, period.name.count <= 64,

@@ -170,6 +170,11 @@ public enum HubServer {
                 throw ProblemDetails(status: 403, code: "forbidden_for_principal", title: "A regulator query record")
             default: break
             }
+            if let statement = entry.redactedBy {
+                throw ProblemDetails(
+                    status: 410, code: "redacted", title: "Redacted by retention",
+                    detail: "entry \(index) carried real-name data past its retention period; retention statement \(statement) names its leaf hash")
+            }
             return Response(status: .ok, headers: [.contentType: "application/jose"], body: .init(byteBuffer: ByteBuffer(string: entry.jws)))
         }
         parks.post("/v1/passes/:pass/visitor-links") { request, context, peer -> Response in

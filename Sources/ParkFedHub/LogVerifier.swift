@@ -13,6 +13,8 @@ public struct LogVerifier {
     public struct Report: Sendable {
         public var entries: UInt64 = 0
         public var checkpoints: Int = 0
+        /// Entries whose assertion a retention statement redacted (their leaf hashes vouched for).
+        public var redacted: UInt64 = 0
         /// The first index whose entry is not what was logged, if any.
         public var firstBadIndex: UInt64?
         public var problems: [String] = []
@@ -37,6 +39,14 @@ public struct LogVerifier {
         var pending = checkpoints.makeIterator()
         var nextCheckpoint = pending.next()
         var tree = MerkleTree()
+        // What retention statements vouch for: index → (statement id, leaf hash) of each entry they redacted.
+        var vouched: [UInt64: (String, Data)] = [:]
+        try await store.forEachLogEntry(type: RetentionStatement.type) { entry in
+            guard entry.park == RegulatorQueryStatement.logParty, let jws = try? JWS(compact: entry.jws),
+                let statement = try? RetentionStatement.verify(jws, hubKey: hubKey)
+            else { return }
+            for item in statement.redacted { if let hash = Base64URL.decode(item.leafHash) { vouched[item.index] = (statement.id, hash) } }
+        }
 
         func flag(_ index: UInt64, _ problem: String) {
             if report.firstBadIndex == nil { report.firstBadIndex = index }
@@ -64,6 +74,19 @@ public struct LogVerifier {
 
         try await store.forEachLogEntry { entry in
             if entry.index != tree.size { flag(tree.size, "entry missing (found index \(entry.index) next)") }
+            if let statement = entry.redactedBy {
+                // Redacted by a retention run: the stored leaf hash stands where a signed statement vouches for it.
+                if entry.jws.isEmpty, let (id, hash) = vouched[entry.index], id == statement, hash == entry.leafHash {
+                    tree.append(leafHash: entry.leafHash)
+                } else {
+                    flag(entry.index, "redacted without a retention statement that names it with this leaf hash")
+                    tree.append(leafHash: MerkleHash.leaf(Data(entry.jws.utf8)))
+                }
+                report.entries += 1
+                report.redacted += 1
+                checkCheckpoints(upTo: tree.size)
+                return
+            }
             let recomputed = MerkleHash.leaf(Data(entry.jws.utf8))
             if recomputed != entry.leafHash { flag(entry.index, "stored leaf hash is not the hash of the stored assertion") }
             if entry.park == RegulatorQueryStatement.logParty {

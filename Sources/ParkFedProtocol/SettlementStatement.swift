@@ -83,6 +83,7 @@ public enum HubStatement {
         case RegulatorQueryStatement.jwsType: (try? RegulatorQueryStatement.verify(jws, hubKey: hubKey))?.id
         case SettlementStatement.jwsType: (try? SettlementStatement.verify(jws, hubKey: hubKey))?.id
         case CapacityStatement.jwsType: (try? CapacityStatement.verify(jws, hubKey: hubKey))?.id
+        case RetentionStatement.jwsType: (try? RetentionStatement.verify(jws, hubKey: hubKey))?.id
         default: nil
         }
     }

@@ -58,6 +58,8 @@ public struct LogEntryRecord: Sendable, Hashable {
     public var park: String
     public var jws: String
     public var leafHash: Data
+    /// The retention statement that redacted the stored assertion (then `jws` is empty and the leaf hash stays).
+    public var redactedBy: String? = nil
 }
 
 extension HubStore {
@@ -195,15 +197,17 @@ extension HubStore {
 
     public func logEntry(index: UInt64) async throws -> LogEntryRecord? {
         try await database.read { db in
-            try await SQLRow.fetchOne(db, sql: "SELECT idx, id, park_id, jws, leaf_hash FROM log_entries WHERE idx = ?", arguments: [Int64(index)]).map(
-                Self.entry)
+            try await SQLRow.fetchOne(db, sql: "SELECT idx, id, park_id, jws, leaf_hash, redacted_by FROM log_entries WHERE idx = ?", arguments: [Int64(index)])
+                .map(
+                    Self.entry)
         }
     }
 
     /// The entry of an assertion (or hub statement) id.
     public func logEntry(id: String) async throws -> LogEntryRecord? {
         try await database.read { db in
-            try await SQLRow.fetchOne(db, sql: "SELECT idx, id, park_id, jws, leaf_hash FROM log_entries WHERE id = ?", arguments: [id]).map(Self.entry)
+            try await SQLRow.fetchOne(db, sql: "SELECT idx, id, park_id, jws, leaf_hash, redacted_by FROM log_entries WHERE id = ?", arguments: [id]).map(
+                Self.entry)
         }
     }
 
@@ -214,14 +218,20 @@ extension HubStore {
     }
 
     /// Visits every entry in index order (for `verify-log`), without loading the whole log at once.
-    public func forEachLogEntry(_ body: (LogEntryRecord) throws -> Void) async throws {
+    public func forEachLogEntry(type: String? = nil, _ body: (LogEntryRecord) throws -> Void) async throws {
         try await database.read { db in
-            try await db.forEach(sql: "SELECT idx, id, park_id, jws, leaf_hash FROM log_entries ORDER BY idx", arguments: []) { row in try body(Self.entry(row))
+            let columns = "SELECT idx, id, park_id, jws, leaf_hash, redacted_by FROM log_entries"
+            if let type {
+                try await db.forEach(sql: columns + " WHERE type = ? ORDER BY idx", arguments: [type]) { row in try body(Self.entry(row)) }
+            } else {
+                try await db.forEach(sql: columns + " ORDER BY idx", arguments: []) { row in try body(Self.entry(row)) }
             }
         }
     }
 
     static func entry(_ row: SQLRow) -> LogEntryRecord {
-        LogEntryRecord(index: UInt64(row["idx"] as Int64), id: row["id"], park: row["park_id"], jws: row["jws"], leafHash: row["leaf_hash"])
+        LogEntryRecord(
+            index: UInt64(row["idx"] as Int64), id: row["id"], park: row["park_id"], jws: row["jws"], leafHash: row["leaf_hash"],
+            redactedBy: row["redacted_by"])
     }
 }

@@ -94,6 +94,8 @@ public enum AssertionEffect: Sendable, Hashable {
     case exits(park: ParkID, day: CivilDay, count: Int, at: Date)
     /// A hub statement that a park's capacity level changed, applied with it (compare-and-set).
     case capacityLevel(CapacityLevelChange)
+    /// A hub statement of a retention step: real-name data removed, assertions that carried it emptied.
+    case retention(RetentionChange)
 }
 
 /// The outcome of a pass effect.
@@ -496,6 +498,9 @@ extension HubStore {
 
         case .capacityLevel(let change):
             return try await Self.apply(change, entryID: entryID, logIndex: logIndex, now: now, db)
+
+        case .retention(let change):
+            return try await Self.apply(change, entryID: entryID, now: now, db)
 
         case .linkObligation(let reason, let park, let reference):
             try await db.execute(

@@ -296,6 +296,7 @@ public final class HubStore: Sendable {
         registerResellerMigration(&migrator)
         registerOccupancyMigration(&migrator)
         registerCapacityWatchMigration(&migrator)
+        registerRetentionMigration(&migrator)
         return migrator
     }
 

@@ -14,7 +14,8 @@ struct HubCommand: AsyncParsableCommand {
         commandName: "hub",
         abstract: "Run and administer the federation hub.",
         subcommands: [
-            Init.self, Serve.self, EnrollToken.self, IssueCert.self, Revoke.self, VerifyLog.self, ImportPartners.self, RegulatorQueries.self, Backup.self,
+            Init.self, Serve.self, EnrollToken.self, IssueCert.self, Revoke.self, VerifyLog.self, PurgeRealName.self, ImportPartners.self,
+            RegulatorQueries.self, Backup.self,
             Restore.self,
         ])
 
@@ -202,13 +203,33 @@ struct HubCommand: AsyncParsableCommand {
             // The operator's console shows the last verification, wherever it ran.
             try await hub.recordLogVerification(report)
             if report.ok {
-                print("log OK: \(report.entries) entries, \(report.checkpoints) checkpoints verified")
+                let redacted = report.redacted > 0 ? " (\(report.redacted) redacted by retention, vouched for by its statements)" : ""
+                print("log OK: \(report.entries) entries, \(report.checkpoints) checkpoints verified\(redacted)")
                 return
             }
             print("log FAILED: first bad index \(report.firstBadIndex.map(String.init) ?? "unknown")")
             for problem in report.problems.prefix(20) { print("  \(problem)") }
             if report.problems.count > 20 { print("  … \(report.problems.count - 20) more") }
             throw ExitCode(1)
+        }
+    }
+
+    struct PurgeRealName: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "purge-real-name",
+            abstract: "Reduce the real-name data of passes past their retention period to masked form (the running hub does it daily).",
+            discussion:
+                "A pass's holder is kept for real_name_retention_days (hub.json, default 1095) after its validity ends; each run is a signed retention.purged statement in the log naming the passes and the redacted entries with their leaf hashes, so verify-log still passes."
+        )
+        @OptionGroup var data: DataOption
+
+        func run() async throws {
+            let hub = try await Hub(directory: HubDirectory(data.data), logger: CLILogging.quiet)
+            let run = try await hub.purgeRealName()
+            await hub.close()
+            print(
+                "retention: \(run.passes) pass(es) reduced, \(run.holdersRemoved) holder record(s) removed, \(run.redacted) log entr(ies) redacted, \(run.statements.count) statement(s)"
+            )
         }
     }
 

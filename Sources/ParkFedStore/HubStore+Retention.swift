@@ -1,0 +1,96 @@
+import Foundation
+import ParkFedDomain
+
+/// One step of a retention run, applied with its statement: the passes reduced to masked form, and the log entries
+/// whose stored assertion is emptied (its leaf hash stays, vouched for by the statement).
+public struct RetentionChange: Sendable, Hashable {
+    public struct Redaction: Sendable, Hashable {
+        public var index: UInt64
+        public var leafHash: Data
+        public init(index: UInt64, leafHash: Data) {
+            self.index = index
+            self.leafHash = leafHash
+        }
+    }
+
+    public var passIDs: [String]
+    public var redactions: [Redaction]
+
+    public init(passIDs: [String], redactions: [Redaction]) {
+        self.passIDs = passIDs
+        self.redactions = redactions
+    }
+}
+
+extension HubStore {
+    static func registerRetentionMigration(_ migrator: inout SQLMigrator) {
+        migrator.registerMigration("v21-retention") { db in
+            let ddl = """
+                ALTER TABLE log_entries ADD COLUMN redacted_by TEXT;
+                ALTER TABLE passes ADD COLUMN holder_purged_at BIGINT;
+                CREATE INDEX passes_by_valid_until ON passes(valid_until) WHERE holder_purged_at IS NULL;
+                """
+            try await db.schema(sqlite: ddl.replacingOccurrences(of: "BIGINT", with: "INTEGER"), postgres: ddl)
+        }
+    }
+
+    /// Passes whose validity ended before `day` and whose real-name data has not been reduced yet (oldest first).
+    public func passesDueForRetention(endedBefore day: CivilDay, limit: Int) async throws -> [String] {
+        try await database.read { db in
+            try await String.fetchAll(
+                db, sql: "SELECT id FROM passes WHERE valid_until < ? AND holder_purged_at IS NULL ORDER BY valid_until, id LIMIT \(limit)",
+                arguments: [day.description])
+        }
+    }
+
+    /// Visits the logged sales and transfers issued before `before` whose stored assertion is still whole (the ones
+    /// that carry a holder sealed to the hub).
+    public func forEachHolderEntry(issuedBefore before: Date, _ body: (_ index: UInt64, _ jws: String, _ leafHash: Data) throws -> Void) async throws {
+        try await database.read { db in
+            try await db.forEach(
+                sql: """
+                    SELECT idx, jws, leaf_hash FROM log_entries
+                    WHERE type IN ('pass.issued', 'pass.transferred') AND redacted_by IS NULL AND issued_at < ? ORDER BY idx
+                    """, arguments: [StoredTime.millis(before)]
+            ) { row in try body(UInt64(row["idx"] as Int64), row["jws"], row["leaf_hash"]) }
+        }
+    }
+
+    /// The holder records of a pass (every generation).
+    public func holders(ofPass passID: String) async throws -> [ProtectedHolder] {
+        try await database.read { db in
+            try await SQLRow.fetchAll(db, sql: "SELECT * FROM pass_holders WHERE pass_id = ? ORDER BY generation", arguments: [passID]).map { row in
+                ProtectedHolder(
+                    idType: row["id_type"], idIndex: row["id_index"], idSealed: row["id_sealed"], nameSealed: row["name_sealed"],
+                    idMasked: row["id_masked"], nameMasked: row["name_masked"])
+            }
+        }
+    }
+
+    /// How many holder records the hub keeps (sealed names and documents with their blind index).
+    public func holderRecordCount() async throws -> Int {
+        try await database.read { db in try await Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pass_holders") ?? 0 }
+    }
+
+    /// Applies a retention step (inside the log's append transaction): holder records deleted, passes marked reduced,
+    /// the named entries' assertions emptied (only where the stored leaf hash is the one the statement names),
+    /// resellers' booking contacts of those passes dropped.
+    static func apply(_ change: RetentionChange, entryID: String, now: Date, _ db: any SQLConnection) async throws -> AssertionEffectResult {
+        for passID in change.passIDs {
+            try await db.execute(sql: "DELETE FROM pass_holders WHERE pass_id = ?", arguments: [passID])
+            try await db.execute(
+                sql: "UPDATE passes SET holder_purged_at = ? WHERE id = ? AND holder_purged_at IS NULL", arguments: [StoredTime.millis(now), passID])
+            try await db.execute(
+                sql: "UPDATE octo_bookings SET contact = NULL WHERE uuid IN (SELECT booking_uuid FROM octo_units WHERE pass_id = ?)", arguments: [passID])
+        }
+        for redaction in change.redactions {
+            let changed = try await db.execute(
+                sql: "UPDATE log_entries SET jws = '', redacted_by = ? WHERE idx = ? AND leaf_hash = ? AND redacted_by IS NULL",
+                arguments: [entryID, Int64(redaction.index), redaction.leafHash])
+            guard changed == 1 else {
+                return .refused(PassChangeRefusal("entry_moved", "log entry \(redaction.index) is not the one the statement names"))
+            }
+        }
+        return .applied
+    }
+}
