@@ -269,6 +269,18 @@ public enum HubServer {
             let body = try await request.decodeStrict(MemberCodeReissueRequest.self, limit: BodyLimit.request)
             return try JSONResponse.make(try await hub.reissueMemberCode(context.parameters.get("member") ?? "", body, peer: peer))
         }
+        // A member's own data, in person: an export in clear for them, or its erasure (both recorded).
+        parks.post("/v1/members/:member/export") { request, context, peer -> Response in
+            let body = try await request.decodeStrict(MemberDataRequest.self, limit: BodyLimit.small)
+            let export = try await hub.exportMember(context.parameters.get("member") ?? "", body, peer: peer)
+            var response = try JSONResponse.make(export)
+            response.headers[.cacheControl] = "no-store"
+            return response
+        }
+        parks.post("/v1/members/:member/erasure") { request, context, peer -> Response in
+            let body = try await request.decodeStrict(MemberDataRequest.self, limit: BodyLimit.small)
+            return try JSONResponse.make(try await hub.eraseMember(context.parameters.get("member") ?? "", body, peer: peer))
+        }
         parks.post("/v1/members/:member/links") { request, context, peer -> Response in
             let body = try await request.decodeStrict(MemberLinkRequest.self, limit: BodyLimit.small)
             return try JSONResponse.make(try await hub.linkMember(context.parameters.get("member") ?? "", body, peer: peer))

@@ -67,6 +67,28 @@ extension NodeAgent {
     }
 
     /// Links this park's member number to a member who is present (`code`: their current member code).
+    /// The member's own data in clear, for the member at the window (the hub records the export).
+    public func exportMember(_ memberID: String, _ request: MemberDataRequest) async throws -> MemberExport {
+        do {
+            return try await tracked { (hub: HubClient) async throws(NodeError) in
+                try await hub.json(.POST, "/v1/members/\(memberID)/export", body: request, as: MemberExport.self)
+            }
+        } catch {
+            throw Self.changeProblem(error)
+        }
+    }
+
+    /// Erases the member's data at the hub at their request (confirmed); the hub records it in its log.
+    public func eraseMember(_ memberID: String, _ request: MemberDataRequest) async throws -> MemberErasure {
+        do {
+            return try await tracked { (hub: HubClient) async throws(NodeError) in
+                try await hub.json(.POST, "/v1/members/\(memberID)/erasure", body: request, as: MemberErasure.self)
+            }
+        } catch {
+            throw Self.changeProblem(error)
+        }
+    }
+
     public func linkMember(_ memberID: String, localNumber: String, code: String, now: Date = Date()) async throws -> MemberView {
         let view: MemberView
         do {

@@ -109,6 +109,17 @@ public enum NodeServer {
             let body = try await request.decodeStrict(PassReissueOrder.self, limit: BodyLimit.request)
             return try JSONResponse.make(try await agent.reissueMemberCode(context.parameters.get("member") ?? "", holder: body.holder))
         }
+        // A member at the window exports or erases their own data (the hub checks their current code).
+        routes.post("/v1/members/:member/export", [.window], reachesHub: true) { request, context, _ -> Response in
+            let body = try await request.decodeStrict(MemberDataRequest.self, limit: BodyLimit.small)
+            var response = try JSONResponse.make(try await agent.exportMember(try context.parameters.identifier("member"), body))
+            response.headers[.cacheControl] = "no-store"
+            return response
+        }
+        routes.post("/v1/members/:member/erasure", [.window], reachesHub: true) { request, context, _ -> Response in
+            let body = try await request.decodeStrict(MemberDataRequest.self, limit: BodyLimit.small)
+            return try JSONResponse.make(try await agent.eraseMember(try context.parameters.identifier("member"), body))
+        }
         routes.post("/v1/members/recognitions", [.gate, .window], reachesHub: true) { request, _, _ -> Response in
             let body = try await request.decodeStrict(MemberRecognitionRequest.self, limit: BodyLimit.small)
             return try JSONResponse.make(try await agent.recognizeMember(body))

@@ -140,3 +140,100 @@ public struct MemberCodeReissueRequest: Codable, Sendable {
     public var sealed: String
     public init(sealed: String) { self.sealed = sealed }
 }
+
+/// `POST /v1/members/{id}/export` and `/erasure` (parks): the member, present at the window, shows their current
+/// code; an erasure also confirms it (`confirm: true`), as it cannot be undone.
+public struct MemberDataRequest: Codable, Sendable {
+    public var code: String
+    public var confirm: Bool?
+    public init(code: String, confirm: Bool? = nil) {
+        self.code = code
+        self.confirm = confirm
+    }
+}
+
+/// A member's own data, in clear, for the member (PIPL art. 45): printed or handed over at the window where they
+/// asked. Every export is recorded.
+public struct MemberExport: Codable, Sendable, Hashable {
+    public struct Link: Codable, Sendable, Hashable {
+        public var park: String
+        public var localNumber: String
+        public var linkedAt: Date
+        public init(park: String, localNumber: String, linkedAt: Date) {
+            self.park = park
+            self.localNumber = localNumber
+            self.linkedAt = linkedAt
+        }
+        enum CodingKeys: String, CodingKey {
+            case park
+            case localNumber = "local_number"
+            case linkedAt = "linked_at"
+        }
+    }
+    public var memberID: String
+    public var name: String
+    public var idType: String
+    public var idNumber: String
+    public var phone: String
+    public var consentVersion: String
+    public var consentedAt: Date
+    public var enrolledBy: String
+    public var links: [Link]
+    public var cards: [String]
+    public var exportedAt: Date
+
+    public init(
+        memberID: String, name: String, idType: String, idNumber: String, phone: String, consentVersion: String, consentedAt: Date, enrolledBy: String,
+        links: [Link], cards: [String], exportedAt: Date
+    ) {
+        self.memberID = memberID
+        self.name = name
+        self.idType = idType
+        self.idNumber = idNumber
+        self.phone = phone
+        self.consentVersion = consentVersion
+        self.consentedAt = consentedAt
+        self.enrolledBy = enrolledBy
+        self.links = links
+        self.cards = cards
+        self.exportedAt = exportedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, phone, links, cards
+        case memberID = "member_id"
+        case idType = "id_type"
+        case idNumber = "id_number"
+        case consentVersion = "consent_version"
+        case consentedAt = "consented_at"
+        case enrolledBy = "enrolled_by"
+        case exportedAt = "exported_at"
+    }
+}
+
+/// What an erasure did (PIPL art. 47): the member's identity, phone, blind index, links and code history are gone,
+/// and the logged enrollment assertions are redacted (a signed statement vouches for their leaf hashes). Transaction
+/// records the law keeps longer (passes the member held) stay until their own retention ends.
+public struct MemberErasure: Codable, Sendable, Hashable {
+    public var memberID: String
+    public var erasedAt: Date
+    public var statementIndex: UInt64
+    public var redactedEntries: Int
+    public var note: String
+
+    public init(memberID: String, erasedAt: Date, statementIndex: UInt64, redactedEntries: Int, note: String) {
+        self.memberID = memberID
+        self.erasedAt = erasedAt
+        self.statementIndex = statementIndex
+        self.redactedEntries = redactedEntries
+        self.note = note
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case note
+        case memberID = "member_id"
+        case erasedAt = "erased_at"
+        case statementIndex = "statement_index"
+        case redactedEntries = "redacted_entries"
+    }
+}

@@ -38,6 +38,8 @@ public struct RetentionStatement: Codable, Sendable, Hashable {
     public var passes: [String]
     public var holdersRemoved: Int
     public var redacted: [Redacted]
+    /// A member's erasure at their request (then `passes` is empty): the member id.
+    public var member: String?
 
     public init(
         id: String, issuedAt: Date, retentionDays: Int, basis: String, endedBefore: String, passes: [String], holdersRemoved: Int, redacted: [Redacted]
@@ -54,7 +56,7 @@ public struct RetentionStatement: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, type, basis, passes, redacted
+        case id, type, basis, passes, redacted, member
         case issuedAt = "issued_at"
         case retentionDays = "retention_days"
         case endedBefore = "ended_before"

@@ -15,14 +15,33 @@ public struct RetentionChange: Sendable, Hashable {
 
     public var passIDs: [String]
     public var redactions: [Redaction]
+    /// A member erased at their request: identity, links, code uses deleted; cards unregistered from them.
+    public var member: String?
 
-    public init(passIDs: [String], redactions: [Redaction]) {
+    public init(passIDs: [String], redactions: [Redaction], member: String? = nil) {
         self.passIDs = passIDs
         self.redactions = redactions
+        self.member = member
     }
 }
 
 extension HubStore {
+    static func registerMemberErasureMigration(_ migrator: inout SQLMigrator) {
+        migrator.registerMigration("v22-member-requests") { db in
+            let ddl = """
+                CREATE TABLE member_requests (
+                    member_id TEXT NOT NULL,
+                    park TEXT NOT NULL,
+                    action TEXT NOT NULL CHECK (action IN ('export', 'erasure')),
+                    at BIGINT NOT NULL,
+                    log_index BIGINT
+                );
+                CREATE INDEX member_requests_by_member ON member_requests(member_id, at);
+                """
+            try await db.schema(sqlite: ddl.replacingOccurrences(of: "BIGINT", with: "INTEGER"), postgres: ddl)
+        }
+    }
+
     static func registerRetentionMigration(_ migrator: inout SQLMigrator) {
         migrator.registerMigration("v21-retention") { db in
             let ddl = """
@@ -67,6 +86,44 @@ extension HubStore {
         }
     }
 
+    /// A member's links (park, local number, when) and the cards registered to them, for an export.
+    public func memberData(_ id: String) async throws -> (links: [(park: String, local: String, at: Date)], cards: [String]) {
+        try await database.read { db in
+            let links = try await SQLRow.fetchAll(
+                db, sql: "SELECT park, local_number, linked_at FROM member_links WHERE member_id = ? ORDER BY park, local_number", arguments: [id]
+            ).map { ($0["park"] as String, $0["local_number"] as String, StoredTime.date($0["linked_at"] as Int64)) }
+            let cards = try await String.fetchAll(db, sql: "SELECT id FROM cards WHERE member_id = ? ORDER BY id", arguments: [id])
+            return (links, cards)
+        }
+    }
+
+    /// Records a member's request (export or erasure) with the statement's log index, if any.
+    public func recordMemberRequest(_ id: String, park: String, action: String, logIndex: UInt64?, now: Date) async throws {
+        try await database.write { db in
+            try await db.execute(
+                sql: "INSERT INTO member_requests (member_id, park, action, at, log_index) VALUES (?, ?, ?, ?, ?)",
+                arguments: [id, park, action, StoredTime.millis(now), logIndex.map { Int64($0) }])
+        }
+    }
+
+    /// The requests a member made, oldest first.
+    public func memberRequests(_ id: String) async throws -> [(park: String, action: String, at: Date)] {
+        try await database.read { db in
+            try await SQLRow.fetchAll(db, sql: "SELECT park, action, at FROM member_requests WHERE member_id = ? ORDER BY at", arguments: [id]).map {
+                ($0["park"], $0["action"], StoredTime.date($0["at"] as Int64))
+            }
+        }
+    }
+
+    /// Visits the logged enrollments (`member.enrolled`) still whole.
+    public func forEachEnrollmentEntry(_ body: (_ index: UInt64, _ jws: String, _ leafHash: Data) throws -> Void) async throws {
+        try await database.read { db in
+            try await db.forEach(
+                sql: "SELECT idx, jws, leaf_hash FROM log_entries WHERE type = 'member.enrolled' AND redacted_by IS NULL ORDER BY idx", arguments: []
+            ) { row in try body(UInt64(row["idx"] as Int64), row["jws"], row["leaf_hash"]) }
+        }
+    }
+
     /// How many holder records the hub keeps (sealed names and documents with their blind index).
     public func holderRecordCount() async throws -> Int {
         try await database.read { db in try await Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pass_holders") ?? 0 }
@@ -82,6 +139,14 @@ extension HubStore {
                 sql: "UPDATE passes SET holder_purged_at = ? WHERE id = ? AND holder_purged_at IS NULL", arguments: [StoredTime.millis(now), passID])
             try await db.execute(
                 sql: "UPDATE octo_bookings SET contact = NULL WHERE uuid IN (SELECT booking_uuid FROM octo_units WHERE pass_id = ?)", arguments: [passID])
+        }
+        if let member = change.member {
+            try await db.execute(sql: "DELETE FROM member_links WHERE member_id = ?", arguments: [member])
+            try await db.execute(sql: "DELETE FROM member_code_uses WHERE member_id = ?", arguments: [member])
+            try await db.execute(sql: "UPDATE cards SET member_id = NULL WHERE member_id = ?", arguments: [member])
+            guard try await db.execute(sql: "DELETE FROM members WHERE id = ?", arguments: [member]) == 1 else {
+                return .refused(PassChangeRefusal("unknown_member", "member \(member) is not (or no longer) known"))
+            }
         }
         for redaction in change.redactions {
             let changed = try await db.execute(

@@ -297,6 +297,7 @@ public final class HubStore: Sendable {
         registerOccupancyMigration(&migrator)
         registerCapacityWatchMigration(&migrator)
         registerRetentionMigration(&migrator)
+        registerMemberErasureMigration(&migrator)
         return migrator
     }
 
