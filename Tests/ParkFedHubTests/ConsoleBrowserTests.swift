@@ -124,15 +124,20 @@ struct ConsoleBrowserTests {
 
             // A regulator looks a document up; the query is in the signed log, and among their past queries.
             let regulator = try await Self.profile(federation, .regulator("R01"), name: "regulator")
-            let looked = try await Self.journey("regulator", base: federation.hubURL, home: regulator, ["id_number": "11010519491231002X"])
+            let looked = try await Self.journey(
+                "regulator", base: federation.hubURL, home: regulator, ["id_number": "11010519491231002X", "day": day.description])
             let index = try #require(looked["log_index"] as? Int)
             let entry = try #require(try await federation.hub.store.logEntry(index: UInt64(index)))
             #expect(entry.park == RegulatorQueryStatement.logParty && entry.jws.split(separator: ".").count == 3)
             #expect((looked["purchases"] as? Int) == 1 && (looked["entries"] as? Int) == 1)
+            #expect((looked["report_rows"] as? Int ?? 0) > 0 && (looked["occupancy_parks"] as? Int ?? 0) > 0, "\(looked)")
             // Another role's page is a 403 page in the browser too.
             _ = try await Self.journey(
                 "tablet", base: federation.hubURL, home: regulator, shots: "tablet-regulator",
-                ["paths": "/console/regulator,/console/regulator/traffic,/console/regulator/sales"])
+                [
+                    "paths":
+                        "/console/regulator,/console/regulator/traffic,/console/regulator/sales,/console/regulator/occupancy,/console/regulator/warnings,/console/regulator/reports"
+                ])
             let refused = try await Self.journey("forbidden", base: federation.hubURL, home: regulator, ["path": "/console/settlement"])
             #expect(refused["code"] as? String == "forbidden_for_principal")
 

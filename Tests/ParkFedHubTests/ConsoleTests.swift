@@ -49,6 +49,20 @@ import Testing
             }
             // Regulators' sales and traffic, as pages and as CSV (each an audited query).
             let today = federation.hub.passes.calendar.day(of: Date()).description
+            // The crowd pages: occupancy now (recorded once per ten minutes of viewing), warnings, reports; in both languages.
+            let audits = try await federation.hub.store.regulatorQueries().count
+            for lang in ["en", "zh"] {
+                let occupancy = try await federation.curl("/console/regulator/occupancy?lang=\(lang)", certificate: regulator)
+                #expect(occupancy.httpStatus == 200 && occupancy.body.contains("http-equiv=\"refresh\"") && occupancy.body.contains("<svg"))
+                #expect(occupancy.body.contains(lang == "zh" ? "在园人数" : "People inside now"))
+            }
+            #expect(try await federation.hub.store.regulatorQueries().count == audits + 1, "a refreshing page is recorded once per ten minutes")
+            let warnings = try await federation.curl("/console/regulator/warnings?lang=zh", certificate: regulator)
+            #expect(warnings.httpStatus == 200 && warnings.body.contains("承载量预警") && warnings.body.contains("id=\"pushes\""))
+            let reportPage = try await federation.curl("/console/regulator/reports?from=\(today)&to=\(today)", certificate: regulator)
+            #expect(reportPage.httpStatus == 200 && reportPage.body.contains("id=\"report-rows\"") && reportPage.body.contains("format=csv"))
+            let badReport = try await federation.curl("/console/regulator/reports?from=nope&to=\(today)", certificate: regulator)
+            #expect(badReport.httpStatus == 400 && badReport.body.contains("<html"), "a bad range is a readable page")
             let sales = try await federation.curl("/console/regulator/sales?from=\(today)&to=\(today)", certificate: regulator)
             #expect(sales.httpStatus == 200 && sales.body.contains("id=\"sales\"") && sales.body.contains("P001"), "\(sales.body.prefix(300))")
             let salesCSV = try await federation.curl("/console/regulator/sales.csv?from=\(today)&to=\(today)", certificate: regulator)

@@ -168,7 +168,26 @@ def regulator(j, args):
     j.expect(any(index in row for row in rows), "the query is among my past queries with its log index")
     j.click("#traffic")
     j.expect("svg" in j.driver.page_source, "traffic is drawn per hour")
-    return {"log_index": int(index), "purchases": purchases, "entries": entries}
+    # People inside now: a row and a chart per park, against the instantaneous capacity; the page refreshes itself.
+    j.open("/console/regulator/occupancy")
+    parks = [row.get_attribute("data-park") for row in j.driver.find_elements(By.CSS_SELECTOR, "#occupancy tbody tr")]
+    j.expect(len(parks) > 0 and len(j.driver.find_elements(By.CSS_SELECTOR, "figure svg")) == len(parks), "each park has its row and its chart")
+    j.expect(len(j.driver.find_elements(By.CSS_SELECTOR, "meta[http-equiv='refresh']")) == 1, "the page refreshes itself")
+    j.shot()
+    # Warnings: the levels table and the pushes to the regulator's endpoint.
+    j.open("/console/regulator/warnings")
+    j.expect(len(j.driver.find_elements(By.CSS_SELECTOR, "#pushes")) == 1, "the pushes are listed")
+    # A report of the closed day, from the form, with its CSV.
+    j.open("/console/regulator/reports")
+    for field, value in (("#from", args["day"]), ("#to", args["day"])):
+        element = j.find(field)
+        j.driver.execute_script("arguments[0].value = arguments[1]", element, value)
+    j.click("#show-report")
+    rows = [row.text for row in j.driver.find_elements(By.CSS_SELECTOR, "#report-rows tbody tr")]
+    j.expect(len(rows) > 0, "the report has a row per park and day")
+    j.expect("format=csv" in j.find("#report-csv").get_attribute("href"), "the report downloads as CSV")
+    j.shot()
+    return {"log_index": int(index), "purchases": purchases, "entries": entries, "report_rows": len(rows), "occupancy_parks": len(parks)}
 
 
 def operator_token(j, args):

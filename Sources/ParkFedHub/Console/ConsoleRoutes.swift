@@ -43,7 +43,13 @@ struct ConsolePages: Sendable {
                 ["href": "/console/settlement/exceptions", "label": words["exceptions"]!],
                 ["href": "/console/settlement/disputes", "label": words["disputes"]!],
             ]
-        case .regulator: [["href": "/console/regulator", "label": words["regulator"]!]]
+        case .regulator:
+            [
+                ["href": "/console/regulator", "label": words["regulator"]!],
+                ["href": "/console/regulator/occupancy", "label": words["occupancyNow"]!],
+                ["href": "/console/regulator/warnings", "label": words["capWarnings"]!],
+                ["href": "/console/regulator/reports", "label": words["reports"]!],
+            ]
         case .operator: [["href": "/console/operator", "label": words["operator"]!]]
         default: []
         }
@@ -99,6 +105,7 @@ struct ConsolePages: Sendable {
         registerCardPage(on: router, book: book)
         registerOperator(operators)
         registerRegulator(regulators)
+        registerCapacity(regulators)
     }
 }
 

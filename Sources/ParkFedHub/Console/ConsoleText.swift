@@ -97,6 +97,18 @@ enum ConsoleText {
         "alarm_log_verification_failed": "Log verification failed", "alarm_log_verification_stale": "Log not verified in 24 h",
         "alarm_certificate_expired": "Certificate expired", "alarm_certificate_expiring": "Certificate expires soon",
         "alarm_checkpoint_behind": "Log ahead of its checkpoint", "alarm_offline_conflicts": "Offline conflicts",
+        "occupancyNow": "People inside now", "capWarnings": "Capacity warnings", "reports": "Reports", "inside": "Inside",
+        "capacityNowCol": "Instantaneous capacity", "capacityDailyCol": "Daily capacity", "capacityCol": "Capacity", "share": "Share", "level": "Level",
+        "level_normal": "normal", "level_warning": "warning", "level_full": "full", "peakToday": "Peak", "exitsCol": "Exits", "visitors": "Visitors",
+        "refreshEvery":
+            "This page refreshes itself every 30 s; provincial platforms take the live feed (GET /v1/regulator/occupancy/feed, server-sent events).",
+        "updatedAt": "Updated", "warnAt": "warning at", "insideByHour": "Most inside per hour", "measure": "Capacity", "measure_daily": "daily (日承载量)",
+        "measure_instantaneous": "instantaneous (瞬时承载量)", "used": "Used", "salesStoppedCol": "Sales stopped", "pushes": "Signed pushes to your endpoint",
+        "endpoint": "Your endpoint", "noEndpoint": "none registered (PUT /v1/regulator/endpoint)", "statement": "Statement", "attempts": "Attempts",
+        "delivered": "Delivered", "lastError": "Last error", "noWarnings": "No park has reached a warning share in the last seven days.",
+        "warningsHelp": "Each change of level is a statement signed by the hub in the log, pushed to your endpoint. Warning at",
+        "periodName": "Holiday period (optional)", "showReport": "Show report", "realNameShare": "Real-name share", "crossPark": "On other parks' passes",
+        "refundsCol": "Refunds", "refundedCol": "Refunded", "totals": "Totals over the period", "federationAll": "Whole federation",
     ]
 
     static let chinese: [String: String] = [
@@ -182,6 +194,14 @@ enum ConsoleText {
         "alarm_log_verification_failed": "日志校验失败", "alarm_log_verification_stale": "24 小时内未校验日志",
         "alarm_certificate_expired": "证书已过期", "alarm_certificate_expiring": "证书即将到期",
         "alarm_checkpoint_behind": "日志超出最新检查点", "alarm_offline_conflicts": "离线冲突",
+        "occupancyNow": "在园人数", "capWarnings": "承载量预警", "reports": "统计报表", "inside": "在园", "capacityNowCol": "瞬时承载量", "capacityDailyCol": "日承载量",
+        "capacityCol": "承载量", "share": "占比", "level": "等级", "level_normal": "正常", "level_warning": "预警", "level_full": "已满", "peakToday": "峰值",
+        "exitsCol": "出园", "visitors": "游客人次", "refreshEvery": "本页每 30 秒自动刷新；省级平台可接入实时数据流（GET /v1/regulator/occupancy/feed，服务器推送事件）。", "updatedAt": "更新于",
+        "warnAt": "预警比例", "insideByHour": "各小时在园人数峰值", "measure": "承载量类型", "measure_daily": "日承载量", "measure_instantaneous": "瞬时承载量", "used": "已用",
+        "salesStoppedCol": "已停售", "pushes": "推送至您接口的签名声明", "endpoint": "您的接口地址", "noEndpoint": "尚未登记（PUT /v1/regulator/endpoint）", "statement": "声明",
+        "attempts": "尝试次数", "delivered": "送达时间", "lastError": "最近错误", "noWarnings": "近七天没有景区达到预警比例。", "warningsHelp": "每次等级变化都是平台签名并写入日志的声明，并推送至您的接口。预警比例",
+        "periodName": "节假日名称（可选）", "showReport": "生成报表", "realNameShare": "实名占比", "crossPark": "持他园票入园", "refundsCol": "退票", "refundedCol": "退款金额",
+        "totals": "期间合计", "federationAll": "全联盟",
     ]
 
 }
