@@ -122,6 +122,16 @@ import Testing
             #expect(await p1.status().capacity.salesStopped == ["P002 \(today)"])
             try await p2.refreshCapacity()
             #expect(await p2.status().capacity.levels.map(\.level) == [.full])
+            // P002's duty manager sees it on the console.
+            let server = try await federation.serve(p2)
+            let manager = try await p2.addDevice(name: "duty-manager", role: .operator)
+            let signed = try await TestFederation.nodeCurl(
+                server, "/console/sign-in", method: "POST",
+                extra: ["-i", "-H", "content-type: application/x-www-form-urlencoded", "--data-raw", "credential=\(manager.token)"])
+            let cookieLine = try #require(signed.body.split(separator: "\r\n").first { $0.lowercased().hasPrefix("set-cookie: pf_node_session=") })
+            let cookie = String(cookieLine.dropFirst("set-cookie: ".count).split(separator: ";")[0])
+            let console = try await TestFederation.nodeCurl(server, "/console/manager?lang=zh", extra: ["-H", "cookie: \(cookie)"])
+            #expect(console.body.contains("data-stopped=\"P002 \(today)\"") && console.body.contains("已停售") && console.body.contains("data-capacity=\"full\""))
             p1.assumeHubDown()
             await #expect(throws: Refusal.self) { _ = try await sell(p1) }
 

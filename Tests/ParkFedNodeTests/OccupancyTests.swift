@@ -47,10 +47,37 @@ import Testing
         }
     }
 
+    @Test func theHubWarnsAtEightyPercentOfPeopleInsideAndLogsEachLevelChange() async throws {
+        try await TestFederation.run { federation in
+            let agents = try await federation.enrollParks(["P001", "P002"])
+            let (p1, p2) = (agents[0], agents[1])
+            let hub = federation.hub
+            let today = hub.passes.calendar.day(of: Date())
+            try await hub.store.setInstantaneousCapacity(park: "P002", 5)
+            var codes: [String] = []
+            for _ in 0..<4 { codes.append(try await p1.sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window", holder: Self.holder)).code) }
+            func level() async throws -> CapacityLevel? {
+                try await hub.store.capacityLevels(from: today, park: "P002").first { $0.measure == .instantaneous }?.level
+            }
+            for code in codes.prefix(3) { #expect(try await p2.scan(GateScanRequest(code: code, gate: "G1")).decision == .allow) }
+            #expect(try await level() == nil, "3 of 5 inside: nothing yet")
+            #expect(try await p2.scan(GateScanRequest(code: codes[3], gate: "G1")).decision == .allow)
+            #expect(try await level() == .warning, "4 of 5 inside: 80 %")
+            // Two leave (their count reaches the hub through the outbox): back to normal.
+            _ = try await p2.recordExits(GateExitRequest(gate: "EXIT-1", count: 2))
+            try await p2.deliverOutbox()
+            #expect(try await level() == .normal)
+            let levels = try await hub.store.capacityLevels(from: today, park: "P002")
+            #expect(levels.first { $0.measure == .instantaneous }?.used == 2)
+        }
+    }
+
     @Test func thePeakIsTheHighestInsideOverTheDaysEventsInOrder() {
         #expect(Occupancy.peak([1, 1, -1, 1, 1, -3, 1]) == 3)
         #expect(Occupancy.peak([-2, 1]) == 1, "exits of people who came in before midnight never take it below zero")
         #expect(Occupancy(entries: 5, exits: 7).inside == 0)
         #expect(Occupancy(entries: 3, exits: 1).admits(heads: 2, capacity: 4) && !Occupancy(entries: 3, exits: 1).admits(heads: 3, capacity: 4))
+        // The most inside per hour: entries at 9 and 10, one leaves at 10, nothing after; held until the hour asked.
+        #expect(Occupancy.hourlyPeaks([(9, 2), (10, 1), (10, -2)], untilHour: 12) == [0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 3, 1, 1] + Array(repeating: 0, count: 11))
     }
 }

@@ -191,6 +191,15 @@ final class NodeConsole: Sendable {
                     "trustSequence": status.trustList.sequence.map(String.init) ?? "—", "trustAge": Self.time(status.trustList.issuedAt),
                     "pending": status.outbox.pending, "rejected": status.outbox.rejected, "modeLabel": words["mode" + Self.modeKey(mode)]!,
                     "revenue": revenue, "modes": modes,
+                    "inside": status.capacity.occupancy.inside, "capacityNow": status.capacity.occupancy.capacityNow.map(String.init) ?? "—",
+                    "insideLevel": words["level_\(status.capacity.insideLevel.rawValue)"]!, "insideClass": status.capacity.insideLevel.rawValue,
+                    "capacityLevels": status.capacity.levels.map {
+                        [
+                            "day": $0.day, "measure": words["measure_\($0.measure.rawValue)"]!, "level": words["level_\($0.level.rawValue)"]!,
+                            "class": $0.level.rawValue, "used": $0.used, "capacity": $0.capacity,
+                        ] as [String: Any]
+                    },
+                    "salesStopped": status.capacity.salesStopped,
                     "changes": status.modeChanges.prefix(10).map { ["at": Self.time($0.at), "mode": $0.mode, "by": $0.by, "reason": $0.reason] },
                     "alarms": status.alarms.prefix(10).map { ["at": Self.time($0.at), "kind": $0.kind, "detail": $0.detail] },
                     "rejectedItems": try await outbox(state: "rejected", limit: 20),

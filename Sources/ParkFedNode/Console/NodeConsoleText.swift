@@ -39,6 +39,8 @@ enum NodeConsoleText {
         "reason_card_spend": "card spends", "reason_card_refund": "card refunds", "reason_member_pass_allocation": "membership pass shares",
         "pendingAssertions": "Waiting to be sent", "created": "Created", "attempts": "Attempts", "conflictsTitle": "Offline conflicts",
         "gatePark": "Gate's park", "issuer": "Issuer", "logIndex": "Log entry", "nothing": "None.",
+        "insideNow": "People inside now", "capacityNotice": "Capacity", "salesStoppedFor": "Sales stopped (daily capacity full):", "level_normal": "normal",
+        "level_warning": "warning", "level_full": "full", "measure_daily": "daily capacity", "measure_instantaneous": "instantaneous capacity",
     ]
 
     static let chinese: [String: String] = [
@@ -73,6 +75,8 @@ enum NodeConsoleText {
         "reason_card_spend": "一卡通消费", "reason_card_refund": "一卡通退款", "reason_member_pass_allocation": "年卡分成",
         "pendingAssertions": "待发送", "created": "生成时间", "attempts": "尝试次数", "conflictsTitle": "离线冲突",
         "gatePark": "入园景区", "issuer": "出票景区", "logIndex": "日志条目", "nothing": "无。",
+        "insideNow": "在园人数", "capacityNotice": "承载量", "salesStoppedFor": "已停售（日承载量已满）：", "level_normal": "正常", "level_warning": "预警", "level_full": "已满",
+        "measure_daily": "日承载量", "measure_instantaneous": "瞬时承载量",
     ]
 }
 
