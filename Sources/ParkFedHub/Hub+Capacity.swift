@@ -82,6 +82,12 @@ extension Hub {
         }
     }
 
+    /// A park's places of `day` used (sold for it, or entered, whichever is more), against any capacity.
+    public func dailyPlacesUsed(_ park: ParkID, day: CivilDay, now: Date = Date()) async throws -> Int {
+        let limit = DailyLimit(park: park, capacity: Int.max, products: passes.products(entering: park))
+        return try await store.dailyUsed([limit], day: day, now: now)[park] ?? 0
+    }
+
     /// Levels above normal from today on, every park's (a node refuses offline sales of a combo covering a park
     /// whose day is full); for parks, clearing staff, regulators and the operator.
     public func capacityStatus(now: Date = Date()) async throws -> CapacityStatus {
