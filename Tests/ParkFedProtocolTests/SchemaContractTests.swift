@@ -359,7 +359,8 @@ import Testing
             "/v1/passes/{pass}/visitor-links", "/p/{token}", "/v1/sales/{pass}/visitor-link", "/c/{card}/{counter}/{proof}", "/octo/supplier",
             "/octo/products", "/octo/products/{id}", "/octo/availability", "/octo/availability/calendar", "/octo/bookings", "/octo/bookings/{uuid}",
             "/octo/bookings/{uuid}/extend", "/octo/bookings/{uuid}/confirm", "/octo/bookings/{uuid}/cancel", "/octo/webhooks", "/octo/statement",
-            "/v1/gate/exits", "/v1/occupancy", "/v1/regulator/occupancy",
+            "/v1/gate/exits", "/v1/occupancy", "/v1/regulator/occupancy", "/v1/regulator/reports", "/v1/regulator/occupancy/feed",
+            "/v1/regulator/endpoint", "/v1/capacity", "/v1/members/{member}/export", "/v1/members/{member}/erasure",
         ] {
             #expect(result.stdout.contains(" \(path)"), "\(path) is missing from openapi.yaml")
         }
