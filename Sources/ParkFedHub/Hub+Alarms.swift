@@ -58,6 +58,14 @@ extension Hub {
                     severity: .warning, kind: "offline_conflicts", subject: "passes",
                     detail: "\(conflicts.count)\(conflicts.count == 1000 ? "+" : "") offline entries in conflict"))
         }
+        // Parks at their warning share or full (today and ahead), as the capacity statements set them.
+        for level in try await store.capacityLevels(from: passes.calendar.day(of: now)) where level.level != .normal {
+            let stopped = level.measure == .daily && level.level == .full ? ": sales of that day stopped" : ""
+            alarms.append(
+                .init(
+                    severity: level.level == .full ? .critical : .warning, kind: "capacity_\(level.level.rawValue)", subject: level.park,
+                    detail: "\(level.day) \(level.measure.rawValue) capacity: \(level.used) of \(level.capacity)\(stopped) (log index \(level.logIndex))"))
+        }
         return OperatorAlarms(at: now, alarms: alarms.sorted { $0.severity.rank > $1.severity.rank })
     }
 }

@@ -35,12 +35,16 @@ public final class Hub: Sendable {
     public let enrollmentLimiter: RateLimiter
     /// Visitor pages, per source address: 2 a second, bursts of 30.
     public let visitorLimiter = RateLimiter(perSecond: 2, burst: 30)
+    /// Where the shop's codes and e-tickets go (e-mail over SMTP, SMS through a provider).
+    public let messages: VisitorMessaging
     let logger: Logger
 
     public init(directory: HubDirectory, logger: Logger = Logger(label: "parkfed.hub")) async throws {
         self.directory = directory
         self.logger = logger
         configuration = try HubConfiguration.load(path: directory.configuration)
+        messages = VisitorMessaging(
+            email: configuration.mailer, sms: RecordingSMS(file: (directory.path as NSString).appendingPathComponent("sms-outbox.jsonl")))
         rateLimiter = RateLimiter(perSecond: configuration.rateLimitPerSecond, burst: configuration.rateLimitBurst)
         enrollmentLimiter = RateLimiter(perSecond: configuration.enrollmentsPerMinute / 60, burst: configuration.enrollmentBurst)
         ca = try FederationCA.load(

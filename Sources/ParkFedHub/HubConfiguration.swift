@@ -58,6 +58,12 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
     /// the retention job): 1095 by default (E-Commerce Law art. 31, three years), 180 at least (Cybersecurity Law
     /// art. 21, six months of network logs).
     public var realNameRetentionDays: Int
+    /// Where the shop's e-mail goes: `smtp://host:port` (plain, a relay on the same host or network) or
+    /// `smtps://host:port` (TLS from the first byte), and the sender address; nil: no e-mail (SMS only).
+    public var smtpURL: String?
+    public var mailFrom: String?
+    /// bcrypt's cost for visitors' passwords (2^cost rounds; 4-15).
+    public var visitorPasswordCost: Int
 
     /// A named period of days, inclusive.
     public struct ReportPeriod: Codable, Sendable, Hashable {
@@ -94,8 +100,14 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         store: String? = nil,
         capacityWarningBasisPoints: Int = 8000,
         reportHolidays: [ReportPeriod] = [],
-        realNameRetentionDays: Int = 1095
+        realNameRetentionDays: Int = 1095,
+        smtpURL: String? = nil,
+        mailFrom: String? = nil,
+        visitorPasswordCost: Int = 10
     ) {
+        self.smtpURL = smtpURL
+        self.mailFrom = mailFrom
+        self.visitorPasswordCost = visitorPasswordCost
         self.realNameRetentionDays = realNameRetentionDays
         self.reportHolidays = reportHolidays
         self.store = store
@@ -148,6 +160,9 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
             try container.decodeIfPresent(Int.self, forKey: .capacityWarningBasisPoints) ?? defaults.capacityWarningBasisPoints
         reportHolidays = try container.decodeIfPresent([ReportPeriod].self, forKey: .reportHolidays) ?? []
         realNameRetentionDays = try container.decodeIfPresent(Int.self, forKey: .realNameRetentionDays) ?? defaults.realNameRetentionDays
+        smtpURL = try container.decodeIfPresent(String.self, forKey: .smtpURL)
+        mailFrom = try container.decodeIfPresent(String.self, forKey: .mailFrom)
+        visitorPasswordCost = try container.decodeIfPresent(Int.self, forKey: .visitorPasswordCost) ?? defaults.visitorPasswordCost
     }
 
     enum CodingKeys: String, CodingKey {
@@ -174,6 +189,9 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         case capacityWarningBasisPoints = "capacity_warning_bps"
         case reportHolidays = "report_holidays"
         case realNameRetentionDays = "real_name_retention_days"
+        case smtpURL = "smtp_url"
+        case mailFrom = "mail_from"
+        case visitorPasswordCost = "visitor_password_cost"
     }
 
     public func validate() throws(HubError) {
@@ -214,6 +232,12 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         guard (1...86_400).contains(idleTimeoutSeconds) else { throw HubError(.invalidConfiguration, "idle_timeout_seconds is 1-86400") }
         guard (1...10_000).contains(capacityWarningBasisPoints) else {
             throw HubError(.invalidConfiguration, "capacity_warning_bps is 1-10000 (8000: warn at 80 % of a capacity)")
+        }
+        guard (4...15).contains(visitorPasswordCost) else { throw HubError(.invalidConfiguration, "visitor_password_cost is 4-15") }
+        if smtpURL != nil || mailFrom != nil {
+            guard mailer != nil else {
+                throw HubError(.invalidConfiguration, "smtp_url is smtp://host:port or smtps://host:port, with mail_from an e-mail address")
+            }
         }
         guard (180...3650).contains(realNameRetentionDays) else {
             throw HubError(.invalidConfiguration, "real_name_retention_days is 180-3650 (the law asks six months of logs at least)")
@@ -261,5 +285,18 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         }
         try configuration.validate()
         return configuration
+    }
+}
+
+extension HubConfiguration {
+    /// The SMTP client `smtp_url` and `mail_from` describe, or nil.
+    public var mailer: SMTPMailer? {
+        guard let smtpURL, let mailFrom, let url = URL(string: smtpURL), let host = url.host, !host.isEmpty, SMTPMailer.isAddress(mailFrom)
+        else { return nil }
+        switch url.scheme {
+        case "smtp": return SMTPMailer(host: host, port: url.port ?? 25, from: mailFrom)
+        case "smtps": return SMTPMailer(host: host, port: url.port ?? 465, from: mailFrom, implicitTLS: true)
+        default: return nil
+        }
     }
 }

@@ -298,6 +298,7 @@ public final class HubStore: Sendable {
         registerCapacityWatchMigration(&migrator)
         registerRetentionMigration(&migrator)
         registerMemberErasureMigration(&migrator)
+        registerVisitorAccountMigration(&migrator)
         return migrator
     }
 

@@ -92,6 +92,7 @@ import Testing
             #expect(try await level() == .full)
             let status = try await hub.capacityStatus()
             #expect(status.salesStopped == ["P002 \(today)"], "\(status)")
+            #expect(try await hub.operatorAlarms().alarms.contains { $0.kind == "capacity_full" && $0.subject == "P002" && $0.severity == .critical })
             // Every channel refuses the sixth: a window and a kiosk at either park...
             for (agent, channel) in [(p1, "window"), (p1, "kiosk"), (p2, "window")] {
                 do {

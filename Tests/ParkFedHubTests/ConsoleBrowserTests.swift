@@ -177,6 +177,29 @@ struct NodeConsoleBrowserTests {
         return home
     }
 
+    @Test func aVisitorSignsUpInTheBrowserWithTheCodeFromTheirMailboxAndKeepsAHolder() async throws {
+        try await TestFederation.run { federation in
+            let port = try BackgroundProcess.freePort()
+            let mailbox = federation.directory.file("mailbox.jsonl")
+            let smtp = try BackgroundProcess(
+                "/usr/bin/env", ["python3", Verifiers.path("smtp_server.py"), String(port), mailbox], logPath: federation.directory.file("smtp.log"))
+            federation.adopt(smtp)
+            federation.hub.messages.use(email: SMTPMailer(host: "127.0.0.1", port: port, from: "shop@parkfed.example"))
+            try await waitUntil("the SMTP server listens") { (try? await SMTPMailer.probe(host: "127.0.0.1", port: port)) == true }
+            try FileManager.default.createDirectory(atPath: ConsoleBrowserTests.screenshots, withIntermediateDirectories: true)
+            let home = try await VisitorPageBrowserTests.phone(federation)
+            let signedUp = try await ConsoleBrowserTests.journey(
+                "shop-signup", base: federation.hubURL, home: home, lang: "zh",
+                ["email": "xiao.zhang@example.com", "mailbox": mailbox, "holder_name": "张小三", "holder_number": "11010519491231002X"])
+            #expect(signedUp["contact"] as? String == "x***@example.com" && signedUp["lang"] as? String == "zh", "\(signedUp)")
+            #expect((signedUp["holders"] as? [String])?.contains { $0.contains("张*三") && $0.contains("1101**********002X") } == true, "\(signedUp)")
+            // The shop's pages on a tablet and a phone: no sideways scroll, buttons big enough to touch.
+            _ = try await ConsoleBrowserTests.journey(
+                "tablet", base: federation.hubURL, home: home, shots: "tablet-shop",
+                ["paths": "/shop/account/sign-up,/shop/account/sign-in,/shop/terms,/shop/privacy"])
+        }
+    }
+
     @Test func theDutyManagerEvacuatesAndAWindowSellsATicketAGateAdmits() async throws {
         try await TestFederation.run { federation in
             let agents = try await federation.enrollParks(["P001", "P002"])

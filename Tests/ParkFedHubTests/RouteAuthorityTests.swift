@@ -17,11 +17,19 @@ import Testing
             #expect(Set(registered).subtracting(stated).isEmpty, "routes without a stated authority: \(Set(registered).subtracting(stated).sorted())")
             #expect(Set(stated).subtracting(registered).isEmpty, "stated but not routed: \(Set(stated).subtracting(registered).sorted())")
             #expect(Set(stated).count == stated.count, "a route stated twice")
-            // Only enrollment and the visitors' own pages go without a certificate (the OCTO routes take an API key).
+            // Only enrollment and the visitors' own pages (a pass, a card, the shop's account pages) go without a
+            // certificate (the OCTO routes take an API key).
+            let shop = [
+                "GET /shop/account", "GET /shop/account/sign-in", "GET /shop/account/sign-up", "GET /shop/privacy", "GET /shop/terms",
+                "POST /shop/account/code", "POST /shop/account/delete", "POST /shop/account/holders", "POST /shop/account/sign-in",
+                "POST /shop/account/sign-out", "POST /shop/account/sign-up",
+            ].map { "\($0) (visitor session cookie)" }
             #expect(
-                rules.filter { $0.authority.roles == nil }.map(\.description).sorted() == [
-                    "GET /c/{card}/{counter}/{proof} (card's own cryptogram)", "GET /p/{token} (pass page token)", "POST /v1/enrollments (enrollment token)",
-                ])
+                rules.filter { $0.authority.roles == nil }.map(\.description).sorted()
+                    == ([
+                        "GET /c/{card}/{counter}/{proof} (card's own cryptogram)", "GET /p/{token} (pass page token)",
+                        "POST /v1/enrollments (enrollment token)",
+                    ] + shop).sorted())
         }
     }
 

@@ -190,6 +190,41 @@ def regulator(j, args):
     return {"log_index": int(index), "purchases": purchases, "entries": entries, "report_rows": len(rows), "occupancy_parks": len(parks)}
 
 
+def shop_signup(j, args):
+    """A visitor on a phone: asks for a code, reads it from the mailbox the test's SMTP server keeps, accepts the terms
+    and the privacy policy, creates the account, adds a holder and sees them masked."""
+    j.open("/shop/account/sign-up")
+    j.find("#contact").send_keys(args["email"])
+    j.click("#send-code")
+    j.expect(len(j.driver.find_elements(By.CSS_SELECTOR, "#verify-form")) == 1, "the page asks for the code")
+    code = None
+    for _ in range(100):
+        if os.path.exists(args["mailbox"]):
+            with open(args["mailbox"]) as f:
+                lines = [json.loads(line) for line in f if line.strip()]
+            if lines:
+                code = next(word for word in lines[-1]["body"].replace("，", " ").split() if len(word) >= 6 and word[:6].isdigit())[:6]
+                break
+        time.sleep(0.1)
+    j.expect(code is not None, "the code reached the mailbox")
+    j.find("#code").send_keys(code)
+    j.find("#password").send_keys("west lake 2026")
+    j.find("#terms").click()
+    j.find("#privacy").click()
+    j.shot()
+    j.click("#create-account")
+    j.expect(j.driver.current_url.split("?")[0].endswith("/shop/account"), "the new account's page opens")
+    contact = j.text("#contact")
+    j.find("#holder-name").send_keys(args["holder_name"])
+    j.find("#holder-number").send_keys(args["holder_number"])
+    j.click("#add-holder")
+    holders = [row.text for row in j.driver.find_elements(By.CSS_SELECTOR, "#holders tbody tr")]
+    j.expect(args["holder_number"] not in j.driver.page_source, "the document is shown masked only")
+    width = j.driver.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+    j.expect(width[0] <= width[1], f"no sideways scroll on a phone ({width})")
+    return {"contact": contact, "holders": holders, "lang": j.driver.find_element(By.TAG_NAME, "html").get_attribute("lang")}
+
+
 def operator_token(j, args):
     j.open("/console")
     j.expect("/console/operator" in j.driver.current_url, "the console sends the operator to the federation page")
@@ -303,7 +338,7 @@ def visitor(j, args):
     return result
 
 
-JOURNEYS = {"visitor": visitor, "tablet": tablet, "node-manager": node_manager, "node-window": node_window, "clearing": clearing, "regulator": regulator, "operator-token": operator_token, "operator-revoke": operator_revoke,
+JOURNEYS = {"visitor": visitor, "tablet": tablet, "node-manager": node_manager, "node-window": node_window, "clearing": clearing, "regulator": regulator, "operator-token": operator_token, "shop-signup": shop_signup, "operator-revoke": operator_revoke,
             "forbidden": forbidden}
 
 

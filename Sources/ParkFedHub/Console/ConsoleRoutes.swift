@@ -102,6 +102,7 @@ struct ConsolePages: Sendable {
         registerSettlement(clearing)
         registerClearing(clearing)
         registerVisitor(on: router, book: book)
+        registerShopAccount(on: router, book: book)
         registerCardPage(on: router, book: book)
         registerOperator(operators)
         registerRegulator(regulators)

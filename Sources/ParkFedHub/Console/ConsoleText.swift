@@ -109,6 +109,23 @@ enum ConsoleText {
         "warningsHelp": "Each change of level is a statement signed by the hub in the log, pushed to your endpoint. Warning at",
         "periodName": "Holiday period (optional)", "showReport": "Show report", "realNameShare": "Real-name share", "crossPark": "On other parks' passes",
         "refundsCol": "Refunds", "refundedCol": "Refunded", "totals": "Totals over the period", "federationAll": "Whole federation",
+        "alarm_capacity_warning": "Park at its capacity warning share", "alarm_capacity_full": "Park full",
+        "shopSignUp": "Create an account", "shopSignIn": "Sign in", "shopAccount": "My account", "shopTerms": "Terms of sale", "shopPrivacy": "Privacy policy",
+        "shopSignUpHelp": "Enter your e-mail address or mobile number: we send you a six-digit code.", "shopContact": "E-mail or mobile number",
+        "shopSendCode": "Send me a code", "shopHaveAccount": "I have an account: sign in", "shopNoAccount": "No account yet? Create one",
+        "shopPassword": "Password", "shopOrCode": "Or sign in with a code sent to", "shopCodeSent": "We sent a six-digit code to", "shopCode": "Code",
+        "shopPasswordOptional": "Password (optional, 8 characters or more)", "shopAcceptTerms": "I accept the", "shopAcceptPrivacy": "I accept the",
+        "shopCreate": "Create my account", "shopConsents": "Accepted", "shopHolders": "Ticket holders",
+        "shopHoldersHelp": "Real-name ticketing: enter each person once (yourself, family); the shop keeps the document sealed and shows it masked.",
+        "shopHolderName": "Full name", "shopAddHolder": "Add this holder", "shopSignOut": "Sign out", "shopDelete": "Delete my account",
+        "shopDeleteConfirm": "I understand my account and its holders are deleted at once; tickets already issued stay valid.",
+        "shopConfirmDelete": "Tick the box to confirm the deletion.", "shopDeleted": "Your account has been deleted.", "shopPasswordSet": "set",
+        "shopPasswordNone": "none (sign in with a code)", "shopHKMacau": "Mainland travel permit (Hong Kong, Macau)",
+        "shopTaiwan": "Mainland travel permit (Taiwan)",
+        "shopTermsText":
+            "Tickets are sold by the ParkFederation clearing house for its member parks. Each ticket's refund, transfer and validity rules are shown before you pay; a refund request is decided by the ticket's rule and paid back to the means you paid with.",
+        "shopPrivacyText":
+            "We keep your e-mail or mobile number and your holders' names and documents encrypted, use them only for your bookings and the real-name rules of the parks, keep ticket records as long as the law requires (three years after a ticket's validity), and delete your account at your request.",
     ]
 
     static let chinese: [String: String] = [
@@ -202,6 +219,16 @@ enum ConsoleText {
         "attempts": "尝试次数", "delivered": "送达时间", "lastError": "最近错误", "noWarnings": "近七天没有景区达到预警比例。", "warningsHelp": "每次等级变化都是平台签名并写入日志的声明，并推送至您的接口。预警比例",
         "periodName": "节假日名称（可选）", "showReport": "生成报表", "realNameShare": "实名占比", "crossPark": "持他园票入园", "refundsCol": "退票", "refundedCol": "退款金额",
         "totals": "期间合计", "federationAll": "全联盟",
+        "alarm_capacity_warning": "景区达到承载量预警比例", "alarm_capacity_full": "景区已满",
+        "shopSignUp": "注册账户", "shopSignIn": "登录", "shopAccount": "我的账户", "shopTerms": "购票条款", "shopPrivacy": "隐私政策",
+        "shopSignUpHelp": "请输入电子邮箱或手机号码，我们会发送六位验证码。", "shopContact": "电子邮箱或手机号码", "shopSendCode": "发送验证码", "shopHaveAccount": "已有账户？登录",
+        "shopNoAccount": "还没有账户？注册", "shopPassword": "密码", "shopOrCode": "或用验证码登录，发送至", "shopCodeSent": "六位验证码已发送至", "shopCode": "验证码",
+        "shopPasswordOptional": "密码（可选，至少 8 位）", "shopAcceptTerms": "我已阅读并同意", "shopAcceptPrivacy": "我已阅读并同意", "shopCreate": "创建账户", "shopConsents": "已同意",
+        "shopHolders": "常用游客", "shopHoldersHelp": "实名购票：每位游客（本人、家人）只需录入一次；证件信息加密保存，仅以脱敏形式显示。", "shopHolderName": "姓名", "shopAddHolder": "添加游客",
+        "shopSignOut": "退出登录", "shopDelete": "注销账户", "shopDeleteConfirm": "我了解账户及常用游客将立即删除；已出的票仍然有效。", "shopConfirmDelete": "请勾选确认后再注销。",
+        "shopDeleted": "您的账户已注销。", "shopPasswordSet": "已设置", "shopPasswordNone": "未设置（用验证码登录）", "shopHKMacau": "港澳居民来往内地通行证", "shopTaiwan": "台湾居民来往大陆通行证",
+        "shopTermsText": "门票由 ParkFederation 清算中心代各成员景区销售。每种门票的退改规则和有效期在付款前展示；退票申请按该票的规则处理，款项原路退回。",
+        "shopPrivacyText": "您的邮箱或手机号以及游客的姓名和证件均加密保存，仅用于您的预订和景区的实名制要求；票务记录按法律要求保存（门票有效期结束后三年），您可随时注销账户。",
     ]
 
 }
