@@ -299,6 +299,7 @@ public final class HubStore: Sendable {
         registerRetentionMigration(&migrator)
         registerMemberErasureMigration(&migrator)
         registerVisitorAccountMigration(&migrator)
+        registerShopOrderMigration(&migrator)
         return migrator
     }
 

@@ -22,7 +22,8 @@ import Testing
             let shop = [
                 "GET /shop/account", "GET /shop/account/sign-in", "GET /shop/account/sign-up", "GET /shop/privacy", "GET /shop/terms",
                 "POST /shop/account/code", "POST /shop/account/delete", "POST /shop/account/holders", "POST /shop/account/sign-in",
-                "POST /shop/account/sign-out", "POST /shop/account/sign-up",
+                "POST /shop/account/sign-out", "POST /shop/account/sign-up", "GET /shop", "GET /shop/products/{product}", "POST /shop/orders",
+                "GET /shop/orders/{order}", "POST /shop/orders/{order}/pay",
             ].map { "\($0) (visitor session cookie)" }
             #expect(
                 rules.filter { $0.authority.roles == nil }.map(\.description).sorted()

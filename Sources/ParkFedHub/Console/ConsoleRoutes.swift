@@ -103,6 +103,7 @@ struct ConsolePages: Sendable {
         registerClearing(clearing)
         registerVisitor(on: router, book: book)
         registerShopAccount(on: router, book: book)
+        registerShop(on: router, book: book)
         registerCardPage(on: router, book: book)
         registerOperator(operators)
         registerRegulator(regulators)

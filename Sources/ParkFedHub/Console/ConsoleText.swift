@@ -126,6 +126,19 @@ enum ConsoleText {
             "Tickets are sold by the ParkFederation clearing house for its member parks. Each ticket's refund, transfer and validity rules are shown before you pay; a refund request is decided by the ticket's rule and paid back to the means you paid with.",
         "shopPrivacyText":
             "We keep your e-mail or mobile number and your holders' names and documents encrypted, use them only for your bookings and the real-name rules of the parks, keep ticket records as long as the law requires (three years after a ticket's validity), and delete your account at your request.",
+        "shopTitle": "Tickets", "shopFrom": "from", "shopTimed": "timed entry", "shopRules": "Before you pay: the rules", "shopDate": "Day", "shopTime": "Time",
+        "shopPlacesLeft": "Places left", "shopAllDay": "all day", "shopTicketType": "Ticket type", "shopFull": "full price",
+        "shopWho": "For whom (one ticket each):", "shopAddHolderFirst": "Add a holder to your account first", "shopBook": "Book and hold for 15 minutes",
+        "shopSignInToBook": "Sign in to book", "shopOrder": "Order", "shopHeldUntil": "Your places are held until", "shopPayTest": "Pay (test provider)",
+        "shopTickets": "Your e-tickets", "shopOrder_pending": "awaiting payment", "shopOrder_issued": "paid, tickets issued",
+        "shopOrder_refund_due": "paid after the hold expired: refunded", "shopOrder_refunded": "refunded", "shopStatus_AVAILABLE": "available",
+        "shopStatus_LIMITED": "few left", "shopStatus_SOLD_OUT": "sold out", "shopStatus_CLOSED": "closed", "shopStatus_FREESALE": "available",
+        "shopRuleFixed": "Valid from {from} to {until}.",
+        "shopRuleFirstUse": "Valid {days} days from the first entry; first entry within {window} days of the visit date.",
+        "shopRefund_unused_allocations": "Refunds: an unused ticket in full; a partly used one the parks not yet visited.",
+        "shopRefund_unused_pass_only": "Refunds: only while unused.", "shopTransferYes": "May be transferred to another named holder.",
+        "shopTransferNo": "Not transferable.", "shopParks": "Parks and entries:",
+        "shopRealName": "Real-name ticket: each holder shows the document at the gate.", "shopNoRealName": "No real name needed.",
     ]
 
     static let chinese: [String: String] = [
@@ -229,6 +242,14 @@ enum ConsoleText {
         "shopDeleted": "您的账户已注销。", "shopPasswordSet": "已设置", "shopPasswordNone": "未设置（用验证码登录）", "shopHKMacau": "港澳居民来往内地通行证", "shopTaiwan": "台湾居民来往大陆通行证",
         "shopTermsText": "门票由 ParkFederation 清算中心代各成员景区销售。每种门票的退改规则和有效期在付款前展示；退票申请按该票的规则处理，款项原路退回。",
         "shopPrivacyText": "您的邮箱或手机号以及游客的姓名和证件均加密保存，仅用于您的预订和景区的实名制要求；票务记录按法律要求保存（门票有效期结束后三年），您可随时注销账户。",
+        "shopTitle": "购票", "shopFrom": "起价", "shopTimed": "分时段入园", "shopRules": "付款前请阅读：使用规则", "shopDate": "游玩日期", "shopTime": "时段", "shopPlacesLeft": "余票",
+        "shopAllDay": "全天", "shopTicketType": "票种", "shopFull": "全价票", "shopWho": "为谁购买（每人一张）：", "shopAddHolderFirst": "请先在账户中添加游客", "shopBook": "预订并保留 15 分钟",
+        "shopSignInToBook": "登录后预订", "shopOrder": "订单", "shopHeldUntil": "名额保留至", "shopPayTest": "付款（测试支付）", "shopTickets": "您的电子票", "shopOrder_pending": "待付款",
+        "shopOrder_issued": "已付款，已出票", "shopOrder_refund_due": "保留已过期后付款：已退款", "shopOrder_refunded": "已退款", "shopStatus_AVAILABLE": "可预订",
+        "shopStatus_LIMITED": "余票紧张", "shopStatus_SOLD_OUT": "已售罄", "shopStatus_CLOSED": "已停售", "shopStatus_FREESALE": "可预订",
+        "shopRuleFixed": "有效期 {from} 至 {until}。", "shopRuleFirstUse": "首次入园起 {days} 天内有效；须在游玩日期起 {window} 天内首次入园。",
+        "shopRefund_unused_allocations": "退票：未使用全额退款；部分使用退还未游览景区的部分。", "shopRefund_unused_pass_only": "退票：仅限未使用。", "shopTransferYes": "可转让给其他实名游客。",
+        "shopTransferNo": "不可转让。", "shopParks": "景区及入园次数：", "shopRealName": "实名制门票：每位游客入园时出示证件。", "shopNoRealName": "无需实名。",
     ]
 
 }
