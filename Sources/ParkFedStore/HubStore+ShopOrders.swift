@@ -104,6 +104,15 @@ extension HubStore {
         return order
     }
 
+    /// Records a refund of an order paid after its hold expired, once.
+    public func markShopOrderRefunded(_ id: String, refundID: String) async throws -> Bool {
+        try await database.write { db in
+            try await db.execute(
+                sql: "UPDATE shop_orders SET status = 'refunded', payment_id = payment_id || ' refund ' || ? WHERE id = ? AND status = 'refund_due'",
+                arguments: [refundID, id]) == 1
+        }
+    }
+
     /// Records a payment's outcome, once: only a pending order moves.
     public func markShopOrder(_ id: String, status: String, provider: String, paymentID: String, now: Date) async throws {
         try await database.write { db in

@@ -156,10 +156,17 @@ extension ConsolePages {
     ) async throws -> Response {
         let holders = try await hub.store.visitorHolders(account.id).map { ["name": $0.nameMasked, "document": $0.idMasked, "type": $0.idType] }
         let words = ConsoleText.words(Self.language(request).0)
+        let orders = try await hub.store.shopOrders(account: account.id).map {
+            [
+                "id": $0.id, "product": hub.passes.product($0.product)?.name ?? $0.product,
+                "amount": MoneyText.format($0.amountMinor, currency: $0.currency), "status": words["shopOrder_\($0.status)"] ?? $0.status,
+                "at": Self.time($0.createdAt),
+            ]
+        }
         return shopPage(
             "shop-account", title: "shopAccount", request: request, subject: Self.visitorSubject(token), flash: flash, status: status,
             [
-                "contact": account.contactMasked, "consented": Self.time(account.consented), "termsVersion": account.terms,
+                "orders": orders, "contact": account.contactMasked, "consented": Self.time(account.consented), "termsVersion": account.terms,
                 "privacyVersion": account.privacy, "holders": holders, "password": words[account.hasPassword ? "shopPasswordSet" : "shopPasswordNone"]!,
                 "documentTypes": [
                     ["value": "resident_id", "label": words["residentID"]!], ["value": "passport", "label": words["passport"]!],

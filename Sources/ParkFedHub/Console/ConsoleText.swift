@@ -139,6 +139,7 @@ enum ConsoleText {
         "shopRefund_unused_pass_only": "Refunds: only while unused.", "shopTransferYes": "May be transferred to another named holder.",
         "shopTransferNo": "Not transferable.", "shopParks": "Parks and entries:",
         "shopRealName": "Real-name ticket: each holder shows the document at the gate.", "shopNoRealName": "No real name needed.",
+        "shopOrders": "My orders",
     ]
 
     static let chinese: [String: String] = [
@@ -250,6 +251,7 @@ enum ConsoleText {
         "shopRuleFixed": "有效期 {from} 至 {until}。", "shopRuleFirstUse": "首次入园起 {days} 天内有效；须在游玩日期起 {window} 天内首次入园。",
         "shopRefund_unused_allocations": "退票：未使用全额退款；部分使用退还未游览景区的部分。", "shopRefund_unused_pass_only": "退票：仅限未使用。", "shopTransferYes": "可转让给其他实名游客。",
         "shopTransferNo": "不可转让。", "shopParks": "景区及入园次数：", "shopRealName": "实名制门票：每位游客入园时出示证件。", "shopNoRealName": "无需实名。",
+        "shopOrders": "我的订单",
     ]
 
 }
