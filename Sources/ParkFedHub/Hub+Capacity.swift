@@ -149,7 +149,7 @@ extension Hub {
                 failure = String("\(error)".prefix(300))
             }
             let ok = failure == nil
-            let backoff = min(6 * 3600, 30 * pow(2, Double(push.attempts)))
+            let backoff = Self.deliveryBackoff(afterAttempts: push.attempts)
             try await store.recordRegulatorPush(
                 push.id, status: status, error: failure, delivered: ok, nextAttemptAt: now.addingTimeInterval(backoff), now: now)
             metrics.regulatorPush(ok ? "delivered" : "failed")

@@ -37,24 +37,22 @@ extension Hub {
         }
         _ = try await presentMember(code: request.code, park: park, now: now, expecting: id)
         var redactions: [RetentionChange.Redaction] = []
-        try await store.forEachEnrollmentEntry { index, jws, leafHash in
+        try await store.forEachWholeEntry(types: [AssertionType.memberEnrolled.rawValue]) { index, jws, leafHash in
             guard let parsed = try? JWS(compact: jws), let payload = try? Assertions.decodePayload(parsed),
                 case .memberEnrolled(let data) = payload.data, data.memberID == id
             else { return }
             redactions.append(.init(index: index, leafHash: leafHash))
         }
+        let redacted = Array(redactions.prefix(RetentionStatement.maximumEntries))
         let statement = RetentionStatement(
             id: "RP-" + UUIDv7.make(now: now), issuedAt: now, retentionDays: configuration.realNameRetentionDays, basis: Self.erasureBasis,
             endedBefore: passes.calendar.day(of: now).description, passes: [], holdersRemoved: 1,
-            redacted: redactions.prefix(RetentionStatement.maximumEntries).map { .init(index: $0.index, leafHash: Base64URL.encode($0.leafHash)) })
-        var withMember = statement
-        withMember.member = id
-        let index = try await log.record(
-            withMember, change: RetentionChange(passIDs: [], redactions: Array(redactions.prefix(RetentionStatement.maximumEntries)), member: id), now: now)
+            redacted: redacted.map { .init(index: $0.index, leafHash: Base64URL.encode($0.leafHash)) }, member: id)
+        let index = try await log.record(statement, change: RetentionChange(passIDs: [], redactions: redacted, member: id), now: now)
         try await store.recordMemberRequest(id, park: park.rawValue, action: "erasure", logIndex: index, now: now)
         logger.notice("member erased", metadata: ["member": "\(id)", "park": "\(park)", "log_index": "\(index)"])
         return MemberErasure(
-            memberID: id, erasedAt: now, statementIndex: index, redactedEntries: min(redactions.count, RetentionStatement.maximumEntries),
+            memberID: id, erasedAt: now, statementIndex: index, redactedEntries: redacted.count,
             note: "identity, phone, links and code history erased; passes the member held are transaction records kept until their retention ends")
     }
 }

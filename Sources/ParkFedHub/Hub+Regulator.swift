@@ -83,23 +83,32 @@ extension Hub {
     public func regulatorOccupancy(day text: String, peer: AuthenticatedPeer, now: Date = Date(), audited: Bool = true) async throws
         -> RegulatorOccupancyReport
     {
+        try await regulatorOccupancyTimeline(day: text, peer: peer, now: now, audited: audited).report
+    }
+
+    /// ``regulatorOccupancy(day:peer:now:audited:)`` with each park's day as its events in time order (entries'
+    /// heads in, exits out), for a page that draws them: one reading of the day's entries and exits serves both.
+    public func regulatorOccupancyTimeline(day text: String, peer: AuthenticatedPeer, now: Date = Date(), audited: Bool = true) async throws
+        -> (report: RegulatorOccupancyReport, timeline: [String: [(at: Date, change: Int)]])
+    {
         try Self.requireRegulator(peer)
         let day = try dateRange(text, text).0
         let (capacities, instantaneous) = (try await store.capacities(), try await store.instantaneousCapacities())
-        var changes: [String: [(Date, Int)]] = [:]
+        var timeline: [String: [(at: Date, change: Int)]] = [:]
         for entry in try await store.countedEntries(from: endOfDay(day.adding(days: -1)), until: endOfDay(day)) {
-            changes[entry.park, default: []].append((entry.at, entry.heads))
+            timeline[entry.park, default: []].append((entry.at, entry.heads))
         }
-        for exit in try await store.exits(day: day) { changes[exit.park, default: []].append((exit.at, -exit.count)) }
-        let parks = Set(changes.keys).union(capacities.keys).sorted().map { park -> RegulatorOccupancyReport.Park in
-            let events = (changes[park] ?? []).sorted { $0.0 < $1.0 }.map(\.1)
+        for exit in try await store.exits(day: day) { timeline[exit.park, default: []].append((exit.at, -exit.count)) }
+        for park in timeline.keys { timeline[park]!.sort { $0.at < $1.at } }
+        let parks = Set(timeline.keys).union(capacities.keys).sorted().map { park -> RegulatorOccupancyReport.Park in
+            let events = (timeline[park] ?? []).map(\.change)
             let occupancy = Occupancy(entries: events.filter { $0 > 0 }.reduce(0, +), exits: -events.filter { $0 < 0 }.reduce(0, +))
             return .init(
                 park: park, inside: occupancy.inside, peak: Occupancy.peak(events), entries: occupancy.entries, exits: occupancy.exits,
                 capacityNow: instantaneous[park], capacityDaily: capacities[park]?.daily)
         }
         if audited { try await audit(peer, "occupancy \(day)", records: parks.count, now: now) }
-        return RegulatorOccupancyReport(day: day.description, parks: parks)
+        return (RegulatorOccupancyReport(day: day.description, parks: parks), timeline)
     }
 
     /// Passes sold per park per local day (audited).

@@ -35,7 +35,9 @@ extension Hub {
         guard !due.isEmpty else { return run }
         let wanted = Set(due)
         var entries: [String: [RetentionChange.Redaction]] = [:]
-        try await store.forEachHolderEntry(issuedBefore: endOfDay(cutoff)) { index, jws, leafHash in
+        try await store.forEachWholeEntry(
+            types: [AssertionType.passIssued.rawValue, AssertionType.passTransferred.rawValue], issuedBefore: endOfDay(cutoff)
+        ) { index, jws, leafHash in
             guard let parsed = try? JWS(compact: jws), let payload = try? Assertions.decodePayload(parsed) else { return }
             let passID: String? =
                 switch payload.data {

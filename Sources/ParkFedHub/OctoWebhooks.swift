@@ -27,6 +27,10 @@ extension Hub {
         return "t=\(stamp),v1=\(Hex.encode(Data(mac)))"
     }
 
+    /// The wait before the next attempt of an outbound delivery (webhooks, regulator pushes): 30 s doubling with
+    /// each failed attempt, at most 6 h.
+    static func deliveryBackoff(afterAttempts attempts: Int) -> TimeInterval { min(6 * 3600, 30 * pow(2, Double(attempts))) }
+
     /// Sends every webhook due now, once each; returns how many were delivered. Failures are recorded with their
     /// next attempt.
     @discardableResult
@@ -34,7 +38,7 @@ extension Hub {
         var delivered = 0
         for webhook in try await store.dueWebhooks(now: now) {
             let outcome = await send(webhook, client: client, now: now)
-            let backoff = min(6 * 3600, 30 * pow(2, Double(webhook.attempts)))
+            let backoff = Self.deliveryBackoff(afterAttempts: webhook.attempts)
             try await store.recordWebhookAttempt(
                 webhook.id, status: outcome.status, error: outcome.error, delivered: outcome.delivered, nextAttemptAt: now.addingTimeInterval(backoff),
                 now: now)

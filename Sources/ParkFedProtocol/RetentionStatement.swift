@@ -42,8 +42,10 @@ public struct RetentionStatement: Codable, Sendable, Hashable {
     public var member: String?
 
     public init(
-        id: String, issuedAt: Date, retentionDays: Int, basis: String, endedBefore: String, passes: [String], holdersRemoved: Int, redacted: [Redacted]
+        id: String, issuedAt: Date, retentionDays: Int, basis: String, endedBefore: String, passes: [String], holdersRemoved: Int, redacted: [Redacted],
+        member: String? = nil
     ) {
+        self.member = member
         self.id = id
         self.type = Self.type
         self.issuedAt = issuedAt

@@ -62,15 +62,18 @@ extension HubStore {
         }
     }
 
-    /// Visits the logged sales and transfers issued before `before` whose stored assertion is still whole (the ones
-    /// that carry a holder sealed to the hub).
-    public func forEachHolderEntry(issuedBefore before: Date, _ body: (_ index: UInt64, _ jws: String, _ leafHash: Data) throws -> Void) async throws {
+    /// Visits the logged assertions of `types` (issued before `before`, when given) whose stored bytes are still
+    /// whole: the ones a retention run or an erasure may redact.
+    public func forEachWholeEntry(
+        types: [String], issuedBefore before: Date? = nil, _ body: (_ index: UInt64, _ jws: String, _ leafHash: Data) throws -> Void
+    ) async throws {
         try await database.read { db in
+            let marks = Array(repeating: "?", count: types.count).joined(separator: ", ")
             try await db.forEach(
                 sql: """
                     SELECT idx, jws, leaf_hash FROM log_entries
-                    WHERE type IN ('pass.issued', 'pass.transferred') AND redacted_by IS NULL AND issued_at < ? ORDER BY idx
-                    """, arguments: [StoredTime.millis(before)]
+                    WHERE type IN (\(marks)) AND redacted_by IS NULL AND issued_at < ? ORDER BY idx
+                    """, arguments: SQLArguments(values: types.map(\.sqlValue) + [StoredTime.millis(before ?? .distantFuture).sqlValue])
             ) { row in try body(UInt64(row["idx"] as Int64), row["jws"], row["leaf_hash"]) }
         }
     }
@@ -112,15 +115,6 @@ extension HubStore {
             try await SQLRow.fetchAll(db, sql: "SELECT park, action, at FROM member_requests WHERE member_id = ? ORDER BY at", arguments: [id]).map {
                 ($0["park"], $0["action"], StoredTime.date($0["at"] as Int64))
             }
-        }
-    }
-
-    /// Visits the logged enrollments (`member.enrolled`) still whole.
-    public func forEachEnrollmentEntry(_ body: (_ index: UInt64, _ jws: String, _ leafHash: Data) throws -> Void) async throws {
-        try await database.read { db in
-            try await db.forEach(
-                sql: "SELECT idx, jws, leaf_hash FROM log_entries WHERE type = 'member.enrolled' AND redacted_by IS NULL ORDER BY idx", arguments: []
-            ) { row in try body(UInt64(row["idx"] as Int64), row["jws"], row["leaf_hash"]) }
         }
     }
 

@@ -18,6 +18,7 @@ public struct ShopOrderRecord: Sendable, Hashable {
     public var expiresAt: Date
     public var provider: String? = nil
     public var paymentID: String? = nil
+    /// The category the order's units were held in (read with the order from its booking).
     public var unitCategory: String? = nil
 
     public init(

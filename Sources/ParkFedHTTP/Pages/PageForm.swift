@@ -12,17 +12,25 @@ import ParkFedDomain
 /// from another site (`Sec-Fetch-Site`).
 public struct PageForm: Sendable {
     public let fields: [String: String]
+    /// Every value of each field, in order (a field sent more than once: checkboxes of one name).
+    public let all: [String: [String]]
 
     public subscript(_ name: String) -> String? { fields[name] }
 
-    /// Parses a form body: `+` is a space, `%XX` a byte of UTF-8.
-    public static func parse(_ body: String) -> [String: String] {
-        var fields: [String: String] = [:]
+    /// Every value sent for `name` (none: empty).
+    public func values(_ name: String) -> [String] { all[name] ?? [] }
+
+    /// Parses a form body: `+` is a space, `%XX` a byte of UTF-8. A field sent more than once keeps its last value.
+    public static func parse(_ body: String) -> [String: String] { parseAll(body).compactMapValues(\.last) }
+
+    /// Parses a form body keeping every value of each field, in order.
+    static func parseAll(_ body: String) -> [String: [String]] {
+        var fields: [String: [String]] = [:]
         for pair in body.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             func decode(_ text: Substring) -> String { text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
             guard let name = parts.first.map(decode), !name.isEmpty else { continue }
-            fields[name] = parts.count > 1 ? decode(parts[1]) : ""
+            fields[name, default: []].append(parts.count > 1 ? decode(parts[1]) : "")
         }
         return fields
     }
@@ -39,14 +47,15 @@ public struct PageForm: Sendable {
             throw Refusal(
                 .forbidden, code: "cross_site_form", title: "A form from another site", detail: "console forms are accepted from the console's own pages only")
         }
-        let fields = parse(body)
+        let all = parseAll(body)
+        let fields = all.compactMapValues(\.last)
         let expected = Array(token(for: subject, key: key).utf8)
         guard let given = fields["csrf"], given.utf8.count == expected.count,
             zip(given.utf8, expected).reduce(UInt8(0), { $0 | ($1.0 ^ $1.1) }) == 0
         else {
             throw Refusal(.forbidden, code: "invalid_form_token", title: "The form has expired", detail: "reload the page and send the form again")
         }
-        return PageForm(fields: fields)
+        return PageForm(fields: fields, all: all)
     }
 }
 

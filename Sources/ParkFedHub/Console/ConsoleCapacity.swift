@@ -29,18 +29,13 @@ extension ConsolePages {
                 }
                 return false
             }
-            let report = try await hub.regulatorOccupancy(day: day, peer: peer, now: now, audited: audited)
+            let (report, timeline) = try await hub.regulatorOccupancyTimeline(day: day, peer: peer, now: now, audited: audited)
             let shown = try CivilDay(report.day)
-            // The most inside per hour, from the day's entries and exits in time order.
-            var events: [String: [(at: Date, change: Int)]] = [:]
-            for entry in try await hub.store.countedEntries(from: hub.endOfDay(shown.adding(days: -1)), until: hub.endOfDay(shown)) {
-                events[entry.park, default: []].append((entry.at, entry.heads))
-            }
-            for exit in try await hub.store.exits(day: shown) { events[exit.park, default: []].append((exit.at, -exit.count)) }
             let untilHour = shown == calendar.day(of: now) ? calendar.hour(of: now) : 23
             let watch = hub.capacityWatch
             let parks = report.parks.map { park -> [String: Any] in
-                let ordered = (events[park.park] ?? []).sorted { $0.at < $1.at }.map { (calendar.hour(of: $0.at), $0.change) }
+                // The most inside per hour, from the day's entries and exits in time order.
+                let ordered = (timeline[park.park] ?? []).map { (calendar.hour(of: $0.at), $0.change) }
                 let level = watch.level(used: park.inside, capacity: park.capacityNow)
                 return [
                     "park": park.park, "inside": park.inside, "peak": park.peak, "entries": park.entries, "exits": park.exits,

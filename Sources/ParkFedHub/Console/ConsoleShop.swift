@@ -68,13 +68,8 @@ extension ConsolePages {
         }
         shop.post("orders") { request, _ -> Response in
             guard let (account, token) = try await signedIn(request) else { return PageResponse.redirect("/shop/account/sign-in" + Self.langQuery(request)) }
-            let body = String(buffer: try await request.body.collect(upTo: 16 * 1024))
-            let form = try PageForm.checked(
-                body, fetchSite: request.headers[HTTPField.Name("Sec-Fetch-Site")!], subject: Self.visitorSubject(token), key: formKey)
-            let holders = body.split(separator: "&").compactMap { pair -> String? in
-                let parts = pair.split(separator: "=", maxSplits: 1)
-                return parts.count == 2 && parts[0] == "holder" ? String(parts[1]).removingPercentEncoding : nil
-            }
+            let form = try await shopForm(request, subject: Self.visitorSubject(token))
+            let holders = form.values("holder")
             let product = form["product"] ?? ""
             do {
                 let order = try await hub.placeShopOrder(

@@ -5,6 +5,7 @@ import NIOCore
 import ParkFedDomain
 import ParkFedHTTP
 import ParkFedProtocol
+import ParkFedStore
 
 /// The visitors' own pages at the hub's public side (`/shop/account…`): sign-up with an e-mail address or a phone
 /// number and the code sent to it, the terms and the privacy policy accepted, sign-in with a code or a password, the
@@ -133,26 +134,14 @@ extension ConsolePages {
         return [localized.title, localized.detail].compactMap { $0 }.joined(separator: ": ")
     }
 
-    func signedIn(_ request: Request) async throws -> (VisitorAccountSummary, String)? {
+    /// The signed-in visitor's account and session token, if the request carries a live session.
+    func signedIn(_ request: Request) async throws -> (VisitorAccountRecord, String)? {
         guard let token = PageResponse.cookie(Self.visitorCookie, request), let account = try await hub.visitorAccount(session: token) else { return nil }
-        return (
-            VisitorAccountSummary(
-                id: account.id, contactMasked: account.contactMasked, consented: account.consentedAt, terms: account.termsVersion,
-                privacy: account.privacyVersion, hasPassword: account.passwordHash != nil), token
-        )
-    }
-
-    struct VisitorAccountSummary {
-        var id: String
-        var contactMasked: String
-        var consented: Date
-        var terms: String
-        var privacy: String
-        var hasPassword: Bool
+        return (account, token)
     }
 
     func accountPage(
-        _ request: Request, account: VisitorAccountSummary, token: String, flash: (String, String)?, status: HTTPResponse.Status = .ok
+        _ request: Request, account: VisitorAccountRecord, token: String, flash: (String, String)?, status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let holders = try await hub.store.visitorHolders(account.id).map { ["name": $0.nameMasked, "document": $0.idMasked, "type": $0.idType] }
         let words = ConsoleText.words(Self.language(request).0)
@@ -166,8 +155,9 @@ extension ConsolePages {
         return shopPage(
             "shop-account", title: "shopAccount", request: request, subject: Self.visitorSubject(token), flash: flash, status: status,
             [
-                "orders": orders, "contact": account.contactMasked, "consented": Self.time(account.consented), "termsVersion": account.terms,
-                "privacyVersion": account.privacy, "holders": holders, "password": words[account.hasPassword ? "shopPasswordSet" : "shopPasswordNone"]!,
+                "orders": orders, "contact": account.contactMasked, "consented": Self.time(account.consentedAt), "termsVersion": account.termsVersion,
+                "privacyVersion": account.privacyVersion, "holders": holders,
+                "password": words[account.passwordHash != nil ? "shopPasswordSet" : "shopPasswordNone"]!,
                 "documentTypes": [
                     ["value": "resident_id", "label": words["residentID"]!], ["value": "passport", "label": words["passport"]!],
                     ["value": "hk_macau_permit", "label": words["shopHKMacau"]!], ["value": "taiwan_permit", "label": words["shopTaiwan"]!],

@@ -81,7 +81,7 @@ extension Hub {
         do {
             _ = try await octoConfirm(
                 order.bookingUUID,
-                try Self.octoRequest(["contact": people[0], "unitItems": people.map { ["unitId": order.category(in: self), "contact": $0] }]),
+                try Self.octoRequest(["contact": people[0], "unitItems": people.map { ["unitId": order.unitCategory ?? "full", "contact": $0] }]),
                 shopCaller(baseURL: baseURL), now: now)
             order.status = "issued"
         } catch let error as Octo.ErrorBody {
@@ -100,9 +100,4 @@ extension Hub {
     public func shopBooking(_ order: ShopOrderRecord, baseURL: String, now: Date = Date()) async throws -> Octo.Booking {
         try await octoBooking(order.bookingUUID, shopCaller(baseURL: baseURL), now: now)
     }
-}
-
-extension ShopOrderRecord {
-    /// The category the order's units were held in.
-    func category(in hub: Hub) -> String { unitCategory ?? "full" }
 }

@@ -60,16 +60,7 @@ public struct SMTPMailer: MessageSender {
         guard message.channel == .email else { throw MessageError("SMTP sends e-mail only") }
         for address in [from, message.to] where !Self.isAddress(address) { throw MessageError("not an e-mail address: \(address)") }
         let tls = implicitTLS ? try NIOSSLContext(configuration: .makeClientConfiguration()) : nil
-        let host = self.host
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connectTimeout(.seconds(10))
-            .connect(host: host, port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if let tls { try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: host)) }
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineBasedFrameDecoder()))
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
-            }
+        let channel = try await Self.connect(host: host, port: port, tls: tls, timeout: .seconds(10))
         try await channel.executeThenClose { inbound, outbound in
             var lines = inbound.makeAsyncIterator()
             func expect(_ codes: Set<Int>, after step: String) async throws {
@@ -107,20 +98,26 @@ public struct SMTPMailer: MessageSender {
 
     /// Whether an SMTP server answers its greeting at `host`:`port` (for waiting on one to start).
     public static func probe(host: String, port: Int) async throws -> Bool {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connectTimeout(.seconds(2))
-            .connect(host: host, port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineBasedFrameDecoder()))
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
-            }
+        let channel = try await connect(host: host, port: port, tls: nil, timeout: .seconds(2))
         return try await channel.executeThenClose { inbound, outbound in
             var lines = inbound.makeAsyncIterator()
             let greeting = try await lines.next().map { String(buffer: $0) } ?? ""
             try await outbound.write(ByteBuffer(string: "QUIT\r\n"))
             return greeting.hasPrefix("220")
         }
+    }
+
+    /// A line-framed connection to an SMTP server (TLS from the first byte when `tls` is given).
+    static func connect(host: String, port: Int, tls: NIOSSLContext?, timeout: TimeAmount) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
+        try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(timeout)
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: host)) }
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineBasedFrameDecoder()))
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
     }
 
     /// The message as sent after DATA: headers, blank line, the dot-stuffed body, and the closing dot.
