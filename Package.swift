@@ -113,6 +113,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                // RSA (PKCS #1 v1.5 with SHA-256) for WeChat Pay API v3's signatures.
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             // The consoles' and the shop's page templates (`shop-*`), beside the module that serves them.
             resources: [.copy("Console/Templates")]

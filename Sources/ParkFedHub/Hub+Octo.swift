@@ -543,13 +543,9 @@ extension Hub {
                 let due = try record.state(product).refundDue().minorUnits
                 refunds.append((unit, due, record))
             }
-            let key = issuingKey(of: caller.reseller), reseller = Self.issuingPeer(caller.reseller)
             for (unit, due, _) in refunds {
-                let (_, jws) = try Assertions.sign(
-                    .passRefunded(PassRefunded(passID: unit.passID, amountMinor: due, currency: booking.currency, reason: String(reason.prefix(200)))),
-                    park: caller.reseller, key: key, now: now)
                 do {
-                    _ = try await decide(jws.compact, peer: reseller, expecting: .passRefunded, now: now)
+                    try await refundSellersPass(unit.passID, amountMinor: due, currency: booking.currency, reason: reason, seller: caller.reseller, now: now)
                 } catch let denied as PassDenied {
                     throw Octo.ErrorBody("UNPROCESSABLE_ENTITY", "unit \(unit.uuid) cannot be refunded: \(denied.detail)", uuid: booking.uuid)
                 }
@@ -631,6 +627,16 @@ extension Hub {
 
     /// The reseller as the speaker of the assertions the hub signs for it, decided by the same rule as a park's
     /// (``decide(_:peer:expecting:now:)``).
+    /// Refunds a pass the hub issued for `seller` (a reseller, or the shop's seller of record): a `pass.refunded`
+    /// signed with the seller's issuing key, decided and logged as any park's refund (``PassDenied`` when the rule
+    /// refuses it).
+    func refundSellersPass(_ passID: String, amountMinor: Int64, currency: String, reason: String, seller: ParkID, now: Date) async throws {
+        let (_, jws) = try Assertions.sign(
+            .passRefunded(PassRefunded(passID: passID, amountMinor: amountMinor, currency: currency, reason: String(reason.prefix(200)))),
+            park: seller, key: issuingKey(of: seller), now: now)
+        _ = try await decide(jws.compact, peer: Self.issuingPeer(seller), expecting: .passRefunded, now: now)
+    }
+
     static func issuingPeer(_ reseller: ParkID) -> AuthenticatedPeer {
         AuthenticatedPeer(principal: .park(reseller), serial: "hub-issued", notAfter: .distantFuture)
     }

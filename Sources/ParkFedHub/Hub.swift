@@ -37,6 +37,8 @@ public final class Hub: Sendable {
     public let visitorLimiter = RateLimiter(perSecond: 2, burst: 30)
     /// Where the shop's codes and e-tickets go (e-mail over SMTP, SMS through a provider).
     public let messages: VisitorMessaging
+    /// The shop's payment providers.
+    public let payments: ShopPayments
     let logger: Logger
 
     public init(directory: HubDirectory, logger: Logger = Logger(label: "parkfed.hub")) async throws {
@@ -45,6 +47,13 @@ public final class Hub: Sendable {
         configuration = try HubConfiguration.load(path: directory.configuration)
         messages = VisitorMessaging(
             email: configuration.mailer, sms: RecordingSMS(file: (directory.path as NSString).appendingPathComponent("sms-outbox.jsonl")))
+        var providers: [any PaymentProvider] = configuration.paymentProviders.contains("test") ? [TestPaymentProvider()] : []
+        if let settings = configuration.wechatpay {
+            do { providers.append(try WeChatPayV3(settings: settings, directory: directory.path)) } catch {
+                throw HubError(.invalidConfiguration, "wechatpay: \(error)")
+            }
+        }
+        payments = ShopPayments(providers)
         rateLimiter = RateLimiter(perSecond: configuration.rateLimitPerSecond, burst: configuration.rateLimitBurst)
         enrollmentLimiter = RateLimiter(perSecond: configuration.enrollmentsPerMinute / 60, burst: configuration.enrollmentBurst)
         ca = try FederationCA.load(

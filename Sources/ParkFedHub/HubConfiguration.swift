@@ -64,6 +64,11 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
     public var mailFrom: String?
     /// bcrypt's cost for visitors' passwords (2^cost rounds; 4-15).
     public var visitorPasswordCost: Int
+    /// The shop's payment providers: `test` (the built-in provider that pays at once: the demo and tests only; a
+    /// federation taking real money removes it) and `wechatpay` (with the `wechatpay` settings).
+    public var paymentProviders: [String]
+    /// WeChat Pay API v3 for the shop (nil: not used).
+    public var wechatpay: WeChatPaySettings?
 
     /// A named period of days, inclusive.
     public struct ReportPeriod: Codable, Sendable, Hashable {
@@ -103,8 +108,12 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         realNameRetentionDays: Int = 1095,
         smtpURL: String? = nil,
         mailFrom: String? = nil,
-        visitorPasswordCost: Int = 10
+        visitorPasswordCost: Int = 10,
+        paymentProviders: [String] = ["test"],
+        wechatpay: WeChatPaySettings? = nil
     ) {
+        self.paymentProviders = paymentProviders
+        self.wechatpay = wechatpay
         self.smtpURL = smtpURL
         self.mailFrom = mailFrom
         self.visitorPasswordCost = visitorPasswordCost
@@ -163,6 +172,8 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         smtpURL = try container.decodeIfPresent(String.self, forKey: .smtpURL)
         mailFrom = try container.decodeIfPresent(String.self, forKey: .mailFrom)
         visitorPasswordCost = try container.decodeIfPresent(Int.self, forKey: .visitorPasswordCost) ?? defaults.visitorPasswordCost
+        paymentProviders = try container.decodeIfPresent([String].self, forKey: .paymentProviders) ?? defaults.paymentProviders
+        wechatpay = try container.decodeIfPresent(WeChatPaySettings.self, forKey: .wechatpay)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -192,6 +203,8 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         case smtpURL = "smtp_url"
         case mailFrom = "mail_from"
         case visitorPasswordCost = "visitor_password_cost"
+        case paymentProviders = "payment_providers"
+        case wechatpay
     }
 
     public func validate() throws(HubError) {
@@ -232,6 +245,20 @@ public struct HubConfiguration: Codable, Sendable, Hashable {
         guard (1...86_400).contains(idleTimeoutSeconds) else { throw HubError(.invalidConfiguration, "idle_timeout_seconds is 1-86400") }
         guard (1...10_000).contains(capacityWarningBasisPoints) else {
             throw HubError(.invalidConfiguration, "capacity_warning_bps is 1-10000 (8000: warn at 80 % of a capacity)")
+        }
+        guard Set(paymentProviders).isSubset(of: ["test", "wechatpay"]), Set(paymentProviders).count == paymentProviders.count else {
+            throw HubError(.invalidConfiguration, "payment_providers lists test and wechatpay, each once")
+        }
+        guard paymentProviders.contains("wechatpay") == (wechatpay != nil) else {
+            throw HubError(.invalidConfiguration, "payment_providers names wechatpay exactly when the wechatpay settings are given")
+        }
+        if let wechatpay {
+            guard let url = URL(string: wechatpay.notifyURL), url.scheme == "https", url.query == nil, wechatpay.apiBase.hasPrefix("https://"),
+                !wechatpay.mchid.isEmpty, !wechatpay.appid.isEmpty, !wechatpay.merchantSerial.isEmpty, !wechatpay.platformSerial.isEmpty
+            else {
+                throw HubError(
+                    .invalidConfiguration, "wechatpay: api_base and notify_url are https:// (notify_url without a query), mchid, appid and serials given")
+            }
         }
         guard (4...15).contains(visitorPasswordCost) else { throw HubError(.invalidConfiguration, "visitor_password_cost is 4-15") }
         if smtpURL != nil || mailFrom != nil {

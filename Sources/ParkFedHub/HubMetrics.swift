@@ -88,6 +88,21 @@ public final class HubMetrics: Sendable {
         ).increment()
     }
 
+    func shopPayment(provider: String, event: String) {
+        registry.makeCounter(
+            descriptor: Self.descriptor(
+                "shop_payments", "total", "Shop payment events by provider (started, issued, late, notification_refused, amount_mismatch)"),
+            labels: [("provider", provider), ("event", event)]
+        ).increment()
+    }
+
+    func shopRefund(_ status: String) {
+        registry.makeCounter(
+            descriptor: Self.descriptor("shop_refunds", "total", "Shop refunds by step (approved, review, declined, refunded)"),
+            labels: [("status", status)]
+        ).increment()
+    }
+
     /// The level a park last reached against a capacity: 0 normal, 1 warning, 2 full (set when a statement logs it).
     func capacityLevel(park: String, measure: String, level: CapacityLevel) {
         registry.makeGauge(

@@ -21,6 +21,8 @@ public struct RouteAuthority: Sendable, Hashable, CustomStringConvertible {
     public static let visitorToken = RouteAuthority(roles: nil, credential: "pass page token")
     /// The visitors' shop pages: no certificate; a signed-in visitor's session cookie where one is needed.
     public static let visitorSession = RouteAuthority(roles: nil, credential: "visitor session cookie")
+    /// A payment provider's notification: its signature (verified with the provider's key) is the credential.
+    public static let providerSignature = RouteAuthority(roles: nil, credential: "payment provider's signature")
     /// A card holder's balance page: the card's own cryptogram in the link is the credential.
     public static let cardProof = RouteAuthority(roles: nil, credential: "card's own cryptogram")
     /// Any principal with a valid federation certificate.

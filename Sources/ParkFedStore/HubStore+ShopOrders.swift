@@ -105,21 +105,37 @@ extension HubStore {
         return order
     }
 
-    /// Records a refund of an order paid after its hold expired, once.
-    public func markShopOrderRefunded(_ id: String, refundID: String) async throws -> Bool {
+    /// Records the provider a visitor chose to pay a pending order with (its notification and query then go to it).
+    public func startShopPayment(_ id: String, provider: String) async throws {
         try await database.write { db in
-            try await db.execute(
-                sql: "UPDATE shop_orders SET status = 'refunded', payment_id = payment_id || ' refund ' || ? WHERE id = ? AND status = 'refund_due'",
-                arguments: [refundID, id]) == 1
+            try await db.execute(sql: "UPDATE shop_orders SET provider = ? WHERE id = ? AND status = 'pending'", arguments: [provider, id])
         }
     }
 
-    /// Records a payment's outcome, once: only a pending order moves.
-    public func markShopOrder(_ id: String, status: String, provider: String, paymentID: String, now: Date) async throws {
+    /// Records a payment's outcome, once: only a pending order moves. An order paid after its hold expired
+    /// (`refund_due`) gets its whole refund recorded in the same transaction (`refund`), so the money is sent back
+    /// even if the hub stops before it asks the provider. False when the order had moved already.
+    @discardableResult
+    public func markShopOrder(_ id: String, status: String, provider: String, paymentID: String, refund: ShopRefundRecord? = nil, now: Date) async throws
+        -> Bool
+    {
         try await database.write { db in
-            try await db.execute(
-                sql: "UPDATE shop_orders SET status = ?, provider = ?, payment_id = ?, paid_at = ? WHERE id = ? AND status = 'pending'",
-                arguments: [status, provider, paymentID, StoredTime.millis(now), id])
+            guard
+                try await db.execute(
+                    sql: "UPDATE shop_orders SET status = ?, provider = ?, payment_id = ?, paid_at = ? WHERE id = ? AND status = 'pending'",
+                    arguments: [status, provider, paymentID, StoredTime.millis(now), id]) == 1
+            else { return false }
+            if let refund {
+                try await db.execute(
+                    sql: """
+                        INSERT INTO shop_refunds (id, order_id, pass_id, amount_minor, currency, status, reason, created_at)
+                        VALUES (?, ?, '', ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        refund.id, id, refund.amountMinor, refund.currency, refund.status.rawValue, refund.reason, StoredTime.millis(refund.createdAt),
+                    ])
+            }
+            return true
         }
     }
 }

@@ -300,6 +300,7 @@ public final class HubStore: Sendable {
         registerMemberErasureMigration(&migrator)
         registerVisitorAccountMigration(&migrator)
         registerShopOrderMigration(&migrator)
+        registerShopRefundMigration(&migrator)
         return migrator
     }
 

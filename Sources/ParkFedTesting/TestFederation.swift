@@ -19,7 +19,8 @@ extension LabFederation {
     /// `PARKFED_TEST_POSTGRES` is set, dropped when the federation stops); `sqliteOnly` keeps it on its SQLite file
     /// (the simulator copies whole data directories, which a shared database would not follow).
     public static func start(
-        configuration: HubConfiguration = HubConfiguration(federation: "Test Federation"), sqliteOnly: Bool = false
+        configuration: HubConfiguration = HubConfiguration(federation: "Test Federation"), sqliteOnly: Bool = false,
+        partners: String = PartnerDirectory.checkout
     ) async throws -> TestFederation {
         var configuration = configuration
         var made: String?
@@ -27,7 +28,7 @@ extension LabFederation {
             made = try await TestStore.newDatabase()
             configuration.store = made
         }
-        let federation = try await launch(configuration: configuration, partners: PartnerDirectory.checkout)
+        let federation = try await launch(configuration: configuration, partners: partners)
         if let made { federation.onStop { await TestStore.dropDatabase(made) } }
         return federation
     }
@@ -37,9 +38,9 @@ extension LabFederation {
     /// every test uses, so nothing a test started outlives it.
     public static func run(
         configuration: HubConfiguration = HubConfiguration(federation: "Test Federation"), sqliteOnly: Bool = false,
-        _ body: (TestFederation) async throws -> Void
+        partners: String = PartnerDirectory.checkout, _ body: (TestFederation) async throws -> Void
     ) async throws {
-        let federation = try await start(configuration: configuration, sqliteOnly: sqliteOnly)
+        let federation = try await start(configuration: configuration, sqliteOnly: sqliteOnly, partners: partners)
         do {
             try await body(federation)
         } catch {

@@ -92,7 +92,10 @@ import Testing
             #expect(try await federation.curl("/v1/whoami", certificate: park).httpStatus == 200)
             // A client that connects and never starts TLS is closed too (slow-loris), as is an idle connection after
             // idle_timeout_seconds (2 here).
-            let silent = try await Self.abuse("silent", port: port)
+            // The close is the hub's timer on its event loop; on a machine loaded by the whole suite a first attempt can
+            // see that loop late, so one more attempt is allowed. Without the deadline both stay open.
+            var silent = try await Self.abuse("silent", port: port)
+            if !silent.contains("closed after") { silent = try await Self.abuse("silent", port: port) }
             #expect(silent.contains("closed after"), "\(silent)")
             let idle = try await Self.abuse("idle", port: port)
             #expect(idle.contains("closed after"), "\(idle)")

@@ -179,13 +179,7 @@ struct NodeConsoleBrowserTests {
 
     @Test func aVisitorSignsUpInTheBrowserWithTheCodeFromTheirMailboxAndKeepsAHolder() async throws {
         try await TestFederation.run { federation in
-            let port = try BackgroundProcess.freePort()
-            let mailbox = federation.directory.file("mailbox.jsonl")
-            let smtp = try BackgroundProcess(
-                "/usr/bin/env", ["python3", Verifiers.path("smtp_server.py"), String(port), mailbox], logPath: federation.directory.file("smtp.log"))
-            federation.adopt(smtp)
-            federation.hub.messages.use(email: SMTPMailer(host: "127.0.0.1", port: port, from: "shop@parkfed.example"))
-            try await waitUntil("the SMTP server listens") { (try? await SMTPMailer.probe(host: "127.0.0.1", port: port)) == true }
+            let mailbox = try await ShopAccountTests.mailbox(federation)
             try FileManager.default.createDirectory(atPath: ConsoleBrowserTests.screenshots, withIntermediateDirectories: true)
             let home = try await VisitorPageBrowserTests.phone(federation)
             let signedUp = try await ConsoleBrowserTests.journey(
@@ -197,6 +191,68 @@ struct NodeConsoleBrowserTests {
             _ = try await ConsoleBrowserTests.journey(
                 "tablet", base: federation.hubURL, home: home, shots: "tablet-shop",
                 ["paths": "/shop/account/sign-up,/shop/account/sign-in,/shop/terms,/shop/privacy"])
+        }
+    }
+
+    /// The example federation with its timed museum ticket's two windows covering the whole day (so that the slot
+    /// open now can be booked and admitted whenever the test runs).
+    static func partnersWithAllDaySlots() throws -> String {
+        let copy = NSTemporaryDirectory() + "parkfed-partners-" + UUID().uuidString
+        try FileManager.default.copyItem(atPath: TestFederation.partnersDirectory, toPath: copy)
+        let file = copy + "/products.json"
+        var catalog = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any])
+        var products = try #require(catalog["products"] as? [[String: Any]])
+        for index in products.indices where products[index]["id"] as? String == "MUSEUM-TIMED" {
+            products[index]["time_slots"] = [
+                ["id": "AM", "start": "00:00", "end": "12:00", "capacity": 400], ["id": "PM", "start": "12:00", "end": "24:00", "capacity": 600],
+            ]
+        }
+        catalog["products"] = products
+        try JSONSerialization.data(withJSONObject: catalog, options: [.prettyPrinted]).write(to: URL(fileURLWithPath: file))
+        return copy
+    }
+
+    @Test func aVisitorBooksATimedTicketPaysOpensTheETicketIsAdmittedAndHasARefundDecided() async throws {
+        let partners = try Self.partnersWithAllDaySlots()
+        defer { try? FileManager.default.removeItem(atPath: partners) }
+        try await TestFederation.run(partners: partners) { federation in
+            let hub = federation.hub
+            _ = try await hub.importResellers(file: partners + "/resellers.json")
+            let museum = try await federation.enrollParks(["P003"])[0]
+            let mailbox = try await ShopAccountTests.mailbox(federation)
+            try FileManager.default.createDirectory(atPath: ConsoleBrowserTests.screenshots, withIntermediateDirectories: true)
+            let home = try await VisitorPageBrowserTests.phone(federation)
+            _ = try await ConsoleBrowserTests.journey(
+                "shop-signup", base: federation.hubURL, home: home, lang: "zh", shots: "shop-book-signup",
+                ["email": "xiao.zhang@example.com", "mailbox": mailbox, "holder_name": "张小三", "holder_number": "11010519491231002X"])
+            // Book the slot open now for both holders, pay with the test provider, open the first e-ticket.
+            let booked = try await ConsoleBrowserTests.journey(
+                "shop-book", base: federation.hubURL, home: home, lang: "zh",
+                ["product": "MUSEUM-TIMED", "holder_name": "李四", "holder_number": "110105198806150040"])
+            let passes = try #require(booked["passes"] as? [String])
+            let order = try #require(booked["order"] as? String)
+            #expect(passes.count == 2 && (booked["tickets"] as? [Any])?.count == 2, "\(booked)")
+            // The e-tickets went to the visitor's mailbox too.
+            let mail = try String(contentsOfFile: mailbox, encoding: .utf8)
+            #expect(mail.contains("电子票") || mail.contains("\\u7535\\u5b50\\u7968"), "\(mail.suffix(300))")
+            // The gate reads the QR from the e-ticket's page and admits it.
+            let decoded = try await ExternalTool.run("python3", [Verifiers.path("decode_qr.py"), try #require(booked["qr"] as? String)])
+            #expect(decoded.succeeded, "\(decoded.stderr)")
+            let admitted = try await museum.scan(GateScanRequest(code: decoded.stdout.trimmingCharacters(in: .whitespacesAndNewlines), gate: "G1"))
+            #expect(admitted.decision == .allow, "\(admitted)")
+            // The other ticket's refund: its slot has begun, so the seller's staff decide; the visitor sees it waiting.
+            let other = try #require(passes.first { $0 != admitted.passID })
+            let asked = try await ConsoleBrowserTests.journey("shop-refund", base: federation.hubURL, home: home, lang: "zh", ["order": order, "pass": other])
+            #expect((asked["refund"] as? String)?.contains("等待售票方审核") == true, "\(asked)")
+            let operatorStaff = try await federation.issueCertificate(for: .operator("O01"), name: "operator")
+            let queue = try await federation.curl("/console/operator/refunds", certificate: operatorStaff)
+            let waiting = try #require(try await hub.store.shopRefunds(statuses: [.review]).first)
+            #expect(queue.httpStatus == 200 && queue.body.contains("data-refund=\"\(waiting.id)\""), "\(queue.body.prefix(300))")
+            _ = try await hub.decideShopRefund(waiting.id, approve: true, by: "operator:O01", note: "不可抗力")
+            let decided = try await ConsoleBrowserTests.journey(
+                "shop-refund", base: federation.hubURL, home: home, lang: "zh", shots: "shop-refunded", ["order": order, "pass": other, "view": "yes"])
+            #expect((decided["refund"] as? String).map { $0.contains("已退款") && $0.contains("60.00") } == true, "\(decided)")
+            #expect(try await hub.store.pass(other)?.refundedMinor == 6_000)
         }
     }
 

@@ -23,13 +23,13 @@ import Testing
                 "GET /shop/account", "GET /shop/account/sign-in", "GET /shop/account/sign-up", "GET /shop/privacy", "GET /shop/terms",
                 "POST /shop/account/code", "POST /shop/account/delete", "POST /shop/account/holders", "POST /shop/account/sign-in",
                 "POST /shop/account/sign-out", "POST /shop/account/sign-up", "GET /shop", "GET /shop/products/{product}", "POST /shop/orders",
-                "GET /shop/orders/{order}", "POST /shop/orders/{order}/pay",
+                "GET /shop/orders/{order}", "POST /shop/orders/{order}/pay", "POST /shop/orders/{order}/refunds",
             ].map { "\($0) (visitor session cookie)" }
             #expect(
                 rules.filter { $0.authority.roles == nil }.map(\.description).sorted()
                     == ([
                         "GET /c/{card}/{counter}/{proof} (card's own cryptogram)", "GET /p/{token} (pass page token)",
-                        "POST /v1/enrollments (enrollment token)",
+                        "POST /v1/enrollments (enrollment token)", "POST /shop/payments/{provider}/notify (payment provider's signature)",
                     ] + shop).sorted())
         }
     }

@@ -17,6 +17,18 @@ import Testing
         return String(page[start..<end])
     }
 
+    /// A real SMTP server on 127.0.0.1 (`smtp_server.py`) as the hub's e-mail: answers the file its mail goes to.
+    static func mailbox(_ federation: TestFederation) async throws -> String {
+        let port = try BackgroundProcess.freePort()
+        let mailbox = federation.directory.file("mailbox.jsonl")
+        let smtp = try BackgroundProcess(
+            "/usr/bin/env", ["python3", Verifiers.path("smtp_server.py"), String(port), mailbox], logPath: federation.directory.file("smtp.log"))
+        federation.adopt(smtp)
+        federation.hub.messages.use(email: SMTPMailer(host: "127.0.0.1", port: port, from: "shop@parkfed.example"))
+        try await waitUntil("the SMTP server listens") { (try? await SMTPMailer.probe(host: "127.0.0.1", port: port)) == true }
+        return mailbox
+    }
+
     static func form(_ fields: [String: String]) -> String {
         fields.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
     }
@@ -24,13 +36,7 @@ import Testing
     @Test func aVisitorSignsUpWithTheCodeFromTheirMailboxKeepsAHolderSignsInAgainAndDeletesTheAccount() async throws {
         try await TestFederation.run { federation in
             let hub = federation.hub
-            let port = try BackgroundProcess.freePort()
-            let mailbox = federation.directory.file("mailbox.jsonl")
-            let smtp = try BackgroundProcess(
-                "/usr/bin/env", ["python3", Verifiers.path("smtp_server.py"), String(port), mailbox], logPath: federation.directory.file("smtp.log"))
-            federation.adopt(smtp)
-            hub.messages.use(email: SMTPMailer(host: "127.0.0.1", port: port, from: "shop@parkfed.example"))
-            try await waitUntil("the SMTP server listens") { (try? await SMTPMailer.probe(host: "127.0.0.1", port: port)) == true }
+            let mailbox = try await ShopAccountTests.mailbox(federation)
             let email = "Visitor.Zhang@Example.com"
             func post(_ path: String, _ fields: [String: String], cookie: String? = nil) async throws -> CurlResult {
                 var extra = [

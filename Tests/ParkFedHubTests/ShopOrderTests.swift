@@ -3,6 +3,7 @@ import ParkFedDomain
 import ParkFedHub
 import ParkFedNode
 import ParkFedProtocol
+import ParkFedStore
 import ParkFedTesting
 import Testing
 
@@ -11,18 +12,22 @@ import Testing
 /// issues the e-tickets once (a second notification issues nothing), another park's gate admits the ticket, and a
 /// payment after the hold expired issues nothing and is refunded.
 @Suite struct ShopOrderTests {
+    /// An account (signed up by phone with the code the SMS provider recorded) with one holder.
+    static func visitor(_ hub: Hub, phone: String = "13800000001") async throws -> (account: String, session: String, holder: VisitorHolderRecord) {
+        try await hub.sendVisitorCode(to: phone, purpose: "signup")
+        let sms = try String(contentsOfFile: hub.directory.path + "/sms-outbox.jsonl", encoding: .utf8)
+        let code = try #require(sms.components(separatedBy: CharacterSet.decimalDigits.inverted).last { $0.count == 6 })
+        let (account, token) = try await hub.signUpVisitor(contact: phone, code: code, acceptTerms: true, acceptPrivacy: true, password: nil)
+        let holder = try await hub.addVisitorHolder(account: account, HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X"))
+        return (account, token, holder)
+    }
+
     @Test func aVisitorBooksAHeldTicketPaysOnceAndAnotherParksGateAdmitsIt() async throws {
         try await TestFederation.run { federation in
             let agents = try await federation.enrollParks(["P001", "P002"])
             let hub = federation.hub
             _ = try await hub.importResellers(file: TestFederation.partnersDirectory + "/resellers.json")
-            // An account (signed up with the code the SMS provider recorded) with one holder.
-            let phone = "13800000001"
-            try await hub.sendVisitorCode(to: phone, purpose: "signup")
-            let sms = try String(contentsOfFile: hub.directory.path + "/sms-outbox.jsonl", encoding: .utf8)
-            let code = try #require(sms.components(separatedBy: CharacterSet.decimalDigits.inverted).first { $0.count == 6 })
-            let (account, token) = try await hub.signUpVisitor(contact: phone, code: code, acceptTerms: true, acceptPrivacy: true, password: nil)
-            let holder = try await hub.addVisitorHolder(account: account, HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X"))
+            let (account, token, holder) = try await Self.visitor(hub)
             let cookie = "pf_visitor=\(token)"
             func get(_ path: String) async throws -> CurlResult { try await federation.curl(path, extra: ["-H", "cookie: \(cookie)"]) }
             func post(_ path: String, _ body: String) async throws -> CurlResult {
@@ -59,12 +64,12 @@ import Testing
             #expect(try await post("/shop/orders", "csrf=forged&product=JIANGNAN-3P").httpStatus == 403)
 
             let order = try await get("/shop/orders/\(orderID)")
-            #expect(order.body.contains("299.00") && order.body.contains("id=\"pay\"") && order.body.contains("id=\"rules\""), "\(order.body.prefix(400))")
-            #expect(try await post("/shop/orders/\(orderID)/pay", "csrf=\(try ShopAccountTests.token(order.body))").httpStatus == 303)
+            #expect(order.body.contains("299.00") && order.body.contains("id=\"pay-test\"") && order.body.contains("id=\"rules\""), "\(order.body.prefix(400))")
+            #expect(try await post("/shop/orders/\(orderID)/pay", "csrf=\(try ShopAccountTests.token(order.body))&provider=test").httpStatus == 303)
             let paid = try await get("/shop/orders/\(orderID)")
             #expect(try await get("/shop/account").body.contains("/shop/orders/\(orderID)"), "the order is in the account")
             let link = try #require(paid.body.components(separatedBy: "href=\"").dropFirst().first { $0.contains("/p/") }?.prefix { $0 != "\"" })
-            #expect(!paid.body.contains("id=\"pay\""))
+            #expect(!paid.body.contains("id=\"pay-test\""))
             // A second notification of the same payment issues nothing more.
             let stored = try #require(try await hub.store.shopOrder(orderID))
             #expect(stored.status == "issued")
@@ -83,7 +88,10 @@ import Testing
                 baseURL: federation.hubURL)
             let after = Date().addingTimeInterval(16 * 60)
             let refunded = try await hub.shopPaid(late.id, provider: "test", paymentID: "late", baseURL: federation.hubURL, now: after)
-            #expect(refunded.status == "refunded" && refunded.paymentID?.contains("refund TR-") == true, "the test provider gave the money back")
+            #expect(refunded.status == "refunded", "the test provider gave the money back")
+            let given = try await hub.store.shopRefunds(order: late.id)
+            #expect(
+                given.count == 1 && given[0].amountMinor == 29_900 && given[0].providerRefundID?.hasPrefix("TR-") == true && given[0].reason == "late_payment")
             #expect(try await hub.shopBooking(refunded, baseURL: federation.hubURL, now: after).status != "CONFIRMED")
         }
     }

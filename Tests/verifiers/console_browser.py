@@ -225,6 +225,51 @@ def shop_signup(j, args):
     return {"contact": contact, "holders": holders, "lang": j.driver.find_element(By.TAG_NAME, "html").get_attribute("lang")}
 
 
+def shop_book(j, args):
+    """The signed-up visitor on a phone adds a family member, books a timed ticket for each of them (the slot open
+    now), reads the rules, pays with the test provider, and opens the first e-ticket (its QR kept as a PNG)."""
+    j.driver.set_window_size(390, 844)
+    j.open("/shop/account")
+    j.find("#holder-name").send_keys(args["holder_name"])
+    j.find("#holder-number").send_keys(args["holder_number"])
+    j.click("#add-holder")
+    j.open(f"/shop/products/{args['product']}")
+    slots = j.driver.find_elements(By.CSS_SELECTOR, "input[name=availability]")
+    j.expect(len(slots) >= 1, "a slot can be chosen")
+    slots[0].click()
+    holders = j.driver.find_elements(By.CSS_SELECTOR, "input[name=holder]")
+    j.expect(len(holders) == 2, f"both holders can be chosen ({len(holders)})")
+    for holder in holders:
+        holder.click()
+    j.click("#book")
+    j.expect(wait_for(j, "#pay-test"), "the order page offers payment")
+    rules = [item.text for item in j.driver.find_elements(By.CSS_SELECTOR, "#rules li")]
+    j.expect(len(rules) >= 4, "the rules are shown before payment")
+    order = j.driver.current_url.split("?")[0]
+    j.click("#pay-test")
+    j.expect(wait_for(j, "a.ticket"), "the paid order shows its e-tickets")
+    tickets = [{"link": a.get_attribute("href")} for a in j.driver.find_elements(By.CSS_SELECTOR, "a.ticket")]
+    passes = [b.get_attribute("data-pass") for b in j.driver.find_elements(By.CSS_SELECTOR, "button.refund-request")]
+    j.open(tickets[0]["link"].replace(j.hub, ""))
+    j.expect(len(j.driver.find_elements(By.CSS_SELECTOR, "#qr svg")) == 1, "the e-ticket shows its QR code")
+    qr = os.path.join(j.shots, f"{j.name}-qr.png")
+    j.find("#qr").screenshot(qr)
+    wide = j.driver.execute_script("return document.documentElement.scrollWidth - document.documentElement.clientWidth;")
+    j.expect(wide <= 1, f"the e-ticket does not scroll sideways on a phone (by {wide} px)")
+    return {"order": order.replace(j.hub, ""), "tickets": tickets, "passes": passes, "rules": rules, "qr": qr}
+
+
+def shop_refund(j, args):
+    """The visitor opens the order and (unless view=yes) asks for the refund of one ticket; answers what the page
+    says of that ticket's refund."""
+    j.driver.set_window_size(390, 844)
+    j.open(args["order"])
+    if args.get("view") != "yes":
+        j.click(f"button.refund-request[data-pass='{args['pass']}']")
+        j.expect(wait_for(j, f".refund[data-pass='{args['pass']}']"), "the refund request is shown on the order")
+    return {"refund": j.text(f".refund[data-pass='{args['pass']}']"), "requestable": len(j.driver.find_elements(By.CSS_SELECTOR, "button.refund-request"))}
+
+
 def operator_token(j, args):
     j.open("/console")
     j.expect("/console/operator" in j.driver.current_url, "the console sends the operator to the federation page")
@@ -338,7 +383,7 @@ def visitor(j, args):
     return result
 
 
-JOURNEYS = {"visitor": visitor, "tablet": tablet, "node-manager": node_manager, "node-window": node_window, "clearing": clearing, "regulator": regulator, "operator-token": operator_token, "shop-signup": shop_signup, "operator-revoke": operator_revoke,
+JOURNEYS = {"visitor": visitor, "tablet": tablet, "node-manager": node_manager, "node-window": node_window, "clearing": clearing, "regulator": regulator, "operator-token": operator_token, "shop-signup": shop_signup, "shop-book": shop_book, "shop-refund": shop_refund, "operator-revoke": operator_revoke,
             "forbidden": forbidden}
 
 

@@ -13,6 +13,24 @@ extension ConsolePages {
         operators.get("/console/operator") { request, _, peer -> Response in
             try await operatorPage(request, peer: peer)
         }
+        // The shop seller's refund queue: requests the product's rule leaves to a person, and refunds on their way back.
+        operators.get("/console/operator/refunds") { request, _, peer -> Response in
+            try await refundQueuePage(request, peer: peer)
+        }
+        operators.post("/console/operator/refunds/:refund") { request, context, peer -> Response in
+            let form = try await form(request, peer)
+            let id = try context.parameters.identifier("refund")
+            guard let decision = form["decision"], ["approve", "decline"].contains(decision) else {
+                throw Refusal(.invalid, code: "invalid_decision", title: "Approve or decline")
+            }
+            do {
+                _ = try await hub.decideShopRefund(id, approve: decision == "approve", by: "\(peer.principal)", note: form["note"])
+            } catch let refusal as Refusal {
+                return try await refundQueuePage(request, peer: peer, refusal: refusal)
+            }
+            hub.logger.notice("shop refund decided in the console", metadata: ["refund": "\(id)", "decision": "\(decision)", "by": "\(peer.principal)"])
+            return Self.redirect("/console/operator/refunds?decided=\(id)")
+        }
         operators.post("/console/operator/tokens") { request, _, peer -> Response in
             let words = ConsoleText.words(Self.language(request).0)
             let form = try await form(request, peer)
@@ -172,5 +190,30 @@ extension ConsolePages {
             ])
         }
         return rows
+    }
+
+    func refundQueuePage(_ request: Request, peer: AuthenticatedPeer, refusal: Refusal? = nil) async throws -> Response {
+        let words = ConsoleText.words(Self.language(request).0)
+        func rows(_ refunds: [ShopRefundRecord]) -> [[String: Any]] {
+            refunds.map {
+                [
+                    "id": $0.id, "order": $0.order, "pass": $0.passID ?? "—", "amount": MoneyText.format($0.amountMinor, currency: $0.currency),
+                    "why": words["refundWhy_\($0.reason)"] ?? $0.reason, "when": Self.time($0.createdAt), "attempts": String($0.attempts),
+                    "error": $0.lastError ?? "",
+                ]
+            }
+        }
+        let waiting = try await hub.store.shopRefunds(statuses: [.review])
+        let sending = try await hub.store.shopRefunds(statuses: [.approved, .sending])
+        var flash: (String, String)?
+        if let refusal {
+            flash = (Self.reason(refusal, request), "bad")
+        } else if request.uri.queryParameters["decided"] != nil {
+            flash = (words["refundDecided"]!, "good")
+        }
+        return page(
+            "refunds", title: "refundQueue", request: request, peer: peer, status: refusal.map { .init(code: ProblemDetails($0).status) } ?? .ok,
+            flash: flash,
+            ["waiting": rows(waiting), "none": waiting.isEmpty ? [true] : [], "sending": rows(sending), "hasSending": sending.isEmpty ? [] : [true]])
     }
 }

@@ -50,7 +50,8 @@ struct ConsolePages: Sendable {
                 ["href": "/console/regulator/warnings", "label": words["capWarnings"]!],
                 ["href": "/console/regulator/reports", "label": words["reports"]!],
             ]
-        case .operator: [["href": "/console/operator", "label": words["operator"]!]]
+        case .operator:
+            [["href": "/console/operator", "label": words["operator"]!], ["href": "/console/operator/refunds", "label": words["refundQueue"]!]]
         default: []
         }
     }

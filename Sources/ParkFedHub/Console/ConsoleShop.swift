@@ -16,9 +16,27 @@ extension ConsolePages {
         let shop = router.group("shop").add(middleware: VisitorLimitMiddleware(limiter: hub.visitorLimiter, metrics: hub.metrics))
         for (method, path) in [
             (HTTPRequest.Method.get, "/shop"), (.get, "/shop/products/{product}"), (.post, "/shop/orders"), (.get, "/shop/orders/{order}"),
-            (.post, "/shop/orders/{order}/pay"),
+            (.post, "/shop/orders/{order}/pay"), (.post, "/shop/orders/{order}/refunds"),
         ] {
             book.add(method, path, .visitorSession)
+        }
+        book.add(.post, "/shop/payments/{provider}/notify", .providerSignature)
+        // A provider's server posts here (no session, no form token: the provider's signature is checked). Answers as
+        // WeChat Pay API v3 expects: 204 when taken, 4xx with {"code":"FAIL","message":…} otherwise (it retries).
+        router.post("shop/payments/:provider/notify") { request, context -> Response in
+            let provider = try context.parameters.identifier("provider")
+            let body = Data(buffer: try await request.body.collect(upTo: 64 * 1024))
+            var headers: [String: String] = [:]
+            for field in request.headers { headers[field.name.canonicalName] = field.value }
+            do {
+                try await hub.shopPaymentNotification(provider: provider, headers: headers, body: body, baseURL: Self.baseURL(request))
+                return Response(status: .noContent)
+            } catch let refusal as Refusal {
+                let problem = ProblemDetails(refusal)
+                let answer = try JSONSerialization.data(withJSONObject: ["code": "FAIL", "message": problem.code])
+                return Response(
+                    status: .init(code: problem.status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: answer)))
+            }
         }
         shop.get("") { request, _ -> Response in
             let words = ConsoleText.words(Self.language(request).0)
@@ -85,15 +103,25 @@ extension ConsolePages {
         shop.get("orders/:order") { request, context -> Response in
             guard let (account, token) = try await signedIn(request) else { return PageResponse.redirect("/shop/account/sign-in" + Self.langQuery(request)) }
             let words = ConsoleText.words(Self.language(request).0)
-            guard let order = try await hub.store.shopOrder(try context.parameters.identifier("order")), order.account == account.id else {
+            guard let found = try await hub.store.shopOrder(try context.parameters.identifier("order")), found.account == account.id else {
                 throw Refusal(.notFound, code: "unknown_order", title: "Unknown order")
             }
+            // Back from a provider's page before its notification: ask the provider.
+            let order = await hub.refreshShopPayment(found, baseURL: Self.baseURL(request))
             let booking = try await hub.shopBooking(order, baseURL: Self.baseURL(request))
             let product = hub.passes.product(order.product)
-            let tickets = booking.unitItems.compactMap { unit -> [String: String]? in
+            let refunds = try await hub.store.shopRefunds(order: order.id)
+            let units = try await hub.octoOwned(order.bookingUUID, hub.shopCaller(baseURL: "")).units
+            let tickets = booking.unitItems.enumerated().compactMap { index, unit -> [String: Any]? in
                 guard let link = unit.visitorPageUrl else { return nil }
-                return ["link": link, "holder": unit.contact.fullName ?? "", "unit": unit.unitId]
+                let pass = index < units.count ? units[index].passID : ""
+                let refund = refunds.first { $0.passID == pass }
+                return [
+                    "link": link, "holder": unit.contact.fullName ?? "", "unit": unit.unitId, "pass": pass,
+                    "refund": refund.map { refundText($0, order.currency, words) } ?? "", "canRefund": refund == nil && order.status == "issued" ? [true] : [],
+                ]
             }
+            let orderRefunds = refunds.filter { $0.passID == nil }.map { refundText($0, order.currency, words) }
             return shopPage(
                 "shop-order", title: "shopOrder", request: request, subject: Self.visitorSubject(token),
                 [
@@ -101,19 +129,44 @@ extension ConsolePages {
                     "when": booking.availability.localDateTimeStart.replacingOccurrences(of: "T", with: " ").prefix(16).description,
                     "status": words["shopOrder_\(order.status)"] ?? order.status, "pending": order.status == "pending" ? [true] : [],
                     "expires": Self.time(order.expiresAt), "rules": product.map { rules($0, words) } ?? [],
-                    "tickets": tickets, "hasTickets": tickets.isEmpty ? [] : [true],
+                    "tickets": tickets, "hasTickets": tickets.isEmpty ? [] : [true], "orderRefunds": orderRefunds,
+                    "providers": hub.payments.names.map { ["value": $0, "label": words["shopPay_\($0)"] ?? $0] },
                 ])
         }
         shop.post("orders/:order/pay") { request, context -> Response in
             guard let (account, token) = try await signedIn(request) else { return PageResponse.redirect("/shop/account/sign-in" + Self.langQuery(request)) }
-            _ = try await shopForm(request, subject: Self.visitorSubject(token))
+            let form = try await shopForm(request, subject: Self.visitorSubject(token))
             let id = try context.parameters.identifier("order")
             guard let order = try await hub.store.shopOrder(id), order.account == account.id else {
                 throw Refusal(.notFound, code: "unknown_order", title: "Unknown order")
             }
-            // The built-in test provider pays at once; a real provider's notification comes to the same rule.
-            _ = try await hub.shopPaid(order.id, provider: "test", paymentID: "T-" + UUID().uuidString.lowercased(), baseURL: Self.baseURL(request))
-            return PageResponse.redirect("/shop/orders/\(order.id)" + Self.langQuery(request))
+            let back = "/shop/orders/\(order.id)" + Self.langQuery(request)
+            do {
+                // The test provider pays at once; a real one sends the visitor to its page and notifies the hub.
+                switch try await hub.startShopPayment(
+                    order, provider: form["provider"] ?? "test", returnURL: Self.baseURL(request) + back, clientIP: Self.clientIP(request, context),
+                    baseURL: Self.baseURL(request))
+                {
+                case .paid: return PageResponse.redirect(back)
+                case .redirect(let url): return PageResponse.redirect(url)
+                }
+            } catch let refusal as Refusal {
+                return shopPage(
+                    "shop-message", title: "shopTitle", request: request, subject: Self.visitorSubject(token), refusal: refusal, ["back": back])
+            }
+        }
+        shop.post("orders/:order/refunds") { request, context -> Response in
+            guard let (account, token) = try await signedIn(request) else { return PageResponse.redirect("/shop/account/sign-in" + Self.langQuery(request)) }
+            let form = try await shopForm(request, subject: Self.visitorSubject(token))
+            let id = try context.parameters.identifier("order")
+            let back = "/shop/orders/\(id)" + Self.langQuery(request)
+            do {
+                _ = try await hub.requestShopRefund(account: account.id, order: id, pass: form["pass"] ?? "")
+                return PageResponse.redirect(back)
+            } catch let refusal as Refusal {
+                return shopPage(
+                    "shop-message", title: "shopTitle", request: request, subject: Self.visitorSubject(token), refusal: refusal, ["back": back])
+            }
         }
     }
 
@@ -130,6 +183,19 @@ extension ConsolePages {
             words["shopParks"]! + " " + product.members.map { "\($0.park) ×\($0.entries)" }.joined(separator: ", "),
             words[product.realName ? "shopRealName" : "shopNoRealName"]!,
         ]
+    }
+
+    /// A refund as the visitor reads it: its amount and where it stands.
+    func refundText(_ refund: ShopRefundRecord, _ currency: String, _ words: [String: String]) -> String {
+        let text = PageResponse.format(
+            words, "shopRefund_status_\(refund.status.rawValue)",
+            ["amount": MoneyText.format(refund.amountMinor, currency: currency), "id": refund.providerRefundID ?? refund.id])
+        return refund.note.map { text + " — " + $0 } ?? text
+    }
+
+    /// The visitor's address (a provider asks for it against fraud).
+    static func clientIP(_ request: Request, _ context: HubRequestContext) -> String {
+        context.sourceAddress == "unknown" ? "127.0.0.1" : context.sourceAddress
     }
 
     /// The hub's address as the visitor reached it (for the e-ticket links).

@@ -88,10 +88,20 @@ extension Hub {
             logger.notice("shop order not issued", metadata: ["order": "\(order.id)", "reason": "\(error.errorMessage)"])
             order.status = "refund_due"
         }
-        try await store.markShopOrder(order.id, status: order.status, provider: provider, paymentID: paymentID, now: now)
-        if order.status == "refund_due", provider == "test" {
-            // The built-in test provider gives the money back at once; a real provider's refund call goes here.
-            _ = try await store.markShopOrderRefunded(order.id, refundID: "TR-" + UUID().uuidString.lowercased())
+        // A payment after the hold expired: its whole refund is recorded with the order's new state, then sent.
+        let refund =
+            order.status == "refund_due"
+            ? ShopRefundRecord(
+                id: "R-" + UUIDv7.make(now: now), order: order.id, passID: nil, amountMinor: order.amountMinor, currency: order.currency, status: .sending,
+                reason: "late_payment", createdAt: now) : nil
+        guard try await store.markShopOrder(order.id, status: order.status, provider: provider, paymentID: paymentID, refund: refund, now: now) else {
+            return try await store.shopOrder(order.id) ?? order
+        }
+        metrics.shopPayment(provider: provider, event: order.status == "issued" ? "issued" : "late")
+        if let refund { try await processShopRefund(refund.id, now: now) }
+        if order.status == "issued" {
+            let booking = try await shopBooking(order, baseURL: baseURL, now: now)
+            await sendETickets(order, links: booking.unitItems.compactMap(\.visitorPageUrl))
         }
         return try await store.shopOrder(order.id) ?? order
     }
