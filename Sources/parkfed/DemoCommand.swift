@@ -38,7 +38,7 @@ struct DemoCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let logger = CLILogging.logger("parkfed.demo", level: logLevel)
         let catalog = try PartnerCatalog.load(directory: partners)
-        let say = Progress(total: 17)
+        let say = Progress(total: 18)
         print("ParkFederation demo: \(catalog.manifest.federation), \(catalog.parks.count) parks; data in \(root)\n")
 
         say.step("hub: creating the federation (root CA, hub TLS certificate, Ed25519 signing key, SQLite database)")
@@ -195,6 +195,9 @@ struct DemoCommand: AsyncParsableCommand {
         say.step("a reseller: TRIPGO books, confirms and cancels through the OCTO API with its API key; other parks' gates admit its passes")
         let resellerRows = try await Self.playResellers(hub: hub, hubURL: hubURL, caFile: hubDirectory.caCertificate, agents: agents)
         print(Table.render(header: ["booking", "unit", "retail", "net", "confirmed", "now"], rows: resellerRows))
+
+        say.step("the visitors' shop: a visitor signs up by SMS code, books and pays (test provider), gets the e-ticket, another park's gate admits it")
+        try await Self.playShop(hub: hub, hubURL: hubURL, agents: agents)
 
         say.step("crowds: a park's day fills up (warning at 80 %, sales stop at 100 % on every channel, a refund frees a place); the regulator's report")
         _ = try await Self.playCrowds(hub: hub, hubURL: hubURL, caFile: hubDirectory.caCertificate, root: root, agents: agents)

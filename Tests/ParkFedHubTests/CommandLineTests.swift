@@ -142,18 +142,22 @@ extension CommandLineTests {
         // P004 and P006 for entries and a card spend at its gates; Wuzhen and Suzhou sold each other's entries. The
         // reseller TRIPGO owes the net (90 %) of the entries its passes made: the full pass at P001, P002, P003
         // (89.10 + 54.00 + 72.00) and the child's at P001 (44.10), 259.20 in all; its cancelled booking owes nothing.
+        // The shop's seller of record (PFSHOP) owes P002 its allocation (60.00) of the pass a visitor bought at the
+        // shop and entered there.
         #expect(
-            result.stdout.contains("P001    pays      -1327.80 CNY") && result.stdout.contains("P002    receives  985.00 CNY")
+            result.stdout.contains("P001    pays      -1327.80 CNY") && result.stdout.contains("P002    receives  1045.00 CNY")
                 && result.stdout.contains("P003    receives  393.00 CNY") && result.stdout.contains("P004    receives  242.00 CNY")
                 && result.stdout.contains("P005    receives  120.00 CNY") && result.stdout.contains("P006    pays      -153.00 CNY")
-                && result.stdout.contains("TRIPGO  pays      -259.20 CNY"), "\(result.stdout)")
-        #expect(result.stdout.contains("gross 3525.20 CNY   net 1740.00 CNY   reduction 50.64 %"))
-        #expect(result.stdout.contains("TRIPGO sold 3 passes by OCTO") && result.stdout.contains("REDEEMED") && result.stdout.contains("CANCELLED"))
+                && result.stdout.contains("TRIPGO  pays      -259.20 CNY") && result.stdout.contains("PFSHOP  pays      -60.00 CNY"), "\(result.stdout)")
+        #expect(result.stdout.contains("gross 3585.20 CNY   net 1800.00 CNY   reduction 49.79 %"))
+        #expect(
+            result.stdout.contains("TRIPGO sold 3 passes by OCTO") && result.stdout.contains("admitted at P002 gate G-SHOP: allow")
+                && result.stdout.contains("REDEEMED") && result.stdout.contains("CANCELLED"))
         // Clearing: four eyes, the payment files and the bank's statement, each valid ISO 20022, all matched; a
         // dispute accepted into the next day; the day final.
         #expect(result.stdout.contains("tries to release it → four_eyes") && result.stdout.contains("clearing C02 released it: approved"))
-        #expect(result.stdout.contains("4 pay-out(s) in pain.001, 2 direct debit(s) in pain.008, 1 payment-due notice(s)"))
-        #expect(result.stdout.contains("7 entries, 7 matched; batch paid") && result.stdout.contains("accepted by clearing:C02"))
+        #expect(result.stdout.contains("4 pay-out(s) in pain.001, 3 direct debit(s) in pain.008, 1 payment-due notice(s)"))
+        #expect(result.stdout.contains("8 entries, 8 matched; batch paid") && result.stdout.contains("accepted by clearing:C02"))
         #expect(result.stdout.contains("final (cut-off"))
         let clearing = directory.file("demo/clearing")
         let files = try FileManager.default.contentsOfDirectory(atPath: clearing).sorted()
