@@ -3,6 +3,7 @@ import NIOCore
 import NIOExtras
 import NIOPosix
 import NIOSSL
+import ParkFedDomain
 
 /// A message to a visitor: a one-time code or an e-ticket link, by e-mail or SMS.
 public struct OutboundMessage: Sendable, Hashable, Codable {
@@ -154,7 +155,10 @@ public struct RecordingSMS: MessageSender {
 
     public func send(_ message: OutboundMessage) async throws {
         guard message.channel == .sms else { throw MessageError("the SMS provider sends SMS only") }
-        var line = try JSONEncoder().encode(message)
+        // What would be sent, without the number itself: no file of the hub keeps a visitor's number in clear.
+        var recorded = message
+        recorded.to = Masking.phone(message.to)
+        var line = try JSONEncoder().encode(recorded)
         line.append(0x0A)
         if !FileManager.default.fileExists(atPath: file) { FileManager.default.createFile(atPath: file, contents: nil, attributes: [.posixPermissions: 0o600]) }
         guard let handle = FileHandle(forWritingAtPath: file) else { throw MessageError("cannot write \(file)") }
