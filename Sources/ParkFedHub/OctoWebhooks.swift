@@ -84,15 +84,11 @@ public struct OutboundDeliveryService: Service {
     }
 
     public func run() async throws {
-        var round = 0
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do { try await hub.deliverWebhooks() } catch { hub.logger.warning("webhook delivery failed", metadata: ["error": "\(error)"]) }
             do { try await hub.deliverRegulatorPushes() } catch { hub.logger.warning("regulator push failed", metadata: ["error": "\(error)"]) }
-            // Shop refunds a provider has not taken yet: about once a minute.
-            if round % 12 == 0 {
-                do { try await hub.retryShopRefunds() } catch { hub.logger.warning("shop refund retry failed", metadata: ["error": "\(error)"]) }
-            }
-            round += 1
+            // Shop refunds a provider has not taken yet, when their next attempt is due.
+            do { try await hub.retryShopRefunds() } catch { hub.logger.warning("shop refund retry failed", metadata: ["error": "\(error)"]) }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: every) }
         }
     }

@@ -56,6 +56,7 @@ extension HubStore {
                     note TEXT,
                     decided_at BIGINT,
                     attempts BIGINT NOT NULL DEFAULT 0,
+                    next_attempt_at BIGINT NOT NULL DEFAULT 0,
                     last_error TEXT,
                     UNIQUE (order_id, pass_id)
                 );
@@ -99,15 +100,17 @@ extension HubStore {
         }
     }
 
-    /// Refunds in `statuses`, oldest first (the review queue; what is still to send).
-    public func shopRefunds(statuses: [ShopRefundRecord.Status], limit: Int = 200) async throws -> [ShopRefundRecord] {
+    /// Refunds in `statuses`, oldest first (the review queue; what is still to send), or only those whose next
+    /// attempt is due by `dueBy`.
+    public func shopRefunds(statuses: [ShopRefundRecord.Status], dueBy: Date? = nil, limit: Int = 200) async throws -> [ShopRefundRecord] {
         guard !statuses.isEmpty else { return [] }
         let marks = Array(repeating: "?", count: statuses.count).joined(separator: ", ")
         var arguments = SQLArguments(statuses.map(\.rawValue))
-        arguments.append(contentsOf: [Int64(limit)])
+        arguments.append(contentsOf: [dueBy.map(StoredTime.millis) ?? Int64.max, Int64(limit)])
         return try await database.read { db in
             try await SQLRow.fetchAll(
-                db, sql: "SELECT * FROM shop_refunds WHERE status IN (\(marks)) ORDER BY created_at, id LIMIT ?", arguments: arguments
+                db, sql: "SELECT * FROM shop_refunds WHERE status IN (\(marks)) AND next_attempt_at <= ? ORDER BY created_at, id LIMIT ?",
+                arguments: arguments
             ).map(Self.shopRefund)
         }
     }
@@ -146,11 +149,12 @@ extension HubStore {
         }
     }
 
-    /// Records a failed attempt to send a refund (it is sent again later).
-    public func failedShopRefund(_ id: String, error: String) async throws {
+    /// Records a failed attempt to send a refund; it is sent again from `nextAttemptAt`.
+    public func failedShopRefund(_ id: String, error: String, nextAttemptAt: Date) async throws {
         try await database.write { db in
             try await db.execute(
-                sql: "UPDATE shop_refunds SET attempts = attempts + 1, last_error = ? WHERE id = ?", arguments: [String(error.prefix(500)), id])
+                sql: "UPDATE shop_refunds SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
+                arguments: [String(error.prefix(500)), StoredTime.millis(nextAttemptAt), id])
         }
     }
 

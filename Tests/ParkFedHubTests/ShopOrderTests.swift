@@ -95,4 +95,45 @@ import Testing
             #expect(try await hub.shopBooking(refunded, baseURL: federation.hubURL, now: after).status != "CONFIRMED")
         }
     }
+
+    /// A provider that refuses its first refund (unreachable), as a real one can be.
+    final class RefusingFirstRefund: PaymentProvider, @unchecked Sendable {
+        var name: String { "test" }
+        private let lock = NSLock()
+        private var refunds = 0
+        func start(_ order: PaymentOrder, now: Date) async throws -> PaymentStart { .paid("T-flaky") }
+        func query(_ orderID: String, now: Date) async throws -> PaymentNotice? { nil }
+        func notification(headers: [String: String], body: Data, now: Date) throws -> PaymentNotice { throw PaymentError("unsupported", "none") }
+        func refund(_ refund: PaymentRefund, now: Date) async throws -> String {
+            let count = lock.withLock { () -> Int in
+                refunds += 1
+                return refunds
+            }
+            guard count > 1 else { throw PaymentError("unreachable", "the provider did not answer") }
+            return "TR-second-try"
+        }
+    }
+
+    @Test func aRefundTheProviderDidNotTakeIsSentAgainAfterItsBackoff() async throws {
+        try await TestFederation.run { federation in
+            let hub = federation.hub
+            _ = try await hub.importResellers(file: TestFederation.partnersDirectory + "/resellers.json")
+            hub.payments.use(RefusingFirstRefund())
+            let (account, _, holder) = try await Self.visitor(hub)
+            let today = hub.passes.calendar.day(of: Date())
+            let slot = try #require(try await hub.shopAvailability("JIANGNAN-3P", day: today, baseURL: federation.hubURL).first?.id)
+            let late = try await hub.placeShopOrder(
+                account: account, product: "JIANGNAN-3P", availabilityID: slot, category: "full", holders: [holder.id], baseURL: federation.hubURL)
+            let after = Date().addingTimeInterval(16 * 60)
+            #expect(try await hub.shopPaid(late.id, provider: "test", paymentID: "late", baseURL: federation.hubURL, now: after).status == "refund_due")
+            let waiting = try #require(try await hub.store.shopRefunds(order: late.id).first)
+            #expect(waiting.status == .sending && waiting.attempts == 1 && waiting.lastError?.contains("unreachable") == true)
+            // Not due again yet; due after the first backoff (30 s): sent, the order refunded.
+            #expect(try await hub.retryShopRefunds(now: after.addingTimeInterval(10)) == 0)
+            #expect(try await hub.retryShopRefunds(now: after.addingTimeInterval(31)) == 1)
+            let sent = try #require(try await hub.store.shopRefunds(order: late.id).first)
+            #expect(sent.status == .refunded && sent.providerRefundID == "TR-second-try" && sent.amountMinor == 29_900)
+            #expect(try await hub.store.shopOrder(late.id)?.status == "refunded")
+        }
+    }
 }

@@ -184,14 +184,16 @@ extension Hub {
             if try await store.completeShopRefund(id, providerRefundID: providerID) { metrics.shopRefund("refunded") }
         } catch {
             logger.warning("shop refund not sent yet", metadata: ["refund": "\(id)", "provider": "\(providerName)", "error": "\(error)"])
-            try await store.failedShopRefund(id, error: "\(error)")
+            try await store.failedShopRefund(
+                id, error: "\(error)", nextAttemptAt: now.addingTimeInterval(Self.deliveryBackoff(afterAttempts: refund.attempts)))
         }
     }
 
-    /// Sends again every refund decided but not yet taken by its provider (run by the hub's outbound delivery loop).
+    /// Sends again every refund decided but not yet taken by its provider whose next attempt is due (30 s after a
+    /// failure, doubling, at most 6 h apart, as webhooks; run by the hub's outbound delivery loop).
     @discardableResult
     public func retryShopRefunds(now: Date = Date()) async throws -> Int {
-        let waiting = try await store.shopRefunds(statuses: [.approved, .sending])
+        let waiting = try await store.shopRefunds(statuses: [.approved, .sending], dueBy: now)
         for refund in waiting { try await processShopRefund(refund.id, now: now) }
         return waiting.count
     }
