@@ -625,8 +625,6 @@ extension Hub {
 
     // MARK: Visitor links, holders, references
 
-    /// The reseller as the speaker of the assertions the hub signs for it, decided by the same rule as a park's
-    /// (``decide(_:peer:expecting:now:)``).
     /// Refunds a pass the hub issued for `seller` (a reseller, or the shop's seller of record): a `pass.refunded`
     /// signed with the seller's issuing key, decided and logged as any park's refund (``PassDenied`` when the rule
     /// refuses it).
@@ -637,6 +635,8 @@ extension Hub {
         _ = try await decide(jws.compact, peer: Self.issuingPeer(seller), expecting: .passRefunded, now: now)
     }
 
+    /// The reseller as the speaker of the assertions the hub signs for it, decided by the same rule as a park's
+    /// (``decide(_:peer:expecting:now:)``).
     static func issuingPeer(_ reseller: ParkID) -> AuthenticatedPeer {
         AuthenticatedPeer(principal: .park(reseller), serial: "hub-issued", notAfter: .distantFuture)
     }

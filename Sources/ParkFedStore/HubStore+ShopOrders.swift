@@ -125,16 +125,7 @@ extension HubStore {
                     sql: "UPDATE shop_orders SET status = ?, provider = ?, payment_id = ?, paid_at = ? WHERE id = ? AND status = 'pending'",
                     arguments: [status, provider, paymentID, StoredTime.millis(now), id]) == 1
             else { return false }
-            if let refund {
-                try await db.execute(
-                    sql: """
-                        INSERT INTO shop_refunds (id, order_id, pass_id, amount_minor, currency, status, reason, created_at)
-                        VALUES (?, ?, '', ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        refund.id, id, refund.amountMinor, refund.currency, refund.status.rawValue, refund.reason, StoredTime.millis(refund.createdAt),
-                    ])
-            }
+            if let refund { try await Self.insertShopRefund(refund, db) }
             return true
         }
     }

@@ -74,17 +74,22 @@ extension HubStore {
             {
                 return Self.shopRefund(kept)
             }
-            try await db.execute(
-                sql: """
-                    INSERT INTO shop_refunds (id, order_id, pass_id, amount_minor, currency, status, reason, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    refund.id, refund.order, refund.passID ?? "", refund.amountMinor, refund.currency, refund.status.rawValue, refund.reason,
-                    StoredTime.millis(refund.createdAt),
-                ])
+            try await Self.insertShopRefund(refund, db)
             return refund
         }
+    }
+
+    /// Writes a new refund row (within the caller's transaction).
+    static func insertShopRefund(_ refund: ShopRefundRecord, _ db: any SQLConnection) async throws {
+        try await db.execute(
+            sql: """
+                INSERT INTO shop_refunds (id, order_id, pass_id, amount_minor, currency, status, reason, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                refund.id, refund.order, refund.passID ?? "", refund.amountMinor, refund.currency, refund.status.rawValue, refund.reason,
+                StoredTime.millis(refund.createdAt),
+            ])
     }
 
     public func shopRefund(_ id: String) async throws -> ShopRefundRecord? {

@@ -108,10 +108,9 @@ extension ConsolePages {
             }
             // Back from a provider's page before its notification: ask the provider.
             let order = await hub.refreshShopPayment(found, baseURL: Self.baseURL(request))
-            let booking = try await hub.shopBooking(order, baseURL: Self.baseURL(request))
+            let (booking, units) = try await hub.shopBookingWithUnits(order, baseURL: Self.baseURL(request))
             let product = hub.passes.product(order.product)
             let refunds = try await hub.store.shopRefunds(order: order.id)
-            let units = try await hub.octoOwned(order.bookingUUID, hub.shopCaller(baseURL: "")).units
             let tickets = booking.unitItems.enumerated().compactMap { index, unit -> [String: Any]? in
                 guard let link = unit.visitorPageUrl else { return nil }
                 let pass = index < units.count ? units[index].passID : ""

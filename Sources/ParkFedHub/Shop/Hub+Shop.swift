@@ -108,6 +108,15 @@ extension Hub {
 
     /// An order with its booking as the visitor sees it (e-ticket links once issued).
     public func shopBooking(_ order: ShopOrderRecord, baseURL: String, now: Date = Date()) async throws -> Octo.Booking {
-        try await octoBooking(order.bookingUUID, shopCaller(baseURL: baseURL), now: now)
+        try await shopBookingWithUnits(order, baseURL: baseURL, now: now).booking
+    }
+
+    /// The booking as the visitor sees it with its stored units (their passes), read once.
+    func shopBookingWithUnits(_ order: ShopOrderRecord, baseURL: String, now: Date = Date()) async throws -> (
+        booking: Octo.Booking, units: [OctoUnitRecord]
+    ) {
+        let caller = shopCaller(baseURL: baseURL)
+        let record = try await octoOwned(order.bookingUUID, caller)
+        return (try await octoView(record, try await octoAdmitted(caller), caller, now: now), record.units)
     }
 }
