@@ -66,7 +66,7 @@ import Testing
     static func curl(_ server: RunningServer, _ path: String, token: String?, method: String = "GET", body: String? = nil, output: String? = nil) async throws
         -> (status: Int, body: String, contentType: String)
     {
-        var arguments = ["-sS", "--max-time", "10", "-X", method, "-w", "\n%{http_code} %{content_type}"] + server.curlTrust
+        var arguments = ["-sS", "--max-time", "60", "-X", method, "-w", "\n%{http_code} %{content_type}"] + server.curlTrust
         if let token { arguments += ["-H", "authorization: Bearer \(token)"] }
         if body != nil { arguments += ["-H", "content-type: application/json", "--data-binary", "@-"] }
         if let output { arguments += ["-o", output] }
