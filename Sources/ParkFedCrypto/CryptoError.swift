@@ -12,4 +12,6 @@ extension CodedError<CryptoErrorKind>.Code {
     public static let unknownKey = Self(rawValue: "unknown_key")
     public static let malformedKey = Self(rawValue: "malformed_key")
     public static let malformedSealed = Self(rawValue: "malformed_sealed_value")
+    /// Stored log tiles or leaf hashes that do not make the tree their size says.
+    public static let malformedLog = Self(rawValue: "malformed_log")
 }

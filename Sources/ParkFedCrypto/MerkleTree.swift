@@ -52,58 +52,18 @@ public struct MerkleTree: Sendable {
 
     /// MTH(D[start:end]), with the left parts always complete subtrees that are stored.
     func subtreeHash(_ start: UInt64, _ end: UInt64) -> Data {
-        let count = end - start
-        if count & (count - 1) == 0, start % count == 0 {
-            let level = count.trailingZeroBitCount
-            return hash(level: level, index: Int(start >> level))
-        }
-        let k = MerkleHash.split(count)
-        return MerkleHash.node(subtreeHash(start, start + k), subtreeHash(start + k, end))
+        MerkleProofBuilder.subtreeHash(start, end) { hash(level: $0, index: Int($1)) }
     }
 
     /// The audit path of leaf `index` in the tree of `size` leaves (RFC 9162 §2.1.3.1).
     public func inclusionProof(index: UInt64, size: UInt64) -> [Data]? {
-        guard index < size, size <= self.size else { return nil }
-        var proof: [Data] = []
-        path(index, 0, size, into: &proof)
-        return proof
-    }
-
-    private func path(_ m: UInt64, _ start: UInt64, _ end: UInt64, into proof: inout [Data]) {
-        let n = end - start
-        guard n > 1 else { return }
-        let k = MerkleHash.split(n)
-        if m < k {
-            path(m, start, start + k, into: &proof)
-            proof.append(subtreeHash(start + k, end))
-        } else {
-            path(m - k, start + k, end, into: &proof)
-            proof.append(subtreeHash(start, start + k))
-        }
+        guard size <= self.size else { return nil }
+        return MerkleProofBuilder.inclusionProof(index: index, size: size) { hash(level: $0, index: Int($1)) }
     }
 
     /// The consistency proof between the trees of `first` and `second` leaves (RFC 9162 §2.1.4.1).
     public func consistencyProof(first: UInt64, second: UInt64) -> [Data]? {
-        guard first <= second, second <= self.size else { return nil }
-        guard first > 0, first < second else { return [] }
-        var proof: [Data] = []
-        subproof(first, 0, second, true, into: &proof)
-        return proof
-    }
-
-    private func subproof(_ m: UInt64, _ start: UInt64, _ end: UInt64, _ complete: Bool, into proof: inout [Data]) {
-        let n = end - start
-        if m == n {
-            if !complete { proof.append(subtreeHash(start, end)) }
-            return
-        }
-        let k = MerkleHash.split(n)
-        if m <= k {
-            subproof(m, start, start + k, complete, into: &proof)
-            proof.append(subtreeHash(start + k, end))
-        } else {
-            subproof(m - k, start + k, end, false, into: &proof)
-            proof.append(subtreeHash(start, start + k))
-        }
+        guard second <= self.size else { return nil }
+        return MerkleProofBuilder.consistencyProof(first: first, second: second) { hash(level: $0, index: Int($1)) }
     }
 }
