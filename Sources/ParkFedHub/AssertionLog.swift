@@ -9,8 +9,12 @@ import Synchronization
 /// The hub's append-only, verifiable log of accepted assertions.
 ///
 /// Stateless checks (JWS form, key, signature, schema, issuer, clock skew) run in parallel on every core; the
-/// append (dedup by id, insert, signed checkpoint) is one store transaction at a time, and the in-memory Merkle tree
+/// append (dedup by id, insert, tiles, signed checkpoint) is one store transaction at a time, and the in-memory tree
 /// moves forward only after that transaction has committed. Nothing is answered before it is durable.
+///
+/// The tree is kept as C2SP tlog-tiles lay it out (``MerkleTiles``): in memory only each level's incomplete tile;
+/// full tiles are written with the entries that complete them and read back for proofs (a bounded cache holds the
+/// recent ones). Start-up reads the last leaves and a few tiles, not the whole log.
 public final class AssertionLog: @unchecked Sendable {
     let store: HubStore
     let signingKey: SigningKey
@@ -20,7 +24,10 @@ public final class AssertionLog: @unchecked Sendable {
     let rules: PassRules
     /// Guards `tree` for readers; appends go through `appending`, one at a time in this process.
     private let lock = NSLock()
-    private var tree: MerkleTree
+    private var tree: MerkleTiles
+    /// Full tiles read for proofs (they never change); emptied when it holds `tileCacheLimit`.
+    private let tileCache = Mutex<[MerkleTiles.TileID: Data]>([:])
+    static let tileCacheLimit = 1_024
     private let appending = LendingPool<Void>()
     /// Appends queued for the next group commit.
     private let waiting = Mutex<[Ticket]>([])
@@ -37,9 +44,37 @@ public final class AssertionLog: @unchecked Sendable {
         self.signingKey = signingKey
         self.origin = origin
         self.logger = logger
-        var tree = MerkleTree()
-        for hash in try await store.leafHashes() { tree.append(leafHash: hash) }
-        self.tree = tree
+        self.tree = try await Self.restore(store, logger: logger)
+    }
+
+    /// The tree where the store's log stands: from its last leaves and the few full tiles above them. A log stored
+    /// before tiles were (or whose tiles are missing) is read whole once and its tiles written; a tail that does not
+    /// make its size (entries deleted behind the hub's back) is read whole and left for `verify-log` to report.
+    static func restore(_ store: HubStore, logger: Logger) async throws -> MerkleTiles {
+        let tail = try await store.logTail { MerkleTiles.restorePlan(size: $0) }
+        let tilesStored = tail.storedLeafTiles >= tail.size >> UInt64(MerkleTiles.height)
+        if tilesStored {
+            do {
+                return try MerkleTiles(size: tail.size, lastLeaves: tail.lastLeaves, tiles: tail.tiles)
+            } catch {
+                logger.error(
+                    "the log's last entries and tiles do not make its size: the tree is rebuilt from every stored leaf (run verify-log)",
+                    metadata: ["error": "\(error)"])
+            }
+        }
+        let start = ContinuousClock.now
+        var tree = MerkleTiles()
+        var tiles: [LogTileRecord] = []
+        for hash in try await store.leafHashes() {
+            tiles += tree.append(leafHash: hash).map { LogTileRecord(level: $0.level, index: $0.index, hashes: $0.hashes) }
+        }
+        if !tilesStored {
+            try await store.insertLogTiles(tiles)
+            logger.notice(
+                "log tiles written for a log stored without them",
+                metadata: ["entries": "\(tree.size)", "tiles": "\(tiles.count)", "took": "\(ContinuousClock.now - start)"])
+        }
+        return tree
     }
 
     public var size: UInt64 { lock.withLock { tree.size } }
@@ -48,7 +83,23 @@ public final class AssertionLog: @unchecked Sendable {
     public func snapshotRoot() -> Data { snapshot().rootHash() }
 
     /// A snapshot of the tree (copy-on-write: cheap until the next append).
-    func snapshot() -> MerkleTree { lock.withLock { tree } }
+    func snapshot() -> MerkleTiles { lock.withLock { tree } }
+
+    /// The full tiles `ids`, from the cache or the store.
+    func tiles(_ ids: Set<MerkleTiles.TileID>) async throws -> [MerkleTiles.TileID: Data] {
+        var found = tileCache.withLock { cache in ids.reduce(into: [MerkleTiles.TileID: Data]()) { $0[$1] = cache[$1] } }
+        for id in ids where found[id] == nil {
+            guard let hashes = try await store.logTile(level: id.level, index: id.index) else {
+                throw StoreError(.corrupt, "the log's \(id) is full but not stored")
+            }
+            found[id] = hashes
+        }
+        tileCache.withLock { cache in
+            if cache.count + found.count > Self.tileCacheLimit { cache.removeAll(keepingCapacity: true) }
+            cache.merge(found) { old, _ in old }
+        }
+        return found
+    }
 
     // MARK: Ingest
 
@@ -244,17 +295,21 @@ public final class AssertionLog: @unchecked Sendable {
         box.tree = start
         let (outcomes, record, effects, missed) = try await store.append(candidates, knownSize: start.size, now: now) { missed, appended in
             var next = box.tree!
-            for hash in missed { next.append(leafHash: hash) }
-            for hash in appended { next.append(leafHash: hash) }
+            var completed: [LogTileRecord] = []
+            // Tiles that the missed entries completed were stored by the process that appended them (kept as they are).
+            for hash in missed + appended {
+                completed += next.append(leafHash: hash).map { LogTileRecord(level: $0.level, index: $0.index, hashes: $0.hashes) }
+            }
             let checkpoint = Checkpoint(origin: origin, size: next.size, rootHash: next.rootHash(), timestamp: now)
             box.tree = next
-            return CheckpointRecord(treeSize: next.size, rootHash: checkpoint.rootHash, createdAt: now, note: try checkpoint.signed(with: key))
+            let record = CheckpointRecord(treeSize: next.size, rootHash: checkpoint.rootHash, createdAt: now, note: try checkpoint.signed(with: key))
+            return (record, completed)
         }
         return lock.withLock {
             if record != nil, let grown = box.tree {
                 tree = grown
             } else {
-                for hash in missed { tree.append(leafHash: hash) }
+                for hash in missed { _ = tree.append(leafHash: hash) }
             }
             return (outcomes, effects, tree.size)
         }
@@ -268,11 +323,11 @@ public final class AssertionLog: @unchecked Sendable {
             let known = self.size
             guard size > known else { return }
             let hashes = try await store.leafHashes(from: known)
-            lock.withLock { for hash in hashes { tree.append(leafHash: hash) } }
+            lock.withLock { for hash in hashes { _ = tree.append(leafHash: hash) } }
         }
     }
 
-    private final class TreeBox: @unchecked Sendable { var tree: MerkleTree? }
+    private final class TreeBox: @unchecked Sendable { var tree: MerkleTiles? }
 
     struct Checked: Sendable {
         var result: IngestResult
@@ -343,19 +398,49 @@ public final class AssertionLog: @unchecked Sendable {
         return try Checkpoint(origin: origin, size: 0, rootHash: MerkleHash.emptyRoot, timestamp: now).signed(with: signingKey)
     }
 
-    public func inclusionProof(index: UInt64, treeSize: UInt64) async -> InclusionProofResponse? {
+    /// The audit path of entry `index` in the tree of `treeSize` entries; nil when there is no such tree or entry.
+    public func inclusionProof(index: UInt64, treeSize: UInt64) async throws -> InclusionProofResponse? {
         await catchUp(to: max(treeSize, index + 1))
         let tree = snapshot()
-        guard let proof = tree.inclusionProof(index: index, size: treeSize) else { return nil }
+        guard index < treeSize, treeSize <= tree.size else { return nil }
+        var needed = tree.tilesNeeded(inclusionOf: index, size: treeSize)
+        if let leafTile = tree.tilesNeeded(level: 0, index: index) { needed.insert(leafTile) }
+        let read = try await tiles(needed)
+        let tile = { (id: MerkleTiles.TileID) throws(StoreError) -> Data in
+            guard let hashes = read[id] else { throw StoreError(.corrupt, "\(id) was not read") }
+            return hashes
+        }
+        guard let proof = try tree.inclusionProof(index: index, size: treeSize, tile: tile) else { return nil }
         return InclusionProofResponse(
-            leafIndex: index, treeSize: treeSize, leafHash: tree.leafHash(at: index).base64EncodedString(),
+            leafIndex: index, treeSize: treeSize, leafHash: try tree.node(level: 0, index: index, tile: tile).base64EncodedString(),
             proof: proof.map { $0.base64EncodedString() })
     }
 
-    public func consistencyProof(first: UInt64, second: UInt64) async -> ConsistencyProofResponse? {
+    /// The consistency proof between the trees of `first` and `second` entries; nil when `second` is beyond the log.
+    public func consistencyProof(first: UInt64, second: UInt64) async throws -> ConsistencyProofResponse? {
         await catchUp(to: second)
-        guard let proof = snapshot().consistencyProof(first: first, second: second) else { return nil }
-        return ConsistencyProofResponse(first: first, second: second, proof: proof.map { $0.base64EncodedString() })
+        let tree = snapshot()
+        guard first <= second, second <= tree.size else { return nil }
+        let read = try await tiles(tree.tilesNeeded(consistencyFrom: first, to: second))
+        let proof = try tree.consistencyProof(first: first, second: second) { (id) throws(StoreError) -> Data in
+            guard let hashes = read[id] else { throw StoreError(.corrupt, "\(id) was not read") }
+            return hashes
+        }
+        return proof.map { ConsistencyProofResponse(first: first, second: second, proof: $0.map { $0.base64EncodedString() }) }
+    }
+
+    /// A tile of the tree as C2SP tlog-tiles serves it: a full tile's 256 hashes, or the first `partialWidth` hashes
+    /// of a tile (full or not) that has at least that many. Nil when the log has no such tile yet.
+    public func tile(level: Int, index: UInt64, partialWidth: Int?) async throws -> Data? {
+        let tree = snapshot()
+        let hashSize = MerkleHash.size
+        if index < tree.fullTiles(level: level) {
+            guard let full = try await tiles([MerkleTiles.TileID(level: level, index: index)]).values.first else { return nil }
+            return partialWidth.map { full.prefix($0 * hashSize) } ?? full
+        }
+        guard let width = partialWidth, index == tree.fullTiles(level: level) else { return nil }
+        let partial = tree.partialTile(level: level)
+        return partial.count >= width * hashSize ? partial.prefix(width * hashSize) : nil
     }
 
     /// The origin line of this federation's checkpoints: `parkfed/<federation name as a slug>`.

@@ -133,7 +133,7 @@ public enum HubServer {
             }
             // Another hub process may have appended the entry: the proof is then for the tree that holds it.
             let size = requestedSize ?? max(hub.log.size, index + 1)
-            guard let proof = await hub.log.inclusionProof(index: index, treeSize: size) else {
+            guard let proof = try await hub.log.inclusionProof(index: index, treeSize: size) else {
                 throw ProblemDetails(
                     status: 400, code: "out_of_range", title: "No such proof",
                     detail: "need index < tree_size <= \(hub.log.size)")
@@ -146,12 +146,31 @@ public enum HubServer {
                 throw ProblemDetails(status: 400, code: "invalid_query", title: "first is required")
             }
             let second = try LogQuery.number(query, "second") ?? hub.log.size
-            guard let proof = await hub.log.consistencyProof(first: first, second: second) else {
+            guard let proof = try await hub.log.consistencyProof(first: first, second: second) else {
                 throw ProblemDetails(
                     status: 400, code: "out_of_range", title: "No such proof",
                     detail: "need first <= second <= \(hub.log.size)")
             }
             return try JSONResponse.make(proof)
+        }
+        // The tree's tiles as C2SP tlog-tiles serves them (`/v1/log/tile/<L>/<N>[.p/<W>]`), so an auditor can check
+        // the log with the tools CT and sumdb clients use. Only hashes: entries stay readable by their own park.
+        everyone.get("/v1/log/tile/**") { _, context, peer -> Response in
+            let components = context.parameters.getCatchAll()
+            guard let (level, index, width) = MerkleTiles.parsePath(components) else {
+                throw ProblemDetails(
+                    status: 400, code: "invalid_tile_path", title: "Not a tile path",
+                    detail: "tiles are at tile/<level>/<index in groups of three digits, x-prefixed but the last>[.p/<width>]")
+            }
+            guard let hashes = try await hub.log.tile(level: level, index: index, partialWidth: width) else {
+                throw ProblemDetails(
+                    status: 404, code: "no_such_tile", title: "No such tile yet",
+                    detail: "the log has no \(MerkleTiles.path(level: level, index: index, partialWidth: width))")
+            }
+            // Full tiles, and partial tiles of a given width, never change.
+            return Response(
+                status: .ok, headers: [.contentType: "application/octet-stream", .cacheControl: "public, max-age=31536000, immutable"],
+                body: .init(byteBuffer: ByteBuffer(bytes: hashes)))
         }
         everyone.get("/v1/log/entries/:index") { _, context, peer -> Response in
             guard let index = context.parameters.get("index", as: UInt64.self) else {

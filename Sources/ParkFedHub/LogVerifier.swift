@@ -8,11 +8,15 @@ import ParkFedStore
 /// For each entry, in index order: the stored leaf hash must be the hash of the stored JWS, the JWS must verify
 /// with the key it names (the hub's own key for hub statements such as regulator queries), and its payload id must
 /// be the row's id. Then every checkpoint's signature must verify
-/// and its root must equal the root recomputed at its size. The first bad index is reported.
+/// and its root must equal the root recomputed at its size, and every stored tile of the tree (which the hub serves
+/// to auditors and builds its proofs from) must be the tile recomputed from the entries. The first bad index is
+/// reported.
 public struct LogVerifier {
     public struct Report: Sendable {
         public var entries: UInt64 = 0
         public var checkpoints: Int = 0
+        /// Stored tiles checked against the recomputed tree.
+        public var tiles: Int = 0
         /// Entries whose assertion a retention statement redacted (their leaf hashes vouched for).
         public var redacted: UInt64 = 0
         /// The first index whose entry is not what was logged, if any.
@@ -39,6 +43,15 @@ public struct LogVerifier {
         var pending = checkpoints.makeIterator()
         var nextCheckpoint = pending.next()
         var tree = MerkleTree()
+        // The tiles the entries make, by the root of their hashes (a digest of the tile), to check the stored ones.
+        var tiled = MerkleTiles()
+        var computedTiles: [MerkleTiles.TileID: Data] = [:]
+        func add(_ leafHash: Data) {
+            tree.append(leafHash: leafHash)
+            for tile in tiled.append(leafHash: leafHash) {
+                computedTiles[MerkleTiles.TileID(level: tile.level, index: tile.index)] = MerkleTiles.root(of: tile.hashes)
+            }
+        }
         // What retention statements vouch for: index → (statement id, leaf hash) of each entry they redacted.
         var vouched: [UInt64: (String, Data)] = [:]
         try await store.forEachLogEntry(type: RetentionStatement.type) { entry in
@@ -77,10 +90,10 @@ public struct LogVerifier {
             if let statement = entry.redactedBy {
                 // Redacted by a retention run: the stored leaf hash stands where a signed statement vouches for it.
                 if entry.jws.isEmpty, let (id, hash) = vouched[entry.index], id == statement, hash == entry.leafHash {
-                    tree.append(leafHash: entry.leafHash)
+                    add(entry.leafHash)
                 } else {
                     flag(entry.index, "redacted without a retention statement that names it with this leaf hash")
-                    tree.append(leafHash: MerkleHash.leaf(Data(entry.jws.utf8)))
+                    add(MerkleHash.leaf(Data(entry.jws.utf8)))
                 }
                 report.entries += 1
                 report.redacted += 1
@@ -103,12 +116,30 @@ public struct LogVerifier {
                 flag(entry.index, "not a JWS by a known key")
             }
             // The tree is rebuilt from the bytes, so any change to them shows at the next checkpoint.
-            tree.append(leafHash: recomputed)
+            add(recomputed)
             report.entries += 1
             if report.entries % 100_000 == 0 { progress(report.entries) }
             checkCheckpoints(upTo: tree.size)
         }
         checkCheckpoints(upTo: UInt64.max)
+        // Every stored tile is the recomputed one, and none is missing.
+        for level in 0..<8 {
+            var expected = computedTiles.keys.filter { $0.level == level }.count
+            try await store.forEachLogTile(level: level) { index, hashes in
+                let id = MerkleTiles.TileID(level: level, index: index)
+                report.tiles += 1
+                guard let root = computedTiles[id] else {
+                    report.problems.append("\(id) is stored but the entries do not fill it")
+                    return
+                }
+                expected -= 1
+                if MerkleTiles.root(of: hashes) != root {
+                    // A changed entry shows here too (its tile was stored as logged): the index stays the entry's.
+                    report.problems.append("\(id) differs from the tile recomputed from the entries")
+                }
+            }
+            if expected > 0 { report.problems.append("\(expected) full tiles of level \(level) are not stored") }
+        }
         if let last = checkpoints.last, last.treeSize > tree.size {
             report.problems.append("checkpoint \(last.treeSize) covers more entries than the \(tree.size) stored")
             if report.firstBadIndex == nil { report.firstBadIndex = tree.size }

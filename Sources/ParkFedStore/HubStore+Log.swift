@@ -63,7 +63,7 @@ public struct LogEntryRecord: Sendable, Hashable {
 }
 
 extension HubStore {
-    /// Every leaf hash in index order (to rebuild the in-memory tree at start-up).
+    /// Every leaf hash in index order (`verify-log`, and a log stored before its tiles were).
     public func leafHashes() async throws -> [Data] {
         try await database.read { db in
             try await Data.fetchAll(db, sql: "SELECT leaf_hash FROM log_entries ORDER BY idx")
@@ -91,13 +91,13 @@ extension HubStore {
     /// entries appended since by others are read back (`missed`) in the same transaction, so the caller's tree
     /// takes them first. Duplicates (same id and bytes) answer with the first index; same id with other bytes is a
     /// conflict. `checkpoint` gets the missed and the appended leaf hashes and returns the signed checkpoint for the
-    /// new size, stored in the same transaction, so that the entries and the checkpoint that covers them become
-    /// durable together before anyone is answered.
+    /// new size with the tiles of the tree that the entries completed, stored in the same transaction, so that the
+    /// entries, their tiles and the checkpoint that covers them become durable together before anyone is answered.
     public func append(
         _ candidates: [LogCandidate],
         knownSize: UInt64,
         now: Date,
-        checkpoint: @Sendable (_ missed: [Data], _ appended: [Data]) throws -> CheckpointRecord
+        checkpoint: @Sendable (_ missed: [Data], _ appended: [Data]) throws -> (CheckpointRecord, [LogTileRecord])
     ) async throws -> (outcomes: [LogOutcome], checkpoint: CheckpointRecord?, effects: [String: AssertionEffectResult], missed: [Data]) {
         let day = businessDay(now), fees = feeBasisPoints
         return try await database.write { db in
@@ -143,7 +143,8 @@ extension HubStore {
             }
             try await Self.insertLogEntries(rows, db)
             guard !appended.isEmpty else { return (outcomes, nil, effects, missed) }
-            let record = try checkpoint(missed, appended)
+            let (record, tiles) = try checkpoint(missed, appended)
+            try await Self.insertLogTiles(tiles, db)
             try await db.execute(
                 sql: "INSERT INTO checkpoints (tree_size, root_hash, created_at, note) VALUES (?, ?, ?, ?)",
                 arguments: [Int64(record.treeSize), record.rootHash, StoredTime.millis(record.createdAt), record.note])

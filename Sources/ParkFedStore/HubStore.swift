@@ -301,6 +301,7 @@ public final class HubStore: Sendable {
         registerVisitorAccountMigration(&migrator)
         registerShopOrderMigration(&migrator)
         registerShopRefundMigration(&migrator)
+        registerLogTileMigration(&migrator)
         return migrator
     }
 

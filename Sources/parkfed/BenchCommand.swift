@@ -15,7 +15,7 @@ import Synchronization
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks, with the raw limits of this machine measured in the same run.",
-        subcommands: [All.self, Ingest.self, Stages.self, Card.self, Gate.self, Settle.self, Stores.self], defaultSubcommand: All.self)
+        subcommands: [All.self, Ingest.self, Stages.self, Card.self, Gate.self, Settle.self, Startup.self, Stores.self], defaultSubcommand: All.self)
 
     struct Ingest: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -197,7 +197,7 @@ extension BenchCommand {
                 for start in stride(from: 0, to: candidates.count, by: 1000) {
                     let slice = Array(candidates[start..<min(start + 1000, candidates.count)])
                     _ = try await hub.store.append(slice, knownSize: UInt64(start), now: Date()) { _, _ in
-                        CheckpointRecord(treeSize: UInt64(start + slice.count), rootHash: Data(count: 32), createdAt: Date(), note: "bench")
+                        (CheckpointRecord(treeSize: UInt64(start + slice.count), rootHash: Data(count: 32), createdAt: Date(), note: "bench"), [])
                     }
                 }
             }
@@ -718,9 +718,9 @@ extension BenchCommand {
     struct All: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "all",
-            abstract: "Run every benchmark (gate, ingest, card, settle) and print one table: figure, raw limit measured in the same run, ratio.",
+            abstract: "Run every benchmark (gate, ingest, card, settle, startup) and print one table: figure, raw limit measured in the same run, ratio.",
             discussion:
-                "`parkfed bench` alone runs this. Build with `swift build -c release` for meaningful figures. Each benchmark also runs alone (`parkfed bench gate|ingest|card|settle --help`) with more detail and options. With --json, standard output holds only {\"results\": [{\"name\", \"value\", \"unit\", \"limit\", \"ratio\"}]}, and the detail goes to standard error."
+                "`parkfed bench` alone runs this. Build with `swift build -c release` for meaningful figures. Each benchmark also runs alone (`parkfed bench gate|ingest|card|settle|startup --help`) with more detail and options. With --json, standard output holds only {\"results\": [{\"name\", \"value\", \"unit\", \"limit\", \"ratio\"}]}, and the detail goes to standard error."
         )
         @Flag(help: "Short bounded runs (as in CI).") var quick = false
         @Flag(help: "Print the summary as JSON on standard output.") var json = false
@@ -746,6 +746,8 @@ extension BenchCommand {
             results.append(try await Card.parse(quickFlag).measure())
             say("\n== settle ==")
             results.append(try await Settle.parse(quickFlag + ["--obligations", "\(settleObligations)", "--parks", "\(settleParks)"]).measure())
+            say("\n== startup ==")
+            results.append(try await Startup.parse(quickFlag).measure())
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

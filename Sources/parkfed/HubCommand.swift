@@ -204,7 +204,7 @@ struct HubCommand: AsyncParsableCommand {
             try await hub.recordLogVerification(report)
             if report.ok {
                 let redacted = report.redacted > 0 ? " (\(report.redacted) redacted by retention, vouched for by its statements)" : ""
-                print("log OK: \(report.entries) entries, \(report.checkpoints) checkpoints verified\(redacted)")
+                print("log OK: \(report.entries) entries, \(report.checkpoints) checkpoints and \(report.tiles) tiles verified\(redacted)")
                 return
             }
             print("log FAILED: first bad index \(report.firstBadIndex.map(String.init) ?? "unknown")")

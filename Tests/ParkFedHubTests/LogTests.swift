@@ -66,6 +66,60 @@ import Testing
         }
     }
 
+    /// The tree as tiles (#20): served as C2SP tlog-tiles, from which an outside auditor (Python, from the
+    /// specifications) recomputes the signed root; a restarted hub reads only the tail; a log stored without tiles
+    /// gets them at start-up; a changed tile is found by `verify-log`.
+    @Test func theLogsTilesAreServedAsTlogTilesAndAnOutsideAuditorRecomputesTheSignedRoot() async throws {
+        try await TestFederation.run { federation in
+            let agent = try await federation.enroll("P001")
+            federation.adopt(agent)
+            let credentials = (agent.directory.tlsCertificate, agent.directory.tlsKey)
+            for round in 0..<2 { try await Self.fill(federation, agent, count: 300, from: 300 * round) }
+            let audit = try await ExternalTool.run(
+                "python3",
+                [
+                    Verifiers.path("tlog_tiles.py"), federation.hubURL, agent.directory.tlsCertificate, agent.directory.tlsKey, federation.caFile,
+                    federation.hub.directory.signingPublicKey,
+                ])
+            #expect(audit.succeeded, "\(audit.stdout)\(audit.stderr)")
+            #expect(audit.stdout.contains(#""size": 600"#) && audit.stdout.contains(#""leaf_tiles": 3"#) && audit.stdout.contains(#""level1_hashes": 2"#))
+
+            // 600 entries: tiles 0/000 and 0/001 are full; 0/002 has 88 hashes, served only as partial tiles.
+            let full = try await federation.curl("/v1/log/tile/0/001", certificate: credentials, extra: ["-o", federation.directory.file("tile")])
+            #expect(full.httpStatus == 200)
+            let leaves = try await federation.hub.store.leafHashes()
+            #expect(try Data(contentsOf: URL(fileURLWithPath: federation.directory.file("tile"))) == leaves[256..<512].reduce(Data(), +))
+            #expect(try await federation.curl("/v1/log/tile/0/002", certificate: credentials).json["code"] as? String == "no_such_tile")
+            #expect(try await federation.curl("/v1/log/tile/0/002.p/88", certificate: credentials).httpStatus == 200)
+            #expect(try await federation.curl("/v1/log/tile/0/002.p/89", certificate: credentials).httpStatus == 404)
+            #expect(try await federation.curl("/v1/log/tile/0/x2/000", certificate: credentials).json["code"] as? String == "invalid_tile_path")
+            #expect(try await federation.curl("/v1/log/tile/0/001").httpStatus == 401)
+
+            // A hub process on the same store takes up the same tree and gives the same proofs.
+            let root = federation.hub.log.snapshotRoot()
+            let proof = try await federation.hub.log.inclusionProof(index: 300, treeSize: 600)
+            let reopened = try await Hub(directory: federation.hub.directory)
+            #expect(reopened.log.size == 600 && reopened.log.snapshotRoot() == root)
+            #expect(try await reopened.log.inclusionProof(index: 300, treeSize: 600)?.proof == proof?.proof)
+            #expect(try await reopened.log.consistencyProof(first: 257, second: 600)?.proof.isEmpty == false)
+            await reopened.close()
+
+            // A log stored before tiles were: the next start writes them, and verify-log checks each.
+            #expect(try await federation.sqlTool("DELETE FROM log_tiles;").succeeded)
+            let rebuilt = try await Hub(directory: federation.hub.directory)
+            #expect(rebuilt.log.snapshotRoot() == root)
+            let report = try await LogVerifier(hub: rebuilt).verify()
+            #expect(report.ok && report.tiles == 2, "\(report.problems)")
+            await rebuilt.close()
+
+            // A tile changed behind the hub's back is found.
+            let zeros = federation.usesPostgres ? "decode(repeat('00', 8192), 'hex')" : "zeroblob(8192)"
+            #expect(try await federation.sqlTool("UPDATE log_tiles SET hashes = \(zeros) WHERE level = 0 AND idx = 1;").succeeded)
+            let tampered = try await LogVerifier(hub: federation.hub).verify()
+            #expect(!tampered.ok && tampered.problems.contains { $0.contains("tile 0/1 differs") }, "\(tampered.problems)")
+        }
+    }
+
     @Test func parksReadOnlyTheirOwnEntries() async throws {
         try await TestFederation.run { federation in
             let p1 = try await federation.enroll("P001")

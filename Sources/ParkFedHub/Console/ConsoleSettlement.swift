@@ -113,7 +113,7 @@ extension ConsolePages {
             // The inclusion proof against the latest signed checkpoint, checked here as an outside verifier would.
             var proven = false, treeSize: UInt64 = 0
             if let checkpoint = try await hub.store.latestCheckpoint(), checkpoint.treeSize > entry.index,
-                let proof = await hub.log.inclusionProof(index: entry.index, treeSize: checkpoint.treeSize)
+                let proof = try await hub.log.inclusionProof(index: entry.index, treeSize: checkpoint.treeSize)
             {
                 treeSize = checkpoint.treeSize
                 proven = MerkleProofs.verifyInclusion(

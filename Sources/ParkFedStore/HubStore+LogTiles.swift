@@ -1,0 +1,111 @@
+import Foundation
+
+/// A full tile of the log's Merkle tree (C2SP tlog-tiles, height 8): 256 hashes of tree level `8·level`, for nodes
+/// `index·256 ..< (index+1)·256`. Written once, in the transaction whose append completed it, and never changed.
+public struct LogTileRecord: Sendable, Hashable {
+    public var level: Int
+    public var index: UInt64
+    public var hashes: Data
+
+    public init(level: Int, index: UInt64, hashes: Data) {
+        self.level = level
+        self.index = index
+        self.hashes = hashes
+    }
+}
+
+/// What a hub process reads at start-up to take up the log where it stands: its size, the leaf hashes of the last
+/// incomplete tile, and for each higher level the full tiles whose roots make that level's incomplete tile.
+public struct LogTail: Sendable {
+    public var size: UInt64
+    public var lastLeaves: [Data]
+    public var tiles: [Int: [Data]]
+    /// Full tiles of level 0 the store holds (fewer than `size / 256` in a log made before tiles were stored).
+    public var storedLeafTiles: UInt64
+}
+
+extension HubStore {
+    static func registerLogTileMigration(_ migrator: inout SQLMigrator) {
+        migrator.registerMigration("v26-log-tiles") { db in
+            try await db.schema(
+                sqlite: """
+                    CREATE TABLE log_tiles (
+                        level INTEGER NOT NULL,
+                        idx INTEGER NOT NULL,
+                        hashes BLOB NOT NULL CHECK (length(hashes) = 8192),
+                        PRIMARY KEY (level, idx)
+                    ) WITHOUT ROWID;
+                    """,
+                postgres: """
+                    CREATE TABLE log_tiles (
+                        level INTEGER NOT NULL,
+                        idx BIGINT NOT NULL,
+                        hashes BYTEA NOT NULL CHECK (length(hashes) = 8192),
+                        PRIMARY KEY (level, idx)
+                    );
+                    """)
+        }
+    }
+
+    /// The log's tail in one read transaction: `plan` says, for the size found, from which index the leaf hashes
+    /// are needed and which full tiles of which level.
+    public func logTail(plan: @Sendable (UInt64) -> (leavesFrom: UInt64, tileRanges: [(level: Int, range: Range<UInt64>)])) async throws -> LogTail {
+        try await database.read { db in
+            let size = try await Self.logSize(db)
+            let (from, ranges) = plan(size)
+            let leaves = try await Data.fetchAll(db, sql: "SELECT leaf_hash FROM log_entries WHERE idx >= ? ORDER BY idx", arguments: [Int64(from)])
+            var tiles: [Int: [Data]] = [:]
+            for (level, range) in ranges {
+                tiles[level] = try await Self.logTiles(level: level, range: range, db)
+            }
+            let stored = try await Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM log_tiles WHERE level = 0") ?? 0
+            return LogTail(size: size, lastLeaves: leaves, tiles: tiles, storedLeafTiles: UInt64(stored))
+        }
+    }
+
+    /// The full tiles of `level` with indices in `range`, in order; fewer when some are not full yet.
+    public func logTiles(level: Int, range: Range<UInt64>) async throws -> [Data] {
+        try await database.read { db in try await Self.logTiles(level: level, range: range, db) }
+    }
+
+    static func logTiles(level: Int, range: Range<UInt64>, _ db: any SQLConnection) async throws -> [Data] {
+        try await Data.fetchAll(
+            db, sql: "SELECT hashes FROM log_tiles WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx",
+            arguments: [Int64(level), Int64(range.lowerBound), Int64(range.upperBound)])
+    }
+
+    /// One full tile, if it is full.
+    public func logTile(level: Int, index: UInt64) async throws -> Data? {
+        try await database.read { db in
+            try await Data.fetchOne(db, sql: "SELECT hashes FROM log_tiles WHERE level = ? AND idx = ?", arguments: [Int64(level), Int64(index)])
+        }
+    }
+
+    /// Stores full tiles; one already stored stays as it is (tiles never change: a hub process that completed the
+    /// same tile computed the same bytes).
+    public func insertLogTiles(_ tiles: [LogTileRecord]) async throws {
+        guard !tiles.isEmpty else { return }
+        try await database.write { db in try await Self.insertLogTiles(tiles, db) }
+    }
+
+    static func insertLogTiles(_ tiles: [LogTileRecord], _ db: any SQLConnection) async throws {
+        for chunk in stride(from: 0, to: tiles.count, by: 100) {
+            let part = tiles[chunk..<min(tiles.count, chunk + 100)]
+            var arguments = SQLArguments()
+            for tile in part { arguments.append(contentsOf: [Int64(tile.level), Int64(tile.index), tile.hashes]) }
+            try await db.execute(
+                sql: "INSERT INTO log_tiles (level, idx, hashes) VALUES " + Array(repeating: "(?, ?, ?)", count: part.count).joined(separator: ", ")
+                    + " ON CONFLICT (level, idx) DO NOTHING",
+                arguments: arguments)
+        }
+    }
+
+    /// Every stored tile of `level`, in index order (for `verify-log`).
+    public func forEachLogTile(level: Int, _ body: (UInt64, Data) throws -> Void) async throws {
+        try await database.read { db in
+            try await db.forEach(sql: "SELECT idx, hashes FROM log_tiles WHERE level = ? ORDER BY idx", arguments: [Int64(level)]) { row in
+                try body(UInt64(row["idx"] as Int64), row["hashes"])
+            }
+        }
+    }
+}
