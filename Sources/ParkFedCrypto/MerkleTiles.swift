@@ -42,8 +42,40 @@ public struct MerkleTiles: Sendable, Equatable {
 
     /// The number of leaves.
     public private(set) var size: UInt64 = 0
-    /// partial[L]: the hashes (32 bytes each, concatenated) of the incomplete tile of level L, fewer than 256.
-    private var partial: [[UInt8]] = [[]]
+    /// partial[L]: the incomplete tile of level L (fewer than 256 hashes), with the subtrees its hashes complete.
+    private var partial: [PartialTile] = [PartialTile()]
+
+    /// An incomplete tile as a small tree: `nodes[h]` holds the hashes (32 bytes each, concatenated) of its complete
+    /// subtrees of height h, so that a node of the right edge is looked up, not recomputed, on every append.
+    struct PartialTile: Sendable, Equatable {
+        var nodes: [[UInt8]] = Array(repeating: [], count: MerkleTiles.height + 1)
+
+        /// The tile's own hashes.
+        var hashes: [UInt8] { nodes[0] }
+        var count: Int { nodes[0].count / MerkleHash.size }
+
+        /// Adds a hash; returns the tile's root when it made the tile full (the tile is then emptied).
+        mutating func push(_ hash: some DataProtocol) -> Data? {
+            nodes[0].append(contentsOf: hash)
+            var height = 0
+            while nodes[height].count / MerkleHash.size % 2 == 0, height < MerkleTiles.height {
+                let end = nodes[height].count
+                let pair = nodes[height][(end - 2 * MerkleHash.size)..<end]
+                nodes[height + 1].append(contentsOf: MerkleHash.node(pair.prefix(MerkleHash.size), pair.suffix(MerkleHash.size)))
+                height += 1
+            }
+            guard count == MerkleTiles.width else { return nil }
+            let root = Data(nodes[MerkleTiles.height])
+            for h in nodes.indices { nodes[h].removeAll(keepingCapacity: true) }
+            return root
+        }
+
+        /// The complete subtree of height `height` whose first hash is at `offset` (a multiple of 2^height).
+        func node(height: Int, offset: Int) -> Data {
+            let start = (offset >> height) * MerkleHash.size
+            return Data(nodes[height][start..<start + MerkleHash.size])
+        }
+    }
 
     public init() {}
 
@@ -70,17 +102,15 @@ public struct MerkleTiles: Sendable, Equatable {
             throw CryptoError(.malformedLog, "the log's last \(size - plan.leavesFrom) leaf hashes are needed, \(lastLeaves.count) were given")
         }
         self.size = size
-        partial = [lastLeaves.reduce(into: []) { $0.append(contentsOf: $1) }]
+        for leaf in lastLeaves { _ = partial[0].push(leaf) }
         for (level, range) in plan.tileRanges {
             let given = tiles[level] ?? []
             guard UInt64(given.count) == UInt64(range.count), given.allSatisfy({ $0.count == Self.width * MerkleHash.size }) else {
                 throw CryptoError(.malformedLog, "tiles \(level)/\(range) are needed, \(given.count) full tiles were given")
             }
-            while partial.count <= level + 1 { partial.append([]) }
-            partial[level + 1] = given.reduce(into: []) { $0.append(contentsOf: Self.root(of: $1)) }
+            while partial.count <= level + 1 { partial.append(PartialTile()) }
+            for tile in given { _ = partial[level + 1].push(Self.root(of: tile)) }
         }
-        // Levels above the highest partial tile that has entries stay empty.
-        while partial.count > 1, partial[partial.count - 1].isEmpty, size >> UInt64(Self.height * (partial.count - 1)) == 0 { partial.removeLast() }
     }
 
     /// Appends a leaf by its leaf hash; returns the tiles it completed (at most one a level), to be stored.
@@ -91,13 +121,12 @@ public struct MerkleTiles: Sendable, Equatable {
         var hash = leafHash
         var level = 0
         while true {
-            if partial.count == level { partial.append([]) }
-            partial[level].append(contentsOf: hash)
-            guard partial[level].count == Self.width * MerkleHash.size else { break }
-            let tile = Data(partial[level])
+            if partial.count == level { partial.append(PartialTile()) }
+            // The tile's bytes are taken only when this hash completes it.
+            let tile = partial[level].count == Self.width - 1 ? Data(partial[level].hashes) + hash : nil
+            guard let root = partial[level].push(hash), let tile else { break }
             completed.append(Tile(level: level, index: (size >> UInt64(Self.height * (level + 1))) - 1, hashes: tile))
-            hash = Self.root(of: tile)
-            partial[level].removeAll(keepingCapacity: true)
+            hash = root
             level += 1
         }
         return completed
@@ -138,7 +167,7 @@ public struct MerkleTiles: Sendable, Equatable {
         if id.index < fullTiles(level: id.level) {
             return Self.reduce(try tile(id), offset: offset, count: count)
         }
-        return Self.reduce(Data(partial[id.level]), offset: offset, count: count)
+        return partial[id.level].node(height: count.trailingZeroBitCount, offset: offset)
     }
 
     /// The full tiles a node needs (none when it lies on the right edge).
@@ -151,7 +180,7 @@ public struct MerkleTiles: Sendable, Equatable {
     public func fullTiles(level: Int) -> UInt64 { size >> UInt64(Self.height * (level + 1)) }
 
     /// The hashes of the partial tile of `level` (`width` entries, 32 bytes each, from the tile's first).
-    public func partialTile(level: Int) -> Data { level < partial.count ? Data(partial[level]) : Data() }
+    public func partialTile(level: Int) -> Data { level < partial.count ? Data(partial[level].hashes) : Data() }
 
     /// Which tile holds node (level, index), where in it the node's first hash is, and how many hashes make it.
     static func locate(level: Int, index: UInt64) -> (tile: TileID, offset: Int, count: Int) {
