@@ -344,6 +344,9 @@ public final class FederationSimulator {
             guard let record = try await hub.store.card(card.id) else { throw fail("card \(card.id) vanished") }
             guard record.account.principalBalance >= 0, record.account.bonusBalance >= 0 else { throw fail("card \(card.id) below zero") }
         }
+        // The capacity rules' running head counts are the sums of the rows they count.
+        let counters = try await hub.store.capacityCounterMismatches()
+        guard counters.isEmpty else { throw fail("capacity counters differ from their rows: \(counters.prefix(3))") }
         // Every acknowledged fact is in the log, once (ids are unique in the log, so present means once).
         if step % 10 == 0 || step == 1 {
             var logged = Set<String>()

@@ -121,13 +121,7 @@ extension HubStore {
         guard !limit.products.isEmpty else { return try await enteredHeads(park: limit.park.rawValue, day: day, db) }
         let marks = Array(repeating: "?", count: limit.products.count).joined(separator: ", ")
         let products = limit.products.map(\.sqlValue)
-        let sold =
-            try await Int.fetchOne(
-                db,
-                sql: """
-                    SELECT COALESCE(SUM(heads), 0) FROM passes
-                    WHERE valid_from = ? AND product IN (\(marks)) AND price_minor IS NOT NULL AND refunded_minor IS NULL AND id != ?
-                    """, arguments: SQLArguments(values: [day.description.sqlValue] + products + [(excludingPass ?? "").sqlValue])) ?? 0
+        let sold = try await soldHeads(products: limit.products, day: day, excludingPass: excludingPass, db)
         let held =
             try await Int.fetchOne(
                 db,
@@ -138,12 +132,6 @@ extension HubStore {
                     """,
                 arguments: SQLArguments(values: [day.description.sqlValue] + products + [StoredTime.millis(now).sqlValue, (excludingPass ?? "").sqlValue])) ?? 0
         return CapacityWatch.dailyUsed(sold: sold + held, entered: try await enteredHeads(park: limit.park.rawValue, day: day, db))
-    }
-
-    static func enteredHeads(park: String, day: CivilDay, _ db: any SQLConnection) async throws -> Int {
-        try await Int.fetchOne(
-            db, sql: "SELECT COALESCE(SUM(heads), 0) FROM pass_entries WHERE park = ? AND day = ? AND counted = 1", arguments: [park, day.description])
-            ?? 0
     }
 
     /// The first of `limits` a sale of `heads` more places on `day` would pass, with its places used, or nil.

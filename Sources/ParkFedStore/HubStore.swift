@@ -302,6 +302,7 @@ public final class HubStore: Sendable {
         registerShopOrderMigration(&migrator)
         registerShopRefundMigration(&migrator)
         registerLogTileMigration(&migrator)
+        registerCapacityCounterMigration(&migrator)
         return migrator
     }
 

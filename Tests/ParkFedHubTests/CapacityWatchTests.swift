@@ -155,6 +155,11 @@ import Testing
             #expect(try await LogVerifier(hub: hub).verify().ok)
             let metrics = try await federation.curl("/metrics", certificate: try await federation.issueCertificate(for: .clearing("C1"), name: "c1"))
             #expect(metrics.body.contains(#"parkfed_hub_capacity_level{park="P002",measure="daily"} 2"#), "\(metrics.body.prefix(300))")
+            // The places are read from running counts kept by triggers; they are the sums of the rows, and a count
+            // changed behind the hub's back shows.
+            #expect(try await hub.store.capacityCounterMismatches().isEmpty)
+            #expect(try await federation.sqlTool("UPDATE day_product_heads SET heads = heads + 1;").succeeded)
+            #expect(try await hub.store.capacityCounterMismatches().first?.hasPrefix("sold \(today) JIANGNAN-3P: ") == true)
         }
     }
 

@@ -41,6 +41,8 @@ import Testing
             let park = try #require(report.parks.first { $0.park == "P002" })
             #expect(park.entries == 3 && park.exits == 1 && park.inside == 2 && park.peak == 2 && park.capacityNow == 10_000, "\(park)")
             #expect(report.parks.first { $0.park == "P001" }?.inside == 0)
+            // The entered heads come from the running count the triggers keep: it is the sum of the counted entries.
+            #expect(try await federation.hub.store.capacityCounterMismatches().isEmpty)
             // A park cannot read it; the query is in the audit like every regulator query.
             let parkCertificate = (p1.directory.tlsCertificate, p1.directory.tlsKey)
             #expect(try await federation.curl("/v1/regulator/occupancy", certificate: parkCertificate).httpStatus == 403)
