@@ -158,9 +158,7 @@ extension HubStore {
     public func occupancy(park: String, day: CivilDay) async throws -> Occupancy {
         try await database.read { db in
             let entered = try await Self.enteredHeads(park: park, day: day, db)
-            let exits =
-                try await Int.fetchOne(
-                    db, sql: "SELECT COALESCE(SUM(count), 0) FROM park_exits WHERE park = ? AND day = ?", arguments: [park, day.description]) ?? 0
+            let exits = try await Self.exitedPeople(park: park, day: day, db)
             return Occupancy(entries: entered, exits: exits)
         }
     }

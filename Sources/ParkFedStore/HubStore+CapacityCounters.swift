@@ -9,6 +9,7 @@ import ParkFedDomain
 /// - `park_day_heads(park, day)`: heads of counted entries (`pass_entries.counted = 1`).
 /// - `day_product_heads(day, product)`: heads of passes sold for a day (`valid_from`) of a product, not refunded
 ///   (`price_minor IS NOT NULL AND refunded_minor IS NULL`).
+/// - `park_day_exits(park, day)`: people the park's gates counted leaving (`park_exits.count`).
 extension HubStore {
     static func registerCapacityCounterMigration(_ migrator: inout SQLMigrator) {
         migrator.registerMigration("v27-capacity-counters") { db in
@@ -20,6 +21,8 @@ extension HubStore {
                 INSERT INTO day_product_heads (day, product, heads)
                     SELECT valid_from, product, SUM(heads) FROM passes WHERE price_minor IS NOT NULL AND refunded_minor IS NULL
                     GROUP BY valid_from, product;
+                CREATE TABLE park_day_exits (park TEXT NOT NULL, day TEXT NOT NULL, exits BIGINT NOT NULL, PRIMARY KEY (park, day));
+                INSERT INTO park_day_exits (park, day, exits) SELECT park, day, SUM(count) FROM park_exits GROUP BY park, day;
                 """
             let sold = { (row: String) in "\(row).price_minor IS NOT NULL AND \(row).refunded_minor IS NULL" }
             let addEntry = """
@@ -30,6 +33,11 @@ extension HubStore {
                 INSERT INTO day_product_heads (day, product, heads) VALUES (NEW.valid_from, NEW.product, NEW.heads)
                     ON CONFLICT (day, product) DO UPDATE SET heads = day_product_heads.heads + excluded.heads;
                 """
+            let addExits = """
+                INSERT INTO park_day_exits (park, day, exits) VALUES (NEW.park, NEW.day, NEW.count)
+                    ON CONFLICT (park, day) DO UPDATE SET exits = park_day_exits.exits + excluded.exits;
+                """
+            let removeExits = "UPDATE park_day_exits SET exits = exits - OLD.count WHERE park = OLD.park AND day = OLD.day;"
             let removeEntry = "UPDATE park_day_heads SET heads = heads - OLD.heads WHERE park = OLD.park AND day = OLD.day;"
             let removeSale = "UPDATE day_product_heads SET heads = heads - OLD.heads WHERE day = OLD.valid_from AND product = OLD.product;"
             try await db.schema(
@@ -46,6 +54,10 @@ extension HubStore {
                         WHEN \(sold("OLD")) BEGIN \(removeSale) END;
                     CREATE TRIGGER day_product_heads_update_new AFTER UPDATE OF price_minor, refunded_minor, heads, valid_from, product ON passes
                         WHEN \(sold("NEW")) BEGIN \(addSale) END;
+                    CREATE TRIGGER park_day_exits_insert AFTER INSERT ON park_exits BEGIN \(addExits) END;
+                    CREATE TRIGGER park_day_exits_delete AFTER DELETE ON park_exits BEGIN \(removeExits) END;
+                    CREATE TRIGGER park_day_exits_update_old AFTER UPDATE OF count, park, day ON park_exits BEGIN \(removeExits) END;
+                    CREATE TRIGGER park_day_exits_update_new AFTER UPDATE OF count, park, day ON park_exits BEGIN \(addExits) END;
                     """,
                 postgres: tables + """
                     CREATE FUNCTION parkfed_park_day_heads() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -72,6 +84,14 @@ extension HubStore {
                     END $$;
                     CREATE TRIGGER day_product_heads AFTER INSERT OR UPDATE OR DELETE ON passes
                         FOR EACH ROW EXECUTE FUNCTION parkfed_day_product_heads();
+                    CREATE FUNCTION parkfed_park_day_exits() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN
+                        IF TG_OP IN ('UPDATE', 'DELETE') THEN \(removeExits) END IF;
+                        IF TG_OP IN ('UPDATE', 'INSERT') THEN \(addExits) END IF;
+                        RETURN NULL;
+                    END $$;
+                    CREATE TRIGGER park_day_exits AFTER INSERT OR UPDATE OR DELETE ON park_exits
+                        FOR EACH ROW EXECUTE FUNCTION parkfed_park_day_exits();
                     """)
         }
     }
@@ -79,6 +99,11 @@ extension HubStore {
     /// Heads that entered `park` on `day` (counted entries).
     static func enteredHeads(park: String, day: CivilDay, _ db: any SQLConnection) async throws -> Int {
         try await Int.fetchOne(db, sql: "SELECT heads FROM park_day_heads WHERE park = ? AND day = ?", arguments: [park, day.description]) ?? 0
+    }
+
+    /// People counted leaving `park` on `day`.
+    static func exitedPeople(park: String, day: CivilDay, _ db: any SQLConnection) async throws -> Int {
+        try await Int.fetchOne(db, sql: "SELECT exits FROM park_day_exits WHERE park = ? AND day = ?", arguments: [park, day.description]) ?? 0
     }
 
     /// Heads of passes of `products` sold for `day` and not refunded, `excludingPass` aside.
@@ -125,6 +150,9 @@ extension HubStore {
                         SELECT valid_from || ' ' || product AS k, SUM(heads) AS n FROM passes
                         WHERE price_minor IS NOT NULL AND refunded_minor IS NULL GROUP BY valid_from, product
                         """)
+                + compare(
+                    "exited", counters: "SELECT park || ' ' || day AS k, exits AS n FROM park_day_exits",
+                    recomputed: "SELECT park || ' ' || day AS k, SUM(count) AS n FROM park_exits GROUP BY park, day")
         }
     }
 }
