@@ -203,21 +203,23 @@ public struct MerkleTiles: Sendable, Equatable {
 
     // MARK: Proofs
 
-    /// The full tiles an inclusion or consistency proof in the tree of `size` leaves reads.
+    /// The full tiles an inclusion proof in the tree of `size` leaves reads.
     public func tilesNeeded(inclusionOf index: UInt64, size: UInt64) -> Set<TileID> {
-        var needed: Set<TileID> = []
         guard size <= self.size else { return [] }
-        _ = MerkleProofBuilder.inclusionProof(index: index, size: size) { level, index in
-            if let id = tilesNeeded(level: level, index: index) { needed.insert(id) }
-            return MerkleHash.emptyRoot
-        }
-        return needed
+        return tilesRead { node in _ = MerkleProofBuilder.inclusionProof(index: index, size: size, node: node) }
     }
 
+    /// The full tiles a consistency proof between the trees of `first` and `second` leaves reads.
     public func tilesNeeded(consistencyFrom first: UInt64, to second: UInt64) -> Set<TileID> {
-        var needed: Set<TileID> = []
         guard second <= self.size else { return [] }
-        _ = MerkleProofBuilder.consistencyProof(first: first, second: second) { level, index in
+        return tilesRead { node in _ = MerkleProofBuilder.consistencyProof(first: first, second: second, node: node) }
+    }
+
+    /// The full tiles `proof` asks nodes of (it is run with placeholder hashes: which nodes a proof reads does not
+    /// depend on their values).
+    private func tilesRead(by proof: ((Int, UInt64) -> Data) -> Void) -> Set<TileID> {
+        var needed: Set<TileID> = []
+        proof { level, index in
             if let id = tilesNeeded(level: level, index: index) { needed.insert(id) }
             return MerkleHash.emptyRoot
         }

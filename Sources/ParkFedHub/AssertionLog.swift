@@ -52,7 +52,7 @@ public final class AssertionLog: @unchecked Sendable {
     /// make its size (entries deleted behind the hub's back) is read whole and left for `verify-log` to report.
     static func restore(_ store: HubStore, logger: Logger) async throws -> MerkleTiles {
         let tail = try await store.logTail { MerkleTiles.restorePlan(size: $0) }
-        let tilesStored = tail.storedLeafTiles >= tail.size >> UInt64(MerkleTiles.height)
+        let tilesStored = tail.tilesStored
         if tilesStored {
             do {
                 return try MerkleTiles(size: tail.size, lastLeaves: tail.lastLeaves, tiles: tail.tiles)
@@ -64,10 +64,7 @@ public final class AssertionLog: @unchecked Sendable {
         }
         let start = ContinuousClock.now
         var tree = MerkleTiles()
-        var tiles: [LogTileRecord] = []
-        for hash in try await store.leafHashes() {
-            tiles += tree.append(leafHash: hash).map { LogTileRecord(level: $0.level, index: $0.index, hashes: $0.hashes) }
-        }
+        let tiles = tree.append(leafHashes: try await store.leafHashes())
         if !tilesStored {
             try await store.insertLogTiles(tiles)
             logger.notice(
@@ -85,8 +82,18 @@ public final class AssertionLog: @unchecked Sendable {
     /// A snapshot of the tree (copy-on-write: cheap until the next append).
     func snapshot() -> MerkleTiles { lock.withLock { tree } }
 
+    /// Full tiles read for one request, looked up by the proof that needs them.
+    struct ReadTiles {
+        let hashes: [MerkleTiles.TileID: Data]
+
+        func tile(_ id: MerkleTiles.TileID) throws(StoreError) -> Data {
+            guard let tile = hashes[id] else { throw StoreError(.corrupt, "\(id) was not read") }
+            return tile
+        }
+    }
+
     /// The full tiles `ids`, from the cache or the store.
-    func tiles(_ ids: Set<MerkleTiles.TileID>) async throws -> [MerkleTiles.TileID: Data] {
+    func tiles(_ ids: Set<MerkleTiles.TileID>) async throws -> ReadTiles {
         var found = tileCache.withLock { cache in ids.reduce(into: [MerkleTiles.TileID: Data]()) { $0[$1] = cache[$1] } }
         for id in ids where found[id] == nil {
             guard let hashes = try await store.logTile(level: id.level, index: id.index) else {
@@ -98,7 +105,7 @@ public final class AssertionLog: @unchecked Sendable {
             if cache.count + found.count > Self.tileCacheLimit { cache.removeAll(keepingCapacity: true) }
             cache.merge(found) { old, _ in old }
         }
-        return found
+        return ReadTiles(hashes: found)
     }
 
     // MARK: Ingest
@@ -295,11 +302,8 @@ public final class AssertionLog: @unchecked Sendable {
         box.tree = start
         let (outcomes, record, effects, missed) = try await store.append(candidates, knownSize: start.size, now: now) { missed, appended in
             var next = box.tree!
-            var completed: [LogTileRecord] = []
             // Tiles that the missed entries completed were stored by the process that appended them (kept as they are).
-            for hash in missed + appended {
-                completed += next.append(leafHash: hash).map { LogTileRecord(level: $0.level, index: $0.index, hashes: $0.hashes) }
-            }
+            let completed = next.append(leafHashes: missed + appended)
             let checkpoint = Checkpoint(origin: origin, size: next.size, rootHash: next.rootHash(), timestamp: now)
             box.tree = next
             let record = CheckpointRecord(treeSize: next.size, rootHash: checkpoint.rootHash, createdAt: now, note: try checkpoint.signed(with: key))
@@ -309,7 +313,7 @@ public final class AssertionLog: @unchecked Sendable {
             if record != nil, let grown = box.tree {
                 tree = grown
             } else {
-                for hash in missed { _ = tree.append(leafHash: hash) }
+                _ = tree.append(leafHashes: missed)
             }
             return (outcomes, effects, tree.size)
         }
@@ -323,7 +327,7 @@ public final class AssertionLog: @unchecked Sendable {
             let known = self.size
             guard size > known else { return }
             let hashes = try await store.leafHashes(from: known)
-            lock.withLock { for hash in hashes { _ = tree.append(leafHash: hash) } }
+            lock.withLock { _ = tree.append(leafHashes: hashes) }
         }
     }
 
@@ -406,13 +410,9 @@ public final class AssertionLog: @unchecked Sendable {
         var needed = tree.tilesNeeded(inclusionOf: index, size: treeSize)
         if let leafTile = tree.tilesNeeded(level: 0, index: index) { needed.insert(leafTile) }
         let read = try await tiles(needed)
-        let tile = { (id: MerkleTiles.TileID) throws(StoreError) -> Data in
-            guard let hashes = read[id] else { throw StoreError(.corrupt, "\(id) was not read") }
-            return hashes
-        }
-        guard let proof = try tree.inclusionProof(index: index, size: treeSize, tile: tile) else { return nil }
+        guard let proof = try tree.inclusionProof(index: index, size: treeSize, tile: read.tile) else { return nil }
         return InclusionProofResponse(
-            leafIndex: index, treeSize: treeSize, leafHash: try tree.node(level: 0, index: index, tile: tile).base64EncodedString(),
+            leafIndex: index, treeSize: treeSize, leafHash: try tree.node(level: 0, index: index, tile: read.tile).base64EncodedString(),
             proof: proof.map { $0.base64EncodedString() })
     }
 
@@ -422,10 +422,7 @@ public final class AssertionLog: @unchecked Sendable {
         let tree = snapshot()
         guard first <= second, second <= tree.size else { return nil }
         let read = try await tiles(tree.tilesNeeded(consistencyFrom: first, to: second))
-        let proof = try tree.consistencyProof(first: first, second: second) { (id) throws(StoreError) -> Data in
-            guard let hashes = read[id] else { throw StoreError(.corrupt, "\(id) was not read") }
-            return hashes
-        }
+        let proof = try tree.consistencyProof(first: first, second: second, tile: read.tile)
         return proof.map { ConsistencyProofResponse(first: first, second: second, proof: $0.map { $0.base64EncodedString() }) }
     }
 
@@ -435,7 +432,8 @@ public final class AssertionLog: @unchecked Sendable {
         let tree = snapshot()
         let hashSize = MerkleHash.size
         if index < tree.fullTiles(level: level) {
-            guard let full = try await tiles([MerkleTiles.TileID(level: level, index: index)]).values.first else { return nil }
+            let id = MerkleTiles.TileID(level: level, index: index)
+            let full = try await tiles([id]).tile(id)
             return partialWidth.map { full.prefix($0 * hashSize) } ?? full
         }
         guard let width = partialWidth, index == tree.fullTiles(level: level) else { return nil }
@@ -447,5 +445,16 @@ public final class AssertionLog: @unchecked Sendable {
     public static func origin(federation: String) -> String {
         let slug = federation.lowercased().unicodeScalars.map { CharacterSet.alphanumerics.contains($0) && $0.isASCII ? String($0) : "-" }.joined()
         return "parkfed/" + slug.split(separator: "-").joined(separator: "-")
+    }
+}
+
+extension MerkleTiles {
+    /// Appends leaf hashes in order; returns the full tiles they completed, as the store keeps them.
+    public mutating func append(leafHashes: some Sequence<Data>) -> [LogTileRecord] {
+        var completed: [LogTileRecord] = []
+        for hash in leafHashes {
+            completed += append(leafHash: hash).map { LogTileRecord(level: $0.level, index: $0.index, hashes: $0.hashes) }
+        }
+        return completed
     }
 }

@@ -42,13 +42,13 @@ public struct LogVerifier {
         let checkpoints = try await store.checkpoints()
         var pending = checkpoints.makeIterator()
         var nextCheckpoint = pending.next()
-        var tree = MerkleTree()
-        // The tiles the entries make, by the root of their hashes (a digest of the tile), to check the stored ones.
-        var tiled = MerkleTiles()
+        // The tree rebuilt from the entries, as tiles: each checkpoint's root is taken when the tree reaches its size
+        // (a few KiB in memory at any size); the full tiles it makes are kept by the root of their hashes (a digest of
+        // the tile) to check the stored ones.
+        var tree = MerkleTiles()
         var computedTiles: [MerkleTiles.TileID: Data] = [:]
         func add(_ leafHash: Data) {
-            tree.append(leafHash: leafHash)
-            for tile in tiled.append(leafHash: leafHash) {
+            for tile in tree.append(leafHash: leafHash) {
                 computedTiles[MerkleTiles.TileID(level: tile.level, index: tile.index)] = MerkleTiles.root(of: tile.hashes)
             }
         }
@@ -77,7 +77,9 @@ public struct LogVerifier {
                 } catch {
                     report.problems.append("checkpoint \(checkpoint.treeSize): \(error)")
                 }
-                if checkpoint.treeSize <= tree.size, tree.rootHash(size: checkpoint.treeSize) != checkpoint.rootHash {
+                // Checkpoints come in size order and are checked after every entry, so a size reached is the tree's
+                // own (or 0).
+                if checkpoint.treeSize <= tree.size, (checkpoint.treeSize == 0 ? MerkleHash.emptyRoot : tree.rootHash()) != checkpoint.rootHash {
                     report.problems.append("checkpoint \(checkpoint.treeSize): recomputed root differs from the signed root")
                     if report.firstBadIndex == nil { report.firstBadIndex = checkpoint.treeSize - 1 }
                 }

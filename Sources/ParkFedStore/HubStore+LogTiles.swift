@@ -20,8 +20,9 @@ public struct LogTail: Sendable {
     public var size: UInt64
     public var lastLeaves: [Data]
     public var tiles: [Int: [Data]]
-    /// Full tiles of level 0 the store holds (fewer than `size / 256` in a log made before tiles were stored).
-    public var storedLeafTiles: UInt64
+    /// Whether the last full tile of leaves is stored (false in a log made before tiles were stored; tiles are
+    /// written in order, so the last one stands for all before it, and `verify-log` checks every one).
+    public var tilesStored: Bool
 }
 
 extension HubStore {
@@ -58,8 +59,14 @@ extension HubStore {
             for (level, range) in ranges {
                 tiles[level] = try await Self.logTiles(level: level, range: range, db)
             }
-            let stored = try await Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM log_tiles WHERE level = 0") ?? 0
-            return LogTail(size: size, lastLeaves: leaves, tiles: tiles, storedLeafTiles: UInt64(stored))
+            // One indexed look-up, not a count of every tile: start-up stays flat as the log grows.
+            let fullLeafTiles = size >> 8
+            var stored = true
+            if fullLeafTiles > 0 {
+                let last = try await Int64.fetchOne(db, sql: "SELECT 1 FROM log_tiles WHERE level = 0 AND idx = ?", arguments: [Int64(fullLeafTiles - 1)])
+                stored = last != nil
+            }
+            return LogTail(size: size, lastLeaves: leaves, tiles: tiles, tilesStored: stored)
         }
     }
 

@@ -105,10 +105,7 @@ extension BenchCommand {
                         id: "bench-\(i)", park: "P001", type: "card.spent", kid: "bench", issuedAt: now, jws: jws, leafHash: MerkleHash.leaf(Data(jws.utf8)))
                 }
                 _ = try await hub.store.append(candidates, knownSize: box.tree.size, now: now) { missed, appended in
-                    var tiles: [LogTileRecord] = []
-                    for hash in missed + appended {
-                        tiles += box.tree.append(leafHash: hash).map { LogTileRecord(level: $0.level, index: $0.index, hashes: $0.hashes) }
-                    }
+                    let tiles = box.tree.append(leafHashes: missed + appended)
                     let checkpoint = Checkpoint(origin: origin, size: box.tree.size, rootHash: box.tree.rootHash(), timestamp: now)
                     return (
                         CheckpointRecord(treeSize: box.tree.size, rootHash: checkpoint.rootHash, createdAt: now, note: try checkpoint.signed(with: key)),
