@@ -34,7 +34,7 @@ public final class AssertionLog: @unchecked Sendable {
     let metrics: HubMetrics
     let trust: TrustCache
     /// Told, after each append committed, what it appended and when (the hub's capacity watch).
-    let observer = Mutex<(@Sendable ([LogCandidate], Date) async -> Void)?>(nil)
+    let observer = Mutex<AppendObserver?>(nil)
 
     init(store: HubStore, signingKey: SigningKey, origin: String, rules: PassRules, metrics: HubMetrics, trust: TrustCache, logger: Logger) async throws {
         self.rules = rules
@@ -282,7 +282,7 @@ public final class AssertionLog: @unchecked Sendable {
             throw Refusal(.failed, code: "append_lost", title: "The append was not answered")
         }
         let result = try answer.get()
-        if let observer = observer.withLock({ $0 }) {
+        if let observer = observer.withLock({ $0 })?.observe {
             let appended = zip(candidates, result.0).compactMap { candidate, outcome -> LogCandidate? in
                 if case .appended = outcome, candidate.effect != nil { return candidate }
                 return nil
@@ -457,4 +457,13 @@ extension MerkleTiles {
         }
         return completed
     }
+}
+
+/// What the log tells after each committed append. A class, not a bare closure in the `Mutex`: reading a closure out
+/// of a generic container through `inout` writes it back re-abstracted, wrapped in two more thunks on every read, so
+/// each call walked a chain as long as the log's appends so far (measured: the online gate rate fell from 670 to
+/// 162 /s over a benchmark day; a 2,000-call loop took 0.2 s, then 0.55, 0.79, 1.10 s).
+final class AppendObserver: Sendable {
+    let observe: @Sendable ([LogCandidate], Date) async -> Void
+    init(_ observe: @escaping @Sendable ([LogCandidate], Date) async -> Void) { self.observe = observe }
 }

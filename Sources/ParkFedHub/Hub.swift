@@ -70,7 +70,7 @@ public final class Hub: Sendable {
             store: store, signingKey: signingKey, origin: AssertionLog.origin(federation: configuration.federation),
             rules: passes, metrics: metrics, trust: trust, logger: logger)
         log.observer.withLock {
-            $0 = { [weak self] candidates, now in
+            $0 = AppendObserver { [weak self] candidates, now in
                 guard let self else { return }
                 await self.watchCapacity(await self.capacityTouched(by: candidates), now: now)
             }
