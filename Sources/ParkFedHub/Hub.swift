@@ -22,6 +22,8 @@ public final class Hub: Sendable {
     let trust = TrustCache()
     /// The verifiable log of accepted assertions.
     public let log: AssertionLog
+    /// The capacity watch after appends, one pass for every append waiting.
+    let capacityBatch = CapacityWatchBatch()
     /// Combo pass products and the effect of pass assertions on pass state.
     public let passes: PassRules
     /// Keys for real-name data (sealing, encryption at rest, blind index), outside the database.
@@ -72,7 +74,9 @@ public final class Hub: Sendable {
         log.observer.withLock {
             $0 = AppendObserver { [weak self] candidates, now in
                 guard let self else { return }
-                await self.watchCapacity(await self.capacityTouched(by: candidates), now: now)
+                await self.capacityBatch.watch(await self.capacityTouched(by: candidates), now: now) { [weak self] touched, now in
+                    await self?.watchCapacity(touched, now: now)
+                }
             }
         }
     }

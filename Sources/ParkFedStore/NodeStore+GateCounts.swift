@@ -31,7 +31,7 @@ extension NodeStore {
     /// Heads admitted (or reserved) on `day`, and in its `hour`.
     static func heads(day: String, hour: Int, _ db: Database) throws -> (today: Int, thisHour: Int) {
         var today = 0, thisHour = 0
-        for row in try Row.fetchAll(db, sql: "SELECT hour, heads FROM gate_heads WHERE day = ?", arguments: [day]) {
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT hour, heads FROM gate_heads WHERE day = ?"), arguments: [day]) {
             let heads: Int = row["heads"]
             today += heads
             if (row["hour"] as Int) == hour { thisHour = heads }
@@ -51,7 +51,7 @@ extension NodeStore {
 
     /// People counted leaving on `day`.
     static func exits(day: String, _ db: Database) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(count), 0) FROM gate_exits WHERE day = ?", arguments: [day]) ?? 0
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(SUM(count), 0) FROM gate_exits WHERE day = ?"), arguments: [day]) ?? 0
     }
 
     /// Records an exit count and its signed `gate.exits` in the outbox, in one transaction; answers the occupancy.

@@ -268,20 +268,23 @@ extension NodeStore {
     }
 
     static func knowledge(_ passID: String, _ db: Database) throws -> PassKnowledge {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM pass_knowledge WHERE pass_id = ?", arguments: [passID]) else { return PassKnowledge() }
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM pass_knowledge WHERE pass_id = ?"), arguments: [passID]) else {
+            return PassKnowledge()
+        }
         return PassKnowledge(
             activatedOn: try (row["activated_on"] as String?).map { try CivilDay($0) },
             minimumGeneration: row["minimum_generation"], refunded: (row["refunded"] as Int64) == 1)
     }
 
     static func saveKnowledge(_ passID: String, _ knowledge: PassKnowledge, _ db: Database) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO pass_knowledge (pass_id, activated_on, minimum_generation, refunded) VALUES (?, ?, ?, ?)
                 ON CONFLICT(pass_id) DO UPDATE SET activated_on = COALESCE(pass_knowledge.activated_on, excluded.activated_on),
                     minimum_generation = MAX(pass_knowledge.minimum_generation, excluded.minimum_generation),
                     refunded = MAX(pass_knowledge.refunded, excluded.refunded)
-                """, arguments: [passID, knowledge.activatedOn?.description, knowledge.minimumGeneration, knowledge.refunded ? 1 : 0])
+                """
+        ).execute(arguments: [passID, knowledge.activatedOn?.description, knowledge.minimumGeneration, knowledge.refunded ? 1 : 0])
     }
 
     /// Merges what the hub said about passes (revocations, activation) into local knowledge.
@@ -301,15 +304,16 @@ extension NodeStore {
             let heads = try Self.heads(day: day.description, hour: hour, db)
             let facts = GateFacts(
                 knowledge: try Self.knowledge(passID, db),
-                entriesHere: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM gate_entries WHERE pass_id = ?", arguments: [passID]) ?? 0,
+                entriesHere: try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM gate_entries WHERE pass_id = ?"), arguments: [passID]) ?? 0,
                 today: heads.today, thisHour: heads.thisHour, exitsToday: try Self.exits(day: day.description, db),
-                stockState: try String.fetchOne(db, sql: "SELECT state FROM stock_codes WHERE pass_id = ?", arguments: [passID]))
+                stockState: try String.fetchOne(db.cachedStatement(sql: "SELECT state FROM stock_codes WHERE pass_id = ?"), arguments: [passID]))
             let result = decide(facts)
             if case .success(let entry) = result {
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         INSERT INTO gate_entries (entry_id, pass_id, gate, day, hour, entered_at, state, mode, jws, heads) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
+                        """
+                ).execute(
                     arguments: [
                         entry.entryID, entry.passID, entry.gate, entry.day.description, entry.hour, StoredTime.millis(entry.enteredAt),
                         offlineType == nil ? "reserved" : "admitted", offlineType == nil ? nil : "offline", entry.jws, entry.heads,
@@ -326,7 +330,7 @@ extension NodeStore {
     /// The hub admitted the entry: it is counted, logged at `logIndex` (kept for the audit), and the pass activated.
     public func admitOnline(_ entryID: String, type: String, jws: String, logIndex: UInt64?, passID: String, activatedOn: CivilDay?, now: Date) async throws {
         try await pool.write { db in
-            try db.execute(sql: "UPDATE gate_entries SET state = 'admitted', mode = 'online' WHERE entry_id = ?", arguments: [entryID])
+            try db.cachedStatement(sql: "UPDATE gate_entries SET state = 'admitted', mode = 'online' WHERE entry_id = ?").execute(arguments: [entryID])
             if let activatedOn { try Self.saveKnowledge(passID, PassKnowledge(activatedOn: activatedOn), db) }
             if let logIndex {
                 try Self.enqueue(id: entryID, type: type, jws: jws, state: "accepted", logIndex: logIndex, now: now, db)

@@ -139,11 +139,12 @@ public final class NodeStore: Sendable {
     /// An outbox row: `pending` to be sent, or `accepted` at `logIndex` when the hub already logged it (a decision
     /// it took online), kept so that the audit checks its inclusion like any other.
     static func enqueue(id: String, type: String, jws: String, state: String, logIndex: UInt64?, now: Date, _ db: Database) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO outbox (id, type, jws, created_at, state, log_index) VALUES (?, ?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO NOTHING
-                """, arguments: [id, type, jws, StoredTime.millis(now), state, logIndex.map { Int64($0) }])
+                """
+        ).execute(arguments: [id, type, jws, StoredTime.millis(now), state, logIndex.map { Int64($0) }])
     }
 
     public func pending(limit: Int) async throws -> [OutboxItem] {

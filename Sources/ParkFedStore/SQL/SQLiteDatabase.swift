@@ -232,13 +232,25 @@ public final class SQLiteDatabase: SQLDatabase {
         var dialect: SQLDialect { .sqlite }
 
         @discardableResult func execute(sql: String, arguments: SQLArguments) async throws -> Int {
-            try db.execute(sql: sql, arguments: Self.arguments(arguments))
+            if arguments.values.isEmpty || sql.utf8.count > Self.cachedLength {
+                // Without arguments: schema changes and scripts of several statements, compiled once.
+                try db.execute(sql: sql, arguments: Self.arguments(arguments))
+            } else {
+                try db.cachedStatement(sql: sql).execute(arguments: Self.arguments(arguments))
+            }
             return db.changesCount
         }
 
         func fetchAll(sql: String, arguments: SQLArguments) async throws -> [SQLRow] {
-            Self.rows(try Row.fetchAll(db, sql: sql, arguments: Self.arguments(arguments)))
+            if sql.utf8.count > Self.cachedLength { return Self.rows(try Row.fetchAll(db, sql: sql, arguments: Self.arguments(arguments))) }
+            return Self.rows(try Row.fetchAll(db.cachedStatement(sql: sql), arguments: Self.arguments(arguments)))
         }
+
+        /// Statements up to this length are compiled once per connection and kept (GRDB's statement cache): the
+        /// hot paths run the same few texts thousands of times, and compiling one (parser, GRDB's authorizer) cost
+        /// more than running it. Longer texts are the generated ones (multi-row inserts, long `IN` lists) whose
+        /// variants would only fill the cache.
+        static let cachedLength = 1_024
 
         func forEach(sql: String, arguments: SQLArguments, _ body: (SQLRow) throws -> Void) async throws {
             let cursor = try Row.fetchCursor(db, sql: sql, arguments: Self.arguments(arguments))
