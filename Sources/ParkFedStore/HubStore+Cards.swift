@@ -82,8 +82,8 @@ extension HubStore {
             }
             let account = CardAccount(id: id)
             try await db.execute(
-                sql: "INSERT INTO cards (id, kind, registered_by, member_id, state, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [id, kind, park.rawValue, memberID, try Self.encode(account), StoredTime.millis(now)])
+                sql: "INSERT INTO cards (id, kind, registered_by, member_id, core, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [id, kind, park.rawValue, memberID, Data(account.compactCore()), StoredTime.millis(now)])
             return CardRecord(account: account, kind: kind, registeredBy: park, memberID: memberID)
         }
     }
@@ -96,8 +96,8 @@ extension HubStore {
     /// Every authorisation of a card, open or not (for audits and tests; operations never need them all).
     public func authorisations(card id: String) async throws -> [CardAccount.Authorisation] {
         try await database.read { db in
-            try await String.fetchAll(db, sql: "SELECT body FROM card_authorisations WHERE card_id = ? ORDER BY request_id", arguments: [id]).map {
-                try JSONDecoder().decode(CardAccount.Authorisation.self, from: Data($0.utf8))
+            try await Data.fetchAll(db, sql: "SELECT record FROM card_authorisations WHERE card_id = ? ORDER BY request_id", arguments: [id]).map {
+                try CardAccount.Authorisation(compact: $0)
             }
         }
     }
@@ -200,16 +200,16 @@ extension HubStore {
 
     static func card(_ id: String, request: String?, _ db: any SQLConnection) async throws -> CardRecord? {
         guard let row = try await SQLRow.fetchOne(db, sql: "SELECT * FROM cards WHERE id = ?", arguments: [id]) else { return nil }
-        var account = try JSONDecoder().decode(CardAccount.self, from: Data((row["state"] as String).utf8))
-        let bodies = try await String.fetchAll(
+        var account = try CardAccount(compactCore: row["core"] as Data)
+        let records = try await Data.fetchAll(
             db,
             sql: """
-                SELECT body FROM card_authorisations WHERE card_id = ? AND state = 'held'
+                SELECT record FROM card_authorisations WHERE card_id = ? AND state = 'held'
                 UNION ALL
-                SELECT body FROM card_authorisations WHERE card_id = ? AND request_id = ? AND state <> 'held'
+                SELECT record FROM card_authorisations WHERE card_id = ? AND request_id = ? AND state <> 'held'
                 """, arguments: [id, id, request])
-        for body in bodies {
-            let authorisation = try JSONDecoder().decode(CardAccount.Authorisation.self, from: Data(body.utf8))
+        for record in records {
+            let authorisation = try CardAccount.Authorisation(compact: record)
             account.authorisations[authorisation.requestID] = authorisation
         }
         return CardRecord(account: account, kind: row["kind"], registeredBy: try ParkID(row["registered_by"] as String), memberID: row["member_id"])
@@ -219,31 +219,41 @@ extension HubStore {
     /// the operation was about), each in its own row.
     static func save(_ account: CardAccount, now: Date, _ db: any SQLConnection) async throws {
         try await db.execute(
-            sql: "UPDATE cards SET state = ?, updated_at = ? WHERE id = ?",
-            arguments: [try encode(account), StoredTime.millis(now), account.id])
+            sql: "UPDATE cards SET core = ?, updated_at = ? WHERE id = ?", arguments: [Data(account.compactCore()), StoredTime.millis(now), account.id])
         let upsert = try db.cachedStatement(
             sql: """
-                INSERT INTO card_authorisations (card_id, request_id, state, body) VALUES (?, ?, ?, ?)
-                ON CONFLICT(card_id, request_id) DO UPDATE SET state = excluded.state, body = excluded.body
+                INSERT INTO card_authorisations (card_id, request_id, state, record) VALUES (?, ?, ?, ?)
+                ON CONFLICT(card_id, request_id) DO UPDATE SET state = excluded.state, record = excluded.record
                 """)
         for authorisation in account.authorisations.values {
-            try await upsert.execute(arguments: [
-                account.id, authorisation.requestID, authorisation.state.rawValue,
-                String(decoding: try stateEncoder.encode(authorisation), as: UTF8.self),
-            ])
+            try await upsert.execute(arguments: [account.id, authorisation.requestID, authorisation.state.rawValue, Data(authorisation.compact())])
         }
     }
 
-    /// The card row: lots and status; authorisations are stored in rows of their own.
-    static func encode(_ account: CardAccount) async throws -> String {
-        var core = account
-        core.authorisations = [:]
-        return String(decoding: try stateEncoder.encode(core), as: UTF8.self)
-    }
-
-    static var stateEncoder: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
+    /// v28: the card's state and its authorisations as compact records (``CardAccount/compactCore()``) instead of
+    /// JSON documents; every stored card and authorisation is converted, and the JSON columns dropped.
+    static func registerCompactCardMigration(_ migrator: inout SQLMigrator) {
+        migrator.registerMigration("v28-compact-cards") { db in
+            try await db.schema(
+                sqlite: "ALTER TABLE cards ADD COLUMN core BLOB; ALTER TABLE card_authorisations ADD COLUMN record BLOB;",
+                postgres: "ALTER TABLE cards ADD COLUMN core BYTEA; ALTER TABLE card_authorisations ADD COLUMN record BYTEA;")
+            for row in try await SQLRow.fetchAll(db, sql: "SELECT id, state FROM cards") {
+                var account = try JSONDecoder().decode(CardAccount.self, from: Data((row["state"] as String).utf8))
+                account.authorisations = [:]
+                try await db.execute(sql: "UPDATE cards SET core = ? WHERE id = ?", arguments: [Data(account.compactCore()), row["id"] as String])
+            }
+            for row in try await SQLRow.fetchAll(db, sql: "SELECT card_id, request_id, body FROM card_authorisations") {
+                let authorisation = try JSONDecoder().decode(CardAccount.Authorisation.self, from: Data((row["body"] as String).utf8))
+                try await db.execute(
+                    sql: "UPDATE card_authorisations SET record = ? WHERE card_id = ? AND request_id = ?",
+                    arguments: [Data(authorisation.compact()), row["card_id"] as String, row["request_id"] as String])
+            }
+            try await db.schema(
+                sqlite: "ALTER TABLE cards DROP COLUMN state; ALTER TABLE card_authorisations DROP COLUMN body;",
+                postgres: """
+                    ALTER TABLE cards DROP COLUMN state; ALTER TABLE card_authorisations DROP COLUMN body;
+                    ALTER TABLE cards ALTER COLUMN core SET NOT NULL; ALTER TABLE card_authorisations ALTER COLUMN record SET NOT NULL;
+                    """)
+        }
     }
 }

@@ -303,6 +303,7 @@ public final class HubStore: Sendable {
         registerShopRefundMigration(&migrator)
         registerLogTileMigration(&migrator)
         registerCapacityCounterMigration(&migrator)
+        registerCompactCardMigration(&migrator)
         return migrator
     }
 
