@@ -73,7 +73,7 @@ extension HubStore {
 
     /// Registers a card; registering the same card again by the same park is a no-op. Returns the stored card.
     public func registerCard(id: String, kind: String, park: ParkID, memberID: String?, now: Date) async throws -> CardRecord {
-        try await database.write { db in
+        try await database.write(entities: [Self.cardEntity(id)]) { db in
             if let existing = try await Self.card(id, db) {
                 guard existing.registeredBy == park, existing.kind == kind else {
                     throw StoreError(.cardConflict, "card \(id) is already registered")
@@ -102,6 +102,12 @@ extension HubStore {
         }
     }
 
+    /// The entity a card's writes lock (``SQLDatabase/write(entities:_:)``): its row and its authorisations are
+    /// written only under it; what else a card operation writes are appended rows (ledger lines, obligations) and
+    /// running totals, which commute. Closing a day takes the whole database, so an obligation never lands in a
+    /// day being closed.
+    static func cardEntity(_ id: String) -> String { "card:\(id)" }
+
     /// Runs one operation on a card in one write transaction: reads its state, applies `operation`, checks the
     /// card's invariants, stores the new state, and records the ledger postings and obligations the operation made.
     /// SQLite serialises writers, so two parks spending one card can never both take the last of it.
@@ -111,7 +117,7 @@ extension HubStore {
         _ operation: @Sendable (inout CardAccount, CardRecord) throws -> (CardEffect, T)
     ) async throws -> (CardRecord, CardEffect, T) {
         let day = businessDay(now)
-        return try await database.write { db in
+        return try await database.write(entities: [Self.cardEntity(id)]) { db in
             guard var record = try await Self.card(id, request: request, db) else { throw StoreError(.notFound, "no card \(id)") }
             var account = record.account
             let (effect, value) = try operation(&account, record)
@@ -129,7 +135,7 @@ extension HubStore {
         _ operation: @Sendable (inout CardAccount, inout CardAccount) throws -> CardEffect
     ) async throws -> CardEffect {
         let day = businessDay(now)
-        return try await database.write { db in
+        return try await database.write(entities: [Self.cardEntity(first), Self.cardEntity(second)]) { db in
             guard let a = try await Self.card(first, request: nil, db), let b = try await Self.card(second, request: nil, db) else {
                 throw StoreError(.notFound, "no such card")
             }

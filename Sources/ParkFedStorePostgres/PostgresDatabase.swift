@@ -138,6 +138,27 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
         try await transaction(begin: ["BEGIN ISOLATION LEVEL READ COMMITTED", "SELECT pg_advisory_xact_lock(\(Self.writeLock))"], body)
     }
 
+    /// A write of some entities only: the whole-database lock shared (so such writes run at once, and a whole-database
+    /// write still waits for all of them and they for it), then one exclusive lock per entity, in one order (no two
+    /// such writes wait for each other in a cycle). Entity locks are `(entityLockClass, FNV-1a of the key)` pairs, a
+    /// key space apart from ``writeLock``; two keys with one hash only wait for each other.
+    @discardableResult
+    public func write<T>(entities: [String], _ body: (any SQLConnection) async throws -> T) async throws -> T {
+        let locks = Set(entities.map(Self.entityLock)).sorted().map { "SELECT pg_advisory_xact_lock(\(Self.entityLockClass), \($0))" }
+        return try await transaction(
+            begin: ["BEGIN ISOLATION LEVEL READ COMMITTED", "SELECT pg_advisory_xact_lock_shared(\(Self.writeLock))"] + locks, body)
+    }
+
+    /// The first half of every entity lock ("PF").
+    public static let entityLockClass: Int32 = 0x5046
+
+    /// The second half of an entity's lock: the 32-bit FNV-1a hash of its key.
+    static func entityLock(_ key: String) -> Int32 {
+        var hash: UInt32 = 2_166_136_261
+        for byte in key.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        return Int32(bitPattern: hash)
+    }
+
     func transaction<T>(begin: [String], _ body: (any SQLConnection) async throws -> T) async throws -> T {
         while !poolStarted.raised.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(1)) }
         let logger = self.logger

@@ -164,11 +164,20 @@ public protocol SQLDatabase: Sendable {
     /// Runs `body` in a write transaction (committed when it returns, rolled back when it throws).
     @discardableResult
     func write<T>(_ body: (any SQLConnection) async throws -> T) async throws -> T
+    /// Runs `body` in a write transaction that decides only on rows of the entities named by `entities` (a card),
+    /// and otherwise only appends rows or adds to running totals (ledger lines, obligations). Such writes of
+    /// different entities may run at once where the database allows it (PostgreSQL: a lock per entity, shared with
+    /// the whole-database lock that ``write(_:)`` takes alone); SQLite runs them as any other write.
+    @discardableResult
+    func write<T>(entities: [String], _ body: (any SQLConnection) async throws -> T) async throws -> T
     /// Releases the database's connections and threads; later calls fail.
     func close() async
 }
 
 extension SQLDatabase {
+    @discardableResult
+    public func write<T>(entities: [String], _ body: (any SQLConnection) async throws -> T) async throws -> T { try await write(body) }
+
     /// Applies the migrations not applied yet, in order, each once, recorded by name in `parkfed_migrations`, in one
     /// write transaction (a second process migrating at once waits for it and then finds nothing to do). Names GRDB's
     /// migrator recorded in SQLite files made by earlier versions count as applied.
