@@ -144,9 +144,10 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
     /// key space apart from ``writeLock``; two keys with one hash only wait for each other.
     @discardableResult
     public func write<T>(entities: [String], _ body: (any SQLConnection) async throws -> T) async throws -> T {
-        let locks = Set(entities.map(Self.entityLock)).sorted().map { "SELECT pg_advisory_xact_lock(\(Self.entityLockClass), \($0))" }
-        return try await transaction(
-            begin: ["BEGIN ISOLATION LEVEL READ COMMITTED", "SELECT pg_advisory_xact_lock_shared(\(Self.writeLock))"] + locks, body)
+        // One statement, one round trip: PostgreSQL evaluates a target list left to right.
+        let locks = ["pg_advisory_xact_lock_shared(\(Self.writeLock))"]
+            + Set(entities.map(Self.entityLock)).sorted().map { "pg_advisory_xact_lock(\(Self.entityLockClass), \($0))" }
+        return try await transaction(begin: ["BEGIN ISOLATION LEVEL READ COMMITTED", "SELECT " + locks.joined(separator: ", ")], body)
     }
 
     /// The first half of every entity lock ("PF").
