@@ -145,7 +145,8 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
     @discardableResult
     public func write<T>(entities: [String], _ body: (any SQLConnection) async throws -> T) async throws -> T {
         // One statement, one round trip: PostgreSQL evaluates a target list left to right.
-        let locks = ["pg_advisory_xact_lock_shared(\(Self.writeLock))"]
+        let locks =
+            ["pg_advisory_xact_lock_shared(\(Self.writeLock))"]
             + Set(entities.map(Self.entityLock)).sorted().map { "pg_advisory_xact_lock(\(Self.entityLockClass), \($0))" }
         return try await transaction(begin: ["BEGIN ISOLATION LEVEL READ COMMITTED", "SELECT " + locks.joined(separator: ", ")], body)
     }
