@@ -26,18 +26,29 @@ public enum StrictJSON {
     /// false`, so a member we do not know is an error (a misspelt field must not be silently dropped). The known
     /// members are derived from `T` itself: the value is re-encoded and the member names compared. That verdict
     /// depends only on the input's shape (member names, where a null is, and `variant`, e.g. an assertion's type),
-    /// so each shape is checked once and remembered.
+    /// so each shape is checked once and remembered. The shape is read from the bytes (``JSONShape``), so a shape
+    /// seen before costs one scan and the decoder's parse, not a Foundation object tree as well.
     public static func decode<T: Codable>(
         _ type: T.Type, from data: Data, decoder: JSONDecoder = decoder, encoder: JSONEncoder = encoder,
         variant: (T) -> String = { _ in "" }
     ) throws(WireError) -> T {
-        guard let object = try? JSONSerialization.jsonObject(with: data, options: []) as? [String: Any] else {
-            throw WireError("the body must be a JSON object")
+        // The shape from the bytes (no object tree) when they are a well-formed object; otherwise, or when the shape
+        // is new, Foundation's parse decides, as before.
+        let scanned = JSONShape.scan(data)
+        var parsed: [String: Any]?
+        if scanned == nil {
+            guard let object = try? JSONSerialization.jsonObject(with: data, options: []) as? [String: Any] else {
+                throw WireError("the body must be a JSON object")
+            }
+            parsed = object
         }
         do {
             let value = try decoder.decode(T.self, from: data)
-            let shape = "\(T.self)|\(variant(value))|" + Self.shape(of: object)
+            let shape = "\(T.self)|\(variant(value))|" + (scanned ?? Self.shape(of: parsed!))
             if !ShapeCache.shared.isKnownGood(shape) {
+                guard let object = try parsed ?? (JSONSerialization.jsonObject(with: data, options: []) as? [String: Any]) else {
+                    throw WireError("the body must be a JSON object")
+                }
                 let canonical = try JSONSerialization.jsonObject(with: try encoder.encode(value))
                 if let unknown = firstUnknownMember(object, canonical, path: "") {
                     throw WireError("unknown or null member: \(unknown)")
@@ -61,6 +72,7 @@ public enum StrictJSON {
             if let object = value as? [String: Any] {
                 out += "{"
                 for key in object.keys.sorted() {
+                    out += "\(key.utf8.count)#"
                     out += key
                     out += ":"
                     walk(object[key]!)
