@@ -67,50 +67,9 @@ enum JSONShape {
             guard depth < Self.maximumDepth, let byte = peek else { return false }
             switch byte {
             case UInt8(ascii: "{"):
-                index += 1
-                out.append(UInt8(ascii: "{"))
-                skipSpace()
-                if expect(UInt8(ascii: "}")) {
-                    out.append(UInt8(ascii: "}"))
-                    return true
-                }
-                while true {
-                    skipSpace()
-                    guard let name = string() else { return false }
-                    // Length-prefixed, so that no name can spell another structure (`"a:v,b"`).
-                    out.append(contentsOf: String(name.count).utf8)
-                    out.append(UInt8(ascii: "#"))
-                    out.append(contentsOf: bytes[name])
-                    out.append(UInt8(ascii: ":"))
-                    skipSpace()
-                    guard expect(UInt8(ascii: ":")) else { return false }
-                    skipSpace()
-                    guard value(depth: depth + 1) else { return false }
-                    out.append(UInt8(ascii: ","))
-                    skipSpace()
-                    if expect(UInt8(ascii: ",")) { continue }
-                    guard expect(UInt8(ascii: "}")) else { return false }
-                    out.append(UInt8(ascii: "}"))
-                    return true
-                }
+                return container(closedBy: UInt8(ascii: "}"), named: true, depth: depth)
             case UInt8(ascii: "["):
-                index += 1
-                out.append(UInt8(ascii: "["))
-                skipSpace()
-                if expect(UInt8(ascii: "]")) {
-                    out.append(UInt8(ascii: "]"))
-                    return true
-                }
-                while true {
-                    skipSpace()
-                    guard value(depth: depth + 1) else { return false }
-                    out.append(UInt8(ascii: ","))
-                    skipSpace()
-                    if expect(UInt8(ascii: ",")) { continue }
-                    guard expect(UInt8(ascii: "]")) else { return false }
-                    out.append(UInt8(ascii: "]"))
-                    return true
-                }
+                return container(closedBy: UInt8(ascii: "]"), named: false, depth: depth)
             case UInt8(ascii: "\""):
                 guard string() != nil else { return false }
                 out.append(UInt8(ascii: "v"))
@@ -139,6 +98,38 @@ enum JSONShape {
                 return true
             default:
                 return false
+            }
+        }
+
+        /// An object (`named`: each value after a member name) or an array, from its opening byte to `close`.
+        mutating func container(closedBy close: UInt8, named: Bool, depth: Int) -> Bool {
+            out.append(bytes[index])
+            index += 1
+            skipSpace()
+            if expect(close) {
+                out.append(close)
+                return true
+            }
+            while true {
+                skipSpace()
+                if named {
+                    guard let name = string() else { return false }
+                    // Length-prefixed, so that no name can spell another structure (`"a:v,b"`).
+                    out.append(contentsOf: String(name.count).utf8)
+                    out.append(UInt8(ascii: "#"))
+                    out.append(contentsOf: bytes[name])
+                    out.append(UInt8(ascii: ":"))
+                    skipSpace()
+                    guard expect(UInt8(ascii: ":")) else { return false }
+                    skipSpace()
+                }
+                guard value(depth: depth + 1) else { return false }
+                out.append(UInt8(ascii: ","))
+                skipSpace()
+                if expect(UInt8(ascii: ",")) { continue }
+                guard expect(close) else { return false }
+                out.append(close)
+                return true
             }
         }
 

@@ -32,23 +32,21 @@ public enum StrictJSON {
         _ type: T.Type, from data: Data, decoder: JSONDecoder = decoder, encoder: JSONEncoder = encoder,
         variant: (T) -> String = { _ in "" }
     ) throws(WireError) -> T {
-        // The shape from the bytes (no object tree) when they are a well-formed object; otherwise, or when the shape
-        // is new, Foundation's parse decides, as before.
-        let scanned = JSONShape.scan(data)
-        var parsed: [String: Any]?
-        if scanned == nil {
+        func object() throws(WireError) -> [String: Any] {
             guard let object = try? JSONSerialization.jsonObject(with: data, options: []) as? [String: Any] else {
                 throw WireError("the body must be a JSON object")
             }
-            parsed = object
+            return object
         }
+        // The shape from the bytes (no object tree) when they are a well-formed object; otherwise, or when the shape
+        // is new, Foundation's parse decides, as before.
+        let scanned = JSONShape.scan(data)
+        let parsed = scanned == nil ? try object() : nil
         do {
             let value = try decoder.decode(T.self, from: data)
             let shape = "\(T.self)|\(variant(value))|" + (scanned ?? Self.shape(of: parsed!))
             if !ShapeCache.shared.isKnownGood(shape) {
-                guard let object = try parsed ?? (JSONSerialization.jsonObject(with: data, options: []) as? [String: Any]) else {
-                    throw WireError("the body must be a JSON object")
-                }
+                let object = try parsed ?? object()
                 let canonical = try JSONSerialization.jsonObject(with: try encoder.encode(value))
                 if let unknown = firstUnknownMember(object, canonical, path: "") {
                     throw WireError("unknown or null member: \(unknown)")
