@@ -12,12 +12,14 @@ import Foundation
 /// with bytes left over: a damaged row is an error, never a different card.
 extension CardAccount {
     static let compactFormat: UInt8 = 1
+    /// Statuses by their stored number (append only).
+    static let statuses: [Status] = [.active, .blocked]
 
     /// The card without its authorisations, compactly encoded.
     public func compactCore() -> [UInt8] {
         var out = CompactWriter(format: Self.compactFormat)
         out.string(id)
-        out.byte(status == .active ? 0 : 1)
+        out.choice(status, of: Self.statuses)
         out.optional(ratio) { out, ratio in
             out.signed(ratio.principal)
             out.signed(ratio.bonus)
@@ -41,11 +43,7 @@ extension CardAccount {
     public init(compactCore bytes: some Collection<UInt8>) throws(DomainError) {
         var input = try CompactReader(Array(bytes), format: Self.compactFormat, what: "card")
         self.init(id: try input.string())
-        switch try input.byte() {
-        case 0: status = .active
-        case 1: status = .blocked
-        case let other: throw input.damaged("status \(other)")
-        }
+        status = try input.choice(of: Self.statuses, "status")
         ratio = try input.optional { input throws(DomainError) in try StoredValueSplit.Ratio(principal: try input.signed(), bonus: try input.signed()) }
         for _ in 0..<(try input.count()) {
             lots.append(
@@ -69,7 +67,7 @@ extension CardAccount.Authorisation {
         out.signed(principal)
         out.signed(bonus)
         out.unsigned(expiresAt.timeIntervalSinceReferenceDate.bitPattern)
-        out.byte(Self.states.firstIndex(of: state).map(UInt8.init) ?? 0)
+        out.choice(state, of: Self.states)
         out.count(draws.count)
         for draw in draws {
             out.string(draw.loadID)
@@ -95,9 +93,7 @@ extension CardAccount.Authorisation {
         principal = try input.signed()
         bonus = try input.signed()
         expiresAt = Date(timeIntervalSinceReferenceDate: Double(bitPattern: try input.unsigned()))
-        let state = Int(try input.byte())
-        guard state < Self.states.count else { throw input.damaged("state \(state)") }
-        self.state = Self.states[state]
+        state = try input.choice(of: Self.states, "state")
         for _ in 0..<(try input.count()) {
             draws.append(
                 CardAccount.Draw(
@@ -124,7 +120,8 @@ struct CompactWriter {
         bytes.reserveCapacity(128)
     }
 
-    mutating func byte(_ value: UInt8) { bytes.append(value) }
+    /// One of `all` (every case of its type, in stored order), as its position.
+    mutating func choice<T: Equatable>(_ value: T, of all: [T]) { bytes.append(UInt8(all.firstIndex(of: value)!)) }
     mutating func bool(_ value: Bool) { bytes.append(value ? 1 : 0) }
 
     mutating func unsigned(_ value: UInt64) {
@@ -173,6 +170,12 @@ struct CompactReader {
         guard offset < bytes.count else { throw damaged("truncated at byte \(offset)") }
         defer { offset += 1 }
         return bytes[offset]
+    }
+
+    mutating func choice<T>(of all: [T], _ what: String) throws(DomainError) -> T {
+        let position = Int(try byte())
+        guard position < all.count else { throw damaged("\(what) \(position)") }
+        return all[position]
     }
 
     mutating func bool() throws(DomainError) -> Bool {

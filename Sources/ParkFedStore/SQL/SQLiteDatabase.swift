@@ -233,7 +233,7 @@ public final class SQLiteDatabase: SQLDatabase {
 
         @discardableResult func execute(sql: String, arguments: SQLArguments) async throws -> Int {
             if arguments.values.isEmpty || sql.utf8.count > Self.cachedLength {
-                // Without arguments: schema changes and scripts of several statements, compiled once.
+                // Without arguments: schema changes and scripts of several statements, each run once (not cached).
                 try db.execute(sql: sql, arguments: Self.arguments(arguments))
             } else {
                 try db.cachedStatement(sql: sql).execute(arguments: Self.arguments(arguments))
