@@ -225,6 +225,7 @@ let package = Package(
             dependencies: [
                 "ParkFedNode", "ParkFedHub", "ParkFedTesting", "ParkFedStore", "ParkFedProtocol", "ParkFedCrypto", "ParkFedDomain", "ParkFedPKI",
                 .product(name: "X509", package: "swift-certificates"), .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
     ]

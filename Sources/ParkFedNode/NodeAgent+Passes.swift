@@ -292,6 +292,7 @@ extension NodeAgent {
         let decided = Mutex<ComboPass.Admission?>(nil)
         let inside = Mutex<Int?>(nil)
         let type = AssertionType.passRedeemed.rawValue
+        let park = self.park
         let reserved = try await store.reserveEntry(passID: code.passID, day: day, hour: hour, offlineType: online ? nil : type) {
             facts -> Result<GateEntryRecord, PassRefusal> in
             guard !facts.knowledge.refunded, code.generation >= facts.knowledge.minimumGeneration else { return .failure(.revoked) }

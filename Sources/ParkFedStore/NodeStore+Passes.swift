@@ -298,9 +298,9 @@ extension NodeStore {
     /// entry is admitted at once and its assertion queued in the outbox, in the same transaction.
     public func reserveEntry<Refusal: Error>(
         passID: String, day: CivilDay, hour: Int, offlineType: String? = nil,
-        decide: @Sendable (GateFacts) -> Result<GateEntryRecord, Refusal>
+        decide: @escaping @Sendable (GateFacts) -> Result<GateEntryRecord, Refusal>
     ) async throws -> Result<GateEntryRecord, Refusal> {
-        try await pool.write { db in
+        try await gateWriter.write { db in
             let heads = try Self.heads(day: day.description, hour: hour, db)
             let facts = GateFacts(
                 knowledge: try Self.knowledge(passID, db),
@@ -329,7 +329,7 @@ extension NodeStore {
 
     /// The hub admitted the entry: it is counted, logged at `logIndex` (kept for the audit), and the pass activated.
     public func admitOnline(_ entryID: String, type: String, jws: String, logIndex: UInt64?, passID: String, activatedOn: CivilDay?, now: Date) async throws {
-        try await pool.write { db in
+        try await gateWriter.write { db in
             try db.cachedStatement(sql: "UPDATE gate_entries SET state = 'admitted', mode = 'online' WHERE entry_id = ?").execute(arguments: [entryID])
             if let activatedOn { try Self.saveKnowledge(passID, PassKnowledge(activatedOn: activatedOn), db) }
             if let logIndex {
@@ -340,7 +340,7 @@ extension NodeStore {
 
     /// The hub was unreachable: the entry stands on local state and its assertion waits in the outbox.
     public func admitOffline(_ entryID: String, type: String, jws: String, passID: String, activatedOn: CivilDay?, now: Date) async throws {
-        try await pool.write { db in
+        try await gateWriter.write { db in
             try db.execute(sql: "UPDATE gate_entries SET state = 'admitted', mode = 'offline', jws = ? WHERE entry_id = ?", arguments: [jws, entryID])
             if let activatedOn { try Self.saveKnowledge(passID, PassKnowledge(activatedOn: activatedOn), db) }
             try Self.enqueue(id: entryID, type: type, jws: jws, state: "pending", logIndex: nil, now: now, db)
@@ -349,7 +349,7 @@ extension NodeStore {
 
     /// The hub refused: the reservation is dropped (and what the hub's reason teaches is kept).
     public func releaseEntry(_ entryID: String, passID: String, learned: PassKnowledge?) async throws {
-        try await pool.write { db in
+        try await gateWriter.write { db in
             try db.execute(sql: "DELETE FROM gate_entries WHERE entry_id = ? AND state = 'reserved'", arguments: [entryID])
             if let learned { try Self.saveKnowledge(passID, learned, db) }
         }

@@ -519,17 +519,20 @@ extension BenchCommand {
             let body = Data(#"{"assertion":"\#(String(repeating: "x", count: onlineCodes[0].count + 300))"}"#.utf8)
             let raw = try await RawMTLS.measure(federation, as: [gate], total: quick ? 600 : 20_000, concurrency: concurrency, body: body)
             say(String(format: "  raw mutual-TLS HTTP/2 requests (no-op handler, the node's client, %d at once): %.0f /s", concurrency, raw.rate))
+            let onlineCommitsBefore = gate.store.gateCommits
             let onlineStart = ContinuousClock.now
             let onlineLatencies = try await timedConcurrently(count: total, limit: concurrency) { i in
                 let decision = try await gate.scan(GateScanRequest(code: onlineCodes[i], gate: "G\(i % concurrency)"))
                 guard decision.decision == .allow, decision.mode == .online else { throw ValidationError("online scan \(i): \(decision.reason ?? "?")") }
             }
             let onlineRate = Double(total) / (ContinuousClock.now - onlineStart).seconds
+            let onlineCommits = gate.store.gateCommits - onlineCommitsBefore
 
             // 3. Whole offline decisions with the hub stopped, `offlineGates` at once: verify, reserve in SQLite
             // (durable), outbox.
             await federation.stopHub()
             _ = try await gate.scan(GateScanRequest(code: codes[0], gate: "G0"))  // finds the hub down
+            let offlineCommitsBefore = gate.store.gateCommits
             let offlineStart = ContinuousClock.now
             let gates = offlineGates
             let offlineLatencies = try await timedConcurrently(count: total - 1, limit: gates) { i in
@@ -537,6 +540,7 @@ extension BenchCommand {
                 guard decision.decision == .allow else { throw ValidationError("offline scan \(i): \(decision.reason ?? "?")") }
             }
             let offlineRate = Double(total - 1) / (ContinuousClock.now - offlineStart).seconds
+            let offlineCommits = gate.store.gateCommits - offlineCommitsBefore
             let pending = await gate.status().outbox.pending
             await federation.stop()
 
@@ -559,9 +563,11 @@ extension BenchCommand {
                         ["raw mutual-TLS HTTP/2 requests, same client and concurrency", String(format: "%.0f /s", raw.rate)],
                         ["  latency p50 / p99", percentiles(raw.latencies)],
                         ["online decisions ÷ raw requests", String(format: "%.2f  (goal ≥ 0.35, p99 < 25 ms)", onlineRate / raw.rate)],
+                        ["  the node's durable commits for \(2 * total) gate writes (group commit)", "\(onlineCommits)"],
                         ["offline decisions (verification + durable local reservation + outbox), \(gates) gates", String(format: "%.0f /s", offlineRate)],
                         ["  latency p50 / p99", percentiles(offlineLatencies)],
                         ["offline decisions ÷ offline verification", String(format: "%.2f  (goal ≥ 0.5)", offlineRate / verifyRate)],
+                        ["  the node's durable commits for \(total - 1) reservations (group commit)", "\(offlineCommits)"],
                         ["raw durable SQLite write transactions", String(format: "%.0f /s", rawWrites)],
                         ["entries waiting in the outbox after the offline phase", "\(pending)"],
                     ]))
