@@ -151,9 +151,18 @@ extension HubStore {
 
     static func record(_ effect: CardEffect, now: Date, day: CivilDay, fees: Int64, _ db: any SQLConnection) async throws {
         let at = StoredTime.millis(now)
-        let posting = try db.cachedStatement(sql: "INSERT INTO ledger_postings (txn, account, debit, credit, at) VALUES (?, ?, ?, ?, ?)")
-        for transaction in effect.transactions {
-            for line in transaction.postings { try await posting.execute(arguments: [transaction.reference, line.account, line.debit, line.credit, at]) }
+        // Every line in one statement: one round trip on a server, however many lines the operation made.
+        let lines = effect.transactions.flatMap { transaction in transaction.postings.map { (transaction.reference, $0) } }
+        for start in stride(from: 0, to: lines.count, by: 100) {
+            let chunk = lines[start..<min(start + 100, lines.count)]
+            var values: [SQLValue] = []
+            for (reference, line) in chunk {
+                values += ([reference, line.account, line.debit, line.credit, at] as SQLArguments).values
+            }
+            try await db.cachedStatement(
+                sql: "INSERT INTO ledger_postings (txn, account, debit, credit, at) VALUES "
+                    + Array(repeating: "(?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
+            ).execute(arguments: SQLArguments(values: values))
         }
         for item in effect.obligations { try await Self.recordObligation(item, assertionID: nil, at: now, day: day, feeBasisPoints: fees, db) }
     }
@@ -204,21 +213,28 @@ extension HubStore {
         try await card(id, request: nil, db)
     }
 
+    /// The card's row, its open holds and `request`'s authorisation, in one statement (one round trip on a server).
     static func card(_ id: String, request: String?, _ db: any SQLConnection) async throws -> CardRecord? {
-        guard let row = try await SQLRow.fetchOne(db, sql: "SELECT * FROM cards WHERE id = ?", arguments: [id]) else { return nil }
-        var account = try CardAccount(compactCore: row["core"] as Data)
-        let records = try await Data.fetchAll(
+        let rows = try await SQLRow.fetchAll(
             db,
             sql: """
-                SELECT record FROM card_authorisations WHERE card_id = ? AND state = 'held'
-                UNION ALL
-                SELECT record FROM card_authorisations WHERE card_id = ? AND request_id = ? AND state <> 'held'
-                """, arguments: [id, id, request])
-        for record in records {
+                SELECT c.kind, c.registered_by, c.member_id, c.core, a.record FROM cards c
+                LEFT JOIN (
+                    SELECT card_id, record FROM card_authorisations WHERE card_id = ? AND state = 'held'
+                    UNION ALL
+                    SELECT card_id, record FROM card_authorisations WHERE card_id = ? AND request_id = ? AND state <> 'held'
+                ) a ON a.card_id = c.id
+                WHERE c.id = ?
+                """, arguments: [id, id, request, id])
+        guard let first = rows.first else { return nil }
+        var account = try CardAccount(compactCore: first["core"] as Data)
+        for row in rows {
+            guard let record = row["record"] as Data? else { continue }
             let authorisation = try CardAccount.Authorisation(compact: record)
             account.authorisations[authorisation.requestID] = authorisation
         }
-        return CardRecord(account: account, kind: row["kind"], registeredBy: try ParkID(row["registered_by"] as String), memberID: row["member_id"])
+        return CardRecord(
+            account: account, kind: first["kind"], registeredBy: try ParkID(first["registered_by"] as String), memberID: first["member_id"])
     }
 
     /// Writes the card's lots and status, and every authorisation it holds in memory (its open holds and the one

@@ -31,6 +31,6 @@ extension HubStore {
 
     /// The current trust epoch.
     public func trustEpoch() async throws -> Int64 {
-        try await database.read { db in try await Int64.fetchOne(db, sql: "SELECT epoch FROM trust_epoch WHERE id = 1") ?? 0 }
+        try await database.readStatement { db in try await Int64.fetchOne(db, sql: "SELECT epoch FROM trust_epoch WHERE id = 1") ?? 0 }
     }
 }

@@ -127,13 +127,17 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
     // MARK: Transactions
 
     @discardableResult
-
     public func read<T>(_ body: (any SQLConnection) async throws -> T) async throws -> T {
         try await transaction(begin: ["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"], body)
     }
 
+    /// One statement on a pooled connection, outside any transaction (autocommit): its own snapshot.
     @discardableResult
+    public func readStatement<T>(_ body: (any SQLConnection) async throws -> T) async throws -> T {
+        try await transaction(begin: [], commit: false, body)
+    }
 
+    @discardableResult
     public func write<T>(_ body: (any SQLConnection) async throws -> T) async throws -> T {
         try await transaction(begin: ["BEGIN ISOLATION LEVEL READ COMMITTED", "SELECT pg_advisory_xact_lock(\(Self.writeLock))"], body)
     }
@@ -161,13 +165,16 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
         return Int32(bitPattern: hash)
     }
 
-    func transaction<T>(begin: [String], _ body: (any SQLConnection) async throws -> T) async throws -> T {
+    /// Runs `begin`, then `body`, then `COMMIT` (`ROLLBACK` when `body` throws) on one pooled connection; with
+    /// `commit: false` and no `begin`, `body` runs in autocommit mode.
+    func transaction<T>(begin: [String], commit: Bool = true, _ body: (any SQLConnection) async throws -> T) async throws -> T {
         while !poolStarted.raised.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(1)) }
         let logger = self.logger
         do {
             return try await client.withConnection { connection in
                 let session = Connection(connection, logger: logger)
                 for statement in begin { try await session.execute(sql: statement, arguments: []) }
+                guard commit else { return try await body(session) }
                 do {
                     let result = try await body(session)
                     try await session.execute(sql: "COMMIT", arguments: [])
@@ -181,7 +188,7 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
         } catch let error as StoreError {
             throw error
         } catch let error as PSQLError {
-            throw Connection.storeError(error, begin[0])
+            throw Connection.storeError(error, begin.first ?? "(statement)")
         }
     }
 

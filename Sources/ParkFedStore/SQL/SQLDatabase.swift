@@ -161,6 +161,11 @@ public protocol SQLDatabase: Sendable {
     /// Runs `body` in a read-only transaction that sees one consistent snapshot.
     @discardableResult
     func read<T>(_ body: (any SQLConnection) async throws -> T) async throws -> T
+    /// Runs `body`, which runs exactly one statement, without a transaction around it: one statement sees one
+    /// consistent snapshot by itself. On PostgreSQL this saves the `BEGIN` and `COMMIT` round trips of ``read(_:)``
+    /// (a hot path's single lookup: the trust epoch every request checks); SQLite runs it as ``read(_:)``.
+    @discardableResult
+    func readStatement<T>(_ body: (any SQLConnection) async throws -> T) async throws -> T
     /// Runs `body` in a write transaction (committed when it returns, rolled back when it throws).
     @discardableResult
     func write<T>(_ body: (any SQLConnection) async throws -> T) async throws -> T
@@ -177,6 +182,9 @@ public protocol SQLDatabase: Sendable {
 extension SQLDatabase {
     @discardableResult
     public func write<T>(entities: [String], _ body: (any SQLConnection) async throws -> T) async throws -> T { try await write(body) }
+
+    @discardableResult
+    public func readStatement<T>(_ body: (any SQLConnection) async throws -> T) async throws -> T { try await read(body) }
 
     /// Applies the migrations not applied yet, in order, each once, recorded by name in `parkfed_migrations`, in one
     /// write transaction (a second process migrating at once waits for it and then finds nothing to do). Names GRDB's
