@@ -222,9 +222,16 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
         }
 
         func forEach(sql: String, arguments: SQLArguments, _ body: (SQLRow) throws -> Void) async throws {
-            let query = Self.query(sql, arguments)
             do {
-                for try await row in try await connection.query(query, logger: logger) { try body(Self.row(row)) }
+                if let prepared = Self.prepared(sql, arguments) {
+                    try await PreparedText.$current.withValue(prepared.text) {
+                        for try await row in try await connection.execute(PreparedRows(bindings: prepared.bindings), logger: logger) {
+                            try body(Self.row(row))
+                        }
+                    }
+                    return
+                }
+                for try await row in try await connection.query(Self.query(sql, arguments), logger: logger) { try body(Self.row(row)) }
             } catch let error as PSQLError {
                 throw Self.storeError(error, sql)
             }
@@ -247,6 +254,15 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
         /// One statement; its rows are read and dropped, and the rows it changed (its command tag) returned.
         func run(_ sql: String, _ arguments: SQLArguments) async throws -> Int {
             do {
+                if Self.returnsNoRows(sql), let prepared = Self.prepared(sql + " RETURNING 1", arguments) {
+                    // postgres-nio hands a prepared statement's command tag only for a statement that returns no
+                    // rows, and (2.x) not even then: the rows it changed are counted as the rows it returns.
+                    return try await PreparedText.$current.withValue(prepared.text) {
+                        var changed = 0
+                        for try await _ in try await connection.execute(PreparedRows(bindings: prepared.bindings), logger: logger) { changed += 1 }
+                        return changed
+                    }
+                }
                 let result = try await connection.query(Self.query(sql, arguments), logger: logger).get()
                 return result.metadata.rows ?? 0
             } catch {
@@ -254,7 +270,18 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
             }
         }
 
+        /// Whether `sql` is a plain `INSERT`, `UPDATE` or `DELETE` (no `RETURNING` yet): such a statement runs
+        /// prepared with `RETURNING 1` added, and any other statement run for its count goes unnamed.
+        static func returnsNoRows(_ sql: String) -> Bool {
+            let head = sql.drop { $0 == " " || $0 == "\n" }.prefix(7).uppercased()
+            return (head.hasPrefix("INSERT ") || head.hasPrefix("UPDATE ") || head.hasPrefix("DELETE ")) && !sql.uppercased().contains("RETURNING")
+        }
+
         static func query(_ sql: String, _ arguments: SQLArguments) -> PostgresQuery {
+            PostgresQuery(unsafeSQL: numberedPlaceholders(sql), binds: bindings(arguments))
+        }
+
+        static func bindings(_ arguments: SQLArguments) -> PostgresBindings {
             var binds = PostgresBindings(capacity: arguments.values.count)
             for value in arguments.values {
                 switch value {
@@ -265,7 +292,31 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
                 case .blob(let v): binds.append(ByteBuffer(bytes: v))
                 }
             }
-            return PostgresQuery(unsafeSQL: numberedPlaceholders(sql), binds: binds)
+            return binds
+        }
+
+        /// Statements with arguments, up to 1 KiB of text, run as named prepared statements: PostgreSQL parses and
+        /// plans each once per connection, and later runs only bind and execute it (postgres-nio prepares a name on
+        /// a connection the first time it is used there). The name covers the text and the arguments' types, so
+        /// one text with a NULL in another place is another statement; longer texts (generated multi-row inserts,
+        /// long `IN` lists) and statements without arguments run unnamed, as before.
+        static func prepared(_ sql: String, _ arguments: SQLArguments) -> (text: PreparedText.Text, bindings: PostgresBindings)? {
+            guard !arguments.values.isEmpty, sql.utf8.count <= 1024 else { return nil }
+            var hash: UInt64 = 14_695_981_039_346_656_037
+            for byte in sql.utf8 { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
+            var name = "pf_" + String(hash, radix: 36) + "_"
+            var types: [PostgresDataType] = []
+            types.reserveCapacity(arguments.values.count)
+            for value in arguments.values {
+                switch value {
+                case .null: (name, types) = (name + "n", types + [.null])
+                case .integer: (name, types) = (name + "i", types + [.int8])
+                case .real: (name, types) = (name + "r", types + [.float8])
+                case .text: (name, types) = (name + "t", types + [.text])
+                case .blob: (name, types) = (name + "b", types + [.bytea])
+                }
+            }
+            return ((name, numberedPlaceholders(sql), types), bindings(arguments))
         }
 
         /// `sql` split at the semicolons outside quoted text ('…' and $$…$$, as a function body is), blank pieces
@@ -352,4 +403,24 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
             return StoreError(.database, "PostgreSQL: \(String(reflecting: error)) in: \(sql.prefix(200))")
         }
     }
+}
+
+/// postgres-nio names a prepared statement by its type (`PostgresPreparedStatement`'s `name`, `sql` and
+/// `bindingDataTypes` are static): our statements are texts known only at run time, so the two statement types
+/// below read theirs from this task-local value, which ``PostgresDatabase/Connection`` sets around each call
+/// (postgres-nio reads them synchronously when the call starts, and again only on that call's error path).
+enum PreparedText {
+    typealias Text = (name: String, sql: String, types: [PostgresDataType])
+    @TaskLocal static var current: Text = ("", "", [])
+}
+
+/// A named prepared statement whose rows are read.
+struct PreparedRows: PostgresPreparedStatement {
+    typealias Row = PostgresRow
+    static var name: String { PreparedText.current.name }
+    static var sql: String { PreparedText.current.sql }
+    static var bindingDataTypes: [PostgresDataType] { PreparedText.current.types }
+    let bindings: PostgresBindings
+    func makeBindings() throws -> PostgresBindings { bindings }
+    func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
 }

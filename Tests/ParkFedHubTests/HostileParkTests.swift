@@ -118,11 +118,19 @@ import Testing
             let secret = SymmetricKey(data: try #require(member.codeSecret.flatMap { Base64URL.decode($0) }))
             // Each code step works once: the second binding shows the code of a step not used yet (this minute's, or the
             // previous one's when the first binding used this minute's), whenever a minute boundary falls between them.
+            // The previous minute's code is good only until the next boundary: with less than 20 s left (a loaded
+            // machine), the test waits for the boundary and shows the new minute's code instead.
             let first = Date()
             _ = try await p1.registerCard(
                 "IC-M-OLD", kind: .ic, memberID: member.memberID, memberCode: MemberCode.make(memberID: member.memberID, secret: secret, at: first))
             _ = try await p1.loadCard("IC-M-OLD", loadID: "ML1", amountMinor: 50_000)
-            let now = Date(), unused = MemberCode.step(at: now) == MemberCode.step(at: first) ? now.addingTimeInterval(-60) : now
+            var now = Date()
+            let left = MemberCode.step - now.timeIntervalSince1970.truncatingRemainder(dividingBy: MemberCode.step)
+            if MemberCode.step(at: now) == MemberCode.step(at: first), left < 20 {
+                try await Task.sleep(for: .seconds(left + 0.1))
+                now = Date()
+            }
+            let unused = MemberCode.step(at: now) == MemberCode.step(at: first) ? now.addingTimeInterval(-60) : now
             _ = try await p1.registerCard(
                 "IC-M-NEW", kind: .ic, memberID: member.memberID, memberCode: MemberCode.make(memberID: member.memberID, secret: secret, at: unused))
             // Another member's code, or none, moves nothing.
