@@ -4,7 +4,9 @@ import ParkFedDomain
 import ParkFedHub
 import ParkFedNode
 import ParkFedProtocol
+import Logging
 import ParkFedLab
+import ParkFedStore
 
 extension BenchCommand {
     /// One hub on its SQLite file, one hub on a PostgreSQL database and two hub processes sharing one, in the same run,
@@ -57,6 +59,16 @@ extension BenchCommand {
                 say("note: this is a debug build; figures are only meaningful from `swift build -c release`\n")
             #endif
             say("parkfed bench stores: \(total) assertions and \(cardTotal) card authorisations from 4 parks, on each store")
+            // The stores' own limit in this run: durable one-row write transactions, 8 at once, through the store
+            // layer the hub uses (on PostgreSQL each under a lock of its own entity, as card writes are).
+            let rawCount = quick ? 400 : 4_000
+            let scratch = try TemporaryDirectory()
+            defer { scratch.remove() }
+            let rawSQLite = try await Self.rawWrites(try HubDatabase.open(nil, sqliteFile: scratch.file("raw.sqlite"), logger: Self.quiet), count: rawCount)
+            let rawPostgres = try await Self.onScratchDatabase(adminURL!) {
+                try await Self.rawWrites(try HubDatabase.open($0, sqliteFile: scratch.file("unused.sqlite"), logger: Self.quiet), count: rawCount)
+            }
+            say(String(format: "  raw durable one-row write transactions, 8 at once: SQLite %.0f /s, PostgreSQL %.0f /s", rawSQLite, rawPostgres))
             say("  one hub on SQLite…")
             let sqlite = try await Self.play(hubs: 1, store: nil, assertions: total, authorisations: cardTotal)
             say("  one hub on a PostgreSQL database…")
@@ -76,6 +88,10 @@ extension BenchCommand {
                         row("ingest batch p99 (ms)", \.ingestP99, ratios: false, format: "%.1f"),
                         row("card authorisations/s", \.card, ratios: true),
                         row("card pair p99 (ms)", \.cardP99, ratios: false, format: "%.1f"),
+                        [
+                            "raw durable write transactions/s (1 row, 8 at once)", String(format: "%.0f", rawSQLite), String(format: "%.0f", rawPostgres), "",
+                            String(format: "%.2f", rawPostgres / rawSQLite), "",
+                        ],
                     ]))
             say(
                 "  (same machine, 2 cores: the PostgreSQL server, the hub processes and the parks share them; goals: PostgreSQL ÷ SQLite ≥ 0.7, 2 hubs ÷ 1 hub ≥ 1.0)"
@@ -86,7 +102,27 @@ extension BenchCommand {
                 BenchResult(name: "card-postgres-1-hub", value: one.card, unit: "authorisations/s", limit: sqlite.card, limitName: onSQLite),
                 BenchResult(name: "ingest-postgres-2-hubs", value: two.ingest, unit: "assertions/s", limit: one.ingest, limitName: onPostgres),
                 BenchResult(name: "card-postgres-2-hubs", value: two.card, unit: "authorisations/s", limit: one.card, limitName: onPostgres),
+                BenchResult(
+                    name: "store-raw-postgres", value: rawPostgres, unit: "write transactions/s", limit: rawSQLite,
+                    limitName: "raw durable write transactions on SQLite, same run"),
             ]
+        }
+
+        static let quiet = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
+
+        /// Durable write transactions per second on `database`, 8 at once, each inserting one 100-byte row.
+        static func rawWrites(_ database: any SQLDatabase, count: Int) async throws -> Double {
+            try await database.write { db in try await db.execute(sql: "CREATE TABLE bench_raw (id BIGINT PRIMARY KEY, note TEXT NOT NULL)") }
+            let note = String(repeating: "x", count: 100)
+            let start = ContinuousClock.now
+            _ = try await timedConcurrently(count: count, limit: 8) { i in
+                try await database.write(entities: ["raw:\(i)"]) { db in
+                    _ = try await db.execute(sql: "INSERT INTO bench_raw (id, note) VALUES (?, ?)", arguments: [Int64(i), note])
+                }
+            }
+            let rate = Double(count) / (ContinuousClock.now - start).seconds
+            await database.close()
+            return rate
         }
 
         /// Runs `body` on a new database of the server at `admin`, dropped afterwards whatever happens.
