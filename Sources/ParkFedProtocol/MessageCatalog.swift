@@ -26,8 +26,24 @@ public enum MessageCatalog {
 
     /// The text for `key` in `language`, with `{name}` placeholders filled from `values`.
     public static func text(_ key: String, _ language: Language, _ values: [String: String] = [:]) -> String {
-        var text = catalogues[language]?[key] ?? catalogues[.en]?[key] ?? key
-        for (name, value) in values { text = text.replacingOccurrences(of: "{\(name)}", with: value) }
+        let template = catalogues[language]?[key] ?? catalogues[.en]?[key] ?? key
+        guard !values.isEmpty else { return template }
+        // One pass over the template: each `{name}` with a value is replaced, anything else is kept as written (a
+        // gate's answer says this on every scan, so no Foundation search per placeholder).
+        var text = ""
+        text.reserveCapacity(template.utf8.count + 16)
+        var rest = template[...]
+        while let open = rest.firstIndex(of: "{") {
+            text += rest[..<open]
+            guard let close = rest[open...].firstIndex(of: "}"), let value = values[String(rest[rest.index(after: open)..<close])] else {
+                text.append("{")
+                rest = rest[rest.index(after: open)...]
+                continue
+            }
+            text += value
+            rest = rest[rest.index(after: close)...]
+        }
+        text += rest
         return text
     }
 

@@ -16,6 +16,17 @@ import Testing
         #expect(MessageCatalog.Language(acceptLanguage: "fr-FR") == .en && MessageCatalog.Language(acceptLanguage: nil) == .en)
     }
 
+    @Test func placeholdersAreFilledOnceAndAnythingElseInBracesIsKept() {
+        #expect(MessageCatalog.text("gate.allow", .en, ["name": "张*三", "left": "2"]) == "Welcome, 张*三. 2 entries left here.")
+        #expect(MessageCatalog.text("gate.allow", .zh, ["name": "张*三", "left": "2"]) == "欢迎，张*三。本园还可入园 2 次。")
+        // A value that looks like a placeholder is written as it is, not filled again; a placeholder without a value
+        // stays; no values leave the text alone.
+        #expect(MessageCatalog.text("gate.allow", .en, ["name": "{left}", "left": "1"]) == "Welcome, {left}. 1 entries left here.")
+        #expect(MessageCatalog.text("gate.allow", .en, ["name": "Li"]) == "Welcome, Li. {left} entries left here.")
+        #expect(MessageCatalog.text("gate.allow", .en) == "Welcome, {name}. {left} entries left here.")
+        #expect(MessageCatalog.text("no.such.key {x}", .en, ["x": "y"]) == "no.such.key y")
+    }
+
     @Test func theSameGateRefusalAndErrorInChineseAndEnglishAndTheReportInBoth() async throws {
         try await TestFederation.run(configuration: HubConfiguration(federation: "Languages", settlementTime: nil)) { federation in
             let agents = try await federation.enrollParks(["P001", "P003"])
