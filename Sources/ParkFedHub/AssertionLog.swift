@@ -51,7 +51,7 @@ public final class AssertionLog: @unchecked Sendable {
     /// before tiles were (or whose tiles are missing) is read whole once and its tiles written; a tail that does not
     /// make its size (entries deleted behind the hub's back) is read whole and left for `verify-log` to report.
     static func restore(_ store: HubStore, logger: Logger) async throws -> MerkleTiles {
-        let tail = try await store.logTail { MerkleTiles.restorePlan(size: $0) }
+        let tail = try await store.logTail(tileHeight: MerkleTiles.height) { MerkleTiles.restorePlan(size: $0) }
         let tilesStored = tail.tilesStored
         if tilesStored {
             do {

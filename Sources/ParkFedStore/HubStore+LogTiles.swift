@@ -49,8 +49,11 @@ extension HubStore {
     }
 
     /// The log's tail in one read transaction: `plan` says, for the size found, from which index the leaf hashes
-    /// are needed and which full tiles of which level.
-    public func logTail(plan: @Sendable (UInt64) -> (leavesFrom: UInt64, tileRanges: [(level: Int, range: Range<UInt64>)])) async throws -> LogTail {
+    /// are needed and which full tiles of which level; a tile holds `2^tileHeight` hashes (the store keeps tiles
+    /// without computing them, so the caller names their height).
+    public func logTail(
+        tileHeight: Int, plan: @Sendable (UInt64) -> (leavesFrom: UInt64, tileRanges: [(level: Int, range: Range<UInt64>)])
+    ) async throws -> LogTail {
         try await database.read { db in
             let size = try await Self.logSize(db)
             let (from, ranges) = plan(size)
@@ -60,7 +63,7 @@ extension HubStore {
                 tiles[level] = try await Self.logTiles(level: level, range: range, db)
             }
             // One indexed look-up, not a count of every tile: start-up stays flat as the log grows.
-            let fullLeafTiles = size >> 8
+            let fullLeafTiles = size >> UInt64(tileHeight)
             var stored = true
             if fullLeafTiles > 0 {
                 let last = try await Int64.fetchOne(db, sql: "SELECT 1 FROM log_tiles WHERE level = 0 AND idx = ?", arguments: [Int64(fullLeafTiles - 1)])
