@@ -152,18 +152,10 @@ extension HubStore {
     static func record(_ effect: CardEffect, now: Date, day: CivilDay, fees: Int64, _ db: any SQLConnection) async throws {
         let at = StoredTime.millis(now)
         // Every line in one statement: one round trip on a server, however many lines the operation made.
-        let lines = effect.transactions.flatMap { transaction in transaction.postings.map { (transaction.reference, $0) } }
-        for start in stride(from: 0, to: lines.count, by: 100) {
-            let chunk = lines[start..<min(start + 100, lines.count)]
-            var values: [SQLValue] = []
-            for (reference, line) in chunk {
-                values += ([reference, line.account, line.debit, line.credit, at] as SQLArguments).values
-            }
-            try await db.cachedStatement(
-                sql: "INSERT INTO ledger_postings (txn, account, debit, credit, at) VALUES "
-                    + Array(repeating: "(?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
-            ).execute(arguments: SQLArguments(values: values))
+        let values = effect.transactions.flatMap { transaction in
+            transaction.postings.flatMap { line in ([transaction.reference, line.account, line.debit, line.credit, at] as SQLArguments).values }
         }
+        try await db.insertRows(into: "ledger_postings", columns: ["txn", "account", "debit", "credit", "at"], values: values)
         for item in effect.obligations { try await Self.recordObligation(item, assertionID: nil, at: now, day: day, feeBasisPoints: fees, db) }
     }
 

@@ -168,16 +168,8 @@ extension HubStore {
 
     /// Inserts log entries (nine values each, in column order) 100 rows a statement.
     static func insertLogEntries(_ values: [SQLValue], _ db: any SQLConnection) async throws {
-        let columns = 9, perStatement = 100 * columns
-        precondition(values.count % columns == 0, "log entries are nine values each")
-        for start in stride(from: 0, to: values.count, by: perStatement) {
-            let chunk = Array(values[start..<min(start + perStatement, values.count)])
-            let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
-            let sql =
-                "INSERT INTO log_entries (idx, id, park_id, type, kid, issued_at, accepted_at, jws, leaf_hash) VALUES "
-                + Array(repeating: row, count: chunk.count / columns).joined(separator: ", ")
-            try await db.cachedStatement(sql: sql).execute(arguments: SQLArguments(values: chunk))
-        }
+        try await db.insertRows(
+            into: "log_entries", columns: ["idx", "id", "park_id", "type", "kid", "issued_at", "accepted_at", "jws", "leaf_hash"], values: values)
     }
 
     public func latestCheckpoint() async throws -> CheckpointRecord? {

@@ -99,15 +99,10 @@ extension HubStore {
     }
 
     static func insertLogTiles(_ tiles: [LogTileRecord], _ db: any SQLConnection) async throws {
-        for chunk in stride(from: 0, to: tiles.count, by: 100) {
-            let part = tiles[chunk..<min(tiles.count, chunk + 100)]
-            var arguments = SQLArguments()
-            for tile in part { arguments.append(contentsOf: [Int64(tile.level), Int64(tile.index), tile.hashes]) }
-            try await db.execute(
-                sql: "INSERT INTO log_tiles (level, idx, hashes) VALUES " + Array(repeating: "(?, ?, ?)", count: part.count).joined(separator: ", ")
-                    + " ON CONFLICT (level, idx) DO NOTHING",
-                arguments: arguments)
-        }
+        try await db.insertRows(
+            into: "log_tiles", columns: ["level", "idx", "hashes"],
+            values: tiles.flatMap { tile in ([Int64(tile.level), Int64(tile.index), tile.hashes] as SQLArguments).values },
+            suffix: " ON CONFLICT (level, idx) DO NOTHING")
     }
 
     /// Every stored tile of `level`, in index order (for `verify-log`).
