@@ -224,11 +224,7 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
         func forEach(sql: String, arguments: SQLArguments, _ body: (SQLRow) throws -> Void) async throws {
             do {
                 if let prepared = Self.prepared(sql, arguments) {
-                    try await PreparedText.$current.withValue(prepared.text) {
-                        for try await row in try await connection.execute(PreparedRows(bindings: prepared.bindings), logger: logger) {
-                            try body(Self.row(row))
-                        }
-                    }
+                    try await forEachRow(of: prepared) { try body(Self.row($0)) }
                     return
                 }
                 for try await row in try await connection.query(Self.query(sql, arguments), logger: logger) { try body(Self.row(row)) }
@@ -257,11 +253,9 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
                 if Self.returnsNoRows(sql), let prepared = Self.prepared(sql + " RETURNING 1", arguments) {
                     // postgres-nio hands a prepared statement's command tag only for a statement that returns no
                     // rows, and (2.x) not even then: the rows it changed are counted as the rows it returns.
-                    return try await PreparedText.$current.withValue(prepared.text) {
-                        var changed = 0
-                        for try await _ in try await connection.execute(PreparedRows(bindings: prepared.bindings), logger: logger) { changed += 1 }
-                        return changed
-                    }
+                    var changed = 0
+                    try await forEachRow(of: prepared) { _ in changed += 1 }
+                    return changed
                 }
                 let result = try await connection.query(Self.query(sql, arguments), logger: logger).get()
                 return result.metadata.rows ?? 0
@@ -275,6 +269,13 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
         static func returnsNoRows(_ sql: String) -> Bool {
             let head = sql.drop { $0 == " " || $0 == "\n" }.prefix(7).uppercased()
             return (head.hasPrefix("INSERT ") || head.hasPrefix("UPDATE ") || head.hasPrefix("DELETE ")) && !sql.uppercased().contains("RETURNING")
+        }
+
+        /// Runs a named prepared statement (``prepared(_:_:)``) and hands its rows to `body` as they come.
+        func forEachRow(of prepared: (text: PreparedText.Text, bindings: PostgresBindings), _ body: (PostgresRow) throws -> Void) async throws {
+            try await PreparedText.$current.withValue(prepared.text) {
+                for try await row in try await connection.execute(PreparedRows(bindings: prepared.bindings), logger: logger) { try body(row) }
+            }
         }
 
         static func query(_ sql: String, _ arguments: SQLArguments) -> PostgresQuery {
@@ -308,13 +309,16 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
             var types: [PostgresDataType] = []
             types.reserveCapacity(arguments.values.count)
             for value in arguments.values {
-                switch value {
-                case .null: (name, types) = (name + "n", types + [.null])
-                case .integer: (name, types) = (name + "i", types + [.int8])
-                case .real: (name, types) = (name + "r", types + [.float8])
-                case .text: (name, types) = (name + "t", types + [.text])
-                case .blob: (name, types) = (name + "b", types + [.bytea])
-                }
+                let (letter, type): (Character, PostgresDataType) =
+                    switch value {
+                    case .null: ("n", .null)
+                    case .integer: ("i", .int8)
+                    case .real: ("r", .float8)
+                    case .text: ("t", .text)
+                    case .blob: ("b", .bytea)
+                    }
+                name.append(letter)
+                types.append(type)
             }
             return ((name, numberedPlaceholders(sql), types), bindings(arguments))
         }
@@ -406,8 +410,8 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
 }
 
 /// postgres-nio names a prepared statement by its type (`PostgresPreparedStatement`'s `name`, `sql` and
-/// `bindingDataTypes` are static): our statements are texts known only at run time, so the two statement types
-/// below read theirs from this task-local value, which ``PostgresDatabase/Connection`` sets around each call
+/// `bindingDataTypes` are static): our statements are texts known only at run time, so the statement type below
+/// reads them from this task-local value, which ``PostgresDatabase/Connection`` sets around each call
 /// (postgres-nio reads them synchronously when the call starts, and again only on that call's error path).
 enum PreparedText {
     typealias Text = (name: String, sql: String, types: [PostgresDataType])
