@@ -9,8 +9,6 @@ import Testing
 /// Group commit: writes that queue while one runs share its transaction and its fsync, each in a savepoint of its
 /// own, each answered only after the commit that holds it (the crash tests kill a hub in the middle of such groups).
 @Suite struct GroupCommitTests {
-    struct Refused: Error {}
-
     @Test func writesThatQueueShareCommitsAndAFailedOneRollsBackOnlyItsOwnStatements() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -19,25 +17,15 @@ import Testing
         let before = database.commits
         let count = 300
         // Every tenth write inserts its row and then fails: its row must be gone, and nobody else's with it.
-        let answers = await withTaskGroup(of: (Int, Bool).self) { group in
-            for id in 0..<count {
-                group.addTask {
-                    do {
-                        try await database.write { db in
-                            try await db.execute(sql: "INSERT INTO t (id, note) VALUES (?, ?)", arguments: [Int64(id), "write \(id)"])
-                            if id % 10 == 3 { throw Refused() }
-                        }
-                        return (id, true)
-                    } catch {
-                        return (id, false)
-                    }
-                }
+        let answered = await ConcurrentWrites.run(count: count) { id in
+            try await database.write { db in
+                try await db.execute(sql: "INSERT INTO t (id, note) VALUES (?, ?)", arguments: [Int64(id), "write \(id)"])
+                if ConcurrentWrites.fails(id) { throw ConcurrentWrites.Refused() }
             }
-            return await group.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }
         }
         let stored = try await database.read { db in try await Int64.fetchAll(db, sql: "SELECT id FROM t ORDER BY id") }.map { Int($0) }
-        #expect(stored == (0..<count).filter { $0 % 10 != 3 })
-        #expect(answers.filter(\.value).keys.sorted() == stored)
+        #expect(stored == ConcurrentWrites.succeeding(count))
+        #expect(answered == stored)
         let commits = database.commits - before
         #expect(commits < count - count / 10, "\(commits) commits for \(count) writes: they were not grouped")
         await database.close()
