@@ -101,12 +101,15 @@ public final class SQLiteDatabase: SQLDatabase {
     public func write<T>(_ body: (any SQLConnection) async throws -> T) async throws -> T {
         let threads = try started()
         let writer = threads.writer
+        // Counted from here until this write holds the writer: a group stays open only for writes counted so.
+        wanting.add(1, ordering: .relaxed)
         // The wait for the writer runs with the writer thread as the task's executor too: when the write before
         // gives the writer back, this one resumes on the writer thread at once. (Waiting on the cooperative pool,
         // each hand-off queued behind whatever TLS and JSON work the pool had: measured, the card path's requests
         // waited 17 ms with the writer thread a third busy.)
         let (result, pending): (Result<T, any Error>, CommitGroup?) = try await withTaskExecutorPreference(threads.writerThread) {
             try await writer.lend { thread in
+                wanting.subtract(1, ordering: .relaxed)
                 let connection: Connection
                 do { connection = try self.connection(thread) } catch {
                     // A group left open for this write ends with it.
@@ -146,8 +149,11 @@ public final class SQLiteDatabase: SQLDatabase {
                     if case .failure = result { return (result, nil) }
                     return (.failure(lost), nil)
                 }
-                // Writes wait either for the writer to be lent or, already on the writer thread's queue, to run there.
-                if writer.waitingCount > 0 || thread.queuedJobs > 0, members < Self.maximumGroup {
+                // Writes that have begun and do not hold the writer yet wait either for it to be lent or, already on
+                // the writer thread's queue, to run there; each of them will join this group or commit it. (Counting
+                // the thread's queued jobs instead also counted other work resumed there, and a group could then
+                // stay open, its writes unanswered, until an unrelated write came.)
+                if wanting.load(ordering: .relaxed) > 0, members < Self.maximumGroup {
                     // Someone waits for the writer: leave the transaction open for them. A failed body changed nothing
                     // and is answered now; a successful one waits for the commit.
                     if case .failure = result { return (result, nil) }
@@ -173,6 +179,9 @@ public final class SQLiteDatabase: SQLDatabase {
     /// Write transactions committed so far (each one fsync); fewer than the writes when they were grouped.
     public var commits: Int { commitCount.load(ordering: .relaxed) }
     private let commitCount = Atomic<Int>(0)
+
+    /// Writes begun that do not hold the writer yet.
+    private let wanting = Atomic<Int>(0)
 
     /// The most writes one transaction holds before it commits.
     static let maximumGroup = 64

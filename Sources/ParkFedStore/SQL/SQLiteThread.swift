@@ -40,13 +40,6 @@ final class SQLiteThread: TaskExecutor, @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Jobs queued on the thread and not started yet (the writer counts them as writes waiting for it).
-    var queuedJobs: Int {
-        condition.lock()
-        defer { condition.unlock() }
-        return jobs.count - head
-    }
-
     /// Ends the thread once the jobs queued so far have run; its connection goes back to GRDB.
     func stop() {
         condition.lock()
