@@ -424,17 +424,21 @@ extension HubStore {
             return .applied
 
         case .entry(let park, let enteredAt, let day, let minute, let facts, let codeProblem, let product, let mode):
+            // Decided before anything is written. A refusal on the deciding path is an outcome, never a throw: the
+            // entry is grouped in one transaction with other requests' appends, and a throw would fail them all.
+            var stored: PassRecord?
+            if let facts { stored = try await Self.pass(facts.passID, db) }
             func keep(_ refusal: PassRefusal, passID: String, issuer: String) async throws -> AssertionEffectResult {
-                if mode == .decide { throw PassDenied(refusal.rawValue, "the hub refuses the entry: \(refusal.rawValue)") }
+                if mode == .decide { return .refused(PassDenied(refusal.rawValue, "the hub refuses the entry: \(refusal.rawValue)")) }
+                try await remember()
                 try await insertEntry(
                     entryID, passID: passID, park: park.rawValue, issuer: issuer, day: day, at: enteredAt, mode: mode,
                     counted: false, conflict: refusal.rawValue, heads: facts?.heads ?? 1, logIndex: logIndex, db)
                 return .conflict(refusal)
             }
-            guard let facts, let product else {
-                return try await keep(codeProblem ?? .forged, passID: "unknown", issuer: "unknown")
-            }
-            if try await Self.pass(facts.passID, db) == nil {
+            /// A pass first seen at a gate becomes known with the entry that is written for it.
+            func remember() async throws {
+                guard stored == nil, let facts, let product else { return }
                 try await db.execute(
                     sql: """
                         INSERT INTO passes (id, issuer, product, valid_from, valid_until, generation, created_at, category, heads, slot, stock)
@@ -445,7 +449,15 @@ extension HubStore {
                         StoredTime.millis(now), facts.category, facts.heads, facts.slot, facts.stock ? 1 : 0,
                     ])
             }
-            let record = try await Self.pass(facts.passID, db)!
+            guard let facts, let product else {
+                return try await keep(codeProblem ?? .forged, passID: "unknown", issuer: "unknown")
+            }
+            let record =
+                stored
+                ?? PassRecord(
+                    id: facts.passID, issuer: facts.issuer, product: product.id, validFrom: facts.validFrom, validUntil: facts.validUntil,
+                    generation: 0, refundedMinor: nil, activatedOn: nil, entries: [:], category: facts.category, heads: facts.heads, slot: facts.slot,
+                    stock: facts.stock, issued: false)
             guard record.issuer == facts.issuer, record.product == product.id, record.category == facts.category, record.heads == facts.heads,
                 record.slot == facts.slot
             else {
@@ -458,6 +470,7 @@ extension HubStore {
             case .failure(let refusal):
                 return try await keep(refusal, passID: record.id, issuer: record.issuer.rawValue)
             case .success(let admission):
+                try await remember()
                 try await insertEntry(
                     entryID, passID: record.id, park: park.rawValue, issuer: record.issuer.rawValue, day: day, at: enteredAt, mode: mode,
                     counted: true, conflict: nil, heads: facts.heads, logIndex: logIndex, db)

@@ -1,6 +1,7 @@
 import Foundation
 import ParkFedDomain
 import ParkFedHub
+import ParkFedNode
 import ParkFedProtocol
 import ParkFedStore
 import ParkFedTesting
@@ -55,6 +56,37 @@ import Testing
             // Every entry verifies against the checkpoint that covers it.
             let report = try await LogVerifier(hub: hub).verify()
             #expect(report.ok && report.entries == 60)
+        }
+    }
+
+    /// Online gate decisions that queue together share one log transaction; one the hub refuses (a pass already
+    /// used there) must refuse only itself, never the admissions grouped with it (a park sending refused entries
+    /// must not be able to turn other parks' gates away).
+    @Test func aRefusedGateEntryInAGroupRefusesOnlyItselfAndTheOthersAreAdmitted() async throws {
+        try await TestFederation.run { federation in
+            let agents = try await federation.enrollParks(["P001", "P003"])  // JIANGNAN-3P: one entry at P003
+            let holder = HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X")
+            var codes: [String] = []
+            for _ in 0..<21 { codes.append(try await agents[0].sellPass(PassSaleRequest(product: "JIANGNAN-3P", channel: "window", holder: holder)).code) }
+            #expect(try await agents[1].scan(GateScanRequest(code: codes[0], gate: "G1")).decision == .allow)
+            let gate = agents[1]
+            func entry(_ text: String) throws -> String {
+                guard case .success(let (code, _)) = gate.verifyCode(text) else { throw TestSupportError("the sold code does not verify") }
+                let entry = PassRedeemed(passID: code.passID, issuerPark: code.issuer, gate: "G2", enteredAt: Date(), offline: false, code: code.text)
+                return try Assertions.sign(.passRedeemed(entry), park: gate.park, key: gate.signingKey).1.compact
+            }
+            // Twenty new entries of the used pass, and the first entry of twenty others, all at once.
+            let sends = try (1...20).flatMap { [(true, try entry(codes[0])), (false, try entry(codes[$0]))] }
+            let peer = AuthenticatedPeer(principal: .park(gate.park), serial: "in-process", notAfter: .distantFuture)
+            let hub = federation.hub
+            let answers = try await withThrowingTaskGroup(of: (Bool, RedeemResponse).self) { group in
+                for (used, jws) in sends { group.addTask { (used, try await hub.redeem(RedeemRequest(assertion: jws), peer: peer)) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let refused = answers.filter(\.0).map(\.1), admitted = answers.filter { !$0.0 }.map(\.1)
+            #expect(refused.allSatisfy { $0.decision == .deny && $0.reason == "already_used" }, "\(refused.map { $0.reason ?? "" })")
+            #expect(admitted.allSatisfy { $0.decision == .allow && $0.logIndex != nil }, "\(admitted.map { "\($0.decision) \($0.reason ?? "")" })")
+            #expect(Set(admitted.compactMap(\.logIndex)).count == 20)
         }
     }
 }
