@@ -252,7 +252,54 @@ public final class AssertionLog: @unchecked Sendable {
     /// checkpoint and one fsync, in the order they queued; each gets its own outcomes (a refusal or duplicate of one
     /// never touches another's), and nobody is answered before that transaction has committed. An idle log adds no
     /// wait: a lone append is a group of one.
+    ///
+    /// PostgreSQL (``HubStore/sequencesLog``): candidates whose effects are one entity's (pass writes, and
+    /// assertions without an effect) are staged first, by any number of requests of any hub process at once
+    /// (``HubStore/stage(_:now:)``); then this process's next group runs the log's sequencer, which integrates
+    /// every staged entry (of every process) and appends the other groups' candidates (hub statements) after them.
     func append(_ candidates: [LogCandidate], now: Date) async throws -> ([LogOutcome], [String: AssertionEffectResult], UInt64) {
+        // A batch with a hub statement or another effect the sequencer appends itself is appended by it whole, so
+        // that the log keeps the batch's order.
+        let stages = store.sequencesLog && candidates.allSatisfy { HubStore.stagingLocks($0.effect) != nil }
+        let staged = stages ? Array(candidates.indices) : []
+        let direct = stages ? [] : Array(candidates.indices)
+        let staging = staged.isEmpty ? nil : try await store.stage(staged.map { candidates[$0] }, now: now)
+        var (outcomes, effects, size) = try await sequence(direct.map { candidates[$0] }, now: now)
+        if let staging {
+            var merged = [LogOutcome?](repeating: nil, count: candidates.count)
+            for (position, outcome) in zip(direct, outcomes) { merged[position] = outcome }
+            // The sequencer that answered this group ran after the staging committed: every entry queued is in the
+            // log now (integrated by this process or another).
+            let logged = try await store.loggedEntries(ids: staged.map { candidates[$0].id })
+            for (position, outcome) in zip(staged, staging.outcomes) {
+                let candidate = candidates[position]
+                if case .refused(let refusal) = outcome {
+                    merged[position] = .refused(refusal)
+                    continue
+                }
+                guard let entry = logged[candidate.id] else {
+                    throw Refusal(.failed, code: "append_lost", title: "A staged entry is not in the log after the sequencer ran")
+                }
+                merged[position] =
+                    outcome == .queued
+                    ? .appended(index: entry.index) : entry.jws == candidate.jws ? .duplicate(index: entry.index) : .conflict(index: entry.index)
+            }
+            outcomes = merged.map { $0! }
+            effects.merge(staging.effects) { first, _ in first }
+        }
+        if let observer = observer.withLock({ $0 })?.observe {
+            let appended = zip(candidates, outcomes).compactMap { candidate, outcome -> LogCandidate? in
+                if case .appended = outcome, candidate.effect != nil { return candidate }
+                return nil
+            }
+            if !appended.isEmpty { await observer(appended, now) }
+        }
+        return (outcomes, effects, size)
+    }
+
+    /// The group commit of appends (every ticket waiting when the writer comes free, one transaction), and on
+    /// PostgreSQL the sequencer's run that integrates the staged entries first.
+    private func sequence(_ candidates: [LogCandidate], now: Date) async throws -> ([LogOutcome], [String: AssertionEffectResult], UInt64) {
         let ticket = Ticket(candidates)
         waiting.withLock { $0.append(ticket) }
         try await appending.serially {
@@ -281,15 +328,7 @@ public final class AssertionLog: @unchecked Sendable {
         guard let answer = waiting.withLock({ _ in ticket.answer }) else {
             throw Refusal(.failed, code: "append_lost", title: "The append was not answered")
         }
-        let result = try answer.get()
-        if let observer = observer.withLock({ $0 })?.observe {
-            let appended = zip(candidates, result.0).compactMap { candidate, outcome -> LogCandidate? in
-                if case .appended = outcome, candidate.effect != nil { return candidate }
-                return nil
-            }
-            if !appended.isEmpty { await observer(appended, now) }
-        }
-        return result
+        return try answer.get()
     }
 
     /// One store transaction at the end of the log as the database has it (entries, their pass effects, the signed

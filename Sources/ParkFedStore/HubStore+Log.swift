@@ -93,6 +93,8 @@ extension HubStore {
     /// conflict. `checkpoint` gets the missed and the appended leaf hashes and returns the signed checkpoint for the
     /// new size with the tiles of the tree that the entries completed, stored in the same transaction, so that the
     /// entries, their tiles and the checkpoint that covers them become durable together before anyone is answered.
+    /// On PostgreSQL this is the log's sequencer (``stage(_:now:)``): the entries queued by any process are
+    /// appended first, then `candidates` (which are not staged: hub statements); the outcomes are `candidates'`.
     public func append(
         _ candidates: [LogCandidate],
         knownSize: UInt64,
@@ -112,10 +114,19 @@ extension HubStore {
             var outcomes: [LogOutcome] = []
             var appended: [Data] = []
             var inBatch: [String: (index: UInt64, jws: String)] = [:]
+            var rows: [SQLValue] = []
+            // The sequencer (PostgreSQL): entries staged by any hub process since the last append come first, in
+            // queue order (their effects are applied already).
+            let queue = sequencesLog ? try await Self.queuedEntries(db) : (lastSeq: 0, entries: [], acceptedAt: [])
+            for (entry, acceptedAt) in zip(queue.entries, queue.acceptedAt) {
+                let index = startIndex + UInt64(appended.count)
+                rows += Self.entryRow(entry, index: index, acceptedAt: acceptedAt)
+                appended.append(entry.leafHash)
+                inBatch[entry.id] = (index, entry.jws)
+            }
             // Round trips, not rows, cost on a database server: the ids already in the log come in one query per
             // 500 ids, and the new entries go in as multi-row inserts after the loop (same transaction).
             let logged = try await Self.loggedEntries(ids: candidates.map(\.id), db)
-            var rows: [SQLValue] = []
             let acceptedAt = StoredTime.millis(now)
             for candidate in candidates {
                 if let earlier = inBatch[candidate.id] ?? logged[candidate.id] {
@@ -132,16 +143,13 @@ extension HubStore {
                     }
                     effects[candidate.id] = result
                 }
-                rows +=
-                    ([
-                        Int64(index), candidate.id, candidate.park, candidate.type, candidate.kid, StoredTime.millis(candidate.issuedAt), acceptedAt,
-                        candidate.jws, candidate.leafHash,
-                    ] as SQLArguments).values
+                rows += Self.entryRow(candidate, index: index, acceptedAt: acceptedAt)
                 appended.append(candidate.leafHash)
                 inBatch[candidate.id] = (index, candidate.jws)
                 outcomes.append(.appended(index: index))
             }
             try await Self.insertLogEntries(rows, db)
+            if !queue.entries.isEmpty { try await Self.finishIntegration(lastSeq: queue.lastSeq, db) }
             guard !appended.isEmpty else { return (outcomes, nil, effects, missed) }
             let (record, tiles) = try checkpoint(missed, appended)
             try await Self.insertLogTiles(tiles, db)
@@ -164,6 +172,12 @@ extension HubStore {
             }
         }
         return found
+    }
+
+    /// A log entry's nine values, in ``insertLogEntries(_:_:)``'s column order.
+    static func entryRow(_ entry: LogCandidate, index: UInt64, acceptedAt: Int64) -> [SQLValue] {
+        ([Int64(index), entry.id, entry.park, entry.type, entry.kid, StoredTime.millis(entry.issuedAt), acceptedAt, entry.jws, entry.leafHash] as SQLArguments)
+            .values
     }
 
     /// Inserts log entries (nine values each, in column order) 100 rows a statement.

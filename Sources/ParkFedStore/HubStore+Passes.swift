@@ -365,11 +365,12 @@ extension HubStore {
                 rows = try await SQLRow.fetchAll(
                     db,
                     sql: """
-                        SELECT * FROM pass_entries WHERE conflict IS NOT NULL AND (park = ? OR issuer = ?) ORDER BY log_index DESC LIMIT ?
+                        SELECT * FROM pass_entries WHERE conflict IS NOT NULL AND log_index IS NOT NULL AND (park = ? OR issuer = ?) ORDER BY log_index DESC LIMIT ?
                         """, arguments: [park.rawValue, park.rawValue, limit])
             } else {
                 rows = try await SQLRow.fetchAll(
-                    db, sql: "SELECT * FROM pass_entries WHERE conflict IS NOT NULL ORDER BY log_index DESC LIMIT ?", arguments: [limit])
+                    db, sql: "SELECT * FROM pass_entries WHERE conflict IS NOT NULL AND log_index IS NOT NULL ORDER BY log_index DESC LIMIT ?",
+                    arguments: [limit])
             }
             return rows.map {
                 PassConflictRecord(
@@ -381,7 +382,7 @@ extension HubStore {
 
     // MARK: Applying effects (inside the log's append transaction)
 
-    static func apply(_ effect: AssertionEffect, entryID: String, logIndex: UInt64, now: Date, day: CivilDay, feeBasisPoints: Int64, _ db: any SQLConnection)
+    static func apply(_ effect: AssertionEffect, entryID: String, logIndex: UInt64?, now: Date, day: CivilDay, feeBasisPoints: Int64, _ db: any SQLConnection)
         async throws -> AssertionEffectResult
     {
         switch effect {
@@ -497,9 +498,10 @@ extension HubStore {
             return .applied
 
         case .clearing(let step):
-            return try await Self.apply(step, entryID: entryID, logIndex: logIndex, now: now, db)
+            return try await Self.apply(step, entryID: entryID, logIndex: try sequenced(logIndex), now: now, db)
 
         case .regulatorQuery(let principal, let query, let records):
+            let logIndex = try sequenced(logIndex)
             try await db.execute(
                 sql: "INSERT INTO regulator_queries (principal, query, records, at, entry_id, log_index) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [principal, query, records, StoredTime.millis(now), entryID, Int64(logIndex)])
@@ -510,7 +512,7 @@ extension HubStore {
             return .applied
 
         case .capacityLevel(let change):
-            return try await Self.apply(change, entryID: entryID, logIndex: logIndex, now: now, db)
+            return try await Self.apply(change, entryID: entryID, logIndex: try sequenced(logIndex), now: now, db)
 
         case .retention(let change):
             return try await Self.apply(change, entryID: entryID, now: now, db)
@@ -544,6 +546,12 @@ extension HubStore {
         }
     }
 
+    /// The index of an entry the sequencer appends itself (a hub statement's effect is never staged).
+    static func sequenced(_ logIndex: UInt64?) throws -> UInt64 {
+        guard let logIndex else { throw StoreError(.invalidState, "a hub statement's effect needs its log index: it is appended, never staged") }
+        return logIndex
+    }
+
     static func insertHolder(_ holder: ProtectedHolder, passID: String, generation: Int, issuer: ParkID, at: Date, _ db: any SQLConnection) async throws {
         try await db.execute(
             sql: """
@@ -573,7 +581,7 @@ extension HubStore {
 
     static func insertEntry(
         _ entryID: String, passID: String, park: String, issuer: String, day: CivilDay, at: Date, mode: AssertionEffectMode,
-        counted: Bool, conflict: String?, heads: Int, logIndex: UInt64, _ db: any SQLConnection
+        counted: Bool, conflict: String?, heads: Int, logIndex: UInt64?, _ db: any SQLConnection
     ) async throws {
         try await db.execute(
             sql: """
@@ -582,7 +590,7 @@ extension HubStore {
                 """,
             arguments: [
                 entryID, passID, park, issuer, day.description, StoredTime.millis(at), mode == .decide ? "decide" : "record",
-                counted ? 1 : 0, conflict, Int64(logIndex), heads,
+                counted ? 1 : 0, conflict, logIndex.map { Int64($0) }, heads,
             ])
     }
 

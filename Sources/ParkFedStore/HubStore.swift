@@ -304,6 +304,7 @@ public final class HubStore: Sendable {
         registerLogTileMigration(&migrator)
         registerCapacityCounterMigration(&migrator)
         registerCompactCardMigration(&migrator)
+        registerLogQueueMigration(&migrator)
         return migrator
     }
 

@@ -19,6 +19,10 @@ extension CodedError<StoreErrorKind>.Code {
     public static let settlementConflict = Self(rawValue: "settlement_conflict")
     public static let invalidState = Self(rawValue: "invalid_state")
     public static let backupInvalid = Self(rawValue: "backup_invalid")
+    /// The transaction lost a deadlock (or a serialization conflict) to another and was rolled back: it may run again.
+    public static let deadlock = Self(rawValue: "database_deadlock")
+    /// A row with the same unique key was inserted by a transaction that committed meanwhile (PostgreSQL).
+    public static let uniqueViolation = Self(rawValue: "database_unique_violation")
     /// The database server refused a statement or could not be reached.
     public static let database = Self(rawValue: "database_error")
 }

@@ -146,14 +146,34 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
     /// write still waits for all of them and they for it), then one exclusive lock per entity, in one order (no two
     /// such writes wait for each other in a cycle). Entity locks are `(entityLockClass, FNV-1a of the key)` pairs, a
     /// key space apart from ``writeLock``; two keys with one hash only wait for each other.
+    /// Entities in `sharing` take their lock shared (one named in both takes it exclusively). A transaction that
+    /// loses a deadlock (its row locks, e.g. two running totals upserted in opposite orders) runs again, up to
+    /// ``deadlockAttempts`` times.
     @discardableResult
-    public func write<T>(entities: [String], _ body: (any SQLConnection) async throws -> T) async throws -> T {
-        // One statement, one round trip: PostgreSQL evaluates a target list left to right.
+    public func write<T>(entities: [String], sharing: [String], _ body: (any SQLConnection) async throws -> T) async throws -> T {
+        let exclusive = Set(entities.map(Self.entityLock))
+        let shared = Set(sharing.map(Self.entityLock)).subtracting(exclusive)
+        // One statement, one round trip: PostgreSQL evaluates a target list left to right, so the locks are taken
+        // in one order (the hashes') by every such write.
         let locks =
             ["pg_advisory_xact_lock_shared(\(Self.writeLock))"]
-            + Set(entities.map(Self.entityLock)).sorted().map { "pg_advisory_xact_lock(\(Self.entityLockClass), \($0))" }
-        return try await transaction(begin: ["BEGIN ISOLATION LEVEL READ COMMITTED", "SELECT " + locks.joined(separator: ", ")], body)
+            + exclusive.union(shared).sorted().map { key in
+                "pg_advisory_xact_lock\(shared.contains(key) ? "_shared" : "")(\(Self.entityLockClass), \(key))"
+            }
+        let begin = ["BEGIN ISOLATION LEVEL READ COMMITTED", "SELECT " + locks.joined(separator: ", ")]
+        var attempt = 1
+        while true {
+            do {
+                return try await transaction(begin: begin, body)
+            } catch let error as StoreError where error.code == .deadlock && attempt < Self.deadlockAttempts {
+                try await Task.sleep(for: .milliseconds(Int.random(in: 1...(5 * attempt))))
+                attempt += 1
+            }
+        }
     }
+
+    /// How many times an entity write runs before a deadlock is its caller's error.
+    static let deadlockAttempts = 5
 
     /// The first half of every entity lock ("PF").
     public static let entityLockClass: Int32 = 0x5046
@@ -402,7 +422,9 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
             if let store = error as? StoreError { return store }
             if let psql = error as? PSQLError, let message = psql.serverInfo?[.message] {
                 let code = psql.serverInfo?[.sqlState] ?? "?"
-                return StoreError(.database, "PostgreSQL \(code): \(message) in: \(sql.prefix(200))")
+                // 40P01 deadlock detected, 40001 serialization failure: the transaction was rolled back whole.
+                let kind: StoreError.Code = ["40P01", "40001"].contains(code) ? .deadlock : code == "23505" ? .uniqueViolation : .database
+                return StoreError(kind, "PostgreSQL \(code): \(message) in: \(sql.prefix(200))")
             }
             return StoreError(.database, "PostgreSQL: \(String(reflecting: error)) in: \(sql.prefix(200))")
         }

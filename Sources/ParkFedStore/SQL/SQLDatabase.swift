@@ -184,19 +184,31 @@ public protocol SQLDatabase: Sendable {
     /// Runs `body` in a write transaction (committed when it returns, rolled back when it throws).
     @discardableResult
     func write<T>(_ body: (any SQLConnection) async throws -> T) async throws -> T
-    /// Runs `body` in a write transaction that decides only on rows of the entities named by `entities` (a card),
-    /// and otherwise only appends rows or adds to running totals (ledger lines, obligations). Such writes of
-    /// different entities may run at once where the database allows it (PostgreSQL: a lock per entity, shared with
-    /// the whole-database lock that ``write(_:)`` takes alone); SQLite runs them as any other write.
+    /// Runs `body` in a write transaction that decides only on rows of the entities named by `entities` (a card, a
+    /// pass, a slot), and otherwise only appends rows or adds to running totals (ledger lines, obligations). Such
+    /// writes of different entities may run at once where the database allows it (PostgreSQL: a lock per entity,
+    /// the whole-database lock that ``write(_:)`` takes alone held shared); SQLite runs them as any other write.
+    /// `sharing`: entities whose rows `body` only adds to (a day's entries at a park): such writes run at once with
+    /// each other, and a write that names the entity in `entities` (a sale checking the day's capacity) waits for
+    /// them and they for it. A write that lost a deadlock to another runs again (PostgreSQL), so `body` must decide
+    /// everything from what it reads.
     @discardableResult
-    func write<T>(entities: [String], _ body: (any SQLConnection) async throws -> T) async throws -> T
+    func write<T>(entities: [String], sharing: [String], _ body: (any SQLConnection) async throws -> T) async throws -> T
     /// Releases the database's connections and threads; later calls fail.
     func close() async
 }
 
 extension SQLDatabase {
     @discardableResult
-    public func write<T>(entities: [String], _ body: (any SQLConnection) async throws -> T) async throws -> T { try await write(body) }
+    public func write<T>(entities: [String], sharing: [String], _ body: (any SQLConnection) async throws -> T) async throws -> T {
+        try await write(body)
+    }
+
+    /// A write of `entities` only (``write(entities:sharing:_:)`` with none shared).
+    @discardableResult
+    public func write<T>(entities: [String], _ body: (any SQLConnection) async throws -> T) async throws -> T {
+        try await write(entities: entities, sharing: [], body)
+    }
 
     @discardableResult
     public func readStatement<T>(_ body: (any SQLConnection) async throws -> T) async throws -> T { try await read(body) }
