@@ -242,8 +242,17 @@ public final class AssertionLog: @unchecked Sendable {
     final class Ticket: @unchecked Sendable {
         let candidates: [LogCandidate]
         /// Set (under `AssertionLog.waiting`'s lock) before the writer gate is released by the group that took it.
-        var answer: Result<([LogOutcome], [String: AssertionEffectResult], UInt64), any Error>?
+        var answer: Result<Appended, any Error>?
         init(_ candidates: [LogCandidate]) { self.candidates = candidates }
+    }
+
+    /// What an append came to: each candidate's outcome, the effects applied, the tree's size after it, and (on
+    /// PostgreSQL) the entries the group's sequencer took from the queue, by id.
+    struct Appended: Sendable {
+        var outcomes: [LogOutcome]
+        var effects: [String: AssertionEffectResult]
+        var size: UInt64
+        var integrated: [String: (index: UInt64, jws: String)] = [:]
     }
 
     /// Appends `candidates` (with their effects) and answers after the commit that holds them.
@@ -258,19 +267,21 @@ public final class AssertionLog: @unchecked Sendable {
     /// (``HubStore/stage(_:now:)``); then this process's next group runs the log's sequencer, which integrates
     /// every staged entry (of every process) and appends the other groups' candidates (hub statements) after them.
     func append(_ candidates: [LogCandidate], now: Date) async throws -> ([LogOutcome], [String: AssertionEffectResult], UInt64) {
-        // A batch with a hub statement or another effect the sequencer appends itself is appended by it whole, so
-        // that the log keeps the batch's order.
-        let stages = store.sequencesLog && candidates.allSatisfy { HubStore.stagingLocks($0.effect) != nil }
+        // A batch with a hub statement (or too many entities to lock) is appended by the sequencer whole, so that
+        // the log keeps the batch's order.
+        let stages = store.stagingPlan(candidates) != nil
         let staged = stages ? Array(candidates.indices) : []
         let direct = stages ? [] : Array(candidates.indices)
         let staging = staged.isEmpty ? nil : try await store.stage(staged.map { candidates[$0] }, now: now)
-        var (outcomes, effects, size) = try await sequence(direct.map { candidates[$0] }, now: now)
+        let sequenced = try await sequence(direct.map { candidates[$0] }, now: now)
+        var (outcomes, effects) = (sequenced.outcomes, sequenced.effects)
         if let staging {
             var merged = [LogOutcome?](repeating: nil, count: candidates.count)
             for (position, outcome) in zip(direct, outcomes) { merged[position] = outcome }
             // The sequencer that answered this group ran after the staging committed: every entry queued is in the
-            // log now (integrated by this process or another).
-            let logged = try await store.loggedEntries(ids: staged.map { candidates[$0].id })
+            // log now, integrated by that run (its answer has the indexes) or by another process's before it.
+            let ids = staged.map { candidates[$0].id }
+            let logged = ids.allSatisfy { sequenced.integrated[$0] != nil } ? sequenced.integrated : try await store.loggedEntries(ids: ids)
             for (position, outcome) in zip(staged, staging.outcomes) {
                 let candidate = candidates[position]
                 if case .refused(let refusal) = outcome {
@@ -294,12 +305,12 @@ public final class AssertionLog: @unchecked Sendable {
             }
             if !appended.isEmpty { await observer(appended, now) }
         }
-        return (outcomes, effects, size)
+        return (outcomes, effects, sequenced.size)
     }
 
     /// The group commit of appends (every ticket waiting when the writer comes free, one transaction), and on
     /// PostgreSQL the sequencer's run that integrates the staged entries first.
-    private func sequence(_ candidates: [LogCandidate], now: Date) async throws -> ([LogOutcome], [String: AssertionEffectResult], UInt64) {
+    private func sequence(_ candidates: [LogCandidate], now: Date) async throws -> Appended {
         let ticket = Ticket(candidates)
         waiting.withLock { $0.append(ticket) }
         try await appending.serially {
@@ -310,16 +321,17 @@ public final class AssertionLog: @unchecked Sendable {
                 return queue
             }
             guard !group.isEmpty else { return }
-            let answer: Result<([LogOutcome], [String: AssertionEffectResult], UInt64), any Error>
+            let answer: Result<Appended, any Error>
             do { answer = .success(try await appendNow(group.flatMap(\.candidates), now: now)) } catch { answer = .failure(error) }
             waiting.withLock { _ in
                 var offset = 0
                 for member in group {
-                    member.answer = answer.map { outcomes, effects, size in
+                    member.answer = answer.map { all in
                         defer { offset += member.candidates.count }
-                        let mine = Array(outcomes[offset..<offset + member.candidates.count])
                         let ids = Set(member.candidates.map(\.id))
-                        return (mine, effects.filter { ids.contains($0.key) }, size)
+                        return Appended(
+                            outcomes: Array(all.outcomes[offset..<offset + member.candidates.count]), effects: all.effects.filter { ids.contains($0.key) },
+                            size: all.size, integrated: all.integrated)
                     }
                 }
             }
@@ -334,12 +346,12 @@ public final class AssertionLog: @unchecked Sendable {
     /// One store transaction at the end of the log as the database has it (entries, their pass effects, the signed
     /// checkpoint); the in-memory tree takes what other hub processes appended meanwhile, then this batch, and moves
     /// only after the transaction committed.
-    private func appendNow(_ candidates: [LogCandidate], now: Date) async throws -> ([LogOutcome], [String: AssertionEffectResult], UInt64) {
+    private func appendNow(_ candidates: [LogCandidate], now: Date) async throws -> Appended {
         let key = signingKey, origin = self.origin
         let box = TreeBox()
         let start = snapshot()
         box.tree = start
-        let (outcomes, record, effects, missed) = try await store.append(candidates, knownSize: start.size, now: now) { missed, appended in
+        let (outcomes, record, effects, missed, integrated) = try await store.append(candidates, knownSize: start.size, now: now) { missed, appended in
             var next = box.tree!
             // Tiles that the missed entries completed were stored by the process that appended them (kept as they are).
             let completed = next.append(leafHashes: missed + appended)
@@ -354,7 +366,7 @@ public final class AssertionLog: @unchecked Sendable {
             } else {
                 _ = tree.append(leafHashes: missed)
             }
-            return (outcomes, effects, tree.size)
+            return Appended(outcomes: outcomes, effects: effects, size: tree.size, integrated: integrated)
         }
     }
 

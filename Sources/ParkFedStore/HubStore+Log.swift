@@ -100,7 +100,10 @@ extension HubStore {
         knownSize: UInt64,
         now: Date,
         checkpoint: @Sendable (_ missed: [Data], _ appended: [Data]) throws -> (CheckpointRecord, [LogTileRecord])
-    ) async throws -> (outcomes: [LogOutcome], checkpoint: CheckpointRecord?, effects: [String: AssertionEffectResult], missed: [Data]) {
+    ) async throws -> (
+        outcomes: [LogOutcome], checkpoint: CheckpointRecord?, effects: [String: AssertionEffectResult], missed: [Data],
+        integrated: [String: (index: UInt64, jws: String)]
+    ) {
         let day = businessDay(now), fees = feeBasisPoints
         return try await database.write { db in
             let startIndex = try await Self.logSize(db)
@@ -124,6 +127,7 @@ extension HubStore {
                 appended.append(entry.leafHash)
                 inBatch[entry.id] = (index, entry.jws)
             }
+            let integrated = inBatch
             // Round trips, not rows, cost on a database server: the ids already in the log come in one query per
             // 500 ids, and the new entries go in as multi-row inserts after the loop (same transaction).
             let logged = try await Self.loggedEntries(ids: candidates.map(\.id), db)
@@ -150,13 +154,13 @@ extension HubStore {
             }
             try await Self.insertLogEntries(rows, db)
             if !queue.entries.isEmpty { try await Self.finishIntegration(lastSeq: queue.lastSeq, db) }
-            guard !appended.isEmpty else { return (outcomes, nil, effects, missed) }
+            guard !appended.isEmpty else { return (outcomes, nil, effects, missed, integrated) }
             let (record, tiles) = try checkpoint(missed, appended)
             try await Self.insertLogTiles(tiles, db)
             try await db.execute(
                 sql: "INSERT INTO checkpoints (tree_size, root_hash, created_at, note) VALUES (?, ?, ?, ?)",
                 arguments: [Int64(record.treeSize), record.rootHash, StoredTime.millis(record.createdAt), record.note])
-            return (outcomes, record, effects, missed)
+            return (outcomes, record, effects, missed, integrated)
         }
     }
 

@@ -70,7 +70,7 @@ extension HubStore {
 
     /// The entity locks under which a candidate's effect is decided when it is staged: exclusive ones for what it
     /// decides on and changes, shared ones for what it only adds to. Nil when the sequencer appends it itself.
-    public static func stagingLocks(_ effect: AssertionEffect?) -> (exclusive: [String], shared: [String])? {
+    static func stagingLocks(_ effect: AssertionEffect?) -> (exclusive: [String], shared: [String])? {
         switch effect {
         case nil:
             return ([], [])
@@ -90,20 +90,34 @@ extension HubStore {
         }
     }
 
+    /// The locks a batch of candidates is staged under, or nil when the sequencer appends the batch whole (in its
+    /// order, under the whole-database lock): on SQLite; when one candidate's effect is not one entity's (a hub
+    /// statement); or when the batch names more than ``stagingLockLimit`` entities (a large delivery of offline
+    /// entries: PostgreSQL keeps advisory locks in a shared table of fixed size, `max_locks_per_transaction`).
+    public func stagingPlan(_ candidates: [LogCandidate]) -> (exclusive: [String], shared: [String])? {
+        guard sequencesLog, !candidates.isEmpty else { return nil }
+        var exclusive = Set<String>(), shared = Set<String>()
+        for candidate in candidates {
+            guard let locks = Self.stagingLocks(candidate.effect) else { return nil }
+            exclusive.formUnion(locks.exclusive)
+            shared.formUnion(locks.shared)
+            if exclusive.count + shared.count > Self.stagingLockLimit { return nil }
+        }
+        return (exclusive.sorted(), shared.subtracting(exclusive).sorted())
+    }
+
+    /// The most entity locks one staging transaction takes (PostgreSQL's default lock table holds 64 a connection).
+    static let stagingLockLimit = 32
+
     static func passEntity(_ id: String) -> String { "pass:" + id }
     static func dayEntity(park: String, day: CivilDay) -> String { "day:\(park):\(day)" }
 
-    /// Stages `candidates` (each one ``stagingLocks(_:)`` names locks for): decides and applies their effects under
-    /// their entities' locks and queues their entries, in one transaction. Their indexes come from the next
+    /// Stages `candidates` (a batch ``stagingPlan(_:)`` plans): decides and applies their effects under their
+    /// entities' locks and queues their entries, in one transaction. Their indexes come from the next
     /// ``append(_:knownSize:now:checkpoint:)``, which integrates the queue first.
     public func stage(_ candidates: [LogCandidate], now: Date) async throws -> (outcomes: [StagedOutcome], effects: [String: AssertionEffectResult]) {
-        var exclusive: [String] = [], shared: [String] = []
-        for candidate in candidates {
-            guard let locks = Self.stagingLocks(candidate.effect) else {
-                throw StoreError(.invalidState, "\(candidate.type) \(candidate.id) is appended by the sequencer, not staged")
-            }
-            exclusive += locks.exclusive
-            shared += locks.shared
+        guard let (exclusive, shared) = stagingPlan(candidates) else {
+            throw StoreError(.invalidState, "this batch is appended by the sequencer, not staged")
         }
         var attempt = 1
         while true {
@@ -196,7 +210,8 @@ extension HubStore {
 
     /// The log index and bytes of those of `ids` in the log (a staged candidate's answer after the sequencer ran).
     public func loggedEntries(ids: [String]) async throws -> [String: (index: UInt64, jws: String)] {
-        try await database.read { db in try await Self.loggedEntries(ids: ids, db) }
+        // One statement per 500 ids, outside a transaction (an entry in the log never changes its index).
+        try await database.readStatement { db in try await Self.loggedEntries(ids: ids, db) }
     }
 
     /// Entries waiting in the queue (left by a hub process that stopped between staging and the sequencer; the next

@@ -501,15 +501,22 @@ extension BenchCommand {
         @Option(help: "Gates scanning at once in the online phase.") var concurrency = 32
         @Option(help: "Gates scanning at once in the offline phase.") var offlineGates = 8
         @Flag(help: "A short bounded run (300 passes), for CI.") var quick = false
+        @Option(help: "The hub's store on a scratch database of this PostgreSQL server (its admin URL) instead of SQLite.")
+        var postgres: String?
 
         func run() async throws { _ = try await measure() }
 
         func measure() async throws -> [BenchResult] {
+            guard let admin = postgres else { return try await measure(store: nil) }
+            return try await Stores.onScratchDatabase(admin) { try await measure(store: $0) }
+        }
+
+        func measure(store: String?) async throws -> [BenchResult] {
             let total = quick ? 300 : passes
             #if DEBUG
                 say("note: this is a debug build; figures are only meaningful from `swift build -c release`\n")
             #endif
-            say("parkfed bench gate: \(total) passes per phase, sold at P001 and scanned at P002")
+            say("parkfed bench gate: \(total) passes per phase, sold at P001 and scanned at P002, the hub on \(store == nil ? "SQLite" : "PostgreSQL")")
             let (raw1, _) = try await RawVerify.rates(count: quick ? 5_000 : 40_000, workers: 1)
             say(String(format: "  raw Ed25519 verify: %.0f /s on 1 core", raw1))
             let scratch = try TemporaryDirectory()
@@ -517,7 +524,9 @@ extension BenchCommand {
             let rawWrites = try await Card.rawWriteRate(path: scratch.file("raw.sqlite"), count: quick ? 300 : 2_000)
             say(String(format: "  raw durable SQLite write transactions: %.0f /s", rawWrites))
 
-            let federation = try await LabFederation.launch()
+            var configuration = HubConfiguration(federation: "Lab Federation")
+            configuration.store = store
+            let federation = try await LabFederation.launch(configuration: configuration)
             let agents = try await federation.enrollParks(["P001", "P002"])
             let (seller, gate) = (agents[0], agents[1])
             let holder = HolderInput(name: "张小三", idType: "resident_id", idNumber: "11010519491231002X")
