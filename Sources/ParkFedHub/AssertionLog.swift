@@ -273,7 +273,12 @@ public final class AssertionLog: @unchecked Sendable {
         let staged = stages ? Array(candidates.indices) : []
         let direct = stages ? [] : Array(candidates.indices)
         let staging = staged.isEmpty ? nil : try await store.stage(staged.map { candidates[$0] }, now: now)
-        let sequenced = try await sequence(direct.map { candidates[$0] }, now: now)
+        let sequenced: Appended
+        if staging == nil {
+            sequenced = try await sequence(direct.map { candidates[$0] }, now: now)
+        } else {
+            sequenced = try await sequenceStaged(now: now)
+        }
         var (outcomes, effects) = (sequenced.outcomes, sequenced.effects)
         if let staging {
             var merged = [LogOutcome?](repeating: nil, count: candidates.count)
@@ -306,6 +311,22 @@ public final class AssertionLog: @unchecked Sendable {
             if !appended.isEmpty { await observer(appended, now) }
         }
         return (outcomes, effects, sequenced.size)
+    }
+
+    /// The sequencer's run after a staging: the staged effects are committed, so their entries are logged before
+    /// anyone is answered; a run that fails (the database unreachable for a moment) is run again a few times before
+    /// the request fails, and whatever stays queued is logged by the next append of any process.
+    private func sequenceStaged(now: Date) async throws -> Appended {
+        var attempt = 1
+        while true {
+            do {
+                return try await sequence([], now: now)
+            } catch  where attempt < 3 {
+                logger.warning("the log's sequencer failed after a staging; running it again", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+                try await Task.sleep(for: .milliseconds(100 * attempt))
+                attempt += 1
+            }
+        }
     }
 
     /// The group commit of appends (every ticket waiting when the writer comes free, one transaction), and on

@@ -101,4 +101,33 @@ import Testing
             #expect(report.ok && report.entries == 5, "\(report.problems)")
         }
     }
+
+    /// The staged effects are committed before the sequencer runs, so a sequencer run that fails is run again: the
+    /// request is answered with its index, not refused after its effect was kept.
+    @Test(.enabled(if: TestStore.usesPostgres, "the log's sequencer runs on PostgreSQL"))
+    func aSequencerRunThatFailsAfterAStagingIsRunAgainAndTheRequestGetsItsIndex() async throws {
+        try await InProcessHub.run(parks: ["P001"]) { rules, parks in
+            let hub = rules.hub, park = parks[0]
+            let other = try HubDatabase.open(try #require(hub.configuration.store), sqliteFile: "/nonexistent", logger: Logger(label: "test"))
+            // The next checkpoint insert fails once (a sequence's value is not rolled back with the failed transaction).
+            try await other.write { db in
+                try await db.execute(
+                    sql: """
+                        CREATE SEQUENCE checkpoint_failures;
+                        CREATE FUNCTION fail_first_checkpoint() RETURNS trigger LANGUAGE plpgsql AS $$
+                        BEGIN IF nextval('checkpoint_failures') = 1 THEN RAISE EXCEPTION 'injected: the database failed'; END IF; RETURN NEW; END $$;
+                        CREATE TRIGGER fail_first_checkpoint BEFORE INSERT ON checkpoints FOR EACH ROW EXECUTE FUNCTION fail_first_checkpoint();
+                        """)
+            }
+            let sale = try park.sign(SampleAssertions.data(11, issuer: park.id))
+            let answer = try await hub.ingest(IngestRequest(assertions: [sale]), from: park.peer)
+            #expect(answer.results.map(\.status) == [.accepted] && answer.results[0].index == 0, "\(answer)")
+            let checkpointInserts = try await other.read { db in try await Int64.fetchOne(db, sql: "SELECT last_value FROM checkpoint_failures") }
+            #expect(checkpointInserts == 2, "the first sequencer run failed, the second stored the checkpoint")
+            #expect(try await hub.store.queuedEntryCount() == 0)
+            let report = try await LogVerifier(hub: hub).verify()
+            #expect(report.ok && report.entries == 1, "\(report.problems)")
+            await other.close()
+        }
+    }
 }
