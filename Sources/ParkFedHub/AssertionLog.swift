@@ -267,41 +267,30 @@ public final class AssertionLog: @unchecked Sendable {
     /// (``HubStore/stage(_:now:)``); then this process's next group runs the log's sequencer, which integrates
     /// every staged entry (of every process) and appends the other groups' candidates (hub statements) after them.
     func append(_ candidates: [LogCandidate], now: Date) async throws -> ([LogOutcome], [String: AssertionEffectResult], UInt64) {
-        // A batch with a hub statement (or too many entities to lock) is appended by the sequencer whole, so that
-        // the log keeps the batch's order.
-        let stages = store.stagingPlan(candidates) != nil
-        let staged = stages ? Array(candidates.indices) : []
-        let direct = stages ? [] : Array(candidates.indices)
-        let staging = staged.isEmpty ? nil : try await store.stage(staged.map { candidates[$0] }, now: now)
-        let sequenced: Appended
-        if staging == nil {
-            sequenced = try await sequence(direct.map { candidates[$0] }, now: now)
-        } else {
-            sequenced = try await sequenceStaged(now: now)
-        }
-        var (outcomes, effects) = (sequenced.outcomes, sequenced.effects)
-        if let staging {
-            var merged = [LogOutcome?](repeating: nil, count: candidates.count)
-            for (position, outcome) in zip(direct, outcomes) { merged[position] = outcome }
-            // The sequencer that answered this group ran after the staging committed: every entry queued is in the
-            // log now, integrated by that run (its answer has the indexes) or by another process's before it.
-            let ids = staged.map { candidates[$0].id }
+        // A batch with a hub statement (or too many entities to lock) is not staged: the sequencer appends it whole,
+        // so that the log keeps the batch's order.
+        let outcomes: [LogOutcome], effects: [String: AssertionEffectResult], size: UInt64
+        if let staging = try await store.stage(candidates, now: now) {
+            let sequenced = try await sequenceStaged(now: now)
+            // That sequencer run came after the staging committed: every entry queued is in the log now, integrated
+            // by that run (its answer has the indexes) or by another process's before it. (A refused one was not.)
+            let ids = zip(candidates, staging.outcomes).compactMap { candidate, outcome -> String? in
+                if case .refused = outcome { return nil }
+                return candidate.id
+            }
             let logged = ids.allSatisfy { sequenced.integrated[$0] != nil } ? sequenced.integrated : try await store.loggedEntries(ids: ids)
-            for (position, outcome) in zip(staged, staging.outcomes) {
-                let candidate = candidates[position]
-                if case .refused(let refusal) = outcome {
-                    merged[position] = .refused(refusal)
-                    continue
-                }
+            outcomes = try zip(candidates, staging.outcomes).map { candidate, outcome in
+                if case .refused(let refusal) = outcome { return .refused(refusal) }
                 guard let entry = logged[candidate.id] else {
                     throw Refusal(.failed, code: "append_lost", title: "A staged entry is not in the log after the sequencer ran")
                 }
-                merged[position] =
-                    outcome == .queued
-                    ? .appended(index: entry.index) : entry.jws == candidate.jws ? .duplicate(index: entry.index) : .conflict(index: entry.index)
+                if outcome == .queued { return .appended(index: entry.index) }
+                return entry.jws == candidate.jws ? .duplicate(index: entry.index) : .conflict(index: entry.index)
             }
-            outcomes = merged.map { $0! }
-            effects.merge(staging.effects) { first, _ in first }
+            (effects, size) = (staging.effects, sequenced.size)
+        } else {
+            let sequenced = try await sequence(candidates, now: now)
+            (outcomes, effects, size) = (sequenced.outcomes, sequenced.effects, sequenced.size)
         }
         if let observer = observer.withLock({ $0 })?.observe {
             let appended = zip(candidates, outcomes).compactMap { candidate, outcome -> LogCandidate? in
@@ -310,7 +299,7 @@ public final class AssertionLog: @unchecked Sendable {
             }
             if !appended.isEmpty { await observer(appended, now) }
         }
-        return (outcomes, effects, sequenced.size)
+        return (outcomes, effects, size)
     }
 
     /// The sequencer's run after a staging: the staged effects are committed, so their entries are logged before

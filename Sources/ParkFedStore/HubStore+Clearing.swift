@@ -338,14 +338,9 @@ extension HubStore {
         try await database.write { db in
             var seen = Set<String>()
             let refs = entries.map(\.entryRef)
-            for start in stride(from: 0, to: refs.count, by: 500) {
-                let chunk = Array(refs[start..<min(start + 500, refs.count)])
-                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
-                for ref in try await String.fetchAll(
-                    db, sql: "SELECT entry_ref FROM statement_entries WHERE entry_ref IN (\(marks))", arguments: SQLArguments(chunk))
-                {
-                    seen.insert(ref)
-                }
+            try await db.forEachChunk(of: refs) { chunk, marks in
+                seen.formUnion(
+                    try await String.fetchAll(db, sql: "SELECT entry_ref FROM statement_entries WHERE entry_ref IN (\(marks))", arguments: SQLArguments(chunk)))
             }
             var received: [String: Int64] = [:]
             for row in try await SQLRow.fetchAll(

@@ -120,8 +120,8 @@ extension HubStore {
             var rows: [SQLValue] = []
             // The sequencer (PostgreSQL): entries staged by any hub process since the last append come first, in
             // queue order (their effects are applied already).
-            let queue = sequencesLog ? try await Self.queuedEntries(db) : (lastSeq: 0, entries: [], acceptedAt: [])
-            for (entry, acceptedAt) in zip(queue.entries, queue.acceptedAt) {
+            let queue = sequencesLog ? try await Self.queuedEntries(db) : (lastSeq: 0, entries: [])
+            for (entry, acceptedAt) in queue.entries {
                 let index = startIndex + UInt64(appended.count)
                 rows += Self.entryRow(entry, index: index, acceptedAt: acceptedAt)
                 appended.append(entry.leafHash)
@@ -167,10 +167,7 @@ extension HubStore {
     /// The log index and bytes of those of `ids` already in the log.
     static func loggedEntries(ids: [String], _ db: any SQLConnection) async throws -> [String: (index: UInt64, jws: String)] {
         var found: [String: (index: UInt64, jws: String)] = [:]
-        let distinct = Array(Set(ids))
-        for start in stride(from: 0, to: distinct.count, by: 500) {
-            let chunk = Array(distinct[start..<min(start + 500, distinct.count)])
-            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+        try await db.forEachChunk(of: Array(Set(ids))) { chunk, marks in
             for row in try await SQLRow.fetchAll(db, sql: "SELECT idx, id, jws FROM log_entries WHERE id IN (\(marks))", arguments: SQLArguments(chunk)) {
                 found[row["id"]] = (UInt64(row["idx"] as Int64), row["jws"])
             }
@@ -180,8 +177,12 @@ extension HubStore {
 
     /// A log entry's nine values, in ``insertLogEntries(_:_:)``'s column order.
     static func entryRow(_ entry: LogCandidate, index: UInt64, acceptedAt: Int64) -> [SQLValue] {
-        ([Int64(index), entry.id, entry.park, entry.type, entry.kid, StoredTime.millis(entry.issuedAt), acceptedAt, entry.jws, entry.leafHash] as SQLArguments)
-            .values
+        [.integer(Int64(index))] + entryValues(entry, acceptedAt: acceptedAt)
+    }
+
+    /// An entry's values but its index, in the order of the log's columns after `idx` (a queued entry's row).
+    static func entryValues(_ entry: LogCandidate, acceptedAt: Int64) -> [SQLValue] {
+        ([entry.id, entry.park, entry.type, entry.kid, StoredTime.millis(entry.issuedAt), acceptedAt, entry.jws, entry.leafHash] as SQLArguments).values
     }
 
     /// Inserts log entries (nine values each, in column order) 100 rows a statement.

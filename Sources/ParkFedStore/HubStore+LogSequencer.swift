@@ -112,13 +112,12 @@ extension HubStore {
     static func passEntity(_ id: String) -> String { "pass:" + id }
     static func dayEntity(park: String, day: CivilDay) -> String { "day:\(park):\(day)" }
 
-    /// Stages `candidates` (a batch ``stagingPlan(_:)`` plans): decides and applies their effects under their
-    /// entities' locks and queues their entries, in one transaction. Their indexes come from the next
-    /// ``append(_:knownSize:now:checkpoint:)``, which integrates the queue first.
-    public func stage(_ candidates: [LogCandidate], now: Date) async throws -> (outcomes: [StagedOutcome], effects: [String: AssertionEffectResult]) {
-        guard let (exclusive, shared) = stagingPlan(candidates) else {
-            throw StoreError(.invalidState, "this batch is appended by the sequencer, not staged")
-        }
+    /// Stages `candidates`: decides and applies their effects under their entities' locks and queues their entries,
+    /// in one transaction. Their indexes come from the next ``append(_:knownSize:now:checkpoint:)``, which
+    /// integrates the queue first. Nil, with nothing done, for a batch the sequencer appends whole
+    /// (``stagingPlan(_:)``).
+    public func stage(_ candidates: [LogCandidate], now: Date) async throws -> (outcomes: [StagedOutcome], effects: [String: AssertionEffectResult])? {
+        guard let (exclusive, shared) = stagingPlan(candidates) else { return nil }
         var attempt = 1
         while true {
             do {
@@ -139,10 +138,7 @@ extension HubStore {
             // The ids in the log or the queue, in one statement (one snapshot: an entry leaves the queue for the log
             // in one transaction of the sequencer, which no stager runs beside).
             var known = Set<String>()
-            let ids = Array(Set(candidates.map(\.id)))
-            for start in stride(from: 0, to: ids.count, by: 500) {
-                let chunk = Array(ids[start..<min(start + 500, ids.count)])
-                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+            try await db.forEachChunk(of: Array(Set(candidates.map(\.id)))) { chunk, marks in
                 known.formUnion(
                     try await String.fetchAll(
                         db, sql: "SELECT id FROM log_entries WHERE id IN (\(marks)) UNION ALL SELECT id FROM log_queue WHERE id IN (\(marks))",
@@ -165,11 +161,7 @@ extension HubStore {
                     }
                     effects[candidate.id] = result
                 }
-                rows +=
-                    ([
-                        candidate.id, candidate.park, candidate.type, candidate.kid, StoredTime.millis(candidate.issuedAt), acceptedAt, candidate.jws,
-                        candidate.leafHash,
-                    ] as SQLArguments).values
+                rows += Self.entryValues(candidate, acceptedAt: acceptedAt)
                 known.insert(candidate.id)
                 outcomes.append(.queued)
             }
@@ -180,22 +172,22 @@ extension HubStore {
         }
     }
 
+    /// The queue's columns, in ``entryValues(_:acceptedAt:)``'s order.
     static let queueColumns = ["id", "park_id", "type", "kid", "issued_at", "accepted_at", "jws", "leaf_hash"]
 
-    /// The queued entries, in queue order, as the sequencer integrates them (inside its transaction).
-    static func queuedEntries(_ db: any SQLConnection) async throws -> (lastSeq: Int64, entries: [LogCandidate], acceptedAt: [Int64]) {
+    /// The queued entries with the time each was accepted, in queue order, as the sequencer integrates them (inside
+    /// its transaction).
+    static func queuedEntries(_ db: any SQLConnection) async throws -> (lastSeq: Int64, entries: [(LogCandidate, acceptedAt: Int64)]) {
         var lastSeq: Int64 = 0
-        var entries: [LogCandidate] = []
-        var acceptedAt: [Int64] = []
+        var entries: [(LogCandidate, acceptedAt: Int64)] = []
         try await db.forEach(sql: "SELECT seq, \(queueColumns.joined(separator: ", ")) FROM log_queue ORDER BY seq", arguments: []) { row in
             lastSeq = row["seq"]
-            entries.append(
-                LogCandidate(
-                    id: row["id"], park: row["park_id"], type: row["type"], kid: row["kid"], issuedAt: StoredTime.date(row["issued_at"] as Int64),
-                    jws: row["jws"], leafHash: row["leaf_hash"]))
-            acceptedAt.append(row["accepted_at"])
+            let entry = LogCandidate(
+                id: row["id"], park: row["park_id"], type: row["type"], kid: row["kid"], issuedAt: StoredTime.date(row["issued_at"] as Int64),
+                jws: row["jws"], leafHash: row["leaf_hash"])
+            entries.append((entry, row["accepted_at"]))
         }
-        return (lastSeq, entries, acceptedAt)
+        return (lastSeq, entries)
     }
 
     /// After the queued entries are stored with their indexes: the effects that waited for them get them, and the

@@ -163,6 +163,15 @@ extension SQLConnection {
         }
     }
 
+    /// Runs `query` once for every 500 of `keys`, with the chunk and as many `?` placeholders (an `IN` list): a long
+    /// list is several statements, each within the servers' limit on arguments.
+    public func forEachChunk(of keys: [String], _ query: (_ chunk: [String], _ marks: String) async throws -> Void) async throws {
+        for start in stride(from: 0, to: keys.count, by: 500) {
+            let chunk = Array(keys[start..<min(start + 500, keys.count)])
+            try await query(chunk, Array(repeating: "?", count: chunk.count).joined(separator: ", "))
+        }
+    }
+
     /// Schema DDL as each dialect spells it: both texts are written out in the migration (column types, keys and
     /// storage options differ), never translated from one into the other.
     public func schema(sqlite: String, postgres: String) async throws {
