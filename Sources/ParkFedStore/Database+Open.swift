@@ -16,6 +16,11 @@ enum SQLiteFile {
             // path's CPU was pread); 64 MiB of page cache per connection.
             try db.execute(sql: "PRAGMA mmap_size = 1073741824")
             try db.execute(sql: "PRAGMA cache_size = -65536")
+            // Statement journals (a savepoint's undo pages: every write of a group commit has one) and temporary
+            // tables in memory: on disk, each savepoint that changed a page opened, wrote and unlinked a temporary
+            // file (measured: open, close, unlink and the sub-journal's pwrite were a fifth of the node's writer
+            // thread at the gate).
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         return try DatabasePool(path: path, configuration: configuration)
     }

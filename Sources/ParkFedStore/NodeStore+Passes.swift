@@ -301,22 +301,16 @@ extension NodeStore {
         decide: @escaping @Sendable (GateFacts) -> Result<GateEntryRecord, Refusal>
     ) async throws -> Result<GateEntryRecord, Refusal> {
         try await gateWriter.write { db in
-            let heads = try Self.heads(day: day.description, hour: hour, db)
-            let facts = GateFacts(
-                knowledge: try Self.knowledge(passID, db),
-                entriesHere: try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM gate_entries WHERE pass_id = ?"), arguments: [passID]) ?? 0,
-                today: heads.today, thisHour: heads.thisHour, exitsToday: try Self.exits(day: day.description, db),
-                stockState: try String.fetchOne(db.cachedStatement(sql: "SELECT state FROM stock_codes WHERE pass_id = ?"), arguments: [passID]))
-            let result = decide(facts)
+            let result = decide(try Self.gateFacts(passID: passID, day: day.description, hour: hour, db))
             if case .success(let entry) = result {
                 try db.cachedStatement(
                     sql: """
-                        INSERT INTO gate_entries (entry_id, pass_id, gate, day, hour, entered_at, state, mode, jws, heads) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        INSERT INTO gate_entries (entry_id, pass_id, gate, day, hour, entered_at, state, mode, heads) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """
                 ).execute(
                     arguments: [
                         entry.entryID, entry.passID, entry.gate, entry.day.description, entry.hour, StoredTime.millis(entry.enteredAt),
-                        offlineType == nil ? "reserved" : "admitted", offlineType == nil ? nil : "offline", entry.jws, entry.heads,
+                        offlineType == nil ? "reserved" : "admitted", offlineType == nil ? nil : "offline", entry.heads,
                     ])
                 if let offlineType {
                     try Self.enqueue(id: entry.entryID, type: offlineType, jws: entry.jws, state: "pending", logIndex: nil, now: entry.enteredAt, db)
@@ -327,21 +321,42 @@ extension NodeStore {
         }
     }
 
+    /// What a gate decides an entry on, read in one statement (five lookups: the day's heads and this hour's, the
+    /// day's exits, the pass's entries here, its knowledge and its stock state).
+    static func gateFacts(passID: String, day: String, hour: Int, _ db: Database) throws -> GateFacts {
+        let row = try Row.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT (SELECT COALESCE(SUM(heads), 0) FROM gate_heads WHERE day = ?1) AS today,
+                        (SELECT COALESCE(SUM(heads), 0) FROM gate_heads WHERE day = ?1 AND hour = ?2) AS this_hour,
+                        (SELECT COALESCE(SUM(count), 0) FROM gate_exits WHERE day = ?1) AS exits,
+                        (SELECT COUNT(*) FROM gate_entries WHERE pass_id = ?3) AS entries_here,
+                        (SELECT state FROM stock_codes WHERE pass_id = ?3) AS stock_state,
+                        k.activated_on, COALESCE(k.minimum_generation, 0) AS minimum_generation, COALESCE(k.refunded, 0) AS refunded
+                    FROM (SELECT 1) LEFT JOIN pass_knowledge k ON k.pass_id = ?3
+                    """), arguments: [day, hour, passID])!
+        return GateFacts(
+            knowledge: PassKnowledge(
+                activatedOn: try (row["activated_on"] as String?).map { try CivilDay($0) }, minimumGeneration: row["minimum_generation"],
+                refunded: (row["refunded"] as Int64) == 1),
+            entriesHere: row["entries_here"], today: row["today"], thisHour: row["this_hour"], exitsToday: row["exits"],
+            stockState: row["stock_state"])
+    }
+
     /// The hub admitted the entry: it is counted, logged at `logIndex` (kept for the audit), and the pass activated.
     public func admitOnline(_ entryID: String, type: String, jws: String, logIndex: UInt64?, passID: String, activatedOn: CivilDay?, now: Date) async throws {
         try await gateWriter.write { db in
             try db.cachedStatement(sql: "UPDATE gate_entries SET state = 'admitted', mode = 'online' WHERE entry_id = ?").execute(arguments: [entryID])
             if let activatedOn { try Self.saveKnowledge(passID, PassKnowledge(activatedOn: activatedOn), db) }
-            if let logIndex {
-                try Self.enqueue(id: entryID, type: type, jws: jws, state: "accepted", logIndex: logIndex, now: now, db)
-            }
+            // The outbox keeps the entry's assertion (accepted, at its index); a hub that gave no index is asked again.
+            try Self.enqueue(id: entryID, type: type, jws: jws, state: logIndex == nil ? "pending" : "accepted", logIndex: logIndex, now: now, db)
         }
     }
 
     /// The hub was unreachable: the entry stands on local state and its assertion waits in the outbox.
     public func admitOffline(_ entryID: String, type: String, jws: String, passID: String, activatedOn: CivilDay?, now: Date) async throws {
         try await gateWriter.write { db in
-            try db.execute(sql: "UPDATE gate_entries SET state = 'admitted', mode = 'offline', jws = ? WHERE entry_id = ?", arguments: [jws, entryID])
+            try db.cachedStatement(sql: "UPDATE gate_entries SET state = 'admitted', mode = 'offline' WHERE entry_id = ?").execute(arguments: [entryID])
             if let activatedOn { try Self.saveKnowledge(passID, PassKnowledge(activatedOn: activatedOn), db) }
             try Self.enqueue(id: entryID, type: type, jws: jws, state: "pending", logIndex: nil, now: now, db)
         }
@@ -350,7 +365,7 @@ extension NodeStore {
     /// The hub refused: the reservation is dropped (and what the hub's reason teaches is kept).
     public func releaseEntry(_ entryID: String, passID: String, learned: PassKnowledge?) async throws {
         try await gateWriter.write { db in
-            try db.execute(sql: "DELETE FROM gate_entries WHERE entry_id = ? AND state = 'reserved'", arguments: [entryID])
+            try db.cachedStatement(sql: "DELETE FROM gate_entries WHERE entry_id = ? AND state = 'reserved'").execute(arguments: [entryID])
             if let learned { try Self.saveKnowledge(passID, learned, db) }
         }
     }

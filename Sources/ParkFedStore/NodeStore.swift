@@ -69,6 +69,12 @@ public final class NodeStore: Sendable {
         registerStockMigrations(&migrator)
         registerGateCountMigrations(&migrator)
         registerGateExitMigration(&migrator)
+        migrator.registerMigration("v8-gate-entries-without-assertion") { db in
+            // An entry's signed assertion is kept once, in the outbox (which every admitted entry's reaches, and
+            // which keeps it), not also in the entry's row: it was never read there, and writing it twice was half
+            // of the bytes each gate decision wrote.
+            try db.execute(sql: "ALTER TABLE gate_entries DROP COLUMN jws")
+        }
         return migrator
     }
 

@@ -566,11 +566,13 @@ extension BenchCommand {
             let onlineRate = Double(total) / (ContinuousClock.now - onlineStart).seconds
             let onlineCommits = gate.store.gateCommits - onlineCommitsBefore
             let onlineCPUMicros = (ProcessCPU.seconds - onlineCPU) * 1e6 / Double(total)
+            say(String(format: "  online decisions, %d gates: %.0f /s", concurrency, onlineRate))
 
             // 3. Whole offline decisions with the hub stopped, `offlineGates` at once: verify, reserve in SQLite
             // (durable), outbox.
             await federation.stopHub()
             _ = try await gate.scan(GateScanRequest(code: codes[0], gate: "G0"))  // finds the hub down
+            say("  the hub is stopped: whole offline decisions")
             let offlineCommitsBefore = gate.store.gateCommits
             let offlineCPU = ProcessCPU.seconds
             let offlineStart = ContinuousClock.now
@@ -582,6 +584,7 @@ extension BenchCommand {
             let offlineRate = Double(total - 1) / (ContinuousClock.now - offlineStart).seconds
             let offlineCommits = gate.store.gateCommits - offlineCommitsBefore
             let offlineCPUMicros = (ProcessCPU.seconds - offlineCPU) * 1e6 / Double(total - 1)
+            say(String(format: "  offline decisions, %d gates: %.0f /s", gates, offlineRate))
             let pending = await gate.status().outbox.pending
             await federation.stop()
 

@@ -73,4 +73,34 @@ import Testing
         }
         #expect(entries == passes.count && outbox == passes.count)
     }
+
+    @Test func aNodeDatabaseFromBeforeV8KeepsItsEntriesAndTheirAssertionsInTheOutbox() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("node.sqlite")
+        do {
+            let pool = try DatabasePool(path: path)
+            try NodeStore.migrator.migrate(pool, upTo: "v7-gate-exits")
+            try await pool.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO gate_entries (entry_id, pass_id, gate, day, hour, entered_at, state, mode, jws, heads)
+                        VALUES ('e1', 'pass-1', 'G1', '2026-12-07', 10, 0, 'admitted', 'offline', 'jws-e1', 3)
+                        """)
+                try db.execute(sql: "INSERT INTO outbox (id, type, jws, created_at, state) VALUES ('e1', 'pass.redeemed', 'jws-e1', 0, 'pending')")
+            }
+            try pool.close()
+        }
+        let store = try NodeStore(path: path)
+        let (columns, facts, jws) = try await store.pool.read { db in
+            (
+                try db.columns(in: "gate_entries").map(\.name),
+                try NodeStore.gateFacts(passID: "pass-1", day: "2026-12-07", hour: 10, db),
+                try String.fetchOne(db, sql: "SELECT jws FROM outbox WHERE id = 'e1'")
+            )
+        }
+        #expect(!columns.contains("jws") && columns.contains("heads"))
+        #expect(facts.entriesHere == 1 && facts.today == 3 && facts.thisHour == 3 && facts.exitsToday == 0)
+        #expect(jws == "jws-e1")
+    }
 }

@@ -91,9 +91,9 @@ final class GroupWriter: Sendable {
         }
         for job in group {
             do {
-                try db.execute(sql: "SAVEPOINT parkfed_group")
+                try db.cachedStatement(sql: "SAVEPOINT parkfed_group").execute()
                 try job.run(db)
-                try db.execute(sql: "RELEASE parkfed_group")
+                try db.cachedStatement(sql: "RELEASE parkfed_group").execute()
                 outcomes.append(.success(()))
             } catch {
                 if db.isInsideTransaction {

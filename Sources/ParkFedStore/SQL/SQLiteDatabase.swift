@@ -131,9 +131,9 @@ public final class SQLiteDatabase: SQLDatabase {
                 let members = group.join()
                 var result: Result<T, any Error>
                 do {
-                    try db.execute(sql: "SAVEPOINT parkfed_write")
+                    try db.cachedStatement(sql: "SAVEPOINT parkfed_write").execute()
                     result = .success(try await body(connection))
-                    try db.execute(sql: "RELEASE parkfed_write")
+                    try db.cachedStatement(sql: "RELEASE parkfed_write").execute()
                 } catch {
                     if db.isInsideTransaction {
                         try? db.execute(sql: "ROLLBACK TO parkfed_write")
