@@ -70,6 +70,8 @@ public struct ComboPass: Hashable, Sendable {
         public let activates: CivilDay?
         /// The last day the pass can be used, once known.
         public let usableUntil: CivilDay?
+        /// The day the pass was first used, counting this entry (this entry's day when it activates the pass).
+        public let activatedOn: CivilDay?
     }
 
     public var usedTotal: Int { entries.values.reduce(0, +) }
@@ -107,7 +109,7 @@ public struct ComboPass: Hashable, Sendable {
             case .fixed: validUntil
             case .fromFirstUse(let days, _): (activatedOn ?? activates).map { $0.adding(days: days - 1) }
             }
-        return .success(Admission(entriesLeft: left, activates: activates, usableUntil: until))
+        return .success(Admission(entriesLeft: left, activates: activates, usableUntil: until, activatedOn: activatedOn ?? activates))
     }
 
     /// Whether `day` is within the pass's validity; the day a first-use pass would be activated on, when it would.

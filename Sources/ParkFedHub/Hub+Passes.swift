@@ -33,13 +33,13 @@ extension Hub {
         guard case .passRedeemed(let data) = outcome.payload.data else {
             throw Refusal(.failed, code: "internal_error", title: "Unexpected payload")
         }
-        let record = try await store.pass(data.passID)
         switch outcome.effect {
         case .admitted(let admission):
             metrics.gateDecision(reason: "allow")
+            // The admission carries the pass's activation day: no read of the pass after the append.
             return RedeemResponse(
                 decision: .allow, passID: data.passID, entriesLeft: admission.entriesLeft,
-                activatedOn: record?.activatedOn?.description, usableUntil: admission.usableUntil?.description,
+                activatedOn: admission.activatedOn?.description, usableUntil: admission.usableUntil?.description,
                 logIndex: outcome.result.index)
         case .conflict(let refusal):
             return RedeemResponse(decision: .deny, reason: refusal.rawValue, passID: data.passID)
@@ -51,6 +51,7 @@ extension Hub {
                 throw Refusal(.failed, code: "internal_error", title: "Entry not recorded")
             }
             if entry.counted {
+                let record = try await store.pass(data.passID)
                 return RedeemResponse(decision: .allow, passID: data.passID, activatedOn: record?.activatedOn?.description, logIndex: outcome.result.index)
             }
             return RedeemResponse(decision: .deny, reason: entry.conflict, passID: data.passID)

@@ -32,10 +32,12 @@ import Testing
         #expect(pass.admission(at: p1, on: day("2026-12-25"), generation: 0) == .failure(.expired))
         let first = try pass.admission(at: p2, on: day("2026-12-01"), generation: 0).get()
         #expect(first.activates == day("2026-12-01") && first.entriesLeft == 1 && first.usableUntil == day("2026-12-03"))
+        #expect(first.activatedOn == day("2026-12-01"))
         pass.record(first, at: p2)
         #expect(pass.admission(at: p1, on: day("2026-12-04"), generation: 0) == .failure(.expired))
         let second = try pass.admission(at: p2, on: day("2026-12-03"), generation: 0).get()
-        #expect(second.activates == nil && second.entriesLeft == 0)
+        // The hub answers the gate with the pass's activation day from the admission (no read after the append).
+        #expect(second.activates == nil && second.entriesLeft == 0 && second.activatedOn == day("2026-12-01"))
         pass.record(second, at: p2)
         #expect(pass.admission(at: p2, on: day("2026-12-03"), generation: 0) == .failure(.alreadyUsed))
         #expect(pass.admission(at: try ParkID("P009"), on: day("2026-12-02"), generation: 0) == .failure(.notValidHere))
