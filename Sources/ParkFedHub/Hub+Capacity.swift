@@ -45,20 +45,19 @@ extension Hub {
     public func watchCapacity(_ touched: Set<String>, now: Date = Date()) async {
         guard !touched.isEmpty else { return }
         do {
-            let (daily, instantaneous) = (try await store.capacities(), try await store.instantaneousCapacities())
-            for key in touched.sorted() {
+            let parkDays = touched.sorted().compactMap { key -> (park: ParkID, day: CivilDay)? in
                 let parts = key.split(separator: " ").map(String.init)
-                guard parts.count == 2, let park = try? ParkID(parts[0]), let day = try? CivilDay(parts[1]) else { continue }
+                guard parts.count == 2, let park = try? ParkID(parts[0]), let day = try? CivilDay(parts[1]) else { return nil }
+                return (park, day)
+            }
+            let passes = self.passes
+            let found = try await store.capacityFigures(
+                parkDays, products: { passes.products(entering: $0) }, today: passes.calendar.day(of: now), now: now)
+            for item in found {
+                let (park, day, stored) = (item.park, item.day, item.levels)
                 var figures: [(CapacityMeasure, used: Int, capacity: Int)] = []
-                if let capacity = daily[park.rawValue]?.daily, capacity > 0 {
-                    let limit = DailyLimit(park: park, capacity: capacity, products: passes.products(entering: park))
-                    figures.append((.daily, try await store.dailyUsed([limit], day: day, now: now)[park] ?? 0, capacity))
-                }
-                if let capacity = instantaneous[park.rawValue], capacity > 0, day == passes.calendar.day(of: now) {
-                    figures.append((.instantaneous, try await store.occupancy(park: park.rawValue, day: day).inside, capacity))
-                }
-                guard !figures.isEmpty else { continue }
-                let stored = try await store.capacityLevels(from: day, park: park.rawValue).filter { $0.day == day }
+                if let daily = item.daily { figures.append((.daily, daily.used, daily.capacity)) }
+                if let inside = item.instantaneous { figures.append((.instantaneous, inside.inside, inside.capacity)) }
                 for (measure, used, capacity) in figures {
                     let previous = stored.first { $0.measure == measure }?.level ?? .normal
                     let level = capacityWatch.level(used: used, capacity: capacity)

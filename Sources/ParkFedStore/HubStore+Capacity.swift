@@ -163,6 +163,51 @@ extension HubStore {
         }
     }
 
+    /// What the capacity watch compares for one park's day: places used against its daily capacity, people inside
+    /// against its instantaneous capacity (today only), and the levels stored for that day.
+    public struct CapacityFigures: Sendable {
+        public var park: ParkID
+        public var day: CivilDay
+        public var daily: (used: Int, capacity: Int)?
+        public var instantaneous: (inside: Int, capacity: Int)?
+        public var levels: [CapacityLevelRecord]
+    }
+
+    /// The capacity watch's figures for each park-day, in one read (one snapshot, one hop to a reader; the watch
+    /// runs after every group of appends, and five reads of their own made it the online gate's longest wait).
+    /// `products` names, per park, the products whose passes enter it; `today` is the day occupancy is watched on.
+    public func capacityFigures(
+        _ parkDays: [(park: ParkID, day: CivilDay)], products: @escaping @Sendable (ParkID) -> [String], today: CivilDay, now: Date
+    ) async throws -> [CapacityFigures] {
+        try await database.read { db in
+            var capacities: [String: (daily: Int?, instantaneous: Int?)] = [:]
+            for row in try await SQLRow.fetchAll(db, sql: "SELECT park, daily, instantaneous FROM park_capacity") {
+                capacities[row["park"]] = ((row["daily"] as Int64?).map(Int.init), (row["instantaneous"] as Int64?).map(Int.init))
+            }
+            var figures: [CapacityFigures] = []
+            for (park, day) in parkDays {
+                var item = CapacityFigures(park: park, day: day, levels: [])
+                if let capacity = capacities[park.rawValue]?.daily, capacity > 0 {
+                    let limit = DailyLimit(park: park, capacity: capacity, products: products(park))
+                    item.daily = (try await Self.dailyUsed(limit, day: day, now: now, excludingPass: nil, db), capacity)
+                }
+                if let capacity = capacities[park.rawValue]?.instantaneous, capacity > 0, day == today {
+                    let inside = Occupancy(
+                        entries: try await Self.enteredHeads(park: park.rawValue, day: day, db),
+                        exits: try await Self.exitedPeople(park: park.rawValue, day: day, db)
+                    ).inside
+                    item.instantaneous = (inside, capacity)
+                }
+                guard item.daily != nil || item.instantaneous != nil else { continue }
+                item.levels = try await SQLRow.fetchAll(
+                    db, sql: "SELECT * FROM capacity_levels WHERE day = ? AND park = ? ORDER BY measure", arguments: [day.description, park.rawValue]
+                ).map(Self.levelRecord)
+                figures.append(item)
+            }
+            return figures
+        }
+    }
+
     // MARK: Levels
 
     /// The stored levels of `day` and after (all parks), or of one park.
