@@ -271,7 +271,12 @@ extension NodeStore {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM pass_knowledge WHERE pass_id = ?"), arguments: [passID]) else {
             return PassKnowledge()
         }
-        return PassKnowledge(
+        return try knowledge(row)
+    }
+
+    /// Knowledge from a row's `activated_on`, `minimum_generation` and `refunded`.
+    static func knowledge(_ row: Row) throws -> PassKnowledge {
+        PassKnowledge(
             activatedOn: try (row["activated_on"] as String?).map { try CivilDay($0) },
             minimumGeneration: row["minimum_generation"], refunded: (row["refunded"] as Int64) == 1)
     }
@@ -324,22 +329,22 @@ extension NodeStore {
     /// What a gate decides an entry on, read in one statement (five lookups: the day's heads and this hour's, the
     /// day's exits, the pass's entries here, its knowledge and its stock state).
     static func gateFacts(passID: String, day: String, hour: Int, _ db: Database) throws -> GateFacts {
-        let row = try Row.fetchOne(
-            db.cachedStatement(
-                sql: """
-                    SELECT (SELECT COALESCE(SUM(heads), 0) FROM gate_heads WHERE day = ?1) AS today,
-                        (SELECT COALESCE(SUM(heads), 0) FROM gate_heads WHERE day = ?1 AND hour = ?2) AS this_hour,
-                        (SELECT COALESCE(SUM(count), 0) FROM gate_exits WHERE day = ?1) AS exits,
-                        (SELECT COUNT(*) FROM gate_entries WHERE pass_id = ?3) AS entries_here,
-                        (SELECT state FROM stock_codes WHERE pass_id = ?3) AS stock_state,
-                        k.activated_on, COALESCE(k.minimum_generation, 0) AS minimum_generation, COALESCE(k.refunded, 0) AS refunded
-                    FROM (SELECT 1) LEFT JOIN pass_knowledge k ON k.pass_id = ?3
-                    """), arguments: [day, hour, passID])!
+        // One row always: the pass's knowledge is left-joined to a constant row.
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT (SELECT COALESCE(SUM(heads), 0) FROM gate_heads WHERE day = ?1) AS today,
+                            (SELECT COALESCE(SUM(heads), 0) FROM gate_heads WHERE day = ?1 AND hour = ?2) AS this_hour,
+                            (SELECT COALESCE(SUM(count), 0) FROM gate_exits WHERE day = ?1) AS exits,
+                            (SELECT COUNT(*) FROM gate_entries WHERE pass_id = ?3) AS entries_here,
+                            (SELECT state FROM stock_codes WHERE pass_id = ?3) AS stock_state,
+                            k.activated_on, COALESCE(k.minimum_generation, 0) AS minimum_generation, COALESCE(k.refunded, 0) AS refunded
+                        FROM (SELECT 1) LEFT JOIN pass_knowledge k ON k.pass_id = ?3
+                        """), arguments: [day, hour, passID])
+        else { throw StoreError(.database, "the gate's facts query returned no row") }
         return GateFacts(
-            knowledge: PassKnowledge(
-                activatedOn: try (row["activated_on"] as String?).map { try CivilDay($0) }, minimumGeneration: row["minimum_generation"],
-                refunded: (row["refunded"] as Int64) == 1),
-            entriesHere: row["entries_here"], today: row["today"], thisHour: row["this_hour"], exitsToday: row["exits"],
+            knowledge: try knowledge(row), entriesHere: row["entries_here"], today: row["today"], thisHour: row["this_hour"], exitsToday: row["exits"],
             stockState: row["stock_state"])
     }
 
