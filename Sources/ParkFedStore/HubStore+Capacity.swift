@@ -156,11 +156,11 @@ extension HubStore {
 
     /// People inside `park` on `day`: heads admitted less exits counted.
     public func occupancy(park: String, day: CivilDay) async throws -> Occupancy {
-        try await database.read { db in
-            let entered = try await Self.enteredHeads(park: park, day: day, db)
-            let exits = try await Self.exitedPeople(park: park, day: day, db)
-            return Occupancy(entries: entered, exits: exits)
-        }
+        try await database.read { db in try await Self.occupancy(park: park, day: day, db) }
+    }
+
+    static func occupancy(park: String, day: CivilDay, _ db: any SQLConnection) async throws -> Occupancy {
+        Occupancy(entries: try await enteredHeads(park: park, day: day, db), exits: try await exitedPeople(park: park, day: day, db))
     }
 
     /// What the capacity watch compares for one park's day: places used against its daily capacity, people inside
@@ -192,11 +192,7 @@ extension HubStore {
                     item.daily = (try await Self.dailyUsed(limit, day: day, now: now, excludingPass: nil, db), capacity)
                 }
                 if let capacity = capacities[park.rawValue]?.instantaneous, capacity > 0, day == today {
-                    let inside = Occupancy(
-                        entries: try await Self.enteredHeads(park: park.rawValue, day: day, db),
-                        exits: try await Self.exitedPeople(park: park.rawValue, day: day, db)
-                    ).inside
-                    item.instantaneous = (inside, capacity)
+                    item.instantaneous = (try await Self.occupancy(park: park.rawValue, day: day, db).inside, capacity)
                 }
                 guard item.daily != nil || item.instantaneous != nil else { continue }
                 item.levels = try await SQLRow.fetchAll(
