@@ -22,8 +22,10 @@ public final class Hub: Sendable {
     let trust = TrustCache()
     /// The verifiable log of accepted assertions.
     public let log: AssertionLog
-    /// The capacity watch after appends, one pass for every append waiting.
-    let capacityBatch = CapacityWatchBatch()
+    /// The capacity watch after appends, one pass for every append waiting (the park-days each touched, its time).
+    let capacityPasses = SharedPass<(touched: Set<String>, now: Date), Void>()
+    /// The trust epoch each request checks, one read for every request waiting.
+    let epochReads = SharedPass<Void, Result<Int64, any Error>>()
     /// Combo pass products and the effect of pass assertions on pass state.
     public let passes: PassRules
     /// Keys for real-name data (sealing, encryption at rest, blind index), outside the database.
@@ -74,8 +76,10 @@ public final class Hub: Sendable {
         log.observer.withLock {
             $0 = AppendObserver { [weak self] candidates, now in
                 guard let self else { return }
-                await self.capacityBatch.watch(await self.capacityTouched(by: candidates), now: now) { [weak self] touched, now in
-                    await self?.watchCapacity(touched, now: now)
+                let touched = await self.capacityTouched(by: candidates)
+                guard !touched.isEmpty else { return }
+                await self.capacityPasses.run((touched, now)) { [weak self] requests in
+                    await self?.watchCapacity(requests.reduce(into: []) { $0.formUnion($1.touched) }, now: requests.map(\.now).max() ?? now)
                 }
             }
         }
@@ -328,7 +332,10 @@ public final class Hub: Sendable {
         }
         let standing: CertificateStanding, epoch: Int64
         do {
-            epoch = try await store.trustEpoch()
+            let store = self.store
+            epoch = try await epochReads.run(()) { _ in
+                do { return .success(try await store.trustEpoch()) } catch { return .failure(error) }
+            }.get()
             standing = try await trust.standing(certificate.serial, epoch: epoch) { try await store.standing(ofSerial: certificate.serial) }
         } catch {
             throw Refusal(.unavailable, code: "store_unavailable", title: "The hub cannot check certificates right now")

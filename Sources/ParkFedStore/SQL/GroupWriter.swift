@@ -84,7 +84,7 @@ final class GroupWriter: Sendable {
         var outcomes: [Result<Void, any Error>] = []
         outcomes.reserveCapacity(group.count)
         do {
-            try db.execute(sql: "BEGIN IMMEDIATE")
+            try db.cachedStatement(sql: "BEGIN IMMEDIATE").execute()
         } catch {
             for job in group { job.answer(.failure(error)) }
             return
@@ -110,7 +110,7 @@ final class GroupWriter: Sendable {
             }
         }
         do {
-            try db.execute(sql: "COMMIT")
+            try db.cachedStatement(sql: "COMMIT").execute()
         } catch {
             if db.isInsideTransaction { try? db.execute(sql: "ROLLBACK") }
             for job in group { job.answer(.failure(error)) }

@@ -79,16 +79,25 @@ public final class SQLiteDatabase: SQLDatabase {
         try await started().readers.lend { thread in
             try await withTaskExecutorPreference(thread) {
                 let connection = try self.connection(thread)
-                try connection.db.execute(sql: "BEGIN DEFERRED")
+                try connection.db.cachedStatement(sql: "BEGIN DEFERRED").execute()
                 do {
                     let result = try await body(connection)
-                    try connection.db.execute(sql: "COMMIT")
+                    try connection.db.cachedStatement(sql: "COMMIT").execute()
                     return result
                 } catch {
                     if connection.db.isInsideTransaction { try? connection.db.execute(sql: "ROLLBACK") }
                     throw error
                 }
             }
+        }
+    }
+
+    /// Runs `body`, one statement, on a borrowed reader thread without `BEGIN` and `COMMIT`: in SQLite's autocommit
+    /// mode one statement reads one snapshot by itself (the trust epoch every request checks).
+    @discardableResult
+    public func readStatement<T>(_ body: (any SQLConnection) async throws -> T) async throws -> T {
+        try await started().readers.lend { thread in
+            try await withTaskExecutorPreference(thread) { try await body(try self.connection(thread)) }
         }
     }
 
@@ -124,7 +133,7 @@ public final class SQLiteDatabase: SQLDatabase {
                 if let open = openGroup.withLock({ $0 }) {
                     group = open
                 } else {
-                    try db.execute(sql: "BEGIN IMMEDIATE")
+                    try db.cachedStatement(sql: "BEGIN IMMEDIATE").execute()
                     group = CommitGroup()
                     openGroup.withLock { $0 = group }
                 }
@@ -161,7 +170,7 @@ public final class SQLiteDatabase: SQLDatabase {
                 }
                 openGroup.withLock { $0 = nil }
                 do {
-                    try db.execute(sql: "COMMIT")
+                    try db.cachedStatement(sql: "COMMIT").execute()
                 } catch {
                     if db.isInsideTransaction { try? db.execute(sql: "ROLLBACK") }
                     group.finish(.failure(error))
