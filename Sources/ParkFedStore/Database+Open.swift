@@ -21,6 +21,8 @@ enum SQLiteFile {
             // file (measured: open, close, unlink and the sub-journal's pwrite were a fifth of the node's writer
             // thread at the gate).
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            // Checkpoints run beside the writer (``SQLiteCheckpointer``); the writer's own is a far backstop.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(SQLiteCheckpointer.writerPages)")
         }
         return try DatabasePool(path: path, configuration: configuration)
     }

@@ -13,12 +13,15 @@ public final class NodeStore: Sendable {
     /// Group commit for the gate's writes (reservations, admissions, releases): many gates at once share one
     /// transaction and one fsync.
     let gateWriter: GroupWriter
+    /// WAL checkpoints beside the writer, not in it.
+    let checkpointer: SQLiteCheckpointer
 
     public init(path: String) throws {
         self.path = path
         pool = try SQLiteFile.openPool(path: path)
         try Self.migrator.migrate(pool)
         gateWriter = GroupWriter(pool: pool)
+        checkpointer = try SQLiteCheckpointer(path: path)
     }
 
     /// Transactions the gate's group writer has committed so far (fewer than its writes when they were grouped).

@@ -526,6 +526,10 @@ extension BenchCommand {
 
             var configuration = HubConfiguration(federation: "Lab Federation")
             configuration.store = store
+            // One park's gates send every decision: its rate limit (2,000 requests a second by default) must not be
+            // what is measured.
+            configuration.rateLimitPerSecond = 1_000_000
+            configuration.rateLimitBurst = 1_000_000
             let federation = try await LabFederation.launch(configuration: configuration)
             let agents = try await federation.enrollParks(["P001", "P002"])
             let (seller, gate) = (agents[0], agents[1])

@@ -14,6 +14,8 @@ public final class SQLiteDatabase: SQLDatabase {
     public let path: String
     let pool: DatabasePool
     let readerCount: Int
+    /// WAL checkpoints beside the writer thread, not in it.
+    let checkpointer: SQLiteCheckpointer
     private let threads = Mutex<State>(.idle)
     private enum State {
         case idle, running(Threads), closed
@@ -31,12 +33,16 @@ public final class SQLiteDatabase: SQLDatabase {
         self.path = path
         readerCount = readers
         pool = try SQLiteFile.openPool(path: path, maximumReaders: readers + 2)
+        checkpointer = try SQLiteCheckpointer(path: path)
     }
 
     deinit { stopThreads() }
 
     /// Ends the threads once their queued work has run; transactions after this throw.
-    public func close() async { stopThreads() }
+    public func close() async {
+        stopThreads()
+        checkpointer.stop()
+    }
 
     private func stopThreads() {
         let state = threads.withLock { state in
