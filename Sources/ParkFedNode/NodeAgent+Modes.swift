@@ -57,7 +57,7 @@ extension NodeAgent {
         let entryID = UUIDv7.make(now: now)
         let redeemed = PassRedeemed(passID: code.passID, issuerPark: code.issuer, gate: request.gate, enteredAt: now, offline: true, code: code.text)
         let (_, jws) = try Assertions.sign(.passRedeemed(redeemed), park: park, key: signingKey, now: now, id: entryID)
-        _ = try await store.reserveEntry(passID: code.passID, day: day, hour: hour, offlineType: AssertionType.passRedeemed.rawValue) {
+        _ = try await store.reserveEntry(passID: code.passID, day: day, hour: hour, type: AssertionType.passRedeemed.rawValue, offline: true) {
             _ -> Result<GateEntryRecord, PassRefusal> in
             .success(
                 GateEntryRecord(

@@ -293,7 +293,7 @@ extension NodeAgent {
         let inside = Mutex<Int?>(nil)
         let type = AssertionType.passRedeemed.rawValue
         let park = self.park
-        let reserved = try await store.reserveEntry(passID: code.passID, day: day, hour: hour, offlineType: online ? nil : type) {
+        let reserved = try await store.reserveEntry(passID: code.passID, day: day, hour: hour, type: type, offline: !online) {
             facts -> Result<GateEntryRecord, PassRefusal> in
             guard !facts.knowledge.refunded, code.generation >= facts.knowledge.minimumGeneration else { return .failure(.revoked) }
             if code.isStock, code.issuer == park {
@@ -344,8 +344,7 @@ extension NodeAgent {
                 }
                 if answer.decision == .allow {
                     try await store.admitOnline(
-                        entryID, type: type, jws: jws.compact, logIndex: answer.logIndex, passID: code.passID,
-                        activatedOn: answer.activatedOn.flatMap { try? CivilDay($0) }, now: now)
+                        entryID, logIndex: answer.logIndex, passID: code.passID, activatedOn: answer.activatedOn.flatMap { try? CivilDay($0) })
                     return allow(
                         code: code, product: product, entriesLeft: answer.entriesLeft ?? admission.entriesLeft,
                         usableUntil: answer.usableUntil ?? admission.usableUntil?.description, mode: .online, entryID: entryID)
@@ -580,6 +579,43 @@ extension NodeAgent {
             try await hub.json(.GET, "/v1/log/proofs/inclusion?leaf_hash=\(hash)", body: Optional<String>.none, as: InclusionProofResponse.self)
         }
         return proof.leafIndex
+    }
+
+    /// How long an online reservation may be waiting for the hub's answer before the upkeep loop takes it for one
+    /// left by a stop (the gate's hub timeout is seconds).
+    static let reservationGrace: TimeInterval = 120
+
+    /// Online reservations whose request ended without an answer recorded (the node stopped while the hub was
+    /// asked) are decided by the hub's log: an entry the hub logged is admitted at its index (the hub counted it;
+    /// the outbox keeps its assertion as accepted), one it never logged is released, so that the visitor's next scan
+    /// is decided afresh instead of refused as used. Until then the entry counts here and its assertion is not sent.
+    /// A hub that cannot be asked now is asked on the next pass. Returns how many were resolved.
+    @discardableResult
+    public func resolveReservations(now: Date = Date()) async -> Int {
+        let stale: [(entryID: String, passID: String, jws: String)]
+        do { stale = try await store.staleReservations(before: now.addingTimeInterval(-Self.reservationGrace)) } catch {
+            logger.warning("could not read the reservations left by a stop", metadata: ["error": "\(error)"])
+            return 0
+        }
+        var resolved = 0
+        for item in stale {
+            do {
+                let index = try await logIndex(of: item.jws)
+                try await store.admitOnline(item.entryID, logIndex: index, passID: item.passID, activatedOn: nil)
+                logger.notice("an entry reserved before a stop is admitted: the hub logged it", metadata: ["entry": "\(item.entryID)", "index": "\(index)"])
+            } catch let error as NodeError where error.problemCode == "not_in_log" {
+                do { try await store.releaseEntry(item.entryID, passID: item.passID, learned: nil) } catch {
+                    logger.warning("could not release an entry reserved before a stop", metadata: ["entry": "\(item.entryID)", "error": "\(error)"])
+                    continue
+                }
+                logger.notice("an entry reserved before a stop is released: the hub never logged it", metadata: ["entry": "\(item.entryID)"])
+            } catch {
+                logger.warning("could not ask the hub about an entry reserved before a stop; asking again later", metadata: ["error": "\(error)"])
+                return resolved
+            }
+            resolved += 1
+        }
+        return resolved
     }
 }
 

@@ -176,6 +176,7 @@ public final class NodeAgent: Sendable {
         } catch {
             logger.warning("pass catalogue or revocation refresh failed", metadata: ["error": "\(error)"])
         }
+        await resolveReservations(now: now)
         if now >= configuration.withLockedValue({ $0 }).renewalDue {
             do { try await renewCertificate() } catch {
                 logger.warning("certificate renewal failed; will retry", metadata: ["error": "\(error)"])

@@ -299,10 +299,13 @@ extension NodeStore {
 
     /// Decides and reserves an entry in one write transaction: `decide` sees the local facts and either refuses
     /// (nothing is written) or returns the entry to reserve. SQLite serialises writers, so two gates of this park
-    /// can never both take the last local entry of a pass. With `offlineType` (the hub is known to be down) the
-    /// entry is admitted at once and its assertion queued in the outbox, in the same transaction.
+    /// can never both take the last local entry of a pass. The entry's signed assertion (of `type`) goes into the
+    /// outbox in the same transaction. `offline` (the hub is known to be down): the entry is admitted at once and
+    /// its assertion waits to be sent. Online: the entry stays `reserved` while the hub is asked, and the outbox does
+    /// not send an assertion whose entry is reserved; a reservation that outlives its request (the node stopped
+    /// before the hub answered) is resolved from the hub's log later (``staleReservations(before:)``).
     public func reserveEntry<Refusal: Error>(
-        passID: String, day: CivilDay, hour: Int, offlineType: String? = nil,
+        passID: String, day: CivilDay, hour: Int, type: String, offline: Bool,
         decide: @escaping @Sendable (GateFacts) -> Result<GateEntryRecord, Refusal>
     ) async throws -> Result<GateEntryRecord, Refusal> {
         try await gateWriter.write { db in
@@ -315,12 +318,10 @@ extension NodeStore {
                 ).execute(
                     arguments: [
                         entry.entryID, entry.passID, entry.gate, entry.day.description, entry.hour, StoredTime.millis(entry.enteredAt),
-                        offlineType == nil ? "reserved" : "admitted", offlineType == nil ? nil : "offline", entry.heads,
+                        offline ? "admitted" : "reserved", offline ? "offline" : nil, entry.heads,
                     ])
-                if let offlineType {
-                    try Self.enqueue(id: entry.entryID, type: offlineType, jws: entry.jws, state: "pending", logIndex: nil, now: entry.enteredAt, db)
-                    if let activates = entry.activates { try Self.saveKnowledge(passID, PassKnowledge(activatedOn: activates), db) }
-                }
+                try Self.enqueue(id: entry.entryID, type: type, jws: entry.jws, state: "pending", logIndex: nil, now: entry.enteredAt, db)
+                if offline, let activates = entry.activates { try Self.saveKnowledge(passID, PassKnowledge(activatedOn: activates), db) }
             }
             return result
         }
@@ -349,12 +350,16 @@ extension NodeStore {
     }
 
     /// The hub admitted the entry: it is counted, logged at `logIndex` (kept for the audit), and the pass activated.
-    public func admitOnline(_ entryID: String, type: String, jws: String, logIndex: UInt64?, passID: String, activatedOn: CivilDay?, now: Date) async throws {
+    /// Its assertion, in the outbox since the reservation, is accepted at that index; a hub that gave no index is
+    /// asked again (the assertion stays pending and is sent).
+    public func admitOnline(_ entryID: String, logIndex: UInt64?, passID: String, activatedOn: CivilDay?) async throws {
         try await gateWriter.write { db in
             try db.cachedStatement(sql: "UPDATE gate_entries SET state = 'admitted', mode = 'online' WHERE entry_id = ?").execute(arguments: [entryID])
             if let activatedOn { try Self.saveKnowledge(passID, PassKnowledge(activatedOn: activatedOn), db) }
-            // The outbox keeps the entry's assertion (accepted, at its index); a hub that gave no index is asked again.
-            try Self.enqueue(id: entryID, type: type, jws: jws, state: logIndex == nil ? "pending" : "accepted", logIndex: logIndex, now: now, db)
+            if let logIndex {
+                try db.cachedStatement(sql: "UPDATE outbox SET state = 'accepted', log_index = ? WHERE id = ? AND state = 'pending'").execute(
+                    arguments: [Int64(logIndex), entryID])
+            }
         }
     }
 
@@ -363,15 +368,34 @@ extension NodeStore {
         try await gateWriter.write { db in
             try db.cachedStatement(sql: "UPDATE gate_entries SET state = 'admitted', mode = 'offline' WHERE entry_id = ?").execute(arguments: [entryID])
             if let activatedOn { try Self.saveKnowledge(passID, PassKnowledge(activatedOn: activatedOn), db) }
+            // Queued at the reservation already (kept for a reservation made before that was so).
             try Self.enqueue(id: entryID, type: type, jws: jws, state: "pending", logIndex: nil, now: now, db)
         }
     }
 
-    /// The hub refused: the reservation is dropped (and what the hub's reason teaches is kept).
+    /// The hub refused (or never logged) the entry: the reservation and its queued assertion are dropped (and what
+    /// the hub's reason teaches is kept).
     public func releaseEntry(_ entryID: String, passID: String, learned: PassKnowledge?) async throws {
         try await gateWriter.write { db in
             try db.cachedStatement(sql: "DELETE FROM gate_entries WHERE entry_id = ? AND state = 'reserved'").execute(arguments: [entryID])
+            if db.changesCount > 0 {
+                try db.cachedStatement(sql: "DELETE FROM outbox WHERE id = ? AND state = 'pending'").execute(arguments: [entryID])
+            }
             if let learned { try Self.saveKnowledge(passID, learned, db) }
+        }
+    }
+
+    /// Online reservations made before `before` that are still reserved, with their queued assertions: their
+    /// request ended without an answer being recorded (the node stopped while the hub was asked).
+    public func staleReservations(before: Date, limit: Int = 100) async throws -> [(entryID: String, passID: String, jws: String)] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT g.entry_id, g.pass_id, o.jws FROM gate_entries g JOIN outbox o ON o.id = g.entry_id
+                    WHERE g.state = 'reserved' AND g.entered_at < ? ORDER BY g.entered_at LIMIT ?
+                    """, arguments: [StoredTime.millis(before), limit]
+            ).map { ($0["entry_id"], $0["pass_id"], $0["jws"]) }
         }
     }
 

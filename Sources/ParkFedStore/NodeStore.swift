@@ -78,6 +78,11 @@ public final class NodeStore: Sendable {
             // of the bytes each gate decision wrote.
             try db.execute(sql: "ALTER TABLE gate_entries DROP COLUMN jws")
         }
+        migrator.registerMigration("v9-reservations-found") { db in
+            // Online reservations that outlive their request (the node stopped while the hub was asked) are found
+            // without reading every entry ever made: only reserved rows are in this index.
+            try db.execute(sql: "CREATE INDEX gate_entries_reserved ON gate_entries(entered_at) WHERE state = 'reserved'")
+        }
         return migrator
     }
 
@@ -166,7 +171,15 @@ public final class NodeStore: Sendable {
 
     public func pending(limit: Int) async throws -> [OutboxItem] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT ?", arguments: [limit]).map(Self.item)
+            // Not an entry's assertion while the entry is reserved: the hub is being asked (or was, before a stop).
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM outbox o WHERE o.state = 'pending'
+                        AND NOT EXISTS (SELECT 1 FROM gate_entries g WHERE g.entry_id = o.id AND g.state = 'reserved')
+                    ORDER BY o.seq LIMIT ?
+                    """, arguments: [limit]
+            ).map(Self.item)
         }
     }
 

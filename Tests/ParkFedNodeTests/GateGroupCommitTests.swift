@@ -47,7 +47,7 @@ import Testing
             for pass in passes {
                 for gate in 0..<10 {
                     group.addTask {
-                        let result = try await store.reserveEntry(passID: pass, day: day, hour: 10, offlineType: "pass.redeemed") { facts in
+                        let result = try await store.reserveEntry(passID: pass, day: day, hour: 10, type: "pass.redeemed", offline: true) { facts in
                             guard facts.entriesHere == 0 else { return .failure(Refused()) }
                             return .success(
                                 GateEntryRecord(
