@@ -25,6 +25,9 @@ final class SQLiteCheckpointer: Sendable {
     init(path: String) throws {
         var configuration = Configuration()
         configuration.label = "checkpointer"
+        // A checkpoint syncs the database file before the WAL may start over only under `synchronous` NORMAL or
+        // FULL: said here, whatever this SQLite's default is.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         let connection = try DatabaseQueue(path: path, configuration: configuration)
         let control = Control()
         self.control = control
