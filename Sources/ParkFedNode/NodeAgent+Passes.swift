@@ -362,8 +362,8 @@ extension NodeAgent {
             }
         }
         if online {
-            // The hub did not answer: the reserved entry stands offline, its assertion goes to the outbox as signed.
-            try await store.admitOffline(entryID, type: type, jws: jws.compact, passID: code.passID, activatedOn: admission.activates, now: now)
+            // The hub did not answer: the reserved entry stands offline, its assertion (queued with the reservation) is sent.
+            try await store.admitOffline(entryID, passID: code.passID, activatedOn: admission.activates)
         }
         outboxWakeUp.signal()
         return allow(

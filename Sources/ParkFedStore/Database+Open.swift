@@ -4,8 +4,10 @@ import GRDB
 /// Opening SQLite files the way every ParkFederation store wants them.
 enum SQLiteFile {
     /// A WAL-mode pool with foreign keys on, a busy timeout (the CLI and a running server share the file)
-    /// and `synchronous = FULL`, so that a committed transaction survives a power cut before we reply.
-    static func openPool(path: String, maximumReaders: Int = 5) throws -> DatabasePool {
+    /// and `synchronous = FULL`, so that a committed transaction survives a power cut before we reply; with the
+    /// thread that checkpoints its WAL (the pool's writer checkpoints only as a far backstop), which the caller
+    /// keeps for as long as it keeps the pool.
+    static func openPool(path: String, maximumReaders: Int = 5) throws -> (DatabasePool, SQLiteCheckpointer) {
         var configuration = Configuration()
         configuration.maximumReaderCount = maximumReaders
         configuration.busyMode = .timeout(10)
@@ -24,7 +26,8 @@ enum SQLiteFile {
             // Checkpoints run beside the writer (``SQLiteCheckpointer``); the writer's own is a far backstop.
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(SQLiteCheckpointer.writerPages)")
         }
-        return try DatabasePool(path: path, configuration: configuration)
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        return (pool, try SQLiteCheckpointer(path: path))
     }
 }
 

@@ -155,10 +155,6 @@ extension HubStore {
     }
 
     /// People inside `park` on `day`: heads admitted less exits counted.
-    public func occupancy(park: String, day: CivilDay) async throws -> Occupancy {
-        try await database.read { db in try await Self.occupancy(park: park, day: day, db) }
-    }
-
     static func occupancy(park: String, day: CivilDay, _ db: any SQLConnection) async throws -> Occupancy {
         Occupancy(entries: try await enteredHeads(park: park, day: day, db), exits: try await exitedPeople(park: park, day: day, db))
     }

@@ -363,13 +363,12 @@ extension NodeStore {
         }
     }
 
-    /// The hub was unreachable: the entry stands on local state and its assertion waits in the outbox.
-    public func admitOffline(_ entryID: String, type: String, jws: String, passID: String, activatedOn: CivilDay?, now: Date) async throws {
+    /// The hub was unreachable: the entry stands on local state, and its assertion (queued with the reservation) is
+    /// sent from the outbox now that the entry is no longer reserved.
+    public func admitOffline(_ entryID: String, passID: String, activatedOn: CivilDay?) async throws {
         try await gateWriter.write { db in
             try db.cachedStatement(sql: "UPDATE gate_entries SET state = 'admitted', mode = 'offline' WHERE entry_id = ?").execute(arguments: [entryID])
             if let activatedOn { try Self.saveKnowledge(passID, PassKnowledge(activatedOn: activatedOn), db) }
-            // Queued at the reservation already (kept for a reservation made before that was so).
-            try Self.enqueue(id: entryID, type: type, jws: jws, state: "pending", logIndex: nil, now: now, db)
         }
     }
 

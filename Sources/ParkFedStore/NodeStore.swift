@@ -18,10 +18,9 @@ public final class NodeStore: Sendable {
 
     public init(path: String) throws {
         self.path = path
-        pool = try SQLiteFile.openPool(path: path)
+        (pool, checkpointer) = try SQLiteFile.openPool(path: path)
         try Self.migrator.migrate(pool)
         gateWriter = GroupWriter(pool: pool)
-        checkpointer = try SQLiteCheckpointer(path: path)
     }
 
     /// Transactions the gate's group writer has committed so far (fewer than its writes when they were grouped).

@@ -29,6 +29,13 @@ public enum ExternalTool {
         }
     }
 
+    /// `sqlite3` on a database file a running hub or node agent holds: it waits for their writer and checkpointer
+    /// (up to 10 s) instead of failing "database is locked".
+    @discardableResult
+    public static func sqlite(_ database: String, _ sql: String) async throws -> Result {
+        try await run("sqlite3", ["-cmd", ".timeout 10000", database, sql])
+    }
+
     /// The blocking form, for callers outside Swift concurrency.
     public static func runBlocking(_ executable: String, _ arguments: [String], input: Data? = nil, directory: String? = nil) throws -> Result {
         let (inRead, inWrite) = try ChildProcess.pipe()

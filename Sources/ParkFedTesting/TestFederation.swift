@@ -85,14 +85,13 @@ extension LabFederation {
         if let store = hub.configuration.store {
             return try await ExternalTool.run("psql", ["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", store, "-c", sql])
         }
-        // A live database: wait for the hub's writer and checkpointer instead of failing "database is locked".
-        return try await ExternalTool.run("sqlite3", ["-cmd", ".timeout 10000", hub.directory.database, sql])
+        return try await ExternalTool.sqlite(hub.directory.database, sql)
     }
 
     /// Everything in the hub's database as SQL text (`sqlite3 .dump`, or `pg_dump` of a PostgreSQL store).
     public func databaseDump() async throws -> ExternalTool.Result {
         if let store = hub.configuration.store { return try await ExternalTool.run("pg_dump", ["--no-owner", store]) }
-        return try await ExternalTool.run("sqlite3", ["-cmd", ".timeout 10000", hub.directory.database, ".dump"])
+        return try await ExternalTool.sqlite(hub.directory.database, ".dump")
     }
 
     /// What a request could have changed: the database dump without the signed checkpoints that the running hub adds
@@ -105,7 +104,7 @@ extension LabFederation {
         if let store = hub.configuration.store {
             dump = try await ExternalTool.run("pg_dump", ["--no-owner", "--exclude-table-data=checkpoints", store]).stdout
         } else {
-            dump = try await ExternalTool.run("sqlite3", ["-cmd", ".timeout 10000", hub.directory.database, ".dump"]).stdout
+            dump = try await ExternalTool.sqlite(hub.directory.database, ".dump").stdout
         }
         // pg_dump 15.14+ brackets its output with \restrict / \unrestrict and a random key per run.
         return dump.split(separator: "\n").filter { !$0.contains("checkpoints") && !$0.hasPrefix("\\restrict") && !$0.hasPrefix("\\unrestrict") }

@@ -30,12 +30,12 @@ import Testing
             // kept (and the database to be still), so that only the requests below could change it.
             var settled = ""
             try await waitUntil("the node's start-up refreshes") {
-                let now = try await ExternalTool.run("sqlite3", ["-cmd", ".timeout 10000", agent.directory.database, ".dump"]).stdout
+                let now = try await ExternalTool.sqlite(agent.directory.database, ".dump").stdout
                 defer { settled = now }
                 let present = await agent.trustList.status().present
                 return now == settled && now.contains("INSERT INTO meta VALUES('products'") && present
             }
-            let before = try await ExternalTool.run("sqlite3", ["-cmd", ".timeout 10000", agent.directory.database, ".dump"]).stdout
+            let before = try await ExternalTool.sqlite(agent.directory.database, ".dump").stdout
             for rule in rules {
                 guard let roles = rule.roles else { continue }
                 let path = rule.path.replacingOccurrences(of: #"\{[a-z_]+\}"#, with: "X1", options: .regularExpression)
@@ -50,7 +50,7 @@ import Testing
                     #expect(answer.httpStatus == 403 && answer.body.contains("forbidden_for_device"), "\(rule) as monitor: \(answer.httpStatus) \(answer.body)")
                 }
             }
-            let after = try await ExternalTool.run("sqlite3", ["-cmd", ".timeout 10000", agent.directory.database, ".dump"]).stdout
+            let after = try await ExternalTool.sqlite(agent.directory.database, ".dump").stdout
             #expect(
                 after == before,
                 "a refused request changed the node's database: \(Set(after.split(separator: "\n")).subtracting(before.split(separator: "\n")).prefix(5))")

@@ -32,8 +32,7 @@ public final class SQLiteDatabase: SQLDatabase {
     public init(path: String, readers: Int = 4) throws {
         self.path = path
         readerCount = readers
-        pool = try SQLiteFile.openPool(path: path, maximumReaders: readers + 2)
-        checkpointer = try SQLiteCheckpointer(path: path)
+        (pool, checkpointer) = try SQLiteFile.openPool(path: path, maximumReaders: readers + 2)
     }
 
     deinit { stopThreads() }
@@ -82,18 +81,15 @@ public final class SQLiteDatabase: SQLDatabase {
     /// Runs `body` on a borrowed reader thread from `BEGIN` to `COMMIT` (or `ROLLBACK` when it throws).
     @discardableResult
     public func read<T>(_ body: (any SQLConnection) async throws -> T) async throws -> T {
-        try await started().readers.lend { thread in
-            try await withTaskExecutorPreference(thread) {
-                let connection = try self.connection(thread)
-                try connection.db.cachedStatement(sql: "BEGIN DEFERRED").execute()
-                do {
-                    let result = try await body(connection)
-                    try connection.db.cachedStatement(sql: "COMMIT").execute()
-                    return result
-                } catch {
-                    if connection.db.isInsideTransaction { try? connection.db.execute(sql: "ROLLBACK") }
-                    throw error
-                }
+        try await onReader { connection in
+            try connection.db.cachedStatement(sql: "BEGIN DEFERRED").execute()
+            do {
+                let result = try await body(connection)
+                try connection.db.cachedStatement(sql: "COMMIT").execute()
+                return result
+            } catch {
+                if connection.db.isInsideTransaction { try? connection.db.execute(sql: "ROLLBACK") }
+                throw error
             }
         }
     }
@@ -102,6 +98,11 @@ public final class SQLiteDatabase: SQLDatabase {
     /// mode one statement reads one snapshot by itself (the trust epoch every request checks).
     @discardableResult
     public func readStatement<T>(_ body: (any SQLConnection) async throws -> T) async throws -> T {
+        try await onReader(body)
+    }
+
+    /// Runs `body` on a borrowed reader thread (the task's executor meanwhile) with the connection it holds.
+    private func onReader<T>(_ body: (Connection) async throws -> T) async throws -> T {
         try await started().readers.lend { thread in
             try await withTaskExecutorPreference(thread) { try await body(try self.connection(thread)) }
         }
@@ -248,11 +249,8 @@ public final class SQLiteDatabase: SQLDatabase {
     public func backup(to target: String) async throws {
         guard !FileManager.default.fileExists(atPath: target) else { throw StoreError(.invalidState, "\(target) already exists") }
         let queue = try DatabaseQueue(path: target)
-        try await started().readers.lend { thread in
-            try await withTaskExecutorPreference(thread) {
-                let connection = try self.connection(thread)
-                try queue.writeWithoutTransaction { destination in try connection.db.backup(to: destination) }
-            }
+        try await onReader { connection in
+            try queue.writeWithoutTransaction { destination in try connection.db.backup(to: destination) }
         }
         try queue.close()
     }
