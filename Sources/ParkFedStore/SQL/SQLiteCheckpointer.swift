@@ -25,6 +25,9 @@ final class SQLiteCheckpointer: Sendable {
     init(path: String) throws {
         var configuration = Configuration()
         configuration.label = "checkpointer"
+        // Opening runs a statement (below), which waits like the pool's connections do for a file another connection
+        // holds for a moment (measured: without it, a store opened beside a busy one failed "database is locked").
+        configuration.busyMode = .timeout(10)
         // A checkpoint syncs the database file before the WAL may start over only under `synchronous` NORMAL or
         // FULL: said here, whatever this SQLite's default is.
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
