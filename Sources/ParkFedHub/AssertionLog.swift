@@ -126,9 +126,8 @@ public final class AssertionLog: @unchecked Sendable {
         let keys = try await keyInfo(epoch: trustEpoch)
         var checked = await Self.checkInParallel(compacts, keys: keys, principal: principal, now: now, window: (skew, maxDelay))
         var results = checked.map { $0.result }
-        for position in checked.indices {
-            if let payload = checked[position].payload { checked[position].candidate?.effect = await rules.effect(of: payload, mode: .record, keys: keys) }
-        }
+        let effects = await rules.effects(of: checked.map(\.payload), mode: .record, keys: keys)
+        for position in checked.indices where checked[position].payload != nil { checked[position].candidate?.effect = effects[position] }
         let candidates = checked.compactMap(\.candidate)
         guard !candidates.isEmpty else { return IngestResponse(results: results, treeSize: size) }
         let (outcomes, _, newSize) = try await append(candidates, now: now)
@@ -155,7 +154,7 @@ public final class AssertionLog: @unchecked Sendable {
             throw Refusal(
                 .unprocessable, code: "wrong_assertion_type", title: "Assertion refused", detail: "expected \(type.rawValue), got \(payload.type.rawValue)")
         }
-        candidate.effect = await rules.effect(of: payload, mode: .decide, keys: keys)
+        candidate.effect = await rules.effects(of: [payload], mode: .decide, keys: keys)[0]
         guard candidate.effect != nil else {
             throw Refusal(.notFound, code: "unknown_pass", title: "Unknown pass", detail: "the hub knows no pass (or product) this assertion is about")
         }
@@ -455,21 +454,7 @@ public final class AssertionLog: @unchecked Sendable {
     static func checkInParallel(
         _ compacts: [String], keys: [String: KeyInfo], principal: Principal, now: Date, window: (skew: TimeInterval, maxDelay: TimeInterval)
     ) async -> [Checked] {
-        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, compacts.count / 16))
-        guard workers > 1 else { return compacts.map { check($0, keys: keys, principal: principal, now: now, window: window) } }
-        let chunk = (compacts.count + workers - 1) / workers
-        return await withTaskGroup(of: (Int, [Checked]).self) { group in
-            for worker in 0..<workers {
-                let range = (worker * chunk)..<min(compacts.count, (worker + 1) * chunk)
-                guard !range.isEmpty else { continue }
-                group.addTask {
-                    (worker, compacts[range].map { check($0, keys: keys, principal: principal, now: now, window: window) })
-                }
-            }
-            var parts = [[Checked]](repeating: [], count: workers)
-            for await (worker, part) in group { parts[worker] = part }
-            return parts.flatMap { $0 }
-        }
+        await ParallelMap.map(compacts, minimumPerWorker: 16) { check($0, keys: keys, principal: principal, now: now, window: window) }
     }
 
     /// Every check that needs no log state, for one assertion.

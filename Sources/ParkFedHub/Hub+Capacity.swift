@@ -19,7 +19,7 @@ extension Hub {
     }
 
     /// What an appended assertion touches: parks and days whose levels may have moved.
-    func capacityTouched(by candidates: [LogCandidate]) async -> Set<String> {
+    func capacityTouched(by candidates: [LogCandidate]) -> Set<String> {
         var touched: Set<String> = []
         for candidate in candidates {
             switch candidate.effect {
@@ -29,10 +29,8 @@ extension Hub {
                 touched.insert("\(park) \(day)")
             case .exits(let park, let day, _, _)?:
                 touched.insert("\(park) \(day)")
-            case .refund(let passID, _, _, let product)?:
-                if let record = try? await store.pass(passID) {
-                    for member in product.members { touched.insert("\(member.park) \(record.validFrom)") }
-                }
+            case .refund(_, _, _, let product, let validFrom)?:
+                for member in product.members { touched.insert("\(member.park) \(validFrom)") }
             default:
                 break
             }

@@ -76,7 +76,7 @@ public final class Hub: Sendable {
         log.observer.withLock {
             $0 = AppendObserver { [weak self] candidates, now in
                 guard let self else { return }
-                let touched = await self.capacityTouched(by: candidates)
+                let touched = self.capacityTouched(by: candidates)
                 guard !touched.isEmpty else { return }
                 await self.capacityPasses.run((touched, now)) { [weak self] requests in
                     await self?.watchCapacity(requests.reduce(into: []) { $0.formUnion($1.touched) }, now: requests.map(\.now).max() ?? now)

@@ -45,7 +45,11 @@ public final class PassRules: Sendable {
     /// product that takes that park's places.
     public func dailyLimits(of product: ComboProduct) async -> [DailyLimit] {
         guard let capacities = try? await store.capacities() else { return [] }
-        return product.members.compactMap { member in
+        return dailyLimits(of: product, capacities: capacities)
+    }
+
+    func dailyLimits(of product: ComboProduct, capacities: [String: (daily: Int, hourly: Int)]) -> [DailyLimit] {
+        product.members.compactMap { member in
             guard let capacity = capacities[member.park.rawValue]?.daily, capacity > 0 else { return nil }
             return DailyLimit(park: member.park, capacity: capacity, products: products(entering: member.park))
         }
@@ -106,8 +110,30 @@ public final class PassRules: Sendable {
         PassCode.verify(text, key: { keys[$0].map { ($0.park, $0.key, $0.revoked) } }, product: product)
     }
 
-    /// The effect of an assertion on pass state, or nil for assertions that have none.
-    func effect(of payload: AssertionPayload, mode: AssertionEffectMode, keys: [String: AssertionLog.KeyInfo]) async -> AssertionEffect? {
+    /// The effects of a batch of assertions on pass state, in order (nil for a missing payload or an assertion that
+    /// has none). What they read comes in one store read (the passes the batch's refunds and transfers name; the
+    /// capacities a deciding sale must fit); the rest (codes verified, holders sealed) is computed on every core.
+    func effects(of payloads: [AssertionPayload?], mode: AssertionEffectMode, keys: [String: AssertionLog.KeyInfo]) async -> [AssertionEffect?] {
+        let named = payloads.compactMap { payload -> String? in
+            switch payload?.data {
+            case .passRefunded(let data)?: data.passID
+            case .passTransferred(let data)?: data.passID
+            default: nil
+            }
+        }
+        let records = named.isEmpty ? [:] : ((try? await store.passes(ids: named)) ?? [:])
+        let decidesSale = mode == .decide && payloads.contains { if case .passIssued? = $0?.data { true } else { false } }
+        let capacities = decidesSale ? ((try? await store.capacities()) ?? [:]) : [:]
+        return await ParallelMap.map(payloads, minimumPerWorker: 16) { payload in
+            payload.flatMap { self.effect(of: $0, mode: mode, keys: keys, records: records, capacities: capacities) }
+        }
+    }
+
+    /// The effect of one assertion, from what ``effects(of:mode:keys:)`` read for its batch.
+    private func effect(
+        of payload: AssertionPayload, mode: AssertionEffectMode, keys: [String: AssertionLog.KeyInfo], records: [String: PassRecord],
+        capacities: [String: (daily: Int, hourly: Int)]
+    ) -> AssertionEffect? {
         switch payload.data {
         case .passIssued(let data):
             guard let product = ComboProduct.variant(of: product(data.product), category: data.category, heads: data.heads ?? 1),
@@ -118,7 +144,7 @@ public final class PassRules: Sendable {
                 category: data.category, heads: data.heads ?? 1, slot: data.slot, stock: data.stockSerial != nil)
             return .issued(
                 facts: facts, product: product, priceMinor: data.priceMinor, holderMasked: data.holder?.nameMasked,
-                holder: data.holder.flatMap(protect), dailyLimits: mode == .decide ? await dailyLimits(of: product) : [])
+                holder: data.holder.flatMap(protect), dailyLimits: mode == .decide ? dailyLimits(of: product, capacities: capacities) : [])
         case .passRedeemed(let data):
             let day = calendar.day(of: data.enteredAt), minute = calendar.minuteOfDay(data.enteredAt)
             switch verify(code: data.code, keys: keys) {
@@ -141,10 +167,10 @@ public final class PassRules: Sendable {
                     park: payload.park, enteredAt: data.enteredAt, day: day, minute: minute, facts: facts, codeProblem: nil, product: product, mode: mode)
             }
         case .passRefunded(let data):
-            guard let record = try? await store.pass(data.passID), let product = product(for: record) else { return nil }
-            return .refund(passID: data.passID, issuer: payload.park, amountMinor: data.amountMinor, product: product)
+            guard let record = records[data.passID], let product = product(for: record) else { return nil }
+            return .refund(passID: data.passID, issuer: payload.park, amountMinor: data.amountMinor, product: product, validFrom: record.validFrom)
         case .passTransferred(let data):
-            guard let record = try? await store.pass(data.passID), let product = product(for: record) else { return nil }
+            guard let record = records[data.passID], let product = product(for: record) else { return nil }
             return .transfer(
                 passID: data.passID, issuer: payload.park, generation: data.generation, resalePriceMinor: data.resalePriceMinor,
                 feeMinor: data.feeMinor, product: product, holder: protect(data.newHolder), reissue: data.reissue == true)

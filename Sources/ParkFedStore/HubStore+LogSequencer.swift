@@ -83,7 +83,7 @@ extension HubStore {
         case .entry(let park, _, let day, _, let facts, _, _, _):
             // An entry decides on its pass and adds a head to its park's day, which sales of that day check.
             return ([passEntity(facts?.passID ?? "unknown")], [dayEntity(park: park.rawValue, day: day)])
-        case .refund(let passID, _, _, _), .transfer(let passID, _, _, _, _, _, _, _):
+        case .refund(let passID, _, _, _, _), .transfer(let passID, _, _, _, _, _, _, _):
             return ([passEntity(passID)], [])
         case .linkObligation, .regulatorQuery, .clearing, .exits, .capacityLevel, .retention:
             return nil

@@ -79,7 +79,8 @@ public enum AssertionEffect: Sendable, Hashable {
     case entry(
         park: ParkID, enteredAt: Date, day: CivilDay, minute: Int, facts: PassCodeFacts?, codeProblem: PassRefusal?, product: ComboProduct?,
         mode: AssertionEffectMode)
-    case refund(passID: String, issuer: ParkID, amountMinor: Int64, product: ComboProduct)
+    /// `validFrom`: the pass's first valid day, as read when the effect was made (the day whose places it frees).
+    case refund(passID: String, issuer: ParkID, amountMinor: Int64, product: ComboProduct, validFrom: CivilDay)
     case transfer(
         passID: String, issuer: ParkID, generation: Int, resalePriceMinor: Int64, feeMinor: Int64, product: ComboProduct,
         holder: ProtectedHolder?, reissue: Bool)
@@ -331,6 +332,36 @@ extension HubStore {
         {
             entries[try ParkID(entry["park"] as String)] = entry["n"]
         }
+        return try record(row, entries: entries)
+    }
+
+    /// The passes of `ids` that exist, by id, read in one snapshot (500 ids a query): a batch's refunds and
+    /// transfers are priced from one read instead of one each.
+    public func passes(ids: some Collection<String>) async throws -> [String: PassRecord] {
+        let keys = Array(Set(ids))
+        guard !keys.isEmpty else { return [:] }
+        return try await database.read { db in
+            var rows: [String: SQLRow] = [:]
+            var entries: [String: [ParkID: Int]] = [:]
+            try await db.forEachChunk(of: keys) { chunk, marks in
+                for row in try await SQLRow.fetchAll(db, sql: "SELECT * FROM passes WHERE id IN (\(marks))", arguments: SQLArguments(chunk)) {
+                    rows[row["id"]] = row
+                }
+                for entry in try await SQLRow.fetchAll(
+                    db,
+                    sql: "SELECT pass_id, park, COUNT(*) AS n FROM pass_entries WHERE pass_id IN (\(marks)) AND counted = 1 GROUP BY pass_id, park",
+                    arguments: SQLArguments(chunk))
+                {
+                    entries[entry["pass_id"], default: [:]][try ParkID(entry["park"] as String)] = entry["n"]
+                }
+            }
+            return try rows.reduce(into: [:]) { found, item in found[item.key] = try Self.record(item.value, entries: entries[item.key] ?? [:]) }
+        }
+    }
+
+    /// A `passes` row with the pass's counted entries by park.
+    static func record(_ row: SQLRow, entries: [ParkID: Int]) throws -> PassRecord {
+        let id: String = row["id"]
         return PassRecord(
             id: id, issuer: try ParkID(row["issuer"] as String), product: row["product"], validFrom: try CivilDay(row["valid_from"] as String),
             validUntil: try CivilDay(row["valid_until"] as String), generation: row["generation"], refundedMinor: row["refunded_minor"],
@@ -486,7 +517,7 @@ extension HubStore {
                 return .admitted(admission)
             }
 
-        case .refund(let passID, let issuer, let amount, let product):
+        case .refund(let passID, let issuer, let amount, let product, _):
             guard let record = try await Self.pass(passID, db), record.issued, record.product == product.id else {
                 return .refused(PassChangeRefusal("unknown_pass", "no sold pass \(passID) is known to the hub"))
             }
