@@ -3,6 +3,7 @@ import ParkFedDomain
 import Hummingbird
 import ParkFedProtocol
 import Prometheus
+import Synchronization
 
 /// The hub's Prometheus metrics. Each hub owns its registry (no global bootstrap), so several hubs in one test
 /// process keep separate counts; `GET /metrics` on the ops listener exports them.
@@ -13,30 +14,54 @@ public final class HubMetrics: Sendable {
         MetricNameDescriptor(namespace: "parkfed", subsystem: "hub", metricName: name, unitName: unit, helpText: help)
     }
 
-    public init() {}
+    /// The metrics of the hot paths (every request, every group commit), made once per label set: the registry
+    /// validates names, labels and help text and takes its lock on every `make…` call.
+    private let requestCounters = Mutex<[RequestKey: Counter]>([:])
+    private let requestDurations = Mutex<[String: DurationHistogram]>([:])
+    private let groupCommits: Counter, groupAppends: Counter, groupEntries: Counter
+
+    private struct RequestKey: Hashable {
+        var method: String, route: String, status: Int
+    }
+
+    public init() {
+        groupCommits = registry.makeCounter(descriptor: Self.descriptor("log_group_commits", "total", "Log transactions (group commits)"))
+        groupAppends = registry.makeCounter(
+            descriptor: Self.descriptor("log_group_appends", "total", "Appends (requests) answered by the log's group commits"))
+        groupEntries = registry.makeCounter(descriptor: Self.descriptor("log_group_entries", "total", "Entries offered to the log's group commits"))
+    }
 
     func request(method: String, route: String, status: Int, duration: Duration) {
-        registry.makeCounter(
-            descriptor: Self.descriptor("http_requests", "total", "HTTP requests by method, route and status"),
-            labels: [("method", method), ("route", route), ("status", "\(status)")]
-        ).increment()
-        registry.makeDurationHistogram(
-            descriptor: Self.descriptor("http_request_duration", "seconds", "HTTP request latency by route"),
-            labels: [("route", route)],
-            buckets: [
-                .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
-                .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1),
-            ]
-        ).record(duration)
+        let key = RequestKey(method: method, route: route, status: status)
+        let counter = requestCounters.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = registry.makeCounter(
+                descriptor: Self.descriptor("http_requests", "total", "HTTP requests by method, route and status"),
+                labels: [("method", method), ("route", route), ("status", "\(status)")])
+            counters[key] = counter
+            return counter
+        }
+        counter.increment()
+        let histogram = requestDurations.withLock { histograms in
+            if let histogram = histograms[route] { return histogram }
+            let histogram = registry.makeDurationHistogram(
+                descriptor: Self.descriptor("http_request_duration", "seconds", "HTTP request latency by route"),
+                labels: [("route", route)],
+                buckets: [
+                    .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+                    .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1),
+                ])
+            histograms[route] = histogram
+            return histogram
+        }
+        histogram.record(duration)
     }
 
     /// One group commit of the log: how many appends (requests) and entries it held.
     func logGroup(appends: Int, entries: Int) {
-        registry.makeCounter(descriptor: Self.descriptor("log_group_commits", "total", "Log transactions (group commits)")).increment()
-        registry.makeCounter(descriptor: Self.descriptor("log_group_appends", "total", "Appends (requests) answered by the log's group commits"))
-            .increment(by: Int64(appends))
-        registry.makeCounter(descriptor: Self.descriptor("log_group_entries", "total", "Entries offered to the log's group commits"))
-            .increment(by: Int64(entries))
+        groupCommits.increment()
+        groupAppends.increment(by: Int64(appends))
+        groupEntries.increment(by: Int64(entries))
     }
 
     func enrollment(outcome: String) {

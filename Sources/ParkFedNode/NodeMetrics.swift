@@ -2,6 +2,7 @@ import Foundation
 import ParkFedDomain
 import ParkFedProtocol
 import Prometheus
+import Synchronization
 
 /// The node agent's Prometheus metrics (swift-prometheus, as the hub's): counters and a latency histogram kept since
 /// start (gate decisions, sales, local API requests), and gauges an operator alerts on (hub link, trust-list age,
@@ -11,7 +12,21 @@ final class NodeMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     let park: String
 
-    init(park: String) { self.park = park }
+    /// A gate decision's metrics, made once per outcome and mode: the registry validates names, labels and help text
+    /// and takes its lock on every `make…` call, and every decision records both.
+    private let gateCounters = Mutex<[String: Counter]>([:])
+    private let gateDuration: DurationHistogram
+
+    init(park: String) {
+        self.park = park
+        gateDuration = registry.makeDurationHistogram(
+            descriptor: Self.descriptor("gate_decision", "seconds", "Time to decide at the gate (verification, local state, and the hub when online)"),
+            labels: [("park", park)],
+            buckets: [
+                .microseconds(500), .milliseconds(1), .microseconds(2500), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+                .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500),
+            ])
+    }
 
     static func descriptor(_ name: String, _ unit: String?, _ help: String) -> MetricNameDescriptor {
         MetricNameDescriptor(namespace: "parkfed", subsystem: "node", metricName: name, unitName: unit, helpText: help)
@@ -19,18 +34,17 @@ final class NodeMetrics: Sendable {
 
     func gate(_ decision: GateDecision, duration: Duration) {
         let outcome = decision.decision == .allow ? "allow" : (decision.reason ?? "deny")
-        registry.makeCounter(
-            descriptor: Self.descriptor("gate_decisions", "total", "Gate decisions by outcome (allow or the refusal reason) and mode"),
-            labels: [("park", park), ("outcome", outcome), ("mode", decision.mode.rawValue)]
-        ).increment()
-        registry.makeDurationHistogram(
-            descriptor: Self.descriptor("gate_decision", "seconds", "Time to decide at the gate (verification, local state, and the hub when online)"),
-            labels: [("park", park)],
-            buckets: [
-                .microseconds(500), .milliseconds(1), .microseconds(2500), .milliseconds(5), .milliseconds(10), .milliseconds(25),
-                .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500),
-            ]
-        ).record(duration)
+        let key = "\(outcome) \(decision.mode.rawValue)"
+        let counter = gateCounters.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = registry.makeCounter(
+                descriptor: Self.descriptor("gate_decisions", "total", "Gate decisions by outcome (allow or the refusal reason) and mode"),
+                labels: [("park", park), ("outcome", outcome), ("mode", decision.mode.rawValue)])
+            counters[key] = counter
+            return counter
+        }
+        counter.increment()
+        gateDuration.record(duration)
     }
 
     /// Days (of any park) whose sales the hub last said stopped.
