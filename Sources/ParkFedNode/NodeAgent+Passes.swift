@@ -592,7 +592,7 @@ extension NodeAgent {
     /// A hub that cannot be asked now is asked on the next pass. Returns how many were resolved.
     @discardableResult
     public func resolveReservations(now: Date = Date()) async -> Int {
-        let stale: [(entryID: String, passID: String, jws: String)]
+        let stale: [(entryID: String, passID: String, day: CivilDay, jws: String)]
         do { stale = try await store.staleReservations(before: now.addingTimeInterval(-Self.reservationGrace)) } catch {
             logger.warning("could not read the reservations left by a stop", metadata: ["error": "\(error)"])
             return 0
@@ -601,7 +601,11 @@ extension NodeAgent {
         for item in stale {
             do {
                 let index = try await logIndex(of: item.jws)
-                try await store.admitOnline(item.entryID, logIndex: index, passID: item.passID, activatedOn: nil)
+                // The log's proof does not carry the pass's first day of use (the hub's answer would have). The
+                // entry's own day is kept when none is known: never before the true one, so an offline decision here
+                // never ends the pass's validity early, and no longer takes the pass for unused (which would start
+                // its days from a later entry).
+                try await store.admitOnline(item.entryID, logIndex: index, passID: item.passID, activatedOn: item.day)
                 logger.notice("an entry reserved before a stop is admitted: the hub logged it", metadata: ["entry": "\(item.entryID)", "index": "\(index)"])
             } catch let error as NodeError where error.problemCode == "not_in_log" {
                 do { try await store.releaseEntry(item.entryID, passID: item.passID, learned: nil) } catch {

@@ -384,17 +384,17 @@ extension NodeStore {
         }
     }
 
-    /// Online reservations made before `before` that are still reserved, with their queued assertions: their
+    /// Online reservations made before `before` that are still reserved, with their day and queued assertions: their
     /// request ended without an answer being recorded (the node stopped while the hub was asked).
-    public func staleReservations(before: Date, limit: Int = 100) async throws -> [(entryID: String, passID: String, jws: String)] {
+    public func staleReservations(before: Date, limit: Int = 100) async throws -> [(entryID: String, passID: String, day: CivilDay, jws: String)] {
         try await pool.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT g.entry_id, g.pass_id, o.jws FROM gate_entries g JOIN outbox o ON o.id = g.entry_id
+                    SELECT g.entry_id, g.pass_id, g.day, o.jws FROM gate_entries g JOIN outbox o ON o.id = g.entry_id
                     WHERE g.state = 'reserved' AND g.entered_at < ? ORDER BY g.entered_at LIMIT ?
                     """, arguments: [StoredTime.millis(before), limit]
-            ).map { ($0["entry_id"], $0["pass_id"], $0["jws"]) }
+            ).map { ($0["entry_id"], $0["pass_id"], try CivilDay($0["day"] as String), $0["jws"]) }
         }
     }
 

@@ -61,6 +61,9 @@ import Testing
             let logged = try #require(answer.logIndex)
             #expect(try await state(reserved[0].id) == ("admitted/online", "accepted", Int64(logged)))
             #expect(try await state(reserved[1].id) == (nil, nil, nil))
+            // The admitted entry's day is the pass's first day of use here (the log's proof does not say it).
+            #expect(try await gate.store.knowledge(reserved[0].passID).activatedOn == day)
+            #expect(try await gate.store.knowledge(reserved[1].passID).activatedOn == nil)
             // The visitor whose gate never opened is decided afresh; the entry the hub counted is used here.
             let scans = try await [codes[1], codes[0]].asyncMap { try await gate.scan(GateScanRequest(code: $0, gate: "G2")) }
             #expect(scans[0].decision == .allow && scans[0].mode == .online)
