@@ -32,6 +32,34 @@ import Testing
         await database.close()
     }
 
+    /// The first write of a group runs in the transaction itself (no savepoint): when it fails, the transaction is
+    /// rolled back whole and the writer is free for the next write, which begins a transaction of its own.
+    @Test func aFailedWriteAloneInItsTransactionLeavesNothingAndTheNextWriteCommits() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let database = try SQLiteDatabase(path: directory.file("first.sqlite"))
+        try await database.write { db in try await db.execute(sql: "CREATE TABLE t (id INTEGER PRIMARY KEY)") }
+        await #expect(throws: ConcurrentWrites.Refused.self) {
+            try await database.write { db in
+                for id in 1...3 { try await db.execute(sql: "INSERT INTO t (id) VALUES (?)", arguments: [Int64(id)]) }
+                throw ConcurrentWrites.Refused()
+            }
+        }
+        // A duplicate key fails inside SQLite, not in the body's own code: the same.
+        await #expect(throws: (any Error).self) {
+            try await database.write { db in
+                try await db.execute(sql: "INSERT INTO t (id) VALUES (7)")
+                try await db.execute(sql: "INSERT INTO t (id) VALUES (7)")
+            }
+        }
+        try await database.write { db in try await db.execute(sql: "INSERT INTO t (id) VALUES (4)") }
+        #expect(try await database.read { db in try await Int64.fetchAll(db, sql: "SELECT id FROM t ORDER BY id") } == [4])
+        await database.close()
+        // Committed, on the file: another connection sees the same.
+        let onFile = try await ExternalTool.sqlite(directory.file("first.sqlite"), "SELECT group_concat(id) FROM t").stdout
+        #expect(onFile.trimmingCharacters(in: .whitespacesAndNewlines) == "4")
+    }
+
     @Test func concurrentAppendsShareLogTransactionsAndEachGetsItsOwnIndex() async throws {
         try await InProcessHub.run(parks: ["P001", "P002"]) { rules, parks in
             let hub = rules.hub
