@@ -28,9 +28,8 @@ extension HubStore {
                 sql: """
                     SELECT id FROM passes WHERE product IN (\(marks)) AND allocated_period IS NULL AND refunded_minor IS NULL ORDER BY id
                     """, arguments: SQLArguments(products))
-            var passes: [PassRecord] = []
-            for id in ids { if let pass = try await Self.pass(id, db) { passes.append(pass) } }
-            return passes
+            let found = try await Self.passes(ids: ids, db)
+            return ids.compactMap { found[$0] }
         }
     }
 

@@ -338,25 +338,27 @@ extension HubStore {
     /// The passes of `ids` that exist, by id, read in one snapshot (500 ids a query): a batch's refunds and
     /// transfers are priced from one read instead of one each.
     public func passes(ids: some Collection<String>) async throws -> [String: PassRecord] {
-        let keys = Array(Set(ids))
-        guard !keys.isEmpty else { return [:] }
-        return try await database.read { db in
-            var rows: [String: SQLRow] = [:]
-            var entries: [String: [ParkID: Int]] = [:]
-            try await db.forEachChunk(of: keys) { chunk, marks in
-                for row in try await SQLRow.fetchAll(db, sql: "SELECT * FROM passes WHERE id IN (\(marks))", arguments: SQLArguments(chunk)) {
-                    rows[row["id"]] = row
-                }
-                for entry in try await SQLRow.fetchAll(
-                    db,
-                    sql: "SELECT pass_id, park, COUNT(*) AS n FROM pass_entries WHERE pass_id IN (\(marks)) AND counted = 1 GROUP BY pass_id, park",
-                    arguments: SQLArguments(chunk))
-                {
-                    entries[entry["pass_id"], default: [:]][try ParkID(entry["park"] as String)] = entry["n"]
-                }
+        guard !ids.isEmpty else { return [:] }
+        return try await database.read { db in try await Self.passes(ids: ids, db) }
+    }
+
+    /// The same inside a transaction (the passes awaiting allocation are read so too).
+    static func passes(ids: some Collection<String>, _ db: any SQLConnection) async throws -> [String: PassRecord] {
+        var rows: [String: SQLRow] = [:]
+        var entries: [String: [ParkID: Int]] = [:]
+        try await db.forEachChunk(of: Array(Set(ids))) { chunk, marks in
+            for row in try await SQLRow.fetchAll(db, sql: "SELECT * FROM passes WHERE id IN (\(marks))", arguments: SQLArguments(chunk)) {
+                rows[row["id"]] = row
             }
-            return try rows.reduce(into: [:]) { found, item in found[item.key] = try Self.record(item.value, entries: entries[item.key] ?? [:]) }
+            for entry in try await SQLRow.fetchAll(
+                db,
+                sql: "SELECT pass_id, park, COUNT(*) AS n FROM pass_entries WHERE pass_id IN (\(marks)) AND counted = 1 GROUP BY pass_id, park",
+                arguments: SQLArguments(chunk))
+            {
+                entries[entry["pass_id"], default: [:]][try ParkID(entry["park"] as String)] = entry["n"]
+            }
         }
+        return try rows.reduce(into: [:]) { found, item in found[item.key] = try Self.record(item.value, entries: entries[item.key] ?? [:]) }
     }
 
     /// A `passes` row with the pass's counted entries by park.

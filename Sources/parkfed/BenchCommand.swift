@@ -413,12 +413,13 @@ extension BenchCommand {
             // The raw limit: the same clients (one a park), the same concurrency, a body of the same size, a no-op handler.
             let sample = try StrictJSON.encoder.encode(
                 HoldRequest(requestID: "P0-0", amountMinor: 100, cardProof: simulated[0].proof(.hold, amountMinor: 100, park: "P001", requestID: "P0-0")))
-            let raw = try await RawMTLS.measure(federation, as: agents, total: quick ? 600 : 20_000, concurrency: concurrency, body: sample)
+            let rawRequestCount = quick ? 600 : 20_000
+            let raw = try await RawMTLS.measure(federation, as: agents, total: rawRequestCount, concurrency: concurrency, body: sample)
             say(String(format: "  raw mutual-TLS HTTP/2 requests (no-op handler, same clients): %.0f /s", raw.rate))
             // Where the gap starts: the hub's own HTTP layer (authentication, rate limit, metrics, logging) on a
             // route with no rule behind it.
             let whoami = try await RawMTLS.rate(
-                agents.map(\.hub), .GET, "/v1/whoami", body: nil, total: quick ? 600 : 20_000, concurrency: concurrency)
+                agents.map(\.hub), .GET, "/v1/whoami", body: nil, total: rawRequestCount, concurrency: concurrency)
             say(String(format: "  the hub's GET /v1/whoami (authenticated, no rule), same clients: %.0f /s", whoami.rate))
             let commitsBefore = federation.hub.store.sqliteCommits ?? 0
             let cpuBefore = ProcessCPU.seconds
@@ -432,7 +433,7 @@ extension BenchCommand {
             let commits = (federation.hub.store.sqliteCommits ?? 0) - commitsBefore
             let totals = try await federation.hub.store.ledgerTotals()
             // The raw limit again, after the run: the ratio is against the mean of the two.
-            let rawAfter = try await RawMTLS.measure(federation, as: agents, total: quick ? 600 : 20_000, concurrency: concurrency, body: sample)
+            let rawAfter = try await RawMTLS.measure(federation, as: agents, total: rawRequestCount, concurrency: concurrency, body: sample)
             let rawRequests = Bracketed(before: raw.rate, after: rawAfter.rate)
             for agent in agents { await agent.shutdown() }
             await federation.stop()
@@ -537,7 +538,8 @@ extension BenchCommand {
                 say("note: this is a debug build; figures are only meaningful from `swift build -c release`\n")
             #endif
             say("parkfed bench gate: \(total) passes per phase, sold at P001 and scanned at P002, the hub on \(store == nil ? "SQLite" : "PostgreSQL")")
-            let (raw1Before, _) = try await RawVerify.rates(count: quick ? 5_000 : 40_000, workers: 1)
+            let (rawVerifyCount, rawRequestCount) = quick ? (5_000, 600) : (40_000, 20_000)
+            let (raw1Before, _) = try await RawVerify.rates(count: rawVerifyCount, workers: 1)
             say(String(format: "  raw Ed25519 verify: %.0f /s on 1 core", raw1Before))
             let scratch = try TemporaryDirectory()
             defer { scratch.remove() }
@@ -582,7 +584,7 @@ extension BenchCommand {
             // of an entry assertion.
             let onlineCodes = try await sell(total)
             let body = Data(#"{"assertion":"\#(String(repeating: "x", count: onlineCodes[0].count + 300))"}"#.utf8)
-            let raw = try await RawMTLS.measure(federation, as: [gate], total: quick ? 600 : 20_000, concurrency: concurrency, body: body)
+            let raw = try await RawMTLS.measure(federation, as: [gate], total: rawRequestCount, concurrency: concurrency, body: body)
             say(String(format: "  raw mutual-TLS HTTP/2 requests (no-op handler, the node's client, %d at once): %.0f /s", concurrency, raw.rate))
             let onlineCommitsBefore = gate.store.gateCommits
             let onlineCPU = ProcessCPU.seconds
@@ -595,7 +597,7 @@ extension BenchCommand {
             let onlineCommits = gate.store.gateCommits - onlineCommitsBefore
             let onlineCPUMicros = (ProcessCPU.seconds - onlineCPU) * 1e6 / Double(total)
             say(String(format: "  online decisions, %d gates: %.0f /s", concurrency, onlineRate))
-            let rawAfter = try await RawMTLS.measure(federation, as: [gate], total: quick ? 600 : 20_000, concurrency: concurrency, body: body)
+            let rawAfter = try await RawMTLS.measure(federation, as: [gate], total: rawRequestCount, concurrency: concurrency, body: body)
             let rawRequests = Bracketed(before: raw.rate, after: rawAfter.rate)
 
             // 3. Whole offline decisions with the hub stopped, `offlineGates` at once: verify, reserve in SQLite
@@ -618,7 +620,7 @@ extension BenchCommand {
             let pending = await gate.status().outbox.pending
             let verifyRates = Bracketed(before: verifyBefore, after: try verification().rate)
             let verifyRate = verifyRates.mean
-            let raw1Rates = Bracketed(before: raw1Before, after: try await RawVerify.rates(count: quick ? 5_000 : 40_000, workers: 1).oneCore)
+            let raw1Rates = Bracketed(before: raw1Before, after: try await RawVerify.rates(count: rawVerifyCount, workers: 1).oneCore)
             let raw1 = raw1Rates.mean
             await federation.stop()
 

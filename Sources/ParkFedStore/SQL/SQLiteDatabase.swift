@@ -149,7 +149,8 @@ public final class SQLiteDatabase: SQLDatabase {
                 // yet, so its failure rolls the whole transaction back. (Inside a savepoint SQLite keeps every page a
                 // statement changes in an in-memory statement journal, and each statement's end walks that journal
                 // from its start: measured, a 1,000-assertion append spent a fifth of the writer thread's time there.)
-                let first = group.join() == 1
+                let members = group.join()
+                let first = members == 1
                 var result: Result<T, any Error>
                 do {
                     if !first { try db.cachedStatement(sql: "SAVEPOINT parkfed_write").execute() }
@@ -180,7 +181,7 @@ public final class SQLiteDatabase: SQLDatabase {
                 // the writer thread's queue, to run there; each of them will join this group or commit it. (Counting
                 // the thread's queued jobs instead also counted other work resumed there, and a group could then
                 // stay open, its writes unanswered, until an unrelated write came.)
-                if wanting.load(ordering: .relaxed) > 0, group.members < Self.maximumGroup {
+                if wanting.load(ordering: .relaxed) > 0, members < Self.maximumGroup {
                     // Someone waits for the writer: leave the transaction open for them. A failed body changed nothing
                     // and is answered now; a successful one waits for the commit.
                     if case .failure = result { return (result, nil) }
@@ -225,9 +226,6 @@ public final class SQLiteDatabase: SQLDatabase {
             var waiting: [CheckedContinuation<Void, any Error>] = []
         }
         private let state = Mutex(State())
-
-        /// The writes the group holds.
-        var members: Int { state.withLock { $0.members } }
 
         /// Counts one more write in the group; how many it holds now.
         func join() -> Int {
